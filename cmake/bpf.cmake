@@ -1,0 +1,1 @@
+# bpf_object(NAME SOURCE): placeholder until the BPF build lands.

@@ -1,0 +1,87 @@
+// The policy model: what the TOML file says, validated. Pure data + lookups, no syscalls.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/core/net_types.h"
+#include "lib/core/result.h"
+
+namespace netd::policy {
+
+struct PortRange {
+  uint16_t first = 0;
+  uint16_t last = 0;  // inclusive
+  bool contains(uint16_t port) const { return port >= first && port <= last; }
+  friend bool operator==(const PortRange&, const PortRange&) = default;
+};
+
+// One [[slice]] table. Defaults are what an omitted key means (the restrictive choice
+// wherever an omitted key could otherwise grant something).
+struct SliceSpec {
+  std::string name;
+  uint32_t id = 0;
+  std::vector<uid_t> uids;
+  std::vector<gid_t> gids;
+  std::vector<Prefix> netblock;
+
+  std::vector<std::string> route_devices;
+  std::vector<Prefix> route_prefixes;
+  uint32_t max_routes = 64;
+
+  uint32_t max_vifs = 4;
+  bool snat = false;
+
+  std::vector<std::string> raw;  // "icmp", "icmpv6", "udp", "tcp", "packet"
+  bool capture_all = false;
+  std::vector<std::string> packet_send_devices;
+
+  uint64_t rate_bps = 0;  // 0: not shaped (default class)
+  uint64_t ceil_bps = 0;  // 0: same as rate
+
+  std::vector<PortRange> bind_ports;
+  uint64_t max_sockbuf = 4u << 20;
+  uint32_t max_priority = 0;
+
+  std::string source;  // "file:line" where the [[slice]] table starts, for messages
+};
+
+// The [netd] table.
+struct DaemonSettings {
+  std::string socket = "/run/netd/netd.sock";
+  std::string state_dir = "/var/lib/netd";
+  std::string bpffs = "/sys/fs/bpf/netd";
+  std::string cgroup = "/sys/fs/cgroup/unified";
+  uint32_t mark_mask = 0x0fff0000;
+  uint32_t raw_flag = 0x10000000;
+  uint32_t table_base = 10000;
+  uint32_t rule_priority = 1000;
+  std::vector<std::string> uplinks;
+  std::vector<uid_t> admins = {0};
+  // Resource caps on the Varlink socket (admins are exempt from both).
+  uint32_t max_connections_per_uid = 64;
+  uint32_t requests_per_second_per_uid = 20000;
+};
+
+struct Policy {
+  DaemonSettings netd;
+  std::vector<SliceSpec> slices;
+
+  // Lowest set bit of mark_mask: slice mark = id << mark_shift().
+  int mark_shift() const;
+  uint32_t max_slice_id() const { return netd.mark_mask >> mark_shift(); }
+  uint32_t mark_of(const SliceSpec& s) const { return s.id << mark_shift(); }
+  uint32_t table_of(const SliceSpec& s) const { return netd.table_base + s.id; }
+
+  const SliceSpec* find_by_name(std::string_view name) const;
+  const SliceSpec* find_by_id(uint32_t id) const;
+  // Membership: uid first, then the primary gid, then supplementary gids (in that order).
+  const SliceSpec* find_member(uid_t uid, gid_t gid, const std::vector<gid_t>& supplementary) const;
+  bool is_admin(uid_t uid) const;
+};
+
+}  // namespace netd::policy
