@@ -1,6 +1,6 @@
 // Varlink framing: JSON objects terminated by a NUL byte on an AF_UNIX SOCK_STREAM socket.
 // File descriptors ride as SCM_RIGHTS on the sendmsg() carrying a message's first byte
-// (sd-varlink's convention) and belong to the message that byte starts.
+// (sd-varlink's convention); the reader attaches them to that message.
 #pragma once
 
 #include <cstddef>
@@ -43,7 +43,7 @@ class MessageReader {
 
  private:
   struct PendingFds {
-    size_t offset;  // stream offset of the first byte that came with them
+    size_t offset;  // stream offset of the last byte of the read that brought them
     std::vector<UniqueFd> fds;
   };
   std::string buffer_;

@@ -1,0 +1,87 @@
+#include "lib/core/net_types.h"
+
+#include "tests/fixtures/test_macros.h"
+
+namespace netd {
+namespace {
+
+TEST(IpAddress, ParsesBothFamilies) {
+  auto v4 = IpAddress::parse("198.51.100.7");
+  ASSERT_OK(v4);
+  EXPECT_EQ(v4->family(), AF_INET);
+  EXPECT_EQ(v4->to_string(), "198.51.100.7");
+  auto v6 = IpAddress::parse("fd00:7::1");
+  ASSERT_OK(v6);
+  EXPECT_EQ(v6->family(), AF_INET6);
+  EXPECT_EQ(v6->to_string(), "fd00:7::1");
+}
+
+TEST(IpAddress, RefusesGarbage) {
+  EXPECT_ERR(IpAddress::parse(""), EINVAL, "not an IP address");
+  EXPECT_ERR(IpAddress::parse("10.0.0.256"), EINVAL, "'10.0.0.256' is not an IP address");
+  EXPECT_ERR(IpAddress::parse("10.0.0.1 "), EINVAL, "not an IP address");
+}
+
+TEST(Prefix, ParsesAndContains) {
+  auto p = Prefix::parse("10.7.0.0/24");
+  ASSERT_OK(p);
+  EXPECT_TRUE(p->contains(*IpAddress::parse("10.7.0.200")));
+  EXPECT_FALSE(p->contains(*IpAddress::parse("10.7.1.1")));
+  EXPECT_FALSE(p->contains(*IpAddress::parse("fd00::1")));
+  EXPECT_TRUE(p->contains(*Prefix::parse("10.7.0.128/25")));
+  EXPECT_FALSE(p->contains(*Prefix::parse("10.7.0.0/23")));
+  EXPECT_TRUE(Prefix::parse("0.0.0.0/0")->contains(*p));
+  EXPECT_TRUE(Prefix::parse("10.0.0.0/8")->overlaps(*p));
+  EXPECT_FALSE(Prefix::parse("10.8.0.0/24")->overlaps(*p));
+}
+
+TEST(Prefix, HostRouteAndDefault) {
+  EXPECT_EQ(Prefix::parse("192.0.2.1")->to_string(), "192.0.2.1/32");
+  EXPECT_EQ(Prefix::parse("2001:db8::1")->to_string(), "2001:db8::1/128");
+  EXPECT_EQ(Prefix::parse("default")->to_string(), "0.0.0.0/0");
+  EXPECT_EQ(Prefix::parse("default", AF_INET6)->to_string(), "::/0");
+}
+
+TEST(Prefix, RefusesHostBitsAndBadLengths) {
+  EXPECT_ERR(Prefix::parse("10.7.0.1/24"), EINVAL, "host bits set .*10.7.0.0/24");
+  EXPECT_ERR(Prefix::parse("10.7.0.0/33"), EINVAL, "prefix length must be 0..32");
+  EXPECT_ERR(Prefix::parse("10.7.0.0/"), EINVAL, "prefix length");
+  EXPECT_ERR(Prefix::parse("fd00::/129"), EINVAL, "0..128");
+  EXPECT_ERR(Prefix::parse("nonsense/8"), EINVAL, "not a prefix");
+}
+
+TEST(Prefix, InterfaceAddressKeepsHostBits) {
+  auto p = Prefix::parse_interface("10.7.0.1/30");
+  ASSERT_OK(p);
+  EXPECT_EQ(p->to_string(), "10.7.0.1/30");
+  EXPECT_EQ(p->network().to_string(), "10.7.0.0/30");
+  EXPECT_ERR(Prefix::parse_interface("10.7.0.1"), EINVAL, "needs a prefix length");
+}
+
+TEST(Quantities, RatesInTcUnits) {
+  EXPECT_EQ(*parse_rate_bps("50mbit"), 50'000'000u);
+  EXPECT_EQ(*parse_rate_bps("1gbit"), 1'000'000'000u);
+  EXPECT_EQ(*parse_rate_bps("800kbit"), 800'000u);
+  EXPECT_EQ(*parse_rate_bps("1mbps"), 8'000'000u);
+  EXPECT_EQ(*parse_rate_bps("1.5mbit"), 1'500'000u);
+  EXPECT_ERR(parse_rate_bps("fast"), EINVAL, "not a rate");
+  EXPECT_ERR(parse_rate_bps("10furlongs"), EINVAL, "unknown unit 'furlongs'");
+  EXPECT_EQ(format_rate_bps(50'000'000), "50mbit");
+}
+
+TEST(Quantities, SizesInTcUnits) {
+  EXPECT_EQ(*parse_size_bytes("32MiB"), 32u << 20);
+  EXPECT_EQ(*parse_size_bytes("64KiB"), 64u << 10);
+  EXPECT_EQ(*parse_size_bytes("1500"), 1500u);
+  EXPECT_ERR(parse_size_bytes("MiB"), EINVAL, "not a size");
+}
+
+TEST(Quantities, StrictIntegers) {
+  EXPECT_EQ(*parse_uint("0x0fff0000", 0, UINT32_MAX), 0x0fff0000u);
+  EXPECT_ERR(parse_uint("12a", 0, 100), EINVAL, "not a number");
+  EXPECT_ERR(parse_uint("101", 0, 100), ERANGE, "out of range 0..100");
+  EXPECT_ERR(parse_uint("-1", 0, 100), EINVAL, "not a number");
+}
+
+}  // namespace
+}  // namespace netd
