@@ -10,9 +10,24 @@
 
 namespace netd {
 
+// Which of the io.netd.* Varlink errors an Error becomes on the wire. kUnspecified derives it
+// from the errno; the daemon sets it where errno alone would mislead (a kernel EPERM is a
+// KernelError, not a policy refusal).
+enum class ErrorKind {
+  kUnspecified,
+  kNotMember,
+  kInvalidArgument,
+  kPermissionDenied,
+  kResourceExhausted,
+  kNotFound,
+  kConflict,
+  kKernel,
+};
+
 struct Error {
   int code = 0;          // errno value (EINVAL, EPERM, ...); 0 never appears in a real error
   std::string message;   // what was refused or failed, and why
+  ErrorKind kind = ErrorKind::kUnspecified;
 
   // Prefix context to the message: "adding route: <message>".
   Error&& with_context(const std::string& context) && {
@@ -21,11 +36,13 @@ struct Error {
   }
 };
 
-inline Error make_error(int code, std::string message) { return Error{code, std::move(message)}; }
+inline Error make_error(int code, std::string message, ErrorKind kind = ErrorKind::kUnspecified) {
+  return Error{code, std::move(message), kind};
+}
 
 // errno-based error with strerror appended: "open /x: No such file or directory".
 inline Error errno_error(const std::string& what, int code = errno) {
-  return Error{code, what + ": " + std::strerror(code)};
+  return Error{code, what + ": " + std::strerror(code), ErrorKind::kUnspecified};
 }
 
 template <typename T>

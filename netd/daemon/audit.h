@@ -1,0 +1,16 @@
+// The audit line: one per request, where it is handled (conventions rule 4).
+#pragma once
+
+#include <cstdio>
+
+#include "netd/server/server.h"
+
+namespace netd::daemon {
+
+// "audit uid=1001 pid=42 slice=alice method=io.netd.Routes.Add params={...} result=ok us=31"
+std::string format_audit(const server::AuditRecord& record);
+
+// Writes each line with one write(2) so lines from a busy daemon never interleave.
+void write_audit(const server::AuditRecord& record, FILE* sink);
+
+}  // namespace netd::daemon

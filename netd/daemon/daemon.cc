@@ -1,0 +1,205 @@
+#include "netd/daemon/daemon.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include "netd/daemon/audit.h"
+#include "netd/ops/identity.h"
+#include "netd/ops/params.h"
+#include "netd/ops/slices.h"
+#include "netd/policy/loader.h"
+
+namespace netd::daemon {
+
+namespace {
+
+// Keys of [netd] that cannot change under a running daemon: they name where its state lives.
+Status check_reloadable(const policy::Policy& now, const policy::Policy& next) {
+  auto refuse = [](const char* key) {
+    return make_error(EINVAL, std::string("changing [netd] ") + key + " needs a restart of netd");
+  };
+  if (now.netd.socket != next.netd.socket) return refuse("socket");
+  if (now.netd.bpffs != next.netd.bpffs) return refuse("bpffs");
+  if (now.netd.cgroup != next.netd.cgroup) return refuse("cgroup");
+  if (now.netd.table_base != next.netd.table_base) return refuse("table_base");
+  if (now.netd.rule_priority != next.netd.rule_priority) return refuse("rule_priority");
+  if (now.netd.mark_mask != next.netd.mark_mask) return refuse("mark_mask");
+  return ok_status();
+}
+
+std::map<uint32_t, uint32_t> uid_marks(const policy::Policy& p) {
+  std::map<uint32_t, uint32_t> out;
+  for (const auto& s : p.slices)
+    for (uid_t uid : s.uids) out[uid] = p.mark_of(s);
+  return out;
+}
+
+std::map<uint32_t, uint32_t> gid_marks(const policy::Policy& p) {
+  std::map<uint32_t, uint32_t> out;
+  for (const auto& s : p.slices)
+    for (gid_t gid : s.gids) out[gid] = p.mark_of(s);
+  return out;
+}
+
+std::map<uint32_t, uint32_t> slice_marks(const policy::Policy& p) {
+  std::map<uint32_t, uint32_t> out;
+  for (const auto& s : p.slices) out[s.id] = p.mark_of(s);
+  return out;
+}
+
+Error admin_only(const server::Peer& peer, const std::string& what) {
+  return make_error(EPERM, what + " is for admins; uid " + std::to_string(peer.uid) + " is not one",
+                    ErrorKind::kPermissionDenied);
+}
+
+}  // namespace
+
+Result<policy::Policy> PolicySource::load() const {
+  return path.empty() ? policy::default_policy() : policy::load_policy(path);
+}
+
+Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string socket_override) {
+  NETD_ASSIGN_OR_RETURN(policy::Policy policy, source.load());
+  if (!socket_override.empty()) policy.netd.socket = socket_override;
+  NETD_ASSIGN_OR_RETURN(kernel::NlSocket sock, kernel::NlSocket::open());
+  NETD_ASSIGN_OR_RETURN(kernel::LinkCache links, kernel::LinkCache::open());
+  std::unique_ptr<Daemon> d(new Daemon(std::move(source), policy, std::move(sock), std::move(links)));
+  NETD_TRY(d->apply_policy(policy));
+
+  server::Server::Options options;
+  options.socket_path = policy.netd.socket;
+  options.max_connections_per_uid = policy.netd.max_connections_per_uid;
+  options.requests_per_second_per_uid = policy.netd.requests_per_second_per_uid;
+  Daemon* self = d.get();
+  options.is_admin = [self](uid_t uid) { return self->policy_.is_admin(uid); };
+  options.audit = [](const server::AuditRecord& r) { write_audit(r, stderr); };
+  NETD_ASSIGN_OR_RETURN(d->server_, server::Server::listen(std::move(options)));
+  d->register_methods();
+  NETD_TRY(d->setup_signals());
+  NETD_TRY(d->server_->watch(d->links_.fd(), [self] { self->links_.process_events(); }));
+  return d;
+}
+
+Status Daemon::apply_policy(const policy::Policy& next) {
+  // Tagging first: from here on every member's new socket carries its mark.
+  if (!tagger_) {
+    NETD_ASSIGN_OR_RETURN(auto tagger, kernel::SliceTagger::open(
+                                           {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
+    tagger_.emplace(std::move(tagger));
+  }
+  NETD_TRY(tagger_->sync(uid_marks(next), gid_marks(next)));
+  if (!nft_) {
+    NETD_ASSIGN_OR_RETURN(auto table, kernel::NetdNftTable::open(next.netd.mark_mask));
+    nft_.emplace(std::move(table));
+  }
+  NETD_TRY(nft_->sync_slices(slice_marks(next)));
+  NETD_TRY(route_ops_.reconcile(next));
+  return ok_status();
+}
+
+Status Daemon::reload() {
+  auto next = source_.load();
+  if (!next.ok()) return std::move(next).error().with_context("reloading " + source_.describe() + ", policy kept");
+  next->netd.socket = policy_.netd.socket;  // the socket stays where it was bound
+  NETD_TRY(check_reloadable(policy_, *next));
+  NETD_TRY(apply_policy(*next));
+  policy_ = std::move(next).value();
+  server_->set_limits(policy_.netd.max_connections_per_uid, policy_.netd.requests_per_second_per_uid);
+  return ok_status();
+}
+
+Status Daemon::setup_signals() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0) return errno_error("sigprocmask");
+  signal_fd_.reset(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signal_fd_.valid()) return errno_error("signalfd");
+  signal(SIGPIPE, SIG_IGN);
+  return server_->watch(signal_fd_.get(), [this] { on_signal(); });
+}
+
+void Daemon::on_signal() {
+  signalfd_siginfo info;
+  while (read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
+    if (info.ssi_signo == SIGHUP) {
+      auto reloaded = reload();
+      std::string line = reloaded.ok() ? "netd: reloaded " + source_.describe() + "\n"
+                                       : "netd: " + reloaded.error().message + "\n";
+      (void)!write(STDERR_FILENO, line.data(), line.size());
+    } else {
+      server_->stop();
+    }
+  }
+}
+
+Status Daemon::run() { return server_->run(); }
+
+void Daemon::register_methods() {
+  auto& d = server_->dispatcher();
+  // Every slice method: identity from the peer, the slice's name into the audit line.
+  auto slice_method = [this](auto body) {
+    return [this, body](server::Call& call) -> Result<server::Answer> {
+      NETD_ASSIGN_OR_RETURN(const policy::SliceSpec* slice, ops::slice_of(policy_, call.peer));
+      call.slice = slice->name;
+      NETD_ASSIGN_OR_RETURN(nlohmann::json out, body(call, *slice));
+      return server::Answer{std::move(out), {}};
+    };
+  };
+  d.add("io.netd.Routes.Add", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return route_ops_.add(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Routes.Delete", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return route_ops_.remove(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Routes.List", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return route_ops_.list(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Routes.Flush", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return route_ops_.flush(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Routes.Get", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return route_ops_.get(policy_, s, c.peer, c.parameters);
+        }));
+  d.add("io.netd.Slices.Show", slice_method([this](server::Call& c, const policy::SliceSpec& s)
+                                                -> Result<nlohmann::json> {
+          NETD_TRY(ops::check_fields(c.parameters, {}, "parameters"));
+          NETD_ASSIGN_OR_RETURN(size_t routes, route_ops_.count(policy_, s));
+          return nlohmann::json{{"slice", ops::slice_json(policy_, s, routes)}};
+        }));
+  d.add("io.netd.Slices.List", [this](server::Call& call) -> Result<server::Answer> {
+    if (!policy_.is_admin(call.peer.uid)) return admin_only(call.peer, "listing every slice");
+    NETD_TRY(ops::check_fields(call.parameters, {}, "parameters"));
+    nlohmann::json slices = nlohmann::json::array();
+    for (const auto& s : policy_.slices) {
+      NETD_ASSIGN_OR_RETURN(size_t routes, route_ops_.count(policy_, s));
+      slices.push_back(ops::slice_json(policy_, s, routes));
+    }
+    return server::Answer{{{"slices", slices}}, {}};
+  });
+  d.add("io.netd.Admin.Reload", [this](server::Call& call) -> Result<server::Answer> {
+    if (!policy_.is_admin(call.peer.uid)) return admin_only(call.peer, "reloading the policy");
+    NETD_TRY(ops::check_fields(call.parameters, {}, "parameters"));
+    NETD_TRY(reload());
+    return server::Answer{};
+  });
+}
+
+Status teardown(const policy::Policy& policy) {
+  NETD_ASSIGN_OR_RETURN(kernel::NlSocket sock, kernel::NlSocket::open());
+  NETD_ASSIGN_OR_RETURN(kernel::LinkCache links, kernel::LinkCache::open());
+  kernel::RouteExecutor routes(sock);
+  ops::RouteOps route_ops(routes, links);
+  Status first_error = ok_status();
+  auto keep = [&](Status s) {
+    if (!s.ok() && first_error.ok()) first_error = std::move(s);
+  };
+  keep(route_ops.teardown(policy));
+  keep(kernel::NetdNftTable::teardown());
+  keep(kernel::SliceTagger::teardown(policy.netd.bpffs));
+  return first_error;
+}
+
+}  // namespace netd::daemon

@@ -1,0 +1,65 @@
+// The daemon: policy + kernel set-up + Varlink handlers, wired as a straight list of steps.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "lib/core/result.h"
+#include "lib/core/unique_fd.h"
+#include "netd/kernel/bpf/slice_tagger.h"
+#include "netd/kernel/netlink/link_cache.h"
+#include "netd/kernel/netlink/nl_socket.h"
+#include "netd/kernel/netlink/routes.h"
+#include "netd/kernel/nft/netd_table.h"
+#include "netd/ops/routes.h"
+#include "netd/policy/policy.h"
+#include "netd/server/server.h"
+
+namespace netd::daemon {
+
+struct PolicySource {
+  std::string path;  // empty: the built-in default policy
+  // Load (or reload) it.
+  Result<policy::Policy> load() const;
+  std::string describe() const { return path.empty() ? "the built-in policy" : path; }
+};
+
+class Daemon {
+ public:
+  // Loads the policy, brings the kernel in line with it (adopting what a previous netd
+  // left), and listens. `socket_override` replaces the policy's socket path if not empty.
+  static Result<std::unique_ptr<Daemon>> start(PolicySource source, std::string socket_override);
+
+  // Serves until SIGTERM/SIGINT; SIGHUP reloads.
+  Status run();
+  // Re-reads the policy; an invalid one is refused whole and the running one stays.
+  Status reload();
+
+ private:
+  Daemon(PolicySource source, policy::Policy policy, kernel::NlSocket sock, kernel::LinkCache links)
+      : source_(std::move(source)), policy_(std::move(policy)), sock_(std::move(sock)),
+        links_(std::move(links)), routes_(sock_), route_ops_(routes_, links_) {}
+
+  Status apply_policy(const policy::Policy& next);
+  Status setup_signals();
+  void register_methods();
+  void on_signal();
+
+  PolicySource source_;
+  policy::Policy policy_;
+  kernel::NlSocket sock_;
+  kernel::LinkCache links_;
+  kernel::RouteExecutor routes_;
+  ops::RouteOps route_ops_;
+  std::optional<kernel::SliceTagger> tagger_;
+  std::optional<kernel::NetdNftTable> nft_;
+  std::unique_ptr<server::Server> server_;
+  UniqueFd signal_fd_;
+};
+
+// Removes every kernel object netd made under this policy: rules, slice tables, nft table,
+// bpffs pins (which detaches the tagging program).
+Status teardown(const policy::Policy& policy);
+
+}  // namespace netd::daemon

@@ -1,0 +1,97 @@
+#include "netd/kernel/netlink/link_cache.h"
+
+#include <netlink/cache.h>
+#include <netlink/errno.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+
+#include <utility>
+
+namespace netd::kernel {
+
+Result<LinkCache> LinkCache::open() {
+  LinkCache cache;
+  int err = nl_cache_mngr_alloc(nullptr, NETLINK_ROUTE, NL_AUTO_PROVIDE, &cache.mngr_);
+  if (err < 0) return make_error(EIO, std::string("watching links: ") + nl_geterror(err));
+  err = nl_cache_mngr_add(cache.mngr_, "route/link", nullptr, nullptr, &cache.links_);
+  if (err < 0) return make_error(EIO, std::string("caching links: ") + nl_geterror(err));
+  err = nl_cache_mngr_add(cache.mngr_, "route/addr", nullptr, nullptr, &cache.addrs_);
+  if (err < 0) return make_error(EIO, std::string("caching addresses: ") + nl_geterror(err));
+  return cache;
+}
+
+LinkCache::LinkCache(LinkCache&& o) noexcept
+    : mngr_(std::exchange(o.mngr_, nullptr)),
+      links_(std::exchange(o.links_, nullptr)),
+      addrs_(std::exchange(o.addrs_, nullptr)) {}
+
+LinkCache& LinkCache::operator=(LinkCache&& o) noexcept {
+  std::swap(mngr_, o.mngr_);
+  std::swap(links_, o.links_);
+  std::swap(addrs_, o.addrs_);
+  return *this;
+}
+
+LinkCache::~LinkCache() {
+  // The manager owns the caches it created.
+  if (mngr_ != nullptr) nl_cache_mngr_free(mngr_);
+}
+
+int LinkCache::fd() const { return nl_cache_mngr_get_fd(mngr_); }
+
+void LinkCache::process_events() { nl_cache_mngr_data_ready(mngr_); }
+
+int LinkCache::ifindex(const std::string& name) {
+  process_events();
+  return rtnl_link_name2i(links_, name.c_str());
+}
+
+std::string LinkCache::name(int ifindex) {
+  process_events();
+  char buf[IFNAMSIZ] = {};
+  if (rtnl_link_i2name(links_, ifindex, buf, sizeof buf) == nullptr) return "";
+  return buf;
+}
+
+namespace {
+
+struct Collect {
+  int ifindex;
+  std::vector<InterfaceAddress>* out;
+};
+
+Prefix prefix_of(nl_addr* a) {
+  int family = nl_addr_get_family(a);
+  if ((family != AF_INET && family != AF_INET6) || nl_addr_get_len(a) != (family == AF_INET ? 4u : 16u))
+    return {};
+  return Prefix(IpAddress::from_bytes(family, nl_addr_get_binary_addr(a)),
+                static_cast<int>(nl_addr_get_prefixlen(a)));
+}
+
+}  // namespace
+
+std::vector<InterfaceAddress> LinkCache::addresses(int ifindex) {
+  process_events();
+  std::vector<InterfaceAddress> out;
+  Collect collect{ifindex, &out};
+  nl_cache_foreach(
+      addrs_,
+      [](nl_object* obj, void* arg) {
+        auto* c = static_cast<Collect*>(arg);
+        auto* addr = reinterpret_cast<rtnl_addr*>(obj);
+        if (rtnl_addr_get_ifindex(addr) != c->ifindex) return;
+        nl_addr* local = rtnl_addr_get_local(addr);
+        if (local == nullptr) return;
+        InterfaceAddress ia;
+        ia.local = prefix_of(local);
+        if (ia.local.address().empty()) return;
+        nl_addr* peer = rtnl_addr_get_peer(addr);
+        ia.on_link = peer != nullptr && !prefix_of(peer).address().empty() ? prefix_of(peer).network()
+                                                                             : ia.local.network();
+        c->out->push_back(ia);
+      },
+      &collect);
+  return out;
+}
+
+}  // namespace netd::kernel

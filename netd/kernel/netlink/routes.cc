@@ -1,0 +1,247 @@
+#include "netd/kernel/netlink/routes.h"
+
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+#include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+
+#include <memory>
+
+namespace netd::kernel {
+
+namespace {
+
+struct RouteDeleter {
+  void operator()(rtnl_route* r) const { rtnl_route_put(r); }
+};
+struct AddrDeleter {
+  void operator()(nl_addr* a) const { nl_addr_put(a); }
+};
+struct RuleDeleter {
+  void operator()(rtnl_rule* r) const { rtnl_rule_put(r); }
+};
+using RoutePtr = std::unique_ptr<rtnl_route, RouteDeleter>;
+using AddrPtr = std::unique_ptr<nl_addr, AddrDeleter>;
+using RulePtr = std::unique_ptr<rtnl_rule, RuleDeleter>;
+
+AddrPtr to_nl_addr(const IpAddress& a, int prefix_len) {
+  AddrPtr addr(nl_addr_build(a.family(), a.bytes(), a.size()));
+  if (addr) nl_addr_set_prefixlen(addr.get(), prefix_len);
+  return addr;
+}
+
+IpAddress from_nl_addr(nl_addr* a) {
+  if (a == nullptr || nl_addr_get_len(a) == 0) return {};
+  int family = nl_addr_get_family(a);
+  if ((family != AF_INET && family != AF_INET6) ||
+      nl_addr_get_len(a) != (family == AF_INET ? 4u : 16u))
+    return {};
+  return IpAddress::from_bytes(family, nl_addr_get_binary_addr(a));
+}
+
+// Builds the libnl route object for add / delete. `for_delete` leaves the scope at
+// RT_SCOPE_NOWHERE so the kernel matches routes of any scope, as `ip route del` does.
+Result<RoutePtr> build_route(const RouteSpec& spec, bool for_delete) {
+  RoutePtr route(rtnl_route_alloc());
+  if (!route) return make_error(ENOMEM, "allocating a route");
+  rtnl_route_set_family(route.get(), static_cast<uint8_t>(spec.family()));
+  rtnl_route_set_table(route.get(), spec.table);
+  rtnl_route_set_type(route.get(), spec.type);
+  AddrPtr dst = to_nl_addr(spec.dst.address(), spec.dst.length());
+  if (!dst) return make_error(ENOMEM, "allocating an address");
+  rtnl_route_set_dst(route.get(), dst.get());
+  if (for_delete) {
+    rtnl_route_set_scope(route.get(), RT_SCOPE_NOWHERE);
+  } else {
+    rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
+    bool on_link = spec.type == RTN_UNICAST && spec.gateway.empty();
+    rtnl_route_set_scope(route.get(), on_link ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE);
+  }
+  if (spec.metric) rtnl_route_set_priority(route.get(), *spec.metric);
+  if (spec.mtu) rtnl_route_set_metric(route.get(), RTAX_MTU, *spec.mtu);
+  if (!spec.src.empty()) {
+    AddrPtr src = to_nl_addr(spec.src, spec.src.bit_length());
+    rtnl_route_set_pref_src(route.get(), src.get());
+  }
+  if (spec.ifindex != 0 || !spec.gateway.empty()) {
+    rtnl_nexthop* nh = rtnl_route_nh_alloc();
+    if (nh == nullptr) return make_error(ENOMEM, "allocating a next hop");
+    if (spec.ifindex != 0) rtnl_route_nh_set_ifindex(nh, spec.ifindex);
+    if (!spec.gateway.empty()) {
+      AddrPtr gw = to_nl_addr(spec.gateway, spec.gateway.bit_length());
+      rtnl_route_nh_set_gateway(nh, gw.get());
+    }
+    rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
+  }
+  return route;
+}
+
+// Converts a parsed kernel route; single-path routes only (netd never makes multipath ones).
+RouteSpec from_rtnl(rtnl_route* r) {
+  RouteSpec spec;
+  spec.type = rtnl_route_get_type(r);
+  nl_addr* dst = rtnl_route_get_dst(r);
+  IpAddress dst_addr = from_nl_addr(dst);
+  if (dst_addr.empty()) {
+    uint8_t zero[16] = {};
+    dst_addr = IpAddress::from_bytes(rtnl_route_get_family(r), zero);
+  }
+  spec.dst = Prefix(dst_addr, dst != nullptr ? static_cast<int>(nl_addr_get_prefixlen(dst)) : 0);
+  spec.src = from_nl_addr(rtnl_route_get_pref_src(r));
+  spec.table = rtnl_route_get_table(r);
+  uint32_t priority = rtnl_route_get_priority(r);
+  if (priority != 0) spec.metric = priority;
+  uint32_t mtu = 0;
+  if (rtnl_route_get_metric(r, RTAX_MTU, &mtu) == 0 && mtu != 0) spec.mtu = mtu;
+  if (rtnl_route_get_nnexthops(r) >= 1) {
+    rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
+    spec.ifindex = rtnl_route_nh_get_ifindex(nh);
+    spec.gateway = from_nl_addr(rtnl_route_nh_get_gateway(nh));
+  }
+  return spec;
+}
+
+NlMessage route_dump_request(uint32_t table, int family) {
+  nl_msg* msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
+  rtmsg rtm{};
+  rtm.rtm_family = static_cast<uint8_t>(family);
+  rtm.rtm_table = table < 256 ? static_cast<uint8_t>(table) : RT_TABLE_UNSPEC;
+  nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO);
+  // With strict checking the kernel filters by table; 0 means every table.
+  if (table != 0) nla_put_u32(msg, RTA_TABLE, table);
+  return NlMessage(msg);
+}
+
+}  // namespace
+
+std::string describe_route(const RouteSpec& route) {
+  std::string text;
+  switch (route.type) {
+    case RTN_BLACKHOLE: text = "blackhole "; break;
+    case RTN_UNREACHABLE: text = "unreachable "; break;
+    case RTN_PROHIBIT: text = "prohibit "; break;
+    default: break;
+  }
+  text += route.dst.to_string();
+  if (!route.gateway.empty()) text += " via " + route.gateway.to_string();
+  return text;
+}
+
+Status RouteExecutor::add(const RouteSpec& spec, bool replace) {
+  NETD_ASSIGN_OR_RETURN(RoutePtr route, build_route(spec, false));
+  nl_msg* msg = nullptr;
+  int flags = NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL);
+  if (int err = rtnl_route_build_add_request(route.get(), flags, &msg); err < 0)
+    return make_error(EINVAL, "building route " + describe_route(spec) + ": " + nl_geterror(err));
+  return sock_.request(NlMessage(msg), (replace ? "replacing route " : "adding route ") + describe_route(spec));
+}
+
+Status RouteExecutor::remove(const RouteSpec& spec) {
+  NETD_ASSIGN_OR_RETURN(RoutePtr route, build_route(spec, true));
+  nl_msg* msg = nullptr;
+  if (int err = rtnl_route_build_del_request(route.get(), 0, &msg); err < 0)
+    return make_error(EINVAL, "building route " + describe_route(spec) + ": " + nl_geterror(err));
+  return sock_.request(NlMessage(msg), "deleting route " + describe_route(spec));
+}
+
+Result<std::vector<RouteSpec>> RouteExecutor::list(uint32_t table, int family) {
+  std::vector<RouteSpec> routes;
+  auto collect = [&](nlmsghdr* hdr) {
+    rtnl_route* parsed = nullptr;
+    if (rtnl_route_parse(hdr, &parsed) < 0) return;
+    RoutePtr owner(parsed);
+    if (table != 0 && rtnl_route_get_table(parsed) != table) return;  // old kernels ignore the filter
+    routes.push_back(from_rtnl(parsed));
+  };
+  NETD_TRY(sock_.dump(route_dump_request(table, family), "listing table " + std::to_string(table), collect));
+  return routes;
+}
+
+Result<RouteLookup> RouteExecutor::lookup(const IpAddress& dst, uint32_t mark, uint32_t uid) {
+  nl_msg* msg = nlmsg_alloc_simple(RTM_GETROUTE, 0);
+  NlMessage owner(msg);
+  rtmsg rtm{};
+  rtm.rtm_family = static_cast<uint8_t>(dst.family());
+  rtm.rtm_dst_len = static_cast<uint8_t>(dst.bit_length());
+  nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO);
+  nla_put(msg, RTA_DST, static_cast<int>(dst.size()), dst.bytes());
+  nla_put_u32(msg, RTA_MARK, mark);
+  nla_put_u32(msg, RTA_UID, uid);
+  std::optional<RouteLookup> answer;
+  auto collect = [&](nlmsghdr* hdr) {
+    rtnl_route* parsed = nullptr;
+    if (rtnl_route_parse(hdr, &parsed) < 0) return;
+    RoutePtr route(parsed);
+    answer = RouteLookup{from_rtnl(parsed), rtnl_route_get_table(parsed)};
+  };
+  NETD_TRY(sock_.dump(owner, "looking up a route to " + dst.to_string(), collect));
+  if (!answer) return make_error(ENETUNREACH, "no route to " + dst.to_string());
+  return *answer;
+}
+
+namespace {
+
+Result<RulePtr> build_rule(const FwmarkRule& spec) {
+  RulePtr rule(rtnl_rule_alloc());
+  if (!rule) return make_error(ENOMEM, "allocating a rule");
+  rtnl_rule_set_family(rule.get(), spec.family);
+  rtnl_rule_set_prio(rule.get(), spec.priority);
+  rtnl_rule_set_mark(rule.get(), spec.mark);
+  rtnl_rule_set_mask(rule.get(), spec.mask);
+  rtnl_rule_set_table(rule.get(), spec.table);
+  rtnl_rule_set_action(rule.get(), FR_ACT_TO_TBL);
+  return rule;
+}
+
+std::string describe_rule(const FwmarkRule& r) {
+  char mark[32];
+  snprintf(mark, sizeof mark, "0x%x/0x%x", r.mark, r.mask);
+  return std::string(r.family == AF_INET6 ? "inet6 " : "") + "rule fwmark " + mark + " lookup " +
+         std::to_string(r.table);
+}
+
+}  // namespace
+
+Status RouteExecutor::add_rule(const FwmarkRule& spec) {
+  NETD_ASSIGN_OR_RETURN(RulePtr rule, build_rule(spec));
+  nl_msg* msg = nullptr;
+  if (int err = rtnl_rule_build_add_request(rule.get(), NLM_F_EXCL, &msg); err < 0)
+    return make_error(EINVAL, "building " + describe_rule(spec) + ": " + nl_geterror(err));
+  return sock_.request(NlMessage(msg), "adding " + describe_rule(spec));
+}
+
+Status RouteExecutor::remove_rule(const FwmarkRule& spec) {
+  NETD_ASSIGN_OR_RETURN(RulePtr rule, build_rule(spec));
+  nl_msg* msg = nullptr;
+  if (int err = rtnl_rule_build_delete_request(rule.get(), 0, &msg); err < 0)
+    return make_error(EINVAL, "building " + describe_rule(spec) + ": " + nl_geterror(err));
+  return sock_.request(NlMessage(msg), "deleting " + describe_rule(spec));
+}
+
+Result<std::vector<FwmarkRule>> RouteExecutor::list_rules(int family, uint32_t priority) {
+  nl_msg* msg = nlmsg_alloc_simple(RTM_GETRULE, NLM_F_DUMP);
+  NlMessage owner(msg);
+  fib_rule_hdr frh{};
+  frh.family = static_cast<uint8_t>(family);
+  nlmsg_append(msg, &frh, sizeof frh, NLMSG_ALIGNTO);
+  std::vector<FwmarkRule> rules;
+  auto collect = [&](nlmsghdr* hdr) {
+    if (hdr->nlmsg_type != RTM_NEWRULE) return;
+    auto* h = static_cast<fib_rule_hdr*>(nlmsg_data(hdr));
+    nlattr* tb[FRA_MAX + 1] = {};
+    if (nlmsg_parse(hdr, sizeof(fib_rule_hdr), tb, FRA_MAX, nullptr) < 0) return;
+    if (tb[FRA_PRIORITY] == nullptr || nla_get_u32(tb[FRA_PRIORITY]) != priority) return;
+    if (tb[FRA_FWMARK] == nullptr) return;
+    FwmarkRule rule;
+    rule.family = h->family;
+    rule.priority = priority;
+    rule.mark = nla_get_u32(tb[FRA_FWMARK]);
+    rule.mask = tb[FRA_FWMASK] != nullptr ? nla_get_u32(tb[FRA_FWMASK]) : 0xffffffff;
+    rule.table = tb[FRA_TABLE] != nullptr ? nla_get_u32(tb[FRA_TABLE]) : h->table;
+    rules.push_back(rule);
+  };
+  NETD_TRY(sock_.dump(owner, "listing rules", collect));
+  return rules;
+}
+
+}  // namespace netd::kernel

@@ -1,0 +1,207 @@
+// netd: the privileged side. main() is a straight list of set-up steps, each returning an error.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "netd/daemon/daemon.h"
+#include "netd/policy/loader.h"
+
+namespace {
+
+constexpr const char* kDefaultPolicyPath = "/etc/netd/policy.toml";
+
+constexpr const char* kUsage =
+    "Usage: netd [--policy FILE] [--socket PATH] [--foreground]\n"
+    "       netd --check-policy [FILE]\n"
+    "       netd [--policy FILE] --teardown\n"
+    "       netd --print-default-policy\n"
+    "\n"
+    "Lets non-admin users (slices) do privileged network operations within a policy.\n"
+    "\n"
+    "  --policy FILE         policy file (default /etc/netd/policy.toml, plus policy.d/*.toml\n"
+    "                        beside it; if it does not exist, the built-in policy)\n"
+    "  --socket PATH         listen here instead of the policy's socket\n"
+    "  --foreground          stay in the foreground (default: detach once listening)\n"
+    "  --check-policy [FILE] validate FILE (or the default) and print what netd would do; exit 0/1\n"
+    "  --teardown            remove every kernel object netd made under the policy, then exit\n"
+    "  --print-default-policy print the built-in policy (TOML)\n"
+    "  -h, --help            this text\n"
+    "  --version             print the version\n"
+    "\n"
+    "Signals: SIGHUP reloads the policy (an invalid one is refused, the old one stays);\n"
+    "SIGTERM/SIGINT stop serving. Isolation stays in force while netd is down.\n";
+
+struct Options {
+  std::string policy_path;
+  bool policy_given = false;
+  std::string socket;
+  bool foreground = false;
+  bool check_policy = false;
+  bool teardown = false;
+  bool print_default = false;
+};
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "netd: %s\nTry 'netd --help'.\n", message.c_str());
+  return 1;
+}
+
+// Tells systemd (Type=notify) that netd is ready, if it asked.
+void notify_ready() {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || (path[0] != '/' && path[0] != '@')) return;
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
+  const char msg[] = "READY=1";
+  sendto(fd, msg, sizeof msg - 1, 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  close(fd);
+}
+
+netd::daemon::PolicySource policy_source(const Options& o) {
+  if (o.policy_given) return {o.policy_path};
+  if (access(kDefaultPolicyPath, F_OK) == 0) return {kDefaultPolicyPath};
+  return {""};  // built-in
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const char* flag) -> const std::string* {
+      if (i + 1 >= args.size()) return nullptr;
+      (void)flag;
+      return &args[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--version") {
+      std::puts("netd 0.1.0");
+      return 0;
+    } else if (a == "--policy") {
+      const std::string* v = value("--policy");
+      if (v == nullptr) return usage_error("--policy needs a FILE");
+      o.policy_path = *v;
+      o.policy_given = true;
+    } else if (a == "--socket") {
+      const std::string* v = value("--socket");
+      if (v == nullptr) return usage_error("--socket needs a PATH");
+      o.socket = *v;
+    } else if (a == "--foreground") {
+      o.foreground = true;
+    } else if (a == "--check-policy") {
+      o.check_policy = true;
+      if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) {
+        o.policy_path = args[++i];
+        o.policy_given = true;
+      }
+    } else if (a == "--teardown") {
+      o.teardown = true;
+    } else if (a == "--print-default-policy") {
+      o.print_default = true;
+    } else {
+      return usage_error("unknown option '" + a + "'");
+    }
+  }
+
+  if (o.print_default) {
+    std::fputs(netd::policy::default_policy_text().c_str(), stdout);
+    return 0;
+  }
+
+  netd::daemon::PolicySource source = policy_source(o);
+  if (o.check_policy) {
+    auto policy = source.load();
+    if (!policy.ok()) {
+      std::fprintf(stderr, "netd: %s\n", policy.error().message.c_str());
+      return 1;
+    }
+    std::printf("%s: valid\n%s", source.describe().c_str(), netd::policy::describe_policy(*policy).c_str());
+    return 0;
+  }
+
+  if (geteuid() != 0) return usage_error("must run as root (it programs the kernel for others)");
+
+  if (o.teardown) {
+    auto policy = source.load();
+    if (!policy.ok()) {
+      std::fprintf(stderr, "netd: %s\n", policy.error().message.c_str());
+      return 1;
+    }
+    auto done = netd::daemon::teardown(*policy);
+    if (!done.ok()) {
+      std::fprintf(stderr, "netd: teardown: %s\n", done.error().message.c_str());
+      return 2;
+    }
+    return 0;
+  }
+
+  // Many clients, each connection one fd: use the whole hard limit.
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+
+  // Detach only once listening, so `netd && client` never races the socket.
+  int ready_pipe[2] = {-1, -1};
+  if (!o.foreground) {
+    if (pipe2(ready_pipe, O_CLOEXEC) < 0) {
+      std::perror("netd: pipe");
+      return 2;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+      std::perror("netd: fork");
+      return 2;
+    }
+    if (pid > 0) {
+      close(ready_pipe[1]);
+      char status = 1;
+      ssize_t n = read(ready_pipe[0], &status, 1);
+      return n == 1 && status == 0 ? 0 : 2;
+    }
+    close(ready_pipe[0]);
+    setsid();
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull >= 0) {
+      dup2(devnull, STDIN_FILENO);
+      dup2(devnull, STDOUT_FILENO);
+      close(devnull);
+    }
+  }
+
+  auto daemon = netd::daemon::Daemon::start(source, o.socket);
+  if (!daemon.ok()) {
+    std::fprintf(stderr, "netd: %s\n", daemon.error().message.c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "netd: serving with %s\n", source.describe().c_str());
+  notify_ready();
+  if (ready_pipe[1] >= 0) {
+    char ok = 0;
+    (void)!write(ready_pipe[1], &ok, 1);
+    close(ready_pipe[1]);
+  }
+  auto ran = (*daemon)->run();
+  if (!ran.ok()) {
+    std::fprintf(stderr, "netd: %s\n", ran.error().message.c_str());
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,44 @@
+#include "netd/ops/params.h"
+
+namespace netd::ops {
+
+namespace {
+
+bool has_type(const nlohmann::json& v, FieldType type) {
+  switch (type) {
+    case FieldType::kString: return v.is_string();
+    case FieldType::kInt: return v.is_number_integer();
+    case FieldType::kBool: return v.is_boolean();
+    case FieldType::kObject: return v.is_object();
+  }
+  return false;
+}
+
+const char* type_name(FieldType type) {
+  switch (type) {
+    case FieldType::kString: return "a string";
+    case FieldType::kInt: return "an integer";
+    case FieldType::kBool: return "a boolean";
+    case FieldType::kObject: return "an object";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Status check_fields(const nlohmann::json& object, std::initializer_list<Field> fields, const std::string& where) {
+  if (!object.is_object()) return invalid(where + " must be an object");
+  for (const auto& [key, value] : object.items()) {
+    const Field* known = nullptr;
+    for (const auto& f : fields)
+      if (key == f.name) known = &f;
+    if (known == nullptr) return invalid("unknown field '" + key + "' in " + where);
+    if (!has_type(value, known->type))
+      return invalid("field '" + key + "' in " + where + " must be " + type_name(known->type));
+  }
+  for (const auto& f : fields)
+    if (f.required && !object.contains(f.name)) return invalid("missing field '" + std::string(f.name) + "' in " + where);
+  return ok_status();
+}
+
+}  // namespace netd::ops

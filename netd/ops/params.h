@@ -1,0 +1,27 @@
+// Strict checks of a request's parameters: every field known, of the declared type,
+// required ones present. Unknown fields are refused (conventions rule 5).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <initializer_list>
+#include <string>
+
+#include "lib/core/result.h"
+
+namespace netd::ops {
+
+enum class FieldType { kString, kInt, kBool, kObject };
+
+struct Field {
+  const char* name;
+  FieldType type;
+  bool required;
+};
+
+// `where` names the object in messages ("route", "parameters").
+Status check_fields(const nlohmann::json& object, std::initializer_list<Field> fields, const std::string& where);
+
+inline Error invalid(const std::string& reason) { return make_error(EINVAL, reason, ErrorKind::kInvalidArgument); }
+
+}  // namespace netd::ops

@@ -1,0 +1,68 @@
+#include "netd/ops/route_request.h"
+
+#include "netd/ops/params.h"
+
+namespace netd::ops {
+
+namespace {
+
+Result<IpAddress> address_field(const nlohmann::json& route, const char* name) {
+  if (!route.contains(name)) return IpAddress();
+  auto a = IpAddress::parse(route[name].get<std::string>());
+  if (!a.ok()) return invalid(std::string(name) + ": " + a.error().message);
+  return a;
+}
+
+Result<std::optional<uint32_t>> u32_field(const nlohmann::json& route, const char* name) {
+  if (!route.contains(name)) return std::optional<uint32_t>();
+  const auto& v = route[name];
+  if (v.is_number_unsigned() ? v.get<uint64_t>() > UINT32_MAX : v.get<int64_t>() < 0)
+    return invalid(std::string(name) + " must be 0.." + std::to_string(UINT32_MAX));
+  return std::optional<uint32_t>(static_cast<uint32_t>(v.get<uint64_t>()));
+}
+
+}  // namespace
+
+Result<policy::RouteRequest> parse_route(const nlohmann::json& route) {
+  NETD_TRY(check_fields(route,
+                        {{"type", FieldType::kString, false},
+                         {"dst", FieldType::kString, true},
+                         {"gateway", FieldType::kString, false},
+                         {"dev", FieldType::kString, false},
+                         {"src", FieldType::kString, false},
+                         {"metric", FieldType::kInt, false},
+                         {"mtu", FieldType::kInt, false}},
+                        "route"));
+  policy::RouteRequest r;
+  if (route.contains("type")) {
+    std::string type = route["type"].get<std::string>();
+    if (type == "unicast") r.type = policy::RouteType::kUnicast;
+    else if (type == "blackhole") r.type = policy::RouteType::kBlackhole;
+    else if (type == "unreachable") r.type = policy::RouteType::kUnreachable;
+    else if (type == "prohibit") r.type = policy::RouteType::kProhibit;
+    else return invalid("route type '" + type + "' is not one of unicast, blackhole, unreachable, prohibit");
+  }
+  auto dst = Prefix::parse(route["dst"].get<std::string>());
+  if (!dst.ok()) return invalid("dst: " + dst.error().message);
+  r.dst = *dst;
+  NETD_ASSIGN_OR_RETURN(r.gateway, address_field(route, "gateway"));
+  NETD_ASSIGN_OR_RETURN(r.src, address_field(route, "src"));
+  if (route.contains("dev")) {
+    r.dev = route["dev"].get<std::string>();
+    if (r.dev.empty() || r.dev.size() >= 16 || r.dev.find('/') != std::string::npos)
+      return invalid("dev '" + r.dev + "' is not a device name");
+  }
+  NETD_ASSIGN_OR_RETURN(r.metric, u32_field(route, "metric"));
+  NETD_ASSIGN_OR_RETURN(r.mtu, u32_field(route, "mtu"));
+  return r;
+}
+
+Result<int> parse_family(const nlohmann::json& params) {
+  if (!params.contains("family")) return AF_UNSPEC;
+  std::string f = params["family"].get<std::string>();
+  if (f == "inet") return AF_INET;
+  if (f == "inet6") return AF_INET6;
+  return invalid("family '" + f + "' is not inet or inet6");
+}
+
+}  // namespace netd::ops

@@ -1,0 +1,261 @@
+#include "netd/ops/routes.h"
+
+#include <linux/rtnetlink.h>
+
+#include <set>
+
+#include "netd/ops/params.h"
+#include "netd/ops/route_request.h"
+
+namespace netd::ops {
+
+namespace {
+
+uint8_t kernel_type(policy::RouteType type) {
+  switch (type) {
+    case policy::RouteType::kBlackhole: return RTN_BLACKHOLE;
+    case policy::RouteType::kUnreachable: return RTN_UNREACHABLE;
+    case policy::RouteType::kProhibit: return RTN_PROHIBIT;
+    case policy::RouteType::kUnicast: break;
+  }
+  return RTN_UNICAST;
+}
+
+const char* type_name(uint8_t type) {
+  switch (type) {
+    case RTN_BLACKHOLE: return "blackhole";
+    case RTN_UNREACHABLE: return "unreachable";
+    case RTN_PROHIBIT: return "prohibit";
+    case RTN_LOCAL: return "local";
+    case RTN_BROADCAST: return "broadcast";
+    case RTN_MULTICAST: return "multicast";
+    default: return "unicast";
+  }
+}
+
+// A kernel refusal keeps its errno but is reported as the kernel's, not the policy's.
+Error kernel_error(Error e) {
+  e.kind = e.code == EEXIST ? ErrorKind::kConflict
+           : (e.code == ESRCH || e.code == ENOENT) ? ErrorKind::kNotFound
+                                                    : ErrorKind::kKernel;
+  return e;
+}
+
+std::string table_of_text(const policy::SliceSpec& s) { return "slice " + s.name + "'s table"; }
+
+}  // namespace
+
+kernel::FwmarkRule RouteOps::rule_for(const policy::Policy& p, const policy::SliceSpec& s, int family) const {
+  return kernel::FwmarkRule{family, p.netd.rule_priority, p.mark_of(s), p.netd.mark_mask, p.table_of(s)};
+}
+
+policy::DeviceFacts RouteOps::device_facts(const std::string& name) {
+  policy::DeviceFacts facts;
+  int ifindex = links_.ifindex(name);
+  if (ifindex == 0) return facts;
+  facts.exists = true;
+  for (const auto& a : links_.addresses(ifindex)) {
+    facts.addresses.push_back(a.local);
+    facts.on_link.push_back(a.on_link);
+  }
+  return facts;
+}
+
+nlohmann::json RouteOps::to_json(const kernel::RouteSpec& r) {
+  nlohmann::json j = {{"dst", r.dst.to_string()}};
+  if (r.type != RTN_UNICAST) j["type"] = type_name(r.type);
+  if (!r.gateway.empty()) j["gateway"] = r.gateway.to_string();
+  if (r.ifindex != 0) j["dev"] = links_.name(r.ifindex);
+  if (!r.src.empty()) j["src"] = r.src.to_string();
+  if (r.metric) j["metric"] = *r.metric;
+  if (r.mtu) j["mtu"] = *r.mtu;
+  return j;
+}
+
+Status RouteOps::ensure_rule(const policy::Policy& p, const policy::SliceSpec& s, int family) {
+  auto added = routes_.add_rule(rule_for(p, s, family));
+  if (!added.ok() && added.error().code != EEXIST) return kernel_error(std::move(added).error());
+  return ok_status();
+}
+
+Status RouteOps::drop_rule_if_unused(const policy::Policy& p, const policy::SliceSpec& s, int family) {
+  NETD_ASSIGN_OR_RETURN(auto remaining, routes_.list(p.table_of(s), family));
+  if (!remaining.empty()) return ok_status();
+  auto removed = routes_.remove_rule(rule_for(p, s, family));
+  if (!removed.ok() && removed.error().code != ENOENT) return kernel_error(std::move(removed).error());
+  return ok_status();
+}
+
+Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::SliceSpec& s,
+                                     const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"route", FieldType::kObject, true}, {"replace", FieldType::kBool, false}},
+                        "parameters"));
+  NETD_ASSIGN_OR_RETURN(policy::RouteRequest request, parse_route(params["route"]));
+  bool replace = params.value("replace", false);
+
+  // Facts for the pure decision: the devices the slice may use (and the one it named), and
+  // what its table holds now.
+  policy::RouteFacts facts;
+  for (const auto& dev : s.route_devices) facts.devices[dev] = device_facts(dev);
+  if (!request.dev.empty() && !facts.devices.count(request.dev))
+    facts.devices[request.dev] = device_facts(request.dev);
+  NETD_ASSIGN_OR_RETURN(auto existing, routes_.list(p.table_of(s), AF_UNSPEC));
+  facts.routes_in_table = static_cast<uint32_t>(existing.size());
+  size_t same_family = 0;
+  for (const auto& r : existing) {
+    if (r.family() != request.dst.family()) continue;
+    ++same_family;
+    if (r.dst == request.dst && r.metric == request.metric) facts.replaces_existing = true;
+  }
+
+  NETD_ASSIGN_OR_RETURN(policy::RouteVerdict verdict, policy::decide_route_add(p, s, request, facts, replace));
+
+  kernel::RouteSpec spec;
+  spec.type = kernel_type(request.type);
+  spec.dst = request.dst;
+  spec.gateway = request.gateway;
+  spec.src = request.src;
+  spec.metric = request.metric;
+  spec.mtu = request.mtu;
+  spec.table = p.table_of(s);
+  if (!verdict.dev.empty()) spec.ifindex = links_.ifindex(verdict.dev);
+  if (auto added = routes_.add(spec, replace); !added.ok()) return kernel_error(std::move(added).error());
+  if (same_family == 0) {
+    // First route of this family: the rule that sends the slice's packets to its table.
+    if (auto rule = ensure_rule(p, s, request.dst.family()); !rule.ok()) {
+      (void)routes_.remove(spec);  // roll back: no route without its rule
+      return std::move(rule).error();
+    }
+  }
+  return nlohmann::json::object();
+}
+
+Result<nlohmann::json> RouteOps::remove(const policy::Policy& p, const policy::SliceSpec& s,
+                                        const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"route", FieldType::kObject, true}}, "parameters"));
+  NETD_ASSIGN_OR_RETURN(policy::RouteRequest request, parse_route(params["route"]));
+  kernel::RouteSpec spec;
+  spec.type = kernel_type(request.type);
+  spec.dst = request.dst;
+  spec.gateway = request.gateway;
+  spec.metric = request.metric;
+  spec.table = p.table_of(s);
+  if (!request.dev.empty()) {
+    spec.ifindex = links_.ifindex(request.dev);
+    if (spec.ifindex == 0)
+      return make_error(ENODEV, "device '" + request.dev + "' does not exist", ErrorKind::kNotFound);
+  }
+  auto removed = routes_.remove(spec);
+  if (!removed.ok()) {
+    if (removed.error().code == ESRCH || removed.error().code == ENOENT)
+      return make_error(ESRCH, "no route " + kernel::describe_route(spec) + " in " + table_of_text(s),
+                        ErrorKind::kNotFound);
+    return kernel_error(std::move(removed).error());
+  }
+  NETD_TRY(drop_rule_if_unused(p, s, request.dst.family()));
+  return nlohmann::json::object();
+}
+
+Result<nlohmann::json> RouteOps::list(const policy::Policy& p, const policy::SliceSpec& s,
+                                      const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"family", FieldType::kString, false}, {"prefix", FieldType::kString, false}},
+                        "parameters"));
+  NETD_ASSIGN_OR_RETURN(int family, parse_family(params));
+  std::optional<Prefix> within;
+  if (params.contains("prefix")) {
+    auto prefix = Prefix::parse(params["prefix"].get<std::string>());
+    if (!prefix.ok()) return invalid("prefix: " + prefix.error().message);
+    within = *prefix;
+  }
+  NETD_ASSIGN_OR_RETURN(auto routes, routes_.list(p.table_of(s), family));
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : routes)
+    if (!within || within->contains(r.dst)) out.push_back(to_json(r));
+  return nlohmann::json{{"routes", out}};
+}
+
+Result<nlohmann::json> RouteOps::flush(const policy::Policy& p, const policy::SliceSpec& s,
+                                       const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"family", FieldType::kString, false}}, "parameters"));
+  NETD_ASSIGN_OR_RETURN(int family, parse_family(params));
+  NETD_ASSIGN_OR_RETURN(auto routes, routes_.list(p.table_of(s), family));
+  int deleted = 0;
+  for (auto r : routes) {
+    r.src = IpAddress();
+    r.mtu.reset();
+    if (auto removed = routes_.remove(r); removed.ok()) ++deleted;
+    else if (removed.error().code != ESRCH) return kernel_error(std::move(removed).error());
+  }
+  for (int f : {AF_INET, AF_INET6})
+    if (family == AF_UNSPEC || family == f) NETD_TRY(drop_rule_if_unused(p, s, f));
+  return nlohmann::json{{"deleted", deleted}};
+}
+
+Result<nlohmann::json> RouteOps::get(const policy::Policy& p, const policy::SliceSpec& s, const server::Peer& peer,
+                                     const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"address", FieldType::kString, true}}, "parameters"));
+  auto address = IpAddress::parse(params["address"].get<std::string>());
+  if (!address.ok()) return invalid("address: " + address.error().message);
+  // The slice's packets carry its mark: the kernel answers as it would route them.
+  auto found = routes_.lookup(*address, p.mark_of(s), peer.uid);
+  if (!found.ok()) return kernel_error(std::move(found).error());
+  return nlohmann::json{{"route", to_json(found->route)}, {"table", found->table}};
+}
+
+Result<size_t> RouteOps::count(const policy::Policy& p, const policy::SliceSpec& s) {
+  NETD_ASSIGN_OR_RETURN(auto routes, routes_.list(p.table_of(s), AF_UNSPEC));
+  return routes.size();
+}
+
+Status RouteOps::reconcile(const policy::Policy& p) {
+  const uint32_t first_table = p.netd.table_base + 1;
+  const uint32_t last_table = p.netd.table_base + p.max_slice_id();
+  for (int family : {AF_INET, AF_INET6}) {
+    NETD_ASSIGN_OR_RETURN(auto rules, routes_.list_rules(family, p.netd.rule_priority));
+    std::set<uint32_t> wanted_tables;
+    for (const auto& s : p.slices) {
+      NETD_ASSIGN_OR_RETURN(auto routes, routes_.list(p.table_of(s), family));
+      if (!routes.empty()) wanted_tables.insert(p.table_of(s));
+    }
+    // Stale rules: ours by priority and table range, but for a slice gone or changed.
+    for (const auto& rule : rules) {
+      if (rule.table < first_table || rule.table > last_table) continue;
+      const policy::SliceSpec* s = p.find_by_id(rule.table - p.netd.table_base);
+      bool current = s != nullptr && wanted_tables.count(rule.table) && rule.mark == p.mark_of(*s) &&
+                     rule.mask == p.netd.mark_mask;
+      if (!current) (void)routes_.remove_rule(rule);
+      else wanted_tables.erase(rule.table);  // present and right
+    }
+    for (uint32_t table : wanted_tables) NETD_TRY(ensure_rule(p, *p.find_by_id(table - p.netd.table_base), family));
+    // Tables of slices no longer in the policy lose their routes.
+    NETD_ASSIGN_OR_RETURN(auto all, routes_.list(0, family));
+    for (auto r : all) {
+      if (r.table < first_table || r.table > last_table) continue;
+      if (p.find_by_id(r.table - p.netd.table_base) != nullptr) continue;
+      r.src = IpAddress();
+      r.mtu.reset();
+      (void)routes_.remove(r);
+    }
+  }
+  return ok_status();
+}
+
+Status RouteOps::teardown(const policy::Policy& p) {
+  const uint32_t first_table = p.netd.table_base + 1;
+  const uint32_t last_table = p.netd.table_base + p.max_slice_id();
+  for (int family : {AF_INET, AF_INET6}) {
+    NETD_ASSIGN_OR_RETURN(auto rules, routes_.list_rules(family, p.netd.rule_priority));
+    for (const auto& rule : rules)
+      if (rule.table >= first_table && rule.table <= last_table) (void)routes_.remove_rule(rule);
+    NETD_ASSIGN_OR_RETURN(auto all, routes_.list(0, family));
+    for (auto r : all) {
+      if (r.table < first_table || r.table > last_table) continue;
+      r.src = IpAddress();
+      r.mtu.reset();
+      (void)routes_.remove(r);
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace netd::ops

@@ -1,0 +1,350 @@
+#include "netd/server/server.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "lib/varlink/idl.h"
+
+namespace netd::server {
+
+namespace {
+
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// systemd socket activation: LISTEN_PID == us and LISTEN_FDS >= 1 → fd 3.
+int activated_socket() {
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* fds = std::getenv("LISTEN_FDS");
+  if (pid == nullptr || fds == nullptr || std::atoi(pid) != getpid() || std::atoi(fds) < 1) return -1;
+  unsetenv("LISTEN_PID");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_FDNAMES");
+  fcntl(3, F_SETFD, FD_CLOEXEC);
+  fcntl(3, F_SETFL, fcntl(3, F_GETFL) | O_NONBLOCK);
+  return 3;
+}
+
+// The request keys Varlink defines; anything else is refused.
+bool known_request_key(const std::string& key) {
+  return key == "method" || key == "parameters" || key == "oneway" || key == "more" || key == "upgrade";
+}
+
+}  // namespace
+
+std::string varlink_error_name(const Error& error) {
+  switch (error.kind) {
+    case ErrorKind::kNotMember: return "io.netd.NotMember";
+    case ErrorKind::kInvalidArgument: return "io.netd.InvalidArgument";
+    case ErrorKind::kPermissionDenied: return "io.netd.PermissionDenied";
+    case ErrorKind::kResourceExhausted: return "io.netd.ResourceExhausted";
+    case ErrorKind::kNotFound: return "io.netd.NotFound";
+    case ErrorKind::kConflict: return "io.netd.Conflict";
+    case ErrorKind::kKernel: return "io.netd.KernelError";
+    case ErrorKind::kUnspecified: break;
+  }
+  switch (error.code) {
+    case EINVAL: case ERANGE: case EAFNOSUPPORT: return "io.netd.InvalidArgument";
+    case EPERM: case EACCES: return "io.netd.PermissionDenied";
+    case EDQUOT: case ENOSPC: case EMFILE: case EUSERS: case EAGAIN: return "io.netd.ResourceExhausted";
+    case ENOENT: case ENODEV: case ESRCH: case ENXIO: return "io.netd.NotFound";
+    case EEXIST: case EBUSY: return "io.netd.Conflict";
+    default: return "io.netd.KernelError";
+  }
+}
+
+Result<std::unique_ptr<Server>> Server::listen(Options options) {
+  std::unique_ptr<Server> server(new Server(std::move(options)));
+  int activated = activated_socket();
+  if (activated >= 0) {
+    server->listen_fd_.reset(activated);
+  } else {
+    const std::string& path = server->options_.socket_path;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) return make_error(ENAMETOOLONG, "socket path too long: " + path);
+    std::memcpy(addr.sun_path, path.data(), path.size());
+    UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd.valid()) return errno_error("socket");
+    // A socket file left by a killed netd would make bind() fail; nobody listens on it.
+    struct stat st{};
+    if (lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(path.c_str());
+    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+      return errno_error("binding " + path);
+    chmod(path.c_str(), 0666);
+    if (::listen(fd.get(), SOMAXCONN) < 0) return errno_error("listening on " + path);
+    server->listen_fd_ = std::move(fd);
+    server->unlink_on_exit_ = true;
+  }
+  server->epoll_fd_.reset(epoll_create1(EPOLL_CLOEXEC));
+  if (!server->epoll_fd_.valid()) return errno_error("epoll_create1");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = server->listen_fd_.get();
+  if (epoll_ctl(server->epoll_fd_.get(), EPOLL_CTL_ADD, server->listen_fd_.get(), &ev) < 0)
+    return errno_error("epoll_ctl");
+
+  Server* self = server.get();
+  self->dispatcher_.add("org.varlink.service.GetInfo", [self](Call&) -> Result<Answer> {
+    Answer a;
+    a.parameters = {{"vendor", "netd"}, {"product", "netd"}, {"version", "0.1.0"},
+                    {"url", "https://varlink.org"}, {"interfaces", self->dispatcher_.interfaces()}};
+    return a;
+  });
+  self->dispatcher_.add("org.varlink.service.GetInterfaceDescription", [](Call& call) -> Result<Answer> {
+    const auto& p = call.parameters;
+    if (p.size() != 1 || !p.contains("interface") || !p["interface"].is_string())
+      return make_error(EINVAL, "GetInterfaceDescription takes exactly one string parameter 'interface'");
+    std::string name = p["interface"].get<std::string>();
+    for (const auto& d : varlink::kInterfaceDescriptions) {
+      if (d.name == name) {
+        Answer a;
+        a.parameters = {{"description", d.description}};
+        return a;
+      }
+    }
+    if (name == "org.varlink.service") {
+      Answer a;
+      a.parameters = {{"description",
+                       "interface org.varlink.service\n"
+                       "method GetInfo() -> (vendor: string, product: string, version: string, url: string, "
+                       "interfaces: []string)\n"
+                       "method GetInterfaceDescription(interface: string) -> (description: string)\n"
+                       "error InterfaceNotFound (interface: string)\n"
+                       "error MethodNotFound (method: string)\n"
+                       "error MethodNotImplemented (method: string)\n"
+                       "error InvalidParameter (parameter: string)\n"}};
+      return a;
+    }
+    return make_error(ENOENT, "no interface " + name, ErrorKind::kNotFound);
+  });
+  return server;
+}
+
+Server::~Server() {
+  if (unlink_on_exit_) unlink(options_.socket_path.c_str());
+}
+
+void Server::set_limits(uint32_t max_connections_per_uid, uint32_t requests_per_second_per_uid) {
+  limits_.set(max_connections_per_uid, requests_per_second_per_uid);
+}
+
+Status Server::watch(int fd, std::function<void()> on_readable) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) return errno_error("epoll_ctl");
+  watches_[fd] = std::move(on_readable);
+  return ok_status();
+}
+
+Status Server::run() {
+  epoll_event events[64];
+  while (running_) {
+    int n = epoll_wait(epoll_fd_.get(), events, 64, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error("epoll_wait");
+    }
+    for (int i = 0; i < n && running_; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == listen_fd_.get()) {
+        accept_all();
+      } else if (auto w = watches_.find(fd); w != watches_.end()) {
+        w->second();
+      } else {
+        on_client_event(fd, events[i].events);
+      }
+    }
+  }
+  return ok_status();
+}
+
+void Server::accept_all() {
+  for (;;) {
+    int raw = accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (raw < 0) return;  // EAGAIN, or EMFILE under fd exhaustion: retry on the next event
+    UniqueFd fd(raw);
+    auto peer = read_peer(fd.get());
+    if (!peer.ok()) continue;
+    bool admin = options_.is_admin && options_.is_admin(peer->uid);
+    if (connections_.size() >= options_.max_connections || (!admin && !limits_.try_connect(peer->uid))) {
+      // Best effort: tell the client why before closing.
+      std::string msg = nlohmann::json{{"error", "io.netd.ResourceExhausted"},
+                                       {"parameters", {{"reason", "too many connections for uid " +
+                                                                      std::to_string(peer->uid)},
+                                                       {"errno", EUSERS}}}}.dump();
+      msg.push_back('\0');
+      (void)!send(fd.get(), msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      continue;
+    }
+    auto c = std::make_unique<Connection>();
+    c->peer = std::move(peer).value();
+    c->fd = std::move(fd);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = c->fd.get();
+    if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, c->fd.get(), &ev) < 0) {
+      if (!admin) limits_.disconnect(c->peer.uid);
+      continue;
+    }
+    connections_[c->fd.get()] = std::move(c);
+  }
+}
+
+void Server::close_connection(int fd) {
+  auto it = connections_.find(fd);
+  if (it == connections_.end()) return;
+  epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
+  bool admin = options_.is_admin && options_.is_admin(it->second->peer.uid);
+  if (!admin) limits_.disconnect(it->second->peer.uid);
+  connections_.erase(it);
+}
+
+void Server::on_client_event(int fd, uint32_t events) {
+  auto it = connections_.find(fd);
+  if (it == connections_.end()) return;
+  Connection& c = *it->second;
+  if (events & EPOLLOUT) {
+    flush(c);
+    if (!connections_.count(fd)) return;
+  }
+  if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) return;
+  if (c.close_after_write) return;  // ignore input while a fatal error reply drains
+  auto state = c.reader.read_from(fd);
+  if (!state.ok() || *state == varlink::MessageReader::ReadState::kEof) {
+    close_connection(fd);
+    return;
+  }
+  for (;;) {
+    auto message = c.reader.next();
+    if (!message.ok()) {
+      reply_error(c, "io.netd.InvalidArgument",
+                  {{"reason", message.error().message}, {"errno", message.error().code}});
+      c.close_after_write = true;
+      break;
+    }
+    if (!message->has_value()) break;
+    handle_message(c, std::move(**message));
+    if (c.close_after_write) break;
+  }
+  flush(c);
+}
+
+void Server::handle_message(Connection& c, varlink::Message message) {
+  uint64_t start = monotonic_ns();
+  auto request = nlohmann::json::parse(message.json, nullptr, /*allow_exceptions=*/false);
+  auto fatal = [&](const std::string& reason) {
+    reply_error(c, "io.netd.InvalidArgument", {{"reason", reason}, {"errno", EINVAL}});
+    c.close_after_write = true;
+  };
+  if (!request.is_object()) return fatal("message is not a JSON object");
+  for (const auto& [key, value] : request.items())
+    if (!known_request_key(key)) return fatal("unknown request field '" + key + "'");
+  if (!request.contains("method") || !request["method"].is_string()) return fatal("request has no method");
+  if (request.contains("parameters") && !request["parameters"].is_object())
+    return fatal("parameters must be an object");
+  for (const char* flag : {"oneway", "more", "upgrade"})
+    if (request.contains(flag) && !request[flag].is_boolean()) return fatal(std::string(flag) + " must be a boolean");
+  if (request.value("upgrade", false)) return fatal("connection upgrades are not supported");
+  bool oneway = request.value("oneway", false);
+
+  const std::string method = request["method"].get<std::string>();
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  const nlohmann::json& params = request.contains("parameters") ? request["parameters"] : kEmpty;
+  const Dispatcher::Entry* entry = dispatcher_.find(method);
+  Call call{c.peer, method, params, {}, ""};
+  Result<Answer> answer = Answer{};
+  if (entry == nullptr) {
+    answer = make_error(ENOENT, "unknown method " + method, ErrorKind::kNotFound);
+    if (!oneway) reply_error(c, "org.varlink.service.MethodNotFound", {{"method", method}});
+  } else if (!message.fds.empty() && !entry->accepts_fds) {
+    answer = make_error(EINVAL, method + " takes no file descriptors", ErrorKind::kInvalidArgument);
+  } else {
+    bool admin = options_.is_admin && options_.is_admin(c.peer.uid);
+    if (!admin && !limits_.try_request(c.peer.uid, start)) {
+      answer = make_error(EAGAIN, "request rate limit of " + std::to_string(limits_.rate()) +
+                                      " per second for uid " + std::to_string(c.peer.uid) + " exceeded",
+                          ErrorKind::kResourceExhausted);
+    } else {
+      call.fds = std::move(message.fds);
+      answer = entry->handler(call);
+    }
+  }
+  if (entry != nullptr && !oneway) {
+    if (answer.ok()) {
+      reply(c, {{"parameters", answer->parameters}}, std::move(answer->fds));
+    } else {
+      reply_error(c, varlink_error_name(answer.error()),
+                  {{"reason", answer.error().message}, {"errno", answer.error().code}});
+    }
+  }
+  if (options_.audit) {
+    uint64_t micros = (monotonic_ns() - start) / 1000;
+    options_.audit(AuditRecord{c.peer, call.slice, method, params, answer.ok() ? nullptr : &answer.error(), micros});
+  }
+}
+
+void Server::reply(Connection& c, const nlohmann::json& message, std::vector<UniqueFd> fds) {
+  if (!fds.empty()) c.output_fds.emplace_back(c.output.size(), std::move(fds));
+  c.output += message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  c.output.push_back('\0');
+  if (c.output.size() > options_.max_output_bytes) c.close_after_write = true;
+}
+
+void Server::reply_error(Connection& c, const std::string& name, const nlohmann::json& parameters) {
+  reply(c, {{"error", name}, {"parameters", parameters}});
+}
+
+void Server::flush(Connection& c) {
+  int fd = c.fd.get();
+  while (!c.output.empty()) {
+    // Send up to the next fd boundary so each fd set rides on its reply's first byte.
+    size_t limit = c.output.size();
+    std::vector<int> fds;
+    if (!c.output_fds.empty()) {
+      if (c.output_fds.front().first == 0) {
+        for (const auto& f : c.output_fds.front().second) fds.push_back(f.get());
+        if (c.output_fds.size() > 1) limit = c.output_fds[1].first;
+      } else {
+        limit = c.output_fds.front().first;
+      }
+    }
+    auto sent = varlink::send_some(fd, std::string_view(c.output.data(), limit), fds);
+    if (!sent.ok()) {
+      close_connection(fd);
+      return;
+    }
+    if (*sent == 0) break;
+    if (!fds.empty()) c.output_fds.pop_front();  // the kernel took them with the first byte
+    c.output.erase(0, *sent);
+    for (auto& f : c.output_fds) f.first -= *sent;
+  }
+  if (c.output.empty() && c.close_after_write) {
+    close_connection(fd);
+    return;
+  }
+  update_interest(c);
+}
+
+void Server::update_interest(Connection& c) {
+  bool want = !c.output.empty();
+  if (want == c.want_write) return;
+  c.want_write = want;
+  epoll_event ev{};
+  ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
+  ev.data.fd = c.fd.get();
+  epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
+}
+
+}  // namespace netd::server
