@@ -1,0 +1,120 @@
+#include "tools/sliceip/commands.h"
+
+#include <cerrno>
+#include <string>
+
+#include "tools/sliceip/options.h"
+#include "tools/sliceip/route_cmd.h"
+#include "tools/sliceip/slice_cmd.h"
+
+namespace sliceip {
+
+namespace {
+
+using netd::make_error;
+
+constexpr std::string_view kUsage =
+    "Usage: sliceip [ -j | -json ] [ -p | -pretty ] [ -4 | -6 ] [ -a | --all ]\n"
+    "               [ --socket PATH ] [ -h | -help | --help ] OBJECT COMMAND [ ARGS ]\n"
+    "       sliceip route { add | replace | del | delete } PREFIX [ via GW ] [ dev DEV ]\n"
+    "               [ src ADDR ] [ metric N ] [ mtu N ]\n"
+    "       sliceip route { add | replace | del | delete } TYPE PREFIX [ metric N ]\n"
+    "       sliceip route { show | list } [ PREFIX ]\n"
+    "       sliceip route flush\n"
+    "       sliceip route get ADDR\n"
+    "       sliceip slice { show | list }\n"
+    "       sliceip { help | route help | slice help }\n"
+    "TYPE := { blackhole | unreachable | prohibit }\n"
+    "PREFIX := { default | ADDR | ADDR/LEN }\n";
+
+constexpr std::string_view kRouteUsage =
+    "Usage: sliceip route { add | replace | del | delete } PREFIX [ via GW ] [ dev DEV ]\n"
+    "               [ src ADDR ] [ metric N ] [ mtu N ]\n"
+    "       sliceip route { add | replace | del | delete } TYPE PREFIX [ metric N ]\n"
+    "       sliceip route { show | list } [ PREFIX ]\n"
+    "       sliceip route flush\n"
+    "       sliceip route get ADDR\n"
+    "TYPE := { blackhole | unreachable | prohibit }\n"
+    "PREFIX := { default | ADDR | ADDR/LEN }\n";
+
+constexpr std::string_view kSliceUsage = "Usage: sliceip slice { show | list }\n";
+
+using ParseFn = netd::Result<Plan> (*)(std::string_view command,
+                                       std::span<const std::string_view> args,
+                                       const GlobalOptions& options);
+
+struct CommandEntry {
+  std::string_view word;
+  ParseFn parse;
+};
+
+struct ObjectEntry {
+  std::string_view word;
+  std::string_view usage;
+  std::string_view default_command;  // `sliceip route` = `sliceip route show`, as in ip
+  std::span<const CommandEntry> commands;
+};
+
+// ip's documented aliases are separate entries; nothing is matched by prefix.
+constexpr CommandEntry kRouteCommands[] = {
+    {"add", parse_route_change},    {"replace", parse_route_change}, {"del", parse_route_change},
+    {"delete", parse_route_change}, {"show", parse_route_show},      {"list", parse_route_show},
+    {"flush", parse_route_flush},   {"get", parse_route_get},
+};
+
+constexpr CommandEntry kSliceCommands[] = {
+    {"show", parse_slice_show},
+    {"list", parse_slice_show},
+};
+
+constexpr ObjectEntry kObjects[] = {
+    {"route", kRouteUsage, "show", kRouteCommands},
+    {"slice", kSliceUsage, "show", kSliceCommands},
+};
+
+const ObjectEntry* find_object(std::string_view word) {
+  for (const auto& object : kObjects)
+    if (object.word == word) return &object;
+  return nullptr;
+}
+
+const CommandEntry* find_command(const ObjectEntry& object, std::string_view word) {
+  for (const auto& command : object.commands)
+    if (command.word == word) return &command;
+  return nullptr;
+}
+
+}  // namespace
+
+std::string_view usage_text() { return kUsage; }
+std::string_view route_usage_text() { return kRouteUsage; }
+std::string_view slice_usage_text() { return kSliceUsage; }
+
+netd::Result<Plan> parse_command_line(std::span<const std::string_view> words) {
+  NETD_ASSIGN_OR_RETURN(ParsedOptions parsed, parse_global_options(words));
+  const GlobalOptions& options = parsed.options;
+  std::span<const std::string_view> rest = parsed.rest;
+  if (options.help) return Plan::help(std::string(kUsage));
+  if (rest.empty()) return make_error(EINVAL, "missing OBJECT: route or slice (try 'sliceip -h')");
+  if (rest[0] == "help") return Plan::help(std::string(kUsage));
+
+  const ObjectEntry* object = find_object(rest[0]);
+  if (object == nullptr)
+    return make_error(EINVAL, "unknown object '" + std::string(rest[0]) + "' (try 'sliceip -h')");
+  std::string_view command_word = rest.size() > 1 ? rest[1] : object->default_command;
+  std::span<const std::string_view> args = rest.size() > 1 ? rest.subspan(2) : rest.subspan(1);
+  if (command_word == "help") return Plan::help(std::string(object->usage));
+  const CommandEntry* command = find_command(*object, command_word);
+  if (command == nullptr)
+    return make_error(EINVAL, "unknown command '" + std::string(command_word) + "' for '" +
+                                  std::string(object->word) + "' (try 'sliceip " +
+                                  std::string(object->word) + " help')");
+  if (options.all && object->word != "slice")
+    return make_error(EINVAL, "-a applies only to 'slice show' and 'slice list'");
+
+  NETD_ASSIGN_OR_RETURN(Plan plan, command->parse(command_word, args, options));
+  plan.options = options;
+  return plan;
+}
+
+}  // namespace sliceip
