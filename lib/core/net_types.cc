@@ -9,7 +9,8 @@
 namespace netd {
 
 Result<IpAddress> IpAddress::parse(std::string_view text) {
-  if (text.empty() || text.size() > INET6_ADDRSTRLEN)
+  // An embedded NUL would make inet_pton see only the part before it: "10.0.0.1\0junk" is not an address.
+  if (text.empty() || text.size() > INET6_ADDRSTRLEN || text.find('\0') != std::string_view::npos)
     return make_error(EINVAL, "'" + std::string(text) + "' is not an IP address");
   std::string s(text);
   IpAddress a;
@@ -75,7 +76,11 @@ Result<Prefix> parse_prefix(std::string_view text, int default_family, bool keep
   if (!addr.ok()) return make_error(EINVAL, "'" + original + "' is not a prefix (ADDRESS[/LENGTH])");
   int length = addr->bit_length();
   if (slash != std::string_view::npos) {
-    auto len = parse_uint(text.substr(slash + 1), 0, static_cast<uint64_t>(addr->bit_length()));
+    // Decimal only: parse_uint would also take "0x18", which no prefix notation means.
+    std::string_view digits = text.substr(slash + 1);
+    bool decimal = !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
+    auto len = decimal ? parse_uint(digits, 0, static_cast<uint64_t>(addr->bit_length()))
+                       : Result<uint64_t>(make_error(EINVAL, "not decimal"));
     if (!len.ok())
       return make_error(EINVAL, "'" + original + "': prefix length must be 0.." +
                                     std::to_string(addr->bit_length()));
@@ -143,7 +148,9 @@ struct Unit {
   double factor;
 };
 
-// Split "50mbit" into number and lower-case unit, then scale. Units are matched exactly.
+// Split "50mbit" into number and unit, then scale. Units are matched exactly (tc matches them ignoring
+// case): "100Mbps" is commonly meant as megabits but is tc's megabytes, so spellings outside the
+// table are refused rather than guessed.
 Result<uint64_t> parse_quantity(std::string_view text, const Unit* units, size_t n_units,
                                 const char* what) {
   std::string original(text);
@@ -190,6 +197,7 @@ Result<uint64_t> parse_size_bytes(std::string_view text) {
       {"", 1},       {"b", 1},        {"k", 1024.0},  {"kb", 1024.0},       {"KiB", 1024.0},
       {"m", 1048576.0}, {"mb", 1048576.0}, {"MiB", 1048576.0}, {"g", 1073741824.0},
       {"gb", 1073741824.0}, {"GiB", 1073741824.0}, {"kbit", 128.0}, {"mbit", 131072.0},
+      {"gbit", 134217728.0},
   };
   return parse_quantity(text, units, std::size(units), "size (e.g. 32MiB)");
 }

@@ -1,0 +1,415 @@
+#include "netd/policy/validate.h"
+
+#include <sys/un.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+
+namespace netd::policy {
+
+namespace {
+
+constexpr uint64_t kGiB = 1ull << 30;
+// SO_RCVBUFFORCE / SO_SNDBUFFORCE take an int; 2 GiB is the last round value near INT_MAX, and the
+// kernel clamps what it is given to INT_MAX / 2 anyway (then doubles it), so more means nothing.
+constexpr uint64_t kMaxSockbuf = 2 * kGiB;
+// Kernel interface names: IFNAMSIZ (16) including the terminating NUL.
+constexpr size_t kMaxDeviceName = 15;
+// Routing tables 253..255 are default/main/local, 252 compat, 0 unspec; 0xFFFFFFFF is RT_TABLE_MAX.
+constexpr uint64_t kMinTableBase = 256;
+constexpr uint64_t kMaxTable = 0xFFFFFFFEull;
+
+std::string key_subject(const std::string& subject, std::string_view key) {
+  return subject + "." + std::string(key);
+}
+
+size_t decimal_digits(uint64_t v) {
+  size_t n = 1;
+  while (v >= 10) {
+    v /= 10;
+    ++n;
+  }
+  return n;
+}
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+// A device list (uplinks, route_devices, packet_send_devices): valid kernel names, no vif names,
+// no repeats. Vif names are refused because vifs are created per slice at run time and always allowed
+// for their owner: naming one in the policy would either grant it to another slice or be redundant.
+Status check_device_list(const std::vector<std::string>& devices, const Origins& where,
+                         const std::string& subject, std::string_view key) {
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const std::string& dev = devices[i];
+    auto valid = check_device_name(dev);
+    if (!valid.ok())
+      return policy_error(where.of(key, i), key_subject(subject, key), valid.error().message);
+    if (looks_like_vif_name(dev))
+      return policy_error(where.of(key, i), key_subject(subject, key),
+                          "'" + dev + "' is a slice vif name (tun<id>-<n>/tap<id>-<n>): vifs belong to "
+                          "the slice that created them and are always allowed for their owner, so they "
+                          "cannot also be named here");
+    for (size_t j = 0; j < i; ++j)
+      if (devices[j] == dev)
+        return policy_error(where.of(key, i), key_subject(subject, key),
+                            "'" + dev + "' is listed twice (first at " + where.of(key, j) + ")");
+  }
+  return ok_status();
+}
+
+// Any other list of strings or values with operator==: refuse repeats, naming both lines.
+template <typename T, typename Format>
+Status check_no_repeats(const std::vector<T>& values, const Origins& where, const std::string& subject,
+                        std::string_view key, Format format) {
+  for (size_t i = 0; i < values.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (values[j] == values[i])
+        return policy_error(where.of(key, i), key_subject(subject, key),
+                            format(values[i]) + " is listed twice (first at " + where.of(key, j) + ")");
+  return ok_status();
+}
+
+Status check_absolute_path(const std::string& path, const Origins& where, std::string_view key) {
+  if (path.empty() || path[0] != '/')
+    return policy_error(where.of(key), key_subject("netd", key),
+                        "'" + path + "' must be an absolute path (netd does not depend on its cwd)");
+  return ok_status();
+}
+
+// Owner of a uid/gid/port seen so far: slice index and element index, for "already in slice X" messages.
+struct Owner {
+  size_t slice;
+  size_t element;
+};
+
+// uids or gids: each id belongs to at most one slice and appears once in it, because membership
+// decides which slice mark every socket of that user carries — it cannot carry two.
+Status check_unique_ids(const std::vector<SliceDraft>& slices, bool gids) {
+  std::unordered_map<uint32_t, Owner> owners;
+  const char* key = gids ? "gids" : "uids";
+  const char* what = gids ? "gid" : "uid";
+  for (size_t s = 0; s < slices.size(); ++s) {
+    const SliceDraft& slice = slices[s];
+    std::vector<uint32_t> ids(gids ? slice.spec.gids.begin() : slice.spec.uids.begin(),
+                              gids ? slice.spec.gids.end() : slice.spec.uids.end());
+    for (size_t e = 0; e < ids.size(); ++e) {
+      auto [it, inserted] = owners.emplace(ids[e], Owner{s, e});
+      if (inserted) continue;
+      const SliceDraft& first = slices[it->second.slice];
+      std::string reason = std::string(what) + " " + std::to_string(ids[e]);
+      if (it->second.slice == s)
+        reason += " is listed twice (first at " + slice.where.of(key, it->second.element) + ")";
+      else
+        reason += " is already a member of slice " + first.spec.name + " (" +
+                  first.where.of(key, it->second.element) + "): a " + what +
+                  " belongs to at most one slice";
+      return policy_error(slice.where.of(key, e), key_subject(slice.subject(), key), reason);
+    }
+  }
+  return ok_status();
+}
+
+// Netblocks never overlap, within a slice or between slices: an address on a vif must identify one
+// slice, or the ingress marking and the source-address fence could not tell whose packet it is.
+// Sorted by (family, address, length), any overlapping pair implies an overlapping neighbour pair
+// (the element right after a prefix that contains a later one lies inside it), so one pass suffices.
+Status check_netblocks(const std::vector<SliceDraft>& slices) {
+  struct Entry {
+    const Prefix* prefix;
+    Owner owner;
+  };
+  std::vector<Entry> entries;
+  for (size_t s = 0; s < slices.size(); ++s)
+    for (size_t e = 0; e < slices[s].spec.netblock.size(); ++e)
+      entries.push_back({&slices[s].spec.netblock[e], {s, e}});
+  auto key = [](const Entry& x) {
+    const IpAddress& a = x.prefix->address();
+    return std::make_tuple(a.family(), std::string(reinterpret_cast<const char*>(a.bytes()), a.size()),
+                           x.prefix->length());
+  };
+  std::sort(entries.begin(), entries.end(), [&](const Entry& a, const Entry& b) { return key(a) < key(b); });
+  for (size_t i = 1; i < entries.size(); ++i) {
+    if (!entries[i - 1].prefix->overlaps(*entries[i].prefix)) continue;
+    // Blame the one written later, so a new drop-in is named rather than the slice it collides with.
+    Entry earlier = entries[i - 1], later = entries[i];
+    if (std::tie(later.owner.slice, later.owner.element) < std::tie(earlier.owner.slice, earlier.owner.element))
+      std::swap(earlier, later);
+    const SliceDraft& blamed = slices[later.owner.slice];
+    const SliceDraft& other = slices[earlier.owner.slice];
+    std::string reason = later.prefix->to_string() + " overlaps " + earlier.prefix->to_string();
+    if (earlier.owner.slice == later.owner.slice)
+      reason += " of the same slice (" + other.where.of("netblock", earlier.owner.element) + ")";
+    else
+      reason += " of slice " + other.spec.name + " (" + other.where.of("netblock", earlier.owner.element) +
+                "): netblocks of slices never overlap, an address must identify one slice";
+    return policy_error(blamed.where.of("netblock", later.owner.element),
+                        key_subject(blamed.subject(), "netblock"), reason);
+  }
+  return ok_status();
+}
+
+// A port in bind_ports is reserved for one slice (capabilities.md §5: no other uid may bind it),
+// so two slices cannot both hold it, and one slice listing it twice is a mistake worth pointing out.
+Status check_bind_ports(const std::vector<SliceDraft>& slices) {
+  std::vector<int32_t> owner_slice(65536, -1);
+  std::vector<uint32_t> owner_element(65536, 0);
+  for (size_t s = 0; s < slices.size(); ++s) {
+    const SliceDraft& slice = slices[s];
+    for (size_t e = 0; e < slice.spec.bind_ports.size(); ++e) {
+      const PortRange& range = slice.spec.bind_ports[e];
+      for (uint32_t port = range.first; port <= range.last; ++port) {
+        if (owner_slice[port] < 0) {
+          owner_slice[port] = static_cast<int32_t>(s);
+          owner_element[port] = static_cast<uint32_t>(e);
+          continue;
+        }
+        const SliceDraft& other = slices[static_cast<size_t>(owner_slice[port])];
+        std::string reason = "port " + std::to_string(port) + " (in " + format_port_range(range) + ")";
+        if (&other == &slice)
+          reason += " is already listed at " + other.where.of("bind_ports", owner_element[port]);
+        else
+          reason += " is already reserved for slice " + other.spec.name + " (" +
+                    other.where.of("bind_ports", owner_element[port]) +
+                    "): a bind port belongs to one slice";
+        return policy_error(slice.where.of("bind_ports", e), key_subject(slice.subject(), "bind_ports"),
+                            reason);
+      }
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+const std::string& Origins::of(std::string_view key) const {
+  auto it = keys.find(key);
+  return it == keys.end() ? table : it->second;
+}
+
+const std::string& Origins::of(std::string_view key, size_t index) const {
+  auto it = elements.find(key);
+  if (it == elements.end() || index >= it->second.size()) return of(key);
+  return it->second[index];
+}
+
+std::string SliceDraft::subject() const { return spec.name.empty() ? "slice" : "slice[" + spec.name + "]"; }
+
+Error policy_error(const std::string& origin, const std::string& subject, const std::string& reason) {
+  return make_error(EINVAL, origin + ": " + subject + ": " + reason);
+}
+
+bool is_valid_slice_name(std::string_view name) {
+  if (name.empty() || name.size() > 31 || name[0] < 'a' || name[0] > 'z') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+Status check_device_name(std::string_view name) {
+  if (name.empty()) return make_error(EINVAL, "a device name cannot be empty");
+  if (name.size() > kMaxDeviceName)
+    return make_error(EINVAL, "'" + std::string(name) + "' is longer than 15 characters (IFNAMSIZ)");
+  if (name == "." || name == "..") return make_error(EINVAL, "'" + std::string(name) + "' is not a device name");
+  for (char c : name)
+    if (c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c)) || c == '\0')
+      return make_error(EINVAL, "'" + std::string(name) +
+                                    "' is not a valid device name (no '/', ':' or whitespace)");
+  return ok_status();
+}
+
+bool looks_like_vif_name(std::string_view name) {
+  if (name.size() < 6 || !(name.substr(0, 3) == "tun" || name.substr(0, 3) == "tap")) return false;
+  name.remove_prefix(3);
+  auto digits = [](std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  auto dash = name.find('-');
+  return dash != std::string_view::npos && digits(name.substr(0, dash)) && digits(name.substr(dash + 1));
+}
+
+Result<PortRange> parse_port_range(std::string_view text) {
+  auto fail = [&] {
+    return make_error(EINVAL, "'" + std::string(text) + "' is not a port or port range (\"80\", \"5000-5010\")");
+  };
+  auto parse_port = [](std::string_view s) -> int64_t {
+    // Digits only: parse_uint would also take "0x50", which nobody means in a port list.
+    if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return -1;
+    return std::stol(std::string(s));
+  };
+  auto dash = text.find('-');
+  int64_t first = parse_port(text.substr(0, dash));
+  int64_t last = dash == std::string_view::npos ? first : parse_port(text.substr(dash + 1));
+  if (first < 0 || last < 0) return fail();
+  if (first < 1 || last > 65535)
+    return make_error(EINVAL, "'" + std::string(text) + "': ports are 1..65535");
+  if (first > last)
+    return make_error(EINVAL, "'" + std::string(text) + "': the range is reversed (first > last)");
+  return PortRange{static_cast<uint16_t>(first), static_cast<uint16_t>(last)};
+}
+
+std::string format_port_range(const PortRange& range) {
+  if (range.first == range.last) return std::to_string(range.first);
+  return std::to_string(range.first) + "-" + std::to_string(range.last);
+}
+
+std::string format_size_bytes(uint64_t bytes) {
+  if (bytes != 0 && bytes % kGiB == 0) return std::to_string(bytes / kGiB) + "GiB";
+  if (bytes != 0 && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + "MiB";
+  if (bytes != 0 && bytes % 1024 == 0) return std::to_string(bytes >> 10) + "KiB";
+  return std::to_string(bytes);
+}
+
+Status check_daemon(const DaemonDraft& daemon) {
+  const DaemonSettings& s = daemon.settings;
+  const Origins& where = daemon.where;
+  for (auto [key, path] : {std::pair<std::string_view, const std::string*>{"socket", &s.socket},
+                           {"state_dir", &s.state_dir}, {"bpffs", &s.bpffs}, {"cgroup", &s.cgroup}})
+    NETD_TRY(check_absolute_path(*path, where, key));
+  if (s.socket.size() >= sizeof(sockaddr_un::sun_path))
+    return policy_error(where.of("socket"), "netd.socket",
+                        "'" + s.socket + "' is longer than a unix socket address allows (" +
+                            std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes)");
+
+  if (s.mark_mask == 0)
+    return policy_error(where.of("mark_mask"), "netd.mark_mask", "must not be 0: slice marks live in these bits");
+  uint64_t field = static_cast<uint64_t>(s.mark_mask) >> __builtin_ctz(s.mark_mask);
+  if ((field & (field + 1)) != 0)
+    return policy_error(where.of("mark_mask"), "netd.mark_mask",
+                        hex32(s.mark_mask) + ": the set bits must be contiguous (the slice id is stored as "
+                                             "one number, id << lowest set bit)");
+  if (__builtin_popcount(s.raw_flag) != 1)
+    return policy_error(where.of("raw_flag"), "netd.raw_flag", hex32(s.raw_flag) + ": must be exactly one bit");
+  if ((s.raw_flag & s.mark_mask) != 0)
+    return policy_error(where.of("raw_flag"), "netd.raw_flag",
+                        hex32(s.raw_flag) + " lies inside mark_mask " + hex32(s.mark_mask) +
+                            ": it would be mistaken for part of a slice id");
+
+  uint64_t max_id = field;  // the largest id the mask can carry
+  if (s.table_base < kMinTableBase)
+    return policy_error(where.of("table_base"), "netd.table_base",
+                        std::to_string(s.table_base) + " is below 256: slice tables table_base + id must not "
+                        "collide with the kernel's local/main/default tables (253..255)");
+  if (s.table_base + max_id > kMaxTable)
+    return policy_error(where.of("table_base"), "netd.table_base",
+                        std::to_string(s.table_base) + " + the largest slice id " + std::to_string(max_id) +
+                            " exceeds the last routing table " + std::to_string(kMaxTable));
+
+  NETD_TRY(check_device_list(s.uplinks, where, "netd", "uplinks"));
+  NETD_TRY(check_no_repeats(s.admins, where, "netd", "admins",
+                            [](uid_t u) { return "uid " + std::to_string(u); }));
+  return ok_status();
+}
+
+Status check_slice(const DaemonSettings& daemon, const SliceDraft& slice) {
+  const SliceSpec& s = slice.spec;
+  const Origins& where = slice.where;
+  const std::string subject = slice.subject();
+  auto fail = [&](std::string_view key, const std::string& reason) {
+    return policy_error(where.of(key), key_subject(subject, key), reason);
+  };
+
+  if (!where.has("name")) return fail("name", "missing required key (every [[slice]] needs a name)");
+  if (!is_valid_slice_name(s.name))
+    return fail("name", "'" + s.name + "' must match [a-z][a-z0-9_-]{0,30}");
+  if (!where.has("id")) return fail("id", "missing required key (the slice id decides its mark and table)");
+  uint32_t max_id = daemon.mark_mask >> __builtin_ctz(daemon.mark_mask);
+  if (s.id < 1 || s.id > max_id)
+    return fail("id", std::to_string(s.id) + " is outside 1.." + std::to_string(max_id) +
+                          " (the ids mark_mask " + hex32(daemon.mark_mask) + " can carry; 0 means unmarked)");
+
+  if (s.uids.empty() && s.gids.empty())
+    return fail(where.has("gids") && !where.has("uids") ? "gids" : "uids",
+                "a slice needs at least one member: set uids or gids (neither is present or both are empty)");
+  // Root is refused as a member: it holds CAP_NET_ADMIN anyway, and tagging root's sockets (every
+  // daemon's, netd's own) with a slice mark would route system traffic through a slice's table.
+  for (size_t i = 0; i < s.uids.size(); ++i)
+    if (s.uids[i] == 0)
+      return policy_error(where.of("uids", i), key_subject(subject, "uids"),
+                          "uid 0 (root) cannot be a slice member: root holds CAP_NET_ADMIN anyway, and "
+                          "marking its sockets would send system traffic through the slice's table");
+  for (size_t i = 0; i < s.gids.size(); ++i)
+    if (s.gids[i] == 0)
+      return policy_error(where.of("gids", i), key_subject(subject, "gids"),
+                          "gid 0 (root) cannot name slice members: root's processes are in it, and root "
+                          "holds CAP_NET_ADMIN anyway");
+
+  NETD_TRY(check_device_list(s.route_devices, where, subject, "route_devices"));
+  NETD_TRY(check_no_repeats(s.route_prefixes, where, subject, "route_prefixes",
+                            [](const Prefix& p) { return p.to_string(); }));
+
+  for (size_t i = 0; i < s.raw.size(); ++i)
+    if (std::find(std::begin(kRawKinds), std::end(kRawKinds), s.raw[i]) == std::end(kRawKinds))
+      return policy_error(where.of("raw", i), key_subject(subject, "raw"),
+                          "'" + s.raw[i] + "' is not a raw socket kind (icmp, icmpv6, udp, tcp, packet)");
+  NETD_TRY(check_no_repeats(s.raw, where, subject, "raw", [](const std::string& k) { return "'" + k + "'"; }));
+  NETD_TRY(check_device_list(s.packet_send_devices, where, subject, "packet_send_devices"));
+
+  if (where.has("ceil") && !where.has("rate"))
+    return fail("ceil", "ceil without rate: set rate (the guaranteed share) too");
+  if (where.has("rate") && s.rate_bps == 0)
+    return fail("rate", "must be above 0 (omit rate to leave the slice unshaped)");
+  if (where.has("ceil") && s.rate_bps > s.ceil_bps)
+    return fail("rate", format_rate_bps(s.rate_bps) + " is above ceil " + format_rate_bps(s.ceil_bps) +
+                            " (" + where.of("ceil") + "): the guaranteed rate cannot exceed the maximum");
+
+  if (s.max_sockbuf > kMaxSockbuf)
+    return fail("max_sockbuf", format_size_bytes(s.max_sockbuf) +
+                                   " is above 2GiB (socket buffer sizes are an int in the kernel)");
+
+  // Vif names tun<id>-<n> (n < max_vifs) must fit IFNAMSIZ, or the slice could never use its quota.
+  if (s.max_vifs > 0 && 3 + decimal_digits(s.id) + 1 + decimal_digits(s.max_vifs - 1) > kMaxDeviceName)
+    return fail("max_vifs", std::to_string(s.max_vifs) + " vifs named tun" + std::to_string(s.id) +
+                                "-<n> would not fit the 15 characters of a device name");
+  return ok_status();
+}
+
+Status check_across_slices(const std::vector<SliceDraft>& slices) {
+  std::map<std::string_view, size_t> names;
+  std::map<uint32_t, size_t> ids;
+  for (size_t i = 0; i < slices.size(); ++i) {
+    const SliceDraft& slice = slices[i];
+    auto [name_it, new_name] = names.emplace(slice.spec.name, i);
+    if (!new_name)
+      return policy_error(slice.where.of("name"), key_subject(slice.subject(), "name"),
+                          "'" + slice.spec.name + "' is already the name of the slice at " +
+                              slices[name_it->second].where.table);
+    auto [id_it, new_id] = ids.emplace(slice.spec.id, i);
+    if (!new_id)
+      return policy_error(slice.where.of("id"), key_subject(slice.subject(), "id"),
+                          std::to_string(slice.spec.id) + " is already the id of slice " +
+                              slices[id_it->second].spec.name + " (" +
+                              slices[id_it->second].where.of("id") + ")");
+  }
+  NETD_TRY(check_unique_ids(slices, false));
+  NETD_TRY(check_unique_ids(slices, true));
+  NETD_TRY(check_netblocks(slices));
+  NETD_TRY(check_bind_ports(slices));
+  return ok_status();
+}
+
+Result<Policy> validate_policy(DaemonDraft daemon, std::vector<SliceDraft> slices) {
+  NETD_TRY(check_daemon(daemon));
+  for (const SliceDraft& slice : slices) NETD_TRY(check_slice(daemon.settings, slice));
+  NETD_TRY(check_across_slices(slices));
+
+  Policy policy;
+  policy.netd = std::move(daemon.settings);
+  policy.slices.reserve(slices.size());
+  for (SliceDraft& slice : slices) {
+    // An omitted ceil means "no borrowing above the guarantee": ceil = rate.
+    if (!slice.where.has("ceil")) slice.spec.ceil_bps = slice.spec.rate_bps;
+    policy.slices.push_back(std::move(slice.spec));
+  }
+  return policy;
+}
+
+}  // namespace netd::policy

@@ -1,0 +1,79 @@
+// Policy validation: the rules of policy.md applied to already-typed values.
+//
+// loader.cc turns TOML into "drafts" (the model plus where each key was written) and checks what a
+// single key can tell on its own (type, integer range, units, prefix syntax). Everything relational —
+// between keys of one table, between [netd] and a slice, between slices of different files — is
+// checked here, so it holds the same whether the policy came from one file or from many drop-ins.
+// Pure functions: no TOML, no syscalls.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/core/result.h"
+#include "netd/policy/policy.h"
+
+namespace netd::policy {
+
+// Where the keys of one table were written, as "file:line", so every refusal can point at the line.
+// A key that is absent has no entry: presence of an entry is also how validation tells an omitted key
+// (default applies) from one written with the default value.
+struct Origins {
+  std::string table;                                          // the [netd] / [[slice]] header
+  std::map<std::string, std::string, std::less<>> keys;       // key -> its value's line
+  std::map<std::string, std::vector<std::string>, std::less<>> elements;  // list key -> per element
+
+  bool has(std::string_view key) const { return keys.find(key) != keys.end(); }
+  // Falls back to the table's own line (e.g. for a missing required key).
+  const std::string& of(std::string_view key) const;
+  const std::string& of(std::string_view key, size_t index) const;
+};
+
+struct DaemonDraft {
+  DaemonSettings settings;
+  Origins where;
+};
+
+struct SliceDraft {
+  SliceSpec spec;  // spec.source is where.table
+  Origins where;
+  // "slice[alice]" once the name is known, "slice" before; prefixes every key in messages.
+  std::string subject() const;
+};
+
+// The one error shape of the policy module: "file:line: subject: reason", errno EINVAL.
+Error policy_error(const std::string& origin, const std::string& subject, const std::string& reason);
+
+// --- Syntax helpers (also meant for ops code that checks names coming from clients) ---
+
+// [a-z][a-z0-9_-]{0,30}: short enough for log lines and nft set element comments, safe in paths.
+bool is_valid_slice_name(std::string_view name);
+// The kernel's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
+// Returns the reason on failure.
+Status check_device_name(std::string_view name);
+// tun<id>-<n> / tap<id>-<n>: the names netd gives slice vifs.
+bool looks_like_vif_name(std::string_view name);
+// "80" or "5000-5010": 1 <= first <= last <= 65535.
+Result<PortRange> parse_port_range(std::string_view text);
+std::string format_port_range(const PortRange& range);
+// "32MiB" when exact in KiB/MiB/GiB, else bytes.
+std::string format_size_bytes(uint64_t bytes);
+
+// Raw socket kinds a slice may be granted (policy.md `raw`).
+inline constexpr std::string_view kRawKinds[] = {"icmp", "icmpv6", "udp", "tcp", "packet"};
+
+// --- Rules ---
+
+Status check_daemon(const DaemonDraft& daemon);
+// Rules inside one slice, plus those that depend on [netd] (id within the mark mask).
+Status check_slice(const DaemonSettings& daemon, const SliceDraft& slice);
+// Uniqueness and non-overlap between slices; the later slice (in load order) is the one blamed.
+Status check_across_slices(const std::vector<SliceDraft>& slices);
+
+// All of the above, then the model with derived defaults filled in (ceil = rate when omitted).
+Result<Policy> validate_policy(DaemonDraft daemon, std::vector<SliceDraft> slices);
+
+}  // namespace netd::policy
