@@ -1,0 +1,213 @@
+#include "tests/integration/common/testbed.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "tests/fixtures/files.h"
+#include "tests/fixtures/veth.h"
+
+namespace netd::testing {
+
+namespace {
+
+constexpr const char* kPython = "/usr/bin/python3";
+
+// The peer's "remote server": answers each TCP connection with the address it came from.
+constexpr const char* kPeerServer = R"PY(
+import socket, threading, sys
+def serve(family, addr):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind((addr, 8080))
+    s.listen(128)
+    while True:
+        c, peer = s.accept()
+        try:
+            c.sendall(peer[0].encode())
+        finally:
+            c.close()
+threading.Thread(target=serve, args=(socket.AF_INET6, "::"), daemon=True).start()
+print("ready", flush=True)
+serve(socket.AF_INET, "0.0.0.0")
+)PY";
+
+// Connects, prints what the server saw as our address.
+constexpr const char* kConnectClient = R"PY(
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+print(s.recv(100).decode())
+)PY";
+
+bool can_connect(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+Status must(const ProcessResult& r, const std::string& what) {
+  if (r.ok()) return ok_status();
+  return make_error(EIO, what + ": " + r.describe());
+}
+
+}  // namespace
+
+std::string netd_binary() { return NETD_BINARY; }
+std::string sliceip_binary() { return SLICEIP_BINARY; }
+
+std::string Testbed::policy_text(const TestbedOptions& o) const {
+  return "[netd]\n"
+         "socket = \"" + socket_path_ + "\"\n"
+         "state_dir = \"" + dir_ + "/state\"\n"
+         "bpffs = \"" + bpffs_->path() + "/netd\"\n"
+         "cgroup = \"" + cgroup_->path() + "\"\n"
+         "mark_mask = 0x0fff0000\n"
+         "raw_flag = 0x10000000\n"
+         "table_base = 10000\n"
+         "rule_priority = 1000\n"
+         "uplinks = [\"uplink0\"]\n"
+         "admins = [0]\n" + o.extra_netd +
+         "\n[[slice]]\n"
+         "name = \"alice\"\nid = 7\nuids = [1001]\n"
+         "netblock = [\"10.7.0.0/24\", \"fd00:7::/64\"]\n"
+         "route_devices = [\"uplink0\", \"uplink1\"]\n"
+         "route_prefixes = [\"198.51.100.0/24\", \"2001:db8:100::/48\"]\n"
+         "max_routes = 64\n" + o.extra_alice +
+         "\n[[slice]]\n"
+         "name = \"bob\"\nid = 8\nuids = [1002]\n"
+         "netblock = [\"10.8.0.0/24\", \"fd00:8::/64\"]\n"
+         "route_devices = [\"uplink0\", \"uplink1\"]\n"
+         "route_prefixes = [\"198.51.100.0/24\", \"2001:db8:100::/48\"]\n"
+         "max_routes = 64\n" + o.extra_bob;
+}
+
+Status Testbed::write_policy(const std::string& toml) {
+  std::string tmp = policy_path_ + ".tmp";
+  NETD_TRY(write_text_file(tmp, toml));
+  if (rename(tmp.c_str(), policy_path_.c_str()) < 0) return errno_error("rename " + tmp);
+  return ok_status();
+}
+
+Result<Testbed> Testbed::create(const TestbedOptions& options) {
+  Testbed t;
+  NETD_ASSIGN_OR_RETURN(auto host, Netns::create());
+  t.host_.emplace(std::move(host));
+  NETD_ASSIGN_OR_RETURN(auto peer, Netns::create());
+  t.peer_.emplace(std::move(peer));
+  NETD_ASSIGN_OR_RETURN(auto cgroup, TestCgroup::create());
+  t.cgroup_.emplace(std::move(cgroup));
+  NETD_ASSIGN_OR_RETURN(auto bpffs, TestBpffsDir::create());
+  t.bpffs_.emplace(std::move(bpffs));
+
+  char dir_template[] = "/tmp/netd-test-XXXXXX";
+  if (mkdtemp(dir_template) == nullptr) return errno_error("mkdtemp");
+  t.dir_ = dir_template;
+  chmod(t.dir_.c_str(), 0755);  // unprivileged clients must reach the socket inside
+  t.socket_path_ = t.dir_ + "/netd.sock";
+  t.policy_path_ = t.dir_ + "/policy.toml";
+
+  NETD_TRY(add_veth_pair({&*t.host_, "uplink0", "10.0.1.1/24"}, {&*t.peer_, "peer0", "10.0.1.2/24"}));
+  NETD_TRY(add_veth_pair({&*t.host_, "uplink1", "10.0.2.1/24"}, {&*t.peer_, "peer1", "10.0.2.2/24"}));
+  // IPv6 without DAD delays, so addresses are usable at once.
+  for (const auto& [ns, dev, addr] : std::vector<std::tuple<const Netns*, std::string, std::string>>{
+           {&*t.host_, "uplink0", "fd00:1::1/64"}, {&*t.host_, "uplink1", "fd00:2::1/64"},
+           {&*t.peer_, "peer0", "fd00:1::2/64"}, {&*t.peer_, "peer1", "fd00:2::2/64"}})
+    NETD_TRY(must(run_in(ns, {"ip", "-6", "addr", "add", addr, "dev", dev, "nodad"}), "adding " + addr));
+  NETD_TRY(must(t.root({"ip", "route", "add", "default", "via", "10.0.1.2", "dev", "uplink0"}), "default route"));
+  NETD_TRY(must(t.root({"ip", "-6", "route", "add", "default", "via", "fd00:1::2", "dev", "uplink0"}), "v6 default"));
+  NETD_TRY(must(t.in_peer({"ip", "addr", "add", "198.51.100.7/32", "dev", "lo"}), "peer server address"));
+  NETD_TRY(must(t.in_peer({"ip", "addr", "add", "2001:db8:100::7/128", "dev", "lo"}), "peer server v6 address"));
+  // Strict reverse-path filtering on the peer: a packet arrives only through the uplink whose
+  // subnet its source is in, so "connected with source 10.0.2.1" proves it left via uplink1.
+  NETD_TRY(t.peer_->set_sysctl("net.ipv4.conf.all.rp_filter", "1"));
+  NETD_TRY(t.peer_->set_sysctl("net.ipv4.conf.peer0.rp_filter", "1"));
+  NETD_TRY(t.peer_->set_sysctl("net.ipv4.conf.peer1.rp_filter", "1"));
+
+  NETD_ASSIGN_OR_RETURN(auto server, spawn_in(&*t.peer_, {kPython, "-c", kPeerServer}));
+  t.peer_server_.emplace(std::move(server));
+  if (t.peer_server_->read_line() != std::optional<std::string>("ready"))
+    return make_error(EIO, "the peer's server did not start");
+
+  NETD_TRY(t.write_policy(t.policy_text(options)));
+  if (options.start_netd) NETD_TRY(t.start_netd());
+  return t;
+}
+
+Testbed::~Testbed() {
+  if (netd_) {
+    (void)netd_->kill(SIGTERM);
+    netd_->wait(std::chrono::seconds(10));
+    netd_.reset();
+  }
+  // What netd left in the kernel outside the namespaces (the cgroup program's pins) goes
+  // with the bpffs dir and the cgroup; the namespaces take routes, rules and nft with them.
+  if (!dir_.empty()) (void)remove_tree(dir_);
+}
+
+Status Testbed::start_netd() {
+  std::vector<std::string> argv = {netd_binary(), "--policy", policy_path_, "--foreground"};
+  NETD_ASSIGN_OR_RETURN(auto child, spawn_in(&*host_, argv));
+  netd_.emplace(std::move(child));
+  for (int i = 0; i < 500; ++i) {
+    if (can_connect(socket_path_)) return ok_status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (kill(netd_->pid(), 0) != 0) break;
+  }
+  auto result = netd_->wait(std::chrono::seconds(1));
+  netd_.reset();
+  return make_error(EIO, "netd did not start: " + result.describe());
+}
+
+void Testbed::kill_netd(int sig) {
+  if (!netd_) return;
+  (void)netd_->kill(sig);
+  netd_->wait(std::chrono::seconds(10));
+  netd_.reset();
+}
+
+ProcessResult Testbed::stop_netd() {
+  if (!netd_) return {};
+  (void)netd_->kill(SIGTERM);
+  ProcessResult r = netd_->wait(std::chrono::seconds(10));
+  netd_.reset();
+  return r;
+}
+
+pid_t Testbed::netd_pid() const { return netd_ ? netd_->pid() : -1; }
+
+ProcessResult Testbed::as(uid_t uid, std::vector<std::string> argv) const {
+  argv.insert(argv.begin(), {"env", "NETD_SOCKET=" + socket_path_});
+  return run_as(uid, uid, &*host_, cgroup_->path(), argv);
+}
+
+ProcessResult Testbed::sliceip(uid_t uid, std::vector<std::string> args) const {
+  args.insert(args.begin(), sliceip_binary());
+  return as(uid, args);
+}
+
+ProcessResult Testbed::root(std::vector<std::string> argv) const { return run_in(&*host_, argv); }
+ProcessResult Testbed::in_peer(std::vector<std::string> argv) const { return run_in(&*peer_, argv); }
+
+std::string Testbed::connect_source(uid_t uid, const std::string& addr) const {
+  auto r = as(uid, {kPython, "-c", kConnectClient, addr, "8080"});
+  if (!r.ok()) return "";
+  std::string out = r.out;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+}  // namespace netd::testing

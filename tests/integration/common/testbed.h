@@ -1,0 +1,87 @@
+// Testbed: the acceptance set-up of acceptance.md, private to one test. A "host" netns with
+// two uplinks (veths) to a "peer" netns standing in for the network, a cgroup and a bpffs
+// directory of its own, a policy for alice (uid 1001), bob (uid 1002) and non-member carol
+// (uid 1003), and netd serving it inside the host netns.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/core/result.h"
+#include "tests/fixtures/netns.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/test_bpffs.h"
+#include "tests/fixtures/test_cgroup.h"
+
+namespace netd::testing {
+
+inline constexpr uid_t kAlice = 1001;
+inline constexpr uid_t kBob = 1002;
+inline constexpr uid_t kCarol = 1003;
+
+// Addresses of the testbed:
+//   host uplink0 10.0.1.1/24 fd00:1::1/64  <->  peer peer0 10.0.1.2/24 fd00:1::2/64  (main default route)
+//   host uplink1 10.0.2.1/24 fd00:2::1/64  <->  peer peer1 10.0.2.2/24 fd00:2::2/64
+//   peer lo: 198.51.100.7/32, 2001:db8:100::7/128 (the "remote" server)
+struct TestbedOptions {
+  std::string extra_alice;  // TOML lines appended to alice's [[slice]] table
+  std::string extra_bob;
+  std::string extra_netd;   // appended to [netd]
+  bool start_netd = true;
+};
+
+class Testbed {
+ public:
+  static Result<Testbed> create(const TestbedOptions& options = {});
+  Testbed(Testbed&&) = default;
+  ~Testbed();
+
+  const Netns& host() const { return *host_; }
+  const Netns& peer() const { return *peer_; }
+  const std::string& cgroup() const { return cgroup_->path(); }
+  const std::string& bpffs() const { return bpffs_->path(); }
+  const std::string& socket_path() const { return socket_path_; }
+  const std::string& policy_path() const { return policy_path_; }
+  const std::string& dir() const { return dir_; }
+
+  // The policy text the testbed wrote (tests rewrite it for reload scenarios).
+  Status write_policy(const std::string& toml);
+  std::string policy_text(const TestbedOptions& options) const;
+
+  // Starts netd (--foreground) in the host netns and waits until it answers.
+  Status start_netd();
+  // SIGKILL (no clean-up chance) or SIGTERM.
+  void kill_netd(int sig);
+  ProcessResult stop_netd();  // SIGTERM + wait; returns its output (audit lines on stderr)
+  pid_t netd_pid() const;
+
+  // A command as `uid` in the host netns and the testbed's cgroup, with NETD_SOCKET set.
+  ProcessResult as(uid_t uid, std::vector<std::string> argv) const;
+  // `sliceip ARGS...` as uid.
+  ProcessResult sliceip(uid_t uid, std::vector<std::string> args) const;
+  // A command as root inside the host netns (ip -j, nft -j, netd --teardown).
+  ProcessResult root(std::vector<std::string> argv) const;
+  ProcessResult in_peer(std::vector<std::string> argv) const;
+
+  // uid's TCP connection to addr:8080 (the peer's server), and the source address the
+  // peer saw. Empty when it could not connect.
+  std::string connect_source(uid_t uid, const std::string& addr) const;
+
+ private:
+  Testbed() = default;
+  std::optional<Netns> host_;
+  std::optional<Netns> peer_;
+  std::optional<TestCgroup> cgroup_;
+  std::optional<TestBpffsDir> bpffs_;
+  std::string dir_;
+  std::string socket_path_;
+  std::string policy_path_;
+  std::optional<ChildProcess> netd_;
+  std::optional<ChildProcess> peer_server_;
+};
+
+std::string netd_binary();
+std::string sliceip_binary();
+
+}  // namespace netd::testing

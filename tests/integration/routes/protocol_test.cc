@@ -1,0 +1,87 @@
+// Varlink as a foreign client sees it: a few lines of Python, introspection, fd rules.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "lib/client/client.h"
+#include "tests/fixtures/json.h"
+#include "tests/fixtures/require_root.h"
+#include "tests/fixtures/test_macros.h"
+#include "tests/integration/common/testbed.h"
+
+namespace netd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class Protocol : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    NETD_REQUIRE_ROOT();
+    auto bed = Testbed::create();
+    ASSERT_OK(bed);
+    bed_.emplace(std::move(bed).value());
+  }
+  std::optional<Testbed> bed_;
+};
+
+TEST_F(Protocol, PythonClientAddsARoute) {
+  auto r = bed_->as(kAlice, {"/usr/bin/python3", "-c", R"PY(
+import json, os, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(os.environ["NETD_SOCKET"])
+call = {"method": "io.netd.Routes.Add",
+        "parameters": {"route": {"dst": "198.51.100.0/24", "gateway": "10.0.2.2", "dev": "uplink1"}}}
+socket.send_fds(s, [json.dumps(call).encode() + b"\0"], [])
+reply = b""
+while not reply.endswith(b"\0"):
+    reply += s.recv(4096)
+print(reply[:-1].decode())
+)PY"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(json_of(r.out), nlohmann::json({{"parameters", nlohmann::json::object()}}));
+  auto t = json_of(bed_->root({"ip", "-j", "route", "show", "table", "10007"}).out);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0]["dst"], "198.51.100.0/24");
+}
+
+TEST_F(Protocol, IntrospectionServesTheIdl) {
+  auto client = Client::connect(bed_->socket_path());
+  ASSERT_OK(client);
+  auto info = client->call("org.varlink.service.GetInfo", nlohmann::json::object());
+  ASSERT_OK(info);
+  ASSERT_TRUE(info->ok()) << info->error;
+  EXPECT_THAT(info->parameters["interfaces"].dump(), HasSubstr("io.netd.Routes"));
+  auto idl = client->call("org.varlink.service.GetInterfaceDescription", {{"interface", "io.netd.Routes"}});
+  ASSERT_OK(idl);
+  ASSERT_TRUE(idl->ok()) << idl->error;
+  EXPECT_THAT(idl->parameters["description"].get<std::string>(), HasSubstr("interface io.netd.Routes"));
+  EXPECT_THAT(idl->parameters["description"].get<std::string>(), HasSubstr("method Add(route: Route"));
+}
+
+TEST_F(Protocol, FdsWhereNoneAreExpectedAreRefused) {
+  auto client = Client::connect(bed_->socket_path());
+  ASSERT_OK(client);
+  int fds[] = {0, 1};
+  auto r = client->call("io.netd.Slices.Show", nlohmann::json::object(), fds);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->error, "io.netd.InvalidArgument");
+  EXPECT_THAT(r->reason(), HasSubstr("takes no file descriptors"));
+  // Same connection keeps working.
+  auto again = client->call("org.varlink.service.GetInfo", nlohmann::json::object());
+  ASSERT_OK(again);
+  EXPECT_TRUE(again->ok());
+}
+
+TEST_F(Protocol, AuditLineNamesWhoWhatAndVerdict) {
+  ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
+  (void)bed_->sliceip(kAlice, {"route", "add", "203.0.113.0/24", "via", "10.0.2.2"});
+  auto out = bed_->stop_netd();
+  EXPECT_THAT(out.err, ::testing::ContainsRegex(
+                           "audit uid=1001 pid=[0-9]+ slice=alice method=io.netd.Routes.Add params=.*198.51.100.0/24.* "
+                           "result=ok us=[0-9]+"));
+  EXPECT_THAT(out.err, ::testing::ContainsRegex("slice=alice method=io.netd.Routes.Add .*"
+                                                "result=io.netd.PermissionDenied errno=1 reason=.*outside"));
+}
+
+}  // namespace
+}  // namespace netd::testing

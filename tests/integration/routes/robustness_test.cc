@@ -1,0 +1,210 @@
+// Acceptance 16-17 for routes: netd killed, restarted, reloaded, torn down; hostile clients.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
+#include <thread>
+
+#include "lib/client/client.h"
+#include "tests/fixtures/json.h"
+#include "tests/fixtures/require_root.h"
+#include "tests/fixtures/test_macros.h"
+#include "tests/integration/common/testbed.h"
+
+namespace netd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class Robustness : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    NETD_REQUIRE_ROOT();
+    auto bed = Testbed::create();
+    ASSERT_OK(bed);
+    bed_.emplace(std::move(bed).value());
+  }
+  std::string routing_state() {
+    return bed_->root({"ip", "-j", "route", "show", "table", "all"}).out +
+           bed_->root({"ip", "-j", "-6", "route", "show", "table", "all"}).out +
+           bed_->root({"ip", "-j", "rule", "show"}).out + bed_->root({"ip", "-j", "-6", "rule", "show"}).out;
+  }
+  size_t fwmark_rules() {
+    return json_of(bed_->root({"ip", "-j", "rule", "show", "priority", "1000"}).out).size();
+  }
+  std::optional<Testbed> bed_;
+};
+
+TEST_F(Robustness, IsolationOutlivesSigkillAndRestartAdopts) {
+  ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
+  ASSERT_TRUE(bed_->sliceip(kBob, {"route", "add", "198.51.100.0/25", "via", "10.0.1.2"}).ok());
+  std::string before = routing_state();
+  std::string nft_before = bed_->root({"nft", "-j", "list", "table", "inet", "netd"}).out;
+
+  bed_->kill_netd(SIGKILL);
+  // Tagging (pinned cgroup program), the slice route and the rule keep working without netd.
+  EXPECT_EQ(bed_->connect_source(kAlice, "198.51.100.7"), "10.0.2.1");
+  EXPECT_EQ(bed_->connect_source(kBob, "198.51.100.7"), "10.0.1.1");
+  auto refused = bed_->sliceip(kAlice, {"route", "show"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("cannot reach netd"));
+
+  // Restart with the same policy: it adopts, nothing is duplicated.
+  ASSERT_OK(bed_->start_netd());
+  EXPECT_EQ(routing_state(), before);
+  EXPECT_EQ(bed_->root({"nft", "-j", "list", "table", "inet", "netd"}).out, nft_before);
+  auto progs = json_of(bed_->root({"bpftool", "-j", "cgroup", "show", bed_->cgroup()}).out);
+  EXPECT_EQ(progs.size(), 1u) << progs.dump();
+  EXPECT_EQ(bed_->connect_source(kAlice, "198.51.100.7"), "10.0.2.1");
+  ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "del", "198.51.100.0/24"}).ok());
+  EXPECT_EQ(fwmark_rules(), 1u);  // bob's
+}
+
+TEST_F(Robustness, ReloadAppliesDifferenceAndKeepsOldPolicyWhenInvalid) {
+  ASSERT_TRUE(bed_->sliceip(kBob, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
+  ASSERT_EQ(fwmark_rules(), 1u);
+
+  // An invalid file is refused whole: bob keeps working.
+  std::string valid = bed_->policy_text({});
+  ASSERT_OK(bed_->write_policy(valid + "\nbogus_key = 1\n"));
+  ASSERT_EQ(kill(bed_->netd_pid(), SIGHUP), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(bed_->sliceip(kBob, {"route", "show"}).ok());
+  EXPECT_EQ(fwmark_rules(), 1u);
+
+  // Bob removed from the policy: his routes, rule and mark go at once.
+  std::string alice_only = valid.substr(0, valid.find("\n[[slice]]\nname = \"bob\""));
+  ASSERT_OK(bed_->write_policy(alice_only));
+  ASSERT_EQ(kill(bed_->netd_pid(), SIGHUP), 0);
+  for (int i = 0; i < 100 && fwmark_rules() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(fwmark_rules(), 0u);
+  EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10008"}).out, "");
+  auto r = bed_->sliceip(kBob, {"route", "show"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("uid 1002 is not a member of any slice"));
+  auto mark = bed_->as(kBob, {"/usr/bin/python3", "-c",
+                              "import socket; print(socket.socket().getsockopt(socket.SOL_SOCKET, socket.SO_MARK))"});
+  EXPECT_EQ(mark.out, "0\n");
+}
+
+TEST_F(Robustness, TeardownLeavesNothing) {
+  ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
+  ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "add", "2001:db8:100::/64", "via", "fd00:2::2"}).ok());
+  bed_->stop_netd();
+  auto down = bed_->root({netd_binary(), "--policy", bed_->policy_path(), "--teardown"});
+  ASSERT_TRUE(down.ok()) << down.describe();
+  EXPECT_EQ(fwmark_rules(), 0u);
+  EXPECT_EQ(json_of(bed_->root({"ip", "-j", "-6", "rule", "show", "priority", "1000"}).out).size(), 0u);
+  EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10007"}).out, "");
+  EXPECT_EQ(bed_->root({"nft", "list", "tables"}).out, "");
+  EXPECT_EQ(json_of(bed_->root({"bpftool", "-j", "cgroup", "show", bed_->cgroup()}).out).size(), 0u);
+  auto pins = bed_->root({"find", bed_->bpffs() + "/netd", "-mindepth", "1"});
+  EXPECT_EQ(pins.out, "");
+  auto mark = bed_->as(kAlice, {"/usr/bin/python3", "-c",
+                                "import socket; print(socket.socket().getsockopt(socket.SOL_SOCKET, socket.SO_MARK))"});
+  EXPECT_EQ(mark.out, "0\n");
+}
+
+// A raw connection to netd for hostile messages.
+class RawConnection {
+ public:
+  explicit RawConnection(const std::string& path) {
+    fd_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    connected_ = connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    timeval tv{5, 0};
+    setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  bool connected() const { return connected_; }
+  void send_raw(const std::string& bytes) { (void)!::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // The reply up to its NUL; "" when the connection was closed without one.
+  std::string reply() {
+    std::string out;
+    char c;
+    while (::recv(fd_.get(), &c, 1, 0) == 1) {
+      if (c == '\0') return out;
+      out.push_back(c);
+    }
+    return out;
+  }
+  bool closed() {
+    char c;
+    return ::recv(fd_.get(), &c, 1, 0) == 0;
+  }
+
+ private:
+  UniqueFd fd_;
+  bool connected_ = false;
+};
+
+TEST_F(Robustness, HostileMessagesGetErrorsAndChangeNothing) {
+  std::string before = routing_state();
+  const std::string nul(1, '\0');
+  struct Case {
+    std::string bytes;
+    std::string expect;  // substring of the error reply
+    bool closes;
+  } cases[] = {
+      {"this is not json" + nul, "io.netd.InvalidArgument", true},
+      {"[1,2,3]" + nul, "not a JSON object", true},
+      {R"({"method":42})" + nul, "request has no method", true},
+      {R"({"method":"io.netd.Routes.Add","parameters":[]})" + nul, "parameters must be an object", true},
+      {R"({"method":"io.netd.Routes.Add","parameters":{},"sneaky":1})" + nul, "unknown request field 'sneaky'", true},
+      {R"({"method":"io.netd.Nope.Gone","parameters":{}})" + nul, "org.varlink.service.MethodNotFound", false},
+      {R"({"method":"io.netd.Routes.Add","parameters":{"route":{"dst":7}}})" + nul, "must be a string", false},
+      {R"({"method":"io.netd.Routes.Add","parameters":{"route":{"dst":"198.51.100.0/24","table":254}}})" + nul,
+       "unknown field 'table'", false},
+      {R"({"method":"io.netd.Routes.Add","parameters":{"route":{"dst":"198.51.100.0/24"},"x":true}})" + nul,
+       "unknown field 'x'", false},
+      {std::string(1 << 20, 'A'), "exceeds 65536 bytes", true},
+  };
+  for (const auto& c : cases) {
+    RawConnection conn(bed_->socket_path());
+    ASSERT_TRUE(conn.connected());
+    conn.send_raw(c.bytes);
+    std::string reply = conn.reply();
+    EXPECT_THAT(reply, HasSubstr(c.expect)) << c.bytes.substr(0, 80);
+    if (c.closes) EXPECT_TRUE(conn.closed()) << c.bytes.substr(0, 80);
+  }
+  // Truncated: half a message, then the client goes away.
+  {
+    RawConnection conn(bed_->socket_path());
+    conn.send_raw(R"({"method":"io.netd.Routes.Add","param)");
+  }
+  // netd serves others all along, and nothing changed in the kernel.
+  auto ok = bed_->sliceip(kAlice, {"slice", "show"});
+  EXPECT_TRUE(ok.ok()) << ok.describe();
+  EXPECT_EQ(routing_state(), before);
+}
+
+TEST_F(Robustness, ConnectionFloodIsCappedPerUid) {
+  // alice opens 200 connections at once; beyond the per-uid cap (64) netd answers
+  // ResourceExhausted and closes; bob is served throughout.
+  auto flood = bed_->as(kAlice, {"/usr/bin/python3", "-c", R"PY(
+import socket, sys, os
+conns, refused = [], 0
+for i in range(200):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(os.environ["NETD_SOCKET"])
+    conns.append(s)
+for s in conns:
+    s.settimeout(0.5)
+    try:
+        if b"ResourceExhausted" in s.recv(4096): refused += 1
+    except socket.timeout:
+        pass
+bob_ok = os.system(sys.argv[1] + " slice show >/dev/null 2>&1")
+print(refused, bob_ok)
+)PY", sliceip_binary()});
+  ASSERT_TRUE(flood.ok()) << flood.describe();
+  EXPECT_EQ(flood.out, "136 0\n");
+  EXPECT_TRUE(bed_->sliceip(kBob, {"slice", "show"}).ok());
+}
+
+}  // namespace
+}  // namespace netd::testing
