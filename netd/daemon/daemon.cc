@@ -1,7 +1,10 @@
 #include "netd/daemon/daemon.h"
 
+#include <linux/magic.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
 
 #include "netd/daemon/audit.h"
 #include "netd/ops/identity.h"
@@ -47,6 +50,18 @@ std::map<uint32_t, uint32_t> slice_marks(const policy::Policy& p) {
   return out;
 }
 
+// systemd mounts bpffs on /sys/fs/bpf at boot; hosts without it (minimal VMs, containers) get
+// it mounted here, as systemd would, so the pins can outlive netd.
+Status ensure_sys_fs_bpf(const std::string& bpffs_dir) {
+  const std::string root = "/sys/fs/bpf";
+  if (bpffs_dir.rfind(root + "/", 0) != 0) return ok_status();
+  struct statfs st{};
+  if (statfs(root.c_str(), &st) == 0 && st.f_type == BPF_FS_MAGIC) return ok_status();
+  if (mount("bpf", root.c_str(), "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
+    return errno_error("mounting bpffs on " + root);
+  return ok_status();
+}
+
 Error admin_only(const server::Peer& peer, const std::string& what) {
   return make_error(EPERM, what + " is for admins; uid " + std::to_string(peer.uid) + " is not one",
                     ErrorKind::kPermissionDenied);
@@ -83,6 +98,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
 Status Daemon::apply_policy(const policy::Policy& next) {
   // Tagging first: from here on every member's new socket carries its mark.
   if (!tagger_) {
+    NETD_TRY(ensure_sys_fs_bpf(next.netd.bpffs));
     NETD_ASSIGN_OR_RETURN(auto tagger, kernel::SliceTagger::open(
                                            {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
     tagger_.emplace(std::move(tagger));

@@ -11,7 +11,7 @@
 #include "netd/kernel/netlink/link_cache.h"
 #include "netd/kernel/netlink/nl_socket.h"
 #include "netd/kernel/netlink/routes.h"
-#include "netd/kernel/nft/netd_table.h"
+#include "netd/kernel/nft/netd_nft_table.h"
 #include "netd/ops/routes.h"
 #include "netd/policy/policy.h"
 #include "netd/server/server.h"

@@ -135,7 +135,8 @@ Result<nlohmann::json> RouteOps::remove(const policy::Policy& p, const policy::S
   NETD_TRY(check_fields(params, {{"route", FieldType::kObject, true}}, "parameters"));
   NETD_ASSIGN_OR_RETURN(policy::RouteRequest request, parse_route(params["route"]));
   kernel::RouteSpec spec;
-  spec.type = kernel_type(request.type);
+  // As `ip route del`: the type matches only when given (0 = any).
+  spec.type = params["route"].contains("type") ? kernel_type(request.type) : 0;
   spec.dst = request.dst;
   spec.gateway = request.gateway;
   spec.metric = request.metric;
@@ -161,16 +162,17 @@ Result<nlohmann::json> RouteOps::list(const policy::Policy& p, const policy::Sli
   NETD_TRY(check_fields(params, {{"family", FieldType::kString, false}, {"prefix", FieldType::kString, false}},
                         "parameters"));
   NETD_ASSIGN_OR_RETURN(int family, parse_family(params));
-  std::optional<Prefix> within;
+  // As `ip route show PREFIX`: the route for exactly that prefix.
+  std::optional<Prefix> exact;
   if (params.contains("prefix")) {
     auto prefix = Prefix::parse(params["prefix"].get<std::string>());
     if (!prefix.ok()) return invalid("prefix: " + prefix.error().message);
-    within = *prefix;
+    exact = *prefix;
   }
   NETD_ASSIGN_OR_RETURN(auto routes, routes_.list(p.table_of(s), family));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : routes)
-    if (!within || within->contains(r.dst)) out.push_back(to_json(r));
+    if (!exact || *exact == r.dst) out.push_back(to_json(r));
   return nlohmann::json{{"routes", out}};
 }
 

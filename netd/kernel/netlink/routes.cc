@@ -51,7 +51,9 @@ Result<RoutePtr> build_route(const RouteSpec& spec, bool for_delete) {
   if (!dst) return make_error(ENOMEM, "allocating an address");
   rtnl_route_set_dst(route.get(), dst.get());
   if (for_delete) {
+    // Match any scope and protocol, as `ip route del` does.
     rtnl_route_set_scope(route.get(), RT_SCOPE_NOWHERE);
+    rtnl_route_set_protocol(route.get(), RTPROT_UNSPEC);
   } else {
     rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
     bool on_link = spec.type == RTN_UNICAST && spec.gateway.empty();
@@ -163,6 +165,7 @@ Result<RouteLookup> RouteExecutor::lookup(const IpAddress& dst, uint32_t mark, u
   rtmsg rtm{};
   rtm.rtm_family = static_cast<uint8_t>(dst.family());
   rtm.rtm_dst_len = static_cast<uint8_t>(dst.bit_length());
+  rtm.rtm_flags = RTM_F_LOOKUP_TABLE;  // else IPv4 answers "main" whichever table matched
   nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO);
   nla_put(msg, RTA_DST, static_cast<int>(dst.size()), dst.bytes());
   nla_put_u32(msg, RTA_MARK, mark);

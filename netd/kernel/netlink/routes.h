@@ -13,7 +13,7 @@
 namespace netd::kernel {
 
 struct RouteSpec {
-  uint8_t type = 1;  // RTN_UNICAST, RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT
+  uint8_t type = 1;  // RTN_UNICAST, RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT; 0 = any (deletes)
   Prefix dst;
   IpAddress gateway;  // empty: none
   int ifindex = 0;    // 0: none

@@ -97,7 +97,11 @@ std::string Testbed::policy_text(const TestbedOptions& o) const {
 
 Status Testbed::write_policy(const std::string& toml) {
   std::string tmp = policy_path_ + ".tmp";
-  NETD_TRY(write_text_file(tmp, toml));
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << toml;
+    if (!out.good()) return make_error(EIO, "writing " + tmp);
+  }
   if (rename(tmp.c_str(), policy_path_.c_str()) < 0) return errno_error("rename " + tmp);
   return ok_status();
 }
@@ -147,6 +151,19 @@ Result<Testbed> Testbed::create(const TestbedOptions& options) {
   return t;
 }
 
+// Moving leaves the source empty (std::optional's move keeps the source engaged, and the
+// source's destructor must not stop the netd the new owner now runs).
+Testbed::Testbed(Testbed&& o) noexcept
+    : host_(std::exchange(o.host_, std::nullopt)),
+      peer_(std::exchange(o.peer_, std::nullopt)),
+      cgroup_(std::exchange(o.cgroup_, std::nullopt)),
+      bpffs_(std::exchange(o.bpffs_, std::nullopt)),
+      dir_(std::exchange(o.dir_, {})),
+      socket_path_(std::exchange(o.socket_path_, {})),
+      policy_path_(std::exchange(o.policy_path_, {})),
+      netd_(std::exchange(o.netd_, std::nullopt)),
+      peer_server_(std::exchange(o.peer_server_, std::nullopt)) {}
+
 Testbed::~Testbed() {
   if (netd_) {
     (void)netd_->kill(SIGTERM);
@@ -159,7 +176,9 @@ Testbed::~Testbed() {
 }
 
 Status Testbed::start_netd() {
-  std::vector<std::string> argv = {netd_binary(), "--policy", policy_path_, "--foreground"};
+  // netd's stderr (the audit log) goes to a file: a pipe nobody drains would fill and stall it.
+  std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" --policy \"$1\" --foreground 2>>\"$2\"",
+                                   netd_binary(), policy_path_, log_path()};
   NETD_ASSIGN_OR_RETURN(auto child, spawn_in(&*host_, argv));
   netd_.emplace(std::move(child));
   for (int i = 0; i < 500; ++i) {
@@ -169,7 +188,7 @@ Status Testbed::start_netd() {
   }
   auto result = netd_->wait(std::chrono::seconds(1));
   netd_.reset();
-  return make_error(EIO, "netd did not start: " + result.describe());
+  return make_error(EIO, "netd did not start: " + result.describe() + " log: " + netd_log());
 }
 
 void Testbed::kill_netd(int sig) {
@@ -184,7 +203,15 @@ ProcessResult Testbed::stop_netd() {
   (void)netd_->kill(SIGTERM);
   ProcessResult r = netd_->wait(std::chrono::seconds(10));
   netd_.reset();
+  r.err = netd_log();
   return r;
+}
+
+std::string Testbed::log_path() const { return dir_ + "/netd.log"; }
+
+std::string Testbed::netd_log() const {
+  auto text = read_text_file(log_path());
+  return text.ok() ? *text : "";
 }
 
 pid_t Testbed::netd_pid() const { return netd_ ? netd_->pid() : -1; }

@@ -34,7 +34,8 @@ struct TestbedOptions {
 class Testbed {
  public:
   static Result<Testbed> create(const TestbedOptions& options = {});
-  Testbed(Testbed&&) = default;
+  Testbed(Testbed&& other) noexcept;
+  Testbed& operator=(Testbed&&) = delete;
   ~Testbed();
 
   const Netns& host() const { return *host_; }
@@ -53,7 +54,9 @@ class Testbed {
   Status start_netd();
   // SIGKILL (no clean-up chance) or SIGTERM.
   void kill_netd(int sig);
-  ProcessResult stop_netd();  // SIGTERM + wait; returns its output (audit lines on stderr)
+  ProcessResult stop_netd();  // SIGTERM + wait; .err holds its log (audit lines)
+  std::string log_path() const;
+  std::string netd_log() const;
   pid_t netd_pid() const;
 
   // A command as `uid` in the host netns and the testbed's cgroup, with NETD_SOCKET set.

@@ -121,6 +121,14 @@ TEST_F(Routes, SpecialRouteTypes) {
   auto show = bed_->sliceip(kAlice, {"route", "show"});
   EXPECT_THAT(show.out, HasSubstr("blackhole 198.51.100.0/26"));
   EXPECT_THAT(show.out, HasSubstr("unreachable 198.51.100.64/26"));
+  // `del` without the type matches any type, as `ip route del` does.
+  auto del = bed_->sliceip(kAlice, {"route", "del", "198.51.100.0/26"});
+  ASSERT_TRUE(del.ok()) << del.describe();
+  EXPECT_EQ(table(10007).size(), 2u);
+  EXPECT_EQ(bed_->connect_source(kAlice, "198.51.100.7"), "10.0.1.1");
+  auto missing = bed_->sliceip(kAlice, {"route", "del", "198.51.100.0/26"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("no route 198.51.100.0/26 in slice alice's table"));
 }
 
 TEST_F(Routes, ReplaceAndShowFilter) {
@@ -135,11 +143,11 @@ TEST_F(Routes, ReplaceAndShowFilter) {
   EXPECT_EQ(t[0]["gateway"], "10.0.1.2");
   EXPECT_EQ(t[0]["dev"], "uplink0");  // resolved from the gateway
   ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "add", "198.51.100.200", "dev", "uplink1", "metric", "7"}).ok());
-  auto filtered = bed_->sliceip(kAlice, {"-j", "route", "show", "198.51.100.128/25"});
+  auto filtered = bed_->sliceip(kAlice, {"-j", "route", "show", "198.51.100.200/32"});
   ASSERT_TRUE(filtered.ok()) << filtered.describe();
   auto f = json_of(filtered.out);
   ASSERT_EQ(f.size(), 1u) << filtered.out;
-  EXPECT_EQ(f[0]["dst"], "198.51.100.200/32");
+  EXPECT_EQ(f[0]["dst"], "198.51.100.200");  // host routes print without /32, as ip does
   EXPECT_EQ(f[0]["metric"], 7);
 }
 

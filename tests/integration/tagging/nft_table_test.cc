@@ -1,0 +1,236 @@
+// NetdNftTable: `table inet netd` holds one save and one restore chain per slice behind two
+// verdict maps; resync adds/removes exactly the difference; replies of a slice's connections
+// get the slice mark back while mark bits of other users survive; teardown leaves nothing.
+#include "netd/kernel/nft/netd_nft_table.h"
+
+#include <set>
+
+#include "netd/kernel/bpf/slice_tagger.h"
+#include "tests/fixtures/veth.h"
+#include "tests/integration/tagging/tagging_env.h"
+
+namespace netd::testing {
+namespace {
+
+using kernel::NetdNftTable;
+
+struct ListedTable {
+  std::set<std::string> chains;
+  std::map<std::string, std::map<uint64_t, std::string>> maps;  // map -> key -> jump target
+};
+
+class NftTableTest : public TaggingTest {
+ protected:
+  ProcessResult nft(const Netns& ns, const std::vector<std::string>& args, const std::string& input = "") {
+    std::vector<std::string> argv = {"nft"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_in(&ns, argv, input);
+  }
+
+  ListedTable list_netd() {
+    ListedTable t;
+    ProcessResult r = nft(*ns_, {"-j", "list", "table", "inet", "netd"});
+    EXPECT_TRUE(r.ok()) << r.describe();
+    nlohmann::json j = json_of(r.out);
+    if (!j.contains("nftables")) {
+      ADD_FAILURE() << r.describe();
+      return t;
+    }
+    for (const auto& item : j["nftables"]) {
+      if (item.contains("chain")) t.chains.insert(item["chain"]["name"].get<std::string>());
+      if (item.contains("map")) {
+        auto& elems = t.maps[item["map"]["name"].get<std::string>()];
+        if (!item["map"].contains("elem")) continue;
+        for (const auto& e : item["map"]["elem"])
+          elems[e[0].get<uint64_t>()] = e[1]["jump"]["target"].get<std::string>();
+      }
+    }
+    return t;
+  }
+
+  std::string list_netd_text() { return nft(*ns_, {"list", "table", "inet", "netd"}).out; }
+
+  // Runs `fn` with the test thread inside the test netns (where NetdNftTable works).
+  template <typename Fn>
+  void in_netns(Fn&& fn) {
+    auto guard = ns_->enter();
+    ASSERT_OK(guard);
+    fn();
+  }
+};
+
+TEST_F(NftTableTest, HoldsOneChainPairPerSliceBehindTwoVerdictMaps) {
+  in_netns([&] {
+    auto table = NetdNftTable::open(kMask);
+    ASSERT_OK(table);
+    ASSERT_OK(table->sync_slices({{7, 7u << 16}, {8, 8u << 16}}));
+  });
+  ListedTable t = list_netd();
+  EXPECT_EQ(t.chains, (std::set<std::string>{"mark_output", "mark_prerouting", "slice_7", "slice_7_in", "slice_8",
+                                             "slice_8_in"}));
+  EXPECT_EQ(t.maps["slice_marks"], (std::map<uint64_t, std::string>{{7u << 16, "slice_7"}, {8u << 16, "slice_8"}}));
+  EXPECT_EQ(t.maps["slice_ct_marks"],
+            (std::map<uint64_t, std::string>{{7u << 16, "slice_7_in"}, {8u << 16, "slice_8_in"}}));
+  // nft(8) reads it back as the rules it would have written itself (keys in host order). It
+  // prints (x & 0xf000ffff) ^ MARK as the equivalent x & (0xf000ffff | MARK) | MARK.
+  std::string text = list_netd_text();
+  for (const char* expected :
+       {"type mark : verdict", "0x00070000 : jump slice_7", "type route hook output priority mangle",
+        "meta mark & 0x0fff0000 vmap @slice_marks", "type filter hook prerouting priority mangle",
+        "ct mark & 0x0fff0000 vmap @slice_ct_marks", "ct mark set ct mark & 0xf007ffff | 0x00070000",
+        "meta mark set meta mark & 0xf008ffff | 0x00080000"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << "missing '" << expected << "' in\n" << text;
+  }
+}
+
+TEST_F(NftTableTest, ResyncChangesExactlyTheDifference) {
+  in_netns([&] {
+    auto table = NetdNftTable::open(kMask);
+    ASSERT_OK(table);
+    ASSERT_OK(table->sync_slices({{7, 7u << 16}, {8, 8u << 16}}));
+    ASSERT_OK(table->sync_slices({{7, 7u << 16}}));
+    EXPECT_GT(table->last_sync_messages(), 0u);
+    ASSERT_OK(table->sync_slices({{7, 7u << 16}}));
+    EXPECT_EQ(table->last_sync_messages(), 0u) << "an unchanged set of slices must send nothing";
+  });
+  ListedTable t = list_netd();
+  EXPECT_EQ(t.chains, (std::set<std::string>{"mark_output", "mark_prerouting", "slice_7", "slice_7_in"}));
+  EXPECT_EQ(t.maps["slice_marks"], (std::map<uint64_t, std::string>{{7u << 16, "slice_7"}}));
+  EXPECT_EQ(t.maps["slice_ct_marks"], (std::map<uint64_t, std::string>{{7u << 16, "slice_7_in"}}));
+
+  in_netns([&] {  // a slice's mark changes; another slice takes its old mark
+    auto table = NetdNftTable::open(kMask);
+    ASSERT_OK(table);
+    ASSERT_OK(table->sync_slices({{7, 9u << 16}, {8, 7u << 16}}));
+  });
+  t = list_netd();
+  EXPECT_EQ(t.maps["slice_marks"], (std::map<uint64_t, std::string>{{9u << 16, "slice_7"}, {7u << 16, "slice_8"}}));
+  std::string text = list_netd_text();
+  EXPECT_NE(text.find("ct mark set ct mark & 0xf009ffff | 0x00090000"), std::string::npos) << text;
+}
+
+TEST_F(NftTableTest, AnotherMaskRebuildsTheContents) {
+  in_netns([&] {
+    auto table = NetdNftTable::open(kMask);
+    ASSERT_OK(table);
+    ASSERT_OK(table->sync_slices({{7, 7u << 16}, {8, 8u << 16}}));
+    auto narrower = NetdNftTable::open(0x00ff0000);
+    ASSERT_OK(narrower);
+    ASSERT_OK(narrower->sync_slices({{7, 7u << 16}}));
+  });
+  std::string text = list_netd_text();
+  EXPECT_NE(text.find("meta mark & 0x00ff0000 vmap @slice_marks"), std::string::npos) << text;
+  EXPECT_NE(text.find("ct mark set ct mark & 0xff07ffff | 0x00070000"), std::string::npos) << text;
+  EXPECT_EQ(text.find("0x0fff0000"), std::string::npos) << text;
+  EXPECT_EQ(list_netd().chains, (std::set<std::string>{"mark_output", "mark_prerouting", "slice_7", "slice_7_in"}));
+}
+
+TEST_F(NftTableTest, RefusesMarksThatWouldMisroutePackets) {
+  in_netns([&] {
+    auto table = NetdNftTable::open(kMask);
+    ASSERT_OK(table);
+    EXPECT_ERR(table->sync_slices({{7, 0}}), EINVAL, "must not be 0");
+    EXPECT_ERR(table->sync_slices({{7, 0x1}}), EINVAL, "outside mark_mask");
+    EXPECT_ERR(table->sync_slices({{7, 7u << 16}, {8, 7u << 16}}), EINVAL, "another slice");
+  });
+}
+
+TEST_F(NftTableTest, ManySlicesGoInOneTransactionOfChunkedMessages) {
+  std::map<uint32_t, uint32_t> slices;
+  for (uint32_t id = 1; id <= 1500; ++id) slices[id] = id << 16;  // > 2 * 512 elements per map
+  in_netns([&] {
+    auto table = NetdNftTable::open(kMask);
+    ASSERT_OK(table);
+    ASSERT_OK(table->sync_slices(slices));
+    ASSERT_OK(table->sync_slices(slices));
+    EXPECT_EQ(table->last_sync_messages(), 0u);
+  });
+  ListedTable t = list_netd();
+  EXPECT_EQ(t.chains.size(), 2u + 2 * slices.size());
+  EXPECT_EQ(t.maps["slice_marks"].size(), slices.size());
+  EXPECT_EQ(t.maps["slice_ct_marks"].size(), slices.size());
+  EXPECT_EQ(t.maps["slice_marks"][1500u << 16], "slice_1500");
+}
+
+TEST_F(NftTableTest, TeardownLeavesNoTable) {
+  in_netns([&] {
+    auto table = NetdNftTable::open(kMask);
+    ASSERT_OK(table);
+    ASSERT_OK(table->sync_slices({{7, 7u << 16}}));
+    ASSERT_OK(NetdNftTable::teardown());
+    ASSERT_OK(NetdNftTable::teardown());  // nothing there: still fine
+  });
+  ProcessResult r = nft(*ns_, {"list", "tables"});
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(r.out, "") << r.describe();
+}
+
+// Counters of a test table in the client netns: `nft -j` rule order = insertion order.
+std::vector<uint64_t> counters(const nlohmann::json& listing, const std::string& chain) {
+  std::vector<uint64_t> packets;
+  if (!listing.contains("nftables")) return packets;
+  for (const auto& item : listing["nftables"]) {
+    if (!item.contains("rule") || item["rule"]["chain"] != chain) continue;
+    for (const auto& expr : item["rule"]["expr"])
+      if (expr.contains("counter")) packets.push_back(expr["counter"]["packets"].get<uint64_t>());
+  }
+  return packets;
+}
+
+TEST_F(NftTableTest, RepliesGetTheSliceMarkAndForeignBitsSurvive) {
+  auto server_ns = Netns::create();
+  ASSERT_OK(server_ns);
+  ASSERT_OK(add_veth_pair({&*ns_, "va", "10.77.0.1/24"}, {&*server_ns, "vb", "10.77.0.2/24"}));
+
+  auto tagger = kernel::SliceTagger::open({bpffs_->path() + "/netd", cgroup_->path(), kMask});
+  ASSERT_OK(tagger);
+  ASSERT_OK(tagger->sync({{kMember, kSliceMark}}, {}));
+  in_netns([&] {
+    auto table = NetdNftTable::open(kMask);
+    ASSERT_OK(table);
+    ASSERT_OK(table->sync_slices({{7, kSliceMark}}));
+  });
+  // Another mark user: sets bit 0x2 of every ct mark just before netd saves (output), and bit
+  // 0x1 of every inbound packet's mark just before netd restores (prerouting). Both must
+  // survive netd's rules.
+  const std::string rules = R"(
+table inet t {
+  chain out_early { type filter hook output priority -160; ct mark set ct mark | 0x2; }
+  chain pre_early { type filter hook prerouting priority -160; meta mark set meta mark | 0x1; }
+  chain in_late {
+    type filter hook input priority 10;
+    tcp sport 5001 meta mark & 0x0fff0000 == 0x70000 counter
+    tcp sport 5001 meta mark 0x70001 counter
+    tcp sport 5001 ct mark 0x70002 counter
+    tcp sport 5002 counter
+    tcp sport 5002 meta mark & 0x0fff0000 != 0 counter
+  }
+}
+)";
+  ProcessResult loaded = nft(*ns_, {"-f", "-"}, rules);
+  ASSERT_TRUE(loaded.ok()) << loaded.describe();
+
+  for (const char* port : {"5001", "5002"}) {
+    auto server = spawn_in(&*server_ns, {TAGGING_PROBE, "tcp-server", port});
+    ASSERT_OK(server);
+    ASSERT_EQ(server->read_line(), std::optional<std::string>("listening"));
+    uint32_t uid = std::string(port) == "5001" ? kMember : kStranger;
+    ProcessResult client = run_as(uid, uid, &*ns_, cgroup_->path(), {TAGGING_PROBE, "tcp-client", "10.77.0.2", port});
+    EXPECT_TRUE(client.ok()) << client.describe();
+    EXPECT_EQ(client.out, "hello\n");
+    EXPECT_EQ(server->wait().exit_code, 0);
+  }
+
+  ProcessResult listing = nft(*ns_, {"-j", "list", "table", "inet", "t"});
+  ASSERT_TRUE(listing.ok()) << listing.describe();
+  std::vector<uint64_t> c = counters(json_of(listing.out), "in_late");
+  ASSERT_EQ(c.size(), 5u) << listing.out;
+  EXPECT_GT(c[0], 0u) << "the member's replies carry the slice mark: " << listing.out;
+  EXPECT_EQ(c[1], c[0]) << "packet mark bits outside the mask survive the restore: " << listing.out;
+  EXPECT_EQ(c[2], c[0]) << "ct mark bits outside the mask survive the save: " << listing.out;
+  EXPECT_GT(c[3], 0u) << "the stranger's connection worked: " << listing.out;
+  EXPECT_EQ(c[4], 0u) << "the stranger's replies stay unmarked: " << listing.out;
+}
+
+}  // namespace
+}  // namespace netd::testing
