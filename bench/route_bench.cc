@@ -1,0 +1,699 @@
+// route_bench: the routes feature's figures (benchmarks.md, rows "route add+del, end to end"
+// and "route add, in-daemon"), each against its baselines measured in the same run.
+//
+//  cli  `sliceip route add|del 198.51.100.0/24 via 10.0.2.2 dev uplink1` as alice, against
+//       root `ip route add|del ... table 500` and `sudo -n ip route add|del ... table 500` as a
+//       NOPASSWD user, plus `/bin/true` twice (the bare cost of two process starts). One figure
+//       is the wall time of the add run plus the del run.
+//  lib  netd::Client as alice calling io.netd.Routes.Add + io.netd.Routes.Delete in a loop
+//       (no process start), against the same client loop talking to bare_broker (one raw
+//       netlink route op per request, the floor) and to an echo server (AF_UNIX round trip).
+//
+// Variants run interleaved (cli: one add+del pair of each per round, rotating the order; lib:
+// rounds of blocks) so that drift on this shared machine hits all of them alike. It prints
+// `name value unit` lines, ratios, and a verdict per target; it never fails on a figure.
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/client/client.h"
+#include "tests/fixtures/files.h"
+#include "tests/integration/common/testbed.h"
+
+namespace {
+
+using netd::Result;
+using netd::Status;
+using netd::testing::kAlice;
+using netd::testing::Testbed;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kSudoUser = "netd-bench";
+constexpr const char* kSudoersDropIn = "/etc/sudoers.d/netd-bench";
+constexpr const char* kIp = "/usr/sbin/ip";
+constexpr const char* kSudo = "/usr/bin/sudo";
+constexpr const char* kTrue = "/bin/true";
+
+// The route every variant adds and deletes. netd puts alice's into her table (10007); root's
+// `ip` and sudo use table 500, the broker 501: separate tables, so no variant sees another's.
+constexpr const char* kDst = "198.51.100.0/24";
+constexpr const char* kVia = "10.0.2.2";
+constexpr const char* kDev = "uplink1";
+constexpr const char* kIpTable = "500";
+constexpr const char* kBrokerTable = "501";
+// Held in alice's table during the "netd_resident" series, so her table never empties and
+// netd does not add/remove her fwmark rule on every add/del (see the README).
+constexpr const char* kResidentDst = "198.51.100.128/25";
+
+// Set by SIGINT/SIGTERM: loops stop, and the normal clean-up (Testbed, sudoers drop-in) runs.
+// The one piece of global state here, because a signal handler can reach nothing else.
+volatile sig_atomic_t g_interrupted = 0;
+void on_signal(int) { g_interrupted = 1; }
+
+struct Args {
+  int cli_iterations = 500;
+  int lib_iterations = 20000;
+  int lib_rounds = 20;
+  bool cli = true;
+  bool lib = true;
+  bool sudo = true;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+struct Stats {
+  size_t n = 0;
+  double median = 0, p90 = 0, p99 = 0;
+};
+
+// Nearest-rank percentiles of samples (any unit).
+Stats stats_of(std::vector<double> v) {
+  Stats s;
+  s.n = v.size();
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  auto rank = [&](double q) {
+    size_t i = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
+    return v[std::clamp<size_t>(i, 1, v.size()) - 1];
+  };
+  s.median = rank(0.5);
+  s.p90 = rank(0.9);
+  s.p99 = rank(0.99);
+  return s;
+}
+
+void print_figure(const std::string& name, double value, const char* unit) {
+  const char* format = std::string_view(unit) == "us" ? "%s %.1f %s\n" : "%s %.2f %s\n";
+  std::printf(format, name.c_str(), value, unit);
+  std::fflush(stdout);
+}
+
+void print_note(const std::string& text) {
+  std::printf("# %s\n", text.c_str());
+  std::fflush(stdout);
+}
+
+void print_verdict(const std::string& target, bool met, const std::string& measured) {
+  std::printf("verdict %s: %s (%s)\n", target.c_str(), met ? "met" : "NOT met", measured.c_str());
+  std::fflush(stdout);
+}
+
+std::string fixed(double v, int decimals = 2) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process runs for the end-to-end figures.
+//
+// Fairness: every variant is started the same way: vfork → join the testbed cgroup → setns into
+// the host netns → (for alice and the sudo user) setgroups/setresgid/setresuid → execve of the
+// program itself. The Testbed's own run_as() goes through setpriv, i.e. a second execve (~1.7 ms
+// here) that root's `ip` would not pay unless also wrapped, and a full fork() of this process
+// (~1 ms here); a constant added to both sides would flatter the sliceip/ip ratio, so the
+// launch is kept as cheap as a process start gets (posix_spawn's vfork path). Dropping the uid
+// costs three syscalls, the same for sliceip and sudo and absent for root ip: what a user's
+// shell pays to start each of them. Output goes to /dev/null; only the exit status is checked.
+
+struct Command {
+  std::string label;
+  std::optional<uid_t> uid;  // nullopt: stays root
+  gid_t gid = 0;
+  std::vector<std::string> argv;
+};
+
+struct LaunchPlan {
+  int procs_fd, netns_fd, null_fd, stderr_fd;
+  bool drop;
+  uid_t uid;
+  gid_t gid;
+  char* const* argv;
+  char* const* envp;
+};
+
+// The child of clone(CLONE_VM | CLONE_VFORK): it borrows our memory until execve, so raw
+// syscalls only (glibc's setresuid would signal "all threads" of the borrowed process).
+// Credentials, netns and cgroup are per task here: none of it reaches the parent. execve resets
+// the signal handlers.
+int launch_child(void* arg) {
+  const auto* p = static_cast<const LaunchPlan*>(arg);
+  if (syscall(SYS_write, p->procs_fd, "0", 1) != 1) return 120;
+  if (syscall(SYS_setns, p->netns_fd, CLONE_NEWNET) != 0) return 121;
+  if (p->drop && (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, p->gid, p->gid, p->gid) != 0 ||
+                  syscall(SYS_setresuid, p->uid, p->uid, p->uid) != 0))
+    return 122;
+  if (syscall(SYS_dup2, p->null_fd, STDIN_FILENO) < 0 || syscall(SYS_dup2, p->null_fd, STDOUT_FILENO) < 0 ||
+      syscall(SYS_dup2, p->stderr_fd, STDERR_FILENO) < 0)
+    return 123;
+  syscall(SYS_execve, p->argv[0], p->argv, p->envp);
+  return 127;  // clone's child returning from its function exits with this status
+}
+
+class Launcher {
+ public:
+  static Result<Launcher> create(const Testbed& bed) {
+    Launcher l;
+    l.netns_fd_ = netd::UniqueFd(open(bed.host().path().c_str(), O_RDONLY | O_CLOEXEC));
+    if (!l.netns_fd_.valid()) return netd::errno_error("open " + bed.host().path());
+    std::string procs = bed.cgroup() + "/cgroup.procs";
+    l.procs_fd_ = netd::UniqueFd(open(procs.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!l.procs_fd_.valid()) return netd::errno_error("open " + procs);
+    l.null_fd_ = netd::UniqueFd(open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!l.null_fd_.valid()) return netd::errno_error("open /dev/null");
+    l.env_ = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "NETD_SOCKET=" + bed.socket_path(), "LANG=C"};
+    return l;
+  }
+
+  // Runs cmd to completion; returns its exit code (128+signal if killed, -1 if fork failed).
+  // stderr goes to err_fd (or /dev/null when -1).
+  int run(const Command& cmd, int err_fd = -1) const {
+    std::vector<char*> argv, envp;
+    for (const auto& a : cmd.argv) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : env_) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    int stderr_fd = err_fd >= 0 ? err_fd : null_fd_.get();
+    LaunchPlan plan{procs_fd_.get(), netns_fd_.get(), null_fd_.get(), stderr_fd, cmd.uid.has_value(),
+                    cmd.uid.value_or(0), cmd.gid, argv.data(), envp.data()};
+    // CLONE_VM | CLONE_VFORK on a stack of its own, as posix_spawn does: we are suspended until
+    // the child has exec'd (or exited).
+    pid_t pid = clone(launch_child, child_stack_.data() + child_stack_.size(), CLONE_VM | CLONE_VFORK | SIGCHLD,
+                      &plan);
+    if (pid < 0) return -1;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) return -1;
+    }
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+  }
+
+  // As run(), but returns what it printed on stderr too (for a failure's diagnosis).
+  std::pair<int, std::string> run_capturing(const Command& cmd) const {
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) return {-1, "pipe2 failed"};
+    netd::UniqueFd rd(pipe_fds[0]), wr(pipe_fds[1]);
+    int code = run(cmd, wr.get());  // small outputs fit the pipe buffer
+    wr.reset();
+    std::string err;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(rd.get(), buf, sizeof buf)) > 0) err.append(buf, static_cast<size_t>(n));
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    return {code, err};
+  }
+
+ private:
+  Launcher() = default;
+  netd::UniqueFd netns_fd_;
+  netd::UniqueFd procs_fd_;
+  netd::UniqueFd null_fd_;
+  std::vector<std::string> env_;
+  mutable std::vector<char> child_stack_ = std::vector<char>(256 * 1024);
+};
+
+// A NOPASSWD sudoers drop-in for the sudo baseline, removed by the destructor. The system user
+// stays (creating one per run would churn /etc/passwd); README says so.
+class SudoersDropIn {
+ public:
+  static Result<SudoersDropIn> install() {
+    if (access(kSudo, X_OK) != 0) return netd::make_error(ENOENT, std::string(kSudo) + " is not installed");
+    if (getpwnam(kSudoUser) == nullptr) {
+      auto r = netd::testing::run_in(nullptr, {"useradd", "--system", "--no-create-home", "--shell",
+                                               "/usr/sbin/nologin", kSudoUser});
+      if (!r.ok()) return netd::make_error(EIO, "useradd " + std::string(kSudoUser) + ": " + r.describe());
+    }
+    // sudo ignores sudoers.d files whose names contain a dot: the temp name is inert.
+    std::string tmp = std::string(kSudoersDropIn) + ".tmp";
+    std::string text = std::string(kSudoUser) + " ALL=(root) NOPASSWD: /usr/sbin/ip, /sbin/ip, /bin/ip\n";
+    unlink(tmp.c_str());  // a leftover of a killed run
+    netd::UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0440));
+    if (!fd.valid()) return netd::errno_error("creating " + tmp);
+    if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      unlink(tmp.c_str());
+      return netd::errno_error("writing " + tmp);
+    }
+    fd.reset();
+    auto check = netd::testing::run_in(nullptr, {"visudo", "-cf", tmp});
+    if (!check.ok()) {
+      unlink(tmp.c_str());
+      return netd::make_error(EINVAL, "visudo -cf refused the drop-in: " + check.describe());
+    }
+    if (rename(tmp.c_str(), kSudoersDropIn) != 0) {
+      unlink(tmp.c_str());
+      return netd::errno_error(std::string("rename to ") + kSudoersDropIn);
+    }
+    SudoersDropIn d;
+    d.installed_ = true;
+    return d;
+  }
+  SudoersDropIn(SudoersDropIn&& o) noexcept : installed_(std::exchange(o.installed_, false)) {}
+  SudoersDropIn& operator=(SudoersDropIn&&) = delete;
+  ~SudoersDropIn() {
+    if (installed_) unlink(kSudoersDropIn);
+  }
+
+ private:
+  SudoersDropIn() = default;
+  bool installed_ = false;
+};
+
+struct CliVariant {
+  std::string name;
+  Command add, del;
+  std::vector<double> pair_ms;
+  bool usable = true;
+};
+
+void run_cli(const Testbed& bed, const Args& args) {
+  auto launcher = Launcher::create(bed);
+  if (!launcher.ok()) {
+    print_note("cli: skipped: " + launcher.error().message);
+    return;
+  }
+  const std::vector<std::string> route = {kDst, "via", kVia, "dev", kDev};
+  auto with = [](std::vector<std::string> head, const std::vector<std::string>& tail,
+                 std::vector<std::string> more = {}) {
+    head.insert(head.end(), tail.begin(), tail.end());
+    head.insert(head.end(), more.begin(), more.end());
+    return head;
+  };
+  const std::string sliceip = netd::testing::sliceip_binary();
+
+  std::vector<CliVariant> variants;
+  variants.push_back({"true", {"true", std::nullopt, 0, {kTrue}}, {"true", std::nullopt, 0, {kTrue}}, {}});
+  variants.push_back({"ip",
+                      {"ip route add", std::nullopt, 0, with({kIp, "route", "add"}, route, {"table", kIpTable})},
+                      {"ip route del", std::nullopt, 0, with({kIp, "route", "del"}, route, {"table", kIpTable})},
+                      {}});
+  variants.push_back({"sliceip",
+                      {"sliceip route add", kAlice, kAlice, with({sliceip, "route", "add"}, route)},
+                      {"sliceip route del", kAlice, kAlice, with({sliceip, "route", "del"}, route)},
+                      {}});
+
+  std::optional<SudoersDropIn> drop_in;
+  if (args.sudo) {
+    auto installed = SudoersDropIn::install();
+    if (!installed.ok()) {
+      print_note("cli: sudo baseline skipped: " + installed.error().message);
+    } else {
+      drop_in.emplace(std::move(installed).value());
+      const passwd* pw = getpwnam(kSudoUser);
+      uid_t uid = pw->pw_uid;
+      gid_t gid = pw->pw_gid;
+      variants.push_back(
+          {"sudo",
+           {"sudo -n ip route add", uid, gid, with({kSudo, "-n", kIp, "route", "add"}, route, {"table", kIpTable})},
+           {"sudo -n ip route del", uid, gid, with({kSudo, "-n", kIp, "route", "del"}, route, {"table", kIpTable})},
+           {}});
+    }
+  }
+
+  // One untimed pair of each first: it proves the command works (else the variant is dropped
+  // with the reason) and warms caches (binaries, libraries, sudoers, PAM).
+  for (auto& v : variants) {
+    for (int warm = 0; warm < 3 && v.usable; ++warm) {
+      for (const Command* c : {&v.add, &v.del}) {
+        auto [code, err] = launcher->run_capturing(*c);
+        if (code != 0) {
+          print_note("cli: " + v.name + " dropped: `" + c->label + "` exited " + std::to_string(code) + ": " + err);
+          v.usable = false;
+          break;
+        }
+      }
+    }
+  }
+  std::erase_if(variants, [](const CliVariant& v) { return !v.usable; });
+
+  auto started = Clock::now();
+  for (int i = 0; i < args.cli_iterations && !g_interrupted; ++i) {
+    for (size_t k = 0; k < variants.size() && !g_interrupted; ++k) {
+      CliVariant& v = variants[(i + k) % variants.size()];  // rotating order within the round
+      if (!v.usable) continue;
+      auto t0 = Clock::now();
+      int a = launcher->run(v.add);
+      int d = launcher->run(v.del);
+      auto t1 = Clock::now();
+      if (a != 0 || d != 0) {
+        if (g_interrupted) break;
+        print_note("cli: " + v.name + " failed in round " + std::to_string(i) + " (add exit " +
+                   std::to_string(a) + ", del exit " + std::to_string(d) + "); dropped");
+        v.usable = false;
+        continue;
+      }
+      v.pair_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  print_note("cli: " + std::to_string(args.cli_iterations) + " rounds of add+del pairs in " + fixed(seconds, 1) +
+             " s; spawn path: vfork, cgroup, setns, setresuid, execve (no setpriv)");
+
+  std::optional<Stats> ip, sliceip_stats, sudo;
+  for (auto& v : variants) {
+    if (v.pair_ms.empty()) continue;
+    Stats s = stats_of(v.pair_ms);
+    print_figure("route.cli." + v.name + ".median", s.median, "ms");
+    print_figure("route.cli." + v.name + ".p99", s.p99, "ms");
+    if (v.name == "ip") ip = s;
+    if (v.name == "sliceip") sliceip_stats = s;
+    if (v.name == "sudo") sudo = s;
+  }
+  if (ip && sliceip_stats) {
+    double ratio = sliceip_stats->median / ip->median;
+    print_figure("route.cli.ratio_sliceip_ip", ratio, "x");
+    print_figure("route.cli.ratio_sliceip_ip.p99", sliceip_stats->p99 / ip->p99, "x");
+    print_verdict("route.cli sliceip <= 1.1x root ip (median)", ratio <= 1.1, fixed(ratio) + " x");
+  }
+  if (sudo && sliceip_stats) {
+    double ratio = sudo->median / sliceip_stats->median;
+    print_figure("route.cli.ratio_sudo_sliceip", ratio, "x");
+    print_verdict("route.cli sliceip >= 4.5x faster than sudo -n ip (median)", ratio >= 4.5, fixed(ratio) + " x");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-daemon loop. A forked child becomes alice (host netns, testbed cgroup, uid/gid 1001, no
+// groups, no capabilities: a uid change from root to non-root clears them) and times every
+// call; it streams the samples (ns, uint32) back through a pipe.
+
+enum SeriesId { kNetdAdd, kNetdDel, kResidentAdd, kResidentDel, kBrokerAdd, kBrokerDel, kEcho, kSeriesCount };
+
+struct LibTargets {
+  std::string netd_socket, broker_socket, echo_socket;
+  std::string netns_path, cgroup_procs;
+};
+
+[[noreturn]] void child_fail(const std::string& what) {
+  std::fprintf(stderr, "# lib: alice's client: %s\n", what.c_str());
+  std::fflush(stderr);
+  _exit(1);
+}
+
+[[noreturn]] void lib_child(const LibTargets& t, const Args& args, int out_fd) {
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (auto s = netd::testing::write_text_file(t.cgroup_procs, "0"); !s.ok()) child_fail(s.error().message);
+  int ns = open(t.netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) child_fail("setns " + t.netns_path + ": " + std::strerror(errno));
+  close(ns);
+  if (setgroups(0, nullptr) != 0 || setresgid(kAlice, kAlice, kAlice) != 0 || setresuid(kAlice, kAlice, kAlice) != 0)
+    child_fail(std::string("becoming alice: ") + std::strerror(errno));
+  prctl(PR_SET_PDEATHSIG, SIGKILL);  // the uid change cleared it
+
+  auto netd_client = netd::Client::connect(t.netd_socket);
+  auto broker = netd::Client::connect(t.broker_socket);
+  auto echo = netd::Client::connect(t.echo_socket);
+  if (!netd_client.ok()) child_fail(netd_client.error().message);
+  if (!broker.ok()) child_fail(broker.error().message);
+  if (!echo.ok()) child_fail(echo.error().message);
+
+  const nlohmann::json route = {{"dst", kDst}, {"gateway", kVia}, {"dev", kDev}};
+  const nlohmann::json params = {{"route", route}};
+  const nlohmann::json resident = {{"route", {{"dst", kResidentDst}, {"gateway", kVia}, {"dev", kDev}}}};
+
+  std::vector<std::vector<uint32_t>> samples(kSeriesCount);
+  for (auto& s : samples) s.reserve(static_cast<size_t>(args.lib_iterations) * 2);
+
+  auto timed = [&](netd::Client& c, const char* method, const nlohmann::json& p,
+                   std::vector<uint32_t>* into) {
+    auto t0 = Clock::now();
+    auto reply = c.call(method, p);
+    auto t1 = Clock::now();
+    if (!reply.ok()) child_fail(std::string(method) + ": " + reply.error().message);
+    if (!reply->ok()) child_fail(std::string(method) + ": " + reply->error + ": " + reply->reason());
+    if (into != nullptr)
+      into->push_back(static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
+  };
+  auto untimed = [&](netd::Client& c, const char* method, const nlohmann::json& p) { timed(c, method, p, nullptr); };
+
+  // Blocks: 0 netd (the table empties on every delete), 1 netd with a resident route, 2 broker,
+  // 3 echo (two calls per pair slot, so it has as many samples as add+del).
+  auto run_block = [&](int kind, int pairs, bool record) {
+    for (int i = 0; i < pairs && !g_interrupted; ++i) {
+      switch (kind) {
+        case 0:
+          timed(*netd_client, "io.netd.Routes.Add", params, record ? &samples[kNetdAdd] : nullptr);
+          timed(*netd_client, "io.netd.Routes.Delete", params, record ? &samples[kNetdDel] : nullptr);
+          break;
+        case 1:
+          timed(*netd_client, "io.netd.Routes.Add", params, record ? &samples[kResidentAdd] : nullptr);
+          timed(*netd_client, "io.netd.Routes.Delete", params, record ? &samples[kResidentDel] : nullptr);
+          break;
+        case 2:
+          timed(*broker, "io.netd.Routes.Add", params, record ? &samples[kBrokerAdd] : nullptr);
+          timed(*broker, "io.netd.Routes.Delete", params, record ? &samples[kBrokerDel] : nullptr);
+          break;
+        case 3:
+          timed(*echo, "io.netd.Routes.Add", params, record ? &samples[kEcho] : nullptr);
+          timed(*echo, "io.netd.Routes.Delete", params, record ? &samples[kEcho] : nullptr);
+          break;
+      }
+    }
+  };
+  auto with_resident = [&](auto body) {
+    untimed(*netd_client, "io.netd.Routes.Add", resident);
+    body();
+    untimed(*netd_client, "io.netd.Routes.Delete", resident);
+  };
+
+  const int warmup = std::min(500, std::max(1, args.lib_iterations / 20));
+  for (int kind = 0; kind < 4; ++kind) {
+    if (kind == 1) with_resident([&] { run_block(1, warmup, false); });
+    else run_block(kind, warmup, false);
+  }
+  const int rounds = std::max(1, args.lib_rounds);
+  for (int r = 0; r < rounds && !g_interrupted; ++r) {
+    int pairs = args.lib_iterations / rounds + (r < args.lib_iterations % rounds ? 1 : 0);
+    for (int k = 0; k < 4; ++k) {
+      int kind = (r + k) % 4;  // rotating order
+      if (kind == 1) with_resident([&] { run_block(1, pairs, true); });
+      else run_block(kind, pairs, true);
+    }
+  }
+
+  for (const auto& s : samples) {
+    uint32_t n = static_cast<uint32_t>(s.size());
+    std::string out(reinterpret_cast<const char*>(&n), sizeof n);
+    out.append(reinterpret_cast<const char*>(s.data()), s.size() * sizeof(uint32_t));
+    size_t done = 0;
+    while (done < out.size()) {
+      ssize_t w = write(out_fd, out.data() + done, out.size() - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) _exit(2);
+      done += static_cast<size_t>(w);
+    }
+  }
+  _exit(0);
+}
+
+Result<netd::testing::ChildProcess> start_broker(const Testbed& bed, std::vector<std::string> args) {
+  args.insert(args.begin(), BARE_BROKER_BINARY);
+  NETD_ASSIGN_OR_RETURN(auto child, netd::testing::spawn_in(&bed.host(), args));
+  if (child.read_line() != std::optional<std::string>("ready"))
+    return netd::make_error(EIO, "bare_broker did not start: " + child.wait(std::chrono::seconds(1)).describe());
+  return child;
+}
+
+size_t count_lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+void run_lib(const Testbed& bed, const Args& args) {
+  LibTargets t;
+  t.netd_socket = bed.socket_path();
+  t.broker_socket = bed.dir() + "/broker.sock";
+  t.echo_socket = bed.dir() + "/echo.sock";
+  t.netns_path = bed.host().path();
+  t.cgroup_procs = bed.cgroup() + "/cgroup.procs";
+
+  auto broker = start_broker(bed, {"--socket", t.broker_socket, "--dst", kDst, "--via", kVia, "--dev", kDev,
+                                   "--table", kBrokerTable});
+  if (!broker.ok()) return print_note("lib: skipped: " + broker.error().message);
+  auto echo = start_broker(bed, {"--socket", t.echo_socket, "--echo"});
+  if (!echo.ok()) return print_note("lib: skipped: " + echo.error().message);
+
+  size_t log_lines_before = count_lines(bed.netd_log());
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return print_note("lib: skipped: pipe2 failed");
+  netd::UniqueFd rd(pipe_fds[0]), wr(pipe_fds[1]);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  auto started = Clock::now();
+  pid_t pid = fork();
+  if (pid < 0) return print_note("lib: skipped: fork failed");
+  if (pid == 0) {
+    rd.reset();
+    lib_child(t, args, wr.get());
+  }
+  wr.reset();
+  std::string data;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(rd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return print_note("lib: alice's client failed (see above)");
+
+  std::vector<std::vector<double>> us(kSeriesCount);
+  size_t off = 0;
+  for (auto& series : us) {
+    uint32_t n = 0;
+    if (off + sizeof n > data.size()) return print_note("lib: short sample stream");
+    std::memcpy(&n, data.data() + off, sizeof n);
+    off += sizeof n;
+    if (off + n * sizeof(uint32_t) > data.size()) return print_note("lib: short sample stream");
+    series.resize(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t ns;
+      std::memcpy(&ns, data.data() + off + i * sizeof ns, sizeof ns);
+      series[i] = ns / 1000.0;
+    }
+    off += n * sizeof(uint32_t);
+  }
+  size_t requests = us[kNetdAdd].size() + us[kNetdDel].size() + us[kResidentAdd].size() + us[kResidentDel].size();
+  size_t audit_lines = count_lines(bed.netd_log()) - log_lines_before;
+  print_note("lib: " + std::to_string(us[kNetdAdd].size()) + " add+del pairs per variant in " +
+             std::to_string(std::max(1, args.lib_rounds)) + " interleaved rounds, " + fixed(seconds, 1) +
+             " s; netd wrote " + std::to_string(audit_lines) + " audit lines to " + bed.log_path() +
+             " (>= " + std::to_string(requests) + " timed requests)");
+
+  struct Named {
+    SeriesId id;
+    const char* name;
+  };
+  std::vector<Stats> s(kSeriesCount);
+  for (Named n : std::initializer_list<Named>{{kNetdAdd, "netd.add"},
+                                              {kNetdDel, "netd.del"},
+                                              {kBrokerAdd, "broker.add"},
+                                              {kBrokerDel, "broker.del"},
+                                              {kEcho, "echo"},
+                                              {kResidentAdd, "netd_resident.add"},
+                                              {kResidentDel, "netd_resident.del"}}) {
+    s[n.id] = stats_of(us[n.id]);
+    if (s[n.id].n == 0) continue;
+    print_figure(std::string("route.lib.") + n.name + ".median", s[n.id].median, "us");
+    print_figure(std::string("route.lib.") + n.name + ".p90", s[n.id].p90, "us");
+    print_figure(std::string("route.lib.") + n.name + ".p99", s[n.id].p99, "us");
+  }
+  if (s[kNetdAdd].n == 0 || s[kBrokerAdd].n == 0) return;
+  double ratio_add = s[kNetdAdd].median / s[kBrokerAdd].median;
+  double ratio_del = s[kNetdDel].median / s[kBrokerDel].median;
+  print_figure("route.lib.ratio_median", ratio_add, "x");
+  print_figure("route.lib.ratio_median.del", ratio_del, "x");
+  print_figure("route.lib.ratio_median.resident_add", s[kResidentAdd].median / s[kBrokerAdd].median, "x");
+  print_figure("route.lib.ratio_median.resident_del", s[kResidentDel].median / s[kBrokerDel].median, "x");
+  print_figure("route.lib.ratio_median.broker_echo", s[kBrokerAdd].median / s[kEcho].median, "x");
+  print_verdict("route.lib add median <= 2x bare broker", ratio_add <= 2.0, fixed(ratio_add) + " x");
+  print_verdict("route.lib add p99 <= 150 us", s[kNetdAdd].p99 <= 150.0, fixed(s[kNetdAdd].p99, 1) + " us");
+  print_note("lib: for the record, delete: median " + fixed(ratio_del) + " x the broker, p99 " +
+             fixed(s[kNetdDel].p99, 1) + " us");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void usage() {
+  std::fputs(
+      "usage: route_bench [--cli-iterations N] [--lib-iterations N] [--lib-rounds N] [--no-sudo]\n"
+      "                   [--no-cli] [--no-lib]\n"
+      "  --cli-iterations N  add+del pairs per CLI variant (sliceip, ip, sudo, true); default 500\n"
+      "  --lib-iterations N  add+del pairs per in-daemon variant (netd, broker, echo); default 20000\n"
+      "  --lib-rounds N      interleaved rounds the in-daemon pairs are split into; default 20\n"
+      "  --no-sudo           skip the sudo baseline (no user, no sudoers drop-in)\n"
+      "Needs root. Prints `name value unit` lines, ratios and verdicts; never fails on a figure.\n",
+      stderr);
+}
+
+std::optional<Args> parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view w = argv[i];
+    auto number = [&](int* out) {
+      if (i + 1 >= argc) return false;
+      char* end = nullptr;
+      long v = std::strtol(argv[++i], &end, 10);
+      if (*end != '\0' || v < 1 || v > 10000000) return false;
+      *out = static_cast<int>(v);
+      return true;
+    };
+    bool ok = true;
+    if (w == "--cli-iterations") ok = number(&a.cli_iterations);
+    else if (w == "--lib-iterations") ok = number(&a.lib_iterations);
+    else if (w == "--lib-rounds") ok = number(&a.lib_rounds);
+    else if (w == "--no-sudo") a.sudo = false;
+    else if (w == "--no-cli") a.cli = false;
+    else if (w == "--no-lib") a.lib = false;
+    else ok = false;
+    if (!ok) return std::nullopt;
+  }
+  return a;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = parse_args(argc, argv);
+  if (!args) {
+    usage();
+    return 2;
+  }
+  if (geteuid() != 0) {
+    std::fputs("route_bench: needs root (namespaces, cgroups, netd)\n", stderr);
+    return 2;
+  }
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;  // no SA_RESTART: blocking waits return EINTR and loops stop
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  netd::testing::TestbedOptions options;
+  // netd caps each uid at 20000 requests/s by default; this loop is faster than that. Lifting
+  // the cap changes no code path (the bucket is still consulted per request).
+  options.extra_netd = "requests_per_second_per_uid = 10000000\n";
+  // netd is started only once the Testbed sits in its final place: should a moved-from Testbed
+  // ever keep an engaged netd_ (its defaulted move did, before the explicit move constructor),
+  // ~Testbed would call ChildProcess::wait() on a pid of -1, whose timeout path then runs
+  // kill(-1, SIGKILL): every process on the machine. Not starting netd inside create() keeps
+  // the benchmark clear of that whatever the Testbed's move does.
+  options.start_netd = false;
+  auto bed = Testbed::create(options);
+  if (!bed.ok()) {
+    std::fprintf(stderr, "route_bench: cannot build the testbed: %s\n", bed.error().message.c_str());
+    return 1;
+  }
+  if (auto started = bed->start_netd(); !started.ok()) {
+    std::fprintf(stderr, "route_bench: cannot start netd: %s\n", started.error().message.c_str());
+    return 1;
+  }
+  print_note("route_bench: netd " + netd::testing::netd_binary() + ", host netns " + bed->host().name() +
+             ", cgroup " + bed->cgroup());
+  if (args->cli && !g_interrupted) run_cli(*bed, *args);
+  if (args->lib && !g_interrupted) run_lib(*bed, *args);
+  if (g_interrupted) print_note("route_bench: interrupted; cleaning up");
+  return 0;
+}
