@@ -78,12 +78,18 @@ Status RouteOps::ensure_rule(const policy::Policy& p, const policy::SliceSpec& s
   return ok_status();
 }
 
-Status RouteOps::drop_rule_if_unused(const policy::Policy& p, const policy::SliceSpec& s, int family) {
-  NETD_ASSIGN_OR_RETURN(auto remaining, routes_.list(p.table_of(s), family));
-  if (!remaining.empty()) return ok_status();
+Status RouteOps::drop_rule(const policy::Policy& p, const policy::SliceSpec& s, int family) {
   auto removed = routes_.remove_rule(rule_for(p, s, family));
   if (!removed.ok() && removed.error().code != ENOENT) return kernel_error(std::move(removed).error());
   return ok_status();
+}
+
+Result<RouteOps::Usage> RouteOps::recount(const policy::Policy& p, const policy::SliceSpec& s) {
+  NETD_ASSIGN_OR_RETURN(auto routes, routes_.list(p.table_of(s), AF_UNSPEC));
+  Usage u;
+  for (const auto& r : routes) ++u.of(r.family());
+  usage_[s.id] = u;
+  return u;
 }
 
 Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::SliceSpec& s,
@@ -94,19 +100,26 @@ Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::Slic
   bool replace = params.value("replace", false);
 
   // Facts for the pure decision: the devices the slice may use (and the one it named), and
-  // what its table holds now.
+  // how many routes its table holds.
+  links_.process_events();
   policy::RouteFacts facts;
   for (const auto& dev : s.route_devices) facts.devices[dev] = device_facts(dev);
   if (!request.dev.empty() && !facts.devices.count(request.dev))
     facts.devices[request.dev] = device_facts(request.dev);
-  NETD_ASSIGN_OR_RETURN(auto existing, routes_.list(p.table_of(s), AF_UNSPEC));
-  facts.routes_in_table = static_cast<uint32_t>(existing.size());
-  size_t same_family = 0;
-  for (const auto& r : existing) {
-    if (r.family() != request.dst.family()) continue;
-    ++same_family;
-    if (r.dst == request.dst && r.metric == request.metric) facts.replaces_existing = true;
+  auto cached = usage_.find(s.id);
+  Usage usage = cached != usage_.end() ? cached->second : Usage{};
+  if (cached == usage_.end() || usage.total() >= s.max_routes) {
+    // At the limit by the (upper-bound) count: ask the kernel before refusing.
+    NETD_ASSIGN_OR_RETURN(auto existing, routes_.list(p.table_of(s), AF_UNSPEC));
+    usage = Usage{};
+    for (const auto& r : existing) {
+      ++usage.of(r.family());
+      if (r.family() == request.dst.family() && r.dst == request.dst && r.metric == request.metric)
+        facts.replaces_existing = true;
+    }
+    usage_[s.id] = usage;
   }
+  facts.routes_in_table = usage.total();
 
   NETD_ASSIGN_OR_RETURN(policy::RouteVerdict verdict, policy::decide_route_add(p, s, request, facts, replace));
 
@@ -120,13 +133,16 @@ Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::Slic
   spec.table = p.table_of(s);
   if (!verdict.dev.empty()) spec.ifindex = links_.ifindex(verdict.dev);
   if (auto added = routes_.add(spec, replace); !added.ok()) return kernel_error(std::move(added).error());
-  if (same_family == 0) {
+  const int family = request.dst.family();
+  if (usage.of(family) == 0) {
     // First route of this family: the rule that sends the slice's packets to its table.
-    if (auto rule = ensure_rule(p, s, request.dst.family()); !rule.ok()) {
+    if (auto rule = ensure_rule(p, s, family); !rule.ok()) {
       (void)routes_.remove(spec);  // roll back: no route without its rule
       return std::move(rule).error();
     }
   }
+  // A replace may have replaced rather than added: counting it anyway only overestimates.
+  ++usage_[s.id].of(family);
   return nlohmann::json::object();
 }
 
@@ -142,6 +158,7 @@ Result<nlohmann::json> RouteOps::remove(const policy::Policy& p, const policy::S
   spec.metric = request.metric;
   spec.table = p.table_of(s);
   if (!request.dev.empty()) {
+    links_.process_events();
     spec.ifindex = links_.ifindex(request.dev);
     if (spec.ifindex == 0)
       return make_error(ENODEV, "device '" + request.dev + "' does not exist", ErrorKind::kNotFound);
@@ -153,7 +170,10 @@ Result<nlohmann::json> RouteOps::remove(const policy::Policy& p, const policy::S
                         ErrorKind::kNotFound);
     return kernel_error(std::move(removed).error());
   }
-  NETD_TRY(drop_rule_if_unused(p, s, request.dst.family()));
+  // The last route of the family takes the rule with it.
+  uint32_t& left = usage_[s.id].of(request.dst.family());
+  if (left > 0) --left;
+  if (left == 0) NETD_TRY(drop_rule(p, s, request.dst.family()));
   return nlohmann::json::object();
 }
 
@@ -188,8 +208,9 @@ Result<nlohmann::json> RouteOps::flush(const policy::Policy& p, const policy::Sl
     if (auto removed = routes_.remove(r); removed.ok()) ++deleted;
     else if (removed.error().code != ESRCH) return kernel_error(std::move(removed).error());
   }
+  NETD_ASSIGN_OR_RETURN(Usage left, recount(p, s));
   for (int f : {AF_INET, AF_INET6})
-    if (family == AF_UNSPEC || family == f) NETD_TRY(drop_rule_if_unused(p, s, f));
+    if ((family == AF_UNSPEC || family == f) && left.of(f) == 0) NETD_TRY(drop_rule(p, s, f));
   return nlohmann::json{{"deleted", deleted}};
 }
 
@@ -205,20 +226,20 @@ Result<nlohmann::json> RouteOps::get(const policy::Policy& p, const policy::Slic
 }
 
 Result<size_t> RouteOps::count(const policy::Policy& p, const policy::SliceSpec& s) {
-  NETD_ASSIGN_OR_RETURN(auto routes, routes_.list(p.table_of(s), AF_UNSPEC));
-  return routes.size();
+  NETD_ASSIGN_OR_RETURN(Usage u, recount(p, s));
+  return u.total();
 }
 
 Status RouteOps::reconcile(const policy::Policy& p) {
+  usage_.clear();
+  for (const auto& s : p.slices) NETD_TRY(recount(p, s));
   const uint32_t first_table = p.netd.table_base + 1;
   const uint32_t last_table = p.netd.table_base + p.max_slice_id();
   for (int family : {AF_INET, AF_INET6}) {
     NETD_ASSIGN_OR_RETURN(auto rules, routes_.list_rules(family, p.netd.rule_priority));
     std::set<uint32_t> wanted_tables;
-    for (const auto& s : p.slices) {
-      NETD_ASSIGN_OR_RETURN(auto routes, routes_.list(p.table_of(s), family));
-      if (!routes.empty()) wanted_tables.insert(p.table_of(s));
-    }
+    for (const auto& s : p.slices)
+      if (usage_[s.id].of(family) > 0) wanted_tables.insert(p.table_of(s));
     // Stale rules: ours by priority and table range, but for a slice gone or changed.
     for (const auto& rule : rules) {
       if (rule.table < first_table || rule.table > last_table) continue;

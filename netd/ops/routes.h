@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unordered_map>
+
 #include "lib/core/result.h"
 #include "netd/kernel/netlink/link_cache.h"
 #include "netd/kernel/netlink/routes.h"
@@ -35,14 +37,27 @@ class RouteOps {
   Status teardown(const policy::Policy& p);
 
  private:
+  // Routes per family in a slice table, kept in memory so a request needs no table dump.
+  // Only netd changes slice tables, but the kernel may drop routes silently (a device going
+  // down), so the count is an upper bound: it is re-read from the kernel whenever it would
+  // refuse a request, and on reconcile.
+  struct Usage {
+    uint32_t v4 = 0;
+    uint32_t v6 = 0;
+    uint32_t total() const { return v4 + v6; }
+    uint32_t& of(int family) { return family == AF_INET6 ? v6 : v4; }
+  };
+  Result<Usage> recount(const policy::Policy& p, const policy::SliceSpec& s);
+
   kernel::FwmarkRule rule_for(const policy::Policy& p, const policy::SliceSpec& s, int family) const;
   Status ensure_rule(const policy::Policy& p, const policy::SliceSpec& s, int family);
-  Status drop_rule_if_unused(const policy::Policy& p, const policy::SliceSpec& s, int family);
+  Status drop_rule(const policy::Policy& p, const policy::SliceSpec& s, int family);
   policy::DeviceFacts device_facts(const std::string& name);
   nlohmann::json to_json(const kernel::RouteSpec& route);
 
   kernel::RouteExecutor& routes_;
   kernel::LinkCache& links_;
+  std::unordered_map<uint32_t, Usage> usage_;  // by slice id
 };
 
 }  // namespace netd::ops

@@ -42,12 +42,10 @@ int LinkCache::fd() const { return nl_cache_mngr_get_fd(mngr_); }
 void LinkCache::process_events() { nl_cache_mngr_data_ready(mngr_); }
 
 int LinkCache::ifindex(const std::string& name) {
-  process_events();
   return rtnl_link_name2i(links_, name.c_str());
 }
 
 std::string LinkCache::name(int ifindex) {
-  process_events();
   char buf[IFNAMSIZ] = {};
   if (rtnl_link_i2name(links_, ifindex, buf, sizeof buf) == nullptr) return "";
   return buf;
@@ -71,7 +69,6 @@ Prefix prefix_of(nl_addr* a) {
 }  // namespace
 
 std::vector<InterfaceAddress> LinkCache::addresses(int ifindex) {
-  process_events();
   std::vector<InterfaceAddress> out;
   Collect collect{ifindex, &out};
   nl_cache_foreach(

@@ -10,18 +10,19 @@
 
 namespace netd::kernel {
 
-namespace {
-
-#ifndef NETLINK_GET_STRICT_CHK
-#define NETLINK_GET_STRICT_CHK 12
-#endif
-
-// What the receive callbacks learn about the request's outcome.
-struct Outcome {
+struct NlSocket::Outcome {
   int error = 0;  // positive errno, 0 on success
   std::string extack;
   const std::function<void(nlmsghdr*)>* on_message = nullptr;
 };
+
+namespace {
+
+using Outcome = NlSocket::Outcome;
+
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
 
 // Extended ACK: after struct nlmsgerr (and the echoed request unless NLM_F_CAPPED) come
 // NLMSGERR_ATTR_* attributes; NLMSGERR_ATTR_MSG is the kernel's human reason.
@@ -64,7 +65,16 @@ int on_valid(nl_msg* msg, void* arg) {
 Result<NlSocket> NlSocket::open() {
   nl_sock* sock = nl_socket_alloc();
   if (sock == nullptr) return make_error(ENOMEM, "allocating a netlink socket");
-  NlSocket owner(sock);
+  nl_cb* cb = nl_cb_alloc(NL_CB_DEFAULT);
+  auto outcome = std::make_unique<Outcome>();
+  if (cb == nullptr) {
+    nl_socket_free(sock);
+    return make_error(ENOMEM, "allocating netlink callbacks");
+  }
+  nl_cb_err(cb, NL_CB_CUSTOM, on_error, outcome.get());
+  nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, outcome.get());
+  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, outcome.get());
+  NlSocket owner(sock, cb, std::move(outcome));
   int err = nl_connect(sock, NETLINK_ROUTE);
   if (err < 0) return make_error(EIO, std::string("connecting to rtnetlink: ") + nl_geterror(err));
   int one = 1;
@@ -73,12 +83,30 @@ Result<NlSocket> NlSocket::open() {
   setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
   // Requests are answered synchronously on this socket; a large buffer avoids ENOBUFS on dumps.
   nl_socket_set_buffer_size(sock, 1 << 20, 1 << 20);
+  // libnl peeks at each message to size its buffer (one extra recvmsg per reply); a buffer
+  // larger than any rtnetlink dump chunk makes the peek unnecessary.
+  nl_socket_disable_msg_peek(sock);
+  nl_socket_set_msg_buf_size(sock, 64 * 1024);
   // NLM_F_ACK is set per request: dumps end with NLMSG_DONE and need no ack.
   nl_socket_disable_auto_ack(sock);
   return owner;
 }
 
+NlSocket::NlSocket(nl_sock* sock, nl_cb* cb, std::unique_ptr<Outcome> outcome)
+    : sock_(sock), cb_(cb), outcome_(std::move(outcome)) {}
+
+NlSocket::NlSocket(NlSocket&& o) noexcept
+    : sock_(std::exchange(o.sock_, nullptr)), cb_(std::exchange(o.cb_, nullptr)), outcome_(std::move(o.outcome_)) {}
+
+NlSocket& NlSocket::operator=(NlSocket&& o) noexcept {
+  std::swap(sock_, o.sock_);
+  std::swap(cb_, o.cb_);
+  std::swap(outcome_, o.outcome_);
+  return *this;
+}
+
 NlSocket::~NlSocket() {
+  if (cb_ != nullptr) nl_cb_put(cb_);
   if (sock_ != nullptr) nl_socket_free(sock_);
 }
 
@@ -97,18 +125,12 @@ Status NlSocket::dump(const NlMessage& msg, const std::string& what,
 }
 
 Status NlSocket::receive(const std::string& what, const std::function<void(nlmsghdr*)>* on_message) {
-  Outcome outcome;
-  outcome.on_message = on_message;
-  nl_cb* cb = nl_cb_clone(nl_socket_get_cb(sock_));
-  if (cb == nullptr) return make_error(ENOMEM, what + ": allocating callbacks");
-  nl_cb_err(cb, NL_CB_CUSTOM, on_error, &outcome);
-  nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &outcome);
-  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &outcome);
-  int err = nl_recvmsgs(sock_, cb);
-  nl_cb_put(cb);
-  if (outcome.error != 0) {
-    std::string reason = outcome.extack.empty() ? std::strerror(outcome.error) : outcome.extack;
-    return make_error(outcome.error, what + ": " + reason);
+  *outcome_ = Outcome{};
+  outcome_->on_message = on_message;
+  int err = nl_recvmsgs(sock_, cb_);
+  if (outcome_->error != 0) {
+    std::string reason = outcome_->extack.empty() ? std::strerror(outcome_->error) : outcome_->extack;
+    return make_error(outcome_->error, what + ": " + reason);
   }
   if (err < 0) return make_error(EIO, what + ": " + nl_geterror(err));
   return ok_status();

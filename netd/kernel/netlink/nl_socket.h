@@ -6,6 +6,7 @@
 #include <netlink/netlink.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "lib/core/result.h"
@@ -41,11 +42,8 @@ class NlSocket {
 
   NlSocket(const NlSocket&) = delete;
   NlSocket& operator=(const NlSocket&) = delete;
-  NlSocket(NlSocket&& o) noexcept : sock_(std::exchange(o.sock_, nullptr)) {}
-  NlSocket& operator=(NlSocket&& o) noexcept {
-    std::swap(sock_, o.sock_);
-    return *this;
-  }
+  NlSocket(NlSocket&& o) noexcept;
+  NlSocket& operator=(NlSocket&& o) noexcept;
   ~NlSocket();
 
   // Sends msg (with NLM_F_ACK) and waits for the ack. On failure: errno and the kernel's
@@ -59,11 +57,15 @@ class NlSocket {
 
   nl_sock* get() const { return sock_; }
 
+  struct Outcome;  // what the receive callbacks learn; heap-allocated so moves keep it put
+
  private:
-  explicit NlSocket(nl_sock* sock) : sock_(sock) {}
+  NlSocket(nl_sock* sock, nl_cb* cb, std::unique_ptr<Outcome> outcome);
   Status receive(const std::string& what, const std::function<void(nlmsghdr*)>* on_message);
 
   nl_sock* sock_ = nullptr;
+  nl_cb* cb_ = nullptr;  // callbacks set once, pointing at *outcome_
+  std::unique_ptr<Outcome> outcome_;
 };
 
 }  // namespace netd::kernel

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "tests/fixtures/files.h"
+#include "tests/fixtures/json.h"
 #include "tests/fixtures/veth.h"
 
 namespace netd::testing {
@@ -228,6 +229,18 @@ ProcessResult Testbed::sliceip(uid_t uid, std::vector<std::string> args) const {
 
 ProcessResult Testbed::root(std::vector<std::string> argv) const { return run_in(&*host_, argv); }
 ProcessResult Testbed::in_peer(std::vector<std::string> argv) const { return run_in(&*peer_, argv); }
+
+std::string Testbed::routing_state() const {
+  std::string state;
+  for (const char* family : {"-4", "-6"}) {
+    auto routes = json_of(root({"ip", "-j", family, "route", "show", "table", "all"}).out);
+    if (routes.is_array())
+      for (const auto& r : routes)
+        if (r.value("table", "") != "local") state += r.dump() + "\n";
+    state += root({"ip", "-j", family, "rule", "show"}).out;
+  }
+  return state;
+}
 
 std::string Testbed::connect_source(uid_t uid, const std::string& addr) const {
   auto r = as(uid, {kPython, "-c", kConnectClient, addr, "8080"});

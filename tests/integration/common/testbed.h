@@ -67,6 +67,10 @@ class Testbed {
   ProcessResult root(std::vector<std::string> argv) const;
   ProcessResult in_peer(std::vector<std::string> argv) const;
 
+  // Routes of every table but `local` (which the kernel fills asynchronously with IPv6
+  // link-local entries) and rules, both families: to prove a refusal changed nothing.
+  std::string routing_state() const;
+
   // uid's TCP connection to addr:8080 (the peer's server), and the source address the
   // peer saw. Empty when it could not connect.
   std::string connect_source(uid_t uid, const std::string& addr) const;

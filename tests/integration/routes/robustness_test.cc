@@ -2,10 +2,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-
-#include <cstring>
 #include <thread>
 
 #include "lib/client/client.h"
@@ -27,11 +23,7 @@ class Robustness : public ::testing::Test {
     ASSERT_OK(bed);
     bed_.emplace(std::move(bed).value());
   }
-  std::string routing_state() {
-    return bed_->root({"ip", "-j", "route", "show", "table", "all"}).out +
-           bed_->root({"ip", "-j", "-6", "route", "show", "table", "all"}).out +
-           bed_->root({"ip", "-j", "rule", "show"}).out + bed_->root({"ip", "-j", "-6", "rule", "show"}).out;
-  }
+  std::string routing_state() { return bed_->routing_state(); }
   size_t fwmark_rules() {
     return json_of(bed_->root({"ip", "-j", "rule", "show", "priority", "1000"}).out).size();
   }
@@ -100,7 +92,8 @@ TEST_F(Robustness, TeardownLeavesNothing) {
   EXPECT_EQ(json_of(bed_->root({"ip", "-j", "-6", "rule", "show", "priority", "1000"}).out).size(), 0u);
   EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10007"}).out, "");
   EXPECT_EQ(bed_->root({"nft", "list", "tables"}).out, "");
-  EXPECT_EQ(json_of(bed_->root({"bpftool", "-j", "cgroup", "show", bed_->cgroup()}).out).size(), 0u);
+  auto attached = bed_->root({"bpftool", "-j", "cgroup", "show", bed_->cgroup()});
+  EXPECT_EQ(attached.out.find("sock_create"), std::string::npos) << attached.describe();
   auto pins = bed_->root({"find", bed_->bpffs() + "/netd", "-mindepth", "1"});
   EXPECT_EQ(pins.out, "");
   auto mark = bed_->as(kAlice, {"/usr/bin/python3", "-c",
@@ -108,39 +101,47 @@ TEST_F(Robustness, TeardownLeavesNothing) {
   EXPECT_EQ(mark.out, "0\n");
 }
 
-// A raw connection to netd for hostile messages.
-class RawConnection {
- public:
-  explicit RawConnection(const std::string& path) {
-    fd_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    connected_ = connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    timeval tv{5, 0};
-    setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  bool connected() const { return connected_; }
-  void send_raw(const std::string& bytes) { (void)!::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL); }
-  // The reply up to its NUL; "" when the connection was closed without one.
-  std::string reply() {
-    std::string out;
-    char c;
-    while (::recv(fd_.get(), &c, 1, 0) == 1) {
-      if (c == '\0') return out;
-      out.push_back(c);
-    }
-    return out;
-  }
-  bool closed() {
-    char c;
-    return ::recv(fd_.get(), &c, 1, 0) == 0;
-  }
+// Sends each argument (hex, or "BIG" for 1 MiB of 'A') on a fresh connection as the calling uid and prints, per
+// message, the reply (up to its NUL) and whether netd then closed the connection.
+constexpr const char* kHostileClient = R"PY(
+import os, socket, sys, json
+out = []
+for hexmsg in sys.argv[1:]:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(os.environ["NETD_SOCKET"])
+    s.settimeout(2)
+    try:
+        s.sendall(b"A" * (1 << 20) if hexmsg == "BIG" else bytes.fromhex(hexmsg))
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    reply = b""
+    try:
+        while not reply.endswith(b"\0"):
+            chunk = s.recv(65536)
+            if not chunk: break
+            reply += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    s.settimeout(0.2)
+    try:
+        closed = s.recv(1) == b""
+    except socket.timeout:
+        closed = False
+    except ConnectionResetError:
+        closed = True
+    out.append({"reply": reply.rstrip(b"\0").decode(errors="replace"), "closed": closed})
+print(json.dumps(out))
+)PY";
 
- private:
-  UniqueFd fd_;
-  bool connected_ = false;
-};
+std::string hex(const std::string& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
 
 TEST_F(Robustness, HostileMessagesGetErrorsAndChangeNothing) {
   std::string before = routing_state();
@@ -161,31 +162,36 @@ TEST_F(Robustness, HostileMessagesGetErrorsAndChangeNothing) {
        "unknown field 'table'", false},
       {R"({"method":"io.netd.Routes.Add","parameters":{"route":{"dst":"198.51.100.0/24"},"x":true}})" + nul,
        "unknown field 'x'", false},
+      {R"({"method":"io.netd.Routes.Add","parameters":{"route":{"dst":"198.51.100.0/24","dev":"uplink1"},"replace":"yes"}})" + nul,
+       "must be a boolean", false},
       {std::string(1 << 20, 'A'), "exceeds 65536 bytes", true},
+      // Truncated: half a message, then the client stops talking (netd must not hang on it).
+      {R"({"method":"io.netd.Routes.Add","param)", "", false},
   };
-  for (const auto& c : cases) {
-    RawConnection conn(bed_->socket_path());
-    ASSERT_TRUE(conn.connected());
-    conn.send_raw(c.bytes);
-    std::string reply = conn.reply();
-    EXPECT_THAT(reply, HasSubstr(c.expect)) << c.bytes.substr(0, 80);
-    if (c.closes) EXPECT_TRUE(conn.closed()) << c.bytes.substr(0, 80);
-  }
-  // Truncated: half a message, then the client goes away.
-  {
-    RawConnection conn(bed_->socket_path());
-    conn.send_raw(R"({"method":"io.netd.Routes.Add","param)");
+  std::vector<std::string> argv = {"/usr/bin/python3", "-c", kHostileClient};
+  // 1 MiB does not fit in an argument: the client makes it.
+  for (const auto& c : cases) argv.push_back(c.bytes.size() == (1u << 20) ? "BIG" : hex(c.bytes));
+  auto r = bed_->as(kAlice, argv);
+  ASSERT_TRUE(r.ok()) << r.describe().substr(0, 2000);
+  auto replies = json_of(r.out);
+  ASSERT_EQ(replies.size(), std::size(cases)) << r.out;
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    std::string reply = replies[i]["reply"].get<std::string>();
+    if (cases[i].expect.empty()) EXPECT_EQ(reply, "") << cases[i].bytes.substr(0, 80);
+    else EXPECT_THAT(reply, HasSubstr(cases[i].expect)) << cases[i].bytes.substr(0, 80);
+    if (cases[i].closes) EXPECT_TRUE(replies[i]["closed"].get<bool>()) << cases[i].bytes.substr(0, 80);
   }
   // netd serves others all along, and nothing changed in the kernel.
-  auto ok = bed_->sliceip(kAlice, {"slice", "show"});
+  auto ok = bed_->sliceip(kBob, {"slice", "show"});
   EXPECT_TRUE(ok.ok()) << ok.describe();
   EXPECT_EQ(routing_state(), before);
 }
 
 TEST_F(Robustness, ConnectionFloodIsCappedPerUid) {
-  // alice opens 200 connections at once; beyond the per-uid cap (64) netd answers
-  // ResourceExhausted and closes; bob is served throughout.
-  auto flood = bed_->as(kAlice, {"/usr/bin/python3", "-c", R"PY(
+  // alice opens 200 connections and holds them; beyond the per-uid cap (64) netd answers
+  // ResourceExhausted and closes. bob is served while they are held.
+  auto flood = spawn_as(kAlice, kAlice, &bed_->host(), bed_->cgroup(),
+                        {"env", "NETD_SOCKET=" + bed_->socket_path(), "/usr/bin/python3", "-c", R"PY(
 import socket, sys, os
 conns, refused = [], 0
 for i in range(200):
@@ -193,17 +199,26 @@ for i in range(200):
     s.connect(os.environ["NETD_SOCKET"])
     conns.append(s)
 for s in conns:
-    s.settimeout(0.5)
+    s.settimeout(0.2)
     try:
         if b"ResourceExhausted" in s.recv(4096): refused += 1
     except socket.timeout:
         pass
-bob_ok = os.system(sys.argv[1] + " slice show >/dev/null 2>&1")
-print(refused, bob_ok)
-)PY", sliceip_binary()});
-  ASSERT_TRUE(flood.ok()) << flood.describe();
-  EXPECT_EQ(flood.out, "136 0\n");
-  EXPECT_TRUE(bed_->sliceip(kBob, {"slice", "show"}).ok());
+print(refused, flush=True)
+sys.stdin.read()
+)PY"});
+  ASSERT_OK(flood);
+  EXPECT_EQ(flood->read_line(std::chrono::seconds(60)), std::optional<std::string>("136"));
+  auto bob = bed_->sliceip(kBob, {"slice", "show"});
+  EXPECT_TRUE(bob.ok()) << bob.describe();
+  auto alice = bed_->sliceip(kAlice, {"slice", "show"});
+  EXPECT_EQ(alice.exit_code, 2) << alice.describe();
+  EXPECT_THAT(alice.err, HasSubstr("too many connections for uid 1001"));
+  flood->close_stdin();
+  EXPECT_TRUE(flood->wait().ok());
+  // Connections released: alice is served again.
+  auto again = bed_->sliceip(kAlice, {"slice", "show"});
+  EXPECT_TRUE(again.ok()) << again.describe();
 }
 
 }  // namespace
