@@ -100,8 +100,8 @@ Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::Slic
   bool replace = params.value("replace", false);
 
   // Facts for the pure decision: the devices the slice may use (and the one it named), and
-  // how many routes its table holds.
-  links_.process_events();
+  // how many routes its table holds. The link cache is current: the server applies link
+  // notifications before the requests of each event batch.
   policy::RouteFacts facts;
   for (const auto& dev : s.route_devices) facts.devices[dev] = device_facts(dev);
   if (!request.dev.empty() && !facts.devices.count(request.dev))
@@ -158,7 +158,6 @@ Result<nlohmann::json> RouteOps::remove(const policy::Policy& p, const policy::S
   spec.metric = request.metric;
   spec.table = p.table_of(s);
   if (!request.dev.empty()) {
-    links_.process_events();
     spec.ifindex = links_.ifindex(request.dev);
     if (spec.ifindex == 0)
       return make_error(ENODEV, "device '" + request.dev + "' does not exist", ErrorKind::kNotFound);

@@ -156,15 +156,14 @@ Status Server::run() {
       if (errno == EINTR) continue;
       return errno_error("epoll_wait");
     }
+    // Watched fds first (kernel notifications, signals), so requests in the same batch see
+    // the state the kernel announced before them; then new connections, then clients.
+    for (int i = 0; i < n && running_; ++i)
+      if (auto w = watches_.find(events[i].data.fd); w != watches_.end()) w->second();
     for (int i = 0; i < n && running_; ++i) {
       int fd = events[i].data.fd;
-      if (fd == listen_fd_.get()) {
-        accept_all();
-      } else if (auto w = watches_.find(fd); w != watches_.end()) {
-        w->second();
-      } else {
-        on_client_event(fd, events[i].events);
-      }
+      if (fd == listen_fd_.get()) accept_all();
+      else if (!watches_.count(fd)) on_client_event(fd, events[i].events);
     }
   }
   return ok_status();

@@ -29,9 +29,8 @@ class LinkCache {
 
   // Socket to watch for readability; then call process_events().
   int fd() const;
-  // Applies pending notifications (one non-blocking read when there are none). Call it once
-  // per request before the lookups, so answers are never stale relative to changes the
-  // kernel has already announced; lookups themselves make no system calls.
+  // Applies pending notifications. The daemon calls it whenever fd() is readable, before
+  // the requests of the same event batch; lookups themselves make no system calls.
   void process_events();
 
   // 0 when there is no such device.

@@ -1,0 +1,125 @@
+#include "netd/kernel/nft/nft_exprs.h"
+
+#include <linux/netfilter/nf_tables.h>
+
+#include <cstdio>
+
+namespace netd::kernel {
+namespace {
+
+NftnlExpr make_expr(const char* name) { return NftnlExpr(nftnl_expr_alloc(name)); }
+
+void append(nftnl_rule* rule, NftnlExpr expr) { nftnl_rule_add_expr(rule, expr.release()); }  // rule owns it
+
+std::string hex_bytes(const nftnl_expr* e, uint16_t attr) {
+  uint32_t len = 0;
+  const auto* data = static_cast<const unsigned char*>(nftnl_expr_get(e, attr, &len));
+  std::string out;
+  for (uint32_t i = 0; data != nullptr && i < len; ++i) {
+    char b[3];
+    std::snprintf(b, sizeof b, "%02x", data[i]);
+    out += b;
+  }
+  return out;
+}
+
+std::string u32_attr(const nftnl_expr* e, uint16_t attr, const char* label) {
+  if (!nftnl_expr_is_set(e, attr)) return "";
+  return std::string(" ") + label + "=" + std::to_string(nftnl_expr_get_u32(e, attr));
+}
+
+std::string describe_expr(const nftnl_expr* e) {
+  std::string name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+  std::string out = name;
+  if (name == "meta") {
+    out += u32_attr(e, NFTNL_EXPR_META_KEY, "key") + u32_attr(e, NFTNL_EXPR_META_DREG, "dreg") +
+           u32_attr(e, NFTNL_EXPR_META_SREG, "sreg");
+  } else if (name == "ct") {
+    out += u32_attr(e, NFTNL_EXPR_CT_KEY, "key") + u32_attr(e, NFTNL_EXPR_CT_DREG, "dreg") +
+           u32_attr(e, NFTNL_EXPR_CT_SREG, "sreg") + u32_attr(e, NFTNL_EXPR_CT_DIR, "dir");
+  } else if (name == "bitwise") {
+    out += u32_attr(e, NFTNL_EXPR_BITWISE_SREG, "sreg") + u32_attr(e, NFTNL_EXPR_BITWISE_DREG, "dreg") +
+           u32_attr(e, NFTNL_EXPR_BITWISE_LEN, "len");
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_OP) && nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) != 0)
+      out += u32_attr(e, NFTNL_EXPR_BITWISE_OP, "op") + " data=" + hex_bytes(e, NFTNL_EXPR_BITWISE_DATA);
+    out += " mask=" + hex_bytes(e, NFTNL_EXPR_BITWISE_MASK) + " xor=" + hex_bytes(e, NFTNL_EXPR_BITWISE_XOR);
+  } else if (name == "lookup") {
+    out += u32_attr(e, NFTNL_EXPR_LOOKUP_SREG, "sreg") + u32_attr(e, NFTNL_EXPR_LOOKUP_DREG, "dreg");
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET))
+      out += std::string(" set=") + nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) && nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) != 0)
+      out += u32_attr(e, NFTNL_EXPR_LOOKUP_FLAGS, "flags");
+  } else {
+    out += " (not netd's)";  // never equal to a rule netd builds
+  }
+  return out;
+}
+
+}  // namespace
+
+NftnlRule make_rule(uint16_t family, const std::string& table, const std::string& chain) {
+  NftnlRule rule(nftnl_rule_alloc());
+  nftnl_rule_set_u32(rule.get(), NFTNL_RULE_FAMILY, family);
+  nftnl_rule_set_str(rule.get(), NFTNL_RULE_TABLE, table.c_str());
+  nftnl_rule_set_str(rule.get(), NFTNL_RULE_CHAIN, chain.c_str());
+  return rule;
+}
+
+void add_meta_load(nftnl_rule* rule, uint32_t key, uint32_t dreg) {
+  NftnlExpr e = make_expr("meta");
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_KEY, key);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_DREG, dreg);
+  append(rule, std::move(e));
+}
+
+void add_meta_store(nftnl_rule* rule, uint32_t key, uint32_t sreg) {
+  NftnlExpr e = make_expr("meta");
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_KEY, key);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_SREG, sreg);
+  append(rule, std::move(e));
+}
+
+void add_ct_load(nftnl_rule* rule, uint32_t key, uint32_t dreg) {
+  NftnlExpr e = make_expr("ct");
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_KEY, key);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_DREG, dreg);
+  append(rule, std::move(e));
+}
+
+void add_ct_store(nftnl_rule* rule, uint32_t key, uint32_t sreg) {
+  NftnlExpr e = make_expr("ct");
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_KEY, key);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_SREG, sreg);
+  append(rule, std::move(e));
+}
+
+void add_bitwise_u32(nftnl_rule* rule, uint32_t reg, uint32_t and_mask, uint32_t xor_value) {
+  NftnlExpr e = make_expr("bitwise");
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_SREG, reg);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_DREG, reg);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+  nftnl_expr_set(e.get(), NFTNL_EXPR_BITWISE_MASK, &and_mask, sizeof and_mask);
+  nftnl_expr_set(e.get(), NFTNL_EXPR_BITWISE_XOR, &xor_value, sizeof xor_value);
+  append(rule, std::move(e));
+}
+
+void add_vmap_lookup(nftnl_rule* rule, uint32_t sreg, const std::string& set, uint32_t set_id) {
+  NftnlExpr e = make_expr("lookup");
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_SREG, sreg);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+  nftnl_expr_set_str(e.get(), NFTNL_EXPR_LOOKUP_SET, set.c_str());
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+  append(rule, std::move(e));
+}
+
+std::string describe_rule(const nftnl_rule* rule) {
+  std::string out;
+  NftnlExprIter iter(nftnl_expr_iter_create(rule));
+  for (nftnl_expr* e = nftnl_expr_iter_next(iter.get()); e != nullptr; e = nftnl_expr_iter_next(iter.get())) {
+    if (!out.empty()) out += "; ";
+    out += describe_expr(e);
+  }
+  return out;
+}
+
+}  // namespace netd::kernel

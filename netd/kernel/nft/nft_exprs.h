@@ -1,0 +1,30 @@
+// Building nf_tables rules from expressions, and describing rules canonically so a rule read
+// back from the kernel can be compared with the one netd would build.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "netd/kernel/nft/nftnl_ptr.h"
+
+namespace netd::kernel {
+
+NftnlRule make_rule(uint16_t family, const std::string& table, const std::string& chain);
+
+// reg ← meta KEY / meta KEY ← reg   (NFT_META_MARK: skb->mark)
+void add_meta_load(nftnl_rule* rule, uint32_t key, uint32_t dreg);
+void add_meta_store(nftnl_rule* rule, uint32_t key, uint32_t sreg);
+// reg ← ct KEY / ct KEY ← reg       (NFT_CT_MARK: the conntrack entry's mark)
+void add_ct_load(nftnl_rule* rule, uint32_t key, uint32_t dreg);
+void add_ct_store(nftnl_rule* rule, uint32_t key, uint32_t sreg);
+// reg ← (reg & and_mask) ^ xor_value, on 4 host-order bytes
+void add_bitwise_u32(nftnl_rule* rule, uint32_t reg, uint32_t and_mask, uint32_t xor_value);
+// verdict ← map[reg]   (a vmap lookup; set_id lets it refer to a map made in the same batch)
+void add_vmap_lookup(nftnl_rule* rule, uint32_t sreg, const std::string& set, uint32_t set_id);
+
+// "meta key=3 dreg=1; bitwise sreg=1 dreg=1 len=4 mask=0000ff0f xor=00000000; ..." from the
+// attributes the kernel reports back. Attributes only needed to build a rule (set ids) and
+// zero defaults the kernel adds on dump (bitwise op, lookup flags) are left out.
+std::string describe_rule(const nftnl_rule* rule);
+
+}  // namespace netd::kernel

@@ -1,0 +1,49 @@
+// What one nf_tables table holds right now, read with dumps: chains (with their rules in
+// canonical text, see describe_rule), sets/maps with their elements, and the ruleset
+// generation the reading started at.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/core/result.h"
+#include "netd/kernel/nft/nft_socket.h"
+
+namespace netd::kernel {
+
+struct BaseHook {
+  uint32_t hooknum = 0;  // NF_INET_LOCAL_OUT, ...
+  int32_t priority = 0;
+  std::string type;      // "filter", "route", "nat"
+  bool operator==(const BaseHook&) const = default;
+};
+
+struct ChainState {
+  std::optional<BaseHook> hook;  // set for base chains
+  std::vector<std::string> rules;
+};
+
+struct SetState {
+  uint32_t flags = 0;
+  uint32_t key_type = 0;
+  uint32_t key_len = 0;
+  uint32_t data_type = 0;
+  // u32 key → the chain its element jumps to ("" for any other verdict or data).
+  std::map<uint32_t, std::string> jumps;
+};
+
+struct TableState {
+  uint32_t genid = 0;
+  bool exists = false;
+  std::map<std::string, ChainState> chains;
+  std::map<std::string, SetState> sets;
+};
+
+// Reads the table through `socket` (so in the socket's netns). A dump interrupted by a
+// concurrent change fails with EINTR: read again.
+Result<TableState> read_table_state(NftSocket& socket, uint16_t family, const std::string& table);
+
+}  // namespace netd::kernel

@@ -1,0 +1,209 @@
+#include "netd/kernel/nft/table_plan.h"
+
+#include <linux/netfilter/nf_tables.h>
+
+#include <set>
+
+#include "netd/kernel/nft/nft_exprs.h"
+
+namespace netd::kernel {
+namespace {
+
+// nft(8)'s byte order ids in set userdata: 1 = host endian (marks are host order).
+constexpr uint32_t kNftByteorderHostEndian = 1;
+
+std::vector<std::string> describe(const std::vector<NftnlRule>& rules) {
+  std::vector<std::string> out;
+  for (const auto& r : rules) out.push_back(describe_rule(r.get()));
+  return out;
+}
+
+void add_table(NftBatch& batch, const WantedTable& t) {
+  NftnlTable table(nftnl_table_alloc());
+  nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, t.name.c_str());
+  batch.add(NFT_MSG_NEWTABLE, t.family, NLM_F_CREATE, "adding table " + t.name,
+            [&](struct nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, table.get()); });
+}
+
+NftnlChain chain_object(const WantedTable& t, const std::string& name) {
+  NftnlChain chain(nftnl_chain_alloc());
+  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TABLE, t.name.c_str());
+  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_NAME, name.c_str());
+  return chain;
+}
+
+void add_chain(NftBatch& batch, const WantedTable& t, const WantedChain& c) {
+  NftnlChain chain = chain_object(t, c.name);
+  if (c.hook) {
+    nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_HOOKNUM, c.hook->hooknum);
+    nftnl_chain_set_s32(chain.get(), NFTNL_CHAIN_PRIO, c.hook->priority);
+    nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TYPE, c.hook->type.c_str());
+  }
+  batch.add(NFT_MSG_NEWCHAIN, t.family, NLM_F_CREATE, "adding chain " + c.name,
+            [&](struct nlmsghdr* nlh) { nftnl_chain_nlmsg_build_payload(nlh, chain.get()); });
+}
+
+void delete_chain(NftBatch& batch, const WantedTable& t, const std::string& name) {
+  NftnlChain chain = chain_object(t, name);
+  // Without NLM_F_NONREC the kernel deletes the chain's rules with it.
+  batch.add(NFT_MSG_DELCHAIN, t.family, 0, "deleting chain " + name,
+            [&](struct nlmsghdr* nlh) { nftnl_chain_nlmsg_build_payload(nlh, chain.get()); });
+}
+
+void flush_chain(NftBatch& batch, const WantedTable& t, const std::string& name) {
+  NftnlRule rule = make_rule(t.family, t.name, name);  // no handle: all rules of the chain
+  batch.add(NFT_MSG_DELRULE, t.family, 0, "flushing chain " + name,
+            [&](struct nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, rule.get()); });
+}
+
+void add_rules(NftBatch& batch, const WantedTable& t, const WantedChain& c) {
+  for (const auto& rule : c.rules) {
+    batch.add(NFT_MSG_NEWRULE, t.family, NLM_F_CREATE | NLM_F_APPEND, "adding rule to chain " + c.name,
+              [&](struct nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, rule.get()); });
+  }
+}
+
+NftnlSet set_object(const WantedTable& t, const std::string& name) {
+  NftnlSet set(nftnl_set_alloc());
+  nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, t.name.c_str());
+  nftnl_set_set_str(set.get(), NFTNL_SET_NAME, name.c_str());
+  return set;
+}
+
+void add_vmap(NftBatch& batch, const WantedTable& t, const WantedVmap& m) {
+  NftnlSet set = set_object(t, m.name);
+  nftnl_set_set_u32(set.get(), NFTNL_SET_FAMILY, t.family);
+  nftnl_set_set_u32(set.get(), NFTNL_SET_ID, m.set_id);
+  nftnl_set_set_u32(set.get(), NFTNL_SET_FLAGS, NFT_SET_MAP);
+  nftnl_set_set_u32(set.get(), NFTNL_SET_KEY_TYPE, m.key_type);
+  nftnl_set_set_u32(set.get(), NFTNL_SET_KEY_LEN, sizeof(uint32_t));
+  nftnl_set_set_u32(set.get(), NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+  // nft(8) reads the key's byte order from userdata; without it it would show the marks
+  // byte-swapped.
+  NftnlUdataBuf udata(nftnl_udata_buf_alloc(64));
+  nftnl_udata_put_u32(udata.get(), NFTNL_UDATA_SET_KEYBYTEORDER, kNftByteorderHostEndian);
+  nftnl_set_set_data(set.get(), NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata.get()),
+                     nftnl_udata_buf_len(udata.get()));
+  batch.add(NFT_MSG_NEWSET, t.family, NLM_F_CREATE, "adding map " + m.name,
+            [&](struct nlmsghdr* nlh) { nftnl_set_nlmsg_build_payload(nlh, set.get()); });
+}
+
+// Element messages in chunks of kMaxElementsPerMessage.
+void change_elements(NftBatch& batch, const WantedTable& t, const std::string& map, uint16_t type,
+                     const std::map<uint32_t, std::string>& jumps) {
+  auto it = jumps.begin();
+  while (it != jumps.end()) {
+    NftnlSet set = set_object(t, map);
+    size_t n = 0;
+    for (; it != jumps.end() && n < NftBatch::kMaxElementsPerMessage; ++it, ++n) {
+      nftnl_set_elem* e = nftnl_set_elem_alloc();
+      uint32_t key = it->first;
+      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, sizeof key);
+      if (type == NFT_MSG_NEWSETELEM) {
+        nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, static_cast<uint32_t>(NFT_JUMP));
+        nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, it->second.c_str());
+      }
+      nftnl_set_elem_add(set.get(), e);  // the set owns it
+    }
+    std::string what = (type == NFT_MSG_NEWSETELEM ? "adding " : "deleting ") + std::to_string(n) +
+                       " elements of map " + map;
+    batch.add(type, t.family, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, what,
+              [&](struct nlmsghdr* nlh) { nftnl_set_elems_nlmsg_build_payload(nlh, set.get()); });
+  }
+}
+
+Status check_compatible(const TableState& current, const WantedTable& wanted) {
+  for (const auto& c : wanted.chains) {
+    auto it = current.chains.find(c.name);
+    if (it == current.chains.end()) continue;
+    if (it->second.hook != c.hook)
+      return make_error(EEXIST, "chain " + c.name + " of table " + wanted.name +
+                                    " exists with another hook; delete the table (netd --teardown)");
+  }
+  for (const auto& m : wanted.vmaps) {
+    auto it = current.sets.find(m.name);
+    if (it == current.sets.end()) continue;
+    const SetState& s = it->second;
+    if (!(s.flags & NFT_SET_MAP) || s.key_len != sizeof(uint32_t) || s.data_type != NFT_DATA_VERDICT ||
+        s.key_type != m.key_type)
+      return make_error(EEXIST, "set " + m.name + " of table " + wanted.name +
+                                    " exists with another type; delete the table (netd --teardown)");
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Status plan_table(const TableState& current, const WantedTable& wanted, PlanScope scope, NftBatch& batch) {
+  NETD_TRY(check_compatible(current, wanted));
+  const bool everything = scope == PlanScope::kEverything;
+  std::set<std::string> wanted_chains, wanted_sets;
+  for (const auto& c : wanted.chains) wanted_chains.insert(c.name);
+  for (const auto& m : wanted.vmaps) wanted_sets.insert(m.name);
+
+  // Order matters inside the transaction: references go before what they refer to
+  // (elements → chains, rules → sets), creations before references to them.
+  if (!current.exists) add_table(batch, wanted);
+
+  if (everything) {
+    // 1. Elements that are not wanted (also those whose key now jumps elsewhere).
+    for (const auto& m : wanted.vmaps) {
+      auto it = current.sets.find(m.name);
+      if (it == current.sets.end()) continue;
+      std::map<uint32_t, std::string> stale;
+      for (const auto& [key, target] : it->second.jumps) {
+        auto w = m.jumps.find(key);
+        if (w == m.jumps.end() || w->second != target) stale[key] = target;
+      }
+      change_elements(batch, wanted, m.name, NFT_MSG_DELSETELEM, stale);
+    }
+    // 2. Chains whose rules differ lose them (refilled in 6).
+    for (const auto& c : wanted.chains) {
+      auto it = current.chains.find(c.name);
+      if (it != current.chains.end() && !it->second.rules.empty() && it->second.rules != describe(c.rules))
+        flush_chain(batch, wanted, c.name);
+    }
+    // 3. Chains that are not wanted (slices that went away), with their rules.
+    for (const auto& [name, chain] : current.chains) {
+      if (wanted_chains.count(name) == 0) delete_chain(batch, wanted, name);
+    }
+    // 4. Named sets that are not wanted (anonymous ones die with their rules).
+    for (const auto& [name, set] : current.sets) {
+      if (wanted_sets.count(name) != 0 || name.rfind("__", 0) == 0) continue;
+      NftnlSet s = set_object(wanted, name);
+      batch.add(NFT_MSG_DELSET, wanted.family, 0, "deleting set " + name,
+                [&](struct nlmsghdr* nlh) { nftnl_set_nlmsg_build_payload(nlh, s.get()); });
+    }
+  }
+  // 5. Missing maps and chains.
+  for (const auto& m : wanted.vmaps) {
+    if (current.sets.count(m.name) == 0) add_vmap(batch, wanted, m);
+  }
+  for (const auto& c : wanted.chains) {
+    if (current.chains.count(c.name) != 0) continue;
+    if (everything || c.hook) add_chain(batch, wanted, c);
+  }
+  if (!everything) return ok_status();
+  // 6. Rules of new chains and of chains whose rules differed.
+  for (const auto& c : wanted.chains) {
+    auto it = current.chains.find(c.name);
+    if (it == current.chains.end() || it->second.rules != describe(c.rules)) add_rules(batch, wanted, c);
+  }
+  // 7. Missing elements.
+  for (const auto& m : wanted.vmaps) {
+    auto it = current.sets.find(m.name);
+    std::map<uint32_t, std::string> missing;
+    for (const auto& [key, target] : m.jumps) {
+      if (it == current.sets.end()) {
+        missing[key] = target;
+        continue;
+      }
+      auto cur = it->second.jumps.find(key);
+      if (cur == it->second.jumps.end() || cur->second != target) missing[key] = target;
+    }
+    change_elements(batch, wanted, m.name, NFT_MSG_NEWSETELEM, missing);
+  }
+  return ok_status();
+}
+
+}  // namespace netd::kernel
