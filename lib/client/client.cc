@@ -42,7 +42,10 @@ Result<Client> Client::connect(const std::string& path) {
 Result<Reply> Client::call(std::string_view method, const nlohmann::json& parameters,
                            std::span<const int> fds) {
   nlohmann::json request = {{"method", method}, {"parameters", parameters}};
-  NETD_TRY(varlink::send_message(fd_.get(), request.dump(), fds));
+  auto sent = varlink::send_message(fd_.get(), request.dump(), fds);
+  // netd may have refused the connection itself (per-uid cap) with an error message and
+  // closed it: a broken pipe then still leaves that message to read.
+  if (!sent.ok() && sent.error().code != EPIPE && sent.error().code != ECONNRESET) return std::move(sent).error();
   for (;;) {
     NETD_ASSIGN_OR_RETURN(auto message, reader_.next());
     if (message) {
@@ -60,9 +63,12 @@ Result<Reply> Client::call(std::string_view method, const nlohmann::json& parame
     }
     pollfd p{fd_.get(), POLLIN, 0};
     if (poll(&p, 1, -1) < 0 && errno != EINTR) return errno_error("waiting for netd");
-    NETD_ASSIGN_OR_RETURN(auto state, reader_.read_from(fd_.get()));
-    if (state == varlink::MessageReader::ReadState::kEof)
+    auto state = reader_.read_from(fd_.get());
+    if (!state.ok() || *state == varlink::MessageReader::ReadState::kEof) {
+      if (!sent.ok()) return std::move(sent).error();
+      if (!state.ok()) return std::move(state).error();
       return make_error(ECONNRESET, "netd closed the connection");
+    }
   }
 }
 
