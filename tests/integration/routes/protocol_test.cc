@@ -6,23 +6,14 @@
 #include "tests/fixtures/json.h"
 #include "tests/fixtures/require_root.h"
 #include "tests/fixtures/test_macros.h"
-#include "tests/integration/common/testbed.h"
+#include "tests/integration/common/testbed_test.h"
 
 namespace netd::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-class Protocol : public ::testing::Test {
- protected:
-  void SetUp() override {
-    NETD_REQUIRE_ROOT();
-    auto bed = Testbed::create();
-    ASSERT_OK(bed);
-    bed_.emplace(std::move(bed).value());
-  }
-  std::optional<Testbed> bed_;
-};
+using Protocol = TestbedTest;
 
 TEST_F(Protocol, PythonClientAddsARoute) {
   auto r = bed_->as(kAlice, {"/usr/bin/python3", "-c", R"PY(

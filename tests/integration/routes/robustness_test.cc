@@ -8,26 +8,19 @@
 #include "tests/fixtures/json.h"
 #include "tests/fixtures/require_root.h"
 #include "tests/fixtures/test_macros.h"
-#include "tests/integration/common/testbed.h"
+#include "tests/integration/common/testbed_test.h"
 
 namespace netd::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-class Robustness : public ::testing::Test {
+class Robustness : public TestbedTest {
  protected:
-  void SetUp() override {
-    NETD_REQUIRE_ROOT();
-    auto bed = Testbed::create();
-    ASSERT_OK(bed);
-    bed_.emplace(std::move(bed).value());
-  }
   std::string routing_state() { return bed_->routing_state(); }
   size_t fwmark_rules() {
     return json_of(bed_->root({"ip", "-j", "rule", "show", "priority", "1000"}).out).size();
   }
-  std::optional<Testbed> bed_;
 };
 
 TEST_F(Robustness, IsolationOutlivesSigkillAndRestartAdopts) {

@@ -7,21 +7,15 @@
 #include "tests/fixtures/json.h"
 #include "tests/fixtures/require_root.h"
 #include "tests/fixtures/test_macros.h"
-#include "tests/integration/common/testbed.h"
+#include "tests/integration/common/testbed_test.h"
 
 namespace netd::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-class Routes : public ::testing::Test {
+class Routes : public TestbedTest {
  protected:
-  void SetUp() override {
-    NETD_REQUIRE_ROOT();
-    auto bed = Testbed::create();
-    ASSERT_OK(bed);
-    bed_.emplace(std::move(bed).value());
-  }
 
   // The fwmark rules netd made (priority 1000) in the host netns.
   nlohmann::json rules(const std::string& family = "-4") {
@@ -36,7 +30,6 @@ class Routes : public ::testing::Test {
   }
   std::string routing_state() { return bed_->routing_state(); }
 
-  std::optional<Testbed> bed_;
 };
 
 // Scenario 1.
