@@ -35,6 +35,20 @@ print(reply[:-1].decode())
   EXPECT_EQ(t[0]["dst"], "198.51.100.0/24");
 }
 
+TEST_F(Protocol, CApiAddsAndDeletesARoute) {
+  auto add = bed_->as(kAlice, {C_CLIENT_PROBE, "add", "198.51.100.0/24", "10.0.2.2", "uplink1"});
+  ASSERT_TRUE(add.ok()) << add.describe();
+  EXPECT_EQ(add.out, "ok\n");
+  EXPECT_EQ(json_of(bed_->root({"ip", "-j", "route", "show", "table", "10007"}).out).size(), 1u);
+  // A refusal comes back as -errno with netd's reason.
+  auto refused = bed_->as(kAlice, {C_CLIENT_PROBE, "add", "203.0.113.0/24", "10.0.2.2", "uplink1"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.out, HasSubstr("error 1 io.netd.PermissionDenied: 203.0.113.0/24 is outside"));
+  auto del = bed_->as(kAlice, {C_CLIENT_PROBE, "del", "198.51.100.0/24", "10.0.2.2", "uplink1"});
+  ASSERT_TRUE(del.ok()) << del.describe();
+  EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10007"}).out, "");
+}
+
 TEST_F(Protocol, IntrospectionServesTheIdl) {
   auto client = Client::connect(bed_->socket_path());
   ASSERT_OK(client);

@@ -180,6 +180,41 @@ TEST_F(Robustness, HostileMessagesGetErrorsAndChangeNothing) {
   EXPECT_EQ(routing_state(), before);
 }
 
+class RateLimited : public TestbedTest {
+ protected:
+  TestbedOptions testbed_options() const override {
+    TestbedOptions o;
+    o.extra_netd = "requests_per_second_per_uid = 5\n";
+    return o;
+  }
+};
+
+TEST_F(RateLimited, RequestsBeyondTheRateAreRefusedPerUid) {
+  // 20 calls on one connection as fast as possible: the bucket holds 5 (one second's worth).
+  auto burst = bed_->as(kAlice, {"/usr/bin/python3", "-c", R"PY(
+import json, os, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(os.environ["NETD_SOCKET"])
+ok = limited = 0
+for i in range(20):
+    s.sendall(b'{"method":"io.netd.Slices.Show","parameters":{}}\0')
+    reply = b""
+    while not reply.endswith(b"\0"):
+        reply += s.recv(65536)
+    if b"ResourceExhausted" in reply and b"rate limit" in reply: limited += 1
+    elif b'"slice"' in reply: ok += 1
+print(ok, limited)
+)PY"});
+  ASSERT_TRUE(burst.ok()) << burst.describe();
+  int ok = 0, limited = 0;
+  ASSERT_EQ(sscanf(burst.out.c_str(), "%d %d", &ok, &limited), 2) << burst.out;
+  EXPECT_GE(ok, 5);
+  EXPECT_LE(ok, 7);  // plus what refilled while the loop ran
+  EXPECT_EQ(ok + limited, 20);
+  // Another uid has its own bucket.
+  EXPECT_TRUE(bed_->sliceip(kBob, {"slice", "show"}).ok());
+}
+
 TEST_F(Robustness, ConnectionFloodIsCappedPerUid) {
   // alice opens 200 connections and holds them; beyond the per-uid cap (64) netd answers
   // ResourceExhausted and closes. bob is served while they are held.
