@@ -92,7 +92,11 @@ Result<std::optional<Message>> MessageReader::next() {
   return std::optional<Message>(std::move(message));
 }
 
-Result<size_t> send_some(int fd, std::string_view data, std::span<const int> fds) {
+namespace {
+
+// One sendmsg() of data with fds as SCM_RIGHTS (none when empty); EINTR retried.
+// Returns bytes written, 0 when a non-blocking socket is full.
+Result<size_t> send_with_fds(int fd, std::string_view data, std::span<const int> fds, int flags) {
   if (fds.size() > kMaxFdsPerMessage) return make_error(EINVAL, "more than 16 file descriptors");
   iovec iov{const_cast<char*>(data.data()), data.size()};
   msghdr msg{};
@@ -110,13 +114,19 @@ Result<size_t> send_some(int fd, std::string_view data, std::span<const int> fds
   }
   ssize_t n;
   do {
-    n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    n = sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return size_t{0};
     return errno_error("writing to socket");
   }
   return static_cast<size_t>(n);
+}
+
+}  // namespace
+
+Result<size_t> send_some(int fd, std::string_view data, std::span<const int> fds) {
+  return send_with_fds(fd, data, fds, MSG_DONTWAIT);
 }
 
 Status send_message(int fd, std::string_view json, std::span<const int> fds) {
@@ -127,30 +137,12 @@ Status send_message(int fd, std::string_view json, std::span<const int> fds) {
   frame.append(json);
   frame.push_back('\0');
   std::string_view rest(frame);
-  bool fds_sent = fds.empty();
+  // The fds go with the first sendmsg (the message's first byte), never again.
   while (!rest.empty()) {
-    iovec iov{const_cast<char*>(rest.data()), rest.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
-    if (!fds_sent) {
-      if (fds.size() > kMaxFdsPerMessage) return make_error(EINVAL, "more than 16 file descriptors");
-      msg.msg_control = control;
-      msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-      std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
-    ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error("writing to socket");
-    }
-    fds_sent = true;
-    rest.remove_prefix(static_cast<size_t>(n));
+    NETD_ASSIGN_OR_RETURN(size_t sent, send_with_fds(fd, rest, fds, 0));
+    if (sent == 0) return make_error(EAGAIN, "writing to socket: would block");
+    fds = {};
+    rest.remove_prefix(sent);
   }
   return ok_status();
 }
