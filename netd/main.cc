@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -65,7 +66,9 @@ void notify_ready() {
   std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
   if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
   const char msg[] = "READY=1";
-  sendto(fd, msg, sizeof msg - 1, 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  // Abstract names are exactly as long as given: no trailing NULs in the address length.
+  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + std::strlen(path));
+  sendto(fd, msg, sizeof msg - 1, 0, reinterpret_cast<sockaddr*>(&addr), len);
   close(fd);
 }
 

@@ -42,7 +42,9 @@ Result<Client> Client::connect(const std::string& path) {
 Result<Reply> Client::call(std::string_view method, const nlohmann::json& parameters,
                            std::span<const int> fds) {
   nlohmann::json request = {{"method", method}, {"parameters", parameters}};
-  auto sent = varlink::send_message(fd_.get(), request.dump(), fds);
+  // Invalid UTF-8 in a caller's string is replaced, never thrown (this also serves C callers).
+  auto sent = varlink::send_message(
+      fd_.get(), request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), fds);
   // netd may have refused the connection itself (per-uid cap) with an error message and
   // closed it: a broken pipe then still leaves that message to read.
   if (!sent.ok() && sent.error().code != EPIPE && sent.error().code != ECONNRESET) return std::move(sent).error();

@@ -65,6 +65,13 @@ Result<std::optional<Message>> MessageReader::next() {
   if (end == std::string::npos) {
     if (pending_bytes() > kMaxMessageBytes)
       return make_error(EMSGSIZE, "message exceeds " + std::to_string(kMaxMessageBytes) + " bytes");
+    // Fds already received for the unfinished message count now: a peer must not make us
+    // hold descriptors by never finishing it.
+    size_t pending_fds = 0;
+    for (const auto& f : fds_)
+      if (f.offset >= stream_offset_ + consumed_) pending_fds += f.fds.size();
+    if (pending_fds > kMaxFdsPerMessage)
+      return make_error(EMSGSIZE, "more than 16 file descriptors sent with one message");
     return std::optional<Message>();
   }
   if (end - consumed_ > kMaxMessageBytes)

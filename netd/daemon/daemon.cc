@@ -79,7 +79,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   NETD_ASSIGN_OR_RETURN(kernel::NlSocket sock, kernel::NlSocket::open());
   NETD_ASSIGN_OR_RETURN(kernel::LinkCache links, kernel::LinkCache::open());
   std::unique_ptr<Daemon> d(new Daemon(std::move(source), policy, std::move(sock), std::move(links)));
-  NETD_TRY(d->apply_policy(policy));
+  NETD_TRY(d->apply_policy(policy, nullptr));
 
   server::Server::Options options;
   options.socket_path = policy.netd.socket;
@@ -95,7 +95,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   return d;
 }
 
-Status Daemon::apply_policy(const policy::Policy& next) {
+Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* previous) {
   // Tagging first: from here on every member's new socket carries its mark.
   if (!tagger_) {
     NETD_TRY(ensure_sys_fs_bpf(next.netd.bpffs));
@@ -109,7 +109,7 @@ Status Daemon::apply_policy(const policy::Policy& next) {
     nft_.emplace(std::move(table));
   }
   NETD_TRY(nft_->sync_slices(slice_marks(next)));
-  NETD_TRY(route_ops_.reconcile(next));
+  NETD_TRY(route_ops_.reconcile(next, previous));
   return ok_status();
 }
 
@@ -118,7 +118,12 @@ Status Daemon::reload() {
   if (!next.ok()) return std::move(next).error().with_context("reloading " + source_.describe() + ", policy kept");
   next->netd.socket = policy_.netd.socket;  // the socket stays where it was bound
   NETD_TRY(check_reloadable(policy_, *next));
-  NETD_TRY(apply_policy(*next));
+  if (auto applied = apply_policy(*next, &policy_); !applied.ok()) {
+    // Half applied (say tagging done, routes not): put the running policy back whole, so the
+    // marks, nft and tables never disagree with the policy netd decides by.
+    (void)apply_policy(policy_, nullptr);
+    return std::move(applied).error().with_context("reloading " + source_.describe() + ", policy kept");
+  }
   policy_ = std::move(next).value();
   server_->set_limits(policy_.netd.max_connections_per_uid, policy_.netd.requests_per_second_per_uid);
   return ok_status();

@@ -41,7 +41,9 @@ class Daemon {
       : source_(std::move(source)), policy_(std::move(policy)), sock_(std::move(sock)),
         links_(std::move(links)), routes_(sock_), route_ops_(routes_, links_) {}
 
-  Status apply_policy(const policy::Policy& next);
+  // Brings the kernel in line with `next`; `previous` (the policy being replaced, if any)
+  // tells which slice ids changed hands and must start from an empty table.
+  Status apply_policy(const policy::Policy& next, const policy::Policy* previous);
   Status setup_signals();
   void register_methods();
   void on_signal();

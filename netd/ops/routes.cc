@@ -114,7 +114,10 @@ Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::Slic
     usage = Usage{};
     for (const auto& r : existing) {
       ++usage.of(r.family());
-      if (r.family() == request.dst.family() && r.dst == request.dst && r.metric == request.metric)
+      // The kernel stores IPv6 routes given no metric with metric 1024.
+      auto metric_of = [](int family, std::optional<uint32_t> m) { return m.value_or(family == AF_INET6 ? 1024 : 0); };
+      if (r.family() == request.dst.family() && r.dst == request.dst &&
+          metric_of(r.family(), r.metric) == metric_of(r.family(), request.metric))
         facts.replaces_existing = true;
     }
     usage_[s.id] = usage;
@@ -229,7 +232,19 @@ Result<size_t> RouteOps::count(const policy::Policy& p, const policy::SliceSpec&
   return u.total();
 }
 
-Status RouteOps::reconcile(const policy::Policy& p) {
+Status RouteOps::reconcile(const policy::Policy& p, const policy::Policy* previous) {
+  if (previous != nullptr) {
+    for (const auto& s : p.slices) {
+      const policy::SliceSpec* before = previous->find_by_id(s.id);
+      if (before == nullptr || before->name == s.name) continue;
+      NETD_ASSIGN_OR_RETURN(auto inherited, routes_.list(p.table_of(s), AF_UNSPEC));
+      for (auto r : inherited) {
+        r.src = IpAddress();
+        r.mtu.reset();
+        (void)routes_.remove(r);
+      }
+    }
+  }
   usage_.clear();
   for (const auto& s : p.slices) NETD_TRY(recount(p, s));
   const uint32_t first_table = p.netd.table_base + 1;

@@ -31,8 +31,9 @@ class RouteOps {
 
   // Brings rules and tables in line with the policy: a rule per slice and family that has
   // routes, none otherwise; tables of slices no longer in the policy are flushed. Run at
-  // start (adoption after a restart) and after a reload.
-  Status reconcile(const policy::Policy& p);
+  // start (adoption after a restart) and after a reload. An id that `previous` gave to
+  // another slice (name) starts from an empty table: a new slice inherits nothing.
+  Status reconcile(const policy::Policy& p, const policy::Policy* previous = nullptr);
   // Removes every route and rule netd made under this policy's ranges (--teardown).
   Status teardown(const policy::Policy& p);
 

@@ -14,9 +14,9 @@ bool UidLimits::try_connect(uid_t uid) {
 void UidLimits::disconnect(uid_t uid) {
   auto it = buckets_.find(uid);
   if (it == buckets_.end()) return;
+  // The bucket stays (tokens included): reconnecting must not refill it. One small entry
+  // per uid that ever connected.
   if (it->second.connections > 0) --it->second.connections;
-  // Forget idle uids so the table cannot grow without bound.
-  if (it->second.connections == 0) buckets_.erase(it);
 }
 
 bool UidLimits::try_request(uid_t uid, uint64_t now_ns) {

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 
@@ -38,6 +39,14 @@ int activated_socket() {
 // The request keys Varlink defines; anything else is refused.
 bool known_request_key(const std::string& key) {
   return key == "method" || key == "parameters" || key == "oneway" || key == "more" || key == "upgrade";
+}
+
+// Interface-qualified method names only: they end up in the audit log verbatim.
+bool valid_method_name(const std::string& m) {
+  if (m.empty() || m.size() > 256) return false;
+  for (char c : m)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_') return false;
+  return true;
 }
 
 }  // namespace
@@ -76,16 +85,23 @@ Result<std::unique_ptr<Server>> Server::listen(Options options) {
     std::memcpy(addr.sun_path, path.data(), path.size());
     UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!fd.valid()) return errno_error("socket");
+    // /run/netd does not survive a reboot (systemd's RuntimeDirectory= makes it otherwise).
+    std::string dir = path.substr(0, path.rfind('/'));
+    if (!dir.empty() && mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) return errno_error("creating " + dir);
     // A socket file left by a killed netd would make bind() fail; nobody listens on it.
     struct stat st{};
     if (lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(path.c_str());
-    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-      return errno_error("binding " + path);
-    chmod(path.c_str(), 0666);
+    // 0666 from the start (no chmod by path afterwards, which would follow a symlink):
+    // identity comes from SO_PEERCRED, not from who may connect.
+    mode_t old_umask = umask(0111);
+    int bound = bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    umask(old_umask);
+    if (bound < 0) return errno_error("binding " + path);
     if (::listen(fd.get(), SOMAXCONN) < 0) return errno_error("listening on " + path);
     server->listen_fd_ = std::move(fd);
     server->unlink_on_exit_ = true;
   }
+  server->spare_fd_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
   server->epoll_fd_.reset(epoll_create1(EPOLL_CLOEXEC));
   if (!server->epoll_fd_.valid()) return errno_error("epoll_create1");
   epoll_event ev{};
@@ -172,12 +188,23 @@ Status Server::run() {
 void Server::accept_all() {
   for (;;) {
     int raw = accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (raw < 0) return;  // EAGAIN, or EMFILE under fd exhaustion: retry on the next event
+    if (raw < 0) {
+      if ((errno == EMFILE || errno == ENFILE) && spare_fd_.valid()) {
+        // Out of fds: refuse this one outright, or the level-triggered listener would spin.
+        spare_fd_.reset();
+        int victim = accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+        if (victim >= 0) close(victim);
+        spare_fd_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+        continue;
+      }
+      return;  // EAGAIN
+    }
     UniqueFd fd(raw);
     auto peer = read_peer(fd.get());
     if (!peer.ok()) continue;
+    // Admins are never locked out, neither by their own count nor by everyone else's.
     bool admin = options_.is_admin && options_.is_admin(peer->uid);
-    if (connections_.size() >= options_.max_connections || (!admin && !limits_.try_connect(peer->uid))) {
+    if (!admin && (connections_.size() >= options_.max_connections || !limits_.try_connect(peer->uid))) {
       // Best effort: tell the client why before closing.
       std::string msg = nlohmann::json{{"error", "io.netd.ResourceExhausted"},
                                        {"parameters", {{"reason", "too many connections for uid " +
@@ -190,11 +217,13 @@ void Server::accept_all() {
     auto c = std::make_unique<Connection>();
     c->peer = std::move(peer).value();
     c->fd = std::move(fd);
+    c->counted = !admin;
+    c->interest = EPOLLIN;
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = c->fd.get();
     if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, c->fd.get(), &ev) < 0) {
-      if (!admin) limits_.disconnect(c->peer.uid);
+      if (c->counted) limits_.disconnect(c->peer.uid);
       continue;
     }
     connections_[c->fd.get()] = std::move(c);
@@ -205,8 +234,7 @@ void Server::close_connection(int fd) {
   auto it = connections_.find(fd);
   if (it == connections_.end()) return;
   epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
-  bool admin = options_.is_admin && options_.is_admin(it->second->peer.uid);
-  if (!admin) limits_.disconnect(it->second->peer.uid);
+  if (it->second->counted) limits_.disconnect(it->second->peer.uid);
   connections_.erase(it);
 }
 
@@ -242,6 +270,14 @@ void Server::on_client_event(int fd, uint32_t events) {
 
 void Server::handle_message(Connection& c, varlink::Message message) {
   uint64_t start = monotonic_ns();
+  // Every message costs a token, whatever it turns out to be.
+  if (c.counted && !limits_.try_request(c.peer.uid, start)) {
+    reply_error(c, "io.netd.ResourceExhausted",
+                {{"reason", "request rate limit of " + std::to_string(limits_.rate()) + " per second for uid " +
+                                std::to_string(c.peer.uid) + " exceeded"},
+                 {"errno", EAGAIN}});
+    return;
+  }
   auto request = nlohmann::json::parse(message.json, nullptr, /*allow_exceptions=*/false);
   auto fatal = [&](const std::string& reason) {
     reply_error(c, "io.netd.InvalidArgument", {{"reason", reason}, {"errno", EINVAL}});
@@ -251,6 +287,8 @@ void Server::handle_message(Connection& c, varlink::Message message) {
   for (const auto& [key, value] : request.items())
     if (!known_request_key(key)) return fatal("unknown request field '" + key + "'");
   if (!request.contains("method") || !request["method"].is_string()) return fatal("request has no method");
+  if (!valid_method_name(request["method"].get<std::string>()))
+    return fatal("method name must be letters, digits, '.' and '_' (at most 256)");
   if (request.contains("parameters") && !request["parameters"].is_object())
     return fatal("parameters must be an object");
   for (const char* flag : {"oneway", "more", "upgrade"})
@@ -270,15 +308,8 @@ void Server::handle_message(Connection& c, varlink::Message message) {
   } else if (!message.fds.empty() && !entry->accepts_fds) {
     answer = make_error(EINVAL, method + " takes no file descriptors", ErrorKind::kInvalidArgument);
   } else {
-    bool admin = options_.is_admin && options_.is_admin(c.peer.uid);
-    if (!admin && !limits_.try_request(c.peer.uid, start)) {
-      answer = make_error(EAGAIN, "request rate limit of " + std::to_string(limits_.rate()) +
-                                      " per second for uid " + std::to_string(c.peer.uid) + " exceeded",
-                          ErrorKind::kResourceExhausted);
-    } else {
-      call.fds = std::move(message.fds);
-      answer = entry->handler(call);
-    }
+    call.fds = std::move(message.fds);
+    answer = entry->handler(call);
   }
   if (entry != nullptr && !oneway) {
     if (answer.ok()) {
@@ -295,10 +326,26 @@ void Server::handle_message(Connection& c, varlink::Message message) {
 }
 
 void Server::reply(Connection& c, const nlohmann::json& message, std::vector<UniqueFd> fds) {
-  if (!fds.empty()) c.output_fds.emplace_back(c.output.size(), std::move(fds));
-  c.output += message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string text = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (text.size() > varlink::kMaxMessageBytes) {
+    // Our own limit holds both ways: clients refuse larger messages.
+    text = nlohmann::json{{"error", "io.netd.ResourceExhausted"},
+                          {"parameters", {{"reason", "the reply would exceed " +
+                                                         std::to_string(varlink::kMaxMessageBytes) +
+                                                         " bytes; ask for less"},
+                                          {"errno", EMSGSIZE}}}}.dump();
+    fds.clear();
+  }
+  size_t begin = c.output.size();
+  c.output += text;
   c.output.push_back('\0');
-  if (c.output.size() > options_.max_output_bytes) c.close_after_write = true;
+  if (!fds.empty()) c.output_fds.push_back({begin, c.output.size(), std::move(fds)});
+  // A client that stops reading is cut off, not buffered for.
+  if (c.output.size() > options_.max_output_bytes) {
+    c.output.clear();
+    c.output_fds.clear();
+    c.close_after_write = true;
+  }
 }
 
 void Server::reply_error(Connection& c, const std::string& name, const nlohmann::json& parameters) {
@@ -308,15 +355,17 @@ void Server::reply_error(Connection& c, const std::string& name, const nlohmann:
 void Server::flush(Connection& c) {
   int fd = c.fd.get();
   while (!c.output.empty()) {
-    // Send up to the next fd boundary so each fd set rides on its reply's first byte.
+    // A reply with fds goes alone in its sendmsg (the reader attaches fds to the message
+    // that ends a read); the bytes before it go without fds.
     size_t limit = c.output.size();
     std::vector<int> fds;
     if (!c.output_fds.empty()) {
-      if (c.output_fds.front().first == 0) {
-        for (const auto& f : c.output_fds.front().second) fds.push_back(f.get());
-        if (c.output_fds.size() > 1) limit = c.output_fds[1].first;
+      const auto& next = c.output_fds.front();
+      if (next.begin == 0) {
+        for (const auto& f : next.fds) fds.push_back(f.get());
+        limit = next.end;
       } else {
-        limit = c.output_fds.front().first;
+        limit = next.begin;
       }
     }
     auto sent = varlink::send_some(fd, std::string_view(c.output.data(), limit), fds);
@@ -325,9 +374,13 @@ void Server::flush(Connection& c) {
       return;
     }
     if (*sent == 0) break;
-    if (!fds.empty()) c.output_fds.pop_front();  // the kernel took them with the first byte
+    if (!fds.empty()) c.output_fds.front().fds.clear();  // the kernel took them with the first byte
     c.output.erase(0, *sent);
-    for (auto& f : c.output_fds) f.first -= *sent;
+    for (auto& f : c.output_fds) {
+      f.begin = f.begin > *sent ? f.begin - *sent : 0;
+      f.end -= *sent;
+    }
+    while (!c.output_fds.empty() && c.output_fds.front().end == 0) c.output_fds.pop_front();
   }
   if (c.output.empty() && c.close_after_write) {
     close_connection(fd);
@@ -337,11 +390,13 @@ void Server::flush(Connection& c) {
 }
 
 void Server::update_interest(Connection& c) {
-  bool want = !c.output.empty();
-  if (want == c.want_write) return;
-  c.want_write = want;
+  // Stop reading from a connection that is being closed: its unread input would keep a
+  // level-triggered EPOLLIN firing.
+  uint32_t want = (c.close_after_write ? 0 : EPOLLIN) | (c.output.empty() ? 0 : EPOLLOUT);
+  if (want == c.interest) return;
+  c.interest = want;
   epoll_event ev{};
-  ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
+  ev.events = want;
   ev.data.fd = c.fd.get();
   epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
 }

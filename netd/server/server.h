@@ -63,10 +63,17 @@ class Server {
     Peer peer;
     varlink::MessageReader reader;
     std::string output;  // bytes not yet written
-    // Fds to send with the byte at `offset` of output (the first byte of their reply).
-    std::deque<std::pair<size_t, std::vector<UniqueFd>>> output_fds;
-    bool close_after_write = false;
-    bool want_write = false;
+    // Fds to send with the first byte of their reply, output[begin, end).
+    struct PendingFds {
+      size_t begin;
+      size_t end;
+      std::vector<UniqueFd> fds;
+    };
+    std::deque<PendingFds> output_fds;
+    bool close_after_write = false;  // a fatal error reply is draining; input is ignored
+    uint32_t interest = 0;           // epoll events registered now
+    bool counted = false;            // holds a slot in the per-uid connection count
+
   };
 
   explicit Server(Options options) : options_(std::move(options)),
@@ -85,6 +92,7 @@ class Server {
   Dispatcher dispatcher_;
   UniqueFd listen_fd_;
   UniqueFd epoll_fd_;
+  UniqueFd spare_fd_;  // released to accept-and-close when out of fds, so the loop cannot spin
   bool unlink_on_exit_ = false;
   bool running_ = true;
   std::unordered_map<int, std::unique_ptr<Connection>> connections_;

@@ -155,7 +155,9 @@ Result<std::vector<RouteSpec>> RouteExecutor::list(uint32_t table, int family) {
     if (table != 0 && rtnl_route_get_table(parsed) != table) return;  // old kernels ignore the filter
     routes.push_back(from_rtnl(parsed));
   };
-  NETD_TRY(sock_.dump(route_dump_request(table, family), "listing table " + std::to_string(table), collect));
+  auto dumped = sock_.dump(route_dump_request(table, family), "listing table " + std::to_string(table), collect);
+  // A per-family dump of a table the kernel never created is ENOENT: that table is empty.
+  if (!dumped.ok() && !(dumped.error().code == ENOENT && table != 0)) return std::move(dumped).error();
   return routes;
 }
 
@@ -165,7 +167,9 @@ Result<RouteLookup> RouteExecutor::lookup(const IpAddress& dst, uint32_t mark, u
   rtmsg rtm{};
   rtm.rtm_family = static_cast<uint8_t>(dst.family());
   rtm.rtm_dst_len = static_cast<uint8_t>(dst.bit_length());
-  rtm.rtm_flags = RTM_F_LOOKUP_TABLE;  // else IPv4 answers "main" whichever table matched
+  // IPv4 answers "main" whichever table matched unless asked; IPv6 always reports the table
+  // and refuses the flag under strict checking.
+  if (dst.family() == AF_INET) rtm.rtm_flags = RTM_F_LOOKUP_TABLE;
   nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO);
   nla_put(msg, RTA_DST, static_cast<int>(dst.size()), dst.bytes());
   nla_put_u32(msg, RTA_MARK, mark);

@@ -75,6 +75,25 @@ TEST_F(Robustness, ReloadAppliesDifferenceAndKeepsOldPolicyWhenInvalid) {
   EXPECT_EQ(mark.out, "0\n");
 }
 
+TEST_F(Robustness, ReloadGivingAnIdToANewSliceStartsItEmpty) {
+  ASSERT_TRUE(bed_->sliceip(kBob, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
+  // bob (id 8) leaves; dave (uid 1004) arrives with id 8: he must not inherit bob's routes.
+  std::string valid = bed_->policy_text({});
+  std::string with_dave = valid.substr(0, valid.find("\n[[slice]]\nname = \"bob\"")) +
+                          "\n[[slice]]\nname = \"dave\"\nid = 8\nuids = [1004]\n"
+                          "route_devices = [\"uplink0\"]\nroute_prefixes = [\"198.51.100.0/24\"]\n";
+  ASSERT_OK(bed_->write_policy(with_dave));
+  ASSERT_EQ(kill(bed_->netd_pid(), SIGHUP), 0);
+  for (int i = 0; i < 100 && bed_->root({"ip", "route", "show", "table", "10008"}).out != ""; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10008"}).out, "");
+  EXPECT_EQ(fwmark_rules(), 0u);
+  auto dave = bed_->sliceip(1004, {"-j", "slice", "show"});
+  ASSERT_TRUE(dave.ok()) << dave.describe();
+  EXPECT_EQ(json_of(dave.out)["routes"], 0);
+  EXPECT_EQ(bed_->connect_source(1004, "198.51.100.7"), "10.0.1.1");
+}
+
 TEST_F(Robustness, TeardownLeavesNothing) {
   ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
   ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "add", "2001:db8:100::/64", "via", "fd00:2::2"}).ok());
@@ -150,6 +169,7 @@ TEST_F(Robustness, HostileMessagesGetErrorsAndChangeNothing) {
       {R"({"method":"io.netd.Routes.Add","parameters":[]})" + nul, "parameters must be an object", true},
       {R"({"method":"io.netd.Routes.Add","parameters":{},"sneaky":1})" + nul, "unknown request field 'sneaky'", true},
       {R"({"method":"io.netd.Nope.Gone","parameters":{}})" + nul, "org.varlink.service.MethodNotFound", false},
+      {"{\"method\":\"x result=ok\\naudit uid=0 method=io.netd.Admin.Reload\"}" + nul, "method name must be", true},
       {R"({"method":"io.netd.Routes.Add","parameters":{"route":{"dst":7}}})" + nul, "must be a string", false},
       {R"({"method":"io.netd.Routes.Add","parameters":{"route":{"dst":"198.51.100.0/24","table":254}}})" + nul,
        "unknown field 'table'", false},
@@ -197,12 +217,13 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(os.environ["NETD_SOCKET"])
 ok = limited = 0
 for i in range(20):
-    s.sendall(b'{"method":"io.netd.Slices.Show","parameters":{}}\0')
+    method = b"io.netd.Slices.Show" if i % 2 == 0 else b"io.netd.No.Such"
+    s.sendall(b'{"method":"' + method + b'","parameters":{}}\0')
     reply = b""
     while not reply.endswith(b"\0"):
         reply += s.recv(65536)
     if b"ResourceExhausted" in reply and b"rate limit" in reply: limited += 1
-    elif b'"slice"' in reply: ok += 1
+    elif b'"slice"' in reply or b"MethodNotFound" in reply: ok += 1
 print(ok, limited)
 )PY"});
   ASSERT_TRUE(burst.ok()) << burst.describe();
@@ -211,6 +232,10 @@ print(ok, limited)
   EXPECT_GE(ok, 5);
   EXPECT_LE(ok, 7);  // plus what refilled while the loop ran
   EXPECT_EQ(ok + limited, 20);
+  // A new connection does not refill the bucket, and unknown methods cost tokens too.
+  auto again = bed_->sliceip(kAlice, {"slice", "show"});
+  EXPECT_EQ(again.exit_code, 2) << again.describe();
+  EXPECT_THAT(again.err, HasSubstr("rate limit of 5 per second for uid 1001"));
   // Another uid has its own bucket.
   EXPECT_TRUE(bed_->sliceip(kBob, {"slice", "show"}).ok());
 }

@@ -89,6 +89,18 @@ TEST_F(Routes, Ipv6RouteAndRule) {
   EXPECT_TRUE(rules("-4").empty());  // no IPv4 route, no IPv4 rule
   EXPECT_EQ(bed_->connect_source(kAlice, "2001:db8:100::7"), "fd00:2::1");
   EXPECT_EQ(bed_->connect_source(kBob, "2001:db8:100::7"), "fd00:1::1");
+  auto get = bed_->sliceip(kAlice, {"-j", "route", "get", "2001:db8:100::7"});
+  ASSERT_TRUE(get.ok()) << get.describe();
+  auto got = json_of(get.out);
+  ASSERT_EQ(got.size(), 1u) << get.out;
+  EXPECT_EQ(got[0]["dev"], "uplink1") << get.out;
+  EXPECT_EQ(got[0]["table"], 10007) << get.out;
+  // A family the slice has no routes of lists empty, not "table does not exist".
+  auto show4 = bed_->sliceip(kAlice, {"-4", "route", "show"});
+  EXPECT_TRUE(show4.ok()) << show4.describe();
+  EXPECT_EQ(show4.out, "");
+  auto flush4 = bed_->sliceip(kAlice, {"-4", "route", "flush"});
+  EXPECT_TRUE(flush4.ok()) << flush4.describe();
   auto flush = bed_->sliceip(kAlice, {"route", "flush"});
   ASSERT_TRUE(flush.ok()) << flush.describe();
   EXPECT_TRUE(rules("-6").empty());

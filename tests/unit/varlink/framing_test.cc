@@ -145,6 +145,22 @@ TEST_F(SocketPair, TooManyFdsIsAnError) {
   EXPECT_ERR(reader.next(), EMSGSIZE, "more than 16 file descriptors");
 }
 
+TEST(MessageReaderFds, FdsPilingUpOnAnUnfinishedMessageAreRefused) {
+  // A peer sends fds with bytes but never the NUL: the count is checked before the end.
+  MessageReader reader;
+  for (int i = 0; i < 2; ++i) {
+    std::vector<UniqueFd> fds;
+    for (int j = 0; j < 9; ++j) fds.emplace_back(dup(0));
+    reader.feed("x", std::move(fds));
+    if (i == 0) {
+      auto m = reader.next();
+      ASSERT_OK(m);
+      EXPECT_FALSE(m->has_value());
+    }
+  }
+  EXPECT_ERR(reader.next(), EMSGSIZE, "more than 16 file descriptors");
+}
+
 TEST_F(SocketPair, EofIsReported) {
   a_.reset();
   MessageReader reader;
