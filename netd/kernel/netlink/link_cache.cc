@@ -2,6 +2,8 @@
 
 #include <netlink/cache.h>
 #include <netlink/errno.h>
+#include <netlink/socket.h>
+#include <sys/socket.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 
@@ -17,6 +19,9 @@ Result<LinkCache> LinkCache::open() {
   if (err < 0) return make_error(EIO, std::string("caching links: ") + nl_geterror(err));
   err = nl_cache_mngr_add(cache.mngr_, "route/addr", nullptr, nullptr, &cache.addrs_);
   if (err < 0) return make_error(EIO, std::string("caching addresses: ") + nl_geterror(err));
+  // Room for bursts of notifications (hundreds of devices coming and going at once).
+  int rcvbuf = 4 << 20;
+  setsockopt(nl_cache_mngr_get_fd(cache.mngr_), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
   return cache;
 }
 
@@ -39,7 +44,18 @@ LinkCache::~LinkCache() {
 
 int LinkCache::fd() const { return nl_cache_mngr_get_fd(mngr_); }
 
-void LinkCache::process_events() { nl_cache_mngr_data_ready(mngr_); }
+void LinkCache::process_events() {
+  if (nl_cache_mngr_data_ready(mngr_) >= 0) return;
+  // Notifications were lost (the socket overran): what changed meanwhile is unknown, so
+  // read both tables afresh rather than decide on stale devices and addresses.
+  nl_sock* sock = nl_socket_alloc();
+  if (sock == nullptr) return;
+  if (nl_connect(sock, NETLINK_ROUTE) == 0) {
+    nl_cache_refill(sock, links_);
+    nl_cache_refill(sock, addrs_);
+  }
+  nl_socket_free(sock);
+}
 
 int LinkCache::ifindex(const std::string& name) {
   return rtnl_link_name2i(links_, name.c_str());
