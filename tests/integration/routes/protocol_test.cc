@@ -2,6 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "lib/client/client.h"
 #include "tests/fixtures/json.h"
 #include "tests/fixtures/require_root.h"
@@ -86,6 +89,41 @@ TEST_F(Protocol, AuditLineNamesWhoWhatAndVerdict) {
                            "result=ok us=[0-9]+"));
   EXPECT_THAT(out.err, ::testing::ContainsRegex("slice=alice method=io.netd.Routes.Add .*"
                                                 "result=io.netd.PermissionDenied errno=1 reason=.*outside"));
+}
+
+}  // namespace
+}  // namespace netd::testing
+
+namespace netd::testing {
+namespace {
+
+// The daemon's own command line (no namespace needed).
+TEST(NetdCommandLine, CheckPolicyValidatesAndExplains) {
+  char dir_template[] = "/tmp/netd-cli-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  std::string dir = dir_template;
+  auto defaults = run_in(nullptr, {netd_binary(), "--print-default-policy"});
+  ASSERT_TRUE(defaults.ok()) << defaults.describe();
+  {
+    std::ofstream(dir + "/good.toml") << defaults.out;
+    std::ofstream(dir + "/bad.toml") << "[netd]\nmark_mask = 0x0fff0000\nbogus = 1\n";
+  }
+  auto good = run_in(nullptr, {netd_binary(), "--check-policy", dir + "/good.toml"});
+  EXPECT_EQ(good.exit_code, 0) << good.describe();
+  EXPECT_THAT(good.out, HasSubstr("valid"));
+  EXPECT_THAT(good.out, HasSubstr("alice"));
+  auto bad = run_in(nullptr, {netd_binary(), "--check-policy", dir + "/bad.toml"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.describe();
+  EXPECT_THAT(bad.err, HasSubstr("bad.toml:3: netd.bogus: unknown key"));
+  auto unknown = run_in(nullptr, {netd_binary(), "--frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("unknown option '--frobnicate'"));
+  if (geteuid() == 0) {
+    auto unprivileged = run_as(kCarol, kCarol, nullptr, "", {netd_binary(), "--policy", dir + "/good.toml"});
+    EXPECT_EQ(unprivileged.exit_code, 1) << unprivileged.describe();
+    EXPECT_THAT(unprivileged.err, HasSubstr("must run as root"));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
