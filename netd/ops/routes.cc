@@ -204,9 +204,7 @@ Result<nlohmann::json> RouteOps::flush(const policy::Policy& p, const policy::Sl
   NETD_ASSIGN_OR_RETURN(int family, parse_family(params));
   NETD_ASSIGN_OR_RETURN(auto routes, routes_.list(p.table_of(s), family));
   int deleted = 0;
-  for (auto r : routes) {
-    r.src = IpAddress();
-    r.mtu.reset();
+  for (const auto& r : routes) {
     if (auto removed = routes_.remove(r); removed.ok()) ++deleted;
     else if (removed.error().code != ESRCH) return kernel_error(std::move(removed).error());
   }
@@ -237,12 +235,8 @@ Status RouteOps::reconcile(const policy::Policy& p, const policy::Policy* previo
     for (const auto& s : p.slices) {
       const policy::SliceSpec* before = previous->find_by_id(s.id);
       if (before == nullptr || before->name == s.name) continue;
-      NETD_ASSIGN_OR_RETURN(auto inherited, routes_.list(p.table_of(s), AF_UNSPEC));
-      for (auto r : inherited) {
-        r.src = IpAddress();
-        r.mtu.reset();
-        (void)routes_.remove(r);
-      }
+      const uint32_t table = p.table_of(s);
+      NETD_TRY(remove_routes_where(p, AF_UNSPEC, [table](uint32_t t) { return t == table; }));
     }
   }
   usage_.clear();
@@ -264,17 +258,10 @@ Status RouteOps::reconcile(const policy::Policy& p, const policy::Policy* previo
       else wanted_tables.erase(rule.table);  // present and right
     }
     for (uint32_t table : wanted_tables) NETD_TRY(ensure_rule(p, *p.find_by_id(table - p.netd.table_base), family));
-    // Tables of slices no longer in the policy lose their routes.
-    NETD_ASSIGN_OR_RETURN(auto all, routes_.list(0, family));
-    for (auto r : all) {
-      if (r.table < first_table || r.table > last_table) continue;
-      if (p.find_by_id(r.table - p.netd.table_base) != nullptr) continue;
-      r.src = IpAddress();
-      r.mtu.reset();
-      (void)routes_.remove(r);
-    }
   }
-  return ok_status();
+  // Tables of slices no longer in the policy lose their routes.
+  return remove_routes_where(p, AF_UNSPEC,
+                             [&p](uint32_t t) { return p.find_by_id(t - p.netd.table_base) == nullptr; });
 }
 
 Status RouteOps::teardown(const policy::Policy& p) {
@@ -284,14 +271,17 @@ Status RouteOps::teardown(const policy::Policy& p) {
     NETD_ASSIGN_OR_RETURN(auto rules, routes_.list_rules(family, p.netd.rule_priority));
     for (const auto& rule : rules)
       if (rule.table >= first_table && rule.table <= last_table) (void)routes_.remove_rule(rule);
-    NETD_ASSIGN_OR_RETURN(auto all, routes_.list(0, family));
-    for (auto r : all) {
-      if (r.table < first_table || r.table > last_table) continue;
-      r.src = IpAddress();
-      r.mtu.reset();
-      (void)routes_.remove(r);
-    }
   }
+  return remove_routes_where(p, AF_UNSPEC, [](uint32_t) { return true; });
+}
+
+Status RouteOps::remove_routes_where(const policy::Policy& p, int family,
+                                     const std::function<bool(uint32_t table)>& doomed) {
+  const uint32_t first_table = p.netd.table_base + 1;
+  const uint32_t last_table = p.netd.table_base + p.max_slice_id();
+  NETD_ASSIGN_OR_RETURN(auto all, routes_.list(0, family));
+  for (const auto& r : all)
+    if (r.table >= first_table && r.table <= last_table && doomed(r.table)) (void)routes_.remove(r);
   return ok_status();
 }
 

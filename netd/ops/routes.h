@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <unordered_map>
 
 #include "lib/core/result.h"
@@ -53,6 +54,9 @@ class RouteOps {
   kernel::FwmarkRule rule_for(const policy::Policy& p, const policy::SliceSpec& s, int family) const;
   Status ensure_rule(const policy::Policy& p, const policy::SliceSpec& s, int family);
   Status drop_rule(const policy::Policy& p, const policy::SliceSpec& s, int family);
+  // Deletes the routes (one family or both) of netd's slice tables whose table `doomed` picks;
+  // a route already gone is fine.
+  Status remove_routes_where(const policy::Policy& p, int family, const std::function<bool(uint32_t table)>& doomed);
   policy::DeviceFacts device_facts(const std::string& name);
   nlohmann::json to_json(const kernel::RouteSpec& route);
 

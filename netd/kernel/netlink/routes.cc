@@ -60,8 +60,10 @@ Result<RoutePtr> build_route(const RouteSpec& spec, bool for_delete) {
     rtnl_route_set_scope(route.get(), on_link ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE);
   }
   if (spec.metric) rtnl_route_set_priority(route.get(), *spec.metric);
-  if (spec.mtu) rtnl_route_set_metric(route.get(), RTAX_MTU, *spec.mtu);
-  if (!spec.src.empty()) {
+  // A delete names the route by type, dst, table, next hop and metric (as `ip route del`);
+  // attributes such as the source and the MTU are not part of its identity.
+  if (spec.mtu && !for_delete) rtnl_route_set_metric(route.get(), RTAX_MTU, *spec.mtu);
+  if (!spec.src.empty() && !for_delete) {
     AddrPtr src = to_nl_addr(spec.src, spec.src.bit_length());
     rtnl_route_set_pref_src(route.get(), src.get());
   }
@@ -107,7 +109,7 @@ NlMessage route_dump_request(uint32_t table, int family) {
   nl_msg* msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
   rtmsg rtm{};
   rtm.rtm_family = static_cast<uint8_t>(family);
-  rtm.rtm_table = table < 256 ? static_cast<uint8_t>(table) : RT_TABLE_UNSPEC;
+  rtm.rtm_table = static_cast<uint8_t>(table < 256 ? table : RT_TABLE_UNSPEC);
   nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO);
   // With strict checking the kernel filters by table; 0 means every table.
   if (table != 0) nla_put_u32(msg, RTA_TABLE, table);
