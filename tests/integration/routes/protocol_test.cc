@@ -66,6 +66,74 @@ TEST_F(Protocol, IntrospectionServesTheIdl) {
   EXPECT_THAT(idl->parameters["description"].get<std::string>(), HasSubstr("method Add(route: Route"));
 }
 
+TEST_F(Protocol, IntrospectionRefusals) {
+  auto client = Client::connect(bed_->socket_path());
+  ASSERT_OK(client);
+  auto unknown = client->call("org.varlink.service.GetInterfaceDescription", {{"interface", "io.netd.Nope"}});
+  ASSERT_OK(unknown);
+  EXPECT_EQ(unknown->error, "io.netd.NotFound");
+  EXPECT_THAT(unknown->reason(), HasSubstr("no interface io.netd.Nope"));
+  auto bad = client->call("org.varlink.service.GetInterfaceDescription", {{"interface", 7}});
+  ASSERT_OK(bad);
+  EXPECT_EQ(bad->error, "io.netd.InvalidArgument");
+}
+
+TEST_F(Protocol, AdminMethodsAreForAdmins) {
+  // The test runs as root, admin in the testbed policy: reload works.
+  auto client = Client::connect(bed_->socket_path());
+  ASSERT_OK(client);
+  auto reload = client->call("io.netd.Admin.Reload", nlohmann::json::object());
+  ASSERT_OK(reload);
+  EXPECT_TRUE(reload->ok()) << reload->error << " " << reload->reason();
+  auto list = client->call("io.netd.Slices.List", nlohmann::json::object());
+  ASSERT_OK(list);
+  ASSERT_TRUE(list->ok()) << list->reason();
+  EXPECT_EQ(list->parameters["slices"].size(), 2u);
+  // A slice member is refused both.
+  auto r = bed_->as(kAlice, {"/usr/bin/python3", "-c", R"PY(
+import os, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(os.environ["NETD_SOCKET"])
+s.sendall(b'{"method":"io.netd.Admin.Reload","parameters":{}}\0')
+reply = b""
+while not reply.endswith(b"\0"):
+    reply += s.recv(4096)
+print(reply[:-1].decode())
+)PY"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_THAT(r.out, HasSubstr("io.netd.PermissionDenied"));
+  EXPECT_THAT(r.out, HasSubstr("reloading the policy is for admins; uid 1001 is not one"));
+}
+
+TEST_F(Protocol, RepliesNeverExceedTheMessageLimit) {
+  // 1500 IPv6 host routes (about 60 bytes each) make a listing of more than 64 KiB: netd refuses to send it rather
+  // than send what its own clients would refuse.
+  bed_->stop_netd();
+  std::string text = bed_->policy_text({});
+  text.replace(text.find("max_routes = 64"), 15, "max_routes = 2000");
+  ASSERT_OK(bed_->write_policy(text));
+  ASSERT_OK(bed_->start_netd());
+  auto fill = bed_->as(kAlice, {"/usr/bin/python3", "-c", R"PY(
+import json, os, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(os.environ["NETD_SOCKET"])
+for i in range(1500):
+    call = {"method": "io.netd.Routes.Add",
+            "parameters": {"route": {"dst": "2001:db8:100::%x/128" % (i + 1), "dev": "uplink1"}}}
+    s.sendall(json.dumps(call).encode() + b"\0")
+    reply = b""
+    while not reply.endswith(b"\0"):
+        reply += s.recv(4096)
+    assert b"error" not in reply, reply
+)PY"});
+  ASSERT_TRUE(fill.ok()) << fill.describe();
+  auto show = bed_->sliceip(kAlice, {"-6", "route", "show"});
+  EXPECT_EQ(show.exit_code, 2) << show.describe().substr(0, 300);
+  EXPECT_THAT(show.err, HasSubstr("the reply would exceed 65536 bytes"));
+  auto one = bed_->sliceip(kAlice, {"-6", "route", "show", "2001:db8:100::5/128"});
+  EXPECT_TRUE(one.ok()) << one.describe();
+}
+
 TEST_F(Protocol, FdsWhereNoneAreExpectedAreRefused) {
   auto client = Client::connect(bed_->socket_path());
   ASSERT_OK(client);

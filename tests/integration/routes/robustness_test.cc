@@ -59,6 +59,17 @@ TEST_F(Robustness, ReloadAppliesDifferenceAndKeepsOldPolicyWhenInvalid) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_TRUE(bed_->sliceip(kBob, {"route", "show"}).ok());
   EXPECT_EQ(fwmark_rules(), 1u);
+  EXPECT_THAT(bed_->netd_log(), HasSubstr("policy kept"));
+
+  // Where netd's state lives cannot change under it: refused, old policy kept.
+  std::string moved = valid;
+  moved.replace(moved.find("table_base = 10000"), 18, "table_base = 20000");
+  ASSERT_OK(bed_->write_policy(moved));
+  ASSERT_EQ(kill(bed_->netd_pid(), SIGHUP), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_THAT(bed_->netd_log(), HasSubstr("changing [netd] table_base needs a restart of netd"));
+  EXPECT_EQ(fwmark_rules(), 1u);
+  EXPECT_EQ(json_of(bed_->root({"ip", "-j", "rule", "show", "priority", "1000"}).out)[0]["table"], "10008");
 
   // Bob removed from the policy: his routes, rule and mark go at once.
   std::string alice_only = valid.substr(0, valid.find("\n[[slice]]\nname = \"bob\""));

@@ -129,6 +129,9 @@ TEST_F(Routes, SpecialRouteTypes) {
   auto missing = bed_->sliceip(kAlice, {"route", "del", "198.51.100.0/26"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.err, HasSubstr("no route 198.51.100.0/26 in slice alice's table"));
+  auto no_dev = bed_->sliceip(kAlice, {"route", "del", "198.51.100.64/26", "dev", "nosuch0"});
+  EXPECT_EQ(no_dev.exit_code, 2);
+  EXPECT_THAT(no_dev.err, HasSubstr("device 'nosuch0' does not exist"));
 }
 
 TEST_F(Routes, ReplaceAndShowFilter) {
