@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <compare>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,6 +34,8 @@ class IpAddress {
   std::string to_string() const;
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  // By family, then bytes: lets an address key a std::map.
+  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
 
  private:
   int family_ = AF_UNSPEC;

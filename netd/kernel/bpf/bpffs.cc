@@ -48,4 +48,12 @@ Status remove_pin(const std::string& path) {
   return ok_status();
 }
 
+Status remove_pin_dirs(const std::string& bpffs_dir, const std::string& subdir) {
+  const std::string dir = bpffs_dir + "/" + subdir;
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return errno_error("rmdir " + dir);
+  if (::rmdir(bpffs_dir.c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY)
+    return errno_error("rmdir " + bpffs_dir);
+  return ok_status();
+}
+
 }  // namespace netd::kernel

@@ -22,4 +22,8 @@ Result<UniqueFd> open_pin(const std::string& path);
 // unlink() of a pin; a missing pin is fine.
 Status remove_pin(const std::string& path);
 
+// After a part of netd removed its pins: rmdir <bpffs_dir>/<subdir>, then bpffs_dir itself
+// unless another part's pins are still beside it. Missing directories are fine.
+Status remove_pin_dirs(const std::string& bpffs_dir, const std::string& subdir);
+
 }  // namespace netd::kernel

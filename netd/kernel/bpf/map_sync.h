@@ -1,19 +1,70 @@
-// Making a u32 → u32 BPF hash map's contents equal to a desired std::map.
+// Making a BPF hash map's contents equal to a desired std::map, and reading it back.
+// `Map` is a std::map whose key_type is the kernel map's key (trivially copyable, exactly
+// key_size bytes) and whose mapped_type is the kernel map's value; `key_text` names a key in
+// errors.
 #pragma once
+
+#include <bpf/bpf.h>
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <type_traits>
 
 #include "lib/core/result.h"
 
 namespace netd::kernel {
 
-// Adds/updates first, then deletes keys not desired, so a key that stays is never missing in
-// between. `name` appears in errors.
-Status sync_u32_map(int map_fd, const std::string& name, const std::map<uint32_t, uint32_t>& desired);
-
 // The current contents (for tests and reconciliation).
+template <typename Map, typename KeyText>
+Result<Map> read_bpf_map(int map_fd, const std::string& name, KeyText key_text) {
+  using Key = typename Map::key_type;
+  static_assert(std::is_trivially_copyable_v<Key> && std::is_trivially_copyable_v<typename Map::mapped_type>);
+  Map contents;
+  Key key{}, next{};
+  const void* prev = nullptr;  // nullptr: first key
+  while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
+    typename Map::mapped_type value{};
+    if (bpf_map_lookup_elem(map_fd, &next, &value) == 0) {
+      contents[next] = value;
+    } else if (errno != ENOENT) {  // ENOENT: deleted meanwhile
+      return errno_error("reading " + name + " key " + key_text(next));
+    }
+    key = next;
+    prev = &key;
+  }
+  if (errno != ENOENT) return errno_error("iterating " + name);
+  return contents;
+}
+
+// Adds/updates first, then deletes keys not desired, so a key that stays is never missing in
+// between.
+template <typename Map, typename KeyText>
+Status sync_bpf_map(int map_fd, const std::string& name, const Map& desired, KeyText key_text) {
+  NETD_ASSIGN_OR_RETURN(Map current, read_bpf_map<Map>(map_fd, name, key_text));
+  for (const auto& [key, value] : desired) {
+    auto it = current.find(key);
+    if (it != current.end() && it->second == value) continue;
+    if (bpf_map_update_elem(map_fd, &key, &value, BPF_ANY) != 0)
+      return errno_error("setting " + name + "[" + key_text(key) + "] = " + std::to_string(value));
+  }
+  for (const auto& entry : current) {
+    if (desired.count(entry.first) != 0) continue;
+    if (bpf_map_delete_elem(map_fd, &entry.first) != 0 && errno != ENOENT)
+      return errno_error("deleting " + name + "[" + key_text(entry.first) + "]");
+  }
+  return ok_status();
+}
+
+// The u32 → u32 case (uid/gid/ifindex → mark).
+Status sync_u32_map(int map_fd, const std::string& name, const std::map<uint32_t, uint32_t>& desired);
 Result<std::map<uint32_t, uint32_t>> read_u32_map(int map_fd, const std::string& name);
+
+// EINVAL unless `mark` lies within `mask`: "<context>: mark 0x00000001 of <whose> has bits
+// outside mark_mask 0x0fff0000". Checked before any map changes, so a bad request changes
+// nothing.
+Status check_mark_in_mask(const std::string& context, uint32_t mark, uint32_t mask, const std::string& whose);
+
+std::string hex32(uint32_t value);  // "0x0fff0000"
 
 }  // namespace netd::kernel
