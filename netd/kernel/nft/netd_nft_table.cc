@@ -3,11 +3,8 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
-#include <cstdio>
-#include <set>
-
+#include "netd/kernel/nft/netd_table_layout.h"
 #include "netd/kernel/nft/nft_batch.h"
-#include "netd/kernel/nft/nft_exprs.h"
 #include "netd/kernel/nft/nft_socket.h"
 #include "netd/kernel/nft/nft_state.h"
 #include "netd/kernel/nft/table_plan.h"
@@ -16,97 +13,8 @@ namespace netd::kernel {
 namespace {
 
 constexpr uint16_t kFamily = NFPROTO_INET;
-constexpr int32_t kPriorityMangle = -150;  // NF_IP_PRI_MANGLE: after conntrack (-200)
-constexpr uint32_t kTypeMark = 19;         // nft's datatype id of `mark`
-constexpr uint32_t kSaveMapId = 1;
-constexpr uint32_t kRestoreMapId = 2;
 // The ruleset changed between reading and committing (genid check): read and plan again.
 constexpr int kAttempts = 3;
-
-std::string hex(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%#010x", v);
-  return buf;
-}
-
-std::string save_chain(uint32_t id) { return "slice_" + std::to_string(id); }
-std::string restore_chain(uint32_t id) { return "slice_" + std::to_string(id) + "_in"; }
-
-// meta mark & MASK vmap @slice_marks
-NftnlRule output_rule(uint32_t mask) {
-  NftnlRule r = make_rule(kFamily, NetdNftTable::kTable, NetdNftTable::kOutputChain);
-  add_meta_load(r.get(), NFT_META_MARK, NFT_REG_1);
-  add_bitwise_u32(r.get(), NFT_REG_1, mask, 0);
-  add_vmap_lookup(r.get(), NFT_REG_1, NetdNftTable::kSaveMap, kSaveMapId);
-  return r;
-}
-
-// ct mark & MASK vmap @slice_ct_marks
-NftnlRule prerouting_rule(uint32_t mask) {
-  NftnlRule r = make_rule(kFamily, NetdNftTable::kTable, NetdNftTable::kPreroutingChain);
-  add_ct_load(r.get(), NFT_CT_MARK, NFT_REG_1);
-  add_bitwise_u32(r.get(), NFT_REG_1, mask, 0);
-  add_vmap_lookup(r.get(), NFT_REG_1, NetdNftTable::kRestoreMap, kRestoreMapId);
-  return r;
-}
-
-// ct mark set ct mark & ~MASK | MARK   (MARK lies within MASK, so after the AND, XOR = OR)
-NftnlRule save_rule(const std::string& chain, uint32_t mask, uint32_t mark) {
-  NftnlRule r = make_rule(kFamily, NetdNftTable::kTable, chain);
-  add_ct_load(r.get(), NFT_CT_MARK, NFT_REG_1);
-  add_bitwise_u32(r.get(), NFT_REG_1, ~mask, mark);
-  add_ct_store(r.get(), NFT_CT_MARK, NFT_REG_1);
-  return r;
-}
-
-// meta mark set meta mark & ~MASK | MARK
-NftnlRule restore_rule(const std::string& chain, uint32_t mask, uint32_t mark) {
-  NftnlRule r = make_rule(kFamily, NetdNftTable::kTable, chain);
-  add_meta_load(r.get(), NFT_META_MARK, NFT_REG_1);
-  add_bitwise_u32(r.get(), NFT_REG_1, ~mask, mark);
-  add_meta_store(r.get(), NFT_META_MARK, NFT_REG_1);
-  return r;
-}
-
-WantedTable wanted_table(uint32_t mask, const std::map<uint32_t, uint32_t>& slices) {
-  WantedTable t;
-  t.family = kFamily;
-  t.name = NetdNftTable::kTable;
-  WantedChain output{NetdNftTable::kOutputChain, BaseHook{NF_INET_LOCAL_OUT, kPriorityMangle, "route"}, {}};
-  output.rules.push_back(output_rule(mask));
-  WantedChain prerouting{NetdNftTable::kPreroutingChain, BaseHook{NF_INET_PRE_ROUTING, kPriorityMangle, "filter"},
-                         {}};
-  prerouting.rules.push_back(prerouting_rule(mask));
-  t.chains.push_back(std::move(output));
-  t.chains.push_back(std::move(prerouting));
-  WantedVmap save{NetdNftTable::kSaveMap, kTypeMark, kSaveMapId, {}};
-  WantedVmap restore{NetdNftTable::kRestoreMap, kTypeMark, kRestoreMapId, {}};
-  for (const auto& [id, mark] : slices) {
-    WantedChain out{save_chain(id), std::nullopt, {}};
-    out.rules.push_back(save_rule(out.name, mask, mark));
-    WantedChain in{restore_chain(id), std::nullopt, {}};
-    in.rules.push_back(restore_rule(in.name, mask, mark));
-    save.jumps[mark] = out.name;
-    restore.jumps[mark] = in.name;
-    t.chains.push_back(std::move(out));
-    t.chains.push_back(std::move(in));
-  }
-  t.vmaps.push_back(std::move(save));
-  t.vmaps.push_back(std::move(restore));
-  return t;
-}
-
-Status check_slices(uint32_t mask, const std::map<uint32_t, uint32_t>& slices) {
-  std::set<uint32_t> seen;
-  for (const auto& [id, mark] : slices) {
-    std::string who = "slice " + std::to_string(id) + " mark " + hex(mark);
-    // Mark 0 would send every unmarked packet into the slice's chains.
-    if (mark == 0) return make_error(EINVAL, who + ": a slice mark must not be 0");
-    if ((mark & ~mask) != 0) return make_error(EINVAL, who + " has bits outside mark_mask " + hex(mask));
-    if (!seen.insert(mark).second) return make_error(EINVAL, who + " is used by another slice too");
-  }
-  return ok_status();
-}
 
 // Reads the table, plans, commits; again if the ruleset changed in between. Returns the
 // number of messages sent.
@@ -137,15 +45,19 @@ Result<NetdNftTable> NetdNftTable::open(uint32_t mark_mask) {
   if (mark_mask == 0) return make_error(EINVAL, "nft: mark_mask is 0");
   NETD_ASSIGN_OR_RETURN(NftSocket socket, NftSocket::open());
   auto owned = std::make_unique<NftSocket>(std::move(socket));
-  NETD_TRY(reconcile(*owned, wanted_table(mark_mask, {}), PlanScope::kStructure));
+  NETD_TRY(reconcile(*owned, netd_table_layout(mark_mask, {}), PlanScope::kStructure));
   return NetdNftTable(std::move(owned), mark_mask);
 }
 
-Status NetdNftTable::sync_slices(const std::map<uint32_t, uint32_t>& slices) {
-  NETD_TRY(check_slices(mark_mask_, slices));
+Status NetdNftTable::sync(const NftWanted& wanted) {
+  NETD_TRY(check_wanted(mark_mask_, wanted));
   NETD_ASSIGN_OR_RETURN(last_sync_messages_,
-                        reconcile(*socket_, wanted_table(mark_mask_, slices), PlanScope::kEverything));
+                        reconcile(*socket_, netd_table_layout(mark_mask_, wanted), PlanScope::kEverything));
   return ok_status();
+}
+
+Status NetdNftTable::sync_slices(const std::map<uint32_t, uint32_t>& slices) {
+  return sync(NftWanted{slices, {}, {}});
 }
 
 Status NetdNftTable::teardown() {

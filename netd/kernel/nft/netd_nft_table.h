@@ -1,30 +1,70 @@
-// NetdNftTable: netd's reply tagging in nftables, `table inet netd`:
+// NetdNftTable: netd's reply tagging and vif isolation in nftables, `table inet netd`
+// (MASK = policy mark_mask, M = a slice's mark, S = its id; `nft list table inet netd`):
 //
-//   map slice_marks    { type mark : verdict; }   slice mark -> jump slice_<id>
-//   map slice_ct_marks { type mark : verdict; }   slice mark -> jump slice_<id>_in
+//   map slice_marks    { type mark : verdict; }   M -> jump slice_S
+//   map slice_ct_marks { type mark : verdict; }   M -> jump slice_S_in
+//   map vif_marks      { type ifname : verdict; } vif -> jump slice_S_vif_in (owner S)
+//   map vif_guards     { type ifname : verdict; } vif -> jump slice_S_vif_guard
+//   set vifs           { type ifname; }           every vif
+//   set snat_vifs      { type ifname; }           vifs whose owner may reach the uplinks
+//   set uplinks        { type ifname; }           policy [netd] uplinks
+//
 //   chain mark_output     { type route hook output priority mangle;
 //                           meta mark & MASK vmap @slice_marks }      (save to ct mark)
 //   chain mark_prerouting { type filter hook prerouting priority mangle;
-//                           ct mark & MASK vmap @slice_ct_marks }     (restore from ct mark)
-//   chain slice_<id>      { ct mark set ct mark & ~MASK | MARK }
-//   chain slice_<id>_in   { meta mark set meta mark & ~MASK | MARK }
+//                           ct mark & MASK vmap @slice_ct_marks       (restore from ct mark)
+//                           iifname vmap @vif_marks }                 (what a vif brings in is S's)
+//   chain vif_output      { type filter hook output priority filter;
+//                           oifname vmap @vif_guards }                (only S's packets go out to a vif)
+//   chain vif_forward     { type filter hook forward priority filter;
+//                           iifname @snat_vifs oifname @uplinks accept
+//                           iifname @vifs drop
+//                           oifname @snat_vifs iifname @uplinks ct state established,related
+//                             oifname vmap @vif_guards
+//                           oifname @vifs drop }
+//   chain vif_postrouting { type nat hook postrouting priority srcnat;
+//                           iifname @snat_vifs oifname @uplinks masquerade }
+//   chain slice_S         { ct mark set ct mark & ~MASK | M }
+//   chain slice_S_in      { meta mark set meta mark & ~MASK | M }
+//   chain slice_S_vif_in  { meta mark set meta mark & ~MASK | M; ct mark set ct mark & ~MASK | M }
+//   chain slice_S_vif_guard { meta mark & MASK == M accept
+//                             icmpv6 type 130-137 accept; icmpv6 type 143 accept  (kernel ND/MLD)
+//                             meta nfproto ipv4 meta l4proto igmp accept          (kernel IGMP)
+//                             drop }
 //
-// One map lookup per packet whatever the number of slices, and bits outside MASK of both
-// the packet mark and the conntrack mark are left alone (other mark users coexist). The
-// base chains are created once and only their contents change afterwards: replacing the
-// whole table lets packets through unmarked while it happens.
+// One map lookup per packet whatever the number of slices and vifs, and bits outside MASK of
+// both the packet mark and the conntrack mark are left alone (other mark users coexist). The
+// slice_S_vif_* chains exist only for slices that own vifs. The base chains are created once
+// and only their contents change afterwards: replacing the whole table lets packets through
+// unmarked (or unguarded) while it happens.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "lib/core/result.h"
 
 namespace netd::kernel {
 
 class NftSocket;
+
+// One isolated TUN/TAP device.
+struct NftVif {
+  std::string name;      // "tap7-0": 1-15 characters
+  uint32_t slice_id = 0; // owner; its mark is NftWanted::slices.at(slice_id)
+  bool snat = false;     // the owner may forward out of the uplinks, masqueraded
+};
+
+// Everything the table should hold.
+struct NftWanted {
+  std::map<uint32_t, uint32_t> slices;  // slice id -> mark: non-zero, within the mask, distinct
+  std::vector<NftVif> vifs;             // distinct names, owners among `slices`
+  std::vector<std::string> uplinks;     // policy [netd] uplinks (where snat vifs may go)
+};
 
 class NetdNftTable {
  public:
@@ -33,15 +73,29 @@ class NetdNftTable {
   static constexpr const char* kPreroutingChain = "mark_prerouting";
   static constexpr const char* kSaveMap = "slice_marks";
   static constexpr const char* kRestoreMap = "slice_ct_marks";
+  static constexpr const char* kVifOutputChain = "vif_output";
+  static constexpr const char* kVifForwardChain = "vif_forward";
+  static constexpr const char* kVifPostroutingChain = "vif_postrouting";
+  static constexpr const char* kVifMarkMap = "vif_marks";
+  static constexpr const char* kVifGuardMap = "vif_guards";
+  static constexpr const char* kVifSet = "vifs";
+  static constexpr const char* kSnatVifSet = "snat_vifs";
+  static constexpr const char* kUplinkSet = "uplinks";
 
   // Works in the calling thread's network namespace (and stays bound to it). Creates the
-  // table, maps and base chains if missing; leaves existing contents alone until
-  // sync_slices() (which also rebuilds them if they were made with another mask).
+  // table, sets, maps and base chains if missing; leaves existing contents alone until
+  // sync() (which also rebuilds them if they were made with another mask).
   static Result<NetdNftTable> open(uint32_t mark_mask);
 
-  // Makes the per-slice chains, the base rules and the map elements equal to `slices`
-  // (slice id -> mark) in one transaction: adds, changes, removes extras. Idempotent: nothing
-  // is sent when nothing differs. Marks must be non-zero, within the mask, and distinct.
+  // Makes the per-slice chains, the base rules and the set/map elements equal to `wanted` in
+  // one transaction: adds, changes, removes extras (a slice or vif that went away loses its
+  // chains and elements). Idempotent: nothing is sent when nothing differs. Refuses (EINVAL,
+  // nothing changed) marks that are 0, outside the mask or shared, vif or uplink names that
+  // are empty, longer than 15 characters or repeated, and vifs whose owner has no mark.
+  Status sync(const NftWanted& wanted);
+
+  // sync({slices, no vifs, no uplinks}): also removes every vif guard. For callers that
+  // have no vifs yet.
   Status sync_slices(const std::map<uint32_t, uint32_t>& slices);
 
   // Deletes `table inet netd` in the calling thread's netns; no table is fine.
@@ -54,7 +108,7 @@ class NetdNftTable {
   ~NetdNftTable();
 
   uint32_t mark_mask() const { return mark_mask_; }
-  // Messages the last sync_slices() sent (0: it found nothing to change). For tests.
+  // Messages the last sync() sent (0: it found nothing to change). For tests.
   size_t last_sync_messages() const { return last_sync_messages_; }
 
  private:

@@ -49,6 +49,22 @@ std::string describe_expr(const nftnl_expr* e) {
       out += std::string(" set=") + nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
     if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) && nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) != 0)
       out += u32_attr(e, NFTNL_EXPR_LOOKUP_FLAGS, "flags");
+  } else if (name == "cmp") {
+    out += u32_attr(e, NFTNL_EXPR_CMP_SREG, "sreg") + u32_attr(e, NFTNL_EXPR_CMP_OP, "op") +
+           " data=" + hex_bytes(e, NFTNL_EXPR_CMP_DATA);
+  } else if (name == "payload") {
+    out += u32_attr(e, NFTNL_EXPR_PAYLOAD_BASE, "base") + u32_attr(e, NFTNL_EXPR_PAYLOAD_OFFSET, "offset") +
+           u32_attr(e, NFTNL_EXPR_PAYLOAD_LEN, "len") + u32_attr(e, NFTNL_EXPR_PAYLOAD_DREG, "dreg") +
+           u32_attr(e, NFTNL_EXPR_PAYLOAD_SREG, "sreg");
+  } else if (name == "immediate") {
+    out += u32_attr(e, NFTNL_EXPR_IMM_DREG, "dreg") + u32_attr(e, NFTNL_EXPR_IMM_VERDICT, "verdict");
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN))
+      out += std::string(" chain=") + nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_DATA)) out += " data=" + hex_bytes(e, NFTNL_EXPR_IMM_DATA);
+  } else if (name == "masq") {
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_MASQ_FLAGS) && nftnl_expr_get_u32(e, NFTNL_EXPR_MASQ_FLAGS) != 0)
+      out += u32_attr(e, NFTNL_EXPR_MASQ_FLAGS, "flags");
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_MASQ_REG_PROTO_MIN)) out += " (proto range)";
   } else {
     out += " (not netd's)";  // never equal to a rule netd builds
   }
@@ -111,6 +127,46 @@ void add_vmap_lookup(nftnl_rule* rule, uint32_t sreg, const std::string& set, ui
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_SET_ID, set_id);
   append(rule, std::move(e));
 }
+
+void add_set_lookup(nftnl_rule* rule, uint32_t sreg, const std::string& set, uint32_t set_id) {
+  NftnlExpr e = make_expr("lookup");
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_SREG, sreg);
+  nftnl_expr_set_str(e.get(), NFTNL_EXPR_LOOKUP_SET, set.c_str());
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+  append(rule, std::move(e));
+}
+
+void add_cmp(nftnl_rule* rule, uint32_t sreg, uint32_t op, const void* data, uint32_t len) {
+  NftnlExpr e = make_expr("cmp");
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CMP_SREG, sreg);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CMP_OP, op);
+  nftnl_expr_set(e.get(), NFTNL_EXPR_CMP_DATA, data, len);
+  append(rule, std::move(e));
+}
+
+void add_cmp_u8(nftnl_rule* rule, uint32_t sreg, uint32_t op, uint8_t value) { add_cmp(rule, sreg, op, &value, 1); }
+
+void add_cmp_u32(nftnl_rule* rule, uint32_t sreg, uint32_t op, uint32_t value) {
+  add_cmp(rule, sreg, op, &value, sizeof value);
+}
+
+void add_payload_load(nftnl_rule* rule, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg) {
+  NftnlExpr e = make_expr("payload");
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_BASE, base);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_LEN, len);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_DREG, dreg);
+  append(rule, std::move(e));
+}
+
+void add_verdict(nftnl_rule* rule, int verdict) {
+  NftnlExpr e = make_expr("immediate");
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_VERDICT, static_cast<uint32_t>(verdict));
+  append(rule, std::move(e));
+}
+
+void add_masquerade(nftnl_rule* rule) { append(rule, make_expr("masq")); }
 
 std::string describe_rule(const nftnl_rule* rule) {
   std::string out;

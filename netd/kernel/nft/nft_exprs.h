@@ -21,6 +21,19 @@ void add_ct_store(nftnl_rule* rule, uint32_t key, uint32_t sreg);
 void add_bitwise_u32(nftnl_rule* rule, uint32_t reg, uint32_t and_mask, uint32_t xor_value);
 // verdict ← map[reg]   (a vmap lookup; set_id lets it refer to a map made in the same batch)
 void add_vmap_lookup(nftnl_rule* rule, uint32_t sreg, const std::string& set, uint32_t set_id);
+// reg ∈ set, else the rule stops here   (`iifname @vifs`)
+void add_set_lookup(nftnl_rule* rule, uint32_t sreg, const std::string& set, uint32_t set_id);
+// reg OP data, else the rule stops here (op: NFT_CMP_EQ, ...); data is as many bytes as the
+// loaded value (1 for a u8 header field, 4 for a mark)
+void add_cmp(nftnl_rule* rule, uint32_t sreg, uint32_t op, const void* data, uint32_t len);
+void add_cmp_u8(nftnl_rule* rule, uint32_t sreg, uint32_t op, uint8_t value);
+void add_cmp_u32(nftnl_rule* rule, uint32_t sreg, uint32_t op, uint32_t value);
+// reg ← len bytes at offset of header `base` (NFT_PAYLOAD_TRANSPORT_HEADER, ...)
+void add_payload_load(nftnl_rule* rule, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg);
+// a verdict: NF_ACCEPT, NF_DROP
+void add_verdict(nftnl_rule* rule, int verdict);
+// source NAT to the outgoing interface's address (nat chains in postrouting only)
+void add_masquerade(nftnl_rule* rule);
 
 // "meta key=3 dreg=1; bitwise sreg=1 dreg=1 len=4 mask=0000ff0f xor=00000000; ..." from the
 // attributes the kernel reports back. Attributes only needed to build a rule (set ids) and

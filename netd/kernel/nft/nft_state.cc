@@ -2,8 +2,6 @@
 
 #include <linux/netfilter/nf_tables.h>
 
-#include <cstring>
-
 #include "netd/kernel/nft/nft_exprs.h"
 #include "netd/kernel/nft/nftnl_ptr.h"
 
@@ -109,14 +107,12 @@ Status read_elements(NftSocket& socket, uint16_t family, const std::string& tabl
          e = nftnl_set_elems_iter_next(iter.get())) {
       uint32_t len = 0;
       const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-      if (key == nullptr || len != sizeof(uint32_t)) continue;  // not a u32 key: not netd's
-      uint32_t k;
-      std::memcpy(&k, key, sizeof k);
+      if (key == nullptr) continue;
       std::string target;
       if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN) &&
           nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT) == static_cast<uint32_t>(NFT_JUMP))
         target = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN);
-      set.jumps[k] = target;
+      set.elements[std::string(static_cast<const char*>(key), len)] = target;
     }
     return ok_status();
   });

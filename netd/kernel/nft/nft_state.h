@@ -31,8 +31,8 @@ struct SetState {
   uint32_t key_type = 0;
   uint32_t key_len = 0;
   uint32_t data_type = 0;
-  // u32 key → the chain its element jumps to ("" for any other verdict or data).
-  std::map<uint32_t, std::string> jumps;
+  // key bytes → the chain its element jumps to ("" for plain sets, other verdicts or data).
+  std::map<std::string, std::string> elements;
 };
 
 struct TableState {

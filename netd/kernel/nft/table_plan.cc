@@ -1,6 +1,7 @@
 #include "netd/kernel/nft/table_plan.h"
 
 #include <linux/netfilter/nf_tables.h>
+#include <net/if.h>
 
 #include <set>
 
@@ -70,46 +71,57 @@ NftnlSet set_object(const WantedTable& t, const std::string& name) {
   return set;
 }
 
-void add_vmap(NftBatch& batch, const WantedTable& t, const WantedVmap& m) {
+void add_set(NftBatch& batch, const WantedTable& t, const WantedSet& m) {
   NftnlSet set = set_object(t, m.name);
   nftnl_set_set_u32(set.get(), NFTNL_SET_FAMILY, t.family);
   nftnl_set_set_u32(set.get(), NFTNL_SET_ID, m.set_id);
-  nftnl_set_set_u32(set.get(), NFTNL_SET_FLAGS, NFT_SET_MAP);
+  nftnl_set_set_u32(set.get(), NFTNL_SET_FLAGS, m.verdict_map ? NFT_SET_MAP : 0);
   nftnl_set_set_u32(set.get(), NFTNL_SET_KEY_TYPE, m.key_type);
-  nftnl_set_set_u32(set.get(), NFTNL_SET_KEY_LEN, sizeof(uint32_t));
-  nftnl_set_set_u32(set.get(), NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+  nftnl_set_set_u32(set.get(), NFTNL_SET_KEY_LEN, m.key_len);
+  if (m.verdict_map) nftnl_set_set_u32(set.get(), NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
   // nft(8) reads the key's byte order from userdata; without it it would show the marks
-  // byte-swapped.
+  // byte-swapped. Interface names are host order too (what nft(8) itself writes for ifname).
   NftnlUdataBuf udata(nftnl_udata_buf_alloc(64));
   nftnl_udata_put_u32(udata.get(), NFTNL_UDATA_SET_KEYBYTEORDER, kNftByteorderHostEndian);
   nftnl_set_set_data(set.get(), NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata.get()),
                      nftnl_udata_buf_len(udata.get()));
-  batch.add(NFT_MSG_NEWSET, t.family, NLM_F_CREATE, "adding map " + m.name,
+  batch.add(NFT_MSG_NEWSET, t.family, NLM_F_CREATE, (m.verdict_map ? "adding map " : "adding set ") + m.name,
             [&](struct nlmsghdr* nlh) { nftnl_set_nlmsg_build_payload(nlh, set.get()); });
 }
 
-// Element messages in chunks of kMaxElementsPerMessage.
-void change_elements(NftBatch& batch, const WantedTable& t, const std::string& map, uint16_t type,
-                     const std::map<uint32_t, std::string>& jumps) {
-  auto it = jumps.begin();
-  while (it != jumps.end()) {
-    NftnlSet set = set_object(t, map);
+// Element messages in chunks of kMaxElementsPerMessage. A non-empty target makes the element
+// jump there (verdict maps); deletions need only the keys.
+void change_elements(NftBatch& batch, const WantedTable& t, const std::string& set_name, uint16_t type,
+                     const std::map<std::string, std::string>& elements) {
+  auto it = elements.begin();
+  while (it != elements.end()) {
+    NftnlSet set = set_object(t, set_name);
     size_t n = 0;
-    for (; it != jumps.end() && n < NftBatch::kMaxElementsPerMessage; ++it, ++n) {
+    for (; it != elements.end() && n < NftBatch::kMaxElementsPerMessage; ++it, ++n) {
       nftnl_set_elem* e = nftnl_set_elem_alloc();
-      uint32_t key = it->first;
-      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, sizeof key);
-      if (type == NFT_MSG_NEWSETELEM) {
+      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, it->first.data(), static_cast<uint32_t>(it->first.size()));
+      if (type == NFT_MSG_NEWSETELEM && !it->second.empty()) {
         nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, static_cast<uint32_t>(NFT_JUMP));
         nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, it->second.c_str());
       }
       nftnl_set_elem_add(set.get(), e);  // the set owns it
     }
     std::string what = (type == NFT_MSG_NEWSETELEM ? "adding " : "deleting ") + std::to_string(n) +
-                       " elements of map " + map;
+                       " elements of " + set_name;
     batch.add(type, t.family, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, what,
               [&](struct nlmsghdr* nlh) { nftnl_set_elems_nlmsg_build_payload(nlh, set.get()); });
   }
+}
+
+// Elements of `from` that `other` lacks or maps elsewhere.
+std::map<std::string, std::string> elements_not_in(const std::map<std::string, std::string>& from,
+                                                   const std::map<std::string, std::string>& other) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, target] : from) {
+    auto it = other.find(key);
+    if (it == other.end() || it->second != target) out.emplace(key, target);
+  }
+  return out;
 }
 
 Status check_compatible(const TableState& current, const WantedTable& wanted) {
@@ -120,11 +132,12 @@ Status check_compatible(const TableState& current, const WantedTable& wanted) {
       return make_error(EEXIST, "chain " + c.name + " of table " + wanted.name +
                                     " exists with another hook; delete the table (netd --teardown)");
   }
-  for (const auto& m : wanted.vmaps) {
+  for (const auto& m : wanted.sets) {
     auto it = current.sets.find(m.name);
     if (it == current.sets.end()) continue;
     const SetState& s = it->second;
-    if (!(s.flags & NFT_SET_MAP) || s.key_len != sizeof(uint32_t) || s.data_type != NFT_DATA_VERDICT ||
+    bool is_map = (s.flags & NFT_SET_MAP) != 0;
+    if (is_map != m.verdict_map || (is_map && s.data_type != NFT_DATA_VERDICT) || s.key_len != m.key_len ||
         s.key_type != m.key_type)
       return make_error(EEXIST, "set " + m.name + " of table " + wanted.name +
                                     " exists with another type; delete the table (netd --teardown)");
@@ -134,12 +147,20 @@ Status check_compatible(const TableState& current, const WantedTable& wanted) {
 
 }  // namespace
 
+std::string nft_key_u32(uint32_t value) { return std::string(reinterpret_cast<const char*>(&value), sizeof value); }
+
+std::string nft_key_ifname(const std::string& name) {
+  std::string key = name.substr(0, IFNAMSIZ);
+  key.resize(IFNAMSIZ, '\0');
+  return key;
+}
+
 Status plan_table(const TableState& current, const WantedTable& wanted, PlanScope scope, NftBatch& batch) {
   NETD_TRY(check_compatible(current, wanted));
   const bool everything = scope == PlanScope::kEverything;
   std::set<std::string> wanted_chains, wanted_sets;
   for (const auto& c : wanted.chains) wanted_chains.insert(c.name);
-  for (const auto& m : wanted.vmaps) wanted_sets.insert(m.name);
+  for (const auto& m : wanted.sets) wanted_sets.insert(m.name);
 
   // Order matters inside the transaction: references go before what they refer to
   // (elements → chains, rules → sets), creations before references to them.
@@ -147,15 +168,10 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
 
   if (everything) {
     // 1. Elements that are not wanted (also those whose key now jumps elsewhere).
-    for (const auto& m : wanted.vmaps) {
+    for (const auto& m : wanted.sets) {
       auto it = current.sets.find(m.name);
       if (it == current.sets.end()) continue;
-      std::map<uint32_t, std::string> stale;
-      for (const auto& [key, target] : it->second.jumps) {
-        auto w = m.jumps.find(key);
-        if (w == m.jumps.end() || w->second != target) stale[key] = target;
-      }
-      change_elements(batch, wanted, m.name, NFT_MSG_DELSETELEM, stale);
+      change_elements(batch, wanted, m.name, NFT_MSG_DELSETELEM, elements_not_in(it->second.elements, m.elements));
     }
     // 2. Chains whose rules differ lose them (refilled in 6).
     for (const auto& c : wanted.chains) {
@@ -175,9 +191,9 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
                 [&](struct nlmsghdr* nlh) { nftnl_set_nlmsg_build_payload(nlh, s.get()); });
     }
   }
-  // 5. Missing maps and chains.
-  for (const auto& m : wanted.vmaps) {
-    if (current.sets.count(m.name) == 0) add_vmap(batch, wanted, m);
+  // 5. Missing sets and chains.
+  for (const auto& m : wanted.sets) {
+    if (current.sets.count(m.name) == 0) add_set(batch, wanted, m);
   }
   for (const auto& c : wanted.chains) {
     if (current.chains.count(c.name) != 0) continue;
@@ -190,18 +206,10 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
     if (it == current.chains.end() || it->second.rules != describe(c.rules)) add_rules(batch, wanted, c);
   }
   // 7. Missing elements.
-  for (const auto& m : wanted.vmaps) {
+  for (const auto& m : wanted.sets) {
     auto it = current.sets.find(m.name);
-    std::map<uint32_t, std::string> missing;
-    for (const auto& [key, target] : m.jumps) {
-      if (it == current.sets.end()) {
-        missing[key] = target;
-        continue;
-      }
-      auto cur = it->second.jumps.find(key);
-      if (cur == it->second.jumps.end() || cur->second != target) missing[key] = target;
-    }
-    change_elements(batch, wanted, m.name, NFT_MSG_NEWSETELEM, missing);
+    change_elements(batch, wanted, m.name, NFT_MSG_NEWSETELEM,
+                    it == current.sets.end() ? m.elements : elements_not_in(m.elements, it->second.elements));
   }
   return ok_status();
 }

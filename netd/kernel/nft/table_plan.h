@@ -21,19 +21,28 @@ struct WantedChain {
   std::vector<NftnlRule> rules;
 };
 
-// A verdict map keyed by a host-order u32 (a mark): key → chain to jump to.
-struct WantedVmap {
+// A named set, or a verdict map whose elements jump to chains. Keys are the bytes the kernel
+// stores (see nft_key_u32 / nft_key_ifname), all of key_len bytes.
+struct WantedSet {
   std::string name;
-  uint32_t key_type = 0;  // nft datatype id (19 = mark), so `nft list` prints keys right
+  uint32_t key_type = 0;  // nft datatype id (19 mark, 41 ifname), so `nft list` prints keys right
+  uint32_t key_len = 0;   // bytes
+  bool verdict_map = false;
   uint32_t set_id = 0;    // lets rules refer to it in the batch that creates it
-  std::map<uint32_t, std::string> jumps;
+  // key → chain to jump to (verdict maps) or "" (sets).
+  std::map<std::string, std::string> elements;
 };
+
+// Key bytes: a host-order u32 (a mark), or an interface name NUL-padded to IFNAMSIZ as
+// `meta iifname`/`oifname` load it into a register.
+std::string nft_key_u32(uint32_t value);
+std::string nft_key_ifname(const std::string& name);
 
 struct WantedTable {
   uint16_t family = 0;
   std::string name;
   std::vector<WantedChain> chains;
-  std::vector<WantedVmap> vmaps;
+  std::vector<WantedSet> sets;
 };
 
 enum class PlanScope {
@@ -42,7 +51,7 @@ enum class PlanScope {
 };
 
 // Appends to `batch` the messages that turn `current` into `wanted`. Fails (EEXIST) when an
-// existing base chain or map has another hook or type than wanted: only a foreign hand makes
+// existing base chain or set has another hook or type than wanted: only a foreign hand makes
 // that, and replacing a base chain would leave packets unhooked; `--teardown` clears it.
 Status plan_table(const TableState& current, const WantedTable& wanted, PlanScope scope, NftBatch& batch);
 

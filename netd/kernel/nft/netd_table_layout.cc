@@ -1,0 +1,288 @@
+#include "netd/kernel/nft/netd_table_layout.h"
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <cstdio>
+#include <set>
+
+#include "netd/kernel/nft/nft_exprs.h"
+
+namespace netd::kernel {
+namespace {
+
+using T = NetdNftTable;
+
+constexpr uint16_t kFamily = NFPROTO_INET;
+constexpr int32_t kPriorityMangle = -150;  // NF_IP_PRI_MANGLE: after conntrack (-200)
+constexpr int32_t kPriorityFilter = 0;     // after mangle: marks are final, the route is chosen
+constexpr int32_t kPrioritySrcnat = 100;   // NF_IP_PRI_NAT_SRC
+constexpr uint32_t kTypeMark = 19;         // nft's datatype ids (nft list prints keys by them)
+constexpr uint32_t kTypeIfname = 41;
+constexpr uint32_t kIfnameLen = 16;  // IFNAMSIZ: what meta iifname/oifname load
+// Set ids: unique within a batch, so rules can name sets made in the same batch.
+enum SetId : uint32_t { kSaveId = 1, kRestoreId, kVifMarkId, kVifGuardId, kVifsId, kSnatVifsId, kUplinksId };
+
+// ICMPv6 the kernel sends without a socket mark and that a link needs: MLD query/report/done
+// (130-132), router and neighbour solicitation/advertisement, redirect (133-137), MLDv2
+// report (143). Slices cannot send these themselves: ping sockets send only echo requests,
+// raw sockets need CAP_NET_RAW.
+constexpr uint8_t kIcmpv6NdFirst = 130;
+constexpr uint8_t kIcmpv6NdLast = 137;
+constexpr uint8_t kIcmpv6Mld2Report = 143;
+
+std::string hex(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%#010x", v);
+  return buf;
+}
+
+NftnlRule rule_in(const std::string& chain) { return make_rule(kFamily, T::kTable, chain); }
+
+// MAP is a verdict map keyed by what `load` put in reg 1.
+template <typename Load>
+NftnlRule vmap_rule(const std::string& chain, Load&& load, const char* map, uint32_t set_id) {
+  NftnlRule r = rule_in(chain);
+  load(r.get());
+  add_vmap_lookup(r.get(), NFT_REG_1, map, set_id);
+  return r;
+}
+
+// meta mark & MASK vmap @slice_marks
+NftnlRule output_rule(uint32_t mask) {
+  return vmap_rule(T::kOutputChain, [&](nftnl_rule* r) {
+    add_meta_load(r, NFT_META_MARK, NFT_REG_1);
+    add_bitwise_u32(r, NFT_REG_1, mask, 0);
+  }, T::kSaveMap, kSaveId);
+}
+
+// ct mark & MASK vmap @slice_ct_marks
+NftnlRule restore_lookup_rule(uint32_t mask) {
+  return vmap_rule(T::kPreroutingChain, [&](nftnl_rule* r) {
+    add_ct_load(r, NFT_CT_MARK, NFT_REG_1);
+    add_bitwise_u32(r, NFT_REG_1, mask, 0);
+  }, T::kRestoreMap, kRestoreId);
+}
+
+void load_ifname(nftnl_rule* r, bool in) { add_meta_load(r, in ? NFT_META_IIFNAME : NFT_META_OIFNAME, NFT_REG_1); }
+
+// iifname/oifname @SET (the rule goes on only for members)
+void match_ifname(nftnl_rule* r, bool in, const char* set, uint32_t set_id) {
+  load_ifname(r, in);
+  add_set_lookup(r, NFT_REG_1, set, set_id);
+}
+
+// ct mark set ct mark & ~MASK | MARK   (MARK lies within MASK, so after the AND, XOR = OR)
+NftnlRule save_rule(const std::string& chain, uint32_t mask, uint32_t mark) {
+  NftnlRule r = rule_in(chain);
+  add_ct_load(r.get(), NFT_CT_MARK, NFT_REG_1);
+  add_bitwise_u32(r.get(), NFT_REG_1, ~mask, mark);
+  add_ct_store(r.get(), NFT_CT_MARK, NFT_REG_1);
+  return r;
+}
+
+// meta mark set meta mark & ~MASK | MARK
+NftnlRule restore_rule(const std::string& chain, uint32_t mask, uint32_t mark) {
+  NftnlRule r = rule_in(chain);
+  add_meta_load(r.get(), NFT_META_MARK, NFT_REG_1);
+  add_bitwise_u32(r.get(), NFT_REG_1, ~mask, mark);
+  add_meta_store(r.get(), NFT_META_MARK, NFT_REG_1);
+  return r;
+}
+
+// icmpv6 type FIRST-LAST accept   (nft(8)'s own expansion: nfproto and l4proto dependencies)
+NftnlRule icmpv6_rule(const std::string& chain, uint8_t first, uint8_t last) {
+  NftnlRule r = rule_in(chain);
+  add_meta_load(r.get(), NFT_META_NFPROTO, NFT_REG_1);
+  add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_EQ, NFPROTO_IPV6);
+  add_meta_load(r.get(), NFT_META_L4PROTO, NFT_REG_1);
+  add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_EQ, IPPROTO_ICMPV6);
+  add_payload_load(r.get(), NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);  // icmp6_type
+  if (first == last) {
+    add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_EQ, first);
+  } else {
+    add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_GTE, first);
+    add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_LTE, last);
+  }
+  add_verdict(r.get(), NF_ACCEPT);
+  return r;
+}
+
+// What may leave through a vif of the slice: its own packets, and the kernel's link
+// housekeeping (which carries no mark) so ARP/NDP and multicast keep working.
+std::vector<NftnlRule> guard_rules(const std::string& chain, uint32_t mask, uint32_t mark) {
+  std::vector<NftnlRule> rules;
+  NftnlRule own = rule_in(chain);  // meta mark & MASK == MARK accept
+  add_meta_load(own.get(), NFT_META_MARK, NFT_REG_1);
+  add_bitwise_u32(own.get(), NFT_REG_1, mask, 0);
+  add_cmp_u32(own.get(), NFT_REG_1, NFT_CMP_EQ, mark);
+  add_verdict(own.get(), NF_ACCEPT);
+  rules.push_back(std::move(own));
+  rules.push_back(icmpv6_rule(chain, kIcmpv6NdFirst, kIcmpv6NdLast));
+  rules.push_back(icmpv6_rule(chain, kIcmpv6Mld2Report, kIcmpv6Mld2Report));
+  NftnlRule igmp = rule_in(chain);  // meta nfproto ipv4 meta l4proto igmp accept
+  add_meta_load(igmp.get(), NFT_META_NFPROTO, NFT_REG_1);
+  add_cmp_u8(igmp.get(), NFT_REG_1, NFT_CMP_EQ, NFPROTO_IPV4);
+  add_meta_load(igmp.get(), NFT_META_L4PROTO, NFT_REG_1);
+  add_cmp_u8(igmp.get(), NFT_REG_1, NFT_CMP_EQ, IPPROTO_IGMP);
+  add_verdict(igmp.get(), NF_ACCEPT);
+  rules.push_back(std::move(igmp));
+  NftnlRule drop = rule_in(chain);
+  add_verdict(drop.get(), NF_DROP);
+  rules.push_back(std::move(drop));
+  return rules;
+}
+
+// Forwarding touches a vif only between a snat vif and the uplinks: out freely (masqueraded
+// in vif_postrouting), back in only as replies, and then only the owner's (the reply's mark
+// was restored from the ct mark the vif's packets set).
+std::vector<NftnlRule> forward_rules() {
+  const char* chain = T::kVifForwardChain;
+  std::vector<NftnlRule> rules;
+  NftnlRule out = rule_in(chain);  // iifname @snat_vifs oifname @uplinks accept
+  match_ifname(out.get(), true, T::kSnatVifSet, kSnatVifsId);
+  match_ifname(out.get(), false, T::kUplinkSet, kUplinksId);
+  add_verdict(out.get(), NF_ACCEPT);
+  rules.push_back(std::move(out));
+  NftnlRule from_vif = rule_in(chain);  // iifname @vifs drop
+  match_ifname(from_vif.get(), true, T::kVifSet, kVifsId);
+  add_verdict(from_vif.get(), NF_DROP);
+  rules.push_back(std::move(from_vif));
+  // oifname @snat_vifs iifname @uplinks ct state established,related oifname vmap @vif_guards
+  NftnlRule back = rule_in(chain);
+  match_ifname(back.get(), false, T::kSnatVifSet, kSnatVifsId);
+  match_ifname(back.get(), true, T::kUplinkSet, kUplinksId);
+  add_ct_load(back.get(), NFT_CT_STATE, NFT_REG_1);
+  add_bitwise_u32(back.get(), NFT_REG_1, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), 0);
+  add_cmp_u32(back.get(), NFT_REG_1, NFT_CMP_NEQ, 0);
+  load_ifname(back.get(), false);
+  add_vmap_lookup(back.get(), NFT_REG_1, T::kVifGuardMap, kVifGuardId);
+  rules.push_back(std::move(back));
+  NftnlRule to_vif = rule_in(chain);  // oifname @vifs drop
+  match_ifname(to_vif.get(), false, T::kVifSet, kVifsId);
+  add_verdict(to_vif.get(), NF_DROP);
+  rules.push_back(std::move(to_vif));
+  return rules;
+}
+
+// iifname @snat_vifs oifname @uplinks masquerade   (a forwarded packet's input device is
+// known in postrouting)
+NftnlRule masquerade_rule() {
+  NftnlRule r = rule_in(T::kVifPostroutingChain);
+  match_ifname(r.get(), true, T::kSnatVifSet, kSnatVifsId);
+  match_ifname(r.get(), false, T::kUplinkSet, kUplinksId);
+  add_masquerade(r.get());
+  return r;
+}
+
+WantedSet ifname_set(const char* name, uint32_t id, bool verdict_map) {
+  return WantedSet{name, kTypeIfname, kIfnameLen, verdict_map, id, {}};
+}
+
+std::vector<WantedChain> base_chains(uint32_t mask) {
+  std::vector<WantedChain> chains;
+  WantedChain output{T::kOutputChain, BaseHook{NF_INET_LOCAL_OUT, kPriorityMangle, "route"}, {}};
+  output.rules.push_back(output_rule(mask));
+  chains.push_back(std::move(output));
+  WantedChain prerouting{T::kPreroutingChain, BaseHook{NF_INET_PRE_ROUTING, kPriorityMangle, "filter"}, {}};
+  prerouting.rules.push_back(restore_lookup_rule(mask));
+  // After the restore: what arrives on a vif is its owner's whatever its conntrack says.
+  prerouting.rules.push_back(vmap_rule(T::kPreroutingChain, [](nftnl_rule* r) { load_ifname(r, true); },
+                                       T::kVifMarkMap, kVifMarkId));
+  chains.push_back(std::move(prerouting));
+  WantedChain vif_output{T::kVifOutputChain, BaseHook{NF_INET_LOCAL_OUT, kPriorityFilter, "filter"}, {}};
+  vif_output.rules.push_back(vmap_rule(T::kVifOutputChain, [](nftnl_rule* r) { load_ifname(r, false); },
+                                       T::kVifGuardMap, kVifGuardId));
+  chains.push_back(std::move(vif_output));
+  chains.push_back({T::kVifForwardChain, BaseHook{NF_INET_FORWARD, kPriorityFilter, "filter"}, forward_rules()});
+  WantedChain postrouting{T::kVifPostroutingChain, BaseHook{NF_INET_POST_ROUTING, kPrioritySrcnat, "nat"}, {}};
+  postrouting.rules.push_back(masquerade_rule());
+  chains.push_back(std::move(postrouting));
+  return chains;
+}
+
+Status check_ifname(const std::string& what, const std::string& name) {
+  if (name.empty() || name.size() >= kIfnameLen || name.find('\0') != std::string::npos)
+    return make_error(EINVAL, what + " '" + name + "': an interface name has 1-15 characters");
+  return ok_status();
+}
+
+}  // namespace
+
+std::string slice_save_chain(uint32_t id) { return "slice_" + std::to_string(id); }
+std::string slice_restore_chain(uint32_t id) { return "slice_" + std::to_string(id) + "_in"; }
+std::string slice_vif_in_chain(uint32_t id) { return "slice_" + std::to_string(id) + "_vif_in"; }
+std::string slice_vif_guard_chain(uint32_t id) { return "slice_" + std::to_string(id) + "_vif_guard"; }
+
+Status check_wanted(uint32_t mask, const NftWanted& wanted) {
+  std::set<uint32_t> marks;
+  for (const auto& [id, mark] : wanted.slices) {
+    std::string who = "slice " + std::to_string(id) + " mark " + hex(mark);
+    // Mark 0 would send every unmarked packet into the slice's chains.
+    if (mark == 0) return make_error(EINVAL, who + ": a slice mark must not be 0");
+    if ((mark & ~mask) != 0) return make_error(EINVAL, who + " has bits outside mark_mask " + hex(mask));
+    if (!marks.insert(mark).second) return make_error(EINVAL, who + " is used by another slice too");
+  }
+  std::set<std::string> vifs;
+  for (const auto& vif : wanted.vifs) {
+    NETD_TRY(check_ifname("vif", vif.name));
+    if (!vifs.insert(vif.name).second) return make_error(EINVAL, "vif " + vif.name + " is listed twice");
+    if (wanted.slices.count(vif.slice_id) == 0)
+      return make_error(EINVAL, "vif " + vif.name + ": its owner, slice " + std::to_string(vif.slice_id) +
+                                    ", has no mark");
+  }
+  std::set<std::string> uplinks;
+  for (const auto& uplink : wanted.uplinks) {
+    NETD_TRY(check_ifname("uplink", uplink));
+    if (!uplinks.insert(uplink).second) return make_error(EINVAL, "uplink " + uplink + " is listed twice");
+    if (vifs.count(uplink) != 0) return make_error(EINVAL, "uplink " + uplink + " is also a vif");
+  }
+  return ok_status();
+}
+
+WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted) {
+  WantedTable t{kFamily, T::kTable, base_chains(mask), {}};
+  WantedSet save{T::kSaveMap, kTypeMark, sizeof(uint32_t), true, kSaveId, {}};
+  WantedSet restore{T::kRestoreMap, kTypeMark, sizeof(uint32_t), true, kRestoreId, {}};
+  for (const auto& [id, mark] : wanted.slices) {
+    WantedChain out{slice_save_chain(id), std::nullopt, {}};
+    out.rules.push_back(save_rule(out.name, mask, mark));
+    WantedChain in{slice_restore_chain(id), std::nullopt, {}};
+    in.rules.push_back(restore_rule(in.name, mask, mark));
+    save.elements[nft_key_u32(mark)] = out.name;
+    restore.elements[nft_key_u32(mark)] = in.name;
+    t.chains.push_back(std::move(out));
+    t.chains.push_back(std::move(in));
+  }
+
+  WantedSet vif_marks = ifname_set(T::kVifMarkMap, kVifMarkId, true);
+  WantedSet vif_guards = ifname_set(T::kVifGuardMap, kVifGuardId, true);
+  WantedSet vifs = ifname_set(T::kVifSet, kVifsId, false);
+  WantedSet snat_vifs = ifname_set(T::kSnatVifSet, kSnatVifsId, false);
+  WantedSet uplinks = ifname_set(T::kUplinkSet, kUplinksId, false);
+  std::set<uint32_t> owners;  // slices with vifs get the vif chains
+  for (const auto& vif : wanted.vifs) {
+    std::string key = nft_key_ifname(vif.name);
+    vif_marks.elements[key] = slice_vif_in_chain(vif.slice_id);
+    vif_guards.elements[key] = slice_vif_guard_chain(vif.slice_id);
+    vifs.elements[key] = "";
+    if (vif.snat) snat_vifs.elements[key] = "";
+    owners.insert(vif.slice_id);
+  }
+  for (const auto& uplink : wanted.uplinks) uplinks.elements[nft_key_ifname(uplink)] = "";
+  for (uint32_t id : owners) {
+    uint32_t mark = wanted.slices.at(id);
+    WantedChain in{slice_vif_in_chain(id), std::nullopt, {}};
+    in.rules.push_back(restore_rule(in.name, mask, mark));
+    in.rules.push_back(save_rule(in.name, mask, mark));
+    t.chains.push_back(std::move(in));
+    std::string guard = slice_vif_guard_chain(id);
+    t.chains.push_back({guard, std::nullopt, guard_rules(guard, mask, mark)});
+  }
+  for (auto* s : {&save, &restore, &vif_marks, &vif_guards, &vifs, &snat_vifs, &uplinks})
+    t.sets.push_back(std::move(*s));
+  return t;
+}
+
+}  // namespace netd::kernel
