@@ -3,6 +3,8 @@
 #ifndef NETD_CLIENT_H
 #define NETD_CLIENT_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -27,6 +29,23 @@ int netd_call(netd_client* client, const char* method, const char* params_json, 
 int netd_route_add(netd_client* client, const char* dst, const char* gateway, const char* dev,
                    const char* src);
 int netd_route_del(netd_client* client, const char* dst, const char* gateway, const char* dev);
+
+/* TUN/TAP devices (vifs) of the caller's slice, named tun<id>-<n> / tap<id>-<n>. */
+#define NETD_VIF_UP 0x1          /* bring the device up */
+#define NETD_VIF_PERSIST 0x2     /* the device outlives its last fd (until netd_vif_del) */
+#define NETD_VIF_MULTI_QUEUE 0x4 /* IFF_MULTI_QUEUE: netd_vif_attach gives more queues */
+
+/* Creates a device: kind "tun" or "tap"; addr "ADDR/LEN" inside the slice's netblock or NULL;
+ * peer (a point-to-point peer of addr) or NULL; flags from NETD_VIF_*. Returns the device fd
+ * (O_RDWR, IFF_NO_PI, close-on-exec) or -errno. Without NETD_VIF_PERSIST the device vanishes
+ * when the last fd is closed. name_out (NULL: not wanted) gets the device name; it must hold
+ * at least 16 bytes (IFNAMSIZ). */
+int netd_vif_add(netd_client* client, const char* kind, const char* addr, const char* peer,
+                 int flags, char* name_out, size_t name_len);
+/* Another fd (one more queue of a multi-queue device) of one of the slice's devices. */
+int netd_vif_attach(netd_client* client, const char* name);
+/* Deletes one of the slice's devices, also a persistent one and also while fds are open. */
+int netd_vif_del(netd_client* client, const char* name);
 
 #ifdef __cplusplus
 }

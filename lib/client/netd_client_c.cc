@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <string>
 
 #include "lib/client/client.h"
 
@@ -49,6 +50,32 @@ int call_simple(netd_client* c, const char* method, const nlohmann::json& params
   if (!reply->ok()) return fail(c, reply->error_errno(), reply->error + ": " + reply->reason());
   c->last_error.clear();
   return 0;
+}
+
+constexpr size_t kIfNameSize = 16;  // IFNAMSIZ, with the NUL
+constexpr int kVifFlags = NETD_VIF_UP | NETD_VIF_PERSIST | NETD_VIF_MULTI_QUEUE;
+
+// A call whose reply carries a device fd: returns that fd and copies the device name into
+// name_out (if given). Every other fd of the reply, and the device fd on any failure, is
+// closed by the Reply's UniqueFds.
+int call_for_vif_fd(netd_client* c, const char* method, const nlohmann::json& params,
+                    char* name_out, size_t name_len) {
+  auto reply = c->client->call(method, params);
+  if (!reply.ok()) return fail(c, reply.error().code, reply.error().message);
+  if (!reply->ok()) return fail(c, reply->error_errno(), reply->error + ": " + reply->reason());
+  const nlohmann::json& params_in = reply->parameters;
+  auto vif = params_in.find("vif");
+  if (vif == params_in.end() || !vif->is_object() || !vif->contains("name") ||
+      !(*vif)["name"].is_string())
+    return fail(c, EPROTO, "netd's reply names no device");
+  std::string name = (*vif)["name"].get<std::string>();
+  if (reply->fds.empty()) return fail(c, EPROTO, "netd sent no fd for " + name);
+  if (name_out != nullptr) {
+    if (name.size() >= name_len) return fail(c, ENAMETOOLONG, "device name too long: " + name);
+    std::memcpy(name_out, name.c_str(), name.size() + 1);
+  }
+  c->last_error.clear();
+  return reply->fds.front().release();
 }
 
 int netd_call_unguarded(netd_client* c, const char* method, const char* params_json, char** reply_json,
@@ -107,6 +134,46 @@ int netd_route_del(netd_client* c, const char* dst, const char* gateway, const c
   if (dst == nullptr) return -EINVAL;
   return guarded(c, [&] {
     return call_simple(c, "io.netd.Routes.Delete", {{"route", route_of(dst, gateway, dev, nullptr)}});
+  });
+}
+
+int netd_vif_add(netd_client* c, const char* kind, const char* addr, const char* peer, int flags,
+                 char* name_out, size_t name_len) {
+  // Refused before anything is created: a persistent device whose name could not be
+  // returned would be left behind.
+  if (c == nullptr) return -EINVAL;
+  return guarded(c, [&] {
+    if (kind == nullptr) return fail(c, EINVAL, "kind is NULL: \"tun\" or \"tap\"");
+    if (peer != nullptr && addr == nullptr) return fail(c, EINVAL, "a peer needs an addr");
+    if ((flags & ~kVifFlags) != 0) return fail(c, EINVAL, "unknown NETD_VIF_* flags");
+    if (name_out != nullptr && name_len < kIfNameSize)
+      return fail(c, EINVAL, "name_out must hold 16 bytes (IFNAMSIZ)");
+    nlohmann::json params = {{"kind", kind}};
+    if (addr != nullptr) {
+      nlohmann::json address = {{"address", addr}};
+      if (peer != nullptr) address["peer"] = peer;
+      params["addresses"] = nlohmann::json::array({address});
+    }
+    if ((flags & NETD_VIF_UP) != 0) params["up"] = true;
+    if ((flags & NETD_VIF_PERSIST) != 0) params["persist"] = true;
+    if ((flags & NETD_VIF_MULTI_QUEUE) != 0) params["multi_queue"] = true;
+    return call_for_vif_fd(c, "io.netd.Vifs.Add", params, name_out, name_len);
+  });
+}
+
+int netd_vif_attach(netd_client* c, const char* name) {
+  if (c == nullptr) return -EINVAL;
+  return guarded(c, [&] {
+    if (name == nullptr) return fail(c, EINVAL, "name is NULL");
+    return call_for_vif_fd(c, "io.netd.Vifs.Attach", {{"name", name}}, nullptr, 0);
+  });
+}
+
+int netd_vif_del(netd_client* c, const char* name) {
+  if (c == nullptr) return -EINVAL;
+  return guarded(c, [&] {
+    if (name == nullptr) return fail(c, EINVAL, "name is NULL");
+    return call_simple(c, "io.netd.Vifs.Delete", {{"name", name}});
   });
 }
 

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <string>
 
+#include "tools/sliceip/addr_cmd.h"
+#include "tools/sliceip/link_cmd.h"
 #include "tools/sliceip/options.h"
 #include "tools/sliceip/route_cmd.h"
 #include "tools/sliceip/slice_cmd.h"
@@ -22,10 +24,16 @@ constexpr std::string_view kUsage =
     "       sliceip route { show | list } [ PREFIX ]\n"
     "       sliceip route flush\n"
     "       sliceip route get ADDR\n"
+    "       sliceip address add ADDR/LEN [ peer ADDR ] dev VIF\n"
+    "       sliceip address { del | delete } ADDR/LEN dev VIF\n"
+    "       sliceip address { show | list } [ [ dev ] VIF ]\n"
+    "       sliceip link set [ dev ] VIF SETTING [ SETTING ]...\n"
+    "       sliceip link { show | list } [ [ dev ] VIF ]\n"
     "       sliceip slice { show | list }\n"
-    "       sliceip { help | route help | slice help }\n"
+    "       sliceip { help | route help | address help | link help | slice help }\n"
     "TYPE := { blackhole | unreachable | prohibit }\n"
-    "PREFIX := { default | ADDR | ADDR/LEN }\n";
+    "PREFIX := { default | ADDR | ADDR/LEN }\n"
+    "SETTING := { up | down | mtu N | promisc { on | off } }\n";
 
 constexpr std::string_view kRouteUsage =
     "Usage: sliceip route { add | replace | del | delete } PREFIX [ via GW ] [ dev DEV ]\n"
@@ -36,6 +44,16 @@ constexpr std::string_view kRouteUsage =
     "       sliceip route get ADDR\n"
     "TYPE := { blackhole | unreachable | prohibit }\n"
     "PREFIX := { default | ADDR | ADDR/LEN }\n";
+
+constexpr std::string_view kAddressUsage =
+    "Usage: sliceip address add ADDR/LEN [ peer ADDR ] dev VIF\n"
+    "       sliceip address { del | delete } ADDR/LEN dev VIF\n"
+    "       sliceip address { show | list } [ [ dev ] VIF ]\n";
+
+constexpr std::string_view kLinkUsage =
+    "Usage: sliceip link set [ dev ] VIF SETTING [ SETTING ]...\n"
+    "       sliceip link { show | list } [ [ dev ] VIF ]\n"
+    "SETTING := { up | down | mtu N | promisc { on | off } }\n";
 
 constexpr std::string_view kSliceUsage = "Usage: sliceip slice { show | list }\n";
 
@@ -62,13 +80,31 @@ constexpr CommandEntry kRouteCommands[] = {
     {"flush", parse_route_flush},   {"get", parse_route_get},
 };
 
+constexpr CommandEntry kAddressCommands[] = {
+    {"add", parse_addr_change}, {"del", parse_addr_change}, {"delete", parse_addr_change},
+    {"show", parse_addr_show},  {"list", parse_addr_show},
+};
+
+constexpr CommandEntry kLinkCommands[] = {
+    {"set", parse_link_set},
+    {"show", parse_link_show},
+    {"list", parse_link_show},
+};
+
 constexpr CommandEntry kSliceCommands[] = {
     {"show", parse_slice_show},
     {"list", parse_slice_show},
 };
 
+// ip's usual short forms of address and link are entries of their own (documented in the man
+// page), not prefixes: `sliceip ad` is an unknown object.
 constexpr ObjectEntry kObjects[] = {
     {"route", kRouteUsage, "show", kRouteCommands},
+    {"address", kAddressUsage, "show", kAddressCommands},
+    {"addr", kAddressUsage, "show", kAddressCommands},
+    {"a", kAddressUsage, "show", kAddressCommands},
+    {"link", kLinkUsage, "show", kLinkCommands},
+    {"l", kLinkUsage, "show", kLinkCommands},
     {"slice", kSliceUsage, "show", kSliceCommands},
 };
 
@@ -88,6 +124,8 @@ const CommandEntry* find_command(const ObjectEntry& object, std::string_view wor
 
 std::string_view usage_text() { return kUsage; }
 std::string_view route_usage_text() { return kRouteUsage; }
+std::string_view address_usage_text() { return kAddressUsage; }
+std::string_view link_usage_text() { return kLinkUsage; }
 std::string_view slice_usage_text() { return kSliceUsage; }
 
 netd::Result<Plan> parse_command_line(std::span<const std::string_view> words) {
@@ -95,7 +133,8 @@ netd::Result<Plan> parse_command_line(std::span<const std::string_view> words) {
   const GlobalOptions& options = parsed.options;
   std::span<const std::string_view> rest = parsed.rest;
   if (options.help) return Plan::help(std::string(kUsage));
-  if (rest.empty()) return make_error(EINVAL, "missing OBJECT: route or slice (try 'sliceip -h')");
+  if (rest.empty())
+    return make_error(EINVAL, "missing OBJECT: route, address, link or slice (try 'sliceip -h')");
   if (rest[0] == "help") return Plan::help(std::string(kUsage));
 
   const ObjectEntry* object = find_object(rest[0]);

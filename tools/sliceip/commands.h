@@ -12,6 +12,8 @@ namespace sliceip {
 // What -h prints: identical to the SYNOPSIS of man/sliceip.8 (tests compare them).
 std::string_view usage_text();
 std::string_view route_usage_text();
+std::string_view address_usage_text();
+std::string_view link_usage_text();
 std::string_view slice_usage_text();
 
 // argv without argv[0] → what to do. Errors are usage errors (exit 1); their message has no

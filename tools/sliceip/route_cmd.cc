@@ -6,6 +6,7 @@
 
 #include "lib/core/net_types.h"
 #include "tools/sliceip/print.h"
+#include "tools/sliceip/words.h"
 
 namespace sliceip {
 
@@ -31,8 +32,6 @@ constexpr uint64_t kMaxMetric = UINT32_MAX;
 constexpr uint64_t kMinMtu = 68;  // IPv4's minimum; netd/the kernel check IPv6's 1280
 constexpr uint64_t kMaxMtu = 65535;
 
-std::string in_quotes(std::string_view word) { return "'" + std::string(word) + "'"; }
-
 std::string unknown_argument(std::string_view word, std::string_view command) {
   return "unknown argument " + in_quotes(word) + " for 'route " + std::string(command) + "'";
 }
@@ -49,18 +48,6 @@ bool looks_like_address(std::string_view word) {
   if (word.front() >= '0' && word.front() <= '9') return true;
   return word.find_first_of(".:/") != std::string_view::npos;
 }
-
-// Linux's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
-bool is_valid_ifname(std::string_view name) {
-  if (name.empty() || name.size() >= 16 || name == "." || name == "..") return false;
-  for (char c : name)
-    if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-        c == '\f')
-      return false;
-  return true;
-}
-
-std::string_view family_label(int family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
 
 // A PREFIX as typed; `default` waits for the family to be known (-4/-6 or the gateway's).
 struct PrefixWord {

@@ -1,17 +1,18 @@
 // sliceip's command table: help, objects, commands, and the -h text against the man page.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "tests/fixtures/test_macros.h"
+#include "tests/unit/sliceip/man_synopsis.h"
 #include "tests/unit/sliceip/parse_helpers.h"
 
 namespace sliceip {
 namespace {
 
+using netd::testing::words_of;
 using testing::error_of;
 using testing::parse;
 
@@ -34,12 +35,16 @@ TEST(Help, OptionsPrintTheWholeUsage) {
 TEST(Help, HelpWords) {
   expect_help(parse({"help"}), usage_text());
   expect_help(parse({"route", "help"}), route_usage_text());
+  expect_help(parse({"address", "help"}), address_usage_text());
+  expect_help(parse({"addr", "help"}), address_usage_text());
+  expect_help(parse({"link", "help"}), link_usage_text());
   expect_help(parse({"slice", "help"}), slice_usage_text());
 }
 
 TEST(Help, ObjectUsageIsPartOfTheWholeUsage) {
   // Each line of an object's usage, without "Usage: ", appears in the full usage.
-  for (std::string_view text : {route_usage_text(), slice_usage_text()}) {
+  for (std::string_view text :
+       {route_usage_text(), address_usage_text(), link_usage_text(), slice_usage_text()}) {
     std::istringstream lines{std::string(text)};
     for (std::string line; std::getline(lines, line);) {
       if (line.rfind("Usage: ", 0) == 0) line = line.substr(7);
@@ -49,49 +54,36 @@ TEST(Help, ObjectUsageIsPartOfTheWholeUsage) {
   }
 }
 
-// The words of a text, whitespace ignored.
-std::vector<std::string> words_of(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> words;
-  for (std::string word; in >> word;) words.push_back(word);
-  return words;
-}
-
-// The SYNOPSIS section of a man page, font escapes and requests removed.
-std::string synopsis_of_man_page(const std::string& page) {
-  std::istringstream in(page);
-  std::string text;
-  bool inside = false;
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(".SH", 0) == 0) {
-      inside = line.find("SYNOPSIS") != std::string::npos;
-      continue;
-    }
-    if (!inside || line.rfind(".", 0) == 0) continue;
-    for (std::string_view escape : {"\\fB", "\\fI", "\\fR", "\\fP", "\\&"})
-      for (size_t at; (at = line.find(escape)) != std::string::npos;) line.erase(at, escape.size());
-    for (size_t at; (at = line.find("\\-")) != std::string::npos;) line.erase(at, 1);
-    text += line + "\n";
-  }
-  return text;
-}
-
 TEST(Help, UsageIsTheManPageSynopsis) {
-  std::ifstream file(SLICEIP_MAN_PAGE);
-  ASSERT_TRUE(file.good()) << SLICEIP_MAN_PAGE;
-  std::stringstream page;
-  page << file.rdbuf();
-  std::vector<std::string> usage = words_of(std::string(usage_text()));
-  ASSERT_EQ(usage.front(), "Usage:");
-  usage.erase(usage.begin());
-  EXPECT_EQ(words_of(synopsis_of_man_page(page.str())), usage);
+  std::vector<std::string> synopsis = netd::testing::man_synopsis_words(SLICEIP_MAN_PAGE);
+  ASSERT_FALSE(synopsis.empty()) << SLICEIP_MAN_PAGE;
+  ASSERT_EQ(words_of(std::string(usage_text())).front(), "Usage:");
+  EXPECT_EQ(synopsis, netd::testing::usage_words(std::string(usage_text())));
 }
 
 TEST(Dispatch, MissingOrUnknownObject) {
-  EXPECT_EQ(error_of(parse({})), "missing OBJECT: route or slice (try 'sliceip -h')");
-  EXPECT_EQ(error_of(parse({"-j"})), "missing OBJECT: route or slice (try 'sliceip -h')");
-  EXPECT_EQ(error_of(parse({"addr", "show"})), "unknown object 'addr' (try 'sliceip -h')");
+  const std::string missing = "missing OBJECT: route, address, link or slice (try 'sliceip -h')";
+  EXPECT_EQ(error_of(parse({})), missing);
+  EXPECT_EQ(error_of(parse({"-j"})), missing);
   EXPECT_EQ(error_of(parse({"-"})), "unknown object '-' (try 'sliceip -h')");
+  EXPECT_EQ(error_of(parse({"neigh", "show"})), "unknown object 'neigh' (try 'sliceip -h')");
+}
+
+TEST(Dispatch, AliasesAreWholeWordsNotPrefixes) {
+  for (std::string_view object : {"address", "addr", "a"}) {
+    auto plan = parse({object, "show"});
+    ASSERT_OK(plan);
+    EXPECT_EQ(plan->method, "io.netd.Vifs.List") << object;
+  }
+  for (std::string_view object : {"link", "l"}) {
+    auto plan = parse({object, "show"});
+    ASSERT_OK(plan);
+    EXPECT_EQ(plan->method, "io.netd.Vifs.List") << object;
+  }
+  EXPECT_EQ(error_of(parse({"ad", "show"})), "unknown object 'ad' (try 'sliceip -h')");
+  EXPECT_EQ(error_of(parse({"addre", "show"})), "unknown object 'addre' (try 'sliceip -h')");
+  EXPECT_EQ(error_of(parse({"li", "show"})), "unknown object 'li' (try 'sliceip -h')");
+  EXPECT_EQ(error_of(parse({"r", "show"})), "unknown object 'r' (try 'sliceip -h')");
 }
 
 TEST(Dispatch, UnknownCommand) {
@@ -103,6 +95,8 @@ TEST(Dispatch, UnknownCommand) {
 
 TEST(Dispatch, AllOnlyForSlices) {
   EXPECT_EQ(error_of(parse({"-a", "route", "show"})),
+            "-a applies only to 'slice show' and 'slice list'");
+  EXPECT_EQ(error_of(parse({"-a", "link", "show"})),
             "-a applies only to 'slice show' and 'slice list'");
 }
 
