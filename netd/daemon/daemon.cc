@@ -1,5 +1,6 @@
 #include "netd/daemon/daemon.h"
 
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -50,6 +51,17 @@ std::map<uint32_t, uint32_t> slice_marks(const policy::Policy& p) {
   return out;
 }
 
+// Kernel-made replies (TCP RST, ICMP errors, echo replies) take the mark of the packet they
+// answer rather than 0, so those answering a packet that arrived on a vif carry the owner's
+// mark and may leave through the vif (which drops unmarked packets).
+Status enable_fwmark_reflect() {
+  for (const char* path : {"/proc/sys/net/ipv4/fwmark_reflect", "/proc/sys/net/ipv6/fwmark_reflect"}) {
+    UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
+    if (!fd.valid() || ::write(fd.get(), "1", 1) != 1) return errno_error(std::string("setting ") + path);
+  }
+  return ok_status();
+}
+
 // systemd mounts bpffs on /sys/fs/bpf at boot; hosts without it (minimal VMs, containers) get
 // it mounted here, as systemd would, so the pins can outlive netd.
 Status ensure_sys_fs_bpf(const std::string& bpffs_dir) {
@@ -91,6 +103,13 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   NETD_ASSIGN_OR_RETURN(d->server_, server::Server::listen(std::move(options)));
   d->register_methods();
   NETD_TRY(d->setup_signals());
+  d->links_.set_listener([self](const kernel::LinkEvent& e) {
+    if (Status st = self->vif_ops_.on_link_event(self->policy_, e); !st.ok()) {
+      std::string line = "netd: after a change of " + (e.name.empty() ? std::string("devices") : e.name) + ": " +
+                         st.error().message + "\n";
+      (void)!write(STDERR_FILENO, line.data(), line.size());
+    }
+  });
   NETD_TRY(d->server_->watch(d->links_.fd(), [self] { self->links_.process_events(); }));
   return d;
 }
@@ -104,13 +123,38 @@ Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* pr
     tagger_.emplace(std::move(tagger));
   }
   NETD_TRY(tagger_->sync(uid_marks(next), gid_marks(next)));
+  if (!guard_) {
+    NETD_TRY(enable_fwmark_reflect());
+    NETD_ASSIGN_OR_RETURN(auto guard, kernel::VifGuard::open(
+                                          {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
+    guard_.emplace(std::move(guard));
+  }
   if (!nft_) {
     NETD_ASSIGN_OR_RETURN(auto table, kernel::NetdNftTable::open(next.netd.mark_mask));
     nft_.emplace(std::move(table));
   }
-  NETD_TRY(nft_->sync_slices(slice_marks(next)));
+  // Vifs before routes: routes through the devices of removed slices go with the devices.
+  NETD_TRY(vif_ops_.reconcile(next, previous));
   NETD_TRY(route_ops_.reconcile(next, previous));
   return ok_status();
+}
+
+Status Daemon::publish_isolation(const policy::Policy& p, const std::vector<ops::GuardedVif>& vifs) {
+  kernel::NftWanted wanted;
+  wanted.slices = slice_marks(p);
+  wanted.uplinks = p.netd.uplinks;
+  std::map<int, uint32_t> ifindex_marks;
+  std::map<IpAddress, uint32_t> address_marks;
+  for (const auto& vif : vifs) {
+    const policy::SliceSpec* owner = p.find_by_id(vif.slice_id);
+    if (owner == nullptr) continue;  // reconcile deletes such devices
+    wanted.vifs.push_back(kernel::NftVif{vif.name, vif.slice_id, owner->snat});
+    if (vif.ifindex != 0) ifindex_marks[vif.ifindex] = p.mark_of(*owner);
+    for (const auto& a : vif.addresses) address_marks[a] = p.mark_of(*owner);
+  }
+  // nft first: it guards by name, so it holds even before the device has an index.
+  NETD_TRY(nft_->sync(wanted));
+  return guard_->sync(ifindex_marks, address_marks);
 }
 
 Status Daemon::reload() {
@@ -161,6 +205,14 @@ Status Daemon::run() { return server_->run(); }
 void Daemon::register_methods() {
   auto& d = server_->dispatcher();
   // Every slice method: identity from the peer, the slice's name into the audit line.
+  // The same for methods whose answer carries fds.
+  auto slice_method_fds = [this](auto body) {
+    return [this, body](server::Call& call) -> Result<server::Answer> {
+      NETD_ASSIGN_OR_RETURN(const policy::SliceSpec* slice, ops::slice_of(policy_, call.peer));
+      call.slice = slice->name;
+      return body(call, *slice);
+    };
+  };
   auto slice_method = [this](auto body) {
     return [this, body](server::Call& call) -> Result<server::Answer> {
       NETD_ASSIGN_OR_RETURN(const policy::SliceSpec* slice, ops::slice_of(policy_, call.peer));
@@ -183,6 +235,27 @@ void Daemon::register_methods() {
         }));
   d.add("io.netd.Routes.Get", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
           return route_ops_.get(policy_, s, c.peer, c.parameters);
+        }));
+  d.add("io.netd.Vifs.Add", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
+          return vif_ops_.add(policy_, s, c.peer, c.parameters);
+        }));
+  d.add("io.netd.Vifs.Attach", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
+          return vif_ops_.attach(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Vifs.Delete", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return vif_ops_.remove(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Vifs.List", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return vif_ops_.list(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Vifs.AddAddress", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return vif_ops_.add_address(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Vifs.DeleteAddress", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return vif_ops_.delete_address(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Vifs.SetLink", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return vif_ops_.set_link(policy_, s, c.parameters);
         }));
   d.add("io.netd.Slices.Show", slice_method([this](server::Call& c, const policy::SliceSpec& s)
                                                 -> Result<nlohmann::json> {
@@ -212,13 +285,17 @@ Status teardown(const policy::Policy& policy) {
   NETD_ASSIGN_OR_RETURN(kernel::NlSocket sock, kernel::NlSocket::open());
   NETD_ASSIGN_OR_RETURN(kernel::LinkCache links, kernel::LinkCache::open());
   kernel::RouteExecutor routes(sock);
+  kernel::LinkExecutor link_exec(sock);
   ops::RouteOps route_ops(routes, links);
   Status first_error = ok_status();
   auto keep = [&](Status s) {
     if (!s.ok() && first_error.ok()) first_error = std::move(s);
   };
+  // Devices first: their isolation goes last, so no vif is ever left unguarded.
+  keep(ops::VifOps::teardown(link_exec, links));
   keep(route_ops.teardown(policy));
   keep(kernel::NetdNftTable::teardown());
+  keep(kernel::VifGuard::teardown(policy.netd.bpffs));
   keep(kernel::SliceTagger::teardown(policy.netd.bpffs));
   return first_error;
 }

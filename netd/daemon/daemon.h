@@ -8,11 +8,14 @@
 #include "lib/core/result.h"
 #include "lib/core/unique_fd.h"
 #include "netd/kernel/bpf/slice_tagger.h"
+#include "netd/kernel/bpf/vif_guard.h"
 #include "netd/kernel/netlink/link_cache.h"
+#include "netd/kernel/netlink/links.h"
 #include "netd/kernel/netlink/nl_socket.h"
 #include "netd/kernel/netlink/routes.h"
 #include "netd/kernel/nft/netd_nft_table.h"
 #include "netd/ops/routes.h"
+#include "netd/ops/vifs.h"
 #include "netd/policy/policy.h"
 #include "netd/server/server.h"
 
@@ -39,11 +42,18 @@ class Daemon {
  private:
   Daemon(PolicySource source, policy::Policy policy, kernel::NlSocket sock, kernel::LinkCache links)
       : source_(std::move(source)), policy_(std::move(policy)), sock_(std::move(sock)),
-        links_(std::move(links)), routes_(sock_), route_ops_(routes_, links_) {}
+        links_(std::move(links)), routes_(sock_), route_ops_(routes_, links_), link_exec_(sock_),
+        vif_ops_(link_exec_, links_, [this](const policy::Policy& p, const std::vector<ops::GuardedVif>& vifs) {
+          return publish_isolation(p, vifs);
+        }) {
+    route_ops_.set_vif_lookup([this](const policy::SliceSpec& s) { return vif_ops_.names_of(s); });
+  }
 
   // Brings the kernel in line with `next`; `previous` (the policy being replaced, if any)
   // tells which slice ids changed hands and must start from an empty table.
   Status apply_policy(const policy::Policy& next, const policy::Policy* previous);
+  // nft maps and BPF maps for the slices of `p` and these vifs.
+  Status publish_isolation(const policy::Policy& p, const std::vector<ops::GuardedVif>& vifs);
   Status setup_signals();
   void register_methods();
   void on_signal();
@@ -54,14 +64,17 @@ class Daemon {
   kernel::LinkCache links_;
   kernel::RouteExecutor routes_;
   ops::RouteOps route_ops_;
+  kernel::LinkExecutor link_exec_;
+  ops::VifOps vif_ops_;
   std::optional<kernel::SliceTagger> tagger_;
+  std::optional<kernel::VifGuard> guard_;
   std::optional<kernel::NetdNftTable> nft_;
   std::unique_ptr<server::Server> server_;
   UniqueFd signal_fd_;
 };
 
-// Removes every kernel object netd made under this policy: rules, slice tables, nft table,
-// bpffs pins (which detaches the tagging program).
+// Removes every kernel object netd made under this policy: vifs, rules, slice tables, nft
+// table, bpffs pins (which detaches the tagging and vif programs).
 Status teardown(const policy::Policy& policy);
 
 }  // namespace netd::daemon

@@ -4,14 +4,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 
 #include "lib/core/result.h"
 
 namespace netd::ops {
 
-enum class FieldType { kString, kInt, kBool, kObject };
+enum class FieldType { kString, kInt, kBool, kObject, kArray };
 
 struct Field {
   const char* name;
@@ -21,6 +23,9 @@ struct Field {
 
 // `where` names the object in messages ("route", "parameters").
 Status check_fields(const nlohmann::json& object, std::initializer_list<Field> fields, const std::string& where);
+
+// An optional integer field of a checked object, within 0..UINT32_MAX.
+Result<std::optional<uint32_t>> optional_u32(const nlohmann::json& object, const char* name);
 
 inline Error invalid(const std::string& reason) { return make_error(EINVAL, reason, ErrorKind::kInvalidArgument); }
 

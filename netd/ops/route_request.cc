@@ -13,14 +13,6 @@ Result<IpAddress> address_field(const nlohmann::json& route, const char* name) {
   return a;
 }
 
-Result<std::optional<uint32_t>> u32_field(const nlohmann::json& route, const char* name) {
-  if (!route.contains(name)) return std::optional<uint32_t>();
-  const auto& v = route[name];
-  if (v.is_number_unsigned() ? v.get<uint64_t>() > UINT32_MAX : v.get<int64_t>() < 0)
-    return invalid(std::string(name) + " must be 0.." + std::to_string(UINT32_MAX));
-  return std::optional<uint32_t>(static_cast<uint32_t>(v.get<uint64_t>()));
-}
-
 }  // namespace
 
 Result<policy::RouteRequest> parse_route(const nlohmann::json& route) {
@@ -52,8 +44,8 @@ Result<policy::RouteRequest> parse_route(const nlohmann::json& route) {
     if (r.dev.empty() || r.dev.size() >= 16 || r.dev.find('/') != std::string::npos)
       return invalid("dev '" + r.dev + "' is not a device name");
   }
-  NETD_ASSIGN_OR_RETURN(r.metric, u32_field(route, "metric"));
-  NETD_ASSIGN_OR_RETURN(r.mtu, u32_field(route, "mtu"));
+  NETD_ASSIGN_OR_RETURN(r.metric, optional_u32(route, "metric"));
+  NETD_ASSIGN_OR_RETURN(r.mtu, optional_u32(route, "mtu"));
   return r;
 }
 

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "netd/ops/kernel_error.h"
 #include "netd/ops/params.h"
 #include "netd/ops/route_request.h"
 
@@ -31,14 +32,6 @@ const char* type_name(uint8_t type) {
     case RTN_MULTICAST: return "multicast";
     default: return "unicast";
   }
-}
-
-// A kernel refusal keeps its errno but is reported as the kernel's, not the policy's.
-Error kernel_error(Error e) {
-  e.kind = e.code == EEXIST ? ErrorKind::kConflict
-           : (e.code == ESRCH || e.code == ENOENT) ? ErrorKind::kNotFound
-                                                    : ErrorKind::kKernel;
-  return e;
 }
 
 std::string table_of_text(const policy::SliceSpec& s) { return "slice " + s.name + "'s table"; }
@@ -104,6 +97,13 @@ Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::Slic
   // notifications before the requests of each event batch.
   policy::RouteFacts facts;
   for (const auto& dev : s.route_devices) facts.devices[dev] = device_facts(dev);
+  // The slice's own vifs are always its route devices, without being listed in the policy.
+  if (vifs_of_) {
+    for (const auto& vif : vifs_of_(s)) {
+      facts.devices[vif] = device_facts(vif);
+      facts.devices[vif].own_vif = true;
+    }
+  }
   if (!request.dev.empty() && !facts.devices.count(request.dev))
     facts.devices[request.dev] = device_facts(request.dev);
   auto cached = usage_.find(s.id);

@@ -20,6 +20,10 @@ class RouteOps {
  public:
   RouteOps(kernel::RouteExecutor& routes, kernel::LinkCache& links) : routes_(routes), links_(links) {}
 
+  // Names of a slice's own vifs (devices its routes may always use).
+  using VifLookup = std::function<std::vector<std::string>(const policy::SliceSpec&)>;
+  void set_vif_lookup(VifLookup lookup) { vifs_of_ = std::move(lookup); }
+
   Result<nlohmann::json> add(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
   Result<nlohmann::json> remove(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
   Result<nlohmann::json> list(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
@@ -63,6 +67,7 @@ class RouteOps {
   kernel::RouteExecutor& routes_;
   kernel::LinkCache& links_;
   std::unordered_map<uint32_t, Usage> usage_;  // by slice id
+  VifLookup vifs_of_;
 };
 
 }  // namespace netd::ops

@@ -9,15 +9,46 @@
 
 #include <utility>
 
+#include "netd/kernel/netlink/nl_addr.h"
+
 namespace netd::kernel {
+
+namespace {
+
+void on_link_change(nl_cache*, nl_object* obj, int action, void* arg) {
+  auto* slot = static_cast<LinkCache::ListenerSlot*>(arg);
+  if (!slot->fn) return;
+  auto* link = reinterpret_cast<rtnl_link*>(obj);
+  LinkEvent e;
+  e.kind = action == NL_ACT_NEW ? LinkEvent::Kind::kLinkAdded
+           : action == NL_ACT_DEL ? LinkEvent::Kind::kLinkRemoved
+                                  : LinkEvent::Kind::kLinkChanged;
+  e.ifindex = rtnl_link_get_ifindex(link);
+  if (const char* name = rtnl_link_get_name(link)) e.name = name;
+  slot->fn(e);
+}
+
+void on_addr_change(nl_cache*, nl_object* obj, int, void* arg) {
+  auto* slot = static_cast<LinkCache::ListenerSlot*>(arg);
+  if (!slot->fn) return;
+  LinkEvent e;
+  e.kind = LinkEvent::Kind::kAddressChanged;
+  e.ifindex = rtnl_addr_get_ifindex(reinterpret_cast<rtnl_addr*>(obj));
+  char buf[IFNAMSIZ] = {};
+  if (slot->links != nullptr && rtnl_link_i2name(slot->links, e.ifindex, buf, sizeof buf) != nullptr) e.name = buf;
+  slot->fn(e);
+}
+
+}  // namespace
 
 Result<LinkCache> LinkCache::open() {
   LinkCache cache;
   int err = nl_cache_mngr_alloc(nullptr, NETLINK_ROUTE, NL_AUTO_PROVIDE, &cache.mngr_);
   if (err < 0) return make_error(EIO, std::string("watching links: ") + nl_geterror(err));
-  err = nl_cache_mngr_add(cache.mngr_, "route/link", nullptr, nullptr, &cache.links_);
+  err = nl_cache_mngr_add(cache.mngr_, "route/link", on_link_change, cache.listener_.get(), &cache.links_);
   if (err < 0) return make_error(EIO, std::string("caching links: ") + nl_geterror(err));
-  err = nl_cache_mngr_add(cache.mngr_, "route/addr", nullptr, nullptr, &cache.addrs_);
+  cache.listener_->links = cache.links_;
+  err = nl_cache_mngr_add(cache.mngr_, "route/addr", on_addr_change, cache.listener_.get(), &cache.addrs_);
   if (err < 0) return make_error(EIO, std::string("caching addresses: ") + nl_geterror(err));
   // Room for bursts of notifications (hundreds of devices coming and going at once).
   int rcvbuf = 4 << 20;
@@ -28,12 +59,14 @@ Result<LinkCache> LinkCache::open() {
 LinkCache::LinkCache(LinkCache&& o) noexcept
     : mngr_(std::exchange(o.mngr_, nullptr)),
       links_(std::exchange(o.links_, nullptr)),
-      addrs_(std::exchange(o.addrs_, nullptr)) {}
+      addrs_(std::exchange(o.addrs_, nullptr)),
+      listener_(std::move(o.listener_)) {}
 
 LinkCache& LinkCache::operator=(LinkCache&& o) noexcept {
   std::swap(mngr_, o.mngr_);
   std::swap(links_, o.links_);
   std::swap(addrs_, o.addrs_);
+  std::swap(listener_, o.listener_);
   return *this;
 }
 
@@ -55,6 +88,7 @@ void LinkCache::process_events() {
     nl_cache_refill(sock, addrs_);
   }
   nl_socket_free(sock);
+  if (listener_->fn) listener_->fn(LinkEvent{});
 }
 
 int LinkCache::ifindex(const std::string& name) {
@@ -75,11 +109,9 @@ struct Collect {
 };
 
 Prefix prefix_of(nl_addr* a) {
-  int family = nl_addr_get_family(a);
-  if ((family != AF_INET && family != AF_INET6) || nl_addr_get_len(a) != (family == AF_INET ? 4u : 16u))
-    return {};
-  return Prefix(IpAddress::from_bytes(family, nl_addr_get_binary_addr(a)),
-                static_cast<int>(nl_addr_get_prefixlen(a)));
+  IpAddress address = from_nl_addr(a);
+  if (address.empty()) return {};
+  return Prefix(address, static_cast<int>(nl_addr_get_prefixlen(a)));
 }
 
 }  // namespace
@@ -99,11 +131,26 @@ std::vector<InterfaceAddress> LinkCache::addresses(int ifindex) {
         ia.local = prefix_of(local);
         if (ia.local.address().empty()) return;
         nl_addr* peer = rtnl_addr_get_peer(addr);
-        ia.on_link = peer != nullptr && !prefix_of(peer).address().empty() ? prefix_of(peer).network()
-                                                                             : ia.local.network();
+        bool has_peer = peer != nullptr && !prefix_of(peer).address().empty();
+        ia.on_link = has_peer ? prefix_of(peer).network() : ia.local.network();
+        // libnl reports IFA_ADDRESS as the peer even when it equals the local address.
+        if (has_peer && !(prefix_of(peer).address() == ia.local.address())) ia.peer = prefix_of(peer).address();
         c->out->push_back(ia);
       },
       &collect);
+  return out;
+}
+
+std::vector<LinkEntry> LinkCache::links() {
+  std::vector<LinkEntry> out;
+  nl_cache_foreach(
+      links_,
+      [](nl_object* obj, void* arg) {
+        auto* link = reinterpret_cast<rtnl_link*>(obj);
+        const char* name = rtnl_link_get_name(link);
+        static_cast<std::vector<LinkEntry>*>(arg)->push_back({rtnl_link_get_ifindex(link), name ? name : ""});
+      },
+      &out);
   return out;
 }
 

@@ -7,6 +7,8 @@
 
 #include <memory>
 
+#include "netd/kernel/netlink/nl_addr.h"
+
 namespace netd::kernel {
 
 namespace {
@@ -14,30 +16,12 @@ namespace {
 struct RouteDeleter {
   void operator()(rtnl_route* r) const { rtnl_route_put(r); }
 };
-struct AddrDeleter {
-  void operator()(nl_addr* a) const { nl_addr_put(a); }
-};
 struct RuleDeleter {
   void operator()(rtnl_rule* r) const { rtnl_rule_put(r); }
 };
 using RoutePtr = std::unique_ptr<rtnl_route, RouteDeleter>;
-using AddrPtr = std::unique_ptr<nl_addr, AddrDeleter>;
+using AddrPtr = NlAddrPtr;
 using RulePtr = std::unique_ptr<rtnl_rule, RuleDeleter>;
-
-AddrPtr to_nl_addr(const IpAddress& a, int prefix_len) {
-  AddrPtr addr(nl_addr_build(a.family(), a.bytes(), a.size()));
-  if (addr) nl_addr_set_prefixlen(addr.get(), prefix_len);
-  return addr;
-}
-
-IpAddress from_nl_addr(nl_addr* a) {
-  if (a == nullptr || nl_addr_get_len(a) == 0) return {};
-  int family = nl_addr_get_family(a);
-  if ((family != AF_INET && family != AF_INET6) ||
-      nl_addr_get_len(a) != (family == AF_INET ? 4u : 16u))
-    return {};
-  return IpAddress::from_bytes(family, nl_addr_get_binary_addr(a));
-}
 
 // Builds the libnl route object for add / delete. `for_delete` leaves the scope at
 // RT_SCOPE_NOWHERE so the kernel matches routes of any scope, as `ip route del` does.

@@ -69,6 +69,7 @@ Status must(const ProcessResult& r, const std::string& what) {
 
 std::string netd_binary() { return NETD_BINARY; }
 std::string sliceip_binary() { return SLICEIP_BINARY; }
+std::string vtuntap_binary() { return VTUNTAP_BINARY; }
 
 std::string Testbed::policy_text(const TestbedOptions& o) const {
   return "[netd]\n"
@@ -141,6 +142,8 @@ Result<Testbed> Testbed::create(const TestbedOptions& options) {
   NETD_TRY(t.peer_->set_sysctl("net.ipv4.conf.all.rp_filter", "1"));
   NETD_TRY(t.peer_->set_sysctl("net.ipv4.conf.peer0.rp_filter", "1"));
   NETD_TRY(t.peer_->set_sysctl("net.ipv4.conf.peer1.rp_filter", "1"));
+  // Unprivileged ICMP echo (ping sockets) for every gid, in the host netns only.
+  NETD_TRY(t.host_->set_sysctl("net.ipv4.ping_group_range", "0 2147483647"));
 
   NETD_ASSIGN_OR_RETURN(auto server, spawn_in(&*t.peer_, {kPython, "-c", kPeerServer}));
   t.peer_server_.emplace(std::move(server));
@@ -225,6 +228,16 @@ ProcessResult Testbed::as(uid_t uid, std::vector<std::string> argv) const {
 ProcessResult Testbed::sliceip(uid_t uid, std::vector<std::string> args) const {
   args.insert(args.begin(), sliceip_binary());
   return as(uid, args);
+}
+
+ProcessResult Testbed::vtuntap(uid_t uid, std::vector<std::string> args) const {
+  args.insert(args.begin(), vtuntap_binary());
+  return as(uid, args);
+}
+
+Result<ChildProcess> Testbed::spawn_as(uid_t uid, std::vector<std::string> argv) const {
+  argv.insert(argv.begin(), {"env", "NETD_SOCKET=" + socket_path_});
+  return testing::spawn_as(uid, uid, &*host_, cgroup_->path(), argv);
 }
 
 ProcessResult Testbed::root(std::vector<std::string> argv) const { return run_in(&*host_, argv); }

@@ -63,6 +63,10 @@ class Testbed {
   ProcessResult as(uid_t uid, std::vector<std::string> argv) const;
   // `sliceip ARGS...` as uid.
   ProcessResult sliceip(uid_t uid, std::vector<std::string> args) const;
+  // `vtuntap ARGS...` as uid.
+  ProcessResult vtuntap(uid_t uid, std::vector<std::string> args) const;
+  // A long-running command as `uid` (host netns, cgroup, NETD_SOCKET), driven step by step.
+  Result<ChildProcess> spawn_as(uid_t uid, std::vector<std::string> argv) const;
   // A command as root inside the host netns (ip -j, nft -j, netd --teardown).
   ProcessResult root(std::vector<std::string> argv) const;
   ProcessResult in_peer(std::vector<std::string> argv) const;
@@ -90,5 +94,6 @@ class Testbed {
 
 std::string netd_binary();
 std::string sliceip_binary();
+std::string vtuntap_binary();
 
 }  // namespace netd::testing

@@ -1,0 +1,39 @@
+// TUN/TAP devices through /dev/net/tun: creating one (TUNSETIFF with IFF_TUN_EXCL, so an
+// existing device of that name is never taken over), setting its owner, and attaching
+// another fd (queue) to an existing one. The device lives in the network namespace of the
+// calling thread. The fds returned are what netd hands to slices (O_RDWR, close-on-exec,
+// IFF_NO_PI: packets/frames without the 4-byte packet-information header).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include "lib/core/result.h"
+#include "lib/core/unique_fd.h"
+
+namespace netd::kernel {
+
+struct TunCreate {
+  std::string name;            // at most 15 characters
+  bool tap = false;            // IFF_TAP (Ethernet) or IFF_TUN (IP)
+  bool multi_queue = false;
+  uid_t owner = 0;             // TUNSETOWNER: this uid may attach with TUNSETIFF itself
+  std::optional<gid_t> group;  // TUNSETGROUP
+};
+
+// Creates the device, not persistent (it vanishes when the returned fd, and every copy, is
+// closed): callers configure it and call set_persist() last, so any failure in between
+// leaves nothing behind.
+Result<UniqueFd> create_tun_device(const TunCreate& spec);
+
+// TUNSETPERSIST on an fd attached to the device.
+Status set_tun_persist(int fd, const std::string& name, bool persist);
+
+// A new fd attached to the existing device `name` (for a multi-queue device: one more queue).
+// `tap` and `multi_queue` must match how the device was made (EINVAL otherwise); a device
+// that is not multi-queue and already has an fd attached is busy (EBUSY).
+Result<UniqueFd> attach_tun_device(const std::string& name, bool tap, bool multi_queue);
+
+}  // namespace netd::kernel

@@ -1,0 +1,28 @@
+// io.netd.Vifs parameters → requests for the pure decisions, strictly: unknown fields, wrong
+// types and unparsable values are refused with a reason naming the field.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+#include "lib/core/result.h"
+#include "netd/policy/vif_decision.h"
+
+namespace netd::ops {
+
+struct VifAddParams {
+  policy::VifRequest request;
+  bool up = false;
+  bool persist = false;
+  bool multi_queue = false;
+};
+
+// The parameters of io.netd.Vifs.Add.
+Result<VifAddParams> parse_vif_add(const nlohmann::json& params);
+// An Address object ({"address": "10.7.0.1/30", "peer": "10.7.0.2"}).
+Result<policy::VifAddressRequest> parse_vif_address(const nlohmann::json& address);
+// A device name field: 1..15 characters, no '/' (what the kernel accepts as a name).
+Result<std::string> parse_device_name(const nlohmann::json& params, const char* field);
+
+}  // namespace netd::ops

@@ -1,0 +1,339 @@
+#include "netd/ops/vifs.h"
+
+#include <net/if.h>
+
+#include <algorithm>
+
+#include "netd/kernel/tun/tun_device.h"
+#include "netd/ops/kernel_error.h"
+#include "netd/ops/params.h"
+#include "netd/ops/vif_request.h"
+
+namespace netd::ops {
+namespace {
+
+Error not_found(const std::string& name) {
+  return make_error(ENODEV, name + " does not exist", ErrorKind::kNotFound);
+}
+
+nlohmann::json address_json(const Prefix& local, const IpAddress& peer) {
+  nlohmann::json j = {{"address", local.to_string()}};
+  if (!peer.empty()) j["peer"] = peer.to_string();
+  return j;
+}
+
+bool same_address(const Prefix& a, const Prefix& b) { return a.address() == b.address(); }
+
+}  // namespace
+
+Status VifOps::publish(const policy::Policy& p) {
+  std::vector<GuardedVif> vifs;
+  for (const auto& [name, record] : registry_.all()) {
+    GuardedVif g{name, record.ifindex, record.slice_id, {}};
+    for (const auto& c : record.claimed) g.addresses.push_back(c.local.address());
+    if (record.ifindex != 0) {
+      for (const auto& a : cache_.addresses(record.ifindex)) {
+        // Link-local addresses repeat across devices (and the BPF key has no scope id);
+        // delivery on the vif is guarded by its ifindex anyway.
+        if (a.local.address().is_link_local()) continue;
+        if (std::find(g.addresses.begin(), g.addresses.end(), a.local.address()) == g.addresses.end())
+          g.addresses.push_back(a.local.address());
+      }
+    }
+    vifs.push_back(std::move(g));
+  }
+  return publish_(p, vifs);
+}
+
+bool VifOps::is_own_vif(const policy::SliceSpec& s, const std::string& name) {
+  const VifRecord* r = registry_.find(name);
+  return r != nullptr && r->slice_id == s.id;
+}
+
+Result<VifRecord*> VifOps::own_record(const policy::SliceSpec& s, const nlohmann::json& params, const char* field) {
+  NETD_ASSIGN_OR_RETURN(std::string name, parse_device_name(params, field));
+  NETD_TRY(policy::decide_vif_owner(s, name));
+  VifRecord* record = registry_.find(name);
+  if (record == nullptr || record->slice_id != s.id) return not_found(name);
+  return record;
+}
+
+Result<nlohmann::json> VifOps::describe(const VifRecord& record) {
+  auto info = links_.tun_info(record.ifindex, record.name);
+  if (!info.ok()) return kernel_error(std::move(info).error());
+  auto state = links_.state(record.ifindex, record.name);
+  if (!state.ok()) return kernel_error(std::move(state).error());
+  nlohmann::json addresses = nlohmann::json::array();
+  std::vector<Prefix> seen;
+  for (const auto& a : cache_.addresses(record.ifindex)) {
+    addresses.push_back(address_json(a.local, a.peer));
+    seen.push_back(a.local);
+  }
+  // Added by this run but not yet reported back by the kernel's notification.
+  for (const auto& c : record.claimed) {
+    if (std::none_of(seen.begin(), seen.end(), [&](const Prefix& p) { return same_address(p, c.local); }))
+      addresses.push_back(address_json(c.local, c.peer));
+  }
+  nlohmann::json j = {{"name", record.name},
+                      {"kind", policy::vif_kind_name(record.kind)},
+                      {"ifindex", record.ifindex},
+                      {"persist", info->persist},
+                      {"multi_queue", info->multi_queue},
+                      {"up", state->up},
+                      {"mtu", state->mtu},
+                      {"promisc", state->promisc},
+                      {"owner", info->owner ? static_cast<int64_t>(*info->owner) : -1},
+                      {"addresses", addresses}};
+  return j;
+}
+
+Result<server::Answer> VifOps::add(const policy::Policy& p, const policy::SliceSpec& s, const server::Peer& peer,
+                                   const nlohmann::json& params) {
+  NETD_ASSIGN_OR_RETURN(VifAddParams req, parse_vif_add(params));
+  NETD_ASSIGN_OR_RETURN(std::string name, policy::decide_vif_add(s, req.request, registry_.names_of(s.id)));
+
+  kernel::TunCreate spec;
+  spec.name = name;
+  spec.tap = req.request.kind == policy::VifKind::kTap;
+  spec.multi_queue = req.multi_queue;
+  spec.owner = peer.uid;
+  if (!s.gids.empty()) spec.group = s.gids.front();
+  auto created = kernel::create_tun_device(spec);
+  if (!created.ok()) return kernel_error(std::move(created).error());
+  UniqueFd fd = std::move(created).value();
+  int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+  if (ifindex == 0) return kernel_error(errno_error("looking up the index of " + name));
+
+  // The device is down and not persistent: until everything below succeeded, closing `fd`
+  // removes it, so a failure leaves nothing behind. Isolation comes first, addresses and
+  // "up" after it, so there is no moment the device carries traffic unguarded.
+  registry_.put(VifRecord{name, s.id, req.request.kind, ifindex, req.request.addresses});
+  auto undo = [&](Error e) -> Error {
+    registry_.erase(name);
+    fd.reset();
+    (void)publish(p);
+    return e;
+  };
+  if (Status st = publish(p); !st.ok()) return undo(std::move(st).error().with_context("isolating " + name));
+  if (req.request.mtu) {
+    kernel::LinkChange mtu;
+    mtu.mtu = *req.request.mtu;
+    if (Status st = links_.change(ifindex, name, mtu); !st.ok()) return undo(kernel_error(std::move(st).error()));
+  }
+  for (const auto& a : req.request.addresses) {
+    if (Status st = links_.add_address(ifindex, name, a.local, a.peer); !st.ok())
+      return undo(kernel_error(std::move(st).error()));
+  }
+  if (req.up) {
+    kernel::LinkChange up;
+    up.up = true;
+    if (Status st = links_.change(ifindex, name, up); !st.ok()) return undo(kernel_error(std::move(st).error()));
+  }
+  if (req.persist) {
+    if (Status st = kernel::set_tun_persist(fd.get(), name, true); !st.ok())
+      return undo(kernel_error(std::move(st).error()));
+  }
+  auto vif = describe(*registry_.find(name));
+  if (!vif.ok()) {
+    if (req.persist) (void)kernel::set_tun_persist(fd.get(), name, false);
+    return undo(std::move(vif).error());
+  }
+  server::Answer answer;
+  answer.parameters = {{"vif", *vif}};
+  answer.fds.push_back(std::move(fd));
+  return answer;
+}
+
+Result<server::Answer> VifOps::attach(const policy::Policy&, const policy::SliceSpec& s, const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"name", FieldType::kString, true}}, "parameters"));
+  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, params, "name"));
+  auto info = links_.tun_info(record->ifindex, record->name);
+  if (!info.ok()) return kernel_error(std::move(info).error());
+  auto fd = kernel::attach_tun_device(record->name, info->tap, info->multi_queue);
+  if (!fd.ok()) {
+    Error e = kernel_error(std::move(fd).error());
+    if (e.code == EBUSY) e.message = record->name + " is in use by another program (only a multi-queue device takes more fds)";
+    return e;
+  }
+  NETD_ASSIGN_OR_RETURN(nlohmann::json vif, describe(*record));
+  server::Answer answer;
+  answer.parameters = {{"vif", vif}};
+  answer.fds.push_back(std::move(fd).value());
+  return answer;
+}
+
+Status VifOps::remove_device(const VifRecord& record) {
+  Status st = links_.remove(record.ifindex, record.name);
+  if (!st.ok() && st.error().code != ENODEV) return kernel_error(std::move(st).error());
+  return ok_status();
+}
+
+Result<nlohmann::json> VifOps::remove(const policy::Policy& p, const policy::SliceSpec& s,
+                                      const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"name", FieldType::kString, true}}, "parameters"));
+  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, params, "name"));
+  NETD_TRY(remove_device(*record));
+  registry_.erase(record->name);
+  NETD_TRY(publish(p));
+  return nlohmann::json::object();
+}
+
+Result<nlohmann::json> VifOps::list(const policy::Policy&, const policy::SliceSpec& s, const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"name", FieldType::kString, false}}, "parameters"));
+  nlohmann::json vifs = nlohmann::json::array();
+  if (params.contains("name")) {
+    NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, params, "name"));
+    NETD_ASSIGN_OR_RETURN(nlohmann::json vif, describe(*record));
+    vifs.push_back(vif);
+  } else {
+    for (const auto& name : registry_.names_of(s.id)) {
+      auto vif = describe(*registry_.find(name));
+      // Gone since the last notification: it is no longer the slice's.
+      if (!vif.ok() && vif.error().code == ENODEV) continue;
+      if (!vif.ok()) return std::move(vif).error();
+      vifs.push_back(*vif);
+    }
+  }
+  return nlohmann::json{{"vifs", vifs}};
+}
+
+Result<nlohmann::json> VifOps::add_address(const policy::Policy& p, const policy::SliceSpec& s,
+                                           const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"name", FieldType::kString, true}, {"address", FieldType::kObject, true}},
+                        "parameters"));
+  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, params, "name"));
+  NETD_ASSIGN_OR_RETURN(policy::VifAddressRequest address, parse_vif_address(params["address"]));
+  NETD_TRY(policy::decide_vif_address(s, address));
+  // Guarded before it exists: nobody else can bind it in between.
+  record->claimed.push_back(address);
+  const std::string name = record->name;
+  auto unclaim = [&](Error e) -> Error {
+    if (VifRecord* r = registry_.find(name)) {
+      auto& c = r->claimed;
+      c.erase(std::remove_if(c.begin(), c.end(),
+                             [&](const policy::VifAddressRequest& a) { return same_address(a.local, address.local); }),
+              c.end());
+    }
+    (void)publish(p);
+    return e;
+  };
+  if (Status st = publish(p); !st.ok()) return unclaim(std::move(st).error());
+  if (Status st = links_.add_address(record->ifindex, name, address.local, address.peer); !st.ok())
+    return unclaim(kernel_error(std::move(st).error()));
+  return nlohmann::json::object();
+}
+
+Result<nlohmann::json> VifOps::delete_address(const policy::Policy& p, const policy::SliceSpec& s,
+                                              const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"name", FieldType::kString, true}, {"address", FieldType::kString, true}},
+                        "parameters"));
+  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, params, "name"));
+  auto local = Prefix::parse_interface(params["address"].get<std::string>());
+  if (!local.ok()) return invalid("address: " + local.error().message);
+  if (Status st = links_.remove_address(record->ifindex, record->name, *local); !st.ok()) {
+    Error e = kernel_error(std::move(st).error());
+    if (e.code == EADDRNOTAVAIL) {
+      e.kind = ErrorKind::kNotFound;
+      e.message = record->name + " has no address " + local->to_string();
+    }
+    return e;
+  }
+  auto& c = record->claimed;
+  c.erase(std::remove_if(c.begin(), c.end(),
+                         [&](const policy::VifAddressRequest& a) { return same_address(a.local, *local); }),
+          c.end());
+  NETD_TRY(publish(p));
+  return nlohmann::json::object();
+}
+
+Result<nlohmann::json> VifOps::set_link(const policy::Policy&, const policy::SliceSpec& s,
+                                        const nlohmann::json& params) {
+  NETD_TRY(check_fields(params,
+                        {{"name", FieldType::kString, true},
+                         {"up", FieldType::kBool, false},
+                         {"mtu", FieldType::kInt, false},
+                         {"promisc", FieldType::kBool, false}},
+                        "parameters"));
+  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, params, "name"));
+  kernel::LinkChange change;
+  if (params.contains("up")) change.up = params["up"].get<bool>();
+  if (params.contains("promisc")) change.promisc = params["promisc"].get<bool>();
+  NETD_ASSIGN_OR_RETURN(change.mtu, optional_u32(params, "mtu"));
+  if (change.mtu) NETD_TRY(policy::decide_vif_mtu(record->kind, *change.mtu));
+  if (change.up || change.mtu || change.promisc) {
+    if (Status st = links_.change(record->ifindex, record->name, change); !st.ok())
+      return kernel_error(std::move(st).error());
+  }
+  NETD_ASSIGN_OR_RETURN(nlohmann::json vif, describe(*record));
+  return nlohmann::json{{"vif", vif}};
+}
+
+Status VifOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent& event) {
+  using Kind = kernel::LinkEvent::Kind;
+  switch (event.kind) {
+    case Kind::kLinkRemoved: {
+      VifRecord* r = registry_.find_ifindex(event.ifindex);
+      if (r == nullptr) return ok_status();
+      registry_.erase(r->name);
+      return publish(p);
+    }
+    case Kind::kAddressChanged:
+      if (registry_.find_ifindex(event.ifindex) == nullptr) return ok_status();
+      return publish(p);
+    case Kind::kResync: {
+      std::vector<std::string> gone;
+      for (const auto& [name, record] : registry_.all())
+        if (cache_.name(record.ifindex) != name) gone.push_back(name);
+      for (const auto& name : gone) registry_.erase(name);
+      return publish(p);
+    }
+    case Kind::kLinkAdded:
+    case Kind::kLinkChanged:
+      return ok_status();
+  }
+  return ok_status();
+}
+
+Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous) {
+  // What exists: the cache's devices, plus devices this run made whose notification the
+  // cache has not applied yet.
+  std::map<std::string, int> existing;
+  for (const auto& link : cache_.links()) existing[link.name] = link.ifindex;
+  for (const auto& [name, record] : registry_.all())
+    if (static_cast<int>(if_nametoindex(name.c_str())) == record.ifindex) existing[name] = record.ifindex;
+
+  Status first_error = ok_status();
+  VifRegistry next;
+  for (const auto& [name, ifindex] : existing) {
+    auto parsed = policy::parse_vif_name(name);
+    if (!parsed) continue;
+    const policy::SliceSpec* owner = p.find_by_id(parsed->slice_id);
+    const policy::SliceSpec* before = previous != nullptr ? previous->find_by_id(parsed->slice_id) : nullptr;
+    // A slice that is gone, or an id now given to another slice: the device is not the
+    // current owner's to inherit.
+    bool orphaned = owner == nullptr || (before != nullptr && before->name != owner->name);
+    VifRecord record{name, parsed->slice_id, parsed->kind, ifindex, {}};
+    if (orphaned) {
+      if (Status st = remove_device(record); !st.ok() && first_error.ok()) first_error = std::move(st);
+      continue;
+    }
+    if (const VifRecord* known = registry_.find(name); known != nullptr && known->ifindex == ifindex)
+      record.claimed = known->claimed;
+    next.put(std::move(record));
+  }
+  registry_ = std::move(next);
+  if (Status st = publish(p); !st.ok() && first_error.ok()) first_error = std::move(st);
+  return first_error;
+}
+
+Status VifOps::teardown(kernel::LinkExecutor& links, kernel::LinkCache& cache) {
+  Status first_error = ok_status();
+  for (const auto& link : cache.links()) {
+    if (!policy::parse_vif_name(link.name)) continue;
+    Status st = links.remove(link.ifindex, link.name);
+    if (!st.ok() && st.error().code != ENODEV && first_error.ok()) first_error = std::move(st);
+  }
+  return first_error;
+}
+
+}  // namespace netd::ops

@@ -1,0 +1,376 @@
+// Acceptance scenarios 6-9 (isolated TUN/TAP devices), with real packets: a probe program
+// plays the far end of each device (answers ARP/NDP/echo, injects datagrams), bob's and
+// carol's traffic and listeners are shown not to cross, and the kernel state (links, nft
+// elements, BPF map entries) is checked after every step, including clean-up.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "tests/fixtures/json.h"
+#include "tests/fixtures/test_macros.h"
+#include "tests/integration/common/testbed_test.h"
+
+namespace netd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+class Vifs : public TestbedTest {
+ protected:
+  // Waits (up to 5 s) until `done()` holds; netd applies link events asynchronously.
+  template <typename Pred>
+  bool eventually(Pred done) {
+    for (int i = 0; i < 250; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return done();
+  }
+
+  ProcessResult probe(uid_t uid, std::vector<std::string> args) {
+    args.insert(args.begin(), VIF_PROBE);
+    return bed_->as(uid, args);
+  }
+  bool ping(uid_t uid, const std::string& addr) {
+    return bed_->as(uid, {"ping", "-n", "-c", "1", "-W", "1", addr}).ok();
+  }
+
+  // Reads the probe's JSON lines until one has "event" == want (others are kept in seen_).
+  nlohmann::json wait_event(ChildProcess& p, const std::string& want, std::chrono::milliseconds timeout = 5s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto line = p.read_line(std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now()));
+      if (!line) break;
+      nlohmann::json j = json_of(*line);
+      seen_.push_back(j);
+      if (j.value("event", "") == want) return j;
+    }
+    return nlohmann::json();
+  }
+  // Lines the probe printed so far (reading what is pending for up to `settle`).
+  std::vector<nlohmann::json> drain(ChildProcess& p, std::chrono::milliseconds settle = 300ms) {
+    while (auto line = p.read_line(settle)) seen_.push_back(json_of(*line));
+    return seen_;
+  }
+  size_t rx_count(const std::string& proto, const std::string& src) {
+    size_t n = 0;
+    for (const auto& j : seen_)
+      if (j.value("event", "") == "rx" && j.value("proto", "") == proto && j.value("src", "") == src) ++n;
+    return n;
+  }
+
+  // Every device name netd's nft table keys a map or set element by.
+  std::set<std::string> nft_names() {
+    std::set<std::string> out;
+    auto r = bed_->root({"nft", "-j", "list", "table", "inet", "netd"});
+    if (!r.ok()) return out;
+    std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& j) {
+      if (j.is_string()) {
+        std::string s = j.get<std::string>();
+        if (s.rfind("tun", 0) == 0 || s.rfind("tap", 0) == 0) out.insert(s);
+      } else if (j.is_array() || j.is_object()) {
+        for (const auto& v : j) walk(v);
+      }
+    };
+    for (const auto& item : json_of(r.out)["nftables"]) {
+      if (item.contains("map")) walk(item["map"].value("elem", nlohmann::json::array()));
+      if (item.contains("set")) walk(item["set"].value("elem", nlohmann::json::array()));
+    }
+    return out;
+  }
+  // Entries of a pinned BPF map of netd's vif guard.
+  size_t guard_entries(const std::string& map) {
+    auto r = bed_->root({"bpftool", "-j", "map", "dump", "pinned", bed_->bpffs() + "/netd/vifs/" + map});
+    if (!r.ok()) return 0;
+    return json_of(r.out).size();
+  }
+  bool link_exists(const std::string& name) { return bed_->root({"ip", "link", "show", "dev", name}).ok(); }
+  nlohmann::json link_details(const std::string& name) {
+    auto r = bed_->root({"ip", "-j", "-d", "link", "show", "dev", name});
+    auto j = json_of(r.out);
+    return j.is_array() && !j.empty() ? j[0] : nlohmann::json();
+  }
+  std::vector<std::string> tun_devices() {
+    std::vector<std::string> out;
+    for (const auto& l : json_of(bed_->root({"ip", "-j", "link", "show", "type", "tun"}).out))
+      out.push_back(l.value("ifname", ""));
+    return out;
+  }
+
+  // alice's program on a tun made by `vtuntap run`: it owns `own` at the far end.
+  Result<ChildProcess> run_responder(uid_t uid, std::vector<std::string> vtuntap_args, const std::string& own) {
+    std::vector<std::string> argv = {vtuntap_binary(), "run"};
+    argv.insert(argv.end(), vtuntap_args.begin(), vtuntap_args.end());
+    argv.insert(argv.end(), {"--", VIF_PROBE, "responder", "--own", own});
+    return bed_->spawn_as(uid, argv);
+  }
+
+  std::vector<nlohmann::json> seen_;
+};
+
+// Scenario 6: a persistent tap owned by alice; her own program attaches with TUNSETIFF.
+TEST_F(Vifs, PersistentTapAttachedByItsOwnerOnly) {
+  auto add = bed_->vtuntap(kAlice, {"add", "tap", "--addr", "10.7.0.1/30", "--up", "--persist"});
+  ASSERT_TRUE(add.ok()) << add.describe();
+  EXPECT_EQ(add.out, "tap7-0\n");
+
+  auto details = link_details("tap7-0");
+  ASSERT_TRUE(details.is_object()) << details;
+  const auto& info = details["linkinfo"]["info_data"];
+  EXPECT_EQ(info["type"], "tap") << details;
+  EXPECT_EQ(info["persist"], true) << details;
+  EXPECT_EQ(info["user"], "1001") << details;  // TUNSETOWNER
+  EXPECT_THAT(details["flags"].dump(), HasSubstr("UP"));
+
+  // /dev/net/tun is 0600 here: a private mount namespace with a 0666 node stands in for a
+  // host where udev makes it world-accessible. TUNSETIFF then checks the owner.
+  auto attach_directly = [&](uid_t uid) {
+    std::string cmd = "mount -t tmpfs tun /dev/net && mknod -m 666 /dev/net/tun c 10 200 && "
+                      "exec setpriv --reuid " + std::to_string(uid) + " --regid " + std::to_string(uid) +
+                      " --clear-groups " VIF_PROBE " responder --attach tap7-0 --own 10.7.0.2";
+    return spawn_in(&bed_->host(), {"unshare", "-m", "sh", "-c", cmd});
+  };
+  {
+    auto bob = attach_directly(kBob);
+    ASSERT_OK(bob);
+    auto r = bob->wait(10s);
+    EXPECT_THAT(r.out, HasSubstr("\"errno\":1")) << r.describe();  // EPERM
+  }
+  auto alice = attach_directly(kAlice);
+  ASSERT_OK(alice);
+  ASSERT_EQ(wait_event(*alice, "ready").value("ifname", ""), "tap7-0") << alice->wait(1s).describe();
+  // Frames both ways: the kernel ARPs for 10.7.0.2, the probe answers, then echo and reply.
+  EXPECT_TRUE(ping(kAlice, "10.7.0.2"));
+  drain(*alice);
+  EXPECT_GE(rx_count("arp", "10.7.0.1"), 1u);
+  EXPECT_GE(rx_count("icmp", "10.7.0.1"), 1u);
+  ASSERT_OK(alice->write_stdin("quit\n"));
+  alice->wait(5s);
+
+  // Through netd, bob gets nothing and sees nothing of alice's.
+  auto bob_attach = bed_->vtuntap(kBob, {"attach", "tap7-0"});
+  EXPECT_EQ(bob_attach.exit_code, 2) << bob_attach.describe();
+  EXPECT_THAT(bob_attach.err, HasSubstr("tap7-0 is not a device of slice bob"));
+  auto bob_list = bed_->vtuntap(kBob, {"-j", "list"});
+  ASSERT_TRUE(bob_list.ok()) << bob_list.describe();
+  EXPECT_EQ(json_of(bob_list.out), nlohmann::json::array());
+  auto alice_list = bed_->vtuntap(kAlice, {"-j", "list"});
+  ASSERT_TRUE(alice_list.ok()) << alice_list.describe();
+  auto listed = json_of(alice_list.out);
+  ASSERT_EQ(listed.size(), 1u) << alice_list.out;
+  EXPECT_EQ(listed[0]["name"], "tap7-0");
+  EXPECT_EQ(listed[0]["persist"], true);
+  EXPECT_EQ(listed[0]["owner"], 1001);
+
+  // alice attaches through netd as well (the path that works with /dev/net/tun at 0600).
+  auto via_netd = bed_->spawn_as(kAlice, {vtuntap_binary(), "attach", "tap7-0", "--", VIF_PROBE, "responder",
+                                          "--own", "10.7.0.2"});
+  ASSERT_OK(via_netd);
+  ASSERT_EQ(wait_event(*via_netd, "ready").value("ifname", ""), "tap7-0") << via_netd->wait(1s).describe();
+  EXPECT_TRUE(ping(kAlice, "10.7.0.2"));
+  ASSERT_OK(via_netd->write_stdin("quit\n"));
+  via_netd->wait(5s);
+
+  // Persistent: still there after every fd closed; deleting it clears its isolation.
+  EXPECT_TRUE(link_exists("tap7-0"));
+  EXPECT_EQ(nft_names(), std::set<std::string>{"tap7-0"});
+  EXPECT_EQ(guard_entries("vif_marks"), 1u);
+  auto del = bed_->vtuntap(kAlice, {"del", "tap7-0"});
+  ASSERT_TRUE(del.ok()) << del.describe();
+  EXPECT_FALSE(link_exists("tap7-0"));
+  EXPECT_TRUE(nft_names().empty());
+  EXPECT_EQ(guard_entries("vif_marks"), 0u);
+  EXPECT_EQ(guard_entries("vif_addrs"), 0u);
+}
+
+// Scenario 7: `vtuntap run` without --persist; the device lives as long as the program.
+TEST_F(Vifs, RunDeviceVanishesWithItsProgram) {
+  auto prog = run_responder(kAlice, {"tun", "--addr", "10.7.0.5/30", "--up"}, "10.7.0.6");
+  ASSERT_OK(prog);
+  auto ready = wait_event(*prog, "ready");
+  ASSERT_EQ(ready.value("ifname", ""), "tun7-0") << prog->wait(1s).describe();
+  EXPECT_EQ(ready.value("kind", ""), "tun");
+  EXPECT_TRUE(ping(kAlice, "10.7.0.6"));
+  EXPECT_EQ(nft_names(), std::set<std::string>{"tun7-0"});
+  EXPECT_EQ(guard_entries("vif_marks"), 1u);
+  EXPECT_EQ(link_details("tun7-0")["linkinfo"]["info_data"]["persist"], false);
+
+  ASSERT_OK(prog->write_stdin("quit\n"));
+  auto done = prog->wait(5s);
+  EXPECT_EQ(done.exit_code, 0) << done.describe();
+  EXPECT_TRUE(eventually([&] { return !link_exists("tun7-0"); }));
+  EXPECT_TRUE(eventually([&] { return nft_names().empty() && guard_entries("vif_marks") == 0; }))
+      << bed_->root({"nft", "list", "table", "inet", "netd"}).out;
+  EXPECT_EQ(guard_entries("vif_addrs"), 0u);
+}
+
+// Scenario 8: nothing of bob's crosses alice's tun, in either direction.
+TEST_F(Vifs, BobNeitherSendsIntoNorReceivesFromAlicesTun) {
+  auto prog = run_responder(kAlice, {"tun", "--addr", "10.7.0.5/30", "--up"}, "10.7.0.6");
+  ASSERT_OK(prog);
+  ASSERT_EQ(wait_event(*prog, "ready").value("ifname", ""), "tun7-0") << prog->wait(1s).describe();
+
+  // Out: bob's packets routed into alice's tun are dropped (the probe never sees them), and
+  // so are a non-member's; alice's pass.
+  EXPECT_FALSE(ping(kBob, "10.7.0.6"));
+  EXPECT_FALSE(ping(kCarol, "10.7.0.6"));
+  EXPECT_TRUE(probe(kBob, {"udp-send", "10.7.0.6", "9", "from-bob"}).ok());
+  EXPECT_TRUE(ping(kAlice, "10.7.0.6"));
+  drain(*prog);
+  EXPECT_EQ(rx_count("icmp", "10.7.0.5"), 1u);  // alice's echo only
+  EXPECT_EQ(rx_count("udp", "10.7.0.5"), 0u);
+
+  // In: a datagram arriving on the tun reaches alice's wildcard listener, never bob's.
+  for (auto [uid, port] : {std::pair{kBob, "5000"}, std::pair{kAlice, "5001"}}) {
+    auto listener = bed_->spawn_as(uid, {VIF_PROBE, "udp-listen", "0.0.0.0", port, "1500"});
+    ASSERT_OK(listener);
+    ASSERT_TRUE(listener->read_line().has_value());  // listening
+    ASSERT_OK(prog->write_stdin(std::string("udp 10.7.0.6 10.7.0.5 ") + port + " hello\n"));
+    auto r = listener->wait(10s);
+    auto got = json_of(r.out.substr(r.out.find('\n') + 1));
+    if (uid == kBob) {
+      EXPECT_EQ(got["received"], nlohmann::json::array()) << r.describe();
+    } else {
+      EXPECT_EQ(got["received"], nlohmann::json::array({"hello"})) << r.describe();
+      EXPECT_EQ(got["mark"], 0x70000);
+    }
+  }
+  // TCP: bob's wildcard listener never sees a SYN that came in on alice's tun.
+  auto bob_tcp = bed_->spawn_as(kBob, {VIF_PROBE, "tcp-listen", "0.0.0.0", "5002", "1500"});
+  ASSERT_OK(bob_tcp);
+  ASSERT_TRUE(bob_tcp->read_line().has_value());
+  ASSERT_OK(prog->write_stdin("tcp-syn 10.7.0.6 10.7.0.5 5002\n"));
+  EXPECT_THAT(bob_tcp->wait(10s).out, HasSubstr("\"accepted\":0"));
+
+  // Binding alice's vif address: refused for bob and carol, fine for alice.
+  auto bob_bind = json_of(probe(kBob, {"bind", "10.7.0.5", "6000", "tcp"}).out);
+  EXPECT_EQ(bob_bind["ok"], false);
+  EXPECT_EQ(bob_bind["errno"], EPERM);
+  EXPECT_EQ(json_of(probe(kCarol, {"bind", "10.7.0.5", "6000", "udp"}).out)["errno"], EPERM);
+  EXPECT_EQ(json_of(probe(kAlice, {"bind", "10.7.0.5", "6000", "tcp"}).out)["ok"], true);
+  EXPECT_EQ(json_of(probe(kBob, {"bind", "10.0.1.1", "6000", "tcp"}).out)["ok"], true);
+  ASSERT_OK(prog->write_stdin("quit\n"));
+  prog->wait(5s);
+}
+
+// Scenario 9 and the other refusals: each names what was refused and leaves no device.
+TEST_F(Vifs, RefusalsNameTheReasonAndLeaveNothing) {
+  auto outside = bed_->vtuntap(kAlice, {"add", "tap", "--addr", "10.8.0.1/24", "--persist"});
+  EXPECT_EQ(outside.exit_code, 2) << outside.describe();
+  EXPECT_THAT(outside.err, HasSubstr("10.8.0.1/24"));
+  EXPECT_THAT(outside.err, HasSubstr("netblock"));
+  EXPECT_TRUE(tun_devices().empty());
+
+  auto wide = bed_->vtuntap(kAlice, {"add", "tun", "--addr", "10.7.0.1/8", "--persist"});
+  EXPECT_EQ(wide.exit_code, 2) << wide.describe();
+  EXPECT_TRUE(tun_devices().empty());
+
+  for (int i = 0; i < 4; ++i) {
+    auto add = bed_->vtuntap(kAlice, {"add", "tap", "--persist"});
+    ASSERT_TRUE(add.ok()) << add.describe();
+    EXPECT_EQ(add.out, "tap7-" + std::to_string(i) + "\n");
+  }
+  auto fifth = bed_->vtuntap(kAlice, {"add", "tun", "--persist"});
+  EXPECT_EQ(fifth.exit_code, 2) << fifth.describe();
+  EXPECT_THAT(fifth.err, HasSubstr("max_vifs"));
+  EXPECT_EQ(tun_devices().size(), 4u);
+
+  // Someone else's device: bob may not attach, delete, address or change alice's.
+  for (const auto& args : std::vector<std::vector<std::string>>{{"attach", "tap7-0"}, {"del", "tap7-0"}}) {
+    auto r = bed_->vtuntap(kBob, args);
+    EXPECT_EQ(r.exit_code, 2) << r.describe();
+    EXPECT_THAT(r.err, HasSubstr("not a device of slice bob"));
+  }
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"addr", "add", "10.8.0.1/24", "dev", "tap7-0"}, {"link", "set", "tap7-0", "up"}, {"link", "set", "uplink0", "down"}}) {
+    auto r = bed_->sliceip(kBob, args);
+    EXPECT_EQ(r.exit_code, 2) << r.describe();
+    EXPECT_THAT(r.err, HasSubstr("slice")) << r.describe();
+  }
+  // alice's own address outside her netblock, via sliceip.
+  auto addr = bed_->sliceip(kAlice, {"addr", "add", "10.8.0.1/24", "dev", "tap7-0"});
+  EXPECT_EQ(addr.exit_code, 2) << addr.describe();
+  EXPECT_THAT(addr.err, HasSubstr("netblock"));
+  // A non-member gets nothing at all.
+  auto carol = bed_->vtuntap(kCarol, {"add", "tap", "--persist"});
+  EXPECT_EQ(carol.exit_code, 1) << carol.describe();
+  EXPECT_THAT(carol.err, HasSubstr("not a member"));
+  EXPECT_EQ(tun_devices().size(), 4u);
+  auto down = bed_->root({"ip", "-j", "link", "show", "uplink0"});
+  EXPECT_THAT(down.out, HasSubstr("UP"));
+}
+
+// sliceip on alice's own vif: addresses, link settings, and routes through it without the vif
+// being in route_devices.
+TEST_F(Vifs, SliceipManagesOwnVif) {
+  ASSERT_TRUE(bed_->vtuntap(kAlice, {"add", "tun", "--persist"}).ok());
+  auto a = bed_->sliceip(kAlice, {"addr", "add", "10.7.0.9/30", "peer", "10.7.0.10", "dev", "tun7-0"});
+  ASSERT_TRUE(a.ok()) << a.describe();
+  auto l = bed_->sliceip(kAlice, {"link", "set", "tun7-0", "up", "mtu", "1400"});
+  ASSERT_TRUE(l.ok()) << l.describe();
+  auto details = link_details("tun7-0");
+  EXPECT_EQ(details["mtu"], 1400);
+  EXPECT_THAT(details["flags"].dump(), HasSubstr("UP"));
+  auto addrs = json_of(bed_->root({"ip", "-j", "addr", "show", "dev", "tun7-0"}).out);
+  EXPECT_THAT(addrs.dump(), HasSubstr("10.7.0.9"));
+  auto route = bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "dev", "tun7-0"});
+  ASSERT_TRUE(route.ok()) << route.describe();
+  EXPECT_THAT(bed_->root({"ip", "route", "show", "table", "10007"}).out, HasSubstr("dev tun7-0"));
+  // bob cannot route through it.
+  auto bob_route = bed_->sliceip(kBob, {"route", "add", "198.51.100.0/24", "dev", "tun7-0"});
+  EXPECT_EQ(bob_route.exit_code, 2) << bob_route.describe();
+
+  // Deleted behind netd's back: the route goes with the device, the isolation entries follow.
+  ASSERT_TRUE(bed_->root({"ip", "link", "del", "tun7-0"}).ok());
+  EXPECT_TRUE(eventually([&] { return nft_names().empty() && guard_entries("vif_marks") == 0; }));
+  EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10007"}).out, "");
+  auto del = bed_->sliceip(kAlice, {"addr", "del", "10.7.0.9/30", "dev", "tun7-0"});
+  EXPECT_NE(del.exit_code, 0) << del.describe();
+}
+
+// netd killed: isolation holds without it; restarted: it adopts the device.
+TEST_F(Vifs, SigkillKeepsIsolationAndRestartAdopts) {
+  ASSERT_TRUE(bed_->vtuntap(kAlice, {"add", "tap", "--addr", "10.7.0.1/30", "--up", "--persist"}).ok());
+  auto nft_before = bed_->root({"nft", "list", "table", "inet", "netd"}).out;
+  bed_->kill_netd(SIGKILL);
+  EXPECT_EQ(json_of(probe(kBob, {"bind", "10.7.0.1", "6000", "tcp"}).out)["errno"], EPERM);
+  EXPECT_EQ(nft_names(), std::set<std::string>{"tap7-0"});
+  ASSERT_OK(bed_->start_netd());
+  auto list = bed_->vtuntap(kAlice, {"-j", "list"});
+  ASSERT_TRUE(list.ok()) << list.describe();
+  EXPECT_EQ(json_of(list.out).size(), 1u) << list.out;
+  EXPECT_EQ(bed_->root({"nft", "list", "table", "inet", "netd"}).out, nft_before);
+  EXPECT_EQ(guard_entries("vif_marks"), 1u);
+  ASSERT_TRUE(bed_->vtuntap(kAlice, {"del", "tap7-0"}).ok());
+  EXPECT_TRUE(tun_devices().empty());
+}
+
+// A reload that removes alice removes her devices; --teardown removes every device and pin.
+TEST_F(Vifs, ReloadAndTeardownRemoveDevices) {
+  ASSERT_TRUE(bed_->vtuntap(kAlice, {"add", "tap", "--persist"}).ok());
+  ASSERT_TRUE(bed_->vtuntap(kBob, {"add", "tun", "--persist"}).ok());
+  std::string text = bed_->policy_text({});
+  std::string without_alice = text.substr(0, text.find("\n[[slice]]\nname = \"alice\"")) +
+                              text.substr(text.find("\n[[slice]]\nname = \"bob\""));
+  ASSERT_OK(bed_->write_policy(without_alice));
+  ASSERT_EQ(kill(bed_->netd_pid(), SIGHUP), 0);
+  EXPECT_TRUE(eventually([&] { return !link_exists("tap7-0"); }));
+  EXPECT_TRUE(link_exists("tun8-0"));
+  EXPECT_EQ(nft_names(), std::set<std::string>{"tun8-0"});
+
+  bed_->stop_netd();
+  auto down = bed_->root({netd_binary(), "--policy", bed_->policy_path(), "--teardown"});
+  ASSERT_TRUE(down.ok()) << down.describe();
+  EXPECT_TRUE(tun_devices().empty());
+  EXPECT_EQ(bed_->root({"find", bed_->bpffs() + "/netd", "-mindepth", "1"}).out, "");
+  auto attached = bed_->root({"bpftool", "-j", "cgroup", "show", bed_->cgroup()});
+  EXPECT_EQ(attached.out.find("vif_"), std::string::npos) << attached.describe();
+}
+
+}  // namespace
+}  // namespace netd::testing
