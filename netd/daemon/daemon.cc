@@ -8,6 +8,7 @@
 #include <sys/statfs.h>
 
 #include "netd/daemon/audit.h"
+#include "netd/kernel/sysctl/sysctl.h"
 #include "netd/ops/identity.h"
 #include "netd/ops/params.h"
 #include "netd/ops/slices.h"
@@ -55,10 +56,20 @@ std::map<uint32_t, uint32_t> slice_marks(const policy::Policy& p) {
 // answer rather than 0, so those answering a packet that arrived on a vif carry the owner's
 // mark and may leave through the vif (which drops unmarked packets).
 Status enable_fwmark_reflect() {
-  for (const char* path : {"/proc/sys/net/ipv4/fwmark_reflect", "/proc/sys/net/ipv6/fwmark_reflect"}) {
-    UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
-    if (!fd.valid() || ::write(fd.get(), "1", 1) != 1) return errno_error(std::string("setting ") + path);
-  }
+  NETD_TRY(kernel::write_sysctl("net/ipv4/fwmark_reflect", "1"));
+  return kernel::write_sysctl("net/ipv6/fwmark_reflect", "1");
+}
+
+// Forwarding for a snat vif's traffic: IPv4 decides by the input device's `forwarding`,
+// IPv6 by the input device's `force_forwarding` (the global switch stays off). Replies come
+// in on the uplinks, so they need it too. Forwarding between other devices stays what the
+// host's own firewall makes of it; netd's forward chain drops everything else to or from a
+// vif.
+Status enable_forwarding(const std::string& dev) {
+  NETD_TRY(kernel::write_sysctl("net/ipv4/conf/" + dev + "/forwarding", "1"));
+  Status v6 = kernel::write_sysctl("net/ipv6/conf/" + dev + "/force_forwarding", "1");
+  // Kernels before 6.17 have no per-device IPv6 switch: IPv4 snat still works.
+  if (!v6.ok() && v6.error().code != ENOENT) return v6;
   return ok_status();
 }
 
@@ -154,7 +165,22 @@ Status Daemon::publish_isolation(const policy::Policy& p, const std::vector<ops:
   }
   // nft first: it guards by name, so it holds even before the device has an index.
   NETD_TRY(nft_->sync(wanted));
-  return guard_->sync(ifindex_marks, address_marks);
+  NETD_TRY(guard_->sync(ifindex_marks, address_marks));
+  bool any_snat = false;
+  for (const auto& vif : wanted.vifs) {
+    if (!vif.snat) continue;
+    any_snat = true;
+    if (Status st = enable_forwarding(vif.name); !st.ok())
+      return std::move(st).error().with_context("snat for " + vif.name);
+  }
+  if (any_snat) {
+    for (const auto& uplink : p.netd.uplinks) {
+      Status st = enable_forwarding(uplink);
+      // An uplink the policy names may not exist (yet); snat through it starts when it does.
+      if (!st.ok() && st.error().code != ENOENT) return std::move(st).error().with_context("snat via " + uplink);
+    }
+  }
+  return ok_status();
 }
 
 Status Daemon::reload() {

@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <set>
 #include <thread>
 
 #include "lib/client/client.h"
@@ -42,7 +43,11 @@ TEST_F(Robustness, IsolationOutlivesSigkillAndRestartAdopts) {
   EXPECT_EQ(routing_state(), before);
   EXPECT_EQ(bed_->root({"nft", "-j", "list", "table", "inet", "netd"}).out, nft_before);
   auto progs = json_of(bed_->root({"bpftool", "-j", "cgroup", "show", bed_->cgroup()}).out);
-  EXPECT_EQ(progs.size(), 1u) << progs.dump();
+  // One program per hook: tagging (sock_create) and the vif guard (ingress, bind4, bind6).
+  EXPECT_EQ(progs.size(), 4u) << progs.dump();
+  std::set<std::string> hooks;
+  for (const auto& p : progs) hooks.insert(p.value("attach_type", ""));
+  EXPECT_EQ(hooks.size(), 4u) << progs.dump();
   EXPECT_EQ(bed_->connect_source(kAlice, "198.51.100.7"), "10.0.2.1");
   ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "del", "198.51.100.0/24"}).ok());
   EXPECT_EQ(fwmark_rules(), 1u);  // bob's
