@@ -16,18 +16,24 @@ constexpr uint16_t kFamily = NFPROTO_INET;
 // The ruleset changed between reading and committing (genid check): read and plan again.
 constexpr int kAttempts = 3;
 
-// Reads the table, plans, commits; again if the ruleset changed in between. Returns the
-// number of messages sent.
-Result<size_t> reconcile(NftSocket& socket, const WantedTable& wanted, PlanScope scope) {
+struct Reconciled {
+  size_t messages = 0;
+  uint32_t genid = 0;  // the ruleset generation the table is known to be right at
+};
+
+// Reads the table, plans, commits; again if the ruleset changed in between.
+Result<Reconciled> reconcile(NftSocket& socket, const WantedTable& wanted, PlanScope scope) {
   for (int attempt = 1;; ++attempt) {
     auto state = read_table_state(socket, kFamily, wanted.name);
     if (!state.ok() && state.error().code == EINTR && attempt < kAttempts) continue;
     if (!state.ok()) return std::move(state).error().with_context("reading table inet " + wanted.name);
     NETD_ASSIGN_OR_RETURN(NftBatch batch, NftBatch::create(socket, state->genid));
     NETD_TRY(plan_table(*state, wanted, scope, batch));
-    if (batch.size() == 0) return size_t{0};
+    if (batch.size() == 0) return Reconciled{0, state->genid};
     Status st = batch.commit();
-    if (st.ok()) return batch.size();
+    // The batch carried the generation it was planned on, so it committed on exactly that one
+    // and made the next.
+    if (st.ok()) return Reconciled{batch.size(), state->genid + 1};
     if (st.error().code == ERESTART && attempt < kAttempts) continue;
     return std::move(st).error().with_context("updating table inet " + wanted.name);
   }
@@ -51,8 +57,20 @@ Result<NetdNftTable> NetdNftTable::open(uint32_t mark_mask) {
 
 Status NetdNftTable::sync(const NftWanted& wanted) {
   NETD_TRY(check_wanted(mark_mask_, wanted));
-  NETD_ASSIGN_OR_RETURN(last_sync_messages_,
+  if (synced_ && *synced_ == wanted) {
+    // One GETGEN instead of a dump of the whole table (netd publishes after every link event).
+    auto genid = read_genid(*socket_);
+    if (genid.ok() && *genid == synced_genid_) {
+      last_sync_messages_ = 0;
+      return ok_status();
+    }
+  }
+  synced_.reset();
+  NETD_ASSIGN_OR_RETURN(Reconciled done,
                         reconcile(*socket_, netd_table_layout(mark_mask_, wanted), PlanScope::kEverything));
+  last_sync_messages_ = done.messages;
+  synced_genid_ = done.genid;
+  synced_ = wanted;
   return ok_status();
 }
 

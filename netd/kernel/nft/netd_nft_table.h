@@ -42,6 +42,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,7 @@ struct NftVif {
   std::string name;      // "tap7-0": 1-15 characters
   uint32_t slice_id = 0; // owner; its mark is NftWanted::slices.at(slice_id)
   bool snat = false;     // the owner may forward out of the uplinks, masqueraded
+  friend bool operator==(const NftVif&, const NftVif&) = default;
 };
 
 // Everything the table should hold.
@@ -64,6 +66,7 @@ struct NftWanted {
   std::map<uint32_t, uint32_t> slices;  // slice id -> mark: non-zero, within the mask, distinct
   std::vector<NftVif> vifs;             // distinct names, owners among `slices`
   std::vector<std::string> uplinks;     // policy [netd] uplinks (where snat vifs may go)
+  friend bool operator==(const NftWanted&, const NftWanted&) = default;
 };
 
 class NetdNftTable {
@@ -116,6 +119,10 @@ class NetdNftTable {
   std::unique_ptr<NftSocket> socket_;
   uint32_t mark_mask_ = 0;
   size_t last_sync_messages_ = 0;
+  // What the last sync made the table hold, and the ruleset generation right after it: while
+  // the generation is unchanged nobody changed any table, so an equal request needs no dump.
+  std::optional<NftWanted> synced_;
+  uint32_t synced_genid_ = 0;
 };
 
 }  // namespace netd::kernel

@@ -12,18 +12,6 @@ struct Buffer {
   alignas(struct nlmsghdr) char data[8192];  // requests are a few attributes
 };
 
-Result<uint32_t> read_genid(NftSocket& socket) {
-  Buffer buf;
-  struct nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, 0);
-  uint32_t genid = 0;
-  NETD_TRY(socket.request(nlh, [&](const struct nlmsghdr* msg) -> Status {
-    NftnlGen gen(nftnl_gen_alloc());
-    if (nftnl_gen_nlmsg_parse(msg, gen.get()) < 0) return errno_error("parsing nf_tables generation");
-    genid = nftnl_gen_get_u32(gen.get(), NFTNL_GEN_ID);
-    return ok_status();
-  }));
-  return genid;
-}
 
 Result<bool> table_exists(NftSocket& socket, uint16_t family, const std::string& name) {
   Buffer buf;
@@ -119,6 +107,19 @@ Status read_elements(NftSocket& socket, uint16_t family, const std::string& tabl
 }
 
 }  // namespace
+
+Result<uint32_t> read_genid(NftSocket& socket) {
+  Buffer buf;
+  struct nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, 0);
+  uint32_t genid = 0;
+  NETD_TRY(socket.request(nlh, [&](const struct nlmsghdr* msg) -> Status {
+    NftnlGen gen(nftnl_gen_alloc());
+    if (nftnl_gen_nlmsg_parse(msg, gen.get()) < 0) return errno_error("parsing nf_tables generation");
+    genid = nftnl_gen_get_u32(gen.get(), NFTNL_GEN_ID);
+    return ok_status();
+  }));
+  return genid;
+}
 
 Result<TableState> read_table_state(NftSocket& socket, uint16_t family, const std::string& table) {
   TableState state;

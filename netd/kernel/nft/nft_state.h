@@ -44,6 +44,9 @@ struct TableState {
 
 // Reads the table through `socket` (so in the socket's netns). A dump interrupted by a
 // concurrent change fails with EINTR: read again.
+// The ruleset generation now (it changes with every committed transaction, anyone's).
+Result<uint32_t> read_genid(NftSocket& socket);
+
 Result<TableState> read_table_state(NftSocket& socket, uint16_t family, const std::string& table);
 
 }  // namespace netd::kernel

@@ -380,7 +380,8 @@ TEST_F(Vifs, ReloadAndTeardownRemoveDevices) {
   ASSERT_EQ(kill(bed_->netd_pid(), SIGHUP), 0);
   EXPECT_TRUE(eventually([&] { return !link_exists("tap7-0"); }));
   EXPECT_TRUE(link_exists("tun8-0"));
-  EXPECT_EQ(nft_names(), std::set<std::string>{"tun8-0"});
+  // The device goes first, its isolation entries right after it.
+  EXPECT_TRUE(eventually([&] { return nft_names() == std::set<std::string>{"tun8-0"}; })) << nft_dump();
 
   bed_->stop_netd();
   auto down = bed_->root({netd_binary(), "--policy", bed_->policy_path(), "--teardown"});
