@@ -24,6 +24,17 @@ nlohmann::json address_json(const Prefix& local, const IpAddress& peer) {
 
 bool same_address(const Prefix& a, const Prefix& b) { return a.address() == b.address(); }
 
+// Drops the most recent claim of `local` (one request's worth).
+void unclaim(VifRecord& record, const Prefix& local) {
+  auto& c = record.claimed;
+  for (auto it = c.rbegin(); it != c.rend(); ++it) {
+    if (same_address(it->local, local)) {
+      c.erase(std::next(it).base());
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 Status VifOps::publish(const policy::Policy& p) {
@@ -207,19 +218,14 @@ Result<nlohmann::json> VifOps::add_address(const policy::Policy& p, const policy
   // Guarded before it exists: nobody else can bind it in between.
   record->claimed.push_back(address);
   const std::string name = record->name;
-  auto unclaim = [&](Error e) -> Error {
-    if (VifRecord* r = registry_.find(name)) {
-      auto& c = r->claimed;
-      c.erase(std::remove_if(c.begin(), c.end(),
-                             [&](const policy::VifAddressRequest& a) { return same_address(a.local, address.local); }),
-              c.end());
-    }
+  auto unclaim_and_fail = [&](Error e) -> Error {
+    if (VifRecord* r = registry_.find(name)) unclaim(*r, address.local);
     (void)publish(p);
     return e;
   };
-  if (Status st = publish(p); !st.ok()) return unclaim(std::move(st).error());
+  if (Status st = publish(p); !st.ok()) return unclaim_and_fail(std::move(st).error());
   if (Status st = links_.add_address(record->ifindex, name, address.local, address.peer); !st.ok())
-    return unclaim(kernel_error(std::move(st).error()));
+    return unclaim_and_fail(kernel_error(std::move(st).error()));
   return nlohmann::json::object();
 }
 
@@ -238,10 +244,9 @@ Result<nlohmann::json> VifOps::delete_address(const policy::Policy& p, const pol
     }
     return e;
   }
-  auto& c = record->claimed;
-  c.erase(std::remove_if(c.begin(), c.end(),
-                         [&](const policy::VifAddressRequest& a) { return same_address(a.local, *local); }),
-          c.end());
+  while (std::any_of(record->claimed.begin(), record->claimed.end(),
+                     [&](const policy::VifAddressRequest& a) { return same_address(a.local, *local); }))
+    unclaim(*record, *local);
   NETD_TRY(publish(p));
   return nlohmann::json::object();
 }
@@ -259,7 +264,15 @@ Result<nlohmann::json> VifOps::set_link(const policy::Policy&, const policy::Sli
   if (params.contains("up")) change.up = params["up"].get<bool>();
   if (params.contains("promisc")) change.promisc = params["promisc"].get<bool>();
   NETD_ASSIGN_OR_RETURN(change.mtu, optional_u32(params, "mtu"));
-  if (change.mtu) NETD_TRY(policy::decide_vif_mtu(record->kind, *change.mtu));
+  if (change.mtu) {
+    // The kernel's own link-local address does not count: losing it with IPv6 on a device the
+    // slice uses for IPv4 at a small mtu is what the slice asked for.
+    std::vector<Prefix> addresses;
+    for (const auto& a : cache_.addresses(record->ifindex))
+      if (!a.local.address().is_link_local()) addresses.push_back(a.local);
+    for (const auto& c : record->claimed) addresses.push_back(c.local);
+    NETD_TRY(policy::decide_vif_mtu_change(record->kind, *change.mtu, addresses));
+  }
   if (change.up || change.mtu || change.promisc) {
     if (Status st = links_.change(record->ifindex, record->name, change); !st.ok())
       return kernel_error(std::move(st).error());
@@ -277,9 +290,15 @@ Status VifOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent& e
       registry_.erase(r->name);
       return publish(p);
     }
-    case Kind::kAddressChanged:
-      if (registry_.find_ifindex(event.ifindex) == nullptr) return ok_status();
+    case Kind::kAddressChanged: {
+      VifRecord* r = registry_.find_ifindex(event.ifindex);
+      if (r == nullptr) return ok_status();
+      // The kernel has now reported the address (the cache holds it) or its removal (by
+      // anyone, or by the kernel, e.g. IPv6 addresses under an mtu below 1280): either way
+      // netd's claim has served its purpose, and from here the cache is the truth.
+      if (!event.address.address().empty()) unclaim(*r, event.address);
       return publish(p);
+    }
     case Kind::kResync: {
       std::vector<std::string> gone;
       for (const auto& [name, record] : registry_.all())

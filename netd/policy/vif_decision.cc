@@ -248,4 +248,16 @@ Status decide_vif_owner(const SliceSpec& slice, std::string_view name) {
   return ok_status();
 }
 
+Status decide_vif_mtu_change(VifKind kind, uint32_t mtu, const std::vector<Prefix>& addresses) {
+  NETD_TRY(decide_vif_mtu(kind, mtu));
+  if (mtu >= kIpv6MinMtu) return ok_status();
+  for (const auto& a : addresses) {
+    if (a.family() == AF_INET6)
+      return invalid("mtu " + std::to_string(mtu) + " is below " + std::to_string(kIpv6MinMtu) +
+                     ", the IPv6 minimum: the kernel would drop the device's IPv6 addresses (" + a.to_string() +
+                     "); delete them first");
+  }
+  return ok_status();
+}
+
 }  // namespace netd::policy

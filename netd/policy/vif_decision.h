@@ -73,6 +73,10 @@ Status decide_vif_address(const SliceSpec& slice, const VifAddressRequest& addre
 // kernel's tun max_mtu: 65535 minus the link header (tap: 14 bytes of Ethernet header → 65521).
 Status decide_vif_mtu(VifKind kind, uint32_t mtu);
 
+// An mtu change of an existing vif carrying `addresses`: decide_vif_mtu, and no mtu below 1280 while
+// it has IPv6 addresses (the kernel would silently remove them; the slice deletes them first).
+Status decide_vif_mtu_change(VifKind kind, uint32_t mtu, const std::vector<Prefix>& addresses);
+
 // Whether `name` is a vif of this slice by netd's naming. Refusals are PermissionDenied and name the
 // device and the slice: "tap8-0 is not a device of slice alice"; a name that is not a vif name at all:
 // "eth0 is not a vif; slices may change only their own vifs". Existence is the caller's check.

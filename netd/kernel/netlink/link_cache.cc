@@ -28,12 +28,18 @@ void on_link_change(nl_cache*, nl_object* obj, int action, void* arg) {
   slot->fn(e);
 }
 
-void on_addr_change(nl_cache*, nl_object* obj, int, void* arg) {
+void on_addr_change(nl_cache*, nl_object* obj, int action, void* arg) {
   auto* slot = static_cast<LinkCache::ListenerSlot*>(arg);
   if (!slot->fn) return;
+  auto* addr = reinterpret_cast<rtnl_addr*>(obj);
   LinkEvent e;
   e.kind = LinkEvent::Kind::kAddressChanged;
-  e.ifindex = rtnl_addr_get_ifindex(reinterpret_cast<rtnl_addr*>(obj));
+  e.ifindex = rtnl_addr_get_ifindex(addr);
+  e.address_removed = action == NL_ACT_DEL;
+  if (nl_addr* local = rtnl_addr_get_local(addr)) {
+    IpAddress a = from_nl_addr(local);
+    if (!a.empty()) e.address = Prefix(a, static_cast<int>(nl_addr_get_prefixlen(local)));
+  }
   char buf[IFNAMSIZ] = {};
   if (slot->links != nullptr && rtnl_link_i2name(slot->links, e.ifindex, buf, sizeof buf) != nullptr) e.name = buf;
   slot->fn(e);

@@ -33,6 +33,9 @@ struct LinkEvent {
   Kind kind = Kind::kResync;
   int ifindex = 0;
   std::string name;  // the device's name (links; addresses: "" if the device is gone)
+  // kAddressChanged: which address, and whether it went away (else it was added or changed).
+  Prefix address;
+  bool address_removed = false;
 };
 
 class LinkCache {

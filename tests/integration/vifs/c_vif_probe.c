@@ -88,8 +88,10 @@ int main(int argc, char** argv) {
     }
   } else if (strcmp(argv[1], "del") == 0) {
     int r = netd_vif_del(c, argv[2]);
-    if (r < 0) rc = failed(c, "del", r);
-    else printf("deleted\n");
+    if (r < 0)
+      rc = failed(c, "del", r);
+    else
+      printf("deleted\n");
   } else {
     fprintf(stderr, "unknown command %s\n", argv[1]);
     rc = 1;

@@ -53,7 +53,8 @@ class VifTest : public TestbedTest {
     return nlohmann::json();
   }
   // Lines the probe printed so far (reading what is pending for up to `settle`).
-  std::vector<nlohmann::json> drain(ChildProcess& p, std::chrono::milliseconds settle = std::chrono::milliseconds(300)) {
+  std::vector<nlohmann::json> drain(ChildProcess& p,
+                                    std::chrono::milliseconds settle = std::chrono::milliseconds(300)) {
     while (auto line = p.read_line(settle)) seen_.push_back(json_of(*line));
     return seen_;
   }

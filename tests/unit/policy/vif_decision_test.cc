@@ -346,3 +346,23 @@ TEST_F(VifDecision, OwnerRefusesNonVifNames) {
 
 }  // namespace
 }  // namespace netd::policy
+
+namespace netd::policy {
+namespace {
+
+TEST(VifMtuChange, BelowTheIpv6MinimumRefusedWhileTheDeviceHasIpv6Addresses) {
+  auto v6 = Prefix::parse_interface("fd00:7::1/64");
+  auto v4 = Prefix::parse_interface("10.7.0.1/30");
+  ASSERT_TRUE(v6.ok() && v4.ok());
+  EXPECT_TRUE(decide_vif_mtu_change(VifKind::kTap, 1000, {*v4}).ok());
+  EXPECT_TRUE(decide_vif_mtu_change(VifKind::kTap, 1280, {*v4, *v6}).ok());
+  auto refused = decide_vif_mtu_change(VifKind::kTap, 1000, {*v4, *v6});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("fd00:7::1/64"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("1280"), std::string::npos);
+  EXPECT_FALSE(decide_vif_mtu_change(VifKind::kTap, 20, {}).ok());  // the plain bounds still hold
+}
+
+}  // namespace
+}  // namespace netd::policy
