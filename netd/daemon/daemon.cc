@@ -122,6 +122,14 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
     }
   });
   NETD_TRY(d->server_->watch(d->links_.fd(), [self] { self->links_.process_events(); }));
+  NETD_ASSIGN_OR_RETURN(kernel::TunWatch tun_watch, kernel::TunWatch::open([self](int ifindex, const kernel::TunInfo& info) {
+    if (Status st = self->vif_ops_.on_tun_info(self->policy_, ifindex, info); !st.ok()) {
+      std::string line = "netd: " + st.error().message + "\n";
+      (void)!write(STDERR_FILENO, line.data(), line.size());
+    }
+  }));
+  d->tun_watch_.emplace(std::move(tun_watch));
+  NETD_TRY(d->server_->watch(d->tun_watch_->fd(), [self] { self->tun_watch_->process_events(); }));
   return d;
 }
 

@@ -11,6 +11,7 @@
 #include "netd/kernel/bpf/vif_guard.h"
 #include "netd/kernel/netlink/link_cache.h"
 #include "netd/kernel/netlink/links.h"
+#include "netd/kernel/netlink/tun_watch.h"
 #include "netd/kernel/netlink/nl_socket.h"
 #include "netd/kernel/netlink/routes.h"
 #include "netd/kernel/nft/netd_nft_table.h"
@@ -68,6 +69,7 @@ class Daemon {
   ops::VifOps vif_ops_;
   std::optional<kernel::SliceTagger> tagger_;
   std::optional<kernel::VifGuard> guard_;
+  std::optional<kernel::TunWatch> tun_watch_;
   std::optional<kernel::NetdNftTable> nft_;
   std::unique_ptr<server::Server> server_;
   UniqueFd signal_fd_;

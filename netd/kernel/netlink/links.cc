@@ -117,26 +117,30 @@ Result<LinkState> LinkExecutor::state(int ifindex, const std::string& name) {
   return st;
 }
 
-Result<TunInfo> LinkExecutor::tun_info(int ifindex, const std::string& name) {
+std::optional<TunInfo> parse_tun_info(nlattr** tb) {
+  if (tb[IFLA_LINKINFO] == nullptr) return std::nullopt;
+  nlattr* li[IFLA_INFO_MAX + 1] = {};
+  if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) < 0) return std::nullopt;
+  if (li[IFLA_INFO_KIND] == nullptr || std::strcmp(nla_get_string(li[IFLA_INFO_KIND]), "tun") != 0)
+    return std::nullopt;
   TunInfo info;
-  bool is_tun = false;
-  NETD_TRY(get_link(sock_, ifindex, "reading link " + name, [&](const ifinfomsg*, nlattr** tb) {
-    if (tb[IFLA_LINKINFO] == nullptr) return;
-    nlattr* li[IFLA_INFO_MAX + 1] = {};
-    if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) < 0) return;
-    if (li[IFLA_INFO_KIND] == nullptr || std::strcmp(nla_get_string(li[IFLA_INFO_KIND]), "tun") != 0) return;
-    is_tun = true;
-    if (li[IFLA_INFO_DATA] == nullptr) return;
-    nlattr* td[IFLA_TUN_MAX + 1] = {};
-    if (nla_parse_nested(td, IFLA_TUN_MAX, li[IFLA_INFO_DATA], nullptr) < 0) return;
-    if (td[IFLA_TUN_TYPE] != nullptr) info.tap = nla_get_u8(td[IFLA_TUN_TYPE]) == IFF_TAP;
-    if (td[IFLA_TUN_PERSIST] != nullptr) info.persist = nla_get_u8(td[IFLA_TUN_PERSIST]) != 0;
-    if (td[IFLA_TUN_MULTI_QUEUE] != nullptr) info.multi_queue = nla_get_u8(td[IFLA_TUN_MULTI_QUEUE]) != 0;
-    if (td[IFLA_TUN_OWNER] != nullptr) info.owner = nla_get_u32(td[IFLA_TUN_OWNER]);
-    if (td[IFLA_TUN_GROUP] != nullptr) info.group = nla_get_u32(td[IFLA_TUN_GROUP]);
-  }));
-  if (!is_tun) return make_error(EMEDIUMTYPE, name + " is not a tun/tap device");
+  if (li[IFLA_INFO_DATA] == nullptr) return info;
+  nlattr* td[IFLA_TUN_MAX + 1] = {};
+  if (nla_parse_nested(td, IFLA_TUN_MAX, li[IFLA_INFO_DATA], nullptr) < 0) return info;
+  if (td[IFLA_TUN_TYPE] != nullptr) info.tap = nla_get_u8(td[IFLA_TUN_TYPE]) == IFF_TAP;
+  if (td[IFLA_TUN_PERSIST] != nullptr) info.persist = nla_get_u8(td[IFLA_TUN_PERSIST]) != 0;
+  if (td[IFLA_TUN_MULTI_QUEUE] != nullptr) info.multi_queue = nla_get_u8(td[IFLA_TUN_MULTI_QUEUE]) != 0;
+  if (td[IFLA_TUN_OWNER] != nullptr) info.owner = nla_get_u32(td[IFLA_TUN_OWNER]);
+  if (td[IFLA_TUN_GROUP] != nullptr) info.group = nla_get_u32(td[IFLA_TUN_GROUP]);
   return info;
+}
+
+Result<TunInfo> LinkExecutor::tun_info(int ifindex, const std::string& name) {
+  std::optional<TunInfo> info;
+  NETD_TRY(get_link(sock_, ifindex, "reading link " + name,
+                    [&](const ifinfomsg*, nlattr** tb) { info = parse_tun_info(tb); }));
+  if (!info) return make_error(EMEDIUMTYPE, name + " is not a tun/tap device");
+  return *info;
 }
 
 }  // namespace netd::kernel

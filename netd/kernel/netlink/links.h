@@ -35,6 +35,10 @@ struct TunInfo {
   std::optional<gid_t> group;  // TUNSETGROUP, if set
 };
 
+// The tun attributes of an RTM_NEWLINK's parsed attributes (tb indexed by IFLA_*); nullopt
+// unless the device is of kind "tun".
+std::optional<TunInfo> parse_tun_info(struct nlattr** tb);
+
 class LinkExecutor {
  public:
   explicit LinkExecutor(NlSocket& sock) : sock_(sock) {}

@@ -294,3 +294,25 @@ TEST_F(Vifs, ReloadAndTeardownRemoveDevices) {
 
 }  // namespace
 }  // namespace netd::testing
+
+namespace netd::testing {
+namespace {
+
+// Any fd holder may TUNSETOWNER the device (the kernel checks nothing): handing it to a uid
+// outside the slice would let that uid attach with TUNSETIFF, so netd revokes the device.
+TEST_F(Vifs, DeviceHandedOutsideTheSliceIsRevoked) {
+  constexpr const char* kGiveAway =
+      "import fcntl, sys, time\n"
+      "fcntl.ioctl(3, 0x400454cc, 1002)  # TUNSETOWNER bob\n"
+      "print('given', flush=True)\n"
+      "time.sleep(10)\n";
+  auto giver = bed_->spawn_as(kAlice, {vtuntap_binary(), "run", "tun", "--up", "--", "/usr/bin/python3", "-c", kGiveAway});
+  ASSERT_OK(giver);
+  ASSERT_EQ(giver->read_line(), std::optional<std::string>("given")) << giver->wait(1s).describe();
+  EXPECT_TRUE(eventually([&] { return !link_exists("tun7-0"); }));
+  EXPECT_TRUE(eventually([&] { return nft_names().empty() && guard_entries("vif_marks") == 0; }));
+  EXPECT_THAT(bed_->netd_log(), HasSubstr("tun7-0 was handed to uid 1002, outside slice alice: deleted"));
+}
+
+}  // namespace
+}  // namespace netd::testing
