@@ -123,8 +123,10 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   });
   NETD_TRY(d->server_->watch(d->links_.fd(), [self] { self->links_.process_events(); }));
   NETD_ASSIGN_OR_RETURN(kernel::TunWatch tun_watch, kernel::TunWatch::open([self](int ifindex, const kernel::TunInfo& info) {
-    if (Status st = self->vif_ops_.on_tun_info(self->policy_, ifindex, info); !st.ok()) {
-      std::string line = "netd: " + st.error().message + "\n";
+    auto revoked = self->vif_ops_.on_tun_info(self->policy_, ifindex, info);
+    std::string text = revoked.ok() ? *revoked : revoked.error().message;
+    if (!text.empty()) {
+      std::string line = "netd: " + text + "\n";
       (void)!write(STDERR_FILENO, line.data(), line.size());
     }
   }));

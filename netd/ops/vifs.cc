@@ -313,25 +313,25 @@ Status VifOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent& e
   return ok_status();
 }
 
-Status VifOps::on_tun_info(const policy::Policy& p, int ifindex, const kernel::TunInfo& info) {
+Result<std::string> VifOps::on_tun_info(const policy::Policy& p, int ifindex, const kernel::TunInfo& info) {
   // Any holder of a device fd may TUNSETOWNER/TUNSETGROUP it (the kernel checks nothing), and
   // the new owner could then attach with TUNSETIFF and read the slice's traffic. A device
   // handed outside its slice is revoked: deleted, with its isolation entries.
   VifRecord* record = registry_.find_ifindex(ifindex);
-  if (record == nullptr) return ok_status();
+  if (record == nullptr) return std::string();
   const policy::SliceSpec* owner = p.find_by_id(record->slice_id);
-  if (owner == nullptr) return ok_status();  // reconcile deletes it
+  if (owner == nullptr) return std::string();  // reconcile deletes it
   auto has = [](const auto& list, auto v) { return std::find(list.begin(), list.end(), v) != list.end(); };
   bool uid_ok = !info.owner || has(owner->uids, *info.owner);
   bool gid_ok = !info.group || has(owner->gids, *info.group);
-  if (uid_ok && gid_ok) return ok_status();
+  if (uid_ok && gid_ok) return std::string();
   const std::string name = record->name;
   NETD_TRY(remove_device(*record));
   registry_.erase(name);
   NETD_TRY(publish(p));
-  return make_error(EPERM, name + " was handed to " +
-                               (uid_ok ? "gid " + std::to_string(*info.group) : "uid " + std::to_string(*info.owner)) +
-                               ", outside slice " + owner->name + ": deleted");
+  return name + " was handed to " +
+         (uid_ok ? "gid " + std::to_string(*info.group) : "uid " + std::to_string(*info.owner)) +
+         ", outside slice " + owner->name + ": deleted";
 }
 
 Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous) {
@@ -369,7 +369,9 @@ Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous
   for (const auto& [ifindex, name] : adopted) {
     auto info = links_.tun_info(ifindex, name);
     if (!info.ok()) continue;
-    if (Status st = on_tun_info(p, ifindex, *info); !st.ok() && first_error.ok()) first_error = std::move(st);
+    // The notice of a revocation is not an error of the reconcile: the device is gone.
+    if (auto revoked = on_tun_info(p, ifindex, *info); !revoked.ok() && first_error.ok())
+      first_error = std::move(revoked).error();
   }
   return first_error;
 }

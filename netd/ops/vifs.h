@@ -51,8 +51,9 @@ class VifOps {
   // address changes on a vif update the guarded addresses.
   Status on_link_event(const policy::Policy& p, const kernel::LinkEvent& event);
   // What the kernel broadcast about a tun device: a vif whose owner or group left its slice
-  // (a holder's TUNSETOWNER/TUNSETGROUP) is revoked, i.e. deleted.
-  Status on_tun_info(const policy::Policy& p, int ifindex, const kernel::TunInfo& info);
+  // (a holder's TUNSETOWNER/TUNSETGROUP) is revoked, i.e. deleted. Returns the notice to log
+  // ("" when nothing was done).
+  Result<std::string> on_tun_info(const policy::Policy& p, int ifindex, const kernel::TunInfo& info);
 
   // Adopts the vifs that exist (after a restart), deletes those of slices the policy no
   // longer has and those of an id that `previous` gave to another slice, and publishes.
