@@ -202,4 +202,13 @@ Result<uint64_t> parse_size_bytes(std::string_view text) {
   return parse_quantity(text, units, std::size(units), "size (e.g. 32MiB)");
 }
 
+bool is_valid_ifname(std::string_view name) {
+  if (name.empty() || name.size() >= 16 || name == "." || name == "..") return false;
+  for (char c : name)
+    if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+        c == '\f')
+      return false;
+  return true;
+}
+
 }  // namespace netd

@@ -8,12 +8,14 @@
 #include "tools/sliceip/options.h"
 #include "tools/sliceip/route_cmd.h"
 #include "tools/sliceip/slice_cmd.h"
+#include "tools/sliceip/words.h"
 
 namespace sliceip {
 
 namespace {
 
 using netd::make_error;
+using netd::cli::find_keyword;
 
 constexpr std::string_view kUsage =
     "Usage: sliceip [ -j | -json ] [ -p | -pretty ] [ -4 | -6 ] [ -a | --all ]\n"
@@ -108,18 +110,6 @@ constexpr ObjectEntry kObjects[] = {
     {"slice", kSliceUsage, "show", kSliceCommands},
 };
 
-const ObjectEntry* find_object(std::string_view word) {
-  for (const auto& object : kObjects)
-    if (object.word == word) return &object;
-  return nullptr;
-}
-
-const CommandEntry* find_command(const ObjectEntry& object, std::string_view word) {
-  for (const auto& command : object.commands)
-    if (command.word == word) return &command;
-  return nullptr;
-}
-
 }  // namespace
 
 std::string_view usage_text() { return kUsage; }
@@ -137,13 +127,13 @@ netd::Result<Plan> parse_command_line(std::span<const std::string_view> words) {
     return make_error(EINVAL, "missing OBJECT: route, address, link or slice (try 'sliceip -h')");
   if (rest[0] == "help") return Plan::help(std::string(kUsage));
 
-  const ObjectEntry* object = find_object(rest[0]);
+  const ObjectEntry* object = find_keyword(kObjects, rest[0]);
   if (object == nullptr)
     return make_error(EINVAL, "unknown object '" + std::string(rest[0]) + "' (try 'sliceip -h')");
   std::string_view command_word = rest.size() > 1 ? rest[1] : object->default_command;
   std::span<const std::string_view> args = rest.size() > 1 ? rest.subspan(2) : rest.subspan(1);
   if (command_word == "help") return Plan::help(std::string(object->usage));
-  const CommandEntry* command = find_command(*object, command_word);
+  const CommandEntry* command = find_keyword(object->commands, command_word);
   if (command == nullptr)
     return make_error(EINVAL, "unknown command '" + std::string(command_word) + "' for '" +
                                   std::string(object->word) + "' (try 'sliceip " +

@@ -5,7 +5,6 @@
 #include <optional>
 #include <string>
 
-#include "lib/core/net_types.h"
 #include "tools/sliceip/print.h"
 #include "tools/sliceip/vif_print.h"
 #include "tools/sliceip/vif_words.h"
@@ -17,9 +16,6 @@ namespace {
 
 using netd::make_error;
 using nlohmann::json;
-
-constexpr uint64_t kMinMtu = 68;  // ETH_MIN_MTU, the tun driver's minimum
-constexpr uint64_t kMaxMtu = 65535;
 
 // Settings of ip-link(8) that netd does not offer: named as such rather than taken for VIF.
 constexpr std::string_view kOtherSettings[] = {
@@ -53,10 +49,8 @@ netd::Status set_state(LinkSettings& settings, bool up) {
 netd::Status set_mtu(LinkSettings& settings, std::optional<std::string_view> value) {
   if (settings.mtu) return make_error(EINVAL, "'mtu' is given twice");
   if (!value) return make_error(EINVAL, "'mtu' needs a number 68..65535");
-  auto mtu = netd::parse_uint(*value, kMinMtu, kMaxMtu);
-  if (!mtu.ok())
-    return make_error(EINVAL, "'mtu' needs a number 68..65535, got " + in_quotes(*value));
-  settings.mtu = *mtu;
+  NETD_ASSIGN_OR_RETURN(uint64_t mtu, netd::cli::parse_vif_mtu("mtu", *value));
+  settings.mtu = mtu;
   return netd::ok_status();
 }
 

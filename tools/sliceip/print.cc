@@ -1,44 +1,22 @@
 #include "tools/sliceip/print.h"
 
-#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 
 #include "lib/core/net_types.h"
+#include "tools/common/reply.h"
 
 namespace sliceip {
 
 namespace {
 
-using netd::make_error;
+using netd::cli::bad_reply;
+using netd::cli::integer_field;
+using netd::cli::integer_text;
+using netd::cli::json_text;
+using netd::cli::string_field;
 using nlohmann::json;
 using nlohmann::ordered_json;
-
-constexpr int kIndent = 4;  // ip -p's indentation
-
-std::string dump(const ordered_json& value, const GlobalOptions& options) {
-  return value.dump(options.pretty ? kIndent : -1) + "\n";
-}
-
-std::string dump(const json& value, const GlobalOptions& options) {
-  return value.dump(options.pretty ? kIndent : -1) + "\n";
-}
-
-netd::Error bad_reply(std::string_view what) {
-  return make_error(EPROTO, "unexpected reply from netd: " + std::string(what));
-}
-
-const json* string_field(const json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? &*it : nullptr;
-}
-
-const json* integer_field(const json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it != object.end() && it->is_number_integer() ? &*it : nullptr;
-}
 
 // ip shows 0/0 as "default" and host routes without their length.
 std::string display_prefix(const std::string& dst) {
@@ -101,11 +79,6 @@ std::string size_text(uint64_t bytes) {
   for (const auto& [factor, unit] : kUnits)
     if (bytes != 0 && bytes % factor == 0) return std::to_string(bytes / factor) + unit;
   return std::to_string(bytes);
-}
-
-std::string integer_text(const json& object, const char* key) {
-  const json* n = integer_field(object, key);
-  return n != nullptr ? n->dump() : "?";
 }
 
 // "a b c", or "none" for an empty or missing list.
@@ -188,7 +161,7 @@ netd::Result<std::string> print_route_list(const json&, const json& reply,
   if (options.json) {
     ordered_json out = ordered_json::array();
     for (const auto& route : routes) out.push_back(route_json(route));
-    return dump(out, options);
+    return json_text(out, options);
   }
   std::string text;
   for (const auto& route : routes) text += route_text(route) + "\n";
@@ -210,7 +183,7 @@ netd::Result<std::string> print_route_get(const json& request, const json& reply
     out["dst"] = dst;
     add_route_attributes_json(route, out);
     if (table != nullptr) out["table"] = *table;
-    return dump(ordered_json::array({out}), options);
+    return json_text(ordered_json::array({out}), options);
   }
   std::string text = (type.empty() ? "" : type + " ") + dst + route_attributes_text(route);
   if (table != nullptr) text += " table " + table->dump();
@@ -223,13 +196,13 @@ netd::Result<std::string> print_flush(const json&, const json& reply,
   const json* deleted = integer_field(reply, "deleted");
   if (deleted == nullptr) return bad_reply("no 'deleted' count");
   ordered_json out = {{"deleted", *deleted}};
-  return dump(out, options);
+  return json_text(out, options);
 }
 
 netd::Result<std::string> print_slice(const json&, const json& reply,
                                       const GlobalOptions& options) {
   if (!reply.contains("slice") || !reply["slice"].is_object()) return bad_reply("no 'slice'");
-  if (options.json) return dump(reply["slice"], options);
+  if (options.json) return json_text(reply["slice"], options);
   return slice_text(reply["slice"]);
 }
 
@@ -237,7 +210,7 @@ netd::Result<std::string> print_slice_list(const json&, const json& reply,
                                            const GlobalOptions& options) {
   if (!reply.contains("slices") || !reply["slices"].is_array())
     return bad_reply("no 'slices' list");
-  if (options.json) return dump(reply["slices"], options);
+  if (options.json) return json_text(reply["slices"], options);
   std::string text;
   for (const auto& slice : reply["slices"])
     if (slice.is_object()) text += slice_text(slice);
@@ -245,34 +218,8 @@ netd::Result<std::string> print_slice_list(const json&, const json& reply,
 }
 
 ErrorReport describe_error(std::string_view error_name, const json& parameters) {
-  const json* reason_field = string_field(parameters, "reason");
-  std::string reason = reason_field != nullptr ? reason_field->get<std::string>() : "";
-
-  // Per io.netd.varlink; NotMember/InvalidArgument are the caller's mistake, as a syntax
-  // error is (exit 1); the others are refusals or failures (exit 2).
-  struct Mapping {
-    std::string_view name;
-    int exit_code;
-    std::string_view prefix;
-  };
-  static constexpr Mapping kMappings[] = {
-      {"io.netd.NotMember", 1, ""},
-      {"io.netd.InvalidArgument", 1, ""},
-      {"io.netd.PermissionDenied", 2, "refused: "},
-      {"io.netd.ResourceExhausted", 2, "refused: "},
-      {"io.netd.NotFound", 2, "refused: "},
-      {"io.netd.Conflict", 2, "refused: "},
-      {"io.netd.KernelError", 2, "kernel: "},
-  };
-  for (const auto& mapping : kMappings) {
-    if (mapping.name != error_name) continue;
-    std::string text = reason.empty() ? std::string(error_name) : reason;
-    return {mapping.exit_code, "sliceip: " + std::string(mapping.prefix) + text};
-  }
-  // Anything else (org.varlink.service.*, a newer netd's error): name it, it is a failure.
-  std::string message = "sliceip: netd answered " + std::string(error_name);
-  if (!reason.empty()) message += ": " + reason;
-  return {2, message};
+  return netd::cli::describe_error("sliceip", netd::cli::ErrorLabels::kShown, error_name,
+                                   parameters);
 }
 
 }  // namespace sliceip

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "lib/core/result.h"
+#include "tools/common/errors.h"
 #include "tools/sliceip/options.h"
 
 namespace sliceip {
@@ -34,12 +35,9 @@ std::string route_text(const nlohmann::json& route);
 // The same route as ip -j prints it: keys in ip's order, "type" only when not unicast.
 nlohmann::ordered_json route_json(const nlohmann::json& route);
 
-// How an error reply from netd ends sliceip: the stderr line (with "sliceip: ", no newline)
-// and the exit status (ip's: 1 for what the caller got wrong, 2 for refusals and failures).
-struct ErrorReport {
-  int exit_code = 2;
-  std::string message;
-};
+// How an error reply from netd ends sliceip: "sliceip: refused: REASON" and the like, and
+// ip's exit status (see tools/common/errors.h).
+using netd::cli::ErrorReport;
 ErrorReport describe_error(std::string_view error_name, const nlohmann::json& parameters);
 
 }  // namespace sliceip

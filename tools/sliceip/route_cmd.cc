@@ -155,12 +155,6 @@ constexpr ValueKeyword kValueKeywords[] = {
      [](const RouteWords& r) { return r.mtu.has_value(); }},
 };
 
-const ValueKeyword* find_value_keyword(std::string_view word) {
-  for (const auto& keyword : kValueKeywords)
-    if (keyword.word == word) return &keyword;
-  return nullptr;
-}
-
 netd::Result<RouteWords> read_route_words(std::string_view command,
                                           std::span<const std::string_view> args) {
   RouteWords route;
@@ -170,7 +164,7 @@ netd::Result<RouteWords> read_route_words(std::string_view command,
       route.refused_word = std::string(word);
       return route;
     }
-    if (const ValueKeyword* keyword = find_value_keyword(word)) {
+    if (const ValueKeyword* keyword = netd::cli::find_keyword(kValueKeywords, word)) {
       std::string name = in_quotes(keyword->word);
       if (keyword->given(route)) return make_error(EINVAL, name + " is given twice");
       if (i + 1 >= args.size())

@@ -2,41 +2,23 @@
 
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <optional>
 #include <vector>
 
 #include "lib/core/net_types.h"
+#include "tools/common/reply.h"
 
 namespace sliceip {
 
 namespace {
 
-using netd::make_error;
+using netd::cli::bad_reply;
+using netd::cli::field;
+using netd::cli::flag_of;
+using netd::cli::integer_text;
+using netd::cli::string_or;
 using nlohmann::json;
 using nlohmann::ordered_json;
-
-constexpr int kIndent = 4;  // ip -p's indentation
-
-netd::Error bad_reply(std::string_view what) {
-  return make_error(EPROTO, "unexpected reply from netd: " + std::string(what));
-}
-
-const json* field(const json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it != object.end() ? &*it : nullptr;
-}
-
-std::string string_or(const json& object, const char* key, std::string fallback) {
-  const json* value = field(object, key);
-  return value != nullptr && value->is_string() ? value->get<std::string>() : fallback;
-}
-
-bool flag_of(const json& object, const char* key) {
-  const json* value = field(object, key);
-  return value != nullptr && value->is_boolean() && value->get<bool>();
-}
 
 // ip's interface flags that netd reports: administratively UP, and PROMISC.
 std::vector<std::string> flag_words(const json& vif) {
@@ -82,11 +64,6 @@ std::string address_text(const AddressParts& part) {
   return text + "/" + std::to_string(part.length);
 }
 
-std::string integer_text(const json& object, const char* key) {
-  const json* value = field(object, key);
-  return value != nullptr && value->is_number_integer() ? value->dump() : "?";
-}
-
 std::string on_off(const json& vif, const char* key) { return flag_of(vif, key) ? "on" : "off"; }
 
 netd::Result<const json*> vifs_of(const json& reply) {
@@ -107,7 +84,7 @@ netd::Result<std::string> print_vifs(const json& reply, const GlobalOptions& opt
     ordered_json out = ordered_json::array();
     for (const auto& vif : *vifs)
       if (shown(vif)) out.push_back(vif_json(vif, with_addresses, family));
-    return out.dump(options.pretty ? kIndent : -1) + "\n";
+    return netd::cli::json_text(out, options);
   }
   std::string text;
   for (const auto& vif : *vifs)

@@ -3,22 +3,15 @@
 
 #include <sys/socket.h>
 
-#include <string>
 #include <string_view>
+
+#include "lib/core/net_types.h"
+#include "tools/common/words.h"
 
 namespace sliceip {
 
-inline std::string in_quotes(std::string_view word) { return "'" + std::string(word) + "'"; }
-
-// Linux's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
-inline bool is_valid_ifname(std::string_view name) {
-  if (name.empty() || name.size() >= 16 || name == "." || name == "..") return false;
-  for (char c : name)
-    if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-        c == '\f')
-      return false;
-  return true;
-}
+using netd::is_valid_ifname;
+using netd::cli::in_quotes;
 
 inline std::string_view family_label(int family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
 

@@ -16,9 +16,6 @@ namespace {
 using netd::make_error;
 using nlohmann::json;
 
-constexpr uint64_t kMinMtu = 68;  // ETH_MIN_MTU, the tun driver's minimum
-constexpr uint64_t kMaxMtu = 65535;
-
 // What the words of add/run said, before the rules that differ between the two.
 struct DeviceWords {
   std::optional<std::string> kind;
@@ -69,10 +66,8 @@ netd::Status take_peer(DeviceWords& device, std::string_view value) {
 
 netd::Status take_mtu(DeviceWords& device, std::string_view value) {
   if (device.mtu) return make_error(EINVAL, "'--mtu' is given twice");
-  auto mtu = netd::parse_uint(value, kMinMtu, kMaxMtu);
-  if (!mtu.ok())
-    return make_error(EINVAL, "'--mtu' needs a number 68..65535, got " + in_quotes(value));
-  device.mtu = *mtu;
+  NETD_ASSIGN_OR_RETURN(uint64_t mtu, netd::cli::parse_vif_mtu("--mtu", value));
+  device.mtu = mtu;
   return netd::ok_status();
 }
 
@@ -116,11 +111,10 @@ constexpr FlagOption kFlagOptions[] = {
 netd::Status take_option(DeviceWords& device, std::string_view command,
                          std::span<const std::string_view> args, size_t& i) {
   std::string_view word = args[i];
-  for (const auto& option : kFlagOptions)
-    if (option.word == word) {
-      device.*option.flag = true;
-      return netd::ok_status();
-    }
+  if (const FlagOption* option = netd::cli::find_keyword(kFlagOptions, word)) {
+    device.*option->flag = true;
+    return netd::ok_status();
+  }
   for (const auto& option : kValueOptions) {
     if (word == option.word) {
       if (i + 1 >= args.size())

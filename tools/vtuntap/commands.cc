@@ -60,9 +60,7 @@ constexpr CommandEntry kCommands[] = {
 };
 
 const CommandEntry* find_command(std::string_view word) {
-  for (const auto& command : kCommands)
-    if (command.word == word) return &command;
-  return nullptr;
+  return netd::cli::find_keyword(kCommands, word);
 }
 
 // -h / --help among a command's own words (not CMD's, after "--").

@@ -2,45 +2,21 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <vector>
 
+#include "tools/common/reply.h"
 #include "tools/vtuntap/words.h"
 
 namespace vtuntap {
 
 namespace {
 
-using netd::make_error;
+using netd::cli::bad_reply;
+using netd::cli::flag_of;
+using netd::cli::integer_text;
+using netd::cli::json_text;
+using netd::cli::string_or;
 using nlohmann::json;
-
-constexpr int kIndent = 4;  // as sliceip -p and ip -p
-
-std::string dump(const json& value, const GlobalOptions& options) {
-  return value.dump(options.pretty ? kIndent : -1) + "\n";
-}
-
-netd::Error bad_reply(std::string_view what) {
-  return make_error(EPROTO, "unexpected reply from netd: " + std::string(what));
-}
-
-std::string string_or(const json& object, const char* key, std::string fallback) {
-  if (!object.is_object()) return fallback;
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-
-bool flag_of(const json& object, const char* key) {
-  if (!object.is_object()) return false;
-  auto it = object.find(key);
-  return it != object.end() && it->is_boolean() && it->get<bool>();
-}
-
-std::string integer_text(const json& object, const char* key) {
-  if (!object.is_object()) return "?";
-  auto it = object.find(key);
-  return it != object.end() && it->is_number_integer() ? it->dump() : "?";
-}
 
 // "persist,multi_queue" (the IDL's words), or "-" when none is set.
 std::string flags_text(const json& vif) {
@@ -121,7 +97,7 @@ netd::Result<std::string> vif_name_of(const json& reply) {
 
 netd::Result<std::string> print_added(const json& reply, const GlobalOptions& options) {
   NETD_ASSIGN_OR_RETURN(const json* vif, vif_of(reply));
-  if (options.json) return dump(*vif, options);
+  if (options.json) return json_text(*vif, options);
   NETD_ASSIGN_OR_RETURN(std::string name, vif_name_of(reply));
   return name + "\n";
 }
@@ -129,38 +105,20 @@ netd::Result<std::string> print_added(const json& reply, const GlobalOptions& op
 netd::Result<std::string> print_attached(const json& reply, const GlobalOptions& options) {
   NETD_ASSIGN_OR_RETURN(const json* vif, vif_of(reply));
   json vifs = json::array({*vif});
-  return options.json ? dump(vifs, options) : vif_table(vifs);
+  return options.json ? json_text(vifs, options) : vif_table(vifs);
 }
 
 netd::Result<std::string> print_list(const json& reply, const GlobalOptions& options) {
   if (!reply.is_object() || !reply.contains("vifs") || !reply["vifs"].is_array())
     return bad_reply("no 'vifs' list");
-  return options.json ? dump(reply["vifs"], options) : vif_table(reply["vifs"]);
+  return options.json ? json_text(reply["vifs"], options) : vif_table(reply["vifs"]);
 }
 
 netd::Result<std::string> print_nothing(const json&, const GlobalOptions&) { return std::string(); }
 
 ErrorReport describe_error(std::string_view error_name, const json& parameters) {
-  std::string reason = string_or(parameters, "reason", "");
-  // Per io.netd.varlink; NotMember/InvalidArgument are the caller's mistake, as a syntax
-  // error is (exit 1); the others are refusals or failures (exit 2).
-  struct Mapping {
-    std::string_view name;
-    int exit_code;
-  };
-  static constexpr Mapping kMappings[] = {
-      {"io.netd.NotMember", 1},        {"io.netd.InvalidArgument", 1},
-      {"io.netd.PermissionDenied", 2}, {"io.netd.ResourceExhausted", 2},
-      {"io.netd.NotFound", 2},         {"io.netd.Conflict", 2},
-      {"io.netd.KernelError", 2},
-  };
-  for (const auto& mapping : kMappings)
-    if (mapping.name == error_name)
-      return {mapping.exit_code, "vtuntap: " + (reason.empty() ? std::string(error_name) : reason)};
-  // Anything else (org.varlink.service.*, a newer netd's error): name it, it is a failure.
-  std::string message = "vtuntap: netd answered " + std::string(error_name);
-  if (!reason.empty()) message += ": " + reason;
-  return {2, message};
+  return netd::cli::describe_error("vtuntap", netd::cli::ErrorLabels::kNone, error_name,
+                                   parameters);
 }
 
 }  // namespace vtuntap

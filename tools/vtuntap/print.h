@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "lib/core/result.h"
+#include "tools/common/errors.h"
 #include "tools/vtuntap/options.h"
 
 namespace vtuntap {
@@ -27,13 +28,9 @@ std::string vif_table(const nlohmann::json& vifs);
 // The device name of an Add or Attach reply (run and attach export it as VTUNTAP_IFNAME).
 netd::Result<std::string> vif_name_of(const nlohmann::json& reply);
 
-// How an error reply from netd ends vtuntap: the stderr line ("vtuntap: " + netd's reason, no
-// newline) and the exit status (ip's: 1 for what the caller got wrong, 2 for refusals and
-// failures).
-struct ErrorReport {
-  int exit_code = 2;
-  std::string message;
-};
+// How an error reply from netd ends vtuntap: "vtuntap: " + netd's reason, and ip's exit
+// status (see tools/common/errors.h).
+using netd::cli::ErrorReport;
 ErrorReport describe_error(std::string_view error_name, const nlohmann::json& parameters);
 
 }  // namespace vtuntap

@@ -7,21 +7,13 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/core/result.h"
+#include "lib/core/net_types.h"
+#include "tools/common/words.h"
 
 namespace vtuntap {
 
-inline std::string in_quotes(std::string_view word) { return "'" + std::string(word) + "'"; }
-
-// Linux's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
-inline bool is_valid_ifname(std::string_view name) {
-  if (name.empty() || name.size() >= 16 || name == "." || name == "..") return false;
-  for (char c : name)
-    if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-        c == '\f')
-      return false;
-  return true;
-}
+using netd::is_valid_ifname;
+using netd::cli::in_quotes;
 
 // The words of a command split at the first "--": its own arguments, and (if "--" was there)
 // the program to run. Words after "--" are never read as vtuntap's.

@@ -83,5 +83,14 @@ TEST(Quantities, StrictIntegers) {
   EXPECT_ERR(parse_uint("-1", 0, 100), EINVAL, "not a number");
 }
 
+// As the kernel's dev_valid_name(): IFNAMSIZ - 1 bytes at most, no '/', ':' or whitespace.
+TEST(InterfaceNames, AsTheKernelTakesThem) {
+  for (std::string_view name : {"eth0", "tap7-0", "a", "br.10", "x_y-z@1", "123456789012345"})
+    EXPECT_TRUE(is_valid_ifname(name)) << name;
+  for (std::string_view name : {"", ".", "..", "1234567890123456", "a/b", "a:1", "a b", "a\tb",
+                                "a\nb", "a\vb", "a\fb", "a\rb"})
+    EXPECT_FALSE(is_valid_ifname(name)) << name;
+}
+
 }  // namespace
 }  // namespace netd

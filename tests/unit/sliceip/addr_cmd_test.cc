@@ -13,25 +13,14 @@ namespace {
 
 using nlohmann::json;
 using testing::error_of;
+using testing::expect_request;
 using testing::parse;
-
-struct RequestCase {
-  std::vector<std::string_view> words;
-  std::string method;
-  std::string parameters;  // JSON text
-};
+using testing::ParseErrorCase;
+using testing::RequestCase;
 
 class AddressRequestTest : public ::testing::TestWithParam<RequestCase> {};
 
-TEST_P(AddressRequestTest, BuildsExactRequest) {
-  const RequestCase& c = GetParam();
-  auto plan = parse_command_line(c.words);
-  ASSERT_OK(plan);
-  EXPECT_EQ(plan->kind, Plan::Kind::kCall);
-  EXPECT_EQ(plan->method, c.method);
-  EXPECT_EQ(plan->parameters, json::parse(c.parameters)) << plan->parameters.dump();
-  EXPECT_NE(plan->print, nullptr);
-}
+TEST_P(AddressRequestTest, BuildsExactRequest) { expect_request(GetParam()); }
 
 const RequestCase kRequestCases[] = {
     {{"address", "add", "10.7.0.1/30", "dev", "tap7-0"},
@@ -68,20 +57,13 @@ const RequestCase kRequestCases[] = {
 
 INSTANTIATE_TEST_SUITE_P(Requests, AddressRequestTest, ::testing::ValuesIn(kRequestCases));
 
-struct ErrorCase {
-  std::vector<std::string_view> words;
-  std::string message;
-};
-
-class AddressErrorTest : public ::testing::TestWithParam<ErrorCase> {};
+class AddressErrorTest : public ::testing::TestWithParam<ParseErrorCase> {};
 
 TEST_P(AddressErrorTest, ExactMessage) {
-  const ErrorCase& c = GetParam();
-  auto plan = parse_command_line(c.words);
-  EXPECT_EQ(plan.ok() ? "(parsed)" : plan.error().message, c.message);
+  EXPECT_EQ(error_of(parse_command_line(GetParam().words)), GetParam().message);
 }
 
-const ErrorCase kErrorCases[] = {
+const ParseErrorCase kErrorCases[] = {
     {{"address", "add", "dev", "tap7-0"}, "'address add' needs ADDR/LEN"},
     {{"address", "add", "10.7.0.1/30"}, "'address add' needs 'dev VIF'"},
     {{"address", "del", "10.7.0.1/30"}, "'address del' needs 'dev VIF'"},

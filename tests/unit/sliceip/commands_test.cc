@@ -6,22 +6,16 @@
 #include <vector>
 
 #include "tests/fixtures/test_macros.h"
-#include "tests/unit/sliceip/man_synopsis.h"
+#include "tests/unit/common_cli/man_synopsis.h"
 #include "tests/unit/sliceip/parse_helpers.h"
 
 namespace sliceip {
 namespace {
 
+using netd::testing::expect_help;
 using netd::testing::words_of;
 using testing::error_of;
 using testing::parse;
-
-void expect_help(const netd::Result<Plan>& plan, std::string_view text) {
-  ASSERT_OK(plan);
-  EXPECT_EQ(plan->kind, Plan::Kind::kHelp);
-  EXPECT_EQ(plan->text, text);
-  EXPECT_TRUE(plan->method.empty());
-}
 
 TEST(Help, OptionsPrintTheWholeUsage) {
   expect_help(parse({"-h"}), usage_text());

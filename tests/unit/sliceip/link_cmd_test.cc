@@ -12,24 +12,14 @@ namespace sliceip {
 namespace {
 
 using nlohmann::json;
-
-struct RequestCase {
-  std::vector<std::string_view> words;
-  std::string method;
-  std::string parameters;  // JSON text
-};
+using testing::error_of;
+using testing::expect_request;
+using testing::ParseErrorCase;
+using testing::RequestCase;
 
 class LinkRequestTest : public ::testing::TestWithParam<RequestCase> {};
 
-TEST_P(LinkRequestTest, BuildsExactRequest) {
-  const RequestCase& c = GetParam();
-  auto plan = parse_command_line(c.words);
-  ASSERT_OK(plan);
-  EXPECT_EQ(plan->kind, Plan::Kind::kCall);
-  EXPECT_EQ(plan->method, c.method);
-  EXPECT_EQ(plan->parameters, json::parse(c.parameters)) << plan->parameters.dump();
-  EXPECT_NE(plan->print, nullptr);
-}
+TEST_P(LinkRequestTest, BuildsExactRequest) { expect_request(GetParam()); }
 
 const RequestCase kRequestCases[] = {
     {{"link", "set", "tap7-0", "up"}, "io.netd.Vifs.SetLink", R"({"name":"tap7-0","up":true})"},
@@ -68,20 +58,13 @@ const RequestCase kRequestCases[] = {
 
 INSTANTIATE_TEST_SUITE_P(Requests, LinkRequestTest, ::testing::ValuesIn(kRequestCases));
 
-struct ErrorCase {
-  std::vector<std::string_view> words;
-  std::string message;
-};
-
-class LinkErrorTest : public ::testing::TestWithParam<ErrorCase> {};
+class LinkErrorTest : public ::testing::TestWithParam<ParseErrorCase> {};
 
 TEST_P(LinkErrorTest, ExactMessage) {
-  const ErrorCase& c = GetParam();
-  auto plan = parse_command_line(c.words);
-  EXPECT_EQ(plan.ok() ? "(parsed)" : plan.error().message, c.message);
+  EXPECT_EQ(error_of(parse_command_line(GetParam().words)), GetParam().message);
 }
 
-const ErrorCase kErrorCases[] = {
+const ParseErrorCase kErrorCases[] = {
     {{"link", "set"}, "'link set' needs a device: one of the slice's vifs"},
     {{"link", "set", "up"}, "'link set' needs a device: one of the slice's vifs"},
     {{"link", "set", "tap7-0"}, "'link set' needs a setting: up, down, mtu N, promisc on|off"},

@@ -6,19 +6,17 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/fixtures/test_macros.h"
+#include "tests/unit/common_cli/cli_test_helpers.h"
 
 namespace sliceip {
 namespace {
 
+using netd::testing::printed;
 using nlohmann::json;
 
 const GlobalOptions kText{};
 const GlobalOptions kJson{.json = true};
 const GlobalOptions kPretty{.json = true, .pretty = true};
-
-std::string printed(netd::Result<std::string> r) {
-  return r.ok() ? *r : "error: " + r.error().message;
-}
 
 TEST(RouteText, LikeIpRoute) {
   EXPECT_EQ(route_text(json::parse(R"({"dst":"198.51.100.0/24","gateway":"192.0.2.1",
@@ -193,19 +191,12 @@ TEST(PrintSliceList, TextBlocksAndJsonArray) {
   EXPECT_EQ(json::parse(printed(print_slice_list({}, reply, kJson))), reply["slices"]);
 }
 
-struct ErrorCase {
-  const char* name;
-  int exit_code;
-  const char* message;
-};
+using ErrorCase = netd::testing::ErrorReplyCase;
 
 class DescribeErrorTest : public ::testing::TestWithParam<ErrorCase> {};
 
 TEST_P(DescribeErrorTest, ExitCodeAndMessage) {
-  const ErrorCase& c = GetParam();
-  ErrorReport report = describe_error(c.name, json{{"reason", "REASON"}, {"errno", 1}});
-  EXPECT_EQ(report.exit_code, c.exit_code);
-  EXPECT_EQ(report.message, c.message);
+  netd::testing::expect_report(describe_error, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -13,25 +13,14 @@ namespace {
 
 using nlohmann::json;
 using testing::error_of;
+using testing::expect_request;
 using testing::parse;
-
-struct RequestCase {
-  std::vector<std::string_view> words;
-  std::string method;
-  std::string parameters;  // JSON text
-};
+using testing::ParseErrorCase;
+using testing::RequestCase;
 
 class RouteRequestTest : public ::testing::TestWithParam<RequestCase> {};
 
-TEST_P(RouteRequestTest, BuildsExactRequest) {
-  const RequestCase& c = GetParam();
-  auto plan = parse_command_line(c.words);
-  ASSERT_OK(plan);
-  EXPECT_EQ(plan->kind, Plan::Kind::kCall);
-  EXPECT_EQ(plan->method, c.method);
-  EXPECT_EQ(plan->parameters, json::parse(c.parameters)) << plan->parameters.dump();
-  EXPECT_NE(plan->print, nullptr);
-}
+TEST_P(RouteRequestTest, BuildsExactRequest) { expect_request(GetParam()); }
 
 const RequestCase kRequestCases[] = {
     // add: every attribute, and only the ones given
@@ -213,21 +202,13 @@ TEST(RefusedWords, EarlierSyntaxErrorWins) {
             "'10.0.0.x' is not a prefix (ADDRESS[/LENGTH])");
 }
 
-struct ErrorCase {
-  std::vector<std::string_view> words;
-  std::string message;
-};
-
-class RouteSyntaxErrorTest : public ::testing::TestWithParam<ErrorCase> {};
+class RouteSyntaxErrorTest : public ::testing::TestWithParam<ParseErrorCase> {};
 
 TEST_P(RouteSyntaxErrorTest, ExactMessage) {
-  const ErrorCase& c = GetParam();
-  auto plan = parse_command_line(c.words);
-  ASSERT_FALSE(plan.ok()) << plan->parameters.dump();
-  EXPECT_EQ(plan.error().message, c.message);
+  EXPECT_EQ(error_of(parse_command_line(GetParam().words)), GetParam().message);
 }
 
-const ErrorCase kErrorCases[] = {
+const ParseErrorCase kErrorCases[] = {
     // missing values
     {{"route", "add", "10.0.0.0/8", "via"}, "'via' needs an address"},
     {{"route", "add", "10.0.0.0/8", "dev"}, "'dev' needs an interface name"},

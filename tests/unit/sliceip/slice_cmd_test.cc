@@ -10,11 +10,9 @@ namespace {
 using testing::error_of;
 using testing::parse;
 
-void expect_call(const netd::Result<Plan>& plan, const std::string& method) {
-  ASSERT_OK(plan);
-  EXPECT_EQ(plan->kind, Plan::Kind::kCall);
-  EXPECT_EQ(plan->method, method);
-  EXPECT_EQ(plan->parameters, nlohmann::json::object());
+// No parameters: the caller's slice, or every slice with -a.
+void expect_call(const netd::Result<Plan>& plan, std::string_view method) {
+  testing::expect_call(plan, method, "{}");
 }
 
 TEST(SliceCommand, ShowAndListAreTheCallersSlice) {

@@ -6,18 +6,16 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/fixtures/test_macros.h"
+#include "tests/unit/common_cli/cli_test_helpers.h"
 
 namespace sliceip {
 namespace {
 
+using netd::testing::printed;
 using nlohmann::json;
 
 const GlobalOptions kText{};
 const GlobalOptions kJson{.json = true};
-
-std::string printed(netd::Result<std::string> r) {
-  return r.ok() ? *r : "error: " + r.error().message;
-}
 
 const json kTap = json::parse(R"({"name":"tap7-0","kind":"tap","ifindex":12,"persist":true,
     "multi_queue":false,"up":true,"mtu":1500,"promisc":true,"owner":1001,

@@ -13,16 +13,8 @@ namespace {
 
 using nlohmann::json;
 using testing::error_of;
+using testing::expect_call;
 using testing::parse;
-
-void expect_call(const netd::Result<Plan>& plan, const std::string& method,
-                 const std::string& parameters) {
-  ASSERT_OK(plan);
-  EXPECT_EQ(plan->kind, Plan::Kind::kCall);
-  EXPECT_EQ(plan->method, method);
-  EXPECT_EQ(plan->parameters, json::parse(parameters)) << plan->parameters.dump();
-  EXPECT_NE(plan->print, nullptr);
-}
 
 TEST(Attach, WithoutProgramPrintsTheDevice) {
   expect_call(parse({"attach", "tap7-0"}), "io.netd.Vifs.Attach", R"({"name":"tap7-0"})");

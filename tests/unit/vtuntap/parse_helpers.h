@@ -2,22 +2,19 @@
 #pragma once
 
 #include <initializer_list>
-#include <string>
 #include <string_view>
-#include <vector>
 
+#include "tests/unit/common_cli/cli_test_helpers.h"
 #include "tools/vtuntap/commands.h"
 
 namespace vtuntap::testing {
 
-inline netd::Result<Plan> parse(std::initializer_list<std::string_view> words) {
-  std::vector<std::string_view> argv(words);
-  return parse_command_line(argv);
-}
+using netd::testing::error_of;
+using netd::testing::expect_call;
+using netd::testing::ParseErrorCase;
 
-// The error message of a failed parse, or "(parsed)" so that a comparison fails readably.
-inline std::string error_of(const netd::Result<Plan>& plan) {
-  return plan.ok() ? "(parsed)" : plan.error().message;
+inline netd::Result<Plan> parse(std::initializer_list<std::string_view> words) {
+  return netd::testing::parse_words(parse_command_line, words);
 }
 
 }  // namespace vtuntap::testing

@@ -6,19 +6,17 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/fixtures/test_macros.h"
+#include "tests/unit/common_cli/cli_test_helpers.h"
 
 namespace vtuntap {
 namespace {
 
+using netd::testing::printed;
 using nlohmann::json;
 
 const GlobalOptions kText{};
 const GlobalOptions kJson{.json = true};
 const GlobalOptions kPretty{.json = true, .pretty = true};
-
-std::string printed(netd::Result<std::string> r) {
-  return r.ok() ? *r : "error: " + r.error().message;
-}
 
 const json kTap = json::parse(R"({"name":"tap7-0","kind":"tap","ifindex":12,"persist":true,
     "multi_queue":false,"up":true,"mtu":1500,"promisc":false,"owner":1001,
@@ -103,19 +101,12 @@ TEST(VifName, OfAddOrAttachReply) {
   EXPECT_ERR(vif_name_of(json{{"vif", {{"kind", "tun"}}}}), EPROTO, "no valid device name");
 }
 
-struct ErrorCase {
-  const char* name;
-  int exit_code;
-  const char* message;
-};
+using ErrorCase = netd::testing::ErrorReplyCase;
 
 class DescribeErrorTest : public ::testing::TestWithParam<ErrorCase> {};
 
 TEST_P(DescribeErrorTest, ExitCodeAndMessage) {
-  const ErrorCase& c = GetParam();
-  ErrorReport report = describe_error(c.name, json{{"reason", "REASON"}, {"errno", 1}});
-  EXPECT_EQ(report.exit_code, c.exit_code);
-  EXPECT_EQ(report.message, c.message);
+  netd::testing::expect_report(describe_error, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(
