@@ -1,22 +1,34 @@
-// bare_broker: the floor for netd's in-daemon route figure. A minimal privileged broker that a
+// bare_broker: the floor for netd's in-daemon figures. A minimal privileged broker that a
 // hand-written daemon could be: one thread, blocking AF_UNIX SOCK_STREAM, one connection at a
-// time. For each NUL-terminated request it does ONE raw NETLINK_ROUTE RTM_NEWROUTE or
-// RTM_DELROUTE with NLM_F_ACK, waits for the ack, and replies {"parameters":{}}\0.
+// time. For each NUL-terminated request it does ONE job and replies:
 //
-// It parses as little as it can: the route is fixed on the command line, and the request is
-// only searched for "Delete" (anything else adds). No policy, no identity, no audit, no
-// table dump: what is left is the cost of the socket round trip plus one netlink op, which is
-// what netd's "median <= 2x the floor" target is measured against.
+//  route  ONE raw NETLINK_ROUTE RTM_NEWROUTE or RTM_DELROUTE with NLM_F_ACK, waits for the
+//         ack, replies {"parameters":{}}\0 (route_bench's floor).
+//  tun    opens /dev/net/tun, TUNSETIFF(IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE) on the named
+//         (existing, multi-queue) device, i.e. one more queue, and passes that fd with
+//         SCM_RIGHTS on the reply {"parameters":{"vif":{"name":"NAME"}}}\0 (vif_bench's floor
+//         for io.netd.Vifs.Attach).
+//  echo   replies {"parameters":{}}\0 at once: the AF_UNIX request->reply floor.
+//
+// It parses as little as it can: the route or device is fixed on the command line, and the
+// request is only searched for "Delete" (route mode; anything else adds). No policy, no
+// identity, no audit, no table dump, no description of the device: what is left is the cost of
+// the socket round trip plus the one kernel job, which is what netd's targets are measured
+// against.
 //
 //   bare_broker --socket PATH --dst 198.51.100.0/24 --via 10.0.2.2 --dev uplink1 --table 501
-//   bare_broker --socket PATH --echo     (replies at once: the AF_UNIX request->reply floor)
+//   bare_broker --socket PATH --tun vbmq0
+//   bare_broker --socket PATH --echo
 //
 // Prints "ready" on stdout once listening; runs until killed. Raw netlink is deliberate here:
 // this is a baseline, not netd (netd goes through libnl-route).
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -46,6 +58,7 @@ struct RouteArgs {
 struct Options {
   std::string socket_path;
   bool echo = false;
+  std::string tun;  // tun mode: the device to attach a queue of
   RouteArgs route;
 };
 
@@ -56,8 +69,8 @@ struct Options {
 
 [[noreturn]] void usage(const std::string& what) {
   std::fprintf(stderr,
-               "bare_broker: %s\nusage: bare_broker --socket PATH (--echo | --dst A.B.C.D/LEN --via A.B.C.D "
-               "--dev IFNAME --table N)\n",
+               "bare_broker: %s\nusage: bare_broker --socket PATH (--echo | --tun IFNAME | --dst A.B.C.D/LEN "
+               "--via A.B.C.D --dev IFNAME --table N)\n",
                what.c_str());
   std::exit(2);
 }
@@ -75,6 +88,9 @@ Options parse(int argc, char** argv) {
       o.socket_path = value();
     } else if (a == "--echo") {
       o.echo = true;
+    } else if (a == "--tun") {
+      o.tun = value();
+      if (o.tun.empty() || o.tun.size() >= IFNAMSIZ) usage("--tun wants a device name");
     } else if (a == "--dst") {
       std::string v = value();
       auto slash = v.find('/');
@@ -98,7 +114,9 @@ Options parse(int argc, char** argv) {
     }
   }
   if (o.socket_path.empty()) usage("--socket is required");
-  if (!o.echo && !(have_dst && have_via && have_dev && have_table)) usage("route mode needs --dst --via --dev --table");
+  if (o.echo && !o.tun.empty()) usage("--echo or --tun, not both");
+  if (!o.echo && o.tun.empty() && !(have_dst && have_via && have_dev && have_table))
+    usage("route mode needs --dst --via --dev --table");
   return o;
 }
 
@@ -155,7 +173,46 @@ bool send_all(int fd, std::string_view data) {
   return true;
 }
 
+// One more queue of the multi-queue tap `name`: what netd's Attach does in the kernel.
+// Returns the fd or -errno.
+int attach_queue(const std::string& name) {
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, name.data(), name.size());
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE;
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int err = errno;
+    close(fd);
+    return -err;
+  }
+  return fd;
+}
+
+// The whole reply in one sendmsg, the fd on it (as netd sends a reply that carries fds).
+bool send_with_fd(int conn, std::string_view data, int fd) {
+  iovec iov{const_cast<char*>(data.data()), data.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ssize_t n;
+  do {
+    n = sendmsg(conn, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return false;
+  return send_all(conn, data.substr(static_cast<size_t>(n)));
+}
+
 void serve(int conn, const Options& o, int nl, uint32_t* seq) {
+  const std::string tun_reply = "{\"parameters\":{\"vif\":{\"name\":\"" + o.tun + "\"}}}" + '\0';
   std::string buf;
   char chunk[4096];
   for (;;) {
@@ -167,7 +224,18 @@ void serve(int conn, const Options& o, int nl, uint32_t* seq) {
     for (size_t nul; (nul = buf.find('\0', start)) != std::string::npos; start = nul + 1) {
       std::string_view request(buf.data() + start, nul - start);
       int err = 0;
-      if (!o.echo) err = route_op(nl, o.route, request.find("Delete") == std::string_view::npos, ++*seq);
+      if (!o.tun.empty()) {
+        int fd = attach_queue(o.tun);
+        if (fd >= 0) {
+          bool sent = send_with_fd(conn, tun_reply, fd);
+          close(fd);
+          if (!sent) return;
+          continue;
+        }
+        err = -fd;
+      } else if (!o.echo) {
+        err = route_op(nl, o.route, request.find("Delete") == std::string_view::npos, ++*seq);
+      }
       bool sent = err == 0 ? send_all(conn, kOkReply)
                            : send_all(conn, std::string(kErrPrefix) + std::to_string(err) + "}}" + '\0');
       if (!sent) return;
@@ -181,7 +249,7 @@ void serve(int conn, const Options& o, int nl, uint32_t* seq) {
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   int nl = -1;
-  if (!o.echo) {
+  if (!o.echo && o.tun.empty()) {
     nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (nl < 0) die("netlink socket");
     sockaddr_nl local{};

@@ -19,13 +19,11 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/bench_support.h"
 #include "lib/client/client.h"
 #include "tests/fixtures/files.h"
 #include "tests/integration/common/testbed.h"
@@ -45,6 +44,13 @@ using netd::Status;
 using netd::testing::kAlice;
 using netd::testing::Testbed;
 using Clock = std::chrono::steady_clock;
+using bench::Command;
+using bench::fixed;
+using bench::print_figure;
+using bench::print_note;
+using bench::print_verdict;
+using bench::Stats;
+using bench::stats_of;
 
 constexpr const char* kSudoUser = "netd-bench";
 constexpr const char* kSudoersDropIn = "/etc/sudoers.d/netd-bench";
@@ -63,11 +69,6 @@ constexpr const char* kBrokerTable = "501";
 // netd does not add/remove her fwmark rule on every add/del (see the README).
 constexpr const char* kResidentDst = "198.51.100.128/25";
 
-// Set by SIGINT/SIGTERM: loops stop, and the normal clean-up (Testbed, sudoers drop-in) runs.
-// The one piece of global state here, because a signal handler can reach nothing else.
-volatile sig_atomic_t g_interrupted = 0;
-void on_signal(int) { g_interrupted = 1; }
-
 struct Args {
   int cli_iterations = 500;
   int lib_iterations = 20000;
@@ -78,160 +79,14 @@ struct Args {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Figures
-
-struct Stats {
-  size_t n = 0;
-  double median = 0, p90 = 0, p99 = 0;
-};
-
-// Nearest-rank percentiles of samples (any unit).
-Stats stats_of(std::vector<double> v) {
-  Stats s;
-  s.n = v.size();
-  if (v.empty()) return s;
-  std::sort(v.begin(), v.end());
-  auto rank = [&](double q) {
-    size_t i = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
-    return v[std::clamp<size_t>(i, 1, v.size()) - 1];
-  };
-  s.median = rank(0.5);
-  s.p90 = rank(0.9);
-  s.p99 = rank(0.99);
-  return s;
-}
-
-void print_figure(const std::string& name, double value, const char* unit) {
-  const char* format = std::string_view(unit) == "us" ? "%s %.1f %s\n" : "%s %.2f %s\n";
-  std::printf(format, name.c_str(), value, unit);
-  std::fflush(stdout);
-}
-
-void print_note(const std::string& text) {
-  std::printf("# %s\n", text.c_str());
-  std::fflush(stdout);
-}
-
-void print_verdict(const std::string& target, bool met, const std::string& measured) {
-  std::printf("verdict %s: %s (%s)\n", target.c_str(), met ? "met" : "NOT met", measured.c_str());
-  std::fflush(stdout);
-}
-
-std::string fixed(double v, int decimals = 2) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Process runs for the end-to-end figures.
-//
-// Fairness: every variant is started the same way: vfork → join the testbed cgroup → setns into
-// the host netns → (for alice and the sudo user) setgroups/setresgid/setresuid → execve of the
-// program itself. The Testbed's own run_as() goes through setpriv, i.e. a second execve (~1.7 ms
-// here) that root's `ip` would not pay unless also wrapped, and a full fork() of this process
-// (~1 ms here); a constant added to both sides would flatter the sliceip/ip ratio, so the
-// launch is kept as cheap as a process start gets (posix_spawn's vfork path). Dropping the uid
-// costs three syscalls, the same for sliceip and sudo and absent for root ip: what a user's
-// shell pays to start each of them. Output goes to /dev/null; only the exit status is checked.
-
-struct Command {
-  std::string label;
-  std::optional<uid_t> uid;  // nullopt: stays root
-  gid_t gid = 0;
-  std::vector<std::string> argv;
-};
-
-struct LaunchPlan {
-  int procs_fd, netns_fd, null_fd, stderr_fd;
-  bool drop;
-  uid_t uid;
-  gid_t gid;
-  char* const* argv;
-  char* const* envp;
-};
-
-// The child of clone(CLONE_VM | CLONE_VFORK): it borrows our memory until execve, so raw
-// syscalls only (glibc's setresuid would signal "all threads" of the borrowed process).
-// Credentials, netns and cgroup are per task here: none of it reaches the parent. execve resets
-// the signal handlers.
-int launch_child(void* arg) {
-  const auto* p = static_cast<const LaunchPlan*>(arg);
-  if (syscall(SYS_write, p->procs_fd, "0", 1) != 1) return 120;
-  if (syscall(SYS_setns, p->netns_fd, CLONE_NEWNET) != 0) return 121;
-  if (p->drop && (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, p->gid, p->gid, p->gid) != 0 ||
-                  syscall(SYS_setresuid, p->uid, p->uid, p->uid) != 0))
-    return 122;
-  if (syscall(SYS_dup2, p->null_fd, STDIN_FILENO) < 0 || syscall(SYS_dup2, p->null_fd, STDOUT_FILENO) < 0 ||
-      syscall(SYS_dup2, p->stderr_fd, STDERR_FILENO) < 0)
-    return 123;
-  syscall(SYS_execve, p->argv[0], p->argv, p->envp);
-  return 127;  // clone's child returning from its function exits with this status
-}
-
-class Launcher {
- public:
-  static Result<Launcher> create(const Testbed& bed) {
-    Launcher l;
-    l.netns_fd_ = netd::UniqueFd(open(bed.host().path().c_str(), O_RDONLY | O_CLOEXEC));
-    if (!l.netns_fd_.valid()) return netd::errno_error("open " + bed.host().path());
-    std::string procs = bed.cgroup() + "/cgroup.procs";
-    l.procs_fd_ = netd::UniqueFd(open(procs.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!l.procs_fd_.valid()) return netd::errno_error("open " + procs);
-    l.null_fd_ = netd::UniqueFd(open("/dev/null", O_RDWR | O_CLOEXEC));
-    if (!l.null_fd_.valid()) return netd::errno_error("open /dev/null");
-    l.env_ = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "NETD_SOCKET=" + bed.socket_path(), "LANG=C"};
-    return l;
-  }
-
-  // Runs cmd to completion; returns its exit code (128+signal if killed, -1 if fork failed).
-  // stderr goes to err_fd (or /dev/null when -1).
-  int run(const Command& cmd, int err_fd = -1) const {
-    std::vector<char*> argv, envp;
-    for (const auto& a : cmd.argv) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    for (const auto& e : env_) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    int stderr_fd = err_fd >= 0 ? err_fd : null_fd_.get();
-    LaunchPlan plan{procs_fd_.get(), netns_fd_.get(), null_fd_.get(), stderr_fd, cmd.uid.has_value(),
-                    cmd.uid.value_or(0), cmd.gid, argv.data(), envp.data()};
-    // CLONE_VM | CLONE_VFORK on a stack of its own, as posix_spawn does: we are suspended until
-    // the child has exec'd (or exited).
-    pid_t pid = clone(launch_child, child_stack_.data() + child_stack_.size(), CLONE_VM | CLONE_VFORK | SIGCHLD,
-                      &plan);
-    if (pid < 0) return -1;
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
-      if (errno != EINTR) return -1;
-    }
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    return -1;
-  }
-
-  // As run(), but returns what it printed on stderr too (for a failure's diagnosis).
-  std::pair<int, std::string> run_capturing(const Command& cmd) const {
-    int pipe_fds[2];
-    if (pipe2(pipe_fds, O_CLOEXEC) != 0) return {-1, "pipe2 failed"};
-    netd::UniqueFd rd(pipe_fds[0]), wr(pipe_fds[1]);
-    int code = run(cmd, wr.get());  // small outputs fit the pipe buffer
-    wr.reset();
-    std::string err;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(rd.get(), buf, sizeof buf)) > 0) err.append(buf, static_cast<size_t>(n));
-    while (!err.empty() && err.back() == '\n') err.pop_back();
-    return {code, err};
-  }
-
- private:
-  Launcher() = default;
-  netd::UniqueFd netns_fd_;
-  netd::UniqueFd procs_fd_;
-  netd::UniqueFd null_fd_;
-  std::vector<std::string> env_;
-  mutable std::vector<char> child_stack_ = std::vector<char>(256 * 1024);
-};
+// Process runs for the end-to-end figures: bench::Launcher (bench_support.h) starts each the same
+// way: vfork → join the testbed cgroup → setns into the host netns → (for alice and the sudo
+// user) setgroups/setresgid/setresuid → execve of the program itself. The Testbed's own run_as()
+// goes through setpriv, i.e. a second execve (~1.7 ms here) that root's `ip` would not pay unless
+// also wrapped, and a full fork() of this process (~1 ms here); a constant added to both sides
+// would flatter the sliceip/ip ratio. Dropping the uid costs three syscalls, the same for
+// sliceip and sudo and absent for root ip: what a user's shell pays to start each of them.
+// Output goes to /dev/null; only the exit status is checked.
 
 // A NOPASSWD sudoers drop-in for the sudo baseline, removed by the destructor. The system user
 // stays (creating one per run would churn /etc/passwd); README says so.
@@ -287,7 +142,9 @@ struct CliVariant {
 };
 
 void run_cli(const Testbed& bed, const Args& args) {
-  auto launcher = Launcher::create(bed);
+  auto launcher = bench::Launcher::create(
+      bed.host().path(), bed.cgroup(),
+      {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "NETD_SOCKET=" + bed.socket_path(), "LANG=C"});
   if (!launcher.ok()) {
     print_note("cli: skipped: " + launcher.error().message);
     return;
@@ -347,8 +204,8 @@ void run_cli(const Testbed& bed, const Args& args) {
   std::erase_if(variants, [](const CliVariant& v) { return !v.usable; });
 
   auto started = Clock::now();
-  for (int i = 0; i < args.cli_iterations && !g_interrupted; ++i) {
-    for (size_t k = 0; k < variants.size() && !g_interrupted; ++k) {
+  for (int i = 0; i < args.cli_iterations && !bench::interrupted(); ++i) {
+    for (size_t k = 0; k < variants.size() && !bench::interrupted(); ++k) {
       CliVariant& v = variants[(i + k) % variants.size()];  // rotating order within the round
       if (!v.usable) continue;
       auto t0 = Clock::now();
@@ -356,7 +213,7 @@ void run_cli(const Testbed& bed, const Args& args) {
       int d = launcher->run(v.del);
       auto t1 = Clock::now();
       if (a != 0 || d != 0) {
-        if (g_interrupted) break;
+        if (bench::interrupted()) break;
         print_note("cli: " + v.name + " failed in round " + std::to_string(i) + " (add exit " +
                    std::to_string(a) + ", del exit " + std::to_string(d) + "); dropped");
         v.usable = false;
@@ -451,7 +308,7 @@ struct LibTargets {
   // Blocks: 0 netd (the table empties on every delete), 1 netd with a resident route, 2 broker,
   // 3 echo (two calls per pair slot, so it has as many samples as add+del).
   auto run_block = [&](int kind, int pairs, bool record) {
-    for (int i = 0; i < pairs && !g_interrupted; ++i) {
+    for (int i = 0; i < pairs && !bench::interrupted(); ++i) {
       switch (kind) {
         case 0:
           timed(*netd_client, "io.netd.Routes.Add", params, record ? &samples[kNetdAdd] : nullptr);
@@ -484,7 +341,7 @@ struct LibTargets {
     else run_block(kind, warmup, false);
   }
   const int rounds = std::max(1, args.lib_rounds);
-  for (int r = 0; r < rounds && !g_interrupted; ++r) {
+  for (int r = 0; r < rounds && !bench::interrupted(); ++r) {
     int pairs = args.lib_iterations / rounds + (r < args.lib_iterations % rounds ? 1 : 0);
     for (int k = 0; k < 4; ++k) {
       int kind = (r + k) % 4;  // rotating order
@@ -666,10 +523,7 @@ int main(int argc, char** argv) {
     std::fputs("route_bench: needs root (namespaces, cgroups, netd)\n", stderr);
     return 2;
   }
-  struct sigaction sa{};
-  sa.sa_handler = on_signal;  // no SA_RESTART: blocking waits return EINTR and loops stop
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  bench::install_signal_handlers();  // loops stop, and the normal clean-up runs
 
   netd::testing::TestbedOptions options;
   // netd caps each uid at 20000 requests/s by default; this loop is faster than that. Lifting
@@ -692,8 +546,8 @@ int main(int argc, char** argv) {
   }
   print_note("route_bench: netd " + netd::testing::netd_binary() + ", host netns " + bed->host().name() +
              ", cgroup " + bed->cgroup());
-  if (args->cli && !g_interrupted) run_cli(*bed, *args);
-  if (args->lib && !g_interrupted) run_lib(*bed, *args);
-  if (g_interrupted) print_note("route_bench: interrupted; cleaning up");
+  if (args->cli && !bench::interrupted()) run_cli(*bed, *args);
+  if (args->lib && !bench::interrupted()) run_lib(*bed, *args);
+  if (bench::interrupted()) print_note("route_bench: interrupted; cleaning up");
   return 0;
 }
