@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "bench/bench_support.h"
+#include "bench/bench_testbed.h"
 #include "lib/client/client.h"
 #include "tests/fixtures/files.h"
 #include "tests/integration/common/testbed.h"
@@ -490,18 +491,10 @@ std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string_view w = argv[i];
-    auto number = [&](int* out) {
-      if (i + 1 >= argc) return false;
-      char* end = nullptr;
-      long v = std::strtol(argv[++i], &end, 10);
-      if (*end != '\0' || v < 1 || v > 10000000) return false;
-      *out = static_cast<int>(v);
-      return true;
-    };
     bool ok = true;
-    if (w == "--cli-iterations") ok = number(&a.cli_iterations);
-    else if (w == "--lib-iterations") ok = number(&a.lib_iterations);
-    else if (w == "--lib-rounds") ok = number(&a.lib_rounds);
+    if (w == "--cli-iterations") ok = bench::take_count(argc, argv, i, &a.cli_iterations);
+    else if (w == "--lib-iterations") ok = bench::take_count(argc, argv, i, &a.lib_iterations);
+    else if (w == "--lib-rounds") ok = bench::take_count(argc, argv, i, &a.lib_rounds);
     else if (w == "--no-sudo") a.sudo = false;
     else if (w == "--no-cli") a.cli = false;
     else if (w == "--no-lib") a.lib = false;
@@ -525,25 +518,8 @@ int main(int argc, char** argv) {
   }
   bench::install_signal_handlers();  // loops stop, and the normal clean-up runs
 
-  netd::testing::TestbedOptions options;
-  // netd caps each uid at 20000 requests/s by default; this loop is faster than that. Lifting
-  // the cap changes no code path (the bucket is still consulted per request).
-  options.extra_netd = "requests_per_second_per_uid = 10000000\n";
-  // netd is started only once the Testbed sits in its final place: should a moved-from Testbed
-  // ever keep an engaged netd_ (its defaulted move did, before the explicit move constructor),
-  // ~Testbed would call ChildProcess::wait() on a pid of -1, whose timeout path then runs
-  // kill(-1, SIGKILL): every process on the machine. Not starting netd inside create() keeps
-  // the benchmark clear of that whatever the Testbed's move does.
-  options.start_netd = false;
-  auto bed = Testbed::create(options);
-  if (!bed.ok()) {
-    std::fprintf(stderr, "route_bench: cannot build the testbed: %s\n", bed.error().message.c_str());
-    return 1;
-  }
-  if (auto started = bed->start_netd(); !started.ok()) {
-    std::fprintf(stderr, "route_bench: cannot start netd: %s\n", started.error().message.c_str());
-    return 1;
-  }
+  auto bed = bench::start_testbed("route_bench");
+  if (!bed) return 1;
   print_note("route_bench: netd " + netd::testing::netd_binary() + ", host netns " + bed->host().name() +
              ", cgroup " + bed->cgroup());
   if (args->cli && !bench::interrupted()) run_cli(*bed, *args);

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "bench/bench_support.h"
+#include "bench/bench_testbed.h"
 #include "lib/client/client.h"
 #include "tests/fixtures/files.h"
 #include "tests/integration/common/testbed.h"
@@ -686,20 +687,12 @@ std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string_view w = argv[i];
-    auto number = [&](int* out) {
-      if (i + 1 >= argc) return false;
-      char* end = nullptr;
-      long v = std::strtol(argv[++i], &end, 10);
-      if (*end != '\0' || v < 1 || v > 10000000) return false;
-      *out = static_cast<int>(v);
-      return true;
-    };
     bool ok = true;
-    if (w == "--cli-iterations") ok = number(&a.cli_iterations);
-    else if (w == "--attach-iterations") ok = number(&a.attach_iterations);
-    else if (w == "--attach-rounds") ok = number(&a.attach_rounds);
-    else if (w == "--tput-runs") ok = number(&a.tput_runs);
-    else if (w == "--tput-seconds") ok = number(&a.tput_seconds);
+    if (w == "--cli-iterations") ok = bench::take_count(argc, argv, i, &a.cli_iterations);
+    else if (w == "--attach-iterations") ok = bench::take_count(argc, argv, i, &a.attach_iterations);
+    else if (w == "--attach-rounds") ok = bench::take_count(argc, argv, i, &a.attach_rounds);
+    else if (w == "--tput-runs") ok = bench::take_count(argc, argv, i, &a.tput_runs);
+    else if (w == "--tput-seconds") ok = bench::take_count(argc, argv, i, &a.tput_seconds);
     else if (w == "--no-cli") a.cli = false;
     else if (w == "--no-attach") a.attach = false;
     else if (w == "--no-tput") a.tput = false;
@@ -723,21 +716,8 @@ int main(int argc, char** argv) {
   }
   bench::install_signal_handlers();  // loops stop, and the normal clean-up runs
 
-  netd::testing::TestbedOptions options;
-  // netd caps each uid at 20000 requests/s by default, within reach of the Attach loop.
-  // Lifting the cap changes no code path (the bucket is still consulted per request).
-  options.extra_netd = "requests_per_second_per_uid = 10000000\n";
-  // As route_bench: netd starts once the Testbed sits in its final place.
-  options.start_netd = false;
-  auto bed = Testbed::create(options);
-  if (!bed.ok()) {
-    std::fprintf(stderr, "vif_bench: cannot build the testbed: %s\n", bed.error().message.c_str());
-    return 1;
-  }
-  if (auto started = bed->start_netd(); !started.ok()) {
-    std::fprintf(stderr, "vif_bench: cannot start netd: %s\n", started.error().message.c_str());
-    return 1;
-  }
+  auto bed = bench::start_testbed("vif_bench");
+  if (!bed) return 1;
   print_note("vif_bench: netd " + netd::testing::netd_binary() + " (pid " + std::to_string(bed->netd_pid()) +
              "), host netns " + bed->host().name() + ", cgroup " + bed->cgroup());
   auto started = Clock::now();
