@@ -70,10 +70,10 @@ Result<VifRecord*> VifOps::own_record(const policy::SliceSpec& s, const nlohmann
 }
 
 Result<nlohmann::json> VifOps::describe(const VifRecord& record) {
-  auto info = links_.tun_info(record.ifindex, record.name);
-  if (!info.ok()) return kernel_error(std::move(info).error());
   auto state = links_.state(record.ifindex, record.name);
   if (!state.ok()) return kernel_error(std::move(state).error());
+  if (!state->tun) return kernel_error(make_error(EMEDIUMTYPE, record.name + " is not a tun/tap device"));
+  const kernel::TunInfo* info = &*state->tun;
   nlohmann::json addresses = nlohmann::json::array();
   std::vector<Prefix> seen;
   for (const auto& a : cache_.addresses(record.ifindex)) {

@@ -113,6 +113,7 @@ Result<LinkState> LinkExecutor::state(int ifindex, const std::string& name) {
     st.up = (ifi->ifi_flags & IFF_UP) != 0;
     st.promisc = (ifi->ifi_flags & IFF_PROMISC) != 0;
     if (tb[IFLA_MTU] != nullptr) st.mtu = nla_get_u32(tb[IFLA_MTU]);
+    st.tun = parse_tun_info(tb);
   }));
   return st;
 }
@@ -136,11 +137,9 @@ std::optional<TunInfo> parse_tun_info(nlattr** tb) {
 }
 
 Result<TunInfo> LinkExecutor::tun_info(int ifindex, const std::string& name) {
-  std::optional<TunInfo> info;
-  NETD_TRY(get_link(sock_, ifindex, "reading link " + name,
-                    [&](const ifinfomsg*, nlattr** tb) { info = parse_tun_info(tb); }));
-  if (!info) return make_error(EMEDIUMTYPE, name + " is not a tun/tap device");
-  return *info;
+  NETD_ASSIGN_OR_RETURN(LinkState st, state(ifindex, name));
+  if (!st.tun) return make_error(EMEDIUMTYPE, name + " is not a tun/tap device");
+  return *st.tun;
 }
 
 }  // namespace netd::kernel

@@ -21,12 +21,6 @@ struct LinkChange {
   std::optional<bool> promisc;
 };
 
-struct LinkState {
-  bool up = false;
-  bool promisc = false;
-  uint32_t mtu = 0;
-};
-
 struct TunInfo {
   bool tap = false;          // IFF_TAP (Ethernet frames) rather than IFF_TUN
   bool persist = false;
@@ -34,6 +28,14 @@ struct TunInfo {
   std::optional<uid_t> owner;  // TUNSETOWNER, if set
   std::optional<gid_t> group;  // TUNSETGROUP, if set
 };
+
+struct LinkState {
+  bool up = false;
+  bool promisc = false;
+  uint32_t mtu = 0;
+  std::optional<TunInfo> tun;  // set for tun/tap devices
+};
+
 
 // The tun attributes of an RTM_NEWLINK's parsed attributes (tb indexed by IFLA_*); nullopt
 // unless the device is of kind "tun".
@@ -51,7 +53,8 @@ class LinkExecutor {
   Status add_address(int ifindex, const std::string& name, const Prefix& local, const IpAddress& peer);
   Status remove_address(int ifindex, const std::string& name, const Prefix& local);
 
-  // Flags and MTU as the kernel has them now (one RTM_GETLINK).
+  // Flags, MTU and (for tun/tap devices) the tun attributes, as the kernel has them now (one
+  // RTM_GETLINK).
   Result<LinkState> state(int ifindex, const std::string& name);
   // ENODEV if there is no such device, EMEDIUMTYPE if it is not a tun/tap device.
   Result<TunInfo> tun_info(int ifindex, const std::string& name);

@@ -81,32 +81,33 @@ NftnlRule make_rule(uint16_t family, const std::string& table, const std::string
   return rule;
 }
 
-void add_meta_load(nftnl_rule* rule, uint32_t key, uint32_t dreg) {
-  NftnlExpr e = make_expr("meta");
-  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_KEY, key);
-  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_DREG, dreg);
+namespace {
+
+// meta and ct share one shape: a key plus either a destination (load) or a source (store) register.
+void add_keyed(nftnl_rule* rule, const char* name, uint16_t key_attr, uint32_t key, uint16_t reg_attr,
+               uint32_t reg) {
+  NftnlExpr e = make_expr(name);
+  nftnl_expr_set_u32(e.get(), key_attr, key);
+  nftnl_expr_set_u32(e.get(), reg_attr, reg);
   append(rule, std::move(e));
+}
+
+}  // namespace
+
+void add_meta_load(nftnl_rule* rule, uint32_t key, uint32_t dreg) {
+  add_keyed(rule, "meta", NFTNL_EXPR_META_KEY, key, NFTNL_EXPR_META_DREG, dreg);
 }
 
 void add_meta_store(nftnl_rule* rule, uint32_t key, uint32_t sreg) {
-  NftnlExpr e = make_expr("meta");
-  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_KEY, key);
-  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_SREG, sreg);
-  append(rule, std::move(e));
+  add_keyed(rule, "meta", NFTNL_EXPR_META_KEY, key, NFTNL_EXPR_META_SREG, sreg);
 }
 
 void add_ct_load(nftnl_rule* rule, uint32_t key, uint32_t dreg) {
-  NftnlExpr e = make_expr("ct");
-  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_KEY, key);
-  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_DREG, dreg);
-  append(rule, std::move(e));
+  add_keyed(rule, "ct", NFTNL_EXPR_CT_KEY, key, NFTNL_EXPR_CT_DREG, dreg);
 }
 
 void add_ct_store(nftnl_rule* rule, uint32_t key, uint32_t sreg) {
-  NftnlExpr e = make_expr("ct");
-  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_KEY, key);
-  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_SREG, sreg);
-  append(rule, std::move(e));
+  add_keyed(rule, "ct", NFTNL_EXPR_CT_KEY, key, NFTNL_EXPR_CT_SREG, sreg);
 }
 
 void add_bitwise_u32(nftnl_rule* rule, uint32_t reg, uint32_t and_mask, uint32_t xor_value) {

@@ -9,9 +9,11 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "tests/integration/vifs/vif_test_env.h"
 
@@ -446,6 +448,20 @@ class VifsSnat : public VifsMore {
     o.extra_alice = "snat = true\n";
     return o;
   }
+
+  // alice's tap7-0 (10.7.0.1/24, snat) and bob's tap8-0 (10.8.0.1/24), each with a responder
+  // owning .2 at the far end.
+  void start_two_taps(std::optional<ChildProcess>& alice, std::optional<ChildProcess>& bob) {
+    ASSERT_TRUE(bed_->vtuntap(kAlice, {"add", "tap", "--addr", "10.7.0.1/24", "--up", "--persist"}).ok());
+    ASSERT_TRUE(bed_->vtuntap(kBob, {"add", "tap", "--addr", "10.8.0.1/24", "--up", "--persist"}).ok());
+    for (auto [uid, name, own, slot] : {std::tuple{kAlice, "tap7-0", "10.7.0.2", &alice},
+                                         std::tuple{kBob, "tap8-0", "10.8.0.2", &bob}}) {
+      auto prog = attach_responder(uid, name, own);
+      ASSERT_OK(prog);
+      slot->emplace(std::move(prog).value());
+      ASSERT_EQ(wait_event(**slot, "ready").value("ifname", ""), name) << (*slot)->wait(1s).describe();
+    }
+  }
 };
 
 // alice's snat vif reaches the network through uplink0, masqueraded behind 10.0.1.1 (and
@@ -502,14 +518,8 @@ TEST_F(VifsSnat, SnatVifReachesThePeerMasqueraded) {
 // Only replies come back: the network cannot open connections into a snat vif; and a slice
 // without snat is not forwarded at all, even on a host that routes.
 TEST_F(VifsSnat, NoForwardingWithoutSnatNorUnsolicitedInbound) {
-  ASSERT_TRUE(bed_->vtuntap(kAlice, {"add", "tap", "--addr", "10.7.0.1/24", "--up", "--persist"}).ok());
-  ASSERT_TRUE(bed_->vtuntap(kBob, {"add", "tap", "--addr", "10.8.0.1/24", "--up", "--persist"}).ok());
-  auto alice = attach_responder(kAlice, "tap7-0", "10.7.0.2");
-  ASSERT_OK(alice);
-  ASSERT_EQ(wait_event(*alice, "ready").value("ifname", ""), "tap7-0") << alice->wait(1s).describe();
-  auto bob = attach_responder(kBob, "tap8-0", "10.8.0.2");
-  ASSERT_OK(bob);
-  ASSERT_EQ(wait_event(*bob, "ready").value("ifname", ""), "tap8-0") << bob->wait(1s).describe();
+  std::optional<ChildProcess> alice, bob;
+  ASSERT_NO_FATAL_FAILURE(start_two_taps(alice, bob));
   EXPECT_EQ(sysctl("net/ipv4/conf/tap8-0/forwarding"), "0");  // bob has no snat
 
   auto peer_receives = [&](ChildProcess& prog, const std::string& src, const std::string& port) {
@@ -549,14 +559,8 @@ TEST_F(VifsSnat, NoForwardingWithoutSnatNorUnsolicitedInbound) {
 // snat reaches the uplinks only: not uplink1 (not in [netd] uplinks), not another slice's vif;
 // and a reload that takes snat away stops the forwarding at once.
 TEST_F(VifsSnat, SnatOnlyTowardsTheUplinksAndOnlyWhilePolicySaysSo) {
-  ASSERT_TRUE(bed_->vtuntap(kAlice, {"add", "tap", "--addr", "10.7.0.1/24", "--up", "--persist"}).ok());
-  ASSERT_TRUE(bed_->vtuntap(kBob, {"add", "tap", "--addr", "10.8.0.1/24", "--up", "--persist"}).ok());
-  auto alice = attach_responder(kAlice, "tap7-0", "10.7.0.2");
-  ASSERT_OK(alice);
-  ASSERT_EQ(wait_event(*alice, "ready").value("ifname", ""), "tap7-0") << alice->wait(1s).describe();
-  auto bob = attach_responder(kBob, "tap8-0", "10.8.0.2");
-  ASSERT_OK(bob);
-  ASSERT_EQ(wait_event(*bob, "ready").value("ifname", ""), "tap8-0") << bob->wait(1s).describe();
+  std::optional<ChildProcess> alice, bob;
+  ASSERT_NO_FATAL_FAILURE(start_two_taps(alice, bob));
 
   auto peer_receives = [&](const std::string& dst, const std::string& port) {
     auto listener = spawn_in(&bed_->peer(), {VIF_PROBE, "udp-listen", "0.0.0.0", port, "1500"});

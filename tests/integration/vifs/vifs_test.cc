@@ -211,6 +211,12 @@ TEST_F(Vifs, RefusalsNameTheReasonAndLeaveNothing) {
     EXPECT_EQ(r.exit_code, 2) << r.describe();
     EXPECT_THAT(r.err, HasSubstr("slice")) << r.describe();
   }
+  // alice's own name, but no such device.
+  for (const auto& args : std::vector<std::vector<std::string>>{{"attach", "tap7-5"}, {"del", "tun7-0"}}) {
+    auto r = bed_->vtuntap(kAlice, args);
+    EXPECT_EQ(r.exit_code, 2) << r.describe();
+    EXPECT_THAT(r.err, HasSubstr(args[1] + " does not exist"));
+  }
   // alice's own address outside her netblock, via sliceip.
   auto addr = bed_->sliceip(kAlice, {"addr", "add", "10.8.0.1/24", "dev", "tap7-0"});
   EXPECT_EQ(addr.exit_code, 2) << addr.describe();
