@@ -1,0 +1,100 @@
+// Pure decisions for io.netd.Sockets (capabilities §3): raw IP sockets, packet sockets, capture
+// sockets and the flow log. No syscalls: the operation layer describes the device from its link
+// cache and vif registry (RawDeviceFacts), this decides, the executor creates, marks, filters, locks
+// and binds the socket.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lib/core/result.h"
+#include "netd/policy/policy.h"
+
+namespace netd::policy {
+
+// The kinds of policy `raw` (validate.h kRawKinds): what a slice may be granted.
+enum class RawKind : uint8_t { kIcmp, kIcmpv6, kUdp, kTcp, kPacket };
+
+const char* raw_kind_name(RawKind kind);  // "icmp", "icmpv6", "udp", "tcp", "packet"
+// Whether the slice's policy `raw` lists the kind.
+bool slice_allows_raw(const SliceSpec& slice, RawKind kind);
+
+// The default ethertype of a packet socket: ETH_P_ALL (host order).
+inline constexpr uint16_t kEthPAll = 0x0003;
+
+// What a socket netd hands out carries: SO_MARK = slice mark | raw_flag (the send fence keys on the flag).
+uint32_t raw_socket_mark(const Policy& policy, const SliceSpec& slice);
+
+// A SOCK_RAW IP socket to create.
+struct RawSocketVerdict {
+  RawKind kind = RawKind::kIcmp;
+  int domain = 0;    // AF_INET / AF_INET6
+  int protocol = 0;  // IPPROTO_ICMP / IPPROTO_ICMPV6 / IPPROTO_UDP / IPPROTO_TCP
+  uint32_t mark = 0;
+};
+
+// family: "inet" | "inet6"; protocol: "icmp" | "icmpv6" | "udp" | "tcp" or the same as a decimal
+// number ("1", "58", "17", "6"). Refused:
+//   - an unknown family, a protocol that is neither a kind nor a number 0..255: InvalidArgument (EINVAL)
+//     (EAFNOSUPPORT / EPROTONOSUPPORT as errno, what socket(2) would say);
+//   - icmp with inet6 / icmpv6 with inet: InvalidArgument, naming the family that goes with it;
+//   - 255 (IPPROTO_RAW: header-include-only sockets are not handed out) and every other protocol
+//     number: PermissionDenied (EPERM), whatever the policy says;
+//   - a kind not in the slice's `raw`: PermissionDenied,
+//     "raw icmp sockets are not allowed for slice alice (policy raw = ["udp"])".
+Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec& slice, std::string_view family,
+                                           std::string_view protocol);
+
+// What the operation layer knows about a device named in a request (link cache + vif registry).
+struct RawDeviceFacts {
+  bool exists = false;
+  uint32_t ifindex = 0;
+  bool vif = false;            // a slice vif (netd's registry)
+  uint32_t vif_slice_id = 0;   // its owner's slice id when vif (0: a vif of no slice in the policy)
+};
+
+// An AF_PACKET SOCK_RAW socket to create.
+struct PacketSocketVerdict {
+  uint16_t ethertype = kEthPAll;  // host order; the socket gets htons(ethertype)
+  std::string ifname;             // empty: all devices (not bound to one)
+  uint32_t ifindex = 0;           // 0: all devices
+  uint32_t mark = 0;
+};
+
+// ethertype: absent = ETH_P_ALL; else 1..0xffff (InvalidArgument). ifname: absent = all devices (device
+// is then ignored); else a valid device name (InvalidArgument) that exists (NotFound, ENODEV) and is not
+// another slice's vif (PermissionDenied; by the facts or by netd's vif naming tun<id>-<n>/tap<id>-<n>).
+// Any other existing device is fine: the receive filter scopes what arrives, the nft fence what leaves.
+// "packet" not in the slice's `raw` is PermissionDenied, checked first.
+Result<PacketSocketVerdict> decide_packet_socket(const Policy& policy, const SliceSpec& slice,
+                                                 std::optional<int64_t> ethertype,
+                                                 std::optional<std::string_view> ifname,
+                                                 const RawDeviceFacts& device);
+
+// A monitor's capture socket: AF_PACKET, ETH_P_ALL, bound to one uplink.
+struct CaptureVerdict {
+  std::string ifname;
+  uint32_t mark = 0;
+};
+
+// Needs capture_all (PermissionDenied: "slice alice is not a monitor (capture_all = false)") and ifname
+// among [netd] uplinks (PermissionDenied naming the uplinks; a malformed name is InvalidArgument).
+// Whether the uplink exists now is the caller's check (NotFound).
+Result<CaptureVerdict> decide_capture(const Policy& policy, const SliceSpec& slice, std::string_view ifname);
+
+// The NFLOG group of a slice's flow log: [netd] flowlog_group + slice id (validation keeps it <= 65535
+// for every monitor slice).
+uint32_t flowlog_group_of(const Policy& policy, const SliceSpec& slice);
+
+struct FlowLogVerdict {
+  uint16_t group = 0;       // NFLOG group to bind
+  uint32_t mark_mask = 0;   // for the reply: slice id = (NFULA_MARK & mark_mask) >> mark_shift
+  int mark_shift = 0;
+};
+
+// Needs capture_all (PermissionDenied, as decide_capture).
+Result<FlowLogVerdict> decide_flowlog(const Policy& policy, const SliceSpec& slice);
+
+}  // namespace netd::policy
