@@ -17,6 +17,12 @@ std::string hex32(uint32_t v) {
   return buf;
 }
 
+std::string hex16(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%04x", v);
+  return buf;
+}
+
 template <typename T, typename Format>
 std::string join(const std::vector<T>& values, Format format, const std::string& empty) {
   if (values.empty()) return empty;
@@ -60,6 +66,8 @@ std::string describe_policy(const Policy& policy) {
   line(out, "raw_flag", hex32(d.raw_flag));
   line(out, "table_base", std::to_string(d.table_base) + " (slice table = table_base + id)");
   line(out, "rule_priority", std::to_string(d.rule_priority));
+  line(out, "flowlog_group", std::to_string(d.flowlog_group) + " (" + hex16(d.flowlog_group) +
+                                 "; a monitor's NFLOG group = flowlog_group + id)");
   line(out, "uplinks", join_strings(d.uplinks, "none (no shaping or capture)"));
   line(out, "admins", join_numbers(d.admins, "none"));
   line(out, "connections", std::to_string(d.max_connections_per_uid) + " per uid");
@@ -78,7 +86,9 @@ std::string describe_policy(const Policy& policy) {
     line(out, "quotas", "max_routes " + std::to_string(s.max_routes) + ", max_vifs " + std::to_string(s.max_vifs));
     line(out, "snat", yes_no(s.snat));
     line(out, "raw", join_strings(s.raw, "none"));
-    line(out, "capture_all", yes_no(s.capture_all));
+    line(out, "capture_all", s.capture_all ? "yes (flow log: NFLOG group " +
+                                                 std::to_string(d.flowlog_group + s.id) + ")"
+                                           : std::string("no"));
     line(out, "packet send", join_strings(s.packet_send_devices, "none") + " (+ its own vifs)");
     line(out, "shaping", s.rate_bps == 0 ? std::string("unshaped (default class)")
                                          : "rate " + format_rate_bps(s.rate_bps) + ", ceil " +

@@ -12,6 +12,7 @@
 //   raw_flag                     0x10000000
 //   table_base                   10000                      table = 10000 + id
 //   rule_priority                1000
+//   flowlog_group                0x4e00                     monitor's NFLOG group = this + id
 //   uplinks                      []                         no shaping / capture anywhere
 //   admins                       [0]                        root only
 //   max_connections_per_uid      64                         admins exempt
@@ -61,7 +62,7 @@ constexpr uint64_t kMaxUid = 0xFFFFFFFEull;  // (uid_t)-1 means "no change" to t
 
 constexpr std::string_view kDaemonKeys[] = {
     "socket",     "state_dir",     "bpffs",   "cgroup", "mark_mask",
-    "raw_flag",   "table_base",    "rule_priority", "uplinks", "admins",
+    "raw_flag",   "table_base",    "rule_priority", "flowlog_group", "uplinks", "admins",
     "max_connections_per_uid",     "requests_per_second_per_uid"};
 constexpr std::string_view kSliceKeys[] = {
     "name",       "id",           "uids",           "gids",        "netblock",
@@ -268,6 +269,7 @@ Status read_daemon(const toml::table& table, const std::string& file, DaemonDraf
   NETD_TRY(r.read_uint("table_base", 0, 0xFFFFFFFF, &s.table_base, "(routing tables are 32-bit)"));
   NETD_TRY(r.read_uint("rule_priority", 1, 32765, &s.rule_priority,
                        "(0 is the local table's rule; 32766 and 32767 are main and default)"));
+  NETD_TRY(r.read_uint("flowlog_group", 0, 0xFFFF, &s.flowlog_group, "(NFLOG groups are 16-bit)"));
   NETD_TRY(r.read_strings("uplinks", &s.uplinks));
   NETD_TRY(r.read_uints("admins", 0, kMaxUid, &s.admins));
   NETD_TRY(r.read_uint("max_connections_per_uid", 1, 65536, &s.max_connections_per_uid));

@@ -60,6 +60,8 @@ struct DaemonSettings {
   uint32_t raw_flag = 0x10000000;
   uint32_t table_base = 10000;
   uint32_t rule_priority = 1000;
+  // NFLOG group of a monitor slice's flow log = flowlog_group + slice id (0x4e00: 'N' << 8).
+  uint32_t flowlog_group = 0x4e00;
   std::vector<std::string> uplinks;
   std::vector<uid_t> admins = {0};
   // Resource caps on the Varlink socket (admins are exempt from both).

@@ -22,6 +22,8 @@ constexpr size_t kMaxDeviceName = 15;
 // Routing tables 253..255 are default/main/local, 252 compat, 0 unspec; 0xFFFFFFFF is RT_TABLE_MAX.
 constexpr uint64_t kMinTableBase = 256;
 constexpr uint64_t kMaxTable = 0xFFFFFFFEull;
+// NFLOG groups are 16-bit (NFULA_CFG_CMD / nft's `log group`).
+constexpr uint64_t kMaxNflogGroup = 0xFFFF;
 
 std::string key_subject(const std::string& subject, std::string_view key) {
   return subject + "." + std::string(key);
@@ -352,6 +354,14 @@ Status check_slice(const DaemonSettings& daemon, const SliceDraft& slice) {
                           "'" + s.raw[i] + "' is not a raw socket kind (icmp, icmpv6, udp, tcp, packet)");
   NETD_TRY(check_no_repeats(s.raw, where, subject, "raw", [](const std::string& k) { return "'" + k + "'"; }));
   NETD_TRY(check_device_list(s.packet_send_devices, where, subject, "packet_send_devices"));
+  // A monitor's flow log is NFLOG group flowlog_group + id, and NFLOG groups are 16-bit. Only monitors
+  // need a group, so a wide mark_mask with large ids stays valid for everyone else.
+  if (s.capture_all && static_cast<uint64_t>(daemon.flowlog_group) + s.id > kMaxNflogGroup)
+    return fail("capture_all", "the flow log group of a monitor is [netd] flowlog_group + id = " +
+                                   std::to_string(daemon.flowlog_group) + " + " + std::to_string(s.id) + " = " +
+                                   std::to_string(static_cast<uint64_t>(daemon.flowlog_group) + s.id) +
+                                   ", above the last NFLOG group " + std::to_string(kMaxNflogGroup) +
+                                   ": lower flowlog_group");
 
   if (where.has("ceil") && !where.has("rate"))
     return fail("ceil", "ceil without rate: set rate (the guaranteed share) too");

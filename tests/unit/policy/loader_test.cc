@@ -71,6 +71,7 @@ TEST(DefaultPolicy, ParsesAndValidates) {
   EXPECT_EQ(d.raw_flag, 0x10000000u);
   EXPECT_EQ(d.table_base, 10000u);
   EXPECT_EQ(d.rule_priority, 1000u);
+  EXPECT_EQ(d.flowlog_group, 0x4e00u);
   EXPECT_EQ(d.uplinks, std::vector<std::string>{"uplink0"});
   EXPECT_EQ(d.admins, std::vector<uid_t>{0});
   ASSERT_EQ(policy->slices.size(), 2u);
@@ -197,6 +198,23 @@ TEST(Accepts, NetdExtrasAndLimits) {
   EXPECT_EQ(policy->netd.rule_priority, 32765u);
 }
 
+TEST(Accepts, FlowlogGroupAndMonitor) {
+  auto policy = parse_policy(two_slices("flowlog_group = 0x100", "capture_all = true\nraw = [\"packet\"]"),
+                             "test.toml");
+  ASSERT_OK(policy);
+  EXPECT_EQ(policy->netd.flowlog_group, 0x100u);
+  EXPECT_TRUE(policy->slices[0].capture_all);
+  EXPECT_FALSE(policy->slices[1].capture_all);
+  EXPECT_OK(parse_policy(two_slices("flowlog_group = 0"), "test.toml"));
+}
+
+TEST(Accepts, EveryRawKind) {
+  auto policy = parse_policy(two_slices("", "raw = [\"packet\", \"tcp\", \"udp\", \"icmpv6\", \"icmp\"]"),
+                             "test.toml");
+  ASSERT_OK(policy);
+  EXPECT_EQ(policy->slices[0].raw.size(), 5u);
+}
+
 TEST(Accepts, PacketSendDeviceThatIsAlsoAnUplink) {
   EXPECT_OK(parse_policy(two_slices("", "raw = [\"packet\"]\npacket_send_devices = [\"eth0\"]"), "test.toml"));
 }
@@ -255,6 +273,16 @@ TEST(Describe, MentionsSettingsAndEachSlice) {
   EXPECT_THAT(text, ::testing::ContainsRegex("bind_ports +80 443 5000-5010"));
   EXPECT_THAT(text, ::testing::ContainsRegex("max_sockbuf +32MiB"));
   EXPECT_THAT(text, ::testing::ContainsRegex("raw +icmp udp\n"));
+}
+
+TEST(Describe, FlowlogGroupAndMonitorGroup) {
+  auto policy = parse_policy(two_slices("", "capture_all = true"), "test.toml");
+  ASSERT_OK(policy);
+  std::string text = describe_policy(*policy);
+  EXPECT_THAT(text, ::testing::ContainsRegex("flowlog_group +19968 \\(0x4e00; a monitor's NFLOG group = "
+                                             "flowlog_group \\+ id\\)\n"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("capture_all +yes \\(flow log: NFLOG group 19975\\)\n"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("capture_all +no\n"));
 }
 
 TEST(Describe, UnshapedSlice) {

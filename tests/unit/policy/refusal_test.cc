@@ -149,6 +149,12 @@ TEST_P(BadDeviceName, IsRefusedInRouteDevices) {
   EXPECT_REFUSED(doc, "route_devices", alice("route_devices"), "(device name|IFNAMSIZ|control characters)");
 }
 
+TEST_P(BadDeviceName, IsRefusedInPacketSendDevices) {
+  std::string doc = two_slices("", std::string("raw = [\"packet\"]\npacket_send_devices = [\"") + GetParam() + "\"]");
+  EXPECT_REFUSED(doc, "packet_send_devices", alice("packet_send_devices"),
+                 "(device name|IFNAMSIZ|control characters)");
+}
+
 INSTANTIATE_TEST_SUITE_P(Kernel, BadDeviceName,
                          ::testing::Values("", ".", "..", "a/b", "a:b", "a b", "a\\tb", "sixteen-chars-xx"));
 
@@ -343,6 +349,12 @@ TEST(Refuses, VifNameInPacketSendDevices) {
                  "slice vif name");
 }
 
+TEST(Refuses, VifNamesOfEveryShapeInPacketSendDevices) {
+  for (const char* name : {"tap8-1", "tun7-12", "tap0-0", "tun07-0"})
+    EXPECT_REFUSED(two_slices("", std::string("packet_send_devices = [\"eth0\", \"") + name + "\"]"), "packet_send",
+                   alice("packet_send_devices"), "'" + std::string(name) + "' is a slice vif name");
+}
+
 TEST(Refuses, DuplicateRouteDevice) {
   EXPECT_REFUSED(two_slices("", "route_devices = [\"eth1\", \"eth1\"]"), "route_devices", alice("route_devices"),
                  "'eth1' is listed twice");
@@ -375,6 +387,34 @@ TEST(Refuses, UnknownRawKind) {
 
 TEST(Refuses, DuplicateRawKind) {
   EXPECT_REFUSED(two_slices("", "raw = [\"udp\", \"udp\"]"), "raw =", alice("raw"), "'udp' is listed twice");
+}
+
+TEST(Refuses, RawKindsAreExactWords) {
+  for (const char* kind : {"ICMP", "icmp6", "raw", "ip", "", "udp ", "255"})
+    EXPECT_REFUSED(two_slices("", std::string("raw = [\"") + kind + "\"]"), "raw =", alice("raw"),
+                   "is not a raw socket kind \\(icmp, icmpv6, udp, tcp, packet\\)");
+}
+
+TEST(Refuses, RawThatIsNotAListOfStrings) {
+  EXPECT_REFUSED(two_slices("", "raw = \"icmp\""), "raw =", alice("raw"), "expected an array, got a string");
+  EXPECT_REFUSED(two_slices("", "raw = [1]"), "raw =", alice("raw"), "expected a string, got an integer");
+}
+
+TEST(Refuses, FlowlogGroupOutOfRange) {
+  EXPECT_REFUSED(two_slices("flowlog_group = 65536"), "flowlog_group", "netd\\.flowlog_group",
+                 "outside 0\\.\\.65535 \\(NFLOG groups are 16-bit\\)");
+  EXPECT_REFUSED(two_slices("flowlog_group = -1"), "flowlog_group", "netd\\.flowlog_group", "outside 0\\.\\.65535");
+  EXPECT_REFUSED(two_slices("flowlog_group = \"0x4e00\""), "flowlog_group", "netd\\.flowlog_group",
+                 "expected an integer");
+}
+
+TEST(Refuses, MonitorWhoseFlowLogGroupWouldPass16Bits) {
+  // 65530 + 7 > 65535: alice as a monitor needs group 65537.
+  EXPECT_REFUSED(two_slices("flowlog_group = 65530", "capture_all = true"), "capture_all", alice("capture_all"),
+                 "flowlog_group \\+ id = 65530 \\+ 7 = 65537, above the last NFLOG group 65535");
+  // Bob (id 8) is no monitor: no group needed, so the same setting is fine without alice's capture_all.
+  EXPECT_OK(parse_policy(two_slices("flowlog_group = 65530"), "test.toml"));
+  EXPECT_OK(parse_policy(two_slices("flowlog_group = 65528", "capture_all = true"), "test.toml"));
 }
 
 // --- Shaping ---

@@ -1,0 +1,197 @@
+#include "netd/policy/raw_decision.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "netd/policy/validate.h"
+#include "netd/policy/vif_decision.h"
+
+namespace netd::policy {
+
+namespace {
+
+constexpr int kMaxIpProtocol = 255;
+
+Error invalid(int code, const std::string& reason) { return make_error(code, reason, ErrorKind::kInvalidArgument); }
+Error refused(const std::string& reason) { return make_error(EPERM, reason, ErrorKind::kPermissionDenied); }
+
+// A word from the request, echoed in a refusal: bounded and printable, so it cannot bloat or forge
+// the audit line.
+std::string printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  return out;
+}
+
+std::string shown(std::string_view word) {
+  if (word.empty()) return "''";
+  return word.size() > 32 ? printable(word.substr(0, 32)) + "..." : printable(word);
+}
+
+// As the policy file writes it: raw = ["icmp", "udp"].
+std::string policy_raw_list(const SliceSpec& slice) {
+  std::string out;
+  for (const auto& kind : slice.raw) out += (out.empty() ? "\"" : ", \"") + kind + "\"";
+  return "[" + out + "]";
+}
+
+std::string uplink_list(const Policy& policy) {
+  std::string out;
+  for (const auto& dev : policy.netd.uplinks) out += (out.empty() ? "" : ", ") + dev;
+  return out.empty() ? "none" : out;
+}
+
+struct KindInfo {
+  RawKind kind;
+  const char* name;
+  int protocol;   // IPPROTO_*, 0 for packet
+  int family;     // AF_INET / AF_INET6 when the kind belongs to one family, else AF_UNSPEC
+};
+
+constexpr KindInfo kKinds[] = {
+    {RawKind::kIcmp, "icmp", IPPROTO_ICMP, AF_INET},
+    {RawKind::kIcmpv6, "icmpv6", IPPROTO_ICMPV6, AF_INET6},
+    {RawKind::kUdp, "udp", IPPROTO_UDP, AF_UNSPEC},
+    {RawKind::kTcp, "tcp", IPPROTO_TCP, AF_UNSPEC},
+    {RawKind::kPacket, "packet", 0, AF_UNSPEC},
+};
+
+const KindInfo& info_of(RawKind kind) { return kKinds[static_cast<size_t>(kind)]; }
+
+const char* family_word(int family) { return family == AF_INET6 ? "inet6" : "inet"; }
+
+// Decimal as a protocol number is written: digits only, no sign, no leading zero.
+std::optional<int> parse_protocol_number(std::string_view text) {
+  if (text.empty() || text.size() > 3 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
+  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+  int value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+// A device name from the request: the kernel's rules (validate.h), with the echo bounded.
+Status check_ifname(std::string_view name) {
+  if (name.size() > 64) return invalid(EINVAL, "ifname " + shown(name) + " is longer than 15 characters (IFNAMSIZ)");
+  auto valid = check_device_name(name);
+  if (!valid.ok()) return invalid(EINVAL, "ifname: " + printable(valid.error().message));
+  return ok_status();
+}
+
+Status require_kind(const SliceSpec& slice, RawKind kind) {
+  if (slice_allows_raw(slice, kind)) return ok_status();
+  return refused(std::string(kind == RawKind::kPacket ? "packet" : "raw " + std::string(raw_kind_name(kind))) +
+                 " sockets are not allowed for slice " + slice.name + " (policy raw = " + policy_raw_list(slice) +
+                 ")");
+}
+
+Status require_monitor(const SliceSpec& slice) {
+  if (slice.capture_all) return ok_status();
+  return refused("slice " + slice.name + " is not a monitor (capture_all = false)");
+}
+
+}  // namespace
+
+const char* raw_kind_name(RawKind kind) { return info_of(kind).name; }
+
+bool slice_allows_raw(const SliceSpec& slice, RawKind kind) {
+  return std::find(slice.raw.begin(), slice.raw.end(), raw_kind_name(kind)) != slice.raw.end();
+}
+
+uint32_t raw_socket_mark(const Policy& policy, const SliceSpec& slice) {
+  return policy.mark_of(slice) | policy.netd.raw_flag;
+}
+
+Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec& slice, std::string_view family,
+                                           std::string_view protocol) {
+  int domain = AF_UNSPEC;
+  if (family == "inet")
+    domain = AF_INET;
+  else if (family == "inet6")
+    domain = AF_INET6;
+  else
+    return invalid(EAFNOSUPPORT, "family " + shown(family) + " is not inet or inet6");
+
+  const KindInfo* kind = nullptr;
+  for (const auto& k : kKinds)
+    if (k.kind != RawKind::kPacket && protocol == k.name) kind = &k;
+  if (kind == nullptr) {
+    auto number = parse_protocol_number(protocol);
+    if (!number || *number > kMaxIpProtocol)
+      return invalid(EPROTONOSUPPORT, "protocol " + shown(protocol) +
+                                          " is not icmp, icmpv6, udp, tcp or a protocol number 0..255");
+    if (*number == IPPROTO_RAW)
+      return refused("protocol 255 (IPPROTO_RAW) is not handed out: such sockets only send packets with "
+                     "headers of their own (IP_HDRINCL); use icmp, icmpv6, udp or tcp");
+    for (const auto& k : kKinds)
+      if (k.kind != RawKind::kPacket && k.protocol == *number) kind = &k;
+    if (kind == nullptr)
+      return refused("raw sockets of protocol " + std::to_string(*number) +
+                     " are not handed out (only icmp, icmpv6, udp and tcp)");
+  }
+
+  if (kind->family != AF_UNSPEC && kind->family != domain)
+    return invalid(EINVAL, std::string(kind->name) + " goes with family " + family_word(kind->family) + ", not " +
+                               family_word(domain) + (kind->kind == RawKind::kIcmp ? " (use icmpv6)" : " (use icmp)"));
+  NETD_TRY(require_kind(slice, kind->kind));
+  return RawSocketVerdict{kind->kind, domain, kind->protocol, raw_socket_mark(policy, slice)};
+}
+
+Result<PacketSocketVerdict> decide_packet_socket(const Policy& policy, const SliceSpec& slice,
+                                                 std::optional<int64_t> ethertype,
+                                                 std::optional<std::string_view> ifname,
+                                                 const RawDeviceFacts& device) {
+  NETD_TRY(require_kind(slice, RawKind::kPacket));
+  PacketSocketVerdict verdict;
+  verdict.mark = raw_socket_mark(policy, slice);
+  if (ethertype) {
+    if (*ethertype < 1 || *ethertype > 0xffff)
+      return invalid(EINVAL, "protocol " + std::to_string(*ethertype) +
+                                 " is not an ethertype 1..65535 (host byte order; 3 = ETH_P_ALL)");
+    verdict.ethertype = static_cast<uint16_t>(*ethertype);
+  }
+  if (!ifname) return verdict;
+
+  NETD_TRY(check_ifname(*ifname));
+  const std::string name(*ifname);
+  if (!device.exists) return make_error(ENODEV, "no device " + name, ErrorKind::kNotFound);
+  // The registry says whose vif it is; netd's naming says so too (tun<id>-<n>), which also covers a
+  // vif the registry has not adopted yet.
+  auto vif_name = parse_vif_name(name);
+  if ((device.vif && device.vif_slice_id != slice.id) || (vif_name && vif_name->slice_id != slice.id))
+    return refused(name + " is a vif of another slice; slice " + slice.name + " may bind packet sockets to its " +
+                   "own vifs (tun" + std::to_string(slice.id) + "-<n>, tap" + std::to_string(slice.id) +
+                   "-<n>) and to devices that are no slice's");
+  verdict.ifname = name;
+  verdict.ifindex = device.ifindex;
+  return verdict;
+}
+
+Result<CaptureVerdict> decide_capture(const Policy& policy, const SliceSpec& slice, std::string_view ifname) {
+  NETD_TRY(require_monitor(slice));
+  NETD_TRY(check_ifname(ifname));
+  const auto& uplinks = policy.netd.uplinks;
+  if (std::find(uplinks.begin(), uplinks.end(), ifname) == uplinks.end())
+    return refused(std::string(ifname) + " is not an uplink: monitors capture on the uplinks only ([netd] uplinks: " +
+                   uplink_list(policy) + ")");
+  return CaptureVerdict{std::string(ifname), raw_socket_mark(policy, slice)};
+}
+
+uint32_t flowlog_group_of(const Policy& policy, const SliceSpec& slice) {
+  return policy.netd.flowlog_group + slice.id;
+}
+
+Result<FlowLogVerdict> decide_flowlog(const Policy& policy, const SliceSpec& slice) {
+  NETD_TRY(require_monitor(slice));
+  uint32_t group = flowlog_group_of(policy, slice);
+  // Validation keeps monitors' groups 16-bit; this guards an unvalidated Policy.
+  if (group > 0xffff)
+    return make_error(ERANGE, "flow log group " + std::to_string(group) + " of slice " + slice.name +
+                                  " is above 65535 (lower [netd] flowlog_group)");
+  return FlowLogVerdict{static_cast<uint16_t>(group), policy.netd.mark_mask, policy.mark_shift()};
+}
+
+}  // namespace netd::policy

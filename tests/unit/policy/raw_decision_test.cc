@@ -1,0 +1,292 @@
+// raw_decision: every verdict of io.netd.Sockets (raw, packet, capture, flow log), without a kernel.
+#include "netd/policy/raw_decision.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "netd/policy/loader.h"
+#include "tests/fixtures/test_macros.h"
+
+namespace netd::policy {
+namespace {
+
+// alice (7): every kind; bob (8): icmp and udp only; mon (9): a monitor without raw kinds.
+constexpr const char* kPolicy = R"(
+[netd]
+mark_mask = 0x0fff0000
+raw_flag = 0x10000000
+uplinks = ["eth0", "eth1"]
+flowlog_group = 0x4e00
+
+[[slice]]
+name = "alice"
+id = 7
+uids = [1001]
+raw = ["icmp", "icmpv6", "udp", "tcp", "packet"]
+
+[[slice]]
+name = "bob"
+id = 8
+uids = [1002]
+raw = ["icmp", "udp"]
+
+[[slice]]
+name = "mon"
+id = 9
+uids = [1003]
+capture_all = true
+)";
+
+class RawDecision : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto parsed = parse_policy(kPolicy, "test.toml");
+    ASSERT_OK(parsed);
+    policy_ = std::move(parsed).value();
+    alice_ = policy_.find_by_name("alice");
+    bob_ = policy_.find_by_name("bob");
+    mon_ = policy_.find_by_name("mon");
+  }
+
+  static RawDeviceFacts device(uint32_t ifindex, bool vif = false, uint32_t owner = 0) {
+    return RawDeviceFacts{true, ifindex, vif, owner};
+  }
+
+  Policy policy_;
+  const SliceSpec* alice_ = nullptr;
+  const SliceSpec* bob_ = nullptr;
+  const SliceSpec* mon_ = nullptr;
+};
+
+constexpr uint32_t kAliceRawMark = 0x00070000 | 0x10000000;
+
+// --- Kinds ---
+
+TEST(RawKind, NamesMatchThePolicyWords) {
+  EXPECT_STREQ(raw_kind_name(RawKind::kIcmp), "icmp");
+  EXPECT_STREQ(raw_kind_name(RawKind::kIcmpv6), "icmpv6");
+  EXPECT_STREQ(raw_kind_name(RawKind::kUdp), "udp");
+  EXPECT_STREQ(raw_kind_name(RawKind::kTcp), "tcp");
+  EXPECT_STREQ(raw_kind_name(RawKind::kPacket), "packet");
+}
+
+// --- Raw IP sockets ---
+
+TEST_F(RawDecision, RawKindsByNameAndNumber) {
+  struct Case {
+    const char* family;
+    const char* protocol;
+    int domain;
+    int ipproto;
+    RawKind kind;
+  };
+  for (const Case& c : {Case{"inet", "icmp", AF_INET, IPPROTO_ICMP, RawKind::kIcmp},
+                        Case{"inet", "1", AF_INET, IPPROTO_ICMP, RawKind::kIcmp},
+                        Case{"inet6", "icmpv6", AF_INET6, IPPROTO_ICMPV6, RawKind::kIcmpv6},
+                        Case{"inet6", "58", AF_INET6, IPPROTO_ICMPV6, RawKind::kIcmpv6},
+                        Case{"inet", "udp", AF_INET, IPPROTO_UDP, RawKind::kUdp},
+                        Case{"inet6", "17", AF_INET6, IPPROTO_UDP, RawKind::kUdp},
+                        Case{"inet", "6", AF_INET, IPPROTO_TCP, RawKind::kTcp},
+                        Case{"inet6", "tcp", AF_INET6, IPPROTO_TCP, RawKind::kTcp}}) {
+    SCOPED_TRACE(std::string(c.family) + " " + c.protocol);
+    auto v = decide_raw_socket(policy_, *alice_, c.family, c.protocol);
+    ASSERT_OK(v);
+    EXPECT_EQ(v->domain, c.domain);
+    EXPECT_EQ(v->protocol, c.ipproto);
+    EXPECT_EQ(v->kind, c.kind);
+    EXPECT_EQ(v->mark, kAliceRawMark);
+  }
+}
+
+TEST_F(RawDecision, RawMarkIsSliceMarkWithRawFlag) {
+  EXPECT_EQ(raw_socket_mark(policy_, *alice_), kAliceRawMark);
+  EXPECT_EQ(raw_socket_mark(policy_, *bob_), 0x10080000u);
+}
+
+TEST_F(RawDecision, RawKindNotInPolicyIsRefusedNamingThePolicy) {
+  auto r = decide_raw_socket(policy_, *bob_, "inet", "tcp");
+  EXPECT_ERR(r, EPERM, "^raw tcp sockets are not allowed for slice bob \\(policy raw = \\[\"icmp\", \"udp\"\\]\\)$");
+  EXPECT_EQ(r.error().kind, ErrorKind::kPermissionDenied);
+  EXPECT_ERR(decide_raw_socket(policy_, *bob_, "inet6", "58"), EPERM, "raw icmpv6 sockets are not allowed for slice bob");
+  EXPECT_ERR(decide_raw_socket(policy_, *mon_, "inet", "icmp"), EPERM, "slice mon \\(policy raw = \\[\\]\\)");
+  EXPECT_OK(decide_raw_socket(policy_, *bob_, "inet6", "udp"));
+}
+
+TEST_F(RawDecision, UnknownFamily) {
+  for (const char* family : {"", "INET", "ipv4", "inet4", "packet", "2", "unix"}) {
+    auto r = decide_raw_socket(policy_, *alice_, family, "icmp");
+    EXPECT_ERR(r, EAFNOSUPPORT, "is not inet or inet6");
+    EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+  }
+}
+
+TEST_F(RawDecision, UnknownProtocol) {
+  for (const char* protocol : {"", "ICMP", "sctp", "packet", "icmp6", "256", "-1", "01", "1 ", "0x1", "9999"}) {
+    SCOPED_TRACE(protocol);
+    auto r = decide_raw_socket(policy_, *alice_, "inet", protocol);
+    EXPECT_ERR(r, EPROTONOSUPPORT, "is not icmp, icmpv6, udp, tcp or a protocol number 0..255");
+    EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+  }
+}
+
+TEST_F(RawDecision, IcmpGoesWithItsOwnFamily) {
+  auto r = decide_raw_socket(policy_, *alice_, "inet6", "icmp");
+  EXPECT_ERR(r, EINVAL, "^icmp goes with family inet, not inet6 \\(use icmpv6\\)$");
+  EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_ERR(decide_raw_socket(policy_, *alice_, "inet", "icmpv6"), EINVAL,
+             "^icmpv6 goes with family inet6, not inet \\(use icmp\\)$");
+  EXPECT_ERR(decide_raw_socket(policy_, *alice_, "inet", "58"), EINVAL, "icmpv6 goes with family inet6");
+  // The family mismatch is reported before the policy: it is wrong for everyone.
+  EXPECT_ERR(decide_raw_socket(policy_, *mon_, "inet6", "1"), EINVAL, "icmp goes with family inet");
+}
+
+TEST_F(RawDecision, IpprotoRawAndOtherProtocolsAreNeverHandedOut) {
+  auto r = decide_raw_socket(policy_, *alice_, "inet", "255");
+  EXPECT_ERR(r, EPERM, "protocol 255 \\(IPPROTO_RAW\\) is not handed out.*IP_HDRINCL");
+  EXPECT_EQ(r.error().kind, ErrorKind::kPermissionDenied);
+  for (const char* protocol : {"0", "2", "4", "41", "47", "50", "132", "254"})
+    EXPECT_ERR(decide_raw_socket(policy_, *alice_, "inet6", protocol), EPERM,
+               "raw sockets of protocol " + std::string(protocol) + " are not handed out");
+}
+
+TEST_F(RawDecision, LongOrControlWordsAreEchoedBounded) {
+  std::string long_word(1000, 'x');
+  auto r = decide_raw_socket(policy_, *alice_, long_word, "icmp");
+  ASSERT_FALSE(r.ok());
+  EXPECT_LT(r.error().message.size(), 100u);
+  auto ctl = decide_raw_socket(policy_, *alice_, "inet", "ud\np");
+  ASSERT_FALSE(ctl.ok());
+  EXPECT_EQ(ctl.error().message.find('\n'), std::string::npos);
+}
+
+// --- Packet sockets ---
+
+TEST_F(RawDecision, PacketDefaultsToAllProtocolsOnAllDevices) {
+  auto v = decide_packet_socket(policy_, *alice_, std::nullopt, std::nullopt, RawDeviceFacts{});
+  ASSERT_OK(v);
+  EXPECT_EQ(v->ethertype, kEthPAll);
+  EXPECT_EQ(v->ifname, "");
+  EXPECT_EQ(v->ifindex, 0u);
+  EXPECT_EQ(v->mark, kAliceRawMark);
+}
+
+TEST_F(RawDecision, PacketWithEthertypeAndDevice) {
+  auto v = decide_packet_socket(policy_, *alice_, 0x0806, "eth0", device(2));
+  ASSERT_OK(v);
+  EXPECT_EQ(v->ethertype, 0x0806);
+  EXPECT_EQ(v->ifname, "eth0");
+  EXPECT_EQ(v->ifindex, 2u);
+  EXPECT_OK(decide_packet_socket(policy_, *alice_, 1, "lo", device(1)));
+  EXPECT_OK(decide_packet_socket(policy_, *alice_, 0xffff, "eth0", device(2)));
+}
+
+TEST_F(RawDecision, PacketNeedsThePacketKind) {
+  auto r = decide_packet_socket(policy_, *bob_, std::nullopt, std::nullopt, RawDeviceFacts{});
+  EXPECT_ERR(r, EPERM, "^packet sockets are not allowed for slice bob \\(policy raw = \\[\"icmp\", \"udp\"\\]\\)$");
+  EXPECT_EQ(r.error().kind, ErrorKind::kPermissionDenied);
+  // Checked first: a slice without the kind learns nothing about devices.
+  EXPECT_ERR(decide_packet_socket(policy_, *bob_, 3, "nosuch0", RawDeviceFacts{}), EPERM, "packet sockets are not allowed");
+}
+
+TEST_F(RawDecision, PacketEthertypeOutOfRange) {
+  for (int64_t ethertype : {int64_t{0}, int64_t{-1}, int64_t{0x10000}, int64_t{1} << 40}) {
+    auto r = decide_packet_socket(policy_, *alice_, ethertype, std::nullopt, RawDeviceFacts{});
+    EXPECT_ERR(r, EINVAL, "is not an ethertype 1..65535");
+    EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+  }
+}
+
+TEST_F(RawDecision, PacketUnknownDevice) {
+  auto r = decide_packet_socket(policy_, *alice_, std::nullopt, "eth9", RawDeviceFacts{});
+  EXPECT_ERR(r, ENODEV, "^no device eth9$");
+  EXPECT_EQ(r.error().kind, ErrorKind::kNotFound);
+}
+
+TEST_F(RawDecision, PacketMalformedDeviceName) {
+  for (const char* name : {"", "eth/0", "a:b", "with space", "1234567890123456", ".."}) {
+    SCOPED_TRACE(name);
+    auto r = decide_packet_socket(policy_, *alice_, std::nullopt, name, device(3));
+    EXPECT_ERR(r, EINVAL, "ifname");
+    EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+  }
+  auto huge = decide_packet_socket(policy_, *alice_, std::nullopt, std::string(4096, 'e'), device(3));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_LT(huge.error().message.size(), 120u);
+}
+
+TEST_F(RawDecision, PacketOnOwnVif) {
+  auto v = decide_packet_socket(policy_, *alice_, std::nullopt, "tap7-0", device(12, true, 7));
+  ASSERT_OK(v);
+  EXPECT_EQ(v->ifindex, 12u);
+}
+
+TEST_F(RawDecision, PacketOnAnotherSlicesVifIsRefused) {
+  auto r = decide_packet_socket(policy_, *alice_, std::nullopt, "tap8-0", device(13, true, 8));
+  EXPECT_ERR(r, EPERM, "^tap8-0 is a vif of another slice; slice alice may bind packet sockets to its own vifs "
+                       "\\(tun7-<n>, tap7-<n>\\)");
+  EXPECT_EQ(r.error().kind, ErrorKind::kPermissionDenied);
+  // By the registry even when the name says otherwise, and by the name when the registry does not know it yet.
+  EXPECT_ERR(decide_packet_socket(policy_, *alice_, std::nullopt, "tap7-3", device(14, true, 8)), EPERM, "another slice");
+  EXPECT_ERR(decide_packet_socket(policy_, *alice_, std::nullopt, "tun8-1", device(15)), EPERM, "another slice");
+  // A vif whose owner is no longer in the policy is nobody's to take.
+  EXPECT_ERR(decide_packet_socket(policy_, *alice_, std::nullopt, "tun99-0", device(16, true, 0)), EPERM,
+             "another slice");
+  // Names that only look similar are ordinary devices.
+  EXPECT_OK(decide_packet_socket(policy_, *alice_, std::nullopt, "tap08-0", device(17)));
+  EXPECT_OK(decide_packet_socket(policy_, *alice_, std::nullopt, "tunnel0", device(18)));
+}
+
+// --- Capture ---
+
+TEST_F(RawDecision, CaptureOnAnUplink) {
+  auto v = decide_capture(policy_, *mon_, "eth1");
+  ASSERT_OK(v);
+  EXPECT_EQ(v->ifname, "eth1");
+  EXPECT_EQ(v->mark, 0x00090000u | 0x10000000u);
+}
+
+TEST_F(RawDecision, CaptureNeedsAMonitor) {
+  for (const SliceSpec* s : {alice_, bob_}) {
+    auto r = decide_capture(policy_, *s, "eth0");
+    EXPECT_ERR(r, EPERM, "^slice " + s->name + " is not a monitor \\(capture_all = false\\)$");
+    EXPECT_EQ(r.error().kind, ErrorKind::kPermissionDenied);
+  }
+}
+
+TEST_F(RawDecision, CaptureOnlyOnUplinks) {
+  auto r = decide_capture(policy_, *mon_, "lo");
+  EXPECT_ERR(r, EPERM, "^lo is not an uplink: monitors capture on the uplinks only \\(\\[netd\\] uplinks: eth0, eth1\\)$");
+  EXPECT_EQ(r.error().kind, ErrorKind::kPermissionDenied);
+  EXPECT_ERR(decide_capture(policy_, *mon_, "tap7-0"), EPERM, "is not an uplink");
+  EXPECT_ERR(decide_capture(policy_, *mon_, "eth/0"), EINVAL, "ifname");
+  EXPECT_ERR(decide_capture(policy_, *mon_, ""), EINVAL, "ifname");
+  Policy no_uplinks = policy_;
+  no_uplinks.netd.uplinks.clear();
+  EXPECT_ERR(decide_capture(no_uplinks, *no_uplinks.find_by_name("mon"), "eth0"), EPERM, "uplinks: none");
+}
+
+// --- Flow log ---
+
+TEST_F(RawDecision, FlowLogGroupIsBasePlusSliceId) {
+  auto v = decide_flowlog(policy_, *mon_);
+  ASSERT_OK(v);
+  EXPECT_EQ(v->group, 0x4e00 + 9);
+  EXPECT_EQ(v->mark_mask, 0x0fff0000u);
+  EXPECT_EQ(v->mark_shift, 16);
+  EXPECT_EQ(flowlog_group_of(policy_, *alice_), 0x4e00u + 7);
+}
+
+TEST_F(RawDecision, FlowLogNeedsAMonitor) {
+  auto r = decide_flowlog(policy_, *alice_);
+  EXPECT_ERR(r, EPERM, "^slice alice is not a monitor \\(capture_all = false\\)$");
+  EXPECT_EQ(r.error().kind, ErrorKind::kPermissionDenied);
+}
+
+TEST_F(RawDecision, FlowLogGroupBeyond16BitsIsRefusedForAnUnvalidatedPolicy) {
+  Policy wide = policy_;
+  wide.netd.flowlog_group = 0xfffe;
+  EXPECT_ERR(decide_flowlog(wide, *wide.find_by_name("mon")), ERANGE, "above 65535");
+}
+
+}  // namespace
+}  // namespace netd::policy
