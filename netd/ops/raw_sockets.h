@@ -1,0 +1,39 @@
+// io.netd.Sockets: raw IP, packet and capture sockets and the flow log, created by netd and
+// handed over (capabilities §3). The policy decides (raw_decision), the socket executor makes
+// the socket with the slice's mark and a locked filter; this file joins them.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+
+#include "lib/core/result.h"
+#include "netd/kernel/netlink/link_cache.h"
+#include "netd/policy/policy.h"
+#include "netd/server/dispatcher.h"
+
+namespace netd::ops {
+
+// Where the receive filters come from (loaded eBPF programs, owned by the daemon's executor).
+// Each returns a program fd valid for as long as the daemon runs (or until the next reload).
+struct RawFilterSource {
+  std::function<Result<int>(uint32_t slice_mark)> slice_filter;  // the slice's own packets
+  std::function<Result<int>()> capture_filter;                   // packets of the uplinks
+};
+
+class RawSocketOps {
+ public:
+  RawSocketOps(kernel::LinkCache& cache, RawFilterSource filters) : cache_(cache), filters_(std::move(filters)) {}
+
+  Result<server::Answer> raw(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+  Result<server::Answer> packet(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+  Result<server::Answer> capture(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+  Result<server::Answer> flowlog(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+
+ private:
+  kernel::LinkCache& cache_;
+  RawFilterSource filters_;
+};
+
+}  // namespace netd::ops
