@@ -47,6 +47,23 @@ int netd_vif_attach(netd_client* client, const char* name);
 /* Deletes one of the slice's devices, also a persistent one and also while fds are open. */
 int netd_vif_del(netd_client* client, const char* name);
 
+/* Raw and packet sockets of the caller's slice (policy `raw`), created by netd: marked, fitted with
+ * a locked receive filter passing only the slice's own packets, send side fenced. Each returns the
+ * socket (close-on-exec) or -errno; netd_last_error() says why. */
+/* socket(domain, SOCK_RAW, protocol): domain AF_INET/AF_INET6; protocol IPPROTO_ICMP (AF_INET),
+ * IPPROTO_ICMPV6 (AF_INET6), IPPROTO_UDP or IPPROTO_TCP. -EAFNOSUPPORT / -EPROTONOSUPPORT for a
+ * domain or protocol number outside those ranges; -EPERM for a kind the policy does not grant and
+ * for IPPROTO_RAW. */
+int netd_raw_socket(netd_client* client, int domain, int protocol);
+/* socket(AF_PACKET, SOCK_RAW, protocol): protocol as given to socket(2), in network byte order
+ * (htons(ETH_P_ALL)); 0 is -EINVAL. ifname NULL: all devices, else bound to that device. */
+int netd_packet_socket(netd_client* client, int protocol, const char* ifname);
+/* Monitors (policy capture_all) only: everything received on one uplink. */
+int netd_capture_socket(netd_client* client, const char* ifname);
+/* Monitors only: a NETLINK_NETFILTER socket bound to the slice's NFLOG group (*group_out, if not
+ * NULL, gets its number); each message's NFULA_MARK attributes the packet to a slice. */
+int netd_flowlog_socket(netd_client* client, int* group_out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "lib/client/client.h"
+#include "lib/client/sockets.h"
 
 struct netd_client {
   std::optional<netd::Client> client;
@@ -76,6 +77,13 @@ int call_for_vif_fd(netd_client* c, const char* method, const nlohmann::json& pa
   }
   c->last_error.clear();
   return reply->fds.front().release();
+}
+
+// A socket from lib/client/sockets.h: its fd, or -errno with the reason kept.
+int socket_result(netd_client* c, netd::Result<netd::UniqueFd> fd) {
+  if (!fd.ok()) return fail(c, fd.error().code, fd.error().message);
+  c->last_error.clear();
+  return fd->release();
 }
 
 int netd_call_unguarded(netd_client* c, const char* method, const char* params_json, char** reply_json,
@@ -175,6 +183,32 @@ int netd_vif_del(netd_client* c, const char* name) {
     if (name == nullptr) return fail(c, EINVAL, "name is NULL");
     return call_simple(c, "io.netd.Vifs.Delete", {{"name", name}});
   });
+}
+
+int netd_raw_socket(netd_client* c, int domain, int protocol) {
+  if (c == nullptr) return -EINVAL;
+  return guarded(c, [&] { return socket_result(c, netd::raw_socket(*c->client, domain, protocol)); });
+}
+
+int netd_packet_socket(netd_client* c, int protocol, const char* ifname) {
+  if (c == nullptr) return -EINVAL;
+  return guarded(c, [&] {
+    if (ifname != nullptr && *ifname == '\0') return fail(c, EINVAL, "ifname is empty (NULL means all devices)");
+    return socket_result(c, netd::packet_socket(*c->client, protocol, ifname != nullptr ? ifname : ""));
+  });
+}
+
+int netd_capture_socket(netd_client* c, const char* ifname) {
+  if (c == nullptr) return -EINVAL;
+  return guarded(c, [&] {
+    if (ifname == nullptr) return fail(c, EINVAL, "ifname is NULL: name an uplink");
+    return socket_result(c, netd::capture_socket(*c->client, ifname));
+  });
+}
+
+int netd_flowlog_socket(netd_client* c, int* group_out) {
+  if (c == nullptr) return -EINVAL;
+  return guarded(c, [&] { return socket_result(c, netd::flowlog_socket(*c->client, group_out)); });
 }
 
 }  // extern "C"
