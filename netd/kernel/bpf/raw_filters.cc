@@ -1,0 +1,139 @@
+#include "netd/kernel/bpf/raw_filters.h"
+
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include "netd/kernel/bpf/bpf_skeleton.h"
+#include "netd/kernel/bpf/bpffs.h"
+#include "netd/kernel/bpf/map_sync.h"
+#include "raw_filter.skel.h"
+
+#ifndef SO_ATTACH_BPF
+#define SO_ATTACH_BPF 50
+#endif
+#ifndef SO_LOCK_FILTER
+#define SO_LOCK_FILTER 44
+#endif
+
+namespace netd::kernel {
+namespace {
+
+using RawFilterSkeleton = NETD_BPF_SKELETON(raw_filter_bpf);
+
+Result<UniqueFd> dup_fd(int fd, const char* what) {
+  if (fd < 0) return make_error(EBADF, std::string("raw filters: no ") + what + " map fd");
+  UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  if (!copy.valid()) return errno_error(std::string("raw filters: dup of the ") + what + " map fd");
+  return copy;
+}
+
+Result<UniqueFd> open_required_pin(const std::string& path) {
+  NETD_ASSIGN_OR_RETURN(UniqueFd fd, open_pin(path));
+  if (!fd.valid()) return make_error(ENOENT, "raw filters: nothing pinned at " + path);
+  return fd;
+}
+
+// An upper bound on the datagrams a fresh socket can have queued (its receive buffer in
+// minimal packets); stops a flood from keeping attach_locked_filter busy.
+constexpr int kMaxDrain = 4096;
+
+}  // namespace
+
+Result<RawFilterMaps> RawFilterMaps::dup(int flows, int ports, int capture_ifaces, int vif_marks) {
+  RawFilterMaps maps;
+  NETD_ASSIGN_OR_RETURN(maps.flows, dup_fd(flows, "flows"));
+  NETD_ASSIGN_OR_RETURN(maps.ports, dup_fd(ports, "ports"));
+  NETD_ASSIGN_OR_RETURN(maps.capture_ifaces, dup_fd(capture_ifaces, "capture_ifaces"));
+  NETD_ASSIGN_OR_RETURN(maps.vif_marks, dup_fd(vif_marks, "vif_marks"));
+  return maps;
+}
+
+Result<RawFilterMaps> RawFilterMaps::open_pinned(const std::string& bpffs_dir) {
+  // Pin paths as FlowRecorder (raw/) and VifGuard (vifs/) make them.
+  RawFilterMaps maps;
+  NETD_ASSIGN_OR_RETURN(maps.flows, open_required_pin(bpffs_dir + "/raw/flows"));
+  NETD_ASSIGN_OR_RETURN(maps.ports, open_required_pin(bpffs_dir + "/raw/ports"));
+  NETD_ASSIGN_OR_RETURN(maps.capture_ifaces, open_required_pin(bpffs_dir + "/raw/capture_ifaces"));
+  NETD_ASSIGN_OR_RETURN(maps.vif_marks, open_required_pin(bpffs_dir + "/vifs/vif_marks"));
+  return maps;
+}
+
+Result<RawFilters> RawFilters::create(RawFilterMaps maps, uint32_t mark_mask) {
+  if (mark_mask == 0) return make_error(EINVAL, "raw filters: mark_mask is 0");
+  for (const UniqueFd* fd : {&maps.flows, &maps.ports, &maps.capture_ifaces, &maps.vif_marks})
+    if (!fd->valid()) return make_error(EBADF, "raw filters: a map fd is missing");
+  return RawFilters(std::move(maps), mark_mask);
+}
+
+Result<UniqueFd> RawFilters::load(bool capture, uint32_t slice_mark) {
+  const std::string name = capture ? "raw_filter (capture)" : "raw_filter (slice " + hex32(slice_mark) + ")";
+  NETD_ASSIGN_OR_RETURN(RawFilterSkeleton skel, RawFilterSkeleton::open(name));
+  skel->rodata->slice_mark = slice_mark;
+  skel->rodata->mark_mask = mark_mask_;
+  // Only the wanted program goes through the verifier.
+  bpf_program__set_autoload(skel->progs.slice_filter, !capture);
+  bpf_program__set_autoload(skel->progs.capture_filter, capture);
+  // Every map is reused: the object creates none of its own, so the filters read exactly
+  // what FlowRecorder and VifGuard write. reuse_fd dups the fd.
+  const std::pair<struct bpf_map*, const UniqueFd*> maps[] = {{skel->maps.flows, &maps_.flows},
+                                                              {skel->maps.ports, &maps_.ports},
+                                                              {skel->maps.capture_ifaces, &maps_.capture_ifaces},
+                                                              {skel->maps.vif_marks, &maps_.vif_marks}};
+  for (const auto& [map, fd] : maps) {
+    if (int err = bpf_map__reuse_fd(map, fd->get()); err != 0)
+      return errno_error(name + ": reusing map " + bpf_map__name(map), -err);
+  }
+  NETD_TRY(skel.load());
+  // The program outlives the skeleton (destroyed on return) through this fd.
+  struct bpf_program* prog = capture ? skel->progs.capture_filter : skel->progs.slice_filter;
+  UniqueFd fd(::fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 0));
+  if (!fd.valid()) return errno_error(name + ": dup of the program fd");
+  return fd;
+}
+
+Result<int> RawFilters::slice_filter(uint32_t slice_mark) {
+  if (auto it = slices_.find(slice_mark); it != slices_.end()) return it->second.get();
+  // Mark 0 would keep every unmarked packet (rule a of the filter).
+  if (slice_mark == 0) return make_error(EINVAL, "raw filters: slice mark is 0");
+  NETD_TRY(check_mark_in_mask("raw filters", slice_mark, mark_mask_, "the slice"));
+  NETD_ASSIGN_OR_RETURN(UniqueFd fd, load(false, slice_mark));
+  int raw = fd.get();
+  slices_.emplace(slice_mark, std::move(fd));
+  return raw;
+}
+
+Result<int> RawFilters::capture_filter() {
+  if (!capture_.valid()) {
+    NETD_ASSIGN_OR_RETURN(capture_, load(true, 0));
+  }
+  return capture_.get();
+}
+
+void RawFilters::forget(uint32_t slice_mark) { slices_.erase(slice_mark); }
+
+void RawFilters::clear() {
+  slices_.clear();
+  capture_.reset();
+}
+
+Status attach_locked_filter(int sock_fd, int prog_fd) {
+  if (::setsockopt(sock_fd, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof prog_fd) != 0)
+    return errno_error("attaching the socket filter (SO_ATTACH_BPF)");
+  int on = 1;
+  if (::setsockopt(sock_fd, SOL_SOCKET, SO_LOCK_FILTER, &on, sizeof on) != 0)
+    return errno_error("locking the socket filter (SO_LOCK_FILTER)");
+  // Datagrams queued before the filter was there never passed it: discard them. MSG_TRUNC
+  // drops a whole datagram whatever its size.
+  char byte;
+  for (int i = 0; i < kMaxDrain; ++i) {
+    if (::recv(sock_fd, &byte, sizeof byte, MSG_DONTWAIT | MSG_TRUNC) < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return ok_status();
+      if (errno == EINTR) continue;
+      return errno_error("discarding packets queued before the socket filter");
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace netd::kernel
