@@ -74,6 +74,51 @@ TEST_F(RawFilterTest, RawIcmpSocketSeesOnlyItsSlicesEchoReplies) {
   EXPECT_FALSE(any_of(seen, reply_to(bob_id))) << describe(seen);
 }
 
+TEST_F(RawFilterTest, IcmpErrorsAboutItsFlowsAreSeen) {
+  // Nothing listens on the far side's port 9: the far host answers port unreachable.
+  UniqueFd v4 = host_socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  UniqueFd v6 = host_socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+  ASSERT_TRUE(v4.valid() && v6.valid());
+  ASSERT_OK(kernel::attach_locked_filter(v4.get(), alice_filter()));
+  ASSERT_OK(kernel::attach_locked_filter(v6.get(), alice_filter()));
+  udp_send(kAlice, kFar0, 9);
+  udp_send(kAlice, kFar0v6, 9);
+  udp_send(kBob, kFar0, 10);
+  udp_send(kBob, kFar0v6, 10);
+  // Raw ICMPv6 sockets get the ICMPv6 message without the IPv6 header: count types only.
+  std::vector<Seen> seen4 = drain(v4.get(), false);
+  EXPECT_EQ(seen4.size(), 1u) << describe(seen4);
+  EXPECT_TRUE(any_of(seen4, [](const Seen& s) { return s.icmp_type == 3; })) << describe(seen4);
+  uint8_t buf[1500];
+  int unreachable6 = 0, other6 = 0;
+  ssize_t n;
+  while ((n = ::recv(v6.get(), buf, sizeof buf, MSG_DONTWAIT)) > 0) (buf[0] == 1 ? unreachable6 : other6)++;
+  EXPECT_EQ(unreachable6, 1);
+  EXPECT_EQ(other6, 0);
+}
+
+TEST_F(RawFilterTest, PacketsReceivedOnItsVifsAreSeen) {
+  // up1 stands in for a vif of alice's: what arrives on it is hers even with no flow or port.
+  int up1 = host_ifindex("up1");
+  ASSERT_OK(guard_->sync({{up1, kAliceMark}}, {}));
+  UniqueFd alice = packet_socket(alice_filter(), "");
+  auto bob_prog = filters_->slice_filter(kBobMark);
+  ASSERT_OK(bob_prog);
+  UniqueFd bob = packet_socket(*bob_prog, "");
+  far_ping("10.9.0.1");
+  far_ping(kUp0);
+  std::vector<Seen> mine = drain(alice.get(), true);
+  auto echo_in = [](int ifindex) {
+    return [ifindex](const Seen& s) { return s.ifindex == ifindex && s.icmp_type == 8 && s.pkttype != PACKET_OUTGOING; };
+  };
+  EXPECT_TRUE(any_of(mine, echo_in(up1))) << describe(mine);
+  // The kernel's replies are not alice's (unmarked, outgoing): only what came in.
+  EXPECT_FALSE(any_of(mine, [&](const Seen& s) { return s.ifindex != up1 || s.pkttype == PACKET_OUTGOING; }))
+      << describe(mine);
+  std::vector<Seen> theirs = drain(bob.get(), true);
+  EXPECT_TRUE(theirs.empty()) << describe(theirs);
+}
+
 TEST_F(RawFilterTest, ListenersFirstSynIsSeen) {
   UniqueFd sock = packet_socket(alice_filter(), "up0");
   ASSERT_TRUE(sock.valid());

@@ -212,6 +212,17 @@ nlohmann::json RawBpfTest::ping(uint32_t uid, const std::string& addr) {
   return j;
 }
 
+nlohmann::json RawBpfTest::udp_send(uint32_t uid, const std::string& addr, int port) {
+  ProcessResult r = run_as(uid, uid, &*ns_, cgroup_->path(), {RAWBPF_PROBE, "udp-send", addr, std::to_string(port)});
+  EXPECT_TRUE(r.ok()) << r.describe();
+  return json_of(r.out);
+}
+
+void RawBpfTest::far_ping(const std::string& addr) {
+  ProcessResult r = run_in(&*far_, {"ping", "-c", "1", "-W", "2", addr});
+  EXPECT_TRUE(r.ok()) << r.describe();
+}
+
 std::optional<ChildProcess> RawBpfTest::listen(uint32_t uid, const std::string& addr, int port) {
   auto child = spawn_as(uid, uid, &*ns_, cgroup_->path(), {RAWBPF_PROBE, "listen", addr, std::to_string(port)});
   if (!child.ok()) {

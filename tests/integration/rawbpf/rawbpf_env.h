@@ -75,6 +75,9 @@ class RawBpfTest : public ::testing::Test {
   nlohmann::json talk(uint32_t uid, const std::string& proto, const std::string& addr, int port,
                       const std::string& data);
   nlohmann::json ping(uint32_t uid, const std::string& addr);
+  nlohmann::json udp_send(uint32_t uid, const std::string& addr, int port);
+  // `ping -c 1` from the far side (root, unmarked).
+  void far_ping(const std::string& addr);
   std::optional<ChildProcess> listen(uint32_t uid, const std::string& addr, int port);
   nlohmann::json far_connect(const std::string& addr, int port);
   // A forged IPv4 packet from a raw socket with SO_MARK `mark`, by root in the test cgroup.

@@ -7,6 +7,8 @@
 //   rawbpf_probe talk tcp|udp ADDR PORT DATA
 //                                        one exchange with an echo server; prints
 //                                        {"local_port":N,"reply":ECHO}
+//   rawbpf_probe udp-send ADDR PORT      one datagram, no answer awaited; prints
+//                                        {"local_port":N}
 //   rawbpf_probe ping ADDR               one echo over a ping socket (IPv4); prints
 //                                        {"id":N,"reply":true|false}
 //   rawbpf_probe forge tcp|udp SRC SPORT DST DPORT MARK
@@ -142,6 +144,17 @@ int talk(const std::string& proto, const char* text, int port, const std::string
   return 0;
 }
 
+int udp_send(const char* text, int port) {
+  SockAddr addr;
+  if (!parse(text, port, &addr)) return 2;
+  int fd = ::socket(addr.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail("socket");
+  if (::connect(fd, addr.get(), addr.len) != 0) return fail("connect");
+  if (::write(fd, "x", 1) != 1) return fail("write");
+  print({{"local_port", port_of(fd)}});
+  return 0;
+}
+
 int ping(const char* text) {
   SockAddr addr;
   if (!parse(text, 0, &addr) || addr.family() != AF_INET) return 2;
@@ -213,12 +226,13 @@ int main(int argc, char** argv) {
   if (mode == "echo" && argc == 4) return serve(argv[2], std::atoi(argv[3]), true);
   if (mode == "listen" && argc == 4) return serve(argv[2], std::atoi(argv[3]), false);
   if (mode == "talk" && argc == 6) return talk(argv[2], argv[3], std::atoi(argv[4]), argv[5]);
+  if (mode == "udp-send" && argc == 4) return udp_send(argv[2], std::atoi(argv[3]));
   if (mode == "ping" && argc == 3) return ping(argv[2]);
   if (mode == "forge" && argc == 8)
     return forge(argv[2], argv[3], std::atoi(argv[4]), argv[5], std::atoi(argv[6]),
                  static_cast<uint32_t>(std::strtoul(argv[7], nullptr, 0)));
   std::fprintf(stderr,
                "usage: rawbpf_probe echo ADDR PORT | listen ADDR PORT | talk tcp|udp ADDR PORT DATA |"
-               " ping ADDR | forge tcp|udp SRC SPORT DST DPORT MARK\n");
+               " udp-send ADDR PORT | ping ADDR | forge tcp|udp SRC SPORT DST DPORT MARK\n");
   return 2;
 }
