@@ -1,0 +1,163 @@
+// Acceptance scenario 12: the monitor slice "mon" (capture_all) receives every packet on the
+// uplink, unscoped, and from the flow log (an NFLOG group netd bound for it) the slice id of
+// each logged packet. Non-monitors are refused both; the monitor gets capture on uplinks only,
+// and a capture socket re-bound elsewhere yields nothing.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "tests/integration/raw/raw_test_env.h"
+
+namespace netd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+class RawMonitor : public RawTest {};
+
+TEST_F(RawMonitor, CaptureSeesEverySlicesPacketsAndFlowLogAttributesThem) {
+  Lines cap_lines, log_lines;
+  auto cap = spawn_probe(kMon, {"capture-all", "uplink0", "20000", "--stop-stdin"});
+  auto log = spawn_probe(kMon, {"flowlog", "20000", "--stop-stdin"});
+  ASSERT_OK(cap);
+  ASSERT_OK(log);
+  auto cap_info = ready(*cap, cap_lines);
+  auto log_info = ready(*log, log_lines);
+  ASSERT_FALSE(cap_info.is_null());
+  ASSERT_FALSE(log_info.is_null());
+  EXPECT_EQ(cap_info.value("ifname", ""), "uplink0") << cap_info;
+  EXPECT_EQ(cap_info.value("locked", 0), 1) << cap_info;
+  EXPECT_EQ(cap_info.value("mark", 0u), kMonMark | kRawFlag) << cap_info;
+  EXPECT_EQ(log_info.value("group", 0), 0x4e00 + 9) << log_info;
+  EXPECT_EQ(log_info.value("domain", 0), AF_NETLINK) << log_info;
+
+  // One flow log socket per group: a second one is refused while the first is open.
+  auto second = request(kMon, {"request", "flowlog"});
+  EXPECT_EQ(second.value("ok", true), false) << second;
+  EXPECT_EQ(second.value("errno", 0), EBUSY) << second;
+
+  auto alice_ports = connect(kAlice, "10.0.1.2", 8080, 2);
+  auto bob_ports = connect(kBob, "10.0.1.2", 8080, 2);
+  auto carol_ports = connect(kCarol, "10.0.1.2", 8080, 1);
+  std::this_thread::sleep_for(300ms);
+  finish(*cap, cap_lines);
+  finish(*log, log_lines);
+
+  // Capture: both directions of everyone's flows.
+  for (const auto& [who, ports] : {std::pair{"alice", alice_ports}, std::pair{"bob", bob_ports},
+                                   std::pair{"carol", carol_ports}}) {
+    for (int p : ports) {
+      SCOPED_TRACE(std::string(who) + " port " + std::to_string(p));
+      EXPECT_TRUE(has_flags(tcp_packets(cap_lines, p, 8080, true), "S")) << dump(cap_lines);
+      EXPECT_TRUE(has_flags(tcp_packets(cap_lines, p, 8080, false), "SA")) << dump(cap_lines);
+      EXPECT_GE(tcp_packets(cap_lines, p, 8080, true).size(), 3u);
+      EXPECT_GE(tcp_packets(cap_lines, p, 8080, false).size(), 2u);
+    }
+  }
+  // Only uplink0 (the socket is bound there).
+  for (const auto& j : cap_lines) {
+    if (j.value("event", "") == "rx") {
+      EXPECT_EQ(j.value("ifname", ""), "uplink0") << j;
+    }
+  }
+
+  // Flow log: every logged packet of a connection names its slice, in both directions.
+  for (const auto& [slice, ports] : {std::pair{7, alice_ports}, std::pair{8, bob_ports},
+                                     std::pair{0, carol_ports}}) {
+    for (int p : ports) {
+      SCOPED_TRACE("slice " + std::to_string(slice) + " port " + std::to_string(p));
+      auto logged = touching(log_lines, {p});
+      size_t in = 0, out = 0;
+      for (const auto& j : logged) {
+        EXPECT_EQ(j.value("slice", -1), slice) << j;
+        if (j.value("sport", -1) == p) ++out;
+        if (j.value("dport", -1) == p) ++in;
+      }
+      EXPECT_GE(out, 1u) << dump(log_lines);
+      EXPECT_GE(in, 1u) << dump(log_lines);
+    }
+  }
+}
+
+TEST_F(RawMonitor, CaptureAndFlowLogAreForMonitorsOnly) {
+  for (uid_t uid : {kAlice, kBob, kCarol}) {
+    auto cap = request(uid, {"request", "capture", "uplink0"});
+    EXPECT_EQ(cap.value("ok", true), false) << cap;
+    EXPECT_EQ(cap.value("errno", 0), EPERM) << cap;
+    auto log = request(uid, {"request", "flowlog"});
+    EXPECT_EQ(log.value("ok", true), false) << log;
+    EXPECT_EQ(log.value("errno", 0), EPERM) << log;
+  }
+  auto alice = request(kAlice, {"request", "capture", "uplink0"});
+  EXPECT_THAT(alice.value("error", ""), HasSubstr("PermissionDenied")) << alice;
+  // Only uplinks: uplink1 and lo are not in [netd] uplinks; a missing device is not found.
+  for (std::string dev : {"uplink1", "lo"}) {
+    auto r = request(kMon, {"request", "capture", dev});
+    EXPECT_EQ(r.value("ok", true), false) << r;
+    EXPECT_EQ(r.value("errno", 0), EPERM) << r;
+    EXPECT_THAT(r.value("error", ""), HasSubstr(dev + " is not an uplink")) << r;
+  }
+  auto missing = request(kMon, {"request", "capture", "nosuch0"});
+  EXPECT_EQ(missing.value("ok", true), false) << missing;
+  // The monitor's capture socket is bound where asked.
+  auto ok = request(kMon, {"request", "capture", "uplink0"});
+  EXPECT_EQ(ok.value("ok", false), true) << ok;
+  EXPECT_EQ(ok.value("ifname", ""), "uplink0") << ok;
+}
+
+// Re-bound to uplink1 (not an uplink) or to all devices, the capture socket passes only
+// what arrives on or leaves by the uplinks.
+TEST_F(RawMonitor, RebindingTheCaptureSocketYieldsOnlyUplinkPackets) {
+  for (std::string to : {"uplink1", "any"}) {
+    SCOPED_TRACE("rebound to " + to);
+    Lines lines;
+    auto cap = spawn_probe(kMon, {"capture-all", "uplink0", "20000", "--rebind", to, "--stop-stdin"});
+    ASSERT_OK(cap);
+    ASSERT_FALSE(ready(*cap, lines).is_null());
+    auto on_uplink1 = connect(kAlice, "10.0.2.2", 8080, 2);
+    auto on_uplink0 = connect(kBob, "10.0.1.2", 8080, 1);
+    std::this_thread::sleep_for(300ms);
+    finish(*cap, lines);
+    EXPECT_EQ(touching(lines, on_uplink1), Lines{}) << "uplink1 traffic reached the capture socket";
+    for (const auto& j : lines) {
+      if (j.value("event", "") == "rx") {
+        EXPECT_EQ(j.value("ifname", ""), "uplink0") << j;
+      }
+    }
+    if (to == "any") {
+      for (int p : on_uplink0) EXPECT_TRUE(has_flags(tcp_packets(lines, p, 8080, false), "SA")) << dump(lines);
+    }
+  }
+}
+
+// The monitor's flowlog and capture also work for ICMP (alice's ordinary ping): attributed to 7.
+TEST_F(RawMonitor, FlowLogAttributesPings) {
+  Lines log_lines;
+  auto log = spawn_probe(kMon, {"flowlog", "20000", "--stop-stdin"});
+  ASSERT_OK(log);
+  ASSERT_FALSE(ready(*log, log_lines).is_null());
+  EXPECT_TRUE(bed_->as(kAlice, {"ping", "-n", "-c", "2", "-i", "0.2", "-W", "1", "10.0.1.2"}).ok());
+  EXPECT_TRUE(bed_->as(kBob, {"ping", "-n", "-c", "2", "-i", "0.2", "-W", "1", "-6", "fd00:1::2"}).ok());
+  std::this_thread::sleep_for(300ms);
+  finish(*log, log_lines);
+  size_t alice_echo = 0, bob_echo = 0;
+  for (const auto& j : log_lines) {
+    if (j.value("event", "") != "log") continue;
+    if (j.value("proto", "") == "icmp" && (j.value("dst", "") == "10.0.1.2" || j.value("src", "") == "10.0.1.2")) {
+      EXPECT_EQ(j.value("slice", -1), 7) << j;
+      ++alice_echo;
+    }
+    if (j.value("proto", "") == "icmpv6" && (j.value("type", 0) == 128 || j.value("type", 0) == 129)) {
+      EXPECT_EQ(j.value("slice", -1), 8) << j;
+      ++bob_echo;
+    }
+  }
+  EXPECT_GE(alice_echo, 4u) << dump(log_lines);  // 2 requests out, 2 replies in
+  EXPECT_GE(bob_echo, 4u) << dump(log_lines);
+}
+
+}  // namespace
+}  // namespace netd::testing

@@ -1,0 +1,184 @@
+// RawTest: the fixture the raw socket suites share. Each test gets its own testbed with a
+// policy giving alice and bob every raw kind (packet frames on uplink0 only) and a third,
+// monitor slice "mon" (uid 1004, capture_all). A probe (RAW_PROBE) asks netd for sockets
+// as those uids and prints what they see; a root probe in the peer namespace sniffs what
+// actually arrives there.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <functional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/fixtures/json.h"
+#include "tests/fixtures/test_macros.h"
+#include "tests/integration/common/testbed_test.h"
+
+namespace netd::testing {
+
+inline constexpr uid_t kMon = 1004;
+inline constexpr uint32_t kRawFlag = 0x10000000;
+inline constexpr uint32_t kAliceMark = 7u << 16;
+inline constexpr uint32_t kBobMark = 8u << 16;
+inline constexpr uint32_t kMonMark = 9u << 16;
+
+inline constexpr const char* kAllRaw = "raw = [\"icmp\", \"icmpv6\", \"udp\", \"tcp\", \"packet\"]\n";
+inline constexpr const char* kMonitorSlice =
+    "\n[[slice]]\nname = \"mon\"\nid = 9\nuids = [1004]\ncapture_all = true\nraw = [\"packet\"]\n";
+
+// One probe's output: its JSON lines.
+using Lines = std::vector<nlohmann::json>;
+
+class RawTest : public TestbedTest {
+ protected:
+  TestbedOptions testbed_options() const override {
+    TestbedOptions o;
+    o.extra_alice = std::string(kAllRaw) + "packet_send_devices = [\"uplink0\"]\n";
+    o.extra_bob = std::string(kAllRaw) + "packet_send_devices = [\"uplink0\"]\n" + kMonitorSlice;
+    return o;
+  }
+
+  // The probe run to completion as uid; its single (last) JSON line.
+  nlohmann::json request(uid_t uid, std::vector<std::string> args) {
+    args.insert(args.begin(), RAW_PROBE);
+    auto r = bed_->as(uid, args);
+    std::string last;
+    size_t start = 0;
+    while (start < r.out.size()) {
+      size_t end = r.out.find('\n', start);
+      if (end == std::string::npos) end = r.out.size();
+      if (end > start) last = r.out.substr(start, end - start);
+      start = end + 1;
+    }
+    auto j = json_of(last);
+    if (!j.is_object()) return {{"unparsed", r.describe()}};
+    return j;
+  }
+  ProcessResult probe(uid_t uid, std::vector<std::string> args) {
+    args.insert(args.begin(), RAW_PROBE);
+    return bed_->as(uid, args);
+  }
+  Result<ChildProcess> spawn_probe(uid_t uid, std::vector<std::string> args) {
+    args.insert(args.begin(), RAW_PROBE);
+    return bed_->spawn_as(uid, args);
+  }
+  // A root probe in the peer netns (sniff, tcp-serve): no netd there.
+  Result<ChildProcess> spawn_in_peer(std::vector<std::string> args) {
+    args.insert(args.begin(), RAW_PROBE);
+    return spawn_in(&bed_->peer(), args);
+  }
+  Result<ChildProcess> spawn_root(std::vector<std::string> args) {
+    args.insert(args.begin(), RAW_PROBE);
+    return spawn_in(&bed_->host(), args);
+  }
+
+  // Reads lines until one has "event" == want; returns it (null on EOF/timeout). Every line
+  // read is appended to `lines`.
+  static nlohmann::json wait_event(ChildProcess& p, Lines& lines, const std::string& want,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto line = p.read_line(
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+      if (!line) break;
+      nlohmann::json j = json_of(*line);
+      lines.push_back(j);
+      if (j.value("event", "") == want) return j;
+    }
+    return nlohmann::json();
+  }
+  // Stops a --stop-stdin receiver and collects everything up to its "done" line.
+  static nlohmann::json finish(ChildProcess& p, Lines& lines) {
+    (void)p.write_stdin("stop\n");
+    auto done = wait_event(p, lines, "done");
+    p.wait(std::chrono::seconds(5));
+    return done;
+  }
+
+  // Waits for the "ready" line of a probe; fails the test with its output otherwise.
+  static nlohmann::json ready(ChildProcess& p, Lines& lines) {
+    auto r = wait_event(p, lines, "ready");
+    if (r.is_null()) {
+      auto rest = p.wait(std::chrono::seconds(2));
+      ADD_FAILURE() << "no ready line; got: " << dump(lines) << " " << rest.describe();
+    }
+    return r;
+  }
+
+  // uid's TCP connections to dst:port (plain sockets); their local ports.
+  std::vector<int> connect(uid_t uid, const std::string& dst, int port = 8080, int repeat = 1) {
+    auto r = probe(uid, {"tcp-connect", dst, std::to_string(port), "--repeat", std::to_string(repeat),
+                         "--interval", "50"});
+    std::vector<int> ports;
+    size_t start = 0;
+    while (start < r.out.size()) {
+      size_t end = r.out.find('\n', start);
+      if (end == std::string::npos) end = r.out.size();
+      auto j = json_of(r.out.substr(start, end - start));
+      if (j.is_object() && j.value("ok", false)) ports.push_back(j.value("sport", 0));
+      start = end + 1;
+    }
+    EXPECT_EQ(ports.size(), static_cast<size_t>(repeat)) << "uid " << uid << " connect: " << r.describe();
+    return ports;
+  }
+
+  static std::string dump(const Lines& lines) {
+    std::string out;
+    for (const auto& j : lines) out += j.dump() + "\n";
+    return out;
+  }
+
+  // rx lines of TCP packets of the connection local:lport <-> remote:rport, by direction
+  // as seen on the host side ("out": from the local end).
+  static Lines tcp_packets(const Lines& lines, int lport, int rport, bool outbound) {
+    Lines out;
+    for (const auto& j : lines) {
+      if (j.value("event", "") != "rx" || j.value("proto", "") != "tcp") continue;
+      int sport = j.value("sport", -1), dport = j.value("dport", -1);
+      if (outbound ? (sport == lport && dport == rport) : (sport == rport && dport == lport)) out.push_back(j);
+    }
+    return out;
+  }
+  // rx lines touching any of `ports` (as source or destination port, TCP or UDP).
+  static Lines touching(const Lines& lines, const std::vector<int>& ports) {
+    Lines out;
+    for (const auto& j : lines) {
+      if (j.value("event", "") != "rx" && j.value("event", "") != "log") continue;
+      for (int p : ports)
+        if (j.value("sport", -1) == p || j.value("dport", -1) == p) {
+          out.push_back(j);
+          break;
+        }
+    }
+    return out;
+  }
+  static bool has_flags(const Lines& lines, const std::string& flags) {
+    for (const auto& j : lines)
+      if (j.value("flags", "") == flags) return true;
+    return false;
+  }
+  // UDP payloads (the tags the send tests use) of rx lines, with the device they came in on.
+  static std::multiset<std::string> payloads(const Lines& lines) {
+    std::multiset<std::string> out;
+    for (const auto& j : lines)
+      if (j.value("event", "") == "rx" && j.value("proto", "") == "udp" && j.contains("payload"))
+        out.insert(j.value("payload", ""));
+    return out;
+  }
+
+  // Every nft table, set element and rule in the host netns, and every pin under netd's
+  // bpffs directory: what a refused request must leave unchanged.
+  std::string kernel_state() {
+    std::string state = bed_->root({"nft", "list", "ruleset"}).out;
+    state += bed_->root({"find", bed_->bpffs() + "/netd"}).out;
+    state += bed_->routing_state();
+    return state;
+  }
+};
+
+}  // namespace netd::testing
