@@ -83,4 +83,11 @@ struct netd_port_owner {
 /* capture_ifaces: hash, ifindex (__u32) → 1: the devices a capture socket may see (uplinks). */
 #define NETD_CAPTURE_MAX_ENTRIES 256
 
+/* slice_epochs: key = slice mark (__u32), value = the epoch of the mark's current owner
+ * (__u32). A slice filter is loaded for one epoch and keeps nothing once the entry differs
+ * or is gone: netd moves it on when the mark's slice is removed or its id given to another
+ * slice, so sockets handed out earlier stop seeing the mark's traffic (fds cannot be taken
+ * back). One entry per slice that ever got a socket. */
+#define NETD_SLICE_EPOCH_MAX_ENTRIES 4096
+
 #endif /* NETD_BPF_NETD_MAPS_H */

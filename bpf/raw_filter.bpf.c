@@ -19,12 +19,17 @@
  *   capture_filter: keeps packets of the devices in capture_ifaces only, so a monitor's
  *     capture socket that its holder re-binds elsewhere (it can) sees nothing there.
  *
- * O(1) per packet: at most five map lookups, no loops over headers. */
+ * Before all that, slice_filter checks that its slice still holds the mark (slice_epochs):
+ * a socket outlives a policy reload that gives the mark to another slice.
+ *
+ * O(1) per packet: at most six map lookups, no loops over headers. */
 #include "raw_flow.h"
 
 /* Set by netd before load: the slice this instance serves, and the mark bits of slices. */
 const volatile __u32 slice_mark = 0;
 const volatile __u32 mark_mask = 0;
+/* The epoch of slice_mark's owner when this instance was loaded (see slice_epochs). */
+const volatile __u32 slice_epoch = 0;
 
 /* Declared exactly as in vif_guard.bpf.c: netd loads this object with VifGuard's map. */
 struct {
@@ -55,6 +60,9 @@ SEC("socket")
 int slice_filter(struct __sk_buff *skb) {
   __u32 keep = skb->len;
   if (slice_mark == 0) return 0; /* never loaded so by netd; fail closed */
+  netd_mark_key_t mark = slice_mark;
+  __u32 *epoch = bpf_map_lookup_elem(&slice_epochs, &mark);
+  if (!epoch || *epoch != slice_epoch) return 0; /* revoked: the mark went to another slice */
   if ((skb->mark & mark_mask) == slice_mark) return keep;                     /* a */
   int outgoing = skb->pkt_type == PACKET_OUTGOING;
   if (!outgoing) {

@@ -51,6 +51,16 @@ struct {
   __type(value, __u32);
 } capture_ifaces SEC(".maps");
 
+/* Used by slice_filter only; flow_record declares it too so that netd creates and pins it
+ * with the other raw/ maps (the epochs must outlive netd: sockets outlive it). */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, NETD_SLICE_EPOCH_MAX_ENTRIES);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, netd_mark_key_t);
+  __type(value, __u32);
+} slice_epochs SEC(".maps");
+
 /* What the parser found. key is the tuple as on the wire (saddr = sender). */
 struct netd_packet {
   struct netd_flow_key key;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <iterator>
 
 #include "bpf/netd_maps.h"
 #include "netd/kernel/bpf/bpf_link.h"
@@ -135,13 +136,15 @@ Result<FlowRecorder> FlowRecorder::open(const FlowRecorderConfig& config) {
   const MapPin maps[] = {{skel->maps.flows, kFlowMapPin},
                          {skel->maps.ports, kPortMapPin},
                          {skel->maps.port_owners, kPortOwnerMapPin},
-                         {skel->maps.capture_ifaces, kCaptureMapPin}};
-  bool must_pin[4];
-  for (size_t i = 0; i < 4; ++i) {
+                         {skel->maps.capture_ifaces, kCaptureMapPin},
+                         {skel->maps.slice_epochs, kSliceEpochMapPin}};
+  constexpr size_t kMaps = std::size(maps);
+  bool must_pin[kMaps];
+  for (size_t i = 0; i < kMaps; ++i) {
     NETD_ASSIGN_OR_RETURN(must_pin[i], adopt_map(maps[i].map, dir + "/" + maps[i].pin));
   }
   NETD_TRY(skel.load());
-  for (size_t i = 0; i < 4; ++i)
+  for (size_t i = 0; i < kMaps; ++i)
     if (must_pin[i]) NETD_TRY(pin_map(maps[i].map, dir + "/" + maps[i].pin));
 
   // Owner notes before the port records that read them, the release last; each link is
@@ -198,7 +201,7 @@ Status FlowRecorder::teardown(const std::string& bpffs_dir) {
   for (const char* link :
        {kEgressLinkPin, kBind4LinkPin, kBind6LinkPin, kPostBind4LinkPin, kPostBind6LinkPin, kReleaseLinkPin})
     NETD_TRY(detach_pinned_link(dir + "/" + link));
-  for (const char* map : {kFlowMapPin, kPortMapPin, kPortOwnerMapPin, kCaptureMapPin})
+  for (const char* map : {kFlowMapPin, kPortMapPin, kPortOwnerMapPin, kCaptureMapPin, kSliceEpochMapPin})
     NETD_TRY(remove_pin(dir + "/" + map));
   // Other parts of netd pin beside raw/: then bpffs_dir stays.
   return remove_pin_dirs(bpffs_dir, kDir);

@@ -55,6 +55,7 @@ class FlowRecorder {
   static constexpr const char* kPortMapPin = "ports";
   static constexpr const char* kPortOwnerMapPin = "port_owners";
   static constexpr const char* kCaptureMapPin = "capture_ifaces";
+  static constexpr const char* kSliceEpochMapPin = "slice_epochs";  // RawFilters' revocation
   static constexpr const char* kEgressLinkPin = "egress_link";
   static constexpr const char* kBind4LinkPin = "bind4_link";
   static constexpr const char* kBind6LinkPin = "bind6_link";

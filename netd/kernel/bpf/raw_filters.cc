@@ -1,5 +1,6 @@
 #include "netd/kernel/bpf/raw_filters.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -34,18 +35,30 @@ Result<UniqueFd> open_required_pin(const std::string& path) {
   return fd;
 }
 
+// The epoch of the mark's current owner; the first socket of a mark starts it at 1.
+Result<uint32_t> current_epoch(int map_fd, uint32_t mark) {
+  uint32_t epoch = 0;
+  if (bpf_map_lookup_elem(map_fd, &mark, &epoch) == 0) return epoch;
+  if (errno != ENOENT) return errno_error("raw filters: reading the epoch of mark " + hex32(mark));
+  epoch = 1;
+  if (bpf_map_update_elem(map_fd, &mark, &epoch, BPF_NOEXIST) != 0)
+    return errno_error("raw filters: starting the epoch of mark " + hex32(mark));
+  return epoch;
+}
+
 // An upper bound on the datagrams a fresh socket can have queued (its receive buffer in
 // minimal packets); stops a flood from keeping attach_locked_filter busy.
 constexpr int kMaxDrain = 4096;
 
 }  // namespace
 
-Result<RawFilterMaps> RawFilterMaps::dup(int flows, int ports, int capture_ifaces, int vif_marks) {
+Result<RawFilterMaps> RawFilterMaps::dup(int flows, int ports, int capture_ifaces, int vif_marks, int slice_epochs) {
   RawFilterMaps maps;
   NETD_ASSIGN_OR_RETURN(maps.flows, dup_fd(flows, "flows"));
   NETD_ASSIGN_OR_RETURN(maps.ports, dup_fd(ports, "ports"));
   NETD_ASSIGN_OR_RETURN(maps.capture_ifaces, dup_fd(capture_ifaces, "capture_ifaces"));
   NETD_ASSIGN_OR_RETURN(maps.vif_marks, dup_fd(vif_marks, "vif_marks"));
+  NETD_ASSIGN_OR_RETURN(maps.slice_epochs, dup_fd(slice_epochs, "slice_epochs"));
   return maps;
 }
 
@@ -56,12 +69,13 @@ Result<RawFilterMaps> RawFilterMaps::open_pinned(const std::string& bpffs_dir) {
   NETD_ASSIGN_OR_RETURN(maps.ports, open_required_pin(bpffs_dir + "/raw/ports"));
   NETD_ASSIGN_OR_RETURN(maps.capture_ifaces, open_required_pin(bpffs_dir + "/raw/capture_ifaces"));
   NETD_ASSIGN_OR_RETURN(maps.vif_marks, open_required_pin(bpffs_dir + "/vifs/vif_marks"));
+  NETD_ASSIGN_OR_RETURN(maps.slice_epochs, open_required_pin(bpffs_dir + "/raw/slice_epochs"));
   return maps;
 }
 
 Result<RawFilters> RawFilters::create(RawFilterMaps maps, uint32_t mark_mask) {
   if (mark_mask == 0) return make_error(EINVAL, "raw filters: mark_mask is 0");
-  for (const UniqueFd* fd : {&maps.flows, &maps.ports, &maps.capture_ifaces, &maps.vif_marks})
+  for (const UniqueFd* fd : {&maps.flows, &maps.ports, &maps.capture_ifaces, &maps.vif_marks, &maps.slice_epochs})
     if (!fd->valid()) return make_error(EBADF, "raw filters: a map fd is missing");
   return RawFilters(std::move(maps), mark_mask);
 }
@@ -71,6 +85,9 @@ Result<UniqueFd> RawFilters::load(bool capture, uint32_t slice_mark) {
   NETD_ASSIGN_OR_RETURN(RawFilterSkeleton skel, RawFilterSkeleton::open(name));
   skel->rodata->slice_mark = slice_mark;
   skel->rodata->mark_mask = mark_mask_;
+  if (!capture) {
+    NETD_ASSIGN_OR_RETURN(skel->rodata->slice_epoch, current_epoch(maps_.slice_epochs.get(), slice_mark));
+  }
   // Only the wanted program goes through the verifier.
   bpf_program__set_autoload(skel->progs.slice_filter, !capture);
   bpf_program__set_autoload(skel->progs.capture_filter, capture);
@@ -79,7 +96,8 @@ Result<UniqueFd> RawFilters::load(bool capture, uint32_t slice_mark) {
   const std::pair<struct bpf_map*, const UniqueFd*> maps[] = {{skel->maps.flows, &maps_.flows},
                                                               {skel->maps.ports, &maps_.ports},
                                                               {skel->maps.capture_ifaces, &maps_.capture_ifaces},
-                                                              {skel->maps.vif_marks, &maps_.vif_marks}};
+                                                              {skel->maps.vif_marks, &maps_.vif_marks},
+                                                              {skel->maps.slice_epochs, &maps_.slice_epochs}};
   for (const auto& [map, fd] : maps) {
     if (int err = bpf_map__reuse_fd(map, fd->get()); err != 0)
       return errno_error(name + ": reusing map " + bpf_map__name(map), -err);
@@ -111,6 +129,19 @@ Result<int> RawFilters::capture_filter() {
 }
 
 void RawFilters::forget(uint32_t slice_mark) { slices_.erase(slice_mark); }
+
+Status RawFilters::revoke(uint32_t slice_mark) {
+  forget(slice_mark);
+  uint32_t epoch = 0;
+  if (bpf_map_lookup_elem(maps_.slice_epochs.get(), &slice_mark, &epoch) != 0) {
+    if (errno == ENOENT) return ok_status();  // no socket was ever handed out with this mark
+    return errno_error("raw filters: reading the epoch of mark " + hex32(slice_mark));
+  }
+  ++epoch;
+  if (bpf_map_update_elem(maps_.slice_epochs.get(), &slice_mark, &epoch, BPF_EXIST) != 0)
+    return errno_error("raw filters: moving on the epoch of mark " + hex32(slice_mark));
+  return ok_status();
+}
 
 void RawFilters::clear() {
   slices_.clear();

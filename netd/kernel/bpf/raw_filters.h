@@ -23,9 +23,10 @@ struct RawFilterMaps {
   UniqueFd ports;           // FlowRecorder::port_map_fd()
   UniqueFd capture_ifaces;  // FlowRecorder::capture_map_fd()
   UniqueFd vif_marks;       // VifGuard's <bpffs>/vifs/vif_marks
+  UniqueFd slice_epochs;    // FlowRecorder's <bpffs>/raw/slice_epochs (pinned, never owned by a filter)
 
   // F_DUPFD_CLOEXEC copies of borrowed fds.
-  static Result<RawFilterMaps> dup(int flows, int ports, int capture_ifaces, int vif_marks);
+  static Result<RawFilterMaps> dup(int flows, int ports, int capture_ifaces, int vif_marks, int slice_epochs);
   // Opens the pins under <bpffs_dir>/raw/ and <bpffs_dir>/vifs/ (FlowRecorder and VifGuard
   // must have been opened there): needs no accessor on VifGuard.
   static Result<RawFilterMaps> open_pinned(const std::string& bpffs_dir);
@@ -51,8 +52,13 @@ class RawFilters {
   // The capture filter (same for every monitor), loaded on first use; borrowed like the above.
   Result<int> capture_filter();
 
-  // Drops a cached program (slice gone, or its mark reassigned by a policy reload).
+  // Drops a cached program (the next slice_filter() loads a fresh one).
   void forget(uint32_t slice_mark);
+  // The mark's slice was removed or its id given to another slice: every socket handed out
+  // with the mark's filter so far keeps nothing from now on (the filter checks the mark's
+  // epoch, which this moves on; it is pinned, so this holds across restarts), and the next
+  // slice_filter() loads a filter for the new epoch.
+  Status revoke(uint32_t slice_mark);
   // Drops every cached program (e.g. after the maps were replaced).
   void clear();
   size_t cached() const { return slices_.size() + (capture_.valid() ? 1 : 0); }

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include "netd/kernel/bpf/raw_filters.h"
+
 namespace netd::kernel {
 namespace {
 
@@ -16,23 +18,7 @@ Status set_mark(int sock, uint32_t mark) {
   return ok_status();
 }
 
-// Reads and discards what is queued (MSG_DONTWAIT until EAGAIN).
-void drain(int sock) {
-  char buf[256];
-  for (int i = 0; i < 4096; ++i) {
-    if (recv(sock, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC) < 0) break;
-  }
-}
-
 }  // namespace
-
-Status attach_locked_filter(int sock, int filter_prog) {
-  if (setsockopt(sock, SOL_SOCKET, SO_ATTACH_BPF, &filter_prog, sizeof filter_prog) < 0)
-    return errno_error("SO_ATTACH_BPF");
-  int one = 1;
-  if (setsockopt(sock, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof one) < 0) return errno_error("SO_LOCK_FILTER");
-  return ok_status();
-}
 
 Result<UniqueFd> open_raw_ip_socket(int domain, int protocol, uint32_t mark, int filter_prog) {
   UniqueFd sock(socket(domain, SOCK_RAW | SOCK_CLOEXEC, protocol));
@@ -40,8 +26,6 @@ Result<UniqueFd> open_raw_ip_socket(int domain, int protocol, uint32_t mark, int
                                         ", SOCK_RAW, " + std::to_string(protocol) + ")");
   NETD_TRY(set_mark(sock.get(), mark));
   NETD_TRY(attach_locked_filter(sock.get(), filter_prog));
-  // Packets queued between socket() and the filter were never checked.
-  drain(sock.get());
   return sock;
 }
 

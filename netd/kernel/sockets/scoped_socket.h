@@ -14,17 +14,13 @@
 namespace netd::kernel {
 
 // SOCK_RAW in AF_INET/AF_INET6 for `protocol` (IPPROTO_ICMP, ...), close-on-exec, with SO_MARK
-// `mark` and `filter_prog` attached and locked. A raw socket receives from the moment it
-// exists, so whatever arrived before the filter is drained before the socket is returned.
+// `mark` and `filter_prog` attached and locked (attach_locked_filter, which also drains what
+// a raw socket queued before its filter).
 Result<UniqueFd> open_raw_ip_socket(int domain, int protocol, uint32_t mark, int filter_prog);
 
 // AF_PACKET SOCK_RAW receiving `ethertype` (host order; ETH_P_ALL = every protocol) on
 // `ifindex` (0: every device). Made with protocol 0, so nothing is queued until the bind,
 // which comes after the mark and the locked filter.
 Result<UniqueFd> open_packet_socket(uint16_t ethertype, int ifindex, uint32_t mark, int filter_prog);
-
-// SO_ATTACH_BPF then SO_LOCK_FILTER: from then on SO_DETACH_FILTER, SO_ATTACH_FILTER and
-// SO_ATTACH_BPF on this socket fail with EPERM, whoever holds it.
-Status attach_locked_filter(int sock, int filter_prog);
 
 }  // namespace netd::kernel

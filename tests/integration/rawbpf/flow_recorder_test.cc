@@ -22,7 +22,7 @@ bool exists(const std::string& path) {
 
 constexpr const char* kProgramNames[] = {"record_egress", "owner_bind4",  "owner_bind6",
                                          "port_bind4",    "port_bind6",   "port_release"};
-constexpr const char* kPins[] = {"flows",           "ports",           "port_owners",     "capture_ifaces",
+constexpr const char* kPins[] = {"flows",           "ports",           "port_owners",     "capture_ifaces",   "slice_epochs",
                                  "egress_link",     "bind4_link",      "bind6_link",      "post_bind4_link",
                                  "post_bind6_link", "release_link"};
 

@@ -189,6 +189,25 @@ TEST_F(RawFilterTest, CaptureFilterSeesOnlyCaptureDevices) {
   EXPECT_ERR(recorder_->sync_capture_ifaces({0}), EINVAL, "not a device");
 }
 
+// A reload that removes alice's slice (or gives her id to another slice) revokes her mark:
+// the socket handed out before sees nothing more, a new one (new epoch) works.
+TEST_F(RawFilterTest, RevokedMarkLeavesEarlierSocketsBlind) {
+  UniqueFd before = packet_socket(alice_filter(), "up0");
+  ASSERT_TRUE(before.valid());
+  int port = talk(kAlice, "udp", kFar0, kEchoPort, "alice").value("local_port", 0);
+  auto mine = [&](int p) { return [p](const Seen& s) { return s.sport == p || s.dport == p; }; };
+  EXPECT_TRUE(any_of(drain(before.get(), true), mine(port)));
+
+  ASSERT_OK(filters_->revoke(kAliceMark));
+  UniqueFd after = packet_socket(alice_filter(), "up0");
+  ASSERT_TRUE(after.valid());
+  port = talk(kAlice, "udp", kFar0, kEchoPort, "alice").value("local_port", 0);
+  std::vector<Seen> blind = drain(before.get(), true);
+  EXPECT_TRUE(blind.empty()) << describe(blind);
+  EXPECT_TRUE(any_of(drain(after.get(), true), mine(port)));
+  EXPECT_OK(filters_->revoke(kBobMark));  // never handed out: nothing to move on
+}
+
 TEST_F(RawFilterTest, SliceFiltersAreLoadedOnceAndHandedOutFast) {
   auto first = filters_->slice_filter(kAliceMark);
   ASSERT_OK(first);
@@ -209,9 +228,9 @@ TEST_F(RawFilterTest, SliceFiltersAreLoadedOnceAndHandedOutFast) {
     spent += std::chrono::steady_clock::now() - start;
     ASSERT_EQ(*prog, *first);
   }
+  // The rate is bench/raw_bench's business; this only records it.
   double seconds = std::chrono::duration<double>(spent).count();
   RecordProperty("handouts_per_second", std::to_string(static_cast<int>(kHandouts / seconds)));
-  EXPECT_LT(seconds, 1.0) << kHandouts << " filter handouts took " << seconds << " s";
   EXPECT_EQ(filters_->cached(), 1u);
   filters_->forget(kAliceMark);
   EXPECT_EQ(filters_->cached(), 0u);
