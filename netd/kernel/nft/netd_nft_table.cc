@@ -3,7 +3,11 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include <functional>
+#include <utility>
+
 #include "netd/kernel/nft/netd_table_layout.h"
+#include "netd/kernel/nft/raw_fence_layout.h"
 #include "netd/kernel/nft/nft_batch.h"
 #include "netd/kernel/nft/nft_socket.h"
 #include "netd/kernel/nft/nft_state.h"
@@ -21,22 +25,51 @@ struct Reconciled {
   uint32_t genid = 0;  // the ruleset generation the table is known to be right at
 };
 
-// Reads the table, plans, commits; again if the ruleset changed in between.
-Result<Reconciled> reconcile(NftSocket& socket, const WantedTable& wanted, PlanScope scope) {
+// Appends the messages that bring netd's tables (as read: inet, netdev) to what is wanted.
+using Planner = std::function<Status(const TableState& inet, const TableState& netdev, NftBatch& batch)>;
+
+Result<TableState> read_state(NftSocket& socket, uint16_t family, const char* family_name) {
+  auto state = read_table_state(socket, family, NetdNftTable::kTable);
+  if (!state.ok() && state.error().code != EINTR)
+    return std::move(state).error().with_context(std::string("reading table ") + family_name + " netd");
+  return state;
+}
+
+// Reads the tables, plans, commits all in one transaction; again if the ruleset changed in
+// between. Without `netdev` the netdev table is neither read nor planned.
+Result<Reconciled> reconcile(NftSocket& socket, bool netdev, const Planner& plan) {
   for (int attempt = 1;; ++attempt) {
-    auto state = read_table_state(socket, kFamily, wanted.name);
-    if (!state.ok() && state.error().code == EINTR && attempt < kAttempts) continue;
-    if (!state.ok()) return std::move(state).error().with_context("reading table inet " + wanted.name);
-    NETD_ASSIGN_OR_RETURN(NftBatch batch, NftBatch::create(socket, state->genid));
-    NETD_TRY(plan_table(*state, wanted, scope, batch));
-    if (batch.size() == 0) return Reconciled{0, state->genid};
+    const bool last = attempt >= kAttempts;
+    auto inet_state = read_state(socket, kFamily, "inet");
+    if (!inet_state.ok() && inet_state.error().code == EINTR && !last) continue;
+    if (!inet_state.ok()) return std::move(inet_state).error();
+    TableState netdev_state;
+    netdev_state.genid = inet_state->genid;
+    if (netdev) {
+      auto read = read_state(socket, NFPROTO_NETDEV, "netdev");
+      if (!read.ok() && read.error().code == EINTR && !last) continue;
+      if (!read.ok()) return std::move(read).error();
+      // Both read at one generation, or read again.
+      if (read->genid != inet_state->genid && !last) continue;
+      netdev_state = std::move(read).value();
+    }
+    NETD_ASSIGN_OR_RETURN(NftBatch batch, NftBatch::create(socket, inet_state->genid));
+    NETD_TRY(plan(*inet_state, netdev_state, batch));
+    if (batch.size() == 0) return Reconciled{0, inet_state->genid};
     Status st = batch.commit();
     // The batch carried the generation it was planned on, so it committed on exactly that one
     // and made the next.
-    if (st.ok()) return Reconciled{batch.size(), state->genid + 1};
-    if (st.error().code == ERESTART && attempt < kAttempts) continue;
-    return std::move(st).error().with_context("updating table inet " + wanted.name);
+    if (st.ok()) return Reconciled{batch.size(), inet_state->genid + 1};
+    if (st.error().code == ERESTART && !last) continue;
+    return std::move(st).error().with_context("updating the netd tables");
   }
+}
+
+void delete_table(NftBatch& batch, uint16_t family, const std::string& what) {
+  NftnlTable table(nftnl_table_alloc());
+  nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, NetdNftTable::kTable);
+  batch.add(NFT_MSG_DELTABLE, family, 0, "deleting table " + what,
+            [&](struct nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, table.get()); });
 }
 
 }  // namespace
@@ -51,7 +84,10 @@ Result<NetdNftTable> NetdNftTable::open(uint32_t mark_mask) {
   if (mark_mask == 0) return make_error(EINVAL, "nft: mark_mask is 0");
   NETD_ASSIGN_OR_RETURN(NftSocket socket, NftSocket::open());
   auto owned = std::make_unique<NftSocket>(std::move(socket));
-  NETD_TRY(reconcile(*owned, netd_table_layout(mark_mask, {}), PlanScope::kStructure));
+  WantedTable layout = netd_table_layout(mark_mask, {});
+  NETD_TRY(reconcile(*owned, false, [&](const TableState& inet, const TableState&, NftBatch& batch) {
+    return plan_table(inet, layout, PlanScope::kStructure, batch);
+  }));
   return NetdNftTable(std::move(owned), mark_mask);
 }
 
@@ -66,8 +102,15 @@ Status NetdNftTable::sync(const NftWanted& wanted) {
     }
   }
   synced_.reset();
-  NETD_ASSIGN_OR_RETURN(Reconciled done,
-                        reconcile(*socket_, netd_table_layout(mark_mask_, wanted), PlanScope::kEverything));
+  WantedTable layout = netd_table_layout(mark_mask_, wanted);
+  auto plan = [&](const TableState& inet, const TableState& netdev, NftBatch& batch) -> Status {
+    NETD_TRY(plan_table(inet, layout, PlanScope::kEverything, batch));
+    if (wanted.raw_flag != 0)
+      return plan_table(netdev, netdev_table_layout(mark_mask_, wanted, netdev), PlanScope::kEverything, batch);
+    if (netdev.exists) delete_table(batch, NFPROTO_NETDEV, "netdev netd");  // no fence any more
+    return ok_status();
+  };
+  NETD_ASSIGN_OR_RETURN(Reconciled done, reconcile(*socket_, true, plan));
   last_sync_messages_ = done.messages;
   synced_genid_ = done.genid;
   synced_ = wanted;
@@ -75,19 +118,21 @@ Status NetdNftTable::sync(const NftWanted& wanted) {
 }
 
 Status NetdNftTable::sync_slices(const std::map<uint32_t, uint32_t>& slices) {
-  return sync(NftWanted{slices, {}, {}});
+  NftWanted wanted;
+  wanted.slices = slices;
+  return sync(wanted);
 }
 
 Status NetdNftTable::teardown() {
   NETD_ASSIGN_OR_RETURN(NftSocket socket, NftSocket::open());
-  NETD_ASSIGN_OR_RETURN(NftBatch batch, NftBatch::create(socket, std::nullopt));
-  NftnlTable table(nftnl_table_alloc());
-  nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, kTable);
-  batch.add(NFT_MSG_DELTABLE, kFamily, 0, std::string("deleting table inet ") + kTable,
-            [&](struct nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, table.get()); });
-  Status st = batch.commit();
-  if (!st.ok() && st.error().code == ENOENT) return ok_status();
-  return st;
+  // One transaction per table: a missing one (ENOENT) would abort the other's deletion.
+  for (auto [family, what] : {std::pair<uint16_t, const char*>{kFamily, "inet netd"}, {NFPROTO_NETDEV, "netdev netd"}}) {
+    NETD_ASSIGN_OR_RETURN(NftBatch batch, NftBatch::create(socket, std::nullopt));
+    delete_table(batch, family, what);
+    Status st = batch.commit();
+    if (!st.ok() && st.error().code != ENOENT) return st;
+  }
+  return ok_status();
 }
 
 }  // namespace netd::kernel

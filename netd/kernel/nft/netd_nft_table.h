@@ -32,6 +32,34 @@
 //                             meta nfproto ipv4 meta l4proto igmp accept          (kernel IGMP)
 //                             drop }
 //
+//   chain raw_output      { type filter hook output priority filter + 10;        (send fence, FLAG = raw_flag)
+//                           meta mark & FLAG == FLAG jump raw_source }
+//   chain raw_source      { meta nfproto ipv4 ip saddr @host_addrs4 goto raw_unflag
+//                           meta nfproto ipv4 meta mark & MASK . ip saddr @vif_addrs4 goto raw_unflag
+//                           (the same for ipv6 with host_addrs6 / vif_addrs6)
+//                           drop }
+//   chain raw_unflag      { meta mark set meta mark & ~FLAG }
+//   chain flowlog_in      { type filter hook prerouting priority -140;            (after the restore)
+//                           iifname @uplinks log group G snaplen 128 queue-threshold 16 }  per monitor
+//   chain flowlog_out     { type filter hook postrouting priority 300;            (after srcnat)
+//                           oifname @uplinks log group G snaplen 128 queue-threshold 16 }
+//   set host_addrs4/6 { type ipv4_addr / ipv6_addr; }  host addresses on no vif
+//   set vif_addrs4/6  { type mark . ipv4_addr / mark . ipv6_addr; }  M . address of S's vifs
+//
+// and `table netdev netd` (only while raw_flag != 0; see raw_fence_layout.h):
+//
+//   chain raw_egress_K { type filter hook egress devices = { <= 200 devices } priority 0;
+//                        meta mark & FLAG == FLAG jump raw_fence }
+//   chain raw_fence    { meta mark & MASK . oifname @own_vifs accept
+//                        meta mark & MASK . oifname @send_devices goto raw_frame
+//                        drop }
+//   chain raw_frame    { Ethernet IPv4 / IPv6 source, ARP sender in host_addrs or M . vif_addrs: accept;
+//                        drop }
+//
+// A packet still flagged at egress came from a packet socket (the IP stack unflagged or
+// dropped it in raw_output), so the netdev table judges frames, read from the link-layer
+// header (skb->protocol is the sender's word).
+//
 // One map lookup per packet whatever the number of slices and vifs, and bits outside MASK of
 // both the packet mark and the conntrack mark are left alone (other mark users coexist). The
 // slice_S_vif_* chains exist only for slices that own vifs. The base chains are created once
@@ -47,6 +75,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/core/net_types.h"
 #include "lib/core/result.h"
 
 namespace netd::kernel {
@@ -58,6 +87,9 @@ struct NftVif {
   std::string name;      // "tap7-0": 1-15 characters
   uint32_t slice_id = 0; // owner; its mark is NftWanted::slices.at(slice_id)
   bool snat = false;     // the owner may forward out of the uplinks, masqueraded
+  // Its addresses: the owner's flagged (raw/packet) sockets may send from them; nobody
+  // else's may (they leave host_addresses even if listed there).
+  std::vector<IpAddress> addresses;
   friend bool operator==(const NftVif&, const NftVif&) = default;
 };
 
@@ -66,6 +98,22 @@ struct NftWanted {
   std::map<uint32_t, uint32_t> slices;  // slice id -> mark: non-zero, within the mask, distinct
   std::vector<NftVif> vifs;             // distinct names, owners among `slices`
   std::vector<std::string> uplinks;     // policy [netd] uplinks (where snat vifs may go)
+
+  // Send fence for the raw/packet sockets netd hands out (their SO_MARK is M | raw_flag).
+  // 0: no fence (no raw_source chain, no `table netdev netd`). Bits outside the mask.
+  uint32_t raw_flag = 0;
+  // Every local address of the netns on no vif: any flagged socket may send from these.
+  std::vector<IpAddress> host_addresses;
+  // slice id -> non-vif devices its packet sockets may send frames on (only Ethernet IPv4,
+  // IPv6 and ARP from host_addresses or its own vifs' addresses; names of vifs are ignored:
+  // a slice sends anything on its own vifs and nothing on other slices' ones).
+  std::map<uint32_t, std::vector<std::string>> packet_send_devices;
+  // Every device of the netns, lo included: their egress is hooked (the daemon adds a device
+  // as its link event arrives; hooks are changed incrementally). Names may be of devices that
+  // are gone (the kernel keeps the hook and re-attaches it when the name comes back).
+  std::vector<std::string> devices;
+  // Monitor slice id -> NFLOG group: everything crossing an uplink is logged to that group.
+  std::map<uint32_t, uint16_t> flowlog_groups;
   friend bool operator==(const NftWanted&, const NftWanted&) = default;
 };
 
@@ -84,6 +132,15 @@ class NetdNftTable {
   static constexpr const char* kVifSet = "vifs";
   static constexpr const char* kSnatVifSet = "snat_vifs";
   static constexpr const char* kUplinkSet = "uplinks";
+  static constexpr const char* kRawOutputChain = "raw_output";
+  static constexpr const char* kRawSourceChain = "raw_source";
+  static constexpr const char* kRawUnflagChain = "raw_unflag";
+  static constexpr const char* kFlowlogInChain = "flowlog_in";
+  static constexpr const char* kFlowlogOutChain = "flowlog_out";
+  static constexpr const char* kHostAddrs4Set = "host_addrs4";
+  static constexpr const char* kHostAddrs6Set = "host_addrs6";
+  static constexpr const char* kVifAddrs4Set = "vif_addrs4";
+  static constexpr const char* kVifAddrs6Set = "vif_addrs6";
 
   // Works in the calling thread's network namespace (and stays bound to it). Creates the
   // table, sets, maps and base chains if missing; leaves existing contents alone until
@@ -94,14 +151,19 @@ class NetdNftTable {
   // one transaction: adds, changes, removes extras (a slice or vif that went away loses its
   // chains and elements). Idempotent: nothing is sent when nothing differs. Refuses (EINVAL,
   // nothing changed) marks that are 0, outside the mask or shared, vif or uplink names that
-  // are empty, longer than 15 characters or repeated, and vifs whose owner has no mark.
+  // are empty, longer than 15 characters or repeated, and vifs whose owner has no mark;
+  // a raw_flag inside the mask, devices, addresses or flow log groups listed twice, and
+  // send devices or monitors of slices without a mark. `table netdev netd` changes in the
+  // same transaction; its egress hooks change device by device (a device already hooked
+  // stays hooked).
   Status sync(const NftWanted& wanted);
 
   // sync({slices, no vifs, no uplinks}): also removes every vif guard. For callers that
   // have no vifs yet.
   Status sync_slices(const std::map<uint32_t, uint32_t>& slices);
 
-  // Deletes `table inet netd` in the calling thread's netns; no table is fine.
+  // Deletes `table inet netd` and `table netdev netd` in the calling thread's netns; no
+  // table is fine.
   static Status teardown();
 
   NetdNftTable(NetdNftTable&&) noexcept;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "netd/kernel/nft/nft_exprs.h"
+#include "netd/kernel/nft/raw_fence_layout.h"
 
 namespace netd::kernel {
 namespace {
@@ -238,7 +239,7 @@ Status check_wanted(uint32_t mask, const NftWanted& wanted) {
     if (!uplinks.insert(uplink).second) return make_error(EINVAL, "uplink " + uplink + " is listed twice");
     if (vifs.count(uplink) != 0) return make_error(EINVAL, "uplink " + uplink + " is also a vif");
   }
-  return ok_status();
+  return check_fence(mask, wanted);
 }
 
 WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted) {
@@ -282,6 +283,7 @@ WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted) {
   }
   for (auto* s : {&save, &restore, &vif_marks, &vif_guards, &vifs, &snat_vifs, &uplinks})
     t.sets.push_back(std::move(*s));
+  add_inet_fence_and_flowlog(mask, wanted, kUplinksId, t);
   return t;
 }
 

@@ -61,6 +61,13 @@ std::string describe_expr(const nftnl_expr* e) {
     if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN))
       out += std::string(" chain=") + nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
     if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_DATA)) out += " data=" + hex_bytes(e, NFTNL_EXPR_IMM_DATA);
+  } else if (name == "log") {
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP))
+      out += " group=" + std::to_string(nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP));
+    out += u32_attr(e, NFTNL_EXPR_LOG_SNAPLEN, "snaplen");
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_QTHRESHOLD))
+      out += " qthreshold=" + std::to_string(nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_QTHRESHOLD));
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX)) out += " (prefix)";
   } else if (name == "masq") {
     if (nftnl_expr_is_set(e, NFTNL_EXPR_MASQ_FLAGS) && nftnl_expr_get_u32(e, NFTNL_EXPR_MASQ_FLAGS) != 0)
       out += u32_attr(e, NFTNL_EXPR_MASQ_FLAGS, "flags");
@@ -164,6 +171,22 @@ void add_verdict(nftnl_rule* rule, int verdict) {
   NftnlExpr e = make_expr("immediate");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_VERDICT, static_cast<uint32_t>(verdict));
+  append(rule, std::move(e));
+}
+
+void add_chain_verdict(nftnl_rule* rule, int verdict, const std::string& chain) {
+  NftnlExpr e = make_expr("immediate");
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_VERDICT, static_cast<uint32_t>(verdict));
+  nftnl_expr_set_str(e.get(), NFTNL_EXPR_IMM_CHAIN, chain.c_str());
+  append(rule, std::move(e));
+}
+
+void add_log_group(nftnl_rule* rule, uint16_t group, uint32_t snaplen, uint16_t qthreshold) {
+  NftnlExpr e = make_expr("log");
+  nftnl_expr_set_u16(e.get(), NFTNL_EXPR_LOG_GROUP, group);
+  nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOG_SNAPLEN, snaplen);
+  nftnl_expr_set_u16(e.get(), NFTNL_EXPR_LOG_QTHRESHOLD, qthreshold);
   append(rule, std::move(e));
 }
 

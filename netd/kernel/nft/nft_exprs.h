@@ -32,6 +32,11 @@ void add_cmp_u32(nftnl_rule* rule, uint32_t sreg, uint32_t op, uint32_t value);
 void add_payload_load(nftnl_rule* rule, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg);
 // a verdict: NF_ACCEPT, NF_DROP
 void add_verdict(nftnl_rule* rule, int verdict);
+// jump CHAIN (NFT_JUMP) or goto CHAIN (NFT_GOTO)
+void add_chain_verdict(nftnl_rule* rule, int verdict, const std::string& chain);
+// log the packet to NFLOG group `group` (copying at most `snaplen` bytes, sent to the
+// listener once `qthreshold` packets are queued or the instance's flush timeout passes)
+void add_log_group(nftnl_rule* rule, uint16_t group, uint32_t snaplen, uint16_t qthreshold);
 // source NAT to the outgoing interface's address (nat chains in postrouting only)
 void add_masquerade(nftnl_rule* rule);
 

@@ -39,7 +39,15 @@ Status read_chains(NftSocket& socket, uint16_t family, const std::string& table,
     if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM)) {
       chain.hook = BaseHook{nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM),
                             nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO),
-                            nftnl_chain_is_set(c.get(), NFTNL_CHAIN_TYPE) ? nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE) : ""};
+                            nftnl_chain_is_set(c.get(), NFTNL_CHAIN_TYPE) ? nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE) : "",
+                            {}};
+      // The kernel reports a chain's devices as a list, and a single one also on its own.
+      if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_DEVICES)) {
+        const char* const* devs = nftnl_chain_get_array(c.get(), NFTNL_CHAIN_DEVICES);
+        for (size_t i = 0; devs != nullptr && devs[i] != nullptr; ++i) chain.hook->devices.insert(devs[i]);
+      } else if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_DEV)) {
+        chain.hook->devices.insert(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_DEV));
+      }
     }
     return ok_status();
   });

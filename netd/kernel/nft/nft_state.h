@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,11 @@ struct BaseHook {
   uint32_t hooknum = 0;  // NF_INET_LOCAL_OUT, ...
   int32_t priority = 0;
   std::string type;      // "filter", "route", "nat"
+  // netdev chains: the device names hooked (changed in place, see plan_table)
+  std::set<std::string> devices;
   bool operator==(const BaseHook&) const = default;
+  // The same hook apart from the devices.
+  bool same_hook(const BaseHook& o) const { return hooknum == o.hooknum && priority == o.priority && type == o.type; }
 };
 
 struct ChainState {

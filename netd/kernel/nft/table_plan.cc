@@ -10,9 +10,6 @@
 namespace netd::kernel {
 namespace {
 
-// nft(8)'s byte order ids in set userdata: 1 = host endian (marks are host order).
-constexpr uint32_t kNftByteorderHostEndian = 1;
-
 std::vector<std::string> describe(const std::vector<NftnlRule>& rules) {
   std::vector<std::string> out;
   for (const auto& r : rules) out.push_back(describe_rule(r.get()));
@@ -33,15 +30,43 @@ NftnlChain chain_object(const WantedTable& t, const std::string& name) {
   return chain;
 }
 
+void set_hook(nftnl_chain* chain, const BaseHook& hook, const std::set<std::string>& devices) {
+  nftnl_chain_set_u32(chain, NFTNL_CHAIN_HOOKNUM, hook.hooknum);
+  nftnl_chain_set_s32(chain, NFTNL_CHAIN_PRIO, hook.priority);
+  nftnl_chain_set_str(chain, NFTNL_CHAIN_TYPE, hook.type.c_str());
+  if (devices.empty()) return;
+  std::vector<const char*> names;
+  for (const auto& d : devices) names.push_back(d.c_str());
+  names.push_back(nullptr);
+  nftnl_chain_set_array(chain, NFTNL_CHAIN_DEVICES, names.data());  // copies
+}
+
 void add_chain(NftBatch& batch, const WantedTable& t, const WantedChain& c) {
   NftnlChain chain = chain_object(t, c.name);
-  if (c.hook) {
-    nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_HOOKNUM, c.hook->hooknum);
-    nftnl_chain_set_s32(chain.get(), NFTNL_CHAIN_PRIO, c.hook->priority);
-    nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TYPE, c.hook->type.c_str());
-  }
+  if (c.hook) set_hook(chain.get(), *c.hook, c.hook->devices);
   batch.add(NFT_MSG_NEWCHAIN, t.family, NLM_F_CREATE, "adding chain " + c.name,
             [&](struct nlmsghdr* nlh) { nftnl_chain_nlmsg_build_payload(nlh, chain.get()); });
+}
+
+// A NEWCHAIN naming an existing netdev chain's hook with more devices hooks those too; a
+// DELCHAIN carrying devices unhooks just them (kernel >= 6.4). Devices already hooked stay
+// hooked throughout: the chain is never replaced.
+void change_devices(NftBatch& batch, const WantedTable& t, const std::string& name, const BaseHook& hook,
+                    const std::set<std::string>& devices, bool add) {
+  if (devices.empty()) return;
+  NftnlChain chain = chain_object(t, name);
+  set_hook(chain.get(), hook, devices);
+  batch.add(add ? NFT_MSG_NEWCHAIN : NFT_MSG_DELCHAIN, t.family, 0,
+            (add ? "hooking " : "unhooking ") + std::to_string(devices.size()) + " devices " +
+                (add ? "to chain " : "from chain ") + name,
+            [&](struct nlmsghdr* nlh) { nftnl_chain_nlmsg_build_payload(nlh, chain.get()); });
+}
+
+std::set<std::string> minus(const std::set<std::string>& a, const std::set<std::string>& b) {
+  std::set<std::string> out;
+  for (const auto& x : a)
+    if (b.count(x) == 0) out.insert(x);
+  return out;
 }
 
 void delete_chain(NftBatch& batch, const WantedTable& t, const std::string& name) {
@@ -82,7 +107,7 @@ void add_set(NftBatch& batch, const WantedTable& t, const WantedSet& m) {
   // nft(8) reads the key's byte order from userdata; without it it would show the marks
   // byte-swapped. Interface names are host order too (what nft(8) itself writes for ifname).
   NftnlUdataBuf udata(nftnl_udata_buf_alloc(64));
-  nftnl_udata_put_u32(udata.get(), NFTNL_UDATA_SET_KEYBYTEORDER, kNftByteorderHostEndian);
+  nftnl_udata_put_u32(udata.get(), NFTNL_UDATA_SET_KEYBYTEORDER, m.key_byteorder);
   nftnl_set_set_data(set.get(), NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata.get()),
                      nftnl_udata_buf_len(udata.get()));
   batch.add(NFT_MSG_NEWSET, t.family, NLM_F_CREATE, (m.verdict_map ? "adding map " : "adding set ") + m.name,
@@ -128,7 +153,8 @@ Status check_compatible(const TableState& current, const WantedTable& wanted) {
   for (const auto& c : wanted.chains) {
     auto it = current.chains.find(c.name);
     if (it == current.chains.end()) continue;
-    if (it->second.hook != c.hook)
+    bool same = it->second.hook.has_value() == c.hook.has_value() && (!c.hook || it->second.hook->same_hook(*c.hook));
+    if (!same)
       return make_error(EEXIST, "chain " + c.name + " of table " + wanted.name +
                                     " exists with another hook; delete the table (netd --teardown)");
   }
@@ -196,8 +222,15 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
     if (current.sets.count(m.name) == 0) add_set(batch, wanted, m);
   }
   for (const auto& c : wanted.chains) {
-    if (current.chains.count(c.name) != 0) continue;
-    if (everything || c.hook) add_chain(batch, wanted, c);
+    auto it = current.chains.find(c.name);
+    if (it == current.chains.end()) {
+      if (everything || c.hook) add_chain(batch, wanted, c);
+    } else if (c.hook && everything) {
+      // Netdev hooks: new devices first, then the ones that went away.
+      const std::set<std::string>& now = it->second.hook->devices;
+      change_devices(batch, wanted, c.name, *c.hook, minus(c.hook->devices, now), true);
+      change_devices(batch, wanted, c.name, *c.hook, minus(now, c.hook->devices), false);
+    }
   }
   if (!everything) return ok_status();
   // 6. Rules of new chains and of chains whose rules differed.

@@ -17,7 +17,9 @@ namespace netd::kernel {
 
 struct WantedChain {
   std::string name;
-  std::optional<BaseHook> hook;  // base chains: created once, never deleted or replaced
+  // Base chains: created once, never replaced. Their devices (netdev chains) are added and
+  // removed in place; a base chain that is not wanted any more is deleted.
+  std::optional<BaseHook> hook;
   std::vector<NftnlRule> rules;
 };
 
@@ -31,6 +33,11 @@ struct WantedSet {
   uint32_t set_id = 0;    // lets rules refer to it in the batch that creates it
   // key → chain to jump to (verdict maps) or "" (sets).
   std::map<std::string, std::string> elements;
+  // How nft(8) shows the key (set userdata): 1 host order (marks, names), 2 network order
+  // (addresses). Concatenations show each field by its own type.
+  uint32_t key_byteorder = kNftByteorderHost;
+  static constexpr uint32_t kNftByteorderHost = 1;
+  static constexpr uint32_t kNftByteorderBig = 2;
 };
 
 // Key bytes: a host-order u32 (a mark), or an interface name NUL-padded to IFNAMSIZ as

@@ -62,8 +62,9 @@ inline std::vector<uint64_t> counters(const nlohmann::json& listing, const std::
 class NftTableTest : public TaggingTest {
  protected:
   // Base chains every `table inet netd` has.
-  static inline const std::set<std::string> kBaseChains = {"mark_output", "mark_prerouting", "vif_output",
-                                                           "vif_forward", "vif_postrouting"};
+  static inline const std::set<std::string> kBaseChains = {
+      "mark_output", "mark_prerouting", "vif_output", "vif_forward", "vif_postrouting",
+      "raw_output",  "flowlog_in",      "flowlog_out"};
 
   static std::set<std::string> base_and(std::initializer_list<std::string> more) {
     std::set<std::string> s = kBaseChains;

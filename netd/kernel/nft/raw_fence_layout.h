@@ -1,0 +1,46 @@
+// The send fence of isolated raw/packet sockets (NftWanted::raw_flag) and the flow log:
+// the parts of `table inet netd` they add, and `table netdev netd` (drawn in
+// netd_nft_table.h). Pure: no kernel access.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "lib/core/result.h"
+#include "netd/kernel/nft/netd_nft_table.h"
+#include "netd/kernel/nft/nft_state.h"
+#include "netd/kernel/nft/table_plan.h"
+
+namespace netd::kernel {
+
+inline constexpr const char* kNetdevTable = "netd";
+inline constexpr const char* kRawFenceChain = "raw_fence";
+inline constexpr const char* kRawFrameChain = "raw_frame";
+inline constexpr const char* kOwnVifSet = "own_vifs";
+inline constexpr const char* kSendDeviceSet = "send_devices";
+// The kernel hooks at most 256 devices per netdev chain; 200 leaves room to add before the
+// next chain is made.
+inline constexpr size_t kDevicesPerEgressChain = 200;
+
+std::string raw_egress_chain(size_t k);  // raw_egress_0
+
+// EINVAL for fence and flow log settings that cannot be expressed (see NetdNftTable::sync).
+Status check_fence(uint32_t mark_mask, const NftWanted& wanted);
+
+// Set ids in `table inet netd` that the fence rules refer to (those of netd_table_layout.cc
+// stay below 16).
+enum InetFenceSetId : uint32_t { kHostAddrs4Id = 16, kHostAddrs6Id, kVifAddrs4Id, kVifAddrs6Id };
+
+// Adds to `table` (inet netd) the base chains raw_output, flowlog_in and flowlog_out, and,
+// with a raw flag, the chains raw_source and raw_unflag and the four address sets.
+// `uplinks_set_id` is the id of the uplinks set the flow log rules match on.
+void add_inet_fence_and_flowlog(uint32_t mark_mask, const NftWanted& wanted, uint32_t uplinks_set_id,
+                                WantedTable& table);
+
+// `table netdev netd` for wanted.raw_flag != 0. Devices hooked now stay on the egress chain
+// they are on (`current` is the table as it is; empty if it does not exist), new ones fill
+// chains that have room, then new chains; a chain left with no wanted device goes.
+WantedTable netdev_table_layout(uint32_t mark_mask, const NftWanted& wanted, const TableState& current);
+
+}  // namespace netd::kernel
