@@ -45,10 +45,15 @@ Result<UniqueFd> open_nflog_socket(const NflogOptions& o) {
   if (bind(sock.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) return errno_error("binding netlink");
   if (setsockopt(sock.get(), SOL_SOCKET, SO_RCVBUFFORCE, &o.receive_buffer, sizeof o.receive_buffer) < 0)
     return errno_error("SO_RCVBUFFORCE");
-  NETD_TRY(send_config(sock.get(), 1, o.group, [](nlmsghdr* nlh) {
+  Status bound = send_config(sock.get(), 1, o.group, [](nlmsghdr* nlh) {
     nfulnl_msg_config_cmd cmd{NFULNL_CFG_CMD_BIND};
     mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof cmd, &cmd);
-  }));
+  });
+  // The kernel says EPERM when the group's instance belongs to another socket (netd holds
+  // CAP_NET_ADMIN, so that is the only reason here): the group is taken.
+  if (!bound.ok() && bound.error().code == EPERM)
+    return make_error(EBUSY, "NFLOG group " + std::to_string(o.group) + " is bound by another socket");
+  NETD_TRY(std::move(bound));
   NETD_TRY(send_config(sock.get(), 2, o.group, [&o](nlmsghdr* nlh) {
     nfulnl_msg_config_mode mode{};
     mode.copy_range = htonl(o.copy_range);
