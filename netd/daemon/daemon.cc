@@ -7,12 +7,16 @@
 #include <sys/signalfd.h>
 #include <sys/statfs.h>
 
+#include <set>
+
 #include "netd/daemon/audit.h"
 #include "netd/kernel/sysctl/sysctl.h"
 #include "netd/ops/identity.h"
 #include "netd/ops/params.h"
 #include "netd/ops/slices.h"
 #include "netd/policy/loader.h"
+#include "netd/policy/raw_decision.h"
+#include "netd/policy/vif_decision.h"
 
 namespace netd::daemon {
 
@@ -29,6 +33,8 @@ Status check_reloadable(const policy::Policy& now, const policy::Policy& next) {
   if (now.netd.table_base != next.netd.table_base) return refuse("table_base");
   if (now.netd.rule_priority != next.netd.rule_priority) return refuse("rule_priority");
   if (now.netd.mark_mask != next.netd.mark_mask) return refuse("mark_mask");
+  // Handed-out sockets carry the flag in their SO_MARK; the flow recorder was loaded with it.
+  if (now.netd.raw_flag != next.netd.raw_flag) return refuse("raw_flag");
   return ok_status();
 }
 
@@ -115,7 +121,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   d->register_methods();
   NETD_TRY(d->setup_signals());
   d->links_.set_listener([self](const kernel::LinkEvent& e) {
-    if (Status st = self->vif_ops_.on_link_event(self->policy_, e); !st.ok()) {
+    Status st = self->vif_ops_.on_link_event(self->policy_, e);
+    if (st.ok()) self->on_host_link_event(e);
+    if (!st.ok()) {
       std::string line = "netd: after a change of " + (e.name.empty() ? std::string("devices") : e.name) + ": " +
                          st.error().message + "\n";
       (void)!write(STDERR_FILENO, line.data(), line.size());
@@ -150,32 +158,77 @@ Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* pr
                                           {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
     guard_.emplace(std::move(guard));
   }
+  if (!recorder_) {
+    NETD_ASSIGN_OR_RETURN(auto recorder, kernel::FlowRecorder::open({next.netd.bpffs, next.netd.cgroup,
+                                                                      next.netd.mark_mask, next.netd.raw_flag}));
+    recorder_.emplace(std::move(recorder));
+    NETD_ASSIGN_OR_RETURN(auto maps, kernel::RawFilterMaps::open_pinned(next.netd.bpffs));
+    NETD_ASSIGN_OR_RETURN(auto filters, kernel::RawFilters::create(std::move(maps), next.netd.mark_mask));
+    filters_.emplace(std::move(filters));
+  }
   if (!nft_) {
     NETD_ASSIGN_OR_RETURN(auto table, kernel::NetdNftTable::open(next.netd.mark_mask));
     nft_.emplace(std::move(table));
   }
   // Vifs before routes: routes through the devices of removed slices go with the devices.
+  // A mark whose slice went away or was given to another slice: the sockets handed out with
+  // it must not see the new owner's packets.
+  if (previous != nullptr) {
+    for (const auto& old : previous->slices) {
+      const policy::SliceSpec* now = next.find_by_id(old.id);
+      if (now == nullptr || now->name != old.name) NETD_TRY(filters_->revoke(previous->mark_of(old)));
+    }
+  }
   NETD_TRY(vif_ops_.reconcile(next, previous));
   NETD_TRY(route_ops_.reconcile(next, previous));
   return ok_status();
 }
 
+namespace {
+
+// The raw send fence's view of the host: every device (their egress is hooked) and the
+// addresses of the devices that are no vifs (any slice's raw sockets may send from those, as
+// its ordinary sockets may). Devices named like vifs count as vifs even when netd has no
+// record of them (a removed slice's, about to be deleted): their addresses are nobody's.
+void add_host_devices(kernel::LinkCache& links, kernel::NftWanted& wanted) {
+  std::set<IpAddress> host_addresses;
+  for (const auto& link : links.links()) {
+    wanted.devices.push_back(link.name);
+    if (policy::parse_vif_name(link.name)) continue;
+    for (const auto& a : links.addresses(link.ifindex)) host_addresses.insert(a.local.address());
+  }
+  wanted.host_addresses.assign(host_addresses.begin(), host_addresses.end());
+}
+
+}  // namespace
+
 Status Daemon::publish_isolation(const policy::Policy& p, const std::vector<ops::GuardedVif>& vifs) {
+  published_vifs_ = vifs;
   kernel::NftWanted wanted;
   wanted.slices = slice_marks(p);
   wanted.uplinks = p.netd.uplinks;
+  wanted.raw_flag = p.netd.raw_flag;
+  add_host_devices(links_, wanted);
+  for (const auto& s : p.slices) {
+    if (!s.packet_send_devices.empty()) wanted.packet_send_devices[s.id] = s.packet_send_devices;
+    if (s.capture_all) wanted.flowlog_groups[s.id] = static_cast<uint16_t>(policy::flowlog_group_of(p, s));
+  }
   std::map<int, uint32_t> ifindex_marks;
   std::map<IpAddress, uint32_t> address_marks;
   for (const auto& vif : vifs) {
     const policy::SliceSpec* owner = p.find_by_id(vif.slice_id);
     if (owner == nullptr) continue;  // reconcile deletes such devices
-    wanted.vifs.push_back(kernel::NftVif{vif.name, vif.slice_id, owner->snat});
+    wanted.vifs.push_back(kernel::NftVif{vif.name, vif.slice_id, owner->snat, vif.addresses});
     if (vif.ifindex != 0) ifindex_marks[vif.ifindex] = p.mark_of(*owner);
     for (const auto& a : vif.addresses) address_marks[a] = p.mark_of(*owner);
   }
   // nft first: it guards by name, so it holds even before the device has an index.
   NETD_TRY(nft_->sync(wanted));
   NETD_TRY(guard_->sync(ifindex_marks, address_marks));
+  std::set<int> uplinks;
+  for (const auto& name : p.netd.uplinks)
+    if (int ifindex = links_.ifindex(name); ifindex > 0) uplinks.insert(ifindex);
+  NETD_TRY(recorder_->sync_capture_ifaces(uplinks));
   bool any_snat = false;
   for (const auto& vif : wanted.vifs) {
     if (!vif.snat) continue;
@@ -191,6 +244,16 @@ Status Daemon::publish_isolation(const policy::Policy& p, const std::vector<ops:
     }
   }
   return ok_status();
+}
+
+void Daemon::on_host_link_event(const kernel::LinkEvent& e) {
+  // A vif's own events went through VifOps, which published already.
+  if (!e.name.empty() && policy::parse_vif_name(e.name) && e.kind != kernel::LinkEvent::Kind::kResync) return;
+  if (Status st = publish_isolation(policy_, published_vifs_); !st.ok()) {
+    std::string line = "netd: raw send fence after a change of " + (e.name.empty() ? std::string("devices") : e.name) +
+                       ": " + st.error().message + "\n";
+    (void)!write(STDERR_FILENO, line.data(), line.size());
+  }
 }
 
 Status Daemon::reload() {
@@ -293,6 +356,18 @@ void Daemon::register_methods() {
   d.add("io.netd.Vifs.SetLink", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
           return vif_ops_.set_link(policy_, s, c.parameters);
         }));
+  d.add("io.netd.Sockets.Raw", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
+          return raw_ops_.raw(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Sockets.Packet", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
+          return raw_ops_.packet(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Sockets.Capture", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
+          return raw_ops_.capture(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Sockets.FlowLog", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
+          return raw_ops_.flowlog(policy_, s, c.parameters);
+        }));
   d.add("io.netd.Slices.Show", slice_method([this](server::Call& c, const policy::SliceSpec& s)
                                                 -> Result<nlohmann::json> {
           NETD_TRY(ops::check_fields(c.parameters, {}, "parameters"));
@@ -332,6 +407,7 @@ Status teardown(const policy::Policy& policy) {
   keep(route_ops.teardown(policy));
   keep(kernel::NetdNftTable::teardown());
   keep(kernel::VifGuard::teardown(policy.netd.bpffs));
+  keep(kernel::FlowRecorder::teardown(policy.netd.bpffs));
   keep(kernel::SliceTagger::teardown(policy.netd.bpffs));
   return first_error;
 }

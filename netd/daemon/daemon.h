@@ -7,6 +7,8 @@
 
 #include "lib/core/result.h"
 #include "lib/core/unique_fd.h"
+#include "netd/kernel/bpf/flow_recorder.h"
+#include "netd/kernel/bpf/raw_filters.h"
 #include "netd/kernel/bpf/slice_tagger.h"
 #include "netd/kernel/bpf/vif_guard.h"
 #include "netd/kernel/netlink/link_cache.h"
@@ -15,6 +17,7 @@
 #include "netd/kernel/netlink/nl_socket.h"
 #include "netd/kernel/netlink/routes.h"
 #include "netd/kernel/nft/netd_nft_table.h"
+#include "netd/ops/raw_sockets.h"
 #include "netd/ops/routes.h"
 #include "netd/ops/vifs.h"
 #include "netd/policy/policy.h"
@@ -46,15 +49,22 @@ class Daemon {
         links_(std::move(links)), routes_(sock_), route_ops_(routes_, links_), link_exec_(sock_),
         vif_ops_(link_exec_, links_, [this](const policy::Policy& p, const std::vector<ops::GuardedVif>& vifs) {
           return publish_isolation(p, vifs);
-        }) {
+        }),
+        raw_ops_(links_, ops::RawFilterSource{
+                             [this](uint32_t mark) { return filters_->slice_filter(mark); },
+                             [this] { return filters_->capture_filter(); },
+                         }) {
     route_ops_.set_vif_lookup([this](const policy::SliceSpec& s) { return vif_ops_.names_of(s); });
   }
 
   // Brings the kernel in line with `next`; `previous` (the policy being replaced, if any)
   // tells which slice ids changed hands and must start from an empty table.
   Status apply_policy(const policy::Policy& next, const policy::Policy* previous);
-  // nft maps and BPF maps for the slices of `p` and these vifs.
+  // nft maps and BPF maps for the slices of `p` and these vifs, and the raw send fence for
+  // the devices and addresses the link cache knows now.
   Status publish_isolation(const policy::Policy& p, const std::vector<ops::GuardedVif>& vifs);
+  // After a device or address change that is not a vif's: the fence follows the devices.
+  void on_host_link_event(const kernel::LinkEvent& event);
   Status setup_signals();
   void register_methods();
   void on_signal();
@@ -67,8 +77,12 @@ class Daemon {
   ops::RouteOps route_ops_;
   kernel::LinkExecutor link_exec_;
   ops::VifOps vif_ops_;
+  ops::RawSocketOps raw_ops_;
+  std::vector<ops::GuardedVif> published_vifs_;  // what publish_isolation last got
   std::optional<kernel::SliceTagger> tagger_;
   std::optional<kernel::VifGuard> guard_;
+  std::optional<kernel::FlowRecorder> recorder_;
+  std::optional<kernel::RawFilters> filters_;
   std::optional<kernel::TunWatch> tun_watch_;
   std::optional<kernel::NetdNftTable> nft_;
   std::unique_ptr<server::Server> server_;
