@@ -24,7 +24,7 @@
 //       SO_ATTACH_FILTER pass-all, SO_ATTACH_BPF, SO_LOCK_FILTER 0) and SO_MARK: one
 //       {"event":"tamper",...} line with each errno (0: it worked).
 //   raw_probe send-frame IFNAME SRC DST [--bind IFNAME|any] [--bypass] [--dmac MAC]
-//                        [--count N] [--tag TEXT] [--hold]
+//                        [--count N] [--tag TEXT] [--sll-proto N] [--hold]
 //       netd_packet_socket(ETH_P_IP, --bind, default IFNAME); sends N (default 3) Ethernet
 //       frames out of IFNAME carrying an IPv4/IPv6 UDP datagram SRC:40000 -> DST:9999 whose
 //       payload is TEXT; PACKET_QDISC_BYPASS with --bypass. {"event":"sent","ok":..} each.
@@ -790,7 +790,9 @@ int cmd_send_frame(const Args& a) {
   sockaddr_ll to{};
   to.sll_family = AF_PACKET;
   to.sll_ifindex = out_index;
-  to.sll_protocol = htons(ethertype);
+  // --sll-proto N: the protocol sendto() names (default the frame's ethertype); 0 makes the
+  // kernel parse it from the frame (and set the MAC header early, before the egress hook).
+  to.sll_protocol = htons(static_cast<uint16_t>(parse_number(a.get("--sll-proto", std::to_string(ethertype)), 0, 0xffff).value_or(ethertype)));
   to.sll_halen = 6;
   std::memcpy(to.sll_addr, dmac->data(), 6);
   for (long i = 0; i < *count; ++i) {

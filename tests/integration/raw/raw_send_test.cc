@@ -66,6 +66,11 @@ TEST_F(RawSend, FramesLeaveOnlyWithAllowedSourceOnAllowedDevice) {
       {"f-ok", {"uplink0", "10.0.1.1", "10.0.1.2"}, true},
       {"f-ok-other-host-addr", {"uplink0", "10.0.2.1", "10.0.1.2"}, true},
       {"f-ok-bypass", {"uplink0", "10.0.1.1", "10.0.1.2", "--bypass"}, true},
+      // The same with sendto()'s sll_protocol 0: the kernel then parses the ethertype from the
+      // frame and sets the skb's MAC header before the egress hook.
+      {"f-ok-bypass-proto0", {"uplink0", "10.0.1.1", "10.0.1.2", "--bypass", "--sll-proto", "0"}, true},
+      {"f-ok-proto0", {"uplink0", "10.0.1.1", "10.0.1.2", "--sll-proto", "0"}, true},
+      {"f-forged-bypass-proto0", {"uplink0", "10.0.1.99", "10.0.1.2", "--bypass", "--sll-proto", "0"}, false},
       {"f-ok-unbound", {"uplink0", "10.0.1.1", "10.0.1.2", "--bind", "any"}, true},
       {"f-ok6", {"uplink0", "fd00:1::1", "fd00:1::2"}, true},
       // Forged sources: an address nobody has, bob's vif's.
