@@ -16,6 +16,7 @@
  *       d. it is TCP/UDP to a port the slice bound, on that address or the wildcard
  *          (ports): a listener's first SYN arrives before the slice sent anything;
  *       e. it is an ICMP/ICMPv6 error about a packet of one of the slice's flows.
+ *   Frames for other hosts (promiscuous mode) are never a slice's.
  *   capture_filter: keeps packets of the devices in capture_ifaces only, so a monitor's
  *     capture socket that its holder re-binds elsewhere (it can) sees nothing there.
  *
@@ -64,6 +65,9 @@ int slice_filter(struct __sk_buff *skb) {
   __u32 *epoch = bpf_map_lookup_elem(&slice_epochs, &mark);
   if (!epoch || *epoch != slice_epoch) return 0; /* revoked: the mark went to another slice */
   if ((skb->mark & mark_mask) == slice_mark) return keep;                     /* a */
+  /* A frame for another host's MAC reached this host only because someone put the device in
+   * promiscuous mode (a packet socket holder can): never a slice's, whatever its ports say. */
+  if (skb->pkt_type == PACKET_OTHERHOST) return 0;
   int outgoing = skb->pkt_type == PACKET_OUTGOING;
   if (!outgoing) {
     netd_ifindex_key_t ifindex = skb->ifindex;

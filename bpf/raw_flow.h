@@ -20,6 +20,7 @@
 #define AF_INET6 10
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
+#define PACKET_OTHERHOST 3
 #define PACKET_OUTGOING 4
 #define NETD_IPPROTO_ICMP 1
 #define NETD_IPPROTO_TCP 6
