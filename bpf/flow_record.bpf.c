@@ -8,7 +8,8 @@
  *     5-tuple → slice mark in flows (looked up first: most packets belong to a known flow,
  *     and an update costs an LRU lock). A packet of a raw socket netd handed out (its
  *     socket's mark carries raw_flag) that is TCP/UDP on a flow or bound port of another
- *     slice is dropped: a raw socket must not inject into other slices' connections.
+ *     slice — or whose source port a socket of anyone else holds (the kernel's socket
+ *     lookup) — is dropped: a raw socket must not inject into other users' connections.
  *   owner_bind4/6 (cgroup/bind4|6): post_bind programs cannot read the socket's mark, so
  *     the bind hook notes it in the socket's local storage (port_owners) first.
  *   port_bind4/6 (cgroup/post_bind4|6): an explicitly bound TCP/UDP port of a marked socket
@@ -35,6 +36,34 @@ static __always_inline int other_slice(void *map, const void *key, __u32 mark) {
   return owner && *owner != mark;
 }
 
+/* The socket of this netns that would receive the reverse of the packet — the owner of the
+ * packet's source port, established or listening, marked or not — unless it is the slice's.
+ * The kernel's own socket tables: covers sockets of non-members (system services) too. */
+static __always_inline int port_owned_elsewhere(struct __sk_buff *skb, const struct netd_packet *p, __u32 mark) {
+  struct bpf_sock_tuple t = {};
+  __u32 size;
+  if (p->key.family == AF_INET) {
+    __builtin_memcpy(&t.ipv4.saddr, p->key.daddr, 4);
+    __builtin_memcpy(&t.ipv4.daddr, p->key.saddr, 4);
+    t.ipv4.sport = p->key.dport;
+    t.ipv4.dport = p->key.sport;
+    size = sizeof t.ipv4;
+  } else {
+    __builtin_memcpy(t.ipv6.saddr, p->key.daddr, 16);
+    __builtin_memcpy(t.ipv6.daddr, p->key.saddr, 16);
+    t.ipv6.sport = p->key.dport;
+    t.ipv6.dport = p->key.sport;
+    size = sizeof t.ipv6;
+  }
+  struct bpf_sock *sk = p->key.proto == NETD_IPPROTO_TCP
+                            ? bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0)
+                            : bpf_sk_lookup_udp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+  if (!sk) return 0;
+  int other = (sk->mark & mark_mask) != mark;
+  bpf_sk_release(sk);
+  return other;
+}
+
 SEC("cgroup_skb/egress")
 int record_egress(struct __sk_buff *skb) {
   __u32 mark = skb->mark & mark_mask;
@@ -58,6 +87,7 @@ int record_egress(struct __sk_buff *skb) {
     if (other_slice(&ports, &port, mark)) return 0;
     struct netd_port_key wildcard = {.proto = p.key.proto, .port = p.key.sport};
     if (other_slice(&ports, &wildcard, mark)) return 0;
+    if (port_owned_elsewhere(skb, &p, mark)) return 0;
   }
 
   netd_mark_value_t *known = bpf_map_lookup_elem(&flows, &p.key);

@@ -51,7 +51,7 @@ TEST_F(FlowRecorderTest, RecordsEachSlicesFlowsWithItsMark) {
   for (const auto& [flow, mark] : *flows) EXPECT_NE(mark, 0u) << flow.to_string();
 }
 
-TEST_F(FlowRecorderTest, RawPacketIntoAnotherSlicesFlowOrPortIsDropped) {
+TEST_F(FlowRecorderTest, RawPacketIntoAnotherUsersFlowOrPortIsDropped) {
   int bob_port = talk(kBob, "tcp", kFar0, kEchoPort, "b").value("local_port", 0);
   ASSERT_GT(bob_port, 0);
   auto bob_udp = listen(kBob, "0.0.0.0", 6500);  // a TCP listener: its port is bob's too
@@ -62,6 +62,11 @@ TEST_F(FlowRecorderTest, RawPacketIntoAnotherSlicesFlowOrPortIsDropped) {
   EXPECT_EQ(forge("tcp", kUp0, bob_port, kFar0, kEchoPort, alice_raw).value("send", ""), "Operation not permitted");
   // ...or sends from bob's bound (wildcard) port.
   EXPECT_EQ(forge("tcp", kUp0, 6500, kFar0, 9, alice_raw).value("send", ""), "Operation not permitted");
+  // ...or sends from the port of a non-member's socket (no map knows it; the kernel's socket
+  // lookup does).
+  auto root_listener = listen(0, "0.0.0.0", 6600);
+  ASSERT_TRUE(root_listener);
+  EXPECT_EQ(forge("tcp", kUp0, 6600, kFar0, 9, alice_raw).value("send", ""), "Operation not permitted");
   // Her own, new flows pass.
   EXPECT_EQ(forge("tcp", kUp0, 40001, kFar0, 9, alice_raw).value("send", ""), "ok");
   EXPECT_EQ(forge("udp", kUp0, 40002, kFar0, 9, alice_raw).value("send", ""), "ok");
