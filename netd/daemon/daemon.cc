@@ -7,6 +7,7 @@
 #include <sys/signalfd.h>
 #include <sys/statfs.h>
 
+#include <algorithm>
 #include <set>
 
 #include "netd/daemon/audit.h"
@@ -219,6 +220,9 @@ Status Daemon::publish_isolation(const policy::Policy& p, const std::vector<ops:
     const policy::SliceSpec* owner = p.find_by_id(vif.slice_id);
     if (owner == nullptr) continue;  // reconcile deletes such devices
     wanted.vifs.push_back(kernel::NftVif{vif.name, vif.slice_id, owner->snat, vif.addresses});
+    // Hooked by name before the device is up (or even exists): no window without the fence.
+    if (std::find(wanted.devices.begin(), wanted.devices.end(), vif.name) == wanted.devices.end())
+      wanted.devices.push_back(vif.name);
     if (vif.ifindex != 0) ifindex_marks[vif.ifindex] = p.mark_of(*owner);
     for (const auto& a : vif.addresses) address_marks[a] = p.mark_of(*owner);
   }
