@@ -374,7 +374,8 @@ void Server::flush(Connection& c) {
       return;
     }
     if (*sent == 0) break;
-    if (!fds.empty()) c.output_fds.front().fds.clear();  // the kernel took them with the first byte
+    // The kernel took them with the first byte; our copies go on the closer thread.
+    if (!fds.empty()) closer_.close_later(std::move(c.output_fds.front().fds));
     c.output.erase(0, *sent);
     for (auto& f : c.output_fds) {
       f.begin = f.begin > *sent ? f.begin - *sent : 0;
