@@ -65,7 +65,11 @@ TEST_F(RawSend, FramesLeaveOnlyWithAllowedSourceOnAllowedDevice) {
       // uplink0 is in alice's packet_send_devices; 10.0.1.1 and 10.0.2.1 are host addresses.
       {"f-ok", {"uplink0", "10.0.1.1", "10.0.1.2"}, true},
       {"f-ok-other-host-addr", {"uplink0", "10.0.2.1", "10.0.1.2"}, true},
-      {"f-ok-bypass", {"uplink0", "10.0.1.1", "10.0.1.2", "--bypass"}, true},
+      // With PACKET_QDISC_BYPASS and a non-zero sll_protocol the kernel hands the frame to the
+      // egress hook without a MAC header, so the fence cannot read the ethertype and the frame
+      // is dropped even from an allowed source: fail closed (README: use protocol 0/ETH_P_ALL
+      // with the bypass).
+      {"f-ipproto-bypass-fails-closed", {"uplink0", "10.0.1.1", "10.0.1.2", "--bypass"}, false},
       // The same with sendto()'s sll_protocol 0: the kernel then parses the ethertype from the
       // frame and sets the skb's MAC header before the egress hook.
       {"f-ok-bypass-proto0", {"uplink0", "10.0.1.1", "10.0.1.2", "--bypass", "--sll-proto", "0"}, true},
