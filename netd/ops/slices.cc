@@ -28,6 +28,7 @@ nlohmann::json slice_json(const policy::Policy& p, const policy::SliceSpec& s, s
       {"max_vifs", s.max_vifs},
       {"raw", s.raw},
       {"capture_all", s.capture_all},
+      {"packet_send_devices", s.packet_send_devices},
       {"bind_ports", ports},
       {"max_sockbuf", s.max_sockbuf},
       {"max_priority", s.max_priority},

@@ -112,7 +112,8 @@ std::string slice_text(const json& slice) {
   bool capture_all = slice.contains("capture_all") && slice["capture_all"].is_boolean() &&
                      slice["capture_all"].get<bool>();
   text +=
-      "    raw " + list_text(slice, "raw") + " capture_all " + (capture_all ? "yes" : "no") + "\n";
+      "    raw " + list_text(slice, "raw") + " capture_all " + (capture_all ? "yes" : "no") +
+      " packet_send_devices " + list_text(slice, "packet_send_devices") + "\n";
   const json* rate = string_field(slice, "rate");
   const json* ceil = string_field(slice, "ceil");
   if (rate == nullptr && ceil == nullptr) {

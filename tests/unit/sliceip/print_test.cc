@@ -131,7 +131,7 @@ const json kAlice = json::parse(R"({
   "uids":[1001],"gids":[],"netblock":["10.7.0.0/24","fd00:7::/64"],
   "route_devices":["eth1"],"route_prefixes":["0.0.0.0/0","::/0"],
   "max_routes":64,"routes":3,"max_vifs":4,"raw":["icmp","icmpv6","udp","tcp","packet"],
-  "capture_all":false,"rate":"50mbit","ceil":"100mbit","bind_ports":["80","443","5000-5010"],
+  "capture_all":false,"packet_send_devices":["eth1"],"rate":"50mbit","ceil":"100mbit","bind_ports":["80","443","5000-5010"],
   "max_sockbuf":33554432,"max_priority":6})");
 
 const char kAliceText[] =
@@ -141,7 +141,7 @@ const char kAliceText[] =
     "    route_devices eth1\n"
     "    route_prefixes 0.0.0.0/0 ::/0\n"
     "    routes 3/64 max_vifs 4\n"
-    "    raw icmp icmpv6 udp tcp packet capture_all no\n"
+    "    raw icmp icmpv6 udp tcp packet capture_all no packet_send_devices eth1\n"
     "    rate 50mbit ceil 100mbit\n"
     "    bind_ports 80 443 5000-5010 max_sockbuf 32MiB max_priority 6\n";
 
@@ -155,10 +155,11 @@ TEST(PrintSlice, TextWithoutShapingOrLists) {
   bare.erase("ceil");
   bare["raw"] = json::array();
   bare["capture_all"] = true;
+  bare["packet_send_devices"] = json::array();
   bare["max_sockbuf"] = 1000;
   std::string text = printed(print_slice({}, json{{"slice", bare}}, kText));
   EXPECT_NE(text.find("    shaping none\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("    raw none capture_all yes\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("    raw none capture_all yes packet_send_devices none\n"), std::string::npos) << text;
   EXPECT_NE(text.find("max_sockbuf 1000 "), std::string::npos) << text;
 }
 
