@@ -1,0 +1,188 @@
+// netd-flowmon: a small example monitor on netd's flow log. Asks netd for the monitor slice's
+// NFLOG socket (io.netd.Sockets.FlowLog), reads the logged packets, and every --interval prints
+// packets and bytes in and out per slice (and per flow with --flows). One poll loop over the
+// socket, a timerfd and a signalfd; exit status as sliceip's: 0 ok (--count reached, SIGINT,
+// SIGTERM), 1 usage, 2 refused or failed. The only place that exits.
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "tools/common/call.h"
+#include "tools/common/reply.h"
+#include "tools/flowmon/nflog.h"
+#include "tools/flowmon/options.h"
+#include "tools/flowmon/print.h"
+#include "tools/flowmon/tally.h"
+
+namespace {
+
+namespace cli = netd::cli;
+
+constexpr std::string_view kProgram = "netd-flowmon";
+constexpr size_t kReceiveBuffer = 1 << 17;  // many NFLOG messages per recv (netd batches 16)
+constexpr int kReadsPerWakeup = 64;        // then the timer and signals get their turn
+
+cli::ErrorReport describe_error(std::string_view error_name, const nlohmann::json& parameters) {
+  return cli::describe_error(kProgram, cli::ErrorLabels::kShown, error_name, parameters);
+}
+
+struct FlowLog {
+  netd::UniqueFd socket;
+  flowmon::MarkLayout layout;
+};
+
+// The FlowLog call; on failure the reason is printed and the exit status returned.
+std::variant<FlowLog, int> open_flowlog(const flowmon::Options& options) {
+  cli::CallOutcome outcome = cli::call_netd(kProgram, options.socket_path, "io.netd.Sockets.FlowLog",
+                                            nlohmann::json::object(), describe_error);
+  if (!outcome.reply) return outcome.exit_code;
+  netd::Reply& reply = *outcome.reply;
+  const auto* mask = cli::integer_field(reply.parameters, "mark_mask");
+  const auto* shift = cli::integer_field(reply.parameters, "mark_shift");
+  if (reply.fds.size() != 1 || mask == nullptr || shift == nullptr || shift->get<int64_t>() < 0 ||
+      shift->get<int64_t>() > 31) {
+    cli::print_error(kProgram, cli::bad_reply("FlowLog needs one fd, mark_mask and mark_shift 0..31").message);
+    return cli::kExitFailed;
+  }
+  return FlowLog{std::move(reply.fds.front()),
+                 {static_cast<uint32_t>(mask->get<int64_t>()), static_cast<int>(shift->get<int64_t>())}};
+}
+
+// SIGINT and SIGTERM as a readable fd (blocked, so they end the loop instead of the process).
+netd::Result<netd::UniqueFd> stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  if (sigprocmask(SIG_BLOCK, &set, nullptr) < 0) return netd::errno_error("sigprocmask");
+  netd::UniqueFd fd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!fd.valid()) return netd::errno_error("signalfd");
+  return fd;
+}
+
+netd::Result<netd::UniqueFd> interval_timer(uint32_t interval_ms) {
+  netd::UniqueFd fd(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!fd.valid()) return netd::errno_error("timerfd_create");
+  itimerspec spec{};
+  spec.it_interval.tv_sec = interval_ms / 1000;
+  spec.it_interval.tv_nsec = static_cast<long>(interval_ms % 1000) * 1000000;
+  spec.it_value = spec.it_interval;
+  if (timerfd_settime(fd.get(), 0, &spec, nullptr) < 0) return netd::errno_error("timerfd_settime");
+  return fd;
+}
+
+double wall_clock() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+class Monitor {
+ public:
+  Monitor(const flowmon::Options& options, FlowLog log)
+      : options_(options), log_(std::move(log)), tally_(log_.layout, options.flows), buffer_(kReceiveBuffer) {}
+
+  // Until --count reports are out or a stop signal arrives: 0, else 2 once the reason is printed.
+  int run(int timer, int signals) {
+    pollfd fds[] = {{log_.socket.get(), POLLIN, 0}, {timer, POLLIN, 0}, {signals, POLLIN, 0}};
+    auto started = std::chrono::steady_clock::now();
+    for (;;) {
+      if (poll(fds, std::size(fds), -1) < 0) {
+        if (errno == EINTR) continue;
+        return fail("poll", errno);
+      }
+      if (fds[2].revents != 0) return 0;
+      if (fds[0].revents != 0) {
+        if (int error = drain(); error != 0) return fail("reading the flow log", error);
+      }
+      if (fds[1].revents != 0) {
+        uint64_t expirations = 0;
+        if (read(timer, &expirations, sizeof expirations) < 0 && errno != EAGAIN) return fail("timerfd", errno);
+        auto now = std::chrono::steady_clock::now();
+        report(std::chrono::duration<double>(now - started).count());
+        started = now;
+        if (options_.count != 0 && reports_ == options_.count) return 0;
+      }
+    }
+  }
+
+ private:
+  // What is queued on the socket now (a bounded number of reads); 0, or the errno that ends
+  // the monitor.
+  int drain() {
+    for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
+      ssize_t n = recv(log_.socket.get(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return 0;
+        if (errno == ENOBUFS) {  // the kernel dropped messages: count it and go on
+          ++overruns_;
+          continue;
+        }
+        return errno;
+      }
+      if (n == 0) return EPIPE;
+      for (const auto& packet : flowmon::parse_nflog({buffer_.data(), static_cast<size_t>(n)})) tally_.add(packet);
+    }
+    return 0;
+  }
+
+  void report(double seconds) {
+    flowmon::ReportInfo info{.number = ++reports_, .time = wall_clock(), .seconds = seconds, .overruns = overruns_};
+    overruns_ = 0;
+    flowmon::Report r = tally_.take();
+    cli::print_stdout(options_.json ? flowmon::report_json(r, info, options_.flows)
+                                    : flowmon::report_text(r, info, options_.flows));
+    std::fflush(stdout);
+  }
+
+  int fail(const char* what, int error) {
+    cli::print_error(kProgram, std::string(what) + ": " + std::strerror(error));
+    return cli::kExitFailed;
+  }
+
+  const flowmon::Options& options_;
+  FlowLog log_;
+  flowmon::Tally tally_;
+  std::vector<uint8_t> buffer_;
+  uint64_t reports_ = 0;
+  uint64_t overruns_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> words(argv + 1, argv + argc);
+  auto options = flowmon::parse_command_line(words);
+  if (!options.ok()) {
+    cli::print_error(kProgram, options.error().message);
+    return cli::kExitUsage;
+  }
+  if (options->help) {
+    cli::print_stdout(flowmon::usage_text());
+    return 0;
+  }
+  auto signals = stop_signals();  // before the call: a SIGINT right after it must not lose the fd's state
+  if (!signals.ok()) {
+    cli::print_error(kProgram, signals.error().message);
+    return cli::kExitFailed;
+  }
+  auto log = open_flowlog(*options);
+  if (auto* code = std::get_if<int>(&log)) return *code;
+  auto timer = interval_timer(options->interval_ms);
+  if (!timer.ok()) {
+    cli::print_error(kProgram, timer.error().message);
+    return cli::kExitFailed;
+  }
+  Monitor monitor(*options, std::get<FlowLog>(std::move(log)));
+  return monitor.run(timer->get(), signals->get());
+}

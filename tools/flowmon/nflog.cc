@@ -1,0 +1,73 @@
+#include "tools/flowmon/nflog.h"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+
+#include <cstring>
+
+namespace flowmon {
+
+namespace {
+
+// mnl_attr_parse's callback: one attribute into the LoggedPacket `data` points to.
+int read_attribute(const nlattr* attr, void* data) {
+  auto& packet = *static_cast<LoggedPacket*>(data);
+  const uint16_t type = mnl_attr_get_type(attr);
+  const uint16_t size = mnl_attr_get_payload_len(attr);
+  switch (type) {
+    case NFULA_PACKET_HDR:
+      if (size >= sizeof(nfulnl_msg_packet_hdr))
+        packet.hook = static_cast<const nfulnl_msg_packet_hdr*>(mnl_attr_get_payload(attr))->hook;
+      break;
+    case NFULA_MARK:
+      if (size >= sizeof(uint32_t)) packet.mark = ntohl(mnl_attr_get_u32(attr));
+      break;
+    case NFULA_IFINDEX_INDEV:
+      if (size >= sizeof(uint32_t)) packet.indev = ntohl(mnl_attr_get_u32(attr));
+      break;
+    case NFULA_IFINDEX_OUTDEV:
+      if (size >= sizeof(uint32_t)) packet.outdev = ntohl(mnl_attr_get_u32(attr));
+      break;
+    case NFULA_PREFIX: {
+      const char* text = static_cast<const char*>(mnl_attr_get_payload(attr));
+      packet.prefix.assign(text, strnlen(text, size));
+      break;
+    }
+    case NFULA_PAYLOAD: {
+      std::span<const uint8_t> bytes(static_cast<const uint8_t*>(mnl_attr_get_payload(attr)), size);
+      packet.payload_bytes = size;
+      packet.header = parse_packet(bytes);
+      break;
+    }
+    default:
+      break;  // timestamps, uid/gid, ...: not needed for accounting
+  }
+  return MNL_CB_OK;
+}
+
+}  // namespace
+
+bool LoggedPacket::outgoing() const {
+  if (hook) return *hook == NF_INET_POST_ROUTING || *hook == NF_INET_LOCAL_OUT;
+  return outdev != 0;
+}
+
+std::vector<LoggedPacket> parse_nflog(std::span<const uint8_t> buffer) {
+  std::vector<LoggedPacket> packets;
+  int left = static_cast<int>(buffer.size());
+  auto* nlh = reinterpret_cast<const nlmsghdr*>(buffer.data());
+  for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+    if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_ULOG || NFNL_MSG_TYPE(nlh->nlmsg_type) != NFULNL_MSG_PACKET)
+      continue;
+    if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nfgenmsg))) continue;
+    LoggedPacket packet;
+    if (mnl_attr_parse(nlh, sizeof(nfgenmsg), read_attribute, &packet) < 0) continue;
+    packets.push_back(std::move(packet));
+  }
+  return packets;
+}
+
+}  // namespace flowmon

@@ -1,0 +1,119 @@
+#include "tools/flowmon/options.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <optional>
+
+namespace flowmon {
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "Usage: netd-flowmon [ -j | --json ] [ --flows ] [ --interval SECONDS ] [ --count N ] [ --socket PATH ]\n"
+    "       netd-flowmon { -h | --help }\n"
+    "Per-slice packets and bytes crossing the uplinks, from netd's flow log (monitor slices only).\n"
+    "  --interval SECONDS  report every SECONDS (0.1..3600, default 1)\n"
+    "  --count N           stop after N reports (default: until SIGINT or SIGTERM)\n"
+    "  --flows             also report each flow (protocol, local and remote address and port)\n"
+    "  -j, --json          one JSON object per report\n"
+    "  --socket PATH       netd's socket (default $NETD_SOCKET, else /run/netd/netd.sock)\n";
+
+netd::Error bad_value(std::string_view option, std::string_view wanted, std::string_view got) {
+  return netd::make_error(EINVAL, "'" + std::string(option) + "' needs " + std::string(wanted) + ", got '" +
+                                      std::string(got) + "'");
+}
+
+// Seconds with up to 3 decimals ("1", "0.5", "2.25") as milliseconds.
+std::optional<uint32_t> parse_seconds(std::string_view text) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) return std::nullopt;
+  if (value < 0.1 || value > 3600) return std::nullopt;
+  return static_cast<uint32_t>(std::lround(value * 1000));
+}
+
+std::optional<uint64_t> parse_count(std::string_view text) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value == 0) return std::nullopt;
+  return value;
+}
+
+enum class Word { kInterval, kCount, kFlows, kJson, kHelp, kSocket };
+
+struct Spelling {
+  std::string_view word;
+  Word option;
+  bool takes_value;
+};
+
+constexpr Spelling kSpellings[] = {
+    {"--interval", Word::kInterval, true}, {"--count", Word::kCount, true},
+    {"--flows", Word::kFlows, false},      {"-j", Word::kJson, false},
+    {"--json", Word::kJson, false},        {"-h", Word::kHelp, false},
+    {"--help", Word::kHelp, false},        {"--socket", Word::kSocket, true},
+};
+
+}  // namespace
+
+std::string_view usage_text() { return kUsage; }
+
+netd::Result<Options> parse_command_line(std::span<const std::string_view> words) {
+  Options options;
+  for (size_t i = 0; i < words.size(); ++i) {
+    std::string_view word = words[i];
+    std::optional<std::string_view> inline_value;
+    if (size_t eq = word.find('='); word.starts_with("--") && eq != std::string_view::npos) {
+      inline_value = word.substr(eq + 1);
+      word = word.substr(0, eq);
+    }
+    const Spelling* found = nullptr;
+    for (const auto& spelling : kSpellings)
+      if (spelling.word == word) found = &spelling;
+    if (found == nullptr)
+      return netd::make_error(EINVAL, (word.starts_with('-') ? "unknown option '" : "unexpected word '") +
+                                          std::string(words[i]) + "' (see --help)");
+    if (!found->takes_value && inline_value) return netd::make_error(EINVAL, "'" + std::string(word) + "' takes no value");
+    std::string_view value;
+    if (found->takes_value) {
+      if (inline_value) {
+        value = *inline_value;
+      } else if (i + 1 < words.size()) {
+        value = words[++i];
+      } else {
+        return netd::make_error(EINVAL, "'" + std::string(word) + "' needs a value");
+      }
+    }
+    switch (found->option) {
+      case Word::kInterval: {
+        auto ms = parse_seconds(value);
+        if (!ms) return bad_value(word, "seconds 0.1..3600", value);
+        options.interval_ms = *ms;
+        break;
+      }
+      case Word::kCount: {
+        auto n = parse_count(value);
+        if (!n) return bad_value(word, "a number of reports >= 1", value);
+        options.count = *n;
+        break;
+      }
+      case Word::kFlows:
+        options.flows = true;
+        break;
+      case Word::kJson:
+        options.json = true;
+        break;
+      case Word::kHelp:
+        options.help = true;
+        break;
+      case Word::kSocket:
+        if (value.empty()) return netd::make_error(EINVAL, "'--socket' needs a path");
+        options.socket_path = std::string(value);
+        break;
+    }
+  }
+  return options;
+}
+
+}  // namespace flowmon
