@@ -1,0 +1,145 @@
+// netd-flowmon as the monitor slice "mon" (uid 1004, capture_all): alice's and bob's pings and
+// TCP connections out of uplink0 are counted under their own slice ids, in both directions,
+// and per flow; non-monitors are refused (exit 2) and usage errors are exit 1.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/common/testbed_test.h"
+
+namespace netd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr uid_t kMon = 1004;
+constexpr int kAliceId = 7, kBobId = 8;
+constexpr uint64_t kPingBytes = 84;  // ping's default: 56 data + 8 ICMP + 20 IPv4
+
+struct Totals {
+  uint64_t in_packets = 0, in_bytes = 0, out_packets = 0, out_bytes = 0;
+};
+
+void add(Totals& t, const json& entry) {
+  t.in_packets += entry["in"].value("packets", 0ull);
+  t.in_bytes += entry["in"].value("bytes", 0ull);
+  t.out_packets += entry["out"].value("packets", 0ull);
+  t.out_bytes += entry["out"].value("bytes", 0ull);
+}
+
+class Flowmon : public TestbedTest {
+ protected:
+  TestbedOptions testbed_options() const override {
+    TestbedOptions o;
+    o.extra_bob = "\n[[slice]]\nname = \"mon\"\nid = 9\nuids = [1004]\ncapture_all = true\nraw = [\"packet\"]\n";
+    return o;
+  }
+
+  ProcessResult flowmon(uid_t uid, std::vector<std::string> args) const {
+    args.insert(args.begin(), FLOWMON_BINARY);
+    return bed_->as(uid, args);
+  }
+};
+
+TEST_F(Flowmon, CountsEachSlicesTrafficUnderItsIdAndPerFlow) {
+  auto mon = bed_->spawn_as(kMon, {FLOWMON_BINARY, "-j", "--flows", "--interval", "0.2"});
+  ASSERT_OK(mon);
+  std::vector<json> reports;
+  auto first = mon->read_line(5s);  // a report: the flow log socket is bound
+  ASSERT_TRUE(first.has_value());
+  reports.push_back(json::parse(*first));
+
+  auto alice = bed_->as(kAlice, {"ping", "-n", "-c", "3", "-i", "0.2", "-W", "1", "10.0.1.2"});
+  auto bob = bed_->as(kBob, {"ping", "-n", "-c", "2", "-i", "0.2", "-W", "1", "10.0.1.2"});
+  EXPECT_TRUE(alice.ok()) << alice.describe();
+  EXPECT_TRUE(bob.ok()) << bob.describe();
+  EXPECT_EQ(bed_->connect_source(kBob, "10.0.1.2"), "10.0.1.1");
+  std::this_thread::sleep_for(500ms);
+  ASSERT_OK(mon->kill(SIGTERM));
+  auto done = mon->wait(10s);
+  EXPECT_EQ(done.exit_code, 0) << done.describe();
+  std::istringstream out(done.out);
+  for (std::string line; std::getline(out, line);)
+    if (!line.empty()) reports.push_back(json::parse(line));
+  ASSERT_GE(reports.size(), 3u) << done.describe();
+
+  std::map<int, Totals> slices;
+  Totals alice_ping, bob_ping, bob_tcp;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    EXPECT_EQ(reports[i].value("report", 0u), i + 1) << reports[i];
+    for (const auto& s : reports[i]["slices"]) add(slices[s.value("slice", -1)], s);
+    for (const auto& f : reports[i]["flows"]) {
+      if (f.value("remote", "") != "10.0.1.2" || f.value("local", "") != "10.0.1.1") continue;
+      int slice = f.value("slice", -1);
+      if (f.value("proto", "") == "icmp") add(slice == kAliceId ? alice_ping : bob_ping, f);
+      if (f.value("proto", "") == "tcp" && f.value("remote_port", 0) == 8080) {
+        EXPECT_EQ(slice, kBobId) << f;
+        add(bob_tcp, f);
+      }
+    }
+  }
+  // Per slice: each one's pings (and bob's connection) both ways; nothing of theirs under 9.
+  EXPECT_GE(slices[kAliceId].out_packets, 3u);
+  EXPECT_GE(slices[kAliceId].in_packets, 3u);
+  EXPECT_GE(slices[kBobId].out_packets, 2u + 3u);  // 2 echo requests + SYN, ACK, FIN at least
+  EXPECT_GE(slices[kBobId].in_packets, 2u + 2u);
+  EXPECT_EQ(slices.count(9), 0u);
+  // Per flow: the ping flows are whole, with ping's exact sizes, and each under its own slice.
+  EXPECT_EQ(alice_ping.out_packets, 3u);
+  EXPECT_EQ(alice_ping.in_packets, 3u);
+  EXPECT_EQ(alice_ping.out_bytes, 3 * kPingBytes);
+  EXPECT_EQ(alice_ping.in_bytes, 3 * kPingBytes);
+  EXPECT_EQ(bob_ping.out_packets, 2u);
+  EXPECT_EQ(bob_ping.in_packets, 2u);
+  EXPECT_GE(bob_tcp.out_packets, 3u);
+  EXPECT_GE(bob_tcp.in_packets, 2u);
+}
+
+TEST_F(Flowmon, StopsAfterCountReports) {
+  auto r = flowmon(kMon, {"--count", "2", "--interval", "0.1"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_THAT(r.out, HasSubstr("--- report 1 at "));
+  EXPECT_THAT(r.out, HasSubstr("--- report 2 at "));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("report 3")));
+  EXPECT_THAT(r.out, HasSubstr("slice    pkts-in"));
+}
+
+TEST_F(Flowmon, NonMonitorsAreRefusedWithNetdsReason) {
+  for (uid_t uid : {kAlice, kCarol}) {
+    auto r = flowmon(uid, {"--count", "1"});
+    EXPECT_EQ(r.exit_code, uid == kAlice ? 2 : 1) << r.describe();
+    EXPECT_THAT(r.err, HasSubstr("netd-flowmon: ")) << r.describe();
+  }
+  auto alice = flowmon(kAlice, {"--count", "1"});
+  EXPECT_THAT(alice.err, HasSubstr("refused: ")) << alice.describe();
+  EXPECT_THAT(alice.err, HasSubstr("not a monitor")) << alice.describe();
+}
+
+TEST_F(Flowmon, UsageErrorsAreExitOneAndHelpIsExitZero) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"--interval", "0"},
+                                        {"--count", "0"},
+                                        {"--interv", "1"},
+                                        {"--flows=yes"},
+                                        {"extra"}}) {
+    auto r = flowmon(kMon, args);
+    EXPECT_EQ(r.exit_code, 1) << r.describe();
+    EXPECT_THAT(r.err, HasSubstr("netd-flowmon: ")) << r.describe();
+  }
+  auto help = flowmon(kMon, {"--help"});
+  EXPECT_EQ(help.exit_code, 0) << help.describe();
+  EXPECT_THAT(help.out, HasSubstr("Usage: netd-flowmon"));
+}
+
+}  // namespace
+}  // namespace netd::testing
