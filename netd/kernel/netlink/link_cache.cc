@@ -1,5 +1,7 @@
 #include "netd/kernel/netlink/link_cache.h"
 
+#include <map>
+
 #include <netlink/cache.h>
 #include <netlink/errno.h>
 #include <netlink/socket.h>
@@ -148,15 +150,24 @@ std::vector<InterfaceAddress> LinkCache::addresses(int ifindex) {
 }
 
 std::vector<LinkEntry> LinkCache::links() {
-  std::vector<LinkEntry> out;
+  // libnl keys link objects by ifindex and family: the kernel's per-family link
+  // notifications (RTM_NEWLINK with AF_INET6 after address configuration, for one) leave a
+  // second object for the same device. One entry per device.
+  std::map<int, std::string> by_index;
   nl_cache_foreach(
       links_,
       [](nl_object* obj, void* arg) {
         auto* link = reinterpret_cast<rtnl_link*>(obj);
         const char* name = rtnl_link_get_name(link);
-        static_cast<std::vector<LinkEntry>*>(arg)->push_back({rtnl_link_get_ifindex(link), name ? name : ""});
+        auto& out = *static_cast<std::map<int, std::string>*>(arg);
+        auto [it, added] = out.emplace(rtnl_link_get_ifindex(link), name ? name : "");
+        // Prefer the family-less (AF_UNSPEC) object's name, which follows renames.
+        if (!added && rtnl_link_get_family(link) == AF_UNSPEC && name != nullptr) it->second = name;
       },
-      &out);
+      &by_index);
+  std::vector<LinkEntry> out;
+  out.reserve(by_index.size());
+  for (auto& [ifindex, name] : by_index) out.push_back({ifindex, std::move(name)});
   return out;
 }
 

@@ -166,6 +166,9 @@ TEST_F(VifsMore, ArpAndNeighbourDiscoveryOverATap) {
       << bed_->root({"ip", "-6", "neigh", "show", "dev", "tap7-0"}).out;
   ASSERT_OK(prog->write_stdin("quit\n"));
   prog->wait(5s);
+  // IPv6 configuration makes the kernel announce the device once more per family; netd
+  // must still see one device (its raw send fence refuses a device listed twice).
+  EXPECT_EQ(bed_->netd_log().find("raw send fence"), std::string::npos) << bed_->netd_log();
 }
 
 // Multi-queue: every attach through netd adds a queue, and the programs run side by side.
