@@ -13,12 +13,9 @@
 #include "netd/kernel/bpf/bpffs.h"
 #include "netd/kernel/bpf/cgroup_link.h"
 #include "netd/kernel/bpf/map_sync.h"
+#include "netd/kernel/bpf/netns_cookie.h"
 #include "netd/kernel/bpf/pinned_map.h"
 #include "flow_record.skel.h"
-
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71  // kernel >= 5.14
-#endif
 
 namespace netd::kernel {
 namespace {
@@ -73,17 +70,6 @@ std::string flow_key_text(const netd_flow_key& key) { return flow_of(key).to_str
 std::string port_key_text(const netd_port_key& key) { return port_of(key).to_string(); }
 std::string ifindex_text(uint32_t ifindex) { return "ifindex " + std::to_string(ifindex); }
 
-// Any socket reports the netns it was created in; AF_UNIX runs no inet socket hooks.
-Result<uint64_t> current_netns_cookie() {
-  UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!sock.valid()) return errno_error("raw: socket for SO_NETNS_COOKIE");
-  uint64_t cookie = 0;
-  socklen_t len = sizeof cookie;
-  if (::getsockopt(sock.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0)
-    return errno_error("raw: reading the netns cookie (SO_NETNS_COOKIE)");
-  return cookie;
-}
-
 struct MapPin {
   struct bpf_map* map;
   const char* pin;
@@ -122,7 +108,7 @@ Result<FlowRecorder> FlowRecorder::open(const FlowRecorderConfig& config) {
   if (config.raw_flag == 0 || (config.raw_flag & config.mark_mask) != 0)
     return make_error(EINVAL, "raw: raw_flag " + hex32(config.raw_flag) + " must be non-zero and outside mark_mask " +
                                   hex32(config.mark_mask));
-  NETD_ASSIGN_OR_RETURN(uint64_t cookie, current_netns_cookie());
+  NETD_ASSIGN_OR_RETURN(uint64_t cookie, current_netns_cookie("raw"));
   NETD_TRY(ensure_bpffs_dir(config.bpffs_dir));
   const std::string dir = config.bpffs_dir + "/" + kDir;
   NETD_TRY(ensure_bpffs_dir(dir));

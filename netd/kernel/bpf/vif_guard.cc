@@ -11,12 +11,9 @@
 #include "netd/kernel/bpf/bpffs.h"
 #include "netd/kernel/bpf/cgroup_link.h"
 #include "netd/kernel/bpf/map_sync.h"
+#include "netd/kernel/bpf/netns_cookie.h"
 #include "netd/kernel/bpf/pinned_map.h"
 #include "vif_guard.skel.h"
-
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71  // kernel >= 5.14
-#endif
 
 namespace netd::kernel {
 namespace {
@@ -50,17 +47,6 @@ bool is_v4_mapped(const IpAddress& a) {
   return a.family() == AF_INET6 && std::memcmp(a.bytes(), kPrefix, sizeof kPrefix) == 0;
 }
 
-// Any socket reports the netns it was created in; AF_UNIX runs no inet socket hooks.
-Result<uint64_t> current_netns_cookie() {
-  UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!sock.valid()) return errno_error("vifs: socket for SO_NETNS_COOKIE");
-  uint64_t cookie = 0;
-  socklen_t len = sizeof cookie;
-  if (::getsockopt(sock.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0)
-    return errno_error("vifs: reading the netns cookie (SO_NETNS_COOKIE)");
-  return cookie;
-}
-
 Status check_owner(uint32_t mark, uint32_t mask, const std::string& whose) {
   if (mark == 0) return make_error(EINVAL, "vifs: mark of " + whose + " is 0 (unmarked sockets own no vif)");
   return check_mark_in_mask("vifs", mark, mask, whose);
@@ -87,7 +73,7 @@ uint64_t VifGuard::netns_cookie() const { return state_->netns_cookie; }
 
 Result<VifGuard> VifGuard::open(const VifGuardConfig& config) {
   if (config.mark_mask == 0) return make_error(EINVAL, "vifs: mark_mask is 0");
-  NETD_ASSIGN_OR_RETURN(uint64_t cookie, current_netns_cookie());
+  NETD_ASSIGN_OR_RETURN(uint64_t cookie, current_netns_cookie("vifs"));
   NETD_TRY(ensure_bpffs_dir(config.bpffs_dir));
   const std::string dir = config.bpffs_dir + "/" + kDir;
   NETD_TRY(ensure_bpffs_dir(dir));
