@@ -25,21 +25,13 @@
  *
  * O(1) per packet: at most six map lookups, no loops over headers. */
 #include "raw_flow.h"
+#include "vif_maps.h"  /* vif_marks: VifGuard's map, which netd loads this object with */
 
 /* Set by netd before load: the slice this instance serves, and the mark bits of slices. */
 const volatile __u32 slice_mark = 0;
 const volatile __u32 mark_mask = 0;
 /* The epoch of slice_mark's owner when this instance was loaded (see slice_epochs). */
 const volatile __u32 slice_epoch = 0;
-
-/* Declared exactly as in vif_guard.bpf.c: netd loads this object with VifGuard's map. */
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, NETD_VIF_MAX_ENTRIES);
-  __uint(map_flags, BPF_F_NO_PREALLOC);
-  __type(key, netd_ifindex_key_t);
-  __type(value, netd_mark_value_t);
-} vif_marks SEC(".maps");
 
 static __always_inline int owned(void *map, const void *key) {
   netd_mark_value_t *owner = bpf_map_lookup_elem(map, key);

@@ -22,6 +22,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "netd_maps.h"
+#include "vif_maps.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -30,14 +31,6 @@
  * netns_cookie: the netns the maps describe (netd's; where it makes the vifs). */
 const volatile __u32 mark_mask = 0;
 const volatile __u64 netns_cookie = 0;
-
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, NETD_VIF_MAX_ENTRIES);
-  __uint(map_flags, BPF_F_NO_PREALLOC);
-  __type(key, netd_ifindex_key_t);
-  __type(value, netd_mark_value_t);
-} vif_marks SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
