@@ -1,13 +1,29 @@
 #include "bench/bench_testbed.h"
 
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+
+#include "tests/fixtures/files.h"
 
 namespace bench {
 
 std::optional<netd::testing::Testbed> start_testbed(const std::string& who) {
   netd::testing::TestbedOptions options;
   options.extra_netd = "requests_per_second_per_uid = 10000000\n";
+  return start_testbed(who, std::move(options));
+}
+
+std::optional<netd::testing::Testbed> start_testbed(const std::string& who, netd::testing::TestbedOptions options) {
   // netd is started only once the Testbed sits in its final place: should a moved-from Testbed
   // ever keep an engaged netd_ (its defaulted move did, before the explicit move constructor),
   // ~Testbed would call ChildProcess::wait() on a pid of -1, whose timeout path then runs
@@ -26,6 +42,51 @@ std::optional<netd::testing::Testbed> start_testbed(const std::string& who) {
     return std::nullopt;
   }
   return out;
+}
+
+std::vector<double> audit_micros(const netd::testing::Testbed& bed, size_t skip, std::string_view method) {
+  std::vector<double> out;
+  std::string log = bed.netd_log();
+  const std::string want = " method=" + std::string(method) + " ";
+  size_t line_no = 0, pos = 0;
+  while (pos < log.size()) {
+    size_t eol = log.find('\n', pos);
+    if (eol == std::string::npos) break;
+    std::string_view line(log.data() + pos, eol - pos);
+    pos = eol + 1;
+    if (line_no++ < skip) continue;
+    if (line.find(want) == std::string_view::npos || line.find(" result=ok ") == std::string_view::npos) continue;
+    size_t us = line.rfind(" us=");
+    if (us != std::string_view::npos) out.push_back(std::strtod(std::string(line.substr(us + 4)).c_str(), nullptr));
+  }
+  return out;
+}
+
+size_t log_lines(const netd::testing::Testbed& bed) {
+  std::string log = bed.netd_log();
+  return static_cast<size_t>(std::count(log.begin(), log.end(), '\n'));
+}
+
+netd::Status enter_child_place(const std::string& netns_path, const std::string& cgroup_procs,
+                               std::optional<uid_t> uid) {
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (auto s = netd::testing::write_text_file(cgroup_procs, "0"); !s.ok()) return s;
+  int ns = open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) {
+    int err = errno;
+    return netd::make_error(err, "setns " + netns_path + ": " + std::strerror(err));
+  }
+  close(ns);
+  if (uid) {
+    if (setgroups(0, nullptr) != 0 || setresgid(*uid, *uid, *uid) != 0 || setresuid(*uid, *uid, *uid) != 0) {
+      int err = errno;
+      return netd::make_error(err, "becoming uid " + std::to_string(*uid) + ": " + std::strerror(err));
+    }
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // the uid change cleared it
+  }
+  return netd::ok_status();
 }
 
 bool take_count(int argc, char** argv, int& i, int* out) {

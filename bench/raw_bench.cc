@@ -65,7 +65,9 @@
 
 namespace {
 
+using bench::audit_micros;
 using bench::fixed;
+using bench::log_lines;
 using bench::print_figure;
 using bench::print_note;
 using bench::print_verdict;
@@ -107,49 +109,12 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 // The testbed of bench::start_testbed, with raw sockets in alice's slice. Its per-uid caps are
 // lifted (request rate: the loops outrun 20000/s; connections: 64 clients plus their broker-less
-// twins exceed 64); no code path changes. netd is started once the Testbed sits in its final place
-// (bench_testbed.cc says why).
+// twins exceed 64); no code path changes.
 std::optional<Testbed> start_raw_testbed() {
   netd::testing::TestbedOptions options;
   options.extra_netd = "requests_per_second_per_uid = 10000000\nmax_connections_per_uid = 1024\n";
   options.extra_alice = "raw = [\"packet\", \"udp\"]\n";
-  options.start_netd = false;
-  auto bed = Testbed::create(options);
-  if (!bed.ok()) {
-    std::fprintf(stderr, "raw_bench: cannot build the testbed: %s\n", bed.error().message.c_str());
-    return std::nullopt;
-  }
-  std::optional<Testbed> out;
-  out.emplace(std::move(bed).value());
-  if (auto started = out->start_netd(); !started.ok()) {
-    std::fprintf(stderr, "raw_bench: cannot start netd: %s\n", started.error().message.c_str());
-    return std::nullopt;
-  }
-  return out;
-}
-
-// netd's own time per request, from its audit lines (` method=M ... result=ok ... us=N`).
-std::vector<double> audit_micros(const Testbed& bed, size_t skip, std::string_view method) {
-  std::vector<double> out;
-  std::string log = bed.netd_log();
-  const std::string want = " method=" + std::string(method) + " ";
-  size_t line_no = 0, pos = 0;
-  while (pos < log.size()) {
-    size_t eol = log.find('\n', pos);
-    if (eol == std::string::npos) break;
-    std::string_view line(log.data() + pos, eol - pos);
-    pos = eol + 1;
-    if (line_no++ < skip) continue;
-    if (line.find(want) == std::string_view::npos || line.find(" result=ok ") == std::string_view::npos) continue;
-    size_t us = line.rfind(" us=");
-    if (us != std::string_view::npos) out.push_back(std::strtod(std::string(line.substr(us + 4)).c_str(), nullptr));
-  }
-  return out;
-}
-
-size_t log_lines(const Testbed& bed) {
-  std::string log = bed.netd_log();
-  return static_cast<size_t>(std::count(log.begin(), log.end(), '\n'));
+  return bench::start_testbed("raw_bench", std::move(options));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -167,19 +132,8 @@ struct Place {
 }
 
 void enter(const Place& place, std::optional<uid_t> uid, const char* who) {
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (auto s = netd::testing::write_text_file(place.cgroup_procs, "0"); !s.ok()) child_fail(who, s.error().message);
-  int ns = open(place.netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (ns < 0 || setns(ns, CLONE_NEWNET) != 0)
-    child_fail(who, "setns " + place.netns_path + ": " + std::strerror(errno));
-  close(ns);
-  if (uid) {
-    if (setgroups(0, nullptr) != 0 || setresgid(*uid, *uid, *uid) != 0 || setresuid(*uid, *uid, *uid) != 0)
-      child_fail(who, std::string("becoming uid ") + std::to_string(*uid) + ": " + std::strerror(errno));
-    prctl(PR_SET_PDEATHSIG, SIGKILL);  // the uid change cleared it
-  }
+  if (auto s = bench::enter_child_place(place.netns_path, place.cgroup_procs, uid); !s.ok())
+    child_fail(who, s.error().message);
 }
 
 bool write_all(int fd, const void* data, size_t size) {

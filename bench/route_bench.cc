@@ -269,16 +269,7 @@ struct LibTargets {
 }
 
 [[noreturn]] void lib_child(const LibTargets& t, const Args& args, int out_fd) {
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (auto s = netd::testing::write_text_file(t.cgroup_procs, "0"); !s.ok()) child_fail(s.error().message);
-  int ns = open(t.netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) child_fail("setns " + t.netns_path + ": " + std::strerror(errno));
-  close(ns);
-  if (setgroups(0, nullptr) != 0 || setresgid(kAlice, kAlice, kAlice) != 0 || setresuid(kAlice, kAlice, kAlice) != 0)
-    child_fail(std::string("becoming alice: ") + std::strerror(errno));
-  prctl(PR_SET_PDEATHSIG, SIGKILL);  // the uid change cleared it
+  if (auto s = bench::enter_child_place(t.netns_path, t.cgroup_procs, kAlice); !s.ok()) child_fail(s.error().message);
 
   auto netd_client = netd::Client::connect(t.netd_socket);
   auto broker = netd::Client::connect(t.broker_socket);
@@ -374,8 +365,6 @@ Result<netd::testing::ChildProcess> start_broker(const Testbed& bed, std::vector
   return child;
 }
 
-size_t count_lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
-
 void run_lib(const Testbed& bed, const Args& args) {
   LibTargets t;
   t.netd_socket = bed.socket_path();
@@ -390,7 +379,7 @@ void run_lib(const Testbed& bed, const Args& args) {
   auto echo = start_broker(bed, {"--socket", t.echo_socket, "--echo"});
   if (!echo.ok()) return print_note("lib: skipped: " + echo.error().message);
 
-  size_t log_lines_before = count_lines(bed.netd_log());
+  size_t log_lines_before = bench::log_lines(bed);
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return print_note("lib: skipped: pipe2 failed");
   netd::UniqueFd rd(pipe_fds[0]), wr(pipe_fds[1]);
@@ -435,7 +424,7 @@ void run_lib(const Testbed& bed, const Args& args) {
     off += n * sizeof(uint32_t);
   }
   size_t requests = us[kNetdAdd].size() + us[kNetdDel].size() + us[kResidentAdd].size() + us[kResidentDel].size();
-  size_t audit_lines = count_lines(bed.netd_log()) - log_lines_before;
+  size_t audit_lines = bench::log_lines(bed) - log_lines_before;
   print_note("lib: " + std::to_string(us[kNetdAdd].size()) + " add+del pairs per variant in " +
              std::to_string(std::max(1, args.lib_rounds)) + " interleaved rounds, " + fixed(seconds, 1) +
              " s; netd wrote " + std::to_string(audit_lines) + " audit lines to " + bed.log_path() +

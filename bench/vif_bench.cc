@@ -47,7 +47,9 @@
 namespace {
 
 using bench::Command;
+using bench::audit_micros;
 using bench::fixed;
+using bench::log_lines;
 using bench::print_figure;
 using bench::print_note;
 using bench::print_verdict;
@@ -95,31 +97,6 @@ std::vector<std::string> bench_env(const Testbed& bed) {
 netd::Status must(const netd::testing::ProcessResult& r, const std::string& what) {
   if (r.ok()) return netd::ok_status();
   return netd::make_error(EIO, what + ": " + r.describe());
-}
-
-// netd's own time per request: the `us=` of its audit lines (request read → reply queued) for
-// `method`, from the lines after the first `skip` of its log. Shows what of a figure is netd.
-std::vector<double> audit_micros(const Testbed& bed, size_t skip, std::string_view method) {
-  std::vector<double> out;
-  std::string log = bed.netd_log();
-  const std::string want = " method=" + std::string(method) + " ";
-  size_t line_no = 0, pos = 0;
-  while (pos < log.size()) {
-    size_t eol = log.find('\n', pos);
-    if (eol == std::string::npos) break;
-    std::string_view line(log.data() + pos, eol - pos);
-    pos = eol + 1;
-    if (line_no++ < skip) continue;
-    if (line.find(want) == std::string_view::npos || line.find(" result=ok ") == std::string_view::npos) continue;
-    size_t us = line.rfind(" us=");
-    if (us != std::string_view::npos) out.push_back(std::strtod(std::string(line.substr(us + 4)).c_str(), nullptr));
-  }
-  return out;
-}
-
-size_t log_lines(const Testbed& bed) {
-  std::string log = bed.netd_log();
-  return static_cast<size_t>(std::count(log.begin(), log.end(), '\n'));
 }
 
 void print_netd_time(const std::string& name, const std::vector<double>& us) {
@@ -283,16 +260,7 @@ std::optional<std::vector<std::vector<double>>> read_samples(const std::string& 
 }
 
 [[noreturn]] void attach_child(const AttachTargets& t, const Args& args, int out_fd) {
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (auto s = netd::testing::write_text_file(t.cgroup_procs, "0"); !s.ok()) child_fail(s.error().message);
-  int ns = open(t.netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) child_fail("setns " + t.netns_path + ": " + std::strerror(errno));
-  close(ns);
-  if (setgroups(0, nullptr) != 0 || setresgid(kAlice, kAlice, kAlice) != 0 || setresuid(kAlice, kAlice, kAlice) != 0)
-    child_fail(std::string("becoming alice: ") + std::strerror(errno));
-  prctl(PR_SET_PDEATHSIG, SIGKILL);  // the uid change cleared it
+  if (auto s = bench::enter_child_place(t.netns_path, t.cgroup_procs, kAlice); !s.ok()) child_fail(s.error().message);
 
   auto netd_client = netd::Client::connect(t.netd_socket);
   auto broker = netd::Client::connect(t.broker_socket);
