@@ -42,7 +42,12 @@
 #include <string>
 #include <string_view>
 
+#include "bench/broker_reply.h"
+
 namespace {
+
+using bench::send_all;
+using bench::send_with_fd;
 
 constexpr std::string_view kOkReply{"{\"parameters\":{}}\0", 18};
 constexpr std::string_view kErrPrefix = "{\"error\":\"io.netd.KernelError\",\"parameters\":{\"errno\":";
@@ -163,16 +168,6 @@ int route_op(int nl, const RouteArgs& r, bool add, uint32_t seq) {
   }
 }
 
-bool send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
 // One more queue of the multi-queue tap `name`: what netd's Attach does in the kernel.
 // Returns the fd or -errno.
 int attach_queue(const std::string& name) {
@@ -187,28 +182,6 @@ int attach_queue(const std::string& name) {
     return -err;
   }
   return fd;
-}
-
-// The whole reply in one sendmsg, the fd on it (as netd sends a reply that carries fds).
-bool send_with_fd(int conn, std::string_view data, int fd) {
-  iovec iov{const_cast<char*>(data.data()), data.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t n;
-  do {
-    n = sendmsg(conn, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return false;
-  return send_all(conn, data.substr(static_cast<size_t>(n)));
 }
 
 void serve(int conn, const Options& o, int nl, uint32_t* seq) {

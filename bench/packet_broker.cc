@@ -40,7 +40,12 @@
 #include <thread>
 #include <unordered_map>
 
+#include "bench/broker_reply.h"
+
 namespace {
+
+using bench::send_all;
+using bench::send_with_fd;
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "packet_broker: %s: %s\n", what.c_str(), std::strerror(errno));
@@ -50,38 +55,6 @@ namespace {
 [[noreturn]] void usage(const std::string& what) {
   std::fprintf(stderr, "packet_broker: %s\nusage: packet_broker --socket PATH --dev IFNAME\n", what.c_str());
   std::exit(2);
-}
-
-bool send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-// The whole reply in one sendmsg with the fd on it (as netd sends a reply carrying fds).
-bool send_with_fd(int conn, std::string_view data, int fd) {
-  iovec iov{const_cast<char*>(data.data()), data.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t n;
-  do {
-    n = sendmsg(conn, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return false;
-  return send_all(conn, data.substr(static_cast<size_t>(n)));
 }
 
 // The kernel job: a packet socket bound to ifindex for every ethertype. The fd or -errno.
