@@ -33,33 +33,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/fixtures/probe_sockaddr.h"
+
 namespace {
 
-struct SockAddr {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  int family() const { return ss.ss_family; }
-  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&ss); }
-};
-
-bool parse(const char* text, int port, SockAddr* out) {
-  auto* a4 = reinterpret_cast<sockaddr_in*>(&out->ss);
-  auto* a6 = reinterpret_cast<sockaddr_in6*>(&out->ss);
-  if (::inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons(static_cast<uint16_t>(port));
-    out->len = sizeof *a4;
-    return true;
-  }
-  if (::inet_pton(AF_INET6, text, &a6->sin6_addr) == 1) {
-    a6->sin6_family = AF_INET6;
-    a6->sin6_port = htons(static_cast<uint16_t>(port));
-    out->len = sizeof *a6;
-    return true;
-  }
-  std::fprintf(stderr, "bad address %s\n", text);
-  return false;
-}
+using namespace netd::testing::probe;  // the probes' shared helpers (header-only)
 
 int port_of(int fd) {
   sockaddr_storage ss{};
@@ -67,16 +45,6 @@ int port_of(int fd) {
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return -1;
   if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-}
-
-void print(const nlohmann::json& j) {
-  std::printf("%s\n", j.dump().c_str());
-  std::fflush(stdout);
-}
-
-int fail(const char* what) {
-  std::fprintf(stderr, "%s: %s\n", what, std::strerror(errno));
-  return 1;
 }
 
 bool wait_for(int fd, short events, int timeout_ms) {
@@ -95,12 +63,12 @@ int bound(const SockAddr& addr, int type) {
 
 int serve(const char* text, int port, bool echo) {
   SockAddr addr;
-  if (!parse(text, port, &addr)) return 2;
+  if (!parse_sockaddr(text, port, &addr)) return 2;
   int tcp = bound(addr, SOCK_STREAM);
   if (tcp < 0 || ::listen(tcp, 16) != 0) return fail("tcp bind/listen");
   int udp = echo ? bound(addr, SOCK_DGRAM) : -1;
   if (echo && udp < 0) return fail("udp bind");
-  print({{"listening", port}});
+  print_line({{"listening", port}});
   pollfd fds[3] = {{STDIN_FILENO, POLLIN, 0}, {tcp, POLLIN, 0}, {udp, POLLIN, 0}};
   for (;;) {
     if (::poll(fds, echo ? 3 : 2, -1) < 0) {
@@ -128,7 +96,7 @@ int serve(const char* text, int port, bool echo) {
 
 int talk(const std::string& proto, const char* text, int port, const std::string& data) {
   SockAddr addr;
-  if (!parse(text, port, &addr)) return 2;
+  if (!parse_sockaddr(text, port, &addr)) return 2;
   int fd = ::socket(addr.family(), (proto == "tcp" ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail("socket");
   if (::connect(fd, addr.get(), addr.len) != 0) return fail("connect");
@@ -139,25 +107,25 @@ int talk(const std::string& proto, const char* text, int port, const std::string
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n > 0) reply.assign(buf, static_cast<size_t>(n));
   }
-  print({{"local_port", port_of(fd)}, {"reply", reply}});
+  print_line({{"local_port", port_of(fd)}, {"reply", reply}});
   ::close(fd);
   return 0;
 }
 
 int udp_send(const char* text, int port) {
   SockAddr addr;
-  if (!parse(text, port, &addr)) return 2;
+  if (!parse_sockaddr(text, port, &addr)) return 2;
   int fd = ::socket(addr.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail("socket");
   if (::connect(fd, addr.get(), addr.len) != 0) return fail("connect");
   if (::write(fd, "x", 1) != 1) return fail("write");
-  print({{"local_port", port_of(fd)}});
+  print_line({{"local_port", port_of(fd)}});
   return 0;
 }
 
 int ping(const char* text) {
   SockAddr addr;
-  if (!parse(text, 0, &addr) || addr.family() != AF_INET) return 2;
+  if (!parse_sockaddr(text, 0, &addr) || addr.family() != AF_INET) return 2;
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP);
   if (fd < 0) return fail("ping socket");
   icmphdr req{};
@@ -167,7 +135,7 @@ int ping(const char* text) {
   bool reply = false;
   char buf[512];
   if (wait_for(fd, POLLIN, 2000)) reply = ::recv(fd, buf, sizeof buf, 0) > 0;
-  print({{"id", port_of(fd)}, {"reply", reply}});
+  print_line({{"id", port_of(fd)}, {"reply", reply}});
   return 0;
 }
 
@@ -214,8 +182,8 @@ int forge(const std::string& proto, const char* src, int sport, const char* dst,
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = pkt.ip.daddr;
   if (::sendto(fd, &pkt, sizeof(iphdr) + l4len, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
-    return print({{"send", std::strerror(errno)}}), 0;
-  print({{"send", "ok"}});
+    return print_line({{"send", std::strerror(errno)}}), 0;
+  print_line({{"send", "ok"}});
   return 0;
 }
 

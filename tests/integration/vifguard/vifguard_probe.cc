@@ -25,33 +25,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/fixtures/probe_sockaddr.h"
+
 namespace {
 
-struct SockAddr {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  int family() const { return ss.ss_family; }
-  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&ss); }
-};
-
-bool parse(const char* text, int port, SockAddr* out) {
-  auto* a4 = reinterpret_cast<sockaddr_in*>(&out->ss);
-  auto* a6 = reinterpret_cast<sockaddr_in6*>(&out->ss);
-  if (::inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons(static_cast<uint16_t>(port));
-    out->len = sizeof *a4;
-    return true;
-  }
-  if (::inet_pton(AF_INET6, text, &a6->sin6_addr) == 1) {
-    a6->sin6_family = AF_INET6;
-    a6->sin6_port = htons(static_cast<uint16_t>(port));
-    out->len = sizeof *a6;
-    return true;
-  }
-  std::fprintf(stderr, "bad address %s\n", text);
-  return false;
-}
+using namespace netd::testing::probe;  // the probes' shared helpers (header-only)
 
 std::string text_of(const sockaddr_storage& ss) {
   char buf[INET6_ADDRSTRLEN] = "?";
@@ -60,16 +38,6 @@ std::string text_of(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET6)
     ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof buf);
   return buf;
-}
-
-void print(const nlohmann::json& j) {
-  std::printf("%s\n", j.dump().c_str());
-  std::fflush(stdout);
-}
-
-int fail(const char* what) {
-  std::fprintf(stderr, "%s: %s\n", what, std::strerror(errno));
-  return 1;
 }
 
 // Dual-stack for IPv6, SO_REUSEADDR so a test can rebind a port in TIME_WAIT.
@@ -91,7 +59,7 @@ int bind_addresses(int count, char** texts) {
   nlohmann::json out = nlohmann::json::object();
   for (int i = 0; i < count; ++i) {
     SockAddr addr;
-    if (!parse(texts[i], 0, &addr)) return 2;
+    if (!parse_sockaddr(texts[i], 0, &addr)) return 2;
     for (auto [name, type] : {std::pair{"tcp", SOCK_STREAM}, std::pair{"udp", SOCK_DGRAM}}) {
       std::string error;
       int fd = bound_socket(addr, type, &error);
@@ -99,7 +67,7 @@ int bind_addresses(int count, char** texts) {
       if (fd >= 0) ::close(fd);
     }
   }
-  print(out);
+  print_line(out);
   return 0;
 }
 
@@ -113,7 +81,7 @@ void answer_tcp(int listener) {
   char buf[256];
   ssize_t n = ::read(conn, buf, sizeof buf);
   std::string data = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-  print({{"tcp", data}, {"from", text_of(peer)}});
+  print_line({{"tcp", data}, {"from", text_of(peer)}});
   (void)!::write(conn, data.data(), data.size());
   ::close(conn);
 }
@@ -124,18 +92,18 @@ void answer_udp(int sock) {
   char buf[256];
   ssize_t n = ::recvfrom(sock, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&peer), &len);
   if (n < 0) return;
-  print({{"udp", std::string(buf, static_cast<size_t>(n))}, {"from", text_of(peer)}});
+  print_line({{"udp", std::string(buf, static_cast<size_t>(n))}, {"from", text_of(peer)}});
 }
 
 int serve(const char* text, int port) {
   SockAddr addr;
-  if (!parse(text, port, &addr)) return 2;
+  if (!parse_sockaddr(text, port, &addr)) return 2;
   std::string error;
   int tcp = bound_socket(addr, SOCK_STREAM, &error);
   if (tcp < 0 || ::listen(tcp, 16) != 0) return std::fprintf(stderr, "tcp bind/listen: %s\n", error.c_str()), 1;
   int udp = bound_socket(addr, SOCK_DGRAM, &error);
   if (udp < 0) return std::fprintf(stderr, "udp bind: %s\n", error.c_str()), 1;
-  print({{"listening", port}});
+  print_line({{"listening", port}});
   pollfd fds[3] = {{tcp, POLLIN, 0}, {udp, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
   for (;;) {
     if (::poll(fds, 3, -1) < 0) {
@@ -150,11 +118,11 @@ int serve(const char* text, int port) {
 
 int udp_send(const char* text, int port, const std::string& data) {
   SockAddr addr;
-  if (!parse(text, port, &addr)) return 2;
+  if (!parse_sockaddr(text, port, &addr)) return 2;
   int fd = ::socket(addr.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail("socket");
   if (::sendto(fd, data.data(), data.size(), 0, addr.get(), addr.len) < 0) return fail("sendto");
-  print({{"sent", data}});
+  print_line({{"sent", data}});
   return 0;
 }
 
@@ -166,16 +134,16 @@ bool wait_for(int fd, short events, int timeout_ms) {
 
 int tcp_connect(const char* text, int port, const std::string& data, int timeout_ms) {
   SockAddr addr;
-  if (!parse(text, port, &addr)) return 2;
+  if (!parse_sockaddr(text, port, &addr)) return 2;
   int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return fail("socket");
   if (::connect(fd, addr.get(), addr.len) != 0 && errno != EINPROGRESS)
-    return print({{"connect", std::strerror(errno)}}), 0;
-  if (!wait_for(fd, POLLOUT, timeout_ms)) return print({{"connect", "timeout"}}), 0;
+    return print_line({{"connect", std::strerror(errno)}}), 0;
+  if (!wait_for(fd, POLLOUT, timeout_ms)) return print_line({{"connect", "timeout"}}), 0;
   int error = 0;
   socklen_t len = sizeof error;
   ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
-  if (error != 0) return print({{"connect", std::strerror(error)}}), 0;
+  if (error != 0) return print_line({{"connect", std::strerror(error)}}), 0;
   if (::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) return fail("write");
   std::string reply;
   char buf[256];
@@ -184,7 +152,7 @@ int tcp_connect(const char* text, int port, const std::string& data, int timeout
     if (n <= 0) break;
     reply.append(buf, static_cast<size_t>(n));
   }
-  print({{"connect", "ok"}, {"reply", reply}});
+  print_line({{"connect", "ok"}, {"reply", reply}});
   return 0;
 }
 
