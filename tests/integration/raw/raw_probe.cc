@@ -81,12 +81,12 @@
 #include <vector>
 
 #include "lib/client/netd_client.h"
+#include "tests/fixtures/packet_bytes.h"
 
 namespace {
 
 using nlohmann::json;
-using Bytes = std::vector<uint8_t>;
-using ByteView = std::span<const uint8_t>;
+using namespace netd::testing::probe;  // the probes' shared helpers (header-only)
 using Clock = std::chrono::steady_clock;
 
 constexpr uint16_t kSrcPort = 40000;
@@ -166,45 +166,6 @@ json errno_line(json line, int err, const std::string& what) {
 // ---------------------------------------------------------------------------------------
 // Bytes, checksums, addresses
 
-uint16_t get16(ByteView p, size_t off) { return static_cast<uint16_t>(p[off] << 8 | p[off + 1]); }
-uint32_t get32(ByteView p, size_t off) { return uint32_t{get16(p, off)} << 16 | get16(p, off + 2); }
-void put16(Bytes& p, size_t off, uint16_t v) {
-  p[off] = static_cast<uint8_t>(v >> 8);
-  p[off + 1] = static_cast<uint8_t>(v);
-}
-void append(Bytes& p, ByteView data) { p.insert(p.end(), data.begin(), data.end()); }
-void append16(Bytes& p, uint16_t v) {
-  p.push_back(static_cast<uint8_t>(v >> 8));
-  p.push_back(static_cast<uint8_t>(v));
-}
-
-uint32_t sum_words(ByteView data, uint32_t sum = 0) {
-  for (size_t i = 0; i + 1 < data.size(); i += 2) sum += get16(data, i);
-  if (data.size() % 2 != 0) sum += uint32_t{data.back()} << 8;
-  return sum;
-}
-uint16_t fold(uint32_t sum) {
-  while (sum >> 16 != 0) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
-
-struct IpAddr {
-  int family = AF_UNSPEC;
-  std::array<uint8_t, 16> bytes{};
-  ByteView view() const { return {bytes.data(), family == AF_INET ? 4u : 16u}; }
-};
-
-std::optional<IpAddr> parse_ip(const std::string& text) {
-  IpAddr a;
-  for (int family : {AF_INET, AF_INET6}) {
-    if (inet_pton(family, text.c_str(), a.bytes.data()) == 1) {
-      a.family = family;
-      return a;
-    }
-  }
-  return std::nullopt;
-}
-
 std::string format_ip(int family, const uint8_t* raw) {
   char text[INET6_ADDRSTRLEN] = "";
   inet_ntop(family, raw, text, sizeof text);
@@ -263,15 +224,6 @@ Bytes udp_datagram(const IpAddr& src, const IpAddr& dst, std::string_view payloa
   }
   append(p, udp);
   return p;
-}
-
-std::string tcp_flags(uint8_t flags) {
-  static constexpr std::pair<uint8_t, char> kNames[] = {{0x01, 'F'}, {0x02, 'S'}, {0x04, 'R'}, {0x08, 'P'},
-                                                        {0x10, 'A'}, {0x20, 'U'}, {0x40, 'E'}, {0x80, 'C'}};
-  std::string text;
-  for (auto [bit, name] : kNames)
-    if ((flags & bit) != 0) text += name;
-  return text;
 }
 
 // Fills `line` with what a network-layer packet is: l3, proto, src, dst, ports, TCP flags,

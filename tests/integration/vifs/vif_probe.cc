@@ -46,11 +46,12 @@
 #include <variant>
 #include <vector>
 
+#include "tests/fixtures/packet_bytes.h"
+
 namespace {
 
 using nlohmann::json;
-using Bytes = std::vector<uint8_t>;
-using ByteView = std::span<const uint8_t>;
+using namespace netd::testing::probe;  // the probes' shared helpers (header-only)
 using Mac = std::array<uint8_t, 6>;
 
 // The probe's own MAC on a tap: locally administered, so it never collides with a real NIC.
@@ -119,31 +120,9 @@ int usage_error(const std::string& message) {
 // ---------------------------------------------------------------------------------------
 // Bytes and checksums
 
-uint16_t get16(ByteView p, size_t off) { return static_cast<uint16_t>(p[off] << 8 | p[off + 1]); }
-uint32_t get32(ByteView p, size_t off) { return uint32_t{get16(p, off)} << 16 | get16(p, off + 2); }
-
-void put16(Bytes& p, size_t off, uint16_t v) {
-  p[off] = static_cast<uint8_t>(v >> 8);
-  p[off + 1] = static_cast<uint8_t>(v);
-}
-
-void append(Bytes& p, ByteView data) { p.insert(p.end(), data.begin(), data.end()); }
-void append16(Bytes& p, uint16_t v) { append(p, std::array<uint8_t, 2>{uint8_t(v >> 8), uint8_t(v)}); }
 void append32(Bytes& p, uint32_t v) {
   append16(p, static_cast<uint16_t>(v >> 16));
   append16(p, static_cast<uint16_t>(v));
-}
-
-// RFC 1071 one's-complement sum of big-endian 16-bit words (an odd last byte is padded).
-uint32_t sum_words(ByteView data, uint32_t sum = 0) {
-  for (size_t i = 0; i + 1 < data.size(); i += 2) sum += get16(data, i);
-  if (data.size() % 2 != 0) sum += uint32_t{data.back()} << 8;
-  return sum;
-}
-
-uint16_t fold(uint32_t sum) {
-  while (sum >> 16 != 0) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
 }
 
 // The IPv4 header and ICMP checksum: over the data alone.
@@ -154,30 +133,11 @@ std::string string_of(ByteView data) { return {data.begin(), data.end()}; }
 // ---------------------------------------------------------------------------------------
 // Addresses
 
-struct IpAddr {
-  int family = AF_UNSPEC;
-  std::array<uint8_t, 16> bytes{};
-
-  ByteView view() const { return {bytes.data(), family == AF_INET ? 4u : 16u}; }
-  bool operator==(const IpAddr&) const = default;
-};
-
 IpAddr ip_from(int family, ByteView raw) {
   IpAddr a;
   a.family = family;
   std::memcpy(a.bytes.data(), raw.data(), family == AF_INET ? 4 : 16);
   return a;
-}
-
-std::optional<IpAddr> parse_ip(const std::string& text) {
-  IpAddr a;
-  for (int family : {AF_INET, AF_INET6}) {
-    if (::inet_pton(family, text.c_str(), a.bytes.data()) == 1) {
-      a.family = family;
-      return a;
-    }
-  }
-  return std::nullopt;
 }
 
 std::string format_ip(const IpAddr& a) {
@@ -339,16 +299,6 @@ Bytes neighbour_advert(const IpAddr& target, const IpAddr& solicitor) {
   append(na, std::array<uint8_t, 2>{2, 1});  // option: target link-layer address, 8 bytes
   append(na, kProbeMac);
   return finish_l4(target, dst, IPPROTO_ICMPV6, std::move(na), 2, kNdHopLimit);
-}
-
-std::string tcp_flags(uint8_t flags) {
-  // tcpdump's order: a SYN-ACK is "SA", a RST-ACK "RA".
-  static constexpr std::pair<uint8_t, char> kNames[] = {{0x01, 'F'}, {0x02, 'S'}, {0x04, 'R'}, {0x08, 'P'},
-                                                        {0x10, 'A'}, {0x20, 'U'}, {0x40, 'E'}, {0x80, 'C'}};
-  std::string text;
-  for (auto [bit, name] : kNames)
-    if ((flags & bit) != 0) text += name;
-  return text;
 }
 
 // ---------------------------------------------------------------------------------------
