@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/fixtures/json.h"
+#include "tests/fixtures/probe_events.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/integration/common/testbed_test.h"
 
@@ -81,16 +82,7 @@ class RawTest : public TestbedTest {
   // read is appended to `lines`.
   static nlohmann::json wait_event(ChildProcess& p, Lines& lines, const std::string& want,
                                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto line = p.read_line(
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
-      if (!line) break;
-      nlohmann::json j = json_of(*line);
-      lines.push_back(j);
-      if (j.value("event", "") == want) return j;
-    }
-    return nlohmann::json();
+    return netd::testing::wait_event(p, lines, want, timeout);
   }
   // Stops a --stop-stdin receiver and collects everything up to its "done" line.
   static nlohmann::json finish(ChildProcess& p, Lines& lines) {

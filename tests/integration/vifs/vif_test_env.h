@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/fixtures/json.h"
+#include "tests/fixtures/probe_events.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/integration/common/testbed_test.h"
 
@@ -41,16 +42,7 @@ class VifTest : public TestbedTest {
   // Reads the probe's JSON lines until one has "event" == want (others are kept in seen_).
   nlohmann::json wait_event(ChildProcess& p, const std::string& want,
                             std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto line = p.read_line(
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
-      if (!line) break;
-      nlohmann::json j = json_of(*line);
-      seen_.push_back(j);
-      if (j.value("event", "") == want) return j;
-    }
-    return nlohmann::json();
+    return netd::testing::wait_event(p, seen_, want, timeout);
   }
   // Lines the probe printed so far (reading what is pending for up to `settle`).
   std::vector<nlohmann::json> drain(ChildProcess& p,
