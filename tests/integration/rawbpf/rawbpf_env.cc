@@ -94,17 +94,9 @@ std::string describe(const std::vector<Seen>& seen) {
 
 void RawBpfTest::SetUp() {
   NETD_REQUIRE_ROOT();
-  for (auto* ns : {&ns_, &far_}) {
-    auto created = Netns::create();
-    ASSERT_OK(created);
-    ns->emplace(std::move(created).value());
-  }
-  auto cgroup = TestCgroup::create();
-  ASSERT_OK(cgroup);
-  cgroup_.emplace(std::move(cgroup).value());
-  auto bpffs = TestBpffsDir::create();
-  ASSERT_OK(bpffs);
-  bpffs_.emplace(std::move(bpffs).value());
+  for (auto* ns : {&ns_, &far_}) ASSERT_OK_INTO(*ns, Netns::create());
+  ASSERT_OK_INTO(cgroup_, TestCgroup::create());
+  ASSERT_OK_INTO(bpffs_, TestBpffsDir::create());
   ASSERT_OK(add_veth_pair({&*ns_, "up0", "10.8.0.1/24"}, {&*far_, "upp0", "10.8.0.2/24"}));
   ASSERT_OK(add_v6(*ns_, "fd08::1/64", "up0"));
   ASSERT_OK(add_v6(*far_, "fd08::2/64", "upp0"));
@@ -113,29 +105,19 @@ void RawBpfTest::SetUp() {
   ASSERT_OK(ns_->set_sysctl("net.ipv4.ping_group_range", "0 2147483647"));
 
   const kernel::FlowRecorderConfig c = config();
-  auto tagger = kernel::SliceTagger::open({c.bpffs_dir, c.cgroup_path, kMask});
-  ASSERT_OK(tagger);
-  tagger_.emplace(std::move(tagger).value());
+  ASSERT_OK_INTO(tagger_, kernel::SliceTagger::open({c.bpffs_dir, c.cgroup_path, kMask}));
   ASSERT_OK(tagger_->sync({{kAlice, kAliceMark}, {kBob, kBobMark}}, {}));
   {
     auto in_host = ns_->enter();
     ASSERT_OK(in_host);
-    auto guard = kernel::VifGuard::open({c.bpffs_dir, c.cgroup_path, kMask});
-    ASSERT_OK(guard);
-    guard_.emplace(std::move(guard).value());
+    ASSERT_OK_INTO(guard_, kernel::VifGuard::open({c.bpffs_dir, c.cgroup_path, kMask}));
   }
-  auto recorder = open_recorder();
-  ASSERT_OK(recorder);
-  recorder_.emplace(std::move(recorder).value());
+  ASSERT_OK_INTO(recorder_, open_recorder());
   auto maps = kernel::RawFilterMaps::open_pinned(c.bpffs_dir);
   ASSERT_OK(maps);
-  auto filters = kernel::RawFilters::create(std::move(maps).value(), kMask);
-  ASSERT_OK(filters);
-  filters_.emplace(std::move(filters).value());
+  ASSERT_OK_INTO(filters_, kernel::RawFilters::create(std::move(maps).value(), kMask));
 
-  auto echo = spawn_in(&*far_, {RAWBPF_PROBE, "echo", "::", std::to_string(kEchoPort)});
-  ASSERT_OK(echo);
-  echo_.emplace(std::move(echo).value());
+  ASSERT_OK_INTO(echo_, spawn_in(&*far_, {RAWBPF_PROBE, "echo", "::", std::to_string(kEchoPort)}));
   ASSERT_TRUE(echo_->read_line().has_value()) << "echo server did not start: " << echo_->wait().describe();
 }
 

@@ -28,17 +28,11 @@ class TaggingTest : public ::testing::Test {
  protected:
   void SetUp() override {
     NETD_REQUIRE_ROOT();
-    auto ns = Netns::create();
-    ASSERT_OK(ns);
-    ns_.emplace(std::move(ns).value());
+    ASSERT_OK_INTO(ns_, Netns::create());
     // Unprivileged ICMP echo (ping sockets) for every gid inside the test namespace only.
     ASSERT_OK(ns_->set_sysctl("net.ipv4.ping_group_range", "0 2147483647"));
-    auto cgroup = TestCgroup::create();
-    ASSERT_OK(cgroup);
-    cgroup_.emplace(std::move(cgroup).value());
-    auto bpffs = TestBpffsDir::create();
-    ASSERT_OK(bpffs);
-    bpffs_.emplace(std::move(bpffs).value());
+    ASSERT_OK_INTO(cgroup_, TestCgroup::create());
+    ASSERT_OK_INTO(bpffs_, TestBpffsDir::create());
   }
 
   // SO_MARK of each socket kind a process of uid/gid creates in the cgroup and netns.

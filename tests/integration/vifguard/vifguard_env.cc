@@ -41,22 +41,12 @@ IpAddress addr(const char* text) { return IpAddress::parse(text).value(); }
 
 void VifGuardTest::SetUp() {
   NETD_REQUIRE_ROOT();
-  for (auto* ns : {&ns_, &far_}) {
-    auto created = Netns::create();
-    ASSERT_OK(created);
-    ns->emplace(std::move(created).value());
-  }
-  auto cgroup = TestCgroup::create();
-  ASSERT_OK(cgroup);
-  cgroup_.emplace(std::move(cgroup).value());
-  auto bpffs = TestBpffsDir::create();
-  ASSERT_OK(bpffs);
-  bpffs_.emplace(std::move(bpffs).value());
+  for (auto* ns : {&ns_, &far_}) ASSERT_OK_INTO(*ns, Netns::create());
+  ASSERT_OK_INTO(cgroup_, TestCgroup::create());
+  ASSERT_OK_INTO(bpffs_, TestBpffsDir::create());
   ASSERT_OK(make_links(*ns_, *far_));
 
-  auto tagger = kernel::SliceTagger::open({config().bpffs_dir, cgroup_->path(), kMask});
-  ASSERT_OK(tagger);
-  tagger_.emplace(std::move(tagger).value());
+  ASSERT_OK_INTO(tagger_, kernel::SliceTagger::open({config().bpffs_dir, cgroup_->path(), kMask}));
   ASSERT_OK(tagger_->sync({{kMember, kSliceMark}}, {}));
 }
 
