@@ -1,8 +1,30 @@
 #include "netd/server/fd_closer.h"
 
+#include <pthread.h>
+#include <signal.h>
+
+#include <functional>
+
 namespace netd::server {
 
-FdCloser::FdCloser() : thread_([this] { run(); }) {}
+namespace {
+
+// The thread must never take a process signal: netd reads SIGHUP/SIGTERM from a signalfd in
+// its main thread, and a thread that has them unblocked would get the default action
+// (terminate). A new thread inherits the creator's mask, so block everything around the
+// creation.
+std::thread start_with_signals_blocked(std::function<void()> body) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  std::thread t(std::move(body));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return t;
+}
+
+}  // namespace
+
+FdCloser::FdCloser() : thread_(start_with_signals_blocked([this] { run(); })) {}
 
 FdCloser::~FdCloser() {
   {

@@ -29,6 +29,7 @@ TEST_F(Robustness, IsolationOutlivesSigkillAndRestartAdopts) {
   ASSERT_TRUE(bed_->sliceip(kBob, {"route", "add", "198.51.100.0/25", "via", "10.0.1.2"}).ok());
   std::string before = routing_state();
   std::string nft_before = bed_->root({"nft", "-j", "list", "table", "inet", "netd"}).out;
+  std::string netdev_before = bed_->root({"nft", "list", "table", "netdev", "netd"}).out;
 
   bed_->kill_netd(SIGKILL);
   // Tagging (pinned cgroup program), the slice route and the rule keep working without netd.
@@ -43,11 +44,16 @@ TEST_F(Robustness, IsolationOutlivesSigkillAndRestartAdopts) {
   EXPECT_EQ(routing_state(), before);
   EXPECT_EQ(bed_->root({"nft", "-j", "list", "table", "inet", "netd"}).out, nft_before);
   auto progs = json_of(bed_->root({"bpftool", "-j", "cgroup", "show", bed_->cgroup()}).out);
-  // One program per hook: tagging (sock_create) and the vif guard (ingress, bind4, bind6).
-  EXPECT_EQ(progs.size(), 4u) << progs.dump();
-  std::set<std::string> hooks;
-  for (const auto& p : progs) hooks.insert(p.value("attach_type", ""));
-  EXPECT_EQ(hooks.size(), 4u) << progs.dump();
+  // Each program once: tagging (sock_create), the vif guard (ingress, bind4, bind6) and the
+  // flow recorder (egress, bind4, bind6, post_bind4, post_bind6, sock_release).
+  std::multiset<std::string> names;
+  for (const auto& p : progs) names.insert(p.value("name", ""));
+  EXPECT_EQ(names, (std::multiset<std::string>{"sock_create", "vif_ingress", "vif_bind4", "vif_bind6",
+                                                "record_egress", "owner_bind4", "owner_bind6", "port_bind4",
+                                                "port_bind6", "port_release"}))
+      << progs.dump();
+  // The netdev table (raw send fence) is adopted as it was too.
+  EXPECT_EQ(bed_->root({"nft", "list", "table", "netdev", "netd"}).out, netdev_before);
   EXPECT_EQ(bed_->connect_source(kAlice, "198.51.100.7"), "10.0.2.1");
   ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "del", "198.51.100.0/24"}).ok());
   EXPECT_EQ(fwmark_rules(), 1u);  // bob's
