@@ -15,7 +15,6 @@
 #include "lib/core/unique_fd.h"
 #include "lib/varlink/framing.h"
 #include "netd/server/dispatcher.h"
-#include "netd/server/fd_closer.h"
 #include "netd/server/limits.h"
 #include "netd/server/peer.h"
 
@@ -98,7 +97,6 @@ class Server {
   bool running_ = true;
   std::unordered_map<int, std::unique_ptr<Connection>> connections_;
   std::unordered_map<int, std::function<void()>> watches_;
-  FdCloser closer_;  // netd's copies of handed-over fds (see fd_closer.h)
 };
 
 // Varlink error name for an Error (from its kind, else from its errno).
