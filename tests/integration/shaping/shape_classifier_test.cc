@@ -56,10 +56,21 @@ class ShapeClassifierTest : public ::testing::Test {
       ifindex_ = static_cast<int>(::if_nametoindex("up0"));
     }
     ASSERT_GT(ifindex_, 0);
+    add_htb();
+  }
+
+  void add_htb() {
     tc({"qdisc", "add", "dev", "up0", "root", "handle", "1:", "htb", "default", "30"});
     for (const char* minor : {"10", "20", "30", "40"})
       tc({"class", "add", "dev", "up0", "parent", "1:", "classid", std::string("1:") + minor, "htb", "rate", "1gbit",
           "burst", "128k", "cburst", "128k"});
+  }
+
+  void ip(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"ip"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ProcessResult r = run_in(&*ns_, argv);
+    ASSERT_TRUE(r.ok()) << r.describe();
   }
 
   kernel::ShapeClassifierConfig config() const { return {bpffs_->path() + "/netd", kMask}; }
@@ -231,6 +242,34 @@ TEST_F(ShapeClassifierTest, RestartAdoptsMapAndLinkOnePerDevice) {
   EXPECT_EQ(egress_programs(), 0u);
   EXPECT_FALSE(exists(dir() + "/egress_" + std::to_string(ifindex_)));
   ASSERT_OK(again->detach(ifindex_));  // nothing attached is fine
+}
+
+TEST_F(ShapeClassifierTest, LinkOfARemovedDeviceIsReplaced) {
+  auto classifier = open_and_attach();
+  ASSERT_OK(classifier);
+  ASSERT_OK(classifier->sync({{kMarkA, kClassA}}));
+  // The device goes (its tcx link stays pinned but detached) and another one gets its
+  // ifindex: attach must not adopt the dead link, whose update would succeed and do nothing.
+  ip({"link", "del", "up0"});
+  const std::string index = std::to_string(ifindex_);
+  ip({"link", "add", "up0", "index", index, "type", "veth", "peer", "name", "upp", "netns", far_->name()});
+  ip({"addr", "add", "10.9.0.1/24", "dev", "up0"});
+  ip({"link", "set", "up0", "up"});
+  for (std::vector<std::string> argv : {std::vector<std::string>{"ip", "addr", "add", "10.9.0.2/24", "dev", "upp"},
+                                        std::vector<std::string>{"ip", "link", "set", "upp", "up"}}) {
+    ProcessResult r = run_in(&*far_, argv);  // the far end answers ARP, so the packets leave
+    ASSERT_TRUE(r.ok()) << r.describe();
+  }
+  add_htb();
+  EXPECT_EQ(egress_programs(), 0u);
+  {
+    auto in_ns = ns_->enter();
+    ASSERT_OK(in_ns);
+    ASSERT_OK(classifier->attach(ifindex_));
+  }
+  EXPECT_EQ(egress_programs(), 1u);
+  send_udp(kMarkA, std::nullopt, 3);
+  EXPECT_EQ(packets_when("1:10", 3)["1:10"], 3u);
 }
 
 TEST_F(ShapeClassifierTest, TeardownLeavesNothing) {
