@@ -1,0 +1,244 @@
+#include "netd/kernel/netlink/htb.h"
+
+#include <linux/gen_stats.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+#include <netlink/route/class.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/htb.h>
+#include <netlink/route/tc.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+namespace netd::kernel {
+namespace {
+
+struct QdiscDeleter {
+  void operator()(rtnl_qdisc* q) const { rtnl_qdisc_put(q); }
+};
+struct ClassDeleter {
+  void operator()(rtnl_class* c) const { rtnl_class_put(c); }
+};
+using QdiscPtr = std::unique_ptr<rtnl_qdisc, QdiscDeleter>;
+using ClassPtr = std::unique_ptr<rtnl_class, ClassDeleter>;
+
+constexpr uint32_t kFrameBytes = 1514;  // a full Ethernet frame at MTU 1500, as HTB counts it
+// Debian's kernels run at HZ=250: when the HTB watchdog or a softirq is late, it is late by up
+// to a tick, and the tokens of that tick must fit in the bucket or the time is lost for good
+// (tc's default burst, rate/1e9 + MTU with hrtimers, loses ~8 % at 1 Gbit that way).
+constexpr uint64_t kTimerHz = 250;
+constexpr uint32_t kMinBurstFrames = 10;
+constexpr uint32_t kMaxQuantum = 200000;  // above this the kernel warns and clamps
+
+Error libnl_error(int err, const std::string& what) { return make_error(EINVAL, what + ": " + nl_geterror(err)); }
+
+std::string handle_text(uint32_t h) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%x:%x", h >> 16, h & 0xffff);
+  return buf;
+}
+
+std::string on_dev(int ifindex) { return " on ifindex " + std::to_string(ifindex); }
+
+// The kernel keeps HTB buffers as the time the bucket lasts at the rate, in psched ticks
+// (64 ns); back to bytes at `rate_bytes` per second.
+uint32_t ticks_to_bytes(uint32_t ticks, uint64_t rate_bytes) {
+  long double ns = static_cast<long double>(ticks) * 64;
+  return static_cast<uint32_t>(ns * static_cast<long double>(rate_bytes) / 1e9L + 0.5L);
+}
+
+NlMessage tc_dump_request(int type, int ifindex) {
+  nl_msg* msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
+  tcmsg tcm{};
+  tcm.tcm_family = AF_UNSPEC;
+  tcm.tcm_ifindex = ifindex;  // strict checking filters qdisc dumps by it; classes need it
+  nlmsg_append(msg, &tcm, sizeof tcm, NLMSG_ALIGNTO);
+  return NlMessage(msg);
+}
+
+std::string kind_of(nlattr** tb) {
+  if (tb[TCA_KIND] == nullptr) return "";
+  return std::string(static_cast<const char*>(nla_data(tb[TCA_KIND])),
+                     strnlen(static_cast<const char*>(nla_data(tb[TCA_KIND])), static_cast<size_t>(nla_len(tb[TCA_KIND]))));
+}
+
+}  // namespace
+
+uint32_t htb_burst_bytes(uint64_t rate_bps) {
+  uint64_t per_tick = rate_bps / 8 / kTimerHz;
+  return static_cast<uint32_t>(std::clamp<uint64_t>(per_tick, uint64_t{kMinBurstFrames} * kFrameBytes, UINT32_MAX));
+}
+
+uint32_t htb_quantum(uint64_t rate_bps) {
+  return static_cast<uint32_t>(std::clamp<uint64_t>(rate_bps / 8 / 10, kFrameBytes, kMaxQuantum));
+}
+
+Result<std::optional<RootQdisc>> HtbExecutor::root(int ifindex) {
+  std::optional<RootQdisc> found;
+  auto collect = [&](nlmsghdr* hdr) {
+    if (hdr->nlmsg_type != RTM_NEWQDISC) return;
+    auto* tcm = static_cast<const tcmsg*>(nlmsg_data(hdr));
+    if (tcm->tcm_ifindex != ifindex || tcm->tcm_parent != TC_H_ROOT) return;
+    nlattr* tb[TCA_MAX + 1] = {};
+    if (nlmsg_parse(hdr, sizeof(tcmsg), tb, TCA_MAX, nullptr) < 0) return;
+    RootQdisc q{kind_of(tb), tcm->tcm_handle, 0};
+    if (q.kind == "htb" && tb[TCA_OPTIONS] != nullptr) {
+      nlattr* opts[TCA_HTB_MAX + 1] = {};
+      if (nla_parse_nested(opts, TCA_HTB_MAX, tb[TCA_OPTIONS], nullptr) == 0 && opts[TCA_HTB_INIT] != nullptr &&
+          nla_len(opts[TCA_HTB_INIT]) >= static_cast<int>(sizeof(tc_htb_glob))) {
+        tc_htb_glob glob;
+        memcpy(&glob, nla_data(opts[TCA_HTB_INIT]), sizeof glob);
+        q.default_minor = glob.defcls;
+      }
+    }
+    found = q;
+  };
+  NETD_TRY(sock_.dump(tc_dump_request(RTM_GETQDISC, ifindex), "listing qdiscs" + on_dev(ifindex), collect));
+  return found;
+}
+
+Status HtbExecutor::ensure_root(int ifindex, uint32_t handle_major, uint32_t default_minor) {
+  const uint32_t handle = handle_major << 16;
+  const std::string what = "making HTB root " + handle_text(handle) + " default " + handle_text(handle | default_minor) +
+                           on_dev(ifindex);
+  if (handle_major == 0 || handle_major >= 0xffff || default_minor == 0 || default_minor > 0xffff)
+    return make_error(EINVAL, what + ": handle and default minor must be 1..0xfffe / 1..0xffff");
+  NETD_ASSIGN_OR_RETURN(std::optional<RootQdisc> current, root(ifindex));
+  if (current && current->kind == "htb" && current->handle == handle && current->default_minor == default_minor)
+    return ok_status();
+  // HTB cannot change its default in place (no change op in 6.1), and a replace with the
+  // same handle would be a change: delete our own root first, then create.
+  if (current && current->kind == "htb" && current->handle == handle) NETD_TRY(remove_root(ifindex, handle_major));
+
+  QdiscPtr q(rtnl_qdisc_alloc());
+  if (!q) return make_error(ENOMEM, what + ": out of memory");
+  rtnl_tc* tc = TC_CAST(q.get());
+  rtnl_tc_set_ifindex(tc, ifindex);
+  rtnl_tc_set_parent(tc, TC_H_ROOT);
+  rtnl_tc_set_handle(tc, handle);
+  if (int err = rtnl_tc_set_kind(tc, "htb"); err < 0) return libnl_error(err, what);
+  // The minor only: the kernel makes the classid from the qdisc's own major.
+  if (int err = rtnl_htb_set_defcls(q.get(), default_minor); err < 0) return libnl_error(err, what);
+  // Quantums are always set per class, so r2q only keeps libnl from sending 0.
+  if (int err = rtnl_htb_set_rate2quantum(q.get(), 10); err < 0) return libnl_error(err, what);
+  nl_msg* raw = nullptr;
+  if (int err = rtnl_qdisc_build_add_request(q.get(), NLM_F_CREATE | NLM_F_REPLACE, &raw); err < 0)
+    return libnl_error(err, what);
+  return sock_.request(NlMessage(raw), what);
+}
+
+Status HtbExecutor::remove_root(int ifindex, uint32_t handle_major) {
+  const uint32_t handle = handle_major << 16;
+  const std::string what = "deleting HTB root " + handle_text(handle) + on_dev(ifindex);
+  NETD_ASSIGN_OR_RETURN(std::optional<RootQdisc> current, root(ifindex));
+  if (!current || current->kind != "htb" || current->handle != handle) return ok_status();
+  QdiscPtr q(rtnl_qdisc_alloc());
+  if (!q) return make_error(ENOMEM, what + ": out of memory");
+  rtnl_tc* tc = TC_CAST(q.get());
+  rtnl_tc_set_ifindex(tc, ifindex);
+  rtnl_tc_set_parent(tc, TC_H_ROOT);
+  rtnl_tc_set_handle(tc, handle);
+  nl_msg* raw = nullptr;
+  if (int err = rtnl_qdisc_build_delete_request(q.get(), &raw); err < 0) return libnl_error(err, what);
+  return sock_.request(NlMessage(raw), what);
+}
+
+Status HtbExecutor::set_class(int ifindex, uint32_t classid, uint64_t rate_bps, uint64_t ceil_bps) {
+  if (ceil_bps == 0) ceil_bps = rate_bps;
+  const std::string what = "setting HTB class " + handle_text(classid) + on_dev(ifindex);
+  if (TC_H_MIN(classid) == 0 || TC_H_MAJ(classid) == 0 || TC_H_MAJ(classid) == TC_H_ROOT)
+    return make_error(EINVAL, what + ": the classid needs a major and a minor other than 0");
+  if (rate_bps < 8 || ceil_bps < rate_bps) return make_error(EINVAL, what + ": rate must be ≥ 8 bit/s and ≤ ceil");
+  ClassPtr cls(rtnl_class_alloc());
+  if (!cls) return make_error(ENOMEM, what + ": out of memory");
+  rtnl_tc* tc = TC_CAST(cls.get());
+  rtnl_tc_set_ifindex(tc, ifindex);
+  rtnl_tc_set_parent(tc, TC_H_MAJ(classid));  // the root qdisc itself: a flat tree, one level
+  rtnl_tc_set_handle(tc, classid);
+  if (int err = rtnl_tc_set_kind(tc, "htb"); err < 0) return libnl_error(err, what);
+  // libnl takes bytes per second.
+  int err = rtnl_htb_set_rate64(cls.get(), rate_bps / 8);
+  if (err == 0) err = rtnl_htb_set_ceil64(cls.get(), ceil_bps / 8);
+  // Buffers explicitly: libnl's defaults (rate/HZ + MTU with its clock) are about one frame.
+  if (err == 0) err = rtnl_htb_set_rbuffer(cls.get(), htb_burst_bytes(rate_bps));
+  if (err == 0) err = rtnl_htb_set_cbuffer(cls.get(), htb_burst_bytes(ceil_bps));
+  if (err == 0) err = rtnl_htb_set_quantum(cls.get(), htb_quantum(rate_bps));
+  if (err < 0) return libnl_error(err, what);
+  nl_msg* raw = nullptr;
+  // NLM_F_CREATE without EXCL/REPLACE: an existing class is changed in place (same class
+  // object in the kernel, so counters and queued packets stay), a missing one is created.
+  if (err = rtnl_class_build_add_request(cls.get(), NLM_F_CREATE, &raw); err < 0) return libnl_error(err, what);
+  return sock_.request(NlMessage(raw), what);
+}
+
+Status HtbExecutor::remove_class(int ifindex, uint32_t classid) {
+  const std::string what = "deleting HTB class " + handle_text(classid) + on_dev(ifindex);
+  ClassPtr cls(rtnl_class_alloc());
+  if (!cls) return make_error(ENOMEM, what + ": out of memory");
+  rtnl_tc* tc = TC_CAST(cls.get());
+  rtnl_tc_set_ifindex(tc, ifindex);
+  rtnl_tc_set_parent(tc, TC_H_MAJ(classid));
+  rtnl_tc_set_handle(tc, classid);
+  nl_msg* raw = nullptr;
+  if (int err = rtnl_class_build_delete_request(cls.get(), &raw); err < 0) return libnl_error(err, what);
+  Status deleted = sock_.request(NlMessage(raw), what);
+  // Gone already (or its qdisc is): what the caller wanted.
+  if (!deleted.ok() && (deleted.error().code == ENOENT || deleted.error().code == EINVAL)) {
+    NETD_ASSIGN_OR_RETURN(auto left, classes(ifindex));
+    bool present = std::any_of(left.begin(), left.end(), [&](const HtbClassState& c) { return c.classid == classid; });
+    if (!present) return ok_status();
+  }
+  return deleted;
+}
+
+Result<std::vector<HtbClassState>> HtbExecutor::classes(int ifindex) {
+  std::vector<HtbClassState> out;
+  auto collect = [&](nlmsghdr* hdr) {
+    if (hdr->nlmsg_type != RTM_NEWTCLASS) return;
+    auto* tcm = static_cast<const tcmsg*>(nlmsg_data(hdr));
+    if (tcm->tcm_ifindex != ifindex) return;
+    nlattr* tb[TCA_MAX + 1] = {};
+    if (nlmsg_parse(hdr, sizeof(tcmsg), tb, TCA_MAX, nullptr) < 0 || kind_of(tb) != "htb") return;
+    HtbClassState st;
+    st.classid = tcm->tcm_handle;
+    st.parent = tcm->tcm_parent;
+    if (tb[TCA_OPTIONS] != nullptr) {
+      nlattr* opts[TCA_HTB_MAX + 1] = {};
+      if (nla_parse_nested(opts, TCA_HTB_MAX, tb[TCA_OPTIONS], nullptr) == 0 && opts[TCA_HTB_PARMS] != nullptr &&
+          nla_len(opts[TCA_HTB_PARMS]) >= static_cast<int>(sizeof(tc_htb_opt))) {
+        tc_htb_opt p;
+        memcpy(&p, nla_data(opts[TCA_HTB_PARMS]), sizeof p);
+        // Rates of 2^32 B/s and more come in the 64-bit attributes.
+        uint64_t rate = opts[TCA_HTB_RATE64] != nullptr ? nla_get_u64(opts[TCA_HTB_RATE64]) : p.rate.rate;
+        uint64_t ceil = opts[TCA_HTB_CEIL64] != nullptr ? nla_get_u64(opts[TCA_HTB_CEIL64]) : p.ceil.rate;
+        st.rate_bps = rate * 8;
+        st.ceil_bps = ceil * 8;
+        st.burst_bytes = ticks_to_bytes(p.buffer, rate);
+        st.cburst_bytes = ticks_to_bytes(p.cbuffer, ceil);
+        st.quantum = p.quantum;
+      }
+    }
+    if (tb[TCA_STATS2] != nullptr) {
+      nlattr* stats[TCA_STATS_MAX + 1] = {};
+      if (nla_parse_nested(stats, TCA_STATS_MAX, tb[TCA_STATS2], nullptr) == 0 && stats[TCA_STATS_BASIC] != nullptr &&
+          nla_len(stats[TCA_STATS_BASIC]) >= static_cast<int>(sizeof(gnet_stats_basic))) {
+        gnet_stats_basic basic;
+        memcpy(&basic, nla_data(stats[TCA_STATS_BASIC]), sizeof basic);
+        st.bytes = basic.bytes;
+        st.packets = basic.packets;
+      }
+      // 64-bit packet counts where the kernel has them (6.1 sends TCA_STATS_PKT64 when large).
+      if (stats[TCA_STATS_PKT64] != nullptr) st.packets = nla_get_u64(stats[TCA_STATS_PKT64]);
+    }
+    out.push_back(st);
+  };
+  NETD_TRY(sock_.dump(tc_dump_request(RTM_GETTCLASS, ifindex), "listing classes" + on_dev(ifindex), collect));
+  std::sort(out.begin(), out.end(), [](const HtbClassState& a, const HtbClassState& b) { return a.classid < b.classid; });
+  return out;
+}
+
+}  // namespace netd::kernel
