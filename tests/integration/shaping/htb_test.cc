@@ -164,6 +164,18 @@ TEST_F(HtbTest, EnsureRootReplacesForeignRootsAndChangesTheDefault) {
   EXPECT_NE(tc({"qdisc", "show", "dev", "up0"}).find("qdisc htb 7: root"), std::string::npos);
 }
 
+// 40 Gbit is 5e9 B/s: past the 32-bit rate field, so it travels in TCA_HTB_RATE64/CEIL64.
+TEST_F(HtbTest, RatesAbove32BitsOfBytes) {
+  HtbExecutor htb(*sock_);
+  ASSERT_OK(htb.ensure_root(ifindex_, kMajor, kDefaultMinor));
+  ASSERT_OK(htb.set_class(ifindex_, kClassA, 40'000'000'000, 80'000'000'000));
+  auto sa = find(kClassA);
+  ASSERT_TRUE(sa);
+  EXPECT_EQ(sa->rate_bps, 40'000'000'000u);
+  EXPECT_EQ(sa->ceil_bps, 80'000'000'000u);
+  EXPECT_NE(class_line("1:10").find("rate 40Gbit ceil 80Gbit"), std::string::npos) << class_line("1:10");
+}
+
 TEST_F(HtbTest, RefusesBadArguments) {
   HtbExecutor htb(*sock_);
   EXPECT_ERR(htb.ensure_root(ifindex_, kMajor, 0), EINVAL, "minor");  // 0 = HTB_DIRECT
