@@ -62,8 +62,8 @@ NlMessage tc_dump_request(int type, int ifindex) {
 
 std::string kind_of(nlattr** tb) {
   if (tb[TCA_KIND] == nullptr) return "";
-  return std::string(static_cast<const char*>(nla_data(tb[TCA_KIND])),
-                     strnlen(static_cast<const char*>(nla_data(tb[TCA_KIND])), static_cast<size_t>(nla_len(tb[TCA_KIND]))));
+  const auto* text = static_cast<const char*>(nla_data(tb[TCA_KIND]));
+  return std::string(text, strnlen(text, static_cast<size_t>(nla_len(tb[TCA_KIND]))));
 }
 
 }  // namespace
@@ -103,8 +103,8 @@ Result<std::optional<RootQdisc>> HtbExecutor::root(int ifindex) {
 
 Status HtbExecutor::ensure_root(int ifindex, uint32_t handle_major, uint32_t default_minor) {
   const uint32_t handle = handle_major << 16;
-  const std::string what = "making HTB root " + handle_text(handle) + " default " + handle_text(handle | default_minor) +
-                           on_dev(ifindex);
+  const std::string what =
+      "making HTB root " + handle_text(handle) + " default " + handle_text(handle | default_minor) + on_dev(ifindex);
   if (handle_major == 0 || handle_major >= 0xffff || default_minor == 0 || default_minor > 0xffff)
     return make_error(EINVAL, what + ": handle and default minor must be 1..0xfffe / 1..0xffff");
   NETD_ASSIGN_OR_RETURN(std::optional<RootQdisc> current, root(ifindex));
@@ -237,7 +237,8 @@ Result<std::vector<HtbClassState>> HtbExecutor::classes(int ifindex) {
     out.push_back(st);
   };
   NETD_TRY(sock_.dump(tc_dump_request(RTM_GETTCLASS, ifindex), "listing classes" + on_dev(ifindex), collect));
-  std::sort(out.begin(), out.end(), [](const HtbClassState& a, const HtbClassState& b) { return a.classid < b.classid; });
+  std::sort(out.begin(), out.end(),
+            [](const HtbClassState& a, const HtbClassState& b) { return a.classid < b.classid; });
   return out;
 }
 
