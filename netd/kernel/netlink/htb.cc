@@ -17,6 +17,15 @@
 namespace netd::kernel {
 namespace {
 
+// Copies a fixed-size kernel struct out of `attr`; false when the attribute is missing or
+// shorter than the struct (an older or odd kernel: the field is then left as it was).
+template <typename T>
+bool read_struct(const nlattr* attr, T* out) {
+  if (attr == nullptr || nla_len(attr) < static_cast<int>(sizeof(T))) return false;
+  memcpy(out, nla_data(attr), sizeof(T));
+  return true;
+}
+
 struct QdiscDeleter {
   void operator()(rtnl_qdisc* q) const { rtnl_qdisc_put(q); }
 };
@@ -88,10 +97,9 @@ Result<std::optional<RootQdisc>> HtbExecutor::root(int ifindex) {
     RootQdisc q{kind_of(tb), tcm->tcm_handle, 0};
     if (q.kind == "htb" && tb[TCA_OPTIONS] != nullptr) {
       nlattr* opts[TCA_HTB_MAX + 1] = {};
-      if (nla_parse_nested(opts, TCA_HTB_MAX, tb[TCA_OPTIONS], nullptr) == 0 && opts[TCA_HTB_INIT] != nullptr &&
-          nla_len(opts[TCA_HTB_INIT]) >= static_cast<int>(sizeof(tc_htb_glob))) {
-        tc_htb_glob glob;
-        memcpy(&glob, nla_data(opts[TCA_HTB_INIT]), sizeof glob);
+      tc_htb_glob glob;
+      if (nla_parse_nested(opts, TCA_HTB_MAX, tb[TCA_OPTIONS], nullptr) == 0 &&
+          read_struct(opts[TCA_HTB_INIT], &glob)) {
         q.default_minor = glob.defcls;
       }
     }
@@ -208,10 +216,9 @@ Result<std::vector<HtbClassState>> HtbExecutor::classes(int ifindex) {
     st.parent = tcm->tcm_parent;
     if (tb[TCA_OPTIONS] != nullptr) {
       nlattr* opts[TCA_HTB_MAX + 1] = {};
-      if (nla_parse_nested(opts, TCA_HTB_MAX, tb[TCA_OPTIONS], nullptr) == 0 && opts[TCA_HTB_PARMS] != nullptr &&
-          nla_len(opts[TCA_HTB_PARMS]) >= static_cast<int>(sizeof(tc_htb_opt))) {
-        tc_htb_opt p;
-        memcpy(&p, nla_data(opts[TCA_HTB_PARMS]), sizeof p);
+      tc_htb_opt p;
+      if (nla_parse_nested(opts, TCA_HTB_MAX, tb[TCA_OPTIONS], nullptr) == 0 &&
+          read_struct(opts[TCA_HTB_PARMS], &p)) {
         // Rates of 2^32 B/s and more come in the 64-bit attributes.
         uint64_t rate = opts[TCA_HTB_RATE64] != nullptr ? nla_get_u64(opts[TCA_HTB_RATE64]) : p.rate.rate;
         uint64_t ceil = opts[TCA_HTB_CEIL64] != nullptr ? nla_get_u64(opts[TCA_HTB_CEIL64]) : p.ceil.rate;
@@ -224,10 +231,9 @@ Result<std::vector<HtbClassState>> HtbExecutor::classes(int ifindex) {
     }
     if (tb[TCA_STATS2] != nullptr) {
       nlattr* stats[TCA_STATS_MAX + 1] = {};
-      if (nla_parse_nested(stats, TCA_STATS_MAX, tb[TCA_STATS2], nullptr) == 0 && stats[TCA_STATS_BASIC] != nullptr &&
-          nla_len(stats[TCA_STATS_BASIC]) >= static_cast<int>(sizeof(gnet_stats_basic))) {
-        gnet_stats_basic basic;
-        memcpy(&basic, nla_data(stats[TCA_STATS_BASIC]), sizeof basic);
+      gnet_stats_basic basic;
+      if (nla_parse_nested(stats, TCA_STATS_MAX, tb[TCA_STATS2], nullptr) == 0 &&
+          read_struct(stats[TCA_STATS_BASIC], &basic)) {
         st.bytes = basic.bytes;
         st.packets = basic.packets;
       }
