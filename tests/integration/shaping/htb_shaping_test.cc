@@ -2,6 +2,7 @@
 // mark is shaped to its class's rate (goodput = rate × 1448/1514 at MTU 1500 with TCP
 // timestamps), and a rate changed in place under traffic takes effect. Measured at the
 // receiver over 2 s after a warm-up, so the class's initial burst does not count.
+#include <algorithm>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -146,8 +147,10 @@ TEST_F(HtbShapingTest, MarkedTcpFlowGetsItsClassRateAndARateChangeInPlace) {
   // All of it went through 1:10 (the default class only sees the handshake's stray packets).
   auto classes = htb.classes(ifindex_);
   ASSERT_OK(classes);
-  for (const auto& c : classes.value())
-    if (c.classid == kClassA) EXPECT_GT(c.bytes, static_cast<uint64_t>((at10 * 2 + at20 * 2) / 8));
+  // Class A must be there: a loop over the classes alone would pass if it were missing.
+  auto a = std::find_if(classes->begin(), classes->end(), [](const auto& c) { return c.classid == kClassA; });
+  ASSERT_NE(a, classes->end());
+  EXPECT_GT(a->bytes, static_cast<uint64_t>((at10 * 2 + at20 * 2) / 8));
   RecordProperty("goodput_10mbit", std::to_string(at10));
   RecordProperty("goodput_20mbit", std::to_string(at20));
   std::printf("goodput: %.3f Mbit/s at 10 Mbit (%.1f %%), %.3f Mbit/s at 20 Mbit (%.1f %%)\n", at10 / 1e6,
