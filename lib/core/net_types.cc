@@ -202,6 +202,15 @@ Result<uint64_t> parse_size_bytes(std::string_view text) {
   return parse_quantity(text, units, std::size(units), "size (e.g. 32MiB)");
 }
 
+Result<uint64_t> parse_time_us(std::string_view text) {
+  // tc(8) TIMES: s/sec/secs, ms/msec/msecs, us/usec/usecs.
+  static const Unit units[] = {
+      {"", 1},      {"us", 1},      {"usec", 1},      {"usecs", 1},    {"ms", 1e3}, {"msec", 1e3},
+      {"msecs", 1e3}, {"s", 1e6},   {"sec", 1e6},     {"secs", 1e6},
+  };
+  return parse_quantity(text, units, std::size(units), "time (e.g. 50ms)");
+}
+
 bool is_valid_ifname(std::string_view name) {
   if (name.empty() || name.size() >= 16 || name == "." || name == "..") return false;
   for (char c : name)

@@ -74,6 +74,9 @@ Result<uint64_t> parse_rate_bps(std::string_view text);
 std::string format_rate_bps(uint64_t bps);
 // Bytes, from tc's units: "32MiB", "64KiB", "1GiB", "1500", "10k", "10kb".
 Result<uint64_t> parse_size_bytes(std::string_view text);
+// Microseconds, from tc's time units: "50ms", "1s", "200us", "0.5msec"; a bare number is
+// microseconds, as in tc.
+Result<uint64_t> parse_time_us(std::string_view text);
 
 // Strict decimal/hex integer in [min, max]; "0x" prefix allowed.
 Result<uint64_t> parse_uint(std::string_view text, uint64_t min, uint64_t max);

@@ -76,6 +76,16 @@ TEST(Quantities, SizesInTcUnits) {
   EXPECT_ERR(parse_size_bytes("MiB"), EINVAL, "not a size");
 }
 
+TEST(Quantities, TimesInTcUnits) {
+  EXPECT_EQ(*parse_time_us("50ms"), 50'000u);
+  EXPECT_EQ(*parse_time_us("1s"), 1'000'000u);
+  EXPECT_EQ(*parse_time_us("0.5msec"), 500u);
+  EXPECT_EQ(*parse_time_us("200usecs"), 200u);
+  EXPECT_EQ(*parse_time_us("700"), 700u);  // tc: a bare number is microseconds
+  EXPECT_ERR(parse_time_us("ms"), EINVAL, "not a time");
+  EXPECT_ERR(parse_time_us("5min"), EINVAL, "unknown unit 'min'");
+}
+
 TEST(Quantities, StrictIntegers) {
   EXPECT_EQ(*parse_uint("0x0fff0000", 0, UINT32_MAX), 0x0fff0000u);
   EXPECT_ERR(parse_uint("12a", 0, 100), EINVAL, "not a number");
