@@ -360,6 +360,15 @@ void Daemon::register_methods() {
   d.add("io.netd.Vifs.SetLink", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
           return vif_ops_.set_link(policy_, s, c.parameters);
         }));
+  d.add("io.netd.Qdiscs.Replace", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return vif_qdisc_ops_.replace(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Qdiscs.Delete", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return vif_qdisc_ops_.remove(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Qdiscs.List", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return vif_qdisc_ops_.list(policy_, s, c.parameters);
+        }));
   d.add("io.netd.Sockets.Raw", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
           return raw_ops_.raw(policy_, s, c.parameters);
         }));

@@ -19,6 +19,7 @@
 #include "netd/kernel/nft/netd_nft_table.h"
 #include "netd/ops/raw_sockets.h"
 #include "netd/ops/routes.h"
+#include "netd/ops/vif_qdisc.h"
 #include "netd/ops/vifs.h"
 #include "netd/policy/policy.h"
 #include "netd/server/server.h"
@@ -77,6 +78,7 @@ class Daemon {
   ops::RouteOps route_ops_;
   kernel::LinkExecutor link_exec_;
   ops::VifOps vif_ops_;
+  ops::VifQdiscOps vif_qdisc_ops_{sock_, link_exec_, vif_ops_};  // after what it uses
   ops::RawSocketOps raw_ops_;
   std::vector<ops::GuardedVif> published_vifs_;  // what publish_isolation last got
   std::optional<kernel::SliceTagger> tagger_;

@@ -1,0 +1,131 @@
+#include "netd/ops/vif_qdisc.h"
+
+#include <net/if.h>
+
+#include <cstdio>
+
+#include "netd/ops/kernel_error.h"
+#include "netd/ops/params.h"
+#include "netd/ops/vif_request.h"
+#include "netd/policy/qdisc_decision.h"
+#include "netd/policy/vif_decision.h"
+
+namespace netd::ops {
+namespace {
+
+Error not_found(const std::string& name) { return make_error(ENODEV, name + " does not exist", ErrorKind::kNotFound); }
+
+// An optional non-negative integer field (already type-checked) as 64 bits.
+Result<std::optional<uint64_t>> optional_u64(const nlohmann::json& params, const char* name) {
+  if (!params.contains(name)) return std::optional<uint64_t>();
+  const auto& v = params[name];
+  if (!v.is_number_unsigned() && v.get<int64_t>() < 0)
+    return invalid(std::string(name) + " must be a non-negative integer");
+  return std::optional<uint64_t>(v.get<uint64_t>());
+}
+
+Result<policy::QdiscRequest> parse_replace(const nlohmann::json& params) {
+  NETD_TRY(check_fields(params,
+                        {{"dev", FieldType::kString, true},
+                         {"kind", FieldType::kString, true},
+                         {"rate", FieldType::kInt, true},
+                         {"burst", FieldType::kInt, false},
+                         {"latency", FieldType::kInt, false},
+                         {"limit", FieldType::kInt, false}},
+                        "parameters"));
+  policy::QdiscRequest r;
+  r.kind = params["kind"].get<std::string>();
+  NETD_ASSIGN_OR_RETURN(r.rate_bps, optional_u64(params, "rate"));
+  NETD_ASSIGN_OR_RETURN(r.burst_bytes, optional_u64(params, "burst"));
+  NETD_ASSIGN_OR_RETURN(r.latency_us, optional_u64(params, "latency"));
+  NETD_ASSIGN_OR_RETURN(r.limit_bytes, optional_u64(params, "limit"));
+  return r;
+}
+
+std::string handle_text(uint32_t handle) {
+  char buf[16];
+  snprintf(buf, sizeof buf, "%x:", handle >> 16);
+  return buf;
+}
+
+}  // namespace
+
+Result<VifQdiscOps::OwnVif> VifQdiscOps::own_vif(const policy::SliceSpec& s, const nlohmann::json& params) {
+  NETD_ASSIGN_OR_RETURN(std::string name, parse_device_name(params, "dev"));
+  NETD_TRY(policy::decide_vif_owner(s, name));
+  if (!vifs_.is_own_vif(s, name)) return not_found(name);
+  // The registry's device has this name: netd alone makes devices named like the slice's vifs.
+  int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+  if (ifindex == 0) return not_found(name);
+  return OwnVif{name, ifindex};
+}
+
+Result<nlohmann::json> VifQdiscOps::describe(const OwnVif& vif) {
+  auto state = exec_.root(vif.ifindex, vif.name);
+  if (!state.ok()) return kernel_error(std::move(state).error());
+  nlohmann::json j = {{"dev", vif.name}, {"kind", state->kind}, {"handle", handle_text(state->handle)}};
+  if (state->tbf) {
+    j["rate"] = state->tbf->rate_bps;
+    j["burst"] = state->tbf->burst_bytes;
+    j["limit"] = state->tbf->limit_bytes;
+  }
+  if (state->htb_class) {
+    j["rate"] = state->htb_class->rate_bps;
+    j["burst"] = state->htb_class->burst_bytes;
+  }
+  const auto& c = state->counters;
+  j.update({{"bytes", c.bytes},
+            {"packets", c.packets},
+            {"drops", c.drops},
+            {"overlimits", c.overlimits},
+            {"requeues", c.requeues},
+            {"backlog", c.backlog},
+            {"qlen", c.qlen}});
+  return j;
+}
+
+Result<nlohmann::json> VifQdiscOps::replace(const policy::Policy&, const policy::SliceSpec& s,
+                                            const nlohmann::json& params) {
+  NETD_ASSIGN_OR_RETURN(policy::QdiscRequest request, parse_replace(params));
+  NETD_ASSIGN_OR_RETURN(OwnVif vif, own_vif(s, params));
+  auto link = links_.state(vif.ifindex, vif.name);
+  if (!link.ok()) return kernel_error(std::move(link).error());
+  if (!link->tun) return kernel_error(make_error(EMEDIUMTYPE, vif.name + " is not a tun/tap device"));
+  NETD_ASSIGN_OR_RETURN(policy::QdiscPlan plan,
+                        policy::decide_vif_qdisc(request, {vif.name, link->mtu, link->tun->tap}));
+  Status done = plan.kind == policy::QdiscKind::kTbf
+                    ? exec_.replace_tbf(vif.ifindex, vif.name, {plan.rate_bps, plan.burst_bytes, plan.limit_bytes})
+                    : exec_.replace_htb(vif.ifindex, vif.name, plan.rate_bps);
+  if (!done.ok()) return kernel_error(std::move(done).error());
+  NETD_ASSIGN_OR_RETURN(nlohmann::json qdisc, describe(vif));
+  return nlohmann::json{{"qdisc", qdisc}};
+}
+
+Result<nlohmann::json> VifQdiscOps::remove(const policy::Policy&, const policy::SliceSpec& s,
+                                           const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"dev", FieldType::kString, true}}, "parameters"));
+  NETD_ASSIGN_OR_RETURN(OwnVif vif, own_vif(s, params));
+  if (Status st = exec_.remove_root(vif.ifindex, vif.name); !st.ok()) return kernel_error(std::move(st).error());
+  return nlohmann::json::object();
+}
+
+Result<nlohmann::json> VifQdiscOps::list(const policy::Policy&, const policy::SliceSpec& s,
+                                         const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"dev", FieldType::kString, false}}, "parameters"));
+  nlohmann::json qdiscs = nlohmann::json::array();
+  if (params.contains("dev")) {
+    NETD_ASSIGN_OR_RETURN(OwnVif vif, own_vif(s, params));
+    NETD_ASSIGN_OR_RETURN(nlohmann::json qdisc, describe(vif));
+    qdiscs.push_back(std::move(qdisc));
+    return nlohmann::json{{"qdiscs", qdiscs}};
+  }
+  for (const auto& name : vifs_.names_of(s)) {
+    int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+    if (ifindex == 0) continue;  // gone since the last notification: no longer the slice's
+    NETD_ASSIGN_OR_RETURN(nlohmann::json qdisc, describe({name, ifindex}));
+    qdiscs.push_back(std::move(qdisc));
+  }
+  return nlohmann::json{{"qdiscs", qdiscs}};
+}
+
+}  // namespace netd::ops
