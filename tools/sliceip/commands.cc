@@ -6,6 +6,7 @@
 #include "tools/sliceip/addr_cmd.h"
 #include "tools/sliceip/link_cmd.h"
 #include "tools/sliceip/options.h"
+#include "tools/sliceip/qdisc_cmd.h"
 #include "tools/sliceip/route_cmd.h"
 #include "tools/sliceip/slice_cmd.h"
 #include "tools/sliceip/words.h"
@@ -31,8 +32,14 @@ constexpr std::string_view kUsage =
     "       sliceip address { show | list } [ [ dev ] VIF ]\n"
     "       sliceip link set [ dev ] VIF SETTING [ SETTING ]...\n"
     "       sliceip link { show | list } [ [ dev ] VIF ]\n"
+    "       sliceip qdisc replace dev VIF root tbf rate RATE burst SIZE\n"
+    "               { latency TIME | limit SIZE }\n"
+    "       sliceip qdisc replace dev VIF root htb rate RATE\n"
+    "       sliceip qdisc { del | delete } dev VIF root\n"
+    "       sliceip qdisc { show | list } [ dev VIF ]\n"
     "       sliceip slice { show | list }\n"
-    "       sliceip { help | route help | address help | link help | slice help }\n"
+    "       sliceip { help | route help | address help | link help | qdisc help |\n"
+    "               slice help }\n"
     "TYPE := { blackhole | unreachable | prohibit }\n"
     "PREFIX := { default | ADDR | ADDR/LEN }\n"
     "SETTING := { up | down | mtu N | promisc { on | off } }\n";
@@ -56,6 +63,13 @@ constexpr std::string_view kLinkUsage =
     "Usage: sliceip link set [ dev ] VIF SETTING [ SETTING ]...\n"
     "       sliceip link { show | list } [ [ dev ] VIF ]\n"
     "SETTING := { up | down | mtu N | promisc { on | off } }\n";
+
+constexpr std::string_view kQdiscUsage =
+    "Usage: sliceip qdisc replace dev VIF root tbf rate RATE burst SIZE\n"
+    "               { latency TIME | limit SIZE }\n"
+    "       sliceip qdisc replace dev VIF root htb rate RATE\n"
+    "       sliceip qdisc { del | delete } dev VIF root\n"
+    "       sliceip qdisc { show | list } [ dev VIF ]\n";
 
 constexpr std::string_view kSliceUsage = "Usage: sliceip slice { show | list }\n";
 
@@ -93,6 +107,11 @@ constexpr CommandEntry kLinkCommands[] = {
     {"list", parse_link_show},
 };
 
+constexpr CommandEntry kQdiscCommands[] = {
+    {"replace", parse_qdisc_replace}, {"del", parse_qdisc_del},    {"delete", parse_qdisc_del},
+    {"show", parse_qdisc_show},       {"list", parse_qdisc_show},
+};
+
 constexpr CommandEntry kSliceCommands[] = {
     {"show", parse_slice_show},
     {"list", parse_slice_show},
@@ -107,6 +126,7 @@ constexpr ObjectEntry kObjects[] = {
     {"a", kAddressUsage, "show", kAddressCommands},
     {"link", kLinkUsage, "show", kLinkCommands},
     {"l", kLinkUsage, "show", kLinkCommands},
+    {"qdisc", kQdiscUsage, "show", kQdiscCommands},
     {"slice", kSliceUsage, "show", kSliceCommands},
 };
 
@@ -116,6 +136,7 @@ std::string_view usage_text() { return kUsage; }
 std::string_view route_usage_text() { return kRouteUsage; }
 std::string_view address_usage_text() { return kAddressUsage; }
 std::string_view link_usage_text() { return kLinkUsage; }
+std::string_view qdisc_usage_text() { return kQdiscUsage; }
 std::string_view slice_usage_text() { return kSliceUsage; }
 
 netd::Result<Plan> parse_command_line(std::span<const std::string_view> words) {
