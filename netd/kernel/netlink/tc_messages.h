@@ -1,5 +1,5 @@
 // Small pieces for reading tc dumps (RTM_NEWQDISC / RTM_NEWTCLASS) by hand: libnl's parsed
-// objects drop the 64-bit rates and the queue counters. Header-only; no state.
+// objects drop the 64-bit rates and the queue counters. No state.
 #pragma once
 
 #include <linux/gen_stats.h>
@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 
 #include "netd/kernel/netlink/nl_socket.h"
@@ -60,27 +61,12 @@ struct Counters {
   uint64_t qlen = 0;     // packets queued now
 };
 
-inline Counters counters_of(nlattr** tb) {
-  Counters c;
-  if (tb[TCA_STATS2] == nullptr) return c;
-  nlattr* stats[TCA_STATS_MAX + 1] = {};
-  if (nla_parse_nested(stats, TCA_STATS_MAX, tb[TCA_STATS2], nullptr) < 0) return c;
-  gnet_stats_basic basic;
-  if (read_struct(stats[TCA_STATS_BASIC], &basic)) {
-    c.bytes = basic.bytes;
-    c.packets = basic.packets;
-  }
-  // 64-bit packet counts where the kernel has them.
-  if (stats[TCA_STATS_PKT64] != nullptr) c.packets = nla_get_u64(stats[TCA_STATS_PKT64]);
-  gnet_stats_queue queue;
-  if (read_struct(stats[TCA_STATS_QUEUE], &queue)) {
-    c.drops = queue.drops;
-    c.overlimits = queue.overlimits;
-    c.requeues = queue.requeues;
-    c.backlog = queue.backlog;
-    c.qlen = queue.qlen;
-  }
-  return c;
-}
+Counters counters_of(nlattr** tb);
+
+// Dumps the qdiscs of `ifindex` and calls `on_root` with the root qdisc's header and parsed
+// attributes (tb indexed by TCA_*); not at all when the device shows none (a device that
+// was never up has the invisible noop qdisc). `what` prefixes errors.
+Status dump_root_qdisc(NlSocket& sock, int ifindex, const std::string& what,
+                       const std::function<void(const tcmsg& tcm, nlattr** tb)>& on_root);
 
 }  // namespace netd::kernel::tc

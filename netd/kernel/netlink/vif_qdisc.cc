@@ -92,20 +92,15 @@ Status VifQdiscExecutor::remove_root(int ifindex, const std::string& name) {
 
 Result<VifQdiscState> VifQdiscExecutor::root(int ifindex, const std::string& name) {
   std::optional<VifQdiscState> found;
-  auto collect = [&](nlmsghdr* hdr) {
-    if (hdr->nlmsg_type != RTM_NEWQDISC) return;
-    auto* tcm = static_cast<const tcmsg*>(nlmsg_data(hdr));
-    if (tcm->tcm_ifindex != ifindex || tcm->tcm_parent != TC_H_ROOT) return;
-    nlattr* tb[TCA_MAX + 1] = {};
-    if (nlmsg_parse(hdr, sizeof(tcmsg), tb, TCA_MAX, nullptr) < 0) return;
+  auto on_root = [&](const tcmsg& tcm, nlattr** tb) {
     VifQdiscState state;
     state.kind = tc::kind_of(tb);
-    state.handle = tcm->tcm_handle;
+    state.handle = tcm.tcm_handle;
     state.counters = tc::counters_of(tb);
     if (state.kind == "tbf" && tb[TCA_OPTIONS] != nullptr) state.tbf = tbf_of(tb[TCA_OPTIONS]);
     found = std::move(state);
   };
-  NETD_TRY(sock_.dump(tc::dump_request(RTM_GETQDISC, ifindex), "listing the qdiscs of " + name, collect));
+  NETD_TRY(tc::dump_root_qdisc(sock_, ifindex, "listing the qdiscs of " + name, on_root));
   // A device that was never up has the invisible noop qdisc until it is (dumps skip it).
   if (!found) found = VifQdiscState{"noop", 0, std::nullopt, std::nullopt, {}};
   if (found->kind == "htb" && found->handle == TC_HANDLE(kVifHtbMajor, 0)) {
