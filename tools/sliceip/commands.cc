@@ -7,6 +7,7 @@
 #include "tools/sliceip/link_cmd.h"
 #include "tools/sliceip/options.h"
 #include "tools/sliceip/route_cmd.h"
+#include "tools/sliceip/shape_cmd.h"
 #include "tools/sliceip/slice_cmd.h"
 #include "tools/sliceip/words.h"
 
@@ -32,10 +33,13 @@ constexpr std::string_view kUsage =
     "       sliceip link set [ dev ] VIF SETTING [ SETTING ]...\n"
     "       sliceip link { show | list } [ [ dev ] VIF ]\n"
     "       sliceip slice { show | list }\n"
-    "       sliceip { help | route help | address help | link help | slice help }\n"
+    "       sliceip shape { show | list }\n"
+    "       sliceip shape set [ rate RATE ] [ ceil RATE ]\n"
+    "       sliceip { help | route help | address help | link help | slice help | shape help }\n"
     "TYPE := { blackhole | unreachable | prohibit }\n"
     "PREFIX := { default | ADDR | ADDR/LEN }\n"
-    "SETTING := { up | down | mtu N | promisc { on | off } }\n";
+    "SETTING := { up | down | mtu N | promisc { on | off } }\n"
+    "RATE := a rate in tc's units, e.g. 800kbit, 10mbit, 1gbit\n";
 
 constexpr std::string_view kRouteUsage =
     "Usage: sliceip route { add | replace | del | delete } PREFIX [ via GW ] [ dev DEV ]\n"
@@ -58,6 +62,11 @@ constexpr std::string_view kLinkUsage =
     "SETTING := { up | down | mtu N | promisc { on | off } }\n";
 
 constexpr std::string_view kSliceUsage = "Usage: sliceip slice { show | list }\n";
+
+constexpr std::string_view kShapeUsage =
+    "Usage: sliceip shape { show | list }\n"
+    "       sliceip shape set [ rate RATE ] [ ceil RATE ]\n"
+    "RATE := a rate in tc's units, e.g. 800kbit, 10mbit, 1gbit\n";
 
 using ParseFn = netd::Result<Plan> (*)(std::string_view command,
                                        std::span<const std::string_view> args,
@@ -98,6 +107,12 @@ constexpr CommandEntry kSliceCommands[] = {
     {"list", parse_slice_show},
 };
 
+constexpr CommandEntry kShapeCommands[] = {
+    {"show", parse_shape_show},
+    {"list", parse_shape_show},
+    {"set", parse_shape_set},
+};
+
 // ip's usual short forms of address and link are entries of their own (documented in the man
 // page), not prefixes: `sliceip ad` is an unknown object.
 constexpr ObjectEntry kObjects[] = {
@@ -108,6 +123,7 @@ constexpr ObjectEntry kObjects[] = {
     {"link", kLinkUsage, "show", kLinkCommands},
     {"l", kLinkUsage, "show", kLinkCommands},
     {"slice", kSliceUsage, "show", kSliceCommands},
+    {"shape", kShapeUsage, "show", kShapeCommands},
 };
 
 }  // namespace
@@ -117,6 +133,7 @@ std::string_view route_usage_text() { return kRouteUsage; }
 std::string_view address_usage_text() { return kAddressUsage; }
 std::string_view link_usage_text() { return kLinkUsage; }
 std::string_view slice_usage_text() { return kSliceUsage; }
+std::string_view shape_usage_text() { return kShapeUsage; }
 
 netd::Result<Plan> parse_command_line(std::span<const std::string_view> words) {
   NETD_ASSIGN_OR_RETURN(ParsedOptions parsed, parse_global_options(words));
@@ -124,7 +141,7 @@ netd::Result<Plan> parse_command_line(std::span<const std::string_view> words) {
   std::span<const std::string_view> rest = parsed.rest;
   if (options.help) return Plan::help(std::string(kUsage));
   if (rest.empty())
-    return make_error(EINVAL, "missing OBJECT: route, address, link or slice (try 'sliceip -h')");
+    return make_error(EINVAL, "missing OBJECT: route, address, link, slice or shape (try 'sliceip -h')");
   if (rest[0] == "help") return Plan::help(std::string(kUsage));
 
   const ObjectEntry* object = find_keyword(kObjects, rest[0]);
