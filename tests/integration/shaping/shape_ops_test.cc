@@ -249,6 +249,31 @@ TEST_F(ShapeTest, Acceptance13SelfServiceLowerRefuseRestore) {
   EXPECT_THAT(carol.err, HasSubstr("not a member"));
 }
 
+// Any Varlink client: malformed Set requests get InvalidArgument and change nothing.
+TEST_F(ShapeTest, MalformedSetRequestsAreRefusedAndChangeNothing) {
+  const char* client = R"(
+import json, os, socket, sys
+for params in sys.argv[1:]:
+    c = socket.socket(socket.AF_UNIX); c.connect(os.environ["NETD_SOCKET"])
+    c.sendall(json.dumps({"method": "io.netd.Shaping.Set", "parameters": json.loads(params)}).encode() + b"\0")
+    reply = json.loads(c.recv(65536).rstrip(b"\0"))
+    print(reply.get("error", "ok"), reply.get("parameters", {}).get("reason", ""))
+)";
+  auto r = bed_->as(kAlice, {"/usr/bin/python3", "-c", client, R"({"rate": "10mbit"})", R"({"rate": -1})",
+                             R"({"rate": 1.5})", R"({"burst": 1000})", R"({"rate": 10000000})"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  std::istringstream lines(r.out);
+  std::vector<std::string> replies;
+  for (std::string line; std::getline(lines, line);) replies.push_back(line);
+  ASSERT_EQ(replies.size(), 5u) << r.out;
+  for (int i = 0; i < 4; ++i) EXPECT_THAT(replies[i], HasSubstr("io.netd.InvalidArgument")) << replies[i];
+  EXPECT_THAT(replies[3], HasSubstr("burst"));
+  EXPECT_EQ(tc_classes()["4e44:7"].rate, 20'000'000u);
+  // The rate alone: ceil = rate.
+  EXPECT_EQ(replies[4], "ok ");
+  EXPECT_EQ(tc_classes()["4e44:7"].ceil, 10'000'000u);
+}
+
 TEST_F(ShapeTest, OwnLimitsAndClassCountersSurviveARestart) {
   ASSERT_TRUE(bed_->sliceip(kAlice, {"shape", "set", "rate", "5mbit", "ceil", "15mbit"}).ok());
   start_sinks();
