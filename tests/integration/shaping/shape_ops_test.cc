@@ -260,17 +260,18 @@ for params in sys.argv[1:]:
     print(reply.get("error", "ok"), reply.get("parameters", {}).get("reason", ""))
 )";
   auto r = bed_->as(kAlice, {"/usr/bin/python3", "-c", client, R"({"rate": "10mbit"})", R"({"rate": -1})",
-                             R"({"rate": 1.5})", R"({"burst": 1000})", R"({"rate": 10000000})"});
+                             R"({"rate": 1.5})", R"({"burst": 1000})"});
   ASSERT_TRUE(r.ok()) << r.describe();
   std::istringstream lines(r.out);
   std::vector<std::string> replies;
   for (std::string line; std::getline(lines, line);) replies.push_back(line);
-  ASSERT_EQ(replies.size(), 5u) << r.out;
-  for (int i = 0; i < 4; ++i) EXPECT_THAT(replies[i], HasSubstr("io.netd.InvalidArgument")) << replies[i];
+  ASSERT_EQ(replies.size(), 4u) << r.out;
+  for (const auto& reply : replies) EXPECT_THAT(reply, HasSubstr("io.netd.InvalidArgument")) << reply;
   EXPECT_THAT(replies[3], HasSubstr("burst"));
   EXPECT_EQ(tc_classes()["4e44:7"].rate, 20'000'000u);
   // The rate alone: ceil = rate.
-  EXPECT_EQ(replies[4], "ok ");
+  auto ok = bed_->as(kAlice, {"/usr/bin/python3", "-c", client, R"({"rate": 10000000})"});
+  EXPECT_EQ(ok.out, "ok \n");
   EXPECT_EQ(tc_classes()["4e44:7"].ceil, 10'000'000u);
 }
 
