@@ -124,6 +124,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   d->links_.set_listener([self](const kernel::LinkEvent& e) {
     Status st = self->vif_ops_.on_link_event(self->policy_, e);
     if (st.ok()) self->on_host_link_event(e);
+    if (st.ok()) st = self->shape_ops_.on_link_event(self->policy_, e);
     if (!st.ok()) {
       std::string line = "netd: after a change of " + (e.name.empty() ? std::string("devices") : e.name) + ": " +
                          st.error().message + "\n";
@@ -182,6 +183,7 @@ Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* pr
   }
   NETD_TRY(vif_ops_.reconcile(next, previous));
   NETD_TRY(route_ops_.reconcile(next, previous));
+  NETD_TRY(shape_ops_.reconcile(next));
   return ok_status();
 }
 
@@ -381,6 +383,12 @@ void Daemon::register_methods() {
   d.add("io.netd.Sockets.FlowLog", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
           return raw_ops_.flowlog(policy_, s, c.parameters);
         }));
+  d.add("io.netd.Shaping.Show", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return shape_ops_.show(policy_, s, c.parameters);
+        }));
+  d.add("io.netd.Shaping.Set", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
+          return shape_ops_.set(policy_, s, c.parameters);
+        }));
   d.add("io.netd.Slices.Show", slice_method([this](server::Call& c, const policy::SliceSpec& s)
                                                 -> Result<nlohmann::json> {
           NETD_TRY(ops::check_fields(c.parameters, {}, "parameters"));
@@ -418,6 +426,8 @@ Status teardown(const policy::Policy& policy) {
   // Devices first: their isolation goes last, so no vif is ever left unguarded.
   keep(ops::VifOps::teardown(link_exec, links));
   keep(route_ops.teardown(policy));
+  kernel::HtbExecutor htb(sock);
+  keep(ops::ShapeOps::teardown(htb, links, policy));
   keep(kernel::NetdNftTable::teardown());
   keep(kernel::VifGuard::teardown(policy.netd.bpffs));
   keep(kernel::FlowRecorder::teardown(policy.netd.bpffs));

@@ -11,6 +11,7 @@
 #include "netd/kernel/bpf/raw_filters.h"
 #include "netd/kernel/bpf/slice_tagger.h"
 #include "netd/kernel/bpf/vif_guard.h"
+#include "netd/kernel/netlink/htb.h"
 #include "netd/kernel/netlink/link_cache.h"
 #include "netd/kernel/netlink/links.h"
 #include "netd/kernel/netlink/tun_watch.h"
@@ -20,6 +21,7 @@
 #include "netd/ops/raw_sockets.h"
 #include "netd/ops/routes.h"
 #include "netd/ops/vif_qdisc.h"
+#include "netd/ops/shaping.h"
 #include "netd/ops/vifs.h"
 #include "netd/policy/policy.h"
 #include "netd/server/server.h"
@@ -54,7 +56,8 @@ class Daemon {
         raw_ops_(links_, ops::RawFilterSource{
                              [this](uint32_t mark) { return filters_->slice_filter(mark); },
                              [this] { return filters_->capture_filter(); },
-                         }) {
+                         }),
+        htb_exec_(sock_), shape_ops_(htb_exec_, links_) {
     route_ops_.set_vif_lookup([this](const policy::SliceSpec& s) { return vif_ops_.names_of(s); });
   }
 
@@ -80,6 +83,8 @@ class Daemon {
   ops::VifOps vif_ops_;
   ops::VifQdiscOps vif_qdisc_ops_{sock_, link_exec_, vif_ops_};  // after what it uses
   ops::RawSocketOps raw_ops_;
+  kernel::HtbExecutor htb_exec_;
+  ops::ShapeOps shape_ops_;
   std::vector<ops::GuardedVif> published_vifs_;  // what publish_isolation last got
   std::optional<kernel::SliceTagger> tagger_;
   std::optional<kernel::VifGuard> guard_;
@@ -91,8 +96,9 @@ class Daemon {
   UniqueFd signal_fd_;
 };
 
-// Removes every kernel object netd made under this policy: vifs, rules, slice tables, nft
-// table, bpffs pins (which detaches the tagging and vif programs).
+// Removes every kernel object netd made under this policy: vifs, rules, slice tables, the
+// uplinks' HTB roots, nft table, bpffs pins (which detaches the tagging, vif and shaping
+// programs).
 Status teardown(const policy::Policy& policy);
 
 }  // namespace netd::daemon

@@ -69,6 +69,7 @@ std::string describe_policy(const Policy& policy) {
   line(out, "flowlog_group", std::to_string(d.flowlog_group) + " (" + hex16(d.flowlog_group) +
                                  "; a monitor's NFLOG group = flowlog_group + id)");
   line(out, "uplinks", join_strings(d.uplinks, "none (no shaping or capture)"));
+  line(out, "uplink_rate", format_rate_bps(d.uplink_rate_bps) + " (each uplink's HTB top class)");
   line(out, "admins", join_numbers(d.admins, "none"));
   line(out, "connections", std::to_string(d.max_connections_per_uid) + " per uid");
   line(out, "requests", std::to_string(d.requests_per_second_per_uid) + " per second per uid");

@@ -14,6 +14,7 @@
 //   rule_priority                1000
 //   flowlog_group                0x4e00                     monitor's NFLOG group = this + id
 //   uplinks                      []                         no shaping / capture anywhere
+//   uplink_rate                  "10gbit"                   each uplink's HTB top class
 //   admins                       [0]                        root only
 //   max_connections_per_uid      64                         admins exempt
 //   requests_per_second_per_uid  20000                      admins exempt
@@ -62,7 +63,7 @@ constexpr uint64_t kMaxUid = 0xFFFFFFFEull;  // (uid_t)-1 means "no change" to t
 
 constexpr std::string_view kDaemonKeys[] = {
     "socket",     "state_dir",     "bpffs",   "cgroup", "mark_mask",
-    "raw_flag",   "table_base",    "rule_priority", "flowlog_group", "uplinks", "admins",
+    "raw_flag",   "table_base",    "rule_priority", "flowlog_group", "uplinks", "uplink_rate", "admins",
     "max_connections_per_uid",     "requests_per_second_per_uid"};
 constexpr std::string_view kSliceKeys[] = {
     "name",       "id",           "uids",           "gids",        "netblock",
@@ -271,6 +272,13 @@ Status read_daemon(const toml::table& table, const std::string& file, DaemonDraf
                        "(0 is the local table's rule; 32766 and 32767 are main and default)"));
   NETD_TRY(r.read_uint("flowlog_group", 0, 0xFFFF, &s.flowlog_group, "(NFLOG groups are 16-bit)"));
   NETD_TRY(r.read_strings("uplinks", &s.uplinks));
+  std::string rate;
+  NETD_TRY(r.read_string("uplink_rate", &rate));
+  if (daemon->where.has("uplink_rate")) {
+    auto bps = parse_rate_bps(rate);
+    if (!bps.ok()) return r.error("uplink_rate", bps.error().message);
+    s.uplink_rate_bps = *bps;
+  }
   NETD_TRY(r.read_uints("admins", 0, kMaxUid, &s.admins));
   NETD_TRY(r.read_uint("max_connections_per_uid", 1, 65536, &s.max_connections_per_uid));
   NETD_TRY(r.read_uint("requests_per_second_per_uid", 1, 10000000, &s.requests_per_second_per_uid));

@@ -63,6 +63,10 @@ struct DaemonSettings {
   // NFLOG group of a monitor slice's flow log = flowlog_group + slice id (0x4e00: 'N' << 8).
   uint32_t flowlog_group = 0x4e00;
   std::vector<std::string> uplinks;
+  // What each uplink's HTB tree may send in all (its top class): slices borrow up to their
+  // ceil from it. Set it a little below the real line rate, so the queue forms in HTB, where
+  // the guarantees are kept, rather than in the device.
+  uint64_t uplink_rate_bps = 10'000'000'000;
   std::vector<uid_t> admins = {0};
   // Resource caps on the Varlink socket (admins are exempt from both).
   uint32_t max_connections_per_uid = 64;

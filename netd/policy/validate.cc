@@ -9,6 +9,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "netd/policy/shape_plan.h"
+
 namespace netd::policy {
 
 namespace {
@@ -306,6 +308,10 @@ Status check_daemon(const DaemonDraft& daemon) {
                             " exceeds the last routing table " + std::to_string(kMaxTable));
 
   NETD_TRY(check_device_list(s.uplinks, where, "netd", "uplinks"));
+  if (s.uplink_rate_bps < kMinShapeRate)
+    return policy_error(where.of("uplink_rate"), "netd.uplink_rate",
+                        format_rate_bps(s.uplink_rate_bps) + " is below " + format_rate_bps(kMinShapeRate) +
+                            ": HTB cannot shape that slowly");
   NETD_TRY(check_no_repeats(s.admins, where, "netd", "admins",
                             [](uid_t u) { return "uid " + std::to_string(u); }));
   return ok_status();
@@ -370,6 +376,17 @@ Status check_slice(const DaemonSettings& daemon, const SliceDraft& slice) {
   if (where.has("ceil") && s.rate_bps > s.ceil_bps)
     return fail("rate", format_rate_bps(s.rate_bps) + " is above ceil " + format_rate_bps(s.ceil_bps) +
                             " (" + where.of("ceil") + "): the guaranteed rate cannot exceed the maximum");
+  if (where.has("rate") && s.rate_bps < kMinShapeRate)
+    return fail("rate", format_rate_bps(s.rate_bps) + " is below " + format_rate_bps(kMinShapeRate) +
+                            ": HTB cannot shape that slowly");
+  const char* max_key = where.has("ceil") ? "ceil" : "rate";
+  if (where.has("rate") && std::max(s.rate_bps, s.ceil_bps) > daemon.uplink_rate_bps)
+    return fail(max_key, format_rate_bps(std::max(s.rate_bps, s.ceil_bps)) + " is above [netd] uplink_rate " +
+                             format_rate_bps(daemon.uplink_rate_bps) + ": no slice can send more than the uplink");
+  // The slice's HTB class is <major>:<id>; the two top minors are the uplink's own classes.
+  if (where.has("rate") && s.id >= kFirstReservedShapeMinor)
+    return fail("rate", "slice id " + std::to_string(s.id) + " has no HTB class: shaped slices need ids below " +
+                            std::to_string(kFirstReservedShapeMinor) + " (the class minor is the id, 16 bits)");
 
   if (s.max_sockbuf > kMaxSockbuf)
     return fail("max_sockbuf", format_size_bytes(s.max_sockbuf) +

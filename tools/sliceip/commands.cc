@@ -8,6 +8,7 @@
 #include "tools/sliceip/options.h"
 #include "tools/sliceip/qdisc_cmd.h"
 #include "tools/sliceip/route_cmd.h"
+#include "tools/sliceip/shape_cmd.h"
 #include "tools/sliceip/slice_cmd.h"
 #include "tools/sliceip/words.h"
 
@@ -38,11 +39,16 @@ constexpr std::string_view kUsage =
     "       sliceip qdisc { del | delete } dev VIF root\n"
     "       sliceip qdisc { show | list } [ dev VIF ]\n"
     "       sliceip slice { show | list }\n"
+    "       sliceip shape { show | list }\n"
+    "       sliceip shape set [ rate RATE ] [ ceil RATE ]\n"
     "       sliceip { help | route help | address help | link help | qdisc help |\n"
-    "               slice help }\n"
+    "               slice help | shape help }\n"
     "TYPE := { blackhole | unreachable | prohibit }\n"
     "PREFIX := { default | ADDR | ADDR/LEN }\n"
-    "SETTING := { up | down | mtu N | promisc { on | off } }\n";
+    "SETTING := { up | down | mtu N | promisc { on | off } }\n"
+    "RATE := a rate in tc's units, e.g. 800kbit, 10mbit, 1gbit\n"
+    "SIZE := bytes in tc's units, e.g. 1514, 10kb, 1MiB\n"
+    "TIME := a time in tc's units, e.g. 50ms, 1s\n";
 
 constexpr std::string_view kRouteUsage =
     "Usage: sliceip route { add | replace | del | delete } PREFIX [ via GW ] [ dev DEV ]\n"
@@ -69,9 +75,17 @@ constexpr std::string_view kQdiscUsage =
     "               { latency TIME | limit SIZE }\n"
     "       sliceip qdisc replace dev VIF root htb rate RATE\n"
     "       sliceip qdisc { del | delete } dev VIF root\n"
-    "       sliceip qdisc { show | list } [ dev VIF ]\n";
+    "       sliceip qdisc { show | list } [ dev VIF ]\n"
+    "RATE := a rate in tc's units, e.g. 800kbit, 10mbit, 1gbit\n"
+    "SIZE := bytes in tc's units, e.g. 1514, 10kb, 1MiB\n"
+    "TIME := a time in tc's units, e.g. 50ms, 1s\n";
 
 constexpr std::string_view kSliceUsage = "Usage: sliceip slice { show | list }\n";
+
+constexpr std::string_view kShapeUsage =
+    "Usage: sliceip shape { show | list }\n"
+    "       sliceip shape set [ rate RATE ] [ ceil RATE ]\n"
+    "RATE := a rate in tc's units, e.g. 800kbit, 10mbit, 1gbit\n";
 
 using ParseFn = netd::Result<Plan> (*)(std::string_view command,
                                        std::span<const std::string_view> args,
@@ -117,6 +131,12 @@ constexpr CommandEntry kSliceCommands[] = {
     {"list", parse_slice_show},
 };
 
+constexpr CommandEntry kShapeCommands[] = {
+    {"show", parse_shape_show},
+    {"list", parse_shape_show},
+    {"set", parse_shape_set},
+};
+
 // ip's usual short forms of address and link are entries of their own (documented in the man
 // page), not prefixes: `sliceip ad` is an unknown object.
 constexpr ObjectEntry kObjects[] = {
@@ -128,6 +148,7 @@ constexpr ObjectEntry kObjects[] = {
     {"l", kLinkUsage, "show", kLinkCommands},
     {"qdisc", kQdiscUsage, "show", kQdiscCommands},
     {"slice", kSliceUsage, "show", kSliceCommands},
+    {"shape", kShapeUsage, "show", kShapeCommands},
 };
 
 }  // namespace
@@ -138,6 +159,7 @@ std::string_view address_usage_text() { return kAddressUsage; }
 std::string_view link_usage_text() { return kLinkUsage; }
 std::string_view qdisc_usage_text() { return kQdiscUsage; }
 std::string_view slice_usage_text() { return kSliceUsage; }
+std::string_view shape_usage_text() { return kShapeUsage; }
 
 netd::Result<Plan> parse_command_line(std::span<const std::string_view> words) {
   NETD_ASSIGN_OR_RETURN(ParsedOptions parsed, parse_global_options(words));
@@ -145,7 +167,7 @@ netd::Result<Plan> parse_command_line(std::span<const std::string_view> words) {
   std::span<const std::string_view> rest = parsed.rest;
   if (options.help) return Plan::help(std::string(kUsage));
   if (rest.empty())
-    return make_error(EINVAL, "missing OBJECT: route, address, link or slice (try 'sliceip -h')");
+    return make_error(EINVAL, "missing OBJECT: route, address, link, qdisc, slice or shape (try 'sliceip -h')");
   if (rest[0] == "help") return Plan::help(std::string(kUsage));
 
   const ObjectEntry* object = find_keyword(kObjects, rest[0]);

@@ -157,6 +157,10 @@ Result<std::vector<int>> pinned_ifindexes(const std::string& dir) {
 
 Result<std::vector<int>> ShapeClassifier::attached() const { return pinned_ifindexes(state_->dir); }
 
+Result<std::vector<int>> ShapeClassifier::attached_in(const std::string& bpffs_dir) {
+  return pinned_ifindexes(bpffs_dir + "/" + kDir);
+}
+
 Status ShapeClassifier::sync(const std::map<uint32_t, uint32_t>& classes) {
   for (const auto& [mark, classid] : classes) {
     NETD_TRY(check_mark_in_mask("shaping", mark, state_->mark_mask, "class " + hex32(classid)));

@@ -44,6 +44,8 @@ class ShapeClassifier {
   Status detach(int ifindex);
   // The ifindexes that have a pinned link (for reconciliation: detach those not wanted).
   Result<std::vector<int>> attached() const;
+  // The same without loading anything (--teardown).
+  static Result<std::vector<int>> attached_in(const std::string& bpffs_dir);
 
   // Makes the map equal to `classes` (slice mark → HTB classid; mark 0 = the default class
   // for unmarked traffic and slices without an entry): adds/updates, then deletes entries

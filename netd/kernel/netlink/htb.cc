@@ -155,17 +155,22 @@ Status HtbExecutor::remove_root(int ifindex, uint32_t handle_major) {
   return sock_.request(NlMessage(raw), what);
 }
 
-Status HtbExecutor::set_class(int ifindex, uint32_t classid, uint64_t rate_bps, uint64_t ceil_bps) {
+Status HtbExecutor::set_class(int ifindex, uint32_t classid, uint64_t rate_bps, uint64_t ceil_bps,
+                              uint32_t parent_classid) {
   if (ceil_bps == 0) ceil_bps = rate_bps;
   const std::string what = "setting HTB class " + handle_text(classid) + on_dev(ifindex);
   if (TC_H_MIN(classid) == 0 || TC_H_MAJ(classid) == 0 || TC_H_MAJ(classid) == TC_H_ROOT)
     return make_error(EINVAL, what + ": the classid needs a major and a minor other than 0");
+  if (parent_classid != 0 && (TC_H_MAJ(parent_classid) != TC_H_MAJ(classid) || TC_H_MIN(parent_classid) == 0 ||
+                              parent_classid == classid))
+    return make_error(EINVAL, what + ": the parent " + handle_text(parent_classid) +
+                                  " must be another class of the same qdisc");
   if (rate_bps < 8 || ceil_bps < rate_bps) return make_error(EINVAL, what + ": rate must be ≥ 8 bit/s and ≤ ceil");
   ClassPtr cls(rtnl_class_alloc());
   if (!cls) return make_error(ENOMEM, what + ": out of memory");
   rtnl_tc* tc = TC_CAST(cls.get());
   rtnl_tc_set_ifindex(tc, ifindex);
-  rtnl_tc_set_parent(tc, TC_H_MAJ(classid));  // the root qdisc itself: a flat tree, one level
+  rtnl_tc_set_parent(tc, parent_classid != 0 ? parent_classid : TC_H_MAJ(classid));
   rtnl_tc_set_handle(tc, classid);
   if (int err = rtnl_tc_set_kind(tc, "htb"); err < 0) return libnl_error(err, what);
   // libnl takes bytes per second.

@@ -57,10 +57,14 @@ class HtbExecutor {
   Status remove_root(int ifindex, uint32_t handle_major);
   Result<std::optional<RootQdisc>> root(int ifindex);
 
-  // Adds class `classid` under the root (its parent is the root: classid's major must be the
-  // HTB handle's), or changes its rate/ceil in place (same class: counters and queued packets
-  // survive). ceil_bps 0 means ceil = rate. Minor 0 and ceil < rate are refused.
-  Status set_class(int ifindex, uint32_t classid, uint64_t rate_bps, uint64_t ceil_bps);
+  // Adds class `classid` under `parent_classid` (0: the root qdisc itself; classid's major
+  // must be the HTB handle's, and so must the parent's), or changes its rate/ceil in place
+  // (same class: counters and queued packets survive; HTB cannot move a class to another
+  // parent, so the parent of an existing class is not changed). ceil_bps 0 means ceil = rate.
+  // Minor 0 and ceil < rate are refused. A class borrows up to its ceil only from a parent
+  // class: classes directly under the qdisc never send more than their rate.
+  Status set_class(int ifindex, uint32_t classid, uint64_t rate_bps, uint64_t ceil_bps,
+                   uint32_t parent_classid = 0);
   // Deletes the class; a class that does not exist is fine.
   Status remove_class(int ifindex, uint32_t classid);
   // Every HTB class of the device.

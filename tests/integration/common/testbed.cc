@@ -242,6 +242,7 @@ Result<ChildProcess> Testbed::spawn_as(uid_t uid, std::vector<std::string> argv)
 
 ProcessResult Testbed::root(std::vector<std::string> argv) const { return run_in(&*host_, argv); }
 ProcessResult Testbed::in_peer(std::vector<std::string> argv) const { return run_in(&*peer_, argv); }
+Result<ChildProcess> Testbed::spawn_in_peer(std::vector<std::string> argv) const { return spawn_in(&*peer_, argv); }
 
 std::string Testbed::routing_state() const {
   std::string state;

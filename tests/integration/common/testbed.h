@@ -70,6 +70,8 @@ class Testbed {
   // A command as root inside the host netns (ip -j, nft -j, netd --teardown).
   ProcessResult root(std::vector<std::string> argv) const;
   ProcessResult in_peer(std::vector<std::string> argv) const;
+  // A long-running command as root in the peer netns (a traffic sink such as iperf3 -s).
+  Result<ChildProcess> spawn_in_peer(std::vector<std::string> argv) const;
 
   // Routes of every table but `local` (which the kernel fills asynchronously with IPv6
   // link-local entries) and rules, both families: to prove a refusal changed nothing.

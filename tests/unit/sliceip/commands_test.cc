@@ -34,12 +34,14 @@ TEST(Help, HelpWords) {
   expect_help(parse({"link", "help"}), link_usage_text());
   expect_help(parse({"qdisc", "help"}), qdisc_usage_text());
   expect_help(parse({"slice", "help"}), slice_usage_text());
+  expect_help(parse({"shape", "help"}), shape_usage_text());
 }
 
 TEST(Help, ObjectUsageIsPartOfTheWholeUsage) {
   // Each line of an object's usage, without "Usage: ", appears in the full usage.
   for (std::string_view text :
-       {route_usage_text(), address_usage_text(), link_usage_text(), qdisc_usage_text(), slice_usage_text()}) {
+       {route_usage_text(), address_usage_text(), link_usage_text(), qdisc_usage_text(), slice_usage_text(),
+        shape_usage_text()}) {
     std::istringstream lines{std::string(text)};
     for (std::string line; std::getline(lines, line);) {
       if (line.rfind("Usage: ", 0) == 0) line = line.substr(7);
@@ -57,7 +59,7 @@ TEST(Help, UsageIsTheManPageSynopsis) {
 }
 
 TEST(Dispatch, MissingOrUnknownObject) {
-  const std::string missing = "missing OBJECT: route, address, link or slice (try 'sliceip -h')";
+  const std::string missing = "missing OBJECT: route, address, link, qdisc, slice or shape (try 'sliceip -h')";
   EXPECT_EQ(error_of(parse({})), missing);
   EXPECT_EQ(error_of(parse({"-j"})), missing);
   EXPECT_EQ(error_of(parse({"-"})), "unknown object '-' (try 'sliceip -h')");

@@ -1,0 +1,216 @@
+#include "netd/ops/shaping.h"
+
+#include <linux/pkt_sched.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "netd/ops/kernel_error.h"
+#include "netd/ops/params.h"
+
+namespace netd::ops {
+namespace {
+
+using policy::kShapeHtbMajor;
+using policy::kShapeDefaultMinor;
+
+std::string classid_text(uint32_t classid) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%x:%x", classid >> 16, classid & 0xffff);
+  return buf;
+}
+
+nlohmann::json limits_json(const policy::ShapeLimits& l) { return {{"rate", l.rate_bps}, {"ceil", l.ceil_bps}}; }
+
+// HTB reports the children of the qdisc itself with parent TC_H_ROOT.
+uint32_t reported_parent(const policy::ShapeClassPlan& c) {
+  return c.parent_classid != 0 ? c.parent_classid : TC_H_ROOT;
+}
+
+Result<std::optional<uint64_t>> optional_rate(const nlohmann::json& params, const char* name) {
+  if (!params.contains(name) || params[name].is_null()) return std::optional<uint64_t>();
+  const nlohmann::json& v = params[name];
+  if (v.is_number_unsigned()) return std::optional<uint64_t>(v.get<uint64_t>());
+  return invalid(std::string(name) + " must be a rate in bit/s (an integer ≥ 0), not " + v.dump());
+}
+
+}  // namespace
+
+Status ShapeOps::open(const policy::Policy& p) {
+  if (!classifier_) {
+    NETD_ASSIGN_OR_RETURN(auto classifier, kernel::ShapeClassifier::open({p.netd.bpffs, p.netd.mark_mask}));
+    classifier_.emplace(std::move(classifier));
+  }
+  if (!store_) {
+    NETD_ASSIGN_OR_RETURN(auto store, kernel::ShapeLimitStore::open(p.netd.bpffs));
+    NETD_ASSIGN_OR_RETURN(own_, store.read());
+    store_.emplace(std::move(store));
+  }
+  return ok_status();
+}
+
+std::map<std::string, policy::ShapeLimits> ShapeOps::own_limits() const {
+  std::map<std::string, policy::ShapeLimits> out;
+  for (const auto& [name, l] : own_) out[name] = {l.rate_bps, l.ceil_bps};
+  return out;
+}
+
+std::map<std::string, int> ShapeOps::uplink_indexes(const policy::Policy& p) {
+  std::map<std::string, int> out;
+  for (const auto& name : p.netd.uplinks)
+    if (int ifindex = links_.ifindex(name); ifindex > 0) out[name] = ifindex;
+  return out;
+}
+
+Status ShapeOps::build_tree(int ifindex, const policy::UplinkShapePlan& plan) {
+  NETD_TRY(htb_.ensure_root(ifindex, kShapeHtbMajor, kShapeDefaultMinor));
+  NETD_ASSIGN_OR_RETURN(std::vector<kernel::HtbClassState> existing, htb_.classes(ifindex));
+  std::map<uint32_t, kernel::HtbClassState> by_id;
+  for (const auto& c : existing) by_id[c.classid] = c;
+  for (const auto& c : plan.classes) {
+    auto it = by_id.find(c.classid);
+    if (it != by_id.end()) {
+      // HTB cannot move a class: one under another parent (not netd's layout) is made anew.
+      if (it->second.parent != reported_parent(c)) {
+        NETD_TRY(htb_.remove_class(ifindex, c.classid));
+      } else if (it->second.rate_bps == c.rate_bps && it->second.ceil_bps == c.ceil_bps) {
+        continue;  // adopted as it is (a restart or a reload that did not touch it)
+      }
+    }
+    NETD_TRY(htb_.set_class(ifindex, c.classid, c.rate_bps, c.ceil_bps, c.parent_classid));
+  }
+  return classifier_->attach(ifindex);
+}
+
+Status ShapeOps::prune_tree(int ifindex, const policy::UplinkShapePlan& plan) {
+  std::set<uint32_t> wanted;
+  for (const auto& c : plan.classes) wanted.insert(c.classid);
+  NETD_ASSIGN_OR_RETURN(std::vector<kernel::HtbClassState> existing, htb_.classes(ifindex));
+  // Leaves first: HTB refuses to delete a class that still has children.
+  std::stable_partition(existing.begin(), existing.end(),
+                        [](const kernel::HtbClassState& c) { return c.parent != TC_H_ROOT; });
+  for (const auto& c : existing)
+    if (wanted.count(c.classid) == 0) NETD_TRY(htb_.remove_class(ifindex, c.classid));
+  return ok_status();
+}
+
+Status ShapeOps::reconcile(const policy::Policy& p) {
+  NETD_TRY(open(p));
+  for (auto it = own_.begin(); it != own_.end();) {
+    const policy::SliceSpec* s = p.find_by_name(it->first);
+    if (s != nullptr && policy::within_policy(*s, {it->second.rate_bps, it->second.ceil_bps})) {
+      ++it;
+      continue;
+    }
+    NETD_TRY(store_->erase(it->first));
+    it = own_.erase(it);
+  }
+  const policy::UplinkShapePlan plan = policy::plan_shaping(p, own_limits());
+  const std::map<std::string, int> uplinks = uplink_indexes(p);
+  // Classes before the map names them, and the map before classes it stops naming go.
+  for (const auto& [name, ifindex] : uplinks)
+    if (Status st = build_tree(ifindex, plan); !st.ok()) return std::move(st).error().with_context("shaping " + name);
+  NETD_TRY(classifier_->sync(plan.class_of_mark));
+  for (const auto& [name, ifindex] : uplinks)
+    if (Status st = prune_tree(ifindex, plan); !st.ok()) return std::move(st).error().with_context("shaping " + name);
+
+  // Devices classified before that are no uplinks now (or are gone): back to what they had.
+  std::set<int> wanted;
+  for (const auto& entry : uplinks) wanted.insert(entry.second);
+  NETD_ASSIGN_OR_RETURN(std::vector<int> attached, classifier_->attached());
+  for (int ifindex : attached) {
+    if (wanted.count(ifindex) != 0) continue;
+    NETD_TRY(classifier_->detach(ifindex));
+    NETD_TRY(htb_.remove_root(ifindex, kShapeHtbMajor));
+  }
+  return ok_status();
+}
+
+Status ShapeOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent& e) {
+  using Kind = kernel::LinkEvent::Kind;
+  if (e.kind == Kind::kResync) return reconcile(p);
+  bool uplink = std::find(p.netd.uplinks.begin(), p.netd.uplinks.end(), e.name) != p.netd.uplinks.end();
+  if (!uplink || !classifier_) return ok_status();
+  if (e.kind == Kind::kLinkRemoved) return classifier_->detach(e.ifindex);  // its tcx link went with it
+  if (e.kind != Kind::kLinkAdded && e.kind != Kind::kLinkChanged) return ok_status();
+  NETD_ASSIGN_OR_RETURN(std::vector<int> attached, classifier_->attached());
+  if (std::find(attached.begin(), attached.end(), e.ifindex) != attached.end()) return ok_status();
+  return reconcile(p);
+}
+
+Result<nlohmann::json> ShapeOps::show(const policy::Policy& p, const policy::SliceSpec& s,
+                                      const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {}, "parameters"));
+  const policy::ShapeLimits limits = policy::policy_limits(s);
+  const bool shaped = limits.rate_bps != 0 && s.id < policy::kFirstReservedShapeMinor;
+  const policy::ShapeLimits current = policy::effective_limits(s, own_limits());
+  nlohmann::json out = {{"slice", s.name}, {"lowered", shaped && current != limits}, {"uplinks", nlohmann::json::array()}};
+  if (shaped) {
+    out["policy"] = limits_json(limits);
+    out["current"] = limits_json(current);
+  }
+  // An unshaped slice's traffic is in the default class: shown so it knows where it stands.
+  const uint32_t classid = policy::shape_classid(shaped ? s.id : kShapeDefaultMinor);
+  for (const auto& [name, ifindex] : uplink_indexes(p)) {
+    auto classes = htb_.classes(ifindex);
+    if (!classes.ok()) return kernel_error(std::move(classes).error());
+    for (const auto& c : *classes) {
+      if (c.classid != classid) continue;
+      out["uplinks"].push_back({{"device", name}, {"ifindex", ifindex}, {"classid", classid_text(classid)},
+                                {"rate", c.rate_bps}, {"ceil", c.ceil_bps}, {"bytes", c.bytes},
+                                {"packets", c.packets}});
+    }
+  }
+  return out;
+}
+
+Result<nlohmann::json> ShapeOps::set(const policy::Policy& p, const policy::SliceSpec& s,
+                                     const nlohmann::json& params) {
+  NETD_TRY(check_fields(params, {{"rate", FieldType::kInt, false}, {"ceil", FieldType::kInt, false}},
+                        "parameters"));
+  policy::ShapeSetRequest req;
+  NETD_ASSIGN_OR_RETURN(req.rate_bps, optional_rate(params, "rate"));
+  NETD_ASSIGN_OR_RETURN(req.ceil_bps, optional_rate(params, "ceil"));
+  if (s.id >= policy::kFirstReservedShapeMinor && s.rate_bps != 0)
+    return make_error(EPERM, "slice " + s.name + " has no HTB class (its id is too large)",
+                      ErrorKind::kPermissionDenied);
+  NETD_TRY(open(p));
+  const policy::ShapeLimits current = policy::effective_limits(s, own_limits());
+  NETD_ASSIGN_OR_RETURN(policy::ShapeLimits next, policy::decide_shape_set(s, current, req));
+
+  const auto before = own_;
+  if (next == policy::policy_limits(s)) {
+    own_.erase(s.name);
+  } else {
+    own_[s.name] = {next.rate_bps, next.ceil_bps};
+  }
+  // Uplinks first, the store after: a failure puts the old limits back everywhere.
+  Status applied = reconcile(p);
+  if (applied.ok())
+    applied = own_.count(s.name) ? store_->put(s.name, own_[s.name]) : store_->erase(s.name);
+  if (!applied.ok()) {
+    own_ = before;
+    (void)reconcile(p);
+    return kernel_error(std::move(applied).error());
+  }
+  return nlohmann::json{{"current", limits_json(next)}};
+}
+
+Status ShapeOps::teardown(kernel::HtbExecutor& htb, kernel::LinkCache& links, const policy::Policy& p) {
+  std::set<int> devices;
+  NETD_ASSIGN_OR_RETURN(std::vector<int> attached, kernel::ShapeClassifier::attached_in(p.netd.bpffs));
+  devices.insert(attached.begin(), attached.end());
+  for (const auto& name : p.netd.uplinks)
+    if (int ifindex = links.ifindex(name); ifindex > 0) devices.insert(ifindex);
+  Status first_error = ok_status();
+  auto keep = [&](Status st) {
+    if (!st.ok() && first_error.ok()) first_error = std::move(st);
+  };
+  for (int ifindex : devices) keep(htb.remove_root(ifindex, kShapeHtbMajor));
+  keep(kernel::ShapeLimitStore::teardown(p.netd.bpffs));
+  keep(kernel::ShapeClassifier::teardown(p.netd.bpffs));
+  return first_error;
+}
+
+}  // namespace netd::ops

@@ -1,0 +1,59 @@
+// io.netd.Shaping and the uplinks' shaping state: every uplink of the policy gets the HTB
+// tree of policy/shape_plan.h and netd's egress classifier; the classifier's mark → class
+// map follows the policy and the slices' own limits. Reconciling adopts what a previous netd
+// left (the root, classes, pinned links and map are changed in place, counters survive) and
+// removes what the policy no longer wants: classes of removed or unshaped slices, and the
+// tree and classifier of devices that are no uplinks any more.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "lib/core/result.h"
+#include "netd/kernel/bpf/shape_classifier.h"
+#include "netd/kernel/bpf/shape_limit_store.h"
+#include "netd/kernel/netlink/htb.h"
+#include "netd/kernel/netlink/link_cache.h"
+#include "netd/policy/policy.h"
+#include "netd/policy/shape_plan.h"
+
+namespace netd::ops {
+
+class ShapeOps {
+ public:
+  ShapeOps(kernel::HtbExecutor& htb, kernel::LinkCache& links) : htb_(htb), links_(links) {}
+
+  // Brings every uplink that exists in line with `p` (opening the classifier and the store
+  // of own limits on first use). Own limits of slices that are gone, unshaped or no longer
+  // within their policy values are forgotten.
+  Status reconcile(const policy::Policy& p);
+  // An uplink that appeared (or came back with a new index) gets its tree and classifier.
+  Status on_link_event(const policy::Policy& p, const kernel::LinkEvent& event);
+
+  Result<nlohmann::json> show(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+  Result<nlohmann::json> set(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+
+  // --teardown: the HTB roots netd made (on the devices it classified and the policy's
+  // uplinks), the classifier's links and the shaping pins.
+  static Status teardown(kernel::HtbExecutor& htb, kernel::LinkCache& links, const policy::Policy& p);
+
+ private:
+  Status open(const policy::Policy& p);
+  // Classes of `plan` on the device (parents first), then the classifier on its egress.
+  Status build_tree(int ifindex, const policy::UplinkShapePlan& plan);
+  // Classes of the device that `plan` does not have (after the map stopped naming them).
+  Status prune_tree(int ifindex, const policy::UplinkShapePlan& plan);
+  std::map<std::string, int> uplink_indexes(const policy::Policy& p);
+  std::map<std::string, policy::ShapeLimits> own_limits() const;
+
+  kernel::HtbExecutor& htb_;
+  kernel::LinkCache& links_;
+  std::optional<kernel::ShapeClassifier> classifier_;
+  std::optional<kernel::ShapeLimitStore> store_;
+  std::map<std::string, kernel::OwnShapeLimits> own_;  // what store_ holds
+};
+
+}  // namespace netd::ops

@@ -1,0 +1,80 @@
+// Shaping as policy sees it (capabilities.md §4), pure: which HTB classes every uplink gets,
+// which mark goes to which class, and what a slice's own `shape set` may change. No syscalls.
+//
+// The tree on every uplink, the same everywhere (handle 4e44:, "ND"):
+//   4e44:      HTB root qdisc, default class 4e44:fffe
+//   4e44:ffff  top class, rate = ceil = [netd] uplink_rate (slices borrow from it)
+//   4e44:fffe  default class: unmarked traffic and unshaped slices; guaranteed what the
+//              slices are not (at least 1 % of uplink_rate), may borrow up to uplink_rate
+//   4e44:<id>  one class per shaped slice, rate/ceil from the policy or the slice's own
+//              lower values; tc prints the minor in hex (slice 10 is 4e44:a)
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/core/result.h"
+#include "netd/policy/policy.h"
+
+namespace netd::policy {
+
+constexpr uint32_t kShapeHtbMajor = 0x4e44;
+constexpr uint32_t kShapeTopMinor = 0xffff;
+constexpr uint32_t kShapeDefaultMinor = 0xfffe;
+// Slice ids from here up have no class minor of their own (the minor is 16 bits).
+constexpr uint32_t kFirstReservedShapeMinor = 0xfffe;
+// Below this HTB's token arithmetic is meaningless (and no link is that slow).
+constexpr uint64_t kMinShapeRate = 8000;
+
+constexpr uint32_t shape_classid(uint32_t minor) { return kShapeHtbMajor << 16 | minor; }
+
+struct ShapeLimits {
+  uint64_t rate_bps = 0;
+  uint64_t ceil_bps = 0;
+  friend bool operator==(const ShapeLimits&, const ShapeLimits&) = default;
+};
+
+// What the policy gives the slice (ceil = rate when the file omits it). {0, 0}: unshaped.
+ShapeLimits policy_limits(const SliceSpec& s);
+// Whether `own` is something the slice may have set for itself: a shaped slice, rate ≥ the
+// minimum, rate ≤ ceil, and neither above the policy's value.
+bool within_policy(const SliceSpec& s, const ShapeLimits& own);
+// The limits in force: the slice's own (if any and still within policy) or the policy's.
+ShapeLimits effective_limits(const SliceSpec& s, const std::map<std::string, ShapeLimits>& own);
+
+struct ShapeClassPlan {
+  uint32_t classid = 0;
+  uint32_t parent_classid = 0;  // 0: directly under the root qdisc
+  uint64_t rate_bps = 0;
+  uint64_t ceil_bps = 0;
+  uint32_t slice_id = 0;  // 0 for the top and default classes
+  friend bool operator==(const ShapeClassPlan&, const ShapeClassPlan&) = default;
+};
+
+struct UplinkShapePlan {
+  // Parents before children: the top class, the default class, then slices by id.
+  std::vector<ShapeClassPlan> classes;
+  // The classifier map: slice mark → classid; mark 0 → the default class.
+  std::map<uint32_t, uint32_t> class_of_mark;
+};
+
+// The tree every uplink gets under `p`, with the slices' own limits (keyed by slice name;
+// entries not within policy are ignored).
+UplinkShapePlan plan_shaping(const Policy& p, const std::map<std::string, ShapeLimits>& own);
+
+// `sliceip shape set`: absent fields keep nothing implicit, as in tc's htb: a rate without a
+// ceil sets the ceil to that rate; a ceil alone keeps the rate (lowered to the ceil if above
+// it); neither restores the policy's values.
+struct ShapeSetRequest {
+  std::optional<uint64_t> rate_bps;
+  std::optional<uint64_t> ceil_bps;
+};
+
+// The slice's new limits, or why not (EPERM: unshaped slice, or above the policy's value;
+// EINVAL: below the minimum, or rate above ceil).
+Result<ShapeLimits> decide_shape_set(const SliceSpec& s, const ShapeLimits& current, const ShapeSetRequest& req);
+
+}  // namespace netd::policy
