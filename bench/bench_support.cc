@@ -74,6 +74,19 @@ void install_signal_handlers() {
 
 bool interrupted() { return g_interrupted != 0; }
 
+bool begin(bool flags_ok, void (*usage)(), const char* who, const char* why_root) {
+  if (!flags_ok) {
+    usage();
+    return false;
+  }
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "%s: needs root (%s)\n", who, why_root);
+    return false;
+  }
+  install_signal_handlers();  // loops stop, and the normal clean-up runs
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Process runs
 

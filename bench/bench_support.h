@@ -42,6 +42,10 @@ std::string fixed(double v, int decimals = 2);
 void install_signal_handlers();
 bool interrupted();
 
+// The start of every benchmark's main: false after calling `usage` (the flags were refused) or
+// printing "<who>: needs root (<why_root>)", and main returns 2; else the handlers above are in.
+bool begin(bool flags_ok, void (*usage)(), const char* who, const char* why_root);
+
 // ---------------------------------------------------------------------------------------------
 // Process runs.
 //

@@ -9,9 +9,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/fixtures/files.h"
 
@@ -24,6 +28,12 @@ std::optional<netd::testing::Testbed> start_testbed(const std::string& who) {
 }
 
 std::optional<netd::testing::Testbed> start_testbed(const std::string& who, netd::testing::TestbedOptions options) {
+  auto bed = make_testbed(who, std::move(options));
+  if (!bed || !start_netd(*bed, who)) return std::nullopt;
+  return bed;
+}
+
+std::optional<netd::testing::Testbed> make_testbed(const std::string& who, netd::testing::TestbedOptions options) {
   // netd is started only once the Testbed sits in its final place: should a moved-from Testbed
   // ever keep an engaged netd_ (its defaulted move did, before the explicit move constructor),
   // ~Testbed would call ChildProcess::wait() on a pid of -1, whose timeout path then runs
@@ -37,11 +47,20 @@ std::optional<netd::testing::Testbed> start_testbed(const std::string& who, netd
   }
   std::optional<netd::testing::Testbed> out;
   out.emplace(std::move(bed).value());
-  if (auto started = out->start_netd(); !started.ok()) {
-    std::fprintf(stderr, "%s: cannot start netd: %s\n", who.c_str(), started.error().message.c_str());
-    return std::nullopt;
-  }
   return out;
+}
+
+bool start_netd(netd::testing::Testbed& bed, const std::string& who) {
+  if (auto started = bed.start_netd(); !started.ok()) {
+    std::fprintf(stderr, "%s: cannot start netd: %s\n", who.c_str(), started.error().message.c_str());
+    return false;
+  }
+  return true;
+}
+
+netd::Result<Launcher> testbed_launcher(const netd::testing::Testbed& bed) {
+  return Launcher::create(bed.host().path(), bed.cgroup(),
+                          {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "NETD_SOCKET=" + bed.socket_path(), "LANG=C"});
 }
 
 std::vector<double> audit_micros(const netd::testing::Testbed& bed, size_t skip, std::string_view method) {
@@ -89,12 +108,56 @@ netd::Status enter_child_place(const std::string& netns_path, const std::string&
   return netd::ok_status();
 }
 
+bool wait_listening(const netd::testing::Netns& ns, int port) {
+  const std::string filter = "sport = :" + std::to_string(port);
+  for (int i = 0; i < 200 && !interrupted(); ++i) {
+    auto r = netd::testing::run_in(&ns, {"ss", "-Hltn", filter});
+    if (r.ok() && !r.out.empty()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
+netd::Result<IperfReport> parse_iperf3(const std::string& json) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  try {
+    const auto& end = j.at("end");
+    const auto& received = end.at("sum_received");
+    IperfReport r;
+    r.bits_per_second = received.at("bits_per_second").get<double>();
+    r.bytes = received.at("bytes").get<double>();
+    r.seconds = received.at("seconds").get<double>();
+    const auto& cpu = end.at("cpu_utilization_percent");
+    r.cpu_seconds = (cpu.at("host_total").get<double>() + cpu.at("remote_total").get<double>()) / 100 * r.seconds;
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    return netd::make_error(EINVAL, std::string("no throughput in iperf3's JSON: ") + e.what());
+  }
+}
+
 bool take_count(int argc, char** argv, int& i, int* out) {
   if (i + 1 >= argc) return false;
   char* end = nullptr;
   long v = std::strtol(argv[++i], &end, 10);
   if (*end != '\0' || v < 1 || v > 10000000) return false;
   *out = static_cast<int>(v);
+  return true;
+}
+
+bool parse_flags(int argc, char** argv, std::initializer_list<CountFlag> counts,
+                 std::initializer_list<SwitchFlag> switches) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view w = argv[i];
+    auto count = std::find_if(counts.begin(), counts.end(), [&](const CountFlag& f) { return f.name == w; });
+    auto flip = std::find_if(switches.begin(), switches.end(), [&](const SwitchFlag& f) { return f.name == w; });
+    if (count != counts.end()) {
+      if (!take_count(argc, argv, i, count->value) || *count->value > count->max) return false;
+    } else if (flip != switches.end()) {
+      *flip->value = flip->to;
+    } else {
+      return false;
+    }
+  }
   return true;
 }
 

@@ -1,16 +1,19 @@
 // What the benchmarks that drive a live netd share: the acceptance testbed with netd started
 // for benchmarking, netd's own timings from its audit log, the set-up of a forked client child,
-// and the command-line count parser.
+// a Launcher placed in the testbed, iperf3's readiness and report, and the command-line count
+// parser.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "bench/bench_support.h"
 #include "lib/core/result.h"
 #include "tests/integration/common/testbed.h"
 
@@ -23,6 +26,15 @@ std::optional<netd::testing::Testbed> start_testbed(const std::string& who);
 // As above with the caller's options (a benchmark that needs more lifted, or a slice changed);
 // netd is started only once the Testbed sits in its final place (bench_testbed.cc says why).
 std::optional<netd::testing::Testbed> start_testbed(const std::string& who, netd::testing::TestbedOptions options);
+// The two halves of the above, for a benchmark that edits the policy before netd starts (keys
+// TestbedOptions cannot change) or times the start: the testbed without netd, then netd on it
+// (false after printing why).
+std::optional<netd::testing::Testbed> make_testbed(const std::string& who, netd::testing::TestbedOptions options);
+bool start_netd(netd::testing::Testbed& bed, const std::string& who);
+
+// A Launcher whose commands run in the testbed's host netns and cgroup, with PATH, LANG=C and
+// NETD_SOCKET set to the testbed's socket.
+netd::Result<Launcher> testbed_launcher(const netd::testing::Testbed& bed);
 
 // netd's own time per request: the `us=` of its audit lines (request read → reply queued) for
 // `method`, from the lines after the first `skip` of its log. Shows what of a figure is netd.
@@ -37,7 +49,37 @@ size_t log_lines(const netd::testing::Testbed& bed);
 netd::Status enter_child_place(const std::string& netns_path, const std::string& cgroup_procs,
                                std::optional<uid_t> uid);
 
+// Whether something listens on TCP `port` in `ns` (an `iperf3 -s` started there), polled for
+// up to 5 s; false at once on interruption.
+bool wait_listening(const netd::testing::Netns& ns, int port = 5201);
+
+// What one `iperf3 -c ... -J` run reports: the receiver side (end.sum_received) and the CPU
+// that client and server used (iperf3's own rusage figures).
+struct IperfReport {
+  double bits_per_second = 0;
+  double bytes = 0;
+  double seconds = 0;
+  double cpu_seconds = 0;  // client + server
+};
+// iperf3's JSON, or why there is no throughput in it.
+netd::Result<IperfReport> parse_iperf3(const std::string& json);
+
 // argv[i] is an option taking a count: reads argv[i + 1] (1..10^7) into *out, advancing i.
 bool take_count(int argc, char** argv, int& i, int* out);
+
+// A benchmark's command line: `--NAME N` counts (as take_count, and at most `max`) and `--NAME`
+// switches (each sets its bool to `to`, e.g. --no-cli clears `cli`). False on anything else.
+struct CountFlag {
+  std::string_view name;
+  int* value;
+  int max = 10000000;
+};
+struct SwitchFlag {
+  std::string_view name;
+  bool* value;
+  bool to = false;
+};
+bool parse_flags(int argc, char** argv, std::initializer_list<CountFlag> counts,
+                 std::initializer_list<SwitchFlag> switches);
 
 }  // namespace bench

@@ -694,21 +694,13 @@ void usage() {
 
 std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view w = argv[i];
-    bool ok = true;
-    int v = 0;
-    if (w == "--handouts") ok = bench::take_count(argc, argv, i, &a.handouts);
-    else if (w == "--rounds") ok = bench::take_count(argc, argv, i, &a.rounds);
-    else if (w == "--clients") ok = bench::take_count(argc, argv, i, &a.clients) && a.clients <= 1000;
-    else if (w == "--rx-seconds") ok = bench::take_count(argc, argv, i, &v) && (a.rx_seconds = v, true);
-    else if (w == "--rx-pairs") ok = bench::take_count(argc, argv, i, &a.rx_pairs);
-    else if (w == "--alice-pps") ok = bench::take_count(argc, argv, i, &a.alice_pps);
-    else if (w == "--no-handout") a.handout = false;
-    else if (w == "--no-rx") a.rx = false;
-    else ok = false;
-    if (!ok) return std::nullopt;
-  }
+  int rx_seconds = static_cast<int>(a.rx_seconds);
+  if (!bench::parse_flags(argc, argv,
+                          {{"--handouts", &a.handouts}, {"--rounds", &a.rounds}, {"--clients", &a.clients, 1000},
+                           {"--rx-seconds", &rx_seconds}, {"--rx-pairs", &a.rx_pairs}, {"--alice-pps", &a.alice_pps}},
+                          {{"--no-handout", &a.handout}, {"--no-rx", &a.rx}}))
+    return std::nullopt;
+  a.rx_seconds = rx_seconds;
   return a;
 }
 
@@ -716,15 +708,7 @@ std::optional<Args> parse_args(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
-  if (!args) {
-    usage();
-    return 2;
-  }
-  if (geteuid() != 0) {
-    std::fputs("raw_bench: needs root (namespaces, cgroups, netd)\n", stderr);
-    return 2;
-  }
-  bench::install_signal_handlers();
+  if (!bench::begin(args.has_value(), usage, "raw_bench", "namespaces, cgroups, netd")) return 2;
   auto bed = start_raw_testbed();
   if (!bed) return 1;
   std::string expedited;

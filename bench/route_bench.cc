@@ -143,9 +143,7 @@ struct CliVariant {
 };
 
 void run_cli(const Testbed& bed, const Args& args) {
-  auto launcher = bench::Launcher::create(
-      bed.host().path(), bed.cgroup(),
-      {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "NETD_SOCKET=" + bed.socket_path(), "LANG=C"});
+  auto launcher = bench::testbed_launcher(bed);
   if (!launcher.ok()) {
     print_note("cli: skipped: " + launcher.error().message);
     return;
@@ -478,18 +476,12 @@ void usage() {
 
 std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view w = argv[i];
-    bool ok = true;
-    if (w == "--cli-iterations") ok = bench::take_count(argc, argv, i, &a.cli_iterations);
-    else if (w == "--lib-iterations") ok = bench::take_count(argc, argv, i, &a.lib_iterations);
-    else if (w == "--lib-rounds") ok = bench::take_count(argc, argv, i, &a.lib_rounds);
-    else if (w == "--no-sudo") a.sudo = false;
-    else if (w == "--no-cli") a.cli = false;
-    else if (w == "--no-lib") a.lib = false;
-    else ok = false;
-    if (!ok) return std::nullopt;
-  }
+  if (!bench::parse_flags(argc, argv,
+                          {{"--cli-iterations", &a.cli_iterations},
+                           {"--lib-iterations", &a.lib_iterations},
+                           {"--lib-rounds", &a.lib_rounds}},
+                          {{"--no-sudo", &a.sudo}, {"--no-cli", &a.cli}, {"--no-lib", &a.lib}}))
+    return std::nullopt;
   return a;
 }
 
@@ -497,15 +489,7 @@ std::optional<Args> parse_args(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
-  if (!args) {
-    usage();
-    return 2;
-  }
-  if (geteuid() != 0) {
-    std::fputs("route_bench: needs root (namespaces, cgroups, netd)\n", stderr);
-    return 2;
-  }
-  bench::install_signal_handlers();  // loops stop, and the normal clean-up runs
+  if (!bench::begin(args.has_value(), usage, "route_bench", "namespaces, cgroups, netd")) return 2;
 
   auto bed = bench::start_testbed("route_bench");
   if (!bed) return 1;

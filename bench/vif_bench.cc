@@ -90,10 +90,6 @@ struct Args {
   bool tput = true;
 };
 
-std::vector<std::string> bench_env(const Testbed& bed) {
-  return {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "NETD_SOCKET=" + bed.socket_path(), "LANG=C"};
-}
-
 netd::Status must(const netd::testing::ProcessResult& r, const std::string& what) {
   if (r.ok()) return netd::ok_status();
   return netd::make_error(EIO, what + ": " + r.describe());
@@ -119,7 +115,7 @@ struct CliVariant {
 };
 
 void run_cli(const Testbed& bed, const Args& args) {
-  auto launcher = bench::Launcher::create(bed.host().path(), bed.cgroup(), bench_env(bed));
+  auto launcher = bench::testbed_launcher(bed);
   if (!launcher.ok()) return print_note("cli: skipped: " + launcher.error().message);
   const std::string vtuntap = netd::testing::vtuntap_binary();
 
@@ -454,16 +450,6 @@ std::optional<std::string> read_line(int fd, std::chrono::milliseconds timeout) 
   return std::nullopt;
 }
 
-// iperf3 -s answers once port 5201 listens in `ns`.
-bool wait_listening(const Netns& ns) {
-  for (int i = 0; i < 200 && !bench::interrupted(); ++i) {
-    auto r = netd::testing::run_in(&ns, {"ss", "-Hltn", "sport = :5201"});
-    if (r.ok() && !r.out.empty()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  return false;
-}
-
 // CPU time (ns) the threads of pid have run so far (schedstat: ns resolution, unlike the
 // 10 ms ticks of /proc/PID/stat); 0 if unreadable.
 uint64_t cpu_ns_of(pid_t pid) {
@@ -506,26 +492,18 @@ std::pair<std::optional<TputRun>, std::string> iperf_run(const bench::Launcher& 
   auto out = launcher.run_collecting(client);
   uint64_t fwd_after = cpu_ns_of(path.forwarder);
   if (out.code != 0) return {std::nullopt, "exit " + std::to_string(out.code) + ": " + out.err + out.out.substr(0, 400)};
-  auto j = nlohmann::json::parse(out.out, nullptr, false);
-  try {
-    const auto& end = j.at("end");
-    TputRun r;
-    r.gbit = end.at("sum_received").at("bits_per_second").get<double>() / 1e9;
-    double gbytes = end.at("sum_received").at("bytes").get<double>() / 1e9;
-    double secs = end.at("sum_received").at("seconds").get<double>();
-    const auto& cpu = end.at("cpu_utilization_percent");
-    double iperf_cpu = (cpu.at("host_total").get<double>() + cpu.at("remote_total").get<double>()) / 100 * secs;
-    double fwd_cpu = static_cast<double>(fwd_after - fwd_before) / 1e9;
-    if (gbytes > 0) r.cpu_per_gbyte = (iperf_cpu + fwd_cpu) / gbytes;
-    return {r, ""};
-  } catch (const nlohmann::json::exception& e) {
-    return {std::nullopt, std::string("no throughput in iperf3's JSON: ") + e.what()};
-  }
+  auto report = bench::parse_iperf3(out.out);
+  if (!report.ok()) return {std::nullopt, report.error().message};
+  TputRun r;
+  r.gbit = report->bits_per_second / 1e9;
+  double fwd_cpu = static_cast<double>(fwd_after - fwd_before) / 1e9;
+  if (report->bytes > 0) r.cpu_per_gbyte = (report->cpu_seconds + fwd_cpu) / (report->bytes / 1e9);
+  return {r, ""};
 }
 
 void run_tput(const Testbed& bed, const Args& args) {
   if (access(kIperf3, X_OK) != 0) return print_note("tput: skipped: " + std::string(kIperf3) + " is not installed");
-  auto launcher = bench::Launcher::create(bed.host().path(), bed.cgroup(), bench_env(bed));
+  auto launcher = bench::testbed_launcher(bed);
   if (!launcher.ok()) return print_note("tput: skipped: " + launcher.error().message);
   auto peer_a = Netns::create();
   auto host_b = Netns::create();
@@ -546,7 +524,8 @@ void run_tput(const Testbed& bed, const Args& args) {
     Command server{"iperf3 -s", std::nullopt, 0, {kIperf3, "-s", "-B", kPeerIp}, ns, false};
     servers.emplace_back(launcher->start(server));
   }
-  if (!wait_listening(*peer_a) || !wait_listening(*peer_b)) return print_note("tput: skipped: iperf3 -s did not start");
+  if (!bench::wait_listening(*peer_a) || !bench::wait_listening(*peer_b))
+    return print_note("tput: skipped: iperf3 -s did not start");
 
   const std::string log_path = bed.dir() + "/forwarders.log";
   UniqueFd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
@@ -653,20 +632,14 @@ void usage() {
 
 std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view w = argv[i];
-    bool ok = true;
-    if (w == "--cli-iterations") ok = bench::take_count(argc, argv, i, &a.cli_iterations);
-    else if (w == "--attach-iterations") ok = bench::take_count(argc, argv, i, &a.attach_iterations);
-    else if (w == "--attach-rounds") ok = bench::take_count(argc, argv, i, &a.attach_rounds);
-    else if (w == "--tput-runs") ok = bench::take_count(argc, argv, i, &a.tput_runs);
-    else if (w == "--tput-seconds") ok = bench::take_count(argc, argv, i, &a.tput_seconds);
-    else if (w == "--no-cli") a.cli = false;
-    else if (w == "--no-attach") a.attach = false;
-    else if (w == "--no-tput") a.tput = false;
-    else ok = false;
-    if (!ok) return std::nullopt;
-  }
+  if (!bench::parse_flags(argc, argv,
+                          {{"--cli-iterations", &a.cli_iterations},
+                           {"--attach-iterations", &a.attach_iterations},
+                           {"--attach-rounds", &a.attach_rounds},
+                           {"--tput-runs", &a.tput_runs},
+                           {"--tput-seconds", &a.tput_seconds}},
+                          {{"--no-cli", &a.cli}, {"--no-attach", &a.attach}, {"--no-tput", &a.tput}}))
+    return std::nullopt;
   return a;
 }
 
@@ -674,15 +647,7 @@ std::optional<Args> parse_args(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
-  if (!args) {
-    usage();
-    return 2;
-  }
-  if (geteuid() != 0) {
-    std::fputs("vif_bench: needs root (namespaces, cgroups, netd, /dev/net/tun)\n", stderr);
-    return 2;
-  }
-  bench::install_signal_handlers();  // loops stop, and the normal clean-up runs
+  if (!bench::begin(args.has_value(), usage, "vif_bench", "namespaces, cgroups, netd, /dev/net/tun")) return 2;
 
   auto bed = bench::start_testbed("vif_bench");
   if (!bed) return 1;
