@@ -129,6 +129,8 @@ netd::Result<IperfReport> parse_iperf3(const std::string& json) {
     r.seconds = received.at("seconds").get<double>();
     const auto& cpu = end.at("cpu_utilization_percent");
     r.cpu_seconds = (cpu.at("host_total").get<double>() + cpu.at("remote_total").get<double>()) / 100 * r.seconds;
+    // A run whose server lost the data (or went away) says 0: no figure, not a slow path.
+    if (r.bits_per_second <= 0 || r.bytes <= 0) return netd::make_error(EIO, "iperf3's receiver got nothing");
     return r;
   } catch (const nlohmann::json::exception& e) {
     return netd::make_error(EINVAL, std::string("no throughput in iperf3's JSON: ") + e.what());

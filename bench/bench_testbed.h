@@ -61,7 +61,7 @@ struct IperfReport {
   double seconds = 0;
   double cpu_seconds = 0;  // client + server
 };
-// iperf3's JSON, or why there is no throughput in it.
+// iperf3's JSON, or why there is no throughput in it (also when the receiver got nothing).
 netd::Result<IperfReport> parse_iperf3(const std::string& json);
 
 // argv[i] is an option taking a count: reads argv[i + 1] (1..10^7) into *out, advancing i.
