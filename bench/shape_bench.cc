@@ -1,0 +1,532 @@
+// shape_bench: the shaping feature's figures (benchmarks.md row "shaping accuracy", and what
+// shaping costs the traffic it does not shape), each against a baseline measured in the same run.
+//
+//  accuracy  iperf3 TCP as a slice whose policy says rate = ceil = 10 Mbit, 100 Mbit, 1 Gbit,
+//            out of uplink0 (netd's HTB class 4e44:<id>, set by its tcx classifier), against
+//            the goodput that rate allows at MTU 1500: rate × 1448/1514. Rounds of one run per
+//            rate, the order rotating.
+//  cost      iperf3 TCP from carol (in no slice: the default class 4e44:fffe) out of uplink0
+//            with 1 shaped slice and with 4096 (4096 classes, 4096 map entries), two testbeds
+//            side by side, and over a plain veth pair netd has never seen (no qdisc at all).
+//            Rounds of one run per variant, the order rotating. Plus netd's start with 1 and
+//            with 4096 shaped slices, its reload with 4096, and its RSS.
+//
+// It prints `name value unit` lines, ratios, and a verdict per target; it never fails on a
+// figure.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "bench/bench_support.h"
+#include "bench/bench_testbed.h"
+#include "tests/fixtures/files.h"
+#include "tests/fixtures/json.h"
+#include "tests/fixtures/veth.h"
+#include "tests/integration/common/testbed.h"
+
+namespace {
+
+using bench::Command;
+using bench::fixed;
+using bench::print_figure;
+using bench::print_note;
+using bench::print_verdict;
+using bench::RunningChild;
+using bench::Stats;
+using bench::stats_of;
+using netd::UniqueFd;
+using netd::testing::kAlice;
+using netd::testing::kBob;
+using netd::testing::kCarol;
+using netd::testing::Netns;
+using netd::testing::Testbed;
+using netd::testing::TestbedOptions;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kIperf3 = "/usr/bin/iperf3";
+constexpr const char* kPeerIp = "10.0.1.2";  // peer0, behind uplink0: the shaped uplink
+// TCP payload per byte HTB counts at MTU 1500 with timestamps: 1448 of a 1514-byte frame.
+constexpr double kGoodputPerRate = 1448.0 / 1514.0;
+// Slice ids up to 8191 (4096 slices and room), raw_flag moved out of the wider mask.
+constexpr std::string_view kTestbedMarks[2][2] = {{"mark_mask = 0x0fff0000", "mark_mask = 0x1fff0000"},
+                                                  {"raw_flag = 0x10000000", "raw_flag = 0x20000000"}};
+// The default class may borrow up to uplink_rate: far above what one veth flow reaches here,
+// so in the cost part HTB's cap is never what limits the flow.
+constexpr const char* kCostUplinkRate = "100gbit";
+constexpr double kCostUplinkBps = 100e9;
+constexpr uint32_t kExtraUidBase = 200000;  // generated slices' members: uid 200000 + id, no one's
+
+struct Args {
+  int accuracy_runs = 3;
+  int accuracy_seconds = 5;
+  int cost_rounds = 5;  // odd: the median is one run's
+  int cost_seconds = 5;
+  int slices = 4096;
+  bool accuracy = true;
+  bool cost = true;
+};
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double ms_since(Clock::time_point t) { return seconds_since(t) * 1e3; }
+
+// `count` shaped slices with ids first_id..., each with one uid of its own, as [[slice]] tables.
+// Appended to bob's table (the last of the testbed's policy).
+std::string extra_slices(uint32_t first_id, int count, const std::string& rate) {
+  std::string out;
+  for (uint32_t id = first_id; id < first_id + static_cast<uint32_t>(count); ++id)
+    out += "\n[[slice]]\nname = \"s" + std::to_string(id) + "\"\nid = " + std::to_string(id) +
+           "\nuids = [" + std::to_string(kExtraUidBase + id) + "]\nrate = \"" + rate + "\"\n";
+  return out;
+}
+
+// The testbed's policy for `options` with the wider marks, or why not.
+netd::Result<std::string> shaping_policy(const Testbed& bed, const TestbedOptions& options) {
+  std::string policy = bed.policy_text(options);
+  for (const auto& [from, to] : kTestbedMarks) {
+    size_t at = policy.find(from);
+    if (at == std::string::npos)
+      return netd::make_error(EINVAL, "the testbed's policy has no `" + std::string(from) + "` line to widen");
+    policy.replace(at, from.size(), to);
+  }
+  return policy;
+}
+
+// The testbed with that policy, then netd started on it; *start_ms is how long netd took from
+// its start to answering on its socket (it applies the policy, shaping included, before it
+// listens). nullopt after printing why.
+std::optional<Testbed> start_shaping_testbed(const std::string& who, const TestbedOptions& options,
+                                             double* start_ms) {
+  auto bed = bench::make_testbed(who, options);
+  if (!bed) return std::nullopt;
+  auto policy = shaping_policy(*bed, options);
+  if (!policy.ok()) {
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), policy.error().message.c_str());
+    return std::nullopt;
+  }
+  if (auto written = bed->write_policy(*policy); !written.ok()) {
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), written.error().message.c_str());
+    return std::nullopt;
+  }
+  auto t0 = Clock::now();
+  if (!bench::start_netd(*bed, who)) return std::nullopt;
+  *start_ms = ms_since(t0);
+  return bed;
+}
+
+// iperf3 -s in the peer netns of a testbed (or any netns), as root, outside the cgroup.
+std::optional<RunningChild> start_sink(const bench::Launcher& launcher, const Netns& ns, const std::string& label) {
+  UniqueFd fd(open(ns.path().c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::nullopt;
+  Command server{"iperf3 -s", std::nullopt, 0, {kIperf3, "-s", "-B", kPeerIp}, fd.get(), false};
+  RunningChild child(launcher.start(server));
+  if (!bench::wait_listening(ns)) {
+    print_note(label + ": iperf3 -s did not start");
+    return std::nullopt;
+  }
+  return child;
+}
+
+// One `iperf3 -c` run: the report, or why there is none.
+netd::Result<bench::IperfReport> iperf_run(const bench::Launcher& launcher, Command client, int seconds, bool omit) {
+  client.argv.insert(client.argv.end(), {"-t", std::to_string(seconds)});
+  if (omit) client.argv.insert(client.argv.end(), {"-O", "1"});  // slow start and the first burst
+  auto out = launcher.run_collecting(client);
+  if (out.code != 0)
+    return netd::make_error(EIO, "exit " + std::to_string(out.code) + ": " + out.err + out.out.substr(0, 400));
+  return bench::parse_iperf3(out.out);
+}
+
+Command iperf_client(const std::string& label, uid_t uid, int netns_fd = -1, bool join_cgroup = true) {
+  return {label, uid, uid, {kIperf3, "-c", kPeerIp, "-J"}, netns_fd, join_cgroup};
+}
+
+std::string series_text(const std::vector<double>& v, double scale) {
+  std::string out;
+  for (double x : v) out += " " + fixed(x / scale);
+  return out;
+}
+
+// The HTB classes on uplink0 and the entries of the classifier's map, from tc and bpftool.
+std::pair<size_t, size_t> shaping_state(const Testbed& bed) {
+  auto classes = bed.root({"tc", "class", "show", "dev", "uplink0"});
+  size_t n_classes = 0;
+  for (size_t at = classes.out.find("class htb"); at != std::string::npos; at = classes.out.find("class htb", at + 1))
+    ++n_classes;
+  auto map = netd::testing::json_of(
+      bed.root({"bpftool", "-j", "map", "dump", "pinned", bed.bpffs() + "/netd/shaping/classes"}).out);
+  return {n_classes, map.is_array() ? map.size() : 0};
+}
+
+// Bytes sent through an HTB class of uplink0 (tc -s), 0 if it is not there.
+double class_bytes(const Testbed& bed, const std::string& classid) {
+  std::string text = bed.root({"tc", "-s", "class", "show", "dev", "uplink0", "classid", classid}).out;
+  std::smatch m;
+  static const std::regex re(R"(Sent (\d+) bytes)");
+  return std::regex_search(text, m, re) ? std::stod(m[1]) : 0;
+}
+
+double rss_mib(pid_t pid) {
+  auto status = netd::testing::read_text_file("/proc/" + std::to_string(pid) + "/status");
+  if (!status.ok()) return 0;
+  size_t at = status->find("VmRSS:");
+  return at == std::string::npos ? 0 : std::strtod(status->c_str() + at + 6, nullptr) / 1024;
+}
+
+// ---------------------------------------------------------------------------------------------
+// accuracy
+
+struct Rate {
+  std::string label;
+  uid_t uid;
+  double bps;
+  std::vector<double> runs;  // goodput, bit/s
+};
+
+void run_accuracy(const Args& args) {
+  // alice 10 Mbit, bob 100 Mbit, slice s9 1 Gbit; the default uplink_rate (10gbit) above them.
+  TestbedOptions options;
+  options.extra_alice = "rate = \"10mbit\"\n";
+  options.extra_bob = "rate = \"100mbit\"\n" + extra_slices(9, 1, "1gbit");
+  double start_ms = 0;
+  auto bed = start_shaping_testbed("shape_bench accuracy", options, &start_ms);
+  if (!bed) return print_note("accuracy: skipped: no testbed");
+  auto launcher = bench::testbed_launcher(*bed);
+  if (!launcher.ok()) return print_note("accuracy: skipped: " + launcher.error().message);
+  auto sink = start_sink(*launcher, bed->peer(), "accuracy");
+  if (!sink) return;
+
+  std::vector<Rate> rates = {{"10mbit", kAlice, 10e6, {}}, {"100mbit", kBob, 100e6, {}},
+                             {"1gbit", kExtraUidBase + 9, 1e9, {}}};
+  auto started = Clock::now();
+  for (int round = 0; round < args.accuracy_runs && !bench::interrupted(); ++round) {
+    for (size_t k = 0; k < rates.size() && !bench::interrupted(); ++k) {
+      Rate& r = rates[(round + k) % rates.size()];
+      auto report =
+          iperf_run(*launcher, iperf_client("iperf3 -c (" + r.label + ")", r.uid), args.accuracy_seconds, true);
+      if (!report.ok()) {
+        if (!bench::interrupted()) print_note("accuracy: " + r.label + " run " + std::to_string(round) + ": " +
+                                              report.error().message);
+        continue;
+      }
+      r.runs.push_back(report->bits_per_second);
+    }
+  }
+  std::string runs;
+  for (const auto& r : rates) runs += " " + r.label + ":" + series_text(r.runs, 1e6);
+  print_note("accuracy: " + std::to_string(args.accuracy_runs) + " rounds of " + std::to_string(args.accuracy_seconds) +
+             " s iperf3 TCP runs (-O 1) per rate in " + fixed(seconds_since(started), 1) + " s; Mbit/s" + runs);
+  for (const auto& r : rates) {
+    if (r.runs.empty()) continue;
+    const std::string name = "shape.accuracy." + r.label;
+    Stats s = stats_of(r.runs);
+    auto [lo, hi] = std::minmax_element(r.runs.begin(), r.runs.end());
+    const double baseline = r.bps * kGoodputPerRate;
+    const double ratio = s.median / baseline;
+    print_figure(name + ".median", s.median / 1e6, "Mbit/s");
+    print_figure(name + ".min", *lo / 1e6, "Mbit/s");
+    print_figure(name + ".max", *hi / 1e6, "Mbit/s");
+    print_figure(name + ".spread", (*hi - *lo) / s.median * 100, "%");
+    print_figure(name + ".baseline", baseline / 1e6, "Mbit/s");
+    print_figure(name + ".ratio", ratio, "x");
+    print_figure(name + ".error", (ratio - 1) * 100, "%");
+    print_verdict("shape.accuracy " + r.label + " median within ±3 % of rate × 1448/1514",
+                  std::abs(ratio - 1) <= 0.03,
+                  (ratio >= 1 ? "+" : "") + fixed((ratio - 1) * 100) + " %");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// cost
+
+struct CostVariant {
+  std::string name;
+  const bench::Launcher* launcher;
+  Command client;
+  std::vector<double> bps;
+  std::vector<double> cpu_per_gbyte;  // CPU seconds (iperf3 client + server) per GB received
+  bool usable = true;
+};
+
+// SIGHUP with `policy` in place; ms until netd logs that it reloaded (nullopt after a note if it
+// logged an error instead, or nothing within 60 s).
+std::optional<double> timed_reload(Testbed& bed, const std::string& policy, const std::string& label) {
+  if (auto written = bed.write_policy(policy); !written.ok()) {
+    print_note("reload " + label + ": " + written.error().message);
+    return std::nullopt;
+  }
+  const size_t before = bed.netd_log().size();
+  auto t0 = Clock::now();
+  if (kill(bed.netd_pid(), SIGHUP) != 0) return std::nullopt;
+  while (seconds_since(t0) < 60 && !bench::interrupted()) {
+    std::string fresh = bed.netd_log().substr(before);
+    if (fresh.find("netd: reloaded") != std::string::npos) return ms_since(t0);
+    if (fresh.find("netd: ") != std::string::npos && fresh.find('\n') != std::string::npos) {
+      print_note("reload " + label + ": " + fresh.substr(0, fresh.find('\n')));
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  print_note("reload " + label + ": netd did not say within 60 s");
+  return std::nullopt;
+}
+
+// The floor for writing the tree: root's `tc -batch` (one process, one netlink request a line)
+// making netd's tree with `slices` slice classes (1mbit, netd's bursts and quanta) on the native
+// uplink0, then changing every slice class to 2mbit; ms of each, nullopt after a note if tc
+// failed. The tree is deleted again.
+struct TcBatchTimes {
+  double create_ms = 0, change_ms = 0;
+};
+std::optional<TcBatchTimes> tc_batch(const Netns& ns, const std::string& dir, int slices) {
+  auto htb_class = [](const char* verb, uint32_t minor, const std::string& parent, const std::string& rate,
+                      uint64_t burst, uint32_t quantum) {
+    char line[256];
+    std::snprintf(line, sizeof line, "class %s dev uplink0 parent %s classid 4e44:%x htb rate %s ceil %s burst %llu "
+                  "cburst %llu quantum %u\n", verb, parent.c_str(), minor, rate.c_str(), rate.c_str(),
+                  static_cast<unsigned long long>(burst), static_cast<unsigned long long>(burst), quantum);
+    return std::string(line);
+  };
+  const uint64_t top_burst = static_cast<uint64_t>(kCostUplinkBps / 8 / 250);  // one 250 Hz tick
+  std::string create = "qdisc add dev uplink0 root handle 4e44: htb default fffe\n";
+  create += htb_class("add", 0xffff, "4e44:", kCostUplinkRate, top_burst, 200000);
+  create += htb_class("add", 0xfffe, "4e44:ffff", std::to_string(100000 - slices) + "mbit", top_burst, 200000);
+  std::string change;
+  for (uint32_t id = 7; id < 7 + static_cast<uint32_t>(slices); ++id) {
+    create += htb_class("add", id, "4e44:ffff", "1mbit", 15140, 12500);
+    change += htb_class("change", id, "4e44:ffff", "2mbit", 15140, 25000);
+  }
+  TcBatchTimes t;
+  for (auto [text, ms, name] : {std::tuple{&create, &t.create_ms, "create"}, {&change, &t.change_ms, "change"}}) {
+    const std::string path = dir + "/tc-" + name + ".batch";
+    if (!(std::ofstream(path, std::ios::trunc) << *text)) {
+      print_note("tc -batch: cannot write " + path);
+      return std::nullopt;
+    }
+    auto t0 = Clock::now();
+    auto r = netd::testing::run_in(&ns, {"tc", "-batch", path});
+    *ms = ms_since(t0);
+    if (!r.ok()) {
+      print_note("tc -batch " + std::string(name) + ": " + r.describe());
+      return std::nullopt;
+    }
+  }
+  (void)netd::testing::run_in(&ns, {"tc", "qdisc", "del", "dev", "uplink0", "root"});
+  return t;
+}
+
+// Reloads of the N-slice netd: the same policy, every rate 1mbit → 2mbit, and back. The time of
+// the change, for its ratio to tc's.
+std::optional<double> run_reloads(Testbed& many, const TestbedOptions& options, int slices) {
+  auto made = shaping_policy(many, options);
+  if (!made.ok()) return std::nullopt;
+  const std::string policy = *made;
+  auto unchanged = timed_reload(many, policy, "unchanged");
+  std::string faster = policy;
+  for (size_t at = faster.find("rate = \"1mbit\""); at != std::string::npos; at = faster.find("rate = \"1mbit\"", at))
+    faster.replace(at, 14, "rate = \"2mbit\"");
+  auto changed = timed_reload(many, faster, "rates changed");
+  std::string moved = many.root({"tc", "class", "show", "dev", "uplink0", "classid", "4e44:9"}).out;
+  auto back = timed_reload(many, policy, "rates back");
+  const std::string n = std::to_string(slices);
+  if (unchanged) print_figure("shape.reload.slices" + n + ".unchanged", *unchanged, "ms");
+  if (changed) print_figure("shape.reload.slices" + n + ".rates_changed", *changed, "ms");
+  if (back) print_figure("shape.reload.slices" + n + ".rates_back", *back, "ms");
+  print_note("reload: after every slice's rate went 1mbit → 2mbit, tc says: " +
+             moved.substr(0, moved.find(" burst")));
+  return changed;
+}
+
+void run_cost(const Args& args) {
+  // Native: a veth pair between two fresh namespaces, the testbed's uplink0 addresses, no qdisc
+  // but the veth's own noqueue, no netd.
+  auto native_host = Netns::create();
+  auto native_peer = Netns::create();
+  if (!native_host.ok() || !native_peer.ok()) return print_note("cost: skipped: cannot create namespaces");
+  if (auto made = netd::testing::add_veth_pair({&*native_host, "uplink0", "10.0.1.1/24"},
+                                               {&*native_peer, "peer0", "10.0.1.2/24"});
+      !made.ok())
+    return print_note("cost: skipped: " + made.error().message);
+  UniqueFd native_ns(open(native_host->path().c_str(), O_RDONLY | O_CLOEXEC));
+
+  // The same policy but for the number of shaped slices: alice alone, or alice, bob and
+  // slices-2 more; 1mbit each, the default class left ~100 Gbit.
+  TestbedOptions one_options, many_options;
+  one_options.extra_netd = many_options.extra_netd = "uplink_rate = \"" + std::string(kCostUplinkRate) + "\"\n";
+  one_options.extra_alice = many_options.extra_alice = "rate = \"1mbit\"\n";
+  many_options.extra_bob = "rate = \"1mbit\"\n" + extra_slices(9, args.slices - 2, "1mbit");
+  const std::string n = std::to_string(args.slices);
+  double one_start_ms = 0, many_start_ms = 0;
+  auto one = start_shaping_testbed("shape_bench cost (1 slice)", one_options, &one_start_ms);
+  if (!one) return print_note("cost: skipped: no 1-slice testbed");
+  auto many = start_shaping_testbed("shape_bench cost (" + n + " slices)", many_options, &many_start_ms);
+  if (!many) return print_note("cost: skipped: no " + n + "-slice testbed");
+  print_figure("shape.start.slices1", one_start_ms, "ms");
+  print_figure("shape.start.slices" + n, many_start_ms, "ms");
+  print_figure("shape.start.ratio", many_start_ms / one_start_ms, "x");
+  const double per_slice_us = (many_start_ms - one_start_ms) * 1e3 / (args.slices - 1);
+  print_figure("shape.start.per_extra_slice", per_slice_us, "us");
+  // Before any traffic: the native uplink0 has its noqueue back before it carries any.
+  auto floor = tc_batch(*native_host, one->dir(), args.slices);
+  if (floor) {
+    print_figure("shape.start.tc_batch_tree", floor->create_ms, "ms");
+    print_figure("shape.start.ratio_extra_tc_batch", (many_start_ms - one_start_ms) / floor->create_ms, "x");
+  }
+  auto [one_classes, one_entries] = shaping_state(*one);
+  auto [many_classes, many_entries] = shaping_state(*many);
+  print_note("cost: HTB classes on uplink0 / classifier map entries: 1 slice " + std::to_string(one_classes) + " / " +
+             std::to_string(one_entries) + ", " + n + " slices " + std::to_string(many_classes) + " / " +
+             std::to_string(many_entries) + " (each: the slices', plus top and default class / mark 0)");
+
+  auto one_launcher = bench::testbed_launcher(*one);
+  auto many_launcher = bench::testbed_launcher(*many);
+  if (!one_launcher.ok() || !many_launcher.ok()) return print_note("cost: skipped: no launcher");
+  auto sink_native = start_sink(*one_launcher, *native_peer, "cost native");
+  auto sink_one = start_sink(*one_launcher, one->peer(), "cost 1 slice");
+  auto sink_many = start_sink(*many_launcher, many->peer(), "cost " + n + " slices");
+  if (!sink_native || !sink_one || !sink_many) return;
+
+  // carol is in no slice: her sockets carry no mark, the classifier sends them to 4e44:fffe.
+  std::vector<CostVariant> variants;
+  variants.push_back({"native", &*one_launcher, iperf_client("iperf3 -c (native)", kCarol, native_ns.get(), false)});
+  variants.push_back({"slices1", &*one_launcher, iperf_client("iperf3 -c (1 slice)", kCarol)});
+  variants.push_back({"slices" + n, &*many_launcher, iperf_client("iperf3 -c (" + n + " slices)", kCarol)});
+  for (auto& v : variants) {  // a short untimed run of each: proves the path carries TCP
+    auto report = iperf_run(*v.launcher, v.client, 1, false);
+    if (!report.ok()) {
+      print_note("cost: " + v.name + " dropped: " + report.error().message);
+      v.usable = false;
+    }
+  }
+  if (!variants[1].usable || !variants[2].usable) return;
+  const double one_default_before = class_bytes(*one, "4e44:fffe");
+  const double many_default_before = class_bytes(*many, "4e44:fffe");
+
+  auto started = Clock::now();
+  std::vector<double> pair_ratios;
+  for (int round = 0; round < args.cost_rounds && !bench::interrupted(); ++round) {
+    std::optional<double> got[3];
+    for (size_t k = 0; k < variants.size() && !bench::interrupted(); ++k) {
+      size_t which = (round + k) % variants.size();
+      CostVariant& v = variants[which];
+      if (!v.usable) continue;
+      auto report = iperf_run(*v.launcher, v.client, args.cost_seconds, true);
+      if (!report.ok()) {
+        if (!bench::interrupted())
+          print_note("cost: " + v.name + " run " + std::to_string(round) + ": " + report.error().message);
+        continue;
+      }
+      got[which] = report->bits_per_second;
+      v.bps.push_back(report->bits_per_second);
+      if (report->bytes > 0) v.cpu_per_gbyte.push_back(report->cpu_seconds / (report->bytes / 1e9));
+    }
+    if (got[1] && got[2]) pair_ratios.push_back(*got[2] / *got[1]);
+  }
+  std::string runs, cpu;
+  for (const auto& v : variants) {
+    runs += " " + v.name + ":" + series_text(v.bps, 1e9);
+    cpu += " " + v.name + ":" + series_text(v.cpu_per_gbyte, 1);
+  }
+  print_note("cost: " + std::to_string(args.cost_rounds) + " rounds of " + std::to_string(args.cost_seconds) +
+             " s iperf3 TCP runs (-O 1) as carol (no slice), order rotating, in " + fixed(seconds_since(started), 1) +
+             " s; Gbit/s" + runs + "; CPU s per GB" + cpu);
+  // Proof that the flows went through HTB's default class (and what share of what was sent).
+  print_note("cost: default class 4e44:fffe carried " +
+             fixed((class_bytes(*one, "4e44:fffe") - one_default_before) / 1e9, 1) + " GB (1 slice), " +
+             fixed((class_bytes(*many, "4e44:fffe") - many_default_before) / 1e9, 1) + " GB (" + n + " slices)");
+
+  for (const auto& v : variants) {
+    if (v.bps.empty()) continue;
+    print_figure("shape.cost." + v.name + ".median", stats_of(v.bps).median / 1e9, "Gbit/s");
+    if (!v.cpu_per_gbyte.empty())
+      print_figure("shape.cost." + v.name + ".cpu_per_gbyte", stats_of(v.cpu_per_gbyte).median, "s");
+  }
+  if (variants[1].bps.empty() || variants[2].bps.empty()) return;
+  const double one_median = stats_of(variants[1].bps).median, many_median = stats_of(variants[2].bps).median;
+  // The verdict is on the paired ratio: each round's 1-slice and N-slice runs are neighbours in
+  // time, so what others do to this machine (runs here move by ±10 %) hits both alike.
+  const double paired = pair_ratios.empty() ? many_median / one_median : stats_of(pair_ratios).median;
+  print_figure("shape.cost.ratio_paired_median", paired, "x");
+  print_figure("shape.cost.ratio_median", many_median / one_median, "x");
+  if (!variants[1].cpu_per_gbyte.empty() && !variants[2].cpu_per_gbyte.empty())
+    print_figure("shape.cost.ratio_efficiency",
+                 stats_of(variants[1].cpu_per_gbyte).median / stats_of(variants[2].cpu_per_gbyte).median, "x");
+  if (!variants[0].bps.empty()) {
+    // Not a target: what the HTB root (one lock, one queue) and the classifier cost any flow
+    // against the veth's noqueue.
+    print_figure("shape.cost.ratio_slices1_native", one_median / stats_of(variants[0].bps).median, "x");
+  }
+  if (one_median > 0.5 * kCostUplinkBps)
+    print_note("cost: the flow reached half of uplink_rate: HTB's ceil may hide the classifier's cost");
+  print_verdict("shape.cost default-class throughput with " + n + " shaped slices >= 0.97x with 1 (paired median)",
+                paired >= 0.97, fixed(paired) + " x");
+
+  if (bench::interrupted()) return;
+  auto reload_changed = run_reloads(*many, many_options, args.slices);
+  if (floor) {
+    print_figure("shape.reload.tc_batch_change", floor->change_ms, "ms");
+    if (reload_changed)
+      print_figure("shape.reload.ratio_rates_changed_tc_batch", *reload_changed / floor->change_ms, "x");
+  }
+  print_figure("shape.netd_rss.slices1", rss_mib(one->netd_pid()), "MiB");
+  print_figure("shape.netd_rss.slices" + n, rss_mib(many->netd_pid()), "MiB");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void usage() {
+  std::fputs(
+      "usage: shape_bench [--accuracy-runs N] [--accuracy-seconds N] [--cost-rounds N] [--cost-seconds N]\n"
+      "                   [--slices N] [--no-accuracy] [--no-cost]\n"
+      "  --accuracy-runs N     iperf3 runs per rate (10mbit, 100mbit, 1gbit), interleaved; default 3\n"
+      "  --accuracy-seconds N  length of each (plus 1 s omitted); default 5\n"
+      "  --cost-rounds N       rounds of one run per variant (native, 1 slice, N slices); default 5\n"
+      "  --cost-seconds N      length of each (plus 1 s omitted); default 5\n"
+      "  --slices N            shaped slices of the large cost variant, 2..8000; default 4096\n"
+      "Needs root. Prints `name value unit` lines, ratios and verdicts; never fails on a figure.\n",
+      stderr);
+}
+
+std::optional<Args> parse_args(int argc, char** argv) {
+  Args a;
+  if (!bench::parse_flags(argc, argv,
+                          {{"--accuracy-runs", &a.accuracy_runs},
+                           {"--accuracy-seconds", &a.accuracy_seconds},
+                           {"--cost-rounds", &a.cost_rounds},
+                           {"--cost-seconds", &a.cost_seconds},
+                           {"--slices", &a.slices, 8000}},
+                          {{"--no-accuracy", &a.accuracy}, {"--no-cost", &a.cost}}) ||
+      a.slices < 2)
+    return std::nullopt;
+  return a;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = parse_args(argc, argv);
+  if (!bench::begin(args.has_value(), usage, "shape_bench", "namespaces, cgroups, netd, tc")) return 2;
+  if (access(kIperf3, X_OK) != 0) {
+    print_note("shape_bench: skipped: " + std::string(kIperf3) + " is not installed");
+    return 0;
+  }
+  auto started = Clock::now();
+  if (args->accuracy && !bench::interrupted()) run_accuracy(*args);
+  if (args->cost && !bench::interrupted()) run_cost(*args);
+  if (bench::interrupted()) print_note("shape_bench: interrupted; cleaning up");
+  print_note("shape_bench: " + fixed(seconds_since(started), 1) + " s, set-up included");
+  return 0;
+}
