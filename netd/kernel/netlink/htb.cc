@@ -14,26 +14,19 @@
 #include <cstring>
 #include <memory>
 
+#include "netd/kernel/netlink/tc_messages.h"
+#include "netd/kernel/netlink/tc_objects.h"
+
 namespace netd::kernel {
 namespace {
 
-// Copies a fixed-size kernel struct out of `attr`; false when the attribute is missing or
-// shorter than the struct (an older or odd kernel: the field is then left as it was).
-template <typename T>
-bool read_struct(const nlattr* attr, T* out) {
-  if (attr == nullptr || nla_len(attr) < static_cast<int>(sizeof(T))) return false;
-  memcpy(out, nla_data(attr), sizeof(T));
-  return true;
-}
+using tc::kind_of;
+using tc::read_struct;
+using tc::ticks_to_bytes;
 
-struct QdiscDeleter {
-  void operator()(rtnl_qdisc* q) const { rtnl_qdisc_put(q); }
-};
-struct ClassDeleter {
-  void operator()(rtnl_class* c) const { rtnl_class_put(c); }
-};
-using QdiscPtr = std::unique_ptr<rtnl_qdisc, QdiscDeleter>;
-using ClassPtr = std::unique_ptr<rtnl_class, ClassDeleter>;
+using tc::ClassPtr;
+using tc::libnl_error;
+using tc::QdiscPtr;
 
 constexpr uint32_t kFrameBytes = 1514;  // a full Ethernet frame at MTU 1500, as HTB counts it
 // Debian's kernels run at HZ=250: when the HTB watchdog or a softirq is late, it is late by up
@@ -43,8 +36,6 @@ constexpr uint64_t kTimerHz = 250;
 constexpr uint32_t kMinBurstFrames = 10;
 constexpr uint32_t kMaxQuantum = 200000;  // above this the kernel warns and clamps
 
-Error libnl_error(int err, const std::string& what) { return make_error(EINVAL, what + ": " + nl_geterror(err)); }
-
 std::string handle_text(uint32_t h) {
   char buf[32];
   snprintf(buf, sizeof buf, "%x:%x", h >> 16, h & 0xffff);
@@ -52,28 +43,6 @@ std::string handle_text(uint32_t h) {
 }
 
 std::string on_dev(int ifindex) { return " on ifindex " + std::to_string(ifindex); }
-
-// The kernel keeps HTB buffers as the time the bucket lasts at the rate, in psched ticks
-// (64 ns); back to bytes at `rate_bytes` per second.
-uint32_t ticks_to_bytes(uint32_t ticks, uint64_t rate_bytes) {
-  long double ns = static_cast<long double>(ticks) * 64;
-  return static_cast<uint32_t>(ns * static_cast<long double>(rate_bytes) / 1e9L + 0.5L);
-}
-
-NlMessage tc_dump_request(int type, int ifindex) {
-  nl_msg* msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
-  tcmsg tcm{};
-  tcm.tcm_family = AF_UNSPEC;
-  tcm.tcm_ifindex = ifindex;  // strict checking filters qdisc dumps by it; classes need it
-  nlmsg_append(msg, &tcm, sizeof tcm, NLMSG_ALIGNTO);
-  return NlMessage(msg);
-}
-
-std::string kind_of(nlattr** tb) {
-  if (tb[TCA_KIND] == nullptr) return "";
-  const auto* text = static_cast<const char*>(nla_data(tb[TCA_KIND]));
-  return std::string(text, strnlen(text, static_cast<size_t>(nla_len(tb[TCA_KIND]))));
-}
 
 }  // namespace
 
@@ -88,13 +57,8 @@ uint32_t htb_quantum(uint64_t rate_bps) {
 
 Result<std::optional<RootQdisc>> HtbExecutor::root(int ifindex) {
   std::optional<RootQdisc> found;
-  auto collect = [&](nlmsghdr* hdr) {
-    if (hdr->nlmsg_type != RTM_NEWQDISC) return;
-    auto* tcm = static_cast<const tcmsg*>(nlmsg_data(hdr));
-    if (tcm->tcm_ifindex != ifindex || tcm->tcm_parent != TC_H_ROOT) return;
-    nlattr* tb[TCA_MAX + 1] = {};
-    if (nlmsg_parse(hdr, sizeof(tcmsg), tb, TCA_MAX, nullptr) < 0) return;
-    RootQdisc q{kind_of(tb), tcm->tcm_handle, 0};
+  NETD_TRY(tc::dump_root_qdisc(sock_, ifindex, "listing qdiscs" + on_dev(ifindex), [&](const tcmsg& tcm, nlattr** tb) {
+    RootQdisc q{kind_of(tb), tcm.tcm_handle, 0};
     if (q.kind == "htb" && tb[TCA_OPTIONS] != nullptr) {
       nlattr* opts[TCA_HTB_MAX + 1] = {};
       tc_htb_glob glob;
@@ -104,8 +68,7 @@ Result<std::optional<RootQdisc>> HtbExecutor::root(int ifindex) {
       }
     }
     found = q;
-  };
-  NETD_TRY(sock_.dump(tc_dump_request(RTM_GETQDISC, ifindex), "listing qdiscs" + on_dev(ifindex), collect));
+  }));
   return found;
 }
 
@@ -122,13 +85,8 @@ Status HtbExecutor::ensure_root(int ifindex, uint32_t handle_major, uint32_t def
   // same handle would be a change: delete our own root first, then create.
   if (current && current->kind == "htb" && current->handle == handle) NETD_TRY(remove_root(ifindex, handle_major));
 
-  QdiscPtr q(rtnl_qdisc_alloc());
-  if (!q) return make_error(ENOMEM, what + ": out of memory");
-  rtnl_tc* tc = TC_CAST(q.get());
-  rtnl_tc_set_ifindex(tc, ifindex);
-  rtnl_tc_set_parent(tc, TC_H_ROOT);
-  rtnl_tc_set_handle(tc, handle);
-  if (int err = rtnl_tc_set_kind(tc, "htb"); err < 0) return libnl_error(err, what);
+  NETD_ASSIGN_OR_RETURN(QdiscPtr q, tc::root_qdisc(ifindex, handle, what));
+  if (int err = rtnl_tc_set_kind(TC_CAST(q.get()), "htb"); err < 0) return libnl_error(err, what);
   // The minor only: the kernel makes the classid from the qdisc's own major.
   if (int err = rtnl_htb_set_defcls(q.get(), default_minor); err < 0) return libnl_error(err, what);
   // Quantums are always set per class, so r2q only keeps libnl from sending 0.
@@ -144,12 +102,7 @@ Status HtbExecutor::remove_root(int ifindex, uint32_t handle_major) {
   const std::string what = "deleting HTB root " + handle_text(handle) + on_dev(ifindex);
   NETD_ASSIGN_OR_RETURN(std::optional<RootQdisc> current, root(ifindex));
   if (!current || current->kind != "htb" || current->handle != handle) return ok_status();
-  QdiscPtr q(rtnl_qdisc_alloc());
-  if (!q) return make_error(ENOMEM, what + ": out of memory");
-  rtnl_tc* tc = TC_CAST(q.get());
-  rtnl_tc_set_ifindex(tc, ifindex);
-  rtnl_tc_set_parent(tc, TC_H_ROOT);
-  rtnl_tc_set_handle(tc, handle);
+  NETD_ASSIGN_OR_RETURN(QdiscPtr q, tc::root_qdisc(ifindex, handle, what));
   nl_msg* raw = nullptr;
   if (int err = rtnl_qdisc_build_delete_request(q.get(), &raw); err < 0) return libnl_error(err, what);
   return sock_.request(NlMessage(raw), what);
@@ -234,20 +187,12 @@ Result<std::vector<HtbClassState>> HtbExecutor::classes(int ifindex) {
         st.quantum = p.quantum;
       }
     }
-    if (tb[TCA_STATS2] != nullptr) {
-      nlattr* stats[TCA_STATS_MAX + 1] = {};
-      gnet_stats_basic basic;
-      if (nla_parse_nested(stats, TCA_STATS_MAX, tb[TCA_STATS2], nullptr) == 0 &&
-          read_struct(stats[TCA_STATS_BASIC], &basic)) {
-        st.bytes = basic.bytes;
-        st.packets = basic.packets;
-      }
-      // 64-bit packet counts where the kernel has them (6.1 sends TCA_STATS_PKT64 when large).
-      if (stats[TCA_STATS_PKT64] != nullptr) st.packets = nla_get_u64(stats[TCA_STATS_PKT64]);
-    }
+    const tc::Counters counters = tc::counters_of(tb);
+    st.bytes = counters.bytes;
+    st.packets = counters.packets;
     out.push_back(st);
   };
-  NETD_TRY(sock_.dump(tc_dump_request(RTM_GETTCLASS, ifindex), "listing classes" + on_dev(ifindex), collect));
+  NETD_TRY(sock_.dump(tc::dump_request(RTM_GETTCLASS, ifindex), "listing classes" + on_dev(ifindex), collect));
   std::sort(out.begin(), out.end(),
             [](const HtbClassState& a, const HtbClassState& b) { return a.classid < b.classid; });
   return out;

@@ -8,26 +8,14 @@
 #include <algorithm>
 #include <memory>
 
+#include "netd/kernel/netlink/tc_objects.h"
+
 namespace netd::kernel {
 namespace {
 
-struct QdiscDeleter {
-  void operator()(rtnl_qdisc* q) const { rtnl_qdisc_put(q); }
-};
-using QdiscPtr = std::unique_ptr<rtnl_qdisc, QdiscDeleter>;
-
-Error libnl_error(int err, const std::string& what) { return make_error(EINVAL, what + ": " + nl_geterror(err)); }
-
-// An rtnl_qdisc addressed at the root of `ifindex`, with `handle`.
-Result<QdiscPtr> root_qdisc(int ifindex, uint32_t handle, const std::string& what) {
-  QdiscPtr q(rtnl_qdisc_alloc());
-  if (!q) return make_error(ENOMEM, what + ": out of memory");
-  rtnl_tc* tc = TC_CAST(q.get());
-  rtnl_tc_set_ifindex(tc, ifindex);
-  rtnl_tc_set_parent(tc, TC_H_ROOT);
-  rtnl_tc_set_handle(tc, handle);
-  return q;
-}
+using tc::libnl_error;
+using tc::QdiscPtr;
+using tc::root_qdisc;
 
 TbfSpec tbf_of(nlattr* options) {
   TbfSpec spec;
