@@ -63,7 +63,7 @@ std::map<std::string, int> ShapeOps::uplink_indexes(const policy::Policy& p) {
   return out;
 }
 
-Status ShapeOps::build_tree(int ifindex, const policy::UplinkShapePlan& plan) {
+Result<std::vector<kernel::HtbClassState>> ShapeOps::build_tree(int ifindex, const policy::UplinkShapePlan& plan) {
   NETD_TRY(htb_.ensure_root(ifindex, kShapeHtbMajor, kShapeDefaultMinor));
   NETD_ASSIGN_OR_RETURN(std::vector<kernel::HtbClassState> existing, htb_.classes(ifindex));
   std::map<uint32_t, kernel::HtbClassState> by_id;
@@ -80,13 +80,14 @@ Status ShapeOps::build_tree(int ifindex, const policy::UplinkShapePlan& plan) {
     }
     NETD_TRY(htb_.set_class(ifindex, c.classid, c.rate_bps, c.ceil_bps, c.parent_classid));
   }
-  return classifier_->attach(ifindex);
+  NETD_TRY(classifier_->attach(ifindex));
+  return existing;
 }
 
-Status ShapeOps::prune_tree(int ifindex, const policy::UplinkShapePlan& plan) {
+Status ShapeOps::prune_tree(int ifindex, const policy::UplinkShapePlan& plan,
+                            std::vector<kernel::HtbClassState> existing) {
   std::set<uint32_t> wanted;
   for (const auto& c : plan.classes) wanted.insert(c.classid);
-  NETD_ASSIGN_OR_RETURN(std::vector<kernel::HtbClassState> existing, htb_.classes(ifindex));
   // Leaves first: HTB refuses to delete a class that still has children.
   std::stable_partition(existing.begin(), existing.end(),
                         [](const kernel::HtbClassState& c) { return c.parent != TC_H_ROOT; });
@@ -108,12 +109,18 @@ Status ShapeOps::reconcile(const policy::Policy& p) {
   }
   const policy::UplinkShapePlan plan = policy::plan_shaping(p, own_limits());
   const std::map<std::string, int> uplinks = uplink_indexes(p);
-  // Classes before the map names them, and the map before classes it stops naming go.
-  for (const auto& [name, ifindex] : uplinks)
-    if (Status st = build_tree(ifindex, plan); !st.ok()) return std::move(st).error().with_context("shaping " + name);
+  // Classes before the map names them, and the map before classes it stops naming go. What
+  // each device had before is all pruning needs: classes build_tree made are in the plan.
+  std::map<int, std::vector<kernel::HtbClassState>> before;
+  for (const auto& [name, ifindex] : uplinks) {
+    auto existing = build_tree(ifindex, plan);
+    if (!existing.ok()) return std::move(existing).error().with_context("shaping " + name);
+    before[ifindex] = std::move(existing).value();
+  }
   NETD_TRY(classifier_->sync(plan.class_of_mark));
   for (const auto& [name, ifindex] : uplinks)
-    if (Status st = prune_tree(ifindex, plan); !st.ok()) return std::move(st).error().with_context("shaping " + name);
+    if (Status st = prune_tree(ifindex, plan, std::move(before[ifindex])); !st.ok())
+      return std::move(st).error().with_context("shaping " + name);
 
   // Devices classified before that are no uplinks now (or are gone): back to what they had.
   std::set<int> wanted;
@@ -143,7 +150,7 @@ Result<nlohmann::json> ShapeOps::show(const policy::Policy& p, const policy::Sli
                                       const nlohmann::json& params) {
   NETD_TRY(check_fields(params, {}, "parameters"));
   const policy::ShapeLimits limits = policy::policy_limits(s);
-  const bool shaped = limits.rate_bps != 0 && s.id < policy::kFirstReservedShapeMinor;
+  const bool shaped = limits.rate_bps != 0;  // validation gives every shaped slice a class minor
   const policy::ShapeLimits current = policy::effective_limits(s, own_limits());
   nlohmann::json out = {{"slice", s.name}, {"lowered", shaped && current != limits}, {"uplinks", nlohmann::json::array()}};
   if (shaped) {
@@ -172,9 +179,6 @@ Result<nlohmann::json> ShapeOps::set(const policy::Policy& p, const policy::Slic
   policy::ShapeSetRequest req;
   NETD_ASSIGN_OR_RETURN(req.rate_bps, optional_rate(params, "rate"));
   NETD_ASSIGN_OR_RETURN(req.ceil_bps, optional_rate(params, "ceil"));
-  if (s.id >= policy::kFirstReservedShapeMinor && s.rate_bps != 0)
-    return make_error(EPERM, "slice " + s.name + " has no HTB class (its id is too large)",
-                      ErrorKind::kPermissionDenied);
   NETD_TRY(open(p));
   const policy::ShapeLimits current = policy::effective_limits(s, own_limits());
   NETD_ASSIGN_OR_RETURN(policy::ShapeLimits next, policy::decide_shape_set(s, current, req));

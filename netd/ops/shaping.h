@@ -43,9 +43,10 @@ class ShapeOps {
  private:
   Status open(const policy::Policy& p);
   // Classes of `plan` on the device (parents first), then the classifier on its egress.
-  Status build_tree(int ifindex, const policy::UplinkShapePlan& plan);
-  // Classes of the device that `plan` does not have (after the map stopped naming them).
-  Status prune_tree(int ifindex, const policy::UplinkShapePlan& plan);
+  // Returns the classes the device had before.
+  Result<std::vector<kernel::HtbClassState>> build_tree(int ifindex, const policy::UplinkShapePlan& plan);
+  // Deletes those of `existing` that `plan` does not have (after the map stopped naming them).
+  Status prune_tree(int ifindex, const policy::UplinkShapePlan& plan, std::vector<kernel::HtbClassState> existing);
   std::map<std::string, int> uplink_indexes(const policy::Policy& p);
   std::map<std::string, policy::ShapeLimits> own_limits() const;
 
