@@ -263,17 +263,25 @@ void Daemon::on_host_link_event(const kernel::LinkEvent& e) {
 }
 
 Status Daemon::reload() {
-  auto next = source_.load();
-  if (!next.ok()) return std::move(next).error().with_context("reloading " + source_.describe() + ", policy kept");
-  next->netd.socket = policy_.netd.socket;  // the socket stays where it was bound
-  NETD_TRY(check_reloadable(policy_, *next));
-  if (auto applied = apply_policy(*next, &policy_); !applied.ok()) {
+  // Every refusal says the same about the outcome, so an admin (and a test waiting for the
+  // reload to finish) reads one of two lines: "netd: reloaded ..." or "netd: reloading ...,
+  // policy kept: why".
+  Status applied = apply_reloaded_policy();
+  if (!applied.ok()) return std::move(applied).error().with_context("reloading " + source_.describe() + ", policy kept");
+  return applied;
+}
+
+Status Daemon::apply_reloaded_policy() {
+  NETD_ASSIGN_OR_RETURN(policy::Policy next, source_.load());
+  next.netd.socket = policy_.netd.socket;  // the socket stays where it was bound
+  NETD_TRY(check_reloadable(policy_, next));
+  if (auto applied = apply_policy(next, &policy_); !applied.ok()) {
     // Half applied (say tagging done, routes not): put the running policy back whole, so the
     // marks, nft and tables never disagree with the policy netd decides by.
     (void)apply_policy(policy_, nullptr);
-    return std::move(applied).error().with_context("reloading " + source_.describe() + ", policy kept");
+    return applied;
   }
-  policy_ = std::move(next).value();
+  policy_ = std::move(next);
   server_->set_limits(policy_.netd.max_connections_per_uid, policy_.netd.requests_per_second_per_uid);
   return ok_status();
 }

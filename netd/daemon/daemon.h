@@ -47,6 +47,8 @@ class Daemon {
   Status reload();
 
  private:
+  // reload() without the "policy kept" context its refusals get.
+  Status apply_reloaded_policy();
   Daemon(PolicySource source, policy::Policy policy, kernel::NlSocket sock, kernel::LinkCache links)
       : source_(std::move(source)), policy_(std::move(policy)), sock_(std::move(sock)),
         links_(std::move(links)), routes_(sock_), route_ops_(routes_, links_), link_exec_(sock_),

@@ -1,5 +1,7 @@
 #include "tests/integration/common/testbed.h"
 
+#include <dirent.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,8 +11,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "tests/fixtures/eventually.h"
 #include "tests/fixtures/files.h"
 #include "tests/fixtures/json.h"
 #include "tests/fixtures/veth.h"
@@ -185,11 +189,12 @@ Status Testbed::start_netd() {
                                    netd_binary(), policy_path_, log_path()};
   NETD_ASSIGN_OR_RETURN(auto child, spawn_in(&*host_, argv));
   netd_.emplace(std::move(child));
-  for (int i = 0; i < 500; ++i) {
-    if (can_connect(socket_path_)) return ok_status();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (kill(netd_->pid(), 0) != 0) break;
-  }
+  // Listening means netd is up: it binds its socket only once the kernel state is in line
+  // with the policy.
+  bool exited = false;
+  if (eventually([&] { return can_connect(socket_path_) || (exited = netd_->exited()); }, std::chrono::seconds(60)) &&
+      !exited)
+    return ok_status();
   auto result = netd_->wait(std::chrono::seconds(1));
   netd_.reset();
   return make_error(EIO, "netd did not start: " + result.describe() + " log: " + netd_log());
@@ -219,6 +224,60 @@ std::string Testbed::netd_log() const {
 }
 
 pid_t Testbed::netd_pid() const { return netd_ ? netd_->pid() : -1; }
+
+namespace {
+
+// The outcome lines of SIGHUP reloads in netd's log, in order.
+std::vector<std::string> reload_outcomes(const std::string& log) {
+  std::vector<std::string> out;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("netd: reloaded ", 0) == 0 || line.rfind("netd: reloading ", 0) == 0) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> Testbed::reload_netd() {
+  if (!netd_) return make_error(ESRCH, "netd is not running");
+  size_t before = reload_outcomes(netd_log()).size();
+  if (::kill(netd_->pid(), SIGHUP) != 0) return errno_error("kill SIGHUP");
+  std::vector<std::string> outcomes;
+  if (!eventually([&] { return (outcomes = reload_outcomes(netd_log())).size() > before; }))
+    return make_error(ETIMEDOUT, "netd logged no reload outcome after SIGHUP; log: " + netd_log());
+  return outcomes[before];
+}
+
+size_t Testbed::netd_fds() const {
+  size_t n = 0;
+  std::string dir = "/proc/" + std::to_string(netd_pid()) + "/fd";
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    closedir(d);
+  }
+  return n;
+}
+
+size_t Testbed::netd_connections() const {
+  // /proc/PID/net/unix lists the unix sockets of netd's netns: "Num RefCount Protocol Flags
+  // Type St Inode Path". Accepted sockets carry the listener's path, and only netd accepts on
+  // it; St 03 is SS_CONNECTED (the listener itself is 01).
+  auto table = read_text_file("/proc/" + std::to_string(netd_pid()) + "/net/unix");
+  if (!table.ok()) return 0;
+  size_t n = 0;
+  std::istringstream in(*table);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string num, refs, proto, flags, type, state, inode, path;
+    if (fields >> num >> refs >> proto >> flags >> type >> state >> inode >> path && path == socket_path_ &&
+        state == "03")
+      ++n;
+  }
+  return n;
+}
 
 ProcessResult Testbed::as(uid_t uid, std::vector<std::string> argv) const {
   argv.insert(argv.begin(), {"env", "NETD_SOCKET=" + socket_path_});

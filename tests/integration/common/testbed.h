@@ -58,6 +58,13 @@ class Testbed {
   std::string log_path() const;
   std::string netd_log() const;
   pid_t netd_pid() const;
+  // SIGHUP, then waits until netd has logged the outcome: its line ("netd: reloaded ..." or
+  // "netd: reloading ..., policy kept: why"), or an error if netd logged none.
+  Result<std::string> reload_netd();
+  // netd's open fds, and how many of them are client connections (accepted sockets on its
+  // Varlink socket path): a client that exited may still count until netd sees the hang-up.
+  size_t netd_fds() const;
+  size_t netd_connections() const;
 
   // A command as `uid` in the host netns and the testbed's cgroup, with NETD_SOCKET set.
   ProcessResult as(uid_t uid, std::vector<std::string> argv) const;
