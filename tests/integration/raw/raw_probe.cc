@@ -8,8 +8,9 @@
 //   raw_probe ping-raw inet|inet6 DST COUNT [--id N] [--ms MS] [--hold]
 //       netd_raw_socket(ICMP/ICMPv6); sends COUNT echo requests (identifier N) 200 ms apart and
 //       prints {"event":"rx",...} for every packet the socket receives (type, code, id, seq,
-//       src) until MS ms (default COUNT*200+1000) have passed; then {"event":"done","sent":S,
-//       "replies":R} (R: echo replies from DST with identifier N).
+//       src) until every reply is in (with --stop-stdin: until told to stop) or MS ms (default
+//       COUNT*200+1000) have passed; then {"event":"done","sent":S,"replies":R} (R: echo
+//       replies from DST with identifier N).
 //   raw_probe capture IFNAME|any MS [--proto N] [--rebind IFNAME|any] [--tamper] [--hold]
 //       netd_packet_socket(htons(N), IFNAME) (N: ethertype, default ETH_P_ALL); optionally
 //       re-bound elsewhere and its filter attacked first ({"event":"tamper",...}); then one
@@ -39,7 +40,8 @@
 //       netd_call: {"ok":true,"reply":{...},"fds":N} or {"ok":false,"errno":E,"error":...}.
 // With --hold a command prints {"event":"ready",...} once it holds its socket and waits for a
 // line on stdin before it sends or captures (so a test can kill netd in between); with
-// --stop-stdin a receive loop ends early when a further line (or EOF) arrives on stdin.
+// --stop-stdin a receive loop ends early when a further line (or EOF) arrives on stdin, after
+// reading what is already queued on its socket (so nothing that arrived before is lost).
 //
 // Plain sockets (no netd):
 //   raw_probe tcp-connect DST PORT [--repeat N] [--interval MS]
@@ -466,10 +468,28 @@ json rebind(int fd, const std::string& ifname) {
 // ---------------------------------------------------------------------------------------
 // Receive loops
 
+// Until `ms` pass or, with --stop-stdin, a stop line arrives; everything already queued on the
+// socket when told to stop is still read (drained), so a test that saw its last expected packet
+// and then stops the probe gets every packet that arrived before it.
 template <typename OnPacket>
 void receive_for(int fd, long ms, OnPacket on_packet) {
   auto deadline = Clock::now() + std::chrono::milliseconds(ms);
   std::vector<uint8_t> buf(65536);
+  enum class Got { kPacket, kNothing, kFailed };
+  // One queued packet to on_packet.
+  auto receive_one = [&] {
+    sockaddr_storage from{};
+    socklen_t len = sizeof from;
+    ssize_t got = recvfrom(fd, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
+    if (got < 0) {
+      if (errno == EINTR) return Got::kPacket;  // try again
+      if (errno == EAGAIN) return Got::kNothing;
+      emit(errno_line({{"event", "recv"}}, errno, std::strerror(errno)));
+      return Got::kFailed;
+    }
+    on_packet(ByteView(buf.data(), static_cast<size_t>(got)), from);
+    return Got::kPacket;
+  };
   while (true) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) break;
@@ -477,17 +497,13 @@ void receive_for(int fd, long ms, OnPacket on_packet) {
     int n = poll(p, g_stop_on_stdin ? 2 : 1, static_cast<int>(left));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    if (g_stop_on_stdin && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) break;
-    if ((p[0].revents & POLLIN) == 0) continue;
-    sockaddr_storage from{};
-    socklen_t len = sizeof from;
-    ssize_t got = recvfrom(fd, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
-    if (got < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      emit(errno_line({{"event", "recv"}}, errno, std::strerror(errno)));
+    if (g_stop_on_stdin && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      while (receive_one() == Got::kPacket) {
+      }
       break;
     }
-    on_packet(ByteView(buf.data(), static_cast<size_t>(got)), from);
+    if ((p[0].revents & POLLIN) == 0) continue;
+    if (receive_one() == Got::kFailed) break;
   }
 }
 
@@ -539,30 +555,12 @@ int cmd_ping_raw(const Args& a) {
   auto deadline = start + std::chrono::milliseconds(ms);
   long sent = 0, replies = 0;
   std::vector<uint8_t> buf(65536);
-  while (Clock::now() < deadline) {
-    auto next_send = start + std::chrono::milliseconds(200 * sent);
-    if (sent < *count && Clock::now() >= next_send) {
-      Bytes icmp{static_cast<uint8_t>(*family == AF_INET ? 8 : 128), 0, 0, 0};
-      append16(icmp, static_cast<uint16_t>(*id));
-      append16(icmp, static_cast<uint16_t>(sent + 1));
-      std::string_view data = "netd-raw-probe-echo";
-      append(icmp, ByteView(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
-      if (*family == AF_INET) put16(icmp, 2, fold(sum_words(icmp)));  // the kernel does ICMPv6's
-      ssize_t r = sendto(fd, icmp.data(), icmp.size(), 0, reinterpret_cast<sockaddr*>(&dst_sa), dst_len);
-      json line = {{"event", "sent"}, {"seq", sent + 1}, {"ok", r >= 0}};
-      if (r < 0) line = errno_line(line, errno, std::strerror(errno));
-      emit(line);
-      ++sent;
-      continue;
-    }
-    auto until = sent < *count ? std::min(deadline, start + std::chrono::milliseconds(200 * sent)) : deadline;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(std::max<long>(left, 0))) <= 0) continue;
+  // One queued packet described; false when nothing is queued.
+  auto receive_one = [&] {
     sockaddr_storage from{};
     socklen_t len = sizeof from;
     ssize_t got = recvfrom(fd, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
-    if (got < 0) continue;
+    if (got < 0) return errno == EINTR;
     ByteView pkt(buf.data(), static_cast<size_t>(got));
     json line = {{"event", "rx"}, {"len", got}};
     if (*family == AF_INET) {
@@ -584,6 +582,37 @@ int cmd_ping_raw(const Args& a) {
     if (line.value("type", -1) == reply_type && line.value("id", -1) == *id && line.value("src", "") == a.words[1])
       ++replies;
     emit(line);
+    return true;
+  };
+  // Without --stop-stdin: until every reply is in or --ms passed. With it: until told to stop
+  // (then what is queued is still read), so the socket stays open while the test's other
+  // traffic runs.
+  while (Clock::now() < deadline && (g_stop_on_stdin || sent < *count || replies < *count)) {
+    auto next_send = start + std::chrono::milliseconds(200 * sent);
+    if (sent < *count && Clock::now() >= next_send) {
+      Bytes icmp{static_cast<uint8_t>(*family == AF_INET ? 8 : 128), 0, 0, 0};
+      append16(icmp, static_cast<uint16_t>(*id));
+      append16(icmp, static_cast<uint16_t>(sent + 1));
+      std::string_view data = "netd-raw-probe-echo";
+      append(icmp, ByteView(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+      if (*family == AF_INET) put16(icmp, 2, fold(sum_words(icmp)));  // the kernel does ICMPv6's
+      ssize_t r = sendto(fd, icmp.data(), icmp.size(), 0, reinterpret_cast<sockaddr*>(&dst_sa), dst_len);
+      json line = {{"event", "sent"}, {"seq", sent + 1}, {"ok", r >= 0}};
+      if (r < 0) line = errno_line(line, errno, std::strerror(errno));
+      emit(line);
+      ++sent;
+      continue;
+    }
+    auto until = sent < *count ? std::min(deadline, start + std::chrono::milliseconds(200 * sent)) : deadline;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+    pollfd p[2] = {{fd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    if (poll(p, g_stop_on_stdin ? 2 : 1, static_cast<int>(std::max<long>(left, 0))) <= 0) continue;
+    if (g_stop_on_stdin && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      while (receive_one()) {
+      }
+      break;
+    }
+    if ((p[0].revents & POLLIN) != 0) receive_one();
   }
   emit({{"event", "done"}, {"sent", sent}, {"replies", replies}});
   return 0;

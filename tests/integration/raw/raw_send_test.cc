@@ -8,7 +8,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
-#include <thread>
+#include <algorithm>
 
 #include "tests/integration/raw/raw_test_env.h"
 
@@ -44,11 +44,25 @@ class RawSend : public RawTest {
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     return lines;
   }
-  // What the peer received, by tag (the sniffer stopped).
-  std::multiset<std::string> arrived() {
-    std::this_thread::sleep_for(300ms);
-    finish(*sniff_, sniffed_);
+  // What the peer received, by tag, once every tag in `expected` arrived 3 times and a sentinel
+  // sent after everything on each uplink arrived too (so whatever was sent before and did not
+  // arrive was dropped); the sniffer is stopped.
+  std::multiset<std::string> arrived(const std::vector<std::string>& expected) {
+    send_sentinel("sentinel-uplink0", "10.0.1.2");
+    send_sentinel("sentinel-uplink1", "10.0.2.2");
+    finish_when(*sniff_, sniffed_, [&](const Lines& lines) {
+      auto got = payloads(lines);
+      return got.count("sentinel-uplink0") > 0 && got.count("sentinel-uplink1") > 0 &&
+             std::all_of(expected.begin(), expected.end(), [&](const std::string& t) { return got.count(t) >= 3; });
+    });
     return payloads(sniffed_);
+  }
+  template <typename Case>
+  static std::vector<std::string> arriving(const std::vector<Case>& cases) {
+    std::vector<std::string> tags;
+    for (const auto& c : cases)
+      if (c.arrives) tags.push_back(c.tag);
+    return tags;
   }
 
   std::optional<ChildProcess> sniff_;
@@ -105,7 +119,7 @@ TEST_F(RawSend, FramesLeaveOnlyWithAllowedSourceOnAllowedDevice) {
       EXPECT_EQ(sent[c.tag].front().value("bypass", -1), 0) << dump(sent[c.tag]);
     }
   }
-  auto got = arrived();
+  auto got = arrived(arriving(cases));
   for (const auto& c : cases) {
     size_t want = c.arrives ? 3u : 0u;
     EXPECT_EQ(got.count(c.tag), want) << c.tag << (c.arrives ? " should have arrived" : " left the host")
@@ -135,7 +149,7 @@ TEST_F(RawSend, HeaderIncludedPacketsLeaveOnlyWithAllowedSource) {
     ASSERT_FALSE(sent[c.tag].empty());
     EXPECT_EQ(sent[c.tag].front().value("hdrincl", -1), 0) << dump(sent[c.tag]);
   }
-  auto got = arrived();
+  auto got = arrived(arriving(cases));
   for (const auto& c : cases) {
     size_t want = c.arrives ? 3u : 0u;
     EXPECT_EQ(got.count(c.tag), want) << c.tag << (c.arrives ? " should have arrived" : " left the host")
@@ -154,7 +168,8 @@ TEST_F(RawSend, UnflaggedTrafficIsUntouched) {
                             dst, "u-plain-" + std::to_string(uid)});
     EXPECT_TRUE(r.ok()) << r.describe();
   }
-  auto got = arrived();
+  auto got = arrived({"u-plain-" + std::to_string(kBob), "u-plain-" + std::to_string(kCarol),
+                      "u-plain-" + std::to_string(kAlice)});
   EXPECT_EQ(got.count("u-forged"), 0u) << dump(sniffed_);
   for (uid_t uid : {kBob, kCarol, kAlice})
     EXPECT_EQ(got.count("u-plain-" + std::to_string(uid)), 3u) << dump(sniffed_);

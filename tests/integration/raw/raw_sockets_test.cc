@@ -5,8 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include "tests/integration/raw/raw_test_env.h"
 
@@ -24,8 +24,9 @@ class RawSockets : public RawTest {
   void ping_isolation(const std::string& family, const std::string& dst) {
     const int kAliceId = 0xa11e, kBobId = 0x0b0b;
     const int kEchoReply = family == "inet" ? 0 : 129;
+    // Both raw sockets stay open until everyone's pings are done (--stop-stdin).
     auto alice = spawn_probe(kAlice, {"ping-raw", family, dst, "5", "--id", std::to_string(kAliceId), "--ms",
-                                      "2500"});
+                                      "60000", "--stop-stdin"});
     ASSERT_OK(alice);
     Lines alice_lines;
     auto info = ready(*alice, alice_lines);
@@ -33,21 +34,36 @@ class RawSockets : public RawTest {
     EXPECT_EQ(info.value("locked", 0), 1) << info;
     EXPECT_EQ(info.value("type", 0), SOCK_RAW) << info;
 
-    auto bob = spawn_probe(kBob, {"ping-raw", family, dst, "5", "--id", std::to_string(kBobId), "--ms", "2500"});
+    auto bob = spawn_probe(kBob, {"ping-raw", family, dst, "5", "--id", std::to_string(kBobId), "--ms", "60000",
+                                  "--stop-stdin"});
     ASSERT_OK(bob);
-    std::vector<std::string> ping = {"ping", "-n", "-c", "5", "-i", "0.2", "-W", "1"};
+    Lines bob_lines;
+    ASSERT_FALSE(ready(*bob, bob_lines).is_null());
+    std::vector<std::string> ping = {"ping", "-n", "-c", "5", "-i", "0.2", "-W", "5"};
     if (family == "inet6") ping.push_back("-6");
     ping.push_back(dst);
     auto bob_ping = bed_->spawn_as(kBob, ping);
     ASSERT_OK(bob_ping);
     auto carol_ping = bed_->spawn_as(kCarol, ping);
     ASSERT_OK(carol_ping);
+    auto bob_ping_result = bob_ping->wait(60s);
+    auto carol_ping_result = carol_ping->wait(60s);
 
-    auto alice_done = wait_event(*alice, alice_lines, "done");
-    Lines bob_lines;
-    auto bob_done = wait_event(*bob, bob_lines, "done");
-    auto bob_ping_result = bob_ping->wait(10s);
-    auto carol_ping_result = carol_ping->wait(10s);
+    // Each raw socket got its 5 replies, and the plain pings are over (their replies passed the
+    // raw sockets before ping saw them): stop both, reading what is queued.
+    auto replies_to = [&](int id) {
+      return [&, id](const Lines& lines) {
+        return std::count_if(lines.begin(), lines.end(), [&](const nlohmann::json& j) {
+                 return j.value("event", "") == "rx" && j.value("type", -1) == kEchoReply && j.value("id", -1) == id;
+               }) >= 5;
+      };
+    };
+    finish_when(*alice, alice_lines, replies_to(kAliceId));
+    finish_when(*bob, bob_lines, replies_to(kBobId));
+    nlohmann::json alice_done = alice_lines.empty() ? nlohmann::json() : alice_lines.back();
+    nlohmann::json bob_done = bob_lines.empty() ? nlohmann::json() : bob_lines.back();
+    ASSERT_EQ(alice_done.value("event", ""), "done") << dump(alice_lines);
+    ASSERT_EQ(bob_done.value("event", ""), "done") << dump(bob_lines);
 
     // The traffic alice must not see existed: bob's echoes were answered.
     EXPECT_TRUE(bob_ping_result.ok()) << bob_ping_result.describe();
@@ -89,11 +105,14 @@ class RawSockets : public RawTest {
     auto bob_flows = spawn_probe(kBob, {"tcp-connect", dst, std::to_string(port), "--repeat", "6", "--interval",
                                         "50"});
     ASSERT_OK(bob_flows);
-    auto alice_ports = connect(kAlice, dst, port, 2);
+    auto alice_ports = connect(kAlice, dst, port, 1);  // while bob's run
     auto carol_ports = connect(kCarol, dst, port, 1);
     auto bob_result = bob_flows->wait(20s);
-    std::this_thread::sleep_for(300ms);  // the last ACKs
-    finish(*cap, lines);
+    // Alice's last connection goes out after everyone else's: once it was seen whole, so would
+    // have been any packet of theirs that reached her socket.
+    auto last = connect(kAlice, dst, port, 1);
+    alice_ports.insert(alice_ports.end(), last.begin(), last.end());
+    finish_when(*cap, lines, [&](const Lines& l) { return connections_seen(l, alice_ports, outbound, port); });
 
     std::vector<int> bob_ports;
     for (size_t start = 0; start < bob_result.out.size();) {
@@ -136,7 +155,7 @@ TEST_F(RawSockets, RawIcmpv6SocketSeesOnlyAlicesEchoReplies) { ping_isolation("i
 // filter cannot be detached, replaced or unlocked, nor the mark changed; the capture after
 // the attempts proves the filter is still there.
 TEST_F(RawSockets, PacketSocketSeesBothDirectionsOfAlicesFlowsOnly) {
-  capture_isolation({"uplink0", "8000", "--tamper"}, "10.0.1.2");
+  capture_isolation({"uplink0", "60000", "--tamper"}, "10.0.1.2");
 }
 
 TEST_F(RawSockets, FilterCannotBeRemovedOrReplaced) {
@@ -156,31 +175,31 @@ TEST_F(RawSockets, FilterCannotBeRemovedOrReplaced) {
 // The whole capture again on an unbound socket (all devices), IPv6 flows, and a socket
 // bound to the second uplink: every time only alice's own packets.
 TEST_F(RawSockets, PacketSocketOnAllDevicesSeesOnlyAlicesFlows) {
-  capture_isolation({"any", "8000"}, "10.0.1.2");
+  capture_isolation({"any", "60000"}, "10.0.1.2");
 }
 TEST_F(RawSockets, PacketSocketSeesOnlyAlicesIpv6Flows) {
-  capture_isolation({"uplink0", "8000"}, "fd00:1::2");
+  capture_isolation({"uplink0", "60000"}, "fd00:1::2");
 }
 
 // Re-binding the socket netd bound to uplink0: on uplink1 and on lo it still passes only
 // alice's packets (the filter goes with the socket, not the device).
 TEST_F(RawSockets, RebindToUplink1StillOnlyAlicesFlows) {
-  capture_isolation({"uplink0", "8000", "--rebind", "uplink1"}, "10.0.2.2");
+  capture_isolation({"uplink0", "60000", "--rebind", "uplink1"}, "10.0.2.2");
 }
 TEST_F(RawSockets, RebindToLoopbackStillOnlyAlicesFlows) {
   auto server = spawn_root({"tcp-serve", "127.0.0.1", "7070", "20000"});
   ASSERT_OK(server);
   ASSERT_TRUE(server->read_line().has_value());
-  capture_isolation({"uplink0", "8000", "--rebind", "lo"}, "127.0.0.1", 7070);
+  capture_isolation({"uplink0", "60000", "--rebind", "lo"}, "127.0.0.1", 7070);
 }
 TEST_F(RawSockets, RebindToAllDevicesStillOnlyAlicesFlows) {
-  capture_isolation({"uplink0", "8000", "--rebind", "any"}, "10.0.1.2");
+  capture_isolation({"uplink0", "60000", "--rebind", "any"}, "10.0.1.2");
 }
 
 // A packet socket for one ethertype sees only that one, and still only alice's packets (the
 // kernel gives such sockets received packets only).
 TEST_F(RawSockets, PacketSocketForIpv4Only) {
-  capture_isolation({"uplink0", "8000", "--proto", "0x0800"}, "10.0.1.2", 8080, false);
+  capture_isolation({"uplink0", "60000", "--proto", "0x0800"}, "10.0.1.2", 8080, false);
 }
 
 // Refusals: each with its reason, and nothing left in the kernel.
@@ -201,7 +220,6 @@ TEST_F(RawRefusals, EachRefusalNamesItsReasonAndChangesNothing) {
   // A granted request first, so the lazily made kernel state (filters, chains) exists.
   ASSERT_EQ(request(kAlice, {"request", "packet", "uplink0"}).value("ok", false), true);
   ASSERT_EQ(request(kBob, {"request", "raw", "inet", "udp"}).value("ok", false), true);
-  std::this_thread::sleep_for(200ms);
   const std::string before = kernel_state();
 
   struct Case {
@@ -240,7 +258,7 @@ TEST_F(RawRefusals, EachRefusalNamesItsReasonAndChangesNothing) {
     EXPECT_EQ(r.value("errno", 0), c.err);
     EXPECT_THAT(r.value("error", ""), HasSubstr(c.reason));
   }
-  std::this_thread::sleep_for(200ms);
+  // netd answers a request only once it is done with it: nothing is left to happen.
   EXPECT_EQ(kernel_state(), before);
   // Every refusal was audit-logged with its error.
   std::string log = bed_->netd_log();
@@ -284,17 +302,19 @@ TEST_F(RawSockets, IsolationOutlivesNetd) {
   Lines sniff_lines;
   ASSERT_FALSE(ready(*sniff, sniff_lines).is_null());
 
+  // The socket is open and filtered since "ready"; what arrives queues until it reads.
   ASSERT_OK(during->write_stdin("go\n"));
-  std::this_thread::sleep_for(100ms);
   auto bob_ports = connect(kBob, "10.0.1.2", 8080, 3);
   auto alice_ports = connect(kAlice, "10.0.1.2", 8080, 2);
   for (auto* p : {&*forged, &*allowed, &*hdrincl}) ASSERT_OK(p->write_stdin("go\n"));
   wait_event(*forged, forged_lines, "done");
   wait_event(*allowed, ok_lines, "done");
   wait_event(*hdrincl, hdr_lines, "done");
-  std::this_thread::sleep_for(300ms);
-  finish(*during, during_lines);
-  finish(*sniff, sniff_lines);
+  send_sentinel("k-sentinel", "10.0.1.2");
+  finish_when(*during, during_lines, [&](const Lines& l) { return connections_seen(l, alice_ports); });
+  finish_when(*sniff, sniff_lines, [](const Lines& l) {
+    return payloads(l).count("k-ok") >= 3 && payloads(l).count("k-sentinel") > 0;
+  });
 
   for (int p : alice_ports) {
     EXPECT_TRUE(has_flags(tcp_packets(during_lines, p, 8080, true), "S")) << dump(during_lines);
@@ -311,11 +331,9 @@ TEST_F(RawSockets, IsolationOutlivesNetd) {
   // recorder writes), and none of bob's.
   ASSERT_OK(bed_->start_netd());
   ASSERT_OK(after->write_stdin("go\n"));
-  std::this_thread::sleep_for(100ms);
   bob_ports = connect(kBob, "10.0.1.2", 8080, 2);
   alice_ports = connect(kAlice, "10.0.1.2", 8080, 2);
-  std::this_thread::sleep_for(300ms);
-  finish(*after, after_lines);
+  finish_when(*after, after_lines, [&](const Lines& l) { return connections_seen(l, alice_ports); });
   for (int p : alice_ports) {
     EXPECT_TRUE(has_flags(tcp_packets(after_lines, p, 8080, true), "S")) << dump(after_lines);
     EXPECT_TRUE(has_flags(tcp_packets(after_lines, p, 8080, false), "SA")) << dump(after_lines);

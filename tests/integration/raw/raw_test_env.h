@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <set>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/fixtures/eventually.h"
 #include "tests/fixtures/json.h"
 #include "tests/fixtures/probe_events.h"
 #include "tests/fixtures/test_macros.h"
@@ -92,6 +94,15 @@ class RawTest : public TestbedTest {
     return done;
   }
 
+  // Reads a --stop-stdin receiver's lines until `seen(lines)` holds (what the test waits for
+  // was received), then stops it, which drains what is still queued. Fails the test if the
+  // wait times out. Negative checks ("none of bob's packets") rely on the traffic they watch
+  // going out before what `seen` waits for.
+  static nlohmann::json finish_when(ChildProcess& p, Lines& lines, const std::function<bool(const Lines&)>& seen) {
+    if (!read_until(p, lines, seen, kEventTimeout)) ADD_FAILURE() << "the probe never saw it; it saw:\n" << dump(lines);
+    return finish(p, lines);
+  }
+
   // Waits for the "ready" line of a probe; fails the test with its output otherwise.
   static nlohmann::json ready(ChildProcess& p, Lines& lines) {
     auto r = wait_event(p, lines, "ready");
@@ -154,6 +165,51 @@ class RawTest : public TestbedTest {
       if (j.value("flags", "") == flags) return true;
     return false;
   }
+  // Whether every connection local:p -> remote:rport (p in `ports`) was seen whole: the SYN-ACK
+  // and the peer's ACK of the client's FIN (the connection's last packet: tcp-connect's peer
+  // writes and closes first, the client reads to the end and closes) coming in and, with
+  // `outbound`, the SYN and the client's FIN going out.
+  static bool connections_seen(const Lines& lines, const std::vector<int>& ports, bool outbound = true,
+                               int rport = 8080) {
+    for (int p : ports) {
+      Lines in = tcp_packets(lines, p, rport, false);
+      if (!has_flags(in, "SA")) return false;
+      bool peer_fin = false, last_ack = false;
+      for (const auto& j : in) {
+        std::string flags = j.value("flags", "");
+        if (peer_fin && flags == "A") last_ack = true;
+        if (flags.find('F') != std::string::npos) peer_fin = true;
+      }
+      if (!last_ack) return false;
+      if (outbound) {
+        Lines out = tcp_packets(lines, p, rport, true);
+        if (!has_flags(out, "S") || !std::any_of(out.begin(), out.end(), [](const nlohmann::json& j) {
+              return j.value("flags", "").find('F') != std::string::npos;
+            }))
+          return false;
+      }
+    }
+    return true;
+  }
+  // A marker the peer's sniffer waits for: 3 UDP datagrams carrying `tag` from an ordinary root
+  // socket of the host to dst:9999 (out of the uplink dst is on). Sent after the packets a test
+  // expects not to arrive, it proves they had their chance: the sniffer saw what followed them.
+  void send_sentinel(const std::string& tag, const std::string& dst) {
+    auto r = bed_->root({"/usr/bin/python3", "-c",
+                         "import socket,sys; a=sys.argv[1]; s=socket.socket(socket.AF_INET6 if ':' in a else "
+                         "socket.AF_INET, socket.SOCK_DGRAM); [s.sendto(sys.argv[2].encode(), (a, 9999)) for _ in "
+                         "range(3)]",
+                         dst, tag});
+    EXPECT_TRUE(r.ok()) << r.describe();
+  }
+  // A predicate for finish_when: every tag arrived at least once.
+  static std::function<bool(const Lines&)> arrived_all(std::vector<std::string> tags) {
+    return [tags = std::move(tags)](const Lines& lines) {
+      auto got = payloads(lines);
+      return std::all_of(tags.begin(), tags.end(), [&](const std::string& t) { return got.count(t) > 0; });
+    };
+  }
+
   // UDP payloads (the tags the send tests use) of rx lines, with the device they came in on.
   static std::multiset<std::string> payloads(const Lines& lines) {
     std::multiset<std::string> out;
