@@ -1,8 +1,9 @@
 // netd-flowmon: a small example monitor on netd's flow log. Asks netd for the monitor slice's
 // NFLOG socket (io.netd.Sockets.FlowLog), reads the logged packets, and every --interval prints
 // packets and bytes in and out per slice (and per flow with --flows). One poll loop over the
-// socket, a timerfd and a signalfd; exit status as sliceip's: 0 ok (--count reached, SIGINT,
-// SIGTERM), 1 usage, 2 refused or failed. The only place that exits.
+// socket, a timerfd and a signalfd; SIGINT and SIGTERM end it after a last report of what was
+// queued. Exit status as sliceip's: 0 ok (--count reached, SIGINT, SIGTERM), 1 usage, 2 refused
+// or failed. The only place that exits.
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -33,6 +34,7 @@ namespace cli = netd::cli;
 constexpr std::string_view kProgram = "netd-flowmon";
 constexpr size_t kReceiveBuffer = 1 << 17;  // many NFLOG messages per recv (netd batches 16)
 constexpr int kReadsPerWakeup = 64;        // then the timer and signals get their turn
+constexpr int kReadsWhenStopping = 4096;   // the backlog at a stop signal, bounded under a flood
 
 cli::ErrorReport describe_error(std::string_view error_name, const nlohmann::json& parameters) {
   return cli::describe_error(kProgram, cli::ErrorLabels::kShown, error_name, parameters);
@@ -101,9 +103,14 @@ class Monitor {
         if (errno == EINTR) continue;
         return fail("poll", errno);
       }
-      if (fds[2].revents != 0) return 0;
+      if (fds[2].revents != 0) {
+        // Stopped: what the kernel had already delivered still counts, in a last report.
+        if (int error = drain(kReadsWhenStopping); error != 0) return fail("reading the flow log", error);
+        report(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        return 0;
+      }
       if (fds[0].revents != 0) {
-        if (int error = drain(); error != 0) return fail("reading the flow log", error);
+        if (int error = drain(kReadsPerWakeup); error != 0) return fail("reading the flow log", error);
       }
       if (fds[1].revents != 0) {
         uint64_t expirations = 0;
@@ -117,10 +124,10 @@ class Monitor {
   }
 
  private:
-  // What is queued on the socket now (a bounded number of reads); 0, or the errno that ends
-  // the monitor.
-  int drain() {
-    for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
+  // What is queued on the socket now (at most max_reads reads); 0, or the errno that ends the
+  // monitor.
+  int drain(int max_reads) {
+    for (int reads = 0; reads < max_reads; ++reads) {
       ssize_t n = recv(log_.socket.get(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return 0;

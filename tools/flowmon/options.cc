@@ -14,7 +14,8 @@ constexpr std::string_view kUsage =
     "       netd-flowmon { -h | --help }\n"
     "Per-slice packets and bytes crossing the uplinks, from netd's flow log (monitor slices only).\n"
     "  --interval SECONDS  report every SECONDS (0.1..3600, default 1)\n"
-    "  --count N           stop after N reports (default: until SIGINT or SIGTERM)\n"
+    "  --count N           stop after N reports (default: until SIGINT or SIGTERM,\n"
+    "                      which print a last report first)\n"
     "  --flows             also report each flow (protocol, local and remote address and port)\n"
     "  -j, --json          one JSON object per report\n"
     "  --socket PATH       netd's socket (default $NETD_SOCKET, else /run/netd/netd.sock)\n";

@@ -11,9 +11,9 @@
 #include <map>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "tests/fixtures/eventually.h"
 #include "tests/integration/common/testbed_test.h"
 
 namespace netd::testing {
@@ -52,58 +52,83 @@ class Flowmon : public TestbedTest {
   }
 };
 
+// What the reports so far add up to: per slice, and per flow of interest.
+struct Tallies {
+  std::map<int, Totals> slices;
+  Totals alice_ping, bob_ping, bob_tcp;
+  std::vector<std::string> wrong;  // flows counted under another slice than their own
+};
+
+Tallies tally(const std::vector<json>& reports) {
+  Tallies t;
+  for (const auto& report : reports) {
+    for (const auto& s : report["slices"]) add(t.slices[s.value("slice", -1)], s);
+    for (const auto& f : report["flows"]) {
+      if (f.value("remote", "") != "10.0.1.2" || f.value("local", "") != "10.0.1.1") continue;
+      int slice = f.value("slice", -1);
+      if (f.value("proto", "") == "icmp") add(slice == kAliceId ? t.alice_ping : t.bob_ping, f);
+      if (f.value("proto", "") == "tcp" && f.value("remote_port", 0) == 8080) {
+        if (slice != kBobId) t.wrong.push_back(f.dump());
+        add(t.bob_tcp, f);
+      }
+    }
+  }
+  return t;
+}
+
 TEST_F(Flowmon, CountsEachSlicesTrafficUnderItsIdAndPerFlow) {
   auto mon = bed_->spawn_as(kMon, {FLOWMON_BINARY, "-j", "--flows", "--interval", "0.2"});
   ASSERT_OK(mon);
   std::vector<json> reports;
-  auto first = mon->read_line(5s);  // a report: the flow log socket is bound
-  ASSERT_TRUE(first.has_value());
-  reports.push_back(json::parse(*first));
+  auto read_report = [&](std::chrono::milliseconds timeout) {
+    auto line = mon->read_line(timeout);
+    if (line) reports.push_back(json::parse(*line, nullptr, false));
+    return line.has_value();
+  };
+  ASSERT_TRUE(read_report(kEventTimeout));  // a report: the flow log socket is bound
 
-  auto alice = bed_->as(kAlice, {"ping", "-n", "-c", "3", "-i", "0.2", "-W", "1", "10.0.1.2"});
-  auto bob = bed_->as(kBob, {"ping", "-n", "-c", "2", "-i", "0.2", "-W", "1", "10.0.1.2"});
+  auto alice = bed_->as(kAlice, {"ping", "-n", "-c", "3", "-i", "0.2", "-W", "5", "10.0.1.2"});
+  auto bob = bed_->as(kBob, {"ping", "-n", "-c", "2", "-i", "0.2", "-W", "5", "10.0.1.2"});
   EXPECT_TRUE(alice.ok()) << alice.describe();
   EXPECT_TRUE(bob.ok()) << bob.describe();
   EXPECT_EQ(bed_->connect_source(kBob, "10.0.1.2"), "10.0.1.1");
-  std::this_thread::sleep_for(500ms);
+  // The flow log reaches flowmon in batches (a queue threshold and a flush timeout): read its
+  // reports until every ping is counted both ways and bob's connection has its handshake.
+  auto complete = [](const Tallies& t) {
+    return t.alice_ping.out_packets >= 3 && t.alice_ping.in_packets >= 3 && t.bob_ping.out_packets >= 2 &&
+           t.bob_ping.in_packets >= 2 && t.bob_tcp.out_packets >= 3 && t.bob_tcp.in_packets >= 2;
+  };
+  auto deadline = std::chrono::steady_clock::now() + kEventTimeout;
+  while (!complete(tally(reports)) && std::chrono::steady_clock::now() < deadline)
+    if (!read_report(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())))
+      break;
+  // SIGTERM: a last report of what was still queued, exit 0.
   ASSERT_OK(mon->kill(SIGTERM));
   auto done = mon->wait(10s);
   EXPECT_EQ(done.exit_code, 0) << done.describe();
   std::istringstream out(done.out);
+  size_t before_stop = reports.size();
   for (std::string line; std::getline(out, line);)
-    if (!line.empty()) reports.push_back(json::parse(line));
-  ASSERT_GE(reports.size(), 3u) << done.describe();
+    if (!line.empty()) reports.push_back(json::parse(line, nullptr, false));
+  ASSERT_EQ(reports.size(), before_stop + 1) << "no last report on SIGTERM: " << done.describe();
+  for (size_t i = 0; i < reports.size(); ++i) EXPECT_EQ(reports[i].value("report", 0u), i + 1) << reports[i];
 
-  std::map<int, Totals> slices;
-  Totals alice_ping, bob_ping, bob_tcp;
-  for (size_t i = 0; i < reports.size(); ++i) {
-    EXPECT_EQ(reports[i].value("report", 0u), i + 1) << reports[i];
-    for (const auto& s : reports[i]["slices"]) add(slices[s.value("slice", -1)], s);
-    for (const auto& f : reports[i]["flows"]) {
-      if (f.value("remote", "") != "10.0.1.2" || f.value("local", "") != "10.0.1.1") continue;
-      int slice = f.value("slice", -1);
-      if (f.value("proto", "") == "icmp") add(slice == kAliceId ? alice_ping : bob_ping, f);
-      if (f.value("proto", "") == "tcp" && f.value("remote_port", 0) == 8080) {
-        EXPECT_EQ(slice, kBobId) << f;
-        add(bob_tcp, f);
-      }
-    }
-  }
+  Tallies t = tally(reports);
+  ASSERT_TRUE(complete(t)) << done.describe();
+  EXPECT_EQ(t.wrong, std::vector<std::string>{});
   // Per slice: each one's pings (and bob's connection) both ways; nothing of theirs under 9.
-  EXPECT_GE(slices[kAliceId].out_packets, 3u);
-  EXPECT_GE(slices[kAliceId].in_packets, 3u);
-  EXPECT_GE(slices[kBobId].out_packets, 2u + 3u);  // 2 echo requests + SYN, ACK, FIN at least
-  EXPECT_GE(slices[kBobId].in_packets, 2u + 2u);
-  EXPECT_EQ(slices.count(9), 0u);
+  EXPECT_GE(t.slices[kAliceId].out_packets, 3u);
+  EXPECT_GE(t.slices[kAliceId].in_packets, 3u);
+  EXPECT_GE(t.slices[kBobId].out_packets, 2u + 3u);  // 2 echo requests + SYN, ACK, FIN at least
+  EXPECT_GE(t.slices[kBobId].in_packets, 2u + 2u);
+  EXPECT_EQ(t.slices.count(9), 0u);
   // Per flow: the ping flows are whole, with ping's exact sizes, and each under its own slice.
-  EXPECT_EQ(alice_ping.out_packets, 3u);
-  EXPECT_EQ(alice_ping.in_packets, 3u);
-  EXPECT_EQ(alice_ping.out_bytes, 3 * kPingBytes);
-  EXPECT_EQ(alice_ping.in_bytes, 3 * kPingBytes);
-  EXPECT_EQ(bob_ping.out_packets, 2u);
-  EXPECT_EQ(bob_ping.in_packets, 2u);
-  EXPECT_GE(bob_tcp.out_packets, 3u);
-  EXPECT_GE(bob_tcp.in_packets, 2u);
+  EXPECT_EQ(t.alice_ping.out_packets, 3u);
+  EXPECT_EQ(t.alice_ping.in_packets, 3u);
+  EXPECT_EQ(t.alice_ping.out_bytes, 3 * kPingBytes);
+  EXPECT_EQ(t.alice_ping.in_bytes, 3 * kPingBytes);
+  EXPECT_EQ(t.bob_ping.out_packets, 2u);
+  EXPECT_EQ(t.bob_ping.in_packets, 2u);
 }
 
 TEST_F(Flowmon, StopsAfterCountReports) {
