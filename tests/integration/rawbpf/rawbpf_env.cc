@@ -5,10 +5,12 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
-#include <thread>
+#include <chrono>
 
+#include "tests/fixtures/eventually.h"
 #include "tests/fixtures/require_root.h"
 #include "tests/fixtures/veth.h"
 
@@ -157,21 +159,34 @@ UniqueFd RawBpfTest::packet_socket(int prog, const std::string& ifname) {
   return fd;
 }
 
-std::vector<Seen> RawBpfTest::drain(int fd, bool ethernet) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+std::vector<Seen> RawBpfTest::drain(int fd, bool ethernet, const std::function<bool(const std::vector<Seen>&)>& until) {
   std::vector<Seen> seen;
   uint8_t buf[2048];
-  for (;;) {
-    sockaddr_ll from{};
-    socklen_t len = sizeof from;
-    ssize_t n = ::recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
-    if (n < 0) break;
-    Seen s = parse(buf, static_cast<size_t>(n), ethernet);
-    if (from.sll_family == AF_PACKET) {
-      s.ifindex = from.sll_ifindex;
-      s.pkttype = from.sll_pkttype;
+  auto read_queued = [&] {
+    for (;;) {
+      sockaddr_ll from{};
+      socklen_t len = sizeof from;
+      ssize_t n = ::recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n < 0) break;
+      Seen s = parse(buf, static_cast<size_t>(n), ethernet);
+      if (from.sll_family == AF_PACKET) {
+        s.ifindex = from.sll_ifindex;
+        s.pkttype = from.sll_pkttype;
+      }
+      seen.push_back(s);
     }
-    seen.push_back(s);
+  };
+  auto deadline = std::chrono::steady_clock::now() + kEventTimeout;
+  read_queued();
+  while (!until(seen)) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      ADD_FAILURE() << "the socket never received what the test waits for; it got:\n" << describe(seen);
+      break;
+    }
+    pollfd p{fd, POLLIN, 0};
+    (void)::poll(&p, 1, static_cast<int>(left.count()));
+    read_queued();
   }
   return seen;
 }

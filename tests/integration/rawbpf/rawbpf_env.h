@@ -67,9 +67,11 @@ class RawBpfTest : public ::testing::Test {
   // ("" = all devices).
   UniqueFd packet_socket(int prog, const std::string& ifname);
   int host_ifindex(const std::string& ifname);
-  // Everything queued on the socket now (after a short settle), parsed. `ethernet`: frames
+  // What the socket received, parsed: read until `until(seen)` holds (what the test waits for
+  // arrived; the test fails if it never does), then everything still queued. `ethernet`: frames
   // start with an Ethernet header (AF_PACKET SOCK_RAW), else with the IPv4/IPv6 header.
-  std::vector<Seen> drain(int fd, bool ethernet);
+  // Negative checks rely on the packets they watch arriving before what `until` waits for.
+  std::vector<Seen> drain(int fd, bool ethernet, const std::function<bool(const std::vector<Seen>&)>& until);
 
   // Probes: as `uid` in the test cgroup in the host netns, or as root on the far side.
   nlohmann::json talk(uint32_t uid, const std::string& proto, const std::string& addr, int port,

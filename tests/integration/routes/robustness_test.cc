@@ -66,27 +66,29 @@ TEST_F(Robustness, ReloadAppliesDifferenceAndKeepsOldPolicyWhenInvalid) {
   // An invalid file is refused whole: bob keeps working.
   std::string valid = bed_->policy_text({});
   ASSERT_OK(bed_->write_policy(valid + "\nbogus_key = 1\n"));
-  ASSERT_EQ(kill(bed_->netd_pid(), SIGHUP), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto outcome = bed_->reload_netd();
+  ASSERT_OK(outcome);
+  EXPECT_THAT(*outcome, HasSubstr("policy kept"));
+  EXPECT_THAT(*outcome, HasSubstr("bogus_key"));
   EXPECT_TRUE(bed_->sliceip(kBob, {"route", "show"}).ok());
   EXPECT_EQ(fwmark_rules(), 1u);
-  EXPECT_THAT(bed_->netd_log(), HasSubstr("policy kept"));
 
   // Where netd's state lives cannot change under it: refused, old policy kept.
   std::string moved = valid;
   moved.replace(moved.find("table_base = 10000"), 18, "table_base = 20000");
   ASSERT_OK(bed_->write_policy(moved));
-  ASSERT_EQ(kill(bed_->netd_pid(), SIGHUP), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_THAT(bed_->netd_log(), HasSubstr("changing [netd] table_base needs a restart of netd"));
+  outcome = bed_->reload_netd();
+  ASSERT_OK(outcome);
+  EXPECT_THAT(*outcome, HasSubstr("policy kept: changing [netd] table_base needs a restart of netd"));
   EXPECT_EQ(fwmark_rules(), 1u);
   EXPECT_EQ(json_of(bed_->root({"ip", "-j", "rule", "show", "priority", "1000"}).out)[0]["table"], "10008");
 
   // Bob removed from the policy: his routes, rule and mark go at once.
   std::string alice_only = valid.substr(0, valid.find("\n[[slice]]\nname = \"bob\""));
   ASSERT_OK(bed_->write_policy(alice_only));
-  ASSERT_EQ(kill(bed_->netd_pid(), SIGHUP), 0);
-  for (int i = 0; i < 100 && fwmark_rules() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  outcome = bed_->reload_netd();
+  ASSERT_OK(outcome);
+  EXPECT_THAT(*outcome, HasSubstr("netd: reloaded"));
   EXPECT_EQ(fwmark_rules(), 0u);
   EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10008"}).out, "");
   auto r = bed_->sliceip(kBob, {"route", "show"});
@@ -105,9 +107,9 @@ TEST_F(Robustness, ReloadGivingAnIdToANewSliceStartsItEmpty) {
                           "\n[[slice]]\nname = \"dave\"\nid = 8\nuids = [1004]\n"
                           "route_devices = [\"uplink0\"]\nroute_prefixes = [\"198.51.100.0/24\"]\n";
   ASSERT_OK(bed_->write_policy(with_dave));
-  ASSERT_EQ(kill(bed_->netd_pid(), SIGHUP), 0);
-  for (int i = 0; i < 100 && bed_->root({"ip", "route", "show", "table", "10008"}).out != ""; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto outcome = bed_->reload_netd();
+  ASSERT_OK(outcome);
+  EXPECT_THAT(*outcome, HasSubstr("netd: reloaded"));
   EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10008"}).out, "");
   EXPECT_EQ(fwmark_rules(), 0u);
   auto dave = bed_->sliceip(1004, {"-j", "slice", "show"});

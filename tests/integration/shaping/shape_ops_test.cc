@@ -17,6 +17,7 @@
 
 #include <gmock/gmock.h>
 
+#include "tests/fixtures/eventually.h"
 #include "tests/fixtures/json.h"
 #include "tests/integration/common/testbed_test.h"
 
@@ -146,10 +147,9 @@ class ShapeTest : public TestbedTest {
 
   void reload(const std::string& policy) {
     ASSERT_OK(bed_->write_policy(policy));
-    std::string before = bed_->netd_log();
-    ASSERT_EQ(kill(bed_->netd_pid(), SIGHUP), 0);
-    for (int i = 0; i < 250 && bed_->netd_log() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    ASSERT_THAT(bed_->netd_log().substr(before.size()), HasSubstr("netd: reloaded"));
+    auto outcome = bed_->reload_netd();
+    ASSERT_OK(outcome);
+    ASSERT_THAT(*outcome, HasSubstr("netd: reloaded"));
   }
   static void replace_uplinks(std::string& policy, const std::string& line) {
     const std::string old = "uplinks = [\"uplink0\"]";
@@ -346,8 +346,7 @@ TEST_F(ShapeTest, UplinkThatAppearsLaterIsShaped) {
   replace_uplinks(policy, "uplinks = [\"uplink0\", \"late0\"]");
   reload(policy);
   ASSERT_TRUE(bed_->root({"ip", "link", "add", "late0", "type", "veth", "peer", "name", "late0p"}).ok());
-  for (int i = 0; i < 250 && tcx_programs("late0") == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(tcx_programs("late0"), 1u);
+  EXPECT_TRUE(eventually([&] { return tcx_programs("late0") == 1u; })) << tcx_programs("late0");
   EXPECT_EQ(tc_classes("late0").size(), 4u);
 }
 

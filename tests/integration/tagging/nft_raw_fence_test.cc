@@ -9,6 +9,7 @@
 
 #include <cctype>
 
+#include "tests/fixtures/eventually.h"
 #include "tests/integration/tagging/nft_raw_env.h"
 
 namespace netd::testing {
@@ -39,9 +40,11 @@ std::string peer_counters(const std::string& dev, int net) {
          "  ip saddr 10.7.7.1 udp dport 9999 counter\n"
          "  ip saddr 10.8.8.1 udp dport 9999 counter\n"
          "  ip saddr 10.99.0.9 udp dport 9999 counter\n"
-         "  arp daddr ip 10." + n + ".0.77 counter; }\n}\n";
+         "  arp daddr ip 10." + n + ".0.77 counter\n"
+         "  ether type 0x88b6 counter; }\n}\n";
 }
-enum PeerCounter { kFromHost, kFromOwnVif, kFromOtherVif, kForged, kArp };
+enum PeerCounter { kFromHost, kFromOwnVif, kFromOtherVif, kForged, kArp, kSentinel };
+constexpr uint16_t kSentinelType = 0x88b6;  // unflagged frames the fence lets by
 
 // Gives `ns` (the test netns) the vif addresses, on a veth standing in for each vif.
 void add_vif_standins(const Netns& ns) {
@@ -95,6 +98,17 @@ class NftRawFenceTest : public NftRawTest {
   }
 
   std::vector<uint8_t> udp_from(const char* src) { return udp4_packet(ip(src), ip("10.77.0.2")); }
+
+  // Sends an unflagged frame of kSentinelType out of `dev` after the frames under test and
+  // waits until the peer's counter `chain` (its last rule) has seen `n` of them: whatever went
+  // out of `dev` before it has been counted (or dropped) by then.
+  void await_sentinel(const std::string& dev, const Netns& peer_ns, uint64_t n, const std::string& chain = "c") {
+    send_frame(0, dev, kSentinelType, {0x5e, 0x47});
+    EXPECT_TRUE(eventually([&] {
+      auto c = counts(peer_ns, "netdev", "t", chain);
+      return !c.empty() && c.back() >= n;
+    })) << "the sentinel frame never arrived on the peer of " << dev;
+  }
 };
 
 // Devices per egress chain as `nft list` prints them (nft 1.0.6's JSON leaves out the
@@ -211,10 +225,10 @@ TEST_F(NftRawFenceTest, FlaggedIpPacketsLeaveOnlyFromAllowedSourcesAndUnflagged)
   send_raw(flagged7, "10.8.8.1");    // slice 8's vif's
   send_raw(flagged7, "10.99.0.9");   // nobody's
   send_raw(kSliceMark, "10.99.0.9"); // an unflagged socket (not one netd handed out): not fenced
-  usleep(200 * 1000);
+  await_sentinel("va", *other, 1);
 
   std::vector<uint64_t> c = counts(*other, "netdev", "t", "c");
-  ASSERT_EQ(c.size(), 5u);
+  ASSERT_EQ(c.size(), 6u);
   EXPECT_EQ(c[kFromHost], 1u);
   EXPECT_EQ(c[kFromOwnVif], 1u);
   EXPECT_EQ(c[kFromOtherVif], 0u) << "another slice's address";
@@ -249,10 +263,11 @@ TEST_F(NftRawFenceTest, FlaggedFramesLeaveOnlyWhereAndAsTheSliceMaySend) {
     send_frame(flagged7, "va", 0x88b5, {1, 2, 3, 4}, bypass);  // another ethertype: dropped
     send_frame(kSliceMark, "va", ETH_P_IP, udp_from("10.99.0.9"), bypass);  // unflagged: untouched
     send_frame(flagged7, "vc", ETH_P_IP, udp4_packet(ip("10.78.0.1"), ip("10.78.0.2")), bypass);
-    usleep(200 * 1000);
+    await_sentinel("va", *other, 1);
+    await_sentinel("vc", *third, 1);
 
     std::vector<uint64_t> c = counts(*other, "netdev", "t", "c");
-    ASSERT_EQ(c.size(), 5u);
+    ASSERT_EQ(c.size(), 6u);
     EXPECT_EQ(c[kFromHost], 1u) << "host source on a send device";
     // With the qdisc bypass and a protocol other than ETH_P_ALL, af_packet does not set the
     // mac header before the egress hook: the link-layer header cannot be read, and the
@@ -262,7 +277,7 @@ TEST_F(NftRawFenceTest, FlaggedFramesLeaveOnlyWhereAndAsTheSliceMaySend) {
     EXPECT_EQ(c[kForged], 1u) << "only the unflagged frame";
     EXPECT_EQ(c[kArp], 1u) << "ARP only with a host sender";
     std::vector<uint64_t> d = counts(*third, "netdev", "t", "c");
-    ASSERT_EQ(d.size(), 5u);
+    ASSERT_EQ(d.size(), 6u);
     EXPECT_EQ(d[kFromHost], 0u) << "vc is no send device of slice 7";
   }
 }
@@ -277,12 +292,14 @@ TEST_F(NftRawFenceTest, OwnVifsTakeAnyFrameOtherVifsNone) {
   sync(w);
   load(*other, "table netdev t {\n"
                " chain a { type filter hook ingress device \"x7\" priority 0; ether type 0x88b5 counter; }\n"
-               " chain b { type filter hook ingress device \"x8\" priority 0; ether type 0x88b5 counter; }\n}\n");
+               " chain b { type filter hook ingress device \"x8\" priority 0; ether type 0x88b5 counter;\n"
+               "   ether type 0x88b6 counter; }\n}\n");
   send_frame(kSliceMark | kRawFlag, "tap7-0", 0x88b5, {1, 2, 3, 4});
   send_frame(kSliceMark | kRawFlag, "tun8-0", 0x88b5, {1, 2, 3, 4});
-  usleep(200 * 1000);
-  EXPECT_EQ(counts(*other, "netdev", "t", "a"), std::vector<uint64_t>{1});
-  EXPECT_EQ(counts(*other, "netdev", "t", "b"), std::vector<uint64_t>{0});
+  await_sentinel("tun8-0", *other, 1, "b");
+  EXPECT_TRUE(eventually([&] { return counts(*other, "netdev", "t", "a") == std::vector<uint64_t>{1}; }))
+      << "tap7-0's frame never arrived";
+  EXPECT_EQ(counts(*other, "netdev", "t", "b"), (std::vector<uint64_t>{0, 1}));
 }
 
 TEST_F(NftRawFenceTest, ADeviceAddedByTheNextSyncIsFencedAndOneRemovedIsNot) {
@@ -293,14 +310,14 @@ TEST_F(NftRawFenceTest, ADeviceAddedByTheNextSyncIsFencedAndOneRemovedIsNot) {
   load(*other, peer_counters("vx", 79));
   auto forged = [&] { send_frame(kSliceMark | kRawFlag, "ve", ETH_P_IP, udp4_packet(ip("10.99.0.9"), ip("10.79.0.2"))); };
   forged();
-  usleep(100 * 1000);
+  await_sentinel("ve", *other, 1);
   EXPECT_EQ(counts(*other, "netdev", "t", "c")[kForged], 1u) << "not hooked yet";
 
   w.devices.push_back("ve");
   EXPECT_EQ(sync(w), 1u) << "one NEWCHAIN adding the device to the existing chain";
   EXPECT_EQ(egress_devices(list_text("netdev"))["raw_egress_0"].count("ve"), 1u);
   forged();
-  usleep(100 * 1000);
+  await_sentinel("ve", *other, 2);
   EXPECT_EQ(counts(*other, "netdev", "t", "c")[kForged], 1u) << "fenced now";
 
   w.devices.pop_back();
@@ -310,7 +327,7 @@ TEST_F(NftRawFenceTest, ADeviceAddedByTheNextSyncIsFencedAndOneRemovedIsNot) {
   EXPECT_EQ(chains["raw_egress_0"].count("ve"), 0u);
   EXPECT_EQ(chains["raw_egress_0"].count("va"), 1u);
   forged();
-  usleep(100 * 1000);
+  await_sentinel("ve", *other, 3);
   EXPECT_EQ(counts(*other, "netdev", "t", "c")[kForged], 2u) << "unhooked again";
 }
 
