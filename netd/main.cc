@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "netd/daemon/daemon.h"
+#include "netd/kernel/caps/privileges.h"
 #include "netd/policy/loader.h"
 
 namespace {
@@ -70,6 +71,27 @@ void notify_ready() {
   socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + std::strlen(path));
   sendto(fd, msg, sizeof msg - 1, 0, reinterpret_cast<sockaddr*>(&addr), len);
   close(fd);
+}
+
+// Mounts what needs more, then keeps only the capabilities netd uses (kernel/caps/privileges.h): 0, or the
+// exit status once the reason is printed. Without a capability every request needs, netd does
+// not start; without one some requests need, it starts and those requests say what is missing.
+int keep_least_privilege(const netd::policy::Policy& policy) {
+  if (auto prepared = netd::daemon::prepare_host(policy); !prepared.ok()) {
+    std::fprintf(stderr, "netd: %s\n", prepared.error().message.c_str());
+    return 2;
+  }
+  if (auto dropped = netd::kernel::drop_privileges(); !dropped.ok()) {
+    std::fprintf(stderr, "netd: %s\n", dropped.error().message.c_str());
+    return 2;
+  }
+  int status = 0;
+  for (const auto* use : netd::kernel::missing_capabilities()) {
+    std::fprintf(stderr, "netd: %s %s: it %s\n", use->needed_to_start ? "cannot run without" : "warning: no",
+                 use->name, use->why);
+    if (use->needed_to_start) status = 2;
+  }
+  return status;
 }
 
 netd::daemon::PolicySource policy_source(const Options& o) {
@@ -140,12 +162,14 @@ int main(int argc, char** argv) {
 
   if (geteuid() != 0) return usage_error("must run as root (it programs the kernel for others)");
 
+  auto policy = source.load();
+  if (!policy.ok()) {
+    std::fprintf(stderr, "netd: %s\n", policy.error().message.c_str());
+    return 1;
+  }
+  if (int code = keep_least_privilege(*policy); code != 0) return code;
+
   if (o.teardown) {
-    auto policy = source.load();
-    if (!policy.ok()) {
-      std::fprintf(stderr, "netd: %s\n", policy.error().message.c_str());
-      return 1;
-    }
     auto done = netd::daemon::teardown(*policy);
     if (!done.ok()) {
       std::fprintf(stderr, "netd: teardown: %s\n", done.error().message.c_str());

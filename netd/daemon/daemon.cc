@@ -99,6 +99,8 @@ Error admin_only(const server::Peer& peer, const std::string& what) {
 
 }  // namespace
 
+Status prepare_host(const policy::Policy& policy) { return ensure_sys_fs_bpf(policy.netd.bpffs); }
+
 Result<policy::Policy> PolicySource::load() const {
   return path.empty() ? policy::default_policy() : policy::load_policy(path);
 }

@@ -103,4 +103,8 @@ class Daemon {
 // programs).
 Status teardown(const policy::Policy& policy);
 
+// What needs more than the capabilities netd keeps (kernel/caps/privileges.h), done before it drops the
+// rest: mounting bpffs on /sys/fs/bpf where the host has not (systemd does at boot).
+Status prepare_host(const policy::Policy& policy);
+
 }  // namespace netd::daemon

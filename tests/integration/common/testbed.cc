@@ -64,6 +64,25 @@ bool can_connect(const std::string& path) {
   return ok;
 }
 
+constexpr const char* kVarlinkClient = R"PY(
+import json, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(os.environ["NETD_SOCKET"])
+for arg in sys.argv[1:]:
+    call = json.loads(arg)
+    fds = [0] * call.pop("_fds", 0)
+    socket.send_fds(s, [json.dumps(call).encode() + b"\0"], fds)
+    reply = b""
+    while not reply.endswith(b"\0"):
+        chunk, received, _, _ = socket.recv_fds(s, 65536, 16)
+        for fd in received:
+            os.close(fd)
+        if not chunk:
+            sys.exit("netd closed the connection")
+        reply += chunk
+    print(reply[:-1].decode(), flush=True)
+)PY";
+
 Status must(const ProcessResult& r, const std::string& what) {
   if (r.ok()) return ok_status();
   return make_error(EIO, what + ": " + r.describe());
@@ -155,6 +174,7 @@ Result<Testbed> Testbed::create(const TestbedOptions& options) {
     return make_error(EIO, "the peer's server did not start");
 
   NETD_TRY(t.write_policy(t.policy_text(options)));
+  t.netd_wrapper_ = options.netd_wrapper;
   if (options.start_netd) NETD_TRY(t.start_netd());
   return t;
 }
@@ -169,6 +189,7 @@ Testbed::Testbed(Testbed&& o) noexcept
       dir_(std::exchange(o.dir_, {})),
       socket_path_(std::exchange(o.socket_path_, {})),
       policy_path_(std::exchange(o.policy_path_, {})),
+      netd_wrapper_(std::exchange(o.netd_wrapper_, {})),
       netd_(std::exchange(o.netd_, std::nullopt)),
       peer_server_(std::exchange(o.peer_server_, std::nullopt)) {}
 
@@ -185,8 +206,9 @@ Testbed::~Testbed() {
 
 Status Testbed::start_netd() {
   // netd's stderr (the audit log) goes to a file: a pipe nobody drains would fill and stall it.
-  std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" --policy \"$1\" --foreground 2>>\"$2\"",
-                                   netd_binary(), policy_path_, log_path()};
+  std::vector<std::string> argv = {"/bin/sh", "-c", "log=$1; shift; exec \"$@\" 2>>\"$log\"", "sh", log_path()};
+  argv.insert(argv.end(), netd_wrapper_.begin(), netd_wrapper_.end());
+  argv.insert(argv.end(), {netd_binary(), "--policy", policy_path_, "--foreground"});
   NETD_ASSIGN_OR_RETURN(auto child, spawn_in(&*host_, argv));
   netd_.emplace(std::move(child));
   // Listening means netd is up: it binds its socket only once the kernel state is in line
@@ -297,6 +319,17 @@ ProcessResult Testbed::vtuntap(uid_t uid, std::vector<std::string> args) const {
 Result<ChildProcess> Testbed::spawn_as(uid_t uid, std::vector<std::string> argv) const {
   argv.insert(argv.begin(), {"env", "NETD_SOCKET=" + socket_path_});
   return testing::spawn_as(uid, uid, &*host_, cgroup_->path(), argv);
+}
+
+std::vector<nlohmann::json> Testbed::varlink(uid_t uid, const std::vector<nlohmann::json>& calls) const {
+  std::vector<std::string> argv = {kPython, "-c", kVarlinkClient};
+  for (const auto& c : calls) argv.push_back(c.dump());
+  auto r = as(uid, argv);
+  std::vector<nlohmann::json> replies;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) replies.push_back(json_of(line));
+  replies.resize(calls.size());
+  return replies;
 }
 
 ProcessResult Testbed::root(std::vector<std::string> argv) const { return run_in(&*host_, argv); }

@@ -4,6 +4,7 @@
 // (uid 1003), and netd serving it inside the host netns.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ struct TestbedOptions {
   std::string extra_bob;
   std::string extra_netd;   // appended to [netd]
   bool start_netd = true;
+  // netd's command line starts with these words (e.g. setpriv --bounding-set -net_raw --,
+  // env NOTIFY_SOCKET=..., systemd-socket-activate -l PATH): how netd is launched.
+  std::vector<std::string> netd_wrapper;
 };
 
 class Testbed {
@@ -74,6 +78,9 @@ class Testbed {
   ProcessResult vtuntap(uid_t uid, std::vector<std::string> args) const;
   // A long-running command as `uid` (host netns, cgroup, NETD_SOCKET), driven step by step.
   Result<ChildProcess> spawn_as(uid_t uid, std::vector<std::string> argv) const;
+  // Varlink calls as uid over one connection, by a foreign client (Python's socket module);
+  // each call's reply in order (null where none came). A call's "_fds": N sends N fds with it.
+  std::vector<nlohmann::json> varlink(uid_t uid, const std::vector<nlohmann::json>& calls) const;
   // A command as root inside the host netns (ip -j, nft -j, netd --teardown).
   ProcessResult root(std::vector<std::string> argv) const;
   ProcessResult in_peer(std::vector<std::string> argv) const;
@@ -97,6 +104,7 @@ class Testbed {
   std::string dir_;
   std::string socket_path_;
   std::string policy_path_;
+  std::vector<std::string> netd_wrapper_;
   std::optional<ChildProcess> netd_;
   std::optional<ChildProcess> peer_server_;
 };
