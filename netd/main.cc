@@ -1,11 +1,8 @@
 // netd: the privileged side. main() is a straight list of set-up steps, each returning an error.
 #include <fcntl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +10,7 @@
 #include <vector>
 
 #include "netd/daemon/daemon.h"
+#include "netd/daemon/notify.h"
 #include "netd/kernel/caps/privileges.h"
 #include "netd/policy/loader.h"
 
@@ -54,23 +52,6 @@ struct Options {
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "netd: %s\nTry 'netd --help'.\n", message.c_str());
   return 1;
-}
-
-// Tells systemd (Type=notify) that netd is ready, if it asked.
-void notify_ready() {
-  const char* path = std::getenv("NOTIFY_SOCKET");
-  if (path == nullptr || (path[0] != '/' && path[0] != '@')) return;
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
-  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
-  const char msg[] = "READY=1";
-  // Abstract names are exactly as long as given: no trailing NULs in the address length.
-  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + std::strlen(path));
-  sendto(fd, msg, sizeof msg - 1, 0, reinterpret_cast<sockaddr*>(&addr), len);
-  close(fd);
 }
 
 // Mounts what needs more, then keeps only the capabilities netd uses (kernel/caps/privileges.h): 0, or the
@@ -219,7 +200,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::fprintf(stderr, "netd: serving with %s\n", source.describe().c_str());
-  notify_ready();
+  netd::daemon::notify_ready("serving with " + source.describe());
   if (ready_pipe[1] >= 0) {
     char ok = 0;
     (void)!write(ready_pipe[1], &ok, 1);

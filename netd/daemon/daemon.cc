@@ -11,6 +11,7 @@
 #include <set>
 
 #include "netd/daemon/audit.h"
+#include "netd/daemon/notify.h"
 #include "netd/kernel/sysctl/sysctl.h"
 #include "netd/ops/identity.h"
 #include "netd/ops/params.h"
@@ -305,11 +306,15 @@ void Daemon::on_signal() {
   signalfd_siginfo info;
   while (read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
     if (info.ssi_signo == SIGHUP) {
+      notify_reloading();
       auto reloaded = reload();
       std::string line = reloaded.ok() ? "netd: reloaded " + source_.describe() + "\n"
                                        : "netd: " + reloaded.error().message + "\n";
       (void)!write(STDERR_FILENO, line.data(), line.size());
+      // Ready again either way: a refused policy leaves the running one serving.
+      notify_ready(reloaded.ok() ? "serving with " + source_.describe() : "serving; last reload refused");
     } else {
+      notify_stopping();
       server_->stop();
     }
   }

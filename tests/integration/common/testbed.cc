@@ -204,13 +204,18 @@ Testbed::~Testbed() {
   if (!dir_.empty()) (void)remove_tree(dir_);
 }
 
-Status Testbed::start_netd() {
+Status Testbed::launch_netd() {
   // netd's stderr (the audit log) goes to a file: a pipe nobody drains would fill and stall it.
   std::vector<std::string> argv = {"/bin/sh", "-c", "log=$1; shift; exec \"$@\" 2>>\"$log\"", "sh", log_path()};
   argv.insert(argv.end(), netd_wrapper_.begin(), netd_wrapper_.end());
   argv.insert(argv.end(), {netd_binary(), "--policy", policy_path_, "--foreground"});
   NETD_ASSIGN_OR_RETURN(auto child, spawn_in(&*host_, argv));
   netd_.emplace(std::move(child));
+  return ok_status();
+}
+
+Status Testbed::start_netd() {
+  NETD_TRY(launch_netd());
   // Listening means netd is up: it binds its socket only once the kernel state is in line
   // with the policy.
   bool exited = false;

@@ -56,6 +56,10 @@ class Testbed {
 
   // Starts netd (--foreground) in the host netns and waits until it answers.
   Status start_netd();
+  // How netd is launched from now on (TestbedOptions::netd_wrapper).
+  void set_netd_wrapper(std::vector<std::string> words) { netd_wrapper_ = std::move(words); }
+  // Starts netd and returns at once (for tests that wait for another sign of readiness).
+  Status launch_netd();
   // SIGKILL (no clean-up chance) or SIGTERM.
   void kill_netd(int sig);
   ProcessResult stop_netd();  // SIGTERM + wait; .err holds its log (audit lines)
