@@ -13,11 +13,23 @@
 //         udp SRC DST DPORT PAYLOAD    inject a UDP datagram (source port 40000)
 //         tcp-syn SRC DST DPORT        inject a TCP SYN (source port 40000)
 //         quit                         exit 0 (so does EOF on stdin)
+//       Each injection prints {"event":"sent","what":"udp"|"tcp-syn","ok":true} once the
+//       write has returned (the kernel has taken the packet in), so a test can order what
+//       it does next after it.
 //   vif_probe bind ADDR[%IFNAME] PORT tcp|udp   {"ok":true} or {"ok":false,"errno":E,...}
-//   vif_probe udp-listen ADDR PORT MS           {"event":"listening"}, then after MS ms
-//                                               {"received":[...],"from":[...],"mark":N}
+//   vif_probe udp-listen ADDR PORT
+//       {"event":"listening","ok":true}, then {"event":"received","payload":P,"from":A} for
+//       every datagram as it arrives, until "quit" or EOF on stdin. Then it reads what is
+//       still queued on the socket (a datagram the kernel delivered before the test asked is
+//       never missed), prints {"event":"done","received":[...],"from":[...],"mark":N} (N:
+//       the socket's mark, which shows the receiver's slice) and exits 0.
 //   vif_probe udp-send DST[%IFNAME] PORT PAYLOAD {"ok":true} or {"ok":false,"errno":E,...}
-//   vif_probe tcp-listen ADDR PORT MS           {"event":"listening"}, then {"accepted":N}
+//   vif_probe tcp-listen ADDR PORT
+//       {"event":"listening","ok":true}, then {"event":"accepted"} for every connection as
+//       it comes, until "quit" or EOF on stdin; then it accepts what is still queued and
+//       prints {"event":"done","accepted":N}.
+//   The listeners run until told: how long to listen is the test's to decide, by the
+//   events it waits for, never by a time given here.
 //
 // Bad usage: a message on stderr, exit 2. Self-contained (libc, Linux headers, nlohmann/json)
 // so the tests exercise netd only through the kernel, as a slice's program would.
@@ -34,7 +46,6 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -111,9 +122,9 @@ int usage_error(const std::string& message) {
   std::fprintf(stderr,
                "usage: vif_probe responder [--fd N] [--attach NAME] [--own ADDR[,ADDR...]]\n"
                "       vif_probe bind ADDR[%%IFNAME] PORT tcp|udp\n"
-               "       vif_probe udp-listen ADDR PORT MS\n"
+               "       vif_probe udp-listen ADDR PORT\n"
                "       vif_probe udp-send DST[%%IFNAME] PORT PAYLOAD\n"
-               "       vif_probe tcp-listen ADDR PORT MS\n");
+               "       vif_probe tcp-listen ADDR PORT\n");
   return 2;
 }
 
@@ -686,21 +697,6 @@ int bind_mode(std::span<char* const> args) {
   return 0;
 }
 
-using Clock = std::chrono::steady_clock;
-
-struct ListenArgs {
-  SockAddr addr;
-  Clock::time_point deadline;
-};
-
-std::optional<ListenArgs> parse_listen_args(std::span<char* const> args) {
-  if (args.size() != 3) return std::nullopt;
-  auto addr = parse_endpoint(args.data());
-  auto ms = parse_number(args[2], 0, 3600L * 1000);
-  if (!addr || !ms) return std::nullopt;
-  return ListenArgs{*addr, Clock::now() + std::chrono::milliseconds(*ms)};
-}
-
 // Binds (and listens) and announces it, so the test knows when to send: the fd, or -1 after
 // printing why not.
 int listening_socket(const SockAddr& addr, int type) {
@@ -718,54 +714,93 @@ int listening_socket(const SockAddr& addr, int type) {
   return std::get<int>(fd);
 }
 
-// Waits until `fd` is readable or the deadline passes: false once it has passed.
-bool wait_readable(int fd, Clock::time_point deadline) {
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
-    pollfd pfd{fd, POLLIN, 0};
-    if (::poll(&pfd, 1, static_cast<int>(left)) > 0) return true;
+// Stdin as the listeners read it: true once it says "quit" or reaches EOF.
+class StopCommand {
+ public:
+  bool read() {
+    char chunk[4096];
+    ssize_t n = ::read(STDIN_FILENO, chunk, sizeof chunk);
+    if (n < 0) return errno != EINTR && errno != EAGAIN;
+    if (n == 0) return true;
+    pending_.append(chunk, static_cast<size_t>(n));
+    for (size_t newline; (newline = pending_.find('\n')) != std::string::npos;) {
+      std::string line = pending_.substr(0, newline);
+      pending_.erase(0, newline + 1);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line == "quit") return true;
+    }
+    return false;
   }
+
+ private:
+  std::string pending_;
+};
+
+// Runs `take(fd)` whenever fd is readable until stdin says stop, then once more for every
+// readiness still pending (poll with no wait: what the kernel has queued, nothing later).
+template <typename Take>
+void serve_until_stopped(int fd, Take take) {
+  StopCommand stop;
+  for (;;) {
+    pollfd fds[2] = {{fd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[0].revents != 0) take(fd);
+    if (fds[1].revents != 0 && stop.read()) break;
+  }
+  for (pollfd pfd{fd, POLLIN, 0}; ::poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) != 0;) take(fd);
+}
+
+std::optional<SockAddr> parse_listen_args(std::span<char* const> args) {
+  if (args.size() != 2) return std::nullopt;
+  return parse_endpoint(args.data());
 }
 
 int udp_listen_mode(std::span<char* const> args) {
-  auto parsed = parse_listen_args(args);
-  if (!parsed) return usage_error("udp-listen needs ADDR PORT MS");
-  int fd = listening_socket(parsed->addr, SOCK_DGRAM);
+  auto addr = parse_listen_args(args);
+  if (!addr) return usage_error("udp-listen needs ADDR PORT");
+  int fd = listening_socket(*addr, SOCK_DGRAM);
   if (fd < 0) return 1;
   json received = json::array(), from = json::array();
   std::vector<char> buffer(65536);
-  while (wait_readable(fd, parsed->deadline)) {
+  serve_until_stopped(fd, [&](int sock) {
     sockaddr_storage peer{};
     socklen_t peer_len = sizeof peer;
-    ssize_t n = ::recvfrom(fd, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&peer), &peer_len);
-    if (n < 0) continue;
-    received.push_back(std::string(buffer.data(), static_cast<size_t>(n)));
+    ssize_t n = ::recvfrom(sock, buffer.data(), buffer.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&peer),
+                           &peer_len);
+    if (n < 0) return;
+    std::string payload(buffer.data(), static_cast<size_t>(n));
+    emit({{"event", "received"}, {"payload", payload}, {"from", format_sockaddr(peer)}});
+    received.push_back(payload);
     from.push_back(format_sockaddr(peer));
-  }
+  });
   // The mark the kernel gave the socket: shows which slice the receiving program is in.
   uint32_t mark = 0;
   socklen_t mark_len = sizeof mark;
   ::getsockopt(fd, SOL_SOCKET, SO_MARK, &mark, &mark_len);
   ::close(fd);
-  emit({{"received", received}, {"from", from}, {"mark", mark}});
+  emit({{"event", "done"}, {"received", received}, {"from", from}, {"mark", mark}});
   return 0;
 }
 
 int tcp_listen_mode(std::span<char* const> args) {
-  auto parsed = parse_listen_args(args);
-  if (!parsed) return usage_error("tcp-listen needs ADDR PORT MS");
-  int fd = listening_socket(parsed->addr, SOCK_STREAM);
+  auto addr = parse_listen_args(args);
+  if (!addr) return usage_error("tcp-listen needs ADDR PORT");
+  int fd = listening_socket(*addr, SOCK_STREAM);
   if (fd < 0) return 1;
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);  // accept never blocks the loop
   int accepted = 0;
-  while (wait_readable(fd, parsed->deadline)) {
-    int conn = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn < 0) continue;
+  serve_until_stopped(fd, [&](int sock) {
+    int conn = ::accept4(sock, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (conn < 0) return;
     ++accepted;
+    emit({{"event", "accepted"}});
     ::close(conn);
-  }
+  });
   ::close(fd);
-  emit({{"accepted", accepted}});
+  emit({{"event", "done"}, {"accepted", accepted}});
   return 0;
 }
 

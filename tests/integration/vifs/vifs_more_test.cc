@@ -12,7 +12,6 @@
 #include <optional>
 #include <set>
 #include <sstream>
-#include <thread>
 #include <tuple>
 
 #include "tests/integration/vifs/vif_test_env.h"
@@ -69,19 +68,20 @@ class VifsMore : public VifTest {
     return r.ok() ? out : "(" + r.describe() + ")";
   }
 
-  // An address of `dev` that has finished duplicate address detection, or false after 10 s.
+  // True once `local` on `dev` has finished duplicate address detection; false at once if DAD
+  // failed, or if it is still tentative (or absent) after kEventTimeout.
   bool wait_ipv6_ready(const std::string& dev, const std::string& local) {
-    for (int i = 0; i < 200; ++i) {
+    std::string state;
+    eventually([&] {
+      state = "absent";
       auto addrs = json_of(bed_->root({"ip", "-j", "-6", "addr", "show", "dev", dev}).out);
       if (addrs.is_array() && !addrs.empty())
         for (const auto& a : addrs[0].value("addr_info", nlohmann::json::array()))
-          if (a.value("local", "") == local) {
-            if (a.value("dadfailed", false)) return false;
-            if (!a.value("tentative", false)) return true;
-          }
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
+          if (a.value("local", "") == local)
+            state = a.value("dadfailed", false) ? "dadfailed" : a.value("tentative", false) ? "tentative" : "ready";
+      return state == "ready" || state == "dadfailed";
+    });
+    return state == "ready";
   }
 
   nlohmann::json neighbour(const std::string& family, const std::string& dev, const std::string& addr) {
@@ -95,13 +95,6 @@ class VifsMore : public VifTest {
   // `vtuntap attach NAME -- probe responder --own OWN` as uid.
   Result<ChildProcess> attach_responder(uid_t uid, const std::string& name, const std::string& own) {
     return bed_->spawn_as(uid, {vtuntap_binary(), "attach", name, "--", VIF_PROBE, "responder", "--own", own});
-  }
-
-  size_t count_seen(const std::function<bool(const nlohmann::json&)>& match) {
-    size_t n = 0;
-    for (const auto& j : seen_)
-      if (match(j)) ++n;
-    return n;
   }
 };
 
@@ -124,39 +117,66 @@ TEST_F(VifsMore, ArpAndNeighbourDiscoveryOverATap) {
       << bed_->root({"ip", "-6", "addr", "show", "dev", "tap7-0"}).describe();
 
   EXPECT_TRUE(ping(kAlice, "10.7.0.2"));
-  EXPECT_TRUE(bed_->as(kAlice, {"ping", "-6", "-n", "-c", "1", "-W", "2", "fd00:7::2"}).ok());
-  // bob's echo requests never reach the device (the kernel still solicits for him, which is fine).
-  EXPECT_FALSE(bed_->as(kBob, {"ping", "-6", "-n", "-c", "1", "-W", "1", "fd00:7::2"}).ok());
-  drain(*prog);
+  EXPECT_TRUE(ping(kAlice, "fd00:7::2"));
+  // bob's echo requests never reach the device (the kernel still solicits for him, which is
+  // fine). Sentinel: a datagram of alice's after his, by the same route into the same device,
+  // whose frames the probe reads in order: once it has read hers, it has read his, had it
+  // got in.
+  EXPECT_FALSE(ping(kBob, "fd00:7::2", kUnansweredPing));
+  auto sentinel = probe(kAlice, {"udp-send", "fd00:7::2", "9", "sentinel"});
+  EXPECT_THAT(sentinel.out, HasSubstr("\"ok\":true")) << sentinel.describe();
 
   auto is = [](const nlohmann::json& j, const std::string& event, const std::string& proto) {
     return j.value("event", "") == event && j.value("proto", "") == proto;
   };
+  auto arp_requests = [&] {
+    return count_seen([&](const auto& j) {
+      return is(j, "rx", "arp") && j.value("dst", "") == "10.7.0.2" && j.value("type", 0) == 1;
+    });
+  };
+  auto arp_replies = [&] {
+    return count_seen([](const auto& j) { return j.value("what", "") == "arp-reply" && j.value("ok", false); });
+  };
+  auto dad_probes = [&] {
+    return count_seen([&](const auto& j) {
+      return is(j, "rx", "icmpv6") && j.value("type", 0) == 135 && j.value("src", "") == "::" &&
+             j.value("target", "") == "fd00:7::1";
+    });
+  };
+  auto solicitations = [&] {
+    return count_seen([&](const auto& j) {
+      return is(j, "rx", "icmpv6") && j.value("type", 0) == 135 && j.value("src", "") != "::" &&
+             j.value("target", "") == "fd00:7::2";
+    });
+  };
+  auto adverts = [&] {
+    return count_seen([](const auto& j) { return j.value("what", "") == "na" && j.value("ok", false); });
+  };
+  auto echo6_requests = [&] {
+    return count_seen([&](const auto& j) {
+      return is(j, "rx", "icmpv6") && j.value("type", 0) == 128 && j.value("dst", "") == "fd00:7::2";
+    });
+  };
+  auto sentinels = [&] {
+    return count_seen([&](const auto& j) { return is(j, "rx", "udp") && j.value("payload", "") == "sentinel"; });
+  };
+  // All of it happened before the sentinel was sent (DAD before the address was ready):
+  // read until the probe's lines for it are in, the sentinel's last.
+  EXPECT_TRUE(read_until(*prog, [&] {
+    return arp_requests() >= 1 && arp_replies() >= 1 && dad_probes() >= 1 && solicitations() >= 1 && adverts() >= 1 &&
+           echo6_requests() >= 1 && rx_count("icmp", "10.7.0.1") >= 1 && sentinels() >= 1;
+  })) << seen_dump();
+
   // ARP: the kernel asked for 10.7.0.2, the probe answered.
-  EXPECT_GE(count_seen([&](const auto& j) {
-              return is(j, "rx", "arp") && j.value("dst", "") == "10.7.0.2" && j.value("type", 0) == 1;
-            }),
-            1u);
-  EXPECT_GE(count_seen([](const auto& j) { return j.value("what", "") == "arp-reply" && j.value("ok", false); }), 1u);
+  EXPECT_GE(arp_requests(), 1u);
+  EXPECT_GE(arp_replies(), 1u);
   // DAD: a solicitation from :: for the kernel's own address, unanswered.
-  EXPECT_GE(count_seen([&](const auto& j) {
-              return is(j, "rx", "icmpv6") && j.value("type", 0) == 135 && j.value("src", "") == "::" &&
-                     j.value("target", "") == "fd00:7::1";
-            }),
-            1u)
-      << nlohmann::json(seen_).dump();
+  EXPECT_GE(dad_probes(), 1u) << seen_dump();
   // Address resolution: the kernel solicited fd00:7::2, the probe advertised.
-  EXPECT_GE(count_seen([&](const auto& j) {
-              return is(j, "rx", "icmpv6") && j.value("type", 0) == 135 && j.value("src", "") != "::" &&
-                     j.value("target", "") == "fd00:7::2";
-            }),
-            1u);
-  EXPECT_GE(count_seen([](const auto& j) { return j.value("what", "") == "na" && j.value("ok", false); }), 1u);
-  // Echo: alice's one request, none of bob's.
-  EXPECT_EQ(count_seen([&](const auto& j) {
-              return is(j, "rx", "icmpv6") && j.value("type", 0) == 128 && j.value("dst", "") == "fd00:7::2";
-            }),
-            1u);
+  EXPECT_GE(solicitations(), 1u);
+  EXPECT_GE(adverts(), 1u);
+  // Echo: alice's one request (ping -c 1 sends exactly one), none of bob's.
+  EXPECT_EQ(echo6_requests(), 1u) << seen_dump();
   EXPECT_EQ(rx_count("icmp", "10.7.0.1"), 1u);
 
   // The kernel's neighbour tables (read independently) hold the probe's MAC for both.
@@ -165,7 +185,7 @@ TEST_F(VifsMore, ArpAndNeighbourDiscoveryOverATap) {
   EXPECT_EQ(neighbour("-6", "tap7-0", "fd00:7::2").value("lladdr", ""), "02:00:00:00:00:01")
       << bed_->root({"ip", "-6", "neigh", "show", "dev", "tap7-0"}).out;
   ASSERT_OK(prog->write_stdin("quit\n"));
-  prog->wait(5s);
+  prog->wait(kEventTimeout);
   // IPv6 configuration makes the kernel announce the device once more per family; netd
   // must still see one device (its raw send fence refuses a device listed twice).
   EXPECT_EQ(bed_->netd_log().find("raw send fence"), std::string::npos) << bed_->netd_log();
@@ -197,10 +217,12 @@ TEST_F(VifsMore, MultiQueueDeviceTakesConcurrentAttaches) {
   EXPECT_TRUE(ping(kAlice, "10.7.0.2"));
   for (auto* p : {&*first, &*second}) {
     ASSERT_OK(p->write_stdin("quit\n"));
-    EXPECT_EQ(p->wait(5s).exit_code, 0);
+    EXPECT_EQ(p->wait(kEventTimeout).exit_code, 0);
   }
   EXPECT_TRUE(link_exists("tap7-0"));  // persistent
-  EXPECT_EQ(link_details("tap7-0")["linkinfo"]["info_data"]["numqueues"], 0);
+  // A queue is detached when the last copy of its fd is closed, netd's included.
+  EXPECT_TRUE(eventually([&] { return link_details("tap7-0")["linkinfo"]["info_data"]["numqueues"] == 0; }))
+      << link_details("tap7-0");
   ASSERT_TRUE(bed_->vtuntap(kAlice, {"del", "tap7-0"}).ok());
   EXPECT_TRUE(tun_devices().empty());
 }
@@ -218,7 +240,7 @@ TEST_F(VifsMore, SingleQueueDeviceInUseRefusesASecondAttach) {
   EXPECT_THAT(again.err, HasSubstr("tap7-0 is in use")) << again.describe();
   auto with_program = attach_responder(kAlice, "tap7-0", "10.7.0.3");
   ASSERT_OK(with_program);
-  auto refused = with_program->wait(10s);
+  auto refused = with_program->wait(kEventTimeout);
   EXPECT_EQ(refused.exit_code, 2) << refused.describe();
   EXPECT_THAT(refused.err, HasSubstr("in use"));
   EXPECT_EQ(refused.out, "");  // the program never started
@@ -228,7 +250,7 @@ TEST_F(VifsMore, SingleQueueDeviceInUseRefusesASecondAttach) {
   // The holder is undisturbed, and once it is gone the device can be attached again.
   EXPECT_TRUE(ping(kAlice, "10.7.0.2"));
   ASSERT_OK(holder->write_stdin("quit\n"));
-  holder->wait(5s);
+  holder->wait(kEventTimeout);
   auto after = bed_->vtuntap(kAlice, {"attach", "tap7-0"});
   EXPECT_TRUE(after.ok()) << after.describe();
 }
@@ -374,8 +396,8 @@ TEST_F(VifsMore, AddressRemovedBehindNetdsBackIsForgotten) {
     auto listed = json_of(bed_->vtuntap(kAlice, {"-j", "list", "tap7-0"}).out);
     return listed.is_array() && listed.size() == 1u ? listed[0]["addresses"] : nlohmann::json();
   };
-  // netd hears of it by a notification: give it a moment (each look runs a client).
-  for (int i = 0; i < 20 && addresses() != nlohmann::json::array(); ++i) std::this_thread::sleep_for(100ms);
+  // netd hears of it by a notification: wait until it has acted on it.
+  EXPECT_TRUE(eventually([&] { return addresses() == nlohmann::json::array() && guard_entries("vif_addrs") == 0; }));
   EXPECT_EQ(addresses(), nlohmann::json::array());
   EXPECT_EQ(guard_entries("vif_addrs"), 0u);
   // And it can be given back through netd.
@@ -465,6 +487,50 @@ class VifsSnat : public VifsMore {
       ASSERT_EQ(wait_event(**slot, "ready").value("ifname", ""), name) << (*slot)->wait(1s).describe();
     }
   }
+
+  enum class Expect { kArrives, kDropped };
+  static constexpr const char* kSentinel = "sentinel";
+  // What a listener in the peer on `port` (any IPv4 address) received of the datagram
+  // `prog` injects from src to dst:port, the sentinel left out; null if it could not tell.
+  // kArrives: returned once that datagram is in (or after kEventTimeout, without it).
+  // kDropped: once `prog` has written it, root sends a sentinel from the host to dst:port,
+  // out of the same uplink into the same listener, and it is returned once the sentinel is
+  // in: the listener was alive and the datagram had its chance before.
+  nlohmann::json peer_receives(ChildProcess& prog, const std::string& src, const std::string& dst,
+                               const std::string& port, const std::string& payload, Expect expect) {
+    auto listener = listening(spawn_in(&bed_->peer(), {VIF_PROBE, "udp-listen", "0.0.0.0", port}));
+    if (!listener) return nlohmann::json();
+    if (!prog.write_stdin("udp " + src + " " + dst + " " + port + " " + payload + "\n").ok() ||
+        wait_event(prog, "sent").value("ok", false) != true) {
+      ADD_FAILURE() << "the probe did not inject the datagram: " << seen_dump();
+      return nlohmann::json();
+    }
+    if (expect == Expect::kArrives) {
+      listener->receives(payload);
+    } else {
+      auto sent = bed_->root({VIF_PROBE, "udp-send", dst, port, kSentinel});
+      if (!listener->receives(kSentinel)) {
+        ADD_FAILURE() << "the sentinel did not arrive: " << sent.describe() << " " << listener->describe();
+        return nlohmann::json();
+      }
+    }
+    auto done = listener->finish();
+    if (!done.is_object()) {
+      ADD_FAILURE() << "the listener did not finish: " << listener->describe();
+      return nlohmann::json();
+    }
+    nlohmann::json received = nlohmann::json::array();
+    for (const auto& r : done["received"])
+      if (r != kSentinel) received.push_back(r);
+    return received;
+  }
+
+  size_t echo_requests_to(const std::string& dst) const {
+    return count_seen([&](const nlohmann::json& j) {
+      return j.value("event", "") == "rx" && j.value("proto", "") == "icmp" && j.value("type", 0) == 8 &&
+             j.value("dst", "") == dst;
+    });
+  }
 };
 
 // alice's snat vif reaches the network through uplink0, masqueraded behind 10.0.1.1 (and
@@ -490,12 +556,12 @@ TEST_F(VifsSnat, SnatVifReachesThePeerMasqueraded) {
                                       std::tuple{"fd00:7::2", "2001:db8:100::7", "9998", "fd00:1::1"}}) {
     SCOPED_TRACE(src);
     const char* any = std::string(src).find(':') == std::string::npos ? "0.0.0.0" : "::";
-    auto listener = spawn_in(&bed_->peer(), {VIF_PROBE, "udp-listen", any, port, "2000"});
-    ASSERT_OK(listener);
-    ASSERT_TRUE(listener->read_line().has_value());  // listening
+    auto listener = listening(spawn_in(&bed_->peer(), {VIF_PROBE, "udp-listen", any, port}));
+    ASSERT_TRUE(listener);
     ASSERT_OK(prog->write_stdin(std::string("udp ") + src + " " + dst + " " + port + " via-snat\n"));
-    auto got = json_of(listener->wait(10s).out);
-    ASSERT_TRUE(got.is_object()) << got;
+    EXPECT_TRUE(listener->receives("via-snat")) << listener->describe() << "\n" << nft_dump();
+    auto got = listener->finish();
+    ASSERT_TRUE(got.is_object()) << listener->describe();
     EXPECT_EQ(got["received"], nlohmann::json::array({"via-snat"})) << got << "\n" << nft_dump();
     EXPECT_EQ(got["from"], nlohmann::json::array({want})) << got;
   }
@@ -504,18 +570,19 @@ TEST_F(VifsSnat, SnatVifReachesThePeerMasqueraded) {
   // device, addressed to the host behind it.
   ASSERT_OK(prog->write_stdin("tcp-syn 10.7.0.2 198.51.100.7 8080\n"));
   ASSERT_OK(prog->write_stdin("tcp-syn fd00:7::2 2001:db8:100::7 8080\n"));
-  drain(*prog, 1500ms);
+  auto syn_acks_to = [&](const std::string& host) {
+    return count_seen([&](const auto& j) {
+      return j.value("event", "") == "rx" && j.value("proto", "") == "tcp" && j.value("dst", "") == host &&
+             j.value("sport", 0) == 8080 && j.value("flags", "") == "SA" && j.value("ack", 0) == 1001;
+    });
+  };
+  EXPECT_TRUE(read_until(*prog, [&] { return syn_acks_to("10.7.0.2") >= 1 && syn_acks_to("fd00:7::2") >= 1; }))
+      << seen_dump();
   for (const char* host : {"10.7.0.2", "fd00:7::2"}) {
-    EXPECT_GE(count_seen([&](const auto& j) {
-                return j.value("event", "") == "rx" && j.value("proto", "") == "tcp" && j.value("dst", "") == host &&
-                       j.value("sport", 0) == 8080 && j.value("flags", "") == "SA" && j.value("ack", 0) == 1001;
-              }),
-              1u)
-        << host << "\n"
-        << nft_dump();
+    EXPECT_GE(syn_acks_to(host), 1u) << host << "\n" << nft_dump();
   }
   ASSERT_OK(prog->write_stdin("quit\n"));
-  prog->wait(5s);
+  prog->wait(kEventTimeout);
 }
 
 // Only replies come back: the network cannot open connections into a snat vif; and a slice
@@ -525,37 +592,49 @@ TEST_F(VifsSnat, NoForwardingWithoutSnatNorUnsolicitedInbound) {
   ASSERT_NO_FATAL_FAILURE(start_two_taps(alice, bob));
   EXPECT_EQ(sysctl("net/ipv4/conf/tap8-0/forwarding"), "0");  // bob has no snat
 
-  auto peer_receives = [&](ChildProcess& prog, const std::string& src, const std::string& port) {
-    auto listener = spawn_in(&bed_->peer(), {VIF_PROBE, "udp-listen", "0.0.0.0", port, "1500"});
-    if (!listener.ok() || !listener->read_line()) return nlohmann::json();
-    (void)prog.write_stdin("udp " + src + " 198.51.100.7 " + port + " from-" + src + "\n");
-    return json_of(listener->wait(10s).out)["received"];
-  };
+  constexpr const char* kRemote = "198.51.100.7";
   // alice's goes through (uplink forwarding is on), bob's does not.
-  EXPECT_EQ(peer_receives(*alice, "10.7.0.2", "9001"), nlohmann::json::array({"from-10.7.0.2"}));
-  EXPECT_EQ(peer_receives(*bob, "10.8.0.2", "9002"), nlohmann::json::array());
+  EXPECT_EQ(peer_receives(*alice, "10.7.0.2", kRemote, "9001", "from-10.7.0.2", Expect::kArrives),
+            nlohmann::json::array({"from-10.7.0.2"}));
+  EXPECT_EQ(peer_receives(*bob, "10.8.0.2", kRemote, "9002", "from-10.8.0.2", Expect::kDropped),
+            nlohmann::json::array());
   // A host that forwards between all its devices: netd's forward chain still drops bob's.
   ASSERT_TRUE(bed_->root({"sh", "-c", "echo 1 > /proc/sys/net/ipv4/conf/all/forwarding"}).ok());
   ASSERT_EQ(sysctl("net/ipv4/conf/tap8-0/forwarding"), "1");
-  EXPECT_EQ(peer_receives(*bob, "10.8.0.2", "9003"), nlohmann::json::array()) << nft_dump();
-  EXPECT_EQ(peer_receives(*alice, "10.7.0.2", "9004"), nlohmann::json::array({"from-10.7.0.2"}));
+  EXPECT_EQ(peer_receives(*bob, "10.8.0.2", kRemote, "9003", "from-10.8.0.2", Expect::kDropped),
+            nlohmann::json::array())
+      << nft_dump();
+  EXPECT_EQ(peer_receives(*alice, "10.7.0.2", kRemote, "9004", "from-10.7.0.2", Expect::kArrives),
+            nlohmann::json::array({"from-10.7.0.2"}));
 
   // The peer opens a flow into alice's network (it has a route there): not a reply, dropped.
   ASSERT_TRUE(bed_->in_peer({"ip", "route", "replace", "10.7.0.0/24", "via", "10.0.1.1"}).ok());
   ASSERT_TRUE(bed_->in_peer({"ip", "route", "replace", "10.8.0.0/24", "via", "10.0.1.1"}).ok());
   auto sent = spawn_in(&bed_->peer(), {VIF_PROBE, "udp-send", "10.7.0.2", "9005", "unsolicited"});
   ASSERT_OK(sent);
-  EXPECT_THAT(sent->wait(5s).out, HasSubstr("\"ok\":true"));
+  EXPECT_THAT(sent->wait(kEventTimeout).out, HasSubstr("\"ok\":true"));
   auto sent_bob = spawn_in(&bed_->peer(), {VIF_PROBE, "udp-send", "10.8.0.2", "9006", "unsolicited"});
   ASSERT_OK(sent_bob);
-  sent_bob->wait(5s);
-  drain(*alice, 800ms);
-  drain(*bob, 300ms);
+  EXPECT_THAT(sent_bob->wait(kEventTimeout).out, HasSubstr("\"ok\":true"));
+  // Sentinels into each device after those: for alice's, a reply from the peer along the
+  // same way in (uplink0, the forward chain, tap7-0): the SYN-ACK of its server on 8080 to
+  // her SYN; for bob's, who is forwarded nothing at all, his own ping into tap8-0. Each probe
+  // reads its device in order: once it has its sentinel, it has what came before.
+  ASSERT_OK(alice->write_stdin("tcp-syn 10.7.0.2 198.51.100.7 8080\n"));
+  EXPECT_TRUE(ping(kBob, "10.8.0.2"));
+  auto syn_acks_to_alice = [&] {
+    return count_seen([](const auto& j) {
+      return j.value("event", "") == "rx" && j.value("proto", "") == "tcp" && j.value("dst", "") == "10.7.0.2" &&
+             j.value("sport", 0) == 8080 && j.value("flags", "") == "SA";
+    });
+  };
+  EXPECT_TRUE(read_until(*alice, [&] { return syn_acks_to_alice() >= 1; })) << seen_dump() << nft_dump();
+  EXPECT_TRUE(read_until(*bob, [&] { return echo_requests_to("10.8.0.2") >= 1; })) << seen_dump();
   EXPECT_EQ(count_seen([](const auto& j) { return j.value("proto", "") == "udp" && j.value("dport", 0) >= 9005; }), 0u)
       << nft_dump();
   for (auto* p : {&*alice, &*bob}) {
     ASSERT_OK(p->write_stdin("quit\n"));
-    p->wait(5s);
+    p->wait(kEventTimeout);
   }
 }
 
@@ -565,33 +644,37 @@ TEST_F(VifsSnat, SnatOnlyTowardsTheUplinksAndOnlyWhilePolicySaysSo) {
   std::optional<ChildProcess> alice, bob;
   ASSERT_NO_FATAL_FAILURE(start_two_taps(alice, bob));
 
-  auto peer_receives = [&](const std::string& dst, const std::string& port) {
-    auto listener = spawn_in(&bed_->peer(), {VIF_PROBE, "udp-listen", "0.0.0.0", port, "1500"});
-    if (!listener.ok() || !listener->read_line()) return nlohmann::json();
-    (void)alice->write_stdin("udp 10.7.0.2 " + dst + " " + port + " snat\n");
-    return json_of(listener->wait(10s).out)["received"];
-  };
-  EXPECT_EQ(peer_receives("198.51.100.7", "9101"), nlohmann::json::array({"snat"}));
+  EXPECT_EQ(peer_receives(*alice, "10.7.0.2", "198.51.100.7", "9101", "snat", Expect::kArrives),
+            nlohmann::json::array({"snat"}));
   // 10.0.2.2 is routed out of uplink1, which is not an uplink of the policy.
-  EXPECT_EQ(peer_receives("10.0.2.2", "9102"), nlohmann::json::array()) << nft_dump();
-  // Into bob's vif: never (his probe would print it).
+  EXPECT_EQ(peer_receives(*alice, "10.7.0.2", "10.0.2.2", "9102", "snat", Expect::kDropped), nlohmann::json::array())
+      << nft_dump();
+  // Into bob's vif: never (his probe would print it). Sentinel: once alice's probe has
+  // written it, bob pings his own far end through the same device; once his probe has read
+  // that echo request, it has read whatever came into tap8-0 before.
   ASSERT_OK(alice->write_stdin("udp 10.7.0.2 10.8.0.2 9103 snat\n"));
-  drain(*bob, 800ms);
+  EXPECT_EQ(wait_event(*alice, "sent").value("ok", false), true) << seen_dump();
+  EXPECT_TRUE(ping(kBob, "10.8.0.2"));
+  EXPECT_TRUE(read_until(*bob, [&] { return echo_requests_to("10.8.0.2") >= 1; })) << seen_dump();
   EXPECT_EQ(count_seen([](const auto& j) { return j.value("proto", "") == "udp" && j.value("dport", 0) == 9103; }), 0u);
 
   // Reload without snat: alice's device stays, its forwarding stops.
   std::string text = bed_->policy_text({});
   ASSERT_OK(bed_->write_policy(text));
-  ASSERT_EQ(kill(bed_->netd_pid(), SIGHUP), 0);
+  auto reloaded = bed_->reload_netd();
+  ASSERT_OK(reloaded);
+  EXPECT_THAT(*reloaded, HasSubstr("netd: reloaded")) << bed_->netd_log();
   EXPECT_TRUE(eventually([&] {
     auto r = bed_->root({"nft", "-j", "list", "set", "inet", "netd", "snat_vifs"});
     return r.ok() && r.out.find("tap7-0") == std::string::npos;
   })) << nft_dump();
   EXPECT_TRUE(link_exists("tap7-0"));
-  EXPECT_EQ(peer_receives("198.51.100.7", "9104"), nlohmann::json::array()) << nft_dump();
+  EXPECT_EQ(peer_receives(*alice, "10.7.0.2", "198.51.100.7", "9104", "snat", Expect::kDropped),
+            nlohmann::json::array())
+      << nft_dump();
   for (auto* p : {&*alice, &*bob}) {
     ASSERT_OK(p->write_stdin("quit\n"));
-    p->wait(5s);
+    p->wait(kEventTimeout);
   }
 }
 
