@@ -215,7 +215,7 @@ bool is_valid_ifname(std::string_view name) {
   if (name.empty() || name.size() >= 16 || name == "." || name == "..") return false;
   for (char c : name)
     if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-        c == '\f')
+        c == '\f' || c == '\0')  // a NUL: the kernel would get only the name before it
       return false;
   return true;
 }

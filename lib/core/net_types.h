@@ -81,7 +81,8 @@ Result<uint64_t> parse_time_us(std::string_view text);
 // Strict decimal/hex integer in [min, max]; "0x" prefix allowed.
 Result<uint64_t> parse_uint(std::string_view text, uint64_t min, uint64_t max);
 
-// Linux's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
+// Linux's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace; and no
+// NUL, which would cut the name short where it becomes a C string.
 bool is_valid_ifname(std::string_view name);
 
 }  // namespace netd

@@ -100,6 +100,10 @@ TEST(InterfaceNames, AsTheKernelTakesThem) {
   for (std::string_view name : {"", ".", "..", "1234567890123456", "a/b", "a:1", "a b", "a\tb",
                                 "a\nb", "a\vb", "a\fb", "a\rb"})
     EXPECT_FALSE(is_valid_ifname(name)) << name;
+  // Found by fuzzing (tests/fuzz/net_types): a name with a NUL passed, though the kernel (and
+  // an exported VTUNTAP_IFNAME) would see only the part before it.
+  EXPECT_FALSE(is_valid_ifname(std::string_view("tap7-0\0x", 8)));
+  EXPECT_FALSE(is_valid_ifname(std::string_view("\0m", 2)));
 }
 
 }  // namespace
