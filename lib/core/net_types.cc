@@ -211,6 +211,12 @@ Result<uint64_t> parse_time_us(std::string_view text) {
   return parse_quantity(text, units, std::size(units), "time (e.g. 50ms)");
 }
 
+std::string format_time_us(uint64_t us) {
+  if (us >= 1000000 && us % 1000000 == 0) return std::to_string(us / 1000000) + "s";
+  if (us >= 1000 && us % 1000 == 0) return std::to_string(us / 1000) + "ms";
+  return std::to_string(us) + "us";
+}
+
 bool is_valid_ifname(std::string_view name) {
   if (name.empty() || name.size() >= 16 || name == "." || name == "..") return false;
   for (char c : name)

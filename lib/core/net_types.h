@@ -77,6 +77,8 @@ Result<uint64_t> parse_size_bytes(std::string_view text);
 // Microseconds, from tc's time units: "50ms", "1s", "200us", "0.5msec"; a bare number is
 // microseconds, as in tc.
 Result<uint64_t> parse_time_us(std::string_view text);
+// In the largest of s, ms, us that keeps it whole: "300s", "1500ms", "250us" (parse_time_us reads it back).
+std::string format_time_us(uint64_t us);
 
 // Strict decimal/hex integer in [min, max]; "0x" prefix allowed.
 Result<uint64_t> parse_uint(std::string_view text, uint64_t min, uint64_t max);

@@ -84,6 +84,11 @@ TEST(Quantities, TimesInTcUnits) {
   EXPECT_EQ(*parse_time_us("700"), 700u);  // tc: a bare number is microseconds
   EXPECT_ERR(parse_time_us("ms"), EINVAL, "not a time");
   EXPECT_ERR(parse_time_us("5min"), EINVAL, "unknown unit 'min'");
+  EXPECT_EQ(format_time_us(300'000'000), "300s");
+  EXPECT_EQ(format_time_us(1'500'000), "1500ms");
+  EXPECT_EQ(format_time_us(250), "250us");
+  EXPECT_EQ(format_time_us(0), "0us");
+  EXPECT_EQ(*parse_time_us(format_time_us(1'500'000)), 1'500'000u);
 }
 
 TEST(Quantities, StrictIntegers) {
