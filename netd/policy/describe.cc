@@ -71,8 +71,11 @@ std::string describe_policy(const Policy& policy) {
   line(out, "uplinks", join_strings(d.uplinks, "none (no shaping or capture)"));
   line(out, "uplink_rate", format_rate_bps(d.uplink_rate_bps) + " (each uplink's HTB top class)");
   line(out, "admins", join_numbers(d.admins, "none"));
-  line(out, "connections", std::to_string(d.max_connections_per_uid) + " per uid");
+  line(out, "connections", std::to_string(d.max_connections_per_uid) + " per uid, " +
+                               std::to_string(d.max_connections) + " in all (admins exempt)");
   line(out, "requests", std::to_string(d.requests_per_second_per_uid) + " per second per uid");
+  line(out, "idle_timeout", d.idle_timeout_ms == 0 ? std::string("never") : format_time_us(d.idle_timeout_ms * 1000));
+  line(out, "request_timeout", format_time_us(d.request_timeout_ms * 1000));
   out += std::to_string(policy.slices.size()) + (policy.slices.size() == 1 ? " slice\n" : " slices\n");
 
   for (const SliceSpec& s : policy.slices) {

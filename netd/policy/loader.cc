@@ -18,6 +18,9 @@
 //   admins                       [0]                        root only
 //   max_connections_per_uid      64                         admins exempt
 //   requests_per_second_per_uid  20000                      admins exempt
+//   max_connections              4096                       all non-admin uids; lowered to fit RLIMIT_NOFILE
+//   idle_timeout                 300 (seconds)              0: never
+//   request_timeout              10 (seconds)
 //
 //   [[slice]]                    default                    note
 //   name, id                     required
@@ -40,10 +43,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <exception>
 #include <span>
 #include <new>
@@ -60,11 +65,18 @@ namespace {
 // runaway file (or /dev/zero behind a symlink) must not exhaust netd's memory.
 constexpr size_t kMaxPolicyFileBytes = 16u << 20;
 constexpr uint64_t kMaxUid = 0xFFFFFFFEull;  // (uid_t)-1 means "no change" to the kernel, never a uid
+// fs.nr_open's default: no process gets a larger RLIMIT_NOFILE unless the admin raised it.
+constexpr uint64_t kMaxConnections = 1u << 20;
+// Connection timeouts: below a second a loaded host would cut off well-behaved clients; above a
+// day it is not a timeout.
+constexpr uint64_t kMinTimeoutMs = 1000;
+constexpr uint64_t kMaxTimeoutMs = 86400 * 1000;
 
 constexpr std::string_view kDaemonKeys[] = {
     "socket",     "state_dir",     "bpffs",   "cgroup", "mark_mask",
     "raw_flag",   "table_base",    "rule_priority", "flowlog_group", "uplinks", "uplink_rate", "admins",
-    "max_connections_per_uid",     "requests_per_second_per_uid"};
+    "max_connections_per_uid",     "requests_per_second_per_uid", "max_connections", "idle_timeout",
+    "request_timeout"};
 constexpr std::string_view kSliceKeys[] = {
     "name",       "id",           "uids",           "gids",        "netblock",
     "route_devices", "route_prefixes", "max_routes", "max_vifs",   "snat",
@@ -164,6 +176,42 @@ class TableReader {
       NETD_TRY(string_value(key, element, &value));
       out->push_back(std::move(value));
     }
+    return ok_status();
+  }
+
+  // TIME: an integer (seconds), or a string with one of tc's time units ("1.5s", "500ms"), in
+  // [min_ms, max_ms]; 0 also when zero_means ("never") is given.
+  Status read_time_ms(std::string_view key, uint64_t min_ms, uint64_t max_ms, std::string_view zero_means,
+                      uint64_t* out) {
+    const toml::node* node = find(key);
+    if (!node) return ok_status();
+    uint64_t ms = 0;
+    if (const toml::value<int64_t>* seconds = node->as_integer()) {
+      int64_t v = seconds->get();
+      if (v < 0 || static_cast<uint64_t>(v) > max_ms / 1000)
+        return error(key, std::to_string(v) + " is outside 0.." + std::to_string(max_ms / 1000) + " (seconds)");
+      ms = static_cast<uint64_t>(v) * 1000;
+    } else if (node->is_string()) {
+      std::string text;
+      NETD_TRY(string_value(key, *node, &text));
+      // A bare number is microseconds to tc, seconds as an integer here: make the writer say.
+      if (!text.empty() && (std::isdigit(static_cast<unsigned char>(text.back())) || text.back() == '.'))
+        return error(key, "'" + text + "' has no unit: write the integer " + text + " (seconds) or \"" + text +
+                              "s\", \"" + text + "ms\"");
+      auto us = parse_time_us(text);
+      if (!us.ok()) return error(key, us.error().message);
+      if (*us % 1000 != 0) return error(key, "'" + text + "' is not a whole number of milliseconds");
+      ms = *us / 1000;
+    } else {
+      return wrong_type(key, *node, "an integer (seconds) or a string with a unit (\"500ms\")");
+    }
+    bool zero_ok = ms == 0 && !zero_means.empty();
+    if (!zero_ok && (ms < min_ms || ms > max_ms)) {
+      std::string range = std::to_string(min_ms / 1000) + "s.." + std::to_string(max_ms / 1000) + "s";
+      if (!zero_means.empty()) range = "0 (" + std::string(zero_means) + ") or " + range;
+      return error(key, (ms == 0 ? std::string("0") : format_time_us(ms * 1000)) + " is outside " + range);
+    }
+    *out = ms;
     return ok_status();
   }
 
@@ -282,6 +330,9 @@ Status read_daemon(const toml::table& table, const std::string& file, DaemonDraf
   NETD_TRY(r.read_uints("admins", 0, kMaxUid, &s.admins));
   NETD_TRY(r.read_uint("max_connections_per_uid", 1, 65536, &s.max_connections_per_uid));
   NETD_TRY(r.read_uint("requests_per_second_per_uid", 1, 10000000, &s.requests_per_second_per_uid));
+  NETD_TRY(r.read_uint("max_connections", 1, kMaxConnections, &s.max_connections));
+  NETD_TRY(r.read_time_ms("idle_timeout", kMinTimeoutMs, kMaxTimeoutMs, "never", &s.idle_timeout_ms));
+  NETD_TRY(r.read_time_ms("request_timeout", kMinTimeoutMs, kMaxTimeoutMs, {}, &s.request_timeout_ms));
   return ok_status();
 }
 
@@ -453,14 +504,21 @@ Result<std::vector<std::string>> list_drop_ins(const std::string& path) {
 
 }  // namespace
 
-Result<Policy> parse_policy(std::string_view toml_text, const std::string& source_name) {
+HostLimits current_host_limits() {
+  HostLimits host;
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_max != RLIM_INFINITY) host.max_fds = nofile.rlim_max;
+  return host;
+}
+
+Result<Policy> parse_policy(std::string_view toml_text, const std::string& source_name, const HostLimits& host) {
   DaemonDraft daemon;
   std::vector<SliceDraft> slices;
   NETD_TRY(parse_document(toml_text, source_name, true, &daemon, &slices));
-  return validate_policy(std::move(daemon), std::move(slices));
+  return validate_policy(std::move(daemon), std::move(slices), host);
 }
 
-Result<Policy> load_policy(const std::string& path) {
+Result<Policy> load_policy(const std::string& path, const HostLimits& host) {
   DaemonDraft daemon;
   std::vector<SliceDraft> slices;
   NETD_ASSIGN_OR_RETURN(std::string main_text, read_policy_file(path));
@@ -470,7 +528,7 @@ Result<Policy> load_policy(const std::string& path) {
     NETD_ASSIGN_OR_RETURN(std::string text, read_policy_file(drop_in));
     NETD_TRY(parse_document(text, drop_in, false, &daemon, &slices));
   }
-  return validate_policy(std::move(daemon), std::move(slices));
+  return validate_policy(std::move(daemon), std::move(slices), host);
 }
 
 std::string default_policy_text() {
@@ -522,6 +580,8 @@ max_priority   = 4
 )";
 }
 
-Result<Policy> default_policy() { return parse_policy(default_policy_text(), "<built-in policy>"); }
+Result<Policy> default_policy(const HostLimits& host) {
+  return parse_policy(default_policy_text(), "<built-in policy>", host);
+}
 
 }  // namespace netd::policy

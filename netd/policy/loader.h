@@ -12,17 +12,23 @@ namespace netd::policy {
 
 // One document (it may hold [netd] and [[slice]] tables), fully validated. `source_name` is used in
 // messages and in SliceSpec::source ("source_name:line").
-Result<Policy> parse_policy(std::string_view toml_text, const std::string& source_name);
+// `host` is what values such as [netd] max_connections must fit in (netd passes
+// current_host_limits(); the default checks nothing).
+Result<Policy> parse_policy(std::string_view toml_text, const std::string& source_name,
+                            const HostLimits& host = {});
 
 // The file at `path` plus the drop-ins `policy.d/*.toml` beside it, in name order (dot-files are
 // skipped, as the shell glob would). Drop-ins may hold only [[slice]] tables. The union is validated
 // as one policy, so a duplicate between the main file and a drop-in is caught and the drop-in named.
 // A missing main file is ENOENT naming the path; a missing policy.d is simply no drop-ins.
-Result<Policy> load_policy(const std::string& path);
+Result<Policy> load_policy(const std::string& path, const HostLimits& host = {});
 
 // The built-in policy of the README demo: slices alice (uid 1001) and bob (uid 1002) on uplink0.
 std::string default_policy_text();
-Result<Policy> default_policy();
+Result<Policy> default_policy(const HostLimits& host = {});
+
+// This process's RLIMIT_NOFILE hard limit (netd raises its soft limit to it before serving).
+HostLimits current_host_limits();
 
 // What `netd --check-policy FILE` prints: the [netd] settings, then one block per slice.
 std::string describe_policy(const Policy& policy);

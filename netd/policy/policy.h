@@ -68,9 +68,23 @@ struct DaemonSettings {
   // the guarantees are kept, rather than in the device.
   uint64_t uplink_rate_bps = 10'000'000'000;
   std::vector<uid_t> admins = {0};
-  // Resource caps on the Varlink socket (admins are exempt from both).
+  // Resource caps on the Varlink socket (admins are exempt from them, not from the timeouts).
   uint32_t max_connections_per_uid = 64;
   uint32_t requests_per_second_per_uid = 20000;
+  // All non-admin uids together, so many uids cannot fill netd's fd table. When omitted,
+  // lowered to what RLIMIT_NOFILE leaves (HostLimits).
+  uint32_t max_connections = 4096;
+  uint64_t idle_timeout_ms = 300'000;   // no complete request for this long: closed; 0: never
+  uint64_t request_timeout_ms = 10'000;  // an incomplete request or unread replies this long: closed
+};
+
+// What the host lets netd hold, for the keys that must fit in it. Validation is pure: netd
+// passes what it reads from the kernel (current_host_limits()); the default checks nothing.
+struct HostLimits {
+  uint64_t max_fds = 0;  // RLIMIT_NOFILE's hard limit, which netd raises itself to; 0: unknown
+  // Kept for netd's own fds (netlink, nft and BPF objects, fds passing through a request),
+  // never given to connections.
+  static constexpr uint64_t kReservedFds = 256;
 };
 
 struct Policy {

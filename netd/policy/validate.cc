@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 
@@ -272,7 +273,33 @@ std::string format_size_bytes(uint64_t bytes) {
   return std::to_string(bytes);
 }
 
-Status check_daemon(const DaemonDraft& daemon) {
+namespace {
+
+// Connections netd can hold on this host: its fd limit minus what it keeps for itself
+// (nullopt: the limit is unknown).
+std::optional<uint64_t> connection_fds(const HostLimits& host) {
+  if (host.max_fds == 0) return std::nullopt;
+  return host.max_fds > HostLimits::kReservedFds ? host.max_fds - HostLimits::kReservedFds : 0;
+}
+
+Status check_connections(const DaemonSettings& s, const Origins& where, const HostLimits& host) {
+  auto room = connection_fds(host);
+  if (!room) return ok_status();
+  std::string limit = "netd's fd limit (RLIMIT_NOFILE) is " + std::to_string(host.max_fds) + ", of which " +
+                      std::to_string(HostLimits::kReservedFds) + " are kept for its own use";
+  if (*room == 0)
+    return policy_error(where.of("max_connections"), "netd.max_connections",
+                        limit + ": raise it (LimitNOFILE= in netd.service) to serve any connection");
+  if (where.has("max_connections") && s.max_connections > *room)
+    return policy_error(where.of("max_connections"), "netd.max_connections",
+                        std::to_string(s.max_connections) + " is more than netd can hold open: " + limit +
+                            " (at most " + std::to_string(*room) + ")");
+  return ok_status();
+}
+
+}  // namespace
+
+Status check_daemon(const DaemonDraft& daemon, const HostLimits& host) {
   const DaemonSettings& s = daemon.settings;
   const Origins& where = daemon.where;
   for (auto [key, path] : {std::pair<std::string_view, const std::string*>{"socket", &s.socket},
@@ -314,7 +341,7 @@ Status check_daemon(const DaemonDraft& daemon) {
                             ": HTB cannot shape that slowly");
   NETD_TRY(check_no_repeats(s.admins, where, "netd", "admins",
                             [](uid_t u) { return "uid " + std::to_string(u); }));
-  return ok_status();
+  return check_connections(s, where, host);
 }
 
 Status check_slice(const DaemonSettings& daemon, const SliceDraft& slice) {
@@ -423,11 +450,14 @@ Status check_across_slices(const std::vector<SliceDraft>& slices) {
   return ok_status();
 }
 
-Result<Policy> validate_policy(DaemonDraft daemon, std::vector<SliceDraft> slices) {
-  NETD_TRY(check_daemon(daemon));
+Result<Policy> validate_policy(DaemonDraft daemon, std::vector<SliceDraft> slices, const HostLimits& host) {
+  NETD_TRY(check_daemon(daemon, host));
   for (const SliceDraft& slice : slices) NETD_TRY(check_slice(daemon.settings, slice));
   NETD_TRY(check_across_slices(slices));
 
+  // An omitted max_connections is the most this host leaves room for, up to the default.
+  if (auto room = connection_fds(host); room && !daemon.where.has("max_connections"))
+    daemon.settings.max_connections = static_cast<uint32_t>(std::min<uint64_t>(daemon.settings.max_connections, *room));
   Policy policy;
   policy.netd = std::move(daemon.settings);
   policy.slices.reserve(slices.size());

@@ -67,13 +67,15 @@ inline constexpr std::string_view kRawKinds[] = {"icmp", "icmpv6", "udp", "tcp",
 
 // --- Rules ---
 
-Status check_daemon(const DaemonDraft& daemon);
+// `host`: max_connections must leave RLIMIT_NOFILE's reserve to netd.
+Status check_daemon(const DaemonDraft& daemon, const HostLimits& host = {});
 // Rules inside one slice, plus those that depend on [netd] (id within the mark mask).
 Status check_slice(const DaemonSettings& daemon, const SliceDraft& slice);
 // Uniqueness and non-overlap between slices; the later slice (in load order) is the one blamed.
 Status check_across_slices(const std::vector<SliceDraft>& slices);
 
-// All of the above, then the model with derived defaults filled in (ceil = rate when omitted).
-Result<Policy> validate_policy(DaemonDraft daemon, std::vector<SliceDraft> slices);
+// All of the above, then the model with derived defaults filled in (ceil = rate when omitted,
+// an omitted max_connections lowered to what `host` leaves for connections).
+Result<Policy> validate_policy(DaemonDraft daemon, std::vector<SliceDraft> slices, const HostLimits& host = {});
 
 }  // namespace netd::policy
