@@ -6,7 +6,14 @@ namespace netd::daemon {
 
 namespace {
 constexpr size_t kMaxParamsChars = 512;  // requests may be 64 KiB; the log line stays readable
+
+std::string quoted(const std::string& text) {
+  return nlohmann::json(text).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }
+
+void write_line(const std::string& line, FILE* sink) { (void)!write(fileno(sink), line.data(), line.size()); }
+
+}  // namespace
 
 std::string format_audit(const server::AuditRecord& r) {
   std::string params = r.parameters.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
@@ -16,17 +23,24 @@ std::string format_audit(const server::AuditRecord& r) {
   if (r.error == nullptr) {
     line += " result=ok";
   } else {
-    std::string reason = nlohmann::json(r.error->message).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
     line += " result=" + server::varlink_error_name(*r.error) + " errno=" + std::to_string(r.error->code) +
-            " reason=" + reason;
+            " reason=" + quoted(r.error->message);
   }
   line += " us=" + std::to_string(r.micros) + "\n";
   return line;
 }
 
-void write_audit(const server::AuditRecord& record, FILE* sink) {
-  std::string line = format_audit(record);
-  (void)!write(fileno(sink), line.data(), line.size());
+void write_audit(const server::AuditRecord& record, FILE* sink) { write_line(format_audit(record), sink); }
+
+std::string format_connection_audit(const server::ConnectionRecord& r) {
+  std::string line = "audit uid=" + std::to_string(r.peer.uid) + " pid=" + std::to_string(r.peer.pid) +
+                     " connection=" + std::string(r.event) + " reason=" + quoted(r.reason);
+  if (r.count > 1) line += " count=" + std::to_string(r.count);
+  return line + "\n";
+}
+
+void write_connection_audit(const server::ConnectionRecord& record, FILE* sink) {
+  write_line(format_connection_audit(record), sink);
 }
 
 }  // namespace netd::daemon

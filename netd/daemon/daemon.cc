@@ -93,6 +93,11 @@ Status ensure_sys_fs_bpf(const std::string& bpffs_dir) {
   return ok_status();
 }
 
+server::Server::Limits server_limits(const policy::DaemonSettings& s) {
+  return {s.max_connections_per_uid, s.requests_per_second_per_uid, s.max_connections, s.idle_timeout_ms,
+          s.request_timeout_ms};
+}
+
 Error admin_only(const server::Peer& peer, const std::string& what) {
   return make_error(EPERM, what + " is for admins; uid " + std::to_string(peer.uid) + " is not one",
                     ErrorKind::kPermissionDenied);
@@ -103,7 +108,9 @@ Error admin_only(const server::Peer& peer, const std::string& what) {
 Status prepare_host(const policy::Policy& policy) { return ensure_sys_fs_bpf(policy.netd.bpffs); }
 
 Result<policy::Policy> PolicySource::load() const {
-  return path.empty() ? policy::default_policy() : policy::load_policy(path);
+  // max_connections must fit in the fd limit netd runs with.
+  policy::HostLimits host = policy::current_host_limits();
+  return path.empty() ? policy::default_policy(host) : policy::load_policy(path, host);
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string socket_override) {
@@ -116,11 +123,11 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
 
   server::Server::Options options;
   options.socket_path = policy.netd.socket;
-  options.max_connections_per_uid = policy.netd.max_connections_per_uid;
-  options.requests_per_second_per_uid = policy.netd.requests_per_second_per_uid;
+  options.limits = server_limits(policy.netd);
   Daemon* self = d.get();
   options.is_admin = [self](uid_t uid) { return self->policy_.is_admin(uid); };
   options.audit = [](const server::AuditRecord& r) { write_audit(r, stderr); };
+  options.connection_log = [](const server::ConnectionRecord& r) { write_connection_audit(r, stderr); };
   NETD_ASSIGN_OR_RETURN(d->server_, server::Server::listen(std::move(options)));
   d->register_methods();
   NETD_TRY(d->setup_signals());
@@ -285,7 +292,7 @@ Status Daemon::apply_reloaded_policy() {
     return applied;
   }
   policy_ = std::move(next);
-  server_->set_limits(policy_.netd.max_connections_per_uid, policy_.netd.requests_per_second_per_uid);
+  server_->set_limits(server_limits(policy_.netd));
   return ok_status();
 }
 

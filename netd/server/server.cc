@@ -7,15 +7,22 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cctype>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 
+#include "lib/core/net_types.h"
 #include "lib/varlink/idl.h"
 
 namespace netd::server {
 
 namespace {
+
+constexpr uint64_t kNsPerMs = 1000000;
+// A flood of refused connections is logged at most once per this long.
+constexpr uint64_t kRefusalLogIntervalNs = 5000 * kNsPerMs;
 
 uint64_t monotonic_ns() {
   timespec ts;
@@ -47,6 +54,13 @@ bool valid_method_name(const std::string& m) {
   for (char c : m)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_') return false;
   return true;
+}
+
+// One error message, written now if the socket takes it (the connection is closed after).
+void send_error_now(int fd, const std::string& name, const std::string& reason, int code) {
+  std::string msg = nlohmann::json{{"error", name}, {"parameters", {{"reason", reason}, {"errno", code}}}}.dump();
+  msg.push_back('\0');
+  (void)!send(fd, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 }  // namespace
@@ -147,12 +161,25 @@ Result<std::unique_ptr<Server>> Server::listen(Options options) {
   return server;
 }
 
+Server::Server(Options options)
+    : options_(std::move(options)),
+      limits_(options_.limits.max_connections_per_uid, options_.limits.requests_per_second_per_uid),
+      global_refusals_{LogThrottle(kRefusalLogIntervalNs), {}, {}},
+      uid_refusals_{LogThrottle(kRefusalLogIntervalNs), {}, {}},
+      fd_refusals_{LogThrottle(kRefusalLogIntervalNs), {}, {}} {
+  set_limits(options_.limits);
+}
+
 Server::~Server() {
   if (unlink_on_exit_) unlink(options_.socket_path.c_str());
 }
 
-void Server::set_limits(uint32_t max_connections_per_uid, uint32_t requests_per_second_per_uid) {
-  limits_.set(max_connections_per_uid, requests_per_second_per_uid);
+void Server::set_limits(const Limits& limits) {
+  options_.limits = limits;
+  limits_.set(limits.max_connections_per_uid, limits.requests_per_second_per_uid);
+  idle_.set_timeout(limits.idle_timeout_ms * kNsPerMs);
+  request_.set_timeout(limits.request_timeout_ms * kNsPerMs);
+  unread_.set_timeout(limits.request_timeout_ms * kNsPerMs);
 }
 
 Status Server::watch(int fd, std::function<void()> on_readable) {
@@ -167,7 +194,7 @@ Status Server::watch(int fd, std::function<void()> on_readable) {
 Status Server::run() {
   epoll_event events[64];
   while (running_) {
-    int n = epoll_wait(epoll_fd_.get(), events, 64, -1);
+    int n = epoll_wait(epoll_fd_.get(), events, 64, wait_ms(monotonic_ns()));
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno_error("epoll_wait");
@@ -181,8 +208,72 @@ Status Server::run() {
       if (fd == listen_fd_.get()) accept_all();
       else if (!watches_.count(fd)) on_client_event(fd, events[i].events);
     }
+    // After the events, so a connection is not timed out with its next request unread.
+    if (running_) expire(monotonic_ns());
   }
   return ok_status();
+}
+
+int Server::wait_ms(uint64_t now_ns) const {
+  std::optional<uint64_t> next;
+  auto consider = [&](std::optional<uint64_t> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  consider(idle_.next_expiry());
+  consider(request_.next_expiry());
+  consider(unread_.next_expiry());
+  for (const Refusals* r : {&global_refusals_, &uid_refusals_, &fd_refusals_}) consider(r->throttle.flush_due());
+  if (!next) return -1;
+  if (*next <= now_ns) return 0;
+  // Rounded up: waking a little early would only spin until the deadline.
+  return static_cast<int>(std::min<uint64_t>((*next - now_ns + kNsPerMs - 1) / kNsPerMs, INT_MAX));
+}
+
+void Server::expire(uint64_t now_ns) {
+  // Whatever the client sent or took while netd was busy elsewhere counts first: read and
+  // write once more before closing; a clock that restarts spares the connection.
+  while (auto fd = request_.expired(now_ns)) {
+    on_client_event(*fd, EPOLLIN);
+    if (request_.expired(now_ns) == fd) {
+      const std::string reason = "incomplete request: the rest of it did not come within " +
+                                 format_time_us(options_.limits.request_timeout_ms * 1000) + " (request_timeout)";
+      auto it = connections_.find(*fd);
+      if (it->second->output.empty()) send_error_now(*fd, "io.netd.InvalidArgument", reason, ETIMEDOUT);
+      drop_connection(*fd, reason);
+    }
+  }
+  while (auto fd = unread_.expired(now_ns)) {
+    flush(*connections_.at(*fd));
+    if (unread_.expired(now_ns) == fd)
+      drop_connection(*fd, "replies not read for " + format_time_us(options_.limits.request_timeout_ms * 1000) +
+                               " (request_timeout)");
+  }
+  while (auto fd = idle_.expired(now_ns)) {
+    on_client_event(*fd, EPOLLIN);
+    if (idle_.expired(now_ns) == fd)
+      drop_connection(*fd, "no complete request for " + format_time_us(options_.limits.idle_timeout_ms * 1000) +
+                               " (idle_timeout)");
+  }
+  for (Refusals* r : {&global_refusals_, &uid_refusals_, &fd_refusals_})
+    if (uint64_t count = r->throttle.flush(now_ns)) log_connection(r->latest, "refused", r->reason, count);
+}
+
+void Server::drop_connection(int fd, const std::string& reason) {
+  auto it = connections_.find(fd);
+  if (it == connections_.end()) return;
+  log_connection(it->second->peer, "closed", reason, 1);
+  close_connection(fd);
+}
+
+void Server::log_connection(const Peer& peer, std::string_view event, const std::string& reason, uint64_t count) {
+  if (options_.connection_log) options_.connection_log(ConnectionRecord{peer, event, reason, count});
+}
+
+void Server::refuse(UniqueFd fd, const Peer& peer, Refusals& log, const std::string& reason) {
+  send_error_now(fd.get(), "io.netd.ResourceExhausted", reason, EUSERS);
+  log.latest = peer;
+  log.reason = reason;
+  if (uint64_t count = log.throttle.on_event(monotonic_ns())) log_connection(peer, "refused", reason, count);
 }
 
 void Server::accept_all() {
@@ -192,8 +283,12 @@ void Server::accept_all() {
       if ((errno == EMFILE || errno == ENFILE) && spare_fd_.valid()) {
         // Out of fds: refuse this one outright, or the level-triggered listener would spin.
         spare_fd_.reset();
-        int victim = accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-        if (victim >= 0) close(victim);
+        UniqueFd victim(accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (victim.valid()) {
+          auto peer = read_peer(victim.get());
+          refuse(std::move(victim), peer.ok() ? *peer : Peer{}, fd_refusals_,
+                 "netd is out of file descriptors (RLIMIT_NOFILE); try again later");
+        }
         spare_fd_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
         continue;
       }
@@ -202,16 +297,19 @@ void Server::accept_all() {
     UniqueFd fd(raw);
     auto peer = read_peer(fd.get());
     if (!peer.ok()) continue;
-    // Admins are never locked out, neither by their own count nor by everyone else's.
+    // Admins are never locked out, neither by their own count nor by everyone else's, and
+    // they take no one's slot.
     bool admin = options_.is_admin && options_.is_admin(peer->uid);
-    if (!admin && (connections_.size() >= options_.max_connections || !limits_.try_connect(peer->uid))) {
-      // Best effort: tell the client why before closing.
-      std::string msg = nlohmann::json{{"error", "io.netd.ResourceExhausted"},
-                                       {"parameters", {{"reason", "too many connections for uid " +
-                                                                      std::to_string(peer->uid)},
-                                                       {"errno", EUSERS}}}}.dump();
-      msg.push_back('\0');
-      (void)!send(fd.get(), msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (!admin && counted_connections_ >= options_.limits.max_connections) {
+      refuse(std::move(fd), *peer, global_refusals_,
+             "netd holds its maximum of " + std::to_string(options_.limits.max_connections) +
+                 " connections from non-admin users (max_connections); try again later");
+      continue;
+    }
+    if (!admin && !limits_.try_connect(peer->uid)) {
+      refuse(std::move(fd), *peer, uid_refusals_,
+             "too many connections for uid " + std::to_string(peer->uid) + ": at most " +
+                 std::to_string(limits_.max_connections()) + " (max_connections_per_uid)");
       continue;
     }
     auto c = std::make_unique<Connection>();
@@ -226,6 +324,8 @@ void Server::accept_all() {
       if (c->counted) limits_.disconnect(c->peer.uid);
       continue;
     }
+    if (c->counted) ++counted_connections_;
+    idle_.start(c->fd.get(), monotonic_ns());
     connections_[c->fd.get()] = std::move(c);
   }
 }
@@ -234,7 +334,13 @@ void Server::close_connection(int fd) {
   auto it = connections_.find(fd);
   if (it == connections_.end()) return;
   epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
-  if (it->second->counted) limits_.disconnect(it->second->peer.uid);
+  if (it->second->counted) {
+    limits_.disconnect(it->second->peer.uid);
+    --counted_connections_;
+  }
+  idle_.stop(fd);
+  request_.stop(fd);
+  unread_.stop(fd);
   connections_.erase(it);
 }
 
@@ -253,6 +359,7 @@ void Server::on_client_event(int fd, uint32_t events) {
     close_connection(fd);
     return;
   }
+  bool handled = false;
   for (;;) {
     auto message = c.reader.next();
     if (!message.ok()) {
@@ -263,8 +370,16 @@ void Server::on_client_event(int fd, uint32_t events) {
     }
     if (!message->has_value()) break;
     handle_message(c, std::move(**message));
+    handled = true;
     if (c.close_after_write) break;
   }
+  // The idle clock restarts once a request is done; the request clock runs from the first
+  // byte of an incomplete one (bytes that follow a complete request start a new one).
+  uint64_t now = monotonic_ns();
+  if (handled) idle_.start(fd, now);
+  if (c.close_after_write || c.reader.pending_bytes() == 0) request_.stop(fd);
+  else if (handled) request_.start(fd, now);
+  else request_.start_if_stopped(fd, now);
   flush(c);
 }
 
@@ -354,6 +469,7 @@ void Server::reply_error(Connection& c, const std::string& name, const nlohmann:
 
 void Server::flush(Connection& c) {
   int fd = c.fd.get();
+  bool progressed = false;
   while (!c.output.empty()) {
     // A reply with fds goes alone in its sendmsg (the reader attaches fds to the message
     // that ends a read); the bytes before it go without fds.
@@ -374,6 +490,7 @@ void Server::flush(Connection& c) {
       return;
     }
     if (*sent == 0) break;
+    progressed = true;
     // The kernel took them with the first byte; our copies go now. Closing on another thread
     // (a packet socket's last close waits for an RCU grace period) measured worse on 2 cores:
     // the thread competes with the loop, and deferred closes lengthen the netns's packet
@@ -390,6 +507,10 @@ void Server::flush(Connection& c) {
     close_connection(fd);
     return;
   }
+  // Replies waiting: the clock runs from when the client last took some of them.
+  if (c.output.empty()) unread_.stop(fd);
+  else if (progressed) unread_.start(fd, monotonic_ns());
+  else unread_.start_if_stopped(fd, monotonic_ns());
   update_interest(c);
 }
 

@@ -1,5 +1,6 @@
 // The Varlink server: one epoll loop, non-blocking sockets, per-connection buffers, peer
-// credentials read at accept, per-uid caps, replies in request order.
+// credentials read at accept, per-uid and global caps, idle and request timeouts, replies in
+// request order.
 #pragma once
 
 #include <sys/types.h>
@@ -9,11 +10,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "lib/core/result.h"
 #include "lib/core/unique_fd.h"
 #include "lib/varlink/framing.h"
+#include "netd/server/deadline_queue.h"
 #include "netd/server/dispatcher.h"
 #include "netd/server/limits.h"
 #include "netd/server/peer.h"
@@ -31,16 +34,35 @@ struct AuditRecord {
 };
 using AuditSink = std::function<void(const AuditRecord&)>;
 
+// One line per connection netd refused or closed on its own (a cap, a timeout), not when the
+// client hung up. A flood of refusals is one line per few seconds: `count` says how many
+// refusals the line stands for, the peer is the latest of them.
+struct ConnectionRecord {
+  const Peer& peer;
+  std::string_view event;  // "refused" or "closed"
+  const std::string& reason;
+  uint64_t count;
+};
+using ConnectionSink = std::function<void(const ConnectionRecord&)>;
+
 class Server {
  public:
-  struct Options {
-    std::string socket_path;
+  // The [netd] keys of the same names. Admins are exempt from the caps, not the timeouts.
+  struct Limits {
     uint32_t max_connections_per_uid = 64;
     uint32_t requests_per_second_per_uid = 20000;
-    uint32_t max_connections = 4096;   // all uids together
+    uint32_t max_connections = 4096;    // all non-admin uids together
+    uint64_t idle_timeout_ms = 300000;  // no complete request for this long: closed; 0: never
+    // An incomplete request, or replies the client does not take, for this long: closed.
+    uint64_t request_timeout_ms = 10000;
+  };
+  struct Options {
+    std::string socket_path;
+    Limits limits;
     size_t max_output_bytes = 1 << 20;  // a client that stops reading is dropped beyond this
     std::function<bool(uid_t)> is_admin;
     AuditSink audit;
+    ConnectionSink connection_log;
   };
 
   // Binds the socket (replacing a stale one; mode 0666: identity comes from SO_PEERCRED), or
@@ -49,7 +71,9 @@ class Server {
   ~Server();
 
   Dispatcher& dispatcher() { return dispatcher_; }
-  void set_limits(uint32_t max_connections_per_uid, uint32_t requests_per_second_per_uid);
+  // On reload: open connections keep going under the new values (their clocks keep their
+  // start, so a shorter timeout may close them at once; a lower cap closes none).
+  void set_limits(const Limits& limits);
 
   // Calls on_readable whenever fd is readable (netlink event sockets, signalfd).
   Status watch(int fd, std::function<void()> on_readable);
@@ -72,23 +96,43 @@ class Server {
     std::deque<PendingFds> output_fds;
     bool close_after_write = false;  // a fatal error reply is draining; input is ignored
     uint32_t interest = 0;           // epoll events registered now
-    bool counted = false;            // holds a slot in the per-uid connection count
-
+    bool counted = false;            // holds a slot in the per-uid and global counts
+  };
+  // The refusals of one cap, for their throttled log line.
+  struct Refusals {
+    LogThrottle throttle;
+    Peer latest;
+    std::string reason;
   };
 
-  explicit Server(Options options) : options_(std::move(options)),
-      limits_(options_.max_connections_per_uid, options_.requests_per_second_per_uid) {}
+  explicit Server(Options options);
   void accept_all();
+  // Answers a connection that is not let in (best effort) and logs it, throttled.
+  void refuse(UniqueFd fd, const Peer& peer, Refusals& log, const std::string& reason);
+  void log_connection(const Peer& peer, std::string_view event, const std::string& reason, uint64_t count);
+  // epoll_wait's timeout: until the earliest clock expires or a held-back log line is due.
+  int wait_ms(uint64_t now_ns) const;
+  // Closes the connections whose clocks ran out by now_ns, and writes due log lines.
+  void expire(uint64_t now_ns);
   void on_client_event(int fd, uint32_t events);
   void handle_message(Connection& c, varlink::Message message);
   void reply(Connection& c, const nlohmann::json& message, std::vector<UniqueFd> fds = {});
   void reply_error(Connection& c, const std::string& name, const nlohmann::json& parameters);
   void flush(Connection& c);
   void close_connection(int fd);
+  // Closed by netd, not the client: one log line saying why.
+  void drop_connection(int fd, const std::string& reason);
   void update_interest(Connection& c);
 
   Options options_;
   UidLimits limits_;
+  size_t counted_connections_ = 0;  // connections of non-admin uids (max_connections)
+  DeadlineQueue idle_;     // since accept or the last complete request
+  DeadlineQueue request_;  // since the first byte of the incomplete request
+  DeadlineQueue unread_;   // since the client last took some of the replies waiting for it
+  Refusals global_refusals_;
+  Refusals uid_refusals_;
+  Refusals fd_refusals_;  // out of file descriptors
   Dispatcher dispatcher_;
   UniqueFd listen_fd_;
   UniqueFd epoll_fd_;
