@@ -59,7 +59,10 @@ std::vector<LoggedPacket> parse_nflog(std::span<const uint8_t> buffer) {
   std::vector<LoggedPacket> packets;
   int left = static_cast<int>(buffer.size());
   auto* nlh = reinterpret_cast<const nlmsghdr*>(buffer.data());
-  for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+  // mnl_nlmsg_ok compares nlmsg_len as an int: a length of 2^31 or more would pass and send
+  // the walk outside the buffer. The kernel never sends one, but this parser takes any bytes.
+  for (; mnl_nlmsg_ok(nlh, left) && nlh->nlmsg_len <= static_cast<uint32_t>(left);
+       nlh = mnl_nlmsg_next(nlh, &left)) {
     if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_ULOG || NFNL_MSG_TYPE(nlh->nlmsg_type) != NFULNL_MSG_PACKET)
       continue;
     if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nfgenmsg))) continue;
