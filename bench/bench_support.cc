@@ -1,6 +1,8 @@
 #include "bench/bench_support.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <string.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -10,8 +12,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string_view>
 #include <thread>
+
+#include "bench/leftovers.h"
 
 namespace bench {
 
@@ -34,7 +39,8 @@ Stats stats_of(std::vector<double> v) {
 }
 
 void print_figure(const std::string& name, double value, const char* unit) {
-  const char* format = std::string_view(unit) == "us" ? "%s %.1f %s\n" : "%s %.2f %s\n";
+  std::string_view u = unit;
+  const char* format = u == "us" ? "%s %.1f %s\n" : u == "samples" ? "%s %.0f %s\n" : "%s %.2f %s\n";
   std::printf(format, name.c_str(), value, unit);
   std::fflush(stdout);
 }
@@ -55,36 +61,150 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
+void print_samples(const std::string& name, size_t n) {
+  print_figure(name + ".samples", static_cast<double>(n), "samples");
+}
+
+bool write_series(int fd, const std::vector<std::vector<uint32_t>>& series) {
+  for (const auto& s : series) {
+    uint32_t n = static_cast<uint32_t>(s.size());
+    if (!write_exact(fd, &n, sizeof n) || !write_exact(fd, s.data(), s.size() * sizeof(uint32_t))) return false;
+  }
+  return true;
+}
+
+std::optional<std::vector<std::vector<double>>> read_series_us(const std::string& data, size_t count) {
+  std::vector<std::vector<double>> us(count);
+  size_t off = 0;
+  for (auto& series : us) {
+    uint32_t n = 0;
+    if (off + sizeof n > data.size()) return std::nullopt;
+    std::memcpy(&n, data.data() + off, sizeof n);
+    off += sizeof n;
+    if (off + size_t{n} * sizeof(uint32_t) > data.size()) return std::nullopt;
+    series.resize(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t ns;
+      std::memcpy(&ns, data.data() + off + i * sizeof ns, sizeof ns);
+      series[i] = ns / 1000.0;
+    }
+    off += size_t{n} * sizeof(uint32_t);
+  }
+  return us;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Interruption
 
 namespace {
 
-volatile sig_atomic_t g_interrupted = 0;
-void on_signal(int) { g_interrupted = 1; }
+volatile sig_atomic_t g_signal = 0;
+int g_pipe[2] = {-1, -1};  // [0] polled by waits, [1] written by the handler
+const char* g_who = "bench";
+
+void on_signal(int sig) {
+  if (g_signal != 0) return;  // the first one counts; the clean-up it started must finish
+  g_signal = sig;
+  int saved = errno;
+  if (g_pipe[1] >= 0) (void)!write(g_pipe[1], "x", 1);
+  errno = saved;
+}
 
 }  // namespace
 
 void install_signal_handlers() {
+  if (g_pipe[0] < 0 && pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) g_pipe[0] = g_pipe[1] = -1;
   struct sigaction sa{};
-  sa.sa_handler = on_signal;  // no SA_RESTART: blocking waits return EINTR and loops stop
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  sa.sa_handler = on_signal;  // no SA_RESTART: blocking calls return EINTR
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+  // A write to a pipe or socket whose reader died (a client killed by the same signal as we
+  // were, when it went to the whole process group) must fail with EPIPE, not kill us before we
+  // cleaned up. A handler, not SIG_IGN: what we exec gets the default back.
+  sa.sa_handler = [](int) {};
+  sigaction(SIGPIPE, &sa, nullptr);
 }
 
-bool interrupted() { return g_interrupted != 0; }
+bool interrupted() { return g_signal != 0; }
+int interrupt_signal() { return g_signal; }
+int interrupt_fd() { return g_pipe[0]; }
 
-bool begin(bool flags_ok, void (*usage)(), const char* who, const char* why_root) {
-  if (!flags_ok) {
-    usage();
-    return false;
+Wait wait_readable(int fd, int timeout_ms) {
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (interrupted()) return Wait::kInterrupted;
+    int left = -1;
+    if (timeout_ms >= 0) {
+      left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+      if (left < 0) return Wait::kTimeout;
+    }
+    pollfd p[2] = {{fd, POLLIN, 0}, {interrupt_fd(), POLLIN, 0}};
+    int n = poll(p, interrupt_fd() >= 0 ? 2 : 1, left);
+    if (n < 0 && errno != EINTR) return Wait::kReady;  // let the caller's read say what is wrong
+    if (n > 0 && p[0].revents != 0) return Wait::kReady;
+    // The pipe is readable: our handler wrote it, or, in a forked child that shares it, our
+    // parent's did: either way the run is being stopped.
+    if (interrupted() || (n > 0 && p[1].revents != 0)) return Wait::kInterrupted;
+  }
+}
+
+bool read_exact(int fd, void* data, size_t size) {
+  char* p = static_cast<char*>(data);
+  while (size > 0) {
+    if (wait_readable(fd) != Wait::kReady) return false;
+    ssize_t r = read(fd, p, size);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (r <= 0) return false;
+    p += r;
+    size -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+bool write_exact(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t w = write(fd, p, size);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    size -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+std::optional<int> begin(const Start& start) {
+  g_who = start.who;
+  if (!start.flags_ok) {
+    start.usage();
+    return 2;
   }
   if (geteuid() != 0) {
-    std::fprintf(stderr, "%s: needs root (%s)\n", who, why_root);
-    return false;
+    std::fprintf(stderr, "%s: needs root (%s)\n", start.who, start.why_root);
+    return 2;
   }
-  install_signal_handlers();  // loops stop, and the normal clean-up runs
-  return true;
+  install_signal_handlers();  // loops stop, and main unwinds: the normal clean-up runs
+  for (const auto& line : sweep_stale()) print_note(std::string(start.who) + ": " + line);
+  if (start.cleanup_only) {
+    print_note(std::string(start.who) + ": --cleanup: nothing else left by killed benchmark runs");
+    return 0;
+  }
+  if (auto recorded = register_run(start.who); !recorded.ok())
+    print_note(std::string(start.who) + ": " + recorded.error().message +
+               " (a leftover of this run could not be told apart later)");
+  return std::nullopt;
+}
+
+int finish(int code) {
+  for (const auto& line : sweep_own()) print_note(std::string(g_who) + ": left behind and removed now: " + line);
+  unregister_run();
+  if (!interrupted()) return code;
+  const char* name = sigabbrev_np(interrupt_signal());
+  print_note(std::string(g_who) + ": interrupted by SIG" + (name ? name : "?") +
+             "; everything it made is removed; its figures are incomplete");
+  std::fprintf(stderr, "%s: interrupted by SIG%s\n", g_who, name ? name : "?");
+  return 128 + interrupt_signal();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,16 +313,49 @@ pid_t Launcher::start(const Command& cmd, int out_fd, int err_fd) const {
 
 int wait_child(pid_t pid) {
   if (pid < 0) return -1;
+  // A pidfd turns "the child exited" into something poll() can wait for next to the
+  // interruption pipe; without one (ENOSYS) waitpid's EINTR has to do.
+  netd::UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   bool signalled = false;
+  auto kill_deadline = std::chrono::steady_clock::time_point::max();
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, pidfd.valid() ? WNOHANG : 0);
+    if (r == pid) return exit_code_of(status);
+    if (r < 0 && errno != EINTR) return -1;
     if (interrupted() && !signalled) {
       kill(pid, SIGTERM);
       signalled = true;
+      kill_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    }
+    if (signalled && std::chrono::steady_clock::now() >= kill_deadline) {
+      kill(pid, SIGKILL);
+      kill_deadline = std::chrono::steady_clock::time_point::max();
+    }
+    if (pidfd.valid()) {
+      pollfd p[2] = {{pidfd.get(), POLLIN, 0}, {interrupt_fd(), POLLIN, 0}};
+      // Once signalled, the interruption pipe stays readable: wait on the child alone.
+      (void)poll(p, signalled || interrupt_fd() < 0 ? 1 : 2, signalled ? 100 : -1);
     }
   }
-  return exit_code_of(status);
+}
+
+ChildOutput collect_child(pid_t pid, int out_fd) {
+  ChildOutput o;
+  bool signalled = false;
+  char buf[1 << 16];
+  for (;;) {
+    if (!signalled && wait_readable(out_fd) == Wait::kInterrupted) {
+      kill(pid, SIGTERM);  // its end of the pipe closes when it is gone
+      signalled = true;
+    }
+    ssize_t n = read(out_fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) break;
+    o.out.append(buf, static_cast<size_t>(n));
+  }
+  o.code = wait_child(pid);
+  return o;
 }
 
 int Launcher::run(const Command& cmd, int err_fd) const { return wait_child(start(cmd, -1, err_fd)); }
@@ -229,23 +382,10 @@ Launcher::Output Launcher::run_collecting(const Command& cmd) const {
   out_wr.reset();
   err_wr.reset();
   if (pid < 0) return o;
-  // EOF when the child (and anything it left running) is gone. On interruption it gets
-  // SIGTERM, then its output is read to the end as usual.
-  bool signalled = false;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(out_rd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      if (interrupted() && !signalled) {
-        kill(pid, SIGTERM);
-        signalled = true;
-      }
-      continue;
-    }
-    if (n <= 0) break;
-    o.out.append(buf, static_cast<size_t>(n));
-  }
-  o.code = wait_child(pid);
+  // EOF when the child (and anything it left running) is gone.
+  auto collected = collect_child(pid, out_rd.get());
+  o.code = collected.code;
+  o.out = std::move(collected.out);
   o.err = read_all(err_rd.get());
   return o;
 }

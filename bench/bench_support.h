@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -28,23 +29,59 @@ struct Stats {
 // Nearest-rank percentiles of samples (any unit).
 Stats stats_of(std::vector<double> v);
 
-// `name value unit`: µs with one decimal, anything else with two.
+// `name value unit`: µs with one decimal, a count of samples with none, anything else with two.
 void print_figure(const std::string& name, double value, const char* unit);
 void print_note(const std::string& text);
 void print_verdict(const std::string& target, bool met, const std::string& measured);
 std::string fixed(double v, int decimals = 2);
+// `<name>.samples N samples`: how many samples the figures called <name>.* are from.
+void print_samples(const std::string& name, size_t n);
+
+// Sample series that a forked client streams back through a pipe: per series its count
+// (uint32) then its samples (ns, uint32). write_series returns false if the pipe broke;
+// read_series gives them in µs, or nullopt if the stream is short.
+bool write_series(int fd, const std::vector<std::vector<uint32_t>>& series);
+std::optional<std::vector<std::vector<double>>> read_series_us(const std::string& data, size_t count);
 
 // ---------------------------------------------------------------------------------------------
-// Interruption. SIGINT/SIGTERM set a flag (no SA_RESTART: blocking waits return EINTR), loops
-// poll it and the normal clean-up runs. The one piece of global state, because a signal
+// Interruption. SIGINT/SIGTERM/SIGHUP set a flag and make a pipe readable (no SA_RESTART:
+// blocking calls return EINTR); the loops poll the flag, every blocking wait here polls the pipe
+// too (a signal landing just before a wait began would otherwise go unseen until it ended), and
+// main then unwinds normally, so every destructor runs: nothing is cleaned up from inside the
+// handler, where exit() would skip them. SIGPIPE is caught too (a write to a dead client fails
+// with EPIPE instead of killing us mid-run). The one piece of global state, because a signal
 // handler can reach nothing else.
 
 void install_signal_handlers();
 bool interrupted();
+int interrupt_signal();  // the signal that interrupted us (0: none)
+int interrupt_fd();      // readable once interrupted; for poll()
 
-// The start of every benchmark's main: false after calling `usage` (the flags were refused) or
-// printing "<who>: needs root (<why_root>)", and main returns 2; else the handlers above are in.
-bool begin(bool flags_ok, void (*usage)(), const char* who, const char* why_root);
+// poll() for POLLIN on fd, also watching for an interruption: kReady (readable or hung up),
+// kInterrupted, kTimeout (timeout_ms < 0: none).
+enum class Wait { kReady, kInterrupted, kTimeout };
+Wait wait_readable(int fd, int timeout_ms = -1);
+// Reads exactly size bytes; false on EOF, an error or an interruption.
+bool read_exact(int fd, void* data, size_t size);
+bool write_exact(int fd, const void* data, size_t size);
+
+struct Start {
+  const char* who;       // the benchmark's name, for its messages
+  const char* why_root;  // what it needs root for
+  void (*usage)();
+  bool flags_ok = true;
+  bool cleanup_only = false;  // --cleanup
+};
+// The start of every benchmark's main. nullopt: go on (the handlers are in, what killed runs of
+// any benchmark left behind is removed, this run is recorded: leftovers.h). Else main returns
+// the value at once: 2 after `usage` (flags refused) or "<who>: needs root (<why_root>)", 0
+// after --cleanup did its work.
+std::optional<int> begin(const Start& start);
+// The end of every benchmark's main, once everything it made has been torn down (call it
+// outside the scope that held the testbeds): removes whatever the destructors missed (and says
+// so), drops this run's record; interrupted: prints "# <who>: interrupted by SIGTERM ..." and
+// returns 128 + the signal, else `code`.
+int finish(int code);
 
 // ---------------------------------------------------------------------------------------------
 // Process runs.
@@ -98,8 +135,17 @@ class Launcher {
   mutable std::vector<char> child_stack_ = std::vector<char>(256 * 1024);
 };
 
-// Waits for pid; its exit code as Launcher::run. On interruption sends SIGTERM once.
+// Waits for pid; its exit code as Launcher::run. On interruption it gets SIGTERM, and SIGKILL
+// if it is still there 5 s later.
 int wait_child(pid_t pid);
+// What a child wrote to the pipe whose read end is out_fd, read to EOF, then its exit code (as
+// wait_child). On interruption the child gets SIGTERM (it must not ignore it: a forked child
+// set up by enter_child_place has SIG_DFL) and what it wrote until then is kept.
+struct ChildOutput {
+  int code = -1;
+  std::string out;
+};
+ChildOutput collect_child(pid_t pid, int out_fd);
 
 // A long-running child started with Launcher::start: SIGTERM, then SIGKILL after a grace
 // period, and reaped, when this goes out of scope.

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/leftovers.h"
 #include "tests/fixtures/files.h"
 
 namespace bench {
@@ -30,6 +31,7 @@ std::optional<netd::testing::Testbed> start_testbed(const std::string& who) {
 std::optional<netd::testing::Testbed> start_testbed(const std::string& who, netd::testing::TestbedOptions options) {
   auto bed = make_testbed(who, std::move(options));
   if (!bed || !start_netd(*bed, who)) return std::nullopt;
+  announce(who, *bed);
   return bed;
 }
 
@@ -47,6 +49,9 @@ std::optional<netd::testing::Testbed> make_testbed(const std::string& who, netd:
   }
   std::optional<netd::testing::Testbed> out;
   out.emplace(std::move(bed).value());
+  record_path(out->dir());  // its namespaces, cgroup and bpffs dir carry our pid in their names
+  hold_netns(out->host().path());
+  hold_netns(out->peer().path());
   return out;
 }
 
@@ -56,6 +61,18 @@ bool start_netd(netd::testing::Testbed& bed, const std::string& who) {
     return false;
   }
   return true;
+}
+
+netd::Result<netd::testing::Netns> make_netns() {
+  auto ns = netd::testing::Netns::create();
+  if (ns.ok()) hold_netns(ns->path());
+  return ns;
+}
+
+void announce(const std::string& who, const netd::testing::Testbed& bed) {
+  print_note(who + ": testbed up: host netns " + bed.host().name() + ", peer netns " + bed.peer().name() +
+             ", cgroup " + bed.cgroup() + ", bpffs " + bed.bpffs() + ", dir " + bed.dir() + ", netd pid " +
+             std::to_string(bed.netd_pid()) + " (" + netd::testing::netd_binary() + ")");
 }
 
 netd::Result<Launcher> testbed_launcher(const netd::testing::Testbed& bed) {

@@ -31,6 +31,15 @@ std::optional<netd::testing::Testbed> start_testbed(const std::string& who, netd
 // (false after printing why).
 std::optional<netd::testing::Testbed> make_testbed(const std::string& who, netd::testing::TestbedOptions options);
 bool start_netd(netd::testing::Testbed& bed, const std::string& who);
+// `# <who>: testbed up: host netns ..., peer netns ..., cgroup ..., bpffs ..., dir ..., netd pid
+// N (binary)`: what the run made, by name (tests/integration/bench waits for this line, then
+// checks all of it is gone after a SIGTERM). start_testbed prints it; a benchmark that starts
+// netd itself prints it after start_netd.
+void announce(const std::string& who, const netd::testing::Testbed& bed);
+
+// A network namespace of the benchmark's own (netd-t<pid>-<n>, as the testbed's), held
+// (leftovers.h: hold_netns) until the run ends.
+netd::Result<netd::testing::Netns> make_netns();
 
 // A Launcher whose commands run in the testbed's host netns and cgroup, with PATH, LANG=C and
 // NETD_SOCKET set to the testbed's socket.

@@ -58,6 +58,7 @@
 
 #include "bench/bench_support.h"
 #include "bench/bench_testbed.h"
+#include "bench/budget.h"
 #include "lib/client/client.h"
 #include "lib/client/sockets.h"
 #include "tests/fixtures/files.h"
@@ -88,15 +89,22 @@ constexpr uint16_t kBobPort = 9002;
 constexpr int kPayload = 64;  // UDP payload bytes (small frames: a packet rate, not a bit rate)
 
 struct Args {
-  int handouts = 20000;  // per variant per concurrency level (benchmarks.md: 100000; see usage)
+  int seconds = 120;  // the whole run, set-up included (bench/run-all gives it this)
   int rounds = 10;
   int clients = 64;
   double rx_seconds = 3;
-  int rx_pairs = 2;
   int alice_pps = 20000;
   bool handout = true;
   bool rx = true;
+  bool cleanup = false;
 };
+
+// How the budget is shared (as weights) and the fewest samples each part takes, however long
+// that takes (up to twice its share). A handout's time is dominated by the socket's close on
+// some machines (100 µs on one, 15 ms on another): sized by time, the parts end on time anyway.
+constexpr double kHandoutWeight = 1, kRxWeight = 0.6;  // per concurrency level, per rx phase
+constexpr size_t kHandoutMin = 200;                    // handouts per variant and level
+constexpr size_t kRxMinPairs = 1;                      // pairs of windows (netd, root)
 
 std::string loadavg() {
   std::ifstream in("/proc/loadavg");
@@ -136,30 +144,6 @@ void enter(const Place& place, std::optional<uid_t> uid, const char* who) {
     child_fail(who, s.error().message);
 }
 
-bool write_all(int fd, const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    ssize_t w = write(fd, p, size);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    size -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-bool read_all(int fd, void* data, size_t size) {
-  char* p = static_cast<char*>(data);
-  while (size > 0) {
-    ssize_t r = read(fd, p, size);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    size -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
 // ---------------------------------------------------------------------------------------------
 // handout
 
@@ -169,12 +153,18 @@ bool read_all(int fd, void* data, size_t size) {
 enum Variant : uint8_t { kNetd = 0, kBroker = 1, kBrokerAsync = 2, kVariants = 3 };
 const char* const kVariantNames[] = {"netd", "broker", "broker_async"};
 
-// Parent → client: {variant, count} runs a block (count 0: exit). Client → parent, per block:
-// {n} then n handout samples and n close samples (ns, uint32).
+// Parent → client: {variant, until} runs a block: handouts until steady_clock (CLOCK_MONOTONIC,
+// the same in every process) passes `until` ns, at least one; kQuit: exit. Client → parent, per
+// block: {n} then n handout samples and n close samples (ns, uint32).
 struct Go {
   uint8_t variant;
-  uint32_t count;
+  int64_t until_ns;
 };
+constexpr uint8_t kQuit = 255;
+
+int64_t ns_of(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
 
 struct Sockets {
   std::string netd, broker, broker_async;
@@ -192,12 +182,12 @@ struct Sockets {
   std::vector<uint32_t> handout_ns, close_ns;
   for (;;) {
     Go go{};
-    if (!read_all(go_fd, &go, sizeof go)) _exit(0);
-    if (go.count == 0) _exit(0);
+    if (!bench::read_exact(go_fd, &go, sizeof go)) _exit(0);
+    if (go.variant == kQuit) _exit(0);
     handout_ns.clear();
     close_ns.clear();
     netd::Client& c = *clients[go.variant % kVariants];
-    for (uint32_t i = 0; i < go.count; ++i) {
+    for (size_t i = 0; i == 0 || ns_of(Clock::now()) < go.until_ns; ++i) {
       auto t0 = Clock::now();
       auto fd = netd::packet_socket(c, htons(ETH_P_ALL), kUplink);
       auto t1 = Clock::now();
@@ -209,9 +199,9 @@ struct Sockets {
           static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
       close_ns.push_back(static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t2 - t1).count()));
     }
-    uint32_t n = go.count;
-    if (!write_all(out_fd, &n, sizeof n) || !write_all(out_fd, handout_ns.data(), n * sizeof(uint32_t)) ||
-        !write_all(out_fd, close_ns.data(), n * sizeof(uint32_t)))
+    uint32_t n = static_cast<uint32_t>(handout_ns.size());
+    if (!bench::write_exact(out_fd, &n, sizeof n) || !bench::write_exact(out_fd, handout_ns.data(), n * sizeof(uint32_t)) ||
+        !bench::write_exact(out_fd, close_ns.data(), n * sizeof(uint32_t)))
       _exit(2);
   }
 }
@@ -270,30 +260,32 @@ std::vector<ClientProc> start_clients(int n, const Place& place, const Sockets& 
   return procs;
 }
 
+// On an interruption wait_child sends them SIGTERM (their SIGTERM is SIG_DFL).
 void stop_clients(std::vector<ClientProc>& procs) {
   for (auto& p : procs) {
-    Go quit{0, 0};
-    (void)write_all(p.go.get(), &quit, sizeof quit);
+    Go quit{kQuit, 0};
+    (void)bench::write_exact(p.go.get(), &quit, sizeof quit);
     p.go.reset();
   }
   for (auto& p : procs) bench::wait_child(p.pid);
   procs.clear();
 }
 
-// One block: every client runs `per_client` handouts of `variant` at once. Appends to s (when
-// given). False if a client failed.
-bool run_block(std::vector<ClientProc>& procs, Variant variant, uint32_t per_client, Series* s) {
+// One block: every client runs handouts of `variant` at once until `until`. Appends to s (when
+// given). False if a client failed or we were interrupted (the replies are read watching for
+// that: a block can be long).
+bool run_block(std::vector<ClientProc>& procs, Variant variant, Clock::time_point until, Series* s) {
   auto t0 = Clock::now();
   for (auto& p : procs) {
-    Go go{variant, per_client};
-    if (!write_all(p.go.get(), &go, sizeof go)) return false;
+    Go go{variant, ns_of(until)};
+    if (!bench::write_exact(p.go.get(), &go, sizeof go)) return false;
   }
   std::vector<uint32_t> buf;
   for (auto& p : procs) {  // every client's reply, in any order of completion (pipes buffer)
     uint32_t n = 0;
-    if (!read_all(p.out.get(), &n, sizeof n)) return false;
+    if (!bench::read_exact(p.out.get(), &n, sizeof n)) return false;
     buf.resize(size_t{n} * 2);
-    if (!read_all(p.out.get(), buf.data(), buf.size() * sizeof(uint32_t))) return false;
+    if (!bench::read_exact(p.out.get(), buf.data(), buf.size() * sizeof(uint32_t))) return false;
     if (s != nullptr) {
       for (uint32_t i = 0; i < n; ++i) s->handout_us.push_back(buf[i] / 1000.0);
       for (uint32_t i = 0; i < n; ++i) s->close_us.push_back(buf[n + i] / 1000.0);
@@ -319,6 +311,7 @@ void report_handout(const std::string& prefix, const Series (&s)[kVariants], int
     print_figure(name + ".per_second", s[v].handouts / s[v].wall_s, "1/s");
     print_figure(name + ".close.median", close.median, "us");
     print_figure(name + ".close.p99", close.p99, "us");
+    bench::print_samples(name, st[v].n);
   }
   double ratio = st[kNetd].median / st[kBroker].median;
   double rate_ratio = (s[kNetd].handouts / s[kNetd].wall_s) / (s[kBroker].handouts / s[kBroker].wall_s);
@@ -339,7 +332,7 @@ void report_handout(const std::string& prefix, const Series (&s)[kVariants], int
                 fixed(rate, 0) + " /s");
 }
 
-void run_handout(const Testbed& bed, const Args& args) {
+void run_handout(const Testbed& bed, const Args& args, bench::Budget& budget) {
   Place place{bed.host().path(), bed.cgroup() + "/cgroup.procs"};
   Sockets sockets{bed.socket_path(), bed.dir() + "/packet_broker.sock", bed.dir() + "/packet_broker_async.sock"};
   std::vector<netd::testing::ChildProcess> brokers;
@@ -361,26 +354,27 @@ void run_handout(const Testbed& bed, const Args& args) {
     size_t log_skip = log_lines(bed);
     auto procs = start_clients(clients, place, sockets);
     if (procs.empty()) return;
-    auto started = Clock::now();
-    const int rounds = std::max(1, args.rounds);
-    // Per client per block; at least one.
-    const uint32_t per_block = static_cast<uint32_t>(std::max(1, args.handouts / (rounds * clients)));
-    const uint32_t warm = std::max<uint32_t>(1, std::min<uint32_t>(200, per_block / 5));
+    const std::string level = "handout.c" + std::to_string(clients);
+    bench::Phase phase(level, budget.share(level), kHandoutMin);
     Series s[kVariants];
     bool ok = true;
-    for (int v = 0; ok && v < kVariants; ++v) ok = run_block(procs, static_cast<Variant>(v), warm, nullptr);
-    for (int r = 0; ok && r < rounds && !bench::interrupted(); ++r) {
-      for (int k = 0; ok && k < kVariants; ++k) {
-        Variant v = static_cast<Variant>((r + k) % kVariants);  // rotating order
-        ok = run_block(procs, v, per_block, &s[v]);
-      }
-    }
+    // Warm-up, untimed: one short block of each (2 % of the share each).
+    const auto warm_for = bench::Phase::to_duration(phase.seconds() / 50);
+    for (int v = 0; ok && v < kVariants; ++v)
+      ok = run_block(procs, static_cast<Variant>(v), Clock::now() + warm_for, nullptr);
+    auto fewest = [&] { return std::min({s[kNetd].handout_us.size(), s[kBroker].handout_us.size(),
+                                         s[kBrokerAsync].handout_us.size()}); };
+    if (ok)
+      bench::run_interleaved(Clock::now(), phase.seconds() - phase.elapsed(), args.rounds, kVariants, kHandoutMin,
+                             fewest, [&](int v, Clock::time_point until) {
+                               return ok = run_block(procs, static_cast<Variant>(v), until, &s[v]);
+                             });
     stop_clients(procs);
-    if (!ok) return print_note("handout: a client failed (see above)");
     if (bench::interrupted()) return print_note("handout: interrupted");
-    print_note("handout: " + std::to_string(clients) + " client(s): " + std::to_string(s[kNetd].handouts) +
-               " handouts per variant in " + std::to_string(rounds) + " interleaved rounds, " +
-               fixed(seconds_since(started), 1) + " s; load average now " + loadavg());
+    if (!ok) return print_note("handout: a client failed (see above)");
+    phase.report(fewest());
+    print_note("handout: " + std::to_string(clients) + " client(s), " + std::to_string(args.rounds) +
+               " interleaved rounds of time-sized blocks; load average now " + loadavg());
     std::string prefix = "raw.handout.c" + std::to_string(clients) + ".";
     report_handout(prefix, s, clients);
     auto service = audit_micros(bed, log_skip, "io.netd.Sockets.Packet");
@@ -601,7 +595,7 @@ bool rx_window(const Place& place, const std::string& netd_socket, Shared* sh, b
   return ok && code == 0;
 }
 
-void report_rx(const std::string& prefix, const Window (&w)[2], bool alice_paced) {
+void report_rx(const std::string& prefix, const Window (&w)[2], bool alice_paced, size_t windows) {
   const char* names[] = {"netd", "root"};
   double delivered[2];
   for (int v = 0; v < 2; ++v) {
@@ -615,6 +609,7 @@ void report_rx(const std::string& prefix, const Window (&w)[2], bool alice_paced
     print_figure(n + ".bob_seen_pps", w[v].rx_bob / t, "1/s");
     print_figure(n + ".other_seen_pps", w[v].rx_other / t, "1/s");
     print_figure(n + ".socket_drops_pps", w[v].st_drops / t, "1/s");
+    bench::print_samples(n, windows);  // counting windows, each --rx-seconds long
   }
   double ratio = delivered[0] / delivered[1];
   print_figure(prefix + "ratio", ratio, "x");
@@ -626,7 +621,7 @@ void report_rx(const std::string& prefix, const Window (&w)[2], bool alice_paced
                 fixed(w[0].rx_bob, 0) + " packets");
 }
 
-void run_rx(const Testbed& bed, const Args& args) {
+void run_rx(const Testbed& bed, const Args& args, bench::Budget& budget) {
   Place place{bed.host().path(), bed.cgroup() + "/cgroup.procs"};
   // The peer drops both streams at its input: no ICMP port-unreachables come back.
   for (const std::vector<std::string>& cmd :
@@ -655,18 +650,23 @@ void run_rx(const Testbed& bed, const Args& args) {
                ", bob flooding; load average " + loadavg());
     Window w[2];
     bool ok = true;
-    for (int i = 0; ok && i < args.rx_pairs * 2 && !bench::interrupted(); ++i) {
-      bool netd_first = (i / 2) % 2 == 0;
-      bool via_netd = (i % 2 == 0) == netd_first;  // pairs: netd,root then root,netd ...
-      ok = rx_window(place, bed.socket_path(), sh, via_netd, args.rx_seconds, &w[via_netd ? 0 : 1]);
-      if (!ok) print_note(std::string("rx: the ") + (via_netd ? "netd" : "root") + " receiver failed (see above)");
+    const std::string name = alice_paced ? "rx.steady" : "rx.flood";
+    bench::Phase phase(name, budget.share(name), kRxMinPairs);
+    size_t pairs = 0;
+    for (; ok && phase.more(pairs); ++pairs) {
+      for (int j = 0; ok && j < 2 && !bench::interrupted(); ++j) {
+        bool via_netd = (j == 0) == (pairs % 2 == 0);  // pairs: netd,root then root,netd ...
+        ok = rx_window(place, bed.socket_path(), sh, via_netd, args.rx_seconds, &w[via_netd ? 0 : 1]);
+        if (!ok) print_note(std::string("rx: the ") + (via_netd ? "netd" : "root") + " receiver failed (see above)");
+      }
     }
     sh->stop_alice.store(1);
     bench::wait_child(alice);
     if (!ok || bench::interrupted()) break;
-    print_note("rx: " + std::to_string(args.rx_pairs * 2) + " windows of " + fixed(args.rx_seconds, 1) +
+    phase.report(pairs);
+    print_note("rx: " + std::to_string(pairs) + " windows of " + fixed(args.rx_seconds, 1) +
                " s per receiver, alternating; load average now " + loadavg());
-    report_rx(alice_paced ? "raw.rx.steady." : "raw.rx.flood.", w, alice_paced);
+    report_rx(alice_paced ? "raw.rx.steady." : "raw.rx.flood.", w, alice_paced, pairs);
   }
   sh->stop_bob.store(1);
   bench::wait_child(bob);
@@ -678,17 +678,19 @@ void run_rx(const Testbed& bed, const Args& args) {
 
 void usage() {
   std::fputs(
-      "usage: raw_bench [--handouts N] [--rounds N] [--clients N] [--rx-seconds N] [--rx-pairs N]\n"
-      "                 [--alice-pps N] [--no-handout] [--no-rx]\n"
-      "  --handouts N    Packet handouts per variant (netd, broker, broker_async) per concurrency level;\n"
-      "                  default 20000 (benchmarks.md says 100000: about 3 minutes here, as the socket\n"
-      "                  closes cap the rate near 5000/s; --handouts 100000 runs that)\n"
-      "  --rounds N      interleaved rounds they are split into; default 10\n"
+      "usage: raw_bench [--seconds N] [--rounds N] [--clients N] [--rx-seconds N] [--alice-pps N]\n"
+      "                 [--no-handout] [--no-rx] [--cleanup]\n"
+      "  --seconds N     the whole run, set-up included, shared by the parts that run (handout at\n"
+      "                  1 client 1 : at N clients 1 : rx steady 0.6 : rx flood 0.6); default 120.\n"
+      "                  Each part loops until its share is spent, but takes at least 200 handouts\n"
+      "                  per variant / 1 pair of rx windows (up to twice its share)\n"
+      "  --rounds N      interleaved rounds a handout share is split into; default 10\n"
       "  --clients N     the concurrent level (besides 1); default 64\n"
       "  --rx-seconds N  counting window per receiver turn; default 3\n"
-      "  --rx-pairs N    pairs of receiver turns (netd, root) per rx phase; default 2\n"
       "  --alice-pps N   alice's steady stream in the first rx phase; default 20000\n"
-      "Needs root. Prints `name value unit` lines, ratios and verdicts; never fails on a figure.\n",
+      "  --cleanup       only remove what killed benchmark runs left behind, then exit\n"
+      "Needs root. Prints `name value unit` lines, ratios and verdicts; never fails on a figure.\n"
+      "SIGINT/SIGTERM: stops, removes everything it made, exits 128+signal.\n",
       stderr);
 }
 
@@ -696,19 +698,22 @@ std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
   int rx_seconds = static_cast<int>(a.rx_seconds);
   if (!bench::parse_flags(argc, argv,
-                          {{"--handouts", &a.handouts}, {"--rounds", &a.rounds}, {"--clients", &a.clients, 1000},
-                           {"--rx-seconds", &rx_seconds}, {"--rx-pairs", &a.rx_pairs}, {"--alice-pps", &a.alice_pps}},
-                          {{"--no-handout", &a.handout}, {"--no-rx", &a.rx}}))
+                          {{"--seconds", &a.seconds, 86400}, {"--rounds", &a.rounds}, {"--clients", &a.clients, 1000},
+                           {"--rx-seconds", &rx_seconds}, {"--alice-pps", &a.alice_pps}},
+                          {{"--no-handout", &a.handout}, {"--no-rx", &a.rx}, {"--cleanup", &a.cleanup, true}}))
     return std::nullopt;
   a.rx_seconds = rx_seconds;
   return a;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  auto args = parse_args(argc, argv);
-  if (!bench::begin(args.has_value(), usage, "raw_bench", "namespaces, cgroups, netd")) return 2;
+// Everything the run makes lives in this scope: by its end it is torn down, also when a
+// signal cut the loops short.
+int run(const Args& args) {
+  const double handout = args.handout ? kHandoutWeight : 0, rx = args.rx ? kRxWeight : 0;
+  bench::Budget budget(args.seconds, {{"handout.c1", handout},
+                                      {"handout.c" + std::to_string(args.clients), handout},
+                                      {"rx.steady", rx},
+                                      {"rx.flood", rx}});
   auto bed = start_raw_testbed();
   if (!bed) return 1;
   std::string expedited;
@@ -716,11 +721,21 @@ int main(int argc, char** argv) {
     std::ifstream in("/sys/kernel/rcu_expedited");
     in >> expedited;
   }
-  print_note("raw_bench: netd " + netd::testing::netd_binary() + ", host netns " + bed->host().name() +
-             ", cgroup " + bed->cgroup() + "; /sys/kernel/rcu_expedited " + (expedited.empty() ? "?" : expedited) +
+  print_note("raw_bench: /sys/kernel/rcu_expedited " + (expedited.empty() ? std::string("?") : expedited) +
              " (a packet socket's close waits for an RCU grace period)");
-  if (args->handout && !bench::interrupted()) run_handout(*bed, *args);
-  if (args->rx && !bench::interrupted()) run_rx(*bed, *args);
-  if (bench::interrupted()) print_note("raw_bench: interrupted; cleaning up");
+  if (args.handout && !bench::interrupted()) run_handout(*bed, args, budget);
+  if (args.rx && !bench::interrupted()) run_rx(*bed, args, budget);
+  print_note("raw_bench: " + fixed(args.seconds - budget.left(), 1) + " s of a " + std::to_string(args.seconds) +
+             " s budget, set-up included; tearing down");
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = parse_args(argc, argv);
+  if (auto done = bench::begin({"raw_bench", "namespaces, cgroups, netd", usage, args.has_value(),
+                                args && args->cleanup}))
+    return *done;
+  return bench::finish(run(*args));
 }

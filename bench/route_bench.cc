@@ -34,6 +34,7 @@
 
 #include "bench/bench_support.h"
 #include "bench/bench_testbed.h"
+#include "bench/budget.h"
 #include "lib/client/client.h"
 #include "tests/fixtures/files.h"
 #include "tests/integration/common/testbed.h"
@@ -71,13 +72,18 @@ constexpr const char* kBrokerTable = "501";
 constexpr const char* kResidentDst = "198.51.100.128/25";
 
 struct Args {
-  int cli_iterations = 500;
-  int lib_iterations = 20000;
+  int seconds = 75;  // the whole run, set-up included (bench/run-all gives it this)
   int lib_rounds = 20;
   bool cli = true;
   bool lib = true;
   bool sudo = true;
+  bool cleanup = false;
 };
+
+// The fewest samples per variant a phase takes, however long that takes (up to twice its share):
+// fewer and the median (let alone p99) means little.
+constexpr size_t kCliMinRounds = 30;   // add+del pairs
+constexpr size_t kLibMinPairs = 1000;  // calls of each kind
 
 // ---------------------------------------------------------------------------------------------
 // Process runs for the end-to-end figures: bench::Launcher (bench_support.h) starts each the same
@@ -142,7 +148,7 @@ struct CliVariant {
   bool usable = true;
 };
 
-void run_cli(const Testbed& bed, const Args& args) {
+void run_cli(const Testbed& bed, const Args& args, bench::Budget& budget) {
   auto launcher = bench::testbed_launcher(bed);
   if (!launcher.ok()) {
     print_note("cli: skipped: " + launcher.error().message);
@@ -201,9 +207,15 @@ void run_cli(const Testbed& bed, const Args& args) {
     }
   }
   std::erase_if(variants, [](const CliVariant& v) { return !v.usable; });
+  auto fewest = [&] {
+    size_t n = SIZE_MAX;
+    for (const auto& v : variants)
+      if (v.usable) n = std::min(n, v.pair_ms.size());
+    return n == SIZE_MAX ? 0 : n;
+  };
 
-  auto started = Clock::now();
-  for (int i = 0; i < args.cli_iterations && !bench::interrupted(); ++i) {
+  bench::Phase phase("cli", budget.share("cli"), kCliMinRounds);
+  for (size_t i = 0; phase.more(fewest()); ++i) {
     for (size_t k = 0; k < variants.size() && !bench::interrupted(); ++k) {
       CliVariant& v = variants[(i + k) % variants.size()];  // rotating order within the round
       if (!v.usable) continue;
@@ -221,9 +233,10 @@ void run_cli(const Testbed& bed, const Args& args) {
       v.pair_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }
   }
-  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  print_note("cli: " + std::to_string(args.cli_iterations) + " rounds of add+del pairs in " + fixed(seconds, 1) +
-             " s; spawn path: vfork, cgroup, setns, setresuid, execve (no setpriv)");
+  if (bench::interrupted()) return print_note("cli: interrupted");
+  phase.report(fewest());
+  print_note("cli: rounds of one add+del pair per variant; spawn path: vfork, cgroup, setns, setresuid, execve "
+             "(no setpriv)");
 
   std::optional<Stats> ip, sliceip_stats, sudo;
   for (auto& v : variants) {
@@ -231,6 +244,7 @@ void run_cli(const Testbed& bed, const Args& args) {
     Stats s = stats_of(v.pair_ms);
     print_figure("route.cli." + v.name + ".median", s.median, "ms");
     print_figure("route.cli." + v.name + ".p99", s.p99, "ms");
+    bench::print_samples("route.cli." + v.name, s.n);
     if (v.name == "ip") ip = s;
     if (v.name == "sliceip") sliceip_stats = s;
     if (v.name == "sudo") sudo = s;
@@ -266,7 +280,14 @@ struct LibTargets {
   _exit(1);
 }
 
-[[noreturn]] void lib_child(const LibTargets& t, const Args& args, int out_fd) {
+// The child's share of the budget: from `start` (taken in the parent), `seconds` long.
+struct LibPlan {
+  Clock::time_point start;
+  double seconds;
+  int rounds;
+};
+
+[[noreturn]] void lib_child(const LibTargets& t, const LibPlan& plan, int out_fd) {
   if (auto s = bench::enter_child_place(t.netns_path, t.cgroup_procs, kAlice); !s.ok()) child_fail(s.error().message);
 
   auto netd_client = netd::Client::connect(t.netd_socket);
@@ -281,7 +302,6 @@ struct LibTargets {
   const nlohmann::json resident = {{"route", {{"dst", kResidentDst}, {"gateway", kVia}, {"dev", kDev}}}};
 
   std::vector<std::vector<uint32_t>> samples(kSeriesCount);
-  for (auto& s : samples) s.reserve(static_cast<size_t>(args.lib_iterations) * 2);
 
   auto timed = [&](netd::Client& c, const char* method, const nlohmann::json& p,
                    std::vector<uint32_t>* into) {
@@ -296,9 +316,9 @@ struct LibTargets {
   auto untimed = [&](netd::Client& c, const char* method, const nlohmann::json& p) { timed(c, method, p, nullptr); };
 
   // Blocks: 0 netd (the table empties on every delete), 1 netd with a resident route, 2 broker,
-  // 3 echo (two calls per pair slot, so it has as many samples as add+del).
-  auto run_block = [&](int kind, int pairs, bool record) {
-    for (int i = 0; i < pairs && !bench::interrupted(); ++i) {
+  // 3 echo (two calls per pair slot). A block runs until `until`, or for `pairs` untimed pairs.
+  auto run_block = [&](int kind, Clock::time_point until, int pairs, bool record) {
+    for (int i = 0; record ? Clock::now() < until : (i < pairs && Clock::now() < until); ++i) {
       switch (kind) {
         case 0:
           timed(*netd_client, "io.netd.Routes.Add", params, record ? &samples[kNetdAdd] : nullptr);
@@ -325,34 +345,23 @@ struct LibTargets {
     untimed(*netd_client, "io.netd.Routes.Delete", resident);
   };
 
-  const int warmup = std::min(500, std::max(1, args.lib_iterations / 20));
+  // Warm-up, untimed: up to 500 pairs of each, at most 2 % of the share each.
+  const auto warm_for = bench::Phase::to_duration(plan.seconds / 50);
   for (int kind = 0; kind < 4; ++kind) {
-    if (kind == 1) with_resident([&] { run_block(1, warmup, false); });
-    else run_block(kind, warmup, false);
+    if (kind == 1) with_resident([&] { run_block(1, Clock::now() + warm_for, 500, false); });
+    else run_block(kind, Clock::now() + warm_for, 500, false);
   }
-  const int rounds = std::max(1, args.lib_rounds);
-  for (int r = 0; r < rounds && !bench::interrupted(); ++r) {
-    int pairs = args.lib_iterations / rounds + (r < args.lib_iterations % rounds ? 1 : 0);
-    for (int k = 0; k < 4; ++k) {
-      int kind = (r + k) % 4;  // rotating order
-      if (kind == 1) with_resident([&] { run_block(1, pairs, true); });
-      else run_block(kind, pairs, true);
-    }
-  }
-
-  for (const auto& s : samples) {
-    uint32_t n = static_cast<uint32_t>(s.size());
-    std::string out(reinterpret_cast<const char*>(&n), sizeof n);
-    out.append(reinterpret_cast<const char*>(s.data()), s.size() * sizeof(uint32_t));
-    size_t done = 0;
-    while (done < out.size()) {
-      ssize_t w = write(out_fd, out.data() + done, out.size() - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) _exit(2);
-      done += static_cast<size_t>(w);
-    }
-  }
-  _exit(0);
+  auto fewest = [&] {
+    return std::min({samples[kNetdAdd].size(), samples[kResidentAdd].size(), samples[kBrokerAdd].size(),
+                     samples[kEcho].size() / 2});
+  };
+  bench::run_interleaved(plan.start, plan.seconds, plan.rounds, 4, kLibMinPairs, fewest,
+                         [&](int kind, Clock::time_point until) {
+                           if (kind == 1) with_resident([&] { run_block(1, until, 0, true); });
+                           else run_block(kind, until, 0, true);
+                           return true;
+                         });
+  _exit(bench::write_series(out_fd, samples) ? 0 : 2);
 }
 
 Result<netd::testing::ChildProcess> start_broker(const Testbed& bed, std::vector<std::string> args) {
@@ -363,7 +372,7 @@ Result<netd::testing::ChildProcess> start_broker(const Testbed& bed, std::vector
   return child;
 }
 
-void run_lib(const Testbed& bed, const Args& args) {
+void run_lib(const Testbed& bed, const Args& args, bench::Budget& budget) {
   LibTargets t;
   t.netd_socket = bed.socket_path();
   t.broker_socket = bed.dir() + "/broker.sock";
@@ -381,52 +390,29 @@ void run_lib(const Testbed& bed, const Args& args) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return print_note("lib: skipped: pipe2 failed");
   netd::UniqueFd rd(pipe_fds[0]), wr(pipe_fds[1]);
+  bench::Phase phase("lib", budget.share("lib"), kLibMinPairs);
+  const LibPlan plan{Clock::now(), phase.seconds(), args.lib_rounds};
   std::fflush(stdout);
   std::fflush(stderr);
-  auto started = Clock::now();
   pid_t pid = fork();
   if (pid < 0) return print_note("lib: skipped: fork failed");
   if (pid == 0) {
     rd.reset();
-    lib_child(t, args, wr.get());
+    lib_child(t, plan, wr.get());
   }
   wr.reset();
-  std::string data;
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = read(rd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    data.append(buf, static_cast<size_t>(n));
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return print_note("lib: alice's client failed (see above)");
-
-  std::vector<std::vector<double>> us(kSeriesCount);
-  size_t off = 0;
-  for (auto& series : us) {
-    uint32_t n = 0;
-    if (off + sizeof n > data.size()) return print_note("lib: short sample stream");
-    std::memcpy(&n, data.data() + off, sizeof n);
-    off += sizeof n;
-    if (off + n * sizeof(uint32_t) > data.size()) return print_note("lib: short sample stream");
-    series.resize(n);
-    for (uint32_t i = 0; i < n; ++i) {
-      uint32_t ns;
-      std::memcpy(&ns, data.data() + off + i * sizeof ns, sizeof ns);
-      series[i] = ns / 1000.0;
-    }
-    off += n * sizeof(uint32_t);
-  }
+  auto child = bench::collect_child(pid, rd.get());
+  if (bench::interrupted()) return print_note("lib: interrupted");
+  if (child.code != 0) return print_note("lib: alice's client failed (see above)");
+  auto series = bench::read_series_us(child.out, kSeriesCount);
+  if (!series) return print_note("lib: short sample stream");
+  auto& us = *series;
   size_t requests = us[kNetdAdd].size() + us[kNetdDel].size() + us[kResidentAdd].size() + us[kResidentDel].size();
   size_t audit_lines = bench::log_lines(bed) - log_lines_before;
-  print_note("lib: " + std::to_string(us[kNetdAdd].size()) + " add+del pairs per variant in " +
-             std::to_string(std::max(1, args.lib_rounds)) + " interleaved rounds, " + fixed(seconds, 1) +
-             " s; netd wrote " + std::to_string(audit_lines) + " audit lines to " + bed.log_path() +
-             " (>= " + std::to_string(requests) + " timed requests)");
+  phase.report(std::min({us[kNetdAdd].size(), us[kResidentAdd].size(), us[kBrokerAdd].size(), us[kEcho].size() / 2}));
+  print_note("lib: add+del pairs in " + std::to_string(std::max(1, args.lib_rounds)) +
+             " interleaved rounds of time-sized blocks; netd wrote " + std::to_string(audit_lines) +
+             " audit lines to " + bed.log_path() + " (>= " + std::to_string(requests) + " timed requests)");
 
   struct Named {
     SeriesId id;
@@ -445,6 +431,7 @@ void run_lib(const Testbed& bed, const Args& args) {
     print_figure(std::string("route.lib.") + n.name + ".median", s[n.id].median, "us");
     print_figure(std::string("route.lib.") + n.name + ".p90", s[n.id].p90, "us");
     print_figure(std::string("route.lib.") + n.name + ".p99", s[n.id].p99, "us");
+    bench::print_samples(std::string("route.lib.") + n.name, s[n.id].n);
   }
   if (s[kNetdAdd].n == 0 || s[kBrokerAdd].n == 0) return;
   double ratio_add = s[kNetdAdd].median / s[kBrokerAdd].median;
@@ -464,39 +451,48 @@ void run_lib(const Testbed& bed, const Args& args) {
 
 void usage() {
   std::fputs(
-      "usage: route_bench [--cli-iterations N] [--lib-iterations N] [--lib-rounds N] [--no-sudo]\n"
-      "                   [--no-cli] [--no-lib]\n"
-      "  --cli-iterations N  add+del pairs per CLI variant (sliceip, ip, sudo, true); default 500\n"
-      "  --lib-iterations N  add+del pairs per in-daemon variant (netd, broker, echo); default 20000\n"
-      "  --lib-rounds N      interleaved rounds the in-daemon pairs are split into; default 20\n"
-      "  --no-sudo           skip the sudo baseline (no user, no sudoers drop-in)\n"
-      "Needs root. Prints `name value unit` lines, ratios and verdicts; never fails on a figure.\n",
+      "usage: route_bench [--seconds N] [--lib-rounds N] [--no-sudo] [--no-cli] [--no-lib] [--cleanup]\n"
+      "  --seconds N     the whole run, set-up included, shared by the parts that run (cli 1 : lib 1);\n"
+      "                  default 75. Each part loops until its share is spent, but takes at least\n"
+      "                  30 CLI rounds / 1000 in-daemon pairs per variant (up to twice its share)\n"
+      "  --lib-rounds N  interleaved rounds the in-daemon share is split into; default 20\n"
+      "  --no-sudo       skip the sudo baseline (no user, no sudoers drop-in)\n"
+      "  --cleanup       only remove what killed benchmark runs left behind, then exit\n"
+      "Needs root. Prints `name value unit` lines, ratios and verdicts; never fails on a figure.\n"
+      "SIGINT/SIGTERM: stops, removes everything it made, exits 128+signal.\n",
       stderr);
 }
 
 std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
-  if (!bench::parse_flags(argc, argv,
-                          {{"--cli-iterations", &a.cli_iterations},
-                           {"--lib-iterations", &a.lib_iterations},
-                           {"--lib-rounds", &a.lib_rounds}},
-                          {{"--no-sudo", &a.sudo}, {"--no-cli", &a.cli}, {"--no-lib", &a.lib}}))
+  if (!bench::parse_flags(argc, argv, {{"--seconds", &a.seconds, 86400}, {"--lib-rounds", &a.lib_rounds}},
+                          {{"--no-sudo", &a.sudo},
+                           {"--no-cli", &a.cli},
+                           {"--no-lib", &a.lib},
+                           {"--cleanup", &a.cleanup, true}}))
     return std::nullopt;
   return a;
+}
+
+// Everything the run makes lives in this scope: by its end it is torn down, also when a
+// signal cut the loops short.
+int run(const Args& args) {
+  bench::Budget budget(args.seconds, {{"cli", args.cli ? 1.0 : 0.0}, {"lib", args.lib ? 1.0 : 0.0}});
+  auto bed = bench::start_testbed("route_bench");
+  if (!bed) return 1;
+  if (args.cli && !bench::interrupted()) run_cli(*bed, args, budget);
+  if (args.lib && !bench::interrupted()) run_lib(*bed, args, budget);
+  print_note("route_bench: " + fixed(args.seconds - budget.left(), 1) + " s of a " + std::to_string(args.seconds) +
+             " s budget, set-up included; tearing down");
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
-  if (!bench::begin(args.has_value(), usage, "route_bench", "namespaces, cgroups, netd")) return 2;
-
-  auto bed = bench::start_testbed("route_bench");
-  if (!bed) return 1;
-  print_note("route_bench: netd " + netd::testing::netd_binary() + ", host netns " + bed->host().name() +
-             ", cgroup " + bed->cgroup());
-  if (args->cli && !bench::interrupted()) run_cli(*bed, *args);
-  if (args->lib && !bench::interrupted()) run_lib(*bed, *args);
-  if (bench::interrupted()) print_note("route_bench: interrupted; cleaning up");
-  return 0;
+  if (auto done = bench::begin({"route_bench", "namespaces, cgroups, netd", usage, args.has_value(),
+                                args && args->cleanup}))
+    return *done;
+  return bench::finish(run(*args));
 }

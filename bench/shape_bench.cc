@@ -33,6 +33,7 @@
 
 #include "bench/bench_support.h"
 #include "bench/bench_testbed.h"
+#include "bench/budget.h"
 #include "tests/fixtures/files.h"
 #include "tests/fixtures/json.h"
 #include "tests/fixtures/veth.h"
@@ -71,14 +72,20 @@ constexpr double kCostUplinkBps = 100e9;
 constexpr uint32_t kExtraUidBase = 200000;  // generated slices' members: uid 200000 + id, no one's
 
 struct Args {
-  int accuracy_runs = 3;
+  int seconds = 165;  // the whole run, set-up included (bench/run-all gives it this)
   int accuracy_seconds = 5;
-  int cost_rounds = 5;  // odd: the median is one run's
   int cost_seconds = 5;
   int slices = 4096;
   bool accuracy = true;
   bool cost = true;
+  bool cleanup = false;
 };
+
+// The budget is shared evenly by the two parts, less what the cost part does after its loop
+// (reloads of the N-slice netd) and the tear-down of its testbeds; each part takes at least this
+// many rounds (a median of 3), however long that takes (up to twice its share).
+constexpr double kAfterCostSeconds = 10;
+constexpr size_t kMinRounds = 3;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 double ms_since(Clock::time_point t) { return seconds_since(t) * 1e3; }
@@ -124,6 +131,7 @@ std::optional<Testbed> start_shaping_testbed(const std::string& who, const Testb
   auto t0 = Clock::now();
   if (!bench::start_netd(*bed, who)) return std::nullopt;
   *start_ms = ms_since(t0);
+  bench::announce(who, *bed);
   return bed;
 }
 
@@ -196,7 +204,7 @@ struct Rate {
   std::vector<double> runs;  // goodput, bit/s
 };
 
-void run_accuracy(const Args& args) {
+void run_accuracy(const Args& args, bench::Budget& budget) {
   // alice 10 Mbit, bob 100 Mbit, slice s9 1 Gbit; the default uplink_rate (10gbit) above them.
   TestbedOptions options;
   options.extra_alice = "rate = \"10mbit\"\n";
@@ -211,8 +219,11 @@ void run_accuracy(const Args& args) {
 
   std::vector<Rate> rates = {{"10mbit", kAlice, 10e6, {}}, {"100mbit", kBob, 100e6, {}},
                              {"1gbit", kExtraUidBase + 9, 1e9, {}}};
-  auto started = Clock::now();
-  for (int round = 0; round < args.accuracy_runs && !bench::interrupted(); ++round) {
+  auto fewest = [&] {
+    return std::min({rates[0].runs.size(), rates[1].runs.size(), rates[2].runs.size()});
+  };
+  bench::Phase phase("accuracy", budget.share("accuracy"), kMinRounds);
+  for (size_t round = 0; phase.more(fewest()); ++round) {
     for (size_t k = 0; k < rates.size() && !bench::interrupted(); ++k) {
       Rate& r = rates[(round + k) % rates.size()];
       auto report =
@@ -227,8 +238,10 @@ void run_accuracy(const Args& args) {
   }
   std::string runs;
   for (const auto& r : rates) runs += " " + r.label + ":" + series_text(r.runs, 1e6);
-  print_note("accuracy: " + std::to_string(args.accuracy_runs) + " rounds of " + std::to_string(args.accuracy_seconds) +
-             " s iperf3 TCP runs (-O 1) per rate in " + fixed(seconds_since(started), 1) + " s; Mbit/s" + runs);
+  if (bench::interrupted()) return print_note("accuracy: interrupted");
+  phase.report(fewest());
+  print_note("accuracy: rounds of " + std::to_string(args.accuracy_seconds) +
+             " s iperf3 TCP runs (-O 1), one per rate; Mbit/s" + runs);
   for (const auto& r : rates) {
     if (r.runs.empty()) continue;
     const std::string name = "shape.accuracy." + r.label;
@@ -239,6 +252,7 @@ void run_accuracy(const Args& args) {
     print_figure(name + ".median", s.median / 1e6, "Mbit/s");
     print_figure(name + ".min", *lo / 1e6, "Mbit/s");
     print_figure(name + ".max", *hi / 1e6, "Mbit/s");
+    bench::print_samples(name, s.n);
     print_figure(name + ".spread", (*hi - *lo) / s.median * 100, "%");
     print_figure(name + ".baseline", baseline / 1e6, "Mbit/s");
     print_figure(name + ".ratio", ratio, "x");
@@ -350,11 +364,11 @@ std::optional<double> run_reloads(Testbed& many, const TestbedOptions& options, 
   return changed;
 }
 
-void run_cost(const Args& args) {
+void run_cost(const Args& args, bench::Budget& budget) {
   // Native: a veth pair between two fresh namespaces, the testbed's uplink0 addresses, no qdisc
   // but the veth's own noqueue, no netd.
-  auto native_host = Netns::create();
-  auto native_peer = Netns::create();
+  auto native_host = bench::make_netns();
+  auto native_peer = bench::make_netns();
   if (!native_host.ok() || !native_peer.ok()) return print_note("cost: skipped: cannot create namespaces");
   if (auto made = netd::testing::add_veth_pair({&*native_host, "uplink0", "10.0.1.1/24"},
                                                {&*native_peer, "peer0", "10.0.1.2/24"});
@@ -415,9 +429,15 @@ void run_cost(const Args& args) {
   const double one_default_before = class_bytes(*one, "4e44:fffe");
   const double many_default_before = class_bytes(*many, "4e44:fffe");
 
-  auto started = Clock::now();
   std::vector<double> pair_ratios;
-  for (int round = 0; round < args.cost_rounds && !bench::interrupted(); ++round) {
+  auto fewest = [&] {
+    size_t n = SIZE_MAX;
+    for (const auto& v : variants)
+      if (v.usable) n = std::min(n, v.bps.size());
+    return n;
+  };
+  bench::Phase phase("cost", budget.share("cost"), kMinRounds);
+  for (size_t round = 0; phase.more(fewest()); ++round) {
     std::optional<double> got[3];
     for (size_t k = 0; k < variants.size() && !bench::interrupted(); ++k) {
       size_t which = (round + k) % variants.size();
@@ -440,9 +460,10 @@ void run_cost(const Args& args) {
     runs += " " + v.name + ":" + series_text(v.bps, 1e9);
     cpu += " " + v.name + ":" + series_text(v.cpu_per_gbyte, 1);
   }
-  print_note("cost: " + std::to_string(args.cost_rounds) + " rounds of " + std::to_string(args.cost_seconds) +
-             " s iperf3 TCP runs (-O 1) as carol (no slice), order rotating, in " + fixed(seconds_since(started), 1) +
-             " s; Gbit/s" + runs + "; CPU s per GB" + cpu);
+  if (bench::interrupted()) return print_note("cost: interrupted");
+  phase.report(fewest());
+  print_note("cost: rounds of " + std::to_string(args.cost_seconds) +
+             " s iperf3 TCP runs (-O 1) as carol (no slice), order rotating; Gbit/s" + runs + "; CPU s per GB" + cpu);
   // Proof that the flows went through HTB's default class (and what share of what was sent).
   print_note("cost: default class 4e44:fffe carried " +
              fixed((class_bytes(*one, "4e44:fffe") - one_default_before) / 1e9, 1) + " GB (1 slice), " +
@@ -451,6 +472,7 @@ void run_cost(const Args& args) {
   for (const auto& v : variants) {
     if (v.bps.empty()) continue;
     print_figure("shape.cost." + v.name + ".median", stats_of(v.bps).median / 1e9, "Gbit/s");
+    bench::print_samples("shape.cost." + v.name, v.bps.size());
     if (!v.cpu_per_gbyte.empty())
       print_figure("shape.cost." + v.name + ".cpu_per_gbyte", stats_of(v.cpu_per_gbyte).median, "s");
   }
@@ -489,44 +511,55 @@ void run_cost(const Args& args) {
 
 void usage() {
   std::fputs(
-      "usage: shape_bench [--accuracy-runs N] [--accuracy-seconds N] [--cost-rounds N] [--cost-seconds N]\n"
-      "                   [--slices N] [--no-accuracy] [--no-cost]\n"
-      "  --accuracy-runs N     iperf3 runs per rate (10mbit, 100mbit, 1gbit), interleaved; default 3\n"
-      "  --accuracy-seconds N  length of each (plus 1 s omitted); default 5\n"
-      "  --cost-rounds N       rounds of one run per variant (native, 1 slice, N slices); default 5\n"
-      "  --cost-seconds N      length of each (plus 1 s omitted); default 5\n"
+      "usage: shape_bench [--seconds N] [--accuracy-seconds N] [--cost-seconds N] [--slices N]\n"
+      "                   [--no-accuracy] [--no-cost] [--cleanup]\n"
+      "  --seconds N           the whole run, set-up included, shared evenly by the parts that run;\n"
+      "                        default 165. Each part runs rounds until its share is spent, but at\n"
+      "                        least 3 (up to twice its share)\n"
+      "  --accuracy-seconds N  length of each accuracy run (plus 1 s omitted); default 5\n"
+      "  --cost-seconds N      length of each cost run (plus 1 s omitted); default 5\n"
       "  --slices N            shaped slices of the large cost variant, 2..8000; default 4096\n"
-      "Needs root. Prints `name value unit` lines, ratios and verdicts; never fails on a figure.\n",
+      "  --cleanup             only remove what killed benchmark runs left behind, then exit\n"
+      "Needs root. Prints `name value unit` lines, ratios and verdicts; never fails on a figure.\n"
+      "SIGINT/SIGTERM: stops, removes everything it made, exits 128+signal.\n",
       stderr);
 }
 
 std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
   if (!bench::parse_flags(argc, argv,
-                          {{"--accuracy-runs", &a.accuracy_runs},
+                          {{"--seconds", &a.seconds, 86400},
                            {"--accuracy-seconds", &a.accuracy_seconds},
-                           {"--cost-rounds", &a.cost_rounds},
                            {"--cost-seconds", &a.cost_seconds},
                            {"--slices", &a.slices, 8000}},
-                          {{"--no-accuracy", &a.accuracy}, {"--no-cost", &a.cost}}) ||
+                          {{"--no-accuracy", &a.accuracy}, {"--no-cost", &a.cost}, {"--cleanup", &a.cleanup, true}}) ||
       a.slices < 2)
     return std::nullopt;
   return a;
+}
+
+// Everything the run makes lives in this scope: by its end it is torn down, also when a
+// signal cut the loops short.
+int run(const Args& args) {
+  if (access(kIperf3, X_OK) != 0) {
+    print_note("shape_bench: skipped: " + std::string(kIperf3) + " is not installed");
+    return 0;
+  }
+  bench::Budget budget(args.seconds, {{"accuracy", args.accuracy ? 1.0 : 0.0}, {"cost", args.cost ? 1.0 : 0.0}},
+                       args.cost ? kAfterCostSeconds : 2);
+  if (args.accuracy && !bench::interrupted()) run_accuracy(args, budget);
+  if (args.cost && !bench::interrupted()) run_cost(args, budget);
+  print_note("shape_bench: " + fixed(args.seconds - budget.left(), 1) + " s of a " + std::to_string(args.seconds) +
+             " s budget, set-up included; tearing down");
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
-  if (!bench::begin(args.has_value(), usage, "shape_bench", "namespaces, cgroups, netd, tc")) return 2;
-  if (access(kIperf3, X_OK) != 0) {
-    print_note("shape_bench: skipped: " + std::string(kIperf3) + " is not installed");
-    return 0;
-  }
-  auto started = Clock::now();
-  if (args->accuracy && !bench::interrupted()) run_accuracy(*args);
-  if (args->cost && !bench::interrupted()) run_cost(*args);
-  if (bench::interrupted()) print_note("shape_bench: interrupted; cleaning up");
-  print_note("shape_bench: " + fixed(seconds_since(started), 1) + " s, set-up included");
-  return 0;
+  if (auto done = bench::begin({"shape_bench", "namespaces, cgroups, netd, tc", usage, args.has_value(),
+                                args && args->cleanup}))
+    return *done;
+  return bench::finish(run(*args));
 }

@@ -40,6 +40,7 @@
 
 #include "bench/bench_support.h"
 #include "bench/bench_testbed.h"
+#include "bench/budget.h"
 #include "lib/client/client.h"
 #include "tests/fixtures/files.h"
 #include "tests/integration/common/testbed.h"
@@ -80,15 +81,21 @@ constexpr const char* kPeerAddr = "10.7.0.2/30";
 constexpr const char* kPeerIp = "10.7.0.2";
 
 struct Args {
-  int cli_iterations = 200;
-  int attach_iterations = 20000;
+  int seconds = 120;  // the whole run, set-up included (bench/run-all gives it this)
   int attach_rounds = 20;
-  int tput_runs = 8;
   int tput_seconds = 5;
   bool cli = true;
   bool attach = true;
   bool tput = true;
+  bool cleanup = false;
 };
+
+// How the budget is shared (as weights) and the fewest samples per variant each part takes,
+// however long that takes (up to twice its share): fewer and a median means little.
+constexpr double kCliWeight = 1, kAttachWeight = 1, kTputWeight = 3;
+constexpr size_t kCliMinRounds = 20;      // add+del pairs
+constexpr size_t kAttachMinCalls = 1000;  // Attach calls
+constexpr size_t kTputMinPairs = 3;       // iperf3 runs on each path
 
 netd::Status must(const netd::testing::ProcessResult& r, const std::string& what) {
   if (r.ok()) return netd::ok_status();
@@ -114,7 +121,7 @@ struct CliVariant {
   bool usable = true;
 };
 
-void run_cli(const Testbed& bed, const Args& args) {
+void run_cli(const Testbed& bed, bench::Budget& budget) {
   auto launcher = bench::testbed_launcher(bed);
   if (!launcher.ok()) return print_note("cli: skipped: " + launcher.error().message);
   const std::string vtuntap = netd::testing::vtuntap_binary();
@@ -143,13 +150,19 @@ void run_cli(const Testbed& bed, const Args& args) {
     }
   }
   std::erase_if(variants, [](const CliVariant& v) { return !v.usable; });
+  auto fewest = [&] {
+    size_t n = SIZE_MAX;
+    for (const auto& v : variants)
+      if (v.usable) n = std::min(n, v.pair_ms.size());
+    return n == SIZE_MAX ? 0 : n;
+  };
 
   auto ms = [](Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
   };
   size_t log_skip = log_lines(bed);
-  auto started = Clock::now();
-  for (int i = 0; i < args.cli_iterations && !bench::interrupted(); ++i) {
+  bench::Phase phase("cli", budget.share("cli"), kCliMinRounds);
+  for (size_t i = 0; phase.more(fewest()); ++i) {
     for (size_t k = 0; k < variants.size() && !bench::interrupted(); ++k) {
       CliVariant& v = variants[(i + k) % variants.size()];  // rotating order within the round
       if (!v.usable) continue;
@@ -170,9 +183,10 @@ void run_cli(const Testbed& bed, const Args& args) {
       v.del_ms.push_back(ms(t1, t2));
     }
   }
-  print_note("cli: " + std::to_string(args.cli_iterations) + " rounds of add+del pairs in " +
-             fixed(std::chrono::duration<double>(Clock::now() - started).count(), 1) +
-             " s; spawn path: vfork, cgroup, setns, setresuid, execve (no setpriv)");
+  if (bench::interrupted()) return print_note("cli: interrupted");
+  phase.report(fewest());
+  print_note("cli: rounds of one add+del pair per variant; spawn path: vfork, cgroup, setns, setresuid, execve "
+             "(no setpriv)");
 
   std::optional<Stats> ip, vt;
   for (auto& v : variants) {
@@ -180,6 +194,7 @@ void run_cli(const Testbed& bed, const Args& args) {
     Stats s = stats_of(v.pair_ms);
     print_figure("vif.cli." + v.name + ".median", s.median, "ms");
     print_figure("vif.cli." + v.name + ".p99", s.p99, "ms");
+    bench::print_samples("vif.cli." + v.name, s.n);
     if (v.name != "true") {
       print_figure("vif.cli." + v.name + ".add.median", stats_of(v.add_ms).median, "ms");
       print_figure("vif.cli." + v.name + ".del.median", stats_of(v.del_ms).median, "ms");
@@ -219,43 +234,14 @@ struct AttachTargets {
   _exit(1);
 }
 
-void write_samples(int fd, const std::vector<std::vector<uint32_t>>& samples) {
-  for (const auto& s : samples) {
-    uint32_t n = static_cast<uint32_t>(s.size());
-    std::string out(reinterpret_cast<const char*>(&n), sizeof n);
-    out.append(reinterpret_cast<const char*>(s.data()), s.size() * sizeof(uint32_t));
-    size_t done = 0;
-    while (done < out.size()) {
-      ssize_t w = write(fd, out.data() + done, out.size() - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) _exit(2);
-      done += static_cast<size_t>(w);
-    }
-  }
-}
+// The child's share of the budget: from `start` (taken in the parent), `seconds` long.
+struct AttachPlan {
+  Clock::time_point start;
+  double seconds;
+  int rounds;
+};
 
-// Series in µs, or nullopt if the stream is short.
-std::optional<std::vector<std::vector<double>>> read_samples(const std::string& data, size_t count) {
-  std::vector<std::vector<double>> us(count);
-  size_t off = 0;
-  for (auto& series : us) {
-    uint32_t n = 0;
-    if (off + sizeof n > data.size()) return std::nullopt;
-    std::memcpy(&n, data.data() + off, sizeof n);
-    off += sizeof n;
-    if (off + size_t{n} * sizeof(uint32_t) > data.size()) return std::nullopt;
-    series.resize(n);
-    for (uint32_t i = 0; i < n; ++i) {
-      uint32_t ns;
-      std::memcpy(&ns, data.data() + off + i * sizeof ns, sizeof ns);
-      series[i] = ns / 1000.0;
-    }
-    off += size_t{n} * sizeof(uint32_t);
-  }
-  return us;
-}
-
-[[noreturn]] void attach_child(const AttachTargets& t, const Args& args, int out_fd) {
+[[noreturn]] void attach_child(const AttachTargets& t, const AttachPlan& plan, int out_fd) {
   if (auto s = bench::enter_child_place(t.netns_path, t.cgroup_procs, kAlice); !s.ok()) child_fail(s.error().message);
 
   auto netd_client = netd::Client::connect(t.netd_socket);
@@ -274,7 +260,6 @@ std::optional<std::vector<std::vector<double>>> read_samples(const std::string& 
   const nlohmann::json params = {{"name", name}};
 
   std::vector<std::vector<uint32_t>> samples(kAttachSeriesCount);
-  for (auto& s : samples) s.reserve(static_cast<size_t>(args.attach_iterations));
   auto timed = [&](netd::Client& c, const char* method, std::vector<uint32_t>* into) {
     auto t0 = Clock::now();
     auto reply = c.call(method, params);
@@ -293,8 +278,9 @@ std::optional<std::vector<std::vector<double>>> read_samples(const std::string& 
                  (reply.ok() ? reply->error + " " + reply->reason() : reply.error().message));
   }
 
-  auto run_block = [&](int kind, int n, bool record) {
-    for (int i = 0; i < n && !bench::interrupted(); ++i) {
+  // A block runs until `until` (untimed warm-up: for at most n calls too).
+  auto run_block = [&](int kind, Clock::time_point until, int n, bool record) {
+    for (int i = 0; Clock::now() < until && (record || i < n); ++i) {
       switch (kind) {
         case kNetdAttach:
           timed(*netd_client, "io.netd.Vifs.Attach", record ? &samples[kNetdAttach] : nullptr);
@@ -308,18 +294,21 @@ std::optional<std::vector<std::vector<double>>> read_samples(const std::string& 
       }
     }
   };
-  const int warmup = std::min(500, std::max(1, args.attach_iterations / 20));
-  for (int kind = 0; kind < kAttachSeriesCount; ++kind) run_block(kind, warmup, false);
-  const int rounds = std::max(1, args.attach_rounds);
-  for (int r = 0; r < rounds && !bench::interrupted(); ++r) {
-    int n = args.attach_iterations / rounds + (r < args.attach_iterations % rounds ? 1 : 0);
-    for (int k = 0; k < kAttachSeriesCount; ++k) run_block((r + k) % kAttachSeriesCount, n, true);
-  }
+  // Warm-up, untimed: up to 500 calls of each, at most 2 % of the share each.
+  const auto warm_for = bench::Phase::to_duration(plan.seconds / 50);
+  for (int kind = 0; kind < kAttachSeriesCount; ++kind) run_block(kind, Clock::now() + warm_for, 500, false);
+  auto fewest = [&] {
+    return std::min({samples[kNetdAttach].size(), samples[kBrokerAttach].size(), samples[kEcho].size()});
+  };
+  bench::run_interleaved(plan.start, plan.seconds, plan.rounds, kAttachSeriesCount, kAttachMinCalls, fewest,
+                         [&](int kind, Clock::time_point until) {
+                           run_block(kind, until, 0, true);
+                           return true;
+                         });
 
   auto deleted = netd_client->call("io.netd.Vifs.Delete", params);
   if (!deleted.ok() || !deleted->ok()) child_fail("Delete " + name + " failed");
-  write_samples(out_fd, samples);
-  _exit(0);
+  _exit(bench::write_series(out_fd, samples) ? 0 : 2);
 }
 
 Result<netd::testing::ChildProcess> start_broker(const Testbed& bed, std::vector<std::string> args) {
@@ -330,7 +319,7 @@ Result<netd::testing::ChildProcess> start_broker(const Testbed& bed, std::vector
   return child;
 }
 
-void run_attach(const Testbed& bed, const Args& args) {
+void run_attach(const Testbed& bed, const Args& args, bench::Budget& budget) {
   AttachTargets t;
   t.netd_socket = bed.socket_path();
   t.broker_socket = bed.dir() + "/broker.sock";
@@ -351,39 +340,27 @@ void run_attach(const Testbed& bed, const Args& args) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return print_note("attach: skipped: pipe2 failed");
   UniqueFd rd(pipe_fds[0]), wr(pipe_fds[1]);
+  bench::Phase phase("attach", budget.share("attach"), kAttachMinCalls);
+  const AttachPlan plan{Clock::now(), phase.seconds(), args.attach_rounds};
   std::fflush(stdout);
   std::fflush(stderr);
-  auto started = Clock::now();
   pid_t pid = fork();
   if (pid < 0) return print_note("attach: skipped: fork failed");
   if (pid == 0) {
     rd.reset();
-    attach_child(t, args, wr.get());
+    attach_child(t, plan, wr.get());
   }
   wr.reset();
-  std::string data;
-  char buf[1 << 16];
-  bool stopped = false;
-  for (;;) {
-    ssize_t n = read(rd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      // The child does not see our signal flag: stop it, its end of the pipe closes.
-      if (bench::interrupted() && !stopped) stopped = kill(pid, SIGTERM) == 0;
-      continue;
-    }
-    if (n <= 0) break;
-    data.append(buf, static_cast<size_t>(n));
-  }
-  int code = bench::wait_child(pid);
-  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  // The child does not see our signal flag: collect_child stops it, its end of the pipe closes.
+  auto child = bench::collect_child(pid, rd.get());
   (void)bed.root({kIp, "link", "del", kBrokerTap});
   if (bench::interrupted()) return print_note("attach: interrupted");
-  if (code != 0) return print_note("attach: alice's client failed (see above)");
-  auto us = read_samples(data, kAttachSeriesCount);
+  if (child.code != 0) return print_note("attach: alice's client failed (see above)");
+  auto us = bench::read_series_us(child.out, kAttachSeriesCount);
   if (!us) return print_note("attach: short sample stream");
-  print_note("attach: " + std::to_string((*us)[kNetdAttach].size()) + " calls per variant in " +
-             std::to_string(std::max(1, args.attach_rounds)) + " interleaved rounds, " + fixed(seconds, 1) +
-             " s; each figure is the call plus the close of the fd it returned");
+  phase.report(std::min({(*us)[kNetdAttach].size(), (*us)[kBrokerAttach].size(), (*us)[kEcho].size()}));
+  print_note("attach: " + std::to_string(std::max(1, args.attach_rounds)) +
+             " interleaved rounds of time-sized blocks; each figure is the call plus the close of the fd it returned");
 
   std::vector<Stats> s(kAttachSeriesCount);
   const char* names[] = {"netd", "broker", "echo"};
@@ -393,6 +370,7 @@ void run_attach(const Testbed& bed, const Args& args) {
     print_figure(std::string("vif.attach.") + names[i] + ".median", s[i].median, "us");
     print_figure(std::string("vif.attach.") + names[i] + ".p90", s[i].p90, "us");
     print_figure(std::string("vif.attach.") + names[i] + ".p99", s[i].p99, "us");
+    bench::print_samples(std::string("vif.attach.") + names[i], s[i].n);
   }
   if (s[kNetdAttach].n == 0 || s[kBrokerAttach].n == 0) return;
   double ratio = s[kNetdAttach].median / s[kBrokerAttach].median;
@@ -501,13 +479,13 @@ std::pair<std::optional<TputRun>, std::string> iperf_run(const bench::Launcher& 
   return {r, ""};
 }
 
-void run_tput(const Testbed& bed, const Args& args) {
+void run_tput(const Testbed& bed, const Args& args, bench::Budget& budget) {
   if (access(kIperf3, X_OK) != 0) return print_note("tput: skipped: " + std::string(kIperf3) + " is not installed");
   auto launcher = bench::testbed_launcher(bed);
   if (!launcher.ok()) return print_note("tput: skipped: " + launcher.error().message);
-  auto peer_a = Netns::create();
-  auto host_b = Netns::create();
-  auto peer_b = Netns::create();
+  auto peer_a = bench::make_netns();
+  auto host_b = bench::make_netns();
+  auto peer_b = bench::make_netns();
   if (!peer_a.ok() || !host_b.ok() || !peer_b.ok()) return print_note("tput: skipped: cannot create namespaces");
   UniqueFd peer_a_ns(open(peer_a->path().c_str(), O_RDONLY | O_CLOEXEC));
   UniqueFd host_b_ns(open(host_b->path().c_str(), O_RDONLY | O_CLOEXEC));
@@ -572,9 +550,10 @@ void run_tput(const Testbed& bed, const Args& args) {
   }
   if (!paths[0].usable || !paths[1].usable) return;
 
-  auto started = Clock::now();
   std::vector<double> pair_ratios;
-  for (int i = 0; i < args.tput_runs && !bench::interrupted(); ++i) {
+  bench::Phase phase("tput", budget.share("tput"), kTputMinPairs);
+  auto fewest = [&] { return std::min(paths[0].gbits.size(), paths[1].gbits.size()); };
+  for (int i = 0; phase.more(fewest()); ++i) {
     std::optional<double> got[2];
     for (int k = 0; k < 2 && !bench::interrupted(); ++k) {
       int which = (i + k) % 2;  // alternating A/B, B/A
@@ -596,13 +575,16 @@ void run_tput(const Testbed& bed, const Args& args) {
     cpu += " " + p.name + ":";
     for (double c : p.cpu_per_gbyte) cpu += " " + fixed(c);
   }
-  print_note("tput: " + std::to_string(args.tput_runs) + " alternating pairs of " + std::to_string(args.tput_seconds) +
-             " s iperf3 TCP runs in " + fixed(std::chrono::duration<double>(Clock::now() - started).count(), 1) +
-             " s; Gbit/s" + runs + "; CPU s per GB" + cpu);
+  if (bench::interrupted()) return print_note("tput: interrupted");
+  phase.report(fewest());
+  print_note("tput: alternating pairs of " + std::to_string(args.tput_seconds) + " s iperf3 TCP runs; Gbit/s" + runs +
+             "; CPU s per GB" + cpu);
   if (paths[0].gbits.empty() || paths[1].gbits.empty()) return;
   Stats a = stats_of(paths[0].gbits), b = stats_of(paths[1].gbits);
   print_figure("vif.tput.netd.median", a.median, "Gbit/s");
   print_figure("vif.tput.native.median", b.median, "Gbit/s");
+  bench::print_samples("vif.tput.netd", a.n);
+  bench::print_samples("vif.tput.native", b.n);
   double ratio = a.median / b.median;
   print_figure("vif.tput.ratio_median", ratio, "x");
   if (!pair_ratios.empty()) print_figure("vif.tput.ratio_paired_median", stats_of(pair_ratios).median, "x");
@@ -619,46 +601,52 @@ void run_tput(const Testbed& bed, const Args& args) {
 
 void usage() {
   std::fputs(
-      "usage: vif_bench [--cli-iterations N] [--attach-iterations N] [--attach-rounds N]\n"
-      "                 [--tput-runs N] [--tput-seconds N] [--no-cli] [--no-attach] [--no-tput]\n"
-      "  --cli-iterations N     add+del pairs per CLI variant (vtuntap, ip, true); default 200\n"
-      "  --attach-iterations N  Attach calls per variant (netd, broker, echo); default 20000\n"
-      "  --attach-rounds N      interleaved rounds the Attach calls are split into; default 20\n"
-      "  --tput-runs N          alternating pairs of iperf3 runs (netd, native); default 8\n"
-      "  --tput-seconds N       length of each iperf3 run; default 5\n"
-      "Needs root. Prints `name value unit` lines, ratios and verdicts; never fails on a figure.\n",
+      "usage: vif_bench [--seconds N] [--attach-rounds N] [--tput-seconds N] [--no-cli] [--no-attach]\n"
+      "                 [--no-tput] [--cleanup]\n"
+      "  --seconds N        the whole run, set-up included, shared by the parts that run\n"
+      "                     (cli 1 : attach 1 : tput 3); default 120. Each part loops until its share\n"
+      "                     is spent, but takes at least 20 CLI rounds / 1000 Attach calls / 3 iperf3\n"
+      "                     pairs per variant (up to twice its share)\n"
+      "  --attach-rounds N  interleaved rounds the Attach share is split into; default 20\n"
+      "  --tput-seconds N   length of each iperf3 run; default 5\n"
+      "  --cleanup          only remove what killed benchmark runs left behind, then exit\n"
+      "Needs root. Prints `name value unit` lines, ratios and verdicts; never fails on a figure.\n"
+      "SIGINT/SIGTERM: stops, removes everything it made, exits 128+signal.\n",
       stderr);
 }
 
 std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
-  if (!bench::parse_flags(argc, argv,
-                          {{"--cli-iterations", &a.cli_iterations},
-                           {"--attach-iterations", &a.attach_iterations},
-                           {"--attach-rounds", &a.attach_rounds},
-                           {"--tput-runs", &a.tput_runs},
-                           {"--tput-seconds", &a.tput_seconds}},
-                          {{"--no-cli", &a.cli}, {"--no-attach", &a.attach}, {"--no-tput", &a.tput}}))
+  if (!bench::parse_flags(
+          argc, argv,
+          {{"--seconds", &a.seconds, 86400}, {"--attach-rounds", &a.attach_rounds}, {"--tput-seconds", &a.tput_seconds}},
+          {{"--no-cli", &a.cli}, {"--no-attach", &a.attach}, {"--no-tput", &a.tput}, {"--cleanup", &a.cleanup, true}}))
     return std::nullopt;
   return a;
+}
+
+// Everything the run makes lives in this scope: by its end it is torn down, also when a
+// signal cut the loops short.
+int run(const Args& args) {
+  bench::Budget budget(args.seconds, {{"cli", args.cli ? kCliWeight : 0},
+                                      {"attach", args.attach ? kAttachWeight : 0},
+                                      {"tput", args.tput ? kTputWeight : 0}});
+  auto bed = bench::start_testbed("vif_bench");
+  if (!bed) return 1;
+  if (args.cli && !bench::interrupted()) run_cli(*bed, budget);
+  if (args.attach && !bench::interrupted()) run_attach(*bed, args, budget);
+  if (args.tput && !bench::interrupted()) run_tput(*bed, args, budget);
+  print_note("vif_bench: " + fixed(args.seconds - budget.left(), 1) + " s of a " + std::to_string(args.seconds) +
+             " s budget, set-up included; tearing down");
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
-  if (!bench::begin(args.has_value(), usage, "vif_bench", "namespaces, cgroups, netd, /dev/net/tun")) return 2;
-
-  auto bed = bench::start_testbed("vif_bench");
-  if (!bed) return 1;
-  print_note("vif_bench: netd " + netd::testing::netd_binary() + " (pid " + std::to_string(bed->netd_pid()) +
-             "), host netns " + bed->host().name() + ", cgroup " + bed->cgroup());
-  auto started = Clock::now();
-  if (args->cli && !bench::interrupted()) run_cli(*bed, *args);
-  if (args->attach && !bench::interrupted()) run_attach(*bed, *args);
-  if (args->tput && !bench::interrupted()) run_tput(*bed, *args);
-  if (bench::interrupted()) print_note("vif_bench: interrupted; cleaning up");
-  print_note("vif_bench: " + fixed(std::chrono::duration<double>(Clock::now() - started).count(), 1) +
-             " s after set-up");
-  return 0;
+  if (auto done = bench::begin({"vif_bench", "namespaces, cgroups, netd, /dev/net/tun", usage, args.has_value(),
+                                args && args->cleanup}))
+    return *done;
+  return bench::finish(run(*args));
 }
