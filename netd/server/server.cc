@@ -284,12 +284,16 @@ void Server::accept_all() {
         // Out of fds: refuse this one outright, or the level-triggered listener would spin.
         spare_fd_.reset();
         UniqueFd victim(accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        if (victim.valid()) {
+        bool refused = victim.valid();
+        if (refused) {
           auto peer = read_peer(victim.get());
           refuse(std::move(victim), peer.ok() ? *peer : Peer{}, fd_refusals_,
                  "netd is out of file descriptors (RLIMIT_NOFILE); try again later");
         }
         spare_fd_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+        // accept() fails with EMFILE before it looks at the queue: with nothing waiting,
+        // trying again would spin here for ever.
+        if (!refused) return;
         continue;
       }
       return;  // EAGAIN

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <sstream>
 
 #include "lib/client/client.h"
@@ -268,6 +270,52 @@ print("eof" if wait_eof(s, 60) is not None else "open", flush=True)
   EXPECT_EQ(client->read_line(std::chrono::seconds(60)), std::optional<std::string>("eof"));
   EXPECT_THAT(bed_->netd_log(), HasSubstr("connection=closed reason=\"no complete request for 1s (idle_timeout)\""));
   EXPECT_TRUE(client->wait().ok());
+}
+
+using ConnectionFds = TestbedTest;
+
+TEST_F(ConnectionFds, OutOfFdsTheNextConnectionIsAnsweredAndLogged) {
+  // netd left with 5 free fds: connections are served until accept() fails with EMFILE, then each
+  // one more is taken with netd's spare fd, answered and closed.
+  pid_t pid = bed_->netd_pid();
+  rlimit old{};
+  ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, nullptr, &old), 0);
+  rlimit tight{bed_->netd_fds() + 5, old.rlim_max};
+  ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, &tight, nullptr), 0);
+  auto r = bed_->as(kAlice, {"/usr/bin/python3", "-c", script(R"PY(
+held, answers = [], []
+for _ in range(10):
+    s = connect()
+    try:
+        s.sendall(request("org.varlink.service.GetInfo"))
+    except OSError:
+        pass  # refused and closed already: its answer is still to be read
+    reply = b""
+    while not reply.endswith(b"\0"):
+        chunk = s.recv(65536)
+        if not chunk: break
+        reply += chunk
+    answers.append(json.loads(reply[:-1]))
+    held.append(s)
+print(json.dumps(answers))
+)PY")});
+  ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, &old, nullptr), 0);
+  ASSERT_TRUE(r.ok()) << r.describe() << "\nnetd: " << bed_->netd_log();
+  auto answers = json_of(r.out);
+  ASSERT_EQ(answers.size(), 10u);
+  size_t served = 0;
+  while (served < answers.size() && !answers[served].contains("error")) ++served;
+  EXPECT_GE(served, 1u) << r.out;
+  EXPECT_LT(served, answers.size()) << r.out;
+  for (size_t i = served; i < answers.size(); ++i) {
+    EXPECT_EQ(answers[i]["error"], "io.netd.ResourceExhausted") << r.out;
+    EXPECT_EQ(answers[i]["parameters"]["reason"], "netd is out of file descriptors (RLIMIT_NOFILE); try again later");
+  }
+  EXPECT_THAT(connection_lines(bed_->netd_log(), "refused").at(0),
+              HasSubstr("audit uid=1001 pid=" /* the client */));
+  EXPECT_TRUE(eventually([&] { return bed_->netd_connections() == 0; }));
+  auto again = bed_->sliceip(kAlice, {"slice", "show"});
+  EXPECT_TRUE(again.ok()) << again.describe();
 }
 
 }  // namespace
