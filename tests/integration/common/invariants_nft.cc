@@ -1,0 +1,167 @@
+// The invariants of netd's nftables tables (`inet netd`: reply tagging, vif guards, the raw
+// send fence's source check; `netdev netd`: the fence at every device's egress).
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/common/invariant_checks.h"
+
+namespace netd::testing::invariants {
+namespace {
+
+// One element as text: "0x70000 -> slice_7", "tun7-0", "0x70000 . 10.7.0.1".
+std::string element_text(const nlohmann::json& e) {
+  if (e.is_number_unsigned()) return hex(e.get<uint64_t>());
+  if (e.is_string()) return e.get<std::string>();
+  if (e.is_object() && e.contains("concat")) {
+    std::string out;
+    for (const auto& part : e["concat"]) out += (out.empty() ? "" : " . ") + element_text(part);
+    return out;
+  }
+  if (e.is_array() && e.size() == 2) {  // a map element: key and verdict
+    const auto& verdict = e[1];
+    for (const char* kind : {"jump", "goto"})
+      if (verdict.is_object() && verdict.contains(kind)) return element_text(e[0]) + " -> " + verdict[kind].value("target", "");
+  }
+  return e.dump();
+}
+
+std::set<std::string> elements(const KernelView::NftTable& t, const std::string& name) {
+  std::set<std::string> out;
+  auto it = t.elements.find(name);
+  if (it != t.elements.end())
+    for (const auto& e : it->second) out.insert(element_text(e));
+  return out;
+}
+
+bool is_drop(const nlohmann::json& rule) { return rule == nlohmann::json::parse(R"([{"drop":null}])"); }
+
+// The chain's rules, in order (none if it has no rule or does not exist).
+const std::vector<nlohmann::json>& rules_of(const KernelView::NftTable& t, const std::string& chain) {
+  static const std::vector<nlohmann::json> none;
+  auto it = t.rules.find(chain);
+  return it == t.rules.end() ? none : it->second;
+}
+
+// Whether `rule` is "<left> == value accept/jump ...": the first match's right-hand side.
+bool first_match_is(const nlohmann::json& rule, uint64_t value) {
+  return rule.is_array() && !rule.empty() && rule[0].contains("match") && rule[0]["match"]["right"] == value;
+}
+
+struct Addresses {
+  std::set<std::string> host4, host6, vif4, vif6;
+};
+
+Addresses addresses(const KernelView& view, const Facts& f) {
+  Addresses a;
+  for (const auto& [name, link] : view.links) {
+    if (vif_slice_id(name)) continue;  // named like a vif: its addresses are nobody's
+    for (const auto& addr : link.addresses) (addr.find(':') == std::string::npos ? a.host4 : a.host6).insert(addr);
+  }
+  for (const auto& [name, vif] : f.vifs)
+    for (const auto& addr : vif.addresses)
+      (addr.find(':') == std::string::npos ? a.vif4 : a.vif6).insert(hex(f.mark_of(vif.slice_id)) + " . " + addr);
+  return a;
+}
+
+void check_addresses(const KernelView::NftTable& t, const std::string& table, const Addresses& a, Violations& out) {
+  compare_sets(elements(t, "host_addrs4"), a.host4, table + " host_addrs4 element", out);
+  compare_sets(elements(t, "host_addrs6"), a.host6, table + " host_addrs6 element", out);
+  compare_sets(elements(t, "vif_addrs4"), a.vif4, table + " vif_addrs4 element", out);
+  compare_sets(elements(t, "vif_addrs6"), a.vif6, table + " vif_addrs6 element", out);
+}
+
+void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Violations& out) {
+  const KernelView::NftTable& t = view.inet;
+  const std::string in = "inet netd";
+  if (!t.exists) {
+    out.push_back("missing: table inet netd (reply tagging, vif guards)");
+    return;
+  }
+  std::set<std::string> chains = {"mark_output", "mark_prerouting", "vif_output", "vif_forward", "vif_postrouting",
+                                  "raw_output",  "flowlog_in",      "flowlog_out"};
+  if (f.policy->netd.raw_flag != 0) chains.insert({"raw_source", "raw_unflag"});
+  std::set<std::string> marks, ct_marks, vif_marks, guards, vifs, snat;
+  for (const auto& [id, s] : f.slices) {
+    const std::string chain = "slice_" + std::to_string(id);
+    chains.insert({chain, chain + "_in"});
+    marks.insert(hex(f.mark_of(id)) + " -> " + chain);
+    ct_marks.insert(hex(f.mark_of(id)) + " -> " + chain + "_in");
+  }
+  for (uint32_t id : f.ids_with_vifs()) {
+    const std::string chain = "slice_" + std::to_string(id);
+    chains.insert({chain + "_vif_in", chain + "_vif_guard"});
+    // Only the owner's packets go out to its vifs: the guard accepts its mark, drops the rest.
+    const auto& guard = rules_of(t, chain + "_vif_guard");
+    if (guard.empty() || !first_match_is(guard.front(), f.mark_of(id)) || !is_drop(guard.back()))
+      out.push_back("isolation: chain " + chain + "_vif_guard does not accept only mark " + hex(f.mark_of(id)) +
+                    ": " + nlohmann::json(guard).dump());
+  }
+  for (const auto& [name, vif] : f.vifs) {
+    const std::string chain = "slice_" + std::to_string(vif.slice_id);
+    vif_marks.insert(name + " -> " + chain + "_vif_in");
+    guards.insert(name + " -> " + chain + "_vif_guard");
+    vifs.insert(name);
+    if (f.slices.at(vif.slice_id)->snat) snat.insert(name);
+  }
+  compare_sets(t.chains, chains, in + " chain", out);
+  compare_sets(elements(t, "slice_marks"), marks, in + " slice_marks element", out);
+  compare_sets(elements(t, "slice_ct_marks"), ct_marks, in + " slice_ct_marks element", out);
+  compare_sets(elements(t, "vif_marks"), vif_marks, in + " vif_marks element", out);
+  compare_sets(elements(t, "vif_guards"), guards, in + " vif_guards element", out);
+  compare_sets(elements(t, "vifs"), vifs, in + " vifs element", out);
+  compare_sets(elements(t, "snat_vifs"), snat, in + " snat_vifs element", out);
+  compare_sets(elements(t, "uplinks"), {f.policy->netd.uplinks.begin(), f.policy->netd.uplinks.end()},
+               in + " uplinks element", out);
+  if (f.policy->netd.raw_flag == 0) return;
+  check_addresses(t, in, a, out);
+  const auto& output = rules_of(t, "raw_output");
+  if (output.size() != 1 || !first_match_is(output[0], f.policy->netd.raw_flag))
+    out.push_back("isolation: raw_output does not send flagged packets to the source check: " +
+                  nlohmann::json(output).dump());
+  const auto& source = rules_of(t, "raw_source");
+  if (source.empty() || !is_drop(source.back()))
+    out.push_back("isolation: raw_source does not end in drop: " + nlohmann::json(source).dump());
+}
+
+void check_netdev(const KernelView& view, const Facts& f, const Addresses& a, Violations& out) {
+  const KernelView::NftTable& t = view.netdev;
+  const std::string in = "netdev netd";
+  if (f.policy->netd.raw_flag == 0) {
+    if (t.exists) out.push_back("orphan: table netdev netd without a raw_flag");
+    return;
+  }
+  if (!t.exists) {
+    out.push_back("missing: table netdev netd (the raw send fence)");
+    return;
+  }
+  std::set<std::string> own, send, devices;
+  for (const auto& [name, vif] : f.vifs) own.insert(hex(f.mark_of(vif.slice_id)) + " . " + name);
+  for (const auto& [id, s] : f.slices)
+    for (const auto& dev : s->packet_send_devices)
+      if (!vif_slice_id(dev)) send.insert(hex(f.mark_of(id)) + " . " + dev);
+  for (const auto& [name, link] : view.links) devices.insert(name);
+  for (const auto& [name, vif] : f.vifs) devices.insert(name);
+  compare_sets(elements(t, "own_vifs"), own, in + " own_vifs element", out);
+  compare_sets(elements(t, "send_devices"), send, in + " send_devices element", out);
+  check_addresses(t, in, a, out);
+  for (const auto& d : devices)
+    if (!t.hooked_devices.count(d)) out.push_back("isolation: the egress of " + d + " is not hooked by the raw send fence");
+  // A deleted vif's name stays hooked until netd next publishes the fence (it does not on the
+  // removal of a device its registry no longer holds); harmless: the hook covers the name if
+  // it comes back, and netd hooks a vif before making it anyway. Any other name is an orphan.
+  for (const auto& d : t.hooked_devices)
+    if (!devices.count(d) && !vif_slice_id(d))
+      out.push_back("orphan: raw send fence hook on " + d + ", which does not exist");
+  const auto& fence = rules_of(t, "raw_fence");
+  if (fence.empty() || !is_drop(fence.back()))
+    out.push_back("isolation: raw_fence does not end in drop: " + nlohmann::json(fence).dump());
+}
+
+}  // namespace
+
+void check_nft(const KernelView& view, const Facts& f, Violations& out) {
+  Addresses a = addresses(view, f);
+  check_inet(view, f, a, out);
+  check_netdev(view, f, a, out);
+}
+
+}  // namespace netd::testing::invariants
