@@ -22,6 +22,7 @@
 #include <gmock/gmock.h>
 
 #include "netd/policy/loader.h"
+#include "tests/fixtures/eventually.h"
 #include "tests/integration/chaos/isolation_probes.h"
 #include "tests/integration/chaos/workload.h"
 #include "tests/integration/common/invariants.h"
@@ -32,6 +33,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
+constexpr uid_t kDave = 1004;  // a member only where the policy gives him bob's id
+
 uint64_t env_number(const char* name, uint64_t fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 0) : fallback;
@@ -41,6 +44,7 @@ uint64_t env_number(const char* name, uint64_t fallback) {
 struct Tally {
   struct Counts {
     size_t sent = 0, ok = 0, refused = 0, cut = 0, unreachable = 0;
+    std::map<std::string, size_t> reasons;  // of refusals
   };
   std::map<std::string, Counts> by_label;
   size_t spared = 0;  // steps naming a probe vif, left out
@@ -49,15 +53,21 @@ struct Tally {
     Counts& c = by_label[label];
     if (reply.value("event", "") == "unreachable") ++c.unreachable;
     else if (reply.value("closed", false)) ++c.cut, ++c.sent;
-    else if (reply.contains("reply") && reply["reply"].contains("error")) ++c.refused, ++c.sent;
+    else if (reply.contains("reply") && reply["reply"].contains("error")) {
+      ++c.refused, ++c.sent;
+      ++c.reasons[reply["reply"].value("parameters", nlohmann::json::object()).value("reason", "?").substr(0, 90)];
+    }
     else ++c.ok, ++c.sent;
   }
-  std::string describe() const {
+  std::string describe(bool reasons) const {
     std::string out;
-    for (const auto& [label, c] : by_label)
+    for (const auto& [label, c] : by_label) {
       out += "  " + label + ": sent " + std::to_string(c.sent) + " (ok " + std::to_string(c.ok) + ", refused " +
              std::to_string(c.refused) + ", cut by a kill " + std::to_string(c.cut) + "), netd down " +
              std::to_string(c.unreachable) + "\n";
+      if (reasons)
+        for (const auto& [why, n] : c.reasons) out += "      " + std::to_string(n) + "x " + why + "\n";
+    }
     return out;
   }
 };
@@ -112,6 +122,7 @@ class Chaos : public TestbedTest {
           auto& total = tally_.by_label[label];
           total.sent += counts.sent, total.ok += counts.ok, total.refused += counts.refused;
           total.cut += counts.cut, total.unreachable += counts.unreachable;
+          for (const auto& [why, n] : counts.reasons) total.reasons[why] += n;
         }
         tally_.spared += local.spared;
       });
@@ -141,8 +152,9 @@ class Chaos : public TestbedTest {
     probe_names_.clear();
     probe_owners_.clear();
     for (auto& client : clients_) {
-      if (client.slice_id == 0 || client.agent.label().back() != '0') continue;  // alice0, bob0
-      if (policy.find_by_id(client.slice_id) == nullptr) continue;
+      if (client.slice_id == 0 || client.agent.label().back() != '0') continue;  // alice0, bob0, dave0
+      const policy::SliceSpec* slice = policy.find_member(client.agent.uid(), client.agent.uid(), {});
+      if (slice == nullptr || slice->id != client.slice_id) continue;
       auto held = client.agent.exchange({{"op", "held"}}, {"held"});
       std::string name;
       if (!held.value("probes", nlohmann::json::array()).empty()) name = held["probes"][0];
@@ -176,6 +188,7 @@ class Chaos : public TestbedTest {
   Tally tally_;
   uint64_t requests_ = 0;
   bool netd_died_ = false;
+  size_t interrupted_ = 0;  // restarts killed while netd reconciled
 };
 
 TEST_F(Chaos, RandomKillsKeepIsolationAndLeaveNoOrphan) {
@@ -195,7 +208,8 @@ TEST_F(Chaos, RandomKillsKeepIsolationAndLeaveNoOrphan) {
     uint32_t slice;
   } specs[] = {{kAlice, "alice0", Workload::Role::kMember, 7}, {kAlice, "alice1", Workload::Role::kMember, 7},
                {kBob, "bob0", Workload::Role::kMember, 8},     {kBob, "bob1", Workload::Role::kMember, 8},
-               {kCarol, "carol0", Workload::Role::kNonMember, 0}, {0, "admin0", Workload::Role::kAdmin, 0}};
+               {kDave, "dave0", Workload::Role::kMember, 8},   {kCarol, "carol0", Workload::Role::kNonMember, 0},
+               {0, "admin0", Workload::Role::kAdmin, 0}};
   for (size_t i = 0; i < std::size(specs); ++i) {
     auto agent = Agent::spawn(*bed_, specs[i].uid, specs[i].label);
     ASSERT_OK(agent);
@@ -212,6 +226,16 @@ TEST_F(Chaos, RandomKillsKeepIsolationAndLeaveNoOrphan) {
     const uint64_t k = 1 + rng() % 48;
     run_round_and_kill(k);
     if (netd_died_) return fail("netd exited by itself", {}, round, k);
+    // One restart in four is killed too, while netd brings the kernel in line: once it holds
+    // `fds` descriptors (it opens them step by step as it adopts and loads).
+    if (rng() % 4 == 0) {
+      const size_t fds = 4 + rng() % 50;  // a served netd holds about 57
+      ASSERT_OK(bed_->launch_netd());
+      eventually([&] { return bed_->netd_fds() >= fds || netd_exited_on_its_own(); }, 60s, 0ms);
+      if (verbose) std::cout << "restart killed at " << bed_->netd_fds() << " fds (wanted " << fds << ")\n";
+      bed_->kill_netd(SIGKILL);
+      ++interrupted_;
+    }
     if (auto started_again = bed_->start_netd(); !started_again.ok())
       return fail("netd did not start again", {started_again.error().message}, round, k);
     auto policy = policy::load_policy(bed_->policy_path());
@@ -229,15 +253,16 @@ TEST_F(Chaos, RandomKillsKeepIsolationAndLeaveNoOrphan) {
     violations.insert(violations.end(), isolation.begin(), isolation.end());
     if (!violations.empty()) return fail("invariants broken", violations, round, k);
     if (verbose) {
-      std::cout << "round " << round << " k " << k << " probe vifs " << probe_names_.size();
+      std::cout << "round " << round << " k " << k << " fds " << bed_->netd_fds() << " probe vifs " << probe_names_.size();
       for (auto* a : subjects.agents) std::cout << " " << a->label() << ":" << a->exchange({{"op", "held"}}, {"held"}).dump();
       std::cout << std::endl;
     }
   }
   const auto took = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
-  std::cout << "chaos: " << kills << " kills and restarts, " << requests_ << " requests reached netd, "
+  std::cout << "chaos: " << kills << " kills and restarts (and " << interrupted_ << " restarts killed while netd "
+            << "reconciled), " << requests_ << " requests reached netd, "
             << tally_.spared << " steps spared the probe vifs, " << took.count() << " s\n"
-            << tally_.describe() << std::flush;
+            << tally_.describe(verbose) << std::flush;
 }
 
 }  // namespace

@@ -54,7 +54,8 @@ Step Workload::route_step(uint64_t roll) {
 // roll < 33: add 12, delete 6, close a held fd 5, add an address 4, set link 6.
 Step Workload::vif_step(uint64_t roll) {
   const std::string id = std::to_string(id_);
-  const std::string name = std::string(pick(2) ? "tun" : "tap") + id + "-" + std::to_string(pick(6));
+  // Names are the lowest free ones: mostly 0..3 exist.
+  const std::string name = std::string(pick(2) ? "tun" : "tap") + id + "-" + std::to_string(pick(4));
   if (roll < 12) {
     const uint64_t n = pick(16);
     nlohmann::json addresses = {{{"address", "10." + id + ".0." + std::to_string(4 * n + 1) + "/30"}}};
@@ -134,6 +135,10 @@ std::string chaos_policy(const Testbed& bed, size_t variant) {
   const std::string base_uplinks = "uplinks = [\"uplink0\"]";
   text.replace(text.find(base_uplinks), base_uplinks.size(), uplinks);
   if (variant == 1) text = text.substr(0, text.find("\n[[slice]]\nname = \"bob\""));
+  if (variant == 4) {
+    text.replace(text.find("name = \"bob\""), 12, "name = \"dave\"");
+    text.replace(text.find("uids = [1002]"), 13, "uids = [1004]");
+  }
   return text;
 }
 

@@ -44,10 +44,11 @@ class Workload {
   uint32_t id_;
 };
 
-inline constexpr size_t kPolicyVariants = 4;
+inline constexpr size_t kPolicyVariants = 5;
 // Variant 0 is the start: alice (id 7) and bob (id 8) with vifs, raw UDP sockets and
 // shaping on uplink0. 1: bob removed. 2: alice unshaped, bob re-shaped, both uplinks.
-// 3: alice snat and re-shaped, bob unshaped, uplink1 only.
+// 3: alice snat and re-shaped, bob unshaped, uplink1 only. 4: bob's id 8 (and keys) given to
+// dave (uid 1004).
 std::string chaos_policy(const Testbed& bed, size_t variant);
 
 }  // namespace netd::testing

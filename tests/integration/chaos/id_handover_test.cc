@@ -1,0 +1,79 @@
+// What the chaos test found: netd.policy(5) promises that when a slice's id goes to a slice
+// of another name, the raw sockets handed out to the old slice receive nothing more and the
+// new slice starts with an empty table. A reload keeps that promise (apply_policy compares
+// with the running policy). A restart does not: netd killed after the new policy file was
+// written but before it applied it (or stopped, the file edited, started again) starts with
+// no previous policy to compare with, and the new slice inherits the old one's mark epoch and
+// table. Each case here is the reload's promise checked across a SIGKILL and a restart.
+#include <signal.h>
+
+#include <gmock/gmock.h>
+
+#include "tests/fixtures/json.h"
+#include "tests/integration/chaos/chaos_agent.h"
+#include "tests/integration/common/invariants.h"
+#include "tests/integration/common/testbed_test.h"
+
+namespace netd::testing {
+namespace {
+
+constexpr uid_t kDave = 1004;
+
+class IdHandover : public TestbedTest {
+ protected:
+  TestbedOptions testbed_options() const override {
+    TestbedOptions o;
+    o.extra_bob = "raw = [\"udp\"]\n";
+    return o;
+  }
+  // bob (id 8) replaced by dave (uid 1004) with the same id and keys.
+  std::string policy_with_dave() const {
+    std::string text = bed_->policy_text(testbed_options());
+    text.replace(text.find("name = \"bob\""), 12, "name = \"dave\"");
+    text.replace(text.find("uids = [1002]"), 13, "uids = [1004]");
+    return text;
+  }
+  // bob's raw socket, held by his agent, and one of his routes; then netd is killed, the
+  // policy gives id 8 to dave, and netd starts again.
+  void hand_over_while_netd_is_down(std::optional<Agent>& bob) {
+    auto spawned = Agent::spawn(*bed_, kBob, "bob");
+    ASSERT_OK(spawned);
+    bob.emplace(std::move(spawned).value());
+    auto raw = bob->call("io.netd.Sockets.Raw", {{"family", "inet"}, {"protocol", "udp"}}, true);
+    ASSERT_TRUE(raw.contains("reply") && raw["reply"].contains("parameters")) << raw;
+    ASSERT_TRUE(bed_->sliceip(kBob, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
+    bed_->kill_netd(SIGKILL);
+    ASSERT_OK(bed_->write_policy(policy_with_dave()));
+    ASSERT_OK(bed_->start_netd());
+  }
+};
+
+TEST_F(IdHandover, RawSocketsOfTheOldSliceReceiveNothingOfTheNewOne) {
+  std::optional<Agent> bob;
+  hand_over_while_netd_is_down(bob);
+  if (HasFatalFailure()) return;
+  auto dave = Agent::spawn(*bed_, kDave, "dave");
+  ASSERT_OK(dave);
+  bob->exchange({{"op", "raw-drain"}}, {"drained"});
+  // dave's datagram to himself carries mark 8, as bob's did: once dave's listener has it,
+  // bob's raw socket has had its copy queued if its filter still passes mark 8.
+  auto sent = dave->exchange({{"op", "udp-self"}, {"port", 20000}, {"payload", "dave's"}}, {"udp-self"});
+  ASSERT_EQ(sent.value("ok", false), true) << sent;
+  auto seen = bob->exchange({{"op", "raw-seen"}}, {"raw-seen"});
+  EXPECT_EQ(seen["payloads"], nlohmann::json::array()) << "bob's raw socket, handed out while id 8 was bob's, "
+                                                          "receives dave's traffic after a restart";
+}
+
+TEST_F(IdHandover, TheNewSliceStartsWithAnEmptyTable) {
+  std::optional<Agent> bob;
+  hand_over_while_netd_is_down(bob);
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10008"}).out, "");
+  auto dave = bed_->sliceip(kDave, {"-j", "slice", "show"});
+  ASSERT_TRUE(dave.ok()) << dave.describe();
+  EXPECT_EQ(json_of(dave.out)["routes"], 0);
+  EXPECT_THAT(settled_invariants(*bed_), ::testing::IsEmpty());
+}
+
+}  // namespace
+}  // namespace netd::testing
