@@ -9,6 +9,7 @@
 #include "tests/fixtures/json.h"
 #include "tests/fixtures/require_root.h"
 #include "tests/fixtures/test_macros.h"
+#include "tests/integration/common/invariants.h"
 #include "tests/integration/common/testbed_test.h"
 
 namespace netd::testing {
@@ -57,6 +58,7 @@ TEST_F(Robustness, IsolationOutlivesSigkillAndRestartAdopts) {
   EXPECT_EQ(bed_->connect_source(kAlice, "198.51.100.7"), "10.0.2.1");
   ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "del", "198.51.100.0/24"}).ok());
   EXPECT_EQ(fwmark_rules(), 1u);  // bob's
+  EXPECT_THAT(settled_invariants(*bed_), ::testing::IsEmpty());
 }
 
 TEST_F(Robustness, ReloadAppliesDifferenceAndKeepsOldPolicyWhenInvalid) {
@@ -116,6 +118,7 @@ TEST_F(Robustness, ReloadGivingAnIdToANewSliceStartsItEmpty) {
   ASSERT_TRUE(dave.ok()) << dave.describe();
   EXPECT_EQ(json_of(dave.out)["routes"], 0);
   EXPECT_EQ(bed_->connect_source(1004, "198.51.100.7"), "10.0.1.1");
+  EXPECT_THAT(settled_invariants(*bed_), ::testing::IsEmpty());
 }
 
 TEST_F(Robustness, TeardownLeavesNothing) {

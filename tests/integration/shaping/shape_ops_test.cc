@@ -19,6 +19,7 @@
 
 #include "tests/fixtures/eventually.h"
 #include "tests/fixtures/json.h"
+#include "tests/integration/common/invariants.h"
 #include "tests/integration/common/testbed_test.h"
 
 namespace netd::testing {
@@ -293,6 +294,7 @@ TEST_F(ShapeTest, OwnLimitsAndClassCountersSurviveARestart) {
   EXPECT_GE(class_bytes("4e44:7"), sent);  // the same class object, adopted
   EXPECT_EQ(tcx_programs(), 1u);
   EXPECT_EQ(json_of(bed_->sliceip(kAlice, {"-j", "shape", "show"}).out)["lowered"], true);
+  EXPECT_THAT(settled_invariants(*bed_), ::testing::IsEmpty());
 }
 
 TEST_F(ShapeTest, ReloadChangesRatesInPlaceAndRemovedSliceLosesClassAndMapEntry) {
@@ -339,6 +341,7 @@ TEST_F(ShapeTest, UplinkDroppedFromPolicyGetsItsQdiscBackAndTheNewOneIsShaped) {
   EXPECT_EQ(root_qdisc("uplink1").value("handle", ""), "4e44:");
   EXPECT_EQ(tc_classes("uplink1").size(), 4u);
   EXPECT_EQ(tcx_programs("uplink1"), 1u);
+  EXPECT_THAT(settled_invariants(*bed_), ::testing::IsEmpty());
 }
 
 TEST_F(ShapeTest, UplinkThatAppearsLaterIsShaped) {
