@@ -20,6 +20,7 @@
 #include "tests/fixtures/eventually.h"
 #include "tests/fixtures/json.h"
 #include "tests/integration/common/invariants.h"
+#include "tests/integration/common/kernel_view.h"
 #include "tests/integration/common/testbed_test.h"
 
 namespace netd::testing {
@@ -36,15 +37,6 @@ struct TcClass {
   uint64_t rate = 0;
   uint64_t ceil = 0;
 };
-
-// "20Mbit" / "1Gbit" / "800Kbit" / "12345bit" as tc prints rates.
-uint64_t tc_rate(const std::string& text) {
-  std::smatch m;
-  static const std::regex re(R"(^(\d+(?:\.\d+)?)([KMG]?)bit$)");
-  if (!std::regex_match(text, m, re)) return 0;
-  double scale = m[2] == "K" ? 1e3 : m[2] == "M" ? 1e6 : m[2] == "G" ? 1e9 : 1;
-  return static_cast<uint64_t>(std::llround(std::stod(m[1]) * scale));
-}
 
 class ShapeTest : public TestbedTest {
  protected:
@@ -104,8 +96,8 @@ class ShapeTest : public TestbedTest {
         if (key != "parent" && key != "rate" && key != "ceil") continue;
         words >> value;
         if (key == "parent") c.parent = value;
-        if (key == "rate") c.rate = tc_rate(value);
-        if (key == "ceil") c.ceil = tc_rate(value);
+        if (key == "rate") c.rate = tc_rate_bps(value);
+        if (key == "ceil") c.ceil = tc_rate_bps(value);
       }
       out[id] = c;
     }
