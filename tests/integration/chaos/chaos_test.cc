@@ -1,11 +1,14 @@
 // Chaos: netd is SIGKILLed at random points of a mixed workload (routes, vifs, raw socket
-// handouts, shaping, policy reloads) sent concurrently by slice members, a non-member and
-// the admin, and restarted each time; after every restart the kernel invariants
+// handouts, shaping, policy reloads between the variants of workload.h) sent concurrently by
+// slice members (alice twice, bob twice, dave where a variant gives him bob's id), a
+// non-member and the admin, and restarted each time (one restart in four is itself killed
+// while netd reconciles); after every restart the kernel invariants
 // (tests/integration/common/invariants.h) and the isolation probes (isolation_probes.h) must
 // hold. The kill points are counts of requests sent ("after the k-th request of this round
 // reached netd's socket"), drawn from a seeded generator, as is each client's sequence of
 // requests; the seed is printed, and NETD_CHAOS_SEED=<seed> replays it (NETD_CHAOS_KILLS
-// sets the number of kill/restart rounds, 100 by default).
+// sets the number of kill/restart rounds, 100 by default; NETD_CHAOS_VERBOSE=1 prints each
+// round and the refusal reasons).
 #include <signal.h>
 
 #include <atomic>
@@ -59,6 +62,14 @@ struct Tally {
     }
     else ++c.ok, ++c.sent;
   }
+  void merge(const Tally& other) {
+    for (const auto& [label, o] : other.by_label) {
+      Counts& c = by_label[label];
+      c.sent += o.sent, c.ok += o.ok, c.refused += o.refused, c.cut += o.cut, c.unreachable += o.unreachable;
+      for (const auto& [why, n] : o.reasons) c.reasons[why] += n;
+    }
+    spared += other.spared;
+  }
   std::string describe(bool reasons) const {
     std::string out;
     for (const auto& [label, c] : by_label) {
@@ -108,7 +119,10 @@ class Chaos : public TestbedTest {
             c->agent.exchange(step.command, {"closed"});
             continue;
           }
-          if (step.kind == Step::Kind::kReload) (void)bed_->write_policy(chaos_policy(*bed_, step.variant));
+          if (step.kind == Step::Kind::kReload) {
+            (void)bed_->write_policy(chaos_policy(*bed_, step.variant));
+            variant_in_file_ = step.variant;
+          }
           auto reply = c->agent.call(step.method, step.parameters, step.keep, [&] {
             std::lock_guard lock(m);
             ++sent;
@@ -118,13 +132,7 @@ class Chaos : public TestbedTest {
           if (reply.is_null()) break;  // the agent is gone: the checks will say so
         }
         std::lock_guard lock(m);
-        for (const auto& [label, counts] : local.by_label) {
-          auto& total = tally_.by_label[label];
-          total.sent += counts.sent, total.ok += counts.ok, total.refused += counts.refused;
-          total.cut += counts.cut, total.unreachable += counts.unreachable;
-          for (const auto& [why, n] : counts.reasons) total.reasons[why] += n;
-        }
-        tally_.spared += local.spared;
+        tally_.merge(local);
       });
     }
     {
@@ -175,8 +183,9 @@ class Chaos : public TestbedTest {
     for (const auto& v : violations) list += "  " + v + "\n";
     std::string log = bed_->netd_log();
     if (log.size() > 4000) log = "..." + log.substr(log.size() - 4000);
-    ADD_FAILURE() << what << " after kill " << round + 1 << " (at request " << k << " of its round), seed " << seed_
-                  << " (NETD_CHAOS_SEED=" << seed_ << " replays it):\n"
+    ADD_FAILURE() << what << " after kill " << round + 1 << " (at request " << k << " of its round; the policy file "
+                  << "holds variant " << variant_in_file_ << "), seed " << seed_ << " (NETD_CHAOS_SEED=" << seed_
+                  << " replays it):\n"
                   << list << "netd's log (end):\n"
                   << log;
   }
@@ -188,6 +197,7 @@ class Chaos : public TestbedTest {
   Tally tally_;
   uint64_t requests_ = 0;
   bool netd_died_ = false;
+  std::atomic<size_t> variant_in_file_{0};
   size_t interrupted_ = 0;  // restarts killed while netd reconciled
 };
 
