@@ -10,6 +10,7 @@
 #include <netlink/route/link.h>
 
 #include <utility>
+#include <vector>
 
 #include "netd/kernel/netlink/nl_addr.h"
 
@@ -17,10 +18,36 @@ namespace netd::kernel {
 
 namespace {
 
-void on_link_change(nl_cache*, nl_object* obj, int action, void* arg) {
+// The kernel announces a device's deletion once (RTM_DELLINK, AF_UNSPEC), and libnl removes
+// only that object; the device's objects of other families (AF_INET6, from the per-family
+// RTM_NEWLINK after IPv6 configuration) would stay for good under its name and index: a leak
+// per device, and a new device of the same name would be listed twice (the raw send fence
+// refused every publish then, failing every vif request). They go with the device.
+void drop_other_families(nl_cache* cache, int ifindex) {
+  struct Stale {
+    int ifindex;
+    std::vector<nl_object*> objects;
+  } stale{ifindex, {}};
+  nl_cache_foreach(
+      cache,
+      [](nl_object* obj, void* arg) {
+        auto* s = static_cast<Stale*>(arg);
+        if (rtnl_link_get_ifindex(reinterpret_cast<rtnl_link*>(obj)) != s->ifindex) return;
+        nl_object_get(obj);
+        s->objects.push_back(obj);
+      },
+      &stale);
+  for (nl_object* obj : stale.objects) {
+    nl_cache_remove(obj);
+    nl_object_put(obj);
+  }
+}
+
+void on_link_change(nl_cache* cache, nl_object* obj, int action, void* arg) {
+  auto* link = reinterpret_cast<rtnl_link*>(obj);
+  if (action == NL_ACT_DEL) drop_other_families(cache, rtnl_link_get_ifindex(link));
   auto* slot = static_cast<LinkCache::ListenerSlot*>(arg);
   if (!slot->fn) return;
-  auto* link = reinterpret_cast<rtnl_link*>(obj);
   LinkEvent e;
   e.kind = action == NL_ACT_NEW ? LinkEvent::Kind::kLinkAdded
            : action == NL_ACT_DEL ? LinkEvent::Kind::kLinkRemoved

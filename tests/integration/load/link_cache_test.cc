@@ -1,0 +1,125 @@
+// Found by the load test: a device that had IPv6 configured left an entry in netd's link cache
+// after it was deleted (libnl keeps one object per family, the kernel announces the deletion for
+// AF_UNSPEC only), so a vif re-created under the same name was listed twice and netd's raw send
+// fence refused every later publish: every vif request failed until a resync. Here the cache
+// itself, in a namespace of its own, follows the kernel's announcements, each awaited on a
+// socket of the test's own subscribed to the same groups (netlink delivers a notification to
+// every subscriber at once: once the test has it, the cache's socket has it too).
+#include <gtest/gtest.h>
+
+#include <linux/rtnetlink.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "lib/core/unique_fd.h"
+#include "netd/kernel/netlink/link_cache.h"
+#include "tests/fixtures/eventually.h"
+#include "tests/fixtures/netns.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/require_root.h"
+#include "tests/fixtures/test_macros.h"
+
+namespace netd::testing {
+namespace {
+
+// RTM_NEWLINK / RTM_DELLINK of every family, as libnl's link cache subscribes to them.
+class LinkWatch {
+ public:
+  LinkWatch() : fd_(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) {
+    sockaddr_nl addr{};
+    addr.nl_family = AF_NETLINK;
+    addr.nl_groups = RTMGRP_LINK | (1u << (RTNLGRP_IPV6_IFINFO - 1));
+    bound_ = fd_.valid() && bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  bool bound() const { return bound_; }
+
+  // Reads notifications until one of `type` and `family` about ifindex (0: any) came; the
+  // ifindex it was about, or 0 if none came within the bound.
+  int await(uint16_t type, uint8_t family, int ifindex, const std::string& name = "") {
+    auto deadline = std::chrono::steady_clock::now() + kEventTimeout;
+    char buf[1 << 16];
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_.get(), POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = recv(fd_.get(), buf, sizeof buf, 0);
+      if (n <= 0) continue;
+      int len = static_cast<int>(n);
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+        if (h->nlmsg_type != type) continue;
+        auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(h));
+        if (ifi->ifi_family != family || (ifindex != 0 && ifi->ifi_index != ifindex)) continue;
+        if (!name.empty() && !has_name(h, name)) continue;
+        return ifi->ifi_index;
+      }
+    }
+    return 0;
+  }
+
+ private:
+  static bool has_name(nlmsghdr* h, const std::string& name) {
+    int len = static_cast<int>(IFLA_PAYLOAD(h));
+    for (auto* a = IFLA_RTA(static_cast<ifinfomsg*>(NLMSG_DATA(h))); RTA_OK(a, len); a = RTA_NEXT(a, len))
+      if (a->rta_type == IFLA_IFNAME) return name == static_cast<const char*>(RTA_DATA(a));
+    return false;
+  }
+
+  UniqueFd fd_;
+  bool bound_ = false;
+};
+
+size_t entries_named(kernel::LinkCache& cache, const std::string& name) {
+  auto links = cache.links();
+  return static_cast<size_t>(
+      std::count_if(links.begin(), links.end(), [&](const kernel::LinkEntry& l) { return l.name == name; }));
+}
+
+TEST(LinkCacheChurn, ADeletedDeviceLeavesNoEntryAndItsNameComesBackOnce) {
+  NETD_REQUIRE_ROOT();
+  auto ns = Netns::create();
+  ASSERT_OK(ns);
+  auto inside = ns->enter();  // the cache's and the watch's sockets belong to this netns
+  ASSERT_OK(inside);
+  LinkWatch watch;
+  ASSERT_TRUE(watch.bound());
+  auto cache = kernel::LinkCache::open();
+  ASSERT_OK(cache);
+
+  // A veth pair up on both ends has a carrier: IPv6 configures it, and the kernel announces the
+  // device once more, for AF_INET6.
+  auto add_pair = [&] {
+    for (const auto& argv : std::vector<std::vector<std::string>>{{"ip", "link", "add", "lcva", "type", "veth", "peer", "name", "lcvb"},
+                                                                  {"ip", "link", "set", "lcva", "up"},
+                                                                  {"ip", "link", "set", "lcvb", "up"}}) {
+      auto r = run_in(&*ns, argv);
+      EXPECT_TRUE(r.ok()) << r.describe();
+    }
+  };
+  add_pair();
+  int first = watch.await(RTM_NEWLINK, AF_INET6, 0, "lcva");
+  ASSERT_NE(first, 0) << "no AF_INET6 announcement of lcva";
+  cache->process_events();
+  ASSERT_EQ(cache->ifindex("lcva"), first);
+
+  ASSERT_TRUE(run_in(&*ns, {"ip", "link", "del", "lcva"}).ok());
+  ASSERT_EQ(watch.await(RTM_DELLINK, AF_UNSPEC, first), first);
+  cache->process_events();
+  EXPECT_EQ(cache->ifindex("lcva"), 0);
+  EXPECT_EQ(cache->name(first), "");
+  EXPECT_EQ(entries_named(*cache, "lcva"), 0u);
+
+  add_pair();
+  int second = watch.await(RTM_NEWLINK, AF_UNSPEC, 0, "lcva");
+  ASSERT_NE(second, 0);
+  ASSERT_NE(second, first);
+  cache->process_events();
+  EXPECT_EQ(entries_named(*cache, "lcva"), 1u);
+  EXPECT_EQ(cache->ifindex("lcva"), second);
+}
+
+}  // namespace
+}  // namespace netd::testing
