@@ -36,8 +36,8 @@ nlohmann::json Agent::exchange(const nlohmann::json& command, const std::vector<
 
 nlohmann::json Agent::call(const std::string& method, const nlohmann::json& parameters, bool keep,
                            const std::function<void()>& on_sent, bool probe) {
-  nlohmann::json command = {{"op", "call"}, {"method", method}, {"parameters", parameters}, {"keep", keep},
-                            {"probe", probe}};
+  nlohmann::json command = {
+      {"op", "call"}, {"method", method}, {"parameters", parameters}, {"keep", keep}, {"probe", probe}};
   return exchange(command, {"reply", "unreachable"}, [&](const nlohmann::json& line) {
     if (line.value("event", "") == "sent" && on_sent) on_sent();
   });

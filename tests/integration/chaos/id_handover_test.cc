@@ -9,9 +9,8 @@
 // DISABLED_ until netd records which slice held each id (under state_dir) and treats a
 // changed owner at start as the reload does: the bug is open (issue 11's closing note), and
 // the suite must stay green meanwhile. Run them with --gtest_also_run_disabled_tests.
-#include <signal.h>
-
 #include <gmock/gmock.h>
+#include <signal.h>
 
 #include "tests/fixtures/json.h"
 #include "tests/integration/chaos/chaos_agent.h"

@@ -26,10 +26,11 @@ class InvariantChecker : public TestbedTest {
     ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
     ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "add", "2001:db8:100::/64", "via", "fd00:2::2"}).ok());
     ASSERT_TRUE(bed_->vtuntap(kAlice, {"add", "tun", "--addr", "10.7.0.1/30", "--up", "--persist"}).ok());
-    ASSERT_TRUE(bed_->vtuntap(kBob, {"add", "tap", "--addr", "10.8.0.1/30", "--addr", "fd00:8::1/64", "--persist"}).ok());
+    ASSERT_TRUE(
+        bed_->vtuntap(kBob, {"add", "tap", "--addr", "10.8.0.1/30", "--addr", "fd00:8::1/64", "--persist"}).ok());
     ASSERT_TRUE(bed_->sliceip(kAlice, {"shape", "set", "rate", "10mbit"}).ok());
-    auto raw = bed_->varlink(kAlice, {{{"method", "io.netd.Sockets.Raw"},
-                                       {"parameters", {{"family", "inet"}, {"protocol", "udp"}}}}});
+    auto raw = bed_->varlink(
+        kAlice, {{{"method", "io.netd.Sockets.Raw"}, {"parameters", {{"family", "inet"}, {"protocol", "udp"}}}}});
     ASSERT_TRUE(raw[0].contains("parameters")) << raw[0];
   }
   // The violations with `how` done to the kernel, which `undo` takes back.
@@ -72,23 +73,23 @@ TEST_F(InvariantChecker, SilentOnWhatNetdMadeAndNamesWhatItDidNot) {
   EXPECT_THAT(with({"bpftool", "map", "pin", "pinned", pin("tagging/uid_marks"), pin("tagging/stray")},
                    {"rm", pin("tagging/stray")}),
               Contains("orphan: bpffs pin tagging/stray"));
-  EXPECT_THAT(with({"bpftool", "map", "update", "pinned", pin("tagging/uid_marks"), "key", "0xeb", "0x03", "0", "0",
-                    "value", "0", "0", "9", "0"},
-                   {"bpftool", "map", "delete", "pinned", pin("tagging/uid_marks"), "key", "0xeb", "0x03", "0", "0"}),
-              ::testing::AllOf(Contains("orphan: tagging uid_marks entry 1003 -> 0x90000"),
-                               Contains(HasSubstr("isolation: non-member uid 1003's new sockets carry marks 0x90000"))));
-  EXPECT_THAT(with({"tc", "class", "add", "dev", "uplink0", "parent", "4e44:ffff", "classid", "4e44:9", "htb", "rate",
-                    "1mbit"},
-                   {"tc", "class", "del", "dev", "uplink0", "classid", "4e44:9"}),
-              Contains("orphan: HTB class 4e44:9 on uplink0"));
+  EXPECT_THAT(
+      with({"bpftool", "map", "update", "pinned", pin("tagging/uid_marks"), "key", "0xeb", "0x03", "0", "0", "value",
+            "0", "0", "9", "0"},
+           {"bpftool", "map", "delete", "pinned", pin("tagging/uid_marks"), "key", "0xeb", "0x03", "0", "0"}),
+      ::testing::AllOf(Contains("orphan: tagging uid_marks entry 1003 -> 0x90000"),
+                       Contains(HasSubstr("isolation: non-member uid 1003's new sockets carry marks 0x90000"))));
+  EXPECT_THAT(
+      with({"tc", "class", "add", "dev", "uplink0", "parent", "4e44:ffff", "classid", "4e44:9", "htb", "rate", "1mbit"},
+           {"tc", "class", "del", "dev", "uplink0", "classid", "4e44:9"}),
+      Contains("orphan: HTB class 4e44:9 on uplink0"));
   EXPECT_THAT(with({"tc", "qdisc", "add", "dev", "uplink1", "root", "handle", "4e44:", "htb"},
                    {"tc", "qdisc", "del", "dev", "uplink1", "root"}),
               Contains("orphan: netd's HTB root on uplink1, which is no uplink of the policy"));
-  EXPECT_THAT(with({"tc", "class", "change", "dev", "uplink0", "classid", "4e44:7", "htb", "rate", "15mbit", "ceil",
-                    "15mbit"},
-                   {"tc", "class", "change", "dev", "uplink0", "classid", "4e44:7", "htb", "rate", "10mbit", "ceil",
-                    "10mbit"}),
-              Contains(HasSubstr("shaping: HTB class 4e44:7 on uplink0 has parent 4e44:ffff rate 15000000")));
+  EXPECT_THAT(
+      with({"tc", "class", "change", "dev", "uplink0", "classid", "4e44:7", "htb", "rate", "15mbit", "ceil", "15mbit"},
+           {"tc", "class", "change", "dev", "uplink0", "classid", "4e44:7", "htb", "rate", "10mbit", "ceil", "10mbit"}),
+      Contains(HasSubstr("shaping: HTB class 4e44:7 on uplink0 has parent 4e44:ffff rate 15000000")));
 
   EXPECT_THAT(settled_invariants(*bed_), IsEmpty());
 }

@@ -36,7 +36,8 @@ void probe_raw_receive(const ProbeSubjects& s, Violations& out) {
     std::string payload = "self-" + a->label() + "-" + std::to_string(s.cycle);
     senders[payload] = a->uid();
     auto r = a->exchange({{"op", "udp-self"}, {"port", 20000 + i}, {"payload", payload}}, {"udp-self"});
-    if (r.value("ok", false) != true) out.push_back("probe: " + who(*a) + "'s datagram to itself did not arrive: " + r.dump());
+    if (r.value("ok", false) != true)
+      out.push_back("probe: " + who(*a) + "'s datagram to itself did not arrive: " + r.dump());
   }
   for (Agent* a : s.agents) {
     auto r = a->exchange({{"op", "raw-seen"}}, {"raw-seen"});

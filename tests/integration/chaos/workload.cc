@@ -25,7 +25,7 @@ Step Workload::next() {
     if (pick(10) < 7) return call("slices list", "io.netd.Slices.List");
     Step s = call("reload", "io.netd.Admin.Reload");
     s.kind = Step::Kind::kReload;
-    s.variant = pick(kPolicyVariants);
+    s.variant = pick(variants_);
     return s;
   }
   Step s = member_step();
@@ -37,12 +37,12 @@ Step Workload::next() {
 Step Workload::route_step(uint64_t roll) {
   const bool v6 = pick(3) == 0;
   const uint64_t i = pick(16);
-  const std::string dst = v6 ? "2001:db8:100:" + std::to_string(i) + "::/64"
-                             : "198.51.100." + std::to_string(16 * i) + "/28";
+  const std::string dst =
+      v6 ? "2001:db8:100:" + std::to_string(i) + "::/64" : "198.51.100." + std::to_string(16 * i) + "/28";
   if (roll < 22) {
     const bool via1 = pick(2) == 0;
-    nlohmann::json route = {{"dst", dst}, {"gateway", v6 ? (via1 ? "fd00:2::2" : "fd00:1::2")
-                                                         : (via1 ? "10.0.2.2" : "10.0.1.2")}};
+    nlohmann::json route = {{"dst", dst},
+                            {"gateway", v6 ? (via1 ? "fd00:2::2" : "fd00:1::2") : (via1 ? "10.0.2.2" : "10.0.1.2")}};
     nlohmann::json params = {{"route", route}};
     if (pick(5) == 0) params["replace"] = true;
     return call("route add", "io.netd.Routes.Add", params);
@@ -61,9 +61,9 @@ Step Workload::vif_step(uint64_t roll) {
     nlohmann::json addresses = {{{"address", "10." + id + ".0." + std::to_string(4 * n + 1) + "/30"}}};
     if (pick(3) == 0) addresses.push_back({{"address", "fd00:" + id + "::" + std::to_string(n + 1) + "/64"}});
     const bool persist = pick(5) < 2;
-    Step s = call("vif add", "io.netd.Vifs.Add",
-                  {{"kind", pick(2) ? "tun" : "tap"}, {"addresses", addresses}, {"up", pick(4) != 0},
-                   {"persist", persist}});
+    Step s =
+        call("vif add", "io.netd.Vifs.Add",
+             {{"kind", pick(2) ? "tun" : "tap"}, {"addresses", addresses}, {"up", pick(4) != 0}, {"persist", persist}});
     s.keep = persist ? pick(10) < 3 : pick(10) < 8;
     return s;
   }
@@ -79,8 +79,7 @@ Step Workload::vif_step(uint64_t roll) {
     nlohmann::json address = {{"address", "10." + id + ".0." + std::to_string(64 + pick(32)) + "/32"}};
     s = call("vif address", "io.netd.Vifs.AddAddress", {{"name", name}, {"address", address}});
   } else {
-    s = call("vif link", "io.netd.Vifs.SetLink",
-             {{"name", name}, {"up", pick(2) == 0}, {"mtu", 1280 + 20 * pick(12)}});
+    s = call("vif link", "io.netd.Vifs.SetLink", {{"name", name}, {"up", pick(2) == 0}, {"mtu", 1280 + 20 * pick(12)}});
   }
   s.vif_name = name;
   return s;

@@ -64,15 +64,18 @@ void check_rules_and_routes(const KernelView& view, const Facts& f, Violations& 
   for (const auto& r : view.routes) {
     auto id = slice_of_table(r.table, f);
     if (!id) continue;
-    if (!f.slices.count(*id)) out.push_back("orphan: route in table " + r.table + " of no slice: " + r.text);
-    else ++routes[{r.family, *id}];
+    if (!f.slices.count(*id))
+      out.push_back("orphan: route in table " + r.table + " of no slice: " + r.text);
+    else
+      ++routes[{r.family, *id}];
   }
   std::map<std::pair<int, uint32_t>, size_t> rules;
   for (const auto& r : view.rules) {
     auto id = slice_of_table(r.table, f);
     if (r.priority != f.policy->netd.rule_priority && !id) continue;  // not netd's
-    auto orphan = [&](const std::string& why) { out.push_back("orphan: " + std::string(family_name(r.family)) +
-                                                              " rule " + r.text + ": " + why); };
+    auto orphan = [&](const std::string& why) {
+      out.push_back("orphan: " + std::string(family_name(r.family)) + " rule " + r.text + ": " + why);
+    };
     if (!id) {
       orphan("at netd's priority but not to a slice table");
     } else if (!f.slices.count(*id)) {
@@ -104,8 +107,7 @@ void check_vifs(const KernelView& view, const Facts& f, Violations& out) {
       continue;
     }
     const policy::SliceSpec& s = *f.slices.at(*id);
-    if (name.substr(0, 3) != link.tun_type)
-      out.push_back("orphan: vif " + name + " is a " + link.tun_type + " device");
+    if (name.substr(0, 3) != link.tun_type) out.push_back("orphan: vif " + name + " is a " + link.tun_type + " device");
     if (link.tun_user && std::find(s.uids.begin(), s.uids.end(), *link.tun_user) == s.uids.end())
       out.push_back("isolation: vif " + name + " is owned by uid " + std::to_string(*link.tun_user) +
                     ", outside slice " + s.name);

@@ -30,9 +30,9 @@ struct VifFacts {
 struct Facts {
   const policy::Policy* policy = nullptr;
   int mark_shift = 0;
-  uint32_t max_id = 0;  // the largest id the mark mask has room for
+  uint32_t max_id = 0;                                  // the largest id the mark mask has room for
   std::map<uint32_t, const policy::SliceSpec*> slices;  // by id
-  std::map<std::string, VifFacts> vifs;                  // the kernel's vifs of existing slices
+  std::map<std::string, VifFacts> vifs;                 // the kernel's vifs of existing slices
   // Slice name -> the limits netd says are in force (sliceip shape show's current), for the
   // shaped slices.
   struct Limits {

@@ -81,8 +81,9 @@ void probe_tagging(const Testbed& bed, const Facts& facts, const InvariantOption
   std::set<uid_t> members;
   for (const auto& [id, s] : facts.slices) {
     members.insert(s->uids.begin(), s->uids.end());
-    if (!s->uids.empty()) expect_mark(s->uids.front(), facts.mark_of(id), "slice " + s->name + " (uid " +
-                                                                               std::to_string(s->uids.front()) + ")");
+    if (!s->uids.empty())
+      expect_mark(s->uids.front(), facts.mark_of(id),
+                  "slice " + s->name + " (uid " + std::to_string(s->uids.front()) + ")");
   }
   for (uid_t uid : options.non_members)
     if (!members.count(uid)) expect_mark(uid, 0, "non-member uid " + std::to_string(uid));

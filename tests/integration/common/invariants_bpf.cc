@@ -5,30 +5,31 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 #include "tests/integration/common/invariant_checks.h"
 
 namespace netd::testing::invariants {
 namespace {
 
-constexpr uint32_t kHtbMajor = 0x4e44;     // "ND": netd's HTB roots
-constexpr uint32_t kTopMinor = 0xffff;     // the uplink's top class
-constexpr uint32_t kDefaultMinor = 0xfffe; // unmarked traffic and unshaped slices
+constexpr uint32_t kHtbMajor = 0x4e44;      // "ND": netd's HTB roots
+constexpr uint32_t kTopMinor = 0xffff;      // the uplink's top class
+constexpr uint32_t kDefaultMinor = 0xfffe;  // unmarked traffic and unshaped slices
 constexpr uint64_t kMinShapeRate = 8000;
 
-const char* const kFixedPins[] = {
-    "tagging/",         "tagging/sock_create_link", "tagging/uid_marks",      "tagging/gid_marks",
-    "vifs/",            "vifs/vif_marks",           "vifs/vif_addrs",         "vifs/ingress_link",
-    "vifs/bind4_link",  "vifs/bind6_link",          "raw/",                   "raw/flows",
-    "raw/ports",        "raw/port_owners",          "raw/capture_ifaces",     "raw/slice_epochs",
-    "raw/egress_link",  "raw/bind4_link",           "raw/bind6_link",         "raw/post_bind4_link",
-    "raw/post_bind6_link", "raw/release_link",      "shaping/",               "shaping/classes",
-    "shaping/own_limits"};
+// The pins netd always has, by directory (shaping/ also has egress_<ifindex> per uplink).
+const std::pair<const char*, std::vector<const char*>> kFixedPins[] = {
+    {"tagging", {"sock_create_link", "uid_marks", "gid_marks"}},
+    {"vifs", {"vif_marks", "vif_addrs", "ingress_link", "bind4_link", "bind6_link"}},
+    {"raw",
+     {"flows", "ports", "port_owners", "capture_ifaces", "slice_epochs", "egress_link", "bind4_link", "bind6_link",
+      "post_bind4_link", "post_bind6_link", "release_link"}},
+    {"shaping", {"classes", "own_limits"}}};
 
 // Programs at the testbed's cgroup, each once: tagging, the vif guard, the flow recorder.
-const char* const kCgroupPrograms[] = {"sock_create",  "vif_ingress", "vif_bind4",  "vif_bind6",
-                                       "record_egress", "owner_bind4", "owner_bind6", "port_bind4",
-                                       "port_bind6",    "port_release"};
+const char* const kCgroupPrograms[] = {"sock_create", "vif_ingress", "vif_bind4",  "vif_bind6",  "record_egress",
+                                       "owner_bind4", "owner_bind6", "port_bind4", "port_bind6", "port_release"};
 
 std::string key_text(const nlohmann::json& j) {
   if (j.is_number_unsigned()) return std::to_string(j.get<uint64_t>());
@@ -86,7 +87,11 @@ bool near(uint64_t have, uint64_t want) { return (have > want ? have - want : wa
 
 void check_bpf(const KernelView& view, const Facts& f, Violations& out) {
   const auto uplinks = f.uplinks(view);
-  std::set<std::string> pins(std::begin(kFixedPins), std::end(kFixedPins));
+  std::set<std::string> pins;
+  for (const auto& [dir, names] : kFixedPins) {
+    pins.insert(std::string(dir) + "/");
+    for (const char* name : names) pins.insert(std::string(dir) + "/" + name);
+  }
   std::set<std::string> uids, gids, vif_marks, vif_addrs, classes, capture;
   for (const auto& [name, ifindex] : uplinks) {
     pins.insert("shaping/egress_" + std::to_string(ifindex));
@@ -150,7 +155,8 @@ void check_shaping(const KernelView& view, const Facts& f, Violations& out) {
   }
   const uint64_t floor = std::max<uint64_t>(top / 100, kMinShapeRate);
   want[classid(kTopMinor)] = {"root", top, top};
-  want[classid(kDefaultMinor)] = {classid(kTopMinor), guaranteed < top ? std::max(top - guaranteed, floor) : floor, top};
+  want[classid(kDefaultMinor)] = {classid(kTopMinor), guaranteed < top ? std::max(top - guaranteed, floor) : floor,
+                                  top};
 
   for (const auto& [dev, q] : view.root_qdiscs) {
     bool ours = q.value("kind", "") == "htb" && q.value("handle", "") == hex(kHtbMajor).substr(2) + ":";
@@ -164,8 +170,8 @@ void check_shaping(const KernelView& view, const Facts& f, Violations& out) {
       continue;
     }
     auto classes_it = view.htb_classes.find(dev);
-    const auto& have = classes_it == view.htb_classes.end() ? std::map<std::string, KernelView::HtbClass>{}
-                                                            : classes_it->second;
+    const auto& have =
+        classes_it == view.htb_classes.end() ? std::map<std::string, KernelView::HtbClass>{} : classes_it->second;
     for (const auto& [id, c] : have) {
       auto w = want.find(id);
       if (w == want.end()) {

@@ -19,7 +19,8 @@ std::string element_text(const nlohmann::json& e) {
   if (e.is_array() && e.size() == 2) {  // a map element: key and verdict
     const auto& verdict = e[1];
     for (const char* kind : {"jump", "goto"})
-      if (verdict.is_object() && verdict.contains(kind)) return element_text(e[0]) + " -> " + verdict[kind].value("target", "");
+      if (verdict.is_object() && verdict.contains(kind))
+        return element_text(e[0]) + " -> " + verdict[kind].value("target", "");
   }
   return e.dump();
 }
@@ -76,8 +77,8 @@ void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Viol
     out.push_back("missing: table inet netd (reply tagging, vif guards)");
     return;
   }
-  std::set<std::string> chains = {"mark_output", "mark_prerouting", "vif_output", "vif_forward", "vif_postrouting",
-                                  "raw_output",  "flowlog_in",      "flowlog_out"};
+  std::set<std::string> chains = {"mark_output",     "mark_prerouting", "vif_output", "vif_forward",
+                                  "vif_postrouting", "raw_output",      "flowlog_in", "flowlog_out"};
   if (f.policy->netd.raw_flag != 0) chains.insert({"raw_source", "raw_unflag"});
   std::set<std::string> marks, ct_marks, vif_marks, guards, vifs, snat;
   for (const auto& [id, s] : f.slices) {
@@ -92,8 +93,8 @@ void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Viol
     // Only the owner's packets go out to its vifs: the guard accepts its mark, drops the rest.
     const auto& guard = rules_of(t, chain + "_vif_guard");
     if (guard.empty() || !first_match_is(guard.front(), f.mark_of(id)) || !is_drop(guard.back()))
-      out.push_back("isolation: chain " + chain + "_vif_guard does not accept only mark " + hex(f.mark_of(id)) +
-                    ": " + nlohmann::json(guard).dump());
+      out.push_back("isolation: chain " + chain + "_vif_guard does not accept only mark " + hex(f.mark_of(id)) + ": " +
+                    nlohmann::json(guard).dump());
   }
   for (const auto& [name, vif] : f.vifs) {
     const std::string chain = "slice_" + std::to_string(vif.slice_id);
@@ -144,7 +145,8 @@ void check_netdev(const KernelView& view, const Facts& f, const Addresses& a, Vi
   compare_sets(elements(t, "send_devices"), send, in + " send_devices element", out);
   check_addresses(t, in, a, out);
   for (const auto& d : devices)
-    if (!t.hooked_devices.count(d)) out.push_back("isolation: the egress of " + d + " is not hooked by the raw send fence");
+    if (!t.hooked_devices.count(d))
+      out.push_back("isolation: the egress of " + d + " is not hooked by the raw send fence");
   // A deleted vif's name stays hooked until netd next publishes the fence (it does not on the
   // removal of a device its registry no longer holds); harmless: the hook covers the name if
   // it comes back, and netd hooks a vif before making it anyway. Any other name is an orphan.

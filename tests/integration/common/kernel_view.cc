@@ -20,9 +20,8 @@ constexpr auto kTcxIngress = static_cast<enum bpf_attach_type>(46);
 constexpr auto kTcxEgress = static_cast<enum bpf_attach_type>(47);
 
 // The pinned maps whose entries the checker compares with the policy.
-constexpr const char* kMapsRead[] = {"tagging/uid_marks", "tagging/gid_marks", "vifs/vif_marks",
-                                     "vifs/vif_addrs",    "shaping/classes",   "shaping/own_limits",
-                                     "raw/capture_ifaces"};
+constexpr const char* kMapsRead[] = {"tagging/uid_marks", "tagging/gid_marks",  "vifs/vif_marks",    "vifs/vif_addrs",
+                                     "shaping/classes",   "shaping/own_limits", "raw/capture_ifaces"};
 
 // The JSON a tool printed, or null with the failure recorded.
 nlohmann::json tool_json(const Testbed& bed, KernelView& view, const std::vector<std::string>& argv) {
@@ -133,8 +132,10 @@ void read_nft(const Testbed& bed, KernelView& view) {
   }
   if (view.netdev.exists) {
     auto text = bed.root({"nft", "list", "table", "netdev", "netd"});
-    if (text.ok()) view.netdev.hooked_devices = hooked_devices(text.out);
-    else view.read_errors.push_back("nft list table netdev netd: " + text.describe());
+    if (text.ok())
+      view.netdev.hooked_devices = hooked_devices(text.out);
+    else
+      view.read_errors.push_back("nft list table netdev netd: " + text.describe());
   }
 }
 
@@ -162,8 +163,10 @@ void read_pins(const Testbed& bed, KernelView& view) {
     auto& entries = view.maps[map];
     if (!dump.is_array()) continue;
     for (const auto& e : dump) {
-      if (e.contains("formatted")) entries.emplace_back(e["formatted"]["key"], e["formatted"]["value"]);
-      else entries.emplace_back(hex_bytes(e["key"]), hex_bytes(e["value"]));
+      if (e.contains("formatted"))
+        entries.emplace_back(e["formatted"]["key"], e["formatted"]["value"]);
+      else
+        entries.emplace_back(hex_bytes(e["key"]), hex_bytes(e["value"]));
     }
   }
 }

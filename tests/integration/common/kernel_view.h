@@ -56,16 +56,16 @@ struct KernelView {
   std::vector<Route> routes;
   std::map<std::string, Link> links;  // by name
   NftTable inet, netdev;
-  std::set<std::string> pins;              // paths under <bpffs>/netd, relative ("raw/flows")
+  std::set<std::string> pins;  // paths under <bpffs>/netd, relative ("raw/flows")
   // Entries of the pinned maps the checker reads (kMapsRead), by relative pin path: key and
   // value as bpftool formats them with BTF, or as one hex string of the raw bytes without.
   std::map<std::string, std::vector<std::pair<nlohmann::json, nlohmann::json>>> maps;
   std::multiset<std::string> cgroup_programs;  // names attached at the testbed's cgroup
   // device -> programs at its tcx egress ("name") and ingress ("ingress:name")
   std::map<std::string, std::vector<std::string>> tcx;
-  std::map<std::string, nlohmann::json> root_qdiscs;           // device -> tc -j object
+  std::map<std::string, nlohmann::json> root_qdiscs;                   // device -> tc -j object
   std::map<std::string, std::map<std::string, HtbClass>> htb_classes;  // device -> classid -> class
-  std::vector<std::string> read_errors;  // a tool that failed: the view is incomplete
+  std::vector<std::string> read_errors;                                // a tool that failed: the view is incomplete
 
   static KernelView read(const Testbed& bed);
 
