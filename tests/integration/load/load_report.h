@@ -2,6 +2,7 @@
 // the benchmark read it back and add the clients up.
 //
 //   span START_NS END_NS          CLOCK_MONOTONIC of the first request and of the last reply
+//                                 (of the mix: the requests restoring the slice are not counted)
 //   wrong N                       replies that were not what the client expected
 //   example TEXT                  the first few of them (one line each)
 //   op LABEL N NS NS ...          every request's latency (request sent → reply read), by label

@@ -67,9 +67,7 @@ class LoadTest : public TestbedTest {
     }
     EXPECT_EQ(all.wrong, 0u);
     for (const auto& e : all.examples) ADD_FAILURE() << "wrong reply: " << e;
-    // Every client made its requests plus those restoring its slice (at most 7).
-    EXPECT_GE(all.requests(), static_cast<uint64_t>(kClients) * kRequests);
-    EXPECT_LE(all.requests(), static_cast<uint64_t>(kClients) * (kRequests + 7));
+    EXPECT_EQ(all.requests(), static_cast<uint64_t>(kClients) * kRequests);
     // Once every client hung up and netd saw it: the state to compare with idle.
     EXPECT_TRUE(eventually([&] { return bed_->netd_connections() == 0; }))
         << bed_->netd_connections() << " connections left";

@@ -113,11 +113,11 @@ class Workload {
 
   // Back to the slice's state at the start: the routes and vifs deleted, the policy's limits.
   Status restore() {
+    timed_ = false;  // clean-up, not part of the mix: checked, not counted
     for (size_t slot = 0; slot < kRouteSlotCount; ++slot)
       if (routes_[slot]) NETD_TRY(route_delete(slot));
     while (!vifs_.empty()) NETD_TRY(vif_delete(vifs_.size() - 1));
     if (!(limits_ == Limits{})) NETD_TRY(shape_set(std::nullopt));
-    report_.end_ns = monotonic_ns();
     return ok_status();
   }
 
@@ -182,8 +182,10 @@ class Workload {
     auto reply = client_.call(method, params);
     uint64_t t1 = monotonic_ns();
     if (!reply.ok()) return std::move(reply).error().with_context(label + " (" + std::string(method) + ")");
-    report_.nanos[label].push_back(t1 - t0);
-    report_.end_ns = t1;
+    if (timed_) {
+      report_.nanos[label].push_back(t1 - t0);
+      report_.end_ns = t1;
+    }
     return reply;
   }
 
@@ -412,6 +414,7 @@ class Workload {
   std::vector<HeldVif> vifs_;
   Limits limits_;
   LoadReport report_;
+  bool timed_ = true;
 };
 
 }  // namespace

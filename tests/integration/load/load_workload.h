@@ -25,9 +25,9 @@ struct WorkloadOptions {
   const volatile std::sig_atomic_t* stop = nullptr;
 };
 
-// Makes `requests` mixed requests over `client`, then puts the slice back as it was (no
-// routes, no vifs, the policy's shaping), every reply checked and timed. An Error only when the
-// connection broke; wrong replies are counted in the report.
+// Makes `requests` mixed requests over `client`, every reply checked and timed, then puts the
+// slice back as it was (no routes, no vifs, the policy's shaping), those replies checked but not
+// counted. An Error only when the connection broke; wrong replies are counted in the report.
 Result<LoadReport> run_workload(Client& client, const WorkloadOptions& options);
 
 }  // namespace netd::testing
