@@ -1,7 +1,5 @@
 #include "netd/ops/vif_request.h"
 
-#include <net/if.h>
-
 #include "netd/ops/params.h"
 
 namespace netd::ops {
@@ -49,7 +47,8 @@ Result<VifAddParams> parse_vif_add(const nlohmann::json& params) {
 
 Result<std::string> parse_device_name(const nlohmann::json& params, const char* field) {
   std::string name = params[field].get<std::string>();
-  if (name.empty() || name.size() >= IFNAMSIZ || name.find('/') != std::string::npos)
+  // As the kernel takes names (a NUL would cut the C string the kernel gets short).
+  if (!is_valid_ifname(name))
     return invalid(std::string(field) + " '" + name + "' is not a device name");
   return name;
 }

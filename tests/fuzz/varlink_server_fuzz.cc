@@ -11,8 +11,9 @@
 // and an audit sink formatting netd's audit line.
 //
 // Checked for every input: each reply is a JSON object with an object "parameters" and, if
-// any, a string "error"; every audit line is one line; the server answers (no hang) and
-// closes the connection once the client is done.
+// any, a string "error"; every audit line is one line; a device name the request parsers
+// accept is one the kernel can have (it reaches the kernel as a C string); the server answers
+// (no hang) and closes the connection once the client is done.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -36,6 +37,7 @@
 #include "netd/ops/route_request.h"
 #include "netd/ops/vif_request.h"
 #include "netd/policy/loader.h"
+#include "netd/policy/validate.h"
 #include "netd/server/server.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/stream_script.h"
@@ -60,12 +62,18 @@ Result<Answer> answer(nlohmann::json parameters) {
   return a;
 }
 
+void check_device_name(const std::string& name) {
+  if (name.empty()) return;  // none given
+  check(netd::policy::check_device_name(name).ok(), "a request parser accepted the device name '" + name + "'");
+}
+
 // As RouteOps::add up to the kernel: strict parse, then the pure decision.
 Result<Answer> route_add(Call& call) {
   const auto& params = call.parameters;
   NETD_TRY(netd::ops::check_fields(params, {{"route", FieldType::kObject, true}, {"replace", FieldType::kBool, false}},
                                    "parameters"));
   NETD_ASSIGN_OR_RETURN(netd::policy::RouteRequest request, netd::ops::parse_route(params["route"]));
+  check_device_name(request.dev);
   netd::policy::RouteFacts facts;
   auto& uplink = facts.devices["uplink0"];
   uplink.exists = true;
@@ -111,6 +119,7 @@ Result<Answer> vif_add_address(Call& call) {
   NETD_TRY(netd::ops::check_fields(
       params, {{"name", FieldType::kString, true}, {"address", FieldType::kObject, true}}, "parameters"));
   NETD_ASSIGN_OR_RETURN(std::string name, netd::ops::parse_device_name(params, "name"));
+  check_device_name(name);
   NETD_TRY(netd::policy::decide_vif_owner(alice(), name));
   NETD_ASSIGN_OR_RETURN(netd::policy::VifAddressRequest address, netd::ops::parse_vif_address(params["address"]));
   NETD_TRY(netd::policy::decide_vif_address(alice(), address));
@@ -252,7 +261,9 @@ void converse(int sock, const std::vector<netd::fuzz::Send>& sends) {
       writing = false;
     }
     pollfd pfd{sock, static_cast<short>(POLLIN | (writing ? POLLOUT : 0)), 0};
-    check(poll(&pfd, 1, -1) > 0, "poll");
+    int ready = poll(&pfd, 1, -1);
+    if (ready < 0 && errno == EINTR) continue;  // libFuzzer's timer (SIGALRM)
+    check(ready > 0, "poll");
     if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
       auto state = replies.read_from(sock);
       if (!state.ok() || *state == netd::varlink::MessageReader::ReadState::kEof) eof = true;
@@ -264,7 +275,7 @@ void converse(int sock, const std::vector<netd::fuzz::Send>& sends) {
       if (sent_of_current == 0)
         for (const auto& fd : fds) raw.push_back(fd.get());
       ssize_t n = send_now(sock, rest, raw);
-      if (n < 0 && errno != EAGAIN) {
+      if (n < 0 && errno != EAGAIN && errno != EINTR) {
         writing = false;  // netd closed its end (a fatal error): read what it said
         continue;
       }

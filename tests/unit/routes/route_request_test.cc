@@ -2,12 +2,14 @@
 #include "netd/ops/route_request.h"
 
 #include "netd/ops/params.h"
+#include "netd/ops/vif_request.h"
 #include "tests/fixtures/test_macros.h"
 
 namespace netd::ops {
 namespace {
 
 using nlohmann::json;
+using namespace std::string_literals;
 
 TEST(RouteRequest, ParsesEveryField) {
   auto r = parse_route(json{{"dst", "198.51.100.0/24"}, {"gateway", "10.0.2.2"}, {"dev", "uplink1"},
@@ -37,6 +39,20 @@ TEST(RouteRequest, RefusesBadValues) {
   EXPECT_ERR(parse_route(json{{"dst", "198.51.100.0/24"}, {"metric", 1ull << 33}}), EINVAL, "metric must be 0..");
   EXPECT_ERR(parse_route(json{{"dst", "198.51.100.0/24"}, {"dev", "a/b"}}), EINVAL, "not a device name");
   EXPECT_ERR(parse_route(json{{"dst", "198.51.100.0/24"}, {"dev", "0123456789abcdef"}}), EINVAL, "not a device name");
+  // Found by fuzzing (tests/fuzz/varlink_server): names the kernel cannot have, among them one
+  // whose NUL would have cut the name the kernel gets short of the one checked.
+  for (const std::string& dev : {"a b"s, "a:1"s, ".."s, "uplink0\0x"s}) {
+    SCOPED_TRACE(dev);
+    auto route = parse_route(json{{"dst", "198.51.100.0/24"}, {"dev", dev}});
+    auto name = parse_device_name(json{{"name", dev}}, "name");
+    ASSERT_FALSE(route.ok() || name.ok());
+    // HasSubstr, not EXPECT_ERR's regex: the message quotes the name, NUL and all.
+    EXPECT_THAT(route.error().message, testing::HasSubstr("is not a device name"));
+    EXPECT_THAT(name.error().message, testing::HasSubstr("is not a device name"));
+    EXPECT_EQ(route.error().code, EINVAL);
+    EXPECT_EQ(name.error().code, EINVAL);
+  }
+  EXPECT_EQ(*parse_device_name(json{{"name", "tap7-0"}}, "name"), "tap7-0");
 }
 
 TEST(RouteRequest, Family) {
