@@ -65,8 +65,9 @@ std::vector<File> split(std::string_view input) {
 
 const fs::path& directory() {
   static const fs::path dir = [] {
-    char tmpl[] = "/tmp/netd-fuzz-policy-XXXXXX";
-    check(mkdtemp(tmpl) != nullptr, "mkdtemp");
+    // tmpfs when there is one: every input writes and removes its files.
+    std::string tmpl = (fs::is_directory("/dev/shm") ? "/dev/shm" : "/tmp") + std::string("/netd-fuzz-policy-XXXXXX");
+    check(mkdtemp(tmpl.data()) != nullptr, "mkdtemp");
     std::atexit([] { fs::remove_all(directory()); });
     return fs::path(tmpl);
   }();
