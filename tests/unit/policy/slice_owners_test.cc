@@ -1,0 +1,76 @@
+#include "netd/policy/slice_owners.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace netd::policy {
+namespace {
+
+using ::testing::HasSubstr;
+
+Policy two_slices() {
+  Policy p;
+  SliceSpec alice;
+  alice.name = "alice";
+  alice.id = 7;
+  SliceSpec bob;
+  bob.name = "bob";
+  bob.id = 8;
+  p.slices = {alice, bob};
+  return p;
+}
+
+TEST(SliceOwners, RoundTripsThroughItsText) {
+  SliceOwners owners = owners_of(two_slices());
+  EXPECT_EQ(owners, (SliceOwners{{7, "alice"}, {8, "bob"}}));
+  std::string text = format_slice_owners(owners);
+  EXPECT_THAT(text, HasSubstr("7 alice\n8 bob\n"));
+  auto parsed = parse_slice_owners(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(*parsed, owners);
+}
+
+TEST(SliceOwners, AnEmptyPolicyIsAnEmptyRecord) {
+  auto parsed = parse_slice_owners(format_slice_owners({}));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(parsed->empty());
+  EXPECT_TRUE(parse_slice_owners("")->empty());
+}
+
+struct Refused {
+  const char* text;
+  const char* why;
+};
+
+class SliceOwnersRefusal : public ::testing::TestWithParam<Refused> {};
+
+TEST_P(SliceOwnersRefusal, NamesTheLineAndWhy) {
+  auto parsed = parse_slice_owners(GetParam().text);
+  ASSERT_FALSE(parsed.ok()) << GetParam().text;
+  EXPECT_EQ(parsed.error().code, EINVAL);
+  EXPECT_THAT(parsed.error().message, HasSubstr(GetParam().why));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Record, SliceOwnersRefusal,
+    ::testing::Values(Refused{"7 alice", "line 1 is cut short"}, Refused{"# x\nalice\n", "line 2 (\"alice\"): not"},
+                      Refused{"x alice\n", "not a positive number"}, Refused{"0 alice\n", "not a positive number"},
+                      Refused{"7x alice\n", "not a positive number"},
+                      Refused{"99999999999 alice\n", "not a positive number"},
+                      Refused{"7 \n", "the name is empty"}, Refused{"7 al ice\n", "has blanks"},
+                      Refused{"7 alice\n7 bob\n", "id 7 is listed twice"}));
+
+TEST(SliceOwners, PolicyWithOwnersKeepsTheMarksOfTheBase) {
+  Policy base = two_slices();
+  base.netd.mark_mask = 0x00ff0000;
+  base.slices[1].name = "dave";  // id 8 handed over
+  Policy before = policy_with_owners(base, {{7, "alice"}, {8, "bob"}, {9, "carol"}});
+  ASSERT_EQ(before.slices.size(), 3u);
+  ASSERT_NE(before.find_by_id(8), nullptr);
+  EXPECT_EQ(before.find_by_id(8)->name, "bob");
+  EXPECT_EQ(before.mark_of(*before.find_by_id(9)), 9u << 16);
+  EXPECT_EQ(before.netd.mark_mask, base.netd.mark_mask);
+}
+
+}  // namespace
+}  // namespace netd::policy
