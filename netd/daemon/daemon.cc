@@ -8,16 +8,19 @@
 #include <sys/statfs.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "netd/daemon/audit.h"
 #include "netd/daemon/notify.h"
+#include "netd/daemon/owner_record.h"
 #include "netd/kernel/sysctl/sysctl.h"
 #include "netd/ops/identity.h"
 #include "netd/ops/params.h"
 #include "netd/ops/slices.h"
 #include "netd/policy/loader.h"
 #include "netd/policy/raw_decision.h"
+#include "netd/policy/slice_owners.h"
 #include "netd/policy/vif_decision.h"
 
 namespace netd::daemon {
@@ -119,7 +122,17 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   NETD_ASSIGN_OR_RETURN(kernel::NlSocket sock, kernel::NlSocket::open());
   NETD_ASSIGN_OR_RETURN(kernel::LinkCache links, kernel::LinkCache::open());
   std::unique_ptr<Daemon> d(new Daemon(std::move(source), policy, std::move(sock), std::move(links)));
-  NETD_TRY(d->apply_policy(policy, nullptr));
+  // The owners of the ids when netd last applied a policy: a restart then revokes what a
+  // reload would (the sockets, routes and devices of an id now given to another slice).
+  auto recorded = read_owner_record(policy.netd.state_dir);
+  if (!recorded.ok())
+    return std::move(recorded).error().with_context(
+        "the record of slice ids is unreadable (removing it starts netd without it: an id given to another "
+        "slice while netd was down then keeps the old slice's sockets, routes and devices)");
+  std::optional<policy::Policy> previous;
+  if (recorded->has_value()) previous = policy::policy_with_owners(policy, **recorded);
+  NETD_TRY(d->apply_policy(policy, previous ? &*previous : nullptr));
+  NETD_TRY(write_owner_record(policy.netd.state_dir, policy::owners_of(policy)));
 
   server::Server::Options options;
   options.socket_path = policy.netd.socket;
@@ -249,7 +262,9 @@ Status Daemon::publish_isolation(const policy::Policy& p, const std::vector<ops:
   for (const auto& vif : wanted.vifs) {
     if (!vif.snat) continue;
     any_snat = true;
-    if (Status st = enable_forwarding(vif.name); !st.ok())
+    // ENOENT: the vif vanished (its last fd closed) and its removal, queued behind this
+    // publication, drops it from the wanted set; nothing is left to forward for.
+    if (Status st = enable_forwarding(vif.name); !st.ok() && st.error().code != ENOENT)
       return std::move(st).error().with_context("snat for " + vif.name);
   }
   if (any_snat) {
@@ -293,6 +308,12 @@ Status Daemon::apply_reloaded_policy() {
   }
   policy_ = std::move(next);
   server_->set_limits(server_limits(policy_.netd));
+  // Applied whatever the record says: a failure only costs the next restart its comparison.
+  if (Status st = write_owner_record(policy_.netd.state_dir, policy::owners_of(policy_)); !st.ok()) {
+    std::string line = "netd: recording slice ids: " + st.error().message +
+                       " (a restart cannot tell which slice held each id)\n";
+    (void)!write(STDERR_FILENO, line.data(), line.size());
+  }
   return ok_status();
 }
 

@@ -4,14 +4,12 @@
 // with the running policy). A restart does not: netd killed after the new policy file was
 // written but before it applied it (or stopped, the file edited, started again) starts with
 // no previous policy to compare with, and the new slice inherits the old one's mark epoch and
-// table. Each case here is the reload's promise checked across a SIGKILL and a restart.
-//
-// DISABLED_ until netd records which slice held each id (under state_dir) and treats a
-// changed owner at start as the reload does: the bug is open (issue 11's closing note), and
-// the suite must stay green meanwhile. Run them with --gtest_also_run_disabled_tests.
+// table. Each case here is the reload's promise checked across a SIGKILL and a restart: netd
+// now records which slice held each id (state_dir/slice-ids) and compares with it at start.
 #include <gmock/gmock.h>
 #include <signal.h>
 
+#include "tests/fixtures/files.h"
 #include "tests/fixtures/json.h"
 #include "tests/integration/chaos/chaos_agent.h"
 #include "tests/integration/common/invariants.h"
@@ -51,7 +49,7 @@ class IdHandover : public TestbedTest {
   }
 };
 
-TEST_F(IdHandover, DISABLED_RawSocketsOfTheOldSliceReceiveNothingOfTheNewOne) {
+TEST_F(IdHandover, RawSocketsOfTheOldSliceReceiveNothingOfTheNewOne) {
   std::optional<Agent> bob;
   hand_over_while_netd_is_down(bob);
   if (HasFatalFailure()) return;
@@ -67,7 +65,7 @@ TEST_F(IdHandover, DISABLED_RawSocketsOfTheOldSliceReceiveNothingOfTheNewOne) {
                                                           "receives dave's traffic after a restart";
 }
 
-TEST_F(IdHandover, DISABLED_TheNewSliceStartsWithAnEmptyTable) {
+TEST_F(IdHandover, TheNewSliceStartsWithAnEmptyTable) {
   std::optional<Agent> bob;
   hand_over_while_netd_is_down(bob);
   if (HasFatalFailure()) return;
@@ -76,6 +74,33 @@ TEST_F(IdHandover, DISABLED_TheNewSliceStartsWithAnEmptyTable) {
   ASSERT_TRUE(dave.ok()) << dave.describe();
   EXPECT_EQ(json_of(dave.out)["routes"], 0);
   EXPECT_THAT(settled_invariants(*bed_), ::testing::IsEmpty());
+}
+
+// The other side of the record: a reload that gave id 8 to dave recorded it, so a restart
+// that follows keeps what dave made since (it is not a handover any more).
+TEST_F(IdHandover, ARestartAfterTheReloadKeepsTheNewOwnersState) {
+  ASSERT_OK(bed_->write_policy(policy_with_dave()));
+  auto reloaded = bed_->reload_netd();
+  ASSERT_OK(reloaded);
+  ASSERT_THAT(*reloaded, ::testing::StartsWith("netd: reloaded ")) << *reloaded;
+  ASSERT_TRUE(bed_->sliceip(kDave, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
+  bed_->kill_netd(SIGKILL);
+  ASSERT_OK(bed_->start_netd());
+  EXPECT_THAT(bed_->root({"ip", "route", "show", "table", "10008"}).out, ::testing::HasSubstr("198.51.100.0/24"));
+  auto dave = bed_->sliceip(kDave, {"-j", "slice", "show"});
+  ASSERT_TRUE(dave.ok()) << dave.describe();
+  EXPECT_EQ(json_of(dave.out)["routes"], 1);
+  EXPECT_THAT(settled_invariants(*bed_), ::testing::IsEmpty());
+}
+
+// A record netd cannot trust stops the start with the file named, rather than guessing.
+TEST_F(IdHandover, AnUnreadableRecordStopsTheStartAndNamesTheFile) {
+  bed_->kill_netd(SIGKILL);
+  ASSERT_OK(write_text_file(bed_->dir() + "/state/slice-ids", "8 bob\n8 dave\n"));
+  auto started = bed_->start_netd();
+  ASSERT_FALSE(started.ok());
+  EXPECT_THAT(started.error().message, ::testing::HasSubstr("state/slice-ids: line 2"));
+  EXPECT_THAT(started.error().message, ::testing::HasSubstr("the record of slice ids is unreadable"));
 }
 
 }  // namespace

@@ -4,10 +4,8 @@
 // refused ("policy kept: snat for tun7-0: opening /proc/sys/...") and rolled back. Here the
 // reload's SIGHUP is queued before the removal, while netd is stopped, so it handles them in
 // that order (epoll reports ready fds in the order they became ready).
-//
-// DISABLED_ until Daemon::publish_isolation treats ENOENT from a vif's forwarding sysctl as
-// the device being gone (as it does for uplinks): the bug is open, and the suite must stay
-// green meanwhile. Run it with --gtest_also_run_disabled_tests.
+// Daemon::publish_isolation now takes ENOENT from a vif's forwarding sysctl as the device
+// being gone (as it does for uplinks).
 #include <gmock/gmock.h>
 #include <signal.h>
 
@@ -38,7 +36,7 @@ class VanishingVif : public TestbedTest {
   }
 };
 
-TEST_F(VanishingVif, DISABLED_ReloadWhileAnSnatVifVanishesIsApplied) {
+TEST_F(VanishingVif, ReloadWhileAnSnatVifVanishesIsApplied) {
   auto alice = Agent::spawn(*bed_, kAlice, "alice");
   ASSERT_OK(alice);
   ASSERT_TRUE(alice->call("io.netd.Vifs.List", nlohmann::json::object()).contains("reply"));  // connected
