@@ -1,0 +1,68 @@
+// Least privilege, second half: a seccomp allow-list of the system calls netd makes once it
+// serves, and the filter enforcing it.
+//
+// netd installs it after start-up (policy loaded, kernel in line, listening) and before it
+// serves a request; everything it still does from then on (requests, SIGHUP reloads with their
+// BPF loads, netlink and nftables batches, /proc/sys writes, TUN opens, fd passing, sd_notify)
+// is on the list. The set was found by running the integration suite with the filter logging
+// instead of refusing (see the README, "Least privilege"). A call not on the list fails with
+// EPERM; execve and execveat, by a rule of their own, and a call made through another ABI
+// (i386 int 0x80, x32) kill netd: those are never a gap in the list but an attack.
+#pragma once
+
+#include <seccomp.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "lib/core/result.h"
+
+namespace netd::kernel {
+
+struct SyscallUse {
+  const char* name;  // as in syscalls(2) and libseccomp, e.g. "sendmsg"
+  const char* why;   // what netd does with it
+};
+
+// The system calls netd may make once it serves, grouped by what they are for.
+std::span<const SyscallUse> allowed_syscalls();
+
+// Killed by name (SCMP_ACT_KILL_PROCESS) rather than refused: netd never runs a program.
+std::span<const char* const> denied_syscalls();
+
+// The socket(2) address families netd may create (as systemd's RestrictAddressFamilies= in
+// netd.service): netlink, AF_UNIX (clients, sd_notify), AF_INET/AF_INET6/AF_PACKET (slices).
+std::span<const int> allowed_socket_families();
+
+// A seccomp filter being built (libseccomp's scmp_filter_ctx), released on destruction.
+class SeccompFilter {
+ public:
+  // The allow-list above; `default_action` for every other call of the native ABI
+  // (SCMP_ACT_ERRNO(EPERM) in netd; SCMP_ACT_LOG to find what is missing).
+  static Result<SeccompFilter> build(uint32_t default_action);
+  SeccompFilter(SeccompFilter&& other) noexcept;
+  SeccompFilter& operator=(SeccompFilter&&) = delete;
+  ~SeccompFilter();
+
+  // Loads it into the calling thread (netd has one). Needs no_new_privs or CAP_SYS_ADMIN;
+  // netd has set no_new_privs when it dropped its capabilities. Irreversible.
+  Status load();
+  // The filter in libseccomp's pseudo-filter-code text, and as the classic BPF program the
+  // kernel gets (struct sock_filter[]); the tests compare the latter with what netd loaded.
+  Result<std::string> pseudo_code() const;
+  Result<std::string> bpf_program() const;
+
+ private:
+  explicit SeccompFilter(scmp_filter_ctx ctx) : ctx_(ctx) {}
+  Result<std::string> exported(int (*exporter)(const scmp_filter_ctx, int)) const;
+  scmp_filter_ctx ctx_;
+};
+
+// Builds and loads the filter with SCMP_ACT_ERRNO(EPERM) as its default.
+Status install_syscall_filter();
+
+// "accept4 bind ..." (how many and which, for the start-up line).
+std::string describe_allowed_syscalls();
+
+}  // namespace netd::kernel
