@@ -12,6 +12,7 @@
 #include "netd/daemon/daemon.h"
 #include "netd/daemon/notify.h"
 #include "netd/kernel/caps/privileges.h"
+#include "netd/kernel/caps/syscall_filter.h"
 #include "netd/policy/loader.h"
 
 namespace {
@@ -19,7 +20,7 @@ namespace {
 constexpr const char* kDefaultPolicyPath = "/etc/netd/policy.toml";
 
 constexpr const char* kUsage =
-    "Usage: netd [--policy FILE] [--socket PATH] [--foreground]\n"
+    "Usage: netd [--policy FILE] [--socket PATH] [--foreground] [--no-syscall-filter]\n"
     "       netd --check-policy [FILE]\n"
     "       netd [--policy FILE] --teardown\n"
     "       netd --print-default-policy\n"
@@ -30,6 +31,8 @@ constexpr const char* kUsage =
     "                        beside it; if it does not exist, the built-in policy)\n"
     "  --socket PATH         listen here instead of the policy's socket\n"
     "  --foreground          stay in the foreground (default: detach once listening)\n"
+    "  --no-syscall-filter   serve without the seccomp allow-list of system calls (to measure\n"
+    "                        its cost, or to tell whether it refused something; see netd(8))\n"
     "  --check-policy [FILE] validate FILE (or the default) and print what netd would do; exit 0/1\n"
     "  --teardown            remove every kernel object netd made under the policy, then exit\n"
     "  --print-default-policy print the built-in policy (TOML)\n"
@@ -44,6 +47,7 @@ struct Options {
   bool policy_given = false;
   std::string socket;
   bool foreground = false;
+  bool syscall_filter = true;
   bool check_policy = false;
   bool teardown = false;
   bool print_default = false;
@@ -110,6 +114,8 @@ int main(int argc, char** argv) {
       o.socket = *v;
     } else if (a == "--foreground") {
       o.foreground = true;
+    } else if (a == "--no-syscall-filter") {
+      o.syscall_filter = false;
     } else if (a == "--check-policy") {
       o.check_policy = true;
       if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) {
@@ -198,6 +204,16 @@ int main(int argc, char** argv) {
   if (!daemon.ok()) {
     std::fprintf(stderr, "netd: %s\n", daemon.error().message.c_str());
     return 2;
+  }
+  // Start-up is done (policy applied, listening); from here on netd only makes the calls on the
+  // allow-list, and nothing has been served yet.
+  if (o.syscall_filter) {
+    if (auto filtered = netd::kernel::install_syscall_filter(); !filtered.ok()) {
+      std::fprintf(stderr, "netd: %s\n", filtered.error().message.c_str());
+      return 2;
+    }
+  } else {
+    std::fprintf(stderr, "netd: warning: serving without the system call filter (--no-syscall-filter)\n");
   }
   std::fprintf(stderr, "netd: serving with %s\n", source.describe().c_str());
   netd::daemon::notify_ready("serving with " + source.describe());
