@@ -175,6 +175,7 @@ Result<Testbed> Testbed::create(const TestbedOptions& options) {
 
   NETD_TRY(t.write_policy(t.policy_text(options)));
   t.netd_wrapper_ = options.netd_wrapper;
+  t.netd_args_ = options.netd_args;
   if (options.start_netd) NETD_TRY(t.start_netd());
   return t;
 }
@@ -190,6 +191,7 @@ Testbed::Testbed(Testbed&& o) noexcept
       socket_path_(std::exchange(o.socket_path_, {})),
       policy_path_(std::exchange(o.policy_path_, {})),
       netd_wrapper_(std::exchange(o.netd_wrapper_, {})),
+      netd_args_(std::exchange(o.netd_args_, {})),
       netd_(std::exchange(o.netd_, std::nullopt)),
       peer_server_(std::exchange(o.peer_server_, std::nullopt)) {}
 
@@ -209,6 +211,7 @@ Status Testbed::launch_netd() {
   std::vector<std::string> argv = {"/bin/sh", "-c", "log=$1; shift; exec \"$@\" 2>>\"$log\"", "sh", log_path()};
   argv.insert(argv.end(), netd_wrapper_.begin(), netd_wrapper_.end());
   argv.insert(argv.end(), {netd_binary(), "--policy", policy_path_, "--foreground"});
+  argv.insert(argv.end(), netd_args_.begin(), netd_args_.end());
   NETD_ASSIGN_OR_RETURN(auto child, spawn_in(&*host_, argv));
   netd_.emplace(std::move(child));
   return ok_status();

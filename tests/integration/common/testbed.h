@@ -33,6 +33,8 @@ struct TestbedOptions {
   // netd's command line starts with these words (e.g. setpriv --bounding-set -net_raw --,
   // env NOTIFY_SOCKET=..., systemd-socket-activate -l PATH): how netd is launched.
   std::vector<std::string> netd_wrapper;
+  // Appended to netd's command line (e.g. --no-syscall-filter).
+  std::vector<std::string> netd_args;
 };
 
 class Testbed {
@@ -109,6 +111,7 @@ class Testbed {
   std::string socket_path_;
   std::string policy_path_;
   std::vector<std::string> netd_wrapper_;
+  std::vector<std::string> netd_args_;
   std::optional<ChildProcess> netd_;
   std::optional<ChildProcess> peer_server_;
 };
