@@ -2,16 +2,25 @@
 // its capability sets) and no_new_privs; every other integration test runs netd like that, which
 // is what shows the set suffices. Started without one of them, netd either refuses to start
 // (the ones every request needs) or serves and refuses the requests that need the missing one,
-// naming it.
+// naming it. Once serving, netd runs under its seccomp allow-list (the filter's behaviour, exec
+// killing exec included, is tested in tests/unit/caps/syscall_filter_test.cc; here: that netd loaded
+// exactly that filter, and can go without it when told).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "netd/kernel/caps/syscall_filter.h"
+#include "tests/fixtures/eventually.h"
 #include "tests/integration/common/testbed_test.h"
 
 namespace netd::testing {
@@ -36,6 +45,13 @@ std::map<std::string, std::string> proc_status(pid_t pid) {
   return out;
 }
 
+// netd listens (and the testbed goes on) before it installs its syscall filter; this line
+// comes after.
+bool serving(const Testbed& bed) {
+  return eventually([&] { return bed.netd_log().find("netd: serving with") != std::string::npos; },
+                    std::chrono::seconds(30));
+}
+
 uint64_t hex(const std::string& text) { return std::stoull(text.empty() ? "0" : text, nullptr, 16); }
 
 class Privileges : public TestbedTest {
@@ -47,6 +63,7 @@ class Privileges : public TestbedTest {
 };
 
 TEST_F(Privileges, NetdKeepsOnlyItsCapabilitiesAndNoNewPrivs) {
+  ASSERT_TRUE(serving(*bed_)) << bed_->netd_log();
   auto status = proc_status(bed_->netd_pid());
   EXPECT_EQ(hex(status["CapEff"]), kKept) << status["CapEff"];
   EXPECT_EQ(hex(status["CapPrm"]), kKept) << status["CapPrm"];
@@ -54,12 +71,67 @@ TEST_F(Privileges, NetdKeepsOnlyItsCapabilitiesAndNoNewPrivs) {
   EXPECT_EQ(hex(status["CapInh"]), 0u) << status["CapInh"];
   EXPECT_EQ(hex(status["CapAmb"]), 0u) << status["CapAmb"];
   EXPECT_EQ(status["NoNewPrivs"], "1");
+  EXPECT_EQ(status["Seccomp"], "2");  // SECCOMP_MODE_FILTER
+  EXPECT_EQ(status["Seccomp_filters"], "1");
   // And it serves: a route, a raw socket.
   auto add = bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"});
   EXPECT_TRUE(add.ok()) << add.describe();
   auto raw = bed_->varlink(kAlice, {{{"method", "io.netd.Sockets.Raw"},
                                       {"parameters", {{"family", "inet"}, {"protocol", "icmp"}}}}})[0];
   EXPECT_FALSE(raw.contains("error")) << raw;
+}
+
+// The seccomp program netd loaded (PTRACE_SECCOMP_GET_FILTER: root stops netd for a moment), as
+// the kernel holds it: empty when it could not be read.
+std::string loaded_seccomp_program(pid_t pid) {
+  if (ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) != 0) return "";
+  std::string program;
+  int status = 0;
+  if (ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr) == 0 && waitpid(pid, &status, __WALL) == pid) {
+    long n = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, 0, nullptr);  // the instruction count
+    if (n > 0) {
+      std::vector<sock_filter> insns(static_cast<size_t>(n));
+      if (ptrace(PTRACE_SECCOMP_GET_FILTER, pid, 0, insns.data()) == n)
+        program.assign(reinterpret_cast<const char*>(insns.data()), insns.size() * sizeof(sock_filter));
+    }
+  }
+  ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
+  return program;
+}
+
+// netd's filter is, instruction for instruction, the one the unit tests load and find to kill
+// execve/execveat and foreign-ABI calls and refuse unlisted calls with EPERM: netd cannot exec.
+TEST_F(Privileges, NetdRunsUnderExactlyTheTestedSyscallFilter) {
+  ASSERT_TRUE(serving(*bed_)) << bed_->netd_log();
+  auto expected = kernel::SeccompFilter::build(SCMP_ACT_ERRNO(EPERM));
+  ASSERT_OK(expected);
+  auto program = expected->bpf_program();
+  ASSERT_OK(program);
+  std::string loaded = loaded_seccomp_program(bed_->netd_pid());
+  ASSERT_FALSE(loaded.empty()) << "could not read netd's seccomp filter: " << std::strerror(errno);
+  EXPECT_EQ(loaded.size(), program->size());
+  EXPECT_TRUE(loaded == *program) << "netd's loaded seccomp filter differs from SeccompFilter::build's";
+  // It survived the stop and serves.
+  EXPECT_TRUE(bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
+}
+
+// --no-syscall-filter (for measuring the filter's cost): no filter, said at start, and it serves.
+class PrivilegesWithoutSyscallFilter : public TestbedTest {
+  TestbedOptions testbed_options() const override {
+    TestbedOptions o;
+    o.netd_args = {"--no-syscall-filter"};
+    return o;
+  }
+};
+
+TEST_F(PrivilegesWithoutSyscallFilter, ServesUnfilteredAndSaysSo) {
+  ASSERT_TRUE(serving(*bed_)) << bed_->netd_log();
+  EXPECT_THAT(bed_->netd_log(), HasSubstr("netd: warning: serving without the system call filter"));
+  auto status = proc_status(bed_->netd_pid());
+  EXPECT_EQ(status["Seccomp"], "0");
+  EXPECT_EQ(status["NoNewPrivs"], "1");
+  EXPECT_EQ(hex(status["CapEff"]), kKept);
+  EXPECT_TRUE(bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
 }
 
 // Under systemd's CapabilityBoundingSet= of exactly these three there is no CAP_SETPCAP to
