@@ -22,10 +22,14 @@
 
 namespace bench {
 
-std::optional<netd::testing::Testbed> start_testbed(const std::string& who) {
+netd::testing::TestbedOptions default_testbed_options() {
   netd::testing::TestbedOptions options;
   options.extra_netd = "requests_per_second_per_uid = 10000000\n";
-  return start_testbed(who, std::move(options));
+  return options;
+}
+
+std::optional<netd::testing::Testbed> start_testbed(const std::string& who) {
+  return start_testbed(who, default_testbed_options());
 }
 
 std::optional<netd::testing::Testbed> start_testbed(const std::string& who, netd::testing::TestbedOptions options) {

@@ -23,6 +23,8 @@ namespace bench {
 // cap lifted (the loops outrun the default 20000/s; no code path changes). nullopt after
 // printing why, prefixed with `who`.
 std::optional<netd::testing::Testbed> start_testbed(const std::string& who);
+// The options the above uses (for a benchmark that adds to them, e.g. netd_args).
+netd::testing::TestbedOptions default_testbed_options();
 // As above with the caller's options (a benchmark that needs more lifted, or a slice changed);
 // netd is started only once the Testbed sits in its final place (bench_testbed.cc says why).
 std::optional<netd::testing::Testbed> start_testbed(const std::string& who, netd::testing::TestbedOptions options);

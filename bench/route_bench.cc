@@ -77,6 +77,7 @@ struct Args {
   bool cli = true;
   bool lib = true;
   bool sudo = true;
+  bool syscall_filter = true;
   bool cleanup = false;
 };
 
@@ -451,12 +452,16 @@ void run_lib(const Testbed& bed, const Args& args, bench::Budget& budget) {
 
 void usage() {
   std::fputs(
-      "usage: route_bench [--seconds N] [--lib-rounds N] [--no-sudo] [--no-cli] [--no-lib] [--cleanup]\n"
+      "usage: route_bench [--seconds N] [--lib-rounds N] [--no-sudo] [--no-cli] [--no-lib] [--no-syscall-filter]\n"
+      "                   [--cleanup]\n"
       "  --seconds N     the whole run, set-up included, shared by the parts that run (cli 1 : lib 1);\n"
       "                  default 75. Each part loops until its share is spent, but takes at least\n"
       "                  30 CLI rounds / 1000 in-daemon pairs per variant (up to twice its share)\n"
       "  --lib-rounds N  interleaved rounds the in-daemon share is split into; default 20\n"
       "  --no-sudo       skip the sudo baseline (no user, no sudoers drop-in)\n"
+      "  --no-cli, --no-lib  skip that part (the other gets its time)\n"
+      "  --no-syscall-filter  run netd with --no-syscall-filter (compare with a run without this\n"
+      "                  flag to see what netd's seccomp filter costs)\n"
       "  --cleanup       only remove what killed benchmark runs left behind, then exit\n"
       "Needs root. Prints `name value unit` lines, ratios and verdicts; never fails on a figure.\n"
       "SIGINT/SIGTERM: stops, removes everything it made, exits 128+signal.\n",
@@ -469,6 +474,7 @@ std::optional<Args> parse_args(int argc, char** argv) {
                           {{"--no-sudo", &a.sudo},
                            {"--no-cli", &a.cli},
                            {"--no-lib", &a.lib},
+                           {"--no-syscall-filter", &a.syscall_filter},
                            {"--cleanup", &a.cleanup, true}}))
     return std::nullopt;
   return a;
@@ -478,8 +484,11 @@ std::optional<Args> parse_args(int argc, char** argv) {
 // signal cut the loops short.
 int run(const Args& args) {
   bench::Budget budget(args.seconds, {{"cli", args.cli ? 1.0 : 0.0}, {"lib", args.lib ? 1.0 : 0.0}});
-  auto bed = bench::start_testbed("route_bench");
+  auto options = bench::default_testbed_options();
+  if (!args.syscall_filter) options.netd_args = {"--no-syscall-filter"};
+  auto bed = bench::start_testbed("route_bench", options);
   if (!bed) return 1;
+  if (!args.syscall_filter) print_note("route_bench: netd runs with --no-syscall-filter");
   if (args.cli && !bench::interrupted()) run_cli(*bed, args, budget);
   if (args.lib && !bench::interrupted()) run_lib(*bed, args, budget);
   print_note("route_bench: " + fixed(args.seconds - budget.left(), 1) + " s of a " + std::to_string(args.seconds) +
