@@ -18,7 +18,7 @@ namespace {
 constexpr SyscallUse kAllowed[] = {
     // Files: the policy and policy.d on reload, /proc/sys writes, /dev/net/tun, bpffs pin
     // directories, the slice-id record in the state directory, the log on stderr.
-    {"read", "reads requests' files, the signalfd, the policy, /proc and /sys"},
+    {"read", "reads its signalfd, the policy files, /proc and /sys files"},
     {"write", "writes its log lines and /proc/sys values (a vif's sysctls)"},
     {"openat", "opens the policy files, /proc/sys, /dev/net/tun and (libbpf) /sys files"},
     {"close", "closes every fd it opened, connections and the sockets it handed out"},
