@@ -207,7 +207,11 @@ int main(int argc, char** argv) {
   }
   // Start-up is done (policy applied, listening); from here on netd only makes the calls on the
   // allow-list, and nothing has been served yet.
-  if (o.syscall_filter) {
+  if (o.syscall_filter && !netd::kernel::kSyscallFilterInThisBuild) {
+    std::fprintf(stderr,
+                 "netd: warning: serving without the system call filter (a sanitizer build: the sanitizers' "
+                 "runtime makes calls outside its list)\n");
+  } else if (o.syscall_filter) {
     if (auto filtered = netd::kernel::install_syscall_filter(); !filtered.ok()) {
       std::fprintf(stderr, "netd: %s\n", filtered.error().message.c_str());
       return 2;
