@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "netd/daemon/daemon.h"
+#include "netd/daemon/log.h"
 #include "netd/daemon/notify.h"
 #include "netd/kernel/caps/privileges.h"
 #include "netd/kernel/caps/syscall_filter.h"
@@ -54,7 +55,7 @@ struct Options {
 };
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "netd: %s\nTry 'netd --help'.\n", message.c_str());
+  netd::daemon::log_line(message + "\nTry 'netd --help'.");
   return 1;
 }
 
@@ -63,17 +64,17 @@ int usage_error(const std::string& message) {
 // not start; without one some requests need, it starts and those requests say what is missing.
 int keep_least_privilege(const netd::policy::Policy& policy) {
   if (auto prepared = netd::daemon::prepare_host(policy); !prepared.ok()) {
-    std::fprintf(stderr, "netd: %s\n", prepared.error().message.c_str());
+    netd::daemon::log_line(prepared.error().message);
     return 2;
   }
   if (auto dropped = netd::kernel::drop_privileges(); !dropped.ok()) {
-    std::fprintf(stderr, "netd: %s\n", dropped.error().message.c_str());
+    netd::daemon::log_line(dropped.error().message);
     return 2;
   }
   int status = 0;
   for (const auto* use : netd::kernel::missing_capabilities()) {
-    std::fprintf(stderr, "netd: %s %s: it %s\n", use->needed_to_start ? "cannot run without" : "warning: no",
-                 use->name, use->why);
+    netd::daemon::log_line(std::string(use->needed_to_start ? "cannot run without " : "warning: no ") + use->name +
+                           ": it " + use->why);
     if (use->needed_to_start) status = 2;
   }
   return status;
@@ -140,7 +141,7 @@ int main(int argc, char** argv) {
   if (o.check_policy) {
     auto policy = source.load();
     if (!policy.ok()) {
-      std::fprintf(stderr, "netd: %s\n", policy.error().message.c_str());
+      netd::daemon::log_line(policy.error().message);
       return 1;
     }
     std::printf("%s: valid\n%s", source.describe().c_str(), netd::policy::describe_policy(*policy).c_str());
@@ -151,7 +152,7 @@ int main(int argc, char** argv) {
 
   auto policy = source.load();
   if (!policy.ok()) {
-    std::fprintf(stderr, "netd: %s\n", policy.error().message.c_str());
+    netd::daemon::log_line(policy.error().message);
     return 1;
   }
   if (int code = keep_least_privilege(*policy); code != 0) return code;
@@ -159,7 +160,7 @@ int main(int argc, char** argv) {
   if (o.teardown) {
     auto done = netd::daemon::teardown(*policy);
     if (!done.ok()) {
-      std::fprintf(stderr, "netd: teardown: %s\n", done.error().message.c_str());
+      netd::daemon::log_line("teardown: " + done.error().message);
       return 2;
     }
     return 0;
@@ -202,24 +203,24 @@ int main(int argc, char** argv) {
 
   auto daemon = netd::daemon::Daemon::start(source, o.socket);
   if (!daemon.ok()) {
-    std::fprintf(stderr, "netd: %s\n", daemon.error().message.c_str());
+    netd::daemon::log_line(daemon.error().message);
     return 2;
   }
   // Start-up is done (policy applied, listening); from here on netd only makes the calls on the
   // allow-list, and nothing has been served yet.
   if (o.syscall_filter && !netd::kernel::kSyscallFilterInThisBuild) {
-    std::fprintf(stderr,
-                 "netd: warning: serving without the system call filter (a sanitizer build: the sanitizers' "
-                 "runtime makes calls outside its list)\n");
+    netd::daemon::log_line(
+        "warning: serving without the system call filter (a sanitizer build: the sanitizers' runtime makes calls "
+        "outside its list)");
   } else if (o.syscall_filter) {
     if (auto filtered = netd::kernel::install_syscall_filter(); !filtered.ok()) {
-      std::fprintf(stderr, "netd: %s\n", filtered.error().message.c_str());
+      netd::daemon::log_line(filtered.error().message);
       return 2;
     }
   } else {
-    std::fprintf(stderr, "netd: warning: serving without the system call filter (--no-syscall-filter)\n");
+    netd::daemon::log_line("warning: serving without the system call filter (--no-syscall-filter)");
   }
-  std::fprintf(stderr, "netd: serving with %s\n", source.describe().c_str());
+  netd::daemon::log_line("serving with " + source.describe());
   netd::daemon::notify_ready("serving with " + source.describe());
   if (ready_pipe[1] >= 0) {
     char ok = 0;
@@ -228,7 +229,7 @@ int main(int argc, char** argv) {
   }
   auto ran = (*daemon)->run();
   if (!ran.ok()) {
-    std::fprintf(stderr, "netd: %s\n", ran.error().message.c_str());
+    netd::daemon::log_line(ran.error().message);
     return 2;
   }
   return 0;

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "netd/daemon/audit.h"
+#include "netd/daemon/log.h"
 #include "netd/daemon/notify.h"
 #include "netd/daemon/owner_record.h"
 #include "netd/kernel/sysctl/sysctl.h"
@@ -149,19 +150,14 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
     if (st.ok()) self->on_host_link_event(e);
     if (st.ok()) st = self->shape_ops_.on_link_event(self->policy_, e);
     if (!st.ok()) {
-      std::string line = "netd: after a change of " + (e.name.empty() ? std::string("devices") : e.name) + ": " +
-                         st.error().message + "\n";
-      (void)!write(STDERR_FILENO, line.data(), line.size());
+      log_line("after a change of " + (e.name.empty() ? std::string("devices") : e.name) + ": " + st.error().message);
     }
   });
   NETD_TRY(d->server_->watch(d->links_.fd(), [self] { self->links_.process_events(); }));
   NETD_ASSIGN_OR_RETURN(kernel::TunWatch tun_watch, kernel::TunWatch::open([self](int ifindex, const kernel::TunInfo& info) {
     auto revoked = self->vif_ops_.on_tun_info(self->policy_, ifindex, info);
     std::string text = revoked.ok() ? *revoked : revoked.error().message;
-    if (!text.empty()) {
-      std::string line = "netd: " + text + "\n";
-      (void)!write(STDERR_FILENO, line.data(), line.size());
-    }
+    if (!text.empty()) log_line(text);
   }));
   d->tun_watch_.emplace(std::move(tun_watch));
   NETD_TRY(d->server_->watch(d->tun_watch_->fd(), [self] { self->tun_watch_->process_events(); }));
@@ -281,9 +277,8 @@ void Daemon::on_host_link_event(const kernel::LinkEvent& e) {
   // A vif's own events went through VifOps, which published already.
   if (!e.name.empty() && policy::parse_vif_name(e.name) && e.kind != kernel::LinkEvent::Kind::kResync) return;
   if (Status st = publish_isolation(policy_, published_vifs_); !st.ok()) {
-    std::string line = "netd: raw send fence after a change of " + (e.name.empty() ? std::string("devices") : e.name) +
-                       ": " + st.error().message + "\n";
-    (void)!write(STDERR_FILENO, line.data(), line.size());
+    log_line("raw send fence after a change of " + (e.name.empty() ? std::string("devices") : e.name) + ": " +
+             st.error().message);
   }
 }
 
@@ -309,11 +304,8 @@ Status Daemon::apply_reloaded_policy() {
   policy_ = std::move(next);
   server_->set_limits(server_limits(policy_.netd));
   // Applied whatever the record says: a failure only costs the next restart its comparison.
-  if (Status st = write_owner_record(policy_.netd.state_dir, policy::owners_of(policy_)); !st.ok()) {
-    std::string line = "netd: recording slice ids: " + st.error().message +
-                       " (a restart cannot tell which slice held each id)\n";
-    (void)!write(STDERR_FILENO, line.data(), line.size());
-  }
+  if (Status st = write_owner_record(policy_.netd.state_dir, policy::owners_of(policy_)); !st.ok())
+    log_line("recording slice ids: " + st.error().message + " (a restart cannot tell which slice held each id)");
   return ok_status();
 }
 
@@ -336,9 +328,7 @@ void Daemon::on_signal() {
     if (info.ssi_signo == SIGHUP) {
       notify_reloading();
       auto reloaded = reload();
-      std::string line = reloaded.ok() ? "netd: reloaded " + source_.describe() + "\n"
-                                       : "netd: " + reloaded.error().message + "\n";
-      (void)!write(STDERR_FILENO, line.data(), line.size());
+      log_line(reloaded.ok() ? "reloaded " + source_.describe() : reloaded.error().message);
       // Ready again either way: a refused policy leaves the running one serving.
       notify_ready(reloaded.ok() ? "serving with " + source_.describe() : "serving; last reload refused");
     } else {
