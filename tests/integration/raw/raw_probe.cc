@@ -756,6 +756,7 @@ int cmd_send_frame(const Args& a) {
   uint16_t ethertype = src->family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
   int fd = netd_packet_socket(c, htons(ethertype), bind_if == "any" ? nullptr : bind_if.c_str());
   if (fd < 0) return refused(c, "packet", fd);
+  netd_close(c);  // the socket is all this command needs from netd
   json info = describe_socket(fd);
   if (a.has("--bypass")) {
     int one = 1;
@@ -797,6 +798,7 @@ int cmd_hdrincl(const Args& a) {
   netd_client* c = open_client();
   int fd = netd_raw_socket(c, src->family, IPPROTO_UDP);
   if (fd < 0) return refused(c, "raw", fd);
+  netd_close(c);  // the socket is all this command needs from netd
   json info = describe_socket(fd);
   int one = 1;
   int r = src->family == AF_INET ? setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one)
