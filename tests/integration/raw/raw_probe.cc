@@ -78,6 +78,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -332,13 +333,19 @@ json describe_frame(ByteView frame, const sockaddr_ll& from) {
 // ---------------------------------------------------------------------------------------
 // netd
 
-netd_client* open_client() {
+struct ClientCloser {
+  void operator()(netd_client* c) const { netd_close(c); }
+};
+// Closed when the command returns (LeakSanitizer reports a client left open at exit).
+using ClientHandle = std::unique_ptr<netd_client, ClientCloser>;
+
+ClientHandle open_client() {
   netd_client* c = netd_open(nullptr);
   if (c == nullptr) {
     emit(errno_line({{"event", "open"}}, errno, std::string("netd_open: ") + std::strerror(errno)));
     std::exit(3);
   }
-  return c;
+  return ClientHandle(c);
 }
 
 // A negative fd from the C API: the probe cannot go on.
@@ -543,7 +550,8 @@ int cmd_ping_raw(const Args& a) {
   if (!family || !dst || dst->family != *family || !count || !id) return usage_error("ping-raw: bad arguments");
   long ms = parse_number(a.get("--ms", std::to_string(*count * 200 + 1000)), 1, 600000).value_or(1000);
 
-  netd_client* c = open_client();
+  ClientHandle client = open_client();
+  netd_client* c = client.get();
   int proto = *family == AF_INET ? int{IPPROTO_ICMP} : int{IPPROTO_ICMPV6};
   int fd = netd_raw_socket(c, *family, proto);
   if (fd < 0) return refused(c, "raw", fd);
@@ -623,7 +631,8 @@ int cmd_capture(const Args& a) {
   auto ms = parse_number(a.words[1], 0, 600000);
   auto proto = parse_number(a.get("--proto", std::to_string(ETH_P_ALL)), 1, 0xffff);
   if (!ms || !proto) return usage_error("capture: bad arguments");
-  netd_client* c = open_client();
+  ClientHandle client = open_client();
+  netd_client* c = client.get();
   const char* ifname = a.words[0] == "any" ? nullptr : a.words[0].c_str();
   int fd = netd_packet_socket(c, htons(static_cast<uint16_t>(*proto)), ifname);
   return capture_common(c, fd, "packet", a, *ms);
@@ -633,7 +642,8 @@ int cmd_capture_all(const Args& a) {
   if (a.words.size() != 2) return usage_error("capture-all IFNAME MS");
   auto ms = parse_number(a.words[1], 0, 600000);
   if (!ms) return usage_error("capture-all: bad arguments");
-  netd_client* c = open_client();
+  ClientHandle client = open_client();
+  netd_client* c = client.get();
   int fd = netd_capture_socket(c, a.words[0].c_str());
   return capture_common(c, fd, "capture", a, *ms);
 }
@@ -644,7 +654,8 @@ int cmd_flowlog(const Args& a) {
   auto mask = parse_number(a.get("--mask", "0x0fff0000"), 0, 0xffffffffL);
   auto shift = parse_number(a.get("--shift", "16"), 0, 31);
   if (!ms || !mask || !shift) return usage_error("flowlog: bad arguments");
-  netd_client* c = open_client();
+  ClientHandle client = open_client();
+  netd_client* c = client.get();
   int group = -1;
   int fd = netd_flowlog_socket(c, &group);
   if (fd < 0) return refused(c, "flowlog", fd);
@@ -713,7 +724,8 @@ int cmd_flowlog(const Args& a) {
 
 int cmd_filter_tamper(const Args& a) {
   if (a.words.size() != 1) return usage_error("filter-tamper packet|raw");
-  netd_client* c = open_client();
+  ClientHandle client = open_client();
+  netd_client* c = client.get();
   int fd = a.words[0] == "packet" ? netd_packet_socket(c, htons(ETH_P_ALL), nullptr)
                                   : netd_raw_socket(c, AF_INET, IPPROTO_ICMP);
   if (fd < 0) return refused(c, a.words[0], fd);
@@ -752,11 +764,12 @@ int cmd_send_frame(const Args& a) {
     if (s >= 0) close(s);
   }
 
-  netd_client* c = open_client();
+  ClientHandle client = open_client();
+  netd_client* c = client.get();
   uint16_t ethertype = src->family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
   int fd = netd_packet_socket(c, htons(ethertype), bind_if == "any" ? nullptr : bind_if.c_str());
   if (fd < 0) return refused(c, "packet", fd);
-  netd_close(c);  // the socket is all this command needs from netd
+  client.reset();  // the socket is all this command needs from netd
   json info = describe_socket(fd);
   if (a.has("--bypass")) {
     int one = 1;
@@ -795,10 +808,11 @@ int cmd_hdrincl(const Args& a) {
   auto count = parse_number(a.get("--count", "3"), 1, 1000);
   if (!src || !dst || src->family != dst->family || !count) return usage_error("hdrincl: bad arguments");
   std::string tag = a.get("--tag", "hdrincl");
-  netd_client* c = open_client();
+  ClientHandle client = open_client();
+  netd_client* c = client.get();
   int fd = netd_raw_socket(c, src->family, IPPROTO_UDP);
   if (fd < 0) return refused(c, "raw", fd);
-  netd_close(c);  // the socket is all this command needs from netd
+  client.reset();  // the socket is all this command needs from netd
   json info = describe_socket(fd);
   int one = 1;
   int r = src->family == AF_INET ? setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one)
@@ -821,7 +835,8 @@ int cmd_hdrincl(const Args& a) {
 
 int cmd_request(const Args& a) {
   if (a.words.empty()) return usage_error("request KIND ...");
-  netd_client* c = open_client();
+  ClientHandle client = open_client();
+  netd_client* c = client.get();
   const std::string& kind = a.words[0];
   int fd = -EINVAL;
   json line;
@@ -855,7 +870,8 @@ int cmd_request(const Args& a) {
 
 int cmd_call(const Args& a) {
   if (a.words.size() != 2) return usage_error("call METHOD PARAMS_JSON");
-  netd_client* c = open_client();
+  ClientHandle client = open_client();
+  netd_client* c = client.get();
   char* reply = nullptr;
   int fds[16];
   int n_fds = 0;
