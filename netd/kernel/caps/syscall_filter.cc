@@ -27,7 +27,7 @@ constexpr SyscallUse kAllowed[] = {
     {"faccessat2", "checks that a file exists (libbpf, the policy)"},
     {"getdents64", "lists policy.d on reload"},
     {"mkdir", "creates bpffs pin directories and the state directory"},
-    {"unlink", "removes bpffs pins of what the policy no longer has, and a stale record"},
+    {"unlink", "removes bpffs pins of what the policy no longer has"},
     {"rename", "replaces the slice-id record atomically"},
     {"fsync", "makes the slice-id record durable before the rename"},
     {"statfs", "checks a new bpffs pin directory's parent is on bpffs (not reached: a reload that first needs one)"},
@@ -151,12 +151,6 @@ Status install_syscall_filter() {
   // would turn every such gap into an outage for all slices (isolation stays, service does not).
   NETD_ASSIGN_OR_RETURN(SeccompFilter filter, SeccompFilter::build(SCMP_ACT_ERRNO(EPERM)));
   return filter.load();
-}
-
-std::string describe_allowed_syscalls() {
-  std::string out;
-  for (const SyscallUse& use : kAllowed) out += (out.empty() ? "" : " ") + std::string(use.name);
-  return out;
 }
 
 }  // namespace netd::kernel

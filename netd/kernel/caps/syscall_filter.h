@@ -79,7 +79,4 @@ class SeccompFilter {
 // Builds and loads the filter with SCMP_ACT_ERRNO(EPERM) as its default.
 Status install_syscall_filter();
 
-// "accept4 bind ..." (how many and which, for the start-up line).
-std::string describe_allowed_syscalls();
-
 }  // namespace netd::kernel
