@@ -56,10 +56,12 @@ Status write_owner_record(const std::string& state_dir, const policy::SliceOwner
   const std::string tmp = path + ".new";
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.valid()) return errno_error("creating " + tmp);
-  NETD_TRY(write_all(fd.get(), policy::format_slice_owners(owners), tmp));
-  if (::fsync(fd.get()) != 0) return errno_error("syncing " + tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return errno_error("renaming " + tmp + " to " + path);
-  return ok_status();
+  Status written = write_all(fd.get(), policy::format_slice_owners(owners), tmp);
+  if (written.ok() && ::fsync(fd.get()) != 0) written = errno_error("syncing " + tmp);
+  if (written.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
+    written = errno_error("renaming " + tmp + " to " + path);
+  if (!written.ok()) (void)::unlink(tmp.c_str());  // the record stays as it was; no half-written file beside it
+  return written;
 }
 
 }  // namespace netd::daemon

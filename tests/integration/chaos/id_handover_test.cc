@@ -8,6 +8,9 @@
 // now records which slice held each id (state_dir/slice-ids) and compares with it at start.
 #include <gmock/gmock.h>
 #include <signal.h>
+#include <unistd.h>
+#include <cstring>
+#include <sys/stat.h>
 
 #include "tests/fixtures/files.h"
 #include "tests/fixtures/json.h"
@@ -101,6 +104,25 @@ TEST_F(IdHandover, AnUnreadableRecordStopsTheStartAndNamesTheFile) {
   ASSERT_FALSE(started.ok());
   EXPECT_THAT(started.error().message, ::testing::HasSubstr("state/slice-ids: line 2"));
   EXPECT_THAT(started.error().message, ::testing::HasSubstr("the record of slice ids is unreadable"));
+}
+
+// A record netd cannot write (its directory not writable: netd holds no CAP_DAC_OVERRIDE) does
+// not undo a reload that applied; netd says what the next restart loses. The record kept is
+// the old one, whole.
+TEST_F(IdHandover, AReloadWhoseRecordCannotBeWrittenIsAppliedAndSaysSo) {
+  const std::string state = bed_->dir() + "/state";
+  ASSERT_EQ(chmod(state.c_str(), 0500), 0) << std::strerror(errno);
+  ASSERT_OK(bed_->write_policy(policy_with_dave()));
+  auto reloaded = bed_->reload_netd();
+  ASSERT_EQ(chmod(state.c_str(), 0700), 0) << std::strerror(errno);
+  ASSERT_OK(reloaded);
+  EXPECT_THAT(*reloaded, ::testing::StartsWith("netd: reloaded ")) << *reloaded;
+  EXPECT_THAT(bed_->netd_log(), ::testing::HasSubstr("netd: recording slice ids: creating " + state +
+                                                      "/slice-ids.new: Permission denied (a restart cannot tell"));
+  auto record = read_text_file(state + "/slice-ids");
+  ASSERT_OK(record);
+  EXPECT_THAT(*record, ::testing::HasSubstr("\n8 bob\n"));
+  EXPECT_NE(access((state + "/slice-ids.new").c_str(), F_OK), 0);
 }
 
 }  // namespace
