@@ -263,7 +263,11 @@ t.connect(os.environ["NETD_SOCKET"])
 t.sendall(b'{"method":"io.netd.Slices.Show","parameters":{}}\0')
 print(ok, limited)
 print(replies(t, 1)[0].decode())
-)PY"});
+# And the CLI says so: exit 2 with netd's reason (started at once, before a token refills).
+import subprocess, sys
+cli = subprocess.run([sys.argv[1], "slice", "show"], capture_output=True, text=True)
+print("sliceip exit", cli.returncode, cli.stderr.strip())
+)PY", sliceip_binary()});
   ASSERT_TRUE(burst.ok()) << burst.describe();
   int ok = 0, limited = 0;
   ASSERT_EQ(sscanf(burst.out.c_str(), "%d %d", &ok, &limited), 2) << burst.out;
@@ -272,6 +276,9 @@ print(replies(t, 1)[0].decode())
   EXPECT_EQ(ok + limited, 20);
   // A new connection does not refill the bucket, and unknown methods cost tokens too.
   EXPECT_THAT(burst.out, HasSubstr("rate limit of 5 per second for uid 1001")) << burst.out;
+  EXPECT_THAT(burst.out, HasSubstr("sliceip exit 2 ")) << burst.out;
+  EXPECT_THAT(burst.out.substr(burst.out.find("sliceip exit")), HasSubstr("rate limit of 5 per second for uid 1001"))
+      << burst.out;
   // Another uid has its own bucket.
   EXPECT_TRUE(bed_->sliceip(kBob, {"slice", "show"}).ok());
 }
