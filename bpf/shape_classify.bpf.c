@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Egress classifier for per-slice shaping (capabilities.md §4). Attached with tcx (a
+/* Egress classifier for per-slice shaping on the uplinks. Attached with tcx (a
  * bpf_link at BPF_TCX_EGRESS) on every uplink, in front of an HTB root that has one class
  * per slice and no filters: HTB takes a packet's class straight from skb->priority when it
  * names one of its leaf classes, so this program only has to write the slice's classid

@@ -1,5 +1,5 @@
 // Result<T>: a value or an Error carrying errno and a human message.
-// Used at every module boundary instead of exceptions (conventions.md rule 2).
+// Used at every module boundary instead of exceptions: no exception crosses lib/ or netd/.
 #pragma once
 
 #include <cerrno>

@@ -1,4 +1,4 @@
-// The audit line: one per request, where it is handled (conventions rule 4).
+// The audit line: one per request, written where the request is handled (lib/ never logs).
 #pragma once
 
 #include <cstdio>

@@ -1,5 +1,6 @@
 // Strict checks of a request's parameters: every field known, of the declared type,
-// required ones present. Unknown fields are refused (conventions rule 5).
+// required ones present. Unknown fields are refused, so a misspelt or newer field is an error,
+// never silently ignored.
 #pragma once
 
 #include <nlohmann/json.hpp>

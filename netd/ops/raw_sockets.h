@@ -1,5 +1,5 @@
 // io.netd.Sockets: raw IP, packet and capture sockets and the flow log, created by netd and
-// handed over (capabilities §3). The policy decides (raw_decision), the socket executor makes
+// handed over to a slice's member. The policy decides (raw_decision), the socket executor makes
 // the socket with the slice's mark and a locked filter; this file joins them.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Reading the policy file (policy.md): TOML text -> validated Policy, or an EINVAL error that names
+// Reading the policy file (man/netd.policy.5): TOML text -> validated Policy, or an EINVAL error that names
 // the key and "file:line". Nothing is half-applied: a policy is returned only when every rule holds.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Pure decision for a qdisc on a slice's own vif (capabilities §4, `sliceip qdisc`): which
+// Pure decision for a qdisc on a slice's own vif (`sliceip qdisc`): which
 // kinds and which values netd installs. Ownership of the device is decide_vif_owner's; this
 // checks the request against the device's facts (mtu, tun or tap) that the operation layer
 // gathered. No syscalls.

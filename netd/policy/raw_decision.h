@@ -1,4 +1,4 @@
-// Pure decisions for io.netd.Sockets (capabilities §3): raw IP sockets, packet sockets, capture
+// Pure decisions for io.netd.Sockets: raw IP sockets, packet sockets, capture
 // sockets and the flow log. No syscalls: the operation layer describes the device from its link
 // cache and vif registry (RawDeviceFacts), this decides, the executor creates, marks, filters, locks
 // and binds the socket.

@@ -1,4 +1,4 @@
-// Shaping as policy sees it (capabilities.md §4), pure: which HTB classes every uplink gets,
+// Shaping as policy sees it, pure: which HTB classes every uplink gets,
 // which mark goes to which class, and what a slice's own `shape set` may change. No syscalls.
 //
 // The tree on every uplink, the same everywhere (handle 4e44:, "ND"):

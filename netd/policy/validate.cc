@@ -161,7 +161,7 @@ Status check_netblocks(const std::vector<SliceDraft>& slices) {
   return ok_status();
 }
 
-// A port in bind_ports is reserved for one slice (capabilities.md §5: no other uid may bind it),
+// A port in bind_ports is its slice's alone, privileged or not (no other uid is to bind it),
 // so two slices cannot both hold it, and one slice listing it twice is a mistake worth pointing out.
 Status check_bind_ports(const std::vector<SliceDraft>& slices) {
   std::vector<int32_t> owner_slice(65536, -1);

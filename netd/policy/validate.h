@@ -1,4 +1,4 @@
-// Policy validation: the rules of policy.md applied to already-typed values.
+// Policy validation: the constraints of man/netd.policy.5 applied to already-typed values.
 //
 // loader.cc turns TOML into "drafts" (the model plus where each key was written) and checks what a
 // single key can tell on its own (type, integer range, units, prefix syntax). Everything relational —
@@ -62,7 +62,7 @@ std::string format_port_range(const PortRange& range);
 // "32MiB" when exact in KiB/MiB/GiB, else bytes.
 std::string format_size_bytes(uint64_t bytes);
 
-// Raw socket kinds a slice may be granted (policy.md `raw`).
+// Raw socket kinds a slice may be granted (the slice key `raw`).
 inline constexpr std::string_view kRawKinds[] = {"icmp", "icmpv6", "udp", "tcp", "packet"};
 
 // --- Rules ---

@@ -1,4 +1,4 @@
-// Pure decisions for vif requests (capabilities §2): names, quota, addresses, mtu, ownership.
+// Pure decisions for vif requests (vtuntap, io.netd.Vifs): names, quota, addresses, mtu, ownership.
 // No syscalls: the operation layer gathers the facts (the slice's current vifs), this decides,
 // the executor creates the device and adds the addresses.
 #pragma once

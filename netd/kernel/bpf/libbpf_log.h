@@ -1,6 +1,6 @@
 // LibbpfLogCapture: while in scope, libbpf's messages (including the verifier log of a failed
 // load) go into a buffer instead of stderr, so they can be put into the returned Error:
-// library code never logs (conventions.md).
+// library code never logs; the caller decides what to print.
 #pragma once
 
 #include <string>

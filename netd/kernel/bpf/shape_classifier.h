@@ -1,6 +1,6 @@
 // ShapeClassifier: the egress classifier of per-slice shaping (bpf/shape_classify.bpf.c).
 // On each uplink a tcx egress program writes the slice's HTB classid into skb->priority from
-// a mark → classid map, so the uplink's HTB root needs no filters (capabilities.md §4). The
+// a mark → classid map, so the uplink's HTB root needs no filters (O(1) per packet). The
 // map and one bpf_link per device are pinned under <bpffs_dir>/shaping/, so classification
 // keeps working while netd is down and a restarted netd adopts it. The HTB qdisc and classes
 // themselves are not made here.

@@ -1,7 +1,7 @@
 // HtbExecutor: the HTB root qdisc and per-slice classes of an uplink over rtnetlink
 // (libnl-route). Thin: no policy, no bookkeeping. Classification is not done here: no
 // filters are ever added; ShapeClassifier's egress program writes the classid into
-// skb->priority and HTB picks the class from it (capabilities.md §4).
+// skb->priority and HTB picks the class from it (one map lookup per packet, no filter list).
 #pragma once
 
 #include <cstdint>
