@@ -35,8 +35,9 @@ struct ParsedOptions {
 };
 
 // Reads options up to the first word that does not start with '-' (ip's rule: options come
-// before OBJECT). Only the words in `spellings` are accepted, never abbreviations
-// (conventions rule 9); "--socket=PATH" is taken as well as "--socket PATH".
+// before OBJECT). Only the words in `spellings` are accepted, never abbreviations (an
+// abbreviation unambiguous today could mean another option tomorrow); "--socket=PATH" is taken as
+// well as "--socket PATH".
 netd::Result<ParsedOptions> parse_global_options(std::span<const std::string_view> words,
                                                  std::span<const OptionSpelling> spellings);
 

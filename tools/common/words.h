@@ -14,7 +14,7 @@ namespace netd::cli {
 inline std::string in_quotes(std::string_view word) { return "'" + std::string(word) + "'"; }
 
 // The entry of a keyword table (entries with a `word`) spelled exactly `word`, or nullptr.
-// Never a prefix: conventions rule 9.
+// Never a prefix: what an abbreviation meant would change as keywords are added.
 template <typename Table>
 auto find_keyword(const Table& table, std::string_view word) -> decltype(&*std::begin(table)) {
   for (const auto& entry : table)

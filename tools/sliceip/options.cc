@@ -6,7 +6,7 @@ namespace {
 
 using netd::cli::Option;
 
-// Exactly the spellings documented in the SYNOPSIS (no prefix matching: conventions rule 9).
+// Exactly the spellings documented in the SYNOPSIS (no prefix matching, unlike ip's options).
 constexpr netd::cli::OptionSpelling kOptions[] = {
     {"-j", Option::kJson},        {"-json", Option::kJson},  {"-p", Option::kPretty},
     {"-pretty", Option::kPretty}, {"-4", Option::kInet},     {"-6", Option::kInet6},

@@ -6,7 +6,7 @@ namespace {
 
 using netd::cli::Option;
 
-// Exactly the spellings of the SYNOPSIS (no prefix matching: conventions rule 9).
+// Exactly the spellings of the SYNOPSIS (no prefix matching).
 constexpr netd::cli::OptionSpelling kOptions[] = {
     {"-j", Option::kJson},         {"--json", Option::kJson},     {"-p", Option::kPretty},
     {"--pretty", Option::kPretty}, {"-h", Option::kHelp},         {"--help", Option::kHelp},

@@ -310,7 +310,7 @@ TEST(RouteSyntaxError, CodeIsEinval) {
   EXPECT_ERR(plan, EINVAL, "needs an address");
 }
 
-// No abbreviations (conventions rule 9): ip's prefix-matched spellings are unknown here.
+// No abbreviations: ip's prefix-matched spellings are unknown here.
 TEST(RouteAbbreviations, AreRejected) {
   EXPECT_EQ(error_of(parse({"route", "a", "10.0.0.0/8"})),
             "unknown command 'a' for 'route' (try 'sliceip route help')");
