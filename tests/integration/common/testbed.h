@@ -1,4 +1,4 @@
-// Testbed: the acceptance set-up of acceptance.md, private to one test. A "host" netns with
+// Testbed: the set-up every integration test runs in, private to one test. A "host" netns with
 // two uplinks (veths) to a "peer" netns standing in for the network, a cgroup and a bpffs
 // directory of its own, a policy for alice (uid 1001), bob (uid 1002) and non-member carol
 // (uid 1003), and netd serving it inside the host netns.

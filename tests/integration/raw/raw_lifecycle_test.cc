@@ -1,4 +1,4 @@
-// Scenario 16 for raw sockets: 8 clients hammer io.netd.Sockets while netd is SIGKILLed and
+// netd killed under load, for raw sockets: 8 clients hammer io.netd.Sockets while netd is SIGKILLed and
 // restarted; netd keeps no copy of any socket it handed out (its fd count returns to the
 // idle value), a flow log group is free again as soon as its holder closes it, and
 // `netd --teardown` leaves no table or pin of the raw machinery behind.

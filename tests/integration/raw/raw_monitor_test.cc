@@ -1,4 +1,4 @@
-// Acceptance scenario 12: the monitor slice "mon" (capture_all) receives every packet on the
+// Monitoring: the monitor slice "mon" (capture_all) receives every packet on the
 // uplink, unscoped, and from the flow log (an NFLOG group netd bound for it) the slice id of
 // each logged packet. Non-monitors are refused both; the monitor gets capture on uplinks only,
 // and a capture socket re-bound elsewhere yields nothing.

@@ -1,5 +1,5 @@
-// raw_probe: stands in for a slice's program in the raw socket integration tests (acceptance
-// 10-12, 16), which run it as unprivileged uids inside their namespaces. Sockets come from
+// raw_probe: stands in for a slice's program in the raw socket integration tests, which run
+// it as unprivileged uids inside their namespaces. Sockets come from
 // netd through the public C API (lib/client/netd_client.h); everything else is the kernel.
 // Every output is one JSON object per line on stdout, flushed at once, so a test can wait for
 // a given line.

@@ -1,4 +1,4 @@
-// Acceptance scenario 11 (send side): what alice's packet and raw sockets send, seen from the
+// The send side of isolated sockets: what alice's packet and raw sockets send, seen from the
 // peer namespace. A frame (or an IP_HDRINCL packet) leaves only with a source address alice
 // may use, and frames only through her packet_send_devices (uplink0 here); the same with
 // PACKET_QDISC_BYPASS, which skips tc. A root sniffer on every peer device tells what arrived.

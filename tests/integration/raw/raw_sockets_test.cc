@@ -1,4 +1,4 @@
-// Acceptance scenarios 10 and 11 (receive side) with real packets: alice's raw ICMP socket
+// The receive side of isolated sockets, with real packets: alice's raw ICMP socket
 // and AF_PACKET socket from netd see every packet of her own traffic and nothing of bob's or
 // carol's concurrent traffic, also after re-binding and after attempts to remove the filter;
 // refusals name their reason and change nothing in the kernel.
@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 
 class RawSockets : public RawTest {
  protected:
-  // Scenario 10 for one family: alice pings dst through her raw ICMP socket while bob does
+  // Raw ICMP isolation for one family: alice pings dst through her raw ICMP socket while bob does
   // the same (raw socket from netd and ordinary ping). Alice's replies all arrive; her socket
   // receives nothing but them.
   void ping_isolation(const std::string& family, const std::string& dst) {
@@ -146,11 +146,11 @@ class RawSockets : public RawTest {
   }
 };
 
-// Scenario 10: a ping through alice's raw ICMP socket, with bob's and carol's concurrent pings.
+// A ping through alice's raw ICMP socket, with bob's and carol's concurrent pings.
 TEST_F(RawSockets, RawIcmpSocketSeesOnlyAlicesEchoReplies) { ping_isolation("inet", "10.0.1.2"); }
 TEST_F(RawSockets, RawIcmpv6SocketSeesOnlyAlicesEchoReplies) { ping_isolation("inet6", "fd00:1::2"); }
 
-// Scenario 11 (receive): her AF_PACKET socket on the uplink sees all of her TCP flows, both
+// Her AF_PACKET socket on the uplink sees all of her TCP flows, both
 // directions, and nothing of bob's or carol's concurrent flows to the same server. The
 // filter cannot be detached, replaced or unlocked, nor the mark changed; the capture after
 // the attempts proves the filter is still there.
@@ -271,7 +271,7 @@ TEST_F(RawRefusals, EachRefusalNamesItsReasonAndChangesNothing) {
   EXPECT_EQ(refusals, cases.size()) << log;
 }
 
-// Scenario 16 for raw sockets: with netd SIGKILLed, sockets handed out before keep their
+// Isolation outlives netd: with netd SIGKILLed, sockets handed out before keep their
 // filter (alice's capture sees her flows and nothing of bob's) and the send fence keeps
 // dropping forged frames; after a restart, the old socket still works (netd re-adopted the
 // flow map rather than replacing it) and new sockets are handed out.

@@ -1,4 +1,4 @@
-// Acceptance 16-17 for routes: netd killed, restarted, reloaded, torn down; hostile clients.
+// Robustness, for routes: netd killed, restarted, reloaded, torn down; hostile clients.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-// Acceptance scenarios 1-5 (routes) with the kernel state checked by `ip -j` and real traffic.
+// A slice's routes, with the kernel state checked by `ip -j` and real traffic.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -32,7 +32,8 @@ class Routes : public TestbedTest {
 
 };
 
-// Scenario 1.
+// alice's route steers her connections out of uplink1 with its source address; bob's and carol's
+// keep following main.
 TEST_F(Routes, AliceRouteSteersOnlyAliceTraffic) {
   auto add = bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2", "dev", "uplink1"});
   ASSERT_TRUE(add.ok()) << add.describe();
@@ -154,7 +155,7 @@ TEST_F(Routes, ReplaceAndShowFilter) {
   EXPECT_EQ(f[0]["metric"], 7);
 }
 
-// Scenario 2.
+// A word that would put the route elsewhere (`table`) is a usage error; nothing changes.
 TEST_F(Routes, TableWordIsRefusedAndNothingChanges) {
   std::string before = routing_state();
   auto r = bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "dev", "eth9", "table", "main"});
@@ -164,7 +165,7 @@ TEST_F(Routes, TableWordIsRefusedAndNothingChanges) {
   EXPECT_EQ(routing_state(), before);
 }
 
-// Scenario 3: each refusal with its own reason, state unchanged.
+// Policy refusals (device, prefix, quota, gateway): each with its own reason, state unchanged.
 TEST_F(Routes, PolicyRefusalsNameTheirReason) {
   ASSERT_EQ(bed_->root({"ip", "link", "add", "other0", "type", "veth", "peer", "name", "other1"}).exit_code, 0);
   std::string before = routing_state();
@@ -204,7 +205,7 @@ TEST_F(Routes, QuotaRefusesTheSixtyFifthRoute) {
   EXPECT_TRUE(replace.ok()) << replace.describe();
 }
 
-// Scenario 4.
+// A uid in no slice is told so, for routes and for `slice show`; nothing changes.
 TEST_F(Routes, NonMemberIsRefused) {
   std::string before = routing_state();
   auto r = bed_->sliceip(kCarol, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"});
@@ -216,7 +217,7 @@ TEST_F(Routes, NonMemberIsRefused) {
   EXPECT_EQ(routing_state(), before);
 }
 
-// Scenario 5: 8 processes, alice and bob 50 routes each, concurrently.
+// 8 processes, alice and bob 50 routes each, concurrently: each table gets exactly its own.
 TEST_F(Routes, ConcurrentSlicesGetExactlyTheirRoutes) {
   std::vector<std::thread> workers;
   std::vector<ProcessResult> results(8);

@@ -1,5 +1,5 @@
-// More vif scenarios beside acceptance 6-9 (vifs_test.cc): neighbour discovery and ARP over a
-// tap (isolation invariant (d)), snat forwarding to the uplinks and its absence (c),
+// More vif tests beside vifs_test.cc: neighbour discovery and ARP over a tap (the kernel's own
+// still work), snat forwarding to the uplinks and its absence (no forwarding without snat),
 // multi-queue devices, the C API, refusals at the edges of the protocol, and the audit log.
 // As there, real packets: the probe plays the far end of each device, the peer netns the
 // network, and the kernel state is read with ip/nft/bpftool.
@@ -98,7 +98,7 @@ class VifsMore : public VifTest {
   }
 };
 
-// Isolation invariant (d): the kernel's own ARP and neighbour discovery on a tap keep working
+// The kernel's own ARP and neighbour discovery on a tap keep working
 // although the vif guard drops every unmarked packet towards the device.
 TEST_F(VifsMore, ArpAndNeighbourDiscoveryOverATap) {
   auto add = bed_->vtuntap(kAlice, {"add", "tap", "--addr", "10.7.0.1/24", "--up", "--persist"});
@@ -465,7 +465,7 @@ TEST_F(VifsMore, AuditLinePerCall) {
   EXPECT_THAT(lines[6].text, HasSubstr("\"name\":\"tap7-0\""));
 }
 
-// Isolation invariant (c) with policy `snat = true` for alice.
+// Forwarding between a vif and the uplinks happens only with policy `snat = true` (here, for alice).
 class VifsSnat : public VifsMore {
  protected:
   TestbedOptions testbed_options() const override {

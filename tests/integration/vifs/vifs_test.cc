@@ -1,4 +1,4 @@
-// Acceptance scenarios 6-9 (isolated TUN/TAP devices), with real packets: a probe program
+// Isolated TUN/TAP devices, with real packets: a probe program
 // plays the far end of each device (answers ARP/NDP/echo, injects datagrams), bob's and
 // carol's traffic and listeners are shown not to cross, and the kernel state (links, nft
 // elements, BPF map entries) is checked after every step, including clean-up.
@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 
 class Vifs : public VifTest {};
 
-// Scenario 6: a persistent tap owned by alice; her own program attaches with TUNSETIFF.
+// A persistent tap owned by alice; her own program attaches with TUNSETIFF.
 TEST_F(Vifs, PersistentTapAttachedByItsOwnerOnly) {
   auto add = bed_->vtuntap(kAlice, {"add", "tap", "--addr", "10.7.0.1/30", "--up", "--persist"});
   ASSERT_TRUE(add.ok()) << add.describe();
@@ -94,7 +94,7 @@ TEST_F(Vifs, PersistentTapAttachedByItsOwnerOnly) {
   EXPECT_EQ(guard_entries("vif_addrs"), 0u);
 }
 
-// Scenario 7: `vtuntap run` without --persist; the device lives as long as the program.
+// `vtuntap run` without --persist; the device lives as long as the program.
 TEST_F(Vifs, RunDeviceVanishesWithItsProgram) {
   auto prog = run_responder(kAlice, {"tun", "--addr", "10.7.0.5/30", "--up"}, "10.7.0.6");
   ASSERT_OK(prog);
@@ -115,7 +115,7 @@ TEST_F(Vifs, RunDeviceVanishesWithItsProgram) {
   EXPECT_EQ(guard_entries("vif_addrs"), 0u);
 }
 
-// Scenario 8: nothing of bob's crosses alice's tun, in either direction.
+// Nothing of bob's crosses alice's tun, in either direction.
 TEST_F(Vifs, BobNeitherSendsIntoNorReceivesFromAlicesTun) {
   auto prog = run_responder(kAlice, {"tun", "--addr", "10.7.0.5/30", "--up"}, "10.7.0.6");
   ASSERT_OK(prog);
@@ -194,7 +194,7 @@ TEST_F(Vifs, BobNeitherSendsIntoNorReceivesFromAlicesTun) {
   prog->wait(kEventTimeout);
 }
 
-// Scenario 9 and the other refusals: each names what was refused and leaves no device.
+// Refusals (address outside the netblock, quota, ...): each names what was refused and leaves no device.
 TEST_F(Vifs, RefusalsNameTheReasonAndLeaveNothing) {
   auto outside = bed_->vtuntap(kAlice, {"add", "tap", "--addr", "10.8.0.1/24", "--persist"});
   EXPECT_EQ(outside.exit_code, 2) << outside.describe();

@@ -1,4 +1,4 @@
-// Policies that must load, and what they load to: the built-in default, policy.md's example, the
+// Policies that must load, and what they load to: the built-in default, a fully annotated file, the
 // defaults of omitted keys, and describe_policy's summary.
 #include "netd/policy/loader.h"
 
@@ -16,8 +16,9 @@ std::vector<std::string> prefixes(const std::vector<Prefix>& list) {
   return out;
 }
 
-// policy.md's example, verbatim (comments included): the spec's own file must load.
-constexpr const char* kSpecExample = R"toml([netd]
+// A policy with every slice key and a comment after most values, as an operator writes one: trailing
+// comments, section comments and aligned values must not disturb the parse.
+constexpr const char* kAnnotatedExample = R"toml([netd]
 socket     = "/run/netd/netd.sock"   # Varlink over SOCK_STREAM, mode 0666; identity comes from the kernel, not the file mode
 state_dir  = "/var/lib/netd"
 bpffs      = "/sys/fs/bpf/netd"      # pinned programs, maps and links: isolation holds while netd is down
@@ -115,8 +116,8 @@ TEST(DefaultPolicy, ParsesAndValidates) {
                                                                                   "[[slice]]")));
 }
 
-TEST(SpecExample, ParsesWithTheRightValues) {
-  auto policy = parse_policy(kSpecExample, "policy.toml");
+TEST(AnnotatedExample, ParsesWithTheRightValues) {
+  auto policy = parse_policy(kAnnotatedExample, "policy.toml");
   ASSERT_OK(policy);
   EXPECT_EQ(policy->netd.state_dir, "/var/lib/netd");
   EXPECT_EQ(policy->netd.uplinks, std::vector<std::string>{"eth0"});
@@ -224,7 +225,7 @@ TEST(Accepts, SameUplinkInSeveralSlicesRouteDevices) {
 }
 
 TEST(Accepts, UnprivilegedBindPortsAreReservations) {
-  // policy.md's own example reserves 5000-5010; capabilities.md §5 makes every listed port the slice's.
+  // Unprivileged ports may be listed too (a server's 5000-5010): every listed port is the slice's alone.
   auto policy = parse_policy(two_slices("", "bind_ports = [\"1\", \"1023\", \"5000-5010\", \"65535\"]"), "test.toml");
   ASSERT_OK(policy);
   EXPECT_EQ(policy->slices[0].bind_ports.back(), (PortRange{65535, 65535}));

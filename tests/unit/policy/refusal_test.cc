@@ -1,4 +1,5 @@
-// One test per refusal of policy.md: each asserts EINVAL and a message naming the key at its line.
+// One test per refusal of the policy file (man/netd.policy.5, VALIDATION): each asserts EINVAL
+// and a message naming the key at its line.
 #include "netd/policy/loader.h"
 
 #include "tests/unit/policy/policy_test_util.h"

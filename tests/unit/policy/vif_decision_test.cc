@@ -1,4 +1,4 @@
-// vif_decision: every refusal of capabilities §2 (names, quota, addresses, mtu, ownership), without a kernel.
+// vif_decision: every refusal of a vif request (names, quota, addresses, mtu, ownership), without a kernel.
 #include "netd/policy/vif_decision.h"
 
 #include "tests/fixtures/test_macros.h"

@@ -1,4 +1,4 @@
-// decide_route_add: every check of capabilities §1, without a kernel.
+// decide_route_add: every check of a route request (device, gateway, prefix, src, quota, words), without a kernel.
 #include "netd/policy/route_decision.h"
 
 #include "tests/fixtures/test_macros.h"
