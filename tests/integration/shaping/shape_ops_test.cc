@@ -1,4 +1,4 @@
-// Acceptance 13 and the life of per-slice shaping under netd: the uplink's HTB tree and the
+// The life of per-slice shaping under netd: the uplink's HTB tree and the
 // classifier map as the policy says (read with tc and bpftool), two slices' iperf3 flows
 // shaped concurrently to their rates, a slice lowering / restoring its own rate and being
 // refused a raise, own limits and class counters kept over a restart, reloads that change
@@ -180,8 +180,8 @@ TEST_F(ShapeTest, UplinkGetsHtbTreeClassifierAndMapFromThePolicy) {
   EXPECT_NE(root_qdisc("uplink1").value("kind", ""), "htb");
 }
 
-// Acceptance 13: alice 20 Mbit and bob 50 Mbit, iperf3 from each at once, each within ±5 %.
-TEST_F(ShapeTest, Acceptance13TwoSlicesShapedConcurrently) {
+// alice 20 Mbit and bob 50 Mbit, iperf3 from each at once, each within ±5 %.
+TEST_F(ShapeTest, ThroughputOfTwoSlicesShapedConcurrently) {
   start_sinks();
   auto alice = bed_->spawn_as(kAlice, iperf_args(5201, 4));
   auto bob = bed_->spawn_as(kBob, iperf_args(5202, 4));
@@ -193,8 +193,8 @@ TEST_F(ShapeTest, Acceptance13TwoSlicesShapedConcurrently) {
   EXPECT_GT(class_bytes("4e44:8"), 50e6 / 8 * 3);
 }
 
-// Acceptance 13: alice lowers her rate (at once), is refused a raise, restores.
-TEST_F(ShapeTest, Acceptance13SelfServiceLowerRefuseRestore) {
+// alice lowers her rate (her throughput follows at once), is refused a raise, restores.
+TEST_F(ShapeTest, ThroughputFollowsSelfServiceLowerRefuseRestore) {
   start_sinks();
   auto set = bed_->sliceip(kAlice, {"shape", "set", "rate", "10mbit"});
   ASSERT_TRUE(set.ok()) << set.describe();
