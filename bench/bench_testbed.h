@@ -1,4 +1,4 @@
-// What the benchmarks that drive a live netd share: the acceptance testbed with netd started
+// What the benchmarks that drive a live netd share: the integration tests' testbed with netd started
 // for benchmarking, netd's own timings from its audit log, the set-up of a forked client child,
 // a Launcher placed in the testbed, iperf3's readiness and report, and the command-line count
 // parser.

@@ -1,5 +1,5 @@
-// raw_bench: the raw socket feature's figures (benchmarks.md, rows "fd handout" for
-// io.netd.Sockets.Packet and "raw socket receive"), each against a baseline measured in the same
+// raw_bench: the raw socket feature's figures (bench/README.md, Targets rows "packet socket
+// handout" and "receive on alice's isolated packet socket"), each against a baseline measured in the same
 // run.
 //
 //  handout  netd::packet_socket(client, htons(ETH_P_ALL), "uplink0") as alice (slice with raw =

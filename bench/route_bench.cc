@@ -1,5 +1,5 @@
-// route_bench: the routes feature's figures (benchmarks.md, rows "route add+del, end to end"
-// and "route add, in-daemon"), each against its baselines measured in the same run.
+// route_bench: the routes feature's figures (bench/README.md, Targets rows "route add + del, end
+// to end" and "route add in the daemon"), each against its baselines measured in the same run.
 //
 //  cli  `sliceip route add|del 198.51.100.0/24 via 10.0.2.2 dev uplink1` as alice, against
 //       root `ip route add|del ... table 500` and `sudo -n ip route add|del ... table 500` as a

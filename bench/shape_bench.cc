@@ -1,4 +1,4 @@
-// shape_bench: the shaping feature's figures (benchmarks.md row "shaping accuracy", and what
+// shape_bench: the shaping feature's figures (bench/README.md, Targets row "shaping accuracy", and what
 // shaping costs the traffic it does not shape), each against a baseline measured in the same run.
 //
 //  accuracy  iperf3 TCP as a slice whose policy says rate = ceil = 10 Mbit, 100 Mbit, 1 Gbit,

@@ -1,5 +1,5 @@
-// vif_bench: the vifs feature's figures (benchmarks.md, rows "vif create+delete", "fd handout"
-// for io.netd.Vifs.Attach, and "data path" through a slice's tun), each against a baseline
+// vif_bench: the vifs feature's figures (bench/README.md, Targets rows "vif add + del", "vif fd
+// handout" and "TCP through a slice's tun path"), each against a baseline
 // measured in the same run.
 //
 //  cli     `vtuntap add tap --persist` + `vtuntap del tap7-0` as alice (two process runs),
