@@ -215,8 +215,14 @@ def header_name(iface_name):
     return namespace_of(iface_name) + ".h"
 
 
-CPP_KEYWORDS = {"type", "interface", "protocol", "default", "class", "struct", "delete", "new", "public",
-                "private", "namespace", "union", "register", "template", "this", "operator", "mutable"}
+# Varlink field names that are C++ keywords get a trailing underscore as struct members.
+CPP_KEYWORDS = {"alignas", "alignof", "and", "asm", "auto", "bool", "break", "case", "catch", "char", "class",
+                "const", "constexpr", "continue", "default", "delete", "do", "double", "else", "enum", "explicit",
+                "export", "extern", "false", "float", "for", "friend", "goto", "if", "inline", "int", "long",
+                "mutable", "namespace", "new", "noexcept", "not", "nullptr", "operator", "or", "private",
+                "protected", "public", "register", "return", "short", "signed", "sizeof", "static", "struct",
+                "switch", "template", "this", "throw", "true", "try", "typedef", "typeid", "typename", "union",
+                "unsigned", "using", "virtual", "void", "volatile", "while"}
 
 
 def member(name):

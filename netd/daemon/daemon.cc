@@ -16,7 +16,6 @@
 #include "netd/daemon/notify.h"
 #include "netd/daemon/owner_record.h"
 #include "netd/kernel/sysctl/sysctl.h"
-#include "netd/ops/identity.h"
 #include "netd/ops/params.h"
 #include "netd/ops/slices.h"
 #include "netd/policy/loader.h"
@@ -102,11 +101,6 @@ server::Server::Limits server_limits(const policy::DaemonSettings& s) {
           s.request_timeout_ms};
 }
 
-Error admin_only(const server::Peer& peer, const std::string& what) {
-  return make_error(EPERM, what + " is for admins; uid " + std::to_string(peer.uid) + " is not one",
-                    ErrorKind::kPermissionDenied);
-}
-
 }  // namespace
 
 Status prepare_host(const policy::Policy& policy) { return ensure_sys_fs_bpf(policy.netd.bpffs); }
@@ -140,10 +134,19 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   options.limits = server_limits(policy.netd);
   Daemon* self = d.get();
   options.is_admin = [self](uid_t uid) { return self->policy_.is_admin(uid); };
+  options.identify = [self](const server::Peer& peer) {
+    server::Identity id;
+    if (const policy::SliceSpec* s = self->policy_.find_member(peer.uid, peer.gid, peer.groups)) {
+      id.slice_id = s->id;
+      id.slice = s->name;
+    }
+    id.admin = self->policy_.is_admin(peer.uid);
+    return id;
+  };
   options.audit = [](const server::AuditRecord& r) { write_audit(r, stderr); };
   options.connection_log = [](const server::ConnectionRecord& r) { write_connection_audit(r, stderr); };
   NETD_ASSIGN_OR_RETURN(d->server_, server::Server::listen(std::move(options)));
-  d->register_methods();
+  NETD_TRY(d->register_methods());
   NETD_TRY(d->setup_signals());
   d->links_.set_listener([self](const kernel::LinkEvent& e) {
     Status st = self->vif_ops_.on_link_event(self->policy_, e);
@@ -339,112 +342,6 @@ void Daemon::on_signal() {
 }
 
 Status Daemon::run() { return server_->run(); }
-
-void Daemon::register_methods() {
-  auto& d = server_->dispatcher();
-  // Every slice method: identity from the peer, the slice's name into the audit line.
-  // The same for methods whose answer carries fds.
-  auto slice_method_fds = [this](auto body) {
-    return [this, body](server::Call& call) -> Result<server::Answer> {
-      NETD_ASSIGN_OR_RETURN(const policy::SliceSpec* slice, ops::slice_of(policy_, call.peer));
-      call.slice = slice->name;
-      return body(call, *slice);
-    };
-  };
-  auto slice_method = [this](auto body) {
-    return [this, body](server::Call& call) -> Result<server::Answer> {
-      NETD_ASSIGN_OR_RETURN(const policy::SliceSpec* slice, ops::slice_of(policy_, call.peer));
-      call.slice = slice->name;
-      NETD_ASSIGN_OR_RETURN(nlohmann::json out, body(call, *slice));
-      return server::Answer{std::move(out), {}};
-    };
-  };
-  d.add("io.netd.Routes.Add", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return route_ops_.add(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Routes.Delete", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return route_ops_.remove(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Routes.List", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return route_ops_.list(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Routes.Flush", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return route_ops_.flush(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Routes.Get", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return route_ops_.get(policy_, s, c.peer, c.parameters);
-        }));
-  d.add("io.netd.Vifs.Add", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
-          return vif_ops_.add(policy_, s, c.peer, c.parameters);
-        }));
-  d.add("io.netd.Vifs.Attach", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
-          return vif_ops_.attach(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Vifs.Delete", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return vif_ops_.remove(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Vifs.List", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return vif_ops_.list(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Vifs.AddAddress", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return vif_ops_.add_address(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Vifs.DeleteAddress", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return vif_ops_.delete_address(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Vifs.SetLink", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return vif_ops_.set_link(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Qdiscs.Replace", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return vif_qdisc_ops_.replace(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Qdiscs.Delete", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return vif_qdisc_ops_.remove(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Qdiscs.List", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return vif_qdisc_ops_.list(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Sockets.Raw", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
-          return raw_ops_.raw(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Sockets.Packet", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
-          return raw_ops_.packet(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Sockets.Capture", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
-          return raw_ops_.capture(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Sockets.FlowLog", slice_method_fds([this](server::Call& c, const policy::SliceSpec& s) {
-          return raw_ops_.flowlog(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Shaping.Show", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return shape_ops_.show(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Shaping.Set", slice_method([this](server::Call& c, const policy::SliceSpec& s) {
-          return shape_ops_.set(policy_, s, c.parameters);
-        }));
-  d.add("io.netd.Slices.Show", slice_method([this](server::Call& c, const policy::SliceSpec& s)
-                                                -> Result<nlohmann::json> {
-          NETD_TRY(ops::check_fields(c.parameters, {}, "parameters"));
-          NETD_ASSIGN_OR_RETURN(size_t routes, route_ops_.count(policy_, s));
-          return nlohmann::json{{"slice", ops::slice_json(policy_, s, routes)}};
-        }));
-  d.add("io.netd.Slices.List", [this](server::Call& call) -> Result<server::Answer> {
-    if (!policy_.is_admin(call.peer.uid)) return admin_only(call.peer, "listing every slice");
-    NETD_TRY(ops::check_fields(call.parameters, {}, "parameters"));
-    nlohmann::json slices = nlohmann::json::array();
-    for (const auto& s : policy_.slices) {
-      NETD_ASSIGN_OR_RETURN(size_t routes, route_ops_.count(policy_, s));
-      slices.push_back(ops::slice_json(policy_, s, routes));
-    }
-    return server::Answer{{{"slices", slices}}, {}};
-  });
-  d.add("io.netd.Admin.Reload", [this](server::Call& call) -> Result<server::Answer> {
-    if (!policy_.is_admin(call.peer.uid)) return admin_only(call.peer, "reloading the policy");
-    NETD_TRY(ops::check_fields(call.parameters, {}, "parameters"));
-    NETD_TRY(reload());
-    return server::Answer{};
-  });
-}
 
 Status teardown(const policy::Policy& policy) {
   NETD_ASSIGN_OR_RETURN(kernel::NlSocket sock, kernel::NlSocket::open());

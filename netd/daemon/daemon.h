@@ -72,7 +72,8 @@ class Daemon {
   // After a device or address change that is not a vif's: the fence follows the devices.
   void on_host_link_event(const kernel::LinkEvent& event);
   Status setup_signals();
-  void register_methods();
+  // The table of methods (methods.cc); fails if the IDL declares one it does not bind.
+  Status register_methods();
   void on_signal();
 
   PolicySource source_;

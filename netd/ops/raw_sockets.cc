@@ -13,9 +13,9 @@
 namespace netd::ops {
 namespace {
 
-server::Answer fd_answer(UniqueFd fd, nlohmann::json parameters) {
+varlink::Answer fd_answer(UniqueFd fd, nlohmann::json parameters) {
   parameters["fd"] = 0;  // the index of the passed fd
-  server::Answer answer;
+  varlink::Answer answer;
   answer.parameters = std::move(parameters);
   answer.fds.push_back(std::move(fd));
   return answer;
@@ -30,28 +30,21 @@ Result<T> from_kernel(Result<T> r) {
 
 }  // namespace
 
-Result<server::Answer> RawSocketOps::raw(const policy::Policy& p, const policy::SliceSpec& s,
-                                         const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"family", FieldType::kString, true}, {"protocol", FieldType::kString, true}},
-                        "parameters"));
-  NETD_ASSIGN_OR_RETURN(auto verdict, policy::decide_raw_socket(p, s, params["family"].get<std::string>(),
-                                                                params["protocol"].get<std::string>()));
+Result<varlink::Answer> RawSocketOps::raw(const policy::Policy& p, const policy::SliceSpec& s,
+                                          const api::sockets::RawIn& in) {
+  NETD_ASSIGN_OR_RETURN(auto verdict, policy::decide_raw_socket(p, s, in.family, in.protocol));
   NETD_ASSIGN_OR_RETURN(int filter, from_kernel(filters_.slice_filter(p.mark_of(s))));
   NETD_ASSIGN_OR_RETURN(UniqueFd fd, from_kernel(kernel::open_raw_ip_socket(verdict.domain, verdict.protocol,
                                                                             verdict.mark, filter)));
   return fd_answer(std::move(fd), {{"mark", verdict.mark}});
 }
 
-Result<server::Answer> RawSocketOps::packet(const policy::Policy& p, const policy::SliceSpec& s,
-                                            const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"protocol", FieldType::kInt, false}, {"ifname", FieldType::kString, false}},
-                        "parameters"));
-  std::optional<int64_t> ethertype;
-  if (params.contains("protocol")) ethertype = params["protocol"].get<int64_t>();
-  std::optional<std::string> ifname;
+Result<varlink::Answer> RawSocketOps::packet(const policy::Policy& p, const policy::SliceSpec& s,
+                                             const api::sockets::PacketIn& in) {
+  const std::optional<int64_t>& ethertype = in.protocol;
+  const std::optional<std::string>& ifname = in.ifname;
   policy::RawDeviceFacts device;
-  if (params.contains("ifname")) {
-    ifname = params["ifname"].get<std::string>();
+  if (ifname) {
     int ifindex = cache_.ifindex(*ifname);
     device.exists = ifindex > 0;
     device.ifindex = ifindex > 0 ? static_cast<uint32_t>(ifindex) : 0;
@@ -69,10 +62,9 @@ Result<server::Answer> RawSocketOps::packet(const policy::Policy& p, const polic
   return fd_answer(std::move(fd), {{"ifindex", verdict.ifindex}});
 }
 
-Result<server::Answer> RawSocketOps::capture(const policy::Policy& p, const policy::SliceSpec& s,
-                                             const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"ifname", FieldType::kString, true}}, "parameters"));
-  NETD_ASSIGN_OR_RETURN(auto verdict, policy::decide_capture(p, s, params["ifname"].get<std::string>()));
+Result<varlink::Answer> RawSocketOps::capture(const policy::Policy& p, const policy::SliceSpec& s,
+                                              const api::sockets::CaptureIn& in) {
+  NETD_ASSIGN_OR_RETURN(auto verdict, policy::decide_capture(p, s, in.ifname));
   int ifindex = cache_.ifindex(verdict.ifname);
   if (ifindex <= 0)
     return make_error(ENODEV, "uplink " + verdict.ifname + " does not exist (now)", ErrorKind::kNotFound);
@@ -82,9 +74,7 @@ Result<server::Answer> RawSocketOps::capture(const policy::Policy& p, const poli
   return fd_answer(std::move(fd), {{"ifindex", ifindex}});
 }
 
-Result<server::Answer> RawSocketOps::flowlog(const policy::Policy& p, const policy::SliceSpec& s,
-                                             const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {}, "parameters"));
+Result<varlink::Answer> RawSocketOps::flowlog(const policy::Policy& p, const policy::SliceSpec& s) {
   NETD_ASSIGN_OR_RETURN(auto verdict, policy::decide_flowlog(p, s));
   kernel::NflogOptions options;
   options.group = verdict.group;

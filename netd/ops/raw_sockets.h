@@ -11,7 +11,8 @@
 #include "lib/core/result.h"
 #include "netd/kernel/netlink/link_cache.h"
 #include "netd/policy/policy.h"
-#include "netd/server/dispatcher.h"
+#include "lib/varlink/answer.h"
+#include "lib/varlink/api/sockets.h"
 
 namespace netd::ops {
 
@@ -26,10 +27,12 @@ class RawSocketOps {
  public:
   RawSocketOps(kernel::LinkCache& cache, RawFilterSource filters) : cache_(cache), filters_(std::move(filters)) {}
 
-  Result<server::Answer> raw(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
-  Result<server::Answer> packet(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
-  Result<server::Answer> capture(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
-  Result<server::Answer> flowlog(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+  Result<varlink::Answer> raw(const policy::Policy& p, const policy::SliceSpec& s, const api::sockets::RawIn& in);
+  Result<varlink::Answer> packet(const policy::Policy& p, const policy::SliceSpec& s,
+                                 const api::sockets::PacketIn& in);
+  Result<varlink::Answer> capture(const policy::Policy& p, const policy::SliceSpec& s,
+                                  const api::sockets::CaptureIn& in);
+  Result<varlink::Answer> flowlog(const policy::Policy& p, const policy::SliceSpec& s);
 
  private:
   kernel::LinkCache& cache_;

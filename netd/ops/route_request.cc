@@ -1,60 +1,51 @@
 #include "netd/ops/route_request.h"
 
+#include "lib/varlink/schema.h"
 #include "netd/ops/params.h"
 
 namespace netd::ops {
 
 namespace {
 
-Result<IpAddress> address_field(const nlohmann::json& route, const char* name) {
-  if (!route.contains(name)) return IpAddress();
-  auto a = IpAddress::parse(route[name].get<std::string>());
+Result<IpAddress> address_field(const std::optional<std::string>& text, const char* name) {
+  if (!text) return IpAddress();
+  auto a = IpAddress::parse(*text);
   if (!a.ok()) return invalid(std::string(name) + ": " + a.error().message);
   return a;
 }
 
 }  // namespace
 
-Result<policy::RouteRequest> parse_route(const nlohmann::json& route) {
-  NETD_TRY(check_fields(route,
-                        {{"type", FieldType::kString, false},
-                         {"dst", FieldType::kString, true},
-                         {"gateway", FieldType::kString, false},
-                         {"dev", FieldType::kString, false},
-                         {"src", FieldType::kString, false},
-                         {"metric", FieldType::kInt, false},
-                         {"mtu", FieldType::kInt, false}},
-                        "route"));
+Result<policy::RouteRequest> parse_route(const api::routes::Route& route) {
   policy::RouteRequest r;
-  if (route.contains("type")) {
-    std::string type = route["type"].get<std::string>();
+  if (route.type) {
+    const std::string& type = *route.type;
     if (type == "unicast") r.type = policy::RouteType::kUnicast;
     else if (type == "blackhole") r.type = policy::RouteType::kBlackhole;
     else if (type == "unreachable") r.type = policy::RouteType::kUnreachable;
     else if (type == "prohibit") r.type = policy::RouteType::kProhibit;
     else return invalid("route type '" + type + "' is not one of unicast, blackhole, unreachable, prohibit");
   }
-  auto dst = Prefix::parse(route["dst"].get<std::string>());
+  auto dst = Prefix::parse(route.dst);
   if (!dst.ok()) return invalid("dst: " + dst.error().message);
   r.dst = *dst;
-  NETD_ASSIGN_OR_RETURN(r.gateway, address_field(route, "gateway"));
-  NETD_ASSIGN_OR_RETURN(r.src, address_field(route, "src"));
-  if (route.contains("dev")) {
-    r.dev = route["dev"].get<std::string>();
+  NETD_ASSIGN_OR_RETURN(r.gateway, address_field(route.gateway, "gateway"));
+  NETD_ASSIGN_OR_RETURN(r.src, address_field(route.src, "src"));
+  if (route.dev) {
+    r.dev = *route.dev;
     // As the kernel takes names (a NUL would cut the C string the kernel gets short).
     if (!is_valid_ifname(r.dev)) return invalid("dev '" + r.dev + "' is not a device name");
   }
-  NETD_ASSIGN_OR_RETURN(r.metric, optional_u32(route, "metric"));
-  NETD_ASSIGN_OR_RETURN(r.mtu, optional_u32(route, "mtu"));
+  NETD_ASSIGN_OR_RETURN(r.metric, varlink::to_u32("metric", route.metric));
+  NETD_ASSIGN_OR_RETURN(r.mtu, varlink::to_u32("mtu", route.mtu));
   return r;
 }
 
-Result<int> parse_family(const nlohmann::json& params) {
-  if (!params.contains("family")) return AF_UNSPEC;
-  std::string f = params["family"].get<std::string>();
-  if (f == "inet") return AF_INET;
-  if (f == "inet6") return AF_INET6;
-  return invalid("family '" + f + "' is not inet or inet6");
+Result<int> parse_family(const std::optional<std::string>& family) {
+  if (!family) return AF_UNSPEC;
+  if (*family == "inet") return AF_INET;
+  if (*family == "inet6") return AF_INET6;
+  return invalid("family '" + *family + "' is not inet or inet6");
 }
 
 }  // namespace netd::ops

@@ -86,11 +86,9 @@ Result<RouteOps::Usage> RouteOps::recount(const policy::Policy& p, const policy:
 }
 
 Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::SliceSpec& s,
-                                     const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"route", FieldType::kObject, true}, {"replace", FieldType::kBool, false}},
-                        "parameters"));
-  NETD_ASSIGN_OR_RETURN(policy::RouteRequest request, parse_route(params["route"]));
-  bool replace = params.value("replace", false);
+                                     const api::routes::AddIn& in) {
+  NETD_ASSIGN_OR_RETURN(policy::RouteRequest request, parse_route(in.route));
+  bool replace = in.replace.value_or(false);
 
   // Facts for the pure decision: the devices the slice may use (and the one it named), and
   // how many routes its table holds. The link cache is current: the server applies link
@@ -150,12 +148,11 @@ Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::Slic
 }
 
 Result<nlohmann::json> RouteOps::remove(const policy::Policy& p, const policy::SliceSpec& s,
-                                        const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"route", FieldType::kObject, true}}, "parameters"));
-  NETD_ASSIGN_OR_RETURN(policy::RouteRequest request, parse_route(params["route"]));
+                                        const api::routes::DeleteIn& in) {
+  NETD_ASSIGN_OR_RETURN(policy::RouteRequest request, parse_route(in.route));
   kernel::RouteSpec spec;
   // As `ip route del`: the type matches only when given (0 = any).
-  spec.type = params["route"].contains("type") ? kernel_type(request.type) : 0;
+  spec.type = in.route.type ? kernel_type(request.type) : 0;
   spec.dst = request.dst;
   spec.gateway = request.gateway;
   spec.metric = request.metric;
@@ -180,14 +177,12 @@ Result<nlohmann::json> RouteOps::remove(const policy::Policy& p, const policy::S
 }
 
 Result<nlohmann::json> RouteOps::list(const policy::Policy& p, const policy::SliceSpec& s,
-                                      const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"family", FieldType::kString, false}, {"prefix", FieldType::kString, false}},
-                        "parameters"));
-  NETD_ASSIGN_OR_RETURN(int family, parse_family(params));
+                                      const api::routes::ListIn& in) {
+  NETD_ASSIGN_OR_RETURN(int family, parse_family(in.family));
   // As `ip route show PREFIX`: the route for exactly that prefix.
   std::optional<Prefix> exact;
-  if (params.contains("prefix")) {
-    auto prefix = Prefix::parse(params["prefix"].get<std::string>());
+  if (in.prefix) {
+    auto prefix = Prefix::parse(*in.prefix);
     if (!prefix.ok()) return invalid("prefix: " + prefix.error().message);
     exact = *prefix;
   }
@@ -199,9 +194,8 @@ Result<nlohmann::json> RouteOps::list(const policy::Policy& p, const policy::Sli
 }
 
 Result<nlohmann::json> RouteOps::flush(const policy::Policy& p, const policy::SliceSpec& s,
-                                       const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"family", FieldType::kString, false}}, "parameters"));
-  NETD_ASSIGN_OR_RETURN(int family, parse_family(params));
+                                       const api::routes::FlushIn& in) {
+  NETD_ASSIGN_OR_RETURN(int family, parse_family(in.family));
   NETD_ASSIGN_OR_RETURN(auto routes, routes_.list(p.table_of(s), family));
   int deleted = 0;
   for (const auto& r : routes) {
@@ -214,13 +208,12 @@ Result<nlohmann::json> RouteOps::flush(const policy::Policy& p, const policy::Sl
   return nlohmann::json{{"deleted", deleted}};
 }
 
-Result<nlohmann::json> RouteOps::get(const policy::Policy& p, const policy::SliceSpec& s, const server::Peer& peer,
-                                     const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"address", FieldType::kString, true}}, "parameters"));
-  auto address = IpAddress::parse(params["address"].get<std::string>());
+Result<nlohmann::json> RouteOps::get(const policy::Policy& p, const policy::SliceSpec& s, uid_t uid,
+                                     const api::routes::GetIn& in) {
+  auto address = IpAddress::parse(in.address);
   if (!address.ok()) return invalid("address: " + address.error().message);
   // The slice's packets carry its mark: the kernel answers as it would route them.
-  auto found = routes_.lookup(*address, p.mark_of(s), peer.uid);
+  auto found = routes_.lookup(*address, p.mark_of(s), uid);
   if (!found.ok()) return kernel_error(std::move(found).error());
   return nlohmann::json{{"route", to_json(found->route)}, {"table", found->table}};
 }

@@ -12,7 +12,7 @@
 #include "netd/kernel/netlink/routes.h"
 #include "netd/policy/policy.h"
 #include "netd/policy/route_decision.h"
-#include "netd/server/peer.h"
+#include "lib/varlink/api/routes.h"
 
 namespace netd::ops {
 
@@ -24,12 +24,13 @@ class RouteOps {
   using VifLookup = std::function<std::vector<std::string>(const policy::SliceSpec&)>;
   void set_vif_lookup(VifLookup lookup) { vifs_of_ = std::move(lookup); }
 
-  Result<nlohmann::json> add(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
-  Result<nlohmann::json> remove(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
-  Result<nlohmann::json> list(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
-  Result<nlohmann::json> flush(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
-  Result<nlohmann::json> get(const policy::Policy& p, const policy::SliceSpec& s, const server::Peer& peer,
-                             const nlohmann::json& params);
+  Result<nlohmann::json> add(const policy::Policy& p, const policy::SliceSpec& s, const api::routes::AddIn& in);
+  Result<nlohmann::json> remove(const policy::Policy& p, const policy::SliceSpec& s, const api::routes::DeleteIn& in);
+  Result<nlohmann::json> list(const policy::Policy& p, const policy::SliceSpec& s, const api::routes::ListIn& in);
+  Result<nlohmann::json> flush(const policy::Policy& p, const policy::SliceSpec& s, const api::routes::FlushIn& in);
+  // uid: the caller's, part of the lookup as for its own packets (uid routing rules).
+  Result<nlohmann::json> get(const policy::Policy& p, const policy::SliceSpec& s, uid_t uid,
+                             const api::routes::GetIn& in);
 
   // Routes now in the slice table (both families).
   Result<size_t> count(const policy::Policy& p, const policy::SliceSpec& s);

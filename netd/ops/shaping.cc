@@ -7,6 +7,7 @@
 #include <set>
 
 #include "netd/ops/kernel_error.h"
+#include "lib/varlink/schema.h"
 #include "netd/ops/params.h"
 
 namespace netd::ops {
@@ -26,13 +27,6 @@ nlohmann::json limits_json(const policy::ShapeLimits& l) { return {{"rate", l.ra
 // HTB reports the children of the qdisc itself with parent TC_H_ROOT.
 uint32_t reported_parent(const policy::ShapeClassPlan& c) {
   return c.parent_classid != 0 ? c.parent_classid : TC_H_ROOT;
-}
-
-Result<std::optional<uint64_t>> optional_rate(const nlohmann::json& params, const char* name) {
-  if (!params.contains(name) || params[name].is_null()) return std::optional<uint64_t>();
-  const nlohmann::json& v = params[name];
-  if (v.is_number_unsigned()) return std::optional<uint64_t>(v.get<uint64_t>());
-  return invalid(std::string(name) + " must be a rate in bit/s (an integer ≥ 0), not " + v.dump());
 }
 
 }  // namespace
@@ -146,9 +140,7 @@ Status ShapeOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent&
   return reconcile(p);
 }
 
-Result<nlohmann::json> ShapeOps::show(const policy::Policy& p, const policy::SliceSpec& s,
-                                      const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {}, "parameters"));
+Result<nlohmann::json> ShapeOps::show(const policy::Policy& p, const policy::SliceSpec& s) {
   const policy::ShapeLimits limits = policy::policy_limits(s);
   const bool shaped = limits.rate_bps != 0;  // validation gives every shaped slice a class minor
   const policy::ShapeLimits current = policy::effective_limits(s, own_limits());
@@ -173,12 +165,10 @@ Result<nlohmann::json> ShapeOps::show(const policy::Policy& p, const policy::Sli
 }
 
 Result<nlohmann::json> ShapeOps::set(const policy::Policy& p, const policy::SliceSpec& s,
-                                     const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"rate", FieldType::kInt, false}, {"ceil", FieldType::kInt, false}},
-                        "parameters"));
+                                     const api::shaping::SetIn& in) {
   policy::ShapeSetRequest req;
-  NETD_ASSIGN_OR_RETURN(req.rate_bps, optional_rate(params, "rate"));
-  NETD_ASSIGN_OR_RETURN(req.ceil_bps, optional_rate(params, "ceil"));
+  NETD_ASSIGN_OR_RETURN(req.rate_bps, varlink::to_u64("rate", in.rate));
+  NETD_ASSIGN_OR_RETURN(req.ceil_bps, varlink::to_u64("ceil", in.ceil));
   NETD_TRY(open(p));
   const policy::ShapeLimits current = policy::effective_limits(s, own_limits());
   NETD_ASSIGN_OR_RETURN(policy::ShapeLimits next, policy::decide_shape_set(s, current, req));

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "lib/core/result.h"
+#include "lib/varlink/api/shaping.h"
 #include "netd/kernel/bpf/shape_classifier.h"
 #include "netd/kernel/bpf/shape_limit_store.h"
 #include "netd/kernel/netlink/htb.h"
@@ -33,8 +34,8 @@ class ShapeOps {
   // An uplink that appeared (or came back with a new index) gets its tree and classifier.
   Status on_link_event(const policy::Policy& p, const kernel::LinkEvent& event);
 
-  Result<nlohmann::json> show(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
-  Result<nlohmann::json> set(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+  Result<nlohmann::json> show(const policy::Policy& p, const policy::SliceSpec& s);
+  Result<nlohmann::json> set(const policy::Policy& p, const policy::SliceSpec& s, const api::shaping::SetIn& in);
 
   // --teardown: the HTB roots netd made (on the devices it classified and the policy's
   // uplinks), the classifier's links and the shaping pins.

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "netd/ops/kernel_error.h"
+#include "lib/varlink/schema.h"
 #include "netd/ops/params.h"
 #include "netd/ops/vif_request.h"
 #include "netd/policy/qdisc_decision.h"
@@ -15,30 +16,13 @@ namespace {
 
 Error not_found(const std::string& name) { return make_error(ENODEV, name + " does not exist", ErrorKind::kNotFound); }
 
-// An optional non-negative integer field (already type-checked) as 64 bits.
-Result<std::optional<uint64_t>> optional_u64(const nlohmann::json& params, const char* name) {
-  if (!params.contains(name)) return std::optional<uint64_t>();
-  const auto& v = params[name];
-  if (!v.is_number_unsigned() && v.get<int64_t>() < 0)
-    return invalid(std::string(name) + " must be a non-negative integer");
-  return std::optional<uint64_t>(v.get<uint64_t>());
-}
-
-Result<policy::QdiscRequest> parse_replace(const nlohmann::json& params) {
-  NETD_TRY(check_fields(params,
-                        {{"dev", FieldType::kString, true},
-                         {"kind", FieldType::kString, true},
-                         {"rate", FieldType::kInt, true},
-                         {"burst", FieldType::kInt, false},
-                         {"latency", FieldType::kInt, false},
-                         {"limit", FieldType::kInt, false}},
-                        "parameters"));
+Result<policy::QdiscRequest> parse_replace(const api::qdiscs::ReplaceIn& in) {
   policy::QdiscRequest r;
-  r.kind = params["kind"].get<std::string>();
-  NETD_ASSIGN_OR_RETURN(r.rate_bps, optional_u64(params, "rate"));
-  NETD_ASSIGN_OR_RETURN(r.burst_bytes, optional_u64(params, "burst"));
-  NETD_ASSIGN_OR_RETURN(r.latency_us, optional_u64(params, "latency"));
-  NETD_ASSIGN_OR_RETURN(r.limit_bytes, optional_u64(params, "limit"));
+  r.kind = in.kind;
+  NETD_ASSIGN_OR_RETURN(r.rate_bps, varlink::to_u64("rate", in.rate));
+  NETD_ASSIGN_OR_RETURN(r.burst_bytes, varlink::to_u64("burst", in.burst));
+  NETD_ASSIGN_OR_RETURN(r.latency_us, varlink::to_u64("latency", in.latency));
+  NETD_ASSIGN_OR_RETURN(r.limit_bytes, varlink::to_u64("limit", in.limit));
   return r;
 }
 
@@ -50,8 +34,8 @@ std::string handle_text(uint32_t handle) {
 
 }  // namespace
 
-Result<VifQdiscOps::OwnVif> VifQdiscOps::own_vif(const policy::SliceSpec& s, const nlohmann::json& params) {
-  NETD_ASSIGN_OR_RETURN(std::string name, parse_device_name(params, "dev"));
+Result<VifQdiscOps::OwnVif> VifQdiscOps::own_vif(const policy::SliceSpec& s, const std::string& dev) {
+  NETD_ASSIGN_OR_RETURN(std::string name, parse_device_name(dev, "dev"));
   NETD_TRY(policy::decide_vif_owner(s, name));
   if (!vifs_.is_own_vif(s, name)) return not_found(name);
   // The registry's device has this name: netd alone makes devices named like the slice's vifs.
@@ -85,9 +69,9 @@ Result<nlohmann::json> VifQdiscOps::describe(const OwnVif& vif) {
 }
 
 Result<nlohmann::json> VifQdiscOps::replace(const policy::Policy&, const policy::SliceSpec& s,
-                                            const nlohmann::json& params) {
-  NETD_ASSIGN_OR_RETURN(policy::QdiscRequest request, parse_replace(params));
-  NETD_ASSIGN_OR_RETURN(OwnVif vif, own_vif(s, params));
+                                            const api::qdiscs::ReplaceIn& in) {
+  NETD_ASSIGN_OR_RETURN(policy::QdiscRequest request, parse_replace(in));
+  NETD_ASSIGN_OR_RETURN(OwnVif vif, own_vif(s, in.dev));
   auto link = links_.state(vif.ifindex, vif.name);
   if (!link.ok()) return kernel_error(std::move(link).error());
   if (!link->tun) return kernel_error(make_error(EMEDIUMTYPE, vif.name + " is not a tun/tap device"));
@@ -102,19 +86,17 @@ Result<nlohmann::json> VifQdiscOps::replace(const policy::Policy&, const policy:
 }
 
 Result<nlohmann::json> VifQdiscOps::remove(const policy::Policy&, const policy::SliceSpec& s,
-                                           const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"dev", FieldType::kString, true}}, "parameters"));
-  NETD_ASSIGN_OR_RETURN(OwnVif vif, own_vif(s, params));
+                                           const api::qdiscs::DeleteIn& in) {
+  NETD_ASSIGN_OR_RETURN(OwnVif vif, own_vif(s, in.dev));
   if (Status st = exec_.remove_root(vif.ifindex, vif.name); !st.ok()) return kernel_error(std::move(st).error());
   return nlohmann::json::object();
 }
 
 Result<nlohmann::json> VifQdiscOps::list(const policy::Policy&, const policy::SliceSpec& s,
-                                         const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"dev", FieldType::kString, false}}, "parameters"));
+                                         const api::qdiscs::ListIn& in) {
   nlohmann::json qdiscs = nlohmann::json::array();
-  if (params.contains("dev")) {
-    NETD_ASSIGN_OR_RETURN(OwnVif vif, own_vif(s, params));
+  if (in.dev) {
+    NETD_ASSIGN_OR_RETURN(OwnVif vif, own_vif(s, *in.dev));
     NETD_ASSIGN_OR_RETURN(nlohmann::json qdisc, describe(vif));
     qdiscs.push_back(std::move(qdisc));
     return nlohmann::json{{"qdiscs", qdiscs}};

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "lib/core/result.h"
+#include "lib/varlink/api/qdiscs.h"
 #include "netd/kernel/netlink/links.h"
 #include "netd/kernel/netlink/nl_socket.h"
 #include "netd/kernel/netlink/vif_qdisc.h"
@@ -22,11 +23,11 @@ class VifQdiscOps {
       : exec_(sock), links_(links), vifs_(vifs) {}
 
   // Replace(dev, kind, rate, burst?, latency?, limit?) -> (qdisc)
-  Result<nlohmann::json> replace(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+  Result<nlohmann::json> replace(const policy::Policy& p, const policy::SliceSpec& s, const api::qdiscs::ReplaceIn& in);
   // Delete(dev) -> (): the vif gets its default qdisc back.
-  Result<nlohmann::json> remove(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+  Result<nlohmann::json> remove(const policy::Policy& p, const policy::SliceSpec& s, const api::qdiscs::DeleteIn& in);
   // List(dev?) -> (qdiscs): the root qdisc of each of the slice's vifs, or of one.
-  Result<nlohmann::json> list(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+  Result<nlohmann::json> list(const policy::Policy& p, const policy::SliceSpec& s, const api::qdiscs::ListIn& in);
 
  private:
   struct OwnVif {
@@ -35,7 +36,7 @@ class VifQdiscOps {
   };
   // The slice's vif named by the request's "dev", or the refusal: not a vif, another
   // slice's (PermissionDenied), or none of that name (NotFound).
-  Result<OwnVif> own_vif(const policy::SliceSpec& s, const nlohmann::json& params);
+  Result<OwnVif> own_vif(const policy::SliceSpec& s, const std::string& dev);
   Result<nlohmann::json> describe(const OwnVif& vif);
 
   kernel::VifQdiscExecutor exec_;

@@ -1,12 +1,12 @@
-// io.netd.Vifs parameters → requests for the pure decisions, strictly: unknown fields, wrong
-// types and unparsable values are refused with a reason naming the field.
+// io.netd.Vifs parameters (shape already checked against the IDL) → requests for the pure
+// decisions: the values parsed, unparsable ones refused with a reason naming the field.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <optional>
+#include <string>
 
 #include "lib/core/result.h"
+#include "lib/varlink/api/vifs.h"
 #include "netd/policy/vif_decision.h"
 
 namespace netd::ops {
@@ -19,11 +19,11 @@ struct VifAddParams {
 };
 
 // The parameters of io.netd.Vifs.Add.
-Result<VifAddParams> parse_vif_add(const nlohmann::json& params);
+Result<VifAddParams> parse_vif_add(const api::vifs::AddIn& in);
 // An Address object ({"address": "10.7.0.1/30", "peer": "10.7.0.2"}).
-Result<policy::VifAddressRequest> parse_vif_address(const nlohmann::json& address);
+Result<policy::VifAddressRequest> parse_vif_address(const api::vifs::Address& address);
 // A device name field: what the kernel accepts as a name (is_valid_ifname: 1..15 bytes, no '/',
 // ':', whitespace or NUL, not "." or "..").
-Result<std::string> parse_device_name(const nlohmann::json& params, const char* field);
+Result<std::string> parse_device_name(const std::string& name, const char* field);
 
 }  // namespace netd::ops

@@ -6,6 +6,7 @@
 
 #include "netd/kernel/tun/tun_device.h"
 #include "netd/ops/kernel_error.h"
+#include "lib/varlink/schema.h"
 #include "netd/ops/params.h"
 #include "netd/ops/vif_request.h"
 
@@ -61,8 +62,8 @@ bool VifOps::is_own_vif(const policy::SliceSpec& s, const std::string& name) {
   return r != nullptr && r->slice_id == s.id;
 }
 
-Result<VifRecord*> VifOps::own_record(const policy::SliceSpec& s, const nlohmann::json& params, const char* field) {
-  NETD_ASSIGN_OR_RETURN(std::string name, parse_device_name(params, field));
+Result<VifRecord*> VifOps::own_record(const policy::SliceSpec& s, const std::string& requested) {
+  NETD_ASSIGN_OR_RETURN(std::string name, parse_device_name(requested, "name"));
   NETD_TRY(policy::decide_vif_owner(s, name));
   VifRecord* record = registry_.find(name);
   if (record == nullptr || record->slice_id != s.id) return not_found(name);
@@ -98,16 +99,16 @@ Result<nlohmann::json> VifOps::describe(const VifRecord& record) {
   return j;
 }
 
-Result<server::Answer> VifOps::add(const policy::Policy& p, const policy::SliceSpec& s, const server::Peer& peer,
-                                   const nlohmann::json& params) {
-  NETD_ASSIGN_OR_RETURN(VifAddParams req, parse_vif_add(params));
+Result<varlink::Answer> VifOps::add(const policy::Policy& p, const policy::SliceSpec& s, uid_t uid,
+                                    const api::vifs::AddIn& in) {
+  NETD_ASSIGN_OR_RETURN(VifAddParams req, parse_vif_add(in));
   NETD_ASSIGN_OR_RETURN(std::string name, policy::decide_vif_add(s, req.request, registry_.names_of(s.id)));
 
   kernel::TunCreate spec;
   spec.name = name;
   spec.tap = req.request.kind == policy::VifKind::kTap;
   spec.multi_queue = req.multi_queue;
-  spec.owner = peer.uid;
+  spec.owner = uid;
   if (!s.gids.empty()) spec.group = s.gids.front();
   auto created = kernel::create_tun_device(spec);
   if (!created.ok()) return kernel_error(std::move(created).error());
@@ -149,15 +150,15 @@ Result<server::Answer> VifOps::add(const policy::Policy& p, const policy::SliceS
     if (req.persist) (void)kernel::set_tun_persist(fd.get(), name, false);
     return undo(std::move(vif).error());
   }
-  server::Answer answer;
+  varlink::Answer answer;
   answer.parameters = {{"vif", *vif}};
   answer.fds.push_back(std::move(fd));
   return answer;
 }
 
-Result<server::Answer> VifOps::attach(const policy::Policy&, const policy::SliceSpec& s, const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"name", FieldType::kString, true}}, "parameters"));
-  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, params, "name"));
+Result<varlink::Answer> VifOps::attach(const policy::Policy&, const policy::SliceSpec& s,
+                                       const api::vifs::AttachIn& in) {
+  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, in.name));
   auto info = links_.tun_info(record->ifindex, record->name);
   if (!info.ok()) return kernel_error(std::move(info).error());
   auto fd = kernel::attach_tun_device(record->name, info->tap, info->multi_queue);
@@ -167,7 +168,7 @@ Result<server::Answer> VifOps::attach(const policy::Policy&, const policy::Slice
     return e;
   }
   NETD_ASSIGN_OR_RETURN(nlohmann::json vif, describe(*record));
-  server::Answer answer;
+  varlink::Answer answer;
   answer.parameters = {{"vif", vif}};
   answer.fds.push_back(std::move(fd).value());
   return answer;
@@ -180,20 +181,18 @@ Status VifOps::remove_device(const VifRecord& record) {
 }
 
 Result<nlohmann::json> VifOps::remove(const policy::Policy& p, const policy::SliceSpec& s,
-                                      const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"name", FieldType::kString, true}}, "parameters"));
-  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, params, "name"));
+                                      const api::vifs::DeleteIn& in) {
+  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, in.name));
   NETD_TRY(remove_device(*record));
   registry_.erase(record->name);
   NETD_TRY(publish(p));
   return nlohmann::json::object();
 }
 
-Result<nlohmann::json> VifOps::list(const policy::Policy&, const policy::SliceSpec& s, const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"name", FieldType::kString, false}}, "parameters"));
+Result<nlohmann::json> VifOps::list(const policy::Policy&, const policy::SliceSpec& s, const api::vifs::ListIn& in) {
   nlohmann::json vifs = nlohmann::json::array();
-  if (params.contains("name")) {
-    NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, params, "name"));
+  if (in.name) {
+    NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, *in.name));
     NETD_ASSIGN_OR_RETURN(nlohmann::json vif, describe(*record));
     vifs.push_back(vif);
   } else {
@@ -209,11 +208,9 @@ Result<nlohmann::json> VifOps::list(const policy::Policy&, const policy::SliceSp
 }
 
 Result<nlohmann::json> VifOps::add_address(const policy::Policy& p, const policy::SliceSpec& s,
-                                           const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"name", FieldType::kString, true}, {"address", FieldType::kObject, true}},
-                        "parameters"));
-  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, params, "name"));
-  NETD_ASSIGN_OR_RETURN(policy::VifAddressRequest address, parse_vif_address(params["address"]));
+                                           const api::vifs::AddAddressIn& in) {
+  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, in.name));
+  NETD_ASSIGN_OR_RETURN(policy::VifAddressRequest address, parse_vif_address(in.address));
   NETD_TRY(policy::decide_vif_address(s, address));
   // Guarded before it exists: nobody else can bind it in between.
   record->claimed.push_back(address);
@@ -230,11 +227,9 @@ Result<nlohmann::json> VifOps::add_address(const policy::Policy& p, const policy
 }
 
 Result<nlohmann::json> VifOps::delete_address(const policy::Policy& p, const policy::SliceSpec& s,
-                                              const nlohmann::json& params) {
-  NETD_TRY(check_fields(params, {{"name", FieldType::kString, true}, {"address", FieldType::kString, true}},
-                        "parameters"));
-  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, params, "name"));
-  auto local = Prefix::parse_interface(params["address"].get<std::string>());
+                                              const api::vifs::DeleteAddressIn& in) {
+  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, in.name));
+  auto local = Prefix::parse_interface(in.address);
   if (!local.ok()) return invalid("address: " + local.error().message);
   if (Status st = links_.remove_address(record->ifindex, record->name, *local); !st.ok()) {
     Error e = kernel_error(std::move(st).error());
@@ -252,18 +247,12 @@ Result<nlohmann::json> VifOps::delete_address(const policy::Policy& p, const pol
 }
 
 Result<nlohmann::json> VifOps::set_link(const policy::Policy&, const policy::SliceSpec& s,
-                                        const nlohmann::json& params) {
-  NETD_TRY(check_fields(params,
-                        {{"name", FieldType::kString, true},
-                         {"up", FieldType::kBool, false},
-                         {"mtu", FieldType::kInt, false},
-                         {"promisc", FieldType::kBool, false}},
-                        "parameters"));
-  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, params, "name"));
+                                        const api::vifs::SetLinkIn& in) {
+  NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, in.name));
   kernel::LinkChange change;
-  if (params.contains("up")) change.up = params["up"].get<bool>();
-  if (params.contains("promisc")) change.promisc = params["promisc"].get<bool>();
-  NETD_ASSIGN_OR_RETURN(change.mtu, optional_u32(params, "mtu"));
+  change.up = in.up;
+  change.promisc = in.promisc;
+  NETD_ASSIGN_OR_RETURN(change.mtu, varlink::to_u32("mtu", in.mtu));
   if (change.mtu) {
     // The kernel's own link-local address does not count: losing it with IPv6 on a device the
     // slice uses for IPv4 at a small mtu is what the slice asked for.

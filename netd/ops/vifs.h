@@ -15,8 +15,8 @@
 #include "netd/kernel/netlink/links.h"
 #include "netd/ops/vif_registry.h"
 #include "netd/policy/policy.h"
-#include "netd/server/dispatcher.h"
-#include "netd/server/peer.h"
+#include "lib/varlink/answer.h"
+#include "lib/varlink/api/vifs.h"
 
 namespace netd::ops {
 
@@ -36,16 +36,17 @@ class VifOps {
   VifOps(kernel::LinkExecutor& links, kernel::LinkCache& cache, Publisher publish)
       : links_(links), cache_(cache), publish_(std::move(publish)) {}
 
-  Result<server::Answer> add(const policy::Policy& p, const policy::SliceSpec& s, const server::Peer& peer,
-                             const nlohmann::json& params);
-  Result<server::Answer> attach(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
-  Result<nlohmann::json> remove(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
-  Result<nlohmann::json> list(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+  // uid: the caller's, the device's owner (TUNSETOWNER), so it may attach with TUNSETIFF.
+  Result<varlink::Answer> add(const policy::Policy& p, const policy::SliceSpec& s, uid_t uid,
+                              const api::vifs::AddIn& in);
+  Result<varlink::Answer> attach(const policy::Policy& p, const policy::SliceSpec& s, const api::vifs::AttachIn& in);
+  Result<nlohmann::json> remove(const policy::Policy& p, const policy::SliceSpec& s, const api::vifs::DeleteIn& in);
+  Result<nlohmann::json> list(const policy::Policy& p, const policy::SliceSpec& s, const api::vifs::ListIn& in);
   Result<nlohmann::json> add_address(const policy::Policy& p, const policy::SliceSpec& s,
-                                     const nlohmann::json& params);
+                                     const api::vifs::AddAddressIn& in);
   Result<nlohmann::json> delete_address(const policy::Policy& p, const policy::SliceSpec& s,
-                                        const nlohmann::json& params);
-  Result<nlohmann::json> set_link(const policy::Policy& p, const policy::SliceSpec& s, const nlohmann::json& params);
+                                        const api::vifs::DeleteAddressIn& in);
+  Result<nlohmann::json> set_link(const policy::Policy& p, const policy::SliceSpec& s, const api::vifs::SetLinkIn& in);
 
   // Devices that vanished (last fd closed, deleted by someone) lose their isolation entries;
   // address changes on a vif update the guarded addresses.
@@ -67,8 +68,8 @@ class VifOps {
 
  private:
   Status publish(const policy::Policy& p);
-  // The slice's vif `name` from the request's field, or the refusal (not its device / gone).
-  Result<VifRecord*> own_record(const policy::SliceSpec& s, const nlohmann::json& params, const char* field);
+  // The slice's vif of the requested name, or the refusal (not a name / not its device / gone).
+  Result<VifRecord*> own_record(const policy::SliceSpec& s, const std::string& requested);
   Result<nlohmann::json> describe(const VifRecord& record);
   Status remove_device(const VifRecord& record);
 

@@ -14,7 +14,9 @@
 #include <cstring>
 
 #include "lib/core/net_types.h"
+#include "lib/varlink/api/org_varlink_service.h"
 #include "lib/varlink/idl.h"
+#include "lib/varlink/schema.h"
 
 namespace netd::server {
 
@@ -125,39 +127,27 @@ Result<std::unique_ptr<Server>> Server::listen(Options options) {
     return errno_error("epoll_ctl");
 
   Server* self = server.get();
-  self->dispatcher_.add("org.varlink.service.GetInfo", [self](Call&) -> Result<Answer> {
-    Answer a;
-    a.parameters = {{"vendor", "netd"}, {"product", "netd"}, {"version", "0.1.0"},
-                    {"url", "https://varlink.org"}, {"interfaces", self->dispatcher_.interfaces()}};
-    return a;
-  });
-  self->dispatcher_.add("org.varlink.service.GetInterfaceDescription", [](Call& call) -> Result<Answer> {
-    const auto& p = call.parameters;
-    if (p.size() != 1 || !p.contains("interface") || !p["interface"].is_string())
-      return make_error(EINVAL, "GetInterfaceDescription takes exactly one string parameter 'interface'");
-    std::string name = p["interface"].get<std::string>();
-    for (const auto& d : varlink::kInterfaceDescriptions) {
-      if (d.name == name) {
+  self->dispatcher_.add(Method{
+      &api::org_varlink_service::GetInfo::schema(), Access::kAnyone, {}, false, false,
+      [self](Call&) -> Result<Answer> {
         Answer a;
-        a.parameters = {{"description", d.description}};
+        a.parameters = {{"vendor", "netd"}, {"product", "netd"}, {"version", "0.1.0"},
+                        {"url", "https://varlink.org"}, {"interfaces", self->dispatcher_.interfaces()}};
         return a;
-      }
-    }
-    if (name == "org.varlink.service") {
-      Answer a;
-      a.parameters = {{"description",
-                       "interface org.varlink.service\n"
-                       "method GetInfo() -> (vendor: string, product: string, version: string, url: string, "
-                       "interfaces: []string)\n"
-                       "method GetInterfaceDescription(interface: string) -> (description: string)\n"
-                       "error InterfaceNotFound (interface: string)\n"
-                       "error MethodNotFound (method: string)\n"
-                       "error MethodNotImplemented (method: string)\n"
-                       "error InvalidParameter (parameter: string)\n"}};
-      return a;
-    }
-    return make_error(ENOENT, "no interface " + name, ErrorKind::kNotFound);
-  });
+      }});
+  self->dispatcher_.add(Method{
+      &api::org_varlink_service::GetInterfaceDescription::schema(), Access::kAnyone, {}, false, false,
+      [](Call& call) -> Result<Answer> {
+        auto in = api::org_varlink_service::GetInterfaceDescription::decode(call.parameters);
+        for (const auto& d : varlink::kInterfaceDescriptions) {
+          if (d.name == in.interface) {
+            Answer a;
+            a.parameters = {{"description", d.description}};
+            return a;
+          }
+        }
+        return make_error(ENOENT, "no interface " + in.interface, ErrorKind::kNotFound);
+      }});
   return server;
 }
 
@@ -416,19 +406,16 @@ void Server::handle_message(Connection& c, varlink::Message message) {
   bool oneway = request.value("oneway", false);
 
   const std::string method = request["method"].get<std::string>();
-  static const nlohmann::json kEmpty = nlohmann::json::object();
-  const nlohmann::json& params = request.contains("parameters") ? request["parameters"] : kEmpty;
-  const Dispatcher::Entry* entry = dispatcher_.find(method);
-  Call call{c.peer, method, params, {}, ""};
+  nlohmann::json params = request.contains("parameters") ? std::move(request["parameters"]) : nlohmann::json::object();
+  const Method* entry = dispatcher_.find(method);
+  Call call{c.peer, method, params, {}, {}};
   Result<Answer> answer = Answer{};
   if (entry == nullptr) {
     answer = make_error(ENOENT, "unknown method " + method, ErrorKind::kNotFound);
     if (!oneway) reply_error(c, "org.varlink.service.MethodNotFound", {{"method", method}});
-  } else if (!message.fds.empty() && !entry->accepts_fds) {
-    answer = make_error(EINVAL, method + " takes no file descriptors", ErrorKind::kInvalidArgument);
   } else {
     call.fds = std::move(message.fds);
-    answer = entry->handler(call);
+    answer = dispatch(*entry, call, params);
   }
   if (entry != nullptr && !oneway) {
     if (answer.ok()) {
@@ -440,8 +427,35 @@ void Server::handle_message(Connection& c, varlink::Message message) {
   }
   if (options_.audit) {
     uint64_t micros = (monotonic_ns() - start) / 1000;
-    options_.audit(AuditRecord{c.peer, call.slice, method, params, answer.ok() ? nullptr : &answer.error(), micros});
+    options_.audit(
+        AuditRecord{c.peer, call.identity.slice, method, params, answer.ok() ? nullptr : &answer.error(), micros});
   }
+}
+
+// Everything the table says about a method, checked in this order: fds it does not take,
+// who the caller is and whether it may call it (before the parameters, so a non-member learns
+// nothing about them), the parameters against the IDL, and after the handler, fds it should
+// not return (a bug in netd: refused, never sent).
+Result<Answer> Server::dispatch(const Method& method, Call& call, nlohmann::json& params) {
+  if (!call.fds.empty() && !method.takes_fds)
+    return make_error(EINVAL, call.method + " takes no file descriptors", ErrorKind::kInvalidArgument);
+  if (method.access != Access::kAnyone) {
+    if (options_.identify) call.identity = options_.identify(call.peer);
+    if (method.access == Access::kMember && !call.identity.slice_id)
+      return make_error(EPERM, "uid " + std::to_string(call.peer.uid) + " is not a member of any slice",
+                        ErrorKind::kNotMember);
+    if (method.access == Access::kAdmin && !call.identity.admin)
+      return make_error(EPERM,
+                        std::string(method.admin_action) + " is for admins; uid " + std::to_string(call.peer.uid) +
+                            " is not one",
+                        ErrorKind::kPermissionDenied);
+  }
+  NETD_TRY(varlink::validate(*method.schema->in, params, "parameters"));  // call.parameters is params
+  NETD_ASSIGN_OR_RETURN(Answer answer, method.handler(call));
+  if (!answer.fds.empty() && !method.returns_fds)
+    return make_error(EPROTO, "internal error: " + call.method + " returned file descriptors it does not declare",
+                      ErrorKind::kKernel);
+  return answer;
 }
 
 void Server::reply(Connection& c, const nlohmann::json& message, std::vector<UniqueFd> fds) {

@@ -61,6 +61,9 @@ class Server {
     Limits limits;
     size_t max_output_bytes = 1 << 20;  // a client that stops reading is dropped beyond this
     std::function<bool(uid_t)> is_admin;
+    // Who a peer is (its slice, whether it is an admin); asked once per request to a method
+    // that is not for anyone. Unset: nobody is a member or an admin.
+    std::function<Identity(const Peer&)> identify;
     AuditSink audit;
     ConnectionSink connection_log;
   };
@@ -116,6 +119,7 @@ class Server {
   void expire(uint64_t now_ns);
   void on_client_event(int fd, uint32_t events);
   void handle_message(Connection& c, varlink::Message message);
+  Result<Answer> dispatch(const Method& method, Call& call, nlohmann::json& params);
   void reply(Connection& c, const nlohmann::json& message, std::vector<UniqueFd> fds = {});
   void reply_error(Connection& c, const std::string& name, const nlohmann::json& parameters);
   void flush(Connection& c);

@@ -4,10 +4,10 @@
 // for the whole fuzzing run, as it runs in netd; its dispatcher has:
 //   - the org.varlink.service methods Server::listen registers,
 //   - methods that take fds (checking them as ops do), return fds, echo their parameters,
-//     fail with a given errno, or answer more than a message may hold,
-//   - io.netd.Routes/Vifs methods made of the operations' own request parsers and pure
-//     decisions (netd/ops/*_request, netd/policy) on the built-in policy; the kernel
-//     executors behind them are left out,
+//     fail with a given errno, or answer more than a message may hold (schemas by hand),
+//   - io.netd.Routes/Vifs methods with their generated schemas, made of the operations' own
+//     request parsers and pure decisions (netd/ops/*_request, netd/policy) on the built-in
+//     policy; the kernel executors behind them are left out; Admin.Reload answering nothing,
 // and an audit sink formatting netd's audit line.
 //
 // Checked for every input: each reply is a JSON object with an object "parameters" and, if
@@ -33,6 +33,10 @@
 
 #include "lib/varlink/framing.h"
 #include "netd/daemon/audit.h"
+#include "lib/varlink/api/admin.h"
+#include "lib/varlink/api/routes.h"
+#include "lib/varlink/api/vifs.h"
+#include "lib/varlink/schema.h"
 #include "netd/ops/params.h"
 #include "netd/ops/route_request.h"
 #include "netd/ops/vif_request.h"
@@ -46,7 +50,6 @@ namespace {
 
 using netd::Result;
 using netd::fuzz::check;
-using netd::ops::FieldType;
 using netd::server::Answer;
 using netd::server::Call;
 
@@ -67,12 +70,11 @@ void check_device_name(const std::string& name) {
   check(netd::policy::check_device_name(name).ok(), "a request parser accepted the device name '" + name + "'");
 }
 
-// As RouteOps::add up to the kernel: strict parse, then the pure decision.
+// As RouteOps::add up to the kernel: the generated schema has checked the shape (server),
+// then the value parse and the pure decision.
 Result<Answer> route_add(Call& call) {
-  const auto& params = call.parameters;
-  NETD_TRY(netd::ops::check_fields(params, {{"route", FieldType::kObject, true}, {"replace", FieldType::kBool, false}},
-                                   "parameters"));
-  NETD_ASSIGN_OR_RETURN(netd::policy::RouteRequest request, netd::ops::parse_route(params["route"]));
+  auto in = netd::api::routes::Add::decode(call.parameters);
+  NETD_ASSIGN_OR_RETURN(netd::policy::RouteRequest request, netd::ops::parse_route(in.route));
   check_device_name(request.dev);
   netd::policy::RouteFacts facts;
   auto& uplink = facts.devices["uplink0"];
@@ -84,21 +86,18 @@ Result<Answer> route_add(Call& call) {
   vif.own_vif = true;
   vif.addresses.push_back(netd::Prefix::parse_interface("10.7.0.1/30").value());
   facts.routes_in_table = 3;
-  call.slice = alice().name;
   NETD_ASSIGN_OR_RETURN(auto verdict, netd::policy::decide_route_add(policy(), alice(), request, facts,
-                                                                     params.value("replace", false)));
+                                                                     in.replace.value_or(false)));
   return answer({{"dev", verdict.dev}});
 }
 
 // As RouteOps::list up to the kernel.
 Result<Answer> route_list(Call& call) {
-  const auto& params = call.parameters;
-  NETD_TRY(netd::ops::check_fields(
-      params, {{"family", FieldType::kString, false}, {"prefix", FieldType::kString, false}}, "parameters"));
-  NETD_ASSIGN_OR_RETURN(int family, netd::ops::parse_family(params));
+  auto in = netd::api::routes::List::decode(call.parameters);
+  NETD_ASSIGN_OR_RETURN(int family, netd::ops::parse_family(in.family));
   nlohmann::json out = {{"family", family}};
-  if (params.contains("prefix")) {
-    auto prefix = netd::Prefix::parse(params["prefix"].get<std::string>());
+  if (in.prefix) {
+    auto prefix = netd::Prefix::parse(*in.prefix);
     if (!prefix.ok()) return netd::ops::invalid("prefix: " + prefix.error().message);
     out["prefix"] = prefix->to_string();
   }
@@ -107,7 +106,8 @@ Result<Answer> route_list(Call& call) {
 
 // As VifOps::add up to the kernel.
 Result<Answer> vif_add(Call& call) {
-  NETD_ASSIGN_OR_RETURN(netd::ops::VifAddParams req, netd::ops::parse_vif_add(call.parameters));
+  NETD_ASSIGN_OR_RETURN(netd::ops::VifAddParams req,
+                        netd::ops::parse_vif_add(netd::api::vifs::Add::decode(call.parameters)));
   NETD_ASSIGN_OR_RETURN(std::string name, netd::policy::decide_vif_add(alice(), req.request, {"tun7-0", "tap7-0"}));
   for (const auto& address : req.request.addresses) NETD_TRY(netd::policy::decide_vif_address(alice(), address));
   return answer({{"name", name}});
@@ -115,13 +115,11 @@ Result<Answer> vif_add(Call& call) {
 
 // As VifOps's address methods up to the kernel.
 Result<Answer> vif_add_address(Call& call) {
-  const auto& params = call.parameters;
-  NETD_TRY(netd::ops::check_fields(
-      params, {{"name", FieldType::kString, true}, {"address", FieldType::kObject, true}}, "parameters"));
-  NETD_ASSIGN_OR_RETURN(std::string name, netd::ops::parse_device_name(params, "name"));
+  auto in = netd::api::vifs::AddAddress::decode(call.parameters);
+  NETD_ASSIGN_OR_RETURN(std::string name, netd::ops::parse_device_name(in.name, "name"));
   check_device_name(name);
   NETD_TRY(netd::policy::decide_vif_owner(alice(), name));
-  NETD_ASSIGN_OR_RETURN(netd::policy::VifAddressRequest address, netd::ops::parse_vif_address(params["address"]));
+  NETD_ASSIGN_OR_RETURN(netd::policy::VifAddressRequest address, netd::ops::parse_vif_address(in.address));
   NETD_TRY(netd::policy::decide_vif_address(alice(), address));
   return answer({{"name", name}});
 }
@@ -137,26 +135,51 @@ Result<Answer> take_fds(Call& call) {
   return answer({{"kinds", kinds}});
 }
 
+// The one integer field of the fuzz-only methods below (schemas by hand: they are in no IDL).
+netd::Result<uint32_t> count_of(const Call& call, const char* name) {
+  return netd::varlink::to_u32(name, call.parameters.at(name).get<int64_t>());
+}
+
 Result<Answer> give_fds(Call& call) {
-  NETD_TRY(netd::ops::check_fields(call.parameters, {{"count", FieldType::kInt, true}}, "parameters"));
-  NETD_ASSIGN_OR_RETURN(auto count, netd::ops::optional_u32(call.parameters, "count"));
+  NETD_ASSIGN_OR_RETURN(uint32_t count, count_of(call, "count"));
   Answer a;
-  for (uint32_t i = 0; i < std::min<uint32_t>(*count, netd::varlink::kMaxFdsPerMessage); ++i)
+  for (uint32_t i = 0; i < std::min<uint32_t>(count, netd::varlink::kMaxFdsPerMessage); ++i)
     a.fds.emplace_back(netd::fuzz::make_passable_fd(i));
   return a;
 }
 
 Result<Answer> big(Call& call) {
-  NETD_TRY(netd::ops::check_fields(call.parameters, {{"bytes", FieldType::kInt, true}}, "parameters"));
-  NETD_ASSIGN_OR_RETURN(auto bytes, netd::ops::optional_u32(call.parameters, "bytes"));
-  return answer({{"text", std::string(std::min<uint32_t>(*bytes, 100000), 'x')}});
+  NETD_ASSIGN_OR_RETURN(uint32_t bytes, count_of(call, "bytes"));
+  return answer({{"text", std::string(std::min<uint32_t>(bytes, 100000), 'x')}});
 }
 
 Result<Answer> fail(Call& call) {
-  NETD_TRY(netd::ops::check_fields(call.parameters, {{"errno", FieldType::kInt, true}}, "parameters"));
-  NETD_ASSIGN_OR_RETURN(auto code, netd::ops::optional_u32(call.parameters, "errno"));
-  return netd::make_error(static_cast<int>(*code), "failing as asked");
+  NETD_ASSIGN_OR_RETURN(uint32_t code, count_of(call, "errno"));
+  return netd::make_error(static_cast<int>(code), "failing as asked");
 }
+
+using netd::varlink::Container;
+using netd::varlink::FieldSchema;
+using netd::varlink::MethodSchema;
+using netd::varlink::TypeSchema;
+using netd::varlink::ValueKind;
+
+const FieldSchema kCountField[] = {{"count", ValueKind::kInt, Container::kNone, false, nullptr}};
+const FieldSchema kBytesField[] = {{"bytes", ValueKind::kInt, Container::kNone, false, nullptr}};
+const FieldSchema kErrnoField[] = {{"errno", ValueKind::kInt, Container::kNone, false, nullptr}};
+const FieldSchema kAnyField[] = {{"any", ValueKind::kObject, Container::kNone, true, nullptr},
+                                 {"list", ValueKind::kString, Container::kArray, true, nullptr},
+                                 {"map", ValueKind::kInt, Container::kMap, true, nullptr}};
+const TypeSchema kNoFields{"None", {}};
+const TypeSchema kCount{"Count", kCountField};
+const TypeSchema kBytes{"Bytes", kBytesField};
+const TypeSchema kErrno{"Errno", kErrnoField};
+const TypeSchema kAny{"Any", kAnyField};
+const MethodSchema kTakeFds{"io.netd.Fuzz.TakeFds", &kNoFields, &kNoFields};
+const MethodSchema kGiveFds{"io.netd.Fuzz.GiveFds", &kCount, &kNoFields};
+const MethodSchema kEcho{"io.netd.Fuzz.Echo", &kAny, &kNoFields};
+const MethodSchema kBig{"io.netd.Fuzz.Big", &kBytes, &kNoFields};
+const MethodSchema kFail{"io.netd.Fuzz.Fail", &kErrno, &kNoFields};
 
 void audit(const netd::server::AuditRecord& record) {
   std::string line = netd::daemon::format_audit(record);
@@ -177,20 +200,29 @@ struct Fixture {
     options.socket_path = socket_path;
     // Exempt from the per-uid caps: the fuzzer sends far more than 20000 requests a second.
     options.is_admin = [](uid_t) { return true; };
+    // Everyone is alice and an admin: the access checks pass, and the audit line names her.
+    options.identify = [](const netd::server::Peer&) {
+      return netd::server::Identity{alice().id, alice().name, true};
+    };
     options.audit = audit;
     auto listening = netd::server::Server::listen(options);
     check(listening.ok(), "listen: " + (listening.ok() ? "" : listening.error().message));
     server = std::move(listening).value();
     auto& d = server->dispatcher();
-    d.add("io.netd.Routes.Add", route_add);
-    d.add("io.netd.Routes.List", route_list);
-    d.add("io.netd.Vifs.Add", vif_add);
-    d.add("io.netd.Vifs.AddAddress", vif_add_address);
-    d.add("io.netd.Fuzz.TakeFds", take_fds, /*accepts_fds=*/true);
-    d.add("io.netd.Fuzz.GiveFds", give_fds);
-    d.add("io.netd.Fuzz.Echo", [](Call& call) { return answer({{"echo", call.parameters}}); });
-    d.add("io.netd.Fuzz.Big", big);
-    d.add("io.netd.Fuzz.Fail", fail);
+    using netd::server::Access;
+    using netd::server::Method;
+    d.add(Method{&netd::api::routes::Add::schema(), Access::kMember, {}, false, false, route_add});
+    d.add(Method{&netd::api::routes::List::schema(), Access::kMember, {}, false, false, route_list});
+    d.add(Method{&netd::api::vifs::Add::schema(), Access::kMember, {}, false, false, vif_add});
+    d.add(Method{&netd::api::vifs::AddAddress::schema(), Access::kMember, {}, false, false, vif_add_address});
+    d.add(Method{&netd::api::admin::Reload::schema(), Access::kAdmin, "reloading", false, false,
+                 [](Call&) { return answer(nlohmann::json::object()); }});
+    d.add(Method{&kTakeFds, Access::kAnyone, {}, /*takes_fds=*/true, false, take_fds});
+    d.add(Method{&kGiveFds, Access::kAnyone, {}, false, /*returns_fds=*/true, give_fds});
+    d.add(Method{&kEcho, Access::kAnyone, {}, false, false,
+                 [](Call& call) { return answer({{"echo", call.parameters}}); }});
+    d.add(Method{&kBig, Access::kAnyone, {}, false, false, big});
+    d.add(Method{&kFail, Access::kAnyone, {}, false, false, fail});
     // The loop runs until the process exits, as netd's does.
     std::thread([s = server.get()] { (void)s->run(); }).detach();
     std::atexit([] { std::filesystem::remove_all(instance().dir); });
