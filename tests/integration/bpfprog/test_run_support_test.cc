@@ -18,7 +18,9 @@
 // (skb->len = frame - 14: "keep" is that number), the tc classifier from the MAC header;
 // pkt_type comes from the destination MAC against the device ctx.ifindex names, so
 // PACKET_OUTGOING (a packet socket's copy of a sent packet) cannot be crafted; skb->sk is a
-// dummy socket with mark 0.
+// dummy socket with mark 0; an IPv4/IPv6 frame cut inside its fixed header (20/40 bytes) is
+// refused with EINVAL, so the programs' own checks for such cuts are reached only through the
+// headers an ICMP error quotes.
 #include <linux/bpf.h>
 
 #include "netd/kernel/bpf/shape_classifier.h"
@@ -96,6 +98,19 @@ TEST_F(BpfProgTest, TestRunRefusesAnUnknownDevice) {
   ASSERT_OK(capture);
   const packet::Bytes frame = packet::frame(kUp0Mac, packet::udp_packet(kFar4, 53, kLocal4, 40000));
   EXPECT_ERR(capture->run(frame, {.ifindex = 1000000}), ENODEV, "BPF_PROG_TEST_RUN");
+}
+
+TEST_F(BpfProgTest, TestRunRefusesAnIpFrameCutInsideItsHeader) {
+  auto capture_fd = filters_->capture_filter();
+  ASSERT_OK(capture_fd);
+  auto capture = BpfProgram::dup(*capture_fd);
+  ASSERT_OK(capture);
+  const packet::Bytes v4 = packet::udp_packet(kFar4, 53, kLocal4, 40000);
+  const packet::Bytes v6 = packet::udp_packet(kFar6, 53, kLocal6, 40000);
+  EXPECT_ERR(capture->run(packet::frame(kUp0Mac, packet::truncated(v4, 19))), EINVAL, "BPF_PROG_TEST_RUN");
+  EXPECT_OK(capture->run(packet::frame(kUp0Mac, packet::truncated(v4, 20))));
+  EXPECT_ERR(capture->run(packet::frame(kUp0Mac, packet::truncated(v6, 39))), EINVAL, "BPF_PROG_TEST_RUN");
+  EXPECT_OK(capture->run(packet::frame(kUp0Mac, packet::truncated(v6, 40))));
 }
 
 }  // namespace
