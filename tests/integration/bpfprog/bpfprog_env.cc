@@ -69,6 +69,14 @@ Result<BpfProgram> BpfProgTest::slice_filter(uint32_t slice_mark) {
   return BpfProgram::dup(fd);
 }
 
+Row BpfProgTest::up0(std::string name, packet::ByteView ip_packet, std::string want, uint32_t mark) const {
+  return on(up0_, std::move(name), packet::frame(kUp0Mac, ip_packet), std::move(want), mark);
+}
+
+Row BpfProgTest::on(uint32_t ifindex, std::string name, packet::Bytes frame, std::string want, uint32_t mark) const {
+  return {std::move(name), std::move(frame), {.mark = mark, .ifindex = ifindex}, std::move(want)};
+}
+
 void BpfProgTest::run_table(const BpfProgram& prog, const std::vector<Row>& rows, const Describe& describe) {
   auto name = prog.name();
   ASSERT_OK(name);

@@ -75,6 +75,11 @@ class BpfProgTest : public ::testing::Test {
   // A copy of a slice's filter fd from RawFilters (loaded on first use, as for a handout).
   Result<BpfProgram> slice_filter(uint32_t slice_mark);
 
+  // A row: an IP packet on up0, addressed to its MAC, with this skb->mark.
+  Row up0(std::string name, packet::ByteView ip_packet, std::string want, uint32_t mark = 0) const;
+  // A row: any frame on device `ifindex`.
+  Row on(uint32_t ifindex, std::string name, packet::Bytes frame, std::string want, uint32_t mark = 0) const;
+
   // Runs every row; a failure names the row, the program and both verdicts.
   void run_table(const BpfProgram& prog, const std::vector<Row>& rows, const Describe& describe);
 

@@ -93,15 +93,6 @@ class SliceFilterTest : public BpfProgTest {
     put(ports, port_key(IPPROTO_UDP, "", 5353), kAliceMark);
     put(ports, port_key(IPPROTO_TCP, "", 8080), kBobMark);
   }
-
-  // A packet received on up0, addressed to its MAC.
-  Row up0(std::string name, ByteView ip, std::string want, uint32_t mark = 0) const {
-    return {std::move(name), packet::frame(kUp0Mac, ip), {.mark = mark, .ifindex = up0_}, std::move(want)};
-  }
-  // A frame received on any device.
-  Row on(uint32_t ifindex, std::string name, Bytes frame, std::string want, uint32_t mark = 0) const {
-    return {std::move(name), std::move(frame), {.mark = mark, .ifindex = ifindex}, std::move(want)};
-  }
 };
 
 TEST_F(SliceFilterTest, AlicesFilterKeepsHerPacketsOnly) {
