@@ -1,9 +1,13 @@
 #include "tests/integration/bpfprog/bpfprog_env.h"
 
+#include <bpf/bpf.h>
 #include <net/if.h>
+#include <netinet/in.h>
 
 #include <cstdio>
+#include <cstring>
 
+#include "bpf/netd_maps.h"
 #include "tests/fixtures/process.h"
 #include "tests/fixtures/require_root.h"
 
@@ -24,7 +28,29 @@ Status add_device(const Netns& netns, const std::string& ifname, const packet::M
   return ok_status();
 }
 
+// Sets family and copies the address bytes (IPv4 in the first 4, the rest zero).
+void set_address(const std::string& text, uint8_t* family, uint8_t* to) {
+  auto a = probe::parse_ip(text);
+  ASSERT_TRUE(a.has_value()) << text;
+  *family = static_cast<uint8_t>(a->family);
+  std::memcpy(to, a->bytes.data(), a->view().size());
+}
+
+template <typename Key>
+void put(int map_fd, const Key& key, uint32_t mark) {
+  ASSERT_EQ(bpf_map_update_elem(map_fd, &key, &mark, BPF_ANY), 0) << std::strerror(errno);
+}
+
 }  // namespace
+
+std::vector<Row> expecting(const std::vector<Row>& rows, const std::string& want, const std::string& phase) {
+  std::vector<Row> out = rows;
+  for (Row& row : out) {
+    if (!phase.empty()) row.name = phase + ": " + row.name;
+    row.want = want;
+  }
+  return out;
+}
 
 std::string socket_filter_verdict(const SkbRun& run, const Row& row) {
   if (run.retval == 0) return "drop";
@@ -67,6 +93,27 @@ Result<BpfProgram> BpfProgTest::linked_program(const std::string& pin) const {
 Result<BpfProgram> BpfProgTest::slice_filter(uint32_t slice_mark) {
   NETD_ASSIGN_OR_RETURN(int fd, filters_->slice_filter(slice_mark));
   return BpfProgram::dup(fd);
+}
+
+void BpfProgTest::put_flow(uint8_t proto, const std::string& src, uint16_t sport, const std::string& dst,
+                           uint16_t dport, uint32_t mark) {
+  netd_flow_key key{};
+  key.proto = proto;
+  key.sport = htons(sport);
+  key.dport = htons(dport);
+  uint8_t dst_family = 0;
+  set_address(src, &key.family, key.saddr);
+  set_address(dst, &dst_family, key.daddr);
+  ASSERT_EQ(dst_family, key.family) << src << " -> " << dst;
+  put(recorder_->flow_map_fd(), key, mark);
+}
+
+void BpfProgTest::put_port(uint8_t proto, const std::string& addr, uint16_t port, uint32_t mark) {
+  netd_port_key key{};
+  key.proto = proto;
+  key.port = htons(port);
+  if (!addr.empty()) set_address(addr, &key.family, key.addr);
+  put(recorder_->port_map_fd(), key, mark);
 }
 
 Row BpfProgTest::up0(std::string name, packet::ByteView ip_packet, std::string want, uint32_t mark) const {

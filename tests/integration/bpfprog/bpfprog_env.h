@@ -55,6 +55,9 @@ struct Row {
   std::string want;
 };
 
+// The rows again, each expecting `want`; a phase, if given, prefixes their names ("<phase>: <row>").
+std::vector<Row> expecting(const std::vector<Row>& rows, const std::string& want, const std::string& phase = "");
+
 // How a table reads a run: "keep"/"drop" for socket filters, "pass"/"drop" for cgroup_skb,
 // the priority for the classifier; anything unexpected spelled out.
 using Describe = std::function<std::string(const SkbRun&, const Row&)>;
@@ -79,6 +82,13 @@ class BpfProgTest : public ::testing::Test {
   Row up0(std::string name, packet::ByteView ip_packet, std::string want, uint32_t mark = 0) const;
   // A row: any frame on device `ifindex`.
   Row on(uint32_t ifindex, std::string name, packet::Bytes frame, std::string want, uint32_t mark = 0) const;
+
+  // Entries written straight into FlowRecorder's maps, keys laid out as bpf/netd_maps.h says
+  // (what record_egress and post_bind would have written): a flow as the local host sent it;
+  // a bound port, addr "" for the wildcard.
+  void put_flow(uint8_t proto, const std::string& src, uint16_t sport, const std::string& dst, uint16_t dport,
+                uint32_t mark);
+  void put_port(uint8_t proto, const std::string& addr, uint16_t port, uint32_t mark);
 
   // Runs every row; a failure names the row, the program and both verdicts.
   void run_table(const BpfProgram& prog, const std::vector<Row>& rows, const Describe& describe);

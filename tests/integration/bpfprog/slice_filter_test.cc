@@ -8,12 +8,11 @@
 // The rows are received packets (on up0 unless a row says otherwise): test_run cannot make a
 // PACKET_OUTGOING copy, so the outgoing half (a sent packet's tuple taken as-is, vif rule
 // skipped) is left to tests/integration/rawbpf. The flows and ports entries are written
-// straight into FlowRecorder's maps with the key layout of bpf/netd_maps.h (record_egress_test
-// checks that record_egress writes the same keys).
+// straight into FlowRecorder's maps (put_flow/put_port); RecordEgressTest.AReplyToARecordedFlowIsKept
+// checks that record_egress's own entries match what the filter looks up.
 #include <bpf/bpf.h>
 #include <netinet/in.h>
 
-#include "bpf/netd_maps.h"
 #include "netd/kernel/bpf/bpf_skeleton.h"
 #include "raw_filter.skel.h"
 #include "tests/integration/bpfprog/bpfprog_env.h"
@@ -29,69 +28,22 @@ constexpr const char* kRouter6 = "fd08::fe";
 constexpr uint8_t kIcmpUnreachable = 3, kIcmpPortUnreachable = 3, kIcmpTimeExceeded = 11;
 constexpr uint8_t kIcmp6Unreachable = 1, kIcmp6TooBig = 2;
 
-void copy_address(const std::string& text, uint8_t* to) {
-  auto a = probe::parse_ip(text);
-  ASSERT_TRUE(a.has_value()) << text;
-  std::memcpy(to, a->bytes.data(), a->view().size());
-}
-
-netd_flow_key flow_key(uint8_t proto, const std::string& src, uint16_t sport, const std::string& dst,
-                       uint16_t dport) {
-  netd_flow_key key{};
-  key.family = probe::parse_ip(src)->family;
-  key.proto = proto;
-  key.sport = htons(sport);
-  key.dport = htons(dport);
-  copy_address(src, key.saddr);
-  copy_address(dst, key.daddr);
-  return key;
-}
-
-// addr "": a wildcard bind (family 0, zero address).
-netd_port_key port_key(uint8_t proto, const std::string& addr, uint16_t port) {
-  netd_port_key key{};
-  key.proto = proto;
-  key.port = htons(port);
-  if (!addr.empty()) {
-    key.family = probe::parse_ip(addr)->family;
-    copy_address(addr, key.addr);
-  }
-  return key;
-}
-
-// The rows again, each expecting `want`, named "<phase>: <row>".
-std::vector<Row> expecting(const std::vector<Row>& rows, const std::string& want, const std::string& phase) {
-  std::vector<Row> out = rows;
-  for (Row& row : out) {
-    row.name = phase + ": " + row.name;
-    row.want = want;
-  }
-  return out;
-}
-
-template <typename Key>
-void put(int map_fd, const Key& key, uint32_t mark) {
-  ASSERT_EQ(bpf_map_update_elem(map_fd, &key, &mark, BPF_ANY), 0) << std::strerror(errno);
-}
-
 class SliceFilterTest : public BpfProgTest {
  protected:
   void SetUp() override {
     BpfProgTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     // The flows as the local host sent them (saddr = local), and the bound ports.
-    const int flows = recorder_->flow_map_fd();
-    put(flows, flow_key(IPPROTO_TCP, kLocal4, 40000, kFar4, 80), kAliceMark);
-    put(flows, flow_key(IPPROTO_UDP, kLocal6, 40001, kFar6, 53), kAliceMark);
-    put(flows, flow_key(IPPROTO_ICMP, kLocal4, 77, kFar4, 77), kAliceMark);  // echo id in both ports
-    put(flows, flow_key(IPPROTO_ICMPV6, kLocal6, 78, kFar6, 78), kAliceMark);
-    put(flows, flow_key(IPPROTO_TCP, kLocal4, 40002, kFar4, 80), kBobMark);
-    put(flows, flow_key(IPPROTO_UDP, kLocal4, 40003, kFar4, 53), kBobMark);
-    const int ports = recorder_->port_map_fd();
-    put(ports, port_key(IPPROTO_TCP, kLocal4, 22), kAliceMark);
-    put(ports, port_key(IPPROTO_TCP, kLocal6, 443), kAliceMark);
-    put(ports, port_key(IPPROTO_UDP, "", 5353), kAliceMark);
-    put(ports, port_key(IPPROTO_TCP, "", 8080), kBobMark);
+    put_flow(IPPROTO_TCP, kLocal4, 40000, kFar4, 80, kAliceMark);
+    put_flow(IPPROTO_UDP, kLocal6, 40001, kFar6, 53, kAliceMark);
+    put_flow(IPPROTO_ICMP, kLocal4, 77, kFar4, 77, kAliceMark);  // echo id in both ports
+    put_flow(IPPROTO_ICMPV6, kLocal6, 78, kFar6, 78, kAliceMark);
+    put_flow(IPPROTO_TCP, kLocal4, 40002, kFar4, 80, kBobMark);
+    put_flow(IPPROTO_UDP, kLocal4, 40003, kFar4, 53, kBobMark);
+    put_port(IPPROTO_TCP, kLocal4, 22, kAliceMark);
+    put_port(IPPROTO_TCP, kLocal6, 443, kAliceMark);
+    put_port(IPPROTO_UDP, "", 5353, kAliceMark);
+    put_port(IPPROTO_TCP, "", 8080, kBobMark);
   }
 };
 
