@@ -1,6 +1,6 @@
 #include "netd/daemon/audit.h"
 
-#include <unistd.h>
+#include "netd/daemon/log.h"
 
 namespace netd::daemon {
 
@@ -10,8 +10,6 @@ constexpr size_t kMaxParamsChars = 512;  // requests may be 64 KiB; the log line
 std::string quoted(const std::string& text) {
   return nlohmann::json(text).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }
-
-void write_line(const std::string& line, FILE* sink) { (void)!write(fileno(sink), line.data(), line.size()); }
 
 }  // namespace
 
@@ -30,7 +28,7 @@ std::string format_audit(const server::AuditRecord& r) {
   return line;
 }
 
-void write_audit(const server::AuditRecord& record, FILE* sink) { write_line(format_audit(record), sink); }
+void write_audit(const server::AuditRecord& record, FILE* sink) { write_line(sink, format_audit(record)); }
 
 std::string format_connection_audit(const server::ConnectionRecord& r) {
   std::string line = "audit uid=" + std::to_string(r.peer.uid) + " pid=" + std::to_string(r.peer.pid) +
@@ -40,7 +38,7 @@ std::string format_connection_audit(const server::ConnectionRecord& r) {
 }
 
 void write_connection_audit(const server::ConnectionRecord& record, FILE* sink) {
-  write_line(format_connection_audit(record), sink);
+  write_line(sink, format_connection_audit(record));
 }
 
 }  // namespace netd::daemon

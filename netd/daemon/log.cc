@@ -10,7 +10,11 @@ void log_line(std::string_view text) {
   std::string line = "netd: ";
   line.append(text);
   line += '\n';
-  (void)!write(STDERR_FILENO, line.data(), line.size());  // nowhere to report a failed log write
+  write_line(stderr, line);
+}
+
+void write_line(FILE* sink, std::string_view line) {
+  (void)!write(fileno(sink), line.data(), line.size());  // nowhere to report a failed log write
 }
 
 }  // namespace netd::daemon

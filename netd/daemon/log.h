@@ -4,10 +4,15 @@
 // policy refusal may span lines, one per problem, and the names in it were validated before.
 #pragma once
 
+#include <cstdio>
 #include <string_view>
 
 namespace netd::daemon {
 
 void log_line(std::string_view text);
+
+// `line` (its newline included) on `sink` with one write(2): what log_line and the audit lines
+// (audit.h, which carry no "netd: ") both write with.
+void write_line(FILE* sink, std::string_view line);
 
 }  // namespace netd::daemon

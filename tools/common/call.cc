@@ -24,19 +24,19 @@ CallOutcome call_netd(std::string_view program, const std::string& socket_option
   if (!client.ok()) {
     print_error(program,
                 "cannot reach netd at " + path + ": " + std::strerror(client.error().code));
-    return {};
+    return ExitCode{kExitFailed};
   }
   auto reply = client->call(method, parameters);
   if (!reply.ok()) {
     print_error(program, "talking to netd at " + path + ": " + reply.error().message);
-    return {};
+    return ExitCode{kExitFailed};
   }
   if (!reply->ok()) {
     ErrorReport report = describe(reply->error, reply->parameters);
     print_stderr(report.message);
-    return {std::nullopt, report.exit_code};
+    return ExitCode{report.exit_code};
   }
-  return {std::move(reply).value(), 0};
+  return std::move(reply).value();
 }
 
 int print_output(std::string_view program, const netd::Result<std::string>& text) {

@@ -3,13 +3,13 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "lib/client/client.h"
 #include "lib/core/result.h"
 #include "tools/common/errors.h"
+#include "tools/common/outcome.h"
 
 namespace netd::cli {
 
@@ -20,10 +20,7 @@ void print_stderr(std::string_view line);
 void print_error(std::string_view program, std::string_view message);
 
 // netd's successful reply, or the exit status once the failure has been printed.
-struct CallOutcome {
-  std::optional<netd::Reply> reply;
-  int exit_code = kExitFailed;
-};
+using CallOutcome = Outcome<netd::Reply>;
 
 // Connects to netd (`socket_option` as Client::socket_path takes it), sends one call, and on
 // failure prints why: netd unreachable or the exchange broken (exit 2), or netd's error reply

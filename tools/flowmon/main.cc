@@ -17,10 +17,10 @@
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "tools/common/call.h"
+#include "tools/common/outcome.h"
 #include "tools/common/reply.h"
 #include "tools/flowmon/nflog.h"
 #include "tools/flowmon/options.h"
@@ -46,17 +46,17 @@ struct FlowLog {
 };
 
 // The FlowLog call; on failure the reason is printed and the exit status returned.
-std::variant<FlowLog, int> open_flowlog(const flowmon::Options& options) {
+cli::Outcome<FlowLog> open_flowlog(const flowmon::Options& options) {
   cli::CallOutcome outcome = cli::call_netd(kProgram, options.socket_path, "io.netd.Sockets.FlowLog",
                                             nlohmann::json::object(), describe_error);
-  if (!outcome.reply) return outcome.exit_code;
-  netd::Reply& reply = *outcome.reply;
+  if (!outcome.ok()) return cli::ExitCode{outcome.exit_code()};
+  netd::Reply& reply = *outcome;
   const auto* mask = cli::integer_field(reply.parameters, "mark_mask");
   const auto* shift = cli::integer_field(reply.parameters, "mark_shift");
   if (reply.fds.size() != 1 || mask == nullptr || shift == nullptr || shift->get<int64_t>() < 0 ||
       shift->get<int64_t>() > 31) {
     cli::print_error(kProgram, cli::bad_reply("FlowLog needs one fd, mark_mask and mark_shift 0..31").message);
-    return cli::kExitFailed;
+    return cli::ExitCode{cli::kExitFailed};
   }
   return FlowLog{std::move(reply.fds.front()),
                  {static_cast<uint32_t>(mask->get<int64_t>()), static_cast<int>(shift->get<int64_t>())}};
@@ -184,12 +184,12 @@ int main(int argc, char** argv) {
     return cli::kExitFailed;
   }
   auto log = open_flowlog(*options);
-  if (auto* code = std::get_if<int>(&log)) return *code;
+  if (!log.ok()) return log.exit_code();
   auto timer = interval_timer(options->interval_ms);
   if (!timer.ok()) {
     cli::print_error(kProgram, timer.error().message);
     return cli::kExitFailed;
   }
-  Monitor monitor(*options, std::get<FlowLog>(std::move(log)));
+  Monitor monitor(*options, std::move(log).value());
   return monitor.run(timer->get(), signals->get());
 }

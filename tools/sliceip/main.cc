@@ -38,9 +38,8 @@ int report_refusal(const sliceip::Plan& plan) {
 int run_call(const sliceip::Plan& plan) {
   cli::CallOutcome outcome = cli::call_netd(kProgram, plan.options.socket_path, plan.method,
                                             plan.parameters, sliceip::describe_error);
-  if (!outcome.reply) return outcome.exit_code;
-  return cli::print_output(kProgram,
-                           plan.print(plan.parameters, outcome.reply->parameters, plan.options));
+  if (!outcome.ok()) return outcome.exit_code();
+  return cli::print_output(kProgram, plan.print(plan.parameters, outcome->parameters, plan.options));
 }
 
 }  // namespace

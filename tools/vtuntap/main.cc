@@ -28,10 +28,10 @@ cli::CallOutcome call_netd(const vtuntap::Plan& plan) {
 
 int run_call(const vtuntap::Plan& plan) {
   cli::CallOutcome outcome = call_netd(plan);
-  if (!outcome.reply) return outcome.exit_code;
+  if (!outcome.ok()) return outcome.exit_code();
   // A device fd in the reply (add --persist, attach without a program) closes with `outcome`:
   // the persistent device stays, and attach has shown that it could be opened.
-  return cli::print_output(kProgram, plan.print(outcome.reply->parameters, plan.options));
+  return cli::print_output(kProgram, plan.print(outcome->parameters, plan.options));
 }
 
 int run_exec(const vtuntap::Plan& plan) {
@@ -39,8 +39,8 @@ int run_exec(const vtuntap::Plan& plan) {
   std::string name;
   {
     cli::CallOutcome outcome = call_netd(plan);
-    if (!outcome.reply) return outcome.exit_code;
-    netd::Reply& reply = *outcome.reply;
+    if (!outcome.ok()) return outcome.exit_code();
+    netd::Reply& reply = *outcome;
     auto vif_name = vtuntap::vif_name_of(reply.parameters);
     if (!vif_name.ok()) {
       cli::print_error(kProgram, vif_name.error().message);

@@ -31,17 +31,20 @@ list_files() {
   fi
 }
 
-found=$(list_files | while IFS= read -r -d '' f; do [[ -f $f ]] && printf '%s\0' "$f"; done |
-        xargs -0 -r grep -nIE -- "$regex" || true)
+# The text files among them (a fuzz corpus or an image may hold any bytes).
+mapfile -d '' files < <(list_files | while IFS= read -r -d '' f; do [[ -f $f ]] && printf '%s\0' "$f"; done |
+                        xargs -0 -r grep -lIZ -e '' || true)
+((${#files[@]} > 0)) || { echo "no files found under $root"; exit 1; }
+
+found=$(grep -HnE -- "$regex" "${files[@]}" || true)
 # Any other section sign must belong to an RFC citation ("RFC 8200", then the sign and "5"), on its
 # line or ending the line before.
-sections=$(list_files | while IFS= read -r -d '' f; do [[ -f $f ]] && printf '%s\0' "$f"; done |
-           xargs -0 -r awk -v sign="$section" '
+sections=$(awk -v sign="$section" '
              FNR == 1 { prev = "" }
              index($0, sign) && $0 !~ /RFC [0-9]+/ && prev !~ /RFC [0-9]+[[:space:]]*$/ {
                print FILENAME ":" FNR ":" $0 " (a section sign outside an RFC citation)"
              }
-             { prev = $0 }' || true)
+             { prev = $0 }' "${files[@]}")
 
 if [[ -n $found || -n $sections ]]; then
   echo "citations of documents a clone does not have (name the behaviour, or move it into README.md / man/):"
