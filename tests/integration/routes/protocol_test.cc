@@ -134,6 +134,52 @@ for i in range(1500):
   EXPECT_TRUE(one.ok()) << one.describe();
 }
 
+// Every method netd serves, found through introspection, checks who calls before what is
+// sent: a non-member gets NotMember (the admin methods: PermissionDenied), a member sending an
+// undeclared field gets InvalidArgument naming it. No method can skip either check.
+constexpr const char* kEveryMethod = R"PY(
+import json, os, re, socket
+def call(method, params):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(os.environ["NETD_SOCKET"])
+    s.sendall(json.dumps({"method": method, "parameters": params}).encode() + b"\0")
+    reply = b""
+    while not reply.endswith(b"\0"):
+        chunk = s.recv(65536)
+        if not chunk: break
+        reply += chunk
+    return json.loads(reply[:-1])
+out = {}
+for iface in call("org.varlink.service.GetInfo", {})["parameters"]["interfaces"]:
+    if not iface.startswith("io.netd."): continue
+    idl = call("org.varlink.service.GetInterfaceDescription", {"interface": iface})["parameters"]["description"]
+    for name in re.findall(r"^method (\w+)", idl, re.M):
+        r = call(iface + "." + name, {"bogus": 1})
+        out[iface + "." + name] = [r.get("error", ""), r["parameters"].get("reason", "")]
+print(json.dumps(out))
+)PY";
+
+TEST_F(Protocol, EveryMethodChecksTheCallerThenItsParameters) {
+  auto carol = bed_->as(kCarol, {"/usr/bin/python3", "-c", kEveryMethod});
+  ASSERT_TRUE(carol.ok()) << carol.describe();
+  auto alice = bed_->as(kAlice, {"/usr/bin/python3", "-c", kEveryMethod});
+  ASSERT_TRUE(alice.ok()) << alice.describe();
+  auto as_carol = nlohmann::json::parse(carol.out);
+  auto as_alice = nlohmann::json::parse(alice.out);
+  EXPECT_GE(as_carol.size(), 24u) << carol.out;
+  EXPECT_EQ(as_carol.size(), as_alice.size());
+  for (const auto& [method, reply] : as_carol.items()) {
+    SCOPED_TRACE(method);
+    bool admin = method == "io.netd.Admin.Reload" || method == "io.netd.Slices.List";
+    EXPECT_EQ(reply[0], admin ? "io.netd.PermissionDenied" : "io.netd.NotMember") << reply.dump();
+    EXPECT_THAT(reply[1].get<std::string>(), HasSubstr(admin ? "is for admins; uid 1003" : "uid 1003 is not a member"));
+    if (!admin) {
+      EXPECT_EQ(as_alice[method][0], "io.netd.InvalidArgument") << as_alice[method].dump();
+      EXPECT_EQ(as_alice[method][1], "unknown field 'bogus' in parameters");
+    }
+  }
+}
+
 TEST_F(Protocol, FdsWhereNoneAreExpectedAreRefused) {
   auto client = Client::connect(bed_->socket_path());
   ASSERT_OK(client);

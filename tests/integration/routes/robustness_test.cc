@@ -204,6 +204,19 @@ TEST_F(Robustness, HostileMessagesGetErrorsAndChangeNothing) {
        "unknown field 'x'", false},
       {R"({"method":"io.netd.Routes.Add","parameters":{"route":{"dst":"198.51.100.0/24","dev":"uplink1"},"replace":"yes"}})" + nul,
        "must be a boolean", false},
+      // Varlink allows null for an optional field: it means absent.
+      {R"({"method":"io.netd.Routes.List","parameters":{"family":null,"prefix":null}})" + nul, "\"routes\"", false},
+      {R"({"method":"io.netd.Routes.Add","parameters":{"route":{"dst":null}}})" + nul,
+       "field 'dst' in route must be a string", false},
+      {R"({"method":"io.netd.Vifs.Add","parameters":{"kind":"tun","addresses":[{"address":"10.7.0.1/30","x":1}]}})" + nul,
+       "unknown field 'x' in addresses[0]", false},
+      {R"({"method":"io.netd.Qdiscs.Replace","parameters":{"dev":"tun7-0","kind":"tbf","rate":9223372036854775808}})" + nul,
+       "must be an integer of at most 2^63-1", false},
+      {R"({"method":"io.netd.Vifs.Delete","parameters":{"name":"tun8-0"}})" + nul, "is not a device of slice alice",
+       false},
+      {R"({"method":"io.netd.Routes.Add","parameters":{"route":{"dst":"198.51.100.0/24","dev":"uplink1\u0000x"}}})" +
+           nul,
+       "is not a device name", false},
       {std::string(1 << 20, 'A'), "exceeds 65536 bytes", true},
       // Truncated: half a message, then the client stops talking (netd must not hang on it).
       {R"({"method":"io.netd.Routes.Add","param)", "", false},
