@@ -1,5 +1,7 @@
 #include "netd/ops/params.h"
 
+#include "lib/core/errors.h"
+
 namespace netd::ops {
 
 namespace {

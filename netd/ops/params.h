@@ -28,6 +28,4 @@ Status check_fields(const nlohmann::json& object, std::initializer_list<Field> f
 // An optional integer field of a checked object, within 0..UINT32_MAX.
 Result<std::optional<uint32_t>> optional_u32(const nlohmann::json& object, const char* name);
 
-inline Error invalid(const std::string& reason) { return make_error(EINVAL, reason, ErrorKind::kInvalidArgument); }
-
 }  // namespace netd::ops

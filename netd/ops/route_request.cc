@@ -1,5 +1,6 @@
 #include "netd/ops/route_request.h"
 
+#include "lib/core/errors.h"
 #include "netd/ops/params.h"
 
 namespace netd::ops {

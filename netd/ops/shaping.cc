@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <set>
 
-#include "netd/ops/kernel_error.h"
+#include "lib/core/errors.h"
 #include "netd/ops/params.h"
 
 namespace netd::ops {

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "netd/ops/kernel_error.h"
+#include "lib/core/errors.h"
 #include "netd/ops/params.h"
 #include "netd/ops/vif_request.h"
 #include "netd/policy/qdisc_decision.h"
@@ -12,8 +12,6 @@
 
 namespace netd::ops {
 namespace {
-
-Error not_found(const std::string& name) { return make_error(ENODEV, name + " does not exist", ErrorKind::kNotFound); }
 
 // An optional non-negative integer field (already type-checked) as 64 bits.
 Result<std::optional<uint64_t>> optional_u64(const nlohmann::json& params, const char* name) {
@@ -53,10 +51,10 @@ std::string handle_text(uint32_t handle) {
 Result<VifQdiscOps::OwnVif> VifQdiscOps::own_vif(const policy::SliceSpec& s, const nlohmann::json& params) {
   NETD_ASSIGN_OR_RETURN(std::string name, parse_device_name(params, "dev"));
   NETD_TRY(policy::decide_vif_owner(s, name));
-  if (!vifs_.is_own_vif(s, name)) return not_found(name);
+  if (!vifs_.is_own_vif(s, name)) return device_not_found(name);
   // The registry's device has this name: netd alone makes devices named like the slice's vifs.
   int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
-  if (ifindex == 0) return not_found(name);
+  if (ifindex == 0) return device_not_found(name);
   return OwnVif{name, ifindex};
 }
 

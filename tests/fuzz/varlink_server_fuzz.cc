@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "lib/core/errors.h"
 #include "lib/varlink/framing.h"
 #include "netd/daemon/audit.h"
 #include "netd/ops/params.h"
@@ -99,7 +100,7 @@ Result<Answer> route_list(Call& call) {
   nlohmann::json out = {{"family", family}};
   if (params.contains("prefix")) {
     auto prefix = netd::Prefix::parse(params["prefix"].get<std::string>());
-    if (!prefix.ok()) return netd::ops::invalid("prefix: " + prefix.error().message);
+    if (!prefix.ok()) return netd::invalid("prefix: " + prefix.error().message);
     out["prefix"] = prefix->to_string();
   }
   return answer(out);
