@@ -16,7 +16,6 @@
 #include "netd/daemon/notify.h"
 #include "netd/daemon/owner_record.h"
 #include "netd/kernel/sysctl/sysctl.h"
-#include "netd/ops/params.h"
 #include "netd/ops/slices.h"
 #include "netd/policy/loader.h"
 #include "netd/policy/raw_decision.h"

@@ -3,10 +3,9 @@
 #include <optional>
 #include <string>
 
+#include "lib/core/errors.h"
 #include "netd/kernel/sockets/nflog_socket.h"
 #include "netd/kernel/sockets/scoped_socket.h"
-#include "netd/ops/kernel_error.h"
-#include "netd/ops/params.h"
 #include "netd/policy/raw_decision.h"
 #include "netd/policy/vif_decision.h"
 
@@ -67,7 +66,7 @@ Result<varlink::Answer> RawSocketOps::capture(const policy::Policy& p, const pol
   NETD_ASSIGN_OR_RETURN(auto verdict, policy::decide_capture(p, s, in.ifname));
   int ifindex = cache_.ifindex(verdict.ifname);
   if (ifindex <= 0)
-    return make_error(ENODEV, "uplink " + verdict.ifname + " does not exist (now)", ErrorKind::kNotFound);
+    return not_found("uplink " + verdict.ifname + " does not exist (now)", ENODEV);
   NETD_ASSIGN_OR_RETURN(int filter, from_kernel(filters_.capture_filter()));
   NETD_ASSIGN_OR_RETURN(UniqueFd fd, from_kernel(kernel::open_packet_socket(policy::kEthPAll, ifindex,
                                                                             verdict.mark, filter)));

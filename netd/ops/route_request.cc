@@ -1,7 +1,7 @@
 #include "netd/ops/route_request.h"
 
+#include "lib/core/errors.h"
 #include "lib/varlink/schema.h"
-#include "netd/ops/params.h"
 
 namespace netd::ops {
 

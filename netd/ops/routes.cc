@@ -4,8 +4,7 @@
 
 #include <set>
 
-#include "netd/ops/kernel_error.h"
-#include "netd/ops/params.h"
+#include "lib/core/errors.h"
 #include "netd/ops/route_request.h"
 
 namespace netd::ops {
@@ -160,13 +159,12 @@ Result<nlohmann::json> RouteOps::remove(const policy::Policy& p, const policy::S
   if (!request.dev.empty()) {
     spec.ifindex = links_.ifindex(request.dev);
     if (spec.ifindex == 0)
-      return make_error(ENODEV, "device '" + request.dev + "' does not exist", ErrorKind::kNotFound);
+      return not_found("device '" + request.dev + "' does not exist", ENODEV);
   }
   auto removed = routes_.remove(spec);
   if (!removed.ok()) {
     if (removed.error().code == ESRCH || removed.error().code == ENOENT)
-      return make_error(ESRCH, "no route " + kernel::describe_route(spec) + " in " + table_of_text(s),
-                        ErrorKind::kNotFound);
+      return not_found("no route " + kernel::describe_route(spec) + " in " + table_of_text(s), ESRCH);
     return kernel_error(std::move(removed).error());
   }
   // The last route of the family takes the rule with it.

@@ -6,9 +6,8 @@
 #include <cstdio>
 #include <set>
 
-#include "netd/ops/kernel_error.h"
+#include "lib/core/errors.h"
 #include "lib/varlink/schema.h"
-#include "netd/ops/params.h"
 
 namespace netd::ops {
 namespace {

@@ -4,17 +4,14 @@
 
 #include <cstdio>
 
-#include "netd/ops/kernel_error.h"
+#include "lib/core/errors.h"
 #include "lib/varlink/schema.h"
-#include "netd/ops/params.h"
 #include "netd/ops/vif_request.h"
 #include "netd/policy/qdisc_decision.h"
 #include "netd/policy/vif_decision.h"
 
 namespace netd::ops {
 namespace {
-
-Error not_found(const std::string& name) { return make_error(ENODEV, name + " does not exist", ErrorKind::kNotFound); }
 
 Result<policy::QdiscRequest> parse_replace(const api::qdiscs::ReplaceIn& in) {
   policy::QdiscRequest r;
@@ -37,10 +34,10 @@ std::string handle_text(uint32_t handle) {
 Result<VifQdiscOps::OwnVif> VifQdiscOps::own_vif(const policy::SliceSpec& s, const std::string& dev) {
   NETD_ASSIGN_OR_RETURN(std::string name, parse_device_name(dev, "dev"));
   NETD_TRY(policy::decide_vif_owner(s, name));
-  if (!vifs_.is_own_vif(s, name)) return not_found(name);
+  if (!vifs_.is_own_vif(s, name)) return device_not_found(name);
   // The registry's device has this name: netd alone makes devices named like the slice's vifs.
   int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
-  if (ifindex == 0) return not_found(name);
+  if (ifindex == 0) return device_not_found(name);
   return OwnVif{name, ifindex};
 }
 

@@ -4,18 +4,13 @@
 
 #include <algorithm>
 
-#include "netd/kernel/tun/tun_device.h"
-#include "netd/ops/kernel_error.h"
+#include "lib/core/errors.h"
 #include "lib/varlink/schema.h"
-#include "netd/ops/params.h"
+#include "netd/kernel/tun/tun_device.h"
 #include "netd/ops/vif_request.h"
 
 namespace netd::ops {
 namespace {
-
-Error not_found(const std::string& name) {
-  return make_error(ENODEV, name + " does not exist", ErrorKind::kNotFound);
-}
 
 nlohmann::json address_json(const Prefix& local, const IpAddress& peer) {
   nlohmann::json j = {{"address", local.to_string()}};
@@ -66,7 +61,7 @@ Result<VifRecord*> VifOps::own_record(const policy::SliceSpec& s, const std::str
   NETD_ASSIGN_OR_RETURN(std::string name, parse_device_name(requested, "name"));
   NETD_TRY(policy::decide_vif_owner(s, name));
   VifRecord* record = registry_.find(name);
-  if (record == nullptr || record->slice_id != s.id) return not_found(name);
+  if (record == nullptr || record->slice_id != s.id) return device_not_found(name);
   return record;
 }
 

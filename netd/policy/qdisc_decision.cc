@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "lib/core/errors.h"
 #include "lib/core/net_types.h"
 #include "netd/policy/validate.h"
 
@@ -11,8 +12,6 @@ namespace netd::policy {
 namespace {
 
 constexpr uint32_t kEthernetHeader = 14;
-
-Error invalid(const std::string& reason) { return make_error(EINVAL, reason, ErrorKind::kInvalidArgument); }
 
 std::string size_text(uint64_t bytes) { return format_size_bytes(bytes) + (bytes % 1024 == 0 ? "" : " bytes"); }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "lib/core/errors.h"
 #include "netd/policy/validate.h"
 #include "netd/policy/vif_decision.h"
 
@@ -14,9 +15,6 @@ namespace netd::policy {
 namespace {
 
 constexpr int kMaxIpProtocol = 255;
-
-Error invalid(int code, const std::string& reason) { return make_error(code, reason, ErrorKind::kInvalidArgument); }
-Error refused(const std::string& reason) { return make_error(EPERM, reason, ErrorKind::kPermissionDenied); }
 
 // A word from the request, echoed in a refusal: bounded and printable, so it cannot bloat or forge
 // the audit line.
@@ -75,9 +73,9 @@ std::optional<int> parse_protocol_number(std::string_view text) {
 
 // A device name from the request: the kernel's rules (validate.h), with the echo bounded.
 Status check_ifname(std::string_view name) {
-  if (name.size() > 64) return invalid(EINVAL, "ifname " + shown(name) + " is longer than 15 characters (IFNAMSIZ)");
+  if (name.size() > 64) return invalid("ifname " + shown(name) + " is longer than 15 characters (IFNAMSIZ)");
   auto valid = check_device_name(name);
-  if (!valid.ok()) return invalid(EINVAL, "ifname: " + printable(valid.error().message));
+  if (!valid.ok()) return invalid("ifname: " + printable(valid.error().message));
   return ok_status();
 }
 
@@ -113,7 +111,7 @@ Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec
   else if (family == "inet6")
     domain = AF_INET6;
   else
-    return invalid(EAFNOSUPPORT, "family " + shown(family) + " is not inet or inet6");
+    return invalid("family " + shown(family) + " is not inet or inet6", EAFNOSUPPORT);
 
   const KindInfo* kind = nullptr;
   for (const auto& k : kKinds)
@@ -121,8 +119,8 @@ Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec
   if (kind == nullptr) {
     auto number = parse_protocol_number(protocol);
     if (!number || *number > kMaxIpProtocol)
-      return invalid(EPROTONOSUPPORT, "protocol " + shown(protocol) +
-                                          " is not icmp, icmpv6, udp, tcp or a protocol number 0..255");
+      return invalid("protocol " + shown(protocol) + " is not icmp, icmpv6, udp, tcp or a protocol number 0..255",
+                     EPROTONOSUPPORT);
     if (*number == IPPROTO_RAW)
       return refused("protocol 255 (IPPROTO_RAW) is not handed out: such sockets only send packets with "
                      "headers of their own (IP_HDRINCL); use icmp, icmpv6, udp or tcp");
@@ -134,8 +132,8 @@ Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec
   }
 
   if (kind->family != AF_UNSPEC && kind->family != domain)
-    return invalid(EINVAL, std::string(kind->name) + " goes with family " + family_word(kind->family) + ", not " +
-                               family_word(domain) + (kind->kind == RawKind::kIcmp ? " (use icmpv6)" : " (use icmp)"));
+    return invalid(std::string(kind->name) + " goes with family " + family_word(kind->family) + ", not " +
+                   family_word(domain) + (kind->kind == RawKind::kIcmp ? " (use icmpv6)" : " (use icmp)"));
   NETD_TRY(require_kind(slice, kind->kind));
   return RawSocketVerdict{kind->kind, domain, kind->protocol, raw_socket_mark(policy, slice)};
 }
@@ -149,15 +147,15 @@ Result<PacketSocketVerdict> decide_packet_socket(const Policy& policy, const Sli
   verdict.mark = raw_socket_mark(policy, slice);
   if (ethertype) {
     if (*ethertype < 1 || *ethertype > 0xffff)
-      return invalid(EINVAL, "protocol " + std::to_string(*ethertype) +
-                                 " is not an ethertype 1..65535 (host byte order; 3 = ETH_P_ALL)");
+      return invalid("protocol " + std::to_string(*ethertype) +
+                     " is not an ethertype 1..65535 (host byte order; 3 = ETH_P_ALL)");
     verdict.ethertype = static_cast<uint16_t>(*ethertype);
   }
   if (!ifname) return verdict;
 
   NETD_TRY(check_ifname(*ifname));
   const std::string name(*ifname);
-  if (!device.exists) return make_error(ENODEV, "no device " + name, ErrorKind::kNotFound);
+  if (!device.exists) return not_found("no device " + name, ENODEV);
   // The registry says whose vif it is; netd's naming says so too (tun<id>-<n>), which also covers a
   // vif the registry has not adopted yet.
   auto vif_name = parse_vif_name(name);

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
+#include "lib/core/errors.h"
+
 namespace netd::policy {
 
 namespace {
-
-Error refused(const std::string& reason) { return make_error(EPERM, reason, ErrorKind::kPermissionDenied); }
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -56,22 +56,17 @@ Result<RouteVerdict> decide_route_add(const Policy& policy, const SliceSpec& sli
   const bool unicast = request.type == RouteType::kUnicast;
 
   if (!unicast && (!request.gateway.empty() || !request.dev.empty() || !request.src.empty()))
-    return make_error(EINVAL, std::string(route_type_name(request.type)) + " routes take no gateway, device or source",
-                      ErrorKind::kInvalidArgument);
+    return invalid(std::string(route_type_name(request.type)) + " routes take no gateway, device or source");
   if (unicast && request.gateway.empty() && request.dev.empty())
-    return make_error(EINVAL, "a route to " + dst.to_string() + " needs 'via GATEWAY' or 'dev DEVICE'",
-                      ErrorKind::kInvalidArgument);
+    return invalid("a route to " + dst.to_string() + " needs 'via GATEWAY' or 'dev DEVICE'");
   if (!request.gateway.empty() && request.gateway.family() != dst.family())
-    return make_error(EINVAL, "gateway " + request.gateway.to_string() + " is not of the same family as " +
-                                  dst.to_string(), ErrorKind::kInvalidArgument);
+    return invalid("gateway " + request.gateway.to_string() + " is not of the same family as " + dst.to_string());
   if (!request.src.empty() && request.src.family() != dst.family())
-    return make_error(EINVAL, "src " + request.src.to_string() + " is not of the same family as " + dst.to_string(),
-                      ErrorKind::kInvalidArgument);
+    return invalid("src " + request.src.to_string() + " is not of the same family as " + dst.to_string());
   if (request.mtu) {
     uint32_t min_mtu = dst.family() == AF_INET6 ? 1280 : 68;
     if (*request.mtu < min_mtu || *request.mtu > 65535)
-      return make_error(EINVAL, "mtu " + std::to_string(*request.mtu) + " is outside " + std::to_string(min_mtu) +
-                                    "..65535", ErrorKind::kInvalidArgument);
+      return invalid("mtu " + std::to_string(*request.mtu) + " is outside " + std::to_string(min_mtu) + "..65535");
   }
 
   // Destination: inside one of the slice's route_prefixes.
@@ -91,7 +86,7 @@ Result<RouteVerdict> decide_route_add(const Policy& policy, const SliceSpec& sli
         return refused("device '" + request.dev + "' is not one of slice " + slice.name +
                        "'s route devices (" + join(slice.route_devices) + ") or its vifs");
       if (!dev.exists)
-        return make_error(ENODEV, "device '" + request.dev + "' does not exist", ErrorKind::kNotFound);
+        return not_found("device '" + request.dev + "' does not exist", ENODEV);
       if (!request.gateway.empty() && !on_link(dev, request.gateway))
         return refused("gateway " + request.gateway.to_string() + " is not on-link on " + request.dev +
                        " (its prefixes: " + join(dev.on_link) + ")");
@@ -116,9 +111,9 @@ Result<RouteVerdict> decide_route_add(const Policy& policy, const SliceSpec& sli
   // Quota: a replace of an existing route does not add one.
   bool adds_one = !(replace && facts.replaces_existing);
   if (adds_one && facts.routes_in_table >= slice.max_routes)
-    return make_error(EDQUOT, "slice " + slice.name + " has " + std::to_string(facts.routes_in_table) +
-                                  " routes, its limit (max_routes = " + std::to_string(slice.max_routes) + ")",
-                      ErrorKind::kResourceExhausted);
+    return exhausted("slice " + slice.name + " has " + std::to_string(facts.routes_in_table) +
+                         " routes, its limit (max_routes = " + std::to_string(slice.max_routes) + ")",
+                     EDQUOT);
   return verdict;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "lib/core/errors.h"
+
 namespace netd::policy {
 
 ShapeLimits policy_limits(const SliceSpec& s) {
@@ -53,9 +55,8 @@ UplinkShapePlan plan_shaping(const Policy& p, const std::map<std::string, ShapeL
 Result<ShapeLimits> decide_shape_set(const SliceSpec& s, const ShapeLimits& current, const ShapeSetRequest& req) {
   const ShapeLimits limit = policy_limits(s);
   if (limit.rate_bps == 0)
-    return make_error(EPERM, "slice " + s.name + " is not shaped by the policy (it has no rate): there is nothing "
-                                 "to lower or restore",
-                      ErrorKind::kPermissionDenied);
+    return refused("slice " + s.name + " is not shaped by the policy (it has no rate): there is nothing to lower or "
+                   "restore");
   if (!req.rate_bps && !req.ceil_bps) return limit;
   ShapeLimits next = current;
   if (req.rate_bps) {
@@ -66,21 +67,17 @@ Result<ShapeLimits> decide_shape_set(const SliceSpec& s, const ShapeLimits& curr
     next.rate_bps = std::min(current.rate_bps, next.ceil_bps);
   }
   auto above = [&](const char* what, uint64_t asked, uint64_t allowed) {
-    return make_error(EPERM,
-                      std::string(what) + " " + format_rate_bps(asked) + " is above slice " + s.name + "'s policy " +
-                          what + " " + format_rate_bps(allowed) + ": a slice may lower its rates, never raise them",
-                      ErrorKind::kPermissionDenied);
+    return refused(std::string(what) + " " + format_rate_bps(asked) + " is above slice " + s.name + "'s policy " +
+                   what + " " + format_rate_bps(allowed) + ": a slice may lower its rates, never raise them");
   };
   if (next.rate_bps > limit.rate_bps) return above("rate", next.rate_bps, limit.rate_bps);
   if (next.ceil_bps > limit.ceil_bps) return above("ceil", next.ceil_bps, limit.ceil_bps);
   if (next.rate_bps < kMinShapeRate)
-    return make_error(EINVAL, "rate " + format_rate_bps(next.rate_bps) + " is below " + format_rate_bps(kMinShapeRate) +
-                                  ": HTB cannot shape that slowly",
-                      ErrorKind::kInvalidArgument);
+    return invalid("rate " + format_rate_bps(next.rate_bps) + " is below " + format_rate_bps(kMinShapeRate) +
+                   ": HTB cannot shape that slowly");
   if (next.rate_bps > next.ceil_bps)
-    return make_error(EINVAL, "rate " + format_rate_bps(next.rate_bps) + " is above ceil " +
-                                  format_rate_bps(next.ceil_bps) + ": the guaranteed rate cannot exceed the maximum",
-                      ErrorKind::kInvalidArgument);
+    return invalid("rate " + format_rate_bps(next.rate_bps) + " is above ceil " + format_rate_bps(next.ceil_bps) +
+                   ": the guaranteed rate cannot exceed the maximum");
   return next;
 }
 

@@ -8,6 +8,8 @@
 #include <set>
 #include <utility>
 
+#include "lib/core/errors.h"
+
 namespace netd::policy {
 
 namespace {
@@ -17,9 +19,6 @@ constexpr uint32_t kMinMtu = 68;
 constexpr uint32_t kMaxMtu = 65535;
 constexpr uint32_t kEthernetHeader = 14;
 constexpr uint32_t kIpv6MinMtu = 1280;  // RFC 8200 §5; below it the kernel drops IPv6 from the device
-
-Error invalid(const std::string& reason) { return make_error(EINVAL, reason, ErrorKind::kInvalidArgument); }
-Error refused(const std::string& reason) { return make_error(EPERM, reason, ErrorKind::kPermissionDenied); }
 
 // A name from the request, echoed in a refusal: bounded, so a long one cannot bloat the audit line.
 std::string shown(std::string_view name) {
@@ -197,9 +196,9 @@ Result<std::string> decide_vif_add(const SliceSpec& slice, const VifRequest& req
                                    const std::vector<std::string>& existing) {
   if (request.mtu) NETD_TRY(decide_vif_mtu(request.kind, *request.mtu));
   if (request.addresses.size() > kMaxVifAddressesPerRequest)
-    return make_error(E2BIG, std::to_string(request.addresses.size()) + " addresses in one request (at most " +
-                                 std::to_string(kMaxVifAddressesPerRequest) + "; add more with AddAddress)",
-                      ErrorKind::kInvalidArgument);
+    return invalid(std::to_string(request.addresses.size()) + " addresses in one request (at most " +
+                       std::to_string(kMaxVifAddressesPerRequest) + "; add more with AddAddress)",
+                   E2BIG);
   std::vector<IpAddress> locals;
   for (const auto& address : request.addresses) {
     NETD_TRY(decide_vif_address(slice, address));
@@ -225,17 +224,16 @@ Result<std::string> decide_vif_add(const SliceSpec& slice, const VifRequest& req
     std::string names;
     for (const auto& [kind, index] : own)
       names += (names.empty() ? "" : ", ") + format_vif_name({kind, slice.id, index});
-    return make_error(EDQUOT, "slice " + slice.name + " uses " + std::to_string(own.size()) + " of max_vifs " +
-                                  std::to_string(slice.max_vifs) + (names.empty() ? "" : " (" + names + ")"),
-                      ErrorKind::kResourceExhausted);
+    return exhausted("slice " + slice.name + " uses " + std::to_string(own.size()) + " of max_vifs " +
+                         std::to_string(slice.max_vifs) + (names.empty() ? "" : " (" + names + ")"),
+                     EDQUOT);
   }
   uint32_t index = 0;
   while (used.count(index)) ++index;
   std::string name = format_vif_name({request.kind, slice.id, index});
   // Policy validation makes every index below max_vifs fit; this guards an unvalidated SliceSpec.
   if (name.size() > kMaxVifName)
-    return make_error(ENAMETOOLONG, name + " would be longer than " + std::to_string(kMaxVifName) + " characters",
-                      ErrorKind::kResourceExhausted);
+    return exhausted(name + " would be longer than " + std::to_string(kMaxVifName) + " characters", ENAMETOOLONG);
   return name;
 }
 

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "lib/core/errors.h"
 #include "lib/core/net_types.h"
 #include "lib/varlink/api/org_varlink_service.h"
 #include "lib/varlink/idl.h"
@@ -68,24 +69,18 @@ void send_error_now(int fd, const std::string& name, const std::string& reason, 
 }  // namespace
 
 std::string varlink_error_name(const Error& error) {
-  switch (error.kind) {
+  ErrorKind kind = error.kind;
+  if (kind == ErrorKind::kUnspecified) kind = kind_for_errno(error.code, ErrnoOrigin::kRequest);
+  switch (kind) {
     case ErrorKind::kNotMember: return "io.netd.NotMember";
     case ErrorKind::kInvalidArgument: return "io.netd.InvalidArgument";
     case ErrorKind::kPermissionDenied: return "io.netd.PermissionDenied";
     case ErrorKind::kResourceExhausted: return "io.netd.ResourceExhausted";
     case ErrorKind::kNotFound: return "io.netd.NotFound";
     case ErrorKind::kConflict: return "io.netd.Conflict";
-    case ErrorKind::kKernel: return "io.netd.KernelError";
-    case ErrorKind::kUnspecified: break;
+    case ErrorKind::kKernel: case ErrorKind::kUnspecified: break;
   }
-  switch (error.code) {
-    case EINVAL: case ERANGE: case EAFNOSUPPORT: return "io.netd.InvalidArgument";
-    case EPERM: case EACCES: return "io.netd.PermissionDenied";
-    case EDQUOT: case ENOSPC: case EMFILE: case EUSERS: case EAGAIN: return "io.netd.ResourceExhausted";
-    case ENOENT: case ENODEV: case ESRCH: case ENXIO: return "io.netd.NotFound";
-    case EEXIST: case EBUSY: return "io.netd.Conflict";
-    default: return "io.netd.KernelError";
-  }
+  return "io.netd.KernelError";
 }
 
 Result<std::unique_ptr<Server>> Server::listen(Options options) {

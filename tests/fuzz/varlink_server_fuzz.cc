@@ -31,13 +31,13 @@
 #include <thread>
 #include <vector>
 
+#include "lib/core/errors.h"
 #include "lib/varlink/framing.h"
 #include "netd/daemon/audit.h"
 #include "lib/varlink/api/admin.h"
 #include "lib/varlink/api/routes.h"
 #include "lib/varlink/api/vifs.h"
 #include "lib/varlink/schema.h"
-#include "netd/ops/params.h"
 #include "netd/ops/route_request.h"
 #include "netd/ops/vif_request.h"
 #include "netd/policy/loader.h"
@@ -98,7 +98,7 @@ Result<Answer> route_list(Call& call) {
   nlohmann::json out = {{"family", family}};
   if (in.prefix) {
     auto prefix = netd::Prefix::parse(*in.prefix);
-    if (!prefix.ok()) return netd::ops::invalid("prefix: " + prefix.error().message);
+    if (!prefix.ok()) return netd::invalid("prefix: " + prefix.error().message);
     out["prefix"] = prefix->to_string();
   }
   return answer(out);
