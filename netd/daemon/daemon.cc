@@ -1,26 +1,19 @@
 #include "netd/daemon/daemon.h"
 
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/signalfd.h>
-#include <sys/statfs.h>
 
-#include <algorithm>
 #include <optional>
-#include <set>
 
 #include "netd/daemon/audit.h"
 #include "netd/daemon/log.h"
 #include "netd/daemon/notify.h"
 #include "netd/daemon/owner_record.h"
-#include "netd/kernel/sysctl/sysctl.h"
+#include "netd/kernel/bpf/bpffs.h"
 #include "netd/ops/slices.h"
 #include "netd/policy/loader.h"
-#include "netd/policy/raw_decision.h"
 #include "netd/policy/slice_owners.h"
-#include "netd/policy/vif_decision.h"
 
 namespace netd::daemon {
 
@@ -42,59 +35,6 @@ Status check_reloadable(const policy::Policy& now, const policy::Policy& next) {
   return ok_status();
 }
 
-std::map<uint32_t, uint32_t> uid_marks(const policy::Policy& p) {
-  std::map<uint32_t, uint32_t> out;
-  for (const auto& s : p.slices)
-    for (uid_t uid : s.uids) out[uid] = p.mark_of(s);
-  return out;
-}
-
-std::map<uint32_t, uint32_t> gid_marks(const policy::Policy& p) {
-  std::map<uint32_t, uint32_t> out;
-  for (const auto& s : p.slices)
-    for (gid_t gid : s.gids) out[gid] = p.mark_of(s);
-  return out;
-}
-
-std::map<uint32_t, uint32_t> slice_marks(const policy::Policy& p) {
-  std::map<uint32_t, uint32_t> out;
-  for (const auto& s : p.slices) out[s.id] = p.mark_of(s);
-  return out;
-}
-
-// Kernel-made replies (TCP RST, ICMP errors, echo replies) take the mark of the packet they
-// answer rather than 0, so those answering a packet that arrived on a vif carry the owner's
-// mark and may leave through the vif (which drops unmarked packets).
-Status enable_fwmark_reflect() {
-  NETD_TRY(kernel::write_sysctl("net/ipv4/fwmark_reflect", "1"));
-  return kernel::write_sysctl("net/ipv6/fwmark_reflect", "1");
-}
-
-// Forwarding for a snat vif's traffic: IPv4 decides by the input device's `forwarding`,
-// IPv6 by the input device's `force_forwarding` (the global switch stays off). Replies come
-// in on the uplinks, so they need it too. Forwarding between other devices stays what the
-// host's own firewall makes of it; netd's forward chain drops everything else to or from a
-// vif.
-Status enable_forwarding(const std::string& dev) {
-  NETD_TRY(kernel::write_sysctl("net/ipv4/conf/" + dev + "/forwarding", "1"));
-  Status v6 = kernel::write_sysctl("net/ipv6/conf/" + dev + "/force_forwarding", "1");
-  // Kernels before 6.17 have no per-device IPv6 switch: IPv4 snat still works.
-  if (!v6.ok() && v6.error().code != ENOENT) return v6;
-  return ok_status();
-}
-
-// systemd mounts bpffs on /sys/fs/bpf at boot; hosts without it (minimal VMs, containers) get
-// it mounted here, as systemd would, so the pins can outlive netd.
-Status ensure_sys_fs_bpf(const std::string& bpffs_dir) {
-  const std::string root = "/sys/fs/bpf";
-  if (bpffs_dir.rfind(root + "/", 0) != 0) return ok_status();
-  struct statfs st{};
-  if (statfs(root.c_str(), &st) == 0 && st.f_type == BPF_FS_MAGIC) return ok_status();
-  if (mount("bpf", root.c_str(), "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
-    return errno_error("mounting bpffs on " + root);
-  return ok_status();
-}
-
 server::Server::Limits server_limits(const policy::DaemonSettings& s) {
   return {s.max_connections_per_uid, s.requests_per_second_per_uid, s.max_connections, s.idle_timeout_ms,
           s.request_timeout_ms};
@@ -102,7 +42,7 @@ server::Server::Limits server_limits(const policy::DaemonSettings& s) {
 
 }  // namespace
 
-Status prepare_host(const policy::Policy& policy) { return ensure_sys_fs_bpf(policy.netd.bpffs); }
+Status prepare_host(const policy::Policy& policy) { return kernel::ensure_sys_fs_bpf_mounted(policy.netd.bpffs); }
 
 Result<policy::Policy> PolicySource::load() const {
   // max_connections must fit in the fd limit netd runs with.
@@ -148,12 +88,14 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   NETD_TRY(d->register_methods());
   NETD_TRY(d->setup_signals());
   d->links_.set_listener([self](const kernel::LinkEvent& e) {
+    const std::string what = e.name.empty() ? std::string("devices") : e.name;
     Status st = self->vif_ops_.on_link_event(self->policy_, e);
-    if (st.ok()) self->on_host_link_event(e);
-    if (st.ok()) st = self->shape_ops_.on_link_event(self->policy_, e);
-    if (!st.ok()) {
-      log_line("after a change of " + (e.name.empty() ? std::string("devices") : e.name) + ": " + st.error().message);
+    if (st.ok()) {
+      if (Status fence = self->isolation_.on_link_event(self->policy_, e); !fence.ok())
+        log_line("raw send fence after a change of " + what + ": " + fence.error().message);
+      st = self->shape_ops_.on_link_event(self->policy_, e);
     }
+    if (!st.ok()) log_line("after a change of " + what + ": " + st.error().message);
   });
   NETD_TRY(d->server_->watch(d->links_.fd(), [self] { self->links_.process_events(); }));
   NETD_ASSIGN_OR_RETURN(kernel::TunWatch tun_watch, kernel::TunWatch::open([self](int ifindex, const kernel::TunInfo& info) {
@@ -167,121 +109,13 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
 }
 
 Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* previous) {
-  // Tagging first: from here on every member's new socket carries its mark.
-  if (!tagger_) {
-    NETD_TRY(ensure_sys_fs_bpf(next.netd.bpffs));
-    NETD_ASSIGN_OR_RETURN(auto tagger, kernel::SliceTagger::open(
-                                           {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
-    tagger_.emplace(std::move(tagger));
-  }
-  NETD_TRY(tagger_->sync(uid_marks(next), gid_marks(next)));
-  if (!guard_) {
-    NETD_TRY(enable_fwmark_reflect());
-    NETD_ASSIGN_OR_RETURN(auto guard, kernel::VifGuard::open(
-                                          {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
-    guard_.emplace(std::move(guard));
-  }
-  if (!recorder_) {
-    NETD_ASSIGN_OR_RETURN(auto recorder, kernel::FlowRecorder::open({next.netd.bpffs, next.netd.cgroup,
-                                                                      next.netd.mark_mask, next.netd.raw_flag}));
-    recorder_.emplace(std::move(recorder));
-    NETD_ASSIGN_OR_RETURN(auto maps, kernel::RawFilterMaps::open_pinned(next.netd.bpffs));
-    NETD_ASSIGN_OR_RETURN(auto filters, kernel::RawFilters::create(std::move(maps), next.netd.mark_mask));
-    filters_.emplace(std::move(filters));
-  }
-  if (!nft_) {
-    NETD_ASSIGN_OR_RETURN(auto table, kernel::NetdNftTable::open(next.netd.mark_mask));
-    nft_.emplace(std::move(table));
-  }
-  // Vifs before routes: routes through the devices of removed slices go with the devices.
-  // A mark whose slice went away or was given to another slice: the sockets handed out with
-  // it must not see the new owner's packets.
-  if (previous != nullptr) {
-    for (const auto& old : previous->slices) {
-      const policy::SliceSpec* now = next.find_by_id(old.id);
-      if (now == nullptr || now->name != old.name) NETD_TRY(filters_->revoke(previous->mark_of(old)));
-    }
-  }
+  // Isolation first (tagging, revoked marks); vifs before routes: routes through the devices
+  // of removed slices go with the devices.
+  NETD_TRY(isolation_.apply(next, previous));
   NETD_TRY(vif_ops_.reconcile(next, previous));
   NETD_TRY(route_ops_.reconcile(next, previous));
   NETD_TRY(shape_ops_.reconcile(next));
   return ok_status();
-}
-
-namespace {
-
-// The raw send fence's view of the host: every device (their egress is hooked) and the
-// addresses of the devices that are no vifs (any slice's raw sockets may send from those, as
-// its ordinary sockets may). Devices named like vifs count as vifs even when netd has no
-// record of them (a removed slice's, about to be deleted): their addresses are nobody's.
-void add_host_devices(kernel::LinkCache& links, kernel::NftWanted& wanted) {
-  std::set<IpAddress> host_addresses;
-  for (const auto& link : links.links()) {
-    wanted.devices.push_back(link.name);
-    if (policy::parse_vif_name(link.name)) continue;
-    for (const auto& a : links.addresses(link.ifindex)) host_addresses.insert(a.local.address());
-  }
-  wanted.host_addresses.assign(host_addresses.begin(), host_addresses.end());
-}
-
-}  // namespace
-
-Status Daemon::publish_isolation(const policy::Policy& p, const std::vector<ops::GuardedVif>& vifs) {
-  published_vifs_ = vifs;
-  kernel::NftWanted wanted;
-  wanted.slices = slice_marks(p);
-  wanted.uplinks = p.netd.uplinks;
-  wanted.raw_flag = p.netd.raw_flag;
-  add_host_devices(links_, wanted);
-  for (const auto& s : p.slices) {
-    if (!s.packet_send_devices.empty()) wanted.packet_send_devices[s.id] = s.packet_send_devices;
-    if (s.capture_all) wanted.flowlog_groups[s.id] = static_cast<uint16_t>(policy::flowlog_group_of(p, s));
-  }
-  std::map<int, uint32_t> ifindex_marks;
-  std::map<IpAddress, uint32_t> address_marks;
-  for (const auto& vif : vifs) {
-    const policy::SliceSpec* owner = p.find_by_id(vif.slice_id);
-    if (owner == nullptr) continue;  // reconcile deletes such devices
-    wanted.vifs.push_back(kernel::NftVif{vif.name, vif.slice_id, owner->snat, vif.addresses});
-    // Hooked by name before the device is up (or even exists): no window without the fence.
-    if (std::find(wanted.devices.begin(), wanted.devices.end(), vif.name) == wanted.devices.end())
-      wanted.devices.push_back(vif.name);
-    if (vif.ifindex != 0) ifindex_marks[vif.ifindex] = p.mark_of(*owner);
-    for (const auto& a : vif.addresses) address_marks[a] = p.mark_of(*owner);
-  }
-  // nft first: it guards by name, so it holds even before the device has an index.
-  NETD_TRY(nft_->sync(wanted));
-  NETD_TRY(guard_->sync(ifindex_marks, address_marks));
-  std::set<int> uplinks;
-  for (const auto& name : p.netd.uplinks)
-    if (int ifindex = links_.ifindex(name); ifindex > 0) uplinks.insert(ifindex);
-  NETD_TRY(recorder_->sync_capture_ifaces(uplinks));
-  bool any_snat = false;
-  for (const auto& vif : wanted.vifs) {
-    if (!vif.snat) continue;
-    any_snat = true;
-    // ENOENT: the vif vanished (its last fd closed) and its removal, queued behind this
-    // publication, drops it from the wanted set; nothing is left to forward for.
-    if (Status st = enable_forwarding(vif.name); !st.ok() && st.error().code != ENOENT)
-      return std::move(st).error().with_context("snat for " + vif.name);
-  }
-  if (any_snat) {
-    for (const auto& uplink : p.netd.uplinks) {
-      Status st = enable_forwarding(uplink);
-      // An uplink the policy names may not exist (yet); snat through it starts when it does.
-      if (!st.ok() && st.error().code != ENOENT) return std::move(st).error().with_context("snat via " + uplink);
-    }
-  }
-  return ok_status();
-}
-
-void Daemon::on_host_link_event(const kernel::LinkEvent& e) {
-  // A vif's own events went through VifOps, which published already.
-  if (!e.name.empty() && policy::parse_vif_name(e.name) && e.kind != kernel::LinkEvent::Kind::kResync) return;
-  if (Status st = publish_isolation(policy_, published_vifs_); !st.ok()) {
-    log_line("raw send fence after a change of " + (e.name.empty() ? std::string("devices") : e.name) + ": " +
-             st.error().message);
-  }
 }
 
 Status Daemon::reload() {
@@ -357,10 +191,7 @@ Status teardown(const policy::Policy& policy) {
   keep(route_ops.teardown(policy));
   kernel::HtbExecutor htb(sock);
   keep(ops::ShapeOps::teardown(htb, links, policy));
-  keep(kernel::NetdNftTable::teardown());
-  keep(kernel::VifGuard::teardown(policy.netd.bpffs));
-  keep(kernel::FlowRecorder::teardown(policy.netd.bpffs));
-  keep(kernel::SliceTagger::teardown(policy.netd.bpffs));
+  keep(ops::Isolation::teardown(policy));
   return first_error;
 }
 

@@ -16,16 +16,18 @@
 
 namespace netd::ops {
 
-// Where the receive filters come from (loaded eBPF programs, owned by the daemon's executor).
-// Each returns a program fd valid for as long as the daemon runs (or until the next reload).
-struct RawFilterSource {
-  std::function<Result<int>(uint32_t slice_mark)> slice_filter;  // the slice's own packets
-  std::function<Result<int>()> capture_filter;                   // packets of the uplinks
+// Where the receive filters come from (loaded eBPF programs, owned by ops::Isolation). Each
+// returns a program fd valid for as long as the daemon runs (or until the next reload).
+class RawFilterProvider {
+ public:
+  virtual ~RawFilterProvider() = default;
+  virtual Result<int> slice_filter(uint32_t slice_mark) = 0;  // the slice's own packets
+  virtual Result<int> capture_filter() = 0;                   // packets of the uplinks
 };
 
 class RawSocketOps {
  public:
-  RawSocketOps(kernel::LinkCache& cache, RawFilterSource filters) : cache_(cache), filters_(std::move(filters)) {}
+  RawSocketOps(kernel::LinkCache& cache, RawFilterProvider& filters) : cache_(cache), filters_(filters) {}
 
   Result<varlink::Answer> raw(const policy::Policy& p, const policy::SliceSpec& s, const api::sockets::RawIn& in);
   Result<varlink::Answer> packet(const policy::Policy& p, const policy::SliceSpec& s,
@@ -36,7 +38,7 @@ class RawSocketOps {
 
  private:
   kernel::LinkCache& cache_;
-  RawFilterSource filters_;
+  RawFilterProvider& filters_;
 };
 
 }  // namespace netd::ops

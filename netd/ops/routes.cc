@@ -95,8 +95,8 @@ Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::Slic
   policy::RouteFacts facts;
   for (const auto& dev : s.route_devices) facts.devices[dev] = device_facts(dev);
   // The slice's own vifs are always its route devices, without being listed in the policy.
-  if (vifs_of_) {
-    for (const auto& vif : vifs_of_(s)) {
+  if (vifs_ != nullptr) {
+    for (const auto& vif : vifs_->names_of(s)) {
       facts.devices[vif] = device_facts(vif);
       facts.devices[vif].own_vif = true;
     }

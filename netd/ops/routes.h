@@ -13,16 +13,15 @@
 #include "netd/policy/policy.h"
 #include "netd/policy/route_decision.h"
 #include "lib/varlink/api/routes.h"
+#include "netd/ops/vif_directory.h"
 
 namespace netd::ops {
 
 class RouteOps {
  public:
-  RouteOps(kernel::RouteExecutor& routes, kernel::LinkCache& links) : routes_(routes), links_(links) {}
-
-  // Names of a slice's own vifs (devices its routes may always use).
-  using VifLookup = std::function<std::vector<std::string>(const policy::SliceSpec&)>;
-  void set_vif_lookup(VifLookup lookup) { vifs_of_ = std::move(lookup); }
+  // `vifs`: the slices' own vifs, devices their routes may always use (none for --teardown).
+  RouteOps(kernel::RouteExecutor& routes, kernel::LinkCache& links, const VifDirectory* vifs = nullptr)
+      : routes_(routes), links_(links), vifs_(vifs) {}
 
   Result<nlohmann::json> add(const policy::Policy& p, const policy::SliceSpec& s, const api::routes::AddIn& in);
   Result<nlohmann::json> remove(const policy::Policy& p, const policy::SliceSpec& s, const api::routes::DeleteIn& in);
@@ -68,7 +67,7 @@ class RouteOps {
   kernel::RouteExecutor& routes_;
   kernel::LinkCache& links_;
   std::unordered_map<uint32_t, Usage> usage_;  // by slice id
-  VifLookup vifs_of_;
+  const VifDirectory* vifs_;
 };
 
 }  // namespace netd::ops

@@ -49,7 +49,7 @@ Status VifOps::publish(const policy::Policy& p) {
     }
     vifs.push_back(std::move(g));
   }
-  return publish_(p, vifs);
+  return isolation_.publish(p, vifs);
 }
 
 bool VifOps::is_own_vif(const policy::SliceSpec& s, const std::string& name) {

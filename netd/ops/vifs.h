@@ -13,6 +13,8 @@
 #include "lib/core/result.h"
 #include "netd/kernel/netlink/link_cache.h"
 #include "netd/kernel/netlink/links.h"
+#include "netd/ops/isolation_sink.h"
+#include "netd/ops/vif_directory.h"
 #include "netd/ops/vif_registry.h"
 #include "netd/policy/policy.h"
 #include "lib/varlink/answer.h"
@@ -20,21 +22,11 @@
 
 namespace netd::ops {
 
-// What isolation needs to know about one vif.
-struct GuardedVif {
-  std::string name;
-  int ifindex = 0;
-  uint32_t slice_id = 0;
-  std::vector<IpAddress> addresses;  // on the device or being added to it
-};
-
-class VifOps {
+class VifOps : public VifDirectory {
  public:
-  // Makes the isolation match `vifs` under policy `p` (every vif netd knows, each time).
-  using Publisher = std::function<Status(const policy::Policy& p, const std::vector<GuardedVif>& vifs)>;
-
-  VifOps(kernel::LinkExecutor& links, kernel::LinkCache& cache, Publisher publish)
-      : links_(links), cache_(cache), publish_(std::move(publish)) {}
+  // `isolation` learns every vif netd knows, each time one is made, changed or gone.
+  VifOps(kernel::LinkExecutor& links, kernel::LinkCache& cache, IsolationSink& isolation)
+      : links_(links), cache_(cache), isolation_(isolation) {}
 
   // uid: the caller's, the device's owner (TUNSETOWNER), so it may attach with TUNSETIFF.
   Result<varlink::Answer> add(const policy::Policy& p, const policy::SliceSpec& s, uid_t uid,
@@ -63,7 +55,7 @@ class VifOps {
   static Status teardown(kernel::LinkExecutor& links, kernel::LinkCache& cache);
 
   bool is_own_vif(const policy::SliceSpec& s, const std::string& name);
-  std::vector<std::string> names_of(const policy::SliceSpec& s) const { return registry_.names_of(s.id); }
+  std::vector<std::string> names_of(const policy::SliceSpec& s) const override { return registry_.names_of(s.id); }
   size_t count(const policy::SliceSpec& s) const { return registry_.names_of(s.id).size(); }
 
  private:
@@ -75,7 +67,7 @@ class VifOps {
 
   kernel::LinkExecutor& links_;
   kernel::LinkCache& cache_;
-  Publisher publish_;
+  IsolationSink& isolation_;
   VifRegistry registry_;
 };
 

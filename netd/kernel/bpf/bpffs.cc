@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <linux/magic.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -12,6 +13,16 @@ Result<bool> is_on_bpffs(const std::string& path) {
   struct statfs st;
   if (::statfs(path.c_str(), &st) != 0) return errno_error("statfs " + path);
   return st.f_type == BPF_FS_MAGIC;
+}
+
+Status ensure_sys_fs_bpf_mounted(const std::string& bpffs_dir) {
+  const std::string root = "/sys/fs/bpf";
+  if (bpffs_dir.rfind(root + "/", 0) != 0) return ok_status();
+  struct statfs st{};
+  if (statfs(root.c_str(), &st) == 0 && st.f_type == BPF_FS_MAGIC) return ok_status();
+  if (mount("bpf", root.c_str(), "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
+    return errno_error("mounting bpffs on " + root);
+  return ok_status();
 }
 
 Result<bool> ensure_bpffs_dir(const std::string& dir) {

@@ -12,6 +12,11 @@ namespace netd::kernel {
 
 Result<bool> is_on_bpffs(const std::string& path);
 
+// systemd mounts bpffs on /sys/fs/bpf at boot; hosts without it (minimal VMs, containers) get it
+// mounted here, as systemd would, so the pins can outlive netd. Nothing to do for a `bpffs_dir`
+// elsewhere, or when /sys/fs/bpf is bpffs already.
+Status ensure_sys_fs_bpf_mounted(const std::string& bpffs_dir);
+
 // `dir` exists on bpffs afterwards: created (mode 0700) if missing, in which case its parent
 // must be on bpffs. Returns whether it was created.
 Result<bool> ensure_bpffs_dir(const std::string& dir);

@@ -1,0 +1,121 @@
+#include "netd/ops/isolation.h"
+
+#include "netd/kernel/bpf/bpffs.h"
+#include "netd/kernel/sysctl/sysctl.h"
+#include "netd/policy/vif_decision.h"
+
+namespace netd::ops {
+
+namespace {
+
+// Kernel-made replies (TCP RST, ICMP errors, echo replies) take the mark of the packet they
+// answer rather than 0, so those answering a packet that arrived on a vif carry the owner's
+// mark and may leave through the vif (which drops unmarked packets).
+Status enable_fwmark_reflect() {
+  NETD_TRY(kernel::write_sysctl("net/ipv4/fwmark_reflect", "1"));
+  return kernel::write_sysctl("net/ipv6/fwmark_reflect", "1");
+}
+
+// Forwarding for a snat vif's traffic: IPv4 decides by the input device's `forwarding`,
+// IPv6 by the input device's `force_forwarding` (the global switch stays off). Replies come
+// in on the uplinks, so they need it too. Forwarding between other devices stays what the
+// host's own firewall makes of it; netd's forward chain drops everything else to or from a
+// vif. ENOENT: the device is gone (or, for IPv6, the kernel is older than 6.17 and has no
+// per-device switch: IPv4 snat still works).
+Status enable_forwarding(const std::string& dev) {
+  NETD_TRY(kernel::write_sysctl("net/ipv4/conf/" + dev + "/forwarding", "1"));
+  Status v6 = kernel::write_sysctl("net/ipv6/conf/" + dev + "/force_forwarding", "1");
+  if (!v6.ok() && v6.error().code != ENOENT) return v6;
+  return ok_status();
+}
+
+}  // namespace
+
+Status Isolation::apply(const policy::Policy& next, const policy::Policy* previous) {
+  // Tagging first: from here on every member's new socket carries its mark.
+  if (!tagger_) {
+    NETD_TRY(kernel::ensure_sys_fs_bpf_mounted(next.netd.bpffs));
+    NETD_ASSIGN_OR_RETURN(auto tagger, kernel::SliceTagger::open(
+                                           {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
+    tagger_.emplace(std::move(tagger));
+  }
+  NETD_TRY(tagger_->sync(uid_marks(next), gid_marks(next)));
+  if (!guard_) {
+    NETD_TRY(enable_fwmark_reflect());
+    NETD_ASSIGN_OR_RETURN(auto guard, kernel::VifGuard::open(
+                                          {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
+    guard_.emplace(std::move(guard));
+  }
+  if (!recorder_) {
+    NETD_ASSIGN_OR_RETURN(auto recorder, kernel::FlowRecorder::open({next.netd.bpffs, next.netd.cgroup,
+                                                                      next.netd.mark_mask, next.netd.raw_flag}));
+    recorder_.emplace(std::move(recorder));
+    NETD_ASSIGN_OR_RETURN(auto maps, kernel::RawFilterMaps::open_pinned(next.netd.bpffs));
+    NETD_ASSIGN_OR_RETURN(auto filters, kernel::RawFilters::create(std::move(maps), next.netd.mark_mask));
+    filters_.emplace(std::move(filters));
+  }
+  if (!nft_) {
+    NETD_ASSIGN_OR_RETURN(auto table, kernel::NetdNftTable::open(next.netd.mark_mask));
+    nft_.emplace(std::move(table));
+  }
+  // A mark whose slice went away or was given to another slice: the sockets handed out with
+  // it must not see the new owner's packets.
+  if (previous != nullptr) {
+    for (const auto& old : previous->slices) {
+      const policy::SliceSpec* now = next.find_by_id(old.id);
+      if (now == nullptr || now->name != old.name) NETD_TRY(filters_->revoke(previous->mark_of(old)));
+    }
+  }
+  return ok_status();
+}
+
+std::vector<HostDevice> Isolation::host_devices() {
+  std::vector<HostDevice> out;
+  for (const auto& link : links_.links()) {
+    HostDevice d{link.ifindex, link.name, {}};
+    for (const auto& a : links_.addresses(link.ifindex)) d.addresses.push_back(a.local.address());
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Status Isolation::publish(const policy::Policy& p, const std::vector<GuardedVif>& vifs) {
+  published_vifs_ = vifs;
+  const IsolationPlan plan = plan_isolation(p, vifs, host_devices());
+  // nft first: it guards by name, so it holds even before the device has an index.
+  NETD_TRY(nft_->sync(plan.nft));
+  NETD_TRY(guard_->sync(plan.ifindex_marks, plan.address_marks));
+  NETD_TRY(recorder_->sync_capture_ifaces(plan.capture_ifindexes));
+  for (const auto& vif : plan.snat_vifs) {
+    // ENOENT: the vif vanished (its last fd closed) and its removal, queued behind this
+    // publication, drops it from the wanted set; nothing is left to forward for.
+    if (Status st = enable_forwarding(vif); !st.ok() && st.error().code != ENOENT)
+      return std::move(st).error().with_context("snat for " + vif);
+  }
+  for (const auto& uplink : plan.snat_uplinks) {
+    // An uplink the policy names may not exist (yet); snat through it starts when it does.
+    if (Status st = enable_forwarding(uplink); !st.ok() && st.error().code != ENOENT)
+      return std::move(st).error().with_context("snat via " + uplink);
+  }
+  return ok_status();
+}
+
+Status Isolation::on_link_event(const policy::Policy& p, const kernel::LinkEvent& e) {
+  if (!e.name.empty() && policy::parse_vif_name(e.name) && e.kind != kernel::LinkEvent::Kind::kResync)
+    return ok_status();
+  return publish(p, published_vifs_);
+}
+
+Status Isolation::teardown(const policy::Policy& p) {
+  Status first_error = ok_status();
+  auto keep = [&](Status s) {
+    if (!s.ok() && first_error.ok()) first_error = std::move(s);
+  };
+  keep(kernel::NetdNftTable::teardown());
+  keep(kernel::VifGuard::teardown(p.netd.bpffs));
+  keep(kernel::FlowRecorder::teardown(p.netd.bpffs));
+  keep(kernel::SliceTagger::teardown(p.netd.bpffs));
+  return first_error;
+}
+
+}  // namespace netd::ops

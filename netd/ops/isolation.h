@@ -1,0 +1,56 @@
+// The kernel isolation state of netd, owned in one place: the tagging program (uid/gid →
+// mark), the vif guard, the flow recorder and the raw sockets' receive filters (eBPF), the nft
+// table (send fences, forwarding, flow log), and the sysctls they need. The daemon only wires
+// it: VifOps publishes vifs to it, RawSocketOps takes filters from it, link events reach it.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "lib/core/result.h"
+#include "netd/kernel/bpf/flow_recorder.h"
+#include "netd/kernel/bpf/raw_filters.h"
+#include "netd/kernel/bpf/slice_tagger.h"
+#include "netd/kernel/bpf/vif_guard.h"
+#include "netd/kernel/netlink/link_cache.h"
+#include "netd/kernel/nft/netd_nft_table.h"
+#include "netd/ops/isolation_plan.h"
+#include "netd/ops/isolation_sink.h"
+#include "netd/ops/raw_sockets.h"
+#include "netd/policy/policy.h"
+
+namespace netd::ops {
+
+class Isolation : public IsolationSink, public RawFilterProvider {
+ public:
+  explicit Isolation(kernel::LinkCache& links) : links_(links) {}
+
+  // Opens (or adopts) what is not open yet, tags the policy's members, and revokes the raw
+  // sockets of every mark `previous` (the policy being replaced) gave to a slice that is gone or
+  // now another's. Before the vifs and routes are reconciled: they publish through it.
+  Status apply(const policy::Policy& next, const policy::Policy* previous);
+  Status publish(const policy::Policy& p, const std::vector<GuardedVif>& vifs) override;
+  // A device or address that is no vif's changed: the fence follows the devices. (A vif's
+  // events went through VifOps, which published already.)
+  Status on_link_event(const policy::Policy& p, const kernel::LinkEvent& event);
+
+  Result<int> slice_filter(uint32_t slice_mark) override { return filters_->slice_filter(slice_mark); }
+  Result<int> capture_filter() override { return filters_->capture_filter(); }
+
+  // Removes the nft table and the bpffs pins of the isolation programs (--teardown), after the
+  // vifs are gone.
+  static Status teardown(const policy::Policy& p);
+
+ private:
+  std::vector<HostDevice> host_devices();
+
+  kernel::LinkCache& links_;
+  std::vector<GuardedVif> published_vifs_;  // what publish() last got
+  std::optional<kernel::SliceTagger> tagger_;
+  std::optional<kernel::VifGuard> guard_;
+  std::optional<kernel::FlowRecorder> recorder_;
+  std::optional<kernel::RawFilters> filters_;
+  std::optional<kernel::NetdNftTable> nft_;
+};
+
+}  // namespace netd::ops

@@ -1,0 +1,45 @@
+// What the isolation maps and tables should hold for a policy, its vifs and the host's devices:
+// a pure function, so every entry can be unit-tested; ops::Isolation hands the plan to the
+// kernel executors (nft table, vif guard, flow recorder, sysctls).
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "lib/core/net_types.h"
+#include "netd/kernel/nft/netd_nft_table.h"
+#include "netd/ops/isolation_sink.h"
+#include "netd/policy/policy.h"
+
+namespace netd::ops {
+
+// One device of the netns as the link cache knows it.
+struct HostDevice {
+  int ifindex = 0;
+  std::string name;
+  std::vector<IpAddress> addresses;
+};
+
+struct IsolationPlan {
+  kernel::NftWanted nft;
+  std::map<int, uint32_t> ifindex_marks;         // vif ifindex → owner's mark (vif guard)
+  std::map<IpAddress, uint32_t> address_marks;   // vif address → owner's mark (vif guard)
+  std::set<int> capture_ifindexes;               // the uplinks that exist (capture filter)
+  // Devices that forward: the snat vifs, and the uplinks when there is one (replies to a snat
+  // vif's traffic come in on them).
+  std::vector<std::string> snat_vifs;
+  std::vector<std::string> snat_uplinks;
+};
+
+// Vifs of slices `p` no longer has are left out (reconcile deletes them). Devices named like
+// vifs count as vifs even when netd has no record of them: their addresses are nobody's.
+IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedVif>& vifs,
+                             const std::vector<HostDevice>& host);
+
+// Kernel ids → marks for the tagging program.
+std::map<uint32_t, uint32_t> uid_marks(const policy::Policy& p);
+std::map<uint32_t, uint32_t> gid_marks(const policy::Policy& p);
+
+}  // namespace netd::ops
