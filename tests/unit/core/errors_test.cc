@@ -57,6 +57,24 @@ TEST(ErrnoKinds, KernelErrorKeepsErrnoAndTextAndReplacesTheKind) {
   EXPECT_EQ(kernel_error(make_error(ENODEV, "x")).kind, K::kNotFound);
 }
 
+// A rollback that worked adds nothing; one that failed is named, after the primary failure
+// whose kind and errno the caller still gets.
+TEST(ErrorHelpers, WithUndo) {
+  Error primary = kernel_error(make_error(EEXIST, "adding fwmark rule"));
+  Error undone = with_undo(primary, ok_status(), "route 198.51.100.0/24");
+  EXPECT_EQ(undone.message, "adding fwmark rule");
+  EXPECT_EQ(undone.code, EEXIST);
+  EXPECT_EQ(undone.kind, K::kConflict);
+
+  Error left = with_undo(primary, make_error(EPERM, "deleting route: Operation not permitted"),
+                         "route 198.51.100.0/24 in table 10007");
+  EXPECT_EQ(left.message,
+            "adding fwmark rule; undoing it failed, left behind: route 198.51.100.0/24 in table 10007: "
+            "deleting route: Operation not permitted");
+  EXPECT_EQ(left.code, EEXIST);
+  EXPECT_EQ(left.kind, K::kConflict);
+}
+
 TEST(ErrorHelpers, KindsAndCodes) {
   struct Case {
     Error error;
