@@ -46,6 +46,10 @@ inline Error not_found(std::string reason, int code = ENOENT) {
 // A device the request names does not exist: "<name> does not exist", ENODEV.
 inline Error device_not_found(const std::string& name) { return not_found(name + " does not exist", ENODEV); }
 
+// A word from a request, echoed in an error: control and non-ASCII bytes as '?', at most 32
+// characters (then "..."), "''" when empty, so it can neither bloat nor forge the audit line.
+std::string echoed(std::string_view word);
+
 // A limit of the slice or of netd is reached (io.netd.ResourceExhausted).
 inline Error exhausted(std::string reason, int code) {
   return make_error(code, std::move(reason), ErrorKind::kResourceExhausted);

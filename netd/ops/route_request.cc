@@ -42,8 +42,7 @@ Result<policy::RouteRequest> parse_route(const nlohmann::json& route) {
   NETD_ASSIGN_OR_RETURN(r.src, address_field(route, "src"));
   if (route.contains("dev")) {
     r.dev = route["dev"].get<std::string>();
-    // As the kernel takes names (a NUL would cut the C string the kernel gets short).
-    if (!is_valid_ifname(r.dev)) return invalid("dev '" + r.dev + "' is not a device name");
+    if (Status st = check_ifname(r.dev); !st.ok()) return std::move(st).error().with_context("dev");
   }
   NETD_ASSIGN_OR_RETURN(r.metric, optional_u32(route, "metric"));
   NETD_ASSIGN_OR_RETURN(r.mtu, optional_u32(route, "mtu"));

@@ -101,5 +101,14 @@ TEST(ErrorHelpers, KindsAndCodes) {
   EXPECT_EQ(gone.message, "tun7-0 does not exist");
 }
 
+// A request's word in an error: bounded and printable whatever was sent.
+TEST(ErrorHelpers, EchoedWords) {
+  EXPECT_EQ(echoed(""), "''");
+  EXPECT_EQ(echoed("tap7-0"), "tap7-0");
+  EXPECT_EQ(echoed(std::string(32, 'x')), std::string(32, 'x'));
+  EXPECT_EQ(echoed(std::string(33, 'x')), std::string(32, 'x') + "...");
+  EXPECT_EQ(echoed(std::string("a\0b\n\x7f\xc3\xa9", 7)), "a?b????");
+}
+
 }  // namespace
 }  // namespace netd
