@@ -35,6 +35,15 @@ constexpr ErrnoRow kRows[] = {
 
 }  // namespace
 
+std::string echoed(std::string_view word) {
+  constexpr size_t kMaxEchoed = 32;
+  if (word.empty()) return "''";
+  std::string out(word.substr(0, kMaxEchoed));
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  return word.size() > kMaxEchoed ? out + "..." : out;
+}
+
 ErrorKind kind_for_errno(int code, ErrnoOrigin origin) {
   for (const ErrnoRow& row : kRows)
     if (row.code == code) return origin == ErrnoOrigin::kKernel ? row.kernel : row.request;

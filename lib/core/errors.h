@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <string>
+#include <string_view>
 
 #include "lib/core/result.h"
 
@@ -45,9 +46,25 @@ inline Error not_found(std::string reason, int code = ENOENT) {
 // A device the request names does not exist: "<name> does not exist", ENODEV.
 inline Error device_not_found(const std::string& name) { return not_found(name + " does not exist", ENODEV); }
 
+// A word from a request, echoed in an error: control and non-ASCII bytes as '?', at most 32
+// characters (then "..."), "''" when empty, so it can neither bloat nor forge the audit line.
+std::string echoed(std::string_view word);
+
 // A limit of the slice or of netd is reached (io.netd.ResourceExhausted).
 inline Error exhausted(std::string reason, int code) {
   return make_error(code, std::move(reason), ErrorKind::kResourceExhausted);
+}
+
+// A failure whose rollback may itself have failed. When `undo` failed, the message names what
+// stayed in the kernel and why: "<primary>; undoing it failed, left behind: <left_behind>:
+// <undo's reason>". Kind and errno stay the primary's: that is why the request failed.
+inline Error with_undo(Error primary, const Status& undo, std::string_view left_behind) {
+  if (!undo.ok()) {
+    primary.message += "; undoing it failed, left behind: ";
+    primary.message.append(left_behind);
+    primary.message += ": " + undo.error().message;
+  }
+  return primary;
 }
 
 }  // namespace netd

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "lib/core/errors.h"
+
 namespace netd {
 
 Result<IpAddress> IpAddress::parse(std::string_view text) {
@@ -217,13 +219,24 @@ std::string format_time_us(uint64_t us) {
   return std::to_string(us) + "us";
 }
 
-bool is_valid_ifname(std::string_view name) {
-  if (name.empty() || name.size() >= 16 || name == "." || name == "..") return false;
-  for (char c : name)
-    if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-        c == '\f' || c == '\0')  // a NUL: the kernel would get only the name before it
-      return false;
-  return true;
+Status check_ifname(std::string_view name) {
+  auto not_a_name = [&](const std::string& why) {
+    return invalid("'" + (name.empty() ? std::string() : echoed(name)) + "' is not a device name: " + why);
+  };
+  if (name.empty()) return not_a_name("it is empty");
+  if (name.size() > kMaxIfnameLength)
+    return not_a_name("it is longer than " + std::to_string(kMaxIfnameLength) + " characters (IFNAMSIZ)");
+  if (name == "." || name == "..") return not_a_name("'.' and '..' are reserved");
+  for (char c : name) {
+    if (c == '/' || c == ':') return not_a_name(std::string("it contains '") + c + "'");
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f')
+      return not_a_name("it contains whitespace");
+    // The kernel would get only the name before the NUL, not the one checked.
+    if (c == '\0') return not_a_name("it contains a NUL byte");
+  }
+  return ok_status();
 }
+
+bool is_valid_ifname(std::string_view name) { return check_ifname(name).ok(); }
 
 }  // namespace netd

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -83,8 +84,15 @@ std::string format_time_us(uint64_t us);
 // Strict decimal/hex integer in [min, max]; "0x" prefix allowed.
 Result<uint64_t> parse_uint(std::string_view text, uint64_t min, uint64_t max);
 
+// The longest device name the kernel takes: IFNAMSIZ less the terminating NUL.
+inline constexpr size_t kMaxIfnameLength = 15;
+
 // Linux's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace; and no
-// NUL, which would cut the name short where it becomes a C string.
+// NUL, which would cut the name short where it becomes a C string. The error (EINVAL) names the
+// name (echoed) and the reason: "'a/b' is not a device name: it contains '/'"; callers put what
+// the name is in front ("dev ", "ifname ").
+Status check_ifname(std::string_view name);
+// check_ifname(name).ok()
 bool is_valid_ifname(std::string_view name);
 
 }  // namespace netd

@@ -33,8 +33,7 @@ Result<policy::RouteRequest> parse_route(const api::routes::Route& route) {
   NETD_ASSIGN_OR_RETURN(r.src, address_field(route.src, "src"));
   if (route.dev) {
     r.dev = *route.dev;
-    // As the kernel takes names (a NUL would cut the C string the kernel gets short).
-    if (!is_valid_ifname(r.dev)) return invalid("dev '" + r.dev + "' is not a device name");
+    if (Status st = check_ifname(r.dev); !st.ok()) return std::move(st).error().with_context("dev");
   }
   NETD_ASSIGN_OR_RETURN(r.metric, varlink::to_u32("metric", route.metric));
   NETD_ASSIGN_OR_RETURN(r.mtu, varlink::to_u32("mtu", route.mtu));

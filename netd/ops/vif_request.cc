@@ -35,9 +35,7 @@ Result<VifAddParams> parse_vif_add(const api::vifs::AddIn& in) {
 }
 
 Result<std::string> parse_device_name(const std::string& name, const char* field) {
-  // As the kernel takes names (a NUL would cut the C string the kernel gets short).
-  if (!is_valid_ifname(name))
-    return invalid(std::string(field) + " '" + name + "' is not a device name");
+  if (Status st = check_ifname(name); !st.ok()) return std::move(st).error().with_context(field);
   return name;
 }
 

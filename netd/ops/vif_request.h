@@ -22,7 +22,7 @@ struct VifAddParams {
 Result<VifAddParams> parse_vif_add(const api::vifs::AddIn& in);
 // An Address object ({"address": "10.7.0.1/30", "peer": "10.7.0.2"}).
 Result<policy::VifAddressRequest> parse_vif_address(const api::vifs::Address& address);
-// A device name field: what the kernel accepts as a name (is_valid_ifname: 1..15 bytes, no '/',
+// A device name field: what the kernel accepts as a name (check_ifname: 1..15 bytes, no '/',
 // ':', whitespace or NUL, not "." or "..").
 Result<std::string> parse_device_name(const std::string& name, const char* field);
 

@@ -7,7 +7,7 @@
 #include <charconv>
 
 #include "lib/core/errors.h"
-#include "netd/policy/validate.h"
+#include "lib/core/net_types.h"
 #include "netd/policy/vif_decision.h"
 
 namespace netd::policy {
@@ -15,20 +15,6 @@ namespace netd::policy {
 namespace {
 
 constexpr int kMaxIpProtocol = 255;
-
-// A word from the request, echoed in a refusal: bounded and printable, so it cannot bloat or forge
-// the audit line.
-std::string printable(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
-  return out;
-}
-
-std::string shown(std::string_view word) {
-  if (word.empty()) return "''";
-  return word.size() > 32 ? printable(word.substr(0, 32)) + "..." : printable(word);
-}
 
 // As the policy file writes it: raw = ["icmp", "udp"].
 std::string policy_raw_list(const SliceSpec& slice) {
@@ -71,11 +57,9 @@ std::optional<int> parse_protocol_number(std::string_view text) {
   return value;
 }
 
-// A device name from the request: the kernel's rules (validate.h), with the echo bounded.
-Status check_ifname(std::string_view name) {
-  if (name.size() > 64) return invalid("ifname " + shown(name) + " is longer than 15 characters (IFNAMSIZ)");
-  auto valid = check_device_name(name);
-  if (!valid.ok()) return invalid("ifname: " + printable(valid.error().message));
+// The request's device name, as the kernel takes names.
+Status check_ifname_field(std::string_view name) {
+  if (Status st = check_ifname(name); !st.ok()) return std::move(st).error().with_context("ifname");
   return ok_status();
 }
 
@@ -111,7 +95,7 @@ Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec
   else if (family == "inet6")
     domain = AF_INET6;
   else
-    return invalid("family " + shown(family) + " is not inet or inet6", EAFNOSUPPORT);
+    return invalid("family " + echoed(family) + " is not inet or inet6", EAFNOSUPPORT);
 
   const KindInfo* kind = nullptr;
   for (const auto& k : kKinds)
@@ -119,7 +103,7 @@ Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec
   if (kind == nullptr) {
     auto number = parse_protocol_number(protocol);
     if (!number || *number > kMaxIpProtocol)
-      return invalid("protocol " + shown(protocol) + " is not icmp, icmpv6, udp, tcp or a protocol number 0..255",
+      return invalid("protocol " + echoed(protocol) + " is not icmp, icmpv6, udp, tcp or a protocol number 0..255",
                      EPROTONOSUPPORT);
     if (*number == IPPROTO_RAW)
       return refused("protocol 255 (IPPROTO_RAW) is not handed out: such sockets only send packets with "
@@ -153,7 +137,7 @@ Result<PacketSocketVerdict> decide_packet_socket(const Policy& policy, const Sli
   }
   if (!ifname) return verdict;
 
-  NETD_TRY(check_ifname(*ifname));
+  NETD_TRY(check_ifname_field(*ifname));
   const std::string name(*ifname);
   if (!device.exists) return not_found("no device " + name, ENODEV);
   // The registry says whose vif it is; netd's naming says so too (tun<id>-<n>), which also covers a
@@ -170,7 +154,7 @@ Result<PacketSocketVerdict> decide_packet_socket(const Policy& policy, const Sli
 
 Result<CaptureVerdict> decide_capture(const Policy& policy, const SliceSpec& slice, std::string_view ifname) {
   NETD_TRY(require_monitor(slice));
-  NETD_TRY(check_ifname(ifname));
+  NETD_TRY(check_ifname_field(ifname));
   const auto& uplinks = policy.netd.uplinks;
   if (std::find(uplinks.begin(), uplinks.end(), ifname) == uplinks.end())
     return refused(std::string(ifname) + " is not an uplink: monitors capture on the uplinks only ([netd] uplinks: " +

@@ -3,13 +3,13 @@
 #include <sys/un.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <map>
 #include <optional>
 #include <tuple>
 #include <unordered_map>
 
+#include "lib/core/net_types.h"
 #include "netd/policy/shape_plan.h"
 
 namespace netd::policy {
@@ -21,7 +21,6 @@ constexpr uint64_t kGiB = 1ull << 30;
 // kernel clamps what it is given to INT_MAX / 2 anyway (then doubles it), so more means nothing.
 constexpr uint64_t kMaxSockbuf = 2 * kGiB;
 // Kernel interface names: IFNAMSIZ (16) including the terminating NUL.
-constexpr size_t kMaxDeviceName = 15;
 // Routing tables 253..255 are default/main/local, 252 compat, 0 unspec; 0xFFFFFFFF is RT_TABLE_MAX.
 constexpr uint64_t kMinTableBase = 256;
 constexpr uint64_t kMaxTable = 0xFFFFFFFEull;
@@ -54,7 +53,7 @@ Status check_device_list(const std::vector<std::string>& devices, const Origins&
                          const std::string& subject, std::string_view key) {
   for (size_t i = 0; i < devices.size(); ++i) {
     const std::string& dev = devices[i];
-    auto valid = check_device_name(dev);
+    auto valid = check_ifname(dev);
     if (!valid.ok())
       return policy_error(where.of(key, i), key_subject(subject, key), valid.error().message);
     if (looks_like_vif_name(dev))
@@ -216,18 +215,6 @@ bool is_valid_slice_name(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   });
-}
-
-Status check_device_name(std::string_view name) {
-  if (name.empty()) return make_error(EINVAL, "a device name cannot be empty");
-  if (name.size() > kMaxDeviceName)
-    return make_error(EINVAL, "'" + std::string(name) + "' is longer than 15 characters (IFNAMSIZ)");
-  if (name == "." || name == "..") return make_error(EINVAL, "'" + std::string(name) + "' is not a device name");
-  for (char c : name)
-    if (c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c)) || c == '\0')
-      return make_error(EINVAL, "'" + std::string(name) +
-                                    "' is not a valid device name (no '/', ':' or whitespace)");
-  return ok_status();
 }
 
 bool looks_like_vif_name(std::string_view name) {
@@ -420,7 +407,7 @@ Status check_slice(const DaemonSettings& daemon, const SliceDraft& slice) {
                                    " is above 2GiB (socket buffer sizes are an int in the kernel)");
 
   // Vif names tun<id>-<n> (n < max_vifs) must fit IFNAMSIZ, or the slice could never use its quota.
-  if (s.max_vifs > 0 && 3 + decimal_digits(s.id) + 1 + decimal_digits(s.max_vifs - 1) > kMaxDeviceName)
+  if (s.max_vifs > 0 && 3 + decimal_digits(s.id) + 1 + decimal_digits(s.max_vifs - 1) > kMaxIfnameLength)
     return fail("max_vifs", std::to_string(s.max_vifs) + " vifs named tun" + std::to_string(s.id) +
                                 "-<n> would not fit the 15 characters of a device name");
   return ok_status();

@@ -51,9 +51,6 @@ Error policy_error(const std::string& origin, const std::string& subject, const 
 
 // [a-z][a-z0-9_-]{0,30}: short enough for log lines and nft set element comments, safe in paths.
 bool is_valid_slice_name(std::string_view name);
-// The kernel's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
-// Returns the reason on failure.
-Status check_device_name(std::string_view name);
 // tun<id>-<n> / tap<id>-<n>: the names netd gives slice vifs.
 bool looks_like_vif_name(std::string_view name);
 // "80" or "5000-5010": 1 <= first <= last <= 65535.

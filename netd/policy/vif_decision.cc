@@ -20,13 +20,6 @@ constexpr uint32_t kMaxMtu = 65535;
 constexpr uint32_t kEthernetHeader = 14;
 constexpr uint32_t kIpv6MinMtu = 1280;  // RFC 8200 §5; below it the kernel drops IPv6 from the device
 
-// A name from the request, echoed in a refusal: bounded, so a long one cannot bloat the audit line.
-std::string shown(std::string_view name) {
-  if (name.empty()) return "''";
-  if (name.size() > 32) return std::string(name.substr(0, 32)) + "...";
-  return std::string(name);
-}
-
 std::string join(const std::vector<Prefix>& prefixes) {
   std::string out;
   for (const auto& p : prefixes) out += (out.empty() ? "" : ", ") + p.to_string();
@@ -136,7 +129,7 @@ const char* vif_kind_name(VifKind kind) { return kind == VifKind::kTap ? "tap" :
 
 Result<VifKind> parse_vif_kind(std::string_view word) {
   if (auto kind = kind_of(word)) return *kind;
-  return invalid("'" + shown(word) + "' is not a vif kind (tun or tap)");
+  return invalid("'" + echoed(word) + "' is not a vif kind (tun or tap)");
 }
 
 std::string format_vif_name(const VifName& name) {
@@ -239,9 +232,9 @@ Result<std::string> decide_vif_add(const SliceSpec& slice, const VifRequest& req
 
 Status decide_vif_owner(const SliceSpec& slice, std::string_view name) {
   auto vif = parse_vif_name(name);
-  if (!vif) return refused(shown(name) + " is not a vif; slices may change only their own vifs");
+  if (!vif) return refused(echoed(name) + " is not a vif; slices may change only their own vifs");
   if (vif->slice_id != slice.id)
-    return refused(shown(name) + " is not a device of slice " + slice.name + " (its vifs are tun" +
+    return refused(echoed(name) + " is not a device of slice " + slice.name + " (its vifs are tun" +
                    std::to_string(slice.id) + "-<n> and tap" + std::to_string(slice.id) + "-<n>)");
   return ok_status();
 }

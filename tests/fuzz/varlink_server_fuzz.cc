@@ -67,7 +67,7 @@ Result<Answer> answer(nlohmann::json parameters) {
 
 void check_device_name(const std::string& name) {
   if (name.empty()) return;  // none given
-  check(netd::policy::check_device_name(name).ok(), "a request parser accepted the device name '" + name + "'");
+  check(netd::check_ifname(name).ok(), "a request parser accepted the device name '" + name + "'");
 }
 
 // As RouteOps::add up to the kernel: the generated schema has checked the shape (server),

@@ -7,14 +7,15 @@
 
 #include <cstring>
 
+#include "lib/core/net_types.h"
+
 namespace netd::kernel {
 namespace {
 
 constexpr const char* kCloneDevice = "/dev/net/tun";
 
 Result<UniqueFd> open_and_set(const std::string& name, short flags, const std::string& what) {
-  if (name.empty() || name.size() >= IFNAMSIZ)
-    return make_error(EINVAL, what + ": device name must have 1 to " + std::to_string(IFNAMSIZ - 1) + " characters");
+  if (Status st = check_ifname(name); !st.ok()) return std::move(st).error().with_context(what);
   UniqueFd fd(::open(kCloneDevice, O_RDWR | O_CLOEXEC));
   if (!fd.valid()) return errno_error(what + ": opening " + kCloneDevice);
   struct ifreq ifr {};

@@ -57,6 +57,24 @@ TEST(ErrnoKinds, KernelErrorKeepsErrnoAndTextAndReplacesTheKind) {
   EXPECT_EQ(kernel_error(make_error(ENODEV, "x")).kind, K::kNotFound);
 }
 
+// A rollback that worked adds nothing; one that failed is named, after the primary failure
+// whose kind and errno the caller still gets.
+TEST(ErrorHelpers, WithUndo) {
+  Error primary = kernel_error(make_error(EEXIST, "adding fwmark rule"));
+  Error undone = with_undo(primary, ok_status(), "route 198.51.100.0/24");
+  EXPECT_EQ(undone.message, "adding fwmark rule");
+  EXPECT_EQ(undone.code, EEXIST);
+  EXPECT_EQ(undone.kind, K::kConflict);
+
+  Error left = with_undo(primary, make_error(EPERM, "deleting route: Operation not permitted"),
+                         "route 198.51.100.0/24 in table 10007");
+  EXPECT_EQ(left.message,
+            "adding fwmark rule; undoing it failed, left behind: route 198.51.100.0/24 in table 10007: "
+            "deleting route: Operation not permitted");
+  EXPECT_EQ(left.code, EEXIST);
+  EXPECT_EQ(left.kind, K::kConflict);
+}
+
 TEST(ErrorHelpers, KindsAndCodes) {
   struct Case {
     Error error;
@@ -81,6 +99,15 @@ TEST(ErrorHelpers, KindsAndCodes) {
   EXPECT_EQ(gone.code, ENODEV);
   EXPECT_EQ(gone.kind, K::kNotFound);
   EXPECT_EQ(gone.message, "tun7-0 does not exist");
+}
+
+// A request's word in an error: bounded and printable whatever was sent.
+TEST(ErrorHelpers, EchoedWords) {
+  EXPECT_EQ(echoed(""), "''");
+  EXPECT_EQ(echoed("tap7-0"), "tap7-0");
+  EXPECT_EQ(echoed(std::string(32, 'x')), std::string(32, 'x'));
+  EXPECT_EQ(echoed(std::string(33, 'x')), std::string(32, 'x') + "...");
+  EXPECT_EQ(echoed(std::string("a\0b\n\x7f\xc3\xa9", 7)), "a?b????");
 }
 
 }  // namespace

@@ -111,5 +111,47 @@ TEST(InterfaceNames, AsTheKernelTakesThem) {
   EXPECT_FALSE(is_valid_ifname(std::string_view("\0m", 2)));
 }
 
+// check_ifname says why, echoing the name bounded and printable (it ends up in the audit line).
+TEST(InterfaceNames, TheRefusalSaysWhy) {
+  using namespace std::string_literals;
+  struct Case {
+    std::string name;
+    std::string message;  // "" = accepted
+  };
+  const Case cases[] = {
+      {"123456789012345", ""},
+      {"1234567890123456", "'1234567890123456' is not a device name: it is longer than 15 characters (IFNAMSIZ)"},
+      {"", "'' is not a device name: it is empty"},
+      {".", "'.' is not a device name: '.' and '..' are reserved"},
+      {"..", "'..' is not a device name: '.' and '..' are reserved"},
+      {"...", ""},
+      {".a", ""},
+      {"a/b", "'a/b' is not a device name: it contains '/'"},
+      {"eth0:1", "'eth0:1' is not a device name: it contains ':'"},
+      {"a b", "'a b' is not a device name: it contains whitespace"},
+      {"a\tb", "'a?b' is not a device name: it contains whitespace"},
+      {"a\nb", "'a?b' is not a device name: it contains whitespace"},
+      {"tap7-0\0x"s, "'tap7-0?x' is not a device name: it contains a NUL byte"},
+      {"\0"s, "'?' is not a device name: it contains a NUL byte"},
+      // Length is checked first: a long name is echoed cut to 32 characters.
+      {std::string(40, 'x') + "/", "'" + std::string(32, 'x') + "...' is not a device name: it is longer than 15 "
+                                   "characters (IFNAMSIZ)"},
+      {"\x1b[31m/", "'?[31m/' is not a device name: it contains '/'"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(testing::PrintToString(c.name));
+    Status st = check_ifname(c.name);
+    EXPECT_EQ(is_valid_ifname(c.name), st.ok());
+    if (c.message.empty()) {
+      EXPECT_OK(st);
+    } else {
+      ASSERT_FALSE(st.ok());
+      EXPECT_EQ(st.error().code, EINVAL);
+      EXPECT_EQ(st.error().kind, ErrorKind::kInvalidArgument);
+      EXPECT_EQ(st.error().message, c.message);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace netd
