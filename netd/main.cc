@@ -158,12 +158,10 @@ int main(int argc, char** argv) {
   if (int code = keep_least_privilege(*policy); code != 0) return code;
 
   if (o.teardown) {
-    auto done = netd::daemon::teardown(*policy);
-    if (!done.ok()) {
-      netd::daemon::log_line("teardown: " + done.error().message);
-      return 2;
-    }
-    return 0;
+    // Exit 0 only when nothing is left; else one line per object that stays.
+    const netd::ops::TeardownReport report = netd::daemon::teardown(*policy);
+    for (const auto& line : report.lines()) netd::daemon::log_line("teardown: left behind: " + line);
+    return report.clean() ? 0 : 2;
   }
 
   // Many clients, each connection one fd: use the whole hard limit.

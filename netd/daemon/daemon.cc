@@ -134,8 +134,12 @@ Status Daemon::apply_reloaded_policy() {
   if (auto applied = apply_policy(next, &policy_); !applied.ok()) {
     // Half applied (say tagging done, routes not): put the running policy back whole, so the
     // marks, nft and tables never disagree with the policy netd decides by.
-    (void)apply_policy(policy_, nullptr);
-    return applied;
+    Status restored = apply_policy(policy_, nullptr);
+    if (!restored.ok())
+      log_line("restoring the running policy after a refused reload failed, the kernel may disagree with it: " +
+               restored.error().message);
+    return with_undo(std::move(applied).error(), restored,
+                     "part of the refused policy (the running policy could not be restored)");
   }
   policy_ = std::move(next);
   server_->set_limits(server_limits(policy_.netd));
@@ -176,23 +180,28 @@ void Daemon::on_signal() {
 
 Status Daemon::run() { return server_->run(); }
 
-Status teardown(const policy::Policy& policy) {
-  NETD_ASSIGN_OR_RETURN(kernel::NlSocket sock, kernel::NlSocket::open());
-  NETD_ASSIGN_OR_RETURN(kernel::LinkCache links, kernel::LinkCache::open());
-  kernel::RouteExecutor routes(sock);
-  kernel::LinkExecutor link_exec(sock);
-  ops::RouteOps route_ops(routes, links);
-  Status first_error = ok_status();
-  auto keep = [&](Status s) {
-    if (!s.ok() && first_error.ok()) first_error = std::move(s);
-  };
-  // Devices first: their isolation goes last, so no vif is ever left unguarded.
-  keep(ops::VifOps::teardown(link_exec, links));
-  keep(route_ops.teardown(policy));
-  kernel::HtbExecutor htb(sock);
-  keep(ops::ShapeOps::teardown(htb, links, policy));
-  keep(ops::Isolation::teardown(policy));
-  return first_error;
+ops::TeardownReport teardown(const policy::Policy& policy) {
+  // Every step runs whatever the others did, and every failure is named.
+  ops::TeardownReport report;
+  auto sock = kernel::NlSocket::open();
+  auto links = kernel::LinkCache::open();
+  bool vifs_gone = false;
+  if (!sock.ok() || !links.ok()) {
+    report.note("vifs, fwmark rules, slice routes and HTB roots", Status(!sock.ok() ? sock.error() : links.error()));
+  } else {
+    kernel::RouteExecutor routes(*sock);
+    kernel::LinkExecutor link_exec(*sock);
+    ops::RouteOps route_ops(routes, *links);
+    kernel::HtbExecutor htb(*sock);
+    // Devices first: their isolation goes last, so no vif is ever left unguarded.
+    ops::TeardownReport vifs = ops::VifOps::teardown(link_exec, *links);
+    vifs_gone = vifs.clean();
+    report.merge(std::move(vifs));
+    report.merge(route_ops.teardown(policy));
+    report.merge(ops::ShapeOps::teardown(htb, *links, policy));
+  }
+  report.merge(ops::Isolation::teardown(policy, vifs_gone));
+  return report;
 }
 
 }  // namespace netd::daemon

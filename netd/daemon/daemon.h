@@ -18,6 +18,7 @@
 #include "netd/ops/routes.h"
 #include "netd/ops/vif_qdisc.h"
 #include "netd/ops/shaping.h"
+#include "netd/ops/teardown_report.h"
 #include "netd/ops/vifs.h"
 #include "netd/policy/policy.h"
 #include "netd/server/server.h"
@@ -80,8 +81,8 @@ class Daemon {
 
 // Removes every kernel object netd made under this policy: vifs, rules, slice tables, the
 // uplinks' HTB roots, nft table, bpffs pins (which detaches the tagging, vif and shaping
-// programs).
-Status teardown(const policy::Policy& policy);
+// programs). Every step is tried; the report names each object that stays and why.
+ops::TeardownReport teardown(const policy::Policy& policy);
 
 // What needs more than the capabilities netd keeps (kernel/caps/privileges.h), done before it drops the
 // rest: mounting bpffs on /sys/fs/bpf where the host has not (systemd does at boot).

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "lib/core/errors.h"
 #include "lib/core/unique_fd.h"
 
 namespace netd::daemon {
@@ -60,8 +61,10 @@ Status write_owner_record(const std::string& state_dir, const policy::SliceOwner
   if (written.ok() && ::fsync(fd.get()) != 0) written = errno_error("syncing " + tmp);
   if (written.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
     written = errno_error("renaming " + tmp + " to " + path);
-  if (!written.ok()) (void)::unlink(tmp.c_str());  // the record stays as it was; no half-written file beside it
-  return written;
+  if (written.ok()) return written;
+  // The record stays as it was, with no half-written file beside it.
+  Status removed = ::unlink(tmp.c_str()) == 0 ? ok_status() : Status(errno_error("deleting " + tmp));
+  return with_undo(std::move(written).error(), removed, tmp);
 }
 
 }  // namespace netd::daemon

@@ -106,16 +106,16 @@ Status Isolation::on_link_event(const policy::Policy& p, const kernel::LinkEvent
   return publish(p, published_vifs_);
 }
 
-Status Isolation::teardown(const policy::Policy& p) {
-  Status first_error = ok_status();
-  auto keep = [&](Status s) {
-    if (!s.ok() && first_error.ok()) first_error = std::move(s);
-  };
-  keep(kernel::NetdNftTable::teardown());
-  keep(kernel::VifGuard::teardown(p.netd.bpffs));
-  keep(kernel::FlowRecorder::teardown(p.netd.bpffs));
-  keep(kernel::SliceTagger::teardown(p.netd.bpffs));
-  return first_error;
+TeardownReport Isolation::teardown(const policy::Policy& p, bool vifs_gone) {
+  TeardownReport report;
+  const std::string& bpffs = p.netd.bpffs;
+  report.note("nft tables inet netd and netdev netd", kernel::NetdNftTable::teardown());
+  report.note("vif guard links and pins under " + bpffs,
+              vifs_gone ? kernel::VifGuard::teardown(bpffs)
+                        : Status(make_error(EBUSY, "kept while a vif is left (see above)")));
+  report.note("flow recorder links and pins under " + bpffs, kernel::FlowRecorder::teardown(bpffs));
+  report.note("slice tagging link and pins under " + bpffs, kernel::SliceTagger::teardown(bpffs));
+  return report;
 }
 
 }  // namespace netd::ops

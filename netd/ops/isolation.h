@@ -17,6 +17,7 @@
 #include "netd/ops/isolation_plan.h"
 #include "netd/ops/isolation_sink.h"
 #include "netd/ops/raw_sockets.h"
+#include "netd/ops/teardown_report.h"
 #include "netd/policy/policy.h"
 
 namespace netd::ops {
@@ -38,8 +39,9 @@ class Isolation : public IsolationSink, public RawFilterProvider {
   Result<int> capture_filter() override { return filters_->capture_filter(); }
 
   // Removes the nft table and the bpffs pins of the isolation programs (--teardown), after the
-  // vifs are gone.
-  static Status teardown(const policy::Policy& p);
+  // vifs; every step runs and each failure is named. While a vif is left (`vifs_gone` false) its
+  // guard stays: a second --teardown removes both once the device can go.
+  static TeardownReport teardown(const policy::Policy& p, bool vifs_gone);
 
  private:
   std::vector<HostDevice> host_devices();

@@ -6,6 +6,7 @@
 
 #include "lib/core/errors.h"
 #include "netd/ops/route_request.h"
+#include "netd/ops/teardown_report.h"
 
 namespace netd::ops {
 
@@ -34,6 +35,12 @@ const char* type_name(uint8_t type) {
 }
 
 std::string table_of_text(const policy::SliceSpec& s) { return "slice " + s.name + "'s table"; }
+
+// A deletion that found nothing to delete (ESRCH for routes, ENOENT for rules) did its job.
+Status unless_gone(Status st) {
+  if (!st.ok() && (st.error().code == ESRCH || st.error().code == ENOENT)) return ok_status();
+  return st;
+}
 
 }  // namespace
 
@@ -136,10 +143,10 @@ Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::Slic
   const int family = request.dst.family();
   if (usage.of(family) == 0) {
     // First route of this family: the rule that sends the slice's packets to its table.
-    if (auto rule = ensure_rule(p, s, family); !rule.ok()) {
-      (void)routes_.remove(spec);  // roll back: no route without its rule
-      return std::move(rule).error();
-    }
+    // Rolled back on failure: no route without its rule.
+    if (auto rule = ensure_rule(p, s, family); !rule.ok())
+      return with_undo(std::move(rule).error(), unless_gone(routes_.remove(spec)),
+                       "route " + kernel::describe_route(spec) + " in " + table_of_text(s));
   }
   // A replace may have replaced rather than added: counting it anyway only overestimates.
   ++usage_[s.id].of(family);
@@ -227,13 +234,16 @@ Status RouteOps::reconcile(const policy::Policy& p, const policy::Policy* previo
       const policy::SliceSpec* before = previous->find_by_id(s.id);
       if (before == nullptr || before->name == s.name) continue;
       const uint32_t table = p.table_of(s);
-      NETD_TRY(remove_routes_where(p, AF_UNSPEC, [table](uint32_t t) { return t == table; }));
+      NETD_TRY(remove_routes_where(p, AF_UNSPEC, [table](uint32_t t) { return t == table; })
+                   .as_status("emptying " + table_of_text(s) + " for its new slice"));
     }
   }
   usage_.clear();
   for (const auto& s : p.slices) NETD_TRY(recount(p, s));
   const uint32_t first_table = p.netd.table_base + 1;
   const uint32_t last_table = p.netd.table_base + p.max_slice_id();
+  // Every stale rule or route that stays is named; the rest of the reconcile still runs.
+  TeardownReport stale;
   for (int family : {AF_INET, AF_INET6}) {
     NETD_ASSIGN_OR_RETURN(auto rules, routes_.list_rules(family, p.netd.rule_priority));
     std::set<uint32_t> wanted_tables;
@@ -245,35 +255,53 @@ Status RouteOps::reconcile(const policy::Policy& p, const policy::Policy* previo
       const policy::SliceSpec* s = p.find_by_id(rule.table - p.netd.table_base);
       bool current = s != nullptr && wanted_tables.count(rule.table) && rule.mark == p.mark_of(*s) &&
                      rule.mask == p.netd.mark_mask;
-      if (!current) (void)routes_.remove_rule(rule);
+      if (!current) stale.note(kernel::describe_rule(rule), unless_gone(routes_.remove_rule(rule)));
       else wanted_tables.erase(rule.table);  // present and right
     }
     for (uint32_t table : wanted_tables) NETD_TRY(ensure_rule(p, *p.find_by_id(table - p.netd.table_base), family));
   }
   // Tables of slices no longer in the policy lose their routes.
-  return remove_routes_where(p, AF_UNSPEC,
-                             [&p](uint32_t t) { return p.find_by_id(t - p.netd.table_base) == nullptr; });
+  stale.merge(remove_routes_where(
+      p, AF_UNSPEC, [&p](uint32_t t) { return p.find_by_id(t - p.netd.table_base) == nullptr; }));
+  return stale.as_status("removing stale rules and routes");
 }
 
-Status RouteOps::teardown(const policy::Policy& p) {
+TeardownReport RouteOps::teardown(const policy::Policy& p) {
   const uint32_t first_table = p.netd.table_base + 1;
   const uint32_t last_table = p.netd.table_base + p.max_slice_id();
+  TeardownReport report;
   for (int family : {AF_INET, AF_INET6}) {
-    NETD_ASSIGN_OR_RETURN(auto rules, routes_.list_rules(family, p.netd.rule_priority));
-    for (const auto& rule : rules)
-      if (rule.table >= first_table && rule.table <= last_table) (void)routes_.remove_rule(rule);
+    auto rules = routes_.list_rules(family, p.netd.rule_priority);
+    if (!rules.ok()) {
+      report.note(std::string(family == AF_INET6 ? "inet6 " : "") + "rules at priority " +
+                      std::to_string(p.netd.rule_priority),
+                  Status(std::move(rules).error()));
+      continue;
+    }
+    for (const auto& rule : *rules)
+      if (rule.table >= first_table && rule.table <= last_table)
+        report.note(kernel::describe_rule(rule), unless_gone(routes_.remove_rule(rule)));
   }
-  return remove_routes_where(p, AF_UNSPEC, [](uint32_t) { return true; });
+  report.merge(remove_routes_where(p, AF_UNSPEC, [](uint32_t) { return true; }));
+  return report;
 }
 
-Status RouteOps::remove_routes_where(const policy::Policy& p, int family,
-                                     const std::function<bool(uint32_t table)>& doomed) {
+TeardownReport RouteOps::remove_routes_where(const policy::Policy& p, int family,
+                                             const std::function<bool(uint32_t table)>& doomed) {
   const uint32_t first_table = p.netd.table_base + 1;
   const uint32_t last_table = p.netd.table_base + p.max_slice_id();
-  NETD_ASSIGN_OR_RETURN(auto all, routes_.list(0, family));
-  for (const auto& r : all)
-    if (r.table >= first_table && r.table <= last_table && doomed(r.table)) (void)routes_.remove(r);
-  return ok_status();
+  TeardownReport report;
+  auto all = routes_.list(0, family);
+  if (!all.ok()) {
+    report.note("routes of tables " + std::to_string(first_table) + "-" + std::to_string(last_table),
+                Status(std::move(all).error()));
+    return report;
+  }
+  for (const auto& r : *all)
+    if (r.table >= first_table && r.table <= last_table && doomed(r.table))
+      report.note("route " + kernel::describe_route(r) + " in table " + std::to_string(r.table),
+                  unless_gone(routes_.remove(r)));
+  return report;
 }
 
 }  // namespace netd::ops

@@ -10,6 +10,7 @@
 #include "lib/core/result.h"
 #include "netd/kernel/netlink/link_cache.h"
 #include "netd/kernel/netlink/routes.h"
+#include "netd/ops/teardown_report.h"
 #include "netd/policy/policy.h"
 #include "netd/policy/route_decision.h"
 #include "lib/varlink/api/routes.h"
@@ -39,8 +40,9 @@ class RouteOps {
   // start (adoption after a restart) and after a reload. An id that `previous` gave to
   // another slice (name) starts from an empty table: a new slice inherits nothing.
   Status reconcile(const policy::Policy& p, const policy::Policy* previous = nullptr);
-  // Removes every route and rule netd made under this policy's ranges (--teardown).
-  Status teardown(const policy::Policy& p);
+  // Removes every route and rule netd made under this policy's ranges (--teardown); names
+  // each one that stays (one already gone is fine).
+  TeardownReport teardown(const policy::Policy& p);
 
  private:
   // Routes per family in a slice table, kept in memory so a request needs no table dump.
@@ -58,9 +60,10 @@ class RouteOps {
   kernel::FwmarkRule rule_for(const policy::Policy& p, const policy::SliceSpec& s, int family) const;
   Status ensure_rule(const policy::Policy& p, const policy::SliceSpec& s, int family);
   Status drop_rule(const policy::Policy& p, const policy::SliceSpec& s, int family);
-  // Deletes the routes (one family or both) of netd's slice tables whose table `doomed` picks;
-  // a route already gone is fine.
-  Status remove_routes_where(const policy::Policy& p, int family, const std::function<bool(uint32_t table)>& doomed);
+  // Deletes the routes (one family or both) of netd's slice tables whose table `doomed` picks,
+  // and names each one that stays; a route already gone is fine.
+  TeardownReport remove_routes_where(const policy::Policy& p, int family,
+                                     const std::function<bool(uint32_t table)>& doomed);
   policy::DeviceFacts device_facts(const std::string& name);
   nlohmann::json to_json(const kernel::RouteSpec& route);
 

@@ -184,26 +184,33 @@ Result<nlohmann::json> ShapeOps::set(const policy::Policy& p, const policy::Slic
     applied = own_.count(s.name) ? store_->put(s.name, own_[s.name]) : store_->erase(s.name);
   if (!applied.ok()) {
     own_ = before;
-    (void)reconcile(p);
-    return kernel_error(std::move(applied).error());
+    std::string uplinks;
+    for (const auto& entry : uplink_indexes(p)) uplinks += (uplinks.empty() ? "" : ", ") + entry.first;
+    return with_undo(kernel_error(std::move(applied).error()), reconcile(p),
+                     "class " + classid_text(policy::shape_classid(s.id)) + " of slice " + s.name + " on " +
+                         (uplinks.empty() ? std::string("no uplink") : uplinks) + ", perhaps at the refused limits");
   }
   return nlohmann::json{{"current", limits_json(next)}};
 }
 
-Status ShapeOps::teardown(kernel::HtbExecutor& htb, kernel::LinkCache& links, const policy::Policy& p) {
+TeardownReport ShapeOps::teardown(kernel::HtbExecutor& htb, kernel::LinkCache& links, const policy::Policy& p) {
+  TeardownReport report;
   std::set<int> devices;
-  NETD_ASSIGN_OR_RETURN(std::vector<int> attached, kernel::ShapeClassifier::attached_in(p.netd.bpffs));
-  devices.insert(attached.begin(), attached.end());
+  if (auto attached = kernel::ShapeClassifier::attached_in(p.netd.bpffs); attached.ok())
+    devices.insert(attached->begin(), attached->end());
+  else  // the uplinks' trees still go; the classifier's own teardown below names its pins
+    report.note("HTB roots of devices no longer uplinks", Status(std::move(attached).error()));
   for (const auto& name : p.netd.uplinks)
     if (int ifindex = links.ifindex(name); ifindex > 0) devices.insert(ifindex);
-  Status first_error = ok_status();
-  auto keep = [&](Status st) {
-    if (!st.ok() && first_error.ok()) first_error = std::move(st);
-  };
-  for (int ifindex : devices) keep(htb.remove_root(ifindex, kShapeHtbMajor));
-  keep(kernel::ShapeLimitStore::teardown(p.netd.bpffs));
-  keep(kernel::ShapeClassifier::teardown(p.netd.bpffs));
-  return first_error;
+  for (int ifindex : devices) {
+    const std::string name = links.name(ifindex);
+    report.note("HTB root qdisc of " + (name.empty() ? "ifindex " + std::to_string(ifindex) : name),
+                htb.remove_root(ifindex, kShapeHtbMajor));
+  }
+  report.note("shaping limit pin under " + p.netd.bpffs, kernel::ShapeLimitStore::teardown(p.netd.bpffs));
+  report.note("shaping classifier links and pins under " + p.netd.bpffs,
+              kernel::ShapeClassifier::teardown(p.netd.bpffs));
+  return report;
 }
 
 }  // namespace netd::ops

@@ -18,6 +18,7 @@
 #include "netd/kernel/bpf/shape_limit_store.h"
 #include "netd/kernel/netlink/htb.h"
 #include "netd/kernel/netlink/link_cache.h"
+#include "netd/ops/teardown_report.h"
 #include "netd/policy/policy.h"
 #include "netd/policy/shape_plan.h"
 
@@ -38,8 +39,8 @@ class ShapeOps {
   Result<nlohmann::json> set(const policy::Policy& p, const policy::SliceSpec& s, const api::shaping::SetIn& in);
 
   // --teardown: the HTB roots netd made (on the devices it classified and the policy's
-  // uplinks), the classifier's links and the shaping pins.
-  static Status teardown(kernel::HtbExecutor& htb, kernel::LinkCache& links, const policy::Policy& p);
+  // uplinks), the classifier's links and the shaping pins; names each one that stays.
+  static TeardownReport teardown(kernel::HtbExecutor& htb, kernel::LinkCache& links, const policy::Policy& p);
 
  private:
   Status open(const policy::Policy& p);

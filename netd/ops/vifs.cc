@@ -118,8 +118,7 @@ Result<varlink::Answer> VifOps::add(const policy::Policy& p, const policy::Slice
   auto undo = [&](Error e) -> Error {
     registry_.erase(name);
     fd.reset();
-    (void)publish(p);
-    return e;
+    return with_undo(std::move(e), publish(p), "the isolation entries of " + name);
   };
   if (Status st = publish(p); !st.ok()) return undo(std::move(st).error().with_context("isolating " + name));
   if (req.request.mtu) {
@@ -142,8 +141,11 @@ Result<varlink::Answer> VifOps::add(const policy::Policy& p, const policy::Slice
   }
   auto vif = describe(*registry_.find(name));
   if (!vif.ok()) {
-    if (req.persist) (void)kernel::set_tun_persist(fd.get(), name, false);
-    return undo(std::move(vif).error());
+    Error e = std::move(vif).error();
+    // A persistent device outlives its fd: made transient again, or else deleted outright.
+    if (req.persist && !kernel::set_tun_persist(fd.get(), name, false).ok())
+      e = with_undo(std::move(e), remove_device(*registry_.find(name)), "persistent device " + name);
+    return undo(std::move(e));
   }
   varlink::Answer answer;
   answer.parameters = {{"vif", *vif}};
@@ -212,8 +214,8 @@ Result<nlohmann::json> VifOps::add_address(const policy::Policy& p, const policy
   const std::string name = record->name;
   auto unclaim_and_fail = [&](Error e) -> Error {
     if (VifRecord* r = registry_.find(name)) unclaim(*r, address.local);
-    (void)publish(p);
-    return e;
+    return with_undo(std::move(e), publish(p),
+                     "the isolation entry of " + address.local.address().to_string() + " for " + name);
   };
   if (Status st = publish(p); !st.ok()) return unclaim_and_fail(std::move(st).error());
   if (Status st = links_.add_address(record->ifindex, name, address.local, address.peer); !st.ok())
@@ -360,14 +362,15 @@ Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous
   return first_error;
 }
 
-Status VifOps::teardown(kernel::LinkExecutor& links, kernel::LinkCache& cache) {
-  Status first_error = ok_status();
+TeardownReport VifOps::teardown(kernel::LinkExecutor& links, kernel::LinkCache& cache) {
+  TeardownReport report;
   for (const auto& link : cache.links()) {
     if (!policy::parse_vif_name(link.name)) continue;
     Status st = links.remove(link.ifindex, link.name);
-    if (!st.ok() && st.error().code != ENODEV && first_error.ok()) first_error = std::move(st);
+    if (!st.ok() && st.error().code == ENODEV) continue;  // gone already
+    report.note("device " + link.name, st);
   }
-  return first_error;
+  return report;
 }
 
 }  // namespace netd::ops

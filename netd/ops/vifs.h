@@ -14,6 +14,7 @@
 #include "netd/kernel/netlink/link_cache.h"
 #include "netd/kernel/netlink/links.h"
 #include "netd/ops/isolation_sink.h"
+#include "netd/ops/teardown_report.h"
 #include "netd/ops/vif_directory.h"
 #include "netd/ops/vif_registry.h"
 #include "netd/policy/policy.h"
@@ -51,8 +52,8 @@ class VifOps : public VifDirectory {
   // Adopts the vifs that exist (after a restart), deletes those of slices the policy no
   // longer has and those of an id that `previous` gave to another slice, and publishes.
   Status reconcile(const policy::Policy& p, const policy::Policy* previous);
-  // Deletes every device named like a vif (--teardown).
-  static Status teardown(kernel::LinkExecutor& links, kernel::LinkCache& cache);
+  // Deletes every device named like a vif (--teardown); names each one that stays.
+  static TeardownReport teardown(kernel::LinkExecutor& links, kernel::LinkCache& cache);
 
   bool is_own_vif(const policy::SliceSpec& s, const std::string& name);
   std::vector<std::string> names_of(const policy::SliceSpec& s) const override { return registry_.names_of(s.id); }

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "lib/core/errors.h"
 #include "netd/kernel/bpf/bpffs.h"
 
 namespace netd::kernel {
@@ -35,9 +36,8 @@ Status pin_map(struct bpf_map* map, const std::string& pin) {
   NETD_TRY(remove_pin(tmp));
   if (bpf_obj_pin(bpf_map__fd(map), tmp.c_str()) != 0) return errno_error("pinning map at " + tmp);
   if (::rename(tmp.c_str(), pin.c_str()) != 0) {
-    Error e = errno_error("renaming pin " + tmp + " to " + pin);
-    (void)remove_pin(tmp);
-    return e;
+    Error e = errno_error("renaming pin " + tmp + " to " + pin);  // before remove_pin changes errno
+    return with_undo(std::move(e), remove_pin(tmp), "pin " + tmp);
   }
   return ok_status();
 }

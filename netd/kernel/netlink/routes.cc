@@ -186,14 +186,14 @@ Result<RulePtr> build_rule(const FwmarkRule& spec) {
   return rule;
 }
 
+}  // namespace
+
 std::string describe_rule(const FwmarkRule& r) {
   char mark[32];
   snprintf(mark, sizeof mark, "0x%x/0x%x", r.mark, r.mask);
   return std::string(r.family == AF_INET6 ? "inet6 " : "") + "rule fwmark " + mark + " lookup " +
          std::to_string(r.table);
 }
-
-}  // namespace
 
 Status RouteExecutor::add_rule(const FwmarkRule& spec) {
   NETD_ASSIGN_OR_RETURN(RulePtr rule, build_rule(spec));

@@ -61,5 +61,6 @@ class RouteExecutor {
 };
 
 std::string describe_route(const RouteSpec& route);  // "198.51.100.0/24 via 192.0.2.1" for messages
+std::string describe_rule(const FwmarkRule& rule);    // "rule fwmark 0x70000/0xff0000 lookup 10007"
 
 }  // namespace netd::kernel

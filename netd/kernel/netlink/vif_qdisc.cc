@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "lib/core/errors.h"
 #include "netd/kernel/netlink/tc_objects.h"
 
 namespace netd::kernel {
@@ -62,8 +63,9 @@ Status VifQdiscExecutor::replace_htb(int ifindex, const std::string& name, uint6
   // rate = ceil: the class has no sibling to borrow from, so a higher ceil is never reached.
   Status made = htb_.set_class(ifindex, TC_HANDLE(major, kVifHtbClassMinor), rate_bps, rate_bps);
   if (made.ok()) return made;
-  if (!ours_already) (void)htb_.remove_root(ifindex, major);
-  return std::move(made).error().with_context(what);
+  Error failed = std::move(made).error().with_context(what);
+  if (ours_already) return failed;
+  return with_undo(std::move(failed), htb_.remove_root(ifindex, major), "an HTB root without its class on " + name);
 }
 
 Status VifQdiscExecutor::remove_root(int ifindex, const std::string& name) {
