@@ -16,6 +16,7 @@ namespace netd::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class Robustness : public TestbedTest {
  protected:
@@ -127,6 +128,7 @@ TEST_F(Robustness, TeardownLeavesNothing) {
   bed_->stop_netd();
   auto down = bed_->root({netd_binary(), "--policy", bed_->policy_path(), "--teardown"});
   ASSERT_TRUE(down.ok()) << down.describe();
+  EXPECT_THAT(down.err, Not(HasSubstr("left behind"))) << down.describe();
   EXPECT_EQ(fwmark_rules(), 0u);
   EXPECT_EQ(json_of(bed_->root({"ip", "-j", "-6", "rule", "show", "priority", "1000"}).out).size(), 0u);
   EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10007"}).out, "");
@@ -138,6 +140,44 @@ TEST_F(Robustness, TeardownLeavesNothing) {
   auto mark = bed_->as(kAlice, {"/usr/bin/python3", "-c",
                                 "import socket; print(socket.socket().getsockopt(socket.SOL_SOCKET, socket.SO_MARK))"});
   EXPECT_EQ(mark.out, "0\n");
+}
+
+// A device the kernel refuses to delete stays, and teardown says so: the netns's loopback, renamed
+// to a vif's name (loopback has no rtnetlink delete: EOPNOTSUPP). Everything else still goes; the
+// vif guard stays with the vif, so it is never unguarded; exit 2. With the device out of the way,
+// a second teardown finishes and exits 0.
+TEST_F(Robustness, TeardownNamesWhatItLeavesBehind) {
+  ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
+  bed_->stop_netd();
+  ASSERT_TRUE(bed_->root({"ip", "link", "set", "lo", "down"}).ok());
+  ASSERT_TRUE(bed_->root({"ip", "link", "set", "lo", "name", "tun9-0"}).ok());
+  auto down = bed_->root({netd_binary(), "--policy", bed_->policy_path(), "--teardown"});
+  EXPECT_EQ(down.exit_code, 2) << down.describe();
+  EXPECT_THAT(down.err, HasSubstr("netd: teardown: left behind: device tun9-0: deleting link tun9-0: "
+                                  "Operation not supported\n"));
+  EXPECT_THAT(down.err, HasSubstr("netd: teardown: left behind: vif guard links and pins under " +
+                                  bed_->bpffs() + "/netd: kept while a vif is left"));
+  size_t lines = 0;
+  for (size_t at = down.err.find("left behind"); at != std::string::npos; at = down.err.find("left behind", at + 1))
+    ++lines;
+  EXPECT_EQ(lines, 2u) << down.err;
+  // The rest is gone.
+  EXPECT_EQ(fwmark_rules(), 0u);
+  EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10007"}).out, "");
+  EXPECT_EQ(bed_->root({"nft", "list", "tables"}).out, "");
+  EXPECT_EQ(bed_->root({"find", bed_->bpffs() + "/netd/tagging", bed_->bpffs() + "/netd/raw"}).out, "");
+  auto attached = bed_->root({"bpftool", "-j", "cgroup", "show", bed_->cgroup()});
+  EXPECT_EQ(attached.out.find("sock_create"), std::string::npos) << attached.describe();
+  EXPECT_NE(attached.out.find("vif_ingress"), std::string::npos) << attached.describe();
+
+  ASSERT_TRUE(bed_->root({"ip", "link", "set", "tun9-0", "name", "lo"}).ok());
+  ASSERT_TRUE(bed_->root({"ip", "link", "set", "lo", "up"}).ok());
+  auto again = bed_->root({netd_binary(), "--policy", bed_->policy_path(), "--teardown"});
+  EXPECT_TRUE(again.ok()) << again.describe();
+  EXPECT_THAT(again.err, Not(HasSubstr("left behind"))) << again.describe();
+  EXPECT_EQ(bed_->root({"find", bed_->bpffs() + "/netd", "-mindepth", "1"}).out, "");
+  attached = bed_->root({"bpftool", "-j", "cgroup", "show", bed_->cgroup()});
+  EXPECT_EQ(attached.out.find("vif_"), std::string::npos) << attached.describe();
 }
 
 // Sends each argument (hex, or "BIG" for 1 MiB of 'A') on a fresh connection as the calling uid and prints, per
