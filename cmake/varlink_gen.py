@@ -307,9 +307,7 @@ def order_types(iface):
             raise IdlError(f"{iface.path}: type {name} contains itself (recursive types are not supported)")
         visiting.add(name)
         for f in by_name[name]:
-            if f.type.base in by_name and f.type.container is None:
-                visit(f.type.base)
-            elif f.type.base in by_name:
+            if f.type.base in by_name:
                 visit(f.type.base)
         visiting.discard(name)
         done.add(name)

@@ -4,11 +4,11 @@
 #include <cstdint>
 #include <limits>
 
+#include "lib/core/errors.h"
+
 namespace netd::varlink {
 
 namespace {
-
-Error invalid(std::string reason) { return make_error(EINVAL, std::move(reason), ErrorKind::kInvalidArgument); }
 
 const char* kind_words(ValueKind kind) {
   switch (kind) {
