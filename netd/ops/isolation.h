@@ -12,7 +12,7 @@
 #include "netd/kernel/bpf/raw_filters.h"
 #include "netd/kernel/bpf/slice_tagger.h"
 #include "netd/kernel/bpf/vif_guard.h"
-#include "netd/kernel/netlink/link_cache.h"
+#include "netd/kernel/netlink/link_view.h"
 #include "netd/kernel/nft/netd_nft_table.h"
 #include "netd/ops/isolation_plan.h"
 #include "netd/ops/isolation_sink.h"
@@ -24,7 +24,7 @@ namespace netd::ops {
 
 class Isolation : public IsolationSink, public RawFilterProvider {
  public:
-  explicit Isolation(kernel::LinkCache& links) : links_(links) {}
+  explicit Isolation(kernel::LinkView& links) : links_(links) {}
 
   // Opens (or adopts) what is not open yet, tags the policy's members, and revokes the raw
   // sockets of every mark `previous` (the policy being replaced) gave to a slice that is gone or
@@ -46,7 +46,7 @@ class Isolation : public IsolationSink, public RawFilterProvider {
  private:
   std::vector<HostDevice> host_devices();
 
-  kernel::LinkCache& links_;
+  kernel::LinkView& links_;
   std::vector<GuardedVif> published_vifs_;  // what publish() last got
   std::optional<kernel::SliceTagger> tagger_;
   std::optional<kernel::VifGuard> guard_;

@@ -9,7 +9,7 @@
 #include <functional>
 
 #include "lib/core/result.h"
-#include "netd/kernel/netlink/link_cache.h"
+#include "netd/kernel/netlink/link_view.h"
 #include "netd/policy/policy.h"
 #include "lib/varlink/answer.h"
 #include "lib/varlink/api/sockets.h"
@@ -27,7 +27,7 @@ class RawFilterProvider {
 
 class RawSocketOps {
  public:
-  RawSocketOps(kernel::LinkCache& cache, RawFilterProvider& filters) : cache_(cache), filters_(filters) {}
+  RawSocketOps(kernel::LinkView& cache, RawFilterProvider& filters) : cache_(cache), filters_(filters) {}
 
   Result<varlink::Answer> raw(const policy::Policy& p, const policy::SliceSpec& s, const api::sockets::RawIn& in);
   Result<varlink::Answer> packet(const policy::Policy& p, const policy::SliceSpec& s,
@@ -37,7 +37,7 @@ class RawSocketOps {
   Result<varlink::Answer> flowlog(const policy::Policy& p, const policy::SliceSpec& s);
 
  private:
-  kernel::LinkCache& cache_;
+  kernel::LinkView& cache_;
   RawFilterProvider& filters_;
 };
 

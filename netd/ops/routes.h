@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "lib/core/result.h"
-#include "netd/kernel/netlink/link_cache.h"
+#include "netd/kernel/netlink/link_view.h"
 #include "netd/kernel/netlink/routes.h"
 #include "netd/ops/teardown_report.h"
 #include "netd/policy/policy.h"
@@ -21,7 +21,7 @@ namespace netd::ops {
 class RouteOps {
  public:
   // `vifs`: the slices' own vifs, devices their routes may always use (none for --teardown).
-  RouteOps(kernel::RouteExecutor& routes, kernel::LinkCache& links, const VifDirectory* vifs = nullptr)
+  RouteOps(kernel::RouteExecutor& routes, kernel::LinkView& links, const VifDirectory* vifs = nullptr)
       : routes_(routes), links_(links), vifs_(vifs) {}
 
   Result<nlohmann::json> add(const policy::Policy& p, const policy::SliceSpec& s, const api::routes::AddIn& in);
@@ -68,7 +68,7 @@ class RouteOps {
   nlohmann::json to_json(const kernel::RouteSpec& route);
 
   kernel::RouteExecutor& routes_;
-  kernel::LinkCache& links_;
+  kernel::LinkView& links_;
   std::unordered_map<uint32_t, Usage> usage_;  // by slice id
   const VifDirectory* vifs_;
 };

@@ -193,7 +193,7 @@ Result<nlohmann::json> ShapeOps::set(const policy::Policy& p, const policy::Slic
   return nlohmann::json{{"current", limits_json(next)}};
 }
 
-TeardownReport ShapeOps::teardown(kernel::HtbExecutor& htb, kernel::LinkCache& links, const policy::Policy& p) {
+TeardownReport ShapeOps::teardown(kernel::HtbExecutor& htb, kernel::LinkView& links, const policy::Policy& p) {
   TeardownReport report;
   std::set<int> devices;
   if (auto attached = kernel::ShapeClassifier::attached_in(p.netd.bpffs); attached.ok())

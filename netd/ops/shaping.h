@@ -17,7 +17,7 @@
 #include "netd/kernel/bpf/shape_classifier.h"
 #include "netd/kernel/bpf/shape_limit_store.h"
 #include "netd/kernel/netlink/htb.h"
-#include "netd/kernel/netlink/link_cache.h"
+#include "netd/kernel/netlink/link_view.h"
 #include "netd/ops/teardown_report.h"
 #include "netd/policy/policy.h"
 #include "netd/policy/shape_plan.h"
@@ -26,7 +26,7 @@ namespace netd::ops {
 
 class ShapeOps {
  public:
-  ShapeOps(kernel::HtbExecutor& htb, kernel::LinkCache& links) : htb_(htb), links_(links) {}
+  ShapeOps(kernel::HtbExecutor& htb, kernel::LinkView& links) : htb_(htb), links_(links) {}
 
   // Brings every uplink that exists in line with `p` (opening the classifier and the store
   // of own limits on first use). Own limits of slices that are gone, unshaped or no longer
@@ -40,7 +40,7 @@ class ShapeOps {
 
   // --teardown: the HTB roots netd made (on the devices it classified and the policy's
   // uplinks), the classifier's links and the shaping pins; names each one that stays.
-  static TeardownReport teardown(kernel::HtbExecutor& htb, kernel::LinkCache& links, const policy::Policy& p);
+  static TeardownReport teardown(kernel::HtbExecutor& htb, kernel::LinkView& links, const policy::Policy& p);
 
  private:
   Status open(const policy::Policy& p);
@@ -53,7 +53,7 @@ class ShapeOps {
   std::map<std::string, policy::ShapeLimits> own_limits() const;
 
   kernel::HtbExecutor& htb_;
-  kernel::LinkCache& links_;
+  kernel::LinkView& links_;
   std::optional<kernel::ShapeClassifier> classifier_;
   std::optional<kernel::ShapeLimitStore> store_;
   std::map<std::string, kernel::OwnShapeLimits> own_;  // what store_ holds

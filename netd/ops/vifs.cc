@@ -362,7 +362,7 @@ Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous
   return first_error;
 }
 
-TeardownReport VifOps::teardown(kernel::LinkExecutor& links, kernel::LinkCache& cache) {
+TeardownReport VifOps::teardown(kernel::LinkExecutor& links, kernel::LinkView& cache) {
   TeardownReport report;
   for (const auto& link : cache.links()) {
     if (!policy::parse_vif_name(link.name)) continue;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "lib/core/result.h"
-#include "netd/kernel/netlink/link_cache.h"
+#include "netd/kernel/netlink/link_view.h"
 #include "netd/kernel/netlink/links.h"
 #include "netd/ops/isolation_sink.h"
 #include "netd/ops/teardown_report.h"
@@ -26,7 +26,7 @@ namespace netd::ops {
 class VifOps : public VifDirectory {
  public:
   // `isolation` learns every vif netd knows, each time one is made, changed or gone.
-  VifOps(kernel::LinkExecutor& links, kernel::LinkCache& cache, IsolationSink& isolation)
+  VifOps(kernel::LinkExecutor& links, kernel::LinkView& cache, IsolationSink& isolation)
       : links_(links), cache_(cache), isolation_(isolation) {}
 
   // uid: the caller's, the device's owner (TUNSETOWNER), so it may attach with TUNSETIFF.
@@ -53,7 +53,7 @@ class VifOps : public VifDirectory {
   // longer has and those of an id that `previous` gave to another slice, and publishes.
   Status reconcile(const policy::Policy& p, const policy::Policy* previous);
   // Deletes every device named like a vif (--teardown); names each one that stays.
-  static TeardownReport teardown(kernel::LinkExecutor& links, kernel::LinkCache& cache);
+  static TeardownReport teardown(kernel::LinkExecutor& links, kernel::LinkView& cache);
 
   bool is_own_vif(const policy::SliceSpec& s, const std::string& name);
   std::vector<std::string> names_of(const policy::SliceSpec& s) const override { return registry_.names_of(s.id); }
@@ -67,7 +67,7 @@ class VifOps : public VifDirectory {
   Status remove_device(const VifRecord& record);
 
   kernel::LinkExecutor& links_;
-  kernel::LinkCache& cache_;
+  kernel::LinkView& cache_;
   IsolationSink& isolation_;
   VifRegistry registry_;
 };
