@@ -13,6 +13,7 @@
 #include "netd/kernel/netlink/tun_watch.h"
 #include "netd/kernel/netlink/nl_socket.h"
 #include "netd/kernel/netlink/routes.h"
+#include "netd/kernel/tun/tun_device.h"
 #include "netd/ops/isolation.h"
 #include "netd/ops/raw_sockets.h"
 #include "netd/ops/routes.h"
@@ -49,8 +50,8 @@ class Daemon {
   // Each part gets what it uses, in this order; none holds a pointer back to the daemon.
   Daemon(PolicySource source, policy::Policy policy, kernel::NlSocket sock, kernel::LinkCache links)
       : source_(std::move(source)), policy_(std::move(policy)), sock_(std::move(sock)),
-        links_(std::move(links)), isolation_(links_), link_exec_(sock_), vif_ops_(link_exec_, links_, isolation_),
-        routes_(sock_), route_ops_(routes_, links_, &vif_ops_), raw_ops_(links_, isolation_), htb_exec_(sock_),
+        links_(std::move(links)), isolation_(links_), link_exec_(sock_),
+        vif_ops_(link_exec_, links_, tun_devices_, isolation_), routes_(sock_), route_ops_(routes_, links_, &vif_ops_), raw_ops_(links_, isolation_), htb_exec_(sock_),
         shape_ops_(htb_exec_, links_) {}
 
   // Brings the kernel in line with `next`; `previous` (the policy being replaced, if any)
@@ -67,6 +68,7 @@ class Daemon {
   kernel::LinkCache links_;
   ops::Isolation isolation_;
   kernel::LinkExecutor link_exec_;
+  kernel::TunDevices tun_devices_;
   ops::VifOps vif_ops_;
   kernel::RouteExecutor routes_;
   ops::RouteOps route_ops_;

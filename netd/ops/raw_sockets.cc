@@ -6,6 +6,7 @@
 #include "lib/core/errors.h"
 #include "netd/kernel/sockets/nflog_socket.h"
 #include "netd/kernel/sockets/scoped_socket.h"
+#include "netd/ops/socket_request.h"
 #include "netd/policy/raw_decision.h"
 #include "netd/policy/vif_decision.h"
 
@@ -31,7 +32,8 @@ Result<T> from_kernel(Result<T> r) {
 
 Result<varlink::Answer> RawSocketOps::raw(const policy::Policy& p, const policy::SliceSpec& s,
                                           const api::sockets::RawIn& in) {
-  NETD_ASSIGN_OR_RETURN(auto verdict, policy::decide_raw_socket(p, s, in.family, in.protocol));
+  NETD_ASSIGN_OR_RETURN(policy::RawSocketRequest request, parse_raw_socket_request(in.family, in.protocol));
+  NETD_ASSIGN_OR_RETURN(auto verdict, policy::decide_raw_socket(p, s, request));
   NETD_ASSIGN_OR_RETURN(int filter, from_kernel(filters_.slice_filter(p.mark_of(s))));
   NETD_ASSIGN_OR_RETURN(UniqueFd fd, from_kernel(kernel::open_raw_ip_socket(verdict.domain, verdict.protocol,
                                                                             verdict.mark, filter)));

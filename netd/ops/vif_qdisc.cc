@@ -1,7 +1,5 @@
 #include "netd/ops/vif_qdisc.h"
 
-#include <net/if.h>
-
 #include <cstdio>
 
 #include "lib/core/errors.h"
@@ -34,9 +32,9 @@ std::string handle_text(uint32_t handle) {
 Result<VifQdiscOps::OwnVif> VifQdiscOps::own_vif(const policy::SliceSpec& s, const std::string& dev) {
   NETD_ASSIGN_OR_RETURN(std::string name, parse_device_name(dev, "dev"));
   NETD_TRY(policy::decide_vif_owner(s, name));
-  if (!vifs_.is_own_vif(s, name)) return device_not_found(name);
-  // The registry's device has this name: netd alone makes devices named like the slice's vifs.
-  int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+  // netd alone makes devices named like the slice's vifs; one that vanished left the registry
+  // with the notification of its removal.
+  int ifindex = vifs_.ifindex_of(s, name);
   if (ifindex == 0) return device_not_found(name);
   return OwnVif{name, ifindex};
 }
@@ -99,10 +97,11 @@ Result<nlohmann::json> VifQdiscOps::list(const policy::Policy&, const policy::Sl
     return nlohmann::json{{"qdiscs", qdiscs}};
   }
   for (const auto& name : vifs_.names_of(s)) {
-    int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
-    if (ifindex == 0) continue;  // gone since the last notification: no longer the slice's
-    NETD_ASSIGN_OR_RETURN(nlohmann::json qdisc, describe({name, ifindex}));
-    qdiscs.push_back(std::move(qdisc));
+    auto qdisc = describe({name, vifs_.ifindex_of(s, name)});
+    // Gone since the last notification: it is no longer the slice's.
+    if (!qdisc.ok() && qdisc.error().code == ENODEV) continue;
+    if (!qdisc.ok()) return std::move(qdisc).error();
+    qdiscs.push_back(*std::move(qdisc));
   }
   return nlohmann::json{{"qdiscs", qdiscs}};
 }

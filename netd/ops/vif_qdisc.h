@@ -9,7 +9,7 @@
 
 #include "lib/core/result.h"
 #include "lib/varlink/api/qdiscs.h"
-#include "netd/kernel/netlink/links.h"
+#include "netd/kernel/netlink/link_control.h"
 #include "netd/kernel/netlink/nl_socket.h"
 #include "netd/kernel/netlink/vif_qdisc.h"
 #include "netd/ops/vifs.h"
@@ -19,7 +19,7 @@ namespace netd::ops {
 
 class VifQdiscOps {
  public:
-  VifQdiscOps(kernel::NlSocket& sock, kernel::LinkExecutor& links, VifOps& vifs)
+  VifQdiscOps(kernel::NlSocket& sock, kernel::LinkControl& links, VifOps& vifs)
       : exec_(sock), links_(links), vifs_(vifs) {}
 
   // Replace(dev, kind, rate, burst?, latency?, limit?) -> (qdisc)
@@ -40,7 +40,7 @@ class VifQdiscOps {
   Result<nlohmann::json> describe(const OwnVif& vif);
 
   kernel::VifQdiscExecutor exec_;
-  kernel::LinkExecutor& links_;
+  kernel::LinkControl& links_;
   VifOps& vifs_;
 };
 

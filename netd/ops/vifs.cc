@@ -1,12 +1,9 @@
 #include "netd/ops/vifs.h"
 
-#include <net/if.h>
-
 #include <algorithm>
 
 #include "lib/core/errors.h"
 #include "lib/varlink/schema.h"
-#include "netd/kernel/tun/tun_device.h"
 #include "netd/ops/vif_request.h"
 
 namespace netd::ops {
@@ -52,9 +49,11 @@ Status VifOps::publish(const policy::Policy& p) {
   return isolation_.publish(p, vifs);
 }
 
-bool VifOps::is_own_vif(const policy::SliceSpec& s, const std::string& name) {
+bool VifOps::is_own_vif(const policy::SliceSpec& s, const std::string& name) { return ifindex_of(s, name) != 0; }
+
+int VifOps::ifindex_of(const policy::SliceSpec& s, const std::string& name) {
   const VifRecord* r = registry_.find(name);
-  return r != nullptr && r->slice_id == s.id;
+  return r != nullptr && r->slice_id == s.id ? r->ifindex : 0;
 }
 
 Result<VifRecord*> VifOps::own_record(const policy::SliceSpec& s, const std::string& requested) {
@@ -105,11 +104,12 @@ Result<varlink::Answer> VifOps::add(const policy::Policy& p, const policy::Slice
   spec.multi_queue = req.multi_queue;
   spec.owner = uid;
   if (!s.gids.empty()) spec.group = s.gids.front();
-  auto created = kernel::create_tun_device(spec);
+  auto created = tun_.create(spec);
   if (!created.ok()) return kernel_error(std::move(created).error());
   UniqueFd fd = std::move(created).value();
-  int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
-  if (ifindex == 0) return kernel_error(errno_error("looking up the index of " + name));
+  auto looked_up = links_.ifindex_of(name);
+  if (!looked_up.ok()) return kernel_error(std::move(looked_up).error());
+  const int ifindex = *looked_up;
 
   // The device is down and not persistent: until everything below succeeded, closing `fd`
   // removes it, so a failure leaves nothing behind. Isolation comes first, addresses and
@@ -136,14 +136,14 @@ Result<varlink::Answer> VifOps::add(const policy::Policy& p, const policy::Slice
     if (Status st = links_.change(ifindex, name, up); !st.ok()) return undo(kernel_error(std::move(st).error()));
   }
   if (req.persist) {
-    if (Status st = kernel::set_tun_persist(fd.get(), name, true); !st.ok())
+    if (Status st = tun_.set_persist(fd.get(), name, true); !st.ok())
       return undo(kernel_error(std::move(st).error()));
   }
   auto vif = describe(*registry_.find(name));
   if (!vif.ok()) {
     Error e = std::move(vif).error();
     // A persistent device outlives its fd: made transient again, or else deleted outright.
-    if (req.persist && !kernel::set_tun_persist(fd.get(), name, false).ok())
+    if (req.persist && !tun_.set_persist(fd.get(), name, false).ok())
       e = with_undo(std::move(e), remove_device(*registry_.find(name)), "persistent device " + name);
     return undo(std::move(e));
   }
@@ -158,7 +158,7 @@ Result<varlink::Answer> VifOps::attach(const policy::Policy&, const policy::Slic
   NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, in.name));
   auto info = links_.tun_info(record->ifindex, record->name);
   if (!info.ok()) return kernel_error(std::move(info).error());
-  auto fd = kernel::attach_tun_device(record->name, info->tap, info->multi_queue);
+  auto fd = tun_.attach(record->name, info->tap, info->multi_queue);
   if (!fd.ok()) {
     Error e = kernel_error(std::move(fd).error());
     if (e.code == EBUSY) e.message = record->name + " is in use by another program (only a multi-queue device takes more fds)";
@@ -300,24 +300,18 @@ Status VifOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent& e
 }
 
 Result<std::string> VifOps::on_tun_info(const policy::Policy& p, int ifindex, const kernel::TunInfo& info) {
-  // Any holder of a device fd may TUNSETOWNER/TUNSETGROUP it (the kernel checks nothing), and
-  // the new owner could then attach with TUNSETIFF and read the slice's traffic. A device
-  // handed outside its slice is revoked: deleted, with its isolation entries.
   VifRecord* record = registry_.find_ifindex(ifindex);
   if (record == nullptr) return std::string();
   const policy::SliceSpec* owner = p.find_by_id(record->slice_id);
   if (owner == nullptr) return std::string();  // reconcile deletes it
-  auto has = [](const auto& list, auto v) { return std::find(list.begin(), list.end(), v) != list.end(); };
-  bool uid_ok = !info.owner || has(owner->uids, *info.owner);
-  bool gid_ok = !info.group || has(owner->gids, *info.group);
-  if (uid_ok && gid_ok) return std::string();
+  Status holder = policy::decide_tun_holder(*owner, info.owner, info.group);
+  if (holder.ok()) return std::string();
+  // Revoked: the device goes, with its isolation entries.
   const std::string name = record->name;
   NETD_TRY(remove_device(*record));
   registry_.erase(name);
   NETD_TRY(publish(p));
-  return name + " was handed to " +
-         (uid_ok ? "gid " + std::to_string(*info.group) : "uid " + std::to_string(*info.owner)) +
-         ", outside slice " + owner->name + ": deleted";
+  return name + " was " + holder.error().message + ": deleted";
 }
 
 Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous) {
@@ -325,8 +319,10 @@ Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous
   // cache has not applied yet.
   std::map<std::string, int> existing;
   for (const auto& link : cache_.links()) existing[link.name] = link.ifindex;
-  for (const auto& [name, record] : registry_.all())
-    if (static_cast<int>(if_nametoindex(name.c_str())) == record.ifindex) existing[name] = record.ifindex;
+  for (const auto& [name, record] : registry_.all()) {
+    auto now = links_.ifindex_of(name);
+    if (now.ok() && *now == record.ifindex) existing[name] = record.ifindex;
+  }
 
   Status first_error = ok_status();
   VifRegistry next;
@@ -362,7 +358,7 @@ Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous
   return first_error;
 }
 
-TeardownReport VifOps::teardown(kernel::LinkExecutor& links, kernel::LinkView& cache) {
+TeardownReport VifOps::teardown(kernel::LinkControl& links, kernel::LinkView& cache) {
   TeardownReport report;
   for (const auto& link : cache.links()) {
     if (!policy::parse_vif_name(link.name)) continue;

@@ -12,7 +12,8 @@
 
 #include "lib/core/result.h"
 #include "netd/kernel/netlink/link_view.h"
-#include "netd/kernel/netlink/links.h"
+#include "netd/kernel/netlink/link_control.h"
+#include "netd/kernel/tun/tun_control.h"
 #include "netd/ops/isolation_sink.h"
 #include "netd/ops/teardown_report.h"
 #include "netd/ops/vif_directory.h"
@@ -26,8 +27,8 @@ namespace netd::ops {
 class VifOps : public VifDirectory {
  public:
   // `isolation` learns every vif netd knows, each time one is made, changed or gone.
-  VifOps(kernel::LinkExecutor& links, kernel::LinkView& cache, IsolationSink& isolation)
-      : links_(links), cache_(cache), isolation_(isolation) {}
+  VifOps(kernel::LinkControl& links, kernel::LinkView& cache, kernel::TunControl& tun, IsolationSink& isolation)
+      : links_(links), cache_(cache), tun_(tun), isolation_(isolation) {}
 
   // uid: the caller's, the device's owner (TUNSETOWNER), so it may attach with TUNSETIFF.
   Result<varlink::Answer> add(const policy::Policy& p, const policy::SliceSpec& s, uid_t uid,
@@ -53,9 +54,11 @@ class VifOps : public VifDirectory {
   // longer has and those of an id that `previous` gave to another slice, and publishes.
   Status reconcile(const policy::Policy& p, const policy::Policy* previous);
   // Deletes every device named like a vif (--teardown); names each one that stays.
-  static TeardownReport teardown(kernel::LinkExecutor& links, kernel::LinkView& cache);
+  static TeardownReport teardown(kernel::LinkControl& links, kernel::LinkView& cache);
 
   bool is_own_vif(const policy::SliceSpec& s, const std::string& name);
+  // The index of the slice's vif of that name as netd last saw it; 0 if it is not the slice's.
+  int ifindex_of(const policy::SliceSpec& s, const std::string& name);
   std::vector<std::string> names_of(const policy::SliceSpec& s) const override { return registry_.names_of(s.id); }
   size_t count(const policy::SliceSpec& s) const { return registry_.names_of(s.id).size(); }
 
@@ -66,8 +69,9 @@ class VifOps : public VifDirectory {
   Result<nlohmann::json> describe(const VifRecord& record);
   Status remove_device(const VifRecord& record);
 
-  kernel::LinkExecutor& links_;
+  kernel::LinkControl& links_;
   kernel::LinkView& cache_;
+  kernel::TunControl& tun_;
   IsolationSink& isolation_;
   VifRegistry registry_;
 };

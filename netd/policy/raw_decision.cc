@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "lib/core/errors.h"
 #include "lib/core/net_types.h"
@@ -13,8 +12,6 @@
 namespace netd::policy {
 
 namespace {
-
-constexpr int kMaxIpProtocol = 255;
 
 // As the policy file writes it: raw = ["icmp", "udp"].
 std::string policy_raw_list(const SliceSpec& slice) {
@@ -48,15 +45,6 @@ const KindInfo& info_of(RawKind kind) { return kKinds[static_cast<size_t>(kind)]
 
 const char* family_word(int family) { return family == AF_INET6 ? "inet6" : "inet"; }
 
-// Decimal as a protocol number is written: digits only, no sign, no leading zero.
-std::optional<int> parse_protocol_number(std::string_view text) {
-  if (text.empty() || text.size() > 3 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
-  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
-  int value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
-}
-
 // The request's device name, as the kernel takes names.
 Status check_ifname_field(std::string_view name) {
   if (Status st = check_ifname(name); !st.ok()) return std::move(st).error().with_context("ifname");
@@ -87,39 +75,24 @@ uint32_t raw_socket_mark(const Policy& policy, const SliceSpec& slice) {
   return policy.mark_of(slice) | policy.netd.raw_flag;
 }
 
-Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec& slice, std::string_view family,
-                                           std::string_view protocol) {
-  int domain = AF_UNSPEC;
-  if (family == "inet")
-    domain = AF_INET;
-  else if (family == "inet6")
-    domain = AF_INET6;
-  else
-    return invalid("family " + echoed(family) + " is not inet or inet6", EAFNOSUPPORT);
+int raw_kind_protocol(RawKind kind) { return info_of(kind).protocol; }
 
+Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec& slice,
+                                           const RawSocketRequest& request) {
+  if (request.protocol == IPPROTO_RAW)
+    return refused("protocol 255 (IPPROTO_RAW) is not handed out: such sockets only send packets with "
+                   "headers of their own (IP_HDRINCL); use icmp, icmpv6, udp or tcp");
   const KindInfo* kind = nullptr;
   for (const auto& k : kKinds)
-    if (k.kind != RawKind::kPacket && protocol == k.name) kind = &k;
-  if (kind == nullptr) {
-    auto number = parse_protocol_number(protocol);
-    if (!number || *number > kMaxIpProtocol)
-      return invalid("protocol " + echoed(protocol) + " is not icmp, icmpv6, udp, tcp or a protocol number 0..255",
-                     EPROTONOSUPPORT);
-    if (*number == IPPROTO_RAW)
-      return refused("protocol 255 (IPPROTO_RAW) is not handed out: such sockets only send packets with "
-                     "headers of their own (IP_HDRINCL); use icmp, icmpv6, udp or tcp");
-    for (const auto& k : kKinds)
-      if (k.kind != RawKind::kPacket && k.protocol == *number) kind = &k;
-    if (kind == nullptr)
-      return refused("raw sockets of protocol " + std::to_string(*number) +
-                     " are not handed out (only icmp, icmpv6, udp and tcp)");
-  }
-
-  if (kind->family != AF_UNSPEC && kind->family != domain)
+    if (k.kind != RawKind::kPacket && k.protocol == request.protocol) kind = &k;
+  if (kind == nullptr)
+    return refused("raw sockets of protocol " + std::to_string(request.protocol) +
+                   " are not handed out (only icmp, icmpv6, udp and tcp)");
+  if (kind->family != AF_UNSPEC && kind->family != request.domain)
     return invalid(std::string(kind->name) + " goes with family " + family_word(kind->family) + ", not " +
-                   family_word(domain) + (kind->kind == RawKind::kIcmp ? " (use icmpv6)" : " (use icmp)"));
+                   family_word(request.domain) + (kind->kind == RawKind::kIcmp ? " (use icmpv6)" : " (use icmp)"));
   NETD_TRY(require_kind(slice, kind->kind));
-  return RawSocketVerdict{kind->kind, domain, kind->protocol, raw_socket_mark(policy, slice)};
+  return RawSocketVerdict{kind->kind, request.domain, kind->protocol, raw_socket_mark(policy, slice)};
 }
 
 Result<PacketSocketVerdict> decide_packet_socket(const Policy& policy, const SliceSpec& slice,

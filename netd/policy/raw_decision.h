@@ -35,17 +35,23 @@ struct RawSocketVerdict {
   uint32_t mark = 0;
 };
 
-// family: "inet" | "inet6"; protocol: "icmp" | "icmpv6" | "udp" | "tcp" or the same as a decimal
-// number ("1", "58", "17", "6"). Refused:
-//   - an unknown family, a protocol that is neither a kind nor a number 0..255: InvalidArgument (EINVAL)
-//     (EAFNOSUPPORT / EPROTONOSUPPORT as errno, what socket(2) would say);
-//   - icmp with inet6 / icmpv6 with inet: InvalidArgument, naming the family that goes with it;
-//   - 255 (IPPROTO_RAW: header-include-only sockets are not handed out) and every other protocol
-//     number: PermissionDenied (EPERM), whatever the policy says;
+// A raw IP socket as asked for, the wire words already parsed (ops/socket_request.h).
+struct RawSocketRequest {
+  int domain = 0;    // AF_INET / AF_INET6
+  int protocol = 0;  // an IP protocol number 0..255
+};
+
+// The IP protocol of a raw kind (IPPROTO_ICMP, ...; 0 for packet).
+int raw_kind_protocol(RawKind kind);
+
+// Refused:
+//   - icmp with AF_INET6 / icmpv6 with AF_INET: InvalidArgument, naming the family that goes with it;
+//   - 255 (IPPROTO_RAW: header-include-only sockets are not handed out) and every protocol but
+//     icmp, icmpv6, udp and tcp: PermissionDenied (EPERM), whatever the policy says;
 //   - a kind not in the slice's `raw`: PermissionDenied,
 //     "raw icmp sockets are not allowed for slice alice (policy raw = ["udp"])".
-Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec& slice, std::string_view family,
-                                           std::string_view protocol);
+Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec& slice,
+                                           const RawSocketRequest& request);
 
 // What the operation layer knows about a device named in a request (link cache + vif registry).
 struct RawDeviceFacts {

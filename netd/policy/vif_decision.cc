@@ -239,6 +239,15 @@ Status decide_vif_owner(const SliceSpec& slice, std::string_view name) {
   return ok_status();
 }
 
+Status decide_tun_holder(const SliceSpec& slice, std::optional<uid_t> owner, std::optional<gid_t> group) {
+  auto has = [](const auto& list, auto v) { return std::find(list.begin(), list.end(), v) != list.end(); };
+  if (owner && !has(slice.uids, *owner))
+    return refused("handed to uid " + std::to_string(*owner) + ", outside slice " + slice.name);
+  if (group && !has(slice.gids, *group))
+    return refused("handed to gid " + std::to_string(*group) + ", outside slice " + slice.name);
+  return ok_status();
+}
+
 Status decide_vif_mtu_change(VifKind kind, uint32_t mtu, const std::vector<Prefix>& addresses) {
   NETD_TRY(decide_vif_mtu(kind, mtu));
   if (mtu >= kIpv6MinMtu) return ok_status();

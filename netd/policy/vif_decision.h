@@ -3,6 +3,8 @@
 // the executor creates the device and adds the addresses.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -81,5 +83,12 @@ Status decide_vif_mtu_change(VifKind kind, uint32_t mtu, const std::vector<Prefi
 // device and the slice: "tap8-0 is not a device of slice alice"; a name that is not a vif name at all:
 // "eth0 is not a vif; slices may change only their own vifs". Existence is the caller's check.
 Status decide_vif_owner(const SliceSpec& slice, std::string_view name);
+
+// Whether a vif of `slice` may stay with the owner and group the kernel reports for it (unset:
+// nullopt). Any holder of a device fd may TUNSETOWNER/TUNSETGROUP it (the kernel checks
+// nothing), and the new owner could then attach with TUNSETIFF and read the slice's traffic:
+// an owner among the slice's uids and a group among its gids are fine, anything else is
+// refused ("handed to uid 1234, outside slice alice"), and the caller revokes the device.
+Status decide_tun_holder(const SliceSpec& slice, std::optional<uid_t> owner, std::optional<gid_t> group);
 
 }  // namespace netd::policy

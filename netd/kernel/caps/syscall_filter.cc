@@ -33,7 +33,7 @@ constexpr SyscallUse kAllowed[] = {
     {"statfs", "checks a new bpffs pin directory's parent is on bpffs (not reached: a reload that first needs one)"},
     {"fcntl", "sets O_NONBLOCK on connections, duplicates fds with FD_CLOEXEC (libbpf)"},
     {"dup3", "libbpf reuses a pinned map's fd on reload (bpf_map__reuse_fd)"},
-    {"ioctl", "sets up TUN/TAP devices (TUNSETIFF, TUNSETOWNER ...) and looks up interfaces"},
+    {"ioctl", "sets up TUN/TAP devices (TUNSETIFF, TUNSETOWNER, TUNSETGROUP, TUNSETPERSIST)"},
     // Sockets: netlink (routes, links, qdiscs, nftables batches), the Varlink clients
     // (SO_PEERCRED, SCM_RIGHTS), the raw and packet sockets it hands to slices, sd_notify.
     {"socket", "creates netlink, AF_UNIX, raw and packet sockets (those families only)"},

@@ -45,11 +45,11 @@ Result<AddrPtr> build_addr(int ifindex, const Prefix& local, const IpAddress& pe
   return addr;
 }
 
-// One RTM_GETLINK; `on_link` gets the reply's attributes.
-Status get_link(NlSocket& sock, int ifindex, const std::string& what,
+// One RTM_GETLINK, by index or (ifindex 0) by name; `on_link` gets the reply's attributes.
+Status get_link(NlSocket& sock, int ifindex, const char* name, const std::string& what,
                 const std::function<void(const ifinfomsg*, nlattr** tb)>& on_link) {
   nl_msg* raw = nullptr;
-  if (int err = rtnl_link_build_get_request(ifindex, nullptr, &raw); err < 0) return libnl_error(err, what);
+  if (int err = rtnl_link_build_get_request(ifindex, name, &raw); err < 0) return libnl_error(err, what);
   NlMessage msg(raw);
   bool found = false;
   NETD_TRY(sock.dump(msg, what, [&](nlmsghdr* nlh) {
@@ -109,7 +109,7 @@ Status LinkExecutor::remove_address(int ifindex, const std::string& name, const 
 
 Result<LinkState> LinkExecutor::state(int ifindex, const std::string& name) {
   LinkState st;
-  NETD_TRY(get_link(sock_, ifindex, "reading link " + name, [&](const ifinfomsg* ifi, nlattr** tb) {
+  NETD_TRY(get_link(sock_, ifindex, nullptr, "reading link " + name, [&](const ifinfomsg* ifi, nlattr** tb) {
     st.up = (ifi->ifi_flags & IFF_UP) != 0;
     st.promisc = (ifi->ifi_flags & IFF_PROMISC) != 0;
     if (tb[IFLA_MTU] != nullptr) st.mtu = nla_get_u32(tb[IFLA_MTU]);
@@ -134,6 +134,13 @@ std::optional<TunInfo> parse_tun_info(nlattr** tb) {
   if (td[IFLA_TUN_OWNER] != nullptr) info.owner = nla_get_u32(td[IFLA_TUN_OWNER]);
   if (td[IFLA_TUN_GROUP] != nullptr) info.group = nla_get_u32(td[IFLA_TUN_GROUP]);
   return info;
+}
+
+Result<int> LinkExecutor::ifindex_of(const std::string& name) {
+  int ifindex = 0;
+  NETD_TRY(get_link(sock_, 0, name.c_str(), "looking up the index of " + name,
+                    [&](const ifinfomsg* ifi, nlattr**) { ifindex = ifi->ifi_index; }));
+  return ifindex;
 }
 
 Result<TunInfo> LinkExecutor::tun_info(int ifindex, const std::string& name) {

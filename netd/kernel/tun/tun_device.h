@@ -12,16 +12,9 @@
 
 #include "lib/core/result.h"
 #include "lib/core/unique_fd.h"
+#include "netd/kernel/tun/tun_control.h"
 
 namespace netd::kernel {
-
-struct TunCreate {
-  std::string name;            // at most 15 characters
-  bool tap = false;            // IFF_TAP (Ethernet) or IFF_TUN (IP)
-  bool multi_queue = false;
-  uid_t owner = 0;             // TUNSETOWNER: this uid may attach with TUNSETIFF itself
-  std::optional<gid_t> group;  // TUNSETGROUP
-};
 
 // Creates the device, not persistent (it vanishes when the returned fd, and every copy, is
 // closed): callers configure it and call set_persist() last, so any failure in between
@@ -35,5 +28,17 @@ Status set_tun_persist(int fd, const std::string& name, bool persist);
 // `tap` and `multi_queue` must match how the device was made (EINVAL otherwise); a device
 // that is not multi-queue and already has an fd attached is busy (EBUSY).
 Result<UniqueFd> attach_tun_device(const std::string& name, bool tap, bool multi_queue);
+
+// The kernel's TunControl: the functions above.
+class TunDevices : public TunControl {
+ public:
+  Result<UniqueFd> create(const TunCreate& spec) override { return create_tun_device(spec); }
+  Status set_persist(int fd, const std::string& name, bool persist) override {
+    return set_tun_persist(fd, name, persist);
+  }
+  Result<UniqueFd> attach(const std::string& name, bool tap, bool multi_queue) override {
+    return attach_tun_device(name, tap, multi_queue);
+  }
+};
 
 }  // namespace netd::kernel

@@ -364,5 +364,34 @@ TEST(VifMtuChange, BelowTheIpv6MinimumRefusedWhileTheDeviceHasIpv6Addresses) {
   EXPECT_FALSE(decide_vif_mtu_change(VifKind::kTap, 20, {}).ok());  // the plain bounds still hold
 }
 
+// --- Who may hold a vif (TUNSETOWNER / TUNSETGROUP by any fd holder) ---
+
+TEST_F(VifDecision, TunHolderInsideTheSliceStays) {
+  alice_.uids = {1001, 1005};
+  alice_.gids = {2001};
+  EXPECT_OK(decide_tun_holder(alice_, std::nullopt, std::nullopt));  // nobody set: root's device
+  EXPECT_OK(decide_tun_holder(alice_, 1001u, std::nullopt));
+  EXPECT_OK(decide_tun_holder(alice_, 1005u, 2001u));
+  EXPECT_OK(decide_tun_holder(alice_, std::nullopt, 2001u));
+}
+
+TEST_F(VifDecision, TunOwnerOutsideTheSliceIsRefused) {
+  auto st = decide_tun_holder(alice_, 1002u, std::nullopt);
+  EXPECT_ERR(st, EPERM, "^handed to uid 1002, outside slice alice$");
+  EXPECT_EQ(st.error().kind, ErrorKind::kPermissionDenied);
+}
+
+TEST_F(VifDecision, TunGroupOutsideTheSliceIsRefused) {
+  alice_.gids = {2001};
+  EXPECT_ERR(decide_tun_holder(alice_, 1001u, 2002u), EPERM, "^handed to gid 2002, outside slice alice$");
+  // A slice with no gids keeps no group at all.
+  alice_.gids.clear();
+  EXPECT_ERR(decide_tun_holder(alice_, std::nullopt, 2001u), EPERM, "gid 2001");
+}
+
+TEST_F(VifDecision, TunOwnerIsNamedBeforeGroupWhenBothAreWrong) {
+  EXPECT_ERR(decide_tun_holder(alice_, 0u, 0u), EPERM, "^handed to uid 0, outside slice alice$");
+}
+
 }  // namespace
 }  // namespace netd::policy
