@@ -13,7 +13,7 @@ namespace {
 
 Result<policy::QdiscRequest> parse_replace(const api::qdiscs::ReplaceIn& in) {
   policy::QdiscRequest r;
-  r.kind = in.kind;
+  NETD_ASSIGN_OR_RETURN(r.kind, policy::parse_qdisc_kind(in.kind));
   NETD_ASSIGN_OR_RETURN(r.rate_bps, varlink::to_u64("rate", in.rate));
   NETD_ASSIGN_OR_RETURN(r.burst_bytes, varlink::to_u64("burst", in.burst));
   NETD_ASSIGN_OR_RETURN(r.latency_us, varlink::to_u64("latency", in.latency));

@@ -105,11 +105,14 @@ Result<QdiscPlan> decide_htb(const QdiscRequest& r) {
 
 const char* qdisc_kind_name(QdiscKind kind) { return kind == QdiscKind::kHtb ? "htb" : "tbf"; }
 
+Result<QdiscKind> parse_qdisc_kind(std::string_view word) {
+  if (word == "tbf") return QdiscKind::kTbf;
+  if (word == "htb") return QdiscKind::kHtb;
+  return invalid("qdisc kind '" + echoed(word) + "' is not offered: a slice's vif takes tbf or htb");
+}
+
 Result<QdiscPlan> decide_vif_qdisc(const QdiscRequest& request, const QdiscDevice& device) {
-  if (request.kind == "tbf") return decide_tbf(request, device);
-  if (request.kind == "htb") return decide_htb(request);
-  std::string kind = request.kind.size() > 32 ? request.kind.substr(0, 32) + "..." : request.kind;
-  return invalid("qdisc kind '" + kind + "' is not offered: a slice's vif takes tbf or htb");
+  return request.kind == QdiscKind::kHtb ? decide_htb(request) : decide_tbf(request, device);
 }
 
 }  // namespace netd::policy

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "lib/core/result.h"
 
@@ -15,11 +16,14 @@ namespace netd::policy {
 enum class QdiscKind : uint8_t { kTbf, kHtb };
 
 const char* qdisc_kind_name(QdiscKind kind);  // "tbf" / "htb"
+// The request's word, parsed where the request is read: anything but "tbf" or "htb" is
+// InvalidArgument naming it ("qdisc kind 'fq_codel' is not offered: ...").
+Result<QdiscKind> parse_qdisc_kind(std::string_view word);
 
 // io.netd.Qdiscs.Replace as the parser read it. Every value is optional here, so that the
 // decision can say which one is missing or does not belong to the kind.
 struct QdiscRequest {
-  std::string kind;  // "tbf" or "htb"; anything else is refused by name
+  QdiscKind kind = QdiscKind::kTbf;
   std::optional<uint64_t> rate_bps;
   std::optional<uint64_t> burst_bytes;  // tbf
   std::optional<uint64_t> latency_us;   // tbf, or limit
@@ -55,7 +59,6 @@ inline constexpr uint64_t kMinTbfLatencyUs = 1'000;
 inline constexpr uint64_t kMaxTbfLatencyUs = 10'000'000;
 
 // The request → what to install, or InvalidArgument naming the field and why:
-// - kind: "tbf" or "htb";
 // - tbf: rate, burst, and latency or limit (exactly one of the two). burst holds at
 //   least one full packet of the device (mtu, plus the Ethernet header on a tap: TBF drops
 //   bigger packets for good) and at most kMaxTbfBucketNs of the rate; limit (given or from

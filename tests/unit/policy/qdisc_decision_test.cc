@@ -11,7 +11,7 @@ const QdiscDevice kTap{"tap7-0", 1500, true};
 
 QdiscRequest tbf(uint64_t rate, uint64_t burst) {
   QdiscRequest r;
-  r.kind = "tbf";
+  r.kind = QdiscKind::kTbf;
   r.rate_bps = rate;
   r.burst_bytes = burst;
   return r;
@@ -25,7 +25,7 @@ QdiscRequest tbf_latency(uint64_t rate, uint64_t burst, uint64_t latency_us) {
 
 QdiscRequest htb(uint64_t rate) {
   QdiscRequest r;
-  r.kind = "htb";
+  r.kind = QdiscKind::kHtb;
   r.rate_bps = rate;
   return r;
 }
@@ -125,12 +125,17 @@ TEST(QdiscDecision, HtbTakesOnlyARate) {
   EXPECT_ERR(decide_vif_qdisc(limit, kTun), EINVAL, "limit is not a parameter of htb");
 }
 
+TEST(QdiscDecision, KindWords) {
+  EXPECT_EQ(*parse_qdisc_kind("tbf"), QdiscKind::kTbf);
+  EXPECT_EQ(*parse_qdisc_kind("htb"), QdiscKind::kHtb);
+  EXPECT_STREQ(qdisc_kind_name(QdiscKind::kTbf), "tbf");
+  EXPECT_STREQ(qdisc_kind_name(QdiscKind::kHtb), "htb");
+}
+
 TEST(QdiscDecision, UnknownKindIsNamed) {
-  QdiscRequest r = htb(10'000'000);
-  r.kind = "fq_codel";
-  EXPECT_ERR(decide_vif_qdisc(r, kTun), EINVAL, "qdisc kind 'fq_codel' is not offered: a slice's vif takes tbf or htb");
-  r.kind = std::string(100, 'x');
-  auto refused = decide_vif_qdisc(r, kTun);
+  EXPECT_ERR(parse_qdisc_kind("fq_codel"), EINVAL, "qdisc kind 'fq_codel' is not offered: a slice's vif takes tbf or htb");
+  EXPECT_ERR(parse_qdisc_kind("TBF"), EINVAL, "'TBF' is not offered");
+  auto refused = parse_qdisc_kind(std::string(100, 'x'));
   ASSERT_FALSE(refused.ok());
   EXPECT_LT(refused.error().message.size(), 120u);  // an echoed word stays short
   EXPECT_EQ(refused.error().kind, ErrorKind::kInvalidArgument);
