@@ -33,6 +33,7 @@ struct FwmarkRule {
   uint32_t mark = 0;
   uint32_t mask = 0;
   uint32_t table = 0;
+  friend bool operator==(const FwmarkRule&, const FwmarkRule&) = default;
 };
 
 // Result of a route lookup (RTM_GETROUTE) as the kernel would route a packet.

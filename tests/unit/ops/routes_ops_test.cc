@@ -5,6 +5,7 @@
 
 #include <linux/rtnetlink.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "netd/policy/loader.h"
@@ -59,11 +60,7 @@ kernel::RouteSpec route_in(uint32_t table, const std::string& dst) {
 }
 
 bool has_rule(FakeRouteControl& k, const kernel::FwmarkRule& wanted) {
-  for (const auto& r : k.rules())
-    if (r.family == wanted.family && r.priority == wanted.priority && r.mark == wanted.mark &&
-        r.mask == wanted.mask && r.table == wanted.table)
-      return true;
-  return false;
+  return std::find(k.rules().begin(), k.rules().end(), wanted) != k.rules().end();
 }
 
 class RouteOpsTest : public ::testing::Test {

@@ -25,11 +25,6 @@ bool matches_delete(const kernel::RouteSpec& request, const kernel::RouteSpec& r
          (!request.metric || *request.metric == stored_metric(r));
 }
 
-bool same_rule(const kernel::FwmarkRule& a, const kernel::FwmarkRule& b) {
-  return a.family == b.family && a.priority == b.priority && a.mark == b.mark && a.mask == b.mask &&
-         a.table == b.table;
-}
-
 Error kernel_said(int code, const std::string& what) { return make_error(code, what + ": " + std::strerror(code)); }
 
 }  // namespace
@@ -104,7 +99,7 @@ Result<kernel::RouteLookup> FakeRouteControl::lookup(const IpAddress& dst, uint3
 Status FakeRouteControl::add_rule(const kernel::FwmarkRule& rule) {
   const std::string what = "adding " + kernel::describe_rule(rule);
   if (auto e = failures_.take(Op::kAddRule, what)) return *e;
-  if (std::any_of(rules_.begin(), rules_.end(), [&](const auto& r) { return same_rule(r, rule); }))
+  if (std::find(rules_.begin(), rules_.end(), rule) != rules_.end())
     return kernel_said(EEXIST, what);
   rules_.push_back(rule);
   return ok_status();
@@ -113,7 +108,7 @@ Status FakeRouteControl::add_rule(const kernel::FwmarkRule& rule) {
 Status FakeRouteControl::remove_rule(const kernel::FwmarkRule& rule) {
   const std::string what = "deleting " + kernel::describe_rule(rule);
   if (auto e = failures_.take(Op::kRemoveRule, what)) return *e;
-  auto it = std::find_if(rules_.begin(), rules_.end(), [&](const auto& r) { return same_rule(r, rule); });
+  auto it = std::find(rules_.begin(), rules_.end(), rule);
   if (it == rules_.end()) return kernel_said(ENOENT, what);
   rules_.erase(it);
   return ok_status();
