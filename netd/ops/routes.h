@@ -48,7 +48,8 @@ class RouteOps {
   // Routes per family in a slice table, kept in memory so a request needs no table dump.
   // Only netd changes slice tables, but the kernel may drop routes silently (a device going
   // down), so the count is an upper bound: it is re-read from the kernel whenever it would
-  // refuse a request, and on reconcile.
+  // refuse a request, and on reconcile. A slice without one (a failed rollback forgets it)
+  // has its table re-read by its next request.
   struct Usage {
     uint32_t v4 = 0;
     uint32_t v6 = 0;

@@ -244,6 +244,38 @@ TEST_F(RouteOpsTest, FailedRollbackNamesTheRouteLeftBehind) {
   EXPECT_EQ(alice_routes(), 1u);
 }
 
+// The route a failed undo left has no rule and was not counted: the next add re-reads the
+// table, counts it and makes the rule, and the rule stays until that route goes too.
+TEST_F(RouteOpsTest, AfterAFailedRollbackTheNextAddRecountsAndMakesTheRule) {
+  kernel_.fail_next(Op::kAddRule, EPERM);
+  kernel_.fail_next(Op::kRemove, EBUSY);
+  ASSERT_FALSE(add("198.51.100.0/26").ok());  // left behind, without its rule
+  ASSERT_OK(add("198.51.100.64/26"));
+  EXPECT_TRUE(has_rule(kernel_, rule(AF_INET, kAliceMark, kAliceTable)));
+  ASSERT_OK(add("198.51.100.128/26"));
+  EXPECT_ERR(add("198.51.100.192/26"), EDQUOT, "slice alice has 3 routes");  // the one left behind counts
+  ASSERT_OK(del("198.51.100.64/26"));
+  ASSERT_OK(del("198.51.100.128/26"));
+  EXPECT_TRUE(has_rule(kernel_, rule(AF_INET, kAliceMark, kAliceTable))) << "198.51.100.0/26 still routes";
+  ASSERT_OK(del("198.51.100.0/26"));
+  EXPECT_TRUE(kernel_.rules().empty());
+}
+
+// A delete before anything counted the table (no reconcile yet) takes the rule only with the
+// last route.
+TEST_F(RouteOpsTest, DeleteBeforeAnyCountKeepsTheRuleOfRoutesLeft) {
+  kernel_.routes().push_back(route_in(kAliceTable, "198.51.100.0/26"));
+  kernel_.routes().push_back(route_in(kAliceTable, "198.51.100.64/26"));
+  kernel_.rules().push_back(rule(AF_INET, kAliceMark, kAliceTable));
+  api::routes::DeleteIn in;
+  in.route.dst = "198.51.100.0/26";
+  ASSERT_OK(ops_.remove(policy_, alice(), in));
+  EXPECT_TRUE(has_rule(kernel_, rule(AF_INET, kAliceMark, kAliceTable)));
+  in.route.dst = "198.51.100.64/26";
+  ASSERT_OK(ops_.remove(policy_, alice(), in));
+  EXPECT_TRUE(kernel_.rules().empty());
+}
+
 TEST_F(RouteOpsTest, RollbackOfARouteAlreadyGoneIsClean) {
   kernel_.fail_next(Op::kAddRule, EPERM);
   kernel_.fail_next(Op::kRemove, ESRCH);  // the route vanished in between: nothing is left
