@@ -111,8 +111,9 @@ Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::Slic
   if (!request.dev.empty() && !facts.devices.count(request.dev))
     facts.devices[request.dev] = device_facts(request.dev);
   auto cached = usage_.find(s.id);
-  Usage usage = cached != usage_.end() ? cached->second : Usage{};
-  if (cached == usage_.end() || usage.total() >= s.max_routes) {
+  const bool was_counted = cached != usage_.end();
+  Usage usage = was_counted ? cached->second : Usage{};
+  if (!was_counted || usage.total() >= s.max_routes) {
     // At the limit by the (upper-bound) count: ask the kernel before refusing.
     NETD_ASSIGN_OR_RETURN(auto existing, routes_.list(p.table_of(s), AF_UNSPEC));
     usage = Usage{};
@@ -141,12 +142,17 @@ Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::Slic
   if (!verdict.dev.empty()) spec.ifindex = links_.ifindex(verdict.dev);
   if (auto added = routes_.add(spec, replace); !added.ok()) return kernel_error(std::move(added).error());
   const int family = request.dst.family();
-  if (usage.of(family) == 0) {
-    // First route of this family: the rule that sends the slice's packets to its table.
-    // Rolled back on failure: no route without its rule.
-    if (auto rule = ensure_rule(p, s, family); !rule.ok())
+  // The first route of this family needs the rule that sends the slice's packets to its
+  // table; so may routes counted from no count at all (after a failure below: one may have
+  // been left without its rule). Rolled back on failure: no route without its rule.
+  if (usage.of(family) == 0 || !was_counted) {
+    if (auto rule = ensure_rule(p, s, family); !rule.ok()) {
+      // If the undo fails the route stays, uncounted and without its rule: forget the count,
+      // so the next request of the slice re-reads the table and makes the rule.
+      usage_.erase(s.id);
       return with_undo(std::move(rule).error(), unless_gone(routes_.remove(spec)),
                        "route " + kernel::describe_route(spec) + " in " + table_of_text(s));
+    }
   }
   // A replace may have replaced rather than added: counting it anyway only overestimates.
   ++usage_[s.id].of(family);
@@ -174,10 +180,19 @@ Result<nlohmann::json> RouteOps::remove(const policy::Policy& p, const policy::S
       return not_found("no route " + kernel::describe_route(spec) + " in " + table_of_text(s), ESRCH);
     return kernel_error(std::move(removed).error());
   }
-  // The last route of the family takes the rule with it.
-  uint32_t& left = usage_[s.id].of(request.dst.family());
-  if (left > 0) --left;
-  if (left == 0) NETD_TRY(drop_rule(p, s, request.dst.family()));
+  // The last route of the family takes the rule with it. With no count (nothing counted the
+  // table yet, or a failure forgot it) what is left is read from the kernel.
+  const int family = request.dst.family();
+  uint32_t left = 0;
+  if (auto cached = usage_.find(s.id); cached != usage_.end()) {
+    uint32_t& count = cached->second.of(family);
+    if (count > 0) --count;
+    left = count;
+  } else {
+    NETD_ASSIGN_OR_RETURN(Usage now, recount(p, s));
+    left = now.of(family);
+  }
+  if (left == 0) NETD_TRY(drop_rule(p, s, family));
   return nlohmann::json::object();
 }
 

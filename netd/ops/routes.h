@@ -9,7 +9,7 @@
 
 #include "lib/core/result.h"
 #include "netd/kernel/netlink/link_view.h"
-#include "netd/kernel/netlink/routes.h"
+#include "netd/kernel/netlink/route_control.h"
 #include "netd/ops/teardown_report.h"
 #include "netd/policy/policy.h"
 #include "netd/policy/route_decision.h"
@@ -21,7 +21,7 @@ namespace netd::ops {
 class RouteOps {
  public:
   // `vifs`: the slices' own vifs, devices their routes may always use (none for --teardown).
-  RouteOps(kernel::RouteExecutor& routes, kernel::LinkView& links, const VifDirectory* vifs = nullptr)
+  RouteOps(kernel::RouteControl& routes, kernel::LinkView& links, const VifDirectory* vifs = nullptr)
       : routes_(routes), links_(links), vifs_(vifs) {}
 
   Result<nlohmann::json> add(const policy::Policy& p, const policy::SliceSpec& s, const api::routes::AddIn& in);
@@ -48,7 +48,8 @@ class RouteOps {
   // Routes per family in a slice table, kept in memory so a request needs no table dump.
   // Only netd changes slice tables, but the kernel may drop routes silently (a device going
   // down), so the count is an upper bound: it is re-read from the kernel whenever it would
-  // refuse a request, and on reconcile.
+  // refuse a request, and on reconcile. A slice without one (a failed rollback forgets it)
+  // has its table re-read by its next request.
   struct Usage {
     uint32_t v4 = 0;
     uint32_t v6 = 0;
@@ -67,7 +68,7 @@ class RouteOps {
   policy::DeviceFacts device_facts(const std::string& name);
   nlohmann::json to_json(const kernel::RouteSpec& route);
 
-  kernel::RouteExecutor& routes_;
+  kernel::RouteControl& routes_;
   kernel::LinkView& links_;
   std::unordered_map<uint32_t, Usage> usage_;  // by slice id
   const VifDirectory* vifs_;

@@ -31,15 +31,10 @@ uint32_t reported_parent(const policy::ShapeClassPlan& c) {
 }  // namespace
 
 Status ShapeOps::open(const policy::Policy& p) {
-  if (!classifier_) {
-    NETD_ASSIGN_OR_RETURN(auto classifier, kernel::ShapeClassifier::open({p.netd.bpffs, p.netd.mark_mask}));
-    classifier_.emplace(std::move(classifier));
-  }
-  if (!store_) {
-    NETD_ASSIGN_OR_RETURN(auto store, kernel::ShapeLimitStore::open(p.netd.bpffs));
-    NETD_ASSIGN_OR_RETURN(own_, store.read());
-    store_.emplace(std::move(store));
-  }
+  if (maps_) return ok_status();
+  NETD_ASSIGN_OR_RETURN(std::unique_ptr<kernel::ShapeMaps> maps, open_maps_({p.netd.bpffs, p.netd.mark_mask}));
+  NETD_ASSIGN_OR_RETURN(own_, maps->read_limits());
+  maps_ = std::move(maps);
   return ok_status();
 }
 
@@ -73,7 +68,7 @@ Result<std::vector<kernel::HtbClassState>> ShapeOps::build_tree(int ifindex, con
     }
     NETD_TRY(htb_.set_class(ifindex, c.classid, c.rate_bps, c.ceil_bps, c.parent_classid));
   }
-  NETD_TRY(classifier_->attach(ifindex));
+  NETD_TRY(maps_->attach(ifindex));
   return existing;
 }
 
@@ -97,7 +92,7 @@ Status ShapeOps::reconcile(const policy::Policy& p) {
       ++it;
       continue;
     }
-    NETD_TRY(store_->erase(it->first));
+    NETD_TRY(maps_->erase_limits(it->first));
     it = own_.erase(it);
   }
   const policy::UplinkShapePlan plan = policy::plan_shaping(p, own_limits());
@@ -110,7 +105,7 @@ Status ShapeOps::reconcile(const policy::Policy& p) {
     if (!existing.ok()) return std::move(existing).error().with_context("shaping " + name);
     before[ifindex] = std::move(existing).value();
   }
-  NETD_TRY(classifier_->sync(plan.class_of_mark));
+  NETD_TRY(maps_->sync_classes(plan.class_of_mark));
   for (const auto& [name, ifindex] : uplinks)
     if (Status st = prune_tree(ifindex, plan, std::move(before[ifindex])); !st.ok())
       return std::move(st).error().with_context("shaping " + name);
@@ -118,10 +113,10 @@ Status ShapeOps::reconcile(const policy::Policy& p) {
   // Devices classified before that are no uplinks now (or are gone): back to what they had.
   std::set<int> wanted;
   for (const auto& entry : uplinks) wanted.insert(entry.second);
-  NETD_ASSIGN_OR_RETURN(std::vector<int> attached, classifier_->attached());
+  NETD_ASSIGN_OR_RETURN(std::vector<int> attached, maps_->attached());
   for (int ifindex : attached) {
     if (wanted.count(ifindex) != 0) continue;
-    NETD_TRY(classifier_->detach(ifindex));
+    NETD_TRY(maps_->detach(ifindex));
     NETD_TRY(htb_.remove_root(ifindex, kShapeHtbMajor));
   }
   return ok_status();
@@ -131,10 +126,10 @@ Status ShapeOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent&
   using Kind = kernel::LinkEvent::Kind;
   if (e.kind == Kind::kResync) return reconcile(p);
   bool uplink = std::find(p.netd.uplinks.begin(), p.netd.uplinks.end(), e.name) != p.netd.uplinks.end();
-  if (!uplink || !classifier_) return ok_status();
-  if (e.kind == Kind::kLinkRemoved) return classifier_->detach(e.ifindex);  // its tcx link went with it
+  if (!uplink || !maps_) return ok_status();
+  if (e.kind == Kind::kLinkRemoved) return maps_->detach(e.ifindex);  // its tcx link went with it
   if (e.kind != Kind::kLinkAdded && e.kind != Kind::kLinkChanged) return ok_status();
-  NETD_ASSIGN_OR_RETURN(std::vector<int> attached, classifier_->attached());
+  NETD_ASSIGN_OR_RETURN(std::vector<int> attached, maps_->attached());
   if (std::find(attached.begin(), attached.end(), e.ifindex) != attached.end()) return ok_status();
   return reconcile(p);
 }
@@ -181,7 +176,7 @@ Result<nlohmann::json> ShapeOps::set(const policy::Policy& p, const policy::Slic
   // Uplinks first, the store after: a failure puts the old limits back everywhere.
   Status applied = reconcile(p);
   if (applied.ok())
-    applied = own_.count(s.name) ? store_->put(s.name, own_[s.name]) : store_->erase(s.name);
+    applied = own_.count(s.name) ? maps_->put_limits(s.name, own_[s.name]) : maps_->erase_limits(s.name);
   if (!applied.ok()) {
     own_ = before;
     std::string uplinks;
@@ -193,7 +188,7 @@ Result<nlohmann::json> ShapeOps::set(const policy::Policy& p, const policy::Slic
   return nlohmann::json{{"current", limits_json(next)}};
 }
 
-TeardownReport ShapeOps::teardown(kernel::HtbExecutor& htb, kernel::LinkView& links, const policy::Policy& p) {
+TeardownReport ShapeOps::teardown(kernel::HtbControl& htb, kernel::LinkView& links, const policy::Policy& p) {
   TeardownReport report;
   std::set<int> devices;
   if (auto attached = kernel::ShapeClassifier::attached_in(p.netd.bpffs); attached.ok())

@@ -9,14 +9,14 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
-#include <optional>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "lib/core/result.h"
 #include "lib/varlink/api/shaping.h"
-#include "netd/kernel/bpf/shape_classifier.h"
-#include "netd/kernel/bpf/shape_limit_store.h"
-#include "netd/kernel/netlink/htb.h"
+#include "netd/kernel/bpf/shape_maps.h"
+#include "netd/kernel/netlink/htb_control.h"
 #include "netd/kernel/netlink/link_view.h"
 #include "netd/ops/teardown_report.h"
 #include "netd/policy/policy.h"
@@ -26,7 +26,11 @@ namespace netd::ops {
 
 class ShapeOps {
  public:
-  ShapeOps(kernel::HtbExecutor& htb, kernel::LinkView& links) : htb_(htb), links_(links) {}
+  // `open_maps` opens the classifier and the store of own limits under the policy's bpffs
+  // directory on first use (tests give in-memory ones).
+  ShapeOps(kernel::HtbControl& htb, kernel::LinkView& links,
+           kernel::ShapeMapsOpener open_maps = kernel::open_shape_maps)
+      : htb_(htb), links_(links), open_maps_(std::move(open_maps)) {}
 
   // Brings every uplink that exists in line with `p` (opening the classifier and the store
   // of own limits on first use). Own limits of slices that are gone, unshaped or no longer
@@ -40,7 +44,7 @@ class ShapeOps {
 
   // --teardown: the HTB roots netd made (on the devices it classified and the policy's
   // uplinks), the classifier's links and the shaping pins; names each one that stays.
-  static TeardownReport teardown(kernel::HtbExecutor& htb, kernel::LinkView& links, const policy::Policy& p);
+  static TeardownReport teardown(kernel::HtbControl& htb, kernel::LinkView& links, const policy::Policy& p);
 
  private:
   Status open(const policy::Policy& p);
@@ -52,11 +56,11 @@ class ShapeOps {
   std::map<std::string, int> uplink_indexes(const policy::Policy& p);
   std::map<std::string, policy::ShapeLimits> own_limits() const;
 
-  kernel::HtbExecutor& htb_;
+  kernel::HtbControl& htb_;
   kernel::LinkView& links_;
-  std::optional<kernel::ShapeClassifier> classifier_;
-  std::optional<kernel::ShapeLimitStore> store_;
-  std::map<std::string, kernel::OwnShapeLimits> own_;  // what store_ holds
+  kernel::ShapeMapsOpener open_maps_;
+  std::unique_ptr<kernel::ShapeMaps> maps_;            // null until open()
+  std::map<std::string, kernel::OwnShapeLimits> own_;  // what maps_'s store holds
 };
 
 }  // namespace netd::ops

@@ -17,19 +17,10 @@ Error no_device(const std::string& what) { return make_error(ENODEV, what + ": n
 
 }  // namespace
 
-int FakeNetns::calls(Op op) const {
-  auto it = calls_.find(op);
-  return it == calls_.end() ? 0 : it->second;
-}
-
-Status FakeNetns::enter(Op op) {
-  ++calls_[op];
+Status FakeNetns::enter(Op op, const std::string& what) {
   sweep();
-  auto it = failures_.find(op);
-  if (it == failures_.end() || it->second.at_call != calls_[op]) return ok_status();
-  int error = it->second.error;
-  failures_.erase(it);
-  return make_error(error, "injected failure");
+  if (auto failure = failures_.take(op, what)) return *std::move(failure);
+  return ok_status();
 }
 
 void FakeNetns::sweep() {
@@ -112,7 +103,7 @@ std::vector<kernel::LinkEntry> FakeNetns::links() {
 }
 
 Status FakeNetns::change(int ifindex, const std::string& name, const kernel::LinkChange& change) {
-  NETD_TRY(enter(Op::kChange));
+  NETD_TRY(enter(Op::kChange, "changing link " + name));
   Device* d = by_index(ifindex);
   if (d == nullptr) return no_device("changing link " + name);
   if (change.up) d->state.up = *change.up;
@@ -122,14 +113,14 @@ Status FakeNetns::change(int ifindex, const std::string& name, const kernel::Lin
 }
 
 Status FakeNetns::remove(int ifindex, const std::string& name) {
-  NETD_TRY(enter(Op::kRemove));
+  NETD_TRY(enter(Op::kRemove, "deleting link " + name));
   if (by_index(ifindex) == nullptr) return no_device("deleting link " + name);
   devices_.erase(ifindex);
   return ok_status();
 }
 
 Status FakeNetns::add_address(int ifindex, const std::string& name, const Prefix& local, const IpAddress& peer) {
-  NETD_TRY(enter(Op::kAddAddress));
+  NETD_TRY(enter(Op::kAddAddress, "adding an address to " + name));
   Device* d = by_index(ifindex);
   if (d == nullptr) return no_device("adding an address to " + name);
   for (const auto& a : d->addresses)
@@ -139,7 +130,7 @@ Status FakeNetns::add_address(int ifindex, const std::string& name, const Prefix
 }
 
 Status FakeNetns::remove_address(int ifindex, const std::string& name, const Prefix& local) {
-  NETD_TRY(enter(Op::kRemoveAddress));
+  NETD_TRY(enter(Op::kRemoveAddress, "deleting an address from " + name));
   Device* d = by_index(ifindex);
   if (d == nullptr) return no_device("deleting an address from " + name);
   auto& list = d->addresses;
@@ -150,7 +141,7 @@ Status FakeNetns::remove_address(int ifindex, const std::string& name, const Pre
 }
 
 Result<kernel::LinkState> FakeNetns::state(int ifindex, const std::string& name) {
-  NETD_TRY(enter(Op::kState));
+  NETD_TRY(enter(Op::kState, "reading link " + name));
   Device* d = by_index(ifindex);
   if (d == nullptr) return no_device("reading link " + name);
   return d->state;
@@ -163,14 +154,14 @@ Result<kernel::TunInfo> FakeNetns::tun_info(int ifindex, const std::string& name
 }
 
 Result<int> FakeNetns::ifindex_of(const std::string& name) {
-  NETD_TRY(enter(Op::kIfindexOf));
+  NETD_TRY(enter(Op::kIfindexOf, "looking up the index of " + name));
   const Device* d = find(name);
   if (d == nullptr) return no_device("looking up the index of " + name);
   return d->ifindex;
 }
 
 Result<UniqueFd> FakeNetns::create(const kernel::TunCreate& spec) {
-  NETD_TRY(enter(Op::kCreate));
+  NETD_TRY(enter(Op::kCreate, "creating " + spec.name));
   if (find(spec.name) != nullptr) return make_error(EEXIST, "creating " + spec.name + ": TUNSETIFF: exists");
   kernel::TunInfo tun;
   tun.tap = spec.tap;
@@ -182,7 +173,7 @@ Result<UniqueFd> FakeNetns::create(const kernel::TunCreate& spec) {
 }
 
 Status FakeNetns::set_persist(int, const std::string& name, bool persist) {
-  NETD_TRY(enter(Op::kSetPersist));
+  NETD_TRY(enter(Op::kSetPersist, "TUNSETPERSIST on " + name));
   const Device* d = find(name);
   if (d == nullptr || !d->state.tun) return no_device("TUNSETPERSIST on " + name);
   devices_[d->ifindex].state.tun->persist = persist;
@@ -190,7 +181,7 @@ Status FakeNetns::set_persist(int, const std::string& name, bool persist) {
 }
 
 Result<UniqueFd> FakeNetns::attach(const std::string& name, bool tap, bool multi_queue) {
-  NETD_TRY(enter(Op::kAttach));
+  NETD_TRY(enter(Op::kAttach, "attaching to " + name));
   const Device* d = find(name);
   if (d == nullptr || !d->state.tun) return no_device("attaching to " + name);
   Device& device = devices_[d->ifindex];

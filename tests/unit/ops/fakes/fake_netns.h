@@ -17,6 +17,7 @@
 #include "netd/kernel/netlink/link_control.h"
 #include "netd/kernel/netlink/link_view.h"
 #include "netd/kernel/tun/tun_control.h"
+#include "tests/unit/ops/fakes/failure_plan.h"
 
 namespace netd::testing {
 
@@ -32,10 +33,10 @@ class FakeNetns : public kernel::LinkView, public kernel::LinkControl, public ke
     std::vector<std::pair<int, ino_t>> fds;  // attached fds (memfds) and their inodes
   };
 
-  // The nth call of `op` from now (1: the next) fails with `error`, and changes nothing.
-  void fail_next(Op op, int error, int nth = 1) { failures_[op] = {error, calls(op) + nth}; }
-  // Calls of `op` so far, failed ones included.
-  int calls(Op op) const;
+  // The next call of `op` (or the one after `after` more successful ones) fails with `error`
+  // and changes nothing; calls(op) counts every call, failed or not.
+  void fail_next(Op op, int error, int after = 0) { failures_.fail_next(op, error, after); }
+  int calls(Op op) const { return failures_.calls(op); }
 
   // A device made by someone else (another netd run, an admin): no fd of ours, so it stays
   // only if persistent or not a tun device at all.
@@ -68,19 +69,14 @@ class FakeNetns : public kernel::LinkView, public kernel::LinkControl, public ke
 
  private:
   // Counts the call; the injected failure, if one is due.
-  Status enter(Op op);
+  Status enter(Op op, const std::string& what);
   void sweep();
   Device* by_index(int ifindex);
   Result<UniqueFd> new_fd(Device& device);
 
   std::map<int, Device> devices_;  // by ifindex
   int next_ifindex_ = 2;           // 1 is lo
-  struct Failure {
-    int error = 0;
-    int at_call = 0;
-  };
-  std::map<Op, Failure> failures_;
-  std::map<Op, int> calls_;
+  FailurePlan<Op> failures_;
 };
 
 }  // namespace netd::testing

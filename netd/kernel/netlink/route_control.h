@@ -1,0 +1,68 @@
+// RouteControl: what ops may do to the netns's routing tables and fwmark rules. RouteExecutor
+// is the kernel's (rtnetlink); unit tests of ops give an in-memory one that behaves as the
+// kernel does where ops relies on it (EEXIST, ESRCH/ENOENT, filtering by table and family).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/core/net_types.h"
+#include "lib/core/result.h"
+
+namespace netd::kernel {
+
+struct RouteSpec {
+  uint8_t type = 1;  // RTN_UNICAST, RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT; 0 = any (deletes)
+  Prefix dst;
+  IpAddress gateway;  // empty: none
+  int ifindex = 0;    // 0: none
+  IpAddress src;      // preferred source; empty: none
+  std::optional<uint32_t> metric;
+  std::optional<uint32_t> mtu;
+  uint32_t table = 0;
+
+  int family() const { return dst.family(); }
+};
+
+// A fwmark rule: `fwmark MARK/MASK lookup TABLE` at PRIORITY.
+struct FwmarkRule {
+  int family = 0;
+  uint32_t priority = 0;
+  uint32_t mark = 0;
+  uint32_t mask = 0;
+  uint32_t table = 0;
+  friend bool operator==(const FwmarkRule&, const FwmarkRule&) = default;
+};
+
+// Result of a route lookup (RTM_GETROUTE) as the kernel would route a packet.
+struct RouteLookup {
+  RouteSpec route;  // dst is the looked-up host prefix
+  uint32_t table = 0;
+};
+
+class RouteControl {
+ public:
+  virtual ~RouteControl() = default;
+
+  // Without `replace`, a route already there (same table, dst, metric) is EEXIST.
+  virtual Status add(const RouteSpec& route, bool replace) = 0;
+  // Deletes the first route of route.table matching the fields given (as `ip route del`);
+  // none matching is ESRCH.
+  virtual Status remove(const RouteSpec& route) = 0;
+  // Every route in table (0: every table; one family, or AF_UNSPEC for both).
+  virtual Result<std::vector<RouteSpec>> list(uint32_t table, int family) = 0;
+  virtual Result<RouteLookup> lookup(const IpAddress& dst, uint32_t mark, uint32_t uid) = 0;
+
+  // An identical rule already there is EEXIST; removing one that is not is ENOENT.
+  virtual Status add_rule(const FwmarkRule& rule) = 0;
+  virtual Status remove_rule(const FwmarkRule& rule) = 0;
+  // Rules of a family (AF_INET / AF_INET6) with a fwmark and the given priority.
+  virtual Result<std::vector<FwmarkRule>> list_rules(int family, uint32_t priority) = 0;
+};
+
+std::string describe_route(const RouteSpec& route);  // "198.51.100.0/24 via 192.0.2.1" for messages
+std::string describe_rule(const FwmarkRule& rule);    // "rule fwmark 0x70000/0xff0000 lookup 10007"
+
+}  // namespace netd::kernel
