@@ -37,6 +37,14 @@ struct netd_vif_addr_key {
 };
 
 
+/* Reserved ports (port_reserve.bpf.c), pinned under <bpffs>/ports/, for the netns whose cookie
+ * the programs are loaded with. reserved_ports: key = a port of some slice's bind_ports (__u32,
+ * host byte order, 1..65535), value = that slice's mark (__u32). The policy keeps each port in
+ * at most one slice. */
+#define NETD_RESERVED_PORT_MAX_ENTRIES 65536
+
+typedef __u32 netd_port_number_t;
+
 /* Isolated raw/packet sockets (raw_filter.bpf.c, flow_record.bpf.c), pinned under
  * <bpffs>/raw/. Addresses and ports are in network byte order; an IPv4 address fills
  * addr[0..3] and the rest is zero; unused fields are zero, so a key's bytes are its identity

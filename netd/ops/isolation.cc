@@ -40,6 +40,13 @@ Status Isolation::apply(const policy::Policy& next, const policy::Policy* previo
     tagger_.emplace(std::move(tagger));
   }
   NETD_TRY(tagger_->sync(uid_marks(next), gid_marks(next)));
+  // The slices' ports, by the marks just given: a member binds its own, nobody else does.
+  if (!ports_) {
+    NETD_ASSIGN_OR_RETURN(auto ports, kernel::PortReservations::open(
+                                          {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
+    ports_.emplace(std::move(ports));
+  }
+  NETD_TRY(ports_->sync(reserved_ports(next)));
   if (!guard_) {
     NETD_TRY(enable_fwmark_reflect());
     NETD_ASSIGN_OR_RETURN(auto guard, kernel::VifGuard::open(
@@ -114,6 +121,7 @@ TeardownReport Isolation::teardown(const policy::Policy& p, bool vifs_gone) {
               vifs_gone ? kernel::VifGuard::teardown(bpffs)
                         : Status(make_error(EBUSY, "kept while a vif is left (see above)")));
   report.note("flow recorder links and pins under " + bpffs, kernel::FlowRecorder::teardown(bpffs));
+  report.note("port reservation links and pins under " + bpffs, kernel::PortReservations::teardown(bpffs));
   report.note("slice tagging link and pins under " + bpffs, kernel::SliceTagger::teardown(bpffs));
   return report;
 }

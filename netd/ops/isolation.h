@@ -1,5 +1,5 @@
 // The kernel isolation state of netd, owned in one place: the tagging program (uid/gid →
-// mark), the vif guard, the flow recorder and the raw sockets' receive filters (eBPF), the nft
+// mark), the port reservations (bind_ports), the vif guard, the flow recorder and the raw sockets' receive filters (eBPF), the nft
 // table (send fences, forwarding, flow log), and the sysctls they need. The daemon only wires
 // it: VifOps publishes vifs to it, RawSocketOps takes filters from it, link events reach it.
 #pragma once
@@ -9,6 +9,7 @@
 
 #include "lib/core/result.h"
 #include "netd/kernel/bpf/flow_recorder.h"
+#include "netd/kernel/bpf/port_reservations.h"
 #include "netd/kernel/bpf/raw_filters.h"
 #include "netd/kernel/bpf/slice_tagger.h"
 #include "netd/kernel/bpf/vif_guard.h"
@@ -49,6 +50,7 @@ class Isolation : public IsolationSink, public RawFilterProvider {
   kernel::LinkView& links_;
   std::vector<GuardedVif> published_vifs_;  // what publish() last got
   std::optional<kernel::SliceTagger> tagger_;
+  std::optional<kernel::PortReservations> ports_;
   std::optional<kernel::VifGuard> guard_;
   std::optional<kernel::FlowRecorder> recorder_;
   std::optional<kernel::RawFilters> filters_;

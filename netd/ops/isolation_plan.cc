@@ -47,6 +47,14 @@ IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedV
   return plan;
 }
 
+std::map<uint32_t, uint32_t> reserved_ports(const policy::Policy& p) {
+  std::map<uint32_t, uint32_t> out;
+  for (const auto& s : p.slices)
+    for (const auto& range : s.bind_ports)
+      for (uint32_t port = range.first; port <= range.last; ++port) out[port] = p.mark_of(s);
+  return out;
+}
+
 std::map<uint32_t, uint32_t> uid_marks(const policy::Policy& p) {
   std::map<uint32_t, uint32_t> out;
   for (const auto& s : p.slices)

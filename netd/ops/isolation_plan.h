@@ -38,6 +38,10 @@ struct IsolationPlan {
 IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedVif>& vifs,
                              const std::vector<HostDevice>& host);
 
+// Every port of every slice's bind_ports → that slice's mark, for the reservation programs
+// (validation keeps each port in one slice).
+std::map<uint32_t, uint32_t> reserved_ports(const policy::Policy& p);
+
 // Kernel ids → marks for the tagging program.
 std::map<uint32_t, uint32_t> uid_marks(const policy::Policy& p);
 std::map<uint32_t, uint32_t> gid_marks(const policy::Policy& p);

@@ -17,7 +17,8 @@ class InvariantChecker : public TestbedTest {
  protected:
   TestbedOptions testbed_options() const override {
     TestbedOptions o;
-    o.extra_alice = "raw = [\"udp\"]\nrate = \"20mbit\"\nceil = \"40mbit\"\npacket_send_devices = [\"uplink0\"]\n";
+    o.extra_alice = "raw = [\"udp\"]\nrate = \"20mbit\"\nceil = \"40mbit\"\npacket_send_devices = [\"uplink0\"]\n"
+                    "bind_ports = [\"80\"]\n";
     o.extra_bob = "rate = \"50mbit\"\n";
     return o;
   }
@@ -79,6 +80,15 @@ TEST_F(InvariantChecker, SilentOnWhatNetdMadeAndNamesWhatItDidNot) {
            {"bpftool", "map", "delete", "pinned", pin("tagging/uid_marks"), "key", "0xeb", "0x03", "0", "0"}),
       ::testing::AllOf(Contains("orphan: tagging uid_marks entry 1003 -> 0x90000"),
                        Contains(HasSubstr("isolation: non-member uid 1003's new sockets carry marks 0x90000"))));
+  // Port 81 (0x51) given to bob's mark: a reservation the policy does not make.
+  EXPECT_THAT(with({"bpftool", "map", "update", "pinned", pin("ports/reserved_ports"), "key", "0x51", "0", "0", "0",
+                    "value", "0", "0", "8", "0"},
+                   {"bpftool", "map", "delete", "pinned", pin("ports/reserved_ports"), "key", "0x51", "0", "0", "0"}),
+              Contains("orphan: reserved_ports entry 81 -> 0x80000"));
+  EXPECT_THAT(with({"bpftool", "map", "delete", "pinned", pin("ports/reserved_ports"), "key", "0x50", "0", "0", "0"},
+                   {"bpftool", "map", "update", "pinned", pin("ports/reserved_ports"), "key", "0x50", "0", "0", "0",
+                    "value", "0", "0", "7", "0"}),
+              Contains("missing: reserved_ports entry 80 -> 0x70000"));
   EXPECT_THAT(
       with({"tc", "class", "add", "dev", "uplink0", "parent", "4e44:ffff", "classid", "4e44:9", "htb", "rate", "1mbit"},
            {"tc", "class", "del", "dev", "uplink0", "classid", "4e44:9"}),

@@ -21,15 +21,18 @@ constexpr uint64_t kMinShapeRate = 8000;
 // The pins netd always has, by directory (shaping/ also has egress_<ifindex> per uplink).
 const std::pair<const char*, std::vector<const char*>> kFixedPins[] = {
     {"tagging", {"sock_create_link", "uid_marks", "gid_marks"}},
+    {"ports", {"reserved_ports", "bind4_link", "bind6_link"}},
     {"vifs", {"vif_marks", "vif_addrs", "ingress_link", "bind4_link", "bind6_link"}},
     {"raw",
      {"flows", "ports", "port_owners", "capture_ifaces", "slice_epochs", "egress_link", "bind4_link", "bind6_link",
       "post_bind4_link", "post_bind6_link", "release_link"}},
     {"shaping", {"classes", "own_limits"}}};
 
-// Programs at the testbed's cgroup, each once: tagging, the vif guard, the flow recorder.
-const char* const kCgroupPrograms[] = {"sock_create", "vif_ingress", "vif_bind4",  "vif_bind6",  "record_egress",
-                                       "owner_bind4", "owner_bind6", "port_bind4", "port_bind6", "port_release"};
+// Programs at the testbed's cgroup, each once: tagging, the port reservations, the vif guard,
+// the flow recorder.
+const char* const kCgroupPrograms[] = {"sock_create",   "reserve_bind4", "reserve_bind6", "vif_ingress",
+                                       "vif_bind4",     "vif_bind6",     "record_egress", "owner_bind4",
+                                       "owner_bind6",   "port_bind4",    "port_bind6",    "port_release"};
 
 std::string key_text(const nlohmann::json& j) {
   if (j.is_number_unsigned()) return std::to_string(j.get<uint64_t>());
@@ -92,7 +95,7 @@ void check_bpf(const KernelView& view, const Facts& f, Violations& out) {
     pins.insert(std::string(dir) + "/");
     for (const char* name : names) pins.insert(std::string(dir) + "/" + name);
   }
-  std::set<std::string> uids, gids, vif_marks, vif_addrs, classes, capture;
+  std::set<std::string> uids, gids, reserved, vif_marks, vif_addrs, classes, capture;
   for (const auto& [name, ifindex] : uplinks) {
     pins.insert("shaping/egress_" + std::to_string(ifindex));
     capture.insert(std::to_string(ifindex) + " -> 0x1");
@@ -101,6 +104,9 @@ void check_bpf(const KernelView& view, const Facts& f, Violations& out) {
   for (const auto& [id, s] : f.slices) {
     for (uid_t uid : s->uids) uids.insert(std::to_string(uid) + " -> " + hex(f.mark_of(id)));
     for (gid_t gid : s->gids) gids.insert(std::to_string(gid) + " -> " + hex(f.mark_of(id)));
+    for (const auto& range : s->bind_ports)
+      for (uint32_t port = range.first; port <= range.last; ++port)
+        reserved.insert(std::to_string(port) + " -> " + hex(f.mark_of(id)));
     if (shaped(*s)) classes.insert(std::to_string(f.mark_of(id)) + " -> " + hex(kHtbMajor << 16 | id));
   }
   for (const auto& [name, vif] : f.vifs) {
@@ -110,6 +116,7 @@ void check_bpf(const KernelView& view, const Facts& f, Violations& out) {
   compare_sets(view.pins, pins, "bpffs pin", out);
   compare_sets(map_entries(view, "tagging/uid_marks"), uids, "tagging uid_marks entry", out);
   compare_sets(map_entries(view, "tagging/gid_marks"), gids, "tagging gid_marks entry", out);
+  compare_sets(map_entries(view, "ports/reserved_ports"), reserved, "reserved_ports entry", out);
   compare_sets(map_entries(view, "vifs/vif_marks"), vif_marks, "vif guard vif_marks entry", out);
   compare_sets(map_entries(view, "vifs/vif_addrs"), vif_addrs, "vif guard vif_addrs entry", out);
   compare_sets(map_entries(view, "shaping/classes"), classes, "shaping classes entry", out);

@@ -46,13 +46,14 @@ TEST_F(Robustness, IsolationOutlivesSigkillAndRestartAdopts) {
   EXPECT_EQ(routing_state(), before);
   EXPECT_EQ(bed_->root({"nft", "-j", "list", "table", "inet", "netd"}).out, nft_before);
   auto progs = json_of(bed_->root({"bpftool", "-j", "cgroup", "show", bed_->cgroup()}).out);
-  // Each program once: tagging (sock_create), the vif guard (ingress, bind4, bind6) and the
-  // flow recorder (egress, bind4, bind6, post_bind4, post_bind6, sock_release).
+  // Each program once: tagging (sock_create), the port reservations (bind4, bind6), the vif
+  // guard (ingress, bind4, bind6) and the flow recorder (egress, bind4, bind6, post_bind4,
+  // post_bind6, sock_release).
   std::multiset<std::string> names;
   for (const auto& p : progs) names.insert(p.value("name", ""));
-  EXPECT_EQ(names, (std::multiset<std::string>{"sock_create", "vif_ingress", "vif_bind4", "vif_bind6",
-                                                "record_egress", "owner_bind4", "owner_bind6", "port_bind4",
-                                                "port_bind6", "port_release"}))
+  EXPECT_EQ(names, (std::multiset<std::string>{"sock_create", "reserve_bind4", "reserve_bind6", "vif_ingress",
+                                                "vif_bind4", "vif_bind6", "record_egress", "owner_bind4",
+                                                "owner_bind6", "port_bind4", "port_bind6", "port_release"}))
       << progs.dump();
   // The netdev table (raw send fence) is adopted as it was too.
   EXPECT_EQ(bed_->root({"nft", "list", "table", "netdev", "netd"}).out, netdev_before);
@@ -165,7 +166,10 @@ TEST_F(Robustness, TeardownNamesWhatItLeavesBehind) {
   EXPECT_EQ(fwmark_rules(), 0u);
   EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10007"}).out, "");
   EXPECT_EQ(bed_->root({"nft", "list", "tables"}).out, "");
-  EXPECT_EQ(bed_->root({"find", bed_->bpffs() + "/netd/tagging", bed_->bpffs() + "/netd/raw"}).out, "");
+  EXPECT_EQ(bed_->root({"find", bed_->bpffs() + "/netd/tagging", bed_->bpffs() + "/netd/ports",
+                         bed_->bpffs() + "/netd/raw"})
+                .out,
+            "");
   auto attached = bed_->root({"bpftool", "-j", "cgroup", "show", bed_->cgroup()});
   EXPECT_EQ(attached.out.find("sock_create"), std::string::npos) << attached.describe();
   EXPECT_NE(attached.out.find("vif_ingress"), std::string::npos) << attached.describe();
@@ -270,9 +274,14 @@ TEST_F(Robustness, HostileMessagesGetErrorsAndChangeNothing) {
   ASSERT_EQ(replies.size(), std::size(cases)) << r.out;
   for (size_t i = 0; i < std::size(cases); ++i) {
     std::string reply = replies[i]["reply"].get<std::string>();
-    if (cases[i].expect.empty()) EXPECT_EQ(reply, "") << cases[i].bytes.substr(0, 80);
-    else EXPECT_THAT(reply, HasSubstr(cases[i].expect)) << cases[i].bytes.substr(0, 80);
-    if (cases[i].closes) EXPECT_TRUE(replies[i]["closed"].get<bool>()) << cases[i].bytes.substr(0, 80);
+    if (cases[i].expect.empty()) {
+      EXPECT_EQ(reply, "") << cases[i].bytes.substr(0, 80);
+    } else {
+      EXPECT_THAT(reply, HasSubstr(cases[i].expect)) << cases[i].bytes.substr(0, 80);
+    }
+    if (cases[i].closes) {
+      EXPECT_TRUE(replies[i]["closed"].get<bool>()) << cases[i].bytes.substr(0, 80);
+    }
   }
   // netd serves others all along, and nothing changed in the kernel.
   auto ok = bed_->sliceip(kBob, {"slice", "show"});
