@@ -64,6 +64,13 @@ int netd_capture_socket(netd_client* client, const char* ifname);
  * NULL, gets its number); each message's NFULA_MARK attributes the packet to a slice. */
 int netd_flowlog_socket(netd_client* client, int* group_out);
 
+/* Socket options a slice's member may not set itself, set by netd on the caller's own socket fd
+ * (which stays the caller's): option SO_RCVBUFFORCE or SO_SNDBUFFORCE (bytes, up to the slice's
+ * max_sockbuf) or SO_PRIORITY (up to its max_priority). Returns what getsockopt reads back
+ * (SO_RCVBUF / SO_SNDBUF, twice the size asked for; SO_PRIORITY) or -errno: -ENOPROTOOPT for
+ * another option, -EPERM above the ceiling or for a socket that is not the caller's. */
+int netd_setsockopt(netd_client* client, int fd, int option, int value);
+
 #ifdef __cplusplus
 }
 #endif

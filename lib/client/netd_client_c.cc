@@ -9,6 +9,7 @@
 #include <string>
 
 #include "lib/client/client.h"
+#include "lib/client/socket_ops.h"
 #include "lib/client/sockets.h"
 
 struct netd_client {
@@ -209,6 +210,17 @@ int netd_capture_socket(netd_client* c, const char* ifname) {
 int netd_flowlog_socket(netd_client* c, int* group_out) {
   if (c == nullptr) return -EINVAL;
   return guarded(c, [&] { return socket_result(c, netd::flowlog_socket(*c->client, group_out)); });
+}
+
+int netd_setsockopt(netd_client* c, int fd, int option, int value) {
+  if (c == nullptr) return -EINVAL;
+  return guarded(c, [&] {
+    if (fd < 0) return fail(c, EBADF, "fd " + std::to_string(fd) + " is not a file descriptor");
+    auto now = netd::set_socket_option(*c->client, fd, option, value);
+    if (!now.ok()) return fail(c, now.error().code, now.error().message);
+    c->last_error.clear();
+    return *now;
+  });
 }
 
 }  // extern "C"

@@ -19,6 +19,7 @@
 #include "netd/ops/routes.h"
 #include "netd/ops/vif_qdisc.h"
 #include "netd/ops/shaping.h"
+#include "netd/ops/socket_ops.h"
 #include "netd/ops/teardown_report.h"
 #include "netd/ops/vifs.h"
 #include "netd/policy/policy.h"
@@ -74,6 +75,7 @@ class Daemon {
   ops::RouteOps route_ops_;
   ops::VifQdiscOps vif_qdisc_ops_{sock_, link_exec_, vif_ops_};  // after what it uses
   ops::RawSocketOps raw_ops_;
+  ops::SocketOps socket_ops_;
   kernel::HtbExecutor htb_exec_;
   ops::ShapeOps shape_ops_;
   std::optional<kernel::TunWatch> tun_watch_;

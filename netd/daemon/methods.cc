@@ -6,6 +6,7 @@
 #include "lib/varlink/api/routes.h"
 #include "lib/varlink/api/shaping.h"
 #include "lib/varlink/api/slices.h"
+#include "lib/varlink/api/socketops.h"
 #include "lib/varlink/api/sockets.h"
 #include "lib/varlink/api/vifs.h"
 #include "netd/daemon/daemon.h"
@@ -81,6 +82,10 @@ Status Daemon::register_methods() {
   }));
   d.add(bind<api::sockets::FlowLog>(member, Fds::kReturns, p, [this](const Caller& c, const auto&) {
     return raw_ops_.flowlog(policy_, *c.slice);
+  }));
+
+  d.add(bind<api::socketops::SetOption>(member, Fds::kTakes, p, [this](const Caller& c, const auto& in) {
+    return socket_ops_.set_option(policy_, *c.slice, c.uid, c.fds, in);
   }));
 
   d.add(bind<api::shaping::Show>(member, Fds::kNone, p, [this](const Caller& c, const auto&) {

@@ -1,0 +1,54 @@
+#include "netd/ops/socket_ops.h"
+
+#include <sys/socket.h>
+
+#include "lib/core/errors.h"
+#include "netd/kernel/sockets/socket_options.h"
+#include "netd/policy/socket_ops_decision.h"
+
+namespace netd::ops {
+namespace {
+
+struct OptionNumbers {
+  int set;
+  int read;
+};
+
+OptionNumbers numbers_of(policy::SocketOption option) {
+  switch (option) {
+    case policy::SocketOption::kRcvBufForce:
+      return {SO_RCVBUFFORCE, SO_RCVBUF};
+    case policy::SocketOption::kSndBufForce:
+      return {SO_SNDBUFFORCE, SO_SNDBUF};
+    case policy::SocketOption::kPriority:
+      return {SO_PRIORITY, SO_PRIORITY};
+  }
+  return {SO_PRIORITY, SO_PRIORITY};
+}
+
+// The one socket of the call, or why not.
+Result<kernel::PassedSocketFacts> passed_socket(const std::vector<UniqueFd>& fds) {
+  if (fds.size() != 1)
+    return invalid("pass exactly one socket with the call (SCM_RIGHTS); it came with " + std::to_string(fds.size()));
+  auto facts = kernel::inspect_passed_socket(fds.front().get());
+  if (!facts.ok() && facts.error().code == ENOTSOCK) return invalid(facts.error().message, ENOTSOCK);
+  if (!facts.ok()) return kernel_error(std::move(facts).error());
+  return facts;
+}
+
+}  // namespace
+
+Result<nlohmann::json> SocketOps::set_option(const policy::Policy& p, const policy::SliceSpec& s, uid_t uid,
+                                             const std::vector<UniqueFd>& fds,
+                                             const api::socketops::SetOptionIn& in) {
+  NETD_ASSIGN_OR_RETURN(policy::SocketOption option, policy::parse_socket_option(in.option));
+  NETD_ASSIGN_OR_RETURN(kernel::PassedSocketFacts facts, passed_socket(fds));
+  NETD_TRY(policy::decide_socket_owner(p, s, uid, {facts.owner, facts.mark}));
+  NETD_ASSIGN_OR_RETURN(int value, policy::decide_socket_option(s, option, in.value));
+  const OptionNumbers n = numbers_of(option);
+  auto now = kernel::set_socket_option(fds.front().get(), n.set, n.read, value, policy::socket_option_name(option));
+  if (!now.ok()) return kernel_error(std::move(now).error());
+  return nlohmann::json{{"value", *now}};
+}
+
+}  // namespace netd::ops
