@@ -530,7 +530,7 @@ void Server::flush(Connection& c) {
 void Server::update_interest(Connection& c) {
   // Stop reading from a connection that is being closed: its unread input would keep a
   // level-triggered EPOLLIN firing.
-  uint32_t want = (c.close_after_write ? 0 : EPOLLIN) | (c.output.empty() ? 0 : EPOLLOUT);
+  const uint32_t want = (c.close_after_write ? 0u : uint32_t{EPOLLIN}) | (c.output.empty() ? 0u : uint32_t{EPOLLOUT});
   if (want == c.interest) return;
   c.interest = want;
   epoll_event ev{};
