@@ -7,6 +7,8 @@
  *     not the next one. count N: call N times (closing each socket), print one summary line.
  *   exec_probe wait-signal      prints "ready", waits for TERM/INT/HUP, prints it, dies of it
  *   exec_probe fork-exec PATH ARGS...   forks; the child execs PATH; exits with its status
+ *   exec_probe orphan-socket   forks and exits 0 at once; the child waits until the probe's parent
+ *     (sliceip) has exited, then opens socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) and prints it
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -16,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +36,30 @@ static int type_of(const char* word) {
   if (strcmp(word, "dgram") == 0) return SOCK_DGRAM;
   if (strcmp(word, "stream") == 0) return SOCK_STREAM;
   return -1;
+}
+
+static int print_socket(int fd) {
+  if (fd < 0) {
+    printf("{\"event\":\"socket\",\"fd\":-1,\"errno\":%d,\"ppid\":%d}\n", errno, (int)getppid());
+    return 0;
+  }
+  unsigned mark = 0;
+  socklen_t len = sizeof mark;
+  if (getsockopt(fd, SOL_SOCKET, SO_MARK, &mark, &len) != 0) mark = 0;
+  printf("{\"event\":\"socket\",\"fd\":%d,\"errno\":0,\"mark\":%u}\n", fd, mark);
+  return 0;
+}
+
+static int orphan_socket_mode(void) {
+  int supervisor = (int)syscall(SYS_pidfd_open, getppid(), 0);
+  if (supervisor < 0) return 3;
+  pid_t pid = fork();
+  if (pid < 0) return 3;
+  if (pid > 0) return 0;
+  struct pollfd p = {supervisor, POLLIN, 0};
+  while (poll(&p, 1, -1) < 0) {
+  }
+  return print_socket(socket(AF_INET, SOCK_RAW, 1));
 }
 
 static int socket_mode(int argc, char** argv) {
@@ -136,5 +164,6 @@ int main(int argc, char** argv) {
   if (strcmp(argv[1], "socket") == 0) return socket_mode(argc, argv);
   if (strcmp(argv[1], "wait-signal") == 0) return wait_signal_mode();
   if (strcmp(argv[1], "fork-exec") == 0) return fork_exec_mode(argc, argv);
+  if (strcmp(argv[1], "orphan-socket") == 0) return orphan_socket_mode();
   return 2;
 }

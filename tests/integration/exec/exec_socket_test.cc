@@ -220,3 +220,24 @@ TEST_F(ExecSocket, ForkedChildKeepsTheFilter) {
 
 }  // namespace
 }  // namespace netd::testing
+
+namespace netd::testing {
+namespace {
+
+// sliceip exits with the program's status when the program exits, even if a descendant it left
+// behind still runs under the filter: a forked-off copy of the supervisor keeps answering it.
+TEST_F(ExecSocket, DescendantOutlivingTheProgramIsStillServed) {
+  auto run = bed_->spawn_as(kAlice, {sliceip_binary(), "exec", "--", EXEC_PROBE, "orphan-socket"});
+  ASSERT_OK(run);
+  // The orphan asks only once the process sliceip started as has exited.
+  auto line = run->read_line();
+  ASSERT_TRUE(line.has_value()) << run->wait(std::chrono::seconds(2)).describe();
+  auto j = json_of(*line);
+  ASSERT_EQ(j.value("errno", -1), 0) << *line;
+  EXPECT_EQ(j.value("mark", 0u), kAliceMark | kRawFlag) << "not netd's socket: " << *line;
+  auto end = run->wait();
+  EXPECT_EQ(end.exit_code, 0) << end.describe();
+}
+
+}  // namespace
+}  // namespace netd::testing
