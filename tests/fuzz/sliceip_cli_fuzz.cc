@@ -32,6 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check(!plan->text.empty(), "a refusal that names no word");
       check(!sliceip::refused_word_message(plan->text, "alice").empty(), "an empty refusal message");
       return 0;
+    case sliceip::Plan::Kind::kExec:
+      check(!plan->argv.empty(), "exec without a command");
+      return 0;
     case sliceip::Plan::Kind::kCall:
       break;
   }

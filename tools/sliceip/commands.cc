@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tools/sliceip/addr_cmd.h"
+#include "tools/sliceip/exec_cmd.h"
 #include "tools/sliceip/link_cmd.h"
 #include "tools/sliceip/options.h"
 #include "tools/sliceip/qdisc_cmd.h"
@@ -41,8 +42,9 @@ constexpr std::string_view kUsage =
     "       sliceip slice { show | list }\n"
     "       sliceip shape { show | list }\n"
     "       sliceip shape set [ rate RATE ] [ ceil RATE ]\n"
+    "       sliceip exec [ -- ] CMD [ ARGS ]...\n"
     "       sliceip { help | route help | address help | link help | qdisc help |\n"
-    "               slice help | shape help }\n"
+    "               slice help | shape help | exec help }\n"
     "TYPE := { blackhole | unreachable | prohibit }\n"
     "PREFIX := { default | ADDR | ADDR/LEN }\n"
     "SETTING := { up | down | mtu N | promisc { on | off } }\n"
@@ -169,6 +171,11 @@ netd::Result<Plan> parse_command_line(std::span<const std::string_view> words) {
   if (rest.empty())
     return make_error(EINVAL, "missing OBJECT: route, address, link, qdisc, slice or shape (try 'sliceip -h')");
   if (rest[0] == "help") return Plan::help(std::string(kUsage));
+  // exec takes a program's argv, not COMMAND ARGS: it is not in the object table.
+  if (rest[0] == "exec") {
+    if (options.all) return make_error(EINVAL, "-a applies only to 'slice show' and 'slice list'");
+    return parse_exec(rest.subspan(1), options);
+  }
 
   const ObjectEntry* object = find_keyword(kObjects, rest[0]);
   if (object == nullptr)

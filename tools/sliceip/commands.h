@@ -17,6 +17,7 @@ std::string_view link_usage_text();
 std::string_view qdisc_usage_text();
 std::string_view slice_usage_text();
 std::string_view shape_usage_text();
+std::string_view exec_usage_text();
 
 // argv without argv[0] → what to do. Errors are usage errors (exit 1); their message has no
 // "sliceip: " prefix. No I/O.

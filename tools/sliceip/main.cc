@@ -1,5 +1,6 @@
 // sliceip: words → one io.netd.* call → reply printed. Exit status as ip(8): 0 ok, 1 usage or
-// the caller's mistake, 2 refused or failed. The only place that exits.
+// the caller's mistake, 2 refused or failed. The only place that exits, but for `sliceip exec`,
+// which ends as its program did (tools/sliceip/exec/run.h).
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -8,6 +9,7 @@
 #include "lib/client/client.h"
 #include "tools/common/call.h"
 #include "tools/sliceip/commands.h"
+#include "tools/sliceip/exec/run.h"
 #include "tools/sliceip/print.h"
 #include "tools/sliceip/route_cmd.h"
 
@@ -61,6 +63,8 @@ int main(int argc, char** argv) {
       return 0;
     case sliceip::Plan::Kind::kRefused:
       return report_refusal(*plan);
+    case sliceip::Plan::Kind::kExec:
+      sliceip::exec::run(plan->argv, plan->options.socket_path);
     case sliceip::Plan::Kind::kCall:
       break;
   }

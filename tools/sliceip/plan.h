@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "lib/core/result.h"
 #include "tools/sliceip/options.h"
@@ -20,6 +21,7 @@ struct Plan {
     kCall,     // send method + parameters, print the reply with `print`
     kHelp,     // print `text` on stdout, exit 0, never contact netd
     kRefused,  // a word that could point a route elsewhere: `text` is that word (exit 1)
+    kExec,     // run `argv` under the seccomp supervisor (sliceip exec)
   };
 
   Kind kind = Kind::kCall;
@@ -28,6 +30,7 @@ struct Plan {
   nlohmann::json parameters = nlohmann::json::object();
   Printer print = nullptr;
   std::string text;
+  std::vector<std::string> argv;  // kExec: the program and its arguments, untouched
 
   static Plan call(std::string method, nlohmann::json parameters, Printer print) {
     Plan plan;

@@ -41,7 +41,7 @@ TEST(Help, ObjectUsageIsPartOfTheWholeUsage) {
   // Each line of an object's usage, without "Usage: ", appears in the full usage.
   for (std::string_view text :
        {route_usage_text(), address_usage_text(), link_usage_text(), qdisc_usage_text(), slice_usage_text(),
-        shape_usage_text()}) {
+        shape_usage_text(), exec_usage_text()}) {
     std::istringstream lines{std::string(text)};
     for (std::string line; std::getline(lines, line);) {
       if (line.rfind("Usage: ", 0) == 0) line = line.substr(7);

@@ -1,0 +1,65 @@
+#include "tools/sliceip/exec/run.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "lib/client/client.h"
+#include "tools/sliceip/exec/exit_status.h"
+#include "tools/sliceip/exec/launcher.h"
+#include "tools/sliceip/exec/seccomp_program.h"
+#include "tools/sliceip/exec/slice_facts.h"
+#include "tools/sliceip/exec/socket_responder.h"
+#include "tools/sliceip/exec/supervisor.h"
+#include "tools/sliceip/exec/trap_set.h"
+
+namespace sliceip::exec {
+
+namespace {
+
+// What sliceip passes on to the program when a process (not the terminal) sends it.
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
+
+[[noreturn]] void fail(int code, const std::string& message) {
+  std::fprintf(stderr, "sliceip: exec: %s\n", message.c_str());
+  std::fflush(stderr);
+  _exit(code);
+}
+
+}  // namespace
+
+void run(const std::vector<std::string>& argv, const std::string& socket_option) {
+  const std::string path = netd::Client::socket_path(socket_option);
+  auto client = netd::Client::connect(path);
+  if (!client.ok()) fail(kExitOwnFailure, "cannot reach netd at " + path + ": " + client.error().message);
+  auto facts = fetch_slice_facts(*client);
+  if (!facts.ok()) fail(kExitOwnFailure, facts.error().message);
+  auto filter = build_filter(trap_set_for(*facts));
+  if (!filter.ok()) fail(kExitOwnFailure, "building the seccomp filter: " + filter.error().message);
+
+  // Blocked before the fork, so none is lost between the program's start and the first poll.
+  sigset_t forwarded, original;
+  sigemptyset(&forwarded);
+  for (int sig : kForwarded) sigaddset(&forwarded, sig);
+  sigprocmask(SIG_BLOCK, &forwarded, &original);
+  netd::UniqueFd signals(signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signals.valid()) fail(kExitOwnFailure, std::string("signalfd: ") + std::strerror(errno));
+
+  LaunchOutcome launched = launch(argv, *filter, original);
+  if (!launched.ok) fail(launched.exit_code, launched.error);
+
+  SocketResponder responder(std::move(*client), socket_option);
+  Supervisor supervisor(std::move(launched.child), responder, std::move(signals), original);
+  SupervisionEnd end = supervisor.run();
+  for (const auto& line : responder.refusals().summary()) std::fprintf(stderr, "%s\n", line.c_str());
+  if (end.detached) {
+    std::fflush(stderr);
+    _exit(0);
+  }
+  exit_like(end.wait_status);
+}
+
+}  // namespace sliceip::exec

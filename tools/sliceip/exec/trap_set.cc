@@ -1,0 +1,11 @@
+#include "tools/sliceip/exec/trap_set.h"
+
+namespace sliceip::exec {
+
+TrapSet trap_set_for(const SliceFacts& facts) {
+  TrapSet traps;
+  traps.raw_sockets = !facts.raw.empty() || facts.capture_all;
+  return traps;
+}
+
+}  // namespace sliceip::exec
