@@ -56,7 +56,8 @@ int netd_vif_del(netd_client* client, const char* name);
  * for IPPROTO_RAW. */
 int netd_raw_socket(netd_client* client, int domain, int protocol);
 /* socket(AF_PACKET, SOCK_RAW, protocol): protocol as given to socket(2), in network byte order
- * (htons(ETH_P_ALL)); 0 is -EINVAL. ifname NULL: all devices, else bound to that device. */
+ * (htons(ETH_P_ALL)); 0 receives nothing until bind() names a protocol, as in socket(2). ifname
+ * NULL: all devices, else bound to that device. */
 int netd_packet_socket(netd_client* client, int protocol, const char* ifname);
 /* Monitors (policy capture_all) only: everything received on one uplink. */
 int netd_capture_socket(netd_client* client, const char* ifname);

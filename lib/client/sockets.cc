@@ -60,9 +60,6 @@ Result<UniqueFd> packet_socket(Client& client, int protocol_network_order, const
   if (protocol_network_order < 0 || protocol_network_order > 0xffff)
     return make_error(EINVAL, "protocol " + std::to_string(protocol_network_order) +
                                   " is not a 16-bit ethertype in network byte order (htons(ETH_P_ALL))");
-  if (protocol_network_order == 0)
-    return make_error(EINVAL, "protocol 0 (a send-only packet socket) is not handed out; pass htons(ETH_P_ALL) "
-                              "or the ethertype to receive");
   nlohmann::json params = {{"protocol", ntohs(static_cast<uint16_t>(protocol_network_order))}};
   if (!ifname.empty()) params["ifname"] = ifname;
   NETD_ASSIGN_OR_RETURN(auto answer, call_for_socket(client, "io.netd.Sockets.Packet", params));

@@ -20,7 +20,8 @@ namespace netd {
 Result<UniqueFd> raw_socket(Client& client, int domain, int protocol);
 
 // socket(AF_PACKET, SOCK_RAW, protocol) for the slice: protocol as given to socket(2), an ethertype in
-// network byte order (htons(ETH_P_ALL)); 0 (send-only) is EINVAL. ifname empty: all devices, else
+// network byte order (htons(ETH_P_ALL)); 0 receives nothing until bind() names a protocol, as in
+// socket(2). ifname empty: all devices, else
 // bound to that device (not another slice's vif).
 Result<UniqueFd> packet_socket(Client& client, int protocol_network_order, const std::string& ifname);
 

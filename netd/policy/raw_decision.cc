@@ -103,9 +103,11 @@ Result<PacketSocketVerdict> decide_packet_socket(const Policy& policy, const Sli
   PacketSocketVerdict verdict;
   verdict.mark = raw_socket_mark(policy, slice);
   if (ethertype) {
-    if (*ethertype < 1 || *ethertype > 0xffff)
+    // 0 is socket(2)'s own meaning: nothing is received until a bind() names a protocol (libpcap
+    // opens its sockets so, then binds).
+    if (*ethertype < 0 || *ethertype > 0xffff)
       return invalid("protocol " + std::to_string(*ethertype) +
-                     " is not an ethertype 1..65535 (host byte order; 3 = ETH_P_ALL)");
+                     " is not an ethertype 0..65535 (host byte order; 3 = ETH_P_ALL, 0 = nothing until bind())");
     verdict.ethertype = static_cast<uint16_t>(*ethertype);
   }
   if (!ifname) return verdict;

@@ -69,7 +69,7 @@ struct PacketSocketVerdict {
   uint32_t mark = 0;
 };
 
-// ethertype: absent = ETH_P_ALL; else 1..0xffff (InvalidArgument). ifname: absent = all devices (device
+// ethertype: absent = ETH_P_ALL; else 0..0xffff (InvalidArgument; 0 = nothing until bind()). ifname: absent = all devices (device
 // is then ignored); else a valid device name (InvalidArgument) that exists (NotFound, ENODEV) and is not
 // another slice's vif (PermissionDenied; by the facts or by netd's vif naming tun<id>-<n>/tap<id>-<n>).
 // Any other existing device is fine: the receive filter scopes what arrives, the nft fence what leaves.

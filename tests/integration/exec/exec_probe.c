@@ -7,6 +7,11 @@
  *     not the next one. count N: call N times (closing each socket), print one summary line.
  *   exec_probe wait-signal      prints "ready", waits for TERM/INT/HUP, prints it, dies of it
  *   exec_probe fork-exec PATH ARGS...   forks; the child execs PATH; exits with its status
+ *   exec_probe filter packet|udp   opens a socket (packet: AF_PACKET SOCK_RAW ETH_P_ALL, which only netd's
+ *     answer can give; udp: the program's own), attaches a classic BPF filter, detaches it, prints
+ *     both errnos and the socket's SO_LOCK_FILTER
+ *   exec_probe buffer rcv|snd BYTES   setsockopt(SO_RCVBUFFORCE|SO_SNDBUFFORCE, BYTES) on its own UDP socket;
+ *     prints the errno and what SO_RCVBUF|SO_SNDBUF reads afterwards
  *   exec_probe orphan-socket   forks and exits 0 at once; the child waits until the probe's parent
  *     (sliceip) has exited, then opens socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) and prints it
  */
@@ -19,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -125,6 +132,45 @@ static int socket_mode(int argc, char** argv) {
   return 0;
 }
 
+static int filter_mode(int argc, char** argv) {
+  if (argc < 3) return 2;
+  int fd = strcmp(argv[2], "packet") == 0 ? socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL))
+           : strcmp(argv[2], "udp") == 0  ? socket(AF_INET, SOCK_DGRAM, 0)
+                                          : -2;
+  if (fd == -2) return 2;
+  if (fd < 0) {
+    printf("{\"event\":\"filter\",\"socket_errno\":%d}\n", errno);
+    return 0;
+  }
+  struct sock_filter accept_all[] = {{BPF_RET | BPF_K, 0, 0, 0xffff}};
+  struct sock_fprog program = {1, accept_all};
+  int attach = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) == 0 ? 0 : errno;
+  int dummy = 0; /* the kernel wants an int, as libpcap passes */
+  int detach = setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &dummy, sizeof dummy) == 0 ? 0 : errno;
+  int locked = 0;
+  socklen_t len = sizeof locked;
+  getsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &locked, &len);
+  printf("{\"event\":\"filter\",\"socket_errno\":0,\"attach_errno\":%d,\"detach_errno\":%d,\"locked\":%d}\n",
+         attach, detach, locked);
+  return 0;
+}
+
+static int buffer_mode(int argc, char** argv) {
+  if (argc < 4) return 2;
+  int forced = strcmp(argv[2], "rcv") == 0 ? SO_RCVBUFFORCE : strcmp(argv[2], "snd") == 0 ? SO_SNDBUFFORCE : -1;
+  int plain = forced == SO_RCVBUFFORCE ? SO_RCVBUF : SO_SNDBUF;
+  if (forced < 0) return 2;
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return 3;
+  int value = atoi(argv[3]);
+  int err = setsockopt(fd, SOL_SOCKET, forced, &value, sizeof value) == 0 ? 0 : errno;
+  int now = 0;
+  socklen_t len = sizeof now;
+  getsockopt(fd, SOL_SOCKET, plain, &now, &len);
+  printf("{\"event\":\"buffer\",\"errno\":%d,\"value\":%d}\n", err, now);
+  return 0;
+}
+
 static int wait_signal_mode(void) {
   sigset_t set;
   sigemptyset(&set);
@@ -165,5 +211,7 @@ int main(int argc, char** argv) {
   if (strcmp(argv[1], "wait-signal") == 0) return wait_signal_mode();
   if (strcmp(argv[1], "fork-exec") == 0) return fork_exec_mode(argc, argv);
   if (strcmp(argv[1], "orphan-socket") == 0) return orphan_socket_mode();
+  if (strcmp(argv[1], "filter") == 0) return filter_mode(argc, argv);
+  if (strcmp(argv[1], "buffer") == 0) return buffer_mode(argc, argv);
   return 2;
 }

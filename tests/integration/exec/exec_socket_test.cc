@@ -55,8 +55,8 @@ class ExecSocket : public TestbedTest {
  protected:
   TestbedOptions testbed_options() const override {
     TestbedOptions o;
-    o.extra_alice = "raw = [\"icmp\", \"packet\"]\n";
-    o.extra_bob = "raw = [\"icmp\"]\n";
+    o.extra_alice = "raw = [\"icmp\", \"packet\"]\nmax_sockbuf = \"4MiB\"\n";
+    o.extra_bob = "raw = [\"icmp\"]\nmax_sockbuf = \"0\"\n";
     return o;
   }
 
@@ -237,6 +237,54 @@ TEST_F(ExecSocket, DescendantOutlivingTheProgramIsStillServed) {
   EXPECT_EQ(j.value("mark", 0u), kAliceMark | kRawFlag) << "not netd's socket: " << *line;
   auto end = run->wait();
   EXPECT_EQ(end.exit_code, 0) << end.describe();
+}
+
+// libpcap's filter calls on netd's socket (its filter is locked: the kernel says EPERM to both)
+// get what libpcap understands; the program's own sockets keep the kernel's answers.
+TEST_F(ExecSocket, FilterCallsOnNetdsLockedSocket) {
+  auto locked = last_json(probe(kAlice, {"filter", "packet"}));
+  ASSERT_EQ(locked.value("socket_errno", -1), 0) << locked.dump();
+  EXPECT_EQ(locked.value("locked", 0), 1) << locked.dump();
+  EXPECT_EQ(locked.value("attach_errno", -1), ENOPROTOOPT) << locked.dump();
+  EXPECT_EQ(locked.value("detach_errno", -1), ENOENT) << locked.dump();
+
+  auto own = probe(kAlice, {"filter", "udp"});
+  auto j = last_json(own);
+  EXPECT_EQ(j.value("locked", -1), 0) << j.dump();
+  EXPECT_EQ(j.value("attach_errno", -1), 0) << j.dump();
+  EXPECT_EQ(j.value("detach_errno", -1), 0) << j.dump();
+  EXPECT_EQ(own.err, "") << own.describe();
+}
+
+// SO_RCVBUFFORCE needs CAP_NET_ADMIN: io.netd.SocketOps sets it within alice's max_sockbuf
+// (4MiB) on her own socket; the kernel keeps twice the size asked for.
+TEST_F(ExecSocket, ForcedBufferThroughSocketOps) {
+  auto bare = bed_->as(kAlice, {EXEC_PROBE, "buffer", "rcv", "2097152"});
+  ASSERT_EQ(last_json(bare).value("errno", -1), EPERM) << bare.describe();
+
+  auto granted = probe(kAlice, {"buffer", "rcv", "2097152"});
+  auto j = last_json(granted);
+  EXPECT_EQ(j.value("errno", -1), 0) << j.dump() << granted.describe();
+  EXPECT_EQ(j.value("value", 0), 4194304) << j.dump();
+  auto snd = last_json(probe(kAlice, {"buffer", "snd", "1048576"}));
+  EXPECT_EQ(snd.value("errno", -1), 0) << snd.dump();
+  EXPECT_EQ(snd.value("value", 0), 2097152) << snd.dump();
+
+  auto refused = probe(kAlice, {"buffer", "rcv", "67108864"});
+  auto k = last_json(refused);
+  EXPECT_EQ(k.value("errno", -1), EPERM) << k.dump();
+  EXPECT_LT(k.value("value", 0), 4194304) << k.dump();  // untouched: the default size
+  EXPECT_EQ(refused.err,
+            "sliceip: exec: setsockopt(SO_RCVBUFFORCE, 67108864): refused: rcvbufforce 67108864 is above slice "
+            "alice's max_sockbuf (4MiB)\n")
+      << refused.describe();
+}
+
+// bob's slice has max_sockbuf 0: nothing is trapped, the kernel says EPERM as without sliceip.
+TEST_F(ExecSocket, NoForcedBuffersWithoutMaxSockbuf) {
+  auto r = probe(kBob, {"buffer", "rcv", "2097152"});
+  EXPECT_EQ(last_json(r).value("errno", -1), EPERM) << r.describe();
+  EXPECT_EQ(r.err, "") << r.describe();
 }
 
 }  // namespace

@@ -157,11 +157,19 @@ TEST_F(RawDecision, PacketNeedsThePacketKind) {
 }
 
 TEST_F(RawDecision, PacketEthertypeOutOfRange) {
-  for (int64_t ethertype : {int64_t{0}, int64_t{-1}, int64_t{0x10000}, int64_t{1} << 40}) {
+  for (int64_t ethertype : {int64_t{-1}, int64_t{0x10000}, int64_t{1} << 40}) {
     auto r = decide_packet_socket(policy_, *alice_, ethertype, std::nullopt, RawDeviceFacts{});
-    EXPECT_ERR(r, EINVAL, "is not an ethertype 1..65535");
+    EXPECT_ERR(r, EINVAL, "is not an ethertype 0..65535");
     EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
   }
+}
+
+// What libpcap opens first: a socket that receives nothing until its bind() names a protocol.
+TEST_F(RawDecision, PacketProtocolZeroIsUnbound) {
+  auto r = decide_packet_socket(policy_, *alice_, 0, std::nullopt, RawDeviceFacts{});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->ethertype, 0);
+  EXPECT_EQ(r->ifindex, 0u);
 }
 
 TEST_F(RawDecision, PacketUnknownDevice) {

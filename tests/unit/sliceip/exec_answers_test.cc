@@ -7,6 +7,7 @@
 
 #include "tools/sliceip/exec/exit_status.h"
 #include "tools/sliceip/exec/refusal_log.h"
+#include "tools/sliceip/exec/netd_link.h"
 #include "tools/sliceip/exec/socket_answer.h"
 
 namespace sliceip::exec {
@@ -38,11 +39,11 @@ TEST(ExecAnswers, PacketAsksNetdWithHostOrderProtocol) {
   EXPECT_EQ(answer(AF_PACKET, SOCK_RAW, htons(ETH_P_IP)).protocol, ETH_P_IP);
 }
 
-TEST(ExecAnswers, PacketProtocolZeroIsEpermForNow) {
+// libpcap's first call: a socket receiving nothing until its bind().
+TEST(ExecAnswers, PacketProtocolZeroAsksNetd) {
   auto a = answer(AF_PACKET, SOCK_RAW, 0);
-  EXPECT_EQ(a.kind, Kind::kErrno);
-  EXPECT_EQ(a.error, EPERM);
-  EXPECT_NE(a.reason.find("protocol 0"), std::string::npos) << a.reason;
+  EXPECT_EQ(a.kind, Kind::kPacket);
+  EXPECT_EQ(a.protocol, 0);
 }
 
 TEST(ExecAnswers, WhatTheKernelRejectsFirstContinues) {
@@ -84,7 +85,7 @@ TEST(ExecAnswers, RefusalKeepsEperm) {
   netd::Error down = netd::make_error(ECONNREFUSED, "connect /run/netd/netd.sock: Connection refused");
   EXPECT_FALSE(is_netd_refusal(down));
   EXPECT_EQ(refusal_errno(down), EPERM);
-  EXPECT_EQ(refusal_reason(down), down.message);
+  EXPECT_EQ(refusal_reason(down), "netd unreachable: " + down.message);
 }
 
 TEST(ExecAnswers, ExhaustedIsEnobufs) {

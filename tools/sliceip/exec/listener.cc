@@ -30,6 +30,13 @@ void Listener::reply_continue(uint64_t id) {
   (void)ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SEND, &response);  // ENOENT: the target is gone
 }
 
+void Listener::reply_value(uint64_t id, int64_t value) {
+  seccomp_notif_resp response{};
+  response.id = id;
+  response.val = value;
+  (void)ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SEND, &response);
+}
+
 void Listener::reply_error(uint64_t id, int err) {
   seccomp_notif_resp response{};
   response.id = id;

@@ -25,6 +25,8 @@ class Listener {
 
   // The kernel carries on with the call as if there were no filter.
   void reply_continue(uint64_t id);
+  // The call returns `value` (success).
+  void reply_value(uint64_t id, int64_t value);
   // The call fails with err (positive errno).
   void reply_error(uint64_t id, int err);
   // Installs a copy of srcfd in the target at its lowest free fd (close-on-exec if asked) and

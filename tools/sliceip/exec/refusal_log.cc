@@ -1,5 +1,7 @@
 #include "tools/sliceip/exec/refusal_log.h"
 
+#include <cstdio>
+
 namespace sliceip::exec {
 
 namespace {
@@ -10,6 +12,11 @@ std::string RefusalLog::note(const std::string& call, const std::string& reason)
   size_t& count = counts_[{call, reason}];
   if (count++ > 0) return "";
   return kPrefix + call + ": refused: " + reason;
+}
+
+void RefusalLog::report(const std::string& call, const std::string& reason) {
+  std::string line = note(call, reason);
+  if (!line.empty()) std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 std::vector<std::string> RefusalLog::summary() const {

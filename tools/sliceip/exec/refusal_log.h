@@ -14,6 +14,8 @@ class RefusalLog {
   // The line to print now ("sliceip: exec: socket(AF_PACKET, SOCK_RAW): refused: <reason>"),
   // or "" when this call was refused for this reason before.
   std::string note(const std::string& call, const std::string& reason);
+  // note(), printed on stderr when not empty.
+  void report(const std::string& call, const std::string& reason);
   // For each (call, reason) refused more than once: "sliceip: exec: <call>: refused N times".
   std::vector<std::string> summary() const;
 

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "tools/sliceip/exec/launcher.h"
 #include "tools/sliceip/exec/seccomp_program.h"
 #include "tools/sliceip/exec/slice_facts.h"
+#include "tools/sliceip/exec/sockopt_responder.h"
 #include "tools/sliceip/exec/socket_responder.h"
 #include "tools/sliceip/exec/supervisor.h"
 #include "tools/sliceip/exec/trap_set.h"
@@ -51,10 +53,16 @@ void run(const std::vector<std::string>& argv, const std::string& socket_option)
   LaunchOutcome launched = launch(argv, *filter, original);
   if (!launched.ok) fail(launched.exit_code, launched.error);
 
-  SocketResponder responder(std::move(*client), socket_option);
-  Supervisor supervisor(std::move(launched.child), responder, std::move(signals), original);
+  NetdLink netd(std::move(*client), socket_option);
+  RefusalLog refusals;
+  SocketResponder sockets(netd, refusals);
+  SockoptResponder socket_options(netd, refusals);
+  CallRouter router;
+  router.route(SYS_socket, sockets);
+  router.route(SYS_setsockopt, socket_options);
+  Supervisor supervisor(std::move(launched.child), router, std::move(signals), original);
   SupervisionEnd end = supervisor.run();
-  for (const auto& line : responder.refusals().summary()) std::fprintf(stderr, "%s\n", line.c_str());
+  for (const auto& line : refusals.summary()) std::fprintf(stderr, "%s\n", line.c_str());
   if (end.detached) {
     std::fflush(stderr);
     _exit(0);

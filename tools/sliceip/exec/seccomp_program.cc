@@ -31,6 +31,12 @@ int trap_raw_socket(scmp_filter_ctx ctx, int family) {
                           SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW));
 }
 
+// setsockopt(*, SOL_SOCKET, optname, ...).
+int trap_socket_option(scmp_filter_ctx ctx, int optname) {
+  return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(setsockopt), 2, SCMP_A1_32(SCMP_CMP_EQ, SOL_SOCKET),
+                          SCMP_A2_32(SCMP_CMP_EQ, optname));
+}
+
 netd::Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
   netd::UniqueFd mem(memfd_create("sliceip-exec-filter", MFD_CLOEXEC));
   if (!mem.valid()) return netd::errno_error("memfd_create");
@@ -59,6 +65,11 @@ netd::Result<std::vector<sock_filter>> build_filter(const TrapSet& traps) {
     for (int family : {AF_INET, AF_INET6, AF_PACKET})
       if (int rc = trap_raw_socket(ctx.get(), family); rc < 0) return seccomp_error("trapping socket()", rc);
   }
+  std::vector<int> options;
+  if (traps.socket_filters) options.insert(options.end(), {SO_ATTACH_FILTER, SO_ATTACH_BPF, SO_DETACH_FILTER});
+  if (traps.forced_buffers) options.insert(options.end(), {SO_RCVBUFFORCE, SO_SNDBUFFORCE});
+  for (int optname : options)
+    if (int rc = trap_socket_option(ctx.get(), optname); rc < 0) return seccomp_error("trapping setsockopt()", rc);
   return export_program(ctx.get());
 }
 

@@ -31,6 +31,10 @@ netd::Result<SliceFacts> parse_slice_facts(const nlohmann::json& show_reply) {
     if (!vifs->is_number_integer()) return bad("slice.max_vifs is not an integer");
     facts.max_vifs = vifs->get<int64_t>();
   }
+  if (auto sockbuf = slice->find("max_sockbuf"); sockbuf != slice->end()) {
+    if (!sockbuf->is_number_integer()) return bad("slice.max_sockbuf is not an integer");
+    facts.max_sockbuf = sockbuf->get<int64_t>();
+  }
   return facts;
 }
 

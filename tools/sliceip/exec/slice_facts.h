@@ -16,6 +16,7 @@ struct SliceFacts {
   std::set<std::string> raw;  // policy `raw`: "icmp", "icmpv6", "udp", "tcp", "packet"
   bool capture_all = false;
   int64_t max_vifs = 0;
+  int64_t max_sockbuf = 0;  // bytes SO_RCVBUFFORCE/SO_SNDBUFFORCE may ask for; 0: none
 };
 
 // The Slices.Show reply's parameters → facts. A reply without a "slice" object or with

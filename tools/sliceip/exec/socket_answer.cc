@@ -5,14 +5,12 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <string_view>
 
 namespace sliceip::exec {
 
 namespace {
 
 constexpr int kTypeMask = 0xf;  // SOCK_TYPE_MASK in the kernel
-constexpr std::string_view kNetdPrefix = "io.netd.";
 
 std::string domain_name(int domain) {
   switch (domain) {
@@ -57,12 +55,6 @@ SocketAnswer answer_socket(const SocketCall& call) {
       answer.reason = "protocol " + std::to_string(call.protocol) + " is not a 16-bit ethertype";
       return answer;
     }
-    if (call.protocol == 0) {
-      answer.kind = SocketAnswer::Kind::kErrno;
-      answer.error = EPERM;
-      answer.reason = "netd hands out no packet socket with protocol 0 (receiving nothing until bind) yet";
-      return answer;
-    }
     answer.kind = SocketAnswer::Kind::kPacket;
     answer.protocol = ntohs(static_cast<uint16_t>(call.protocol));
     return answer;
@@ -72,20 +64,6 @@ SocketAnswer answer_socket(const SocketCall& call) {
 
 std::string describe_socket_call(const SocketCall& call) {
   return "socket(" + domain_name(call.domain) + ", " + type_name(call.type) + ")";
-}
-
-bool is_netd_refusal(const netd::Error& error) { return error.message.starts_with(kNetdPrefix); }
-
-int refusal_errno(const netd::Error& error) {
-  if (!is_netd_refusal(error)) return EPERM;
-  if (error.message.starts_with("io.netd.ResourceExhausted")) return ENOBUFS;
-  return error.code > 0 ? error.code : EPERM;
-}
-
-std::string refusal_reason(const netd::Error& error) {
-  if (!is_netd_refusal(error)) return error.message;
-  size_t colon = error.message.find(": ");
-  return colon == std::string::npos ? error.message : error.message.substr(colon + 2);
 }
 
 }  // namespace sliceip::exec

@@ -37,22 +37,12 @@ struct SocketAnswer {
 };
 
 // AF_INET/AF_INET6 SOCK_RAW with protocol 1..255 → kRaw; AF_PACKET SOCK_RAW → kPacket with
-// ntohs(protocol) (0 → kErrno EPERM: netd does not hand out unbound packet sockets yet).
+// ntohs(protocol) (0 included: libpcap opens so, then binds).
 // Everything else, another network namespace, protocols or flags the kernel rejects with
 // EINVAL/EPROTONOSUPPORT before any permission check → kContinue.
 SocketAnswer answer_socket(const SocketCall& call);
 
 // "socket(AF_PACKET, SOCK_RAW)": how the refusal line names the call.
 std::string describe_socket_call(const SocketCall& call);
-
-// The errno socket(2) gets when netd refuses or cannot be asked: `error` is what the calls in
-// lib/client/sockets.h return. A Varlink refusal ("io.netd.<Name>: reason") keeps netd's errno
-// (EPERM for the policy's refusals), but ResourceExhausted is ENOBUFS (what the kernel says when
-// it runs out of sockets); anything else (netd unreachable) is the EPERM the kernel gave before.
-int refusal_errno(const netd::Error& error);
-// netd's reason without the error name; the whole message for other failures.
-std::string refusal_reason(const netd::Error& error);
-// Whether the error is netd's answer (as opposed to a transport failure worth a reconnect).
-bool is_netd_refusal(const netd::Error& error);
 
 }  // namespace sliceip::exec

@@ -2,51 +2,21 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include <cerrno>
-#include <cstdio>
 
 #include "lib/client/sockets.h"
+#include "tools/sliceip/exec/target.h"
 
 namespace sliceip::exec {
-
-bool same_netns(pid_t pid) {
-  struct stat mine {}, theirs {};
-  if (stat("/proc/self/ns/net", &mine) != 0) return true;
-  if (stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &theirs) != 0) return true;
-  return mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
-}
-
-netd::Result<netd::UniqueFd> SocketResponder::ask_netd(const SocketAnswer& answer) {
-  auto once = [&]() -> netd::Result<netd::UniqueFd> {
-    if (!client_) {
-      NETD_ASSIGN_OR_RETURN(netd::Client fresh, netd::Client::connect(netd::Client::socket_path(socket_path_)));
-      client_.emplace(std::move(fresh));
-    }
-    if (answer.kind == SocketAnswer::Kind::kRaw) return netd::raw_socket(*client_, answer.domain, answer.protocol);
-    return netd::packet_socket(*client_, htons(static_cast<uint16_t>(answer.protocol)), "");
-  };
-  auto socket = once();
-  if (socket.ok() || is_netd_refusal(socket.error())) return socket;
-  // The connection broke (netd restarted): one fresh connection, one more try.
-  client_.reset();
-  return once();
-}
 
 void SocketResponder::refuse(Listener& listener, uint64_t id, const SocketCall& call, int err,
                              const std::string& reason) {
   listener.reply_error(id, err);
-  std::string line = refusals_.note(describe_socket_call(call), reason);
-  if (!line.empty()) std::fprintf(stderr, "%s\n", line.c_str());
+  refusals_.report(describe_socket_call(call), reason);
 }
 
 void SocketResponder::answer(Listener& listener, const seccomp_notif& request) {
-  if (request.data.nr != SYS_socket) {
-    listener.reply_continue(request.id);
-    return;
-  }
   SocketCall call;
   call.domain = static_cast<int>(request.data.args[0]);
   call.type = static_cast<int>(request.data.args[1]);
@@ -66,11 +36,12 @@ void SocketResponder::answer(Listener& listener, const seccomp_notif& request) {
     case SocketAnswer::Kind::kPacket:
       break;
   }
-  auto socket = ask_netd(answer);
+  auto socket = netd_.ask([&](netd::Client& client) {
+    if (answer.kind == SocketAnswer::Kind::kRaw) return netd::raw_socket(client, answer.domain, answer.protocol);
+    return netd::packet_socket(client, htons(static_cast<uint16_t>(answer.protocol)), "");
+  });
   if (!socket.ok()) {
-    std::string reason = refusal_reason(socket.error());
-    if (!is_netd_refusal(socket.error())) reason = "netd unreachable: " + reason;
-    refuse(listener, request.id, call, refusal_errno(socket.error()), reason);
+    refuse(listener, request.id, call, refusal_errno(socket.error()), refusal_reason(socket.error()));
     return;
   }
   // The file description is shared with the program's fd: O_NONBLOCK set here shows there.

@@ -7,7 +7,7 @@
 #include "lib/core/unique_fd.h"
 #include "tools/sliceip/exec/launcher.h"
 #include "tools/sliceip/exec/listener.h"
-#include "tools/sliceip/exec/socket_responder.h"
+#include "tools/sliceip/exec/call_router.h"
 
 namespace sliceip::exec {
 
@@ -20,7 +20,7 @@ class Supervisor {
  public:
   // signals: a signalfd for the signals to forward (blocked in this process); original_mask:
   // the mask to restore in a forked-off copy.
-  Supervisor(Launched child, SocketResponder& responder, netd::UniqueFd signals, const sigset_t& original_mask)
+  Supervisor(Launched child, CallRouter& responder, netd::UniqueFd signals, const sigset_t& original_mask)
       : pid_(child.pid),
         pidfd_(std::move(child.pidfd)),
         listener_(std::move(child.listener)),
@@ -41,7 +41,7 @@ class Supervisor {
   pid_t pid_;
   netd::UniqueFd pidfd_;
   Listener listener_;
-  SocketResponder& responder_;
+  CallRouter& responder_;
   netd::UniqueFd signals_;
   sigset_t original_mask_;
 };

@@ -5,6 +5,8 @@ namespace sliceip::exec {
 TrapSet trap_set_for(const SliceFacts& facts) {
   TrapSet traps;
   traps.raw_sockets = !facts.raw.empty() || facts.capture_all;
+  traps.socket_filters = traps.raw_sockets;
+  traps.forced_buffers = facts.max_sockbuf > 0;
   return traps;
 }
 

@@ -10,12 +10,18 @@ namespace sliceip::exec {
 struct TrapSet {
   // socket(AF_INET | AF_INET6 | AF_PACKET, SOCK_RAW [| flags], *): netd's io.netd.Sockets.
   bool raw_sockets = false;
+  // setsockopt(SOL_SOCKET, SO_ATTACH_FILTER | SO_ATTACH_BPF | SO_DETACH_FILTER): answered on
+  // netd's locked sockets (sockopt_answer.h); with raw_sockets, the only way to hold one.
+  bool socket_filters = false;
+  // setsockopt(SOL_SOCKET, SO_RCVBUFFORCE | SO_SNDBUFFORCE): io.netd.SocketOps.SetOption.
+  bool forced_buffers = false;
 
-  bool empty() const { return !raw_sockets; }
+  bool empty() const { return !raw_sockets && !socket_filters && !forced_buffers; }
 };
 
-// raw_sockets when the slice may hold any raw kind or is a monitor. Then every raw family is
-// trapped, also those the policy refuses, so the program's EPERM comes with netd's reason.
+// raw_sockets (and socket_filters) when the slice may hold any raw kind or is a monitor. Then
+// every raw family is trapped, also those the policy refuses, so the program's EPERM comes with
+// netd's reason. forced_buffers when its max_sockbuf is above 0.
 TrapSet trap_set_for(const SliceFacts& facts);
 
 }  // namespace sliceip::exec
