@@ -313,7 +313,7 @@ TEST_F(SocketsClient, CApiErrorsAreMinusErrnoWithTheReason) {
   EXPECT_THAT(netd_last_error(c), ::testing::HasSubstr("carries 2 fds"));
   EXPECT_EQ(netd_raw_socket(c, AF_UNIX, 0), -EAFNOSUPPORT);
   EXPECT_EQ(netd_raw_socket(c, AF_INET, 1000), -EPROTONOSUPPORT);
-  EXPECT_EQ(netd_packet_socket(c, 0, nullptr), -EINVAL);
+  EXPECT_EQ(netd_packet_socket(c, 0x10000, nullptr), -EINVAL);
   EXPECT_EQ(netd_packet_socket(c, htons(ETH_P_ALL), ""), -EINVAL);
   EXPECT_EQ(netd_capture_socket(c, nullptr), -EINVAL);
   EXPECT_THAT(netd_last_error(c), ::testing::HasSubstr("ifname is NULL"));

@@ -54,4 +54,15 @@ netd::Status Listener::add_fd_and_return(uint64_t id, int srcfd, bool cloexec) {
   return netd::ok_status();
 }
 
+netd::Status Listener::install_fd_at(uint64_t id, int srcfd, int target_fd, bool cloexec) {
+  seccomp_notif_addfd add{};
+  add.id = id;
+  add.flags = SECCOMP_ADDFD_FLAG_SETFD;
+  add.srcfd = static_cast<uint32_t>(srcfd);
+  add.newfd = static_cast<uint32_t>(target_fd);
+  add.newfd_flags = cloexec ? O_CLOEXEC : 0;
+  if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) return netd::errno_error("SECCOMP_IOCTL_NOTIF_ADDFD");
+  return netd::ok_status();
+}
+
 }  // namespace sliceip::exec

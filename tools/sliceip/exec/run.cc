@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "lib/client/client.h"
+#include "tools/sliceip/exec/capture_responder.h"
 #include "tools/sliceip/exec/exit_status.h"
 #include "tools/sliceip/exec/launcher.h"
 #include "tools/sliceip/exec/seccomp_program.h"
@@ -57,7 +58,9 @@ void run(const std::vector<std::string>& argv, const std::string& socket_option)
   RefusalLog refusals;
   SocketResponder sockets(netd, refusals);
   SockoptResponder socket_options(netd, refusals);
+  CaptureResponder captures(netd, refusals);
   CallRouter router;
+  router.route(SYS_bind, captures);
   router.route(SYS_socket, sockets);
   router.route(SYS_setsockopt, socket_options);
   Supervisor supervisor(std::move(launched.child), router, std::move(signals), original);

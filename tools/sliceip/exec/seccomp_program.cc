@@ -1,5 +1,6 @@
 #include "tools/sliceip/exec/seccomp_program.h"
 
+#include <linux/if_packet.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -64,6 +65,12 @@ netd::Result<std::vector<sock_filter>> build_filter(const TrapSet& traps) {
   if (traps.raw_sockets) {
     for (int family : {AF_INET, AF_INET6, AF_PACKET})
       if (int rc = trap_raw_socket(ctx.get(), family); rc < 0) return seccomp_error("trapping socket()", rc);
+  }
+  // Only binds with a sockaddr_ll's length: an IPv4 (16) or IPv6 (28) bind is never stopped.
+  if (traps.packet_binds) {
+    int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, SCMP_SYS(bind), 1,
+                              SCMP_A2_32(SCMP_CMP_EQ, sizeof(sockaddr_ll)));
+    if (rc < 0) return seccomp_error("trapping bind()", rc);
   }
   std::vector<int> options;
   if (traps.socket_filters) options.insert(options.end(), {SO_ATTACH_FILTER, SO_ATTACH_BPF, SO_DETACH_FILTER});

@@ -15,13 +15,16 @@ struct TrapSet {
   bool socket_filters = false;
   // setsockopt(SOL_SOCKET, SO_RCVBUFFORCE | SO_SNDBUFFORCE): io.netd.SocketOps.SetOption.
   bool forced_buffers = false;
+  // bind(*, sockaddr_ll, 20): a monitor's packet socket bound to an uplink becomes a capture
+  // socket (capture_answer.h).
+  bool packet_binds = false;
 
-  bool empty() const { return !raw_sockets && !socket_filters && !forced_buffers; }
+  bool empty() const { return !raw_sockets && !socket_filters && !forced_buffers && !packet_binds; }
 };
 
 // raw_sockets (and socket_filters) when the slice may hold any raw kind or is a monitor. Then
 // every raw family is trapped, also those the policy refuses, so the program's EPERM comes with
-// netd's reason. forced_buffers when its max_sockbuf is above 0.
+// netd's reason. forced_buffers when its max_sockbuf is above 0; packet_binds for a monitor.
 TrapSet trap_set_for(const SliceFacts& facts);
 
 }  // namespace sliceip::exec
