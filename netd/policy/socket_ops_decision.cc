@@ -1,23 +1,14 @@
 #include "netd/policy/socket_ops_decision.h"
 
 #include <climits>
-#include <cstdio>
 #include <string>
 
 #include "lib/core/errors.h"
+#include "lib/core/hex.h"
 #include "netd/policy/raw_decision.h"
 #include "netd/policy/validate.h"
 
 namespace netd::policy {
-namespace {
-
-std::string hex(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%x", v);
-  return buf;
-}
-
-}  // namespace
 
 const char* socket_option_name(SocketOption option) {
   switch (option) {
