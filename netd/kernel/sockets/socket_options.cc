@@ -5,6 +5,10 @@
 
 #include <string>
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71  // kernel >= 5.14
+#endif
+
 namespace netd::kernel {
 
 Result<PassedSocketFacts> inspect_passed_socket(int fd) {
@@ -16,6 +20,15 @@ Result<PassedSocketFacts> inspect_passed_socket(int fd) {
   socklen_t len = sizeof facts.mark;
   if (::getsockopt(fd, SOL_SOCKET, SO_MARK, &facts.mark, &len) < 0)
     return errno_error("reading SO_MARK of the passed socket");
+  len = sizeof facts.domain;
+  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &facts.domain, &len) < 0)
+    return errno_error("reading SO_DOMAIN of the passed socket");
+  len = sizeof facts.type;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &facts.type, &len) < 0)
+    return errno_error("reading SO_TYPE of the passed socket");
+  len = sizeof facts.netns_cookie;
+  if (::getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &facts.netns_cookie, &len) < 0)
+    return errno_error("reading SO_NETNS_COOKIE of the passed socket");
   return facts;
 }
 
