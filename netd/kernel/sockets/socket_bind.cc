@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "netd/kernel/caps/privileges.h"
+
 namespace netd::kernel {
 
 std::string address_port_text(const IpAddress& address, uint16_t port) {
@@ -39,7 +41,9 @@ Status bind_passed_socket(int fd, uint32_t mark, const IpAddress& address, uint1
       return errno_error("binding " + where + " failed (" + std::strerror(err) +
                          "); putting the socket's mark back to 0 failed, it keeps the slice's");
   }
-  return errno_error("binding " + where, err);
+  Error e = errno_error("binding " + where, err);
+  if (err == EACCES) e.message += lacking_capability_hint(CAP_NET_BIND_SERVICE);
+  return e;
 }
 
 }  // namespace netd::kernel
