@@ -38,6 +38,15 @@ Result<kernel::PassedSocketFacts> passed_socket(const std::vector<UniqueFd>& fds
   return facts;
 }
 
+// The kernel's refusal of a bind, as the caller's: the port taken is a Conflict, an address not
+// on this host or a socket bound already is the request's fault; anything else is netd's.
+Error bind_error(Error e) {
+  if (e.code == EADDRINUSE) e.kind = ErrorKind::kConflict;
+  else if (e.code == EADDRNOTAVAIL || e.code == EINVAL) e.kind = ErrorKind::kInvalidArgument;
+  else e = kernel_error(std::move(e));
+  return e;
+}
+
 }  // namespace
 
 Result<nlohmann::json> SocketOps::set_option(const policy::Policy& p, const policy::SliceSpec& s, uid_t uid,
@@ -64,10 +73,10 @@ Result<nlohmann::json> SocketOps::bind(const policy::Policy& p, const policy::Sl
   NETD_ASSIGN_OR_RETURN(uint32_t mark,
                         policy::decide_socket_bind(p, s, uid,
                                                    {facts.owner, facts.mark, facts.domain, facts.type,
-                                                    facts.netns_cookie},
+                                                    facts.netns_cookie, facts.protocol},
                                                    *netd_netns, request, vif_owner));
   auto bound = kernel::bind_passed_socket(fds.front().get(), mark, request.address, request.port);
-  if (!bound.ok()) return kernel_error(std::move(bound).error());
+  if (!bound.ok()) return bind_error(std::move(bound).error());
   return nlohmann::json::object();
 }
 

@@ -1,5 +1,6 @@
 #include "netd/policy/socket_ops_decision.h"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <climits>
@@ -136,6 +137,11 @@ Result<uint32_t> decide_socket_bind(const Policy& policy, const SliceSpec& slice
   if (socket.type != SOCK_STREAM && socket.type != SOCK_DGRAM)
     return invalid("a " + type_name(socket.type) +
                        " socket is not bound through netd: only TCP and UDP sockets (SOCK_STREAM, SOCK_DGRAM)",
+                   EOPNOTSUPP);
+  if (!(socket.type == SOCK_STREAM && socket.protocol == IPPROTO_TCP) &&
+      !(socket.type == SOCK_DGRAM && socket.protocol == IPPROTO_UDP))
+    return invalid("a " + type_name(socket.type) + " socket of protocol " + std::to_string(socket.protocol) +
+                       " is not bound through netd: only TCP and UDP sockets",
                    EOPNOTSUPP);
   if (socket.netns_cookie != netd_netns)
     return refused("the socket was made in another network namespace than netd's: slice " + slice.name +

@@ -28,6 +28,7 @@ struct SocketFacts {
   int domain = 0;     // SO_DOMAIN (AF_INET, ...)
   int type = 0;       // SO_TYPE (SOCK_STREAM, ...)
   uint64_t netns_cookie = 0;  // SO_NETNS_COOKIE: the netns it was made in
+  int protocol = 0;   // SO_PROTOCOL (IPPROTO_TCP, ...)
 };
 
 // The socket is the caller's own: created by `caller` and carrying its slice's mark (the tagging
@@ -55,7 +56,8 @@ IpAddress bind_lookup_address(const IpAddress& address);
 
 // Whether netd binds `socket` for the caller: the socket is the caller's (decide_socket_owner),
 // or the caller's untagged one (mark 0: made where the tagging program does not run, e.g.
-// outside the cgroup it is attached at); a TCP or UDP socket (SOCK_STREAM, SOCK_DGRAM) of
+// outside the cgroup it is attached at); a TCP or UDP socket (SOCK_STREAM + IPPROTO_TCP,
+// SOCK_DGRAM + IPPROTO_UDP) of
 // AF_INET or AF_INET6, else InvalidArgument with EOPNOTSUPP naming what it is; in netd's netns
 // (`netd_netns`, a cookie); the address of the socket's family; the port in the slice's
 // bind_ports ("port 8080 is not in slice alice's bind_ports (80, 5000-5010)"); the address the

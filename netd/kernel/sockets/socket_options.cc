@@ -26,6 +26,9 @@ Result<PassedSocketFacts> inspect_passed_socket(int fd) {
   len = sizeof facts.type;
   if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &facts.type, &len) < 0)
     return errno_error("reading SO_TYPE of the passed socket");
+  len = sizeof facts.protocol;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &facts.protocol, &len) < 0)
+    return errno_error("reading SO_PROTOCOL of the passed socket");
   len = sizeof facts.netns_cookie;
   if (::getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &facts.netns_cookie, &len) < 0)
     return errno_error("reading SO_NETNS_COOKIE of the passed socket");

@@ -18,6 +18,7 @@ struct PassedSocketFacts {
   int domain = 0;     // SO_DOMAIN
   int type = 0;       // SO_TYPE
   uint64_t netns_cookie = 0;  // SO_NETNS_COOKIE: the netns it was made in
+  int protocol = 0;   // SO_PROTOCOL
 };
 
 // ENOTSOCK when `fd` is no socket.

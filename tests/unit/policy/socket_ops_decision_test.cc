@@ -2,6 +2,7 @@
 // binds netd makes for it.
 #include "netd/policy/socket_ops_decision.h"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <climits>
@@ -132,7 +133,7 @@ IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
 BindRequest bind_to(const char* address, uint16_t port) { return {ip(address), port}; }
 // alice's (uid 1001) tagged TCP socket in netd's netns.
 SocketFacts tcp4(uint32_t mark = kAliceMark, uid_t owner = 1001) {
-  return {owner, mark, AF_INET, SOCK_STREAM, kNetdNetns};
+  return {owner, mark, AF_INET, SOCK_STREAM, kNetdNetns, IPPROTO_TCP};
 }
 
 TEST_F(SocketOpsDecision, BindRequestWords) {
@@ -164,7 +165,7 @@ TEST_F(SocketOpsDecision, BindGrantsTheSlicesPortsOnItsOwnSockets) {
   EXPECT_EQ(*decide_socket_bind(policy_, *alice_, 1001, tcp4(kAliceMark | 0x5), kNetdNetns,
                                 bind_to("10.0.1.1", 5010), nullptr),
             0u);
-  SocketFacts udp6 = {1001, kAliceMark, AF_INET6, SOCK_DGRAM, kNetdNetns};
+  SocketFacts udp6 = {1001, kAliceMark, AF_INET6, SOCK_DGRAM, kNetdNetns, IPPROTO_UDP};
   EXPECT_OK(decide_socket_bind(policy_, *alice_, 1001, udp6, kNetdNetns, bind_to("::", 5000), nullptr));
   EXPECT_OK(decide_socket_bind(policy_, *alice_, 1001, udp6, kNetdNetns, bind_to("::ffff:10.0.1.1", 80), nullptr));
   // An address of the slice's own vif.
@@ -191,17 +192,23 @@ TEST_F(SocketOpsDecision, BindRefusesWhatIsNotATcpOrUdpInetSocket) {
   struct Kind {
     int domain;
     int type;
+    int protocol;
     const char* error;
   };
   const Kind kinds[] = {
-      {AF_INET, SOCK_RAW, "^a SOCK_RAW socket is not bound through netd: only TCP and UDP sockets"},
-      {AF_INET6, SOCK_SEQPACKET, "^a SOCK_SEQPACKET socket is not bound through netd"},
-      {AF_PACKET, SOCK_RAW, "^a socket of AF_PACKET is not bound through netd: only AF_INET and AF_INET6"},
-      {AF_UNIX, SOCK_STREAM, "^a socket of AF_UNIX is not bound through netd"},
-      {AF_NETLINK, SOCK_DGRAM, "^a socket of AF_NETLINK"},
+      {AF_INET, SOCK_RAW, IPPROTO_UDP, "^a SOCK_RAW socket is not bound through netd: only TCP and UDP sockets"},
+      {AF_INET6, SOCK_SEQPACKET, IPPROTO_SCTP, "^a SOCK_SEQPACKET socket is not bound through netd"},
+      {AF_PACKET, SOCK_RAW, 0, "^a socket of AF_PACKET is not bound through netd: only AF_INET and AF_INET6"},
+      {AF_UNIX, SOCK_STREAM, 0, "^a socket of AF_UNIX is not bound through netd"},
+      {AF_NETLINK, SOCK_DGRAM, 0, "^a socket of AF_NETLINK"},
+      // A ping socket is a datagram socket, but not UDP; nor is an SCTP or MPTCP stream TCP.
+      {AF_INET, SOCK_DGRAM, IPPROTO_ICMP,
+       "^a SOCK_DGRAM socket of protocol 1 is not bound through netd: only TCP and UDP sockets$"},
+      {AF_INET6, SOCK_STREAM, IPPROTO_SCTP, "^a SOCK_STREAM socket of protocol 132"},
+      {AF_INET, SOCK_STREAM, IPPROTO_MPTCP, "^a SOCK_STREAM socket of protocol 262"},
   };
   for (const Kind& k : kinds) {
-    SocketFacts s = {1001, kAliceMark, k.domain, k.type, kNetdNetns};
+    SocketFacts s = {1001, kAliceMark, k.domain, k.type, kNetdNetns, k.protocol};
     auto r = decide_socket_bind(policy_, *alice_, 1001, s, kNetdNetns, bind_to("0.0.0.0", 80), nullptr);
     EXPECT_ERR(r, EOPNOTSUPP, k.error);
     EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
@@ -217,7 +224,7 @@ TEST_F(SocketOpsDecision, BindRefusesASocketOfAnotherNetns) {
 TEST_F(SocketOpsDecision, BindRefusesAnAddressOfTheOtherFamily) {
   EXPECT_ERR(decide_socket_bind(policy_, *alice_, 1001, tcp4(), kNetdNetns, bind_to("::", 80), nullptr), EINVAL,
              "^address :: is IPv6 but the socket is AF_INET$");
-  SocketFacts tcp6 = {1001, kAliceMark, AF_INET6, SOCK_STREAM, kNetdNetns};
+  SocketFacts tcp6 = {1001, kAliceMark, AF_INET6, SOCK_STREAM, kNetdNetns, IPPROTO_TCP};
   EXPECT_ERR(decide_socket_bind(policy_, *alice_, 1001, tcp6, kNetdNetns, bind_to("10.0.1.1", 80), nullptr), EINVAL,
              "^address 10.0.1.1 is IPv4 but the socket is AF_INET6: give it as ::ffff:10.0.1.1");
 }
@@ -229,7 +236,7 @@ TEST_F(SocketOpsDecision, BindRefusesAPortNotInBindPortsNamingTheList) {
                "^port " + std::to_string(port) + " is not in slice alice's bind_ports \\(80, 5000-5010\\)$");
     EXPECT_EQ(r.error().kind, ErrorKind::kPermissionDenied);
   }
-  SocketFacts bobs = {1002, kBobMark, AF_INET, SOCK_STREAM, kNetdNetns};
+  SocketFacts bobs = {1002, kBobMark, AF_INET, SOCK_STREAM, kNetdNetns, IPPROTO_TCP};
   EXPECT_ERR(decide_socket_bind(policy_, *bob_, 1002, bobs, kNetdNetns, bind_to("0.0.0.0", 80), nullptr), EPERM,
              "^port 80 is not in slice bob's bind_ports \\(none\\)$");
 }
@@ -238,7 +245,7 @@ TEST_F(SocketOpsDecision, BindRefusesAnotherSlicesVifAddress) {
   auto r = decide_socket_bind(policy_, *alice_, 1001, tcp4(), kNetdNetns, bind_to("10.8.0.1", 80), bob_);
   EXPECT_ERR(r, EPERM, "^address 10.8.0.1 is on a vif of slice bob: not slice alice's to bind$");
   EXPECT_EQ(r.error().kind, ErrorKind::kPermissionDenied);
-  SocketFacts tcp6 = {1001, kAliceMark, AF_INET6, SOCK_STREAM, kNetdNetns};
+  SocketFacts tcp6 = {1001, kAliceMark, AF_INET6, SOCK_STREAM, kNetdNetns, IPPROTO_TCP};
   EXPECT_ERR(decide_socket_bind(policy_, *alice_, 1001, tcp6, kNetdNetns, bind_to("::ffff:10.8.0.1", 80), bob_),
              EPERM, "is on a vif of slice bob");
 }
