@@ -11,27 +11,29 @@
 
 namespace netd::kernel {
 
+namespace {
+
+template <typename T>
+Status get_option(int fd, int option, const char* name, T* out) {
+  socklen_t len = sizeof *out;
+  if (::getsockopt(fd, SOL_SOCKET, option, out, &len) < 0)
+    return errno_error(std::string("reading ") + name + " of the passed socket");
+  return ok_status();
+}
+
+}  // namespace
+
 Result<PassedSocketFacts> inspect_passed_socket(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) < 0) return errno_error("fstat of the passed fd");
   if (!S_ISSOCK(st.st_mode)) return make_error(ENOTSOCK, "the passed fd is not a socket");
   PassedSocketFacts facts;
   facts.owner = st.st_uid;
-  socklen_t len = sizeof facts.mark;
-  if (::getsockopt(fd, SOL_SOCKET, SO_MARK, &facts.mark, &len) < 0)
-    return errno_error("reading SO_MARK of the passed socket");
-  len = sizeof facts.domain;
-  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &facts.domain, &len) < 0)
-    return errno_error("reading SO_DOMAIN of the passed socket");
-  len = sizeof facts.type;
-  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &facts.type, &len) < 0)
-    return errno_error("reading SO_TYPE of the passed socket");
-  len = sizeof facts.protocol;
-  if (::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &facts.protocol, &len) < 0)
-    return errno_error("reading SO_PROTOCOL of the passed socket");
-  len = sizeof facts.netns_cookie;
-  if (::getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &facts.netns_cookie, &len) < 0)
-    return errno_error("reading SO_NETNS_COOKIE of the passed socket");
+  NETD_TRY(get_option(fd, SO_MARK, "SO_MARK", &facts.mark));
+  NETD_TRY(get_option(fd, SO_DOMAIN, "SO_DOMAIN", &facts.domain));
+  NETD_TRY(get_option(fd, SO_TYPE, "SO_TYPE", &facts.type));
+  NETD_TRY(get_option(fd, SO_PROTOCOL, "SO_PROTOCOL", &facts.protocol));
+  NETD_TRY(get_option(fd, SO_NETNS_COOKIE, "SO_NETNS_COOKIE", &facts.netns_cookie));
   return facts;
 }
 

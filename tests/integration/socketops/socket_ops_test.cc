@@ -197,6 +197,21 @@ TEST_F(SocketOpsTest, BindRefusesAnotherUidsSocketAndARawSocket) {
   EXPECT_THAT(carol["error"].get<std::string>(), HasSubstr("io.netd.NotMember"));
 }
 
+TEST_F(SocketOpsTest, BindRefusesAnotherSlicesVifAddressAndGrantsTheSlicesOwn) {
+  ASSERT_TRUE(bed_->vtuntap(kBob, {"add", "tap", "--addr", "10.8.0.1/24", "--up", "--persist"}).ok());
+  ASSERT_TRUE(bed_->vtuntap(kAlice, {"add", "tap", "--addr", "10.7.0.1/24", "--up", "--persist"}).ok());
+  for (const auto& [family, address] : {std::pair{"4", "10.8.0.1"}, std::pair{"6", "::ffff:10.8.0.1"}}) {
+    auto r = probe_outside(kAlice, {"bind", family, "tcp", address, "80"});
+    EXPECT_EQ(r["rc"], -EPERM) << r;
+    EXPECT_THAT(r["error"].get<std::string>(),
+                HasSubstr(std::string("address ") + address + " is on a vif of slice bob: not slice alice's to bind"));
+    EXPECT_EQ(r["port"], 0) << r;
+  }
+  auto own = probe_outside(kAlice, {"bind", "4", "udp", "10.7.0.1", "80"});
+  EXPECT_EQ(own["rc"], 0) << own;
+  EXPECT_EQ(own["port"], 80) << own;
+}
+
 // Raw Varlink: what the C API would refuse before sending, and the kernel's own refusal.
 TEST_F(SocketOpsTest, BindOverVarlinkRefusesBadRequestsAndPassesTheKernelsError) {
   constexpr const char* kBinds = R"PY(
