@@ -4,6 +4,7 @@
 #define NETD_CLIENT_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,6 +72,16 @@ int netd_flowlog_socket(netd_client* client, int* group_out);
  * (SO_RCVBUF / SO_SNDBUF, twice the size asked for; SO_PRIORITY) or -errno: -ENOPROTOOPT for
  * another option, -EPERM above the ceiling or for a socket that is not the caller's. */
 int netd_setsockopt(netd_client* client, int fd, int option, int value);
+
+/* bind(fd, addr, len) done by netd on the caller's own socket fd, for a port in the slice's
+ * bind_ports (its reserved ports below 1024 included), where the kernel's cgroup bind hook does
+ * not let the socket bind it itself (e.g. a socket made outside the cgroup the hook is attached
+ * at). fd: a TCP or UDP socket of AF_INET or AF_INET6 in netd's network namespace, not bound
+ * yet; addr: the wildcard or an address of its family, not one of another slice's vifs.
+ * Returns 0 or -errno: -EPERM for a port not in bind_ports or a socket that is not the
+ * caller's, -EOPNOTSUPP for a socket that is not TCP or UDP, -EAFNOSUPPORT for another address
+ * family, -EINVAL for an IPv6 scope id, the kernel's own (-EADDRINUSE, ...). */
+int netd_bind(netd_client* client, int fd, const struct sockaddr* addr, socklen_t len);
 
 #ifdef __cplusplus
 }

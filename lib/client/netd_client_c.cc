@@ -223,4 +223,15 @@ int netd_setsockopt(netd_client* c, int fd, int option, int value) {
   });
 }
 
+int netd_bind(netd_client* c, int fd, const struct sockaddr* addr, socklen_t len) {
+  if (c == nullptr) return -EINVAL;
+  return guarded(c, [&] {
+    if (fd < 0) return fail(c, EBADF, "fd " + std::to_string(fd) + " is not a file descriptor");
+    auto bound = netd::bind_socket(*c->client, fd, addr, len);
+    if (!bound.ok()) return fail(c, bound.error().code, bound.error().message);
+    c->last_error.clear();
+    return 0;
+  });
+}
+
 }  // extern "C"

@@ -75,7 +75,7 @@ class Daemon {
   ops::RouteOps route_ops_;
   ops::VifQdiscOps vif_qdisc_ops_{sock_, link_exec_, vif_ops_};  // after what it uses
   ops::RawSocketOps raw_ops_;
-  ops::SocketOps socket_ops_;
+  ops::SocketOps socket_ops_{vif_ops_};
   kernel::HtbExecutor htb_exec_;
   ops::ShapeOps shape_ops_;
   std::optional<kernel::TunWatch> tun_watch_;

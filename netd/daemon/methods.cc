@@ -87,6 +87,9 @@ Status Daemon::register_methods() {
   d.add(bind<api::socketops::SetOption>(member, Fds::kTakes, p, [this](const Caller& c, const auto& in) {
     return socket_ops_.set_option(policy_, *c.slice, c.uid, c.fds, in);
   }));
+  d.add(bind<api::socketops::Bind>(member, Fds::kTakes, p, [this](const Caller& c, const auto& in) {
+    return socket_ops_.bind(policy_, *c.slice, c.uid, c.fds, in);
+  }));
 
   d.add(bind<api::shaping::Show>(member, Fds::kNone, p, [this](const Caller& c, const auto&) {
     return shape_ops_.show(policy_, *c.slice);

@@ -49,6 +49,17 @@ Status VifOps::publish(const policy::Policy& p) {
   return isolation_.publish(p, vifs);
 }
 
+uint32_t VifOps::slice_of_address(const IpAddress& address) {
+  for (const auto& [name, record] : registry_.all()) {
+    for (const auto& c : record.claimed)
+      if (c.local.address() == address) return record.slice_id;
+    if (record.ifindex == 0) continue;
+    for (const auto& a : cache_.addresses(record.ifindex))
+      if (a.local.address() == address) return record.slice_id;
+  }
+  return 0;
+}
+
 bool VifOps::is_own_vif(const policy::SliceSpec& s, const std::string& name) { return ifindex_of(s, name) != 0; }
 
 int VifOps::ifindex_of(const policy::SliceSpec& s, const std::string& name) {

@@ -60,6 +60,7 @@ class VifOps : public VifDirectory {
   // The index of the slice's vif of that name as netd last saw it; 0 if it is not the slice's.
   int ifindex_of(const policy::SliceSpec& s, const std::string& name);
   std::vector<std::string> names_of(const policy::SliceSpec& s) const override { return registry_.names_of(s.id); }
+  uint32_t slice_of_address(const IpAddress& address) override;
   size_t count(const policy::SliceSpec& s) const { return registry_.names_of(s.id).size(); }
 
  private:

@@ -4,18 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "lib/core/hex.h"
 #include "netd/policy/loader.h"
 #include "netd/policy/validate.h"
 
 namespace netd::policy {
 
 namespace {
-
-std::string hex32(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", v);
-  return buf;
-}
 
 std::string hex16(uint32_t v) {
   char buf[16];

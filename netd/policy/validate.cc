@@ -9,6 +9,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "lib/core/hex.h"
 #include "lib/core/net_types.h"
 #include "netd/policy/shape_plan.h"
 
@@ -38,12 +39,6 @@ size_t decimal_digits(uint64_t v) {
     ++n;
   }
   return n;
-}
-
-std::string hex32(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", v);
-  return buf;
 }
 
 // A device list (uplinks, route_devices, packet_send_devices): valid kernel names, no vif names,

@@ -10,8 +10,14 @@ namespace netd::kernel {
 namespace {
 
 // Found by running the integration suite with netd holding only these (and checked by the
-// tests that start netd without one of them).
-constexpr std::array<CapabilityUse, 3> kKept = {{
+// tests that start netd without one of them). CAP_NET_BIND_SERVICE is for
+// io.netd.SocketOps.Bind: netd binds a slice's reserved low port on a socket the cgroup bind
+// hook does not judge (one made outside the cgroup it is attached at), so nothing but netd's
+// own capability lets the kernel allow it; the hook's "allowed without the capability" verdict
+// covers only sockets of that cgroup, and netd itself runs outside the slices' cgroups.
+constexpr std::array<CapabilityUse, 4> kKept = {{
+    {CAP_NET_BIND_SERVICE, "CAP_NET_BIND_SERVICE",
+     "binds a slice's reserved ports below 1024 on the sockets members pass it (io.netd.SocketOps.Bind)", false},
     {CAP_NET_ADMIN, "CAP_NET_ADMIN",
      "programs routes, rules, qdiscs, nftables, TUN/TAP devices, sysctls and netlink logging, sets SO_MARK and "
      "attaches cgroup, tcx and socket-filter BPF programs",

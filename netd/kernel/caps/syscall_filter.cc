@@ -37,10 +37,10 @@ constexpr SyscallUse kAllowed[] = {
     // Sockets: netlink (routes, links, qdiscs, nftables batches), the Varlink clients
     // (SO_PEERCRED, SCM_RIGHTS), the raw and packet sockets it hands to slices, sd_notify.
     {"socket", "creates netlink, AF_UNIX, raw and packet sockets (those families only)"},
-    {"bind", "binds netlink sockets and packet sockets to a device"},
+    {"bind", "binds netlink sockets, packet sockets to a device and members' passed sockets to their reserved ports"},
     {"accept4", "accepts Varlink clients"},
     {"setsockopt", "sets SO_MARK, netlink options and buffer sizes, attaches socket filters"},
-    {"getsockopt", "reads SO_PEERCRED of clients and SO_DOMAIN/SO_TYPE of passed fds"},
+    {"getsockopt", "reads SO_PEERCRED of clients and SO_DOMAIN/SO_TYPE/SO_PROTOCOL/SO_MARK/SO_NETNS_COOKIE of passed fds"},
     {"sendmsg", "replies (with SCM_RIGHTS fds), netlink and nftables batches, sd_notify"},
     {"recvmsg", "reads requests (with their fds), netlink replies and events"},
     {"sendto", "sends netlink requests (libnl, libmnl)"},

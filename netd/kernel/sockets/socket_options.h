@@ -15,6 +15,10 @@ namespace netd::kernel {
 struct PassedSocketFacts {
   uid_t owner = 0;    // the socket inode's owner: the uid that created it
   uint32_t mark = 0;  // SO_MARK
+  int domain = 0;     // SO_DOMAIN
+  int type = 0;       // SO_TYPE
+  uint64_t netns_cookie = 0;  // SO_NETNS_COOKIE: the netns it was made in
+  int protocol = 0;   // SO_PROTOCOL
 };
 
 // ENOTSOCK when `fd` is no socket.

@@ -1,4 +1,4 @@
-// Least privilege: netd keeps CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF (nothing else in any of
+// Least privilege: netd keeps CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF (nothing else in any of
 // its capability sets) and no_new_privs; every other integration test runs netd like that, which
 // is what shows the set suffices. Started without one of them, netd either refuses to start
 // (the ones every request needs) or serves and refuses the requests that need the missing one,
@@ -29,7 +29,7 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr uint64_t bit(int cap) { return uint64_t{1} << cap; }
-constexpr uint64_t kKept = bit(CAP_NET_ADMIN) | bit(CAP_NET_RAW) | bit(CAP_BPF);
+constexpr uint64_t kKept = bit(CAP_NET_BIND_SERVICE) | bit(CAP_NET_ADMIN) | bit(CAP_NET_RAW) | bit(CAP_BPF);
 
 // /proc/PID/status as key → value.
 std::map<std::string, std::string> proc_status(pid_t pid) {
@@ -137,12 +137,12 @@ TEST_F(PrivilegesWithoutSyscallFilter, ServesUnfilteredAndSaysSo) {
   EXPECT_TRUE(bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
 }
 
-// Under systemd's CapabilityBoundingSet= of exactly these three there is no CAP_SETPCAP to
+// Under systemd's CapabilityBoundingSet= of exactly these four there is no CAP_SETPCAP to
 // drop anything with, and nothing left to drop: netd starts all the same.
 class PrivilegesBoundedByItsOwnSet : public TestbedTest {
   TestbedOptions testbed_options() const override {
     TestbedOptions o;
-    o.netd_wrapper = {"setpriv", "--bounding-set", "-all,+net_admin,+net_raw,+bpf", "--"};
+    o.netd_wrapper = {"setpriv", "--bounding-set", "-all,+net_bind_service,+net_admin,+net_raw,+bpf", "--"};
     return o;
   }
 };
