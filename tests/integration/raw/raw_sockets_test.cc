@@ -237,7 +237,7 @@ TEST_F(RawRefusals, EachRefusalNamesItsReasonAndChangesNothing) {
       {kCarol, {"request", "packet", "uplink0"}, EPERM, "not a member of any slice"},
       {kAlice, {"request", "capture", "uplink0"}, EPERM, "capture_all"},
       {kAlice, {"request", "flowlog"}, EPERM, "capture_all"},
-      {kAlice, {"request", "raw", "inet", "255"}, EPERM, "IPPROTO_RAW"},
+      {kBob, {"request", "raw", "inet", "255"}, EPERM, "IPPROTO_RAW: header-include, any IP protocol) need every"},
       {kAlice, {"request", "raw", "inet", "132"}, EPERM, "132"},
       {kAlice, {"request", "raw", "inet6", "icmp"}, EINVAL, "icmp goes with family inet"},
       {kAlice, {"request", "raw", "inet", "icmpv6"}, EINVAL, "icmpv6 goes with family inet6"},
