@@ -243,7 +243,7 @@ TEST_F(RawRefusals, EachRefusalNamesItsReasonAndChangesNothing) {
       {kAlice, {"request", "raw", "inet", "icmpv6"}, EINVAL, "icmpv6 goes with family inet6"},
       {kAlice, {"call", "io.netd.Sockets.Raw", R"({"family":"inet","protocol":"sctp"})"}, EPROTONOSUPPORT, "sctp"},
       {kAlice, {"call", "io.netd.Sockets.Raw", R"({"family":"unix","protocol":"udp"})"}, EAFNOSUPPORT, "unix"},
-      {kAlice, {"call", "io.netd.Sockets.Packet", R"({"protocol":0})"}, EINVAL, "ethertype"},
+      {kAlice, {"call", "io.netd.Sockets.Packet", R"({"protocol":-1})"}, EINVAL, "ethertype"},
       {kAlice, {"call", "io.netd.Sockets.Packet", R"({"protocol":70000})"}, EINVAL, "ethertype"},
       {kAlice, {"call", "io.netd.Sockets.Packet", R"({"ifname":"bad/name"})"}, EINVAL, "ifname"},
       {kAlice, {"request", "packet", "tun8-0"}, EPERM, "tun8-0 is a vif of another slice"},
