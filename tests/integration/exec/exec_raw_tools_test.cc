@@ -4,6 +4,8 @@
 // a forged source address is checked on the peer's side of the wire with a root tcpdump.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/fixtures/json.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/integration/common/testbed_test.h"
 
@@ -20,6 +23,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+constexpr uint32_t kAliceMark = 7u << 16;  // id 7 << mark_shift, mark_mask 0x0fff0000
 constexpr const char* kForgedSource = "10.0.1.99";
 constexpr const char* kBobsAddress = "10.8.0.1";
 constexpr const char* kMarkerPort = "9999";
@@ -34,6 +38,16 @@ size_t count_containing(const std::string& text, const std::string& needle) {
   size_t n = 0;
   for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
   return n;
+}
+
+// Reads p's lines into `seen` until one contains `needle`: false on EOF or timeout.
+bool read_through(ChildProcess& p, std::string& seen, const std::string& needle) {
+  for (;;) {
+    auto line = p.read_line(std::chrono::seconds(20));
+    if (!line) return false;
+    seen += *line + "\n";
+    if (line->find(needle) != std::string::npos) return true;
+  }
 }
 
 class ExecRaw : public TestbedTest {
@@ -93,6 +107,18 @@ TEST_F(ExecRaw, NmapSynScanFindsOpenPort) {
   EXPECT_THAT(r.out, HasSubstr("8080/tcp open")) << r.describe();
   EXPECT_THAT(r.out, HasSubstr("8081/tcp closed")) << r.describe();
   EXPECT_THAT(r.err, Not(HasSubstr("refused"))) << r.describe();
+
+  // The SYN-ACK passed the slice filter by the flow the header-include SYN left at cgroup egress.
+  auto flows = bed_->root({"bpftool", "-j", "map", "dump", "pinned", bed_->bpffs() + "/netd/raw/flows"});
+  ASSERT_EQ(flows.exit_code, 0) << flows.describe();
+  bool learned = false;
+  for (const auto& raw_entry : json_of(flows.out)) {
+    const auto& entry = raw_entry.contains("formatted") ? raw_entry["formatted"] : raw_entry;  // with BTF
+    const auto& key = entry["key"];
+    learned = learned || (key.value("proto", 0) == IPPROTO_TCP && key.value("dport", 0) == htons(8080) &&
+                          key["daddr"][3] == 2 && entry.value("value", 0u) == kAliceMark);
+  }
+  EXPECT_TRUE(learned) << flows.out;
 }
 
 TEST_F(ExecRaw, NmapForgedSourceNeverLeaves) {
@@ -107,12 +133,7 @@ TEST_F(ExecRaw, NmapForgedSourceNeverLeaves) {
                                        " or src host " + kBobsAddress + " or udp dst port " + kMarkerPort + "' 2>&1"});
   ASSERT_OK(dump);
   std::string seen;
-  for (;;) {
-    auto line = dump->read_line(std::chrono::seconds(20));
-    ASSERT_TRUE(line.has_value()) << "tcpdump in the peer never listened: " << seen;
-    seen += *line + "\n";
-    if (line->find("listening on") != std::string::npos) break;
-  }
+  ASSERT_TRUE(read_through(*dump, seen, "listening on")) << "tcpdump in the peer never listened: " << seen;
 
   // Bob's address: nmap sends, the fence drops each SYN at output and sendto() fails.
   auto as_bob = exec(kAlice, nmap_scan({"-S", kBobsAddress, "-e", "uplink0"}));
@@ -130,12 +151,8 @@ TEST_F(ExecRaw, NmapForgedSourceNeverLeaves) {
   // forged would have been seen before it.
   auto marker = bed_->as(kAlice, {"python3", "-c", kSendMarker, kMarkerPort});
   ASSERT_EQ(marker.exit_code, 0) << marker.describe();
-  for (;;) {
-    auto line = dump->read_line(std::chrono::seconds(20));
-    ASSERT_TRUE(line.has_value()) << "the marker never reached the peer: " << seen;
-    seen += *line + "\n";
-    if (line->find(std::string(".") + kMarkerPort + ":") != std::string::npos) break;
-  }
+  ASSERT_TRUE(read_through(*dump, seen, std::string(".") + kMarkerPort + ":"))
+      << "the marker never reached the peer: " << seen;
   EXPECT_THAT(seen, Not(HasSubstr(std::string(kForgedSource) + "."))) << seen;
   EXPECT_THAT(seen, Not(HasSubstr(std::string(kBobsAddress) + "."))) << seen;
   EXPECT_OK(dump->kill());
