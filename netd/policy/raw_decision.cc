@@ -66,7 +66,9 @@ Status require_monitor(const SliceSpec& slice) {
 // IPPROTO_RAW: a send-only socket whose packets carry their own IP header (IP_HDRINCL /
 // IPV6_HDRINCL implied), so it can send any IP protocol. Handed out only to a slice that holds
 // every raw IP kind of the family: a policy granting only some kinds must not read as "and any
-// protocol by way of 255". The send fences are the same as for any raw IP socket with
+// protocol by way of 255" where netd decides. (The kernel lets the holder of a raw socket of any
+// kind set IP_HDRINCL, with which it sends any protocol too: nothing checks a header-include
+// packet's protocol against the socket's.) The send fences are those of any raw IP socket with
 // IP_HDRINCL: source addresses (nft raw_source) and other users' ports (flow_record).
 Result<RawSocketVerdict> decide_header_include(const Policy& policy, const SliceSpec& slice, int domain) {
   const RawKind icmp = domain == AF_INET6 ? RawKind::kIcmpv6 : RawKind::kIcmp;
