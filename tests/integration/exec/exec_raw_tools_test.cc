@@ -52,10 +52,10 @@ bool read_through(ChildProcess& p, std::string& seen, const std::string& needle)
 
 class ExecRaw : public TestbedTest {
  protected:
-  // alice holds every raw IPv4 kind (and packet sockets, for nmap's libpcap); bob only icmp.
+  // alice holds every raw IP kind (and packet sockets, for nmap's libpcap); bob only icmp.
   TestbedOptions testbed_options() const override {
     TestbedOptions o;
-    o.extra_alice = "raw = [\"icmp\", \"udp\", \"tcp\", \"packet\"]\n";
+    o.extra_alice = "raw = [\"icmp\", \"icmpv6\", \"udp\", \"tcp\", \"packet\"]\n";
     o.extra_bob = "raw = [\"icmp\", \"packet\"]\n";
     // As on a host whose `cgroup` covers netd too: nmap's SYN-ACKs pass the slice filter by the
     // flows its SYNs leave in the flow map, which sees only sockets of processes in that cgroup.
@@ -119,6 +119,15 @@ TEST_F(ExecRaw, NmapSynScanFindsOpenPort) {
                           key["daddr"][3] == 2 && entry.value("value", 0u) == kAliceMark);
   }
   EXPECT_TRUE(learned) << flows.out;
+}
+
+// nmap -6 opens an IPPROTO_RAW socket of each family; alice holds every kind of both.
+TEST_F(ExecRaw, NmapSynScanIpv6) {
+  auto r = exec(kAlice, {"nmap", "--privileged", "--send-ip", "-6", "-sS", "-n", "-Pn", "-p", "8080,8081", "fd00:1::2"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_THAT(r.out, HasSubstr("8080/tcp open")) << r.describe();
+  EXPECT_THAT(r.out, HasSubstr("8081/tcp closed")) << r.describe();
+  EXPECT_THAT(r.err, Not(HasSubstr("refused"))) << r.describe();
 }
 
 TEST_F(ExecRaw, NmapForgedSourceNeverLeaves) {
