@@ -63,6 +63,26 @@ Status require_monitor(const SliceSpec& slice) {
   return refused("slice " + slice.name + " is not a monitor (capture_all = false)");
 }
 
+// IPPROTO_RAW: a send-only socket whose packets carry their own IP header (IP_HDRINCL /
+// IPV6_HDRINCL implied), so it can send any IP protocol. Handed out only to a slice that holds
+// every raw IP kind of the family: a policy granting only some kinds must not read as "and any
+// protocol by way of 255" where netd decides. (The kernel lets the holder of a raw socket of any
+// kind set IP_HDRINCL, with which it sends any protocol too: nothing checks a header-include
+// packet's protocol against the socket's.) The send fences are those of any raw IP socket with
+// IP_HDRINCL: source addresses (nft raw_source) and other users' ports (flow_record).
+Result<RawSocketVerdict> decide_header_include(const Policy& policy, const SliceSpec& slice, int domain) {
+  const RawKind icmp = domain == AF_INET6 ? RawKind::kIcmpv6 : RawKind::kIcmp;
+  std::string missing;
+  for (RawKind kind : {icmp, RawKind::kUdp, RawKind::kTcp})
+    if (!slice_allows_raw(slice, kind)) missing += (missing.empty() ? "" : ", ") + std::string(raw_kind_name(kind));
+  if (!missing.empty())
+    return refused("raw sockets of protocol 255 (IPPROTO_RAW: header-include, any IP protocol) need every raw " +
+                   std::string(family_word(domain)) + " kind (" + raw_kind_name(icmp) +
+                   ", udp, tcp); slice " + slice.name + " lacks " + missing + " (policy raw = " +
+                   policy_raw_list(slice) + ")");
+  return RawSocketVerdict{std::nullopt, domain, IPPROTO_RAW, raw_socket_mark(policy, slice)};
+}
+
 }  // namespace
 
 const char* raw_kind_name(RawKind kind) { return info_of(kind).name; }
@@ -79,9 +99,7 @@ int raw_kind_protocol(RawKind kind) { return info_of(kind).protocol; }
 
 Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec& slice,
                                            const RawSocketRequest& request) {
-  if (request.protocol == IPPROTO_RAW)
-    return refused("protocol 255 (IPPROTO_RAW) is not handed out: such sockets only send packets with "
-                   "headers of their own (IP_HDRINCL); use icmp, icmpv6, udp or tcp");
+  if (request.protocol == IPPROTO_RAW) return decide_header_include(policy, slice, request.domain);
   const KindInfo* kind = nullptr;
   for (const auto& k : kKinds)
     if (k.kind != RawKind::kPacket && k.protocol == request.protocol) kind = &k;

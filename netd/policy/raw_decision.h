@@ -29,9 +29,9 @@ uint32_t raw_socket_mark(const Policy& policy, const SliceSpec& slice);
 
 // A SOCK_RAW IP socket to create.
 struct RawSocketVerdict {
-  RawKind kind = RawKind::kIcmp;
+  std::optional<RawKind> kind;  // none for IPPROTO_RAW (every IP kind of the family)
   int domain = 0;    // AF_INET / AF_INET6
-  int protocol = 0;  // IPPROTO_ICMP / IPPROTO_ICMPV6 / IPPROTO_UDP / IPPROTO_TCP
+  int protocol = 0;  // IPPROTO_ICMP / IPPROTO_ICMPV6 / IPPROTO_UDP / IPPROTO_TCP / IPPROTO_RAW
   uint32_t mark = 0;
 };
 
@@ -46,10 +46,13 @@ int raw_kind_protocol(RawKind kind);
 
 // Refused:
 //   - icmp with AF_INET6 / icmpv6 with AF_INET: InvalidArgument, naming the family that goes with it;
-//   - 255 (IPPROTO_RAW: header-include-only sockets are not handed out) and every protocol but
-//     icmp, icmpv6, udp and tcp: PermissionDenied (EPERM), whatever the policy says;
+//   - every protocol but icmp, icmpv6, udp, tcp and 255: PermissionDenied (EPERM), whatever the
+//     policy says;
 //   - a kind not in the slice's `raw`: PermissionDenied,
-//     "raw icmp sockets are not allowed for slice alice (policy raw = ["udp"])".
+//     "raw icmp sockets are not allowed for slice alice (policy raw = ["udp"])";
+//   - 255 (IPPROTO_RAW: send-only, header-include, so any IP protocol; nmap sends so) unless the
+//     slice holds every raw IP kind of the family (icmp or icmpv6, udp, tcp): PermissionDenied
+//     naming the kinds it lacks.
 Result<RawSocketVerdict> decide_raw_socket(const Policy& policy, const SliceSpec& slice,
                                            const RawSocketRequest& request);
 

@@ -176,6 +176,7 @@ Result<Testbed> Testbed::create(const TestbedOptions& options) {
   NETD_TRY(t.write_policy(t.policy_text(options)));
   t.netd_wrapper_ = options.netd_wrapper;
   t.netd_args_ = options.netd_args;
+  t.netd_in_cgroup_ = options.netd_in_cgroup;
   if (options.start_netd) NETD_TRY(t.start_netd());
   return t;
 }
@@ -192,6 +193,7 @@ Testbed::Testbed(Testbed&& o) noexcept
       policy_path_(std::exchange(o.policy_path_, {})),
       netd_wrapper_(std::exchange(o.netd_wrapper_, {})),
       netd_args_(std::exchange(o.netd_args_, {})),
+      netd_in_cgroup_(o.netd_in_cgroup_),
       netd_(std::exchange(o.netd_, std::nullopt)),
       peer_server_(std::exchange(o.peer_server_, std::nullopt)) {}
 
@@ -212,7 +214,9 @@ Status Testbed::launch_netd() {
   argv.insert(argv.end(), netd_wrapper_.begin(), netd_wrapper_.end());
   argv.insert(argv.end(), {netd_binary(), "--policy", policy_path_, "--foreground"});
   argv.insert(argv.end(), netd_args_.begin(), netd_args_.end());
-  NETD_ASSIGN_OR_RETURN(auto child, spawn_in(&*host_, argv));
+  NETD_ASSIGN_OR_RETURN(auto child, ChildProcess::spawn(SpawnSpec{.uid = std::nullopt, .gid = 0, .netns = &*host_,
+                                                                  .cgroup_path = netd_in_cgroup_ ? cgroup_->path() : "",
+                                                                  .argv = argv}));
   netd_.emplace(std::move(child));
   return ok_status();
 }

@@ -35,6 +35,10 @@ struct TestbedOptions {
   std::vector<std::string> netd_wrapper;
   // Appended to netd's command line (e.g. --no-syscall-filter).
   std::vector<std::string> netd_args;
+  // netd runs in the testbed's cgroup, as on a host whose `cgroup` covers every process: the
+  // raw sockets it hands out belong to its cgroup, so only then does the flow recorder
+  // (cgroup egress) learn the flows they send and fence their ports.
+  bool netd_in_cgroup = false;
 };
 
 class Testbed {
@@ -112,6 +116,7 @@ class Testbed {
   std::string policy_path_;
   std::vector<std::string> netd_wrapper_;
   std::vector<std::string> netd_args_;
+  bool netd_in_cgroup_ = false;
   std::optional<ChildProcess> netd_;
   std::optional<ChildProcess> peer_server_;
 };

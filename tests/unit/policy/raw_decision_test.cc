@@ -118,13 +118,31 @@ TEST_F(RawDecision, IcmpGoesWithItsOwnFamily) {
   EXPECT_ERR(decide_raw_socket(policy_, *mon_, {AF_INET6, 1}), EINVAL, "icmp goes with family inet");
 }
 
-TEST_F(RawDecision, IpprotoRawAndOtherProtocolsAreNeverHandedOut) {
-  auto r = decide_raw_socket(policy_, *alice_, {AF_INET, 255});
-  EXPECT_ERR(r, EPERM, "protocol 255 \\(IPPROTO_RAW\\) is not handed out.*IP_HDRINCL");
-  EXPECT_EQ(r.error().kind, ErrorKind::kPermissionDenied);
+TEST_F(RawDecision, OtherProtocolsAreNeverHandedOut) {
   for (int protocol : {0, 2, 4, 41, 47, 50, 132, 254})
     EXPECT_ERR(decide_raw_socket(policy_, *alice_, {AF_INET6, protocol}), EPERM,
                "raw sockets of protocol " + std::to_string(protocol) + " are not handed out");
+}
+
+// IPPROTO_RAW sends any IP protocol (header-include): only for a slice holding every raw IP kind
+// of the family.
+TEST_F(RawDecision, IpprotoRawNeedsEveryIpKindOfTheFamily) {
+  for (int domain : {AF_INET, AF_INET6}) {
+    auto v = decide_raw_socket(policy_, *alice_, {domain, IPPROTO_RAW});
+    ASSERT_OK(v);
+    EXPECT_EQ(v->domain, domain);
+    EXPECT_EQ(v->protocol, IPPROTO_RAW);
+    EXPECT_FALSE(v->kind.has_value());
+    EXPECT_EQ(v->mark, kAliceRawMark);
+  }
+  auto r = decide_raw_socket(policy_, *bob_, {AF_INET, IPPROTO_RAW});
+  EXPECT_ERR(r, EPERM,
+             "^raw sockets of protocol 255 \\(IPPROTO_RAW: header-include, any IP protocol\\) need every raw inet "
+             "kind \\(icmp, udp, tcp\\); slice bob lacks tcp \\(policy raw = \\[\"icmp\", \"udp\"\\]\\)$");
+  EXPECT_EQ(r.error().kind, ErrorKind::kPermissionDenied);
+  EXPECT_ERR(decide_raw_socket(policy_, *bob_, {AF_INET6, IPPROTO_RAW}), EPERM,
+             "need every raw inet6 kind \\(icmpv6, udp, tcp\\); slice bob lacks icmpv6, tcp ");
+  EXPECT_ERR(decide_raw_socket(policy_, *mon_, {AF_INET, IPPROTO_RAW}), EPERM, "slice mon lacks icmp, udp, tcp ");
 }
 
 // --- Packet sockets ---

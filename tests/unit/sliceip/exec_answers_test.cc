@@ -28,7 +28,7 @@ TEST(ExecAnswers, RawInetAsksNetd) {
   EXPECT_EQ(b.kind, Kind::kRaw);
   EXPECT_EQ(b.domain, AF_INET6);
   EXPECT_EQ(b.protocol, IPPROTO_ICMPV6);
-  // IPPROTO_RAW goes to netd too, which refuses it with its reason.
+  // IPPROTO_RAW goes to netd too, which grants it only to slices holding every raw IP kind.
   EXPECT_EQ(answer(AF_INET, SOCK_RAW, IPPROTO_RAW).kind, Kind::kRaw);
 }
 
