@@ -7,6 +7,7 @@ TrapSet trap_set_for(const SliceFacts& facts) {
   traps.raw_sockets = !facts.raw.empty() || facts.capture_all;
   traps.socket_filters = traps.raw_sockets;
   traps.forced_buffers = facts.max_sockbuf > 0;
+  traps.tun_devices = facts.max_vifs > 0;
   return traps;
 }
 

@@ -15,13 +15,16 @@ struct TrapSet {
   bool socket_filters = false;
   // setsockopt(SOL_SOCKET, SO_RCVBUFFORCE | SO_SNDBUFFORCE): io.netd.SocketOps.SetOption.
   bool forced_buffers = false;
+  // open/openat(O_RDWR without O_CREAT/O_TRUNC/O_PATH/O_DIRECTORY) and ioctl(TUNSETIFF):
+  // /dev/net/tun answered through io.netd.Vifs (tun_answer.h).
+  bool tun_devices = false;
 
-  bool empty() const { return !raw_sockets && !socket_filters && !forced_buffers; }
+  bool empty() const { return !raw_sockets && !socket_filters && !forced_buffers && !tun_devices; }
 };
 
 // raw_sockets (and socket_filters) when the slice may hold any raw kind or is a monitor. Then
 // every raw family is trapped, also those the policy refuses, so the program's EPERM comes with
-// netd's reason. forced_buffers when its max_sockbuf is above 0.
+// netd's reason. forced_buffers when its max_sockbuf is above 0; tun_devices when its max_vifs is.
 TrapSet trap_set_for(const SliceFacts& facts);
 
 }  // namespace sliceip::exec
