@@ -79,6 +79,15 @@ bool fd_cloexec(pid_t tid, int fd) {
   return false;
 }
 
+// Whether the path argument at `path` is exactly /dev/net/tun and the thread is in netd's
+// network namespace. Cheapest first: most trapped opens are of other files.
+bool opens_tun(pid_t tid, uint64_t path) {
+  auto target = Target::open(tid);
+  char bytes[kTunPathReadLength] = {};
+  return target.ok() && target->read(path, bytes, sizeof bytes).ok() &&
+         is_tun_path(std::string_view(bytes, sizeof bytes)) && same_netns(tid);
+}
+
 }  // namespace
 
 std::vector<int> tun_syscalls() {
@@ -116,10 +125,7 @@ void TunResponder::answer(Listener& listener, const seccomp_notif& request) {
 // goes on to the kernel, which decides as without sliceip (the supervisor grants nothing there).
 void TunResponder::answer_open(Listener& listener, const seccomp_notif& request, uint64_t path, uint64_t flags) {
   const auto tid = static_cast<pid_t>(request.pid);
-  auto target = Target::open(tid);
-  char bytes[kTunPathReadLength] = {};
-  if (!is_tun_open_flags(flags) || !same_netns(tid) || !target.ok() || !target->read(path, bytes, sizeof bytes).ok() ||
-      !is_tun_path(std::string_view(bytes, sizeof bytes))) {
+  if (!is_tun_open_flags(flags) || !opens_tun(tid, path)) {
     listener.reply_continue(request.id);
     return;
   }
