@@ -39,6 +39,12 @@ TEST(ExecTrapSet, NoRawNoSocketTrap) {
   SliceFacts facts;
   facts.name = "carol";
   facts.max_vifs = 4;
+  TrapSet traps = trap_set_for(facts);
+  EXPECT_FALSE(traps.raw_sockets);
+  EXPECT_FALSE(traps.socket_filters);
+  EXPECT_FALSE(traps.forced_buffers);
+  EXPECT_TRUE(traps.tun_devices);  // max_vifs
+  facts.max_vifs = 0;
   EXPECT_TRUE(trap_set_for(facts).empty());
 }
 

@@ -83,7 +83,7 @@ void CaptureResponder::answer(Listener& listener, const seccomp_notif& request) 
     return;
   }
   ino_t inode = inode_of(capture->get());
-  auto installed = listener.install_fd_at(request.id, capture->get(), fd, cloexec);
+  auto installed = listener.replace_fd(request.id, capture->get(), fd, cloexec);
   if (!installed.ok()) {
     if (installed.error().code != ENOENT) listener.reply_error(request.id, installed.error().code);
     return;

@@ -54,14 +54,14 @@ netd::Status Listener::add_fd_and_return(uint64_t id, int srcfd, bool cloexec) {
   return netd::ok_status();
 }
 
-netd::Status Listener::install_fd_at(uint64_t id, int srcfd, int target_fd, bool cloexec) {
+netd::Status Listener::replace_fd(uint64_t id, int srcfd, int newfd, bool cloexec) {
   seccomp_notif_addfd add{};
   add.id = id;
   add.flags = SECCOMP_ADDFD_FLAG_SETFD;
   add.srcfd = static_cast<uint32_t>(srcfd);
-  add.newfd = static_cast<uint32_t>(target_fd);
+  add.newfd = static_cast<uint32_t>(newfd);
   add.newfd_flags = cloexec ? O_CLOEXEC : 0;
-  if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) return netd::errno_error("SECCOMP_IOCTL_NOTIF_ADDFD");
+  if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) return netd::errno_error("SECCOMP_IOCTL_NOTIF_ADDFD(SETFD)");
   return netd::ok_status();
 }
 

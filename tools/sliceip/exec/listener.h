@@ -33,9 +33,9 @@ class Listener {
   // completes the call with that number, atomically. ENOENT: the target is gone or was
   // interrupted; nothing was installed.
   netd::Status add_fd_and_return(uint64_t id, int srcfd, bool cloexec);
-  // Installs a copy of srcfd in the target as its fd `target_fd`, replacing what was there (as
-  // dup2 does); the call is still to be answered. ENOENT as above.
-  netd::Status install_fd_at(uint64_t id, int srcfd, int target_fd, bool cloexec);
+  // Puts a copy of srcfd at the target's fd `newfd`, closing what was there (as dup2 does),
+  // without answering the call. ENOENT as above.
+  netd::Status replace_fd(uint64_t id, int srcfd, int newfd, bool cloexec);
 
  private:
   netd::UniqueFd fd_;

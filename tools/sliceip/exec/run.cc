@@ -18,6 +18,7 @@
 #include "tools/sliceip/exec/socket_responder.h"
 #include "tools/sliceip/exec/supervisor.h"
 #include "tools/sliceip/exec/trap_set.h"
+#include "tools/sliceip/exec/tun_responder.h"
 
 namespace sliceip::exec {
 
@@ -63,6 +64,8 @@ void run(const std::vector<std::string>& argv, const std::string& socket_option)
   router.route(SYS_bind, captures);
   router.route(SYS_socket, sockets);
   router.route(SYS_setsockopt, socket_options);
+  TunResponder tun_devices(netd, refusals);
+  for (int nr : tun_syscalls()) router.route(nr, tun_devices);
   Supervisor supervisor(std::move(launched.child), router, std::move(signals), original);
   SupervisionEnd end = supervisor.run();
   for (const auto& line : refusals.summary()) std::fprintf(stderr, "%s\n", line.c_str());

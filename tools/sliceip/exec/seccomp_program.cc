@@ -1,7 +1,9 @@
 #include "tools/sliceip/exec/seccomp_program.h"
 
 #include <linux/if_packet.h>
+#include <linux/if_tun.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include <memory>
 
 #include "lib/core/unique_fd.h"
+#include "tools/sliceip/exec/tun_answer.h"
 
 namespace sliceip::exec {
 
@@ -36,6 +39,24 @@ int trap_raw_socket(scmp_filter_ctx ctx, int family) {
 int trap_socket_option(scmp_filter_ctx ctx, int optname) {
   return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(setsockopt), 2, SCMP_A1_32(SCMP_CMP_EQ, SOL_SOCKET),
                           SCMP_A2_32(SCMP_CMP_EQ, optname));
+}
+
+// open/openat of something read-write that is not created, truncated, a directory or an O_PATH
+// (what opening /dev/net/tun looks like), and ioctl(*, TUNSETIFF). Any other open or ioctl
+// stays in the kernel.
+int trap_tun_devices(scmp_filter_ctx ctx) {
+  if (int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 1,
+                                SCMP_A2_32(SCMP_CMP_MASKED_EQ, kTunOpenMask, kTunOpenWant));
+      rc < 0)
+    return rc;
+#ifdef __NR_open
+  if (int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(open), 1,
+                                SCMP_A1_32(SCMP_CMP_MASKED_EQ, kTunOpenMask, kTunOpenWant));
+      rc < 0)
+    return rc;
+#endif
+  return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
+                          SCMP_A1_32(SCMP_CMP_EQ, static_cast<uint32_t>(TUNSETIFF)));
 }
 
 netd::Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
@@ -77,6 +98,8 @@ netd::Result<std::vector<sock_filter>> build_filter(const TrapSet& traps) {
   if (traps.forced_buffers) options.insert(options.end(), {SO_RCVBUFFORCE, SO_SNDBUFFORCE});
   for (int optname : options)
     if (int rc = trap_socket_option(ctx.get(), optname); rc < 0) return seccomp_error("trapping setsockopt()", rc);
+  if (traps.tun_devices)
+    if (int rc = trap_tun_devices(ctx.get()); rc < 0) return seccomp_error("trapping open()/ioctl(TUNSETIFF)", rc);
   return export_program(ctx.get());
 }
 

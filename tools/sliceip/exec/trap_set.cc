@@ -8,6 +8,7 @@ TrapSet trap_set_for(const SliceFacts& facts) {
   traps.socket_filters = traps.raw_sockets;
   traps.forced_buffers = facts.max_sockbuf > 0;
   traps.packet_binds = facts.capture_all;
+  traps.tun_devices = facts.max_vifs > 0;
   return traps;
 }
 

@@ -18,13 +18,19 @@ struct TrapSet {
   // bind(*, sockaddr_ll, 20): a monitor's packet socket bound to an uplink becomes a capture
   // socket (capture_answer.h).
   bool packet_binds = false;
+  // open/openat(O_RDWR without O_CREAT/O_TRUNC/O_PATH/O_DIRECTORY) and ioctl(TUNSETIFF):
+  // /dev/net/tun answered through io.netd.Vifs (tun_answer.h).
+  bool tun_devices = false;
 
-  bool empty() const { return !raw_sockets && !socket_filters && !forced_buffers && !packet_binds; }
+  bool empty() const {
+    return !raw_sockets && !socket_filters && !forced_buffers && !packet_binds && !tun_devices;
+  }
 };
 
 // raw_sockets (and socket_filters) when the slice may hold any raw kind or is a monitor. Then
 // every raw family is trapped, also those the policy refuses, so the program's EPERM comes with
-// netd's reason. forced_buffers when its max_sockbuf is above 0; packet_binds for a monitor.
+// netd's reason. forced_buffers when its max_sockbuf is above 0; packet_binds for a monitor;
+// tun_devices when its max_vifs is above 0.
 TrapSet trap_set_for(const SliceFacts& facts);
 
 }  // namespace sliceip::exec
