@@ -15,6 +15,7 @@
 #include "tests/fixtures/eventually.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/integration/common/testbed_test.h"
+#include "tests/integration/exec/exec_support.h"
 
 namespace netd::testing {
 namespace {
@@ -35,17 +36,6 @@ for _ in range(count):
     s.sendto(b"x" * size, ("10.0.1.2", peer_port))
 )PY";
 
-// One TCP connection from 10.0.1.1:<port> to the peer's server (it answers and closes).
-constexpr const char* kClientFromPort = R"PY(
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.0.1.1", int(sys.argv[1])))
-s.settimeout(10)
-s.connect(("10.0.1.2", 8080))
-print(s.recv(100).decode())
-)PY";
-
 bool installed(const char* path) { return access(path, X_OK) == 0; }
 
 class ExecMonitor : public TestbedTest {
@@ -58,10 +48,8 @@ class ExecMonitor : public TestbedTest {
   }
 
   // `sliceip exec -- ARGV` as uid, stderr merged into stdout.
-  Result<ChildProcess> spawn_exec(uid_t uid, std::vector<std::string> argv) const {
-    std::vector<std::string> words = {"sh", "-c", "exec \"$0\" exec -- \"$@\" 2>&1", sliceip_binary()};
-    words.insert(words.end(), argv.begin(), argv.end());
-    return bed_->spawn_as(uid, words);
+  Result<ChildProcess> spawn_exec(uid_t uid, const std::vector<std::string>& argv) const {
+    return bed_->spawn_as(uid, exec_merged(sliceip_binary(), argv));
   }
 
   void connect_from(uid_t uid, const char* port) const {
@@ -75,12 +63,7 @@ TEST_F(ExecMonitor, TcpdumpSeesEverySlicesTraffic) {
   auto dump = spawn_exec(kMon, {"tcpdump", "-n", "-l", "-i", "uplink0", "tcp port 8080"});
   ASSERT_OK(dump);
   std::string seen;
-  for (;;) {
-    auto line = dump->read_line(std::chrono::seconds(20));
-    ASSERT_TRUE(line) << "tcpdump did not start: " << seen;
-    seen += *line + "\n";
-    if (line->find("listening on uplink0") != std::string::npos) break;
-  }
+  ASSERT_TRUE(read_through(*dump, seen, "listening on uplink0")) << "tcpdump did not start: " << seen;
   connect_from(kAlice, "40001");
   connect_from(kBob, "40002");
   bool alice = false, bob = false;

@@ -16,6 +16,7 @@
 #include "tests/fixtures/json.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/integration/common/testbed_test.h"
+#include "tests/integration/exec/exec_support.h"
 
 namespace netd::testing {
 namespace {
@@ -38,16 +39,6 @@ size_t count_containing(const std::string& text, const std::string& needle) {
   size_t n = 0;
   for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
   return n;
-}
-
-// Reads p's lines into `seen` until one contains `needle`: false on EOF or timeout.
-bool read_through(ChildProcess& p, std::string& seen, const std::string& needle) {
-  for (;;) {
-    auto line = p.read_line(std::chrono::seconds(20));
-    if (!line) return false;
-    seen += *line + "\n";
-    if (line->find(needle) != std::string::npos) return true;
-  }
 }
 
 class ExecRaw : public TestbedTest {

@@ -15,6 +15,7 @@
 #include "tests/fixtures/json.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/integration/common/testbed_test.h"
+#include "tests/integration/exec/exec_support.h"
 
 namespace netd::testing {
 namespace {
@@ -31,18 +32,6 @@ constexpr const char* kReportEnd =
     "r = p.wait()\n"
     "print(json.dumps({'event': 'end', 'exit': r if r >= 0 else None, 'signal': -r if r < 0 else None}), "
     "flush=True)\n";
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
 
 size_t count_containing(const std::string& text, const std::string& needle) {
   size_t n = 0;

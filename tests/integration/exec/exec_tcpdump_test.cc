@@ -15,6 +15,7 @@
 
 #include "tests/fixtures/test_macros.h"
 #include "tests/integration/common/testbed_test.h"
+#include "tests/integration/exec/exec_support.h"
 
 namespace netd::testing {
 namespace {
@@ -25,30 +26,13 @@ using ::testing::Not;
 constexpr const char* kAlicePort = "40001";
 constexpr const char* kBobPort = "40002";
 
-// Connects from 10.0.1.1:<port> to the peer's server and reads its answer: one whole TCP
-// connection (handshake, data from the server, close) in both directions.
-constexpr const char* kClientFromPort = R"PY(
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.0.1.1", int(sys.argv[1])))
-s.settimeout(10)
-s.connect(("10.0.1.2", 8080))
-print(s.recv(100).decode())
-)PY";
-
+// tcpdump's lines that show a packet.
 std::vector<std::string> packet_lines(const std::string& text) {
   std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
+  for (auto& line : lines_of(text))
     if (line.find(" IP ") != std::string::npos || line.find(" IP6 ") != std::string::npos ||
         line.find(" ARP") != std::string::npos)
       lines.push_back(line);
-    start = end + 1;
-  }
   return lines;
 }
 
@@ -68,17 +52,10 @@ class ExecTcpdump : public TestbedTest {
   // `sliceip exec -- tcpdump ARGS` as alice, stderr merged into stdout; returns once tcpdump says
   // it is listening (after its filter is set), with what it printed until then in `preamble_`.
   ChildProcess start_tcpdump(std::vector<std::string> args) {
-    std::vector<std::string> argv = {"sh", "-c", "exec \"$0\" exec -- tcpdump \"$@\" 2>&1", sliceip_binary()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto child = bed_->spawn_as(kAlice, argv);
+    args.insert(args.begin(), "tcpdump");
+    auto child = bed_->spawn_as(kAlice, exec_merged(sliceip_binary(), args));
     EXPECT_OK(child);
-    for (;;) {
-      auto line = child->read_line(std::chrono::seconds(20));
-      if (!line) break;
-      preamble_ += *line + "\n";
-      if (line->find("listening on") != std::string::npos) break;
-    }
-    EXPECT_THAT(preamble_, HasSubstr("listening on uplink0"));
+    EXPECT_TRUE(read_through(*child, preamble_, "listening on uplink0")) << preamble_;
     return std::move(*child);
   }
 

@@ -15,6 +15,7 @@
 #include "tests/fixtures/json.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/integration/common/testbed_test.h"
+#include "tests/integration/exec/exec_support.h"
 
 namespace netd::testing {
 namespace {
@@ -99,18 +100,12 @@ class ExecTun : public TestbedTest {
   // Reads the child's lines into `seen` until one contains `want`: true then, false at EOF.
   static bool wait_for_line(ChildProcess& child, const std::string& want, std::string* seen = nullptr) {
     std::string ignored;
-    std::string& text = seen != nullptr ? *seen : ignored;
-    while (auto line = child.read_line(kEventTimeout)) {
-      text += *line + "\n";
-      if (line->find(want) != std::string::npos) return true;
-    }
-    return false;
+    return read_through(child, seen != nullptr ? *seen : ignored, want, kEventTimeout);
   }
 
   // `sliceip exec -- openvpn ...` on `dev` as uid, stderr merged into stdout.
   Result<ChildProcess> start_openvpn(uid_t uid, const std::string& dev) {
-    std::vector<std::string> argv = {"sh", "-c", "exec \"$0\" exec -- \"$@\" 2>&1", sliceip_binary()};
-    for (auto& word : openvpn_args(dev)) argv.push_back(word);
+    std::vector<std::string> argv = exec_merged(sliceip_binary(), openvpn_args(dev));
     argv.insert(argv.end(), {"--remote", "10.0.1.2", "--rport", "1194", "--nobind"});
     return bed_->spawn_as(uid, argv);
   }
