@@ -75,12 +75,7 @@ constexpr long long kNoCount = 1000000000000LL;  // the deadline ends the loop
 // also exec_loop under a filter of its own (mix-filter).
 enum Side { kExec = 0, kDirect = 1, kSides = 2, kFilter = 2, kMixSides = 3 };
 
-std::string loadavg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+using bench::loadavg;
 
 long long ns_of(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();

@@ -60,13 +60,6 @@ constexpr auto kMarkerWait = std::chrono::seconds(10);
 enum Side { kExec = 0, kRoot = 1, kSides = 2 };
 const char* const kSideNames[kSides] = {"exec", "root"};
 
-std::string loadavg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // The senders' counters and stop flags, shared with the forked senders.
@@ -106,12 +99,7 @@ void scan_pcap(const std::string& path, PcapCounts& c) {
     frame.resize(hdr[2]);
     if (!in.read(reinterpret_cast<char*>(frame.data()), static_cast<std::streamsize>(frame.size()))) return;
     c.offset += sizeof hdr + frame.size();
-    const unsigned char* f = frame.data();
-    uint16_t dport = 0;
-    if (frame.size() >= 14 + 20 + 4 && f[12] == 0x08 && f[13] == 0x00 && f[14 + 9] == 17) {
-      size_t ihl = static_cast<size_t>(f[14] & 0x0f) * 4;
-      if (frame.size() >= 14 + ihl + 4) dport = static_cast<uint16_t>(f[14 + ihl + 2] << 8 | f[14 + ihl + 3]);
-    }
+    uint16_t dport = udp_dport(frame.data(), frame.size());
     if (dport == kAlicePort) ++c.alice;
     else if (dport == kBobPort) ++c.bob;
     else if (dport == kMarkerPort) ++c.marker;

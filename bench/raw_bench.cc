@@ -106,12 +106,7 @@ constexpr double kHandoutWeight = 1, kRxWeight = 0.6;  // per concurrency level,
 constexpr size_t kHandoutMin = 200;                    // handouts per variant and level
 constexpr size_t kRxMinPairs = 1;                      // pairs of windows (netd, root)
 
-std::string loadavg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+using bench::loadavg;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -461,13 +456,8 @@ Shared* make_shared_counters() {
     }
     uint64_t a = 0, b = 0, o = 0;
     for (int i = 0; i < n; ++i) {
-      const unsigned char* f = reinterpret_cast<const unsigned char*>(bufs[i]);
       size_t got = std::min<size_t>(msgs[i].msg_len, kSnap);
-      uint16_t dport = 0;
-      if (got >= 14 + 20 + 4 && f[12] == 0x08 && f[13] == 0x00 && f[14 + 9] == IPPROTO_UDP) {
-        size_t ihl = static_cast<size_t>(f[14] & 0x0f) * 4;
-        if (got >= 14 + ihl + 4) dport = static_cast<uint16_t>(f[14 + ihl + 2] << 8 | f[14 + ihl + 3]);
-      }
+      uint16_t dport = bench::udp_dport(reinterpret_cast<const unsigned char*>(bufs[i]), got);
       if (dport == kAlicePort) ++a;
       else if (dport == kBobPort) ++b;
       else ++o;

@@ -24,6 +24,13 @@ netd::Status os_error(const char* what) {
 
 }  // namespace
 
+uint16_t udp_dport(const unsigned char* f, size_t len) {
+  if (len < 14 + 20 + 4 || f[12] != 0x08 || f[13] != 0x00 || f[14 + 9] != IPPROTO_UDP) return 0;
+  size_t ihl = static_cast<size_t>(f[14] & 0x0f) * 4;
+  if (len < 14 + ihl + 4) return 0;
+  return static_cast<uint16_t>(f[14 + ihl + 2] << 8 | f[14 + ihl + 3]);
+}
+
 netd::Status send_udp(const UdpStream& stream, std::atomic<uint64_t>* sent, const std::atomic<int>* stop) {
   netd::UniqueFd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!s.valid()) return os_error("socket");

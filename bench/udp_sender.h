@@ -1,9 +1,10 @@
-// A UDP sender for the benchmarks that measure packet capture under a flood (raw_bench rx,
+// A UDP sender (and the port a captured frame was sent to) for the benchmarks that measure packet capture under a flood (raw_bench rx,
 // exec_bench tcpdump): small datagrams to one peer port, as fast as one process goes or paced
 // at a steady rate, counted in shared memory so the parent reads the figures live.
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "lib/core/result.h"
@@ -22,6 +23,10 @@ struct UdpStream {
 // Sends `stream` from the calling process (already in its netns, cgroup and uid), adding what
 // was sent to *sent, until *stop is non-zero or `count` is reached. An error only if the socket
 // could not be set up.
+// The UDP destination port of an Ethernet frame carrying IPv4 (0: not UDP over IPv4, or cut
+// short before the port): how the capture benchmarks tell senders apart.
+uint16_t udp_dport(const unsigned char* frame, size_t len);
+
 netd::Status send_udp(const UdpStream& stream, std::atomic<uint64_t>* sent, const std::atomic<int>* stop);
 
 }  // namespace bench
