@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string_view>
 #include <thread>
 
@@ -63,6 +64,13 @@ std::string fixed(double v, int decimals) {
 
 void print_samples(const std::string& name, size_t n) {
   print_figure(name + ".samples", static_cast<double>(n), "samples");
+}
+
+std::string loadavg() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
 }
 
 bool write_series(int fd, const std::vector<std::vector<uint32_t>>& series) {

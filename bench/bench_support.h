@@ -36,6 +36,8 @@ void print_verdict(const std::string& target, bool met, const std::string& measu
 std::string fixed(double v, int decimals = 2);
 // `<name>.samples N samples`: how many samples the figures called <name>.* are from.
 void print_samples(const std::string& name, size_t n);
+// The 1, 5 and 15 minute load averages ("0.52 0.61 0.70"), for the notes around a part.
+std::string loadavg();
 
 // Sample series that a forked client streams back through a pipe: per series its count
 // (uint32) then its samples (ns, uint32). write_series returns false if the pipe broke;

@@ -14,8 +14,10 @@
 //           both alike; the figure is the median of the rounds' ratios. A third run per round, the
 //           same loop under a filter of its own with sliceip exec's rules and no supervisor
 //           ("filter"), shows how much of the cost is the kernel's seccomp run itself.
-//  tcpdump  (target (c): tcpdump under sliceip exec against root's tcpdump) is not measured
-//           here yet: see run() for where it goes.
+//  tcpdump  unmodified tcpdump -w under `sliceip exec` as alice against root's tcpdump without
+//           netd, bob flooding the uplink while alice sends a known number of datagrams at a
+//           steady rate: the share of alice's that each captured, and bob's seen under exec
+//           (none). Rounds of one capture per side, the order alternating (bench/exec_tcpdump.cc).
 //
 // It prints `name value unit` lines, ratios, and a verdict per target; it never fails on a
 // figure.
@@ -23,7 +25,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -32,6 +33,7 @@
 #include "bench/bench_support.h"
 #include "bench/bench_testbed.h"
 #include "bench/budget.h"
+#include "bench/exec_tcpdump.h"
 #include "tests/integration/common/testbed.h"
 
 namespace {
@@ -52,14 +54,16 @@ struct Args {
   int seconds = 60;     // the whole run, set-up included (bench/run-all gives it this)
   int rounds = 10;      // handout: interleaved rounds of one block per side
   int mix_rounds = 20;  // mix: rounds (exec, direct, filter) its share is split into
+  bench::TcpdumpArgs tcpdump;
   bool handout = true;
   bool mix = true;
+  bool run_tcpdump = true;
   bool cleanup = false;
 };
 
 // How the budget is shared (as weights) and the fewest samples each part takes, however long
 // that takes (up to twice its share).
-constexpr double kHandoutWeight = 1, kMixWeight = 1;
+constexpr double kHandoutWeight = 1, kMixWeight = 1, kTcpdumpWeight = 1;
 constexpr size_t kHandoutMin = 200;  // calls per side
 constexpr size_t kMixMinRounds = 5;
 constexpr int kHandoutWarmup = 5;    // untimed calls per process run
@@ -70,12 +74,7 @@ constexpr long long kNoCount = 1000000000000LL;  // the deadline ends the loop
 // also exec_loop under a filter of its own (mix-filter).
 enum Side { kExec = 0, kDirect = 1, kSides = 2, kFilter = 2, kMixSides = 3 };
 
-std::string loadavg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+using bench::loadavg;
 
 long long ns_of(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -259,17 +258,21 @@ void run_mix(const Launcher& launcher, const Args& args, bench::Budget& budget) 
 void usage() {
   std::fputs(
       "usage: exec_bench [--seconds N] [--rounds N] [--mix-rounds N] "
-      "[--no-handout] [--no-mix] [--cleanup]\n"
+      "[--tcpdump-rounds N] [--alice-pps N]\n"
+      "                  [--no-handout] [--no-mix] [--no-tcpdump] [--cleanup]\n"
       "  --seconds N     the whole run, set-up included, shared handout 1 : "
-      "mix 1; default 60.\n"
+      "mix 1 : tcpdump 1; default 60.\n"
       "                  Each part loops until its share is spent, but takes "
       "at least 200 calls per\n"
-      "                  side / 5 rounds of runs (up to twice its share)\n"
+      "                  side / 5 rounds of runs / 2 captures per side (up to twice its share)\n"
       "  --rounds N      interleaved rounds a handout share is split into; "
       "default 10\n"
       "  --mix-rounds N  rounds of runs (under sliceip exec, without, own "
       "filter) the mix share is\n"
       "                  split into; default 20\n"
+      "  --tcpdump-rounds N  rounds of captures (under sliceip exec, root's) the tcpdump share is\n"
+      "                  split into; default 3\n"
+      "  --alice-pps N   alice's steady stream while tcpdump captures; default 20000\n"
       "  --cleanup       only remove what killed benchmark runs left behind, "
       "then exit\n"
       "Needs root. Prints `name value unit` lines, ratios and verdicts; never "
@@ -282,8 +285,12 @@ std::optional<Args> parse_args(int argc, char** argv) {
   Args a;
   if (!bench::parse_flags(
           argc, argv,
-          {{"--seconds", &a.seconds, 86400}, {"--rounds", &a.rounds, 1000}, {"--mix-rounds", &a.mix_rounds, 1000}},
-          {{"--no-handout", &a.handout}, {"--no-mix", &a.mix}, {"--cleanup", &a.cleanup, true}}))
+          {{"--seconds", &a.seconds, 86400}, {"--rounds", &a.rounds, 1000}, {"--mix-rounds", &a.mix_rounds, 1000},
+           {"--tcpdump-rounds", &a.tcpdump.rounds, 1000}, {"--alice-pps", &a.tcpdump.alice_pps, 1000000}},
+          {{"--no-handout", &a.handout},
+           {"--no-mix", &a.mix},
+           {"--no-tcpdump", &a.run_tcpdump},
+           {"--cleanup", &a.cleanup, true}}))
     return std::nullopt;
   return a;
 }
@@ -291,11 +298,9 @@ std::optional<Args> parse_args(int argc, char** argv) {
 // Everything the run makes lives in this scope: by its end it is torn down, also when a
 // signal cut the loops short.
 int run(const Args& args) {
-  // (c) TO BE ADDED: tcpdump under sliceip exec against root's tcpdump goes here: a phase
-  // {"tcpdump", weight} in this plan and a run_tcpdump(*bed, *launcher, args, budget) after
-  // run_mix below.
-  bench::Budget budget(args.seconds,
-                       {{"handout", args.handout ? kHandoutWeight : 0}, {"mix", args.mix ? kMixWeight : 0}});
+  bench::Budget budget(args.seconds, {{"handout", args.handout ? kHandoutWeight : 0},
+                                      {"mix", args.mix ? kMixWeight : 0},
+                                      {"tcpdump", args.run_tcpdump ? kTcpdumpWeight : 0}});
   netd::testing::TestbedOptions options = bench::default_testbed_options();
   options.extra_alice = "raw = [\"packet\"]\n";
   auto bed = bench::start_testbed("exec_bench", std::move(options));
@@ -307,9 +312,7 @@ int run(const Args& args) {
   }
   if (args.handout && !bench::interrupted()) run_handout(*bed, *launcher, args, budget);
   if (args.mix && !bench::interrupted()) run_mix(*launcher, args, budget);
-  print_note(
-      "tcpdump: not measured yet (target: tcpdump under sliceip exec "
-      "against root's tcpdump)");
+  if (args.run_tcpdump && !bench::interrupted()) bench::run_tcpdump(*bed, *launcher, args.tcpdump, budget);
   print_note("exec_bench: " + fixed(args.seconds - budget.left(), 1) + " s of a " + std::to_string(args.seconds) +
              " s budget, set-up included; tearing down");
   return 0;

@@ -59,6 +59,7 @@
 #include "bench/bench_support.h"
 #include "bench/bench_testbed.h"
 #include "bench/budget.h"
+#include "bench/udp_sender.h"
 #include "lib/client/client.h"
 #include "lib/client/sockets.h"
 #include "tests/fixtures/files.h"
@@ -86,7 +87,6 @@ constexpr const char* kPeerAddr = "10.0.1.2";  // peer0, across uplink0
 // UDP ports: who sent a datagram is read from its destination port on the wire.
 constexpr uint16_t kAlicePort = 9001;
 constexpr uint16_t kBobPort = 9002;
-constexpr int kPayload = 64;  // UDP payload bytes (small frames: a packet rate, not a bit rate)
 
 struct Args {
   int seconds = 120;  // the whole run, set-up included (bench/run-all gives it this)
@@ -106,12 +106,7 @@ constexpr double kHandoutWeight = 1, kRxWeight = 0.6;  // per concurrency level,
 constexpr size_t kHandoutMin = 200;                    // handouts per variant and level
 constexpr size_t kRxMinPairs = 1;                      // pairs of windows (netd, root)
 
-std::string loadavg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+using bench::loadavg;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -405,55 +400,13 @@ Shared* make_shared_counters() {
   return new (p) Shared();
 }
 
-// A UDP sender as uid to peer:port from port+1000, 64-byte datagrams in sendmmsg batches; pps 0:
-// as fast as it goes, else paced (batches on an absolute clock).
+// A UDP sender as uid to peer:port from port+1000 (bench/udp_sender.h); pps 0: as fast as it
+// goes, else paced.
 [[noreturn]] void sender(const Place& place, uid_t uid, uint16_t port, int pps, std::atomic<uint64_t>* sent,
                          std::atomic<int>* stop) {
   const char* who = uid == kAlice ? "alice's sender" : "bob's sender";
   enter(place, uid, who);
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) child_fail(who, std::string("socket: ") + std::strerror(errno));
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_port = htons(static_cast<uint16_t>(port + 1000));
-  if (bind(s, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
-    child_fail(who, std::string("bind: ") + std::strerror(errno));
-  sockaddr_in dst{};
-  dst.sin_family = AF_INET;
-  dst.sin_port = htons(port);
-  inet_pton(AF_INET, kPeerAddr, &dst.sin_addr);
-  if (connect(s, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0)
-    child_fail(who, std::string("connect: ") + std::strerror(errno));
-  constexpr int kBatch = 32;
-  char payload[kPayload] = {};
-  iovec iov[kBatch];
-  mmsghdr msgs[kBatch] = {};
-  for (int i = 0; i < kBatch; ++i) {
-    iov[i] = {payload, sizeof payload};
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-  }
-  // Paced: batches of `batch` every `period` ns (batch ≤ 32, period ≥ 100 µs).
-  int batch = kBatch;
-  long period_ns = 0;
-  if (pps > 0) {
-    batch = std::clamp(pps / 10000, 1, kBatch);
-    period_ns = static_cast<long>(1e9 * batch / pps);
-  }
-  timespec next{};
-  clock_gettime(CLOCK_MONOTONIC, &next);
-  while (stop->load(std::memory_order_relaxed) == 0) {
-    int n = sendmmsg(s, msgs, static_cast<unsigned>(batch), 0);
-    if (n > 0) sent->fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
-    if (period_ns > 0) {
-      next.tv_nsec += period_ns;
-      while (next.tv_nsec >= 1000000000L) {
-        next.tv_nsec -= 1000000000L;
-        ++next.tv_sec;
-      }
-      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
-    }
-  }
+  if (auto s = bench::send_udp({kPeerAddr, port, pps, 0}, sent, stop); !s.ok()) child_fail(who, s.error().message);
   _exit(0);
 }
 
@@ -503,13 +456,8 @@ Shared* make_shared_counters() {
     }
     uint64_t a = 0, b = 0, o = 0;
     for (int i = 0; i < n; ++i) {
-      const unsigned char* f = reinterpret_cast<const unsigned char*>(bufs[i]);
       size_t got = std::min<size_t>(msgs[i].msg_len, kSnap);
-      uint16_t dport = 0;
-      if (got >= 14 + 20 + 4 && f[12] == 0x08 && f[13] == 0x00 && f[14 + 9] == IPPROTO_UDP) {
-        size_t ihl = static_cast<size_t>(f[14] & 0x0f) * 4;
-        if (got >= 14 + ihl + 4) dport = static_cast<uint16_t>(f[14 + ihl + 2] << 8 | f[14 + ihl + 3]);
-      }
+      uint16_t dport = bench::udp_dport(reinterpret_cast<const unsigned char*>(bufs[i]), got);
       if (dport == kAlicePort) ++a;
       else if (dport == kBobPort) ++b;
       else ++o;
