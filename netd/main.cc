@@ -219,7 +219,7 @@ int main(int argc, char** argv) {
     netd::daemon::log_line("warning: serving without the system call filter (--no-syscall-filter)");
   }
   netd::daemon::log_line("serving with " + source.describe());
-  netd::daemon::notify_ready("serving with " + source.describe());
+  netd::daemon::notify_ready((*daemon)->status_line());
   if (ready_pipe[1] >= 0) {
     char ok = 0;
     (void)!write(ready_pipe[1], &ok, 1);

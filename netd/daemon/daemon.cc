@@ -11,6 +11,7 @@
 #include "netd/daemon/notify.h"
 #include "netd/daemon/owner_record.h"
 #include "netd/kernel/bpf/bpffs.h"
+#include "netd/kernel/bpf/cgroup_placement.h"
 #include "netd/ops/slices.h"
 #include "netd/policy/loader.h"
 #include "netd/policy/slice_owners.h"
@@ -67,6 +68,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   if (recorded->has_value()) previous = policy::policy_with_owners(policy, **recorded);
   NETD_TRY(d->apply_policy(policy, previous ? &*previous : nullptr));
   NETD_TRY(write_owner_record(policy.netd.state_dir, policy::owners_of(policy)));
+  d->check_own_cgroup();
 
   server::Server::Options options;
   options.socket_path = policy.netd.socket;
@@ -118,6 +120,31 @@ Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* pr
   return ok_status();
 }
 
+void Daemon::check_own_cgroup() {
+  // Netd keeps serving either way (a test bed, or a host where nobody uses raw sockets), but
+  // says so once at start, again when the answer changes (netd moved, then SIGHUP), and in
+  // its systemd status for as long as it lasts.
+  auto placement = kernel::own_cgroup_placement(policy_.netd.cgroup);
+  std::string warning;
+  if (!placement.ok())
+    warning = "warning: " + placement.error().message + "; raw sockets netd hands out may skip its cgroup programs";
+  else if (!placement->inside)
+    warning = kernel::outside_cgroup_warning(*placement);
+  if (warning != cgroup_warning_) {
+    if (!warning.empty())
+      log_line(warning);
+    else if (!cgroup_warning_.empty())
+      log_line("netd now runs in cgroup " + placement->own + ", inside the policy's cgroup " + policy_.netd.cgroup);
+  }
+  cgroup_warning_ = std::move(warning);
+}
+
+std::string Daemon::status_line() const {
+  std::string status = "serving with " + source_.describe();
+  if (!cgroup_warning_.empty()) status += "; " + cgroup_warning_;
+  return status;
+}
+
 Status Daemon::reload() {
   // Every refusal says the same about the outcome, so an admin (and a test waiting for the
   // reload to finish) reads one of two lines: "netd: reloaded ..." or "netd: reloading ...,
@@ -143,6 +170,7 @@ Status Daemon::apply_reloaded_policy() {
   }
   policy_ = std::move(next);
   server_->set_limits(server_limits(policy_.netd));
+  check_own_cgroup();
   // Applied whatever the record says: a failure only costs the next restart its comparison.
   if (Status st = write_owner_record(policy_.netd.state_dir, policy::owners_of(policy_)); !st.ok())
     log_line("recording slice ids: " + st.error().message + " (a restart cannot tell which slice held each id)");
@@ -170,7 +198,7 @@ void Daemon::on_signal() {
       auto reloaded = reload();
       log_line(reloaded.ok() ? "reloaded " + source_.describe() : reloaded.error().message);
       // Ready again either way: a refused policy leaves the running one serving.
-      notify_ready(reloaded.ok() ? "serving with " + source_.describe() : "serving; last reload refused");
+      notify_ready(reloaded.ok() ? status_line() : "serving; last reload refused");
     } else {
       notify_stopping();
       server_->stop();

@@ -44,6 +44,9 @@ class Daemon {
   Status run();
   // Re-reads the policy; an invalid one is refused whole and the running one stays.
   Status reload();
+  // "serving with <policy>", plus the warning while netd runs outside the policy's cgroup
+  // (its systemd STATUS=).
+  std::string status_line() const;
 
  private:
   // reload() without the "policy kept" context its refusals get.
@@ -62,6 +65,9 @@ class Daemon {
   // The table of methods (methods.cc); fails if the IDL declares one it does not bind.
   Status register_methods();
   void on_signal();
+  // Logs (once per change) whether netd runs outside the policy's cgroup, where the raw
+  // sockets it hands out skip the cgroup programs (kernel/bpf/cgroup_placement.h).
+  void check_own_cgroup();
 
   PolicySource source_;
   policy::Policy policy_;
@@ -81,6 +87,7 @@ class Daemon {
   std::optional<kernel::TunWatch> tun_watch_;
   std::unique_ptr<server::Server> server_;
   UniqueFd signal_fd_;
+  std::string cgroup_warning_;  // empty while netd runs inside the policy's cgroup
 };
 
 // Removes every kernel object netd made under this policy: vifs, rules, slice tables, the

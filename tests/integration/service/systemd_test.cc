@@ -77,6 +77,8 @@ TEST_F(SystemdNotify, ReadyOnceServingReloadingReadyAroundReloadsStoppingOnTerm)
   ASSERT_TRUE(ready.has_value()) << bed_->netd_log();
   EXPECT_THAT(*ready, HasSubstr("READY=1"));
   EXPECT_THAT(*ready, HasSubstr("STATUS=serving with " + bed_->policy_path()));
+  // The testbed runs netd outside its cgroup: systemctl status shows the warning as well.
+  EXPECT_THAT(*ready, HasSubstr("outside the policy's cgroup " + bed_->cgroup()));
   // Said only once true: the socket answers and the kernel state is there.
   EXPECT_TRUE(listening(bed_->socket_path()));
   EXPECT_TRUE(bed_->root({"nft", "list", "table", "inet", "netd"}).ok());
