@@ -18,19 +18,12 @@
 #include "tests/fixtures/json.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/integration/common/testbed_test.h"
+#include "tests/integration/exec/report_end.h"
 
 namespace netd::testing {
 namespace {
 
 constexpr uint32_t kAliceRawMark = (7u << 16) | 0x10000000;  // alice's id << mark_shift | raw_flag
-
-// Waits for the program and reports how it ended: exit code or signal.
-constexpr const char* kReportEnd =
-    "import json, subprocess, sys\n"
-    "p = subprocess.Popen(sys.argv[1:])\n"
-    "r = p.wait()\n"
-    "print(json.dumps({'event': 'end', 'exit': r if r >= 0 else None, 'signal': -r if r < 0 else None}), "
-    "flush=True)\n";
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -161,8 +154,7 @@ TEST_F(ExecRobust, ClosesFdsUnderTheSupervisor) {
 }
 
 TEST_F(ExecRobust, ExitsMidRequest) {
-  auto run = bed_->spawn_as(kAlice, {"/usr/bin/python3", "-c", kReportEnd, sliceip_binary(), "exec", "--", EXEC_PROBE,
-                                     "spin", "300"});
+  auto run = bed_->spawn_as(kAlice, reporting_end({sliceip_binary(), "exec", "--", EXEC_PROBE, "spin", "300"}));
   ASSERT_OK(run);
   auto started = run->read_line(kEventTimeout);
   ASSERT_TRUE(started.has_value()) << run->wait(std::chrono::seconds(2)).describe();
