@@ -124,6 +124,16 @@ class ExecRobust : public TestbedTest {
 
 TEST_F(ExecRobust, SocketTightLoop) {
   constexpr long kCalls = 20000;
+  // A rate a loop of socket() calls outruns (20000 take seconds here), so that some calls meet
+  // the limit; how many depends on the machine's speed, and any split passes.
+  TestbedOptions limited = testbed_options();
+  limited.extra_netd = "requests_per_second_per_uid = 500\n";
+  ASSERT_OK(bed_->write_policy(bed_->policy_text(limited)));
+  auto reloaded = bed_->reload_netd();
+  ASSERT_OK(reloaded);
+  ASSERT_THAT(*reloaded, ::testing::HasSubstr("netd: reloaded"));
+  ASSERT_TRUE(eventually([&] { return bed_->netd_connections() == 0; }));
+  idle_fds_ = bed_->netd_fds();
   auto r = probe({"socket", "packet", "raw", "3", "count", std::to_string(kCalls)});
   ASSERT_EQ(r.exit_code, 0) << r.describe().substr(0, 4000);
   auto j = event_line(r.out, "loop");
