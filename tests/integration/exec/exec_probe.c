@@ -14,6 +14,7 @@
  *     prints the errno and what SO_RCVBUF|SO_SNDBUF reads afterwards
  *   exec_probe orphan-socket   forks and exits 0 at once; the child waits until the probe's parent
  *     (sliceip) has exited, then opens socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) and prints it
+ *   exec_probe chaos|spin|steps|threads ...   misbehaving programs: see exec_probe_stress.c
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,6 +31,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "exec_probe_stress.h"
 
 static int domain_of(const char* word) {
   if (strcmp(word, "inet") == 0) return AF_INET;
@@ -213,5 +216,9 @@ int main(int argc, char** argv) {
   if (strcmp(argv[1], "orphan-socket") == 0) return orphan_socket_mode();
   if (strcmp(argv[1], "filter") == 0) return filter_mode(argc, argv);
   if (strcmp(argv[1], "buffer") == 0) return buffer_mode(argc, argv);
+  if (strcmp(argv[1], "chaos") == 0) return chaos_mode(argc, argv);
+  if (strcmp(argv[1], "spin") == 0) return spin_mode(argc, argv);
+  if (strcmp(argv[1], "steps") == 0) return steps_mode(argc, argv);
+  if (strcmp(argv[1], "threads") == 0) return threads_mode(argc, argv);
   return 2;
 }

@@ -16,6 +16,7 @@
 #include "tests/fixtures/test_macros.h"
 #include "tests/integration/common/testbed_test.h"
 #include "tests/integration/exec/exec_support.h"
+#include "tests/integration/exec/report_end.h"
 
 namespace netd::testing {
 namespace {
@@ -24,14 +25,6 @@ constexpr uid_t kAlice = 1001, kBob = 1002, kCarol = 1003;
 constexpr uint32_t kAliceMark = 7u << 16;   // id 7 << mark_shift, mark_mask 0x0fff0000
 constexpr uint32_t kRawFlag = 0x10000000;  // the testbed's raw_flag
 constexpr int kEthPAll = 3;
-
-// Waits for the program and reports how it ended, as a shell cannot: exit code or signal.
-constexpr const char* kReportEnd =
-    "import json, subprocess, sys\n"
-    "p = subprocess.Popen(sys.argv[1:])\n"
-    "r = p.wait()\n"
-    "print(json.dumps({'event': 'end', 'exit': r if r >= 0 else None, 'signal': -r if r < 0 else None}), "
-    "flush=True)\n";
 
 size_t count_containing(const std::string& text, const std::string& needle) {
   size_t n = 0;
@@ -180,8 +173,7 @@ TEST_F(ExecSocket, ExitStatusAndSignals) {
   EXPECT_EQ(exec(kAlice, {"sh", "-c", "exit 7"}).exit_code, 7);
   EXPECT_EQ(exec(kAlice, {"true"}).exit_code, 0);
 
-  auto run = bed_->spawn_as(kAlice, {"/usr/bin/python3", "-c", kReportEnd, sliceip_binary(), "exec", "--", EXEC_PROBE,
-                                     "wait-signal"});
+  auto run = bed_->spawn_as(kAlice, reporting_end({sliceip_binary(), "exec", "--", EXEC_PROBE, "wait-signal"}));
   ASSERT_OK(run);
   auto ready = run->read_line();
   ASSERT_TRUE(ready.has_value()) << run->wait(std::chrono::seconds(2)).describe();
