@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <fstream>
 #include <string>
 
 #include "lib/client/sockets.h"
@@ -27,20 +26,6 @@ int socket_domain(int fd) {
   int domain = 0;
   socklen_t len = sizeof domain;
   return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 ? domain : 0;
-}
-
-// The program's close-on-exec flag of its fd: a per-fd flag, which a copy does not carry.
-bool fd_cloexec(pid_t tid, int fd) {
-  std::ifstream info("/proc/" + std::to_string(tid) + "/fdinfo/" + std::to_string(fd));
-  std::string key;
-  while (info >> key) {
-    if (key == "flags:") {
-      std::string octal;
-      info >> octal;
-      return (std::stoul(octal, nullptr, 8) & O_CLOEXEC) != 0;
-    }
-  }
-  return false;
 }
 
 }  // namespace
@@ -65,7 +50,7 @@ void CaptureResponder::answer(Listener& listener, const seccomp_notif& request) 
   call.same_netns = same_netns(target->tid());
   char name[IF_NAMESIZE] = {};
   if (!wants_capture(call) || if_indextoname(static_cast<unsigned>(call.ifindex), name) == nullptr) return go_on();
-  const bool cloexec = fd_cloexec(target->tid(), fd);
+  const bool cloexec = target->fd_cloexec(fd);
   const int status_flags = fcntl(socket->get(), F_GETFL);
   if (!listener.id_valid(request.id)) return;  // what was read may be another thread's now
 

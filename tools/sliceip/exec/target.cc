@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <string>
 
 namespace sliceip::exec {
@@ -63,6 +64,19 @@ netd::Status Target::write(uint64_t addr, const void* in, size_t len) const {
   iovec local{const_cast<void*>(in), len};
   iovec remote{reinterpret_cast<void*>(addr), len};
   return transfer_result(process_vm_writev(tid_, &local, 1, &remote, 1, 0), len, "process_vm_writev");
+}
+
+bool Target::fd_cloexec(int fd) const {
+  std::ifstream info("/proc/" + std::to_string(tid_) + "/fdinfo/" + std::to_string(fd));
+  std::string key;
+  while (info >> key) {
+    if (key == "flags:") {
+      unsigned long flags = 0;
+      info >> std::oct >> flags;
+      return (flags & O_CLOEXEC) != 0;
+    }
+  }
+  return false;
 }
 
 bool same_netns(pid_t tid) {

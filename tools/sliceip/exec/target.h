@@ -24,6 +24,10 @@ class Target {
   netd::Status read(uint64_t addr, void* out, size_t len) const;
   netd::Status write(uint64_t addr, const void* in, size_t len) const;
 
+  // Whether the program's fd `fd` is close-on-exec: a per-fd flag, which a pidfd_getfd copy does
+  // not carry; /proc/<tid>/fdinfo shows it among the "flags" (octal). Unreadable: no.
+  bool fd_cloexec(int fd) const;
+
   pid_t tid() const { return tid_; }
 
  private:

@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <string>
 
@@ -63,21 +62,6 @@ netd::Result<VifFd> ask_for_vif(netd::Client& client, const TunAnswer& answer) {
   nlohmann::json params = {{"kind", answer.vif_kind}, {"persist", false}};
   if (answer.multi_queue) params["multi_queue"] = true;
   return call_for_vif(client, "io.netd.Vifs.Add", params);
-}
-
-// Whether the program's fd is close-on-exec: a per-fd flag, which pidfd_getfd does not carry
-// and /proc/<tid>/fdinfo shows among the "flags" (octal, O_CLOEXEC included). Unreadable: no.
-bool fd_cloexec(pid_t tid, int fd) {
-  std::ifstream in("/proc/" + std::to_string(tid) + "/fdinfo/" + std::to_string(fd));
-  std::string key;
-  while (in >> key) {
-    if (key == "flags:") {
-      unsigned long flags = 0;
-      in >> std::oct >> flags;
-      return (flags & O_CLOEXEC) != 0;
-    }
-  }
-  return false;
 }
 
 // Whether the path argument at `path` is exactly /dev/net/tun and the thread is in netd's
@@ -169,7 +153,7 @@ void TunResponder::answer_set_iff(Listener& listener, const seccomp_notif& reque
   ifreq ifr {};
   const bool readable = target->read(ifr_address, &ifr, sizeof ifr).ok();
   const int status_flags = fcntl(copy->get(), F_GETFL);
-  const bool cloexec = fd_cloexec(tid, fd);
+  const bool cloexec = target->fd_cloexec(fd);
   if (!listener.id_valid(request.id)) return;
   if (!readable) {
     listener.reply_error(request.id, EFAULT);
