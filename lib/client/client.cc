@@ -63,9 +63,14 @@ Result<Reply> Client::call(std::string_view method, const nlohmann::json& parame
       reply.fds = std::move(message->fds);
       return reply;
     }
-    pollfd p{fd_.get(), POLLIN, 0};
-    if (poll(&p, 1, -1) < 0 && errno != EINTR) return errno_error("waiting for netd");
-    auto state = reader_.read_from(fd_.get());
+    // The reply is waited for in recvmsg itself: a poll first would be one more system call on
+    // every call. Only a socket the caller made non-blocking needs the poll.
+    auto state = reader_.read_from(fd_.get(), varlink::MessageReader::Wait::kYes);
+    if (state.ok() && *state == varlink::MessageReader::ReadState::kWouldBlock) {
+      pollfd p{fd_.get(), POLLIN, 0};
+      if (poll(&p, 1, -1) < 0 && errno != EINTR) return errno_error("waiting for netd");
+      continue;
+    }
     if (!state.ok() || *state == varlink::MessageReader::ReadState::kEof) {
       if (!sent.ok()) return std::move(sent).error();
       if (!state.ok()) return std::move(state).error();

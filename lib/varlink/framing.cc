@@ -16,7 +16,7 @@ constexpr size_t kReadChunk = 16 * 1024;
 
 }  // namespace
 
-Result<MessageReader::ReadState> MessageReader::read_from(int fd) {
+Result<MessageReader::ReadState> MessageReader::read_from(int fd, Wait wait) {
   char data[kReadChunk];
   alignas(cmsghdr) char control[kControlBytes];
   iovec iov{data, sizeof data};
@@ -27,7 +27,7 @@ Result<MessageReader::ReadState> MessageReader::read_from(int fd) {
   msg.msg_controllen = sizeof control;
   ssize_t n;
   do {
-    n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    n = recvmsg(fd, &msg, (wait == Wait::kYes ? 0 : MSG_DONTWAIT) | MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadState::kWouldBlock;

@@ -31,8 +31,13 @@ class MessageReader {
  public:
   enum class ReadState { kData, kWouldBlock, kEof };
 
-  // One recvmsg(MSG_DONTWAIT | MSG_CMSG_CLOEXEC) from a socket into the buffer.
-  Result<ReadState> read_from(int fd);
+  // Whether read_from may block until the peer writes (a client waiting for its reply: one
+  // recvmsg instead of poll + recvmsg) or never does (the server's event loop).
+  enum class Wait { kNo, kYes };
+
+  // One recvmsg(MSG_CMSG_CLOEXEC, plus MSG_DONTWAIT unless wait) from a socket into the
+  // buffer. kWouldBlock also when the fd itself is non-blocking.
+  Result<ReadState> read_from(int fd, Wait wait = Wait::kNo);
   // Appends bytes as if received (tests, and callers that read themselves).
   void feed(std::string_view bytes, std::vector<UniqueFd> fds = {});
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <thread>
 
 #include "tests/fixtures/test_macros.h"
 
@@ -159,6 +160,27 @@ TEST(MessageReaderFds, FdsPilingUpOnAnUnfinishedMessageAreRefused) {
     }
   }
   EXPECT_ERR(reader.next(), EMSGSIZE, "more than 16 file descriptors");
+}
+
+TEST_F(SocketPair, AWaitingReadReturnsTheMessageThePeerSendsLater) {
+  MessageReader reader;
+  std::thread peer([&] { (void)send_message(a_.get(), "{\"late\":1}"); });
+  auto state = reader.read_from(b_.get(), MessageReader::Wait::kYes);
+  peer.join();
+  ASSERT_OK(state);
+  EXPECT_EQ(*state, MessageReader::ReadState::kData);
+  EXPECT_EQ(next_json(reader), "{\"late\":1}");
+}
+
+TEST_F(SocketPair, NothingToReadIsWouldBlockWithoutWaitingOrOnANonBlockingFd) {
+  MessageReader reader;
+  auto state = reader.read_from(b_.get());
+  ASSERT_OK(state);
+  EXPECT_EQ(*state, MessageReader::ReadState::kWouldBlock);
+  ASSERT_EQ(fcntl(b_.get(), F_SETFL, fcntl(b_.get(), F_GETFL) | O_NONBLOCK), 0);
+  state = reader.read_from(b_.get(), MessageReader::Wait::kYes);
+  ASSERT_OK(state);
+  EXPECT_EQ(*state, MessageReader::ReadState::kWouldBlock);
 }
 
 TEST_F(SocketPair, EofIsReported) {
