@@ -12,7 +12,7 @@ namespace sliceip::exec {
 
 class Listener {
  public:
-  explicit Listener(netd::UniqueFd fd) : fd_(std::move(fd)) {}
+  explicit Listener(netd::UniqueFd fd);
 
   int fd() const { return fd_.get(); }
 
