@@ -167,5 +167,33 @@ TEST_F(ExecMonitor, SoftflowdExportsEverySlicesFlows) {
   EXPECT_THAT(end.out, ::testing::Not(HasSubstr("refused"))) << end.describe();
 }
 
+// A monitor binding its packet socket to a device that is no uplink (here lo): netd refuses the
+// capture, the supervisor says so in one line and lets the bind go on to the kernel, so the
+// program keeps the slice's own socket and sees only the slice's packets there.
+TEST_F(ExecMonitor, ANonUplinkBindKeepsTheSlicesOwnSocket) {
+  if (!installed("/usr/bin/tcpdump")) GTEST_SKIP() << "tcpdump is not installed: run scripts/install-deps";
+  auto dump = spawn_exec(kMon, {"tcpdump", "-n", "-l", "-i", "lo", "udp port 9100"});
+  ASSERT_OK(dump);
+  std::string seen;
+  ASSERT_TRUE(read_through(*dump, seen, "listening on lo")) << "tcpdump did not start: " << seen;
+  EXPECT_THAT(seen, HasSubstr("bind(AF_PACKET, lo) as a capture"));
+  EXPECT_THAT(seen, HasSubstr("is not an uplink"));
+  EXPECT_THAT(seen, HasSubstr("the socket stays the slice's own"));
+  // root's datagram first, then mon's: tcpdump shows mon's, and root's never came before it.
+  constexpr const char* kLoopbackDatagram =
+      "import socket, sys\n"
+      "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+      "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+      "s.sendto(b'x', ('127.0.0.1', 9100))\n";
+  auto by_root = bed_->root({"python3", "-c", kLoopbackDatagram, "41101"});
+  ASSERT_EQ(by_root.exit_code, 0) << by_root.describe();
+  auto by_mon = bed_->as(kMon, {"python3", "-c", kLoopbackDatagram, "41102"});
+  ASSERT_EQ(by_mon.exit_code, 0) << by_mon.describe();
+  ASSERT_TRUE(read_through(*dump, seen, "127.0.0.1.41102")) << "mon's own datagram was not seen: " << seen;
+  EXPECT_THAT(seen, ::testing::Not(HasSubstr("127.0.0.1.41101"))) << seen;
+  ASSERT_OK(dump->kill(SIGINT));
+  (void)dump->wait();
+}
+
 }  // namespace
 }  // namespace netd::testing
