@@ -11,6 +11,7 @@
 #include "lib/client/client.h"
 #include "lib/client/socket_ops.h"
 #include "lib/client/sockets.h"
+#include "lib/client/vifs.h"
 
 struct netd_client {
   std::optional<netd::Client> client;
@@ -57,27 +58,18 @@ int call_simple(netd_client* c, const char* method, const nlohmann::json& params
 constexpr size_t kIfNameSize = 16;  // IFNAMSIZ, with the NUL
 constexpr int kVifFlags = NETD_VIF_UP | NETD_VIF_PERSIST | NETD_VIF_MULTI_QUEUE;
 
-// A call whose reply carries a device fd: returns that fd and copies the device name into
-// name_out (if given). Every other fd of the reply, and the device fd on any failure, is
-// closed by the Reply's UniqueFds.
+// A call whose reply carries a device fd (lib/client/vifs.h): returns that fd and copies the
+// device name into name_out (if given); on any failure the fd is closed.
 int call_for_vif_fd(netd_client* c, const char* method, const nlohmann::json& params,
                     char* name_out, size_t name_len) {
-  auto reply = c->client->call(method, params);
-  if (!reply.ok()) return fail(c, reply.error().code, reply.error().message);
-  if (!reply->ok()) return fail(c, reply->error_errno(), reply->error + ": " + reply->reason());
-  const nlohmann::json& params_in = reply->parameters;
-  auto vif = params_in.find("vif");
-  if (vif == params_in.end() || !vif->is_object() || !vif->contains("name") ||
-      !(*vif)["name"].is_string())
-    return fail(c, EPROTO, "netd's reply names no device");
-  std::string name = (*vif)["name"].get<std::string>();
-  if (reply->fds.empty()) return fail(c, EPROTO, "netd sent no fd for " + name);
+  auto vif = netd::vif_with_fd(*c->client, method, params);
+  if (!vif.ok()) return fail(c, vif.error().code, vif.error().message);
   if (name_out != nullptr) {
-    if (name.size() >= name_len) return fail(c, ENAMETOOLONG, "device name too long: " + name);
-    std::memcpy(name_out, name.c_str(), name.size() + 1);
+    if (vif->name.size() >= name_len) return fail(c, ENAMETOOLONG, "device name too long: " + vif->name);
+    std::memcpy(name_out, vif->name.c_str(), vif->name.size() + 1);
   }
   c->last_error.clear();
-  return reply->fds.front().release();
+  return vif->fd.release();
 }
 
 // A socket from lib/client/sockets.h: its fd, or -errno with the reason kept.

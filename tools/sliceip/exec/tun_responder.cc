@@ -16,6 +16,7 @@
 #include <string>
 
 #include "lib/client/client.h"
+#include "lib/client/vifs.h"
 #include "tools/sliceip/exec/target.h"
 #include "tools/sliceip/exec/tun_answer.h"
 
@@ -27,41 +28,13 @@ namespace {
 // forgotten (its TUNSETIFF then goes to the kernel: ENOTTY on a memfd).
 constexpr size_t kMaxPlaceholders = 1024;
 
-struct VifFd {
-  netd::UniqueFd fd;
-  std::string name;
-  std::string kind;
-  bool multi_queue = false;
-};
-
-// One io.netd.Vifs call whose reply carries a device and its fd. A refusal is an Error with
-// netd's errno and "error-name: reason", as lib/client's calls give (netd_link.h reads them).
-netd::Result<VifFd> call_for_vif(netd::Client& client, std::string_view method, const nlohmann::json& params) {
-  NETD_ASSIGN_OR_RETURN(netd::Reply reply, client.call(method, params));
-  if (!reply.ok()) return netd::make_error(reply.error_errno(), reply.error + ": " + reply.reason());
-  const auto vif = reply.parameters.find("vif");
-  if (vif == reply.parameters.end() || !vif->is_object() || !vif->contains("name") || !(*vif)["name"].is_string() ||
-      !vif->contains("kind") || !(*vif)["kind"].is_string())
-    return netd::make_error(EPROTO, std::string(method) + ": netd's reply names no device");
-  if (reply.fds.size() != 1)
-    return netd::make_error(EPROTO, std::string(method) + ": netd's reply carries " +
-                                        std::to_string(reply.fds.size()) + " fds, not exactly one");
-  VifFd out;
-  out.fd = std::move(reply.fds.front());
-  out.name = (*vif)["name"].get<std::string>();
-  out.kind = (*vif)["kind"].get<std::string>();
-  out.multi_queue = vif->value("multi_queue", false);
-  if (out.name.empty() || out.name.size() >= IFNAMSIZ)
-    return netd::make_error(EPROTO, std::string(method) + ": netd's device name does not fit ifr_name");
-  return out;
-}
-
-netd::Result<VifFd> ask_for_vif(netd::Client& client, const TunAnswer& answer) {
-  if (answer.kind == TunAnswer::Kind::kAttach) return call_for_vif(client, "io.netd.Vifs.Attach", {{"name", answer.name}});
+netd::Result<netd::VifHandle> ask_for_vif(netd::Client& client, const TunAnswer& answer) {
+  if (answer.kind == TunAnswer::Kind::kAttach)
+    return netd::vif_with_fd(client, "io.netd.Vifs.Attach", {{"name", answer.name}});
   // As TUNSETIFF makes it: gone with its last fd.
   nlohmann::json params = {{"kind", answer.vif_kind}, {"persist", false}};
   if (answer.multi_queue) params["multi_queue"] = true;
-  return call_for_vif(client, "io.netd.Vifs.Add", params);
+  return netd::vif_with_fd(client, "io.netd.Vifs.Add", params);
 }
 
 // Whether the path argument at `path` is exactly /dev/net/tun and the thread is in netd's
