@@ -7,20 +7,29 @@
  *   exec_loop mix-filter WARMUP COUNT UNTIL_NS  the same under a seccomp filter of its own with
  *                                               sliceip exec's rules (no supervisor): the
  *                                               kernel's share of what sliceip exec costs them
+ *   exec_loop mix-floor WARMUP COUNT UNTIL_NS   the same under the smallest filter that reads
+ *                                               socket()'s arguments (hand-written, x86_64 and
+ *                                               aarch64 only): the least any such filter costs
  *
  * WARMUP untimed calls first (under sliceip exec the first trapped socket() pays the
  * supervisor's set-up; the api side connects to netd before them), then timed calls until COUNT
  * are done or CLOCK_MONOTONIC passes UNTIL_NS (0: no deadline), at least one. socket/api print
- * one line per call, `SOCKET_NS CLOSE_NS`; mix prints `ITERATIONS NS` for the whole timed loop.
+ * one line per call, `SOCKET_NS CLOSE_NS`; the mix modes print `ITERATIONS NS` for the whole timed
+ * loop.
  * Exit 0, or 1 with the failing call on stderr (2: usage). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -39,7 +48,7 @@ static int64_t now_ns(void) {
 }
 
 static int usage(void) {
-  fputs("usage: exec_loop {socket|api|mix|mix-filter} WARMUP COUNT UNTIL_NS\n", stderr);
+  fputs("usage: exec_loop {socket|api|mix|mix-filter|mix-floor} WARMUP COUNT UNTIL_NS\n", stderr);
   return 2;
 }
 
@@ -113,6 +122,44 @@ static int install_filter(void) {
   return rc == 0;
 }
 
+#if defined(__x86_64__)
+#define FLOOR_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define FLOOR_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* The least a filter that decides socket() by its arguments can be: on socket() it loads one
+ * argument (the low half of args[1], the type; both arches are little-endian) and allows.
+ * Everything else, and every other arch, is allowed by loads of arch and nr alone, so the
+ * kernel's per-syscall-number cache (seccomp_cache_prepare) still lets close and getpid through
+ * without running it; the argument load is what makes socket() run it, as any filter that reads
+ * socket()'s arguments must. */
+static int install_floor_filter(void) {
+#ifdef FLOOR_ARCH
+  struct sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FLOOR_ARCH, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 1),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    fprintf(stderr, "exec_loop: prctl(PR_SET_NO_NEW_PRIVS): %s\n", strerror(errno));
+    return 0;
+  }
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+    fprintf(stderr, "exec_loop: seccomp(SECCOMP_SET_MODE_FILTER): %s\n", strerror(errno));
+    return 0;
+  }
+  return 1;
+#else
+  fputs("exec_loop: mix-floor: the filter is written for x86_64 and aarch64 only\n", stderr);
+  return 0;
+#endif
+}
+
 static int run_mix(long long warmup, long long count, int64_t until) {
   for (long long i = 0; i < warmup; ++i)
     if (!mix_once()) return 1;
@@ -147,6 +194,9 @@ int main(int argc, char** argv) {
     rc = run_mix(warmup, count, until);
   } else if (strcmp(argv[1], "mix-filter") == 0) {
     if (!install_filter()) return 1;
+    rc = run_mix(warmup, count, until);
+  } else if (strcmp(argv[1], "mix-floor") == 0) {
+    if (!install_floor_filter()) return 1;
     rc = run_mix(warmup, count, until);
   } else {
     return usage();
