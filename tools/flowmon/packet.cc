@@ -17,6 +17,8 @@ constexpr uint8_t kIcmp6EchoRequest = 128, kIcmp6EchoReply = 129;
 void read_ports(std::span<const uint8_t> b, size_t at, PacketHeader& h) {
   switch (h.protocol) {
     case IPPROTO_TCP:
+      if (b.size() >= at + 14) h.tcp_flags = b[at + 13];
+      [[fallthrough]];
     case IPPROTO_UDP:
     case IPPROTO_UDPLITE:
     case IPPROTO_SCTP:

@@ -21,6 +21,7 @@ struct PacketHeader {
   uint16_t sport = 0;
   uint16_t dport = 0;
   uint32_t length = 0;  // IPv4 total length / IPv6 40 + payload length (not the copied bytes)
+  uint8_t tcp_flags = 0;  // TCP's flag byte (FIN 0x01 .. CWR 0x80) when copied; else 0
 };
 
 // The header of an IPv4 or IPv6 packet (as NFLOG gives it: from the network header on), or
