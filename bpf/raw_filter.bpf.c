@@ -17,11 +17,13 @@
  *          (ports): a listener's first SYN arrives before the slice sent anything;
  *       e. it is an ICMP/ICMPv6 error about a packet of one of the slice's flows.
  *   Frames for other hosts (promiscuous mode) are never a slice's.
- *   capture_filter: keeps packets of the devices in capture_ifaces only, so a monitor's
- *     capture socket that its holder re-binds elsewhere (it can) sees nothing there.
+ *   capture_filter: one loaded instance per monitor slice; keeps packets of the devices in
+ *     capture_ifaces only, so a monitor's capture socket that its holder re-binds elsewhere
+ *     (it can) sees nothing there.
  *
- * Before all that, slice_filter checks that its slice still holds the mark (slice_epochs):
- * a socket outlives a policy reload that gives the mark to another slice.
+ * Before all that, both check that their slice still holds the mark and the rights the
+ * socket was handed out under (slice_epochs): a socket outlives a policy reload that gives
+ * the mark to another slice or takes a raw kind or capture_all away.
  *
  * O(1) per packet: at most six map lookups, no loops over headers. */
 #include "raw_flow.h"
@@ -49,13 +51,19 @@ static __always_inline void reverse(struct netd_flow_key *k) {
   k->dport = port;
 }
 
-SEC("socket")
-int slice_filter(struct __sk_buff *skb) {
-  __u32 keep = skb->len;
+/* Whether this instance's grant still holds: its slice keeps the mark and the raw rights the
+ * socket was handed out under (netd moves the epoch on when either goes away). */
+static __always_inline int still_granted(void) {
   if (slice_mark == 0) return 0; /* never loaded so by netd; fail closed */
   netd_mark_key_t mark = slice_mark;
   __u32 *epoch = bpf_map_lookup_elem(&slice_epochs, &mark);
-  if (!epoch || *epoch != slice_epoch) return 0; /* revoked: the mark went to another slice */
+  return epoch && *epoch == slice_epoch;
+}
+
+SEC("socket")
+int slice_filter(struct __sk_buff *skb) {
+  __u32 keep = skb->len;
+  if (!still_granted()) return 0; /* revoked */
   if ((skb->mark & mark_mask) == slice_mark) return keep;                     /* a */
   /* A frame for another host's MAC reached this host only because someone put the device in
    * promiscuous mode (a packet socket holder can): never a slice's, whatever its ports say. */
@@ -96,6 +104,7 @@ int slice_filter(struct __sk_buff *skb) {
 
 SEC("socket")
 int capture_filter(struct __sk_buff *skb) {
+  if (!still_granted()) return 0; /* revoked: the monitor lost capture_all or its mark */
   netd_ifindex_key_t ifindex = skb->ifindex;
   return bpf_map_lookup_elem(&capture_ifaces, &ifindex) ? skb->len : 0;
 }

@@ -2,6 +2,7 @@
 
 #include "netd/kernel/bpf/bpffs.h"
 #include "netd/kernel/sysctl/sysctl.h"
+#include "netd/policy/raw_decision.h"
 #include "netd/policy/vif_decision.h"
 
 namespace netd::ops {
@@ -66,11 +67,13 @@ Status Isolation::apply(const policy::Policy& next, const policy::Policy* previo
     nft_.emplace(std::move(table));
   }
   // A mark whose slice went away or was given to another slice: the sockets handed out with
-  // it must not see the new owner's packets.
+  // it must not see the new owner's packets. A slice that lost a raw kind or capture_all: its
+  // sockets must not keep what it may no longer have (those it still may, it asks for again).
   if (previous != nullptr) {
     for (const auto& old : previous->slices) {
       const policy::SliceSpec* now = next.find_by_id(old.id);
-      if (now == nullptr || now->name != old.name) NETD_TRY(filters_->revoke(previous->mark_of(old)));
+      if (now == nullptr || now->name != old.name || policy::raw_rights_cut(old, *now))
+        NETD_TRY(filters_->revoke(previous->mark_of(old)));
     }
   }
   return ok_status();

@@ -37,7 +37,7 @@ class Isolation : public IsolationSink, public RawFilterProvider {
   Status on_link_event(const policy::Policy& p, const kernel::LinkEvent& event);
 
   Result<int> slice_filter(uint32_t slice_mark) override { return filters_->slice_filter(slice_mark); }
-  Result<int> capture_filter() override { return filters_->capture_filter(); }
+  Result<int> capture_filter(uint32_t slice_mark) override { return filters_->capture_filter(slice_mark); }
 
   // Removes the nft table and the bpffs pins of the isolation programs (--teardown), after the
   // vifs; every step runs and each failure is named. While a vif is left (`vifs_gone` false) its

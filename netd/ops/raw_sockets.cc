@@ -69,7 +69,7 @@ Result<varlink::Answer> RawSocketOps::capture(const policy::Policy& p, const pol
   int ifindex = cache_.ifindex(verdict.ifname);
   if (ifindex <= 0)
     return not_found("uplink " + verdict.ifname + " does not exist (now)", ENODEV);
-  NETD_ASSIGN_OR_RETURN(int filter, from_kernel(filters_.capture_filter()));
+  NETD_ASSIGN_OR_RETURN(int filter, from_kernel(filters_.capture_filter(p.mark_of(s))));
   NETD_ASSIGN_OR_RETURN(UniqueFd fd, from_kernel(kernel::open_packet_socket(policy::kEthPAll, ifindex,
                                                                             verdict.mark, filter)));
   return fd_answer(std::move(fd), {{"ifindex", ifindex}});

@@ -22,7 +22,7 @@ class RawFilterProvider {
  public:
   virtual ~RawFilterProvider() = default;
   virtual Result<int> slice_filter(uint32_t slice_mark) = 0;  // the slice's own packets
-  virtual Result<int> capture_filter() = 0;                   // packets of the uplinks
+  virtual Result<int> capture_filter(uint32_t slice_mark) = 0;  // the uplinks' packets, for a monitor
 };
 
 class RawSocketOps {

@@ -169,4 +169,11 @@ Result<FlowLogVerdict> decide_flowlog(const Policy& policy, const SliceSpec& sli
   return FlowLogVerdict{static_cast<uint16_t>(group), policy.netd.mark_mask, policy.mark_shift()};
 }
 
+bool raw_rights_cut(const SliceSpec& before, const SliceSpec& after) {
+  if (before.capture_all && !after.capture_all) return true;
+  return std::any_of(before.raw.begin(), before.raw.end(), [&](const std::string& kind) {
+    return std::find(after.raw.begin(), after.raw.end(), kind) == after.raw.end();
+  });
+}
+
 }  // namespace netd::policy

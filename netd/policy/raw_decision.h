@@ -21,6 +21,12 @@ const char* raw_kind_name(RawKind kind);  // "icmp", "icmpv6", "udp", "tcp", "pa
 // Whether the slice's policy `raw` lists the kind.
 bool slice_allows_raw(const SliceSpec& slice, RawKind kind);
 
+// Whether a policy reload takes from the slice a right some socket netd handed it may stand on:
+// a kind of its `raw`, or capture_all. netd then revokes the slice's sockets (their filters
+// keep nothing from then on): a socket cannot be taken back, and the kind it was made for is
+// not written on it. Rights added or kept revoke nothing.
+bool raw_rights_cut(const SliceSpec& before, const SliceSpec& after);
+
 // The default ethertype of a packet socket: ETH_P_ALL (host order).
 inline constexpr uint16_t kEthPAll = 0x0003;
 

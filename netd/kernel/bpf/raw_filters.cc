@@ -81,13 +81,11 @@ Result<RawFilters> RawFilters::create(RawFilterMaps maps, uint32_t mark_mask) {
 }
 
 Result<UniqueFd> RawFilters::load(bool capture, uint32_t slice_mark) {
-  const std::string name = capture ? "raw_filter (capture)" : "raw_filter (slice " + hex32(slice_mark) + ")";
+  const std::string name = std::string("raw_filter (") + (capture ? "capture" : "slice") + " " + hex32(slice_mark) + ")";
   NETD_ASSIGN_OR_RETURN(RawFilterSkeleton skel, RawFilterSkeleton::open(name));
   skel->rodata->slice_mark = slice_mark;
   skel->rodata->mark_mask = mark_mask_;
-  if (!capture) {
-    NETD_ASSIGN_OR_RETURN(skel->rodata->slice_epoch, current_epoch(maps_.slice_epochs.get(), slice_mark));
-  }
+  NETD_ASSIGN_OR_RETURN(skel->rodata->slice_epoch, current_epoch(maps_.slice_epochs.get(), slice_mark));
   // Only the wanted program goes through the verifier.
   bpf_program__set_autoload(skel->progs.slice_filter, !capture);
   bpf_program__set_autoload(skel->progs.capture_filter, capture);
@@ -110,25 +108,25 @@ Result<UniqueFd> RawFilters::load(bool capture, uint32_t slice_mark) {
   return fd;
 }
 
-Result<int> RawFilters::slice_filter(uint32_t slice_mark) {
-  if (auto it = slices_.find(slice_mark); it != slices_.end()) return it->second.get();
-  // Mark 0 would keep every unmarked packet (rule a of the filter).
+Result<int> RawFilters::cached_or_loaded(std::map<uint32_t, UniqueFd>& cache, bool capture, uint32_t slice_mark) {
+  if (auto it = cache.find(slice_mark); it != cache.end()) return it->second.get();
+  // Mark 0 would keep every unmarked packet (rule a of the slice filter).
   if (slice_mark == 0) return make_error(EINVAL, "raw filters: slice mark is 0");
   NETD_TRY(check_mark_in_mask("raw filters", slice_mark, mark_mask_, "the slice"));
-  NETD_ASSIGN_OR_RETURN(UniqueFd fd, load(false, slice_mark));
+  NETD_ASSIGN_OR_RETURN(UniqueFd fd, load(capture, slice_mark));
   int raw = fd.get();
-  slices_.emplace(slice_mark, std::move(fd));
+  cache.emplace(slice_mark, std::move(fd));
   return raw;
 }
 
-Result<int> RawFilters::capture_filter() {
-  if (!capture_.valid()) {
-    NETD_ASSIGN_OR_RETURN(capture_, load(true, 0));
-  }
-  return capture_.get();
-}
+Result<int> RawFilters::slice_filter(uint32_t slice_mark) { return cached_or_loaded(slices_, false, slice_mark); }
 
-void RawFilters::forget(uint32_t slice_mark) { slices_.erase(slice_mark); }
+Result<int> RawFilters::capture_filter(uint32_t slice_mark) { return cached_or_loaded(captures_, true, slice_mark); }
+
+void RawFilters::forget(uint32_t slice_mark) {
+  slices_.erase(slice_mark);
+  captures_.erase(slice_mark);
+}
 
 Status RawFilters::revoke(uint32_t slice_mark) {
   forget(slice_mark);
@@ -145,7 +143,7 @@ Status RawFilters::revoke(uint32_t slice_mark) {
 
 void RawFilters::clear() {
   slices_.clear();
-  capture_.reset();
+  captures_.clear();
 }
 
 Status attach_locked_filter(int sock_fd, int prog_fd) {

@@ -49,28 +49,30 @@ class RawFilters {
   // The fd is borrowed: valid until forget(slice_mark)/clear()/destruction. Not thread-safe
   // (netd's single event loop calls it).
   Result<int> slice_filter(uint32_t slice_mark);
-  // The capture filter (same for every monitor), loaded on first use; borrowed like the above.
-  Result<int> capture_filter();
+  // The capture filter of the monitor slice with this mark (the uplinks' packets), loaded on
+  // first use; borrowed like the above.
+  Result<int> capture_filter(uint32_t slice_mark);
 
-  // Drops a cached program (the next slice_filter() loads a fresh one).
+  // Drops the mark's cached programs (the next call loads fresh ones).
   void forget(uint32_t slice_mark);
-  // The mark's slice was removed or its id given to another slice: every socket handed out
-  // with the mark's filter so far keeps nothing from now on (the filter checks the mark's
-  // epoch, which this moves on; it is pinned, so this holds across restarts), and the next
-  // slice_filter() loads a filter for the new epoch.
+  // The mark's slice was removed, its id given to another slice, or its raw rights cut:
+  // every socket handed out with the mark's filters so far keeps nothing from now on (the
+  // filters check the mark's epoch, which this moves on; it is pinned, so this holds across
+  // restarts), and the next slice_filter()/capture_filter() loads one for the new epoch.
   Status revoke(uint32_t slice_mark);
   // Drops every cached program (e.g. after the maps were replaced).
   void clear();
-  size_t cached() const { return slices_.size() + (capture_.valid() ? 1 : 0); }
+  size_t cached() const { return slices_.size() + captures_.size(); }
 
  private:
   RawFilters(RawFilterMaps maps, uint32_t mark_mask) : maps_(std::move(maps)), mark_mask_(mark_mask) {}
   Result<UniqueFd> load(bool capture, uint32_t slice_mark);
+  Result<int> cached_or_loaded(std::map<uint32_t, UniqueFd>& cache, bool capture, uint32_t slice_mark);
 
   RawFilterMaps maps_;
   uint32_t mark_mask_;
-  std::map<uint32_t, UniqueFd> slices_;  // slice mark → loaded slice_filter
-  UniqueFd capture_;
+  std::map<uint32_t, UniqueFd> slices_;    // slice mark → loaded slice_filter
+  std::map<uint32_t, UniqueFd> captures_;  // monitor's mark → loaded capture_filter
 };
 
 // SO_ATTACH_BPF `prog_fd` to the socket, then SO_LOCK_FILTER, so the socket's holder can

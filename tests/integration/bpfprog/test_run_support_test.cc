@@ -67,7 +67,7 @@ TEST_F(BpfProgTest, TestRunRunsSkbProgramsAndRefusesSocketHooks) {
   auto slice = slice_filter(kAliceMark);
   ASSERT_OK(slice);
   programs.emplace_back("runs", std::move(slice).value());
-  auto capture_fd = filters_->capture_filter();
+  auto capture_fd = filters_->capture_filter(kBobMark);
   ASSERT_OK(capture_fd);
   auto capture = BpfProgram::dup(*capture_fd);
   ASSERT_OK(capture);
@@ -92,7 +92,7 @@ TEST_F(BpfProgTest, TestRunRunsSkbProgramsAndRefusesSocketHooks) {
 
 // The frame's device must exist in the caller's netns: test_run looks ctx.ifindex up there.
 TEST_F(BpfProgTest, TestRunRefusesAnUnknownDevice) {
-  auto capture_fd = filters_->capture_filter();
+  auto capture_fd = filters_->capture_filter(kBobMark);
   ASSERT_OK(capture_fd);
   auto capture = BpfProgram::dup(*capture_fd);
   ASSERT_OK(capture);
@@ -101,7 +101,7 @@ TEST_F(BpfProgTest, TestRunRefusesAnUnknownDevice) {
 }
 
 TEST_F(BpfProgTest, TestRunRefusesAnIpFrameCutInsideItsHeader) {
-  auto capture_fd = filters_->capture_filter();
+  auto capture_fd = filters_->capture_filter(kBobMark);
   ASSERT_OK(capture_fd);
   auto capture = BpfProgram::dup(*capture_fd);
   ASSERT_OK(capture);

@@ -173,6 +173,50 @@ TEST_F(RawMonitor, RebindingTheCaptureSocketYieldsOnlyUplinkPackets) {
   }
 }
 
+// Sockets cannot be taken back from their holders, so a reload that takes a right away revokes
+// what was handed out under it: the monitor's capture socket once capture_all is gone, alice's
+// packet socket once "packet" is gone from her raw. Both saw their traffic before; after the
+// reload neither sees any of the connections a root sniffer on the same uplink sees whole
+// (every tap of a device gets each packet in turn, so by then both sockets had their chance).
+TEST_F(RawMonitor, AReloadTakingRightsAwayRevokesTheSocketsHandedOut) {
+  Lines cap_lines, own_lines, sniffed;
+  auto cap = spawn_probe(kMon, {"capture-all", "uplink0", "60000", "--stop-stdin"});
+  auto own = spawn_probe(kAlice, {"capture", "uplink0", "60000", "--stop-stdin"});
+  ASSERT_OK(cap);
+  ASSERT_OK(own);
+  ASSERT_FALSE(ready(*cap, cap_lines).is_null());
+  ASSERT_FALSE(ready(*own, own_lines).is_null());
+  auto before = connect(kAlice, "10.0.1.2", 8080, 1);
+  ASSERT_TRUE(read_until(*cap, cap_lines, [&](const Lines& l) { return connections_seen(l, before); },
+                         kEventTimeout)) << dump(cap_lines);
+  ASSERT_TRUE(read_until(*own, own_lines, [&](const Lines& l) { return connections_seen(l, before); },
+                         kEventTimeout)) << dump(own_lines);
+
+  std::string policy = bed_->policy_text(testbed_options());
+  for (auto [from, to] : {std::pair<std::string, std::string>{"capture_all = true", "capture_all = false"},
+                          {kAllRaw, "raw = [\"icmp\", \"udp\"]\n"}}) {  // the first raw line: alice's
+    size_t at = policy.find(from);
+    ASSERT_NE(at, std::string::npos) << from << " not in\n" << policy;
+    policy.replace(at, from.size(), to);
+  }
+  ASSERT_OK(bed_->write_policy(policy));
+  auto reloaded = bed_->reload_netd();
+  ASSERT_OK(reloaded);
+  ASSERT_THAT(*reloaded, HasSubstr("netd: reloaded"));
+
+  auto sniff = spawn_root({"sniff", "uplink0", "60000", "--stop-stdin"});
+  ASSERT_OK(sniff);
+  ASSERT_FALSE(ready(*sniff, sniffed).is_null());
+  auto after = connect(kAlice, "10.0.1.2", 8080, 2);
+  auto bobs = connect(kBob, "10.0.1.2", 8080, 1);
+  after.insert(after.end(), bobs.begin(), bobs.end());
+  finish_when(*sniff, sniffed, [&](const Lines& l) { return connections_seen(l, after); });
+  finish(*cap, cap_lines);
+  finish(*own, own_lines);
+  EXPECT_EQ(touching(cap_lines, after), Lines{}) << "the capture socket outlived capture_all";
+  EXPECT_EQ(touching(own_lines, after), Lines{}) << "alice's packet socket outlived \"packet\"";
+}
+
 // The monitor's flowlog and capture also work for ICMP (alice's ordinary ping): attributed to 7.
 TEST_F(RawMonitor, FlowLogAttributesPings) {
   Lines log_lines;

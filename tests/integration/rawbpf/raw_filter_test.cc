@@ -206,7 +206,7 @@ TEST_F(RawFilterTest, LockedFilterCannotBeDetachedOrReplaced) {
 TEST_F(RawFilterTest, CaptureFilterSeesOnlyCaptureDevices) {
   int up0 = host_ifindex("up0");
   ASSERT_OK(recorder_->sync_capture_ifaces({up0}));
-  auto prog = filters_->capture_filter();
+  auto prog = filters_->capture_filter(kBobMark);
   ASSERT_OK(prog);
   UniqueFd sock = packet_socket(*prog, "");  // bound to every device, as a holder could re-bind
   ASSERT_TRUE(sock.valid());

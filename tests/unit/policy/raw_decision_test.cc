@@ -282,5 +282,26 @@ TEST_F(RawDecision, FlowLogGroupBeyond16BitsIsRefusedForAnUnvalidatedPolicy) {
   EXPECT_ERR(decide_flowlog(wide, *wide.find_by_name("mon")), ERANGE, "above 65535");
 }
 
+// --- Reloads ---
+
+TEST_F(RawDecision, RightsCutOnlyWhenAKindOrCaptureAllGoes) {
+  SliceSpec fewer = *alice_;
+  EXPECT_FALSE(raw_rights_cut(*alice_, fewer)) << "the same rights";
+  fewer.raw = {"icmp", "icmpv6", "udp", "tcp"};
+  EXPECT_TRUE(raw_rights_cut(*alice_, fewer)) << "packet taken away";
+  EXPECT_FALSE(raw_rights_cut(fewer, *alice_)) << "packet given";
+  SliceSpec reordered = *alice_;
+  reordered.raw = {"packet", "tcp", "udp", "icmpv6", "icmp"};
+  EXPECT_FALSE(raw_rights_cut(*alice_, reordered)) << "the same kinds in another order";
+
+  SliceSpec no_capture = *mon_;
+  no_capture.capture_all = false;
+  EXPECT_TRUE(raw_rights_cut(*mon_, no_capture)) << "capture_all taken away";
+  EXPECT_FALSE(raw_rights_cut(no_capture, *mon_)) << "capture_all given";
+  SliceSpec more = *bob_;
+  more.raw.push_back("tcp");
+  EXPECT_FALSE(raw_rights_cut(*bob_, more)) << "a kind added";
+}
+
 }  // namespace
 }  // namespace netd::policy
