@@ -1,0 +1,237 @@
+#include "tools/flowmon/ipfix_export.h"
+
+#include <fixbuf/public.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+
+namespace flowmon {
+
+namespace {
+
+// The records as libfixbuf's internal templates describe them: fields in template order with
+// no gaps (libfixbuf copies by offset), integers in host order, IPv6 addresses as bytes.
+struct __attribute__((packed)) RecordTimes {
+  uint64_t start_ms, end_ms, packets, octets;
+};
+struct __attribute__((packed)) RecordTail {
+  uint32_t vrf;
+  uint16_t sport, dport, tcp_flags;
+  uint8_t protocol, direction;
+};
+struct __attribute__((packed)) RecordV4 {
+  RecordTimes times;
+  uint32_t src, dst;
+  RecordTail tail;
+};
+struct __attribute__((packed)) RecordV6 {
+  RecordTimes times;
+  uint8_t src[16], dst[16];
+  RecordTail tail;
+};
+
+constexpr uint32_t kV4 = 1, kV6 = 2;  // spec flags: which template a field belongs to
+
+char* ie(const char* name) { return const_cast<char*>(name); }  // libfixbuf's specs take char*
+
+fbInfoElementSpec_t kSpec[] = {
+    {ie("flowStartMilliseconds"), 8, 0},
+    {ie("flowEndMilliseconds"), 8, 0},
+    {ie("packetDeltaCount"), 8, 0},
+    {ie("octetDeltaCount"), 8, 0},
+    {ie("sourceIPv4Address"), 4, kV4},
+    {ie("destinationIPv4Address"), 4, kV4},
+    {ie("sourceIPv6Address"), 16, kV6},
+    {ie("destinationIPv6Address"), 16, kV6},
+    {ie("ingressVRFID"), 4, 0},  // the slice id
+    {ie("sourceTransportPort"), 2, 0},
+    {ie("destinationTransportPort"), 2, 0},
+    {ie("tcpControlBits"), 2, 0},
+    {ie("protocolIdentifier"), 1, 0},
+    {ie("flowDirection"), 1, 0},  // 0 arrived on the uplink, 1 left by it
+    FB_IESPEC_NULL,
+};
+
+// A GError owned here; its message becomes the Error's.
+struct GErrorBox {
+  GError* error = nullptr;
+  ~GErrorBox() { g_clear_error(&error); }
+  netd::Error to_error(const std::string& what) const {
+    bool eom = error != nullptr && g_error_matches(error, FB_ERROR_DOMAIN, FB_ERROR_EOM);
+    return netd::make_error(eom ? EMSGSIZE : EIO, what + ": " + (error != nullptr ? error->message : "failed"));
+  }
+};
+
+// libfixbuf reports a failed UDP send (the collector's port unreachable) as a glib warning
+// on stderr and returns success; only the first in the process, later ones are dropped
+// silently. Caught here for the duration of one call, so that message becomes an Error of
+// ours (and the records count as lost) instead of glib's line on stderr.
+class WarningCapture {
+ public:
+  WarningCapture()
+      : id_(g_log_set_handler(nullptr, static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE),
+                              &WarningCapture::handle, this)) {}
+  ~WarningCapture() { g_log_remove_handler(nullptr, id_); }
+  WarningCapture(const WarningCapture&) = delete;
+  WarningCapture& operator=(const WarningCapture&) = delete;
+  const std::string& text() const { return text_; }
+
+ private:
+  static void handle(const gchar*, GLogLevelFlags, const gchar* message, gpointer self) {
+    auto* capture = static_cast<WarningCapture*>(self);
+    if (!capture->text_.empty()) capture->text_ += "; ";
+    capture->text_ += message;
+  }
+  guint id_;
+  std::string text_;
+};
+
+uint32_t ipv4_host_order(const netd::IpAddress& a) {
+  const uint8_t* b = a.bytes();
+  return static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 | static_cast<uint32_t>(b[2]) << 8 | b[3];
+}
+
+RecordTimes times_of(const FlowCounts& c) { return {c.first_ms, c.last_ms, c.packets, c.octets}; }
+
+RecordTail tail_of(const FlowRecord& r) {
+  return {r.id.slice, r.id.sport, r.id.dport, r.counts.tcp_flags, r.id.protocol, static_cast<uint8_t>(r.id.direction)};
+}
+
+}  // namespace
+
+struct IpfixExporter::Handles {
+  fbInfoModel_t* model = nullptr;
+  fbSession_t* session = nullptr;  // owned by buf once it exists
+  fBuf_t* buf = nullptr;           // owns the session and the exporter
+  ~Handles() {
+    if (buf != nullptr) {
+      fBufFree(buf);
+    } else if (session != nullptr) {
+      fbSessionFree(session);
+    }
+    if (model != nullptr) fbInfoModelFree(model);
+  }
+};
+
+IpfixExporter::IpfixExporter(std::unique_ptr<Handles> handles) : handles_(std::move(handles)) {}
+IpfixExporter::~IpfixExporter() = default;
+
+netd::Result<std::unique_ptr<IpfixExporter>> IpfixExporter::open(const Collector& collector,
+                                                                 uint32_t observation_domain) {
+  auto h = std::make_unique<Handles>();
+  h->model = fbInfoModelAlloc();
+  h->session = fbSessionAlloc(h->model);
+  fbSessionSetDomain(h->session, observation_domain);
+  for (auto [tid, flags] : {std::pair{kTemplateV4, kV4}, std::pair{kTemplateV6, kV6}}) {
+    GErrorBox err;
+    fbTemplate_t* tmpl = fbTemplateAlloc(h->model);
+    if (!fbTemplateAppendSpecArray(tmpl, kSpec, flags, &err.error)) {
+      fbTemplateFreeUnused(tmpl);
+      return err.to_error("building the IPFIX template");
+    }
+    // One layout inside and on the wire: the same template as internal and external.
+    if (fbSessionAddTemplate(h->session, TRUE, tid, tmpl, &err.error) == 0) {
+      fbTemplateFreeUnused(tmpl);
+      return err.to_error("adding the IPFIX template");
+    }
+    if (fbSessionAddTemplate(h->session, FALSE, tid, tmpl, &err.error) == 0)
+      return err.to_error("adding the IPFIX template");
+  }
+  std::string host = collector.host;
+  std::string port = std::to_string(collector.port);
+  fbConnSpec_t spec{};
+  spec.transport = FB_UDP;
+  spec.host = host.data();
+  spec.svc = port.data();
+  fbExporter_t* exporter = fbExporterAllocNet(&spec);  // copies spec; connects at the first message
+  h->buf = fBufAllocForExport(h->session, exporter);
+  // Manual mode: a full message is our EMSGSIZE, so every record is counted sent or lost.
+  fBufSetAutomaticMode(h->buf, FALSE);
+  std::unique_ptr<IpfixExporter> self(new IpfixExporter(std::move(h)));
+  NETD_TRY(self->send_templates());
+  return self;
+}
+
+netd::Status IpfixExporter::send_templates() {
+  NETD_TRY(emit(pending_));  // the records so far go first: templates start a message of their own
+  GErrorBox err;
+  if (!fbSessionExportTemplates(handles_->session, &err.error)) {
+    // In manual mode libfixbuf asks for a fresh message before a template set (FB_ERROR_EOM).
+    netd::Error first = err.to_error("exporting the IPFIX templates");
+    if (first.code != EMSGSIZE) return first;
+    NETD_TRY(emit(0));
+    g_clear_error(&err.error);
+    if (!fbSessionExportTemplates(handles_->session, &err.error)) return err.to_error("exporting the IPFIX templates");
+  }
+  current_template_ = 0;  // a data set after them names its template again
+  return emit(0);
+}
+
+netd::Status IpfixExporter::emit(uint64_t records_in_message) {
+  pending_ = 0;
+  GErrorBox err;
+  WarningCapture warnings;
+  if (!fBufEmit(handles_->buf, &err.error)) {
+    stats_.lost += records_in_message;
+    // Closed, so that the next message opens the socket again.
+    fbExporterClose(fBufGetExporter(handles_->buf));
+    return err.to_error("sending to the IPFIX collector");
+  }
+  if (!warnings.text().empty()) {  // the socket stays connected: later messages may arrive
+    stats_.lost += records_in_message;
+    return netd::make_error(EIO, "sending to the IPFIX collector: " + warnings.text());
+  }
+  stats_.records += records_in_message;
+  return netd::ok_status();
+}
+
+netd::Status IpfixExporter::append(const FlowRecord& record) {
+  bool v4 = record.id.src.is_v4();
+  uint16_t tid = v4 ? kTemplateV4 : kTemplateV6;
+  GErrorBox err;
+  if (tid != current_template_) {
+    if (!fBufSetInternalTemplate(handles_->buf, tid, &err.error) ||
+        !fBufSetExportTemplate(handles_->buf, tid, &err.error))
+      return err.to_error("choosing the IPFIX template");
+    current_template_ = tid;
+  }
+  gboolean ok = FALSE;
+  if (v4) {
+    RecordV4 r{times_of(record.counts), ipv4_host_order(record.id.src), ipv4_host_order(record.id.dst),
+               tail_of(record)};
+    ok = fBufAppend(handles_->buf, reinterpret_cast<uint8_t*>(&r), sizeof r, &err.error);
+  } else {
+    RecordV6 r{};
+    r.times = times_of(record.counts);
+    std::memcpy(r.src, record.id.src.bytes(), 16);
+    std::memcpy(r.dst, record.id.dst.bytes(), 16);
+    r.tail = tail_of(record);
+    ok = fBufAppend(handles_->buf, reinterpret_cast<uint8_t*>(&r), sizeof r, &err.error);
+  }
+  if (!ok) return err.to_error("adding an IPFIX record");
+  ++pending_;
+  return netd::ok_status();
+}
+
+netd::Status IpfixExporter::send(std::span<const FlowRecord> records) {
+  netd::Status result;
+  for (const FlowRecord& record : records) {
+    auto appended = append(record);
+    if (!appended.ok() && appended.error().code == EMSGSIZE) {
+      // The message is full (or holds templates): send it and put the record in the next one.
+      if (auto sent = emit(pending_); !sent.ok() && result.ok()) result = std::move(sent).error();
+      appended = append(record);
+    }
+    if (!appended.ok()) {
+      ++stats_.lost;
+      if (result.ok()) result = std::move(appended).error();
+    }
+  }
+  if (pending_ > 0)
+    if (auto sent = emit(pending_); !sent.ok() && result.ok()) result = std::move(sent).error();
+  return result;
+}
+
+}  // namespace flowmon
