@@ -58,7 +58,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   NETD_ASSIGN_OR_RETURN(kernel::LinkCache links, kernel::LinkCache::open());
   std::unique_ptr<Daemon> d(new Daemon(std::move(source), policy, std::move(sock), std::move(links)));
   // The owners of the ids when netd last applied a policy: a restart then revokes what a
-  // reload would (the sockets, routes and devices of an id now given to another slice).
+  // reload would (the sockets, routes and devices of an id now given to another slice, the
+  // sockets of a slice whose raw rights were cut).
   auto recorded = read_owner_record(policy.netd.state_dir);
   if (!recorded.ok())
     return std::move(recorded).error().with_context(
@@ -173,7 +174,7 @@ Status Daemon::apply_reloaded_policy() {
   check_own_cgroup();
   // Applied whatever the record says: a failure only costs the next restart its comparison.
   if (Status st = write_owner_record(policy_.netd.state_dir, policy::owners_of(policy_)); !st.ok())
-    log_line("recording slice ids: " + st.error().message + " (a restart cannot tell which slice held each id)");
+    log_line("recording slice ids: " + st.error().message + " (a restart cannot tell which slice held each id, or which raw rights it had)");
   return ok_status();
 }
 

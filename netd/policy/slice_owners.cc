@@ -7,26 +7,47 @@ namespace netd::policy {
 
 namespace {
 
-constexpr std::string_view kHeader = "# netd: the slice that held each id (id name), written at every applied policy\n";
+constexpr std::string_view kHeader =
+    "# netd: the slice that held each id and its raw rights (id name raw=... capture_all=...), written at every "
+    "applied policy\n";
 
-bool valid_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name)
+bool valid_word(std::string_view word) {
+  if (word.empty()) return false;
+  for (char c : word)
     if (c <= ' ' || c == 0x7f) return false;
   return true;
+}
+
+std::vector<std::string_view> split(std::string_view text, char by) {
+  std::vector<std::string_view> out;
+  for (;;) {
+    size_t at = text.find(by);
+    out.push_back(text.substr(0, at));
+    if (at == std::string_view::npos) return out;
+    text.remove_prefix(at + 1);
+  }
 }
 
 }  // namespace
 
 SliceOwners owners_of(const Policy& p) {
   SliceOwners out;
-  for (const auto& s : p.slices) out[s.id] = s.name;
+  for (const auto& s : p.slices) out[s.id] = SliceOwner{s.name, true, s.raw, s.capture_all};
   return out;
 }
 
 std::string format_slice_owners(const SliceOwners& owners) {
   std::string out(kHeader);
-  for (const auto& [id, name] : owners) out += std::to_string(id) + " " + name + "\n";
+  for (const auto& [id, owner] : owners) {
+    out += std::to_string(id) + " " + owner.name;
+    if (!owner.rights_known) {
+      out += "\n";
+      continue;
+    }
+    out += " raw=";
+    for (size_t i = 0; i < owner.raw.size(); ++i) out += (i ? "," : "") + owner.raw[i];
+    out += owner.capture_all ? " capture_all=true\n" : " capture_all=false\n";
+  }
   return out;
 }
 
@@ -44,14 +65,28 @@ Result<SliceOwners> parse_slice_owners(std::string_view text) {
     auto refuse = [&](const std::string& why) {
       return make_error(EINVAL, "line " + std::to_string(number) + " (\"" + std::string(line) + "\"): " + why);
     };
-    size_t space = line.find(' ');
-    if (space == std::string_view::npos) return refuse("not \"id name\"");
+    const std::vector<std::string_view> fields = split(line, ' ');
+    if (fields.size() != 2 && fields.size() != 4) return refuse("not \"id name raw=... capture_all=...\"");
     uint32_t id = 0;
-    auto [ptr, ec] = std::from_chars(line.data(), line.data() + space, id);
-    if (ec != std::errc() || ptr != line.data() + space || id == 0) return refuse("the id is not a positive number");
-    std::string_view name = line.substr(space + 1);
-    if (!valid_name(name)) return refuse("the name is empty or has blanks or control characters");
-    if (!out.emplace(id, std::string(name)).second) return refuse("id " + std::to_string(id) + " is listed twice");
+    auto [ptr, ec] = std::from_chars(fields[0].data(), fields[0].data() + fields[0].size(), id);
+    if (ec != std::errc() || ptr != fields[0].data() + fields[0].size() || id == 0)
+      return refuse("the id is not a positive number");
+    SliceOwner owner;
+    if (!valid_word(fields[1])) return refuse("the name is empty or has control characters");
+    owner.name = std::string(fields[1]);
+    if (fields.size() == 4) {
+      owner.rights_known = true;
+      if (!fields[2].starts_with("raw=")) return refuse("the third field is not raw=KIND,...");
+      if (std::string_view kinds = fields[2].substr(4); !kinds.empty())
+        for (std::string_view kind : split(kinds, ',')) {
+          if (!valid_word(kind)) return refuse("an empty raw kind");
+          owner.raw.emplace_back(kind);
+        }
+      if (fields[3] != "capture_all=true" && fields[3] != "capture_all=false")
+        return refuse("the fourth field is not capture_all=true or capture_all=false");
+      owner.capture_all = fields[3] == "capture_all=true";
+    }
+    if (!out.emplace(id, std::move(owner)).second) return refuse("id " + std::to_string(id) + " is listed twice");
   }
   return out;
 }
@@ -59,10 +94,12 @@ Result<SliceOwners> parse_slice_owners(std::string_view text) {
 Policy policy_with_owners(const Policy& base, const SliceOwners& owners) {
   Policy out;
   out.netd = base.netd;
-  for (const auto& [id, name] : owners) {
+  for (const auto& [id, owner] : owners) {
     SliceSpec s;
     s.id = id;
-    s.name = name;
+    s.name = owner.name;
+    s.raw = owner.raw;  // empty, and capture_all false, when not recorded: nothing is taken away
+    s.capture_all = owner.capture_all;
     out.slices.push_back(std::move(s));
   }
   return out;

@@ -79,6 +79,31 @@ TEST_F(IdHandover, TheNewSliceStartsWithAnEmptyTable) {
   EXPECT_THAT(settled_invariants(*bed_), ::testing::IsEmpty());
 }
 
+// The record also holds each slice's raw rights: "udp" taken from bob while netd was down
+// revokes the raw UDP socket he got before, as the reload would have. His own datagram (mark 8,
+// which his filter would otherwise keep) no longer reaches it.
+TEST_F(IdHandover, RawRightsTakenAwayWhileNetdIsDownRevokeTheSockets) {
+  auto bob = Agent::spawn(*bed_, kBob, "bob");
+  ASSERT_OK(bob);
+  auto raw = bob->call("io.netd.Sockets.Raw", {{"family", "inet"}, {"protocol", "udp"}}, true);
+  ASSERT_TRUE(raw.contains("reply") && raw["reply"].contains("parameters")) << raw;
+  auto before = bob->exchange({{"op", "udp-self"}, {"port", 20001}, {"payload", "before"}}, {"udp-self"});
+  ASSERT_EQ(before.value("ok", false), true) << before;
+  auto seen_before = bob->exchange({{"op", "raw-seen"}}, {"raw-seen"});
+  ASSERT_THAT(seen_before["payloads"].dump(), ::testing::HasSubstr("\"before\"")) << "the socket works before";
+
+  bed_->kill_netd(SIGKILL);
+  std::string text = bed_->policy_text(testbed_options());
+  text.replace(text.find("raw = [\"udp\"]"), 13, "raw = [\"icmp\"]");
+  ASSERT_OK(bed_->write_policy(text));
+  ASSERT_OK(bed_->start_netd());
+  bob->exchange({{"op", "raw-drain"}}, {"drained"});
+  auto after = bob->exchange({{"op", "udp-self"}, {"port", 20002}, {"payload", "after"}}, {"udp-self"});
+  ASSERT_EQ(after.value("ok", false), true) << after;
+  auto seen = bob->exchange({{"op", "raw-seen"}}, {"raw-seen"});
+  EXPECT_EQ(seen["payloads"], nlohmann::json::array()) << "bob's raw UDP socket outlived \"udp\" across a restart";
+}
+
 // The other side of the record: a reload that gave id 8 to dave recorded it, so a restart
 // that follows keeps what dave made since (it is not a handover any more).
 TEST_F(IdHandover, ARestartAfterTheReloadKeepsTheNewOwnersState) {
@@ -121,7 +146,7 @@ TEST_F(IdHandover, AReloadWhoseRecordCannotBeWrittenIsAppliedAndSaysSo) {
                                                       "/slice-ids.new: Permission denied (a restart cannot tell"));
   auto record = read_text_file(state + "/slice-ids");
   ASSERT_OK(record);
-  EXPECT_THAT(*record, ::testing::HasSubstr("\n8 bob\n"));
+  EXPECT_THAT(*record, ::testing::HasSubstr("\n8 bob raw=udp capture_all=false\n"));
   EXPECT_NE(access((state + "/slice-ids.new").c_str(), F_OK), 0);
 }
 

@@ -13,21 +13,32 @@ Policy two_slices() {
   SliceSpec alice;
   alice.name = "alice";
   alice.id = 7;
+  alice.raw = {"icmp", "packet"};
   SliceSpec bob;
   bob.name = "bob";
   bob.id = 8;
+  bob.capture_all = true;
   p.slices = {alice, bob};
   return p;
 }
 
 TEST(SliceOwners, RoundTripsThroughItsText) {
   SliceOwners owners = owners_of(two_slices());
-  EXPECT_EQ(owners, (SliceOwners{{7, "alice"}, {8, "bob"}}));
+  EXPECT_EQ(owners, (SliceOwners{{7, {"alice", true, {"icmp", "packet"}, false}}, {8, {"bob", true, {}, true}}}));
   std::string text = format_slice_owners(owners);
-  EXPECT_THAT(text, HasSubstr("7 alice\n8 bob\n"));
+  EXPECT_THAT(text, HasSubstr("7 alice raw=icmp,packet capture_all=false\n8 bob raw= capture_all=true\n"));
   auto parsed = parse_slice_owners(text);
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;
   EXPECT_EQ(*parsed, owners);
+}
+
+// A record written before netd recorded rights: the names still count, the rights are unknown
+// (and then nothing counts as taken away), and it is written back as it was read.
+TEST(SliceOwners, AnOlderRecordHasNamesWithoutRights) {
+  auto parsed = parse_slice_owners("# older\n7 alice\n8 bob raw=udp capture_all=false\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(*parsed, (SliceOwners{{7, {"alice", false, {}, false}}, {8, {"bob", true, {"udp"}, false}}}));
+  EXPECT_THAT(format_slice_owners(*parsed), HasSubstr("7 alice\n8 bob raw=udp capture_all=false\n"));
 }
 
 TEST(SliceOwners, AnEmptyPolicyIsAnEmptyRecord) {
@@ -57,17 +68,25 @@ INSTANTIATE_TEST_SUITE_P(
                       Refused{"x alice\n", "not a positive number"}, Refused{"0 alice\n", "not a positive number"},
                       Refused{"7x alice\n", "not a positive number"},
                       Refused{"99999999999 alice\n", "not a positive number"},
-                      Refused{"7 \n", "the name is empty"}, Refused{"7 al ice\n", "has blanks"},
+                      Refused{"7 \n", "the name is empty"}, Refused{"7 al ice\n", "not \"id name raw="},
+                      Refused{"7 alice raw=udp\n", "not \"id name raw="},
+                      Refused{"7 alice rwa=udp capture_all=false\n", "the third field is not raw="},
+                      Refused{"7 alice raw=udp,,tcp capture_all=false\n", "an empty raw kind"},
+                      Refused{"7 alice raw=udp capture_all=yes\n", "the fourth field is not capture_all="},
                       Refused{"7 alice\n7 bob\n", "id 7 is listed twice"}));
 
 TEST(SliceOwners, PolicyWithOwnersKeepsTheMarksOfTheBase) {
   Policy base = two_slices();
   base.netd.mark_mask = 0x00ff0000;
   base.slices[1].name = "dave";  // id 8 handed over
-  Policy before = policy_with_owners(base, {{7, "alice"}, {8, "bob"}, {9, "carol"}});
+  Policy before = policy_with_owners(base, {{7, {"alice", true, {"udp"}, false}},
+                                            {8, {"bob", true, {}, true}},
+                                            {9, {"carol", false, {}, false}}});
   ASSERT_EQ(before.slices.size(), 3u);
   ASSERT_NE(before.find_by_id(8), nullptr);
   EXPECT_EQ(before.find_by_id(8)->name, "bob");
+  EXPECT_TRUE(before.find_by_id(8)->capture_all);
+  EXPECT_EQ(before.find_by_id(7)->raw, std::vector<std::string>{"udp"});
   EXPECT_EQ(before.mark_of(*before.find_by_id(9)), 9u << 16);
   EXPECT_EQ(before.netd.mark_mask, base.netd.mark_mask);
 }
