@@ -1,6 +1,7 @@
 // netd-flowmon: a small example monitor on netd's flow log. Asks netd for the monitor slice's
 // NFLOG socket (io.netd.Sockets.FlowLog), reads the logged packets, and every --interval prints
-// packets and bytes in and out per slice (and per flow with --flows). One poll loop over the
+// packets and bytes in and out per slice (and per flow with --flows), or with --ipfix sends
+// flow records to a collector (ipfix_monitor.cc). One poll loop over the
 // socket, a timerfd and a signalfd; SIGINT and SIGTERM end it after a last report of what was
 // queued. Exit status as sliceip's: 0 ok (--count reached, SIGINT, SIGTERM), 1 usage, 2 refused
 // or failed. The only place that exits.
@@ -22,7 +23,8 @@
 #include "tools/common/call.h"
 #include "tools/common/outcome.h"
 #include "tools/common/reply.h"
-#include "tools/flowmon/nflog.h"
+#include "tools/flowmon/flowlog_reader.h"
+#include "tools/flowmon/ipfix_monitor.h"
 #include "tools/flowmon/options.h"
 #include "tools/flowmon/print.h"
 #include "tools/flowmon/tally.h"
@@ -32,7 +34,6 @@ namespace {
 namespace cli = netd::cli;
 
 constexpr std::string_view kProgram = "netd-flowmon";
-constexpr size_t kReceiveBuffer = 1 << 17;  // many NFLOG messages per recv (netd batches 16)
 constexpr int kReadsPerWakeup = 64;        // then the timer and signals get their turn
 constexpr int kReadsWhenStopping = 4096;   // the backlog at a stop signal, bounded under a flood
 
@@ -92,7 +93,7 @@ double wall_clock() {
 class Monitor {
  public:
   Monitor(const flowmon::Options& options, FlowLog log)
-      : options_(options), log_(std::move(log)), tally_(log_.layout, options.flows), buffer_(kReceiveBuffer) {}
+      : options_(options), log_(std::move(log)), tally_(log_.layout, options.flows), reader_(log_.socket.get()) {}
 
   // Until --count reports are out or a stop signal arrives: 0, else 2 once the reason is printed.
   int run(int timer, int signals) {
@@ -124,28 +125,13 @@ class Monitor {
   }
 
  private:
-  // What is queued on the socket now (at most max_reads reads); 0, or the errno that ends the
-  // monitor.
   int drain(int max_reads) {
-    for (int reads = 0; reads < max_reads; ++reads) {
-      ssize_t n = recv(log_.socket.get(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) return 0;
-        if (errno == ENOBUFS) {  // the kernel dropped messages: count it and go on
-          ++overruns_;
-          continue;
-        }
-        return errno;
-      }
-      if (n == 0) return EPIPE;
-      for (const auto& packet : flowmon::parse_nflog({buffer_.data(), static_cast<size_t>(n)})) tally_.add(packet);
-    }
-    return 0;
+    return reader_.drain(max_reads, [this](const flowmon::LoggedPacket& packet) { tally_.add(packet); });
   }
 
   void report(double seconds) {
-    flowmon::ReportInfo info{.number = ++reports_, .time = wall_clock(), .seconds = seconds, .overruns = overruns_};
-    overruns_ = 0;
+    flowmon::ReportInfo info{
+        .number = ++reports_, .time = wall_clock(), .seconds = seconds, .overruns = reader_.take_overruns()};
     flowmon::Report r = tally_.take();
     cli::print_stdout(options_.json ? flowmon::report_json(r, info, options_.flows)
                                     : flowmon::report_text(r, info, options_.flows));
@@ -160,9 +146,8 @@ class Monitor {
   const flowmon::Options& options_;
   FlowLog log_;
   flowmon::Tally tally_;
-  std::vector<uint8_t> buffer_;
+  flowmon::FlowLogReader reader_;
   uint64_t reports_ = 0;
-  uint64_t overruns_ = 0;
 };
 
 }  // namespace
@@ -185,6 +170,7 @@ int main(int argc, char** argv) {
   }
   auto log = open_flowlog(*options);
   if (!log.ok()) return log.exit_code();
+  if (options->ipfix) return flowmon::run_ipfix_monitor(*options, log->socket.get(), log->layout, signals->get());
   auto timer = interval_timer(options->interval_ms);
   if (!timer.ok()) {
     cli::print_error(kProgram, timer.error().message);

@@ -11,6 +11,8 @@ namespace {
 
 constexpr std::string_view kUsage =
     "Usage: netd-flowmon [ -j | --json ] [ --flows ] [ --interval SECONDS ] [ --count N ] [ --socket PATH ]\n"
+    "       netd-flowmon --ipfix HOST:PORT [ --active-timeout SECONDS ] [ --idle-timeout SECONDS ]\n"
+    "                    [ --socket PATH ]\n"
     "       netd-flowmon { -h | --help }\n"
     "Per-slice packets and bytes crossing the uplinks, from netd's flow log (monitor slices only).\n"
     "  --interval SECONDS  report every SECONDS (0.1..3600, default 1)\n"
@@ -18,6 +20,10 @@ constexpr std::string_view kUsage =
     "                      which print a last report first)\n"
     "  --flows             also report each flow (protocol, local and remote address and port)\n"
     "  -j, --json          one JSON object per report\n"
+    "  --ipfix HOST:PORT   send IPFIX flow records over UDP instead (one per flow and direction,\n"
+    "                      the slice id as ingressVRFID); HOST an address, [IPv6] or a name\n"
+    "  --active-timeout SECONDS  export a flow open this long, then count anew (default 1800)\n"
+    "  --idle-timeout SECONDS    export a flow quiet this long (default 15)\n"
     "  --socket PATH       netd's socket (default $NETD_SOCKET, else /run/netd/netd.sock)\n";
 
 netd::Error bad_value(std::string_view option, std::string_view wanted, std::string_view got) {
@@ -25,14 +31,16 @@ netd::Error bad_value(std::string_view option, std::string_view wanted, std::str
                                       std::string(got) + "'");
 }
 
-// Seconds with up to 3 decimals ("1", "0.5", "2.25") as milliseconds.
-std::optional<uint32_t> parse_seconds(std::string_view text) {
+// Seconds with up to 3 decimals ("1", "0.5", "2.25"), 0.1 .. max, as milliseconds.
+std::optional<uint32_t> parse_seconds(std::string_view text, double max = 3600) {
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
   if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) return std::nullopt;
-  if (value < 0.1 || value > 3600) return std::nullopt;
+  if (value < 0.1 || value > max) return std::nullopt;
   return static_cast<uint32_t>(std::lround(value * 1000));
 }
+
+constexpr double kMaxTimeout = 86400;
 
 std::optional<uint64_t> parse_count(std::string_view text) {
   uint64_t value = 0;
@@ -41,7 +49,7 @@ std::optional<uint64_t> parse_count(std::string_view text) {
   return value;
 }
 
-enum class Word { kInterval, kCount, kFlows, kJson, kHelp, kSocket };
+enum class Word { kInterval, kCount, kFlows, kJson, kHelp, kSocket, kIpfix, kActiveTimeout, kIdleTimeout };
 
 struct Spelling {
   std::string_view word;
@@ -54,7 +62,13 @@ constexpr Spelling kSpellings[] = {
     {"--flows", Word::kFlows, false},      {"-j", Word::kJson, false},
     {"--json", Word::kJson, false},        {"-h", Word::kHelp, false},
     {"--help", Word::kHelp, false},        {"--socket", Word::kSocket, true},
+    {"--ipfix", Word::kIpfix, true},       {"--active-timeout", Word::kActiveTimeout, true},
+    {"--idle-timeout", Word::kIdleTimeout, true},
 };
+
+// Which options belong to which mode: reports (the default) or --ipfix.
+bool report_only(Word w) { return w == Word::kInterval || w == Word::kCount || w == Word::kFlows || w == Word::kJson; }
+bool ipfix_only(Word w) { return w == Word::kActiveTimeout || w == Word::kIdleTimeout; }
 
 }  // namespace
 
@@ -62,6 +76,7 @@ std::string_view usage_text() { return kUsage; }
 
 netd::Result<Options> parse_command_line(std::span<const std::string_view> words) {
   Options options;
+  std::string_view report_word, ipfix_word;  // the first of each mode's options given
   for (size_t i = 0; i < words.size(); ++i) {
     std::string_view word = words[i];
     std::optional<std::string_view> inline_value;
@@ -86,6 +101,8 @@ netd::Result<Options> parse_command_line(std::span<const std::string_view> words
         return netd::make_error(EINVAL, "'" + std::string(word) + "' needs a value");
       }
     }
+    if (report_only(found->option) && report_word.empty()) report_word = found->word;
+    if (ipfix_only(found->option) && ipfix_word.empty()) ipfix_word = found->word;
     switch (found->option) {
       case Word::kInterval: {
         auto ms = parse_seconds(value);
@@ -112,8 +129,25 @@ netd::Result<Options> parse_command_line(std::span<const std::string_view> words
         if (value.empty()) return netd::make_error(EINVAL, "'--socket' needs a path");
         options.socket_path = std::string(value);
         break;
+      case Word::kIpfix: {
+        auto collector = parse_collector(value);
+        if (!collector.ok()) return std::move(collector).error();
+        options.ipfix = std::move(collector).value();
+        break;
+      }
+      case Word::kActiveTimeout:
+      case Word::kIdleTimeout: {
+        auto ms = parse_seconds(value, kMaxTimeout);
+        if (!ms) return bad_value(word, "seconds 0.1..86400", value);
+        (found->option == Word::kActiveTimeout ? options.active_timeout_ms : options.idle_timeout_ms) = *ms;
+        break;
+      }
     }
   }
+  if (options.ipfix && !report_word.empty())
+    return netd::make_error(EINVAL, "'" + std::string(report_word) + "' is for reports; --ipfix prints none");
+  if (!options.ipfix && !ipfix_word.empty())
+    return netd::make_error(EINVAL, "'" + std::string(ipfix_word) + "' needs --ipfix HOST:PORT");
   return options;
 }
 

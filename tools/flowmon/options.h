@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "lib/core/result.h"
+#include "tools/flowmon/collector.h"
 
 namespace flowmon {
 
@@ -18,6 +20,10 @@ struct Options {
   bool json = false;            // -j / --json: one JSON object per report
   bool help = false;            // -h / --help
   std::string socket_path;      // --socket PATH; empty: $NETD_SOCKET or the default
+  // --ipfix HOST:PORT: export flow records there instead of printing reports.
+  std::optional<Collector> ipfix;
+  uint64_t active_timeout_ms = 1800 * 1000;  // --active-timeout SECONDS (0.1 .. 86400)
+  uint64_t idle_timeout_ms = 15 * 1000;      // --idle-timeout SECONDS (0.1 .. 86400)
 };
 
 // The SYNOPSIS of man/netd-flowmon.1 and what --help prints.

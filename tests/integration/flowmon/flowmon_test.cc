@@ -149,6 +149,9 @@ TEST_F(Flowmon, NonMonitorsAreRefusedWithNetdsReason) {
   auto alice = flowmon(kAlice, {"--count", "1"});
   EXPECT_THAT(alice.err, HasSubstr("refused: ")) << alice.describe();
   EXPECT_THAT(alice.err, HasSubstr("not a monitor")) << alice.describe();
+  auto exporter = flowmon(kAlice, {"--ipfix", "127.0.0.1:4739"});  // the same refusal, before any export
+  EXPECT_EQ(exporter.exit_code, 2) << exporter.describe();
+  EXPECT_THAT(exporter.err, HasSubstr("not a monitor")) << exporter.describe();
 }
 
 TEST_F(Flowmon, UsageErrorsAreExitOneAndHelpIsExitZero) {
@@ -156,7 +159,12 @@ TEST_F(Flowmon, UsageErrorsAreExitOneAndHelpIsExitZero) {
                                         {"--count", "0"},
                                         {"--interv", "1"},
                                         {"--flows=yes"},
-                                        {"extra"}}) {
+                                        {"extra"},
+                                        {"--ipfix", "127.0.0.1"},
+                                        {"--ipfix", "::1:4739"},
+                                        {"--ipfix", "127.0.0.1:0"},
+                                        {"--ipfix", "127.0.0.1:4739", "-j"},
+                                        {"--idle-timeout", "5"}}) {
     auto r = flowmon(kMon, args);
     EXPECT_EQ(r.exit_code, 1) << r.describe();
     EXPECT_THAT(r.err, HasSubstr("netd-flowmon: ")) << r.describe();

@@ -1,0 +1,177 @@
+#include "tools/flowmon/ipfix_monitor.h"
+
+#include <poll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "lib/core/unique_fd.h"
+#include "tools/common/errors.h"
+#include "tools/common/call.h"
+#include "tools/flowmon/flow_table.h"
+#include "tools/flowmon/flowlog_reader.h"
+#include "tools/flowmon/ipfix_export.h"
+
+namespace flowmon {
+
+namespace {
+
+namespace cli = netd::cli;
+
+constexpr std::string_view kProgram = "netd-flowmon";
+constexpr int kReadsPerWakeup = 64;       // then the timer and signals get their turn
+constexpr int kReadsWhenStopping = 4096;  // the backlog at a stop signal, bounded under a flood
+constexpr uint64_t kTemplateResendMs = 60 * 1000;
+// NFLOG hands over a partial batch after its flush timeout (netd sets 10 ms): at a stop signal
+// the socket is read until it has been quiet this long, so every packet logged before the
+// signal is in a record.
+constexpr int kStopQuietMs = 50;
+
+uint64_t now_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+std::string seconds(uint64_t ms) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", static_cast<double>(ms) / 1000);
+  return text;
+}
+
+class IpfixMonitor {
+ public:
+  IpfixMonitor(const Options& options, int flowlog, MarkLayout layout, std::unique_ptr<IpfixExporter> exporter)
+      : layout_(layout),
+        table_({.active_ms = options.active_timeout_ms, .idle_ms = options.idle_timeout_ms}),
+        reader_(flowlog),
+        exporter_(std::move(exporter)),
+        collector_(options.ipfix->to_string()) {}
+
+  int run(int flowlog, int timer, int signals) {
+    pollfd fds[] = {{flowlog, POLLIN, 0}, {timer, POLLIN, 0}, {signals, POLLIN, 0}};
+    uint64_t templates_sent = now_ms();
+    for (;;) {
+      if (poll(fds, std::size(fds), -1) < 0) {
+        if (errno == EINTR) continue;
+        return fail("poll", errno);
+      }
+      if (fds[2].revents != 0) {
+        if (int error = drain_until_quiet(flowlog); error != 0) return fail("reading the flow log", error);
+        report(exporter_->send_templates());  // the last records are readable by a collector that restarted
+        send(table_.flush());
+        summary();
+        return 0;
+      }
+      if (fds[0].revents != 0) {
+        if (int error = drain(kReadsPerWakeup); error != 0) return fail("reading the flow log", error);
+      }
+      if (fds[1].revents != 0) {
+        uint64_t expirations = 0;
+        if (read(timer, &expirations, sizeof expirations) < 0 && errno != EAGAIN) return fail("timerfd", errno);
+        uint64_t now = now_ms();
+        send(table_.expire(now));
+        if (now >= templates_sent + kTemplateResendMs) {
+          report(exporter_->send_templates());
+          templates_sent = now;
+        }
+      }
+    }
+  }
+
+ private:
+  int drain(int max_reads) {
+    uint64_t now = now_ms();
+    int error = reader_.drain(max_reads, [&](const LoggedPacket& packet) {
+      if (auto id = flow_of(packet, layout_)) table_.add(*id, packet.length(), packet.header->tcp_flags, now);
+    });
+    overruns_ += reader_.take_overruns();
+    return error;
+  }
+
+  int drain_until_quiet(int flowlog) {
+    pollfd fd{flowlog, POLLIN, 0};
+    for (int rounds = 0; rounds < kReadsWhenStopping / kReadsPerWakeup; ++rounds) {
+      if (int error = drain(kReadsPerWakeup); error != 0) return error;
+      int ready = poll(&fd, 1, kStopQuietMs);
+      if (ready < 0 && errno != EINTR) return errno;
+      if (ready == 0) break;
+    }
+    return 0;
+  }
+
+  void send(const std::vector<FlowRecord>& records) {
+    if (!records.empty()) report(exporter_->send(records));
+  }
+
+  // A failed send, once per distinct message (a collector that is away fails every send).
+  void report(const netd::Status& status) {
+    if (status.ok() || status.error().message == last_error_) return;
+    last_error_ = status.error().message;
+    cli::print_error(kProgram, collector_ + ": " + last_error_);
+  }
+
+  void summary() {
+    const ExportStats& s = exporter_->stats();
+    cli::print_error(kProgram, "exported " + std::to_string(s.records) + " flow records to " + collector_ + ", " +
+                                   std::to_string(s.lost) + " lost, " + std::to_string(overruns_) +
+                                   " flow log overruns");
+  }
+
+  int fail(const char* what, int error) {
+    summary();
+    cli::print_error(kProgram, std::string(what) + ": " + std::strerror(error));
+    return cli::kExitFailed;
+  }
+
+  MarkLayout layout_;
+  FlowTable table_;
+  FlowLogReader reader_;
+  std::unique_ptr<IpfixExporter> exporter_;
+  std::string collector_;
+  std::string last_error_;
+  uint64_t overruns_ = 0;
+};
+
+// Expiry is checked at ticks of half the shorter timeout, 0.1 s to 1 s.
+netd::Result<netd::UniqueFd> tick_timer(const Options& options) {
+  uint64_t tick_ms = std::clamp<uint64_t>(std::min(options.idle_timeout_ms, options.active_timeout_ms) / 2, 100, 1000);
+  netd::UniqueFd fd(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!fd.valid()) return netd::errno_error("timerfd_create");
+  itimerspec spec{};
+  spec.it_interval.tv_sec = static_cast<time_t>(tick_ms / 1000);
+  spec.it_interval.tv_nsec = static_cast<long>(tick_ms % 1000) * 1000000;
+  spec.it_value = spec.it_interval;
+  if (timerfd_settime(fd.get(), 0, &spec, nullptr) < 0) return netd::errno_error("timerfd_settime");
+  return fd;
+}
+
+}  // namespace
+
+int run_ipfix_monitor(const Options& options, int flowlog, MarkLayout layout, int signals) {
+  auto exporter = IpfixExporter::open(*options.ipfix, 0);
+  if (!exporter.ok()) {
+    cli::print_error(kProgram, options.ipfix->to_string() + ": " + exporter.error().message);
+    return cli::kExitFailed;
+  }
+  auto timer = tick_timer(options);
+  if (!timer.ok()) {
+    cli::print_error(kProgram, timer.error().message);
+    return cli::kExitFailed;
+  }
+  IpfixMonitor monitor(options, flowlog, layout, std::move(exporter).value());
+  // One line once the flow log is ours: from here on every logged packet is in a record.
+  cli::print_stdout("exporting flow records to " + options.ipfix->to_string() + " (active timeout " +
+                    seconds(options.active_timeout_ms) + " s, idle timeout " + seconds(options.idle_timeout_ms) +
+                    " s)\n");
+  std::fflush(stdout);
+  return monitor.run(flowlog, timer->get(), signals);
+}
+
+}  // namespace flowmon
