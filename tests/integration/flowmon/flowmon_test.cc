@@ -1,13 +1,17 @@
 // netd-flowmon as the monitor slice "mon" (uid 1004, capture_all): alice's and bob's pings and
 // TCP connections out of uplink0 are counted under their own slice ids, in both directions,
-// and per flow; non-monitors are refused (exit 2) and usage errors are exit 1.
+// and per flow; with --ipfix the same traffic reaches nfcapd as flow records under the slice
+// ids; non-monitors are refused (exit 2) and usage errors are exit 1.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <sstream>
 #include <string>
@@ -50,6 +54,36 @@ class Flowmon : public TestbedTest {
     args.insert(args.begin(), FLOWMON_BINARY);
     return bed_->as(uid, args);
   }
+
+  // nfcapd as root on the host netns' loopback port 4739, writing to flows_ a file every 2 s;
+  // returned once it listens.
+  Result<ChildProcess> start_nfcapd() {
+    flows_ = bed_->dir() + "/flows";
+    if (mkdir(flows_.c_str(), 0700) != 0) return errno_error("mkdir " + flows_);
+    auto collector = spawn_in(&bed_->host(), {"nfcapd", "-w", flows_, "-b", "127.0.0.1", "-p", "4739", "-t", "2"});
+    if (!collector.ok()) return collector;
+    if (!eventually([&] { return !bed_->root({"ss", "-Hlun", "sport = :4739"}).out.empty(); }))
+      return make_error(ETIMEDOUT, "nfcapd does not listen");
+    return collector;
+  }
+
+  // netd-flowmon --ipfix to it as mon, returned once it says the export has begun.
+  Result<ChildProcess> start_exporter(std::vector<std::string> args) const {
+    args.insert(args.begin(), {FLOWMON_BINARY, "--ipfix", "127.0.0.1:4739"});
+    auto mon = bed_->spawn_as(kMon, args);
+    if (!mon.ok()) return mon;
+    auto started = mon->read_line(kEventTimeout);
+    if (!started || started->find("exporting flow records to 127.0.0.1:4739") == std::string::npos)
+      return make_error(EIO, "netd-flowmon did not start: " + mon->wait(std::chrono::seconds(1)).describe());
+    return mon;
+  }
+
+  // "ivrf sp dp packets bytes" of the flows matching `filter` in the files nfcapd closed.
+  ProcessResult nfdump(const std::string& filter) const {
+    return bed_->root({"nfdump", "-R", flows_, "-q", "-N", "-o", "fmt:%ivrf %sp %dp %pkt %byt", filter});
+  }
+
+  std::string flows_;
 };
 
 // What the reports so far add up to: per slice, and per flow of interest.
@@ -129,6 +163,139 @@ TEST_F(Flowmon, CountsEachSlicesTrafficUnderItsIdAndPerFlow) {
   EXPECT_EQ(t.alice_ping.in_bytes, 3 * kPingBytes);
   EXPECT_EQ(t.bob_ping.out_packets, 2u);
   EXPECT_EQ(t.bob_ping.in_packets, 2u);
+}
+
+// Sends COUNT UDP datagrams of SIZE bytes from 10.0.1.1:<port> to the peer's PEER_PORT.
+constexpr const char* kUdpSender = R"PY(
+import socket, sys
+port, peer_port, count, size = (int(a) for a in sys.argv[1:5])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.0.1.1", port))
+for _ in range(count):
+    s.sendto(b"x" * size, ("10.0.1.2", peer_port))
+)PY";
+
+// nfdump's rows "ivrf sp dp packets bytes", columns separated by one space.
+struct NfdumpRow {
+  uint64_t vrf = 0, sport = 0, dport = 0, packets = 0, bytes = 0;
+};
+
+std::vector<NfdumpRow> nfdump_rows(const std::string& out) {
+  std::vector<NfdumpRow> rows;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    NfdumpRow r;
+    unsigned long long v[5];
+    if (std::sscanf(line.c_str(), "%llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4]) != 5) continue;
+    r = {v[0], v[1], v[2], v[3], v[4]};
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+// --ipfix to nfcapd (root, loopback of the host netns): alice's and bob's UDP flows to the peer
+// arrive with their slice ids as ingress VRF, exact packet counts, IP bytes within 2 %; bob's
+// TCP connection under 8 both ways; root's datagrams (no slice) under 0. The records go out at
+// SIGTERM (timeouts far away).
+TEST_F(Flowmon, IpfixRecordsCarryTheSliceAsIngressVrf) {
+  if (access("/usr/bin/nfcapd", X_OK) != 0 || access("/usr/bin/nfdump", X_OK) != 0)
+    GTEST_SKIP() << "nfdump is not installed: run scripts/install-deps";
+  auto collector = start_nfcapd();
+  ASSERT_OK(collector);
+  auto mon = start_exporter({"--idle-timeout", "600"});
+  ASSERT_OK(mon);
+
+  // alice: 100 datagrams of 1000 bytes; bob: 50 of 500 (IP bytes: +28 each); bob's connection.
+  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41001", "9001", "100", "1000"});
+  ASSERT_EQ(a.exit_code, 0) << a.describe();
+  auto b = bed_->as(kBob, {"python3", "-c", kUdpSender, "41002", "9002", "50", "500"});
+  ASSERT_EQ(b.exit_code, 0) << b.describe();
+  EXPECT_EQ(bed_->connect_source(kBob, "10.0.1.2"), "10.0.1.1");
+  auto root = bed_->root({"python3", "-c", kUdpSender, "41009", "9009", "20", "100"});  // no slice's
+  ASSERT_EQ(root.exit_code, 0) << root.describe();
+
+  // netd's NFLOG batches reach the monitor within its flush timeout; SIGTERM then reads what is
+  // queued and sends every open flow.
+  ASSERT_OK(mon->kill(SIGTERM));
+  auto done = mon->wait(10s);
+  ASSERT_EQ(done.exit_code, 0) << done.describe();
+  EXPECT_THAT(done.err, HasSubstr("0 lost")) << done.describe();
+
+  std::vector<NfdumpRow> udp, tcp;
+  ProcessResult dump;
+  auto arrived = [&] {
+    dump = nfdump("proto udp");
+    udp = nfdump_rows(dump.out);
+    tcp = nfdump_rows(nfdump("proto tcp and port 8080").out);
+    uint64_t seen = 0;
+    for (const auto& r : udp)
+      if (r.dport == 9001 || r.dport == 9002 || r.dport == 9009) seen += r.packets;
+    return seen >= 170 && tcp.size() >= 2;
+  };
+  ASSERT_TRUE(eventually(arrived, 30s)) << dump.describe() << "\nflowmon: " << done.describe();
+
+  std::map<uint64_t, NfdumpRow> by_port;  // alice's 9001, bob's 9002, root's 9009: summed over rows
+  const std::map<uint64_t, uint64_t> slice_of_port = {{9001, kAliceId}, {9002, kBobId}, {9009, 0}};
+  for (const auto& r : udp) {
+    if (!slice_of_port.contains(r.dport)) continue;
+    EXPECT_EQ(r.vrf, slice_of_port.at(r.dport)) << dump.out;
+    by_port[r.dport].packets += r.packets;
+    by_port[r.dport].bytes += r.bytes;
+  }
+  EXPECT_EQ(by_port[9001].packets, 100u) << dump.out;
+  EXPECT_NEAR(static_cast<double>(by_port[9001].bytes), 100 * 1028.0, 100 * 1028.0 * 0.02) << dump.out;
+  EXPECT_EQ(by_port[9002].packets, 50u) << dump.out;
+  EXPECT_NEAR(static_cast<double>(by_port[9002].bytes), 50 * 528.0, 50 * 528.0 * 0.02) << dump.out;
+  EXPECT_EQ(by_port[9009].packets, 20u) << dump.out;
+  bool out = false, in = false;  // one record per direction
+  for (const auto& r : tcp) {
+    EXPECT_EQ(r.vrf, static_cast<uint64_t>(kBobId));
+    out = out || r.dport == 8080;
+    in = in || r.sport == 8080;
+  }
+  EXPECT_TRUE(out && in);
+  ASSERT_OK(collector->kill(SIGTERM));
+  (void)collector->wait(10s);
+}
+
+// --active-timeout 0.2 with a long idle timeout: a flow that goes on across three bursts, each
+// sent once the one before is at the collector, comes as separate records (cut by the active
+// timeout only) that add up to what was sent.
+TEST_F(Flowmon, IpfixActiveTimeoutPiecesAddUpToTheFlow) {
+  if (access("/usr/bin/nfcapd", X_OK) != 0 || access("/usr/bin/nfdump", X_OK) != 0)
+    GTEST_SKIP() << "nfdump is not installed: run scripts/install-deps";
+  auto collector = start_nfcapd();
+  ASSERT_OK(collector);
+  auto mon = start_exporter({"--active-timeout", "0.2", "--idle-timeout", "600"});
+  ASSERT_OK(mon);
+  std::vector<NfdumpRow> rows;
+  ProcessResult dump;
+  uint64_t sent = 0;
+  for (uint64_t burst = 1; burst <= 3; ++burst) {
+    auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41005", "9005", std::to_string(10 * burst), "200"});
+    ASSERT_EQ(a.exit_code, 0) << a.describe();
+    sent += 10 * burst;
+    auto at_collector = [&] {
+      dump = nfdump("proto udp and dst port 9005");
+      rows = nfdump_rows(dump.out);
+      uint64_t packets = 0;
+      for (const auto& r : rows) packets += r.packets;
+      return packets == sent;
+    };
+    ASSERT_TRUE(eventually(at_collector, 30s)) << "burst " << burst << ": " << dump.describe();
+  }
+  ASSERT_OK(mon->kill(SIGTERM));
+  auto done = mon->wait(10s);
+  EXPECT_EQ(done.exit_code, 0) << done.describe();
+  EXPECT_GE(rows.size(), 3u) << dump.out;  // a burst never shares a record with the next
+  uint64_t bytes = 0;
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.vrf, static_cast<uint64_t>(kAliceId)) << dump.out;
+    bytes += r.bytes;
+  }
+  EXPECT_EQ(bytes, sent * 228) << dump.out;
+  ASSERT_OK(collector->kill(SIGTERM));
+  (void)collector->wait(10s);
 }
 
 TEST_F(Flowmon, StopsAfterCountReports) {
