@@ -10,6 +10,9 @@
 
 namespace flowmon {
 
+constexpr int kReadsPerWakeup = 64;       // then the timer and signals get their turn
+constexpr int kReadsWhenStopping = 4096;  // the backlog at a stop signal, bounded under a flood
+
 class FlowLogReader {
  public:
   explicit FlowLogReader(int socket);

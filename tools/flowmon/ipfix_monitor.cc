@@ -2,13 +2,13 @@
 
 #include <poll.h>
 #include <sys/timerfd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "lib/core/unique_fd.h"
@@ -17,6 +17,7 @@
 #include "tools/flowmon/flow_table.h"
 #include "tools/flowmon/flowlog_reader.h"
 #include "tools/flowmon/ipfix_export.h"
+#include "tools/flowmon/monitor_loop.h"
 
 namespace flowmon {
 
@@ -25,8 +26,6 @@ namespace {
 namespace cli = netd::cli;
 
 constexpr std::string_view kProgram = "netd-flowmon";
-constexpr int kReadsPerWakeup = 64;       // then the timer and signals get their turn
-constexpr int kReadsWhenStopping = 4096;  // the backlog at a stop signal, bounded under a flood
 constexpr uint64_t kTemplateResendMs = 60 * 1000;
 // NFLOG hands over a partial batch after its flush timeout (netd sets 10 ms): at a stop signal
 // the socket is read until it has been quiet this long, so every packet logged before the
@@ -45,44 +44,43 @@ std::string seconds(uint64_t ms) {
   return text;
 }
 
-class IpfixMonitor {
+class IpfixMonitor : public MonitorHandler {
  public:
   IpfixMonitor(const Options& options, int flowlog, MarkLayout layout, std::unique_ptr<IpfixExporter> exporter)
-      : layout_(layout),
+      : flowlog_(flowlog),
+        layout_(layout),
         table_({.active_ms = options.active_timeout_ms, .idle_ms = options.idle_timeout_ms}),
         reader_(flowlog),
         exporter_(std::move(exporter)),
         collector_(options.ipfix->to_string()) {}
 
-  int run(int flowlog, int timer, int signals) {
-    pollfd fds[] = {{flowlog, POLLIN, 0}, {timer, POLLIN, 0}, {signals, POLLIN, 0}};
-    uint64_t templates_sent = now_ms();
-    for (;;) {
-      if (poll(fds, std::size(fds), -1) < 0) {
-        if (errno == EINTR) continue;
-        return fail("poll", errno);
-      }
-      if (fds[2].revents != 0) {
-        if (int error = drain_until_quiet(flowlog); error != 0) return fail("reading the flow log", error);
-        report(exporter_->send_templates());  // the last records are readable by a collector that restarted
-        send(table_.flush());
-        summary();
-        return 0;
-      }
-      if (fds[0].revents != 0) {
-        if (int error = drain(kReadsPerWakeup); error != 0) return fail("reading the flow log", error);
-      }
-      if (fds[1].revents != 0) {
-        uint64_t expirations = 0;
-        if (read(timer, &expirations, sizeof expirations) < 0 && errno != EAGAIN) return fail("timerfd", errno);
-        uint64_t now = now_ms();
-        send(table_.expire(now));
-        if (now >= templates_sent + kTemplateResendMs) {
-          report(exporter_->send_templates());
-          templates_sent = now;
-        }
-      }
+  std::optional<int> readable() override {
+    if (int error = drain(kReadsPerWakeup); error != 0) return fail("reading the flow log", error);
+    return std::nullopt;
+  }
+
+  std::optional<int> tick() override {
+    uint64_t now = now_ms();
+    send(table_.expire(now));
+    if (now >= templates_sent_ + kTemplateResendMs) {
+      report(exporter_->send_templates());
+      templates_sent_ = now;
     }
+    return std::nullopt;
+  }
+
+  int stop() override {
+    if (int error = drain_until_quiet(); error != 0) return fail("reading the flow log", error);
+    report(exporter_->send_templates());  // the last records are readable by a collector that restarted
+    send(table_.flush());
+    summary();
+    return 0;
+  }
+
+  int fail(const char* what, int error) override {
+    summary();
+    cli::print_error(kProgram, std::string(what) + ": " + std::strerror(error));
+    return cli::kExitFailed;
   }
 
  private:
@@ -95,8 +93,8 @@ class IpfixMonitor {
     return error;
   }
 
-  int drain_until_quiet(int flowlog) {
-    pollfd fd{flowlog, POLLIN, 0};
+  int drain_until_quiet() {
+    pollfd fd{flowlog_, POLLIN, 0};
     for (int rounds = 0; rounds < kReadsWhenStopping / kReadsPerWakeup; ++rounds) {
       if (int error = drain(kReadsPerWakeup); error != 0) return error;
       int ready = poll(&fd, 1, kStopQuietMs);
@@ -124,12 +122,7 @@ class IpfixMonitor {
                                    " flow log overruns");
   }
 
-  int fail(const char* what, int error) {
-    summary();
-    cli::print_error(kProgram, std::string(what) + ": " + std::strerror(error));
-    return cli::kExitFailed;
-  }
-
+  int flowlog_;
   MarkLayout layout_;
   FlowTable table_;
   FlowLogReader reader_;
@@ -137,6 +130,7 @@ class IpfixMonitor {
   std::string collector_;
   std::string last_error_;
   uint64_t overruns_ = 0;
+  uint64_t templates_sent_ = now_ms();
 };
 
 // Expiry is checked at ticks of half the shorter timeout, 0.1 s to 1 s.
@@ -171,7 +165,7 @@ int run_ipfix_monitor(const Options& options, int flowlog, MarkLayout layout, in
                     seconds(options.active_timeout_ms) + " s, idle timeout " + seconds(options.idle_timeout_ms) +
                     " s)\n");
   std::fflush(stdout);
-  return monitor.run(flowlog, timer->get(), signals);
+  return run_monitor_loop(flowlog, timer->get(), signals, monitor);
 }
 
 }  // namespace flowmon

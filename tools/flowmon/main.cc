@@ -5,7 +5,6 @@
 // socket, a timerfd and a signalfd; SIGINT and SIGTERM end it after a last report of what was
 // queued. Exit status as sliceip's: 0 ok (--count reached, SIGINT, SIGTERM), 1 usage, 2 refused
 // or failed. The only place that exits.
-#include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -16,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +25,7 @@
 #include "tools/common/reply.h"
 #include "tools/flowmon/flowlog_reader.h"
 #include "tools/flowmon/ipfix_monitor.h"
+#include "tools/flowmon/monitor_loop.h"
 #include "tools/flowmon/options.h"
 #include "tools/flowmon/print.h"
 #include "tools/flowmon/tally.h"
@@ -34,8 +35,6 @@ namespace {
 namespace cli = netd::cli;
 
 constexpr std::string_view kProgram = "netd-flowmon";
-constexpr int kReadsPerWakeup = 64;        // then the timer and signals get their turn
-constexpr int kReadsWhenStopping = 4096;   // the backlog at a stop signal, bounded under a flood
 
 cli::ErrorReport describe_error(std::string_view error_name, const nlohmann::json& parameters) {
   return cli::describe_error(kProgram, cli::ErrorLabels::kShown, error_name, parameters);
@@ -90,38 +89,40 @@ double wall_clock() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-class Monitor {
+class Monitor : public flowmon::MonitorHandler {
  public:
   Monitor(const flowmon::Options& options, FlowLog log)
       : options_(options), log_(std::move(log)), tally_(log_.layout, options.flows), reader_(log_.socket.get()) {}
 
   // Until --count reports are out or a stop signal arrives: 0, else 2 once the reason is printed.
   int run(int timer, int signals) {
-    pollfd fds[] = {{log_.socket.get(), POLLIN, 0}, {timer, POLLIN, 0}, {signals, POLLIN, 0}};
-    auto started = std::chrono::steady_clock::now();
-    for (;;) {
-      if (poll(fds, std::size(fds), -1) < 0) {
-        if (errno == EINTR) continue;
-        return fail("poll", errno);
-      }
-      if (fds[2].revents != 0) {
-        // Stopped: what the kernel had already delivered still counts, in a last report.
-        if (int error = drain(kReadsWhenStopping); error != 0) return fail("reading the flow log", error);
-        report(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        return 0;
-      }
-      if (fds[0].revents != 0) {
-        if (int error = drain(kReadsPerWakeup); error != 0) return fail("reading the flow log", error);
-      }
-      if (fds[1].revents != 0) {
-        uint64_t expirations = 0;
-        if (read(timer, &expirations, sizeof expirations) < 0 && errno != EAGAIN) return fail("timerfd", errno);
-        auto now = std::chrono::steady_clock::now();
-        report(std::chrono::duration<double>(now - started).count());
-        started = now;
-        if (options_.count != 0 && reports_ == options_.count) return 0;
-      }
-    }
+    started_ = std::chrono::steady_clock::now();
+    return flowmon::run_monitor_loop(log_.socket.get(), timer, signals, *this);
+  }
+
+  std::optional<int> readable() override {
+    if (int error = drain(flowmon::kReadsPerWakeup); error != 0) return fail("reading the flow log", error);
+    return std::nullopt;
+  }
+
+  std::optional<int> tick() override {
+    auto now = std::chrono::steady_clock::now();
+    report(std::chrono::duration<double>(now - started_).count());
+    started_ = now;
+    if (options_.count != 0 && reports_ == options_.count) return 0;
+    return std::nullopt;
+  }
+
+  // Stopped: what the kernel had already delivered still counts, in a last report.
+  int stop() override {
+    if (int error = drain(flowmon::kReadsWhenStopping); error != 0) return fail("reading the flow log", error);
+    report(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+    return 0;
+  }
+
+  int fail(const char* what, int error) override {
+    cli::print_error(kProgram, std::string(what) + ": " + std::strerror(error));
+    return cli::kExitFailed;
   }
 
  private:
@@ -138,16 +139,12 @@ class Monitor {
     std::fflush(stdout);
   }
 
-  int fail(const char* what, int error) {
-    cli::print_error(kProgram, std::string(what) + ": " + std::strerror(error));
-    return cli::kExitFailed;
-  }
-
   const flowmon::Options& options_;
   FlowLog log_;
   flowmon::Tally tally_;
   flowmon::FlowLogReader reader_;
   uint64_t reports_ = 0;
+  std::chrono::steady_clock::time_point started_;
 };
 
 }  // namespace
