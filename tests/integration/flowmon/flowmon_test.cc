@@ -298,6 +298,17 @@ TEST_F(Flowmon, IpfixActiveTimeoutPiecesAddUpToTheFlow) {
   (void)collector->wait(10s);
 }
 
+// A collector name that does not resolve: the export cannot start, exit 2 with the name and
+// libfixbuf's reason, after netd's FlowLog call (which checks the monitor first).
+TEST_F(Flowmon, AnUnresolvableCollectorIsExitTwo) {
+  // The netns has no route to a name server: one short try (glibc's RES_OPTIONS) is enough.
+  auto r = bed_->as(kMon, {"env", "RES_OPTIONS=timeout:1 attempts:1", FLOWMON_BINARY, "--ipfix",
+                           "collector.invalid:4739"});
+  EXPECT_EQ(r.exit_code, 2) << r.describe();
+  EXPECT_THAT(r.err, HasSubstr("netd-flowmon: collector.invalid:4739: ")) << r.describe();
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("exporting"))) << r.describe();
+}
+
 TEST_F(Flowmon, StopsAfterCountReports) {
   auto r = flowmon(kMon, {"--count", "2", "--interval", "0.1"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
