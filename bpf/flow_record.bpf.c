@@ -9,7 +9,9 @@
  *     and an update costs an LRU lock). A packet of a raw socket netd handed out (its
  *     socket's mark carries raw_flag) that is TCP/UDP on a flow or bound port of another
  *     slice — or whose source port a socket of anyone else holds (the kernel's socket
- *     lookup) — is dropped: a raw socket must not inject into other users' connections.
+ *     lookup) — is dropped: a raw socket must not inject into other users' connections. So is
+ *     a raw IP socket's packet of another protocol than the socket's (IP_HDRINCL), unless it
+ *     is an IPPROTO_RAW socket, and an IPv6 one whose next header is an extension header.
  *   owner_bind4/6 (cgroup/bind4|6): post_bind programs cannot read the socket's mark, so
  *     the bind hook notes it in the socket's local storage (port_owners) first.
  *   port_bind4/6 (cgroup/post_bind4|6): an explicitly bound TCP/UDP port of a marked socket
@@ -64,6 +66,15 @@ static __always_inline int port_owned_elsewhere(struct __sk_buff *skb, const str
   return other;
 }
 
+/* IPv6 next-header values that are extension headers (RFC 8200 and the IANA list). */
+static __always_inline int ipv6_extension_header(__u8 nexthdr) {
+  switch (nexthdr) {
+    case 0: case 43: case 44: case 50: case 51: case 60: case 135: case 139: case 140: case 253: case 254:
+      return 1;
+  }
+  return 0;
+}
+
 SEC("cgroup_skb/egress")
 int record_egress(struct __sk_buff *skb) {
   __u32 mark = skb->mark & mark_mask;
@@ -80,6 +91,15 @@ int record_egress(struct __sk_buff *skb) {
   struct bpf_sock *sk = skb->sk;
   if (sk) sk = bpf_sk_fullsock(sk);
   if (sk && (sk->mark & raw_flag)) raw = 1;
+  if (raw && sk && sk->type == NETD_SOCK_RAW && (sk->family == AF_INET || sk->family == AF_INET6)) {
+    /* A raw socket of one protocol writes only that protocol: with IP_HDRINCL/IPV6_HDRINCL an
+     * icmp-only slice would write TCP. IPPROTO_RAW sockets go only to slices holding every
+     * kind, and write any. */
+    if (sk->protocol != NETD_IPPROTO_RAW && p.key.proto != sk->protocol) return 0;
+    /* Extension headers are not walked (O(1)), so the ports behind them could not be checked:
+     * such packets do not leave a raw socket. */
+    if (v6 && ipv6_extension_header(p.key.proto)) return 0;
+  }
   if (raw && p.has_ports) {
     if (other_slice(&flows, &p.key, mark)) return 0;
     struct netd_port_key port = {.family = p.key.family, .proto = p.key.proto, .port = p.key.sport};

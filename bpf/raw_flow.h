@@ -26,6 +26,8 @@
 #define NETD_IPPROTO_TCP 6
 #define NETD_IPPROTO_UDP 17
 #define NETD_IPPROTO_ICMPV6 58
+#define NETD_IPPROTO_RAW 255
+#define NETD_SOCK_RAW 3
 
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -29,9 +29,9 @@
 //       netd_packet_socket(ETH_P_IP, --bind, default IFNAME); sends N (default 3) Ethernet
 //       frames out of IFNAME carrying an IPv4/IPv6 UDP datagram SRC:40000 -> DST:9999 whose
 //       payload is TEXT; PACKET_QDISC_BYPASS with --bypass. {"event":"sent","ok":..} each.
-//   raw_probe hdrincl SRC DST [--count N] [--tag TEXT] [--hold]
-//       netd_raw_socket(UDP) with IP_HDRINCL (IPV6_HDRINCL): the same datagram, its source
-//       forged in the header.
+//   raw_probe hdrincl SRC DST [--count N] [--tag TEXT] [--proto N] [--hold]
+//       netd_raw_socket(N, default UDP) with IP_HDRINCL (IPV6_HDRINCL): the same UDP
+//       datagram, its source forged in the header.
 //   raw_probe request raw inet|inet6 PROTO | packet IFNAME|any [ETHERTYPE] | capture IFNAME
 //                     | flowlog
 //       Just asks: {"ok":true,"fd":..,"mark":..,"locked":..,...} or {"ok":false,"errno":E,
@@ -806,11 +806,12 @@ int cmd_hdrincl(const Args& a) {
   auto src = parse_ip(a.words[0]);
   auto dst = parse_ip(a.words[1]);
   auto count = parse_number(a.get("--count", "3"), 1, 1000);
-  if (!src || !dst || src->family != dst->family || !count) return usage_error("hdrincl: bad arguments");
+  auto proto = parse_number(a.get("--proto", "17"), 1, 255);
+  if (!src || !dst || src->family != dst->family || !count || !proto) return usage_error("hdrincl: bad arguments");
   std::string tag = a.get("--tag", "hdrincl");
   ClientHandle client = open_client();
   netd_client* c = client.get();
-  int fd = netd_raw_socket(c, src->family, IPPROTO_UDP);
+  int fd = netd_raw_socket(c, src->family, static_cast<int>(*proto));
   if (fd < 0) return refused(c, "raw", fd);
   client.reset();  // the socket is all this command needs from netd
   json info = describe_socket(fd);

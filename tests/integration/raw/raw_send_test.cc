@@ -157,6 +157,37 @@ TEST_F(RawSend, HeaderIncludedPacketsLeaveOnlyWithAllowedSource) {
   }
 }
 
+// A raw socket of one protocol writes only that protocol, IP_HDRINCL or not: alice's ICMP and
+// ICMPv6 sockets writing a UDP datagram (from her own address) are dropped at egress; her UDP
+// socket and her IPPROTO_RAW socket (which she gets for holding every kind) pass it.
+TEST_F(RawSend, AHeaderIncludedPacketMustBeOfTheSocketsProtocol) {
+  struct Case {
+    std::string tag;
+    std::string src, dst, proto;
+    bool arrives;
+  };
+  const std::vector<Case> cases = {
+      {"k-udp", "10.0.1.1", "10.0.1.2", "17", true},
+      {"k-raw", "10.0.1.1", "10.0.1.2", "255", true},
+      {"k-icmp", "10.0.1.1", "10.0.1.2", "1", false},
+      {"k-tcp", "10.0.1.1", "10.0.1.2", "6", false},
+      {"k-udp6", "fd00:1::1", "fd00:1::2", "17", true},
+      {"k-icmpv6", "fd00:1::1", "fd00:1::2", "58", false},
+  };
+  std::map<std::string, Lines> sent;
+  for (const auto& c : cases) {
+    sent[c.tag] = send({"hdrincl", c.src, c.dst, "--tag", c.tag, "--proto", c.proto});
+    ASSERT_FALSE(sent[c.tag].empty());
+    EXPECT_EQ(sent[c.tag].front().value("hdrincl", -1), 0) << dump(sent[c.tag]);
+  }
+  auto got = arrived(arriving(cases));
+  for (const auto& c : cases) {
+    size_t want = c.arrives ? 3u : 0u;
+    EXPECT_EQ(got.count(c.tag), want) << c.tag << (c.arrives ? " should have arrived" : " left the host")
+                                      << "; sent: " << dump(sent[c.tag]) << "peer saw:\n" << dump(sniffed_);
+  }
+}
+
 // Ordinary (unflagged) traffic is untouched by the fence: bob's and carol's UDP from plain
 // sockets on both uplinks still arrives while alice's forged frames are dropped.
 TEST_F(RawSend, UnflaggedTrafficIsUntouched) {

@@ -43,6 +43,9 @@ class RawTest : public TestbedTest {
     TestbedOptions o;
     o.extra_alice = std::string(kAllRaw) + "packet_send_devices = [\"uplink0\"]\n";
     o.extra_bob = std::string(kAllRaw) + "packet_send_devices = [\"uplink0\"]\n" + kMonitorSlice;
+    // As installed (the systemd unit runs netd inside [netd] cgroup): the raw sockets netd
+    // makes are then its cgroup's, and the egress fences run for them.
+    o.netd_in_cgroup = true;
     return o;
   }
 
