@@ -254,6 +254,9 @@ TEST_F(Flowmon, IpfixRecordsCarryTheSliceAsIngressVrf) {
     in = in || r.sport == 8080;
   }
   EXPECT_TRUE(out && in);
+  // tcpControlBits: the OR of each direction's flags, SYN among them ("....S." and the like).
+  auto flags = bed_->root({"nfdump", "-R", flows_, "-q", "-N", "-o", "fmt:%dp %flg", "proto tcp and dst port 8080"});
+  EXPECT_THAT(flags.out, ::testing::ContainsRegex("8080 +[.A-Z]*S")) << flags.describe();
   ASSERT_OK(collector->kill(SIGTERM));
   (void)collector->wait(10s);
 }
@@ -307,6 +310,18 @@ TEST_F(Flowmon, AnUnresolvableCollectorIsExitTwo) {
   EXPECT_EQ(r.exit_code, 2) << r.describe();
   EXPECT_THAT(r.err, HasSubstr("netd-flowmon: collector.invalid:4739: ")) << r.describe();
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("exporting"))) << r.describe();
+}
+
+// Nobody listens on the collector's port: the kernel's refusal of the first message is
+// printed, once, with the address; the probe goes on and still ends 0 at SIGTERM.
+TEST_F(Flowmon, ACollectorThatDoesNotListenIsReportedOnStderr) {
+  auto mon = start_exporter({});
+  ASSERT_OK(mon);
+  ASSERT_OK(mon->kill(SIGTERM));
+  auto done = mon->wait(10s);
+  EXPECT_EQ(done.exit_code, 0) << done.describe();
+  EXPECT_THAT(done.err, HasSubstr("netd-flowmon: 127.0.0.1:4739: sending to the IPFIX collector: ")) << done.describe();
+  EXPECT_THAT(done.err, HasSubstr("Connection refused")) << done.describe();
 }
 
 TEST_F(Flowmon, StopsAfterCountReports) {
