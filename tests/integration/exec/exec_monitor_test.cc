@@ -15,6 +15,7 @@
 #include "tests/fixtures/eventually.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/integration/common/testbed_test.h"
+#include "tests/integration/common/traffic_scripts.h"
 #include "tests/integration/exec/exec_support.h"
 
 namespace netd::testing {
@@ -25,16 +26,6 @@ using ::testing::HasSubstr;
 constexpr uid_t kMon = 1004;
 constexpr const char* kMonitorSlice =
     "\n[[slice]]\nname = \"mon\"\nid = 9\nuids = [1004]\ncapture_all = true\nraw = [\"packet\"]\n";
-
-// Sends COUNT UDP datagrams of SIZE bytes from 10.0.1.1:<port> to the peer's PEER_PORT.
-constexpr const char* kUdpSender = R"PY(
-import socket, sys
-port, peer_port, count, size = (int(a) for a in sys.argv[1:5])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.0.1.1", port))
-for _ in range(count):
-    s.sendto(b"x" * size, ("10.0.1.2", peer_port))
-)PY";
 
 bool installed(const char* path) { return access(path, X_OK) == 0; }
 

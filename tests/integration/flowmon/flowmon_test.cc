@@ -19,6 +19,7 @@
 
 #include "tests/fixtures/eventually.h"
 #include "tests/integration/common/testbed_test.h"
+#include "tests/integration/common/traffic_scripts.h"
 
 namespace netd::testing {
 namespace {
@@ -164,16 +165,6 @@ TEST_F(Flowmon, CountsEachSlicesTrafficUnderItsIdAndPerFlow) {
   EXPECT_EQ(t.bob_ping.out_packets, 2u);
   EXPECT_EQ(t.bob_ping.in_packets, 2u);
 }
-
-// Sends COUNT UDP datagrams of SIZE bytes from 10.0.1.1:<port> to the peer's PEER_PORT.
-constexpr const char* kUdpSender = R"PY(
-import socket, sys
-port, peer_port, count, size = (int(a) for a in sys.argv[1:5])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.0.1.1", port))
-for _ in range(count):
-    s.sendto(b"x" * size, ("10.0.1.2", peer_port))
-)PY";
 
 // nfdump's rows "ivrf sp dp packets bytes", columns separated by one space.
 struct NfdumpRow {

@@ -65,6 +65,28 @@ class RawSend : public RawTest {
     return tags;
   }
 
+  // One IP_HDRINCL UDP datagram SRC -> DST, sent 3 times as alice from a raw socket of `proto`.
+  struct HeaderIncluded {
+    std::string tag;
+    std::string src, dst;
+    bool arrives;
+    std::string proto = "17";
+  };
+  void expect_header_included(const std::vector<HeaderIncluded>& cases) {
+    std::map<std::string, Lines> sent;
+    for (const auto& c : cases) {
+      sent[c.tag] = send({"hdrincl", c.src, c.dst, "--tag", c.tag, "--proto", c.proto});
+      ASSERT_FALSE(sent[c.tag].empty());
+      EXPECT_EQ(sent[c.tag].front().value("hdrincl", -1), 0) << dump(sent[c.tag]);
+    }
+    auto got = arrived(arriving(cases));
+    for (const auto& c : cases) {
+      size_t want = c.arrives ? 3u : 0u;
+      EXPECT_EQ(got.count(c.tag), want) << c.tag << (c.arrives ? " should have arrived" : " left the host")
+                                        << "; sent: " << dump(sent[c.tag]) << "peer saw:\n" << dump(sniffed_);
+    }
+  }
+
   std::optional<ChildProcess> sniff_;
   Lines sniffed_;
 };
@@ -130,62 +152,28 @@ TEST_F(RawSend, FramesLeaveOnlyWithAllowedSourceOnAllowedDevice) {
 // A raw IP socket with IP_HDRINCL (IPV6_HDRINCL): forged source addresses are dropped on
 // output; the host's own address passes.
 TEST_F(RawSend, HeaderIncludedPacketsLeaveOnlyWithAllowedSource) {
-  struct Case {
-    std::string tag;
-    std::string src, dst;
-    bool arrives;
-  };
-  const std::vector<Case> cases = {
+  expect_header_included({
       {"h-ok", "10.0.1.1", "10.0.1.2", true},
       {"h-forged", "10.0.1.99", "10.0.1.2", false},
       {"h-forged-bob", "10.8.0.1", "10.0.1.2", false},
       {"h-forged-public", "192.0.2.1", "10.0.1.2", false},
       {"h-ok6", "fd00:1::1", "fd00:1::2", true},
       {"h-forged6", "fd00:1::99", "fd00:1::2", false},
-  };
-  std::map<std::string, Lines> sent;
-  for (const auto& c : cases) {
-    sent[c.tag] = send({"hdrincl", c.src, c.dst, "--tag", c.tag});
-    ASSERT_FALSE(sent[c.tag].empty());
-    EXPECT_EQ(sent[c.tag].front().value("hdrincl", -1), 0) << dump(sent[c.tag]);
-  }
-  auto got = arrived(arriving(cases));
-  for (const auto& c : cases) {
-    size_t want = c.arrives ? 3u : 0u;
-    EXPECT_EQ(got.count(c.tag), want) << c.tag << (c.arrives ? " should have arrived" : " left the host")
-                                      << "; sent: " << dump(sent[c.tag]) << "peer saw:\n" << dump(sniffed_);
-  }
+  });
 }
 
 // A raw socket of one protocol writes only that protocol, IP_HDRINCL or not: alice's ICMP and
 // ICMPv6 sockets writing a UDP datagram (from her own address) are dropped at egress; her UDP
 // socket and her IPPROTO_RAW socket (which she gets for holding every kind) pass it.
 TEST_F(RawSend, AHeaderIncludedPacketMustBeOfTheSocketsProtocol) {
-  struct Case {
-    std::string tag;
-    std::string src, dst, proto;
-    bool arrives;
-  };
-  const std::vector<Case> cases = {
-      {"k-udp", "10.0.1.1", "10.0.1.2", "17", true},
-      {"k-raw", "10.0.1.1", "10.0.1.2", "255", true},
-      {"k-icmp", "10.0.1.1", "10.0.1.2", "1", false},
-      {"k-tcp", "10.0.1.1", "10.0.1.2", "6", false},
-      {"k-udp6", "fd00:1::1", "fd00:1::2", "17", true},
-      {"k-icmpv6", "fd00:1::1", "fd00:1::2", "58", false},
-  };
-  std::map<std::string, Lines> sent;
-  for (const auto& c : cases) {
-    sent[c.tag] = send({"hdrincl", c.src, c.dst, "--tag", c.tag, "--proto", c.proto});
-    ASSERT_FALSE(sent[c.tag].empty());
-    EXPECT_EQ(sent[c.tag].front().value("hdrincl", -1), 0) << dump(sent[c.tag]);
-  }
-  auto got = arrived(arriving(cases));
-  for (const auto& c : cases) {
-    size_t want = c.arrives ? 3u : 0u;
-    EXPECT_EQ(got.count(c.tag), want) << c.tag << (c.arrives ? " should have arrived" : " left the host")
-                                      << "; sent: " << dump(sent[c.tag]) << "peer saw:\n" << dump(sniffed_);
-  }
+  expect_header_included({
+      {"k-udp", "10.0.1.1", "10.0.1.2", true, "17"},
+      {"k-raw", "10.0.1.1", "10.0.1.2", true, "255"},
+      {"k-icmp", "10.0.1.1", "10.0.1.2", false, "1"},
+      {"k-tcp", "10.0.1.1", "10.0.1.2", false, "6"},
+      {"k-udp6", "fd00:1::1", "fd00:1::2", true, "17"},
+      {"k-icmpv6", "fd00:1::1", "fd00:1::2", false, "58"},
+  });
 }
 
 // Ordinary (unflagged) traffic is untouched by the fence: bob's and carol's UDP from plain
