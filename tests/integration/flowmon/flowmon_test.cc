@@ -252,6 +252,50 @@ TEST_F(Flowmon, IpfixRecordsCarryTheSliceAsIngressVrf) {
   (void)collector->wait(10s);
 }
 
+// netd SIGKILLed and started again while netd-flowmon --ipfix runs: the flow log socket netd
+// handed over stays bound to the monitor's NFLOG group, and the restarted netd logs into the
+// same group, so nothing is lost: alice's flow counted across the restart adds up exactly, and
+// bob's flow that starts after it is there too.
+TEST_F(Flowmon, IpfixExportGoesOnAcrossANetdRestart) {
+  if (access("/usr/bin/nfcapd", X_OK) != 0 || access("/usr/bin/nfdump", X_OK) != 0)
+    GTEST_SKIP() << "nfdump is not installed: run scripts/install-deps";
+  auto collector = start_nfcapd();
+  ASSERT_OK(collector);
+  auto mon = start_exporter({"--idle-timeout", "600"});
+  ASSERT_OK(mon);
+  auto before = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41011", "9011", "40", "300"});
+  ASSERT_EQ(before.exit_code, 0) << before.describe();
+  bed_->kill_netd(SIGKILL);
+  ASSERT_OK(bed_->start_netd());
+  auto after = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41011", "9011", "60", "300"});
+  ASSERT_EQ(after.exit_code, 0) << after.describe();
+  auto bob = bed_->as(kBob, {"python3", "-c", kUdpSender, "41012", "9012", "30", "300"});
+  ASSERT_EQ(bob.exit_code, 0) << bob.describe();
+  ASSERT_OK(mon->kill(SIGTERM));
+  auto done = mon->wait(10s);
+  ASSERT_EQ(done.exit_code, 0) << done.describe();
+  EXPECT_THAT(done.err, HasSubstr("0 lost")) << done.describe();
+
+  std::map<uint64_t, uint64_t> packets, vrf;
+  ProcessResult dump;
+  auto arrived = [&] {
+    dump = nfdump("proto udp and (port 9011 or port 9012)");
+    packets.clear();
+    for (const auto& r : nfdump_rows(dump.out)) {
+      packets[r.dport] += r.packets;
+      vrf[r.dport] = r.vrf;
+    }
+    return packets[9011] >= 100 && packets[9012] >= 30;
+  };
+  ASSERT_TRUE(eventually(arrived, 30s)) << dump.describe() << "\nflowmon: " << done.describe();
+  EXPECT_EQ(packets[9011], 100u) << dump.out;
+  EXPECT_EQ(packets[9012], 30u) << dump.out;
+  EXPECT_EQ(vrf[9011], static_cast<uint64_t>(kAliceId)) << dump.out;
+  EXPECT_EQ(vrf[9012], static_cast<uint64_t>(kBobId)) << dump.out;
+  ASSERT_OK(collector->kill(SIGTERM));
+  (void)collector->wait(10s);
+}
+
 // --active-timeout 0.2 with a long idle timeout: a flow that goes on across three bursts, each
 // sent once the one before is at the collector, comes as separate records (cut by the active
 // timeout only) that add up to what was sent.
