@@ -184,15 +184,33 @@ std::vector<NfdumpRow> nfdump_rows(const std::string& out) {
   return rows;
 }
 
+// The --ipfix tests: nfcapd (root, the host netns' loopback) collects for each of them and is
+// stopped after it.
+class FlowmonIpfix : public Flowmon {
+ protected:
+  void SetUp() override {
+    if (access("/usr/bin/nfcapd", X_OK) != 0 || access("/usr/bin/nfdump", X_OK) != 0)
+      GTEST_SKIP() << "nfdump is not installed: run scripts/install-deps";
+    Flowmon::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    ASSERT_OK_INTO(collector_, start_nfcapd());
+  }
+  void TearDown() override {
+    if (collector_) {
+      (void)collector_->kill(SIGTERM);
+      (void)collector_->wait(10s);
+    }
+    Flowmon::TearDown();
+  }
+
+  std::optional<ChildProcess> collector_;
+};
+
 // --ipfix to nfcapd (root, loopback of the host netns): alice's and bob's UDP flows to the peer
 // arrive with their slice ids as ingress VRF, exact packet counts, IP bytes within 2 %; bob's
 // TCP connection under 8 both ways; root's datagrams (no slice) under 0. The records go out at
 // SIGTERM (timeouts far away).
-TEST_F(Flowmon, IpfixRecordsCarryTheSliceAsIngressVrf) {
-  if (access("/usr/bin/nfcapd", X_OK) != 0 || access("/usr/bin/nfdump", X_OK) != 0)
-    GTEST_SKIP() << "nfdump is not installed: run scripts/install-deps";
-  auto collector = start_nfcapd();
-  ASSERT_OK(collector);
+TEST_F(FlowmonIpfix, IpfixRecordsCarryTheSliceAsIngressVrf) {
   auto mon = start_exporter({"--idle-timeout", "600"});
   ASSERT_OK(mon);
 
@@ -248,19 +266,13 @@ TEST_F(Flowmon, IpfixRecordsCarryTheSliceAsIngressVrf) {
   // tcpControlBits: the OR of each direction's flags, SYN among them ("....S." and the like).
   auto flags = bed_->root({"nfdump", "-R", flows_, "-q", "-N", "-o", "fmt:%dp %flg", "proto tcp and dst port 8080"});
   EXPECT_THAT(flags.out, ::testing::ContainsRegex("8080 +[.A-Z]*S")) << flags.describe();
-  ASSERT_OK(collector->kill(SIGTERM));
-  (void)collector->wait(10s);
 }
 
 // netd SIGKILLed and started again while netd-flowmon --ipfix runs: the flow log socket netd
 // handed over stays bound to the monitor's NFLOG group, and the restarted netd logs into the
 // same group, so nothing is lost: alice's flow counted across the restart adds up exactly, and
 // bob's flow that starts after it is there too.
-TEST_F(Flowmon, IpfixExportGoesOnAcrossANetdRestart) {
-  if (access("/usr/bin/nfcapd", X_OK) != 0 || access("/usr/bin/nfdump", X_OK) != 0)
-    GTEST_SKIP() << "nfdump is not installed: run scripts/install-deps";
-  auto collector = start_nfcapd();
-  ASSERT_OK(collector);
+TEST_F(FlowmonIpfix, IpfixExportGoesOnAcrossANetdRestart) {
   auto mon = start_exporter({"--idle-timeout", "600"});
   ASSERT_OK(mon);
   auto before = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41011", "9011", "40", "300"});
@@ -292,18 +304,12 @@ TEST_F(Flowmon, IpfixExportGoesOnAcrossANetdRestart) {
   EXPECT_EQ(packets[9012], 30u) << dump.out;
   EXPECT_EQ(vrf[9011], static_cast<uint64_t>(kAliceId)) << dump.out;
   EXPECT_EQ(vrf[9012], static_cast<uint64_t>(kBobId)) << dump.out;
-  ASSERT_OK(collector->kill(SIGTERM));
-  (void)collector->wait(10s);
 }
 
 // --active-timeout 0.2 with a long idle timeout: a flow that goes on across three bursts, each
 // sent once the one before is at the collector, comes as separate records (cut by the active
 // timeout only) that add up to what was sent.
-TEST_F(Flowmon, IpfixActiveTimeoutPiecesAddUpToTheFlow) {
-  if (access("/usr/bin/nfcapd", X_OK) != 0 || access("/usr/bin/nfdump", X_OK) != 0)
-    GTEST_SKIP() << "nfdump is not installed: run scripts/install-deps";
-  auto collector = start_nfcapd();
-  ASSERT_OK(collector);
+TEST_F(FlowmonIpfix, IpfixActiveTimeoutPiecesAddUpToTheFlow) {
   auto mon = start_exporter({"--active-timeout", "0.2", "--idle-timeout", "600"});
   ASSERT_OK(mon);
   std::vector<NfdumpRow> rows;
@@ -332,8 +338,6 @@ TEST_F(Flowmon, IpfixActiveTimeoutPiecesAddUpToTheFlow) {
     bytes += r.bytes;
   }
   EXPECT_EQ(bytes, sent * 228) << dump.out;
-  ASSERT_OK(collector->kill(SIGTERM));
-  (void)collector->wait(10s);
 }
 
 // A collector name that does not resolve: the export cannot start, exit 2 with the name and
