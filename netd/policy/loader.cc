@@ -15,6 +15,7 @@
 //   flowlog_group                0x4e00                     monitor's NFLOG group = this + id
 //   uplinks                      []                         no shaping / capture anywhere
 //   uplink_rate                  "10gbit"                   each uplink's HTB top class
+//   uplink_rate_in               = uplink_rate              each uplink's ingress (IFB) HTB top class
 //   admins                       [0]                        root only
 //   max_connections_per_uid      64                         admins exempt
 //   requests_per_second_per_uid  20000                      admins exempt
@@ -36,6 +37,8 @@
 //   packet_send_devices          []                         raw frames on its own vifs only
 //   rate                         unset                      unshaped (default class)
 //   ceil                         = rate
+//   rate_in                      unset                      downloads unshaped (ingress default class)
+//   ceil_in                      = rate_in
 //   bind_ports                   []                         no low ports, no reservations
 //   max_sockbuf                  "4MiB"
 //   max_priority                 0
@@ -74,14 +77,15 @@ constexpr uint64_t kMaxTimeoutMs = 86400 * 1000;
 
 constexpr std::string_view kDaemonKeys[] = {
     "socket",     "state_dir",     "bpffs",   "cgroup", "mark_mask",
-    "raw_flag",   "table_base",    "rule_priority", "flowlog_group", "uplinks", "uplink_rate", "admins",
+    "raw_flag",   "table_base",    "rule_priority", "flowlog_group", "uplinks", "uplink_rate",
+    "uplink_rate_in",              "admins",
     "max_connections_per_uid",     "requests_per_second_per_uid", "max_connections", "idle_timeout",
     "request_timeout"};
 constexpr std::string_view kSliceKeys[] = {
     "name",       "id",           "uids",           "gids",        "netblock",
     "route_devices", "route_prefixes", "max_routes", "max_vifs",   "snat",
     "raw",        "capture_all",  "packet_send_devices", "rate",   "ceil",
-    "bind_ports", "max_sockbuf",  "max_priority"};
+    "rate_in",    "ceil_in",    "bind_ports", "max_sockbuf",  "max_priority"};
 
 const char* type_name(toml::node_type type) {
   switch (type) {
@@ -304,6 +308,17 @@ Status read_prefixes(TableReader& reader, std::string_view key, std::vector<Pref
   return ok_status();
 }
 
+// RATE: a string with one of tc's rate units ("100mbit"); `out` untouched when absent.
+Status read_rate(TableReader& reader, const Origins& where, std::string_view key, uint64_t* out) {
+  std::string text;
+  NETD_TRY(reader.read_string(key, &text));
+  if (!where.has(key)) return ok_status();
+  auto bps = parse_rate_bps(text);
+  if (!bps.ok()) return reader.error(key, bps.error().message);
+  *out = *bps;
+  return ok_status();
+}
+
 Status read_daemon(const toml::table& table, const std::string& file, DaemonDraft* daemon) {
   TableReader r(table, file, &daemon->where);
   r.set_subject("netd");
@@ -320,13 +335,8 @@ Status read_daemon(const toml::table& table, const std::string& file, DaemonDraf
                        "(0 is the local table's rule; 32766 and 32767 are main and default)"));
   NETD_TRY(r.read_uint("flowlog_group", 0, 0xFFFF, &s.flowlog_group, "(NFLOG groups are 16-bit)"));
   NETD_TRY(r.read_strings("uplinks", &s.uplinks));
-  std::string rate;
-  NETD_TRY(r.read_string("uplink_rate", &rate));
-  if (daemon->where.has("uplink_rate")) {
-    auto bps = parse_rate_bps(rate);
-    if (!bps.ok()) return r.error("uplink_rate", bps.error().message);
-    s.uplink_rate_bps = *bps;
-  }
+  NETD_TRY(read_rate(r, daemon->where, "uplink_rate", &s.uplink_rate_bps));
+  NETD_TRY(read_rate(r, daemon->where, "uplink_rate_in", &s.uplink_rate_in_bps));
   NETD_TRY(r.read_uints("admins", 0, kMaxUid, &s.admins));
   NETD_TRY(r.read_uint("max_connections_per_uid", 1, 65536, &s.max_connections_per_uid));
   NETD_TRY(r.read_uint("requests_per_second_per_uid", 1, 10000000, &s.requests_per_second_per_uid));
@@ -364,15 +374,9 @@ Status read_slice(const toml::table& table, const std::string& file, SliceDraft*
   NETD_TRY(r.read_bool("capture_all", &s.capture_all));
   NETD_TRY(r.read_strings("packet_send_devices", &s.packet_send_devices));
 
-  std::string text;
-  for (auto [key, out] : {std::pair<std::string_view, uint64_t*>{"rate", &s.rate_bps}, {"ceil", &s.ceil_bps}}) {
-    text.clear();
-    NETD_TRY(r.read_string(key, &text));
-    if (!slice->where.has(key)) continue;
-    auto bps = parse_rate_bps(text);
-    if (!bps.ok()) return r.error(key, bps.error().message);
-    *out = *bps;
-  }
+  for (auto [key, out] : {std::pair<std::string_view, uint64_t*>{"rate", &s.rate_bps}, {"ceil", &s.ceil_bps},
+                         {"rate_in", &s.rate_in_bps}, {"ceil_in", &s.ceil_in_bps}})
+    NETD_TRY(read_rate(r, slice->where, key, out));
 
   std::vector<std::string> ports;
   NETD_TRY(r.read_strings("bind_ports", &ports));
@@ -383,7 +387,7 @@ Status read_slice(const toml::table& table, const std::string& file, SliceDraft*
     s.bind_ports.push_back(*range);
   }
 
-  text.clear();
+  std::string text;
   NETD_TRY(r.read_string("max_sockbuf", &text));
   if (slice->where.has("max_sockbuf")) {
     auto bytes = parse_size_bytes(text);

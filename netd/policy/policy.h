@@ -42,6 +42,10 @@ struct SliceSpec {
 
   uint64_t rate_bps = 0;  // 0: not shaped (default class)
   uint64_t ceil_bps = 0;  // 0: same as rate
+  // The same for what the slice receives on the uplinks (downloads): 0: not shaped in that
+  // direction (the ingress tree's default class); ceil_in 0: same as rate_in.
+  uint64_t rate_in_bps = 0;
+  uint64_t ceil_in_bps = 0;
 
   std::vector<PortRange> bind_ports;
   uint64_t max_sockbuf = 4u << 20;
@@ -67,6 +71,11 @@ struct DaemonSettings {
   // ceil from it. Set it a little below the real line rate, so the queue forms in HTB, where
   // the guarantees are kept, rather than in the device.
   uint64_t uplink_rate_bps = 10'000'000'000;
+  // What each uplink's ingress tree may receive in all (its top class), for slices with a
+  // rate_in. When the file omits it, validation sets it to uplink_rate (so this default is
+  // uplink_rate's default): a symmetric link needs one key. Set it a little below the real
+  // line rate too, so the queue forms in netd's tree rather than upstream of the host.
+  uint64_t uplink_rate_in_bps = 10'000'000'000;
   std::vector<uid_t> admins = {0};
   // Resource caps on the Varlink socket (admins are exempt from them, not from the timeouts).
   uint32_t max_connections_per_uid = 64;

@@ -279,6 +279,61 @@ Status check_connections(const DaemonSettings& s, const Origins& where, const Ho
   return ok_status();
 }
 
+// One direction's shaping keys of a slice, for check_shaping.
+struct ShapeKeys {
+  const char* rate;
+  const char* ceil;
+  uint64_t SliceSpec::*rate_bps;
+  uint64_t SliceSpec::*ceil_bps;
+  std::string uplink;   // "[netd] uplink_rate 1gbit", as messages name it
+  uint64_t uplink_bps;
+  const char* verb;      // "send" / "receive"
+  const char* unshaped;  // what omitting the rate leaves unshaped
+
+  static ShapeKeys egress(const DaemonSettings& d) {
+    return {"rate", "ceil", &SliceSpec::rate_bps, &SliceSpec::ceil_bps,
+            "[netd] uplink_rate " + format_rate_bps(d.uplink_rate_bps), d.uplink_rate_bps, "send", "the slice"};
+  }
+  static ShapeKeys ingress(const DaemonSettings& d) {
+    // An omitted uplink_rate_in is uplink_rate by then: say so, or the limit seems to come from nowhere.
+    std::string uplink = "[netd] uplink_rate_in " + format_rate_bps(d.uplink_rate_in_bps);
+    if (d.uplink_rate_in_bps == d.uplink_rate_bps) uplink += " (uplink_rate_in = uplink_rate when omitted)";
+    return {"rate_in", "ceil_in", &SliceSpec::rate_in_bps, &SliceSpec::ceil_in_bps, uplink, d.uplink_rate_in_bps,
+            "receive", "the slice's downloads"};
+  }
+};
+
+// rate/ceil or rate_in/ceil_in: the same rules in both directions, against that direction's uplink rate.
+Status check_shaping(const SliceDraft& slice, const ShapeKeys& k) {
+  const SliceSpec& s = slice.spec;
+  const Origins& where = slice.where;
+  auto fail = [&](std::string_view key, const std::string& reason) {
+    return policy_error(where.of(key), key_subject(slice.subject(), key), reason);
+  };
+  const uint64_t rate = s.*k.rate_bps, ceil = s.*k.ceil_bps;
+  const std::string rate_key = k.rate, ceil_key = k.ceil;
+  const bool has_rate = where.has(rate_key), has_ceil = where.has(ceil_key);
+  if (has_ceil && !has_rate)
+    return fail(ceil_key, ceil_key + " without " + rate_key + ": set " + rate_key + " (the guaranteed share) too");
+  if (!has_rate) return ok_status();
+  if (rate == 0)
+    return fail(rate_key, "must be above 0 (omit " + rate_key + " to leave " + k.unshaped + " unshaped)");
+  if (has_ceil && rate > ceil)
+    return fail(rate_key, format_rate_bps(rate) + " is above " + ceil_key + " " + format_rate_bps(ceil) + " (" +
+                              where.of(ceil_key) + "): the guaranteed rate cannot exceed the maximum");
+  if (rate < kMinShapeRate)
+    return fail(rate_key, format_rate_bps(rate) + " is below " + format_rate_bps(kMinShapeRate) +
+                              ": HTB cannot shape that slowly");
+  if (std::max(rate, ceil) > k.uplink_bps)
+    return fail(has_ceil ? ceil_key : rate_key, format_rate_bps(std::max(rate, ceil)) + " is above " + k.uplink +
+                                                    ": no slice can " + k.verb + " more than the uplink");
+  // The slice's HTB class is <major>:<id>; the two top minors are the uplink's own classes.
+  if (s.id >= kFirstReservedShapeMinor)
+    return fail(rate_key, "slice id " + std::to_string(s.id) + " has no HTB class: shaped slices need ids below " +
+                              std::to_string(kFirstReservedShapeMinor) + " (the class minor is the id, 16 bits)");
+  return ok_status();
+}
+
 }  // namespace
 
 Status check_daemon(const DaemonDraft& daemon, const HostLimits& host) {
@@ -320,6 +375,10 @@ Status check_daemon(const DaemonDraft& daemon, const HostLimits& host) {
   if (s.uplink_rate_bps < kMinShapeRate)
     return policy_error(where.of("uplink_rate"), "netd.uplink_rate",
                         format_rate_bps(s.uplink_rate_bps) + " is below " + format_rate_bps(kMinShapeRate) +
+                            ": HTB cannot shape that slowly");
+  if (s.uplink_rate_in_bps < kMinShapeRate)
+    return policy_error(where.of("uplink_rate_in"), "netd.uplink_rate_in",
+                        format_rate_bps(s.uplink_rate_in_bps) + " is below " + format_rate_bps(kMinShapeRate) +
                             ": HTB cannot shape that slowly");
   NETD_TRY(check_no_repeats(s.admins, where, "netd", "admins",
                             [](uid_t u) { return "uid " + std::to_string(u); }));
@@ -378,24 +437,8 @@ Status check_slice(const DaemonSettings& daemon, const SliceDraft& slice) {
                                    ", above the last NFLOG group " + std::to_string(kMaxNflogGroup) +
                                    ": lower flowlog_group");
 
-  if (where.has("ceil") && !where.has("rate"))
-    return fail("ceil", "ceil without rate: set rate (the guaranteed share) too");
-  if (where.has("rate") && s.rate_bps == 0)
-    return fail("rate", "must be above 0 (omit rate to leave the slice unshaped)");
-  if (where.has("ceil") && s.rate_bps > s.ceil_bps)
-    return fail("rate", format_rate_bps(s.rate_bps) + " is above ceil " + format_rate_bps(s.ceil_bps) +
-                            " (" + where.of("ceil") + "): the guaranteed rate cannot exceed the maximum");
-  if (where.has("rate") && s.rate_bps < kMinShapeRate)
-    return fail("rate", format_rate_bps(s.rate_bps) + " is below " + format_rate_bps(kMinShapeRate) +
-                            ": HTB cannot shape that slowly");
-  const char* max_key = where.has("ceil") ? "ceil" : "rate";
-  if (where.has("rate") && std::max(s.rate_bps, s.ceil_bps) > daemon.uplink_rate_bps)
-    return fail(max_key, format_rate_bps(std::max(s.rate_bps, s.ceil_bps)) + " is above [netd] uplink_rate " +
-                             format_rate_bps(daemon.uplink_rate_bps) + ": no slice can send more than the uplink");
-  // The slice's HTB class is <major>:<id>; the two top minors are the uplink's own classes.
-  if (where.has("rate") && s.id >= kFirstReservedShapeMinor)
-    return fail("rate", "slice id " + std::to_string(s.id) + " has no HTB class: shaped slices need ids below " +
-                            std::to_string(kFirstReservedShapeMinor) + " (the class minor is the id, 16 bits)");
+  NETD_TRY(check_shaping(slice, ShapeKeys::egress(daemon)));
+  NETD_TRY(check_shaping(slice, ShapeKeys::ingress(daemon)));
 
   if (s.max_sockbuf > kMaxSockbuf)
     return fail("max_sockbuf", format_size_bytes(s.max_sockbuf) +
@@ -433,6 +476,8 @@ Status check_across_slices(const std::vector<SliceDraft>& slices) {
 }
 
 Result<Policy> validate_policy(DaemonDraft daemon, std::vector<SliceDraft> slices, const HostLimits& host) {
+  // An omitted uplink_rate_in is uplink_rate (a symmetric link), before the slices are checked against it.
+  if (!daemon.where.has("uplink_rate_in")) daemon.settings.uplink_rate_in_bps = daemon.settings.uplink_rate_bps;
   NETD_TRY(check_daemon(daemon, host));
   for (const SliceDraft& slice : slices) NETD_TRY(check_slice(daemon.settings, slice));
   NETD_TRY(check_across_slices(slices));
@@ -444,8 +489,9 @@ Result<Policy> validate_policy(DaemonDraft daemon, std::vector<SliceDraft> slice
   policy.netd = std::move(daemon.settings);
   policy.slices.reserve(slices.size());
   for (SliceDraft& slice : slices) {
-    // An omitted ceil means "no borrowing above the guarantee": ceil = rate.
+    // An omitted ceil (ceil_in) means "no borrowing above the guarantee": ceil = rate.
     if (!slice.where.has("ceil")) slice.spec.ceil_bps = slice.spec.rate_bps;
+    if (!slice.where.has("ceil_in")) slice.spec.ceil_in_bps = slice.spec.rate_in_bps;
     policy.slices.push_back(std::move(slice.spec));
   }
   return policy;

@@ -71,8 +71,9 @@ Status check_slice(const DaemonSettings& daemon, const SliceDraft& slice);
 // Uniqueness and non-overlap between slices; the later slice (in load order) is the one blamed.
 Status check_across_slices(const std::vector<SliceDraft>& slices);
 
-// All of the above, then the model with derived defaults filled in (ceil = rate when omitted,
-// an omitted max_connections lowered to what `host` leaves for connections).
+// All of the above, then the model with derived defaults filled in (ceil = rate and ceil_in =
+// rate_in when omitted, an omitted uplink_rate_in = uplink_rate — set before the slices are
+// checked against it —, an omitted max_connections lowered to what `host` leaves for connections).
 Result<Policy> validate_policy(DaemonDraft daemon, std::vector<SliceDraft> slices, const HostLimits& host = {});
 
 }  // namespace netd::policy
