@@ -8,6 +8,11 @@
 //              slices are not (at least 1 % of uplink_rate), may borrow up to uplink_rate
 //   4e44:<id>  one class per shaped slice, rate/ceil from the policy or the slice's own
 //              lower values; tc prints the minor in hex (slice 10 is 4e44:a)
+//
+// Two directions share that layout. Egress (rate/ceil, uplink_rate) is the tree on the uplink
+// itself. Ingress (rate_in/ceil_in, uplink_rate_in) is the same tree on the IFB device netd
+// redirects the uplink's arriving packets into; it exists only when some slice has a rate_in
+// (shapes_ingress), and its leaves get a byte-limited FIFO (ShapeClassPlan::leaf_limit_bytes).
 #pragma once
 
 #include <cstdint>
@@ -31,19 +36,37 @@ constexpr uint64_t kMinShapeRate = 8000;
 
 constexpr uint32_t shape_classid(uint32_t minor) { return kShapeHtbMajor << 16 | minor; }
 
+// Egress: what slices send out of the uplinks (rate, ceil, uplink_rate). Ingress: what they
+// receive on them (rate_in, ceil_in, uplink_rate_in).
+enum class ShapeDirection { kEgress, kIngress };
+
+// The bounds of an ingress leaf's byte limit (see ingress_leaf_limit_bytes).
+constexpr uint32_t kMinIngressLeafBytes = 128u << 10;
+constexpr uint32_t kMaxIngressLeafBytes = 32u << 20;
+
 struct ShapeLimits {
   uint64_t rate_bps = 0;
   uint64_t ceil_bps = 0;
   friend bool operator==(const ShapeLimits&, const ShapeLimits&) = default;
 };
 
-// What the policy gives the slice (ceil = rate when the file omits it). {0, 0}: unshaped.
-ShapeLimits policy_limits(const SliceSpec& s);
-// Whether `own` is something the slice may have set for itself: a shaped slice, rate ≥ the
-// minimum, rate ≤ ceil, and neither above the policy's value.
-bool within_policy(const SliceSpec& s, const ShapeLimits& own);
-// The limits in force: the slice's own (if any and still within policy) or the policy's.
-ShapeLimits effective_limits(const SliceSpec& s, const std::map<std::string, ShapeLimits>& own);
+// What the policy gives the slice in `dir` (ceil = rate when the file omits it). {0, 0}:
+// unshaped in that direction.
+ShapeLimits policy_limits(const SliceSpec& s, ShapeDirection dir = ShapeDirection::kEgress);
+// Whether `own` is something the slice may have set for itself in `dir`: shaped in `dir`,
+// rate ≥ the minimum, rate ≤ ceil, and neither above the policy's value.
+bool within_policy(const SliceSpec& s, const ShapeLimits& own, ShapeDirection dir = ShapeDirection::kEgress);
+// The limits in force in `dir`: the slice's own (if any and still within policy) or the
+// policy's. `own` holds the slice's own limits of that direction only.
+ShapeLimits effective_limits(const SliceSpec& s, const std::map<std::string, ShapeLimits>& own,
+                             ShapeDirection dir = ShapeDirection::kEgress);
+
+// Whether the uplinks get an ingress tree at all: some slice has a rate_in.
+bool shapes_ingress(const Policy& p);
+
+// The byte limit of an ingress leaf class guaranteed `rate_bps`: 100 ms of it, within
+// [kMinIngressLeafBytes, kMaxIngressLeafBytes].
+uint32_t ingress_leaf_limit_bytes(uint64_t rate_bps);
 
 struct ShapeClassPlan {
   uint32_t classid = 0;
@@ -51,6 +74,9 @@ struct ShapeClassPlan {
   uint64_t rate_bps = 0;
   uint64_t ceil_bps = 0;
   uint32_t slice_id = 0;  // 0 for the top and default classes
+  // The leaf qdisc's limit in bytes (a bfifo); 0: the kernel's default leaf (egress, and the
+  // top class, which is no leaf).
+  uint32_t leaf_limit_bytes = 0;
   friend bool operator==(const ShapeClassPlan&, const ShapeClassPlan&) = default;
 };
 
@@ -61,9 +87,10 @@ struct UplinkShapePlan {
   std::map<uint32_t, uint32_t> class_of_mark;
 };
 
-// The tree every uplink gets under `p`, with the slices' own limits (keyed by slice name;
-// entries not within policy are ignored).
-UplinkShapePlan plan_shaping(const Policy& p, const std::map<std::string, ShapeLimits>& own);
+// The tree every uplink gets under `p` in `dir`, with the slices' own limits of that
+// direction (keyed by slice name; entries not within policy are ignored).
+UplinkShapePlan plan_shaping(const Policy& p, const std::map<std::string, ShapeLimits>& own,
+                             ShapeDirection dir = ShapeDirection::kEgress);
 
 // `sliceip shape set`: absent fields keep nothing implicit, as in tc's htb: a rate without a
 // ceil sets the ceil to that rate; a ceil alone keeps the rate (lowered to the ceil if above
@@ -73,8 +100,10 @@ struct ShapeSetRequest {
   std::optional<uint64_t> ceil_bps;
 };
 
-// The slice's new limits, or why not (EPERM: unshaped slice, or above the policy's value;
-// EINVAL: below the minimum, or rate above ceil).
-Result<ShapeLimits> decide_shape_set(const SliceSpec& s, const ShapeLimits& current, const ShapeSetRequest& req);
+// The slice's new limits in `dir`, or why not (EPERM: unshaped in `dir`, or above the
+// policy's value; EINVAL: below the minimum, or rate above ceil). Messages name the
+// direction's policy keys (rate/ceil, rate_in/ceil_in).
+Result<ShapeLimits> decide_shape_set(const SliceSpec& s, const ShapeLimits& current, const ShapeSetRequest& req,
+                                     ShapeDirection dir = ShapeDirection::kEgress);
 
 }  // namespace netd::policy
