@@ -6,6 +6,7 @@
 
 #include "lib/core/hex.h"
 #include "netd/policy/loader.h"
+#include "netd/policy/shape_plan.h"
 #include "netd/policy/validate.h"
 
 namespace netd::policy {
@@ -47,6 +48,12 @@ void line(std::string& out, const std::string& label, const std::string& value) 
 
 const char* yes_no(bool b) { return b ? "yes" : "no"; }
 
+std::string shaping(const ShapeLimits& limits, const char* rate, const char* ceil) {
+  if (limits.rate_bps == 0) return "unshaped (default class)";
+  return std::string(rate) + " " + format_rate_bps(limits.rate_bps) + ", " + ceil + " " +
+         format_rate_bps(limits.ceil_bps);
+}
+
 }  // namespace
 
 std::string describe_policy(const Policy& policy) {
@@ -65,6 +72,7 @@ std::string describe_policy(const Policy& policy) {
                                  "; a monitor's NFLOG group = flowlog_group + id)");
   line(out, "uplinks", join_strings(d.uplinks, "none (no shaping or capture)"));
   line(out, "uplink_rate", format_rate_bps(d.uplink_rate_bps) + " (each uplink's HTB top class)");
+  line(out, "uplink_rate_in", format_rate_bps(d.uplink_rate_in_bps) + " (each uplink's ingress HTB top class)");
   line(out, "admins", join_numbers(d.admins, "none"));
   line(out, "connections", std::to_string(d.max_connections_per_uid) + " per uid, " +
                                std::to_string(d.max_connections) + " in all (admins exempt)");
@@ -89,9 +97,8 @@ std::string describe_policy(const Policy& policy) {
                                                  std::to_string(d.flowlog_group + s.id) + ")"
                                            : std::string("no"));
     line(out, "packet send", join_strings(s.packet_send_devices, "none") + " (+ its own vifs)");
-    line(out, "shaping", s.rate_bps == 0 ? std::string("unshaped (default class)")
-                                         : "rate " + format_rate_bps(s.rate_bps) + ", ceil " +
-                                               format_rate_bps(s.ceil_bps ? s.ceil_bps : s.rate_bps));
+    line(out, "shaping", shaping(policy_limits(s), "rate", "ceil"));
+    line(out, "shaping in", shaping(policy_limits(s, ShapeDirection::kIngress), "rate_in", "ceil_in"));
     line(out, "bind_ports", join(s.bind_ports, format_port_range, "none"));
     line(out, "max_sockbuf", format_size_bytes(s.max_sockbuf));
     line(out, "max_priority", std::to_string(s.max_priority));
