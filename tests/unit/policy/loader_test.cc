@@ -28,6 +28,8 @@ raw_flag   = 0x10000000              # extra mark bit on sockets netd hands out 
 table_base = 10000                   # slice routing table = table_base + id
 rule_priority = 1000                 # priority of the per-slice fwmark rules (before main at 32766)
 uplinks    = ["eth0"]                # devices where per-slice shaping and capture apply
+uplink_rate    = "900mbit"           # each uplink's egress top class
+uplink_rate_in = "400mbit"           # each uplink's ingress top class (omitted: = uplink_rate)
 admins     = [0]                     # uids that may reload, list every slice, tear down
 
 [[slice]]
@@ -54,6 +56,8 @@ packet_send_devices = []             # devices it may send raw frames on (its ow
 # shaping (egress on uplinks)
 rate = "50mbit"                      # guaranteed
 ceil = "100mbit"                     # maximum; the slice may lower its own rate/ceil below these, never raise
+rate_in = "20mbit"                   # downloads: guaranteed on the uplinks' IFB devices
+ceil_in = "40mbit"                   # downloads: maximum
 
 # socket ops
 bind_ports   = ["80", "443", "5000-5010"]  # privileged ports it may bind (TCP and UDP)
@@ -139,10 +143,14 @@ TEST(AnnotatedExample, ParsesWithTheRightValues) {
   EXPECT_TRUE(alice.packet_send_devices.empty());
   EXPECT_EQ(alice.rate_bps, 50'000'000u);
   EXPECT_EQ(alice.ceil_bps, 100'000'000u);
+  EXPECT_EQ(alice.rate_in_bps, 20'000'000u);
+  EXPECT_EQ(alice.ceil_in_bps, 40'000'000u);
+  EXPECT_EQ(policy->netd.uplink_rate_bps, 900'000'000u);
+  EXPECT_EQ(policy->netd.uplink_rate_in_bps, 400'000'000u);
   EXPECT_EQ(alice.bind_ports, (std::vector<PortRange>{{80, 80}, {443, 443}, {5000, 5010}}));
   EXPECT_EQ(alice.max_sockbuf, 32u << 20);
   EXPECT_EQ(alice.max_priority, 6u);
-  EXPECT_EQ(alice.source, "policy.toml:13");
+  EXPECT_EQ(alice.source, "policy.toml:15");
 }
 
 TEST(Defaults, OmittedKeysTakeTheModelDefaults) {
@@ -156,6 +164,8 @@ TEST(Defaults, OmittedKeysTakeTheModelDefaults) {
   EXPECT_TRUE(policy->netd.uplinks.empty());
   EXPECT_EQ(policy->netd.max_connections_per_uid, defaults.max_connections_per_uid);
   EXPECT_EQ(policy->netd.requests_per_second_per_uid, defaults.requests_per_second_per_uid);
+  EXPECT_EQ(policy->netd.uplink_rate_bps, defaults.uplink_rate_bps);
+  EXPECT_EQ(policy->netd.uplink_rate_in_bps, defaults.uplink_rate_bps);  // omitted: = uplink_rate
 
   const SliceSpec defaults_slice;
   const SliceSpec& carol = policy->slices.at(0);
@@ -169,6 +179,8 @@ TEST(Defaults, OmittedKeysTakeTheModelDefaults) {
   EXPECT_TRUE(carol.raw.empty());
   EXPECT_EQ(carol.rate_bps, 0u);
   EXPECT_EQ(carol.ceil_bps, 0u);
+  EXPECT_EQ(carol.rate_in_bps, 0u);
+  EXPECT_EQ(carol.ceil_in_bps, 0u);
   EXPECT_TRUE(carol.bind_ports.empty());
   EXPECT_EQ(carol.max_sockbuf, defaults_slice.max_sockbuf);
   EXPECT_EQ(carol.max_priority, 0u);
@@ -186,6 +198,14 @@ TEST(Accepts, RateWithoutCeilMeansCeilEqualsRate) {
   ASSERT_OK(policy);
   EXPECT_EQ(policy->slices[0].rate_bps, 10'000'000u);
   EXPECT_EQ(policy->slices[0].ceil_bps, 10'000'000u);
+}
+
+TEST(Accepts, RateInWithoutCeilInMeansCeilInEqualsRateIn) {
+  auto policy = parse_policy(two_slices("", "rate_in = \"10mbit\""), "test.toml");
+  ASSERT_OK(policy);
+  EXPECT_EQ(policy->slices[0].rate_in_bps, 10'000'000u);
+  EXPECT_EQ(policy->slices[0].ceil_in_bps, 10'000'000u);
+  EXPECT_EQ(policy->slices[0].rate_bps, 0u);  // the egress direction stays unshaped
 }
 
 TEST(Accepts, NetdExtrasAndLimits) {
