@@ -9,7 +9,7 @@
 //
 // Checked beyond memory safety: with no drop-ins, load_policy(file) and parse_policy(text)
 // agree exactly; a loaded policy can be described and planned (shaping) without trouble, and
-// the shaping plan stays within the rates the policy gives.
+// the shaping plans (egress and ingress) stay within the rates the policy gives.
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -84,19 +84,28 @@ std::string outcome(const netd::Result<netd::policy::Policy>& p) {
   return p.ok() ? "ok:\n" + netd::policy::describe_policy(*p) : "error: " + p.error().message;
 }
 
-// The plan's classes: the top class at the uplink rate, the default class with what the
-// slices are not guaranteed (at least 1 %), each shaped slice at its policy rates.
-void check_shaping(const netd::policy::Policy& p) {
-  netd::policy::UplinkShapePlan plan = netd::policy::plan_shaping(p, {});
-  const uint64_t uplink = p.netd.uplink_rate_bps;
+// The plan's classes in `dir`: the top class at that direction's uplink rate, the default
+// class with what the slices are not guaranteed (at least 1 %), each shaped slice at its
+// policy rates; leaves byte-limited on ingress only, within the limit's bounds.
+void check_shaping(const netd::policy::Policy& p, netd::policy::ShapeDirection dir) {
+  using netd::policy::ShapeDirection;
+  const bool ingress = dir == ShapeDirection::kIngress;
+  netd::policy::UplinkShapePlan plan = netd::policy::plan_shaping(p, {}, dir);
+  const uint64_t uplink = ingress ? p.netd.uplink_rate_in_bps : p.netd.uplink_rate_bps;
   check(plan.classes.size() >= 2, "a plan without top and default class");
   check(plan.classes[0].rate_bps == uplink && plan.classes[0].ceil_bps == uplink, "top class is not the uplink rate");
+  check(plan.classes[0].leaf_limit_bytes == 0, "the top class has a leaf limit");
   unsigned __int128 guaranteed = 0;
-  for (size_t i = 2; i < plan.classes.size(); ++i) {
+  for (size_t i = 1; i < plan.classes.size(); ++i) {
     const auto& c = plan.classes[i];
+    check(ingress ? c.leaf_limit_bytes >= netd::policy::kMinIngressLeafBytes &&
+                        c.leaf_limit_bytes <= netd::policy::kMaxIngressLeafBytes
+                  : c.leaf_limit_bytes == 0,
+          "leaf limit " + std::to_string(c.leaf_limit_bytes) + " out of bounds");
+    if (i == 1) continue;
     const netd::policy::SliceSpec* s = p.find_by_id(c.slice_id);
     check(s != nullptr, "a class for a slice the policy does not have");
-    auto limits = netd::policy::policy_limits(*s);
+    auto limits = netd::policy::policy_limits(*s, dir);
     check(c.rate_bps == limits.rate_bps && c.ceil_bps == limits.ceil_bps, "a class not at its slice's policy");
     check(c.rate_bps <= c.ceil_bps && c.ceil_bps <= uplink, "a slice class above its ceil or the uplink");
     guaranteed += c.rate_bps;
@@ -106,6 +115,8 @@ void check_shaping(const netd::policy::Policy& p) {
                                           : floor;
   check(plan.classes[1].rate_bps == expected, "default class rate " + std::to_string(plan.classes[1].rate_bps) +
                                                   ", expected " + std::to_string(expected));
+  if (ingress)
+    check(netd::policy::shapes_ingress(p) == (plan.classes.size() > 2), "shapes_ingress disagrees with the plan");
 }
 
 }  // namespace
@@ -123,6 +134,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (files.size() == 1)
     check(outcome(loaded) == outcome(netd::policy::parse_policy(files[0].text, path)),
           "load_policy and parse_policy disagree about one file");
-  if (loaded.ok()) check_shaping(*loaded);
+  if (loaded.ok()) {
+    check_shaping(*loaded, netd::policy::ShapeDirection::kEgress);
+    check_shaping(*loaded, netd::policy::ShapeDirection::kIngress);
+  }
   return 0;
 }
