@@ -97,7 +97,8 @@ TEST(IngressKeys, Refusals) {
                      "\\): the guaranteed rate cannot exceed the maximum");
   EXPECT_REFUSED(two_slices("", "rate_in = \"4kbit\""), "rate_in", alice("rate_in"),
                  "4kbit is below 8kbit: HTB cannot shape that slowly");
-  EXPECT_REFUSED(two_slices("uplink_rate_in = \"100mbit\"", "rate_in = \"200mbit\""), "rate_in = \"200", alice("rate_in"),
+  EXPECT_REFUSED(two_slices("uplink_rate_in = \"100mbit\"", "rate_in = \"200mbit\""), "rate_in = \"200",
+                 alice("rate_in"),
                  "200mbit is above \\[netd\\] uplink_rate_in 100mbit: no slice can receive more than the uplink");
   EXPECT_REFUSED(two_slices("uplink_rate_in = \"100mbit\"", "rate_in = \"20mbit\"\nceil_in = \"200mbit\""),
                  "ceil_in = ", alice("ceil_in"), "200mbit is above \\[netd\\] uplink_rate_in 100mbit: no slice can "

@@ -29,7 +29,7 @@ table_base = 10000                   # slice routing table = table_base + id
 rule_priority = 1000                 # priority of the per-slice fwmark rules (before main at 32766)
 uplinks    = ["eth0"]                # devices where per-slice shaping and capture apply
 uplink_rate    = "900mbit"           # each uplink's egress top class
-uplink_rate_in = "400mbit"           # each uplink's ingress top class (omitted: = uplink_rate)
+uplink_rate_in = "400mbit"           # each uplink's ingress top class (omitted: uplink_rate)
 admins     = [0]                     # uids that may reload, list every slice, tear down
 
 [[slice]]
