@@ -222,12 +222,13 @@ ops::TeardownReport teardown(const policy::Policy& policy) {
     kernel::LinkExecutor link_exec(*sock);
     ops::RouteOps route_ops(routes, *links);
     kernel::HtbExecutor htb(*sock);
+    kernel::IfbExecutor ifbs(*sock);
     // Devices first: their isolation goes last, so no vif is ever left unguarded.
     ops::TeardownReport vifs = ops::VifOps::teardown(link_exec, *links);
     vifs_gone = vifs.clean();
     report.merge(std::move(vifs));
     report.merge(route_ops.teardown(policy));
-    report.merge(ops::ShapeOps::teardown(htb, *links, policy));
+    report.merge(ops::ShapeOps::teardown(htb, ifbs, *links, policy));
   }
   report.merge(ops::Isolation::teardown(policy, vifs_gone));
   return report;

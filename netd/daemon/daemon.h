@@ -8,6 +8,7 @@
 #include "lib/core/result.h"
 #include "lib/core/unique_fd.h"
 #include "netd/kernel/netlink/htb.h"
+#include "netd/kernel/netlink/ifb.h"
 #include "netd/kernel/netlink/link_cache.h"
 #include "netd/kernel/netlink/links.h"
 #include "netd/kernel/netlink/tun_watch.h"
@@ -56,7 +57,7 @@ class Daemon {
       : source_(std::move(source)), policy_(std::move(policy)), sock_(std::move(sock)),
         links_(std::move(links)), isolation_(links_), link_exec_(sock_),
         vif_ops_(link_exec_, links_, tun_devices_, isolation_), routes_(sock_), route_ops_(routes_, links_, &vif_ops_), raw_ops_(links_, isolation_), htb_exec_(sock_),
-        shape_ops_(htb_exec_, links_) {}
+        ifb_exec_(sock_), shape_ops_(htb_exec_, ifb_exec_, links_) {}
 
   // Brings the kernel in line with `next`; `previous` (the policy being replaced, if any)
   // tells which slice ids changed hands and must start from an empty table.
@@ -83,6 +84,7 @@ class Daemon {
   ops::RawSocketOps raw_ops_;
   ops::SocketOps socket_ops_{vif_ops_};
   kernel::HtbExecutor htb_exec_;
+  kernel::IfbExecutor ifb_exec_;
   ops::ShapeOps shape_ops_;
   std::optional<kernel::TunWatch> tun_watch_;
   std::unique_ptr<server::Server> server_;

@@ -14,6 +14,11 @@ namespace {
 
 using policy::kShapeHtbMajor;
 using policy::kShapeDefaultMinor;
+using Direction = policy::ShapeDirection;
+
+constexpr Direction kBoth[] = {Direction::kEgress, Direction::kIngress};
+
+bool is_ingress(Direction d) { return d == Direction::kIngress; }
 
 std::string classid_text(uint32_t classid) {
   char buf[16];
@@ -28,19 +33,27 @@ uint32_t reported_parent(const policy::ShapeClassPlan& c) {
   return c.parent_classid != 0 ? c.parent_classid : TC_H_ROOT;
 }
 
+std::string names_of(const std::map<std::string, int>& uplinks) {
+  std::string out;
+  for (const auto& entry : uplinks) out += (out.empty() ? "" : ", ") + entry.first;
+  return out.empty() ? std::string("no uplink") : out;
+}
+
 }  // namespace
 
 Status ShapeOps::open(const policy::Policy& p) {
   if (maps_) return ok_status();
   NETD_ASSIGN_OR_RETURN(std::unique_ptr<kernel::ShapeMaps> maps, open_maps_({p.netd.bpffs, p.netd.mark_mask}));
-  NETD_ASSIGN_OR_RETURN(own_, maps->read_limits());
+  std::array<OwnLimits, 2> own;
+  for (Direction d : kBoth) NETD_ASSIGN_OR_RETURN(own[is_ingress(d)], maps->read_limits(is_ingress(d)));
+  own_ = std::move(own);
   maps_ = std::move(maps);
   return ok_status();
 }
 
-std::map<std::string, policy::ShapeLimits> ShapeOps::own_limits() const {
+std::map<std::string, policy::ShapeLimits> ShapeOps::own_limits(Direction d) const {
   std::map<std::string, policy::ShapeLimits> out;
-  for (const auto& [name, l] : own_) out[name] = {l.rate_bps, l.ceil_bps};
+  for (const auto& [name, l] : own(d)) out[name] = {l.rate_bps, l.ceil_bps};
   return out;
 }
 
@@ -51,6 +64,12 @@ std::map<std::string, int> ShapeOps::uplink_indexes(const policy::Policy& p) {
   return out;
 }
 
+Result<std::map<int, int>> ShapeOps::ifbs_by_uplink() {
+  auto ifbs = ifbs_.list();
+  if (!ifbs.ok()) return std::move(ifbs).error().with_context("listing netd's IFB devices");
+  return ifbs;
+}
+
 Result<std::vector<kernel::HtbClassState>> ShapeOps::build_tree(int ifindex, const policy::UplinkShapePlan& plan) {
   NETD_TRY(htb_.ensure_root(ifindex, kShapeHtbMajor, kShapeDefaultMinor));
   NETD_ASSIGN_OR_RETURN(std::vector<kernel::HtbClassState> existing, htb_.classes(ifindex));
@@ -58,17 +77,23 @@ Result<std::vector<kernel::HtbClassState>> ShapeOps::build_tree(int ifindex, con
   for (const auto& c : existing) by_id[c.classid] = c;
   for (const auto& c : plan.classes) {
     auto it = by_id.find(c.classid);
+    bool adopted = false;
     if (it != by_id.end()) {
       // HTB cannot move a class: one under another parent (not netd's layout) is made anew.
       if (it->second.parent != reported_parent(c)) {
         NETD_TRY(htb_.remove_class(ifindex, c.classid));
-      } else if (it->second.rate_bps == c.rate_bps && it->second.ceil_bps == c.ceil_bps) {
-        continue;  // adopted as it is (a restart or a reload that did not touch it)
+        by_id.erase(it);
+      } else {
+        // A restart or a reload that did not touch it: adopted as it is.
+        adopted = it->second.rate_bps == c.rate_bps && it->second.ceil_bps == c.ceil_bps;
       }
     }
-    NETD_TRY(htb_.set_class(ifindex, c.classid, c.rate_bps, c.ceil_bps, c.parent_classid));
+    if (!adopted) NETD_TRY(htb_.set_class(ifindex, c.classid, c.rate_bps, c.ceil_bps, c.parent_classid));
+    if (c.leaf_limit_bytes == 0) continue;
+    auto was = by_id.find(c.classid);
+    if (was == by_id.end() || was->second.leaf_limit_bytes != c.leaf_limit_bytes)
+      NETD_TRY(htb_.set_leaf_bfifo(ifindex, c.classid, c.leaf_limit_bytes));
   }
-  NETD_TRY(maps_->attach(ifindex));
   return existing;
 }
 
@@ -84,25 +109,38 @@ Status ShapeOps::prune_tree(int ifindex, const policy::UplinkShapePlan& plan,
   return ok_status();
 }
 
-Status ShapeOps::reconcile(const policy::Policy& p) {
-  NETD_TRY(open(p));
-  for (auto it = own_.begin(); it != own_.end();) {
+Status ShapeOps::forget_stale_limits(const policy::Policy& p, Direction d) {
+  OwnLimits& limits = own(d);
+  for (auto it = limits.begin(); it != limits.end();) {
     const policy::SliceSpec* s = p.find_by_name(it->first);
-    if (s != nullptr && policy::within_policy(*s, {it->second.rate_bps, it->second.ceil_bps})) {
+    if (s != nullptr && policy::within_policy(*s, {it->second.rate_bps, it->second.ceil_bps}, d)) {
       ++it;
       continue;
     }
-    NETD_TRY(maps_->erase_limits(it->first));
-    it = own_.erase(it);
+    NETD_TRY(maps_->erase_limits(is_ingress(d), it->first));
+    it = limits.erase(it);
   }
-  const policy::UplinkShapePlan plan = policy::plan_shaping(p, own_limits());
+  return ok_status();
+}
+
+Status ShapeOps::reconcile(const policy::Policy& p) {
+  NETD_TRY(open(p));
+  for (Direction d : kBoth) NETD_TRY(forget_stale_limits(p, d));
   const std::map<std::string, int> uplinks = uplink_indexes(p);
+  NETD_TRY(reconcile_egress(p, uplinks));
+  return reconcile_ingress(p, uplinks);
+}
+
+Status ShapeOps::reconcile_egress(const policy::Policy& p, const std::map<std::string, int>& uplinks) {
+  const policy::UplinkShapePlan plan = policy::plan_shaping(p, own_limits(Direction::kEgress));
   // Classes before the map names them, and the map before classes it stops naming go. What
   // each device had before is all pruning needs: classes build_tree made are in the plan.
   std::map<int, std::vector<kernel::HtbClassState>> before;
   for (const auto& [name, ifindex] : uplinks) {
     auto existing = build_tree(ifindex, plan);
+    Status attached = existing.ok() ? maps_->attach(ifindex) : ok_status();
     if (!existing.ok()) return std::move(existing).error().with_context("shaping " + name);
+    if (!attached.ok()) return std::move(attached).error().with_context("shaping " + name);
     before[ifindex] = std::move(existing).value();
   }
   NETD_TRY(maps_->sync_classes(plan.class_of_mark));
@@ -122,73 +160,178 @@ Status ShapeOps::reconcile(const policy::Policy& p) {
   return ok_status();
 }
 
+Status ShapeOps::reconcile_ingress(const policy::Policy& p, const std::map<std::string, int>& uplinks) {
+  std::map<int, int> ifb_of;  // uplink ifindex → IFB ifindex, of the uplinks shaped on the way in
+  if (policy::shapes_ingress(p)) {
+    const policy::UplinkShapePlan plan = policy::plan_shaping(p, own_limits(Direction::kIngress), Direction::kIngress);
+    // As on egress: the trees, then the map, then pruning; the redirect only once the IFB's
+    // tree and the map are in place, so no download waits in a tree that is half made.
+    std::map<int, std::vector<kernel::HtbClassState>> before;
+    for (const auto& [name, ifindex] : uplinks) {
+      auto ifb = ifbs_.ensure(ifindex, name);
+      if (!ifb.ok()) return std::move(ifb).error().with_context("download shaping of " + name);
+      auto existing = build_tree(*ifb, plan);
+      if (!existing.ok()) return std::move(existing).error().with_context("download shaping of " + name);
+      ifb_of[ifindex] = *ifb;
+      before[*ifb] = std::move(existing).value();
+    }
+    NETD_TRY(maps_->sync_ingress_classes(plan.class_of_mark));
+    for (const auto& [name, ifindex] : uplinks) {
+      const int ifb = ifb_of[ifindex];
+      Status st = prune_tree(ifb, plan, std::move(before[ifb]));
+      if (st.ok()) st = maps_->attach_ingress(ifindex, ifb);
+      if (!st.ok()) return std::move(st).error().with_context("download shaping of " + name);
+    }
+  } else {
+    NETD_TRY(maps_->sync_ingress_classes({}));  // nothing redirects: no entry should linger
+  }
+  // Uplinks no longer shaped on the way in (or no uplinks any more): the redirect goes first,
+  // then the IFB (with its tree); an IFB whose uplink is gone goes too.
+  NETD_ASSIGN_OR_RETURN(std::vector<int> attached, maps_->attached_ingress());
+  for (int ifindex : attached)
+    if (ifb_of.count(ifindex) == 0) NETD_TRY(maps_->detach_ingress(ifindex));
+  NETD_ASSIGN_OR_RETURN(auto existing, ifbs_by_uplink());
+  for (const auto& [uplink, ifb] : existing)
+    if (ifb_of.count(uplink) == 0) NETD_TRY(ifbs_.remove(ifb));
+  return ok_status();
+}
+
 Status ShapeOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent& e) {
   using Kind = kernel::LinkEvent::Kind;
   if (e.kind == Kind::kResync) return reconcile(p);
-  bool uplink = std::find(p.netd.uplinks.begin(), p.netd.uplinks.end(), e.name) != p.netd.uplinks.end();
-  if (!uplink || !maps_) return ok_status();
-  if (e.kind == Kind::kLinkRemoved) return maps_->detach(e.ifindex);  // its tcx link went with it
+  if (!maps_) return ok_status();
+  const bool uplink = std::find(p.netd.uplinks.begin(), p.netd.uplinks.end(), e.name) != p.netd.uplinks.end();
+  if (!uplink) {
+    // One of netd's IFBs deleted by someone else: made again while downloads are shaped.
+    const bool ours = e.name.rfind(kernel::IfbControl::kNamePrefix, 0) == 0;
+    return ours && e.kind == Kind::kLinkRemoved && policy::shapes_ingress(p) ? reconcile(p) : ok_status();
+  }
+  if (e.kind == Kind::kLinkRemoved) {
+    // Its tcx links went with it; the pins, the IFB and its tree go now.
+    NETD_TRY(maps_->detach(e.ifindex));
+    return reconcile(p);
+  }
   if (e.kind != Kind::kLinkAdded && e.kind != Kind::kLinkChanged) return ok_status();
   NETD_ASSIGN_OR_RETURN(std::vector<int> attached, maps_->attached());
-  if (std::find(attached.begin(), attached.end(), e.ifindex) != attached.end()) return ok_status();
-  return reconcile(p);
+  bool complete = std::find(attached.begin(), attached.end(), e.ifindex) != attached.end();
+  if (complete && policy::shapes_ingress(p)) {
+    NETD_ASSIGN_OR_RETURN(std::vector<int> attached_in, maps_->attached_ingress());
+    complete = std::find(attached_in.begin(), attached_in.end(), e.ifindex) != attached_in.end();
+  }
+  return complete ? ok_status() : reconcile(p);
 }
 
-Result<nlohmann::json> ShapeOps::show(const policy::Policy& p, const policy::SliceSpec& s) {
-  const policy::ShapeLimits limits = policy::policy_limits(s);
+Result<nlohmann::json> ShapeOps::show_direction(const policy::Policy& p, const policy::SliceSpec& s, Direction d) {
+  const std::string suffix = is_ingress(d) ? "_in" : "";
+  const policy::ShapeLimits limits = policy::policy_limits(s, d);
   const bool shaped = limits.rate_bps != 0;  // validation gives every shaped slice a class minor
-  const policy::ShapeLimits current = policy::effective_limits(s, own_limits());
-  nlohmann::json out = {{"slice", s.name}, {"lowered", shaped && current != limits}, {"uplinks", nlohmann::json::array()}};
+  const policy::ShapeLimits current = policy::effective_limits(s, own_limits(d), d);
+  nlohmann::json out = {{"lowered" + suffix, shaped && current != limits}, {"uplinks" + suffix, nlohmann::json::array()}};
   if (shaped) {
-    out["policy"] = limits_json(limits);
-    out["current"] = limits_json(current);
+    out["policy" + suffix] = limits_json(limits);
+    out["current" + suffix] = limits_json(current);
+  }
+  // Which device holds each uplink's tree of this direction.
+  std::vector<std::pair<std::string, int>> trees;  // uplink name, device with the tree
+  const std::map<std::string, int> uplinks = uplink_indexes(p);
+  if (!is_ingress(d)) {
+    for (const auto& entry : uplinks) trees.push_back(entry);
+  } else {
+    NETD_ASSIGN_OR_RETURN(auto ifbs, ifbs_by_uplink());
+    for (const auto& [name, ifindex] : uplinks)
+      if (auto it = ifbs.find(ifindex); it != ifbs.end()) trees.emplace_back(name, it->second);
   }
   // An unshaped slice's traffic is in the default class: shown so it knows where it stands.
   const uint32_t classid = policy::shape_classid(shaped ? s.id : kShapeDefaultMinor);
-  for (const auto& [name, ifindex] : uplink_indexes(p)) {
-    auto classes = htb_.classes(ifindex);
+  for (const auto& [name, device] : trees) {
+    auto classes = htb_.classes(device);
     if (!classes.ok()) return kernel_error(std::move(classes).error());
     for (const auto& c : *classes) {
       if (c.classid != classid) continue;
-      out["uplinks"].push_back({{"device", name}, {"ifindex", ifindex}, {"classid", classid_text(classid)},
-                                {"rate", c.rate_bps}, {"ceil", c.ceil_bps}, {"bytes", c.bytes},
-                                {"packets", c.packets}});
+      nlohmann::json row = {{"device", name}, {"ifindex", uplinks.at(name)}, {"classid", classid_text(classid)},
+                            {"rate", c.rate_bps}, {"ceil", c.ceil_bps}, {"bytes", c.bytes}, {"packets", c.packets}};
+      if (is_ingress(d)) row["ifb"] = links_.name(device).empty() ? kernel::IfbControl::name_for(uplinks.at(name))
+                                                                 : links_.name(device);
+      out["uplinks" + suffix].push_back(std::move(row));
     }
+  }
+  return out;
+}
+
+Result<nlohmann::json> ShapeOps::show(const policy::Policy& p, const policy::SliceSpec& s) {
+  nlohmann::json out = {{"slice", s.name}};
+  for (Direction d : kBoth) {
+    NETD_ASSIGN_OR_RETURN(nlohmann::json part, show_direction(p, s, d));
+    out.update(part);
   }
   return out;
 }
 
 Result<nlohmann::json> ShapeOps::set(const policy::Policy& p, const policy::SliceSpec& s,
                                      const api::shaping::SetIn& in) {
-  policy::ShapeSetRequest req;
-  NETD_ASSIGN_OR_RETURN(req.rate_bps, varlink::to_u64("rate", in.rate));
-  NETD_ASSIGN_OR_RETURN(req.ceil_bps, varlink::to_u64("ceil", in.ceil));
+  std::array<policy::ShapeSetRequest, 2> req;
+  NETD_ASSIGN_OR_RETURN(req[0].rate_bps, varlink::to_u64("rate", in.rate));
+  NETD_ASSIGN_OR_RETURN(req[0].ceil_bps, varlink::to_u64("ceil", in.ceil));
+  NETD_ASSIGN_OR_RETURN(req[1].rate_bps, varlink::to_u64("rate_in", in.rate_in));
+  NETD_ASSIGN_OR_RETURN(req[1].ceil_bps, varlink::to_u64("ceil_in", in.ceil_in));
   NETD_TRY(open(p));
-  const policy::ShapeLimits current = policy::effective_limits(s, own_limits());
-  NETD_ASSIGN_OR_RETURN(policy::ShapeLimits next, policy::decide_shape_set(s, current, req));
+
+  // Which directions change: those with a field; no field at all restores every direction the
+  // policy shapes (or, for a slice shaped in neither, is refused as before).
+  auto given = [&](Direction d) { return req[is_ingress(d)].rate_bps || req[is_ingress(d)].ceil_bps; };
+  const bool any = given(Direction::kEgress) || given(Direction::kIngress);
+  std::vector<Direction> changing;
+  for (Direction d : kBoth)
+    if (any ? given(d) : policy::policy_limits(s, d).rate_bps != 0) changing.push_back(d);
+  if (changing.empty()) changing.push_back(Direction::kEgress);
+
+  // Every direction decided before anything is applied: a refusal changes nothing.
+  std::array<std::optional<policy::ShapeLimits>, 2> next;
+  for (Direction d : changing) {
+    const policy::ShapeLimits current = policy::effective_limits(s, own_limits(d), d);
+    auto decided = policy::decide_shape_set(s, current, req[is_ingress(d)], d);
+    if (!decided.ok()) {
+      if (is_ingress(d)) return std::move(decided).error().with_context("downloads");
+      return std::move(decided).error();
+    }
+    next[is_ingress(d)] = *decided;
+  }
 
   const auto before = own_;
-  if (next == policy::policy_limits(s)) {
-    own_.erase(s.name);
-  } else {
-    own_[s.name] = {next.rate_bps, next.ceil_bps};
+  for (Direction d : changing) {
+    const policy::ShapeLimits& limits = *next[is_ingress(d)];
+    if (limits == policy::policy_limits(s, d))
+      own(d).erase(s.name);
+    else
+      own(d)[s.name] = {limits.rate_bps, limits.ceil_bps};
   }
-  // Uplinks first, the store after: a failure puts the old limits back everywhere.
+  // Uplinks first, the stores after: a failure puts the old limits back everywhere.
   Status applied = reconcile(p);
-  if (applied.ok())
-    applied = own_.count(s.name) ? maps_->put_limits(s.name, own_[s.name]) : maps_->erase_limits(s.name);
+  for (Direction d : changing) {
+    if (!applied.ok()) break;
+    const bool in = is_ingress(d);
+    applied = own(d).count(s.name) ? maps_->put_limits(in, s.name, own(d)[s.name]) : maps_->erase_limits(in, s.name);
+  }
   if (!applied.ok()) {
     own_ = before;
-    std::string uplinks;
-    for (const auto& entry : uplink_indexes(p)) uplinks += (uplinks.empty() ? "" : ", ") + entry.first;
+    for (Direction d : changing) {  // the stores as they were (put back best-effort, then reconcile)
+      const bool in = is_ingress(d);
+      (void)(own(d).count(s.name) ? maps_->put_limits(in, s.name, own(d)[s.name]) : maps_->erase_limits(in, s.name));
+    }
     return with_undo(kernel_error(std::move(applied).error()), reconcile(p),
                      "class " + classid_text(policy::shape_classid(s.id)) + " of slice " + s.name + " on " +
-                         (uplinks.empty() ? std::string("no uplink") : uplinks) + ", perhaps at the refused limits");
+                         names_of(uplink_indexes(p)) + ", perhaps at the refused limits");
   }
-  return nlohmann::json{{"current", limits_json(next)}};
+  nlohmann::json out = nlohmann::json::object();
+  for (Direction d : kBoth) {
+    if (policy::policy_limits(s, d).rate_bps == 0) continue;
+    out[is_ingress(d) ? "current_in" : "current"] = limits_json(policy::effective_limits(s, own_limits(d), d));
+  }
+  return out;
 }
 
-TeardownReport ShapeOps::teardown(kernel::HtbControl& htb, kernel::LinkView& links, const policy::Policy& p) {
+TeardownReport ShapeOps::teardown(kernel::HtbControl& htb, kernel::IfbControl& ifbs, kernel::LinkView& links,
+                                  const policy::Policy& p) {
   TeardownReport report;
   std::set<int> devices;
   if (auto attached = kernel::ShapeClassifier::attached_in(p.netd.bpffs); attached.ok())
@@ -202,7 +345,16 @@ TeardownReport ShapeOps::teardown(kernel::HtbControl& htb, kernel::LinkView& lin
     report.note("HTB root qdisc of " + (name.empty() ? "ifindex " + std::to_string(ifindex) : name),
                 htb.remove_root(ifindex, kShapeHtbMajor));
   }
-  report.note("shaping limit pin under " + p.netd.bpffs, kernel::ShapeLimitStore::teardown(p.netd.bpffs));
+  // The redirects before the IFBs they point at.
+  report.note("download shaping classifier links and pins under " + p.netd.bpffs,
+              kernel::IngressClassifier::teardown(p.netd.bpffs));
+  if (auto existing = ifbs.list(); existing.ok()) {
+    for (const auto& [uplink, ifb] : *existing)
+      report.note("IFB device " + kernel::IfbControl::name_for(uplink), ifbs.remove(ifb));
+  } else {
+    report.note("netd's IFB devices", Status(std::move(existing).error()));
+  }
+  report.note("shaping limit pins under " + p.netd.bpffs, kernel::ShapeLimitStore::teardown(p.netd.bpffs));
   report.note("shaping classifier links and pins under " + p.netd.bpffs,
               kernel::ShapeClassifier::teardown(p.netd.bpffs));
   return report;

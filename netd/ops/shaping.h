@@ -1,13 +1,17 @@
-// io.netd.Shaping and the uplinks' shaping state: every uplink of the policy gets the HTB
-// tree of policy/shape_plan.h and netd's egress classifier; the classifier's mark → class
-// map follows the policy and the slices' own limits. Reconciling adopts what a previous netd
-// left (the root, classes, pinned links and map are changed in place, counters survive) and
-// removes what the policy no longer wants: classes of removed or unshaped slices, and the
-// tree and classifier of devices that are no uplinks any more.
+// io.netd.Shaping and the uplinks' shaping state, both directions: every uplink of the policy
+// gets the HTB tree of policy/shape_plan.h and netd's egress classifier; while some slice has
+// download shaping, every uplink also gets an IFB device of netd's own carrying the ingress
+// tree, and netd's ingress classifier on the uplink redirects arriving packets there. The
+// classifiers' mark → class maps follow the policy and the slices' own limits. Reconciling
+// adopts what a previous netd left (roots, classes, IFBs, pinned links and maps are changed in
+// place, counters survive) and removes what the policy no longer wants: classes of removed or
+// unshaped slices, the trees and classifiers of devices that are no uplinks any more, and the
+// IFBs once no slice is shaped on the way in.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,6 +21,7 @@
 #include "lib/varlink/api/shaping.h"
 #include "netd/kernel/bpf/shape_maps.h"
 #include "netd/kernel/netlink/htb_control.h"
+#include "netd/kernel/netlink/ifb_control.h"
 #include "netd/kernel/netlink/link_view.h"
 #include "netd/ops/teardown_report.h"
 #include "netd/policy/policy.h"
@@ -28,39 +33,57 @@ class ShapeOps {
  public:
   // `open_maps` opens the classifier and the store of own limits under the policy's bpffs
   // directory on first use (tests give in-memory ones).
-  ShapeOps(kernel::HtbControl& htb, kernel::LinkView& links,
+  ShapeOps(kernel::HtbControl& htb, kernel::IfbControl& ifbs, kernel::LinkView& links,
            kernel::ShapeMapsOpener open_maps = kernel::open_shape_maps)
-      : htb_(htb), links_(links), open_maps_(std::move(open_maps)) {}
+      : htb_(htb), ifbs_(ifbs), links_(links), open_maps_(std::move(open_maps)) {}
 
   // Brings every uplink that exists in line with `p` (opening the classifier and the store
   // of own limits on first use). Own limits of slices that are gone, unshaped or no longer
   // within their policy values are forgotten.
   Status reconcile(const policy::Policy& p);
-  // An uplink that appeared (or came back with a new index) gets its tree and classifier.
+  // An uplink that appeared (or came back with a new index) gets its trees and classifiers;
+  // one of netd's IFBs that someone deleted is made again (the uplink's ingress program
+  // would otherwise redirect downloads to a device that is gone, which drops them).
   Status on_link_event(const policy::Policy& p, const kernel::LinkEvent& event);
 
   Result<nlohmann::json> show(const policy::Policy& p, const policy::SliceSpec& s);
   Result<nlohmann::json> set(const policy::Policy& p, const policy::SliceSpec& s, const api::shaping::SetIn& in);
 
   // --teardown: the HTB roots netd made (on the devices it classified and the policy's
-  // uplinks), the classifier's links and the shaping pins; names each one that stays.
-  static TeardownReport teardown(kernel::HtbControl& htb, kernel::LinkView& links, const policy::Policy& p);
+  // uplinks), its IFBs, the classifiers' links and the shaping pins; names each one that stays.
+  static TeardownReport teardown(kernel::HtbControl& htb, kernel::IfbControl& ifbs, kernel::LinkView& links,
+                                 const policy::Policy& p);
 
  private:
+  using Direction = policy::ShapeDirection;
+  using OwnLimits = std::map<std::string, kernel::OwnShapeLimits>;
+
   Status open(const policy::Policy& p);
-  // Classes of `plan` on the device (parents first), then the classifier on its egress.
-  // Returns the classes the device had before.
+  // Forgets the own limits of slices that are gone, or whose limits are no longer within policy.
+  Status forget_stale_limits(const policy::Policy& p, Direction d);
+  // The egress side of reconcile, then the ingress side (the IFBs, their trees, the classifier).
+  Status reconcile_egress(const policy::Policy& p, const std::map<std::string, int>& uplinks);
+  Status reconcile_ingress(const policy::Policy& p, const std::map<std::string, int>& uplinks);
+  // Classes of `plan` on the device (parents first), with their bfifo leaves where the plan
+  // wants them. Returns the classes the device had before.
   Result<std::vector<kernel::HtbClassState>> build_tree(int ifindex, const policy::UplinkShapePlan& plan);
   // Deletes those of `existing` that `plan` does not have (after the map stopped naming them).
   Status prune_tree(int ifindex, const policy::UplinkShapePlan& plan, std::vector<kernel::HtbClassState> existing);
   std::map<std::string, int> uplink_indexes(const policy::Policy& p);
-  std::map<std::string, policy::ShapeLimits> own_limits() const;
+  // The uplinks that have an IFB of netd's: uplink ifindex → IFB ifindex.
+  Result<std::map<int, int>> ifbs_by_uplink();
+  std::map<std::string, policy::ShapeLimits> own_limits(Direction d) const;
+  OwnLimits& own(Direction d) { return own_[d == Direction::kIngress]; }
+  const OwnLimits& own(Direction d) const { return own_[d == Direction::kIngress]; }
+  // One direction of Show: the slice's limits and its class on every tree of that direction.
+  Result<nlohmann::json> show_direction(const policy::Policy& p, const policy::SliceSpec& s, Direction d);
 
   kernel::HtbControl& htb_;
+  kernel::IfbControl& ifbs_;
   kernel::LinkView& links_;
   kernel::ShapeMapsOpener open_maps_;
-  std::unique_ptr<kernel::ShapeMaps> maps_;            // null until open()
-  std::map<std::string, kernel::OwnShapeLimits> own_;  // what maps_'s store holds
+  std::unique_ptr<kernel::ShapeMaps> maps_;  // null until open()
+  std::array<OwnLimits, 2> own_;             // what maps_'s stores hold: [0] uploads, [1] downloads
 };
 
 }  // namespace netd::ops

@@ -41,7 +41,7 @@ constexpr std::string_view kUsage =
     "       sliceip qdisc { show | list } [ dev VIF ]\n"
     "       sliceip slice { show | list }\n"
     "       sliceip shape { show | list }\n"
-    "       sliceip shape set [ rate RATE ] [ ceil RATE ]\n"
+    "       sliceip shape set [ rate RATE ] [ ceil RATE ] [ rate_in RATE ] [ ceil_in RATE ]\n"
     "       sliceip exec [ -- ] CMD [ ARGS ]...\n"
     "       sliceip { help | route help | address help | link help | qdisc help |\n"
     "               slice help | shape help | exec help }\n"
@@ -86,7 +86,9 @@ constexpr std::string_view kSliceUsage = "Usage: sliceip slice { show | list }\n
 
 constexpr std::string_view kShapeUsage =
     "Usage: sliceip shape { show | list }\n"
-    "       sliceip shape set [ rate RATE ] [ ceil RATE ]\n"
+    "       sliceip shape set [ rate RATE ] [ ceil RATE ] [ rate_in RATE ] [ ceil_in RATE ]\n"
+    "rate, ceil: uploads (egress); rate_in, ceil_in: downloads (ingress); no argument restores\n"
+    "the policy's values in both directions\n"
     "RATE := a rate in tc's units, e.g. 800kbit, 10mbit, 1gbit\n";
 
 using ParseFn = netd::Result<Plan> (*)(std::string_view command,

@@ -40,8 +40,9 @@ netd::Result<Plan> parse_shape_set(std::string_view, std::span<const std::string
   json params = json::object();
   for (size_t i = 0; i < args.size(); i += 2) {
     std::string_view word = args[i];
-    if (word != "rate" && word != "ceil")
-      return make_error(EINVAL, "unknown argument " + in_quotes(word) + " for 'shape set' (rate RATE, ceil RATE)");
+    if (word != "rate" && word != "ceil" && word != "rate_in" && word != "ceil_in")
+      return make_error(EINVAL, "unknown argument " + in_quotes(word) +
+                                    " for 'shape set' (rate RATE, ceil RATE, rate_in RATE, ceil_in RATE)");
     if (params.contains(std::string(word))) return make_error(EINVAL, in_quotes(word) + " given twice");
     if (i + 1 >= args.size()) return make_error(EINVAL, in_quotes(word) + " needs a rate (e.g. 10mbit)");
     auto bps = netd::parse_rate_bps(args[i + 1]);
@@ -51,34 +52,50 @@ netd::Result<Plan> parse_shape_set(std::string_view, std::span<const std::string
   return Plan::call("io.netd.Shaping.Set", std::move(params), print_shape_set);
 }
 
-netd::Result<std::string> print_shape(const json&, const json& reply, const GlobalOptions& options) {
-  if (!reply.is_object() || !reply.contains("uplinks") || !reply["uplinks"].is_array())
-    return bad_reply("no 'uplinks' list");
-  if (options.json) return json_text(reply, options);
-  std::string text = "shape " + netd::cli::string_or(reply, "slice", "?");
-  const json* current = netd::cli::field(reply, "current");
-  const json* policy = netd::cli::field(reply, "policy");
+namespace {
+
+// One direction of `shape show`: the limits line, then the slice's class on every uplink.
+std::string direction_text(const json& reply, const std::string& suffix) {
+  const bool in = !suffix.empty();
+  std::string text = "shape " + netd::cli::string_or(reply, "slice", "?") + (in ? " download" : "");
+  const std::string current_key = "current" + suffix, policy_key = "policy" + suffix;
+  const std::string lowered_key = "lowered" + suffix, uplinks_key = "uplinks" + suffix;
+  const json* current = netd::cli::field(reply, current_key.c_str());
+  const json* policy = netd::cli::field(reply, policy_key.c_str());
   if (current == nullptr || policy == nullptr) {
     text += " unshaped (default class)\n";
-  } else if (netd::cli::flag_of(reply, "lowered")) {
+  } else if (netd::cli::flag_of(reply, lowered_key.c_str())) {
     text += " " + limits_text(*current) + " (lowered; policy " + limits_text(*policy) + ")\n";
   } else {
     text += " " + limits_text(*current) + " (policy)\n";
   }
-  for (const auto& uplink : reply["uplinks"]) {
-    text += "    dev " + netd::cli::string_or(uplink, "device", "?") + " class " +
-            netd::cli::string_or(uplink, "classid", "?") + " " + limits_text(uplink) + " sent " +
-            netd::cli::integer_text(uplink, "bytes") + " bytes " + netd::cli::integer_text(uplink, "packets") +
-            " pkt\n";
+  const json* uplinks = netd::cli::field(reply, uplinks_key.c_str());
+  if (uplinks == nullptr || !uplinks->is_array()) return text;
+  for (const auto& uplink : *uplinks) {
+    text += "    dev " + netd::cli::string_or(uplink, "device", "?");
+    if (in) text += " via " + netd::cli::string_or(uplink, "ifb", "?");
+    text += " class " + netd::cli::string_or(uplink, "classid", "?") + " " + limits_text(uplink) +
+            (in ? " received " : " sent ") + netd::cli::integer_text(uplink, "bytes") + " bytes " +
+            netd::cli::integer_text(uplink, "packets") + " pkt\n";
   }
   return text;
 }
 
+}  // namespace
+
+// Uploads first (as before download shaping existed), then downloads.
+netd::Result<std::string> print_shape(const json&, const json& reply, const GlobalOptions& options) {
+  if (!reply.is_object() || !reply.contains("uplinks") || !reply["uplinks"].is_array())
+    return bad_reply("no 'uplinks' list");
+  if (options.json) return json_text(reply, options);
+  return direction_text(reply, "") + direction_text(reply, "_in");
+}
+
 netd::Result<std::string> print_shape_set(const json&, const json& reply, const GlobalOptions& options) {
   if (!options.json) return std::string();
-  const json* current = netd::cli::field(reply, "current");
-  if (current == nullptr) return bad_reply("no 'current' limits");
-  return json_text(*current, options);
+  if (!reply.is_object() || (!reply.contains("current") && !reply.contains("current_in")))
+    return bad_reply("no 'current' limits");
+  return json_text(reply, options);
 }
 
 }  // namespace sliceip

@@ -17,8 +17,8 @@ namespace {
 using NameKey = std::array<char, 32>;
 constexpr uint32_t kMaxEntries = 65536;
 
-std::string pin_of(const std::string& bpffs_dir) {
-  return bpffs_dir + "/" + ShapeClassifier::kDir + "/" + ShapeLimitStore::kPin;
+std::string pin_of(const std::string& bpffs_dir, const char* pin) {
+  return bpffs_dir + "/" + ShapeClassifier::kDir + "/" + pin;
 }
 
 Result<NameKey> key_of(const std::string& slice) {
@@ -38,10 +38,10 @@ bool layout_matches(int fd) {
 
 }  // namespace
 
-Result<ShapeLimitStore> ShapeLimitStore::open(const std::string& bpffs_dir) {
+Result<ShapeLimitStore> ShapeLimitStore::open(const std::string& bpffs_dir, const char* pin_name) {
   NETD_TRY(ensure_bpffs_dir(bpffs_dir));
   NETD_TRY(ensure_bpffs_dir(bpffs_dir + "/" + ShapeClassifier::kDir));
-  const std::string pin = pin_of(bpffs_dir);
+  const std::string pin = pin_of(bpffs_dir, pin_name);
   NETD_ASSIGN_OR_RETURN(UniqueFd pinned, open_pin(pin));
   if (pinned.valid() && layout_matches(pinned.get())) return ShapeLimitStore(std::move(pinned));
   // Nothing pinned, or an older layout: start empty (slices fall back to the policy's rates).
@@ -77,6 +77,9 @@ Status ShapeLimitStore::erase(const std::string& slice) {
   return ok_status();
 }
 
-Status ShapeLimitStore::teardown(const std::string& bpffs_dir) { return remove_pin(pin_of(bpffs_dir)); }
+Status ShapeLimitStore::teardown(const std::string& bpffs_dir) {
+  NETD_TRY(remove_pin(pin_of(bpffs_dir, kPinIn)));
+  return remove_pin(pin_of(bpffs_dir, kPin));
+}
 
 }  // namespace netd::kernel

@@ -1,5 +1,6 @@
 // ShapeLimitStore: the rates slices lowered for themselves (`sliceip shape set`), kept in a
-// pinned BPF hash map at <bpffs_dir>/shaping/own_limits so they outlive netd like the rest of
+// pinned BPF hash map at <bpffs_dir>/shaping/own_limits (uploads) or own_limits_in
+// (downloads), one store per direction, so they outlive netd like the rest of
 // its state: a restarted netd finds them (the kernel's HTB classes alone cannot tell a slice's
 // own lowering from a policy that changed while netd was down), and they die with a reboot,
 // as the classes do. No program reads the map. Keyed by slice name, so an id given to another
@@ -23,10 +24,13 @@ struct OwnShapeLimits {
 
 class ShapeLimitStore {
  public:
-  static constexpr const char* kPin = "own_limits";  // under <bpffs_dir>/shaping/
+  // Under <bpffs_dir>/shaping/: the uploads' store and the downloads'.
+  static constexpr const char* kPin = "own_limits";
+  static constexpr const char* kPinIn = "own_limits_in";
 
-  // Adopts the pinned map, or creates and pins it (creating the directories on bpffs).
-  static Result<ShapeLimitStore> open(const std::string& bpffs_dir);
+  // Adopts the map pinned as `pin` (kPin or kPinIn), or creates and pins it (creating the
+  // directories on bpffs).
+  static Result<ShapeLimitStore> open(const std::string& bpffs_dir, const char* pin = kPin);
 
   Result<std::map<std::string, OwnShapeLimits>> read() const;
   // Slice names are at most 31 characters (policy); longer ones are refused.
@@ -34,7 +38,7 @@ class ShapeLimitStore {
   // A missing entry is fine.
   Status erase(const std::string& slice);
 
-  // Removes the pin (the shaping/ directory is ShapeClassifier::teardown's).
+  // Removes both stores' pins (the shaping/ directory is ShapeClassifier::teardown's).
   static Status teardown(const std::string& bpffs_dir);
 
  private:

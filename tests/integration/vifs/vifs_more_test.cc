@@ -678,5 +678,49 @@ TEST_F(VifsSnat, SnatOnlyTowardsTheUplinksAndOnlyWhilePolicySaysSo) {
   }
 }
 
+// Download shaping of forwarded traffic: the replies coming back to alice's snat vif reach no
+// local socket, so the ingress program finds their slice in conntrack (the mark the vif's
+// packets left there) and they are counted in alice's class on the uplink's IFB.
+class VifsSnatShaped : public VifsSnat {
+ protected:
+  TestbedOptions testbed_options() const override {
+    TestbedOptions o = VifsSnat::testbed_options();
+    o.extra_alice += "rate_in = \"20mbit\"\n";
+    return o;
+  }
+  // Packets alice's download class on uplink0's IFB has let through.
+  uint64_t alice_download_packets() const {
+    auto link = nlohmann::json::parse(bed_->root({"ip", "-j", "link", "show", "dev", "uplink0"}).out, nullptr, false);
+    if (!link.is_array() || link.empty()) return 0;
+    const std::string ifb = "netdi" + std::to_string(link[0].value("ifindex", 0));
+    auto stats = nlohmann::json::parse(
+        bed_->root({"tc", "-j", "-s", "class", "show", "dev", ifb, "classid", "4e44:7"}).out, nullptr, false);
+    if (!stats.is_array() || stats.empty()) return 0;
+    return stats[0].value("packets", uint64_t{0});
+  }
+};
+
+TEST_F(VifsSnatShaped, RepliesToAnSnatVifAreInTheSlicesDownloadClass) {
+  ASSERT_TRUE(
+      bed_->vtuntap(kAlice, {"add", "tap", "--addr", "10.7.0.1/24", "--addr", "fd00:7::1/64", "--up", "--persist"})
+          .ok());
+  auto prog = attach_responder(kAlice, "tap7-0", "10.7.0.2,fd00:7::2");
+  ASSERT_OK(prog);
+  ASSERT_EQ(wait_event(*prog, "ready").value("ifname", ""), "tap7-0") << prog->wait(1s).describe();
+  ASSERT_TRUE(wait_ipv6_ready("tap7-0", "fd00:7::1"));
+  const uint64_t before = alice_download_packets();
+  ASSERT_OK(prog->write_stdin("tcp-syn 10.7.0.2 198.51.100.7 8080\n"));
+  ASSERT_OK(prog->write_stdin("tcp-syn fd00:7::2 2001:db8:100::7 8080\n"));
+  auto syn_acks = [&] {
+    return count_seen([](const auto& j) {
+      return j.value("event", "") == "rx" && j.value("proto", "") == "tcp" && j.value("flags", "") == "SA";
+    });
+  };
+  ASSERT_TRUE(read_until(*prog, [&] { return syn_acks() >= 2; })) << seen_dump();
+  EXPECT_GE(alice_download_packets() - before, 2u) << "the SYN-ACKs were not in alice's download class";
+  ASSERT_OK(prog->write_stdin("quit\n"));
+  prog->wait(kEventTimeout);
+}
+
 }  // namespace
 }  // namespace netd::testing

@@ -2,101 +2,12 @@
 // applied on every uplink and stored, or, when any step fails, the old ones back everywhere and
 // the store untouched; reconcile's adoption and pruning. The kernel's side of the same (real
 // HTB, real classifier, real traffic) is tests/integration/shaping.
-#include "netd/ops/shaping.h"
-
-#include <functional>
-#include <optional>
-#include <ostream>
-
-#include "netd/policy/loader.h"
-#include "tests/fixtures/test_macros.h"
-#include "tests/unit/ops/fakes/fake_htb_control.h"
-#include "tests/unit/ops/fakes/fake_link_view.h"
-#include "tests/unit/ops/fakes/fake_shape_maps.h"
-#include "tests/unit/policy/policy_test_util.h"
+#include "tests/unit/ops/shape_ops_fixture.h"
 
 namespace netd::ops {
 namespace {
 
-using policy::shape_classid;
-using policy::testing::netd_table;
-using policy::testing::slice_table;
-using testing::FakeHtbControl;
-using testing::FakeLinkView;
-using testing::FakeShapeMaps;
-using HtbOp = FakeHtbControl::Op;
-using MapOp = FakeShapeMaps::Op;
-
-constexpr uint32_t kAliceClass = shape_classid(7);
-constexpr uint32_t kBobClass = shape_classid(8);
-constexpr uint32_t kAliceMark = 0x70000;
-constexpr uint32_t kBobMark = 0x80000;
-constexpr uint64_t kMbit = 1'000'000;
-
-// alice 50/100 mbit, bob 20/50 mbit (unless `bob_extra` says otherwise), on uplinks `uplinks`.
-std::string policy_text(const std::string& uplinks = R"(["uplink0", "uplink1"])",
-                        const std::string& bob_extra = "rate = \"20mbit\"\nceil = \"50mbit\"\n") {
-  return netd_table("uplinks = " + uplinks + "\nuplink_rate = \"1gbit\"\nbpffs = \"/sys/fs/bpf/test\"\n") +
-         slice_table("alice", 7, 1001, "10.7.0.0/24", "rate = \"50mbit\"\nceil = \"100mbit\"\n") +
-         slice_table("bob", 8, 1002, "10.8.0.0/24", bob_extra);
-}
-
-policy::Policy load(const std::string& text) {
-  auto p = policy::parse_policy(text, "test.toml");
-  EXPECT_OK(p);
-  return p.ok() ? std::move(p).value() : policy::Policy{};
-}
-
-api::shaping::SetIn set_in(std::optional<uint64_t> rate, std::optional<uint64_t> ceil = std::nullopt) {
-  api::shaping::SetIn in;
-  if (rate) in.rate = static_cast<int64_t>(*rate);
-  if (ceil) in.ceil = static_cast<int64_t>(*ceil);
-  return in;
-}
-
-// A device's classes as comparable values: classid → {rate, ceil, parent}.
-struct ClassValues {
-  uint64_t rate_bps = 0;
-  uint64_t ceil_bps = 0;
-  uint32_t parent = 0;
-  friend bool operator==(const ClassValues&, const ClassValues&) = default;
-};
-void PrintTo(const ClassValues& c, std::ostream* os) {
-  *os << "{rate " << c.rate_bps << ", ceil " << c.ceil_bps << ", parent " << std::hex << c.parent << "}";
-}
-
-class ShapeOpsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    uplink0_ = links_.add("uplink0");
-    uplink1_ = links_.add("uplink1");
-    policy_ = load(policy_text());
-  }
-
-  const policy::SliceSpec& alice() const { return *policy_.find_by_name("alice"); }
-
-  std::map<uint32_t, ClassValues> tree(int ifindex) {
-    std::map<uint32_t, ClassValues> out;
-    auto classes = htb_.classes(ifindex);
-    EXPECT_OK(classes);
-    if (classes.ok())
-      for (const auto& c : *classes) out[c.classid] = {c.rate_bps, c.ceil_bps, c.parent};
-    return out;
-  }
-  std::optional<ClassValues> class_on(int ifindex, uint32_t classid) {
-    auto c = htb_.find(ifindex, classid);
-    if (!c) return std::nullopt;
-    return ClassValues{c->rate_bps, c->ceil_bps, c->parent};
-  }
-
-  FakeHtbControl htb_;
-  FakeShapeMaps maps_;
-  FakeLinkView links_;
-  int uplink0_ = 0;
-  int uplink1_ = 0;
-  policy::Policy policy_;
-  ShapeOps ops_{htb_, links_, maps_.opener()};
-};
+using namespace testing_shape;  // NOLINT: the fixture's names are this file's vocabulary
 
 TEST_F(ShapeOpsTest, ReconcileGivesEveryUplinkTheTreeAndTheClassifier) {
   ASSERT_OK(ops_.reconcile(policy_));
@@ -117,7 +28,7 @@ TEST_F(ShapeOpsTest, ReconcileGivesEveryUplinkTheTreeAndTheClassifier) {
 TEST_F(ShapeOpsTest, RestartedNetdAdoptsATreeThatIsRight) {
   ASSERT_OK(ops_.reconcile(policy_));
   const int sets = htb_.calls(HtbOp::kSetClass);
-  ShapeOps restarted(htb_, links_, maps_.opener());
+  ShapeOps restarted(htb_, ifbs_, links_, maps_.opener());
   ASSERT_OK(restarted.reconcile(policy_));
   EXPECT_EQ(htb_.calls(HtbOp::kSetClass), sets) << "classes kept as they are: their counters survive";
   EXPECT_EQ(htb_.calls(HtbOp::kRemoveClass), 0);
@@ -134,7 +45,7 @@ TEST_F(ShapeOpsTest, SetAppliesTheOwnLimitsOnEveryUplinkAndStoresThem) {
   }
   EXPECT_EQ(maps_.limits.at("alice"), (kernel::OwnShapeLimits{10 * kMbit, 20 * kMbit}));
   // A restarted netd finds them in the store and keeps them.
-  ShapeOps restarted(htb_, links_, maps_.opener());
+  ShapeOps restarted(htb_, ifbs_, links_, maps_.opener());
   ASSERT_OK(restarted.reconcile(policy_));
   EXPECT_EQ(class_on(uplink1_, kAliceClass)->rate_bps, 10 * kMbit);
   // Back to the policy's values: the store forgets them.

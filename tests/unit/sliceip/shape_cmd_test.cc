@@ -25,12 +25,17 @@ TEST(ShapeCommand, SetTakesTcRatesInBitsPerSecond) {
   expect_request({{"shape", "set", "ceil", "30mbit", "rate", "800kbit"},
                   "io.netd.Shaping.Set",
                   R"({"ceil":30000000,"rate":800000})"});
+  expect_request({{"shape", "set", "rate_in", "5mbit", "ceil_in", "8mbit"},
+                  "io.netd.Shaping.Set",
+                  R"({"ceil_in":8000000,"rate_in":5000000})"});
   expect_request({{"shape", "set"}, "io.netd.Shaping.Set", "{}"});  // restore
 }
 
 TEST(ShapeCommand, BadWordsAreRefused) {
   EXPECT_EQ(error_of(parse({"shape", "set", "burst", "10k"})),
-            "unknown argument 'burst' for 'shape set' (rate RATE, ceil RATE)");
+            "unknown argument 'burst' for 'shape set' (rate RATE, ceil RATE, rate_in RATE, ceil_in RATE)");
+  EXPECT_EQ(error_of(parse({"shape", "set", "ceil_in"})), "'ceil_in' needs a rate (e.g. 10mbit)");
+  EXPECT_EQ(error_of(parse({"shape", "set", "rate_in", "1mbit", "rate_in", "2mbit"})), "'rate_in' given twice");
   EXPECT_EQ(error_of(parse({"shape", "set", "rate"})), "'rate' needs a rate (e.g. 10mbit)");
   EXPECT_EQ(error_of(parse({"shape", "set", "rate", "1mbit", "rate", "2mbit"})), "'rate' given twice");
   EXPECT_NE(error_of(parse({"shape", "set", "rate", "fast"})).find("'rate': "), std::string::npos);
@@ -46,6 +51,14 @@ nlohmann::json show_reply(bool shaped, bool lowered) {
   }
   reply["uplinks"] = {{{"device", "eth0"}, {"ifindex", 2}, {"classid", shaped ? "4e44:7" : "4e44:fffe"},
                        {"rate", 10000000}, {"ceil", 10000000}, {"bytes", 1514}, {"packets", 1}}};
+  reply["lowered_in"] = false;
+  reply["uplinks_in"] = nlohmann::json::array();
+  if (shaped) {
+    reply["policy_in"] = {{"rate", 30000000}, {"ceil", 30000000}};
+    reply["current_in"] = reply["policy_in"];
+    reply["uplinks_in"] = {{{"device", "eth0"}, {"ifb", "netdi2"}, {"ifindex", 2}, {"classid", "4e44:7"},
+                            {"rate", 30000000}, {"ceil", 30000000}, {"bytes", 3028}, {"packets", 2}}};
+  }
   return reply;
 }
 
@@ -55,13 +68,18 @@ TEST(ShapePrint, Text) {
   ASSERT_OK(lowered);
   EXPECT_EQ(*lowered,
             "shape alice rate 10mbit ceil 10mbit (lowered; policy rate 20mbit ceil 50mbit)\n"
-            "    dev eth0 class 4e44:7 rate 10mbit ceil 10mbit sent 1514 bytes 1 pkt\n");
+            "    dev eth0 class 4e44:7 rate 10mbit ceil 10mbit sent 1514 bytes 1 pkt\n"
+            "shape alice download rate 30mbit ceil 30mbit (policy)\n"
+            "    dev eth0 via netdi2 class 4e44:7 rate 30mbit ceil 30mbit received 3028 bytes 2 pkt\n");
   auto policy = print_shape({}, show_reply(true, false), text);
   ASSERT_OK(policy);
   EXPECT_EQ(policy->substr(0, policy->find('\n')), "shape alice rate 20mbit ceil 50mbit (policy)");
   auto unshaped = print_shape({}, show_reply(false, false), text);
   ASSERT_OK(unshaped);
-  EXPECT_EQ(unshaped->substr(0, unshaped->find('\n')), "shape alice unshaped (default class)");
+  EXPECT_EQ(*unshaped,
+            "shape alice unshaped (default class)\n"
+            "    dev eth0 class 4e44:fffe rate 10mbit ceil 10mbit sent 1514 bytes 1 pkt\n"
+            "shape alice download unshaped (default class)\n");
 }
 
 TEST(ShapePrint, JsonAndSet) {
@@ -72,7 +90,7 @@ TEST(ShapePrint, JsonAndSet) {
   EXPECT_EQ(nlohmann::json::parse(*shown), show_reply(true, true));
   nlohmann::json set_reply = {{"current", {{"rate", 1}, {"ceil", 2}}}};
   EXPECT_EQ(*print_shape_set({}, set_reply, GlobalOptions{}), "");
-  EXPECT_EQ(*print_shape_set({}, set_reply, json), "{\"ceil\":2,\"rate\":1}\n");
+  EXPECT_EQ(*print_shape_set({}, set_reply, json), "{\"current\":{\"ceil\":2,\"rate\":1}}\n");
   EXPECT_ERR(print_shape({}, nlohmann::json::object(), json), EPROTO, "no 'uplinks' list");
   EXPECT_ERR(print_shape_set({}, nlohmann::json::object(), json), EPROTO, "no 'current' limits");
 }

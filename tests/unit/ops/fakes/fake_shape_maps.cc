@@ -13,13 +13,19 @@ class Handle : public kernel::ShapeMaps {
   Status detach(int ifindex) override { return pinned_.detach(ifindex); }
   Result<std::vector<int>> attached() const override { return pinned_.attached(); }
   Status sync_classes(const std::map<uint32_t, uint32_t>& c) override { return pinned_.sync_classes(c); }
-  Result<std::map<std::string, kernel::OwnShapeLimits>> read_limits() const override {
-    return pinned_.read_limits();
+  Status attach_ingress(int uplink, int ifb) override { return pinned_.attach_ingress(uplink, ifb); }
+  Status detach_ingress(int uplink) override { return pinned_.detach_ingress(uplink); }
+  Result<std::vector<int>> attached_ingress() const override { return pinned_.attached_ingress(); }
+  Status sync_ingress_classes(const std::map<uint32_t, uint32_t>& c) override {
+    return pinned_.sync_ingress_classes(c);
   }
-  Status put_limits(const std::string& s, const kernel::OwnShapeLimits& l) override {
-    return pinned_.put_limits(s, l);
+  Result<std::map<std::string, kernel::OwnShapeLimits>> read_limits(bool in) const override {
+    return pinned_.read_limits(in);
   }
-  Status erase_limits(const std::string& s) override { return pinned_.erase_limits(s); }
+  Status put_limits(bool in, const std::string& s, const kernel::OwnShapeLimits& l) override {
+    return pinned_.put_limits(in, s, l);
+  }
+  Status erase_limits(bool in, const std::string& s) override { return pinned_.erase_limits(in, s); }
 
  private:
   FakeShapeMaps& pinned_;
@@ -59,20 +65,49 @@ Status FakeShapeMaps::sync_classes(const std::map<uint32_t, uint32_t>& classes) 
   return ok_status();
 }
 
-Result<std::map<std::string, kernel::OwnShapeLimits>> FakeShapeMaps::read_limits() const {
-  if (auto e = failures_.take(Op::kReadLimits, "reading the own limits")) return *e;
-  return limits;
-}
-
-Status FakeShapeMaps::put_limits(const std::string& slice, const kernel::OwnShapeLimits& l) {
-  if (auto e = failures_.take(Op::kPutLimits, "storing the own limits of " + slice)) return *e;
-  limits[slice] = l;
+Status FakeShapeMaps::attach_ingress(int uplink, int ifb) {
+  if (auto e = failures_.take(Op::kAttachIngress, "attaching the ingress classifier to ifindex " +
+                                                      std::to_string(uplink)))
+    return *e;
+  ifb_of_uplink[uplink] = ifb;
   return ok_status();
 }
 
-Status FakeShapeMaps::erase_limits(const std::string& slice) {
+Status FakeShapeMaps::detach_ingress(int uplink) {
+  if (auto e = failures_.take(Op::kDetachIngress, "detaching the ingress classifier from ifindex " +
+                                                      std::to_string(uplink)))
+    return *e;
+  ifb_of_uplink.erase(uplink);
+  return ok_status();
+}
+
+Result<std::vector<int>> FakeShapeMaps::attached_ingress() const {
+  if (auto e = failures_.take(Op::kAttachedIngress, "listing the ingress classifier's links")) return *e;
+  std::vector<int> out;
+  for (const auto& entry : ifb_of_uplink) out.push_back(entry.first);
+  return out;
+}
+
+Status FakeShapeMaps::sync_ingress_classes(const std::map<uint32_t, uint32_t>& classes) {
+  if (auto e = failures_.take(Op::kSyncIngressClasses, "updating the download class map")) return *e;
+  ingress_class_of_mark = classes;
+  return ok_status();
+}
+
+Result<std::map<std::string, kernel::OwnShapeLimits>> FakeShapeMaps::read_limits(bool ingress) const {
+  if (auto e = failures_.take(Op::kReadLimits, "reading the own limits")) return *e;
+  return ingress ? limits_in : limits;
+}
+
+Status FakeShapeMaps::put_limits(bool ingress, const std::string& slice, const kernel::OwnShapeLimits& l) {
+  if (auto e = failures_.take(Op::kPutLimits, "storing the own limits of " + slice)) return *e;
+  (ingress ? limits_in : limits)[slice] = l;
+  return ok_status();
+}
+
+Status FakeShapeMaps::erase_limits(bool ingress, const std::string& slice) {
   if (auto e = failures_.take(Op::kEraseLimits, "forgetting the own limits of " + slice)) return *e;
-  limits.erase(slice);
+  (ingress ? limits_in : limits).erase(slice);
   return ok_status();
 }
 

@@ -15,7 +15,20 @@ namespace netd::testing {
 
 class FakeShapeMaps : public kernel::ShapeMaps {
  public:
-  enum class Op { kOpen, kAttach, kDetach, kAttached, kSyncClasses, kReadLimits, kPutLimits, kEraseLimits };
+  enum class Op {
+    kOpen,
+    kAttach,
+    kDetach,
+    kAttached,
+    kSyncClasses,
+    kAttachIngress,
+    kDetachIngress,
+    kAttachedIngress,
+    kSyncIngressClasses,
+    kReadLimits,
+    kPutLimits,
+    kEraseLimits
+  };
 
   // The next call of `op` (or the one after `after` successful ones) fails with `code`.
   void fail_next(Op op, int code, int after = 0) { failures_.fail_next(op, code, after); }
@@ -27,15 +40,22 @@ class FakeShapeMaps : public kernel::ShapeMaps {
   // The pinned state, for tests to read and to preset.
   std::set<int> attached_devices;
   std::map<uint32_t, uint32_t> class_of_mark;
-  std::map<std::string, kernel::OwnShapeLimits> limits;
+  std::map<int, int> ifb_of_uplink;  // the ingress classifier's links: uplink → IFB
+  std::map<uint32_t, uint32_t> ingress_class_of_mark;
+  std::map<std::string, kernel::OwnShapeLimits> limits;     // uploads
+  std::map<std::string, kernel::OwnShapeLimits> limits_in;  // downloads
 
   Status attach(int ifindex) override;
   Status detach(int ifindex) override;
   Result<std::vector<int>> attached() const override;
   Status sync_classes(const std::map<uint32_t, uint32_t>& classes) override;
-  Result<std::map<std::string, kernel::OwnShapeLimits>> read_limits() const override;
-  Status put_limits(const std::string& slice, const kernel::OwnShapeLimits& l) override;
-  Status erase_limits(const std::string& slice) override;
+  Status attach_ingress(int uplink_ifindex, int ifb_ifindex) override;
+  Status detach_ingress(int uplink_ifindex) override;
+  Result<std::vector<int>> attached_ingress() const override;
+  Status sync_ingress_classes(const std::map<uint32_t, uint32_t>& classes) override;
+  Result<std::map<std::string, kernel::OwnShapeLimits>> read_limits(bool ingress) const override;
+  Status put_limits(bool ingress, const std::string& slice, const kernel::OwnShapeLimits& l) override;
+  Status erase_limits(bool ingress, const std::string& slice) override;
 
  private:
   // const methods count their calls too.
