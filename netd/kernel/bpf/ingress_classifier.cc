@@ -31,8 +31,11 @@ Status check_device(int ifindex, const std::string& role) {
     return make_error(EINVAL, std::string(kContext) + ": " + role + " ifindex " + std::to_string(ifindex) +
                                   " is not a device");
   char name[IF_NAMESIZE];
+  // if_indextoname says ENXIO for a missing device.
   if (::if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr)
-    return errno_error(std::string(kContext) + ": " + role + " ifindex " + std::to_string(ifindex));
+    return errno == ENXIO ? make_error(ENODEV, std::string(kContext) + ": " + role + " ifindex " +
+                                                   std::to_string(ifindex) + ": no such device")
+                          : errno_error(std::string(kContext) + ": " + role + " ifindex " + std::to_string(ifindex));
   return ok_status();
 }
 

@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <map>
-#include <sstream>
 
 #include "lib/core/unique_fd.h"
 #include "netd/kernel/bpf/shape_classifier.h"
@@ -22,6 +21,7 @@
 #include "tests/fixtures/test_bpffs.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/fixtures/veth.h"
+#include "tests/integration/shaping/tc_class_counters.h"
 
 namespace netd::testing {
 namespace {
@@ -90,29 +90,10 @@ class ShapeClassifierTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.describe();
   }
 
-  // Packets each HTB class of up0 sent ("1:10" → n), from `tc -s class show`: iproute2
-  // 6.1 prints no JSON for HTB classes, so the text is parsed.
+  // Packets each HTB class of up0 sent ("1:10" → n).
   std::map<std::string, uint64_t> class_packets() {
-    ProcessResult r = run_in(&*ns_, {"tc", "-s", "class", "show", "dev", "up0"});
-    EXPECT_TRUE(r.ok()) << r.describe();
     std::map<std::string, uint64_t> packets;
-    std::istringstream in(r.out);
-    std::string line, current;
-    while (std::getline(in, line)) {
-      std::istringstream words(line);
-      std::string w1, w2, w3;
-      words >> w1 >> w2 >> w3;
-      if (w1 == "class" && w2 == "htb") {
-        current = w3;
-      } else if (w1 == "Sent" && !current.empty()) {
-        uint64_t bytes = 0, n = 0;
-        std::string unit;
-        std::istringstream nums(line);
-        nums >> w1 >> bytes >> unit >> n;
-        packets[current] = n;
-        current.clear();
-      }
-    }
+    for (const auto& [id, c] : tc_class_counters(*ns_, "up0")) packets[id] = c.packets;
     return packets;
   }
 
