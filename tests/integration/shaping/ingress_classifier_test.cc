@@ -31,7 +31,7 @@
 #include "tests/fixtures/test_bpffs.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/fixtures/veth.h"
-#include "tests/integration/shaping/tc_class_counters.h"
+#include "tests/integration/shaping/shaping_probes.h"
 
 namespace netd::testing {
 namespace {
@@ -221,17 +221,7 @@ class IngressClassifierTest : public ::testing::Test {
     return received;
   }
 
-  // Programs attached at tcx `hook` of up0 (BPF_PROG_QUERY, independent of the pins).
-  uint32_t programs(int hook) {
-    auto in_ns = ns_->enter();
-    EXPECT_OK(in_ns);
-    __u32 ids[16] = {}, count = 16, flags = 0;
-    if (bpf_prog_query(uplink_, static_cast<enum bpf_attach_type>(hook), 0, &flags, ids, &count) != 0) {
-      ADD_FAILURE() << "BPF_PROG_QUERY: " << strerror(errno);
-      return 0;
-    }
-    return count;
-  }
+  uint32_t programs(int hook) { return tcx_programs(*ns_, uplink_, hook); }
 
   // Whether `bpftool -j link show` lists link `id`.
   bool link_listed(uint32_t id) {

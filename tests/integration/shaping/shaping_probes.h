@@ -1,9 +1,14 @@
-// The counters of a device's HTB classes as `tc -s class show` prints them (iproute2 6.1
-// prints no JSON for HTB classes, so the text is parsed): an independent reader of what
-// HtbExecutor and the classifiers did.
+// Independent readers of what HtbExecutor and the shaping classifiers did: the counters of a
+// device's HTB classes as `tc -s class show` prints them (iproute2 6.1 prints no JSON for HTB
+// classes, so the text is parsed), and the programs at a tcx hook (BPF_PROG_QUERY, whatever
+// the pins say).
 #pragma once
 
+#include <bpf/bpf.h>
+
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <sstream>
 #include <string>
@@ -43,6 +48,22 @@ inline std::map<std::string, ClassCounters> tc_class_counters(const Netns& ns, c
     }
   }
   return counters;
+}
+
+// How many programs run at tcx `hook` (46 ingress, 47 egress: not in Debian's 6.1 UAPI
+// headers) of device `ifindex` in `ns`.
+inline uint32_t tcx_programs(const Netns& ns, int ifindex, int hook) {
+  auto in_ns = ns.enter();
+  if (!in_ns.ok()) {
+    ADD_FAILURE() << in_ns.error().message;
+    return 0;
+  }
+  __u32 ids[16] = {}, count = 16, flags = 0;
+  if (bpf_prog_query(ifindex, static_cast<enum bpf_attach_type>(hook), 0, &flags, ids, &count) != 0) {
+    ADD_FAILURE() << "BPF_PROG_QUERY of ifindex " << ifindex << ": " << strerror(errno);
+    return 0;
+  }
+  return count;
 }
 
 }  // namespace netd::testing
