@@ -21,6 +21,13 @@ struct ShapeClassifierConfig {
   uint32_t mark_mask = 0;  // skb->mark bits that hold the slice id
 };
 
+// The refusals of sync (ShapeClassifier's and IngressClassifier's): EINVAL, prefixed by
+// `context`, unless every mark lies within mark_mask and every classid names an HTB leaf class
+// (major and minor other than 0, major other than 0xffff; minor 0 is the qdisc itself, where
+// HTB would send the packet unshaped).
+Status check_shape_classes(const std::string& context, const std::map<uint32_t, uint32_t>& classes,
+                           uint32_t mark_mask);
+
 class ShapeClassifier {
  public:
   // Pin names under <bpffs_dir>/shaping/: the map, and egress_<ifindex> per device.
@@ -56,7 +63,9 @@ class ShapeClassifier {
   Result<std::map<uint32_t, uint32_t>> classes() const;
 
   // Detaches every pinned egress link, removes the pins and the shaping/ directory, and
-  // bpffs_dir itself if nothing else is left in it. Missing pieces are fine.
+  // bpffs_dir itself if nothing else is left in it. Missing pieces are fine. The other pins
+  // under shaping/ go first (IngressClassifier::teardown, ShapeLimitStore::teardown):
+  // anything left there fails the rmdir (ENOTEMPTY).
   static Status teardown(const std::string& bpffs_dir);
 
   ShapeClassifier(ShapeClassifier&&) noexcept;

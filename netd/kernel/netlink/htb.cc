@@ -6,12 +6,14 @@
 #include <netlink/attr.h>
 #include <netlink/route/class.h>
 #include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/fifo.h>
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/tc.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 
 #include "netd/kernel/netlink/tc_messages.h"
@@ -43,6 +45,34 @@ std::string handle_text(uint32_t h) {
 }
 
 std::string on_dev(int ifindex) { return " on ifindex " + std::to_string(ifindex); }
+
+// A qdisc under a class (the leaf of an HTB class). Only visible leaves are reported: HTB's
+// own default pfifo has handle 0 and is not dumped.
+struct LeafQdisc {
+  std::string kind;
+  uint32_t limit = 0;  // bfifo only: bytes
+};
+
+// The device's leaf qdiscs by parent classid.
+Result<std::map<uint32_t, LeafQdisc>> leaf_qdiscs(NlSocket& sock, int ifindex) {
+  std::map<uint32_t, LeafQdisc> leaves;
+  auto collect = [&](nlmsghdr* hdr) {
+    if (hdr->nlmsg_type != RTM_NEWQDISC) return;
+    const auto* tcm = static_cast<const tcmsg*>(nlmsg_data(hdr));
+    // Leaves hang under a class (major and minor set); not the root, ingress or clsact.
+    if (tcm->tcm_ifindex != ifindex || tcm->tcm_parent == TC_H_ROOT || TC_H_MAJ(tcm->tcm_parent) == TC_H_INGRESS ||
+        TC_H_MIN(tcm->tcm_parent) == 0)
+      return;
+    nlattr* tb[TCA_MAX + 1] = {};
+    if (nlmsg_parse(hdr, sizeof(tcmsg), tb, TCA_MAX, nullptr) < 0) return;
+    LeafQdisc leaf{kind_of(tb), 0};
+    tc_fifo_qopt fifo;
+    if (leaf.kind == "bfifo" && read_struct(tb[TCA_OPTIONS], &fifo)) leaf.limit = fifo.limit;
+    leaves[tcm->tcm_parent] = leaf;
+  };
+  NETD_TRY(sock.dump(tc::dump_request(RTM_GETQDISC, ifindex), "listing qdiscs" + on_dev(ifindex), collect));
+  return leaves;
+}
 
 }  // namespace
 
@@ -161,6 +191,32 @@ Status HtbExecutor::remove_class(int ifindex, uint32_t classid) {
   return deleted;
 }
 
+Status HtbExecutor::set_leaf_bfifo(int ifindex, uint32_t classid, uint32_t limit_bytes) {
+  const std::string what = "making the leaf of HTB class " + handle_text(classid) + " a bfifo of " +
+                           std::to_string(limit_bytes) + " bytes" + on_dev(ifindex);
+  if (TC_H_MIN(classid) == 0 || TC_H_MAJ(classid) == 0 || TC_H_MAJ(classid) == TC_H_ROOT)
+    return make_error(EINVAL, what + ": the classid needs a major and a minor other than 0");
+  // libnl takes the limit as an int.
+  if (limit_bytes == 0 || limit_bytes > INT32_MAX) return make_error(EINVAL, what + ": limit must be 1..2^31-1");
+  NETD_ASSIGN_OR_RETURN(auto leaves, leaf_qdiscs(sock_, ifindex));
+  if (auto it = leaves.find(classid); it != leaves.end() && it->second.kind == "bfifo" && it->second.limit == limit_bytes)
+    return ok_status();
+  QdiscPtr q(rtnl_qdisc_alloc());
+  if (!q) return make_error(ENOMEM, what + ": out of memory");
+  rtnl_tc* tc = TC_CAST(q.get());
+  rtnl_tc_set_ifindex(tc, ifindex);
+  rtnl_tc_set_parent(tc, classid);
+  if (int err = rtnl_tc_set_kind(tc, "bfifo"); err < 0) return libnl_error(err, what);
+  if (int err = rtnl_qdisc_fifo_set_limit(q.get(), static_cast<int>(limit_bytes)); err < 0)
+    return libnl_error(err, what);
+  nl_msg* raw = nullptr;
+  // Handle 0 with CREATE|REPLACE: a bfifo already under the class is changed in place, any
+  // other leaf is replaced by a new bfifo with a handle the kernel picks (as `tc qdisc replace`).
+  if (int err = rtnl_qdisc_build_add_request(q.get(), NLM_F_CREATE | NLM_F_REPLACE, &raw); err < 0)
+    return libnl_error(err, what);
+  return sock_.request(NlMessage(raw), what);
+}
+
 Result<std::vector<HtbClassState>> HtbExecutor::classes(int ifindex) {
   std::vector<HtbClassState> out;
   auto collect = [&](nlmsghdr* hdr) {
@@ -193,6 +249,11 @@ Result<std::vector<HtbClassState>> HtbExecutor::classes(int ifindex) {
     out.push_back(st);
   };
   NETD_TRY(sock_.dump(tc::dump_request(RTM_GETTCLASS, ifindex), "listing classes" + on_dev(ifindex), collect));
+  if (!out.empty()) {
+    NETD_ASSIGN_OR_RETURN(auto leaves, leaf_qdiscs(sock_, ifindex));
+    for (HtbClassState& c : out)
+      if (auto it = leaves.find(c.classid); it != leaves.end()) c.leaf_limit_bytes = it->second.limit;
+  }
   std::sort(out.begin(), out.end(),
             [](const HtbClassState& a, const HtbClassState& b) { return a.classid < b.classid; });
   return out;

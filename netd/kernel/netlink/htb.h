@@ -42,6 +42,7 @@ class HtbExecutor : public HtbControl {
   Status set_class(int ifindex, uint32_t classid, uint64_t rate_bps, uint64_t ceil_bps,
                    uint32_t parent_classid = 0) override;
   Status remove_class(int ifindex, uint32_t classid) override;
+  Status set_leaf_bfifo(int ifindex, uint32_t classid, uint32_t limit_bytes) override;
   Result<std::vector<HtbClassState>> classes(int ifindex) override;
 
  private:

@@ -22,6 +22,7 @@ struct HtbClassState {
   uint32_t quantum = 0;
   uint64_t bytes = 0;  // sent by the class since it was made
   uint64_t packets = 0;
+  uint32_t leaf_limit_bytes = 0;  // the leaf qdisc's limit if it is a bfifo (set_leaf_bfifo), else 0
 };
 
 class HtbControl {
@@ -47,6 +48,14 @@ class HtbControl {
                            uint32_t parent_classid = 0) = 0;
   // Deletes the class; a class that does not exist is fine.
   virtual Status remove_class(int ifindex, uint32_t classid) = 0;
+  // Makes the qdisc under leaf class `classid` a bfifo holding at most `limit_bytes` (HTB's
+  // own leaf is a pfifo counted in packets, which with GRO/GSO aggregates of up to 64 KB is
+  // no bound on the queue's delay). Nothing is sent if it is one with that limit already; a
+  // bfifo with another limit is changed in place (queued packets stay); any other leaf is
+  // replaced. The kernel chooses the bfifo's handle (tc shows 8001: and up): derived ones
+  // could collide with the HTB's own major, and nothing refers to the leaf by handle. The
+  // class must exist (ENOENT otherwise); limit_bytes 0 (drop everything) is refused.
+  virtual Status set_leaf_bfifo(int ifindex, uint32_t classid, uint32_t limit_bytes) = 0;
   // Every HTB class of the device, by classid.
   virtual Result<std::vector<HtbClassState>> classes(int ifindex) = 0;
 };

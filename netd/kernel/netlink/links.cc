@@ -11,23 +11,16 @@
 #include <cstring>
 #include <memory>
 
+#include "netd/kernel/netlink/link_messages.h"
 #include "netd/kernel/netlink/nl_addr.h"
 
 namespace netd::kernel {
 namespace {
 
-struct LinkDeleter {
-  void operator()(rtnl_link* l) const { rtnl_link_put(l); }
-};
 struct AddrDeleter {
   void operator()(rtnl_addr* a) const { rtnl_addr_put(a); }
 };
-using LinkPtr = std::unique_ptr<rtnl_link, LinkDeleter>;
 using AddrPtr = std::unique_ptr<rtnl_addr, AddrDeleter>;
-
-Error libnl_error(int err, const std::string& what) {
-  return make_error(ENOMEM, what + ": " + nl_geterror(err));
-}
 
 Result<AddrPtr> build_addr(int ifindex, const Prefix& local, const IpAddress& peer) {
   AddrPtr addr(rtnl_addr_alloc());
@@ -45,24 +38,6 @@ Result<AddrPtr> build_addr(int ifindex, const Prefix& local, const IpAddress& pe
   return addr;
 }
 
-// One RTM_GETLINK, by index or (ifindex 0) by name; `on_link` gets the reply's attributes.
-Status get_link(NlSocket& sock, int ifindex, const char* name, const std::string& what,
-                const std::function<void(const ifinfomsg*, nlattr** tb)>& on_link) {
-  nl_msg* raw = nullptr;
-  if (int err = rtnl_link_build_get_request(ifindex, name, &raw); err < 0) return libnl_error(err, what);
-  NlMessage msg(raw);
-  bool found = false;
-  NETD_TRY(sock.dump(msg, what, [&](nlmsghdr* nlh) {
-    if (nlh->nlmsg_type != RTM_NEWLINK) return;
-    nlattr* tb[IFLA_MAX + 1] = {};
-    if (nlmsg_parse(nlh, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0) return;
-    found = true;
-    on_link(static_cast<const ifinfomsg*>(nlmsg_data(nlh)), tb);
-  }));
-  if (!found) return make_error(ENODEV, what + ": no such device");
-  return ok_status();
-}
-
 }  // namespace
 
 Status LinkExecutor::change(int ifindex, const std::string& name, const LinkChange& change) {
@@ -76,7 +51,7 @@ Status LinkExecutor::change(int ifindex, const std::string& name, const LinkChan
   if (change.mtu) rtnl_link_set_mtu(changes.get(), *change.mtu);
   nl_msg* raw = nullptr;
   if (int err = rtnl_link_build_change_request(orig.get(), changes.get(), 0, &raw); err < 0)
-    return libnl_error(err, what);
+    return link_libnl_error(err, what);
   return sock_.request(NlMessage(raw), what);
 }
 
@@ -86,7 +61,7 @@ Status LinkExecutor::remove(int ifindex, const std::string& name) {
   if (!link) return make_error(ENOMEM, what + ": out of memory");
   rtnl_link_set_ifindex(link.get(), ifindex);
   nl_msg* raw = nullptr;
-  if (int err = rtnl_link_build_delete_request(link.get(), &raw); err < 0) return libnl_error(err, what);
+  if (int err = rtnl_link_build_delete_request(link.get(), &raw); err < 0) return link_libnl_error(err, what);
   return sock_.request(NlMessage(raw), what);
 }
 
@@ -95,7 +70,7 @@ Status LinkExecutor::add_address(int ifindex, const std::string& name, const Pre
   NETD_ASSIGN_OR_RETURN(AddrPtr addr, build_addr(ifindex, local, peer));
   nl_msg* raw = nullptr;
   if (int err = rtnl_addr_build_add_request(addr.get(), NLM_F_CREATE | NLM_F_EXCL, &raw); err < 0)
-    return libnl_error(err, what);
+    return link_libnl_error(err, what);
   return sock_.request(NlMessage(raw), what);
 }
 
@@ -103,7 +78,7 @@ Status LinkExecutor::remove_address(int ifindex, const std::string& name, const 
   const std::string what = "deleting address " + local.to_string() + " from " + name;
   NETD_ASSIGN_OR_RETURN(AddrPtr addr, build_addr(ifindex, local, IpAddress{}));
   nl_msg* raw = nullptr;
-  if (int err = rtnl_addr_build_delete_request(addr.get(), 0, &raw); err < 0) return libnl_error(err, what);
+  if (int err = rtnl_addr_build_delete_request(addr.get(), 0, &raw); err < 0) return link_libnl_error(err, what);
   return sock_.request(NlMessage(raw), what);
 }
 
@@ -119,11 +94,9 @@ Result<LinkState> LinkExecutor::state(int ifindex, const std::string& name) {
 }
 
 std::optional<TunInfo> parse_tun_info(nlattr** tb) {
-  if (tb[IFLA_LINKINFO] == nullptr) return std::nullopt;
+  if (link_kind(tb) != "tun") return std::nullopt;
   nlattr* li[IFLA_INFO_MAX + 1] = {};
   if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) < 0) return std::nullopt;
-  if (li[IFLA_INFO_KIND] == nullptr || std::strcmp(nla_get_string(li[IFLA_INFO_KIND]), "tun") != 0)
-    return std::nullopt;
   TunInfo info;
   if (li[IFLA_INFO_DATA] == nullptr) return info;
   nlattr* td[IFLA_TUN_MAX + 1] = {};

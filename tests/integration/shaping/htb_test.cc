@@ -7,6 +7,7 @@
 
 #include "netd/kernel/netlink/htb.h"
 #include "netd/kernel/netlink/nl_socket.h"
+#include "tests/fixtures/json.h"
 #include "tests/fixtures/netns.h"
 #include "tests/fixtures/process.h"
 #include "tests/fixtures/require_root.h"
@@ -63,6 +64,16 @@ class HtbTest : public ::testing::Test {
     for (const auto& c : all.value())
       if (c.classid == classid) return c;
     return std::nullopt;
+  }
+
+  // The qdisc under class `id` ("1:10") from `tc -j qdisc show`, or null.
+  nlohmann::json leaf_of(const std::string& id) {
+    nlohmann::json all = json_of(tc({"-j", "qdisc", "show", "dev", "up0"}));
+    EXPECT_TRUE(all.is_array()) << all.dump();
+    if (!all.is_array()) return nullptr;
+    for (const auto& q : all)
+      if (q.value("parent", "") == id) return q;
+    return nullptr;
   }
 
   // Sends `count` pings through up0 (unmarked: they land in the default class or, with
@@ -185,6 +196,51 @@ TEST_F(HtbTest, RefusesBadArguments) {
   // A classid whose major is not the root's: the kernel refuses it.
   Status other = htb.set_class(ifindex_, 0x20010, 1'000'000, 0);
   EXPECT_FALSE(other.ok());
+}
+
+// The leaf under a class: a bfifo with a byte limit, adopted as it is, changed in place,
+// swapped in for any other leaf; reported by classes().
+TEST_F(HtbTest, LeafBfifoSetAdoptedChanged) {
+  HtbExecutor htb(*sock_);
+  ASSERT_OK(htb.ensure_root(ifindex_, kMajor, kDefaultMinor));
+  ASSERT_OK(htb.set_class(ifindex_, kClassA, 10'000'000, 0));
+  ASSERT_OK(htb.set_class(ifindex_, kClassB, 10'000'000, 0));
+  EXPECT_EQ(find(kClassA)->leaf_limit_bytes, 0u);  // HTB's own pfifo
+
+  ASSERT_OK(htb.set_leaf_bfifo(ifindex_, kClassA, 100'000));
+  nlohmann::json leaf = leaf_of("1:10");
+  EXPECT_EQ(leaf["kind"], "bfifo") << leaf.dump();
+  EXPECT_EQ(leaf["options"]["limit"], 100'000) << leaf.dump();
+  const std::string handle = leaf.value("handle", "");
+  EXPECT_EQ(find(kClassA)->leaf_limit_bytes, 100'000u);
+  EXPECT_EQ(find(kClassB)->leaf_limit_bytes, 0u);
+
+  // Same limit: adopted (nothing sent: the qdisc and its counters stay).
+  ping(3);
+  ASSERT_OK(htb.set_leaf_bfifo(ifindex_, kClassA, 100'000));
+  EXPECT_EQ(leaf_of("1:10").value("handle", ""), handle);
+
+  // Another limit: changed in place (same handle).
+  ASSERT_OK(htb.set_leaf_bfifo(ifindex_, kClassA, 1'000'000));
+  leaf = leaf_of("1:10");
+  EXPECT_EQ(leaf.value("handle", ""), handle);
+  EXPECT_EQ(leaf["options"]["limit"], 1'000'000);
+  EXPECT_EQ(find(kClassA)->leaf_limit_bytes, 1'000'000u);
+
+  // Any other leaf is replaced.
+  tc({"qdisc", "replace", "dev", "up0", "parent", "1:20", "pfifo", "limit", "5"});
+  EXPECT_EQ(leaf_of("1:20")["kind"], "pfifo");
+  EXPECT_EQ(find(kClassB)->leaf_limit_bytes, 0u);
+  ASSERT_OK(htb.set_leaf_bfifo(ifindex_, kClassB, 64'000));
+  leaf = leaf_of("1:20");
+  EXPECT_EQ(leaf["kind"], "bfifo");
+  EXPECT_EQ(leaf["options"]["limit"], 64'000);
+  EXPECT_EQ(leaf_of("1:10")["options"]["limit"], 1'000'000);  // the other class's leaf untouched
+
+  EXPECT_ERR(htb.set_leaf_bfifo(ifindex_, 0x10030, 64'000), ENOENT, "1:30");  // no such class
+  EXPECT_ERR(htb.set_leaf_bfifo(ifindex_, kClassA, 0), EINVAL, "limit");
+  EXPECT_ERR(htb.set_leaf_bfifo(ifindex_, 0x10000, 64'000), EINVAL, "minor");
+  EXPECT_EQ(leaf_of("1:10")["options"]["limit"], 1'000'000);
 }
 
 }  // namespace

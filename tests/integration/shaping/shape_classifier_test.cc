@@ -2,7 +2,6 @@
 // socket sets; the pinned map and per-device links are adopted on restart (one program per
 // device) and teardown leaves nothing. The HTB root with classes 1:10, 1:20, 1:40 and
 // default 1:30 is made with tc on up0; classification is checked with the class counters of `tc -s`.
-#include <bpf/bpf.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,7 +10,6 @@
 
 #include <chrono>
 #include <map>
-#include <sstream>
 
 #include "lib/core/unique_fd.h"
 #include "netd/kernel/bpf/shape_classifier.h"
@@ -22,6 +20,7 @@
 #include "tests/fixtures/test_bpffs.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/fixtures/veth.h"
+#include "tests/integration/shaping/shaping_probes.h"
 
 namespace netd::testing {
 namespace {
@@ -90,29 +89,10 @@ class ShapeClassifierTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.describe();
   }
 
-  // Packets each HTB class of up0 sent ("1:10" → n), from `tc -s class show`: iproute2
-  // 6.1 prints no JSON for HTB classes, so the text is parsed.
+  // Packets each HTB class of up0 sent ("1:10" → n).
   std::map<std::string, uint64_t> class_packets() {
-    ProcessResult r = run_in(&*ns_, {"tc", "-s", "class", "show", "dev", "up0"});
-    EXPECT_TRUE(r.ok()) << r.describe();
     std::map<std::string, uint64_t> packets;
-    std::istringstream in(r.out);
-    std::string line, current;
-    while (std::getline(in, line)) {
-      std::istringstream words(line);
-      std::string w1, w2, w3;
-      words >> w1 >> w2 >> w3;
-      if (w1 == "class" && w2 == "htb") {
-        current = w3;
-      } else if (w1 == "Sent" && !current.empty()) {
-        uint64_t bytes = 0, n = 0;
-        std::string unit;
-        std::istringstream nums(line);
-        nums >> w1 >> bytes >> unit >> n;
-        packets[current] = n;
-        current.clear();
-      }
-    }
+    for (const auto& [id, c] : tc_class_counters(*ns_, "up0")) packets[id] = c.packets;
     return packets;
   }
 
@@ -148,17 +128,7 @@ class ShapeClassifierTest : public ::testing::Test {
           << strerror(errno);
   }
 
-  // Programs attached at tcx egress of up0 (BPF_PROG_QUERY, independent of the pins).
-  uint32_t egress_programs() {
-    auto in_ns = ns_->enter();
-    EXPECT_OK(in_ns);
-    __u32 ids[16] = {}, count = 16, flags = 0;
-    if (bpf_prog_query(ifindex_, static_cast<enum bpf_attach_type>(kBpfTcxEgress), 0, &flags, ids, &count) != 0) {
-      ADD_FAILURE() << "BPF_PROG_QUERY tcx egress: " << strerror(errno);
-      return 0;
-    }
-    return count;
-  }
+  uint32_t egress_programs() { return tcx_programs(*ns_, ifindex_, kBpfTcxEgress); }
 
   std::optional<Netns> ns_;   // netd's netns, where the uplink up0 is
   std::optional<Netns> far_;  // the other end of up0

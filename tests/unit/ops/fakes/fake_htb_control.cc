@@ -82,6 +82,18 @@ Status FakeHtbControl::remove_class(int ifindex, uint32_t classid) {
   return ok_status();
 }
 
+Status FakeHtbControl::set_leaf_bfifo(int ifindex, uint32_t classid, uint32_t limit_bytes) {
+  const std::string what = "making the leaf of HTB class " + std::to_string(classid) + " a bfifo" + on_dev(ifindex);
+  if (auto e = failures_.take(Op::kSetLeafBfifo, what)) return *e;
+  if (limit_bytes == 0) return kernel_said(EINVAL, what);
+  auto dev = devices_.find(ifindex);
+  if (dev == devices_.end()) return kernel_said(ENOENT, what);
+  auto it = dev->second.classes.find(classid);
+  if (it == dev->second.classes.end()) return kernel_said(ENOENT, what);
+  it->second.leaf_limit_bytes = limit_bytes;
+  return ok_status();
+}
+
 Result<std::vector<kernel::HtbClassState>> FakeHtbControl::classes(int ifindex) {
   if (auto e = failures_.take(Op::kClasses, "listing classes" + on_dev(ifindex))) return *e;
   std::vector<kernel::HtbClassState> out;

@@ -16,7 +16,7 @@ namespace netd::testing {
 
 class FakeHtbControl : public kernel::HtbControl {
  public:
-  enum class Op { kEnsureRoot, kRemoveRoot, kSetClass, kRemoveClass, kClasses };
+  enum class Op { kEnsureRoot, kRemoveRoot, kSetClass, kRemoveClass, kSetLeafBfifo, kClasses };
 
   // The next call of `op` (or the one after `after` successful ones) fails with `code`.
   void fail_next(Op op, int code, int after = 0) { failures_.fail_next(op, code, after); }
@@ -36,6 +36,8 @@ class FakeHtbControl : public kernel::HtbControl {
   Status set_class(int ifindex, uint32_t classid, uint64_t rate_bps, uint64_t ceil_bps,
                    uint32_t parent_classid = 0) override;
   Status remove_class(int ifindex, uint32_t classid) override;
+  // The class's leaf_limit_bytes; ENOENT for a missing class, EINVAL for limit 0.
+  Status set_leaf_bfifo(int ifindex, uint32_t classid, uint32_t limit_bytes) override;
   Result<std::vector<kernel::HtbClassState>> classes(int ifindex) override;
 
  private:
