@@ -45,7 +45,9 @@ Status ShapeOps::open(const policy::Policy& p) {
   if (maps_) return ok_status();
   NETD_ASSIGN_OR_RETURN(std::unique_ptr<kernel::ShapeMaps> maps, open_maps_({p.netd.bpffs, p.netd.mark_mask}));
   std::array<OwnLimits, 2> own;
-  for (Direction d : kBoth) NETD_ASSIGN_OR_RETURN(own[is_ingress(d)], maps->read_limits(is_ingress(d)));
+  for (Direction d : kBoth) {
+    NETD_ASSIGN_OR_RETURN(own[is_ingress(d)], maps->read_limits(is_ingress(d)));
+  }
   own_ = std::move(own);
   maps_ = std::move(maps);
   return ok_status();
@@ -314,11 +316,15 @@ Result<nlohmann::json> ShapeOps::set(const policy::Policy& p, const policy::Slic
   }
   if (!applied.ok()) {
     own_ = before;
-    for (Direction d : changing) {  // the stores as they were (put back best-effort, then reconcile)
+    // The stores as they were (a direction stored before the failing one), then the kernel.
+    Status undo = ok_status();
+    for (Direction d : changing) {
       const bool in = is_ingress(d);
-      (void)(own(d).count(s.name) ? maps_->put_limits(in, s.name, own(d)[s.name]) : maps_->erase_limits(in, s.name));
+      Status st = own(d).count(s.name) ? maps_->put_limits(in, s.name, own(d)[s.name]) : maps_->erase_limits(in, s.name);
+      if (undo.ok()) undo = std::move(st);
     }
-    return with_undo(kernel_error(std::move(applied).error()), reconcile(p),
+    if (Status again = reconcile(p); undo.ok()) undo = std::move(again);
+    return with_undo(kernel_error(std::move(applied).error()), std::move(undo),
                      "class " + classid_text(policy::shape_classid(s.id)) + " of slice " + s.name + " on " +
                          names_of(uplink_indexes(p)) + ", perhaps at the refused limits");
   }

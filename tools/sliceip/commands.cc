@@ -87,8 +87,6 @@ constexpr std::string_view kSliceUsage = "Usage: sliceip slice { show | list }\n
 constexpr std::string_view kShapeUsage =
     "Usage: sliceip shape { show | list }\n"
     "       sliceip shape set [ rate RATE ] [ ceil RATE ] [ rate_in RATE ] [ ceil_in RATE ]\n"
-    "rate, ceil: uploads (egress); rate_in, ceil_in: downloads (ingress); no argument restores\n"
-    "the policy's values in both directions\n"
     "RATE := a rate in tc's units, e.g. 800kbit, 10mbit, 1gbit\n";
 
 using ParseFn = netd::Result<Plan> (*)(std::string_view command,

@@ -75,12 +75,6 @@ Status attach_pinned_tcx(int prog_fd, const std::string& prog_name, int ifindex,
   return ok_status();
 }
 
-Status detach_pinned_link(const std::string& pin) {
-  NETD_ASSIGN_OR_RETURN(UniqueFd link, open_pin(pin));
-  if (link.valid()) NETD_TRY(detach_link(link.get(), pin));
-  return remove_pin(pin);
-}
-
 Result<std::vector<int>> pinned_link_ifindexes(const std::string& dir, const std::string& prefix) {
   std::vector<int> ifindexes;
   DIR* d = ::opendir(dir.c_str());

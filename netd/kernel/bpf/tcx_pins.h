@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lib/core/result.h"
+#include "netd/kernel/bpf/cgroup_link.h"  // detach_pinned_link: the same for tcx links
 
 namespace netd::kernel {
 
@@ -25,10 +26,6 @@ std::string tcx_link_pin(const std::string& dir, const std::string& prefix, int 
 // errors.
 Status attach_pinned_tcx(int prog_fd, const std::string& prog_name, int ifindex, enum bpf_attach_type hook,
                          const std::string& pin);
-
-// Detaches the link pinned at `pin` (even if someone still holds an fd to it) and removes the
-// pin. Nothing pinned is fine.
-Status detach_pinned_link(const std::string& pin);
 
 // The ifindexes of the <prefix><ifindex> pins in `dir` (none if `dir` is missing).
 Result<std::vector<int>> pinned_link_ifindexes(const std::string& dir, const std::string& prefix);

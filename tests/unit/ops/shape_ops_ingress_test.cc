@@ -28,7 +28,7 @@ api::shaping::SetIn set_in_both(std::optional<uint64_t> rate, std::optional<uint
   return in;
 }
 
-class ShapeIngressTest : public ShapeOpsTest {
+class ShapeOpsIngressTest : public ShapeOpsTest {
  protected:
   void SetUp() override {
     ShapeOpsTest::SetUp();
@@ -40,7 +40,7 @@ class ShapeIngressTest : public ShapeOpsTest {
   }
 };
 
-TEST_F(ShapeIngressTest, EveryUplinkGetsAnIfbWithTheTreeAndTheRedirect) {
+TEST_F(ShapeOpsIngressTest, EveryUplinkGetsAnIfbWithTheTreeAndTheRedirect) {
   ASSERT_OK(ops_.reconcile(policy_));
   ASSERT_EQ(ifbs_.ifbs.size(), 2u);
   for (int uplink : {uplink0_, uplink1_}) {
@@ -70,7 +70,7 @@ TEST_F(ShapeIngressTest, EveryUplinkGetsAnIfbWithTheTreeAndTheRedirect) {
   EXPECT_EQ(ifbs_.ifbs.size(), 2u);
 }
 
-TEST_F(ShapeIngressTest, NoSliceShapedOnTheWayInMeansNoIfbAndNoRedirect) {
+TEST_F(ShapeOpsIngressTest, NoSliceShapedOnTheWayInMeansNoIfbAndNoRedirect) {
   ASSERT_OK(ops_.reconcile(policy_));
   const int ifb0 = ifb_of(uplink0_);
   policy_ = load(ingress_policy_text(""));
@@ -81,7 +81,7 @@ TEST_F(ShapeIngressTest, NoSliceShapedOnTheWayInMeansNoIfbAndNoRedirect) {
   EXPECT_EQ(class_on(uplink0_, kAliceClass)->rate_bps, 50 * kMbit) << "uploads still shaped";
 }
 
-TEST_F(ShapeIngressTest, SetLowersTheDownloadClassOnlyAndRestoreBringsBackBoth) {
+TEST_F(ShapeOpsIngressTest, SetLowersTheDownloadClassOnlyAndRestoreBringsBackBoth) {
   ASSERT_OK(ops_.reconcile(policy_));
   auto set = ops_.set(policy_, alice(), set_in_both(std::nullopt, 10 * kMbit));
   ASSERT_OK(set);
@@ -112,7 +112,7 @@ TEST_F(ShapeIngressTest, SetLowersTheDownloadClassOnlyAndRestoreBringsBackBoth) 
   EXPECT_TRUE(maps_.limits_in.empty());
 }
 
-TEST_F(ShapeIngressTest, ARefusalInEitherDirectionChangesNeither) {
+TEST_F(ShapeOpsIngressTest, ARefusalInEitherDirectionChangesNeither) {
   ASSERT_OK(ops_.reconcile(policy_));
   const int sets = htb_.calls(HtbOp::kSetClass);
   // A valid upload lowering with a download raise above policy: nothing happens.
@@ -126,7 +126,7 @@ TEST_F(ShapeIngressTest, ARefusalInEitherDirectionChangesNeither) {
   EXPECT_TRUE(maps_.limits_in.empty());
 }
 
-TEST_F(ShapeIngressTest, AFailedRedirectPutsTheOldDownloadLimitsBack) {
+TEST_F(ShapeOpsIngressTest, AFailedRedirectPutsTheOldDownloadLimitsBack) {
   maps_.limits_in["alice"] = {20 * kMbit, 40 * kMbit};
   ASSERT_OK(ops_.reconcile(policy_));
   maps_.fail_next(MapOp::kAttachIngress, EPERM, 1);
@@ -137,7 +137,7 @@ TEST_F(ShapeIngressTest, AFailedRedirectPutsTheOldDownloadLimitsBack) {
   EXPECT_EQ(maps_.limits_in.at("alice"), (kernel::OwnShapeLimits{20 * kMbit, 40 * kMbit}));
 }
 
-TEST_F(ShapeIngressTest, StaleDownloadLimitsAreForgotten) {
+TEST_F(ShapeOpsIngressTest, StaleDownloadLimitsAreForgotten) {
   maps_.limits_in["alice"] = {40 * kMbit, 40 * kMbit};  // above her rate_in of 30mbit
   maps_.limits_in["bob"] = {1 * kMbit, 1 * kMbit};      // bob is not shaped on the way in
   ASSERT_OK(ops_.reconcile(policy_));
@@ -145,7 +145,7 @@ TEST_F(ShapeIngressTest, StaleDownloadLimitsAreForgotten) {
   EXPECT_EQ(class_on(ifb_of(uplink0_), kAliceClass)->rate_bps, 30 * kMbit);
 }
 
-TEST_F(ShapeIngressTest, AnIfbDeletedBySomeoneIsMadeAgain) {
+TEST_F(ShapeOpsIngressTest, AnIfbDeletedBySomeoneIsMadeAgain) {
   ASSERT_OK(ops_.reconcile(policy_));
   const int old_ifb = ifb_of(uplink0_);
   const std::string name = links_.name(old_ifb);
@@ -159,7 +159,7 @@ TEST_F(ShapeIngressTest, AnIfbDeletedBySomeoneIsMadeAgain) {
   EXPECT_EQ(class_on(ifb, kAliceClass)->rate_bps, 30 * kMbit);
 }
 
-TEST_F(ShapeIngressTest, AnUplinkThatGoesTakesItsIfbAlong) {
+TEST_F(ShapeOpsIngressTest, AnUplinkThatGoesTakesItsIfbAlong) {
   ASSERT_OK(ops_.reconcile(policy_));
   links_.remove("uplink1");
   ASSERT_OK(ops_.on_link_event(policy_, {kernel::LinkEvent::Kind::kLinkRemoved, uplink1_, "uplink1"}));
@@ -172,7 +172,7 @@ TEST_F(ShapeIngressTest, AnUplinkThatGoesTakesItsIfbAlong) {
   EXPECT_EQ(maps_.ifb_of_uplink.count(back), 1u);
 }
 
-TEST_F(ShapeIngressTest, AnIfbThatCannotBeMadeIsNamed) {
+TEST_F(ShapeOpsIngressTest, AnIfbThatCannotBeMadeIsNamed) {
   ifbs_.fail_next(IfbOp::kEnsure, EEXIST);
   EXPECT_ERR(ops_.reconcile(policy_), EEXIST, "download shaping of uplink0");
   EXPECT_TRUE(maps_.ifb_of_uplink.empty()) << "no redirect to a device that is not there";
