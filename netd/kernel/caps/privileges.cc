@@ -15,7 +15,10 @@ namespace {
 // hook does not judge (one made outside the cgroup it is attached at), so nothing but netd's
 // own capability lets the kernel allow it; the hook's "allowed without the capability" verdict
 // covers only sockets of that cgroup, and netd itself runs outside the slices' cgroups.
-constexpr std::array<CapabilityUse, 4> kKept = {{
+// CAP_PERFMON is for download shaping alone: its classifier reads a request or timewait
+// socket's mark and a conntrack entry's mark through kernel (BTF) pointers, which the verifier
+// allows only to CAP_PERFMON (or CAP_SYS_ADMIN); netd opens no perf events.
+constexpr std::array<CapabilityUse, 5> kKept = {{
     {CAP_NET_BIND_SERVICE, "CAP_NET_BIND_SERVICE",
      "binds a slice's reserved ports below 1024 on the sockets members pass it (io.netd.SocketOps.Bind)", false},
     {CAP_NET_ADMIN, "CAP_NET_ADMIN",
@@ -23,6 +26,8 @@ constexpr std::array<CapabilityUse, 4> kKept = {{
      "attaches cgroup, tcx and socket-filter BPF programs",
      true},
     {CAP_NET_RAW, "CAP_NET_RAW", "creates the raw and packet sockets it hands to slices", false},
+    {CAP_PERFMON, "CAP_PERFMON",
+     "loads the download shaping classifier, which reads socket and conntrack marks through kernel pointers", false},
     {CAP_BPF, "CAP_BPF", "loads BPF programs and creates and pins BPF maps and links", true},
 }};
 

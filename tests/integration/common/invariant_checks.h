@@ -34,12 +34,13 @@ struct Facts {
   std::map<uint32_t, const policy::SliceSpec*> slices;  // by id
   std::map<std::string, VifFacts> vifs;                 // the kernel's vifs of existing slices
   // Slice name -> the limits netd says are in force (sliceip shape show's current), for the
-  // shaped slices.
+  // shaped slices; shaping_in the same for downloads (current_in).
   struct Limits {
     uint64_t rate = 0, ceil = 0;
     bool lowered = false;
   };
   std::map<std::string, Limits> shaping;
+  std::map<std::string, Limits> shaping_in;
 
   uint32_t mark_of(uint32_t id) const { return id << mark_shift; }
   uint32_t table_of(uint32_t id) const { return policy->netd.table_base + id; }

@@ -52,15 +52,25 @@ void ask_netd(const Testbed& bed, const KernelView& view, Facts& facts, Violatio
                       std::to_string(v.value("ifindex", 0)) + "), which the kernel does not have");
       if (invariants::vif_slice_id(name) != id) out.push_back("netd: slice " + s->name + " lists vif " + name);
     }
-    if (s->rate_bps == 0) continue;
+    if (s->rate_bps == 0 && s->rate_in_bps == 0) continue;
     auto shown = bed.sliceip(uid, {"-j", "shape", "show"});
     auto shape = json_of(shown.out);
-    if (!shown.ok() || !shape.is_object() || !shape.contains("current")) {
+    if (!shown.ok() || !shape.is_object()) {
       out.push_back("netd: sliceip -j shape show as uid " + std::to_string(uid) + ": " + shown.describe());
       continue;
     }
-    facts.shaping[s->name] = {shape["current"].value("rate", uint64_t{0}), shape["current"].value("ceil", uint64_t{0}),
-                              shape.value("lowered", false)};
+    for (const auto& [suffix, shaped, facts_of] :
+         {std::tuple{std::string(), s->rate_bps != 0, &facts.shaping},
+          std::tuple{std::string("_in"), s->rate_in_bps != 0, &facts.shaping_in}}) {
+      if (!shaped) continue;
+      const auto& current = shape["current" + suffix];
+      if (!current.is_object()) {
+        out.push_back("netd: sliceip -j shape show as uid " + std::to_string(uid) + " has no current" + suffix);
+        continue;
+      }
+      (*facts_of)[s->name] = {current.value("rate", uint64_t{0}), current.value("ceil", uint64_t{0}),
+                              shape.value("lowered" + suffix, false)};
+    }
   }
   for (auto& [name, vif] : facts.vifs) vif.known_to_netd = listed.count(name) != 0;
 }

@@ -22,7 +22,8 @@ constexpr auto kTcxEgress = static_cast<enum bpf_attach_type>(47);
 // The pinned maps whose entries the checker compares with the policy.
 constexpr const char* kMapsRead[] = {"tagging/uid_marks",   "tagging/gid_marks", "ports/reserved_ports",
                                      "vifs/vif_marks",      "vifs/vif_addrs",    "shaping/classes",
-                                     "shaping/own_limits",  "raw/capture_ifaces"};
+                                     "shaping/own_limits",  "raw/capture_ifaces",
+                                     "shaping/classes_in",  "shaping/ifb_in",    "shaping/own_limits_in"};
 
 // The JSON a tool printed, or null with the failure recorded.
 nlohmann::json tool_json(const Testbed& bed, KernelView& view, const std::vector<std::string>& argv) {

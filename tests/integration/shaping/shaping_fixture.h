@@ -58,11 +58,14 @@ class ShapingFixture : public TestbedTest {
   // Receiver-side goodput in bit/s of a finished iperf3 -J run (0 if it failed).
   static double goodput(const ProcessResult& r) {
     auto j = json_of(r.out);
-    if (!r.ok() || !j.is_object()) {
+    const nlohmann::json* bps = nullptr;
+    if (r.ok() && j.is_object() && j["end"].is_object() && j["end"]["sum_received"].is_object())
+      bps = &j["end"]["sum_received"]["bits_per_second"];
+    if (bps == nullptr || !bps->is_number()) {
       ADD_FAILURE() << "iperf3: " << r.describe();
       return 0;
     }
-    return j["end"]["sum_received"]["bits_per_second"].get<double>();
+    return bps->get<double>();
   }
   double goodput_of(uid_t uid, int seconds = 3, std::vector<std::string> more = {}) {
     return goodput(bed_->as(uid, iperf_args(5201, seconds, std::move(more))));
