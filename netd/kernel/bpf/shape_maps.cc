@@ -82,7 +82,7 @@ Result<std::unique_ptr<ShapeMaps>> open_shape_maps(const ShapeClassifierConfig& 
     ingress.emplace(std::move(opened).value());
   } else if (opened.error().code == EPERM || opened.error().code == EACCES) {
     why_not = std::move(opened).error();
-    why_not.message = "download shaping: " + why_not.message + lacking_capability_hint(CAP_PERFMON);
+    why_not.message = "download shaping" + lacking_capability_hint(CAP_PERFMON) + ": " + why_not.message;
   } else {
     return std::move(opened).error();
   }

@@ -233,7 +233,7 @@ void check_shaping(const KernelView& view, const Facts& f, Violations& out) {
     bool ours = q.value("kind", "") == "htb" && q.value("handle", "") == hex(kHtbMajor).substr(2) + ":";
     auto tree = trees.find(dev);
     if (tree == trees.end()) {
-      if (ours) out.push_back("orphan: netd's HTB root on " + dev + ", which is no uplink of the policy nor its IFB");
+      if (ours) out.push_back("orphan: netd's HTB root on " + dev + ", which is no uplink of the policy");
       continue;
     }
     if (!ours) {

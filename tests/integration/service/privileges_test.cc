@@ -1,4 +1,4 @@
-// Least privilege: netd keeps CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF (nothing else in any of
+// Least privilege: netd keeps CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW, CAP_PERFMON and CAP_BPF (nothing else in any of
 // its capability sets) and no_new_privs; every other integration test runs netd like that, which
 // is what shows the set suffices. Started without one of them, netd either refuses to start
 // (the ones every request needs) or serves and refuses the requests that need the missing one,
@@ -29,7 +29,8 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr uint64_t bit(int cap) { return uint64_t{1} << cap; }
-constexpr uint64_t kKept = bit(CAP_NET_BIND_SERVICE) | bit(CAP_NET_ADMIN) | bit(CAP_NET_RAW) | bit(CAP_BPF);
+constexpr uint64_t kKept =
+    bit(CAP_NET_BIND_SERVICE) | bit(CAP_NET_ADMIN) | bit(CAP_NET_RAW) | bit(CAP_PERFMON) | bit(CAP_BPF);
 
 // /proc/PID/status as key → value.
 std::map<std::string, std::string> proc_status(pid_t pid) {
@@ -137,12 +138,12 @@ TEST_F(PrivilegesWithoutSyscallFilter, ServesUnfilteredAndSaysSo) {
   EXPECT_TRUE(bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
 }
 
-// Under systemd's CapabilityBoundingSet= of exactly these four there is no CAP_SETPCAP to
+// Under systemd's CapabilityBoundingSet= of exactly these five there is no CAP_SETPCAP to
 // drop anything with, and nothing left to drop: netd starts all the same.
 class PrivilegesBoundedByItsOwnSet : public TestbedTest {
   TestbedOptions testbed_options() const override {
     TestbedOptions o;
-    o.netd_wrapper = {"setpriv", "--bounding-set", "-all,+net_bind_service,+net_admin,+net_raw,+bpf", "--"};
+    o.netd_wrapper = {"setpriv", "--bounding-set", "-all,+net_bind_service,+net_admin,+net_raw,+perfmon,+bpf", "--"};
     return o;
   }
 };
@@ -176,6 +177,36 @@ TEST_F(PrivilegesWithoutNetRaw, RawRequestsNameTheMissingCapability) {
     EXPECT_THAT(r["parameters"].value("reason", ""), HasSubstr("netd lacks CAP_NET_RAW")) << r;
     EXPECT_EQ(r["parameters"].value("errno", 0), EPERM) << r;
   }
+  auto add = bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"});
+  EXPECT_TRUE(add.ok()) << add.describe();
+}
+
+// Without CAP_PERFMON netd serves everything but download shaping: a policy that asks for it
+// is refused at reload, naming the capability, and the running policy stays.
+class PrivilegesWithoutPerfmon : public TestbedTest {
+ protected:
+  TestbedOptions testbed_options() const override {
+    TestbedOptions o;
+    o.extra_alice = "rate = \"20mbit\"\n";
+    o.netd_wrapper = {"setpriv", "--bounding-set", "-perfmon", "--"};
+    return o;
+  }
+};
+
+TEST_F(PrivilegesWithoutPerfmon, DownloadShapingNamesTheMissingCapability) {
+  EXPECT_THAT(bed_->netd_log(), HasSubstr("netd: warning: no CAP_PERFMON"));
+  EXPECT_EQ(hex(proc_status(bed_->netd_pid())["CapEff"]), kKept & ~bit(CAP_PERFMON));
+  auto show = bed_->sliceip(kAlice, {"shape", "show"});
+  EXPECT_TRUE(show.ok()) << show.describe();
+  TestbedOptions o = testbed_options();
+  o.extra_alice += "rate_in = \"20mbit\"\n";
+  ASSERT_OK(bed_->write_policy(bed_->policy_text(o)));
+  auto reloaded = bed_->reload_netd();
+  ASSERT_OK(reloaded);
+  EXPECT_THAT(*reloaded, HasSubstr("policy kept"));
+  EXPECT_THAT(*reloaded, HasSubstr("netd lacks CAP_PERFMON"));
+  EXPECT_EQ(bed_->root({"ip", "link", "show", "type", "ifb"}).out.find("netdi"), std::string::npos)
+      << "no IFB left behind";
   auto add = bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"});
   EXPECT_TRUE(add.ok()) << add.describe();
 }

@@ -693,10 +693,11 @@ class VifsSnatShaped : public VifsSnat {
     auto link = nlohmann::json::parse(bed_->root({"ip", "-j", "link", "show", "dev", "uplink0"}).out, nullptr, false);
     if (!link.is_array() || link.empty()) return 0;
     const std::string ifb = "netdi" + std::to_string(link[0].value("ifindex", 0));
-    auto stats = nlohmann::json::parse(
-        bed_->root({"tc", "-j", "-s", "class", "show", "dev", ifb, "classid", "4e44:7"}).out, nullptr, false);
-    if (!stats.is_array() || stats.empty()) return 0;
-    return stats[0].value("packets", uint64_t{0});
+    // iproute2 6.1 prints classes as text even with -j.
+    const std::string text = bed_->root({"tc", "-s", "class", "show", "dev", ifb, "classid", "4e44:7"}).out;
+    const size_t bytes = text.find(" bytes ");
+    if (bytes == std::string::npos) return 0;
+    return std::stoull(text.substr(bytes + 7));
   }
 };
 
