@@ -10,9 +10,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <regex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -150,6 +152,7 @@ netd::Result<IperfReport> parse_iperf3(const std::string& json) {
     r.seconds = received.at("seconds").get<double>();
     const auto& cpu = end.at("cpu_utilization_percent");
     r.cpu_seconds = (cpu.at("host_total").get<double>() + cpu.at("remote_total").get<double>()) / 100 * r.seconds;
+    r.sender_congestion = end.value("sender_tcp_congestion", "");
     // A run whose server lost the data (or went away) says 0: no figure, not a slow path.
     if (r.bits_per_second <= 0 || r.bytes <= 0) return netd::make_error(EIO, "iperf3's receiver got nothing");
     return r;
@@ -182,6 +185,114 @@ bool parse_flags(int argc, char** argv, std::initializer_list<CountFlag> counts,
     }
   }
   return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shaping benchmarks
+
+namespace {
+// Slice ids up to 8191 (4096 slices and room), raw_flag moved out of the wider mask.
+constexpr std::string_view kWideMarks[2][2] = {{"mark_mask = 0x0fff0000", "mark_mask = 0x1fff0000"},
+                                               {"raw_flag = 0x10000000", "raw_flag = 0x20000000"}};
+}  // namespace
+
+std::string extra_slices(uint32_t first_id, int count, const std::string& keys) {
+  std::string out;
+  for (uint32_t id = first_id; id < first_id + static_cast<uint32_t>(count); ++id)
+    out += "\n[[slice]]\nname = \"s" + std::to_string(id) + "\"\nid = " + std::to_string(id) + "\nuids = [" +
+           std::to_string(kExtraUidBase + id) + "]\n" + keys;
+  return out;
+}
+
+netd::Result<std::string> shaping_policy(const netd::testing::Testbed& bed,
+                                         const netd::testing::TestbedOptions& options) {
+  std::string policy = bed.policy_text(options);
+  for (const auto& [from, to] : kWideMarks) {
+    size_t at = policy.find(from);
+    if (at == std::string::npos)
+      return netd::make_error(EINVAL, "the testbed's policy has no `" + std::string(from) + "` line to widen");
+    policy.replace(at, from.size(), to);
+  }
+  return policy;
+}
+
+std::optional<netd::testing::Testbed> start_shaping_testbed(const std::string& who,
+                                                            const netd::testing::TestbedOptions& options,
+                                                            double* start_ms) {
+  auto bed = make_testbed(who, options);
+  if (!bed) return std::nullopt;
+  auto policy = shaping_policy(*bed, options);
+  if (!policy.ok()) {
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), policy.error().message.c_str());
+    return std::nullopt;
+  }
+  if (auto written = bed->write_policy(*policy); !written.ok()) {
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), written.error().message.c_str());
+    return std::nullopt;
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  if (!start_netd(*bed, who)) return std::nullopt;
+  *start_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  announce(who, *bed);
+  return bed;
+}
+
+std::optional<RunningChild> start_sink(const Launcher& launcher, const netd::testing::Netns& ns,
+                                       const std::string& label) {
+  netd::UniqueFd fd(open(ns.path().c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::nullopt;
+  Command server{"iperf3 -s", std::nullopt, 0, {kIperf3, "-s", "-B", kPeerIp}, fd.get(), false};
+  RunningChild child(launcher.start(server));
+  if (!wait_listening(ns)) {
+    print_note(label + ": iperf3 -s did not start");
+    return std::nullopt;
+  }
+  return child;
+}
+
+Command iperf_client(const std::string& label, uid_t uid, int netns_fd, bool join_cgroup) {
+  return {label, uid, uid, {kIperf3, "-c", kPeerIp, "-J"}, netns_fd, join_cgroup};
+}
+
+netd::Result<IperfReport> iperf_run(const Launcher& launcher, Command client, int seconds, bool omit) {
+  client.argv.insert(client.argv.end(), {"-t", std::to_string(seconds)});
+  if (omit) client.argv.insert(client.argv.end(), {"-O", "1"});  // slow start and the first burst
+  auto out = launcher.run_collecting(client);
+  if (out.code != 0)
+    return netd::make_error(EIO, "exit " + std::to_string(out.code) + ": " + out.err + out.out.substr(0, 400));
+  return parse_iperf3(out.out);
+}
+
+std::string series_text(const std::vector<double>& v, double scale) {
+  std::string out;
+  for (double x : v) out += " " + fixed(x / scale);
+  return out;
+}
+
+double class_bytes(const netd::testing::Testbed& bed, const std::string& dev, const std::string& classid) {
+  std::string text = bed.root({"tc", "-s", "class", "show", "dev", dev, "classid", classid}).out;
+  std::smatch m;
+  static const std::regex re(R"(Sent (\d+) bytes)");
+  return std::regex_search(text, m, re) ? std::stod(m[1]) : 0;
+}
+
+void print_accuracy(const std::string& name, const std::string& target, const std::vector<double>& runs,
+                    double rate_bps) {
+  if (runs.empty()) return;
+  Stats s = stats_of(runs);
+  auto [lo, hi] = std::minmax_element(runs.begin(), runs.end());
+  const double baseline = rate_bps * kGoodputPerRate;
+  const double ratio = s.median / baseline;
+  print_figure(name + ".median", s.median / 1e6, "Mbit/s");
+  print_figure(name + ".min", *lo / 1e6, "Mbit/s");
+  print_figure(name + ".max", *hi / 1e6, "Mbit/s");
+  print_samples(name, s.n);
+  print_figure(name + ".spread", (*hi - *lo) / s.median * 100, "%");
+  print_figure(name + ".baseline", baseline / 1e6, "Mbit/s");
+  print_figure(name + ".ratio", ratio, "x");
+  print_figure(name + ".error", (ratio - 1) * 100, "%");
+  print_verdict(target + " median within ±3 % of rate × 1448/1514", std::abs(ratio - 1) <= 0.03,
+                (ratio >= 1 ? "+" : "") + fixed((ratio - 1) * 100) + " %");
 }
 
 }  // namespace bench

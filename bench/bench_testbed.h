@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -70,7 +71,8 @@ struct IperfReport {
   double bits_per_second = 0;
   double bytes = 0;
   double seconds = 0;
-  double cpu_seconds = 0;  // client + server
+  double cpu_seconds = 0;          // client + server
+  std::string sender_congestion;   // the sending socket's congestion control (end.sender_tcp_congestion)
 };
 // iperf3's JSON, or why there is no throughput in it (also when the receiver got nothing).
 netd::Result<IperfReport> parse_iperf3(const std::string& json);
@@ -92,5 +94,47 @@ struct SwitchFlag {
 };
 bool parse_flags(int argc, char** argv, std::initializer_list<CountFlag> counts,
                  std::initializer_list<SwitchFlag> switches);
+
+// ---------------------------------------------------------------------------------------------
+// What the shaping benchmarks (shape_bench: uploads, shape_in_bench: downloads) share.
+
+inline constexpr const char* kIperf3 = "/usr/bin/iperf3";
+inline constexpr const char* kPeerIp = "10.0.1.2";  // peer0, behind uplink0: the shaped uplink
+// TCP payload per byte HTB counts at MTU 1500 with timestamps: 1448 of a 1514-byte frame.
+inline constexpr double kGoodputPerRate = 1448.0 / 1514.0;
+inline constexpr uint32_t kExtraUidBase = 200000;  // generated slices' members: uid 200000 + id, no one's
+
+// `count` slices with ids first_id..., each with one uid of its own (kExtraUidBase + id) and the
+// TOML lines `keys` (e.g. `rate = "1mbit"\n`), as [[slice]] tables. Appended to bob's table
+// (the last of the testbed's policy).
+std::string extra_slices(uint32_t first_id, int count, const std::string& keys);
+// The testbed's policy for `options` with marks wide enough for slice ids up to 8191
+// (mark_mask 0x1fff0000, raw_flag 0x20000000), or why not.
+netd::Result<std::string> shaping_policy(const netd::testing::Testbed& bed,
+                                         const netd::testing::TestbedOptions& options);
+// The testbed with that policy, then netd started on it; *start_ms is how long netd took from
+// its start to answering on its socket (it applies the policy, shaping included, before it
+// listens). nullopt after printing why.
+std::optional<netd::testing::Testbed> start_shaping_testbed(const std::string& who,
+                                                            const netd::testing::TestbedOptions& options,
+                                                            double* start_ms);
+// iperf3 -s on kPeerIp in `ns` (a testbed's peer netns, or any netns with that address), as
+// root, outside the cgroup; nullopt after a note.
+std::optional<RunningChild> start_sink(const Launcher& launcher, const netd::testing::Netns& ns,
+                                       const std::string& label);
+// `iperf3 -c kPeerIp -J` as uid (in the Launcher's netns and cgroup unless told otherwise).
+Command iperf_client(const std::string& label, uid_t uid, int netns_fd = -1, bool join_cgroup = true);
+// One run of that client, `seconds` long (omit: plus 1 s left out, slow start and the first
+// burst): the report, or why there is none.
+netd::Result<IperfReport> iperf_run(const Launcher& launcher, Command client, int seconds, bool omit);
+// " 1.23 4.56 ..." (each value / scale), for a note listing every run.
+std::string series_text(const std::vector<double>& v, double scale);
+// Bytes an HTB class of `dev` in the testbed's host netns has sent (tc -s), 0 if it is not there.
+double class_bytes(const netd::testing::Testbed& bed, const std::string& dev, const std::string& classid);
+// The figures and verdict of one accuracy series (goodput runs, bit/s) against rate × 1448/1514:
+// <name>.median/.min/.max (Mbit/s), .samples, .spread (%), .baseline, .ratio, .error (%), and
+// "verdict <target> median within ±3 % of rate × 1448/1514".
+void print_accuracy(const std::string& name, const std::string& target, const std::vector<double>& runs,
+                    double rate_bps);
 
 }  // namespace bench

@@ -18,15 +18,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -41,13 +38,21 @@
 
 namespace {
 
+using bench::class_bytes;
 using bench::Command;
+using bench::extra_slices;
 using bench::fixed;
+using bench::iperf_client;
+using bench::iperf_run;
+using bench::kExtraUidBase;
+using bench::kIperf3;
 using bench::print_figure;
 using bench::print_note;
 using bench::print_verdict;
 using bench::RunningChild;
-using bench::Stats;
+using bench::series_text;
+using bench::start_shaping_testbed;
+using bench::start_sink;
 using bench::stats_of;
 using netd::UniqueFd;
 using netd::testing::kAlice;
@@ -58,18 +63,10 @@ using netd::testing::Testbed;
 using netd::testing::TestbedOptions;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kIperf3 = "/usr/bin/iperf3";
-constexpr const char* kPeerIp = "10.0.1.2";  // peer0, behind uplink0: the shaped uplink
-// TCP payload per byte HTB counts at MTU 1500 with timestamps: 1448 of a 1514-byte frame.
-constexpr double kGoodputPerRate = 1448.0 / 1514.0;
-// Slice ids up to 8191 (4096 slices and room), raw_flag moved out of the wider mask.
-constexpr std::string_view kTestbedMarks[2][2] = {{"mark_mask = 0x0fff0000", "mark_mask = 0x1fff0000"},
-                                                  {"raw_flag = 0x10000000", "raw_flag = 0x20000000"}};
 // The default class may borrow up to uplink_rate: far above what one veth flow reaches here,
 // so in the cost part HTB's cap is never what limits the flow.
 constexpr const char* kCostUplinkRate = "100gbit";
 constexpr double kCostUplinkBps = 100e9;
-constexpr uint32_t kExtraUidBase = 200000;  // generated slices' members: uid 200000 + id, no one's
 
 struct Args {
   int seconds = 165;  // the whole run, set-up included (bench/run-all gives it this)
@@ -90,84 +87,6 @@ constexpr size_t kMinRounds = 3;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 double ms_since(Clock::time_point t) { return seconds_since(t) * 1e3; }
 
-// `count` shaped slices with ids first_id..., each with one uid of its own, as [[slice]] tables.
-// Appended to bob's table (the last of the testbed's policy).
-std::string extra_slices(uint32_t first_id, int count, const std::string& rate) {
-  std::string out;
-  for (uint32_t id = first_id; id < first_id + static_cast<uint32_t>(count); ++id)
-    out += "\n[[slice]]\nname = \"s" + std::to_string(id) + "\"\nid = " + std::to_string(id) +
-           "\nuids = [" + std::to_string(kExtraUidBase + id) + "]\nrate = \"" + rate + "\"\n";
-  return out;
-}
-
-// The testbed's policy for `options` with the wider marks, or why not.
-netd::Result<std::string> shaping_policy(const Testbed& bed, const TestbedOptions& options) {
-  std::string policy = bed.policy_text(options);
-  for (const auto& [from, to] : kTestbedMarks) {
-    size_t at = policy.find(from);
-    if (at == std::string::npos)
-      return netd::make_error(EINVAL, "the testbed's policy has no `" + std::string(from) + "` line to widen");
-    policy.replace(at, from.size(), to);
-  }
-  return policy;
-}
-
-// The testbed with that policy, then netd started on it; *start_ms is how long netd took from
-// its start to answering on its socket (it applies the policy, shaping included, before it
-// listens). nullopt after printing why.
-std::optional<Testbed> start_shaping_testbed(const std::string& who, const TestbedOptions& options,
-                                             double* start_ms) {
-  auto bed = bench::make_testbed(who, options);
-  if (!bed) return std::nullopt;
-  auto policy = shaping_policy(*bed, options);
-  if (!policy.ok()) {
-    std::fprintf(stderr, "%s: %s\n", who.c_str(), policy.error().message.c_str());
-    return std::nullopt;
-  }
-  if (auto written = bed->write_policy(*policy); !written.ok()) {
-    std::fprintf(stderr, "%s: %s\n", who.c_str(), written.error().message.c_str());
-    return std::nullopt;
-  }
-  auto t0 = Clock::now();
-  if (!bench::start_netd(*bed, who)) return std::nullopt;
-  *start_ms = ms_since(t0);
-  bench::announce(who, *bed);
-  return bed;
-}
-
-// iperf3 -s in the peer netns of a testbed (or any netns), as root, outside the cgroup.
-std::optional<RunningChild> start_sink(const bench::Launcher& launcher, const Netns& ns, const std::string& label) {
-  UniqueFd fd(open(ns.path().c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return std::nullopt;
-  Command server{"iperf3 -s", std::nullopt, 0, {kIperf3, "-s", "-B", kPeerIp}, fd.get(), false};
-  RunningChild child(launcher.start(server));
-  if (!bench::wait_listening(ns)) {
-    print_note(label + ": iperf3 -s did not start");
-    return std::nullopt;
-  }
-  return child;
-}
-
-// One `iperf3 -c` run: the report, or why there is none.
-netd::Result<bench::IperfReport> iperf_run(const bench::Launcher& launcher, Command client, int seconds, bool omit) {
-  client.argv.insert(client.argv.end(), {"-t", std::to_string(seconds)});
-  if (omit) client.argv.insert(client.argv.end(), {"-O", "1"});  // slow start and the first burst
-  auto out = launcher.run_collecting(client);
-  if (out.code != 0)
-    return netd::make_error(EIO, "exit " + std::to_string(out.code) + ": " + out.err + out.out.substr(0, 400));
-  return bench::parse_iperf3(out.out);
-}
-
-Command iperf_client(const std::string& label, uid_t uid, int netns_fd = -1, bool join_cgroup = true) {
-  return {label, uid, uid, {kIperf3, "-c", kPeerIp, "-J"}, netns_fd, join_cgroup};
-}
-
-std::string series_text(const std::vector<double>& v, double scale) {
-  std::string out;
-  for (double x : v) out += " " + fixed(x / scale);
-  return out;
-}
-
 // The HTB classes on uplink0 and the entries of the classifier's map, from tc and bpftool.
 std::pair<size_t, size_t> shaping_state(const Testbed& bed) {
   auto classes = bed.root({"tc", "class", "show", "dev", "uplink0"});
@@ -177,14 +96,6 @@ std::pair<size_t, size_t> shaping_state(const Testbed& bed) {
   auto map = netd::testing::json_of(
       bed.root({"bpftool", "-j", "map", "dump", "pinned", bed.bpffs() + "/netd/shaping/classes"}).out);
   return {n_classes, map.is_array() ? map.size() : 0};
-}
-
-// Bytes sent through an HTB class of uplink0 (tc -s), 0 if it is not there.
-double class_bytes(const Testbed& bed, const std::string& classid) {
-  std::string text = bed.root({"tc", "-s", "class", "show", "dev", "uplink0", "classid", classid}).out;
-  std::smatch m;
-  static const std::regex re(R"(Sent (\d+) bytes)");
-  return std::regex_search(text, m, re) ? std::stod(m[1]) : 0;
 }
 
 double rss_mib(pid_t pid) {
@@ -208,7 +119,7 @@ void run_accuracy(const Args& args, bench::Budget& budget) {
   // alice 10 Mbit, bob 100 Mbit, slice s9 1 Gbit; the default uplink_rate (10gbit) above them.
   TestbedOptions options;
   options.extra_alice = "rate = \"10mbit\"\n";
-  options.extra_bob = "rate = \"100mbit\"\n" + extra_slices(9, 1, "1gbit");
+  options.extra_bob = "rate = \"100mbit\"\n" + extra_slices(9, 1, "rate = \"1gbit\"\n");
   double start_ms = 0;
   auto bed = start_shaping_testbed("shape_bench accuracy", options, &start_ms);
   if (!bed) return print_note("accuracy: skipped: no testbed");
@@ -242,25 +153,8 @@ void run_accuracy(const Args& args, bench::Budget& budget) {
   phase.report(fewest());
   print_note("accuracy: rounds of " + std::to_string(args.accuracy_seconds) +
              " s iperf3 TCP runs (-O 1), one per rate; Mbit/s" + runs);
-  for (const auto& r : rates) {
-    if (r.runs.empty()) continue;
-    const std::string name = "shape.accuracy." + r.label;
-    Stats s = stats_of(r.runs);
-    auto [lo, hi] = std::minmax_element(r.runs.begin(), r.runs.end());
-    const double baseline = r.bps * kGoodputPerRate;
-    const double ratio = s.median / baseline;
-    print_figure(name + ".median", s.median / 1e6, "Mbit/s");
-    print_figure(name + ".min", *lo / 1e6, "Mbit/s");
-    print_figure(name + ".max", *hi / 1e6, "Mbit/s");
-    bench::print_samples(name, s.n);
-    print_figure(name + ".spread", (*hi - *lo) / s.median * 100, "%");
-    print_figure(name + ".baseline", baseline / 1e6, "Mbit/s");
-    print_figure(name + ".ratio", ratio, "x");
-    print_figure(name + ".error", (ratio - 1) * 100, "%");
-    print_verdict("shape.accuracy " + r.label + " median within ±3 % of rate × 1448/1514",
-                  std::abs(ratio - 1) <= 0.03,
-                  (ratio >= 1 ? "+" : "") + fixed((ratio - 1) * 100) + " %");
-  }
+  for (const auto& r : rates)
+    bench::print_accuracy("shape.accuracy." + r.label, "shape.accuracy " + r.label, r.runs, r.bps);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -345,7 +239,7 @@ std::optional<TcBatchTimes> tc_batch(const Netns& ns, const std::string& dir, in
 // Reloads of the N-slice netd: the same policy, every rate 1mbit → 2mbit, and back. The time of
 // the change, for its ratio to tc's.
 std::optional<double> run_reloads(Testbed& many, const TestbedOptions& options, int slices) {
-  auto made = shaping_policy(many, options);
+  auto made = bench::shaping_policy(many, options);
   if (!made.ok()) return std::nullopt;
   const std::string policy = *made;
   auto unchanged = timed_reload(many, policy, "unchanged");
@@ -381,7 +275,7 @@ void run_cost(const Args& args, bench::Budget& budget) {
   TestbedOptions one_options, many_options;
   one_options.extra_netd = many_options.extra_netd = "uplink_rate = \"" + std::string(kCostUplinkRate) + "\"\n";
   one_options.extra_alice = many_options.extra_alice = "rate = \"1mbit\"\n";
-  many_options.extra_bob = "rate = \"1mbit\"\n" + extra_slices(9, args.slices - 2, "1mbit");
+  many_options.extra_bob = "rate = \"1mbit\"\n" + extra_slices(9, args.slices - 2, "rate = \"1mbit\"\n");
   const std::string n = std::to_string(args.slices);
   double one_start_ms = 0, many_start_ms = 0;
   auto one = start_shaping_testbed("shape_bench cost (1 slice)", one_options, &one_start_ms);
@@ -426,8 +320,8 @@ void run_cost(const Args& args, bench::Budget& budget) {
     }
   }
   if (!variants[1].usable || !variants[2].usable) return;
-  const double one_default_before = class_bytes(*one, "4e44:fffe");
-  const double many_default_before = class_bytes(*many, "4e44:fffe");
+  const double one_default_before = class_bytes(*one, "uplink0", "4e44:fffe");
+  const double many_default_before = class_bytes(*many, "uplink0", "4e44:fffe");
 
   std::vector<double> pair_ratios;
   auto fewest = [&] {
@@ -466,8 +360,8 @@ void run_cost(const Args& args, bench::Budget& budget) {
              " s iperf3 TCP runs (-O 1) as carol (no slice), order rotating; Gbit/s" + runs + "; CPU s per GB" + cpu);
   // Proof that the flows went through HTB's default class (and what share of what was sent).
   print_note("cost: default class 4e44:fffe carried " +
-             fixed((class_bytes(*one, "4e44:fffe") - one_default_before) / 1e9, 1) + " GB (1 slice), " +
-             fixed((class_bytes(*many, "4e44:fffe") - many_default_before) / 1e9, 1) + " GB (" + n + " slices)");
+             fixed((class_bytes(*one, "uplink0", "4e44:fffe") - one_default_before) / 1e9, 1) + " GB (1 slice), " +
+             fixed((class_bytes(*many, "uplink0", "4e44:fffe") - many_default_before) / 1e9, 1) + " GB (" + n + " slices)");
 
   for (const auto& v : variants) {
     if (v.bps.empty()) continue;
