@@ -238,7 +238,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"raw_rx_senders_running", bench(RAW_BENCH, {"--seconds", "5", "--no-handout"}), "rx.steady: measuring"},
         Case{"shape_testbed_up", bench(SHAPE_BENCH, {"--seconds", "5"}), "testbed up:"},
         Case{"shape_cost_three_testbeds", bench(SHAPE_BENCH, {"--seconds", "5", "--no-accuracy", "--slices", "2"}),
-             "cost: measuring"}),
+             "cost: measuring"},
+        Case{"shape_in_testbed_up", bench(SHAPE_IN_BENCH, {"--seconds", "5"}), "testbed up:"},
+        // Both latency testbeds with the peers' tbf, the echo servers and alice's client running.
+        Case{"shape_in_latency_measuring", bench(SHAPE_IN_BENCH, {"--seconds", "5", "--no-accuracy", "--no-cost"}),
+             "latency: measuring", SIGINT}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
 // SIGKILL: no clean-up runs (netd and the servers die with it, by their parent-death signal),
