@@ -13,6 +13,7 @@
 #include "tests/fixtures/require_root.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/fixtures/veth.h"
+#include "tests/integration/shaping/uplink_pair.h"
 
 namespace netd::testing {
 namespace {
@@ -26,19 +27,8 @@ constexpr uint32_t kClassA = 0x10010;  // 1:10
 constexpr uint32_t kClassB = 0x10020;  // 1:20
 constexpr uint32_t kDefaultMinor = 0x40;
 
-class HtbTest : public ::testing::Test {
+class HtbTest : public UplinkPairTest {
  protected:
-  void SetUp() override {
-    NETD_REQUIRE_ROOT();
-    for (auto* ns : {&ns_, &far_}) ASSERT_OK_INTO(*ns, Netns::create());
-    ASSERT_OK(add_veth_pair({&*ns_, "up0", "10.9.0.1/24"}, {&*far_, "upp", "10.9.0.2/24"}));
-    auto in_ns = ns_->enter();
-    ASSERT_OK(in_ns);
-    ifindex_ = static_cast<int>(::if_nametoindex("up0"));
-    ASSERT_GT(ifindex_, 0);
-    // The socket stays in the netns it was opened in.
-    ASSERT_OK_INTO(sock_, NlSocket::open());
-  }
 
   std::string tc(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"tc"};
@@ -58,7 +48,7 @@ class HtbTest : public ::testing::Test {
   }
 
   std::optional<HtbClassState> find(uint32_t classid) {
-    auto all = HtbExecutor(*sock_).classes(ifindex_);
+    auto all = HtbExecutor(*sock_).classes(uplink_);
     EXPECT_OK(all);
     if (!all.ok()) return std::nullopt;
     for (const auto& c : all.value())
@@ -83,21 +73,18 @@ class HtbTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.describe();
   }
 
-  std::optional<Netns> ns_, far_;
-  std::optional<NlSocket> sock_;
-  int ifindex_ = 0;
 };
 
 TEST_F(HtbTest, RootClassesChangeInPlaceRemoveTeardown) {
   HtbExecutor htb(*sock_);
-  ASSERT_OK(htb.ensure_root(ifindex_, kMajor, kDefaultMinor));
+  ASSERT_OK(htb.ensure_root(uplink_, kMajor, kDefaultMinor));
   std::string qdisc = tc({"qdisc", "show", "dev", "up0"});
   EXPECT_NE(qdisc.find("qdisc htb 1: root"), std::string::npos) << qdisc;
   EXPECT_NE(qdisc.find("default 0x40"), std::string::npos) << qdisc;  // the minor, as tc prints it
 
-  ASSERT_OK(htb.set_class(ifindex_, kClassA, 10'000'000, 20'000'000));
-  ASSERT_OK(htb.set_class(ifindex_, kClassB, 50'000'000, 0));
-  ASSERT_OK(htb.set_class(ifindex_, 0x10000 | kDefaultMinor, 1'000'000'000, 0));
+  ASSERT_OK(htb.set_class(uplink_, kClassA, 10'000'000, 20'000'000));
+  ASSERT_OK(htb.set_class(uplink_, kClassB, 50'000'000, 0));
+  ASSERT_OK(htb.set_class(uplink_, 0x10000 | kDefaultMinor, 1'000'000'000, 0));
   std::string a = class_line("1:10");
   EXPECT_NE(a.find("class htb 1:10 root "), std::string::npos) << a;  // a child of the qdisc: HTB's "root" level
   EXPECT_NE(a.find("rate 10Mbit ceil 20Mbit"), std::string::npos) << a;
@@ -123,7 +110,7 @@ TEST_F(HtbTest, RootClassesChangeInPlaceRemoveTeardown) {
   ASSERT_TRUE(sd);
   EXPECT_GE(sd->packets, 5u);
   uint64_t before = sd->packets;
-  ASSERT_OK(htb.set_class(ifindex_, 0x10040, 100'000'000, 0));
+  ASSERT_OK(htb.set_class(uplink_, 0x10040, 100'000'000, 0));
   sd = find(0x10040);
   ASSERT_TRUE(sd);
   EXPECT_EQ(sd->rate_bps, 100'000'000u);
@@ -131,31 +118,31 @@ TEST_F(HtbTest, RootClassesChangeInPlaceRemoveTeardown) {
   EXPECT_NE(class_line("1:40").find("rate 100Mbit"), std::string::npos) << class_line("1:40");
 
   // ensure_root again: nothing is replaced, so the classes stay.
-  ASSERT_OK(htb.ensure_root(ifindex_, kMajor, kDefaultMinor));
+  ASSERT_OK(htb.ensure_root(uplink_, kMajor, kDefaultMinor));
   EXPECT_TRUE(find(kClassA));
   sd = find(0x10040);
   ASSERT_TRUE(sd);
   EXPECT_GE(sd->packets, before);
 
-  ASSERT_OK(htb.remove_class(ifindex_, kClassB));
+  ASSERT_OK(htb.remove_class(uplink_, kClassB));
   EXPECT_EQ(class_line("1:20"), "");
   EXPECT_FALSE(find(kClassB));
-  ASSERT_OK(htb.remove_class(ifindex_, kClassB));  // gone already: fine
+  ASSERT_OK(htb.remove_class(uplink_, kClassB));  // gone already: fine
 
-  ASSERT_OK(htb.remove_root(ifindex_, kMajor));
+  ASSERT_OK(htb.remove_root(uplink_, kMajor));
   qdisc = tc({"qdisc", "show", "dev", "up0"});
   EXPECT_EQ(qdisc.find("htb"), std::string::npos) << qdisc;
-  auto left = htb.classes(ifindex_);
+  auto left = htb.classes(uplink_);
   ASSERT_OK(left);
   EXPECT_TRUE(left.value().empty());
-  ASSERT_OK(htb.remove_root(ifindex_, kMajor));  // nothing there: fine
+  ASSERT_OK(htb.remove_root(uplink_, kMajor));  // nothing there: fine
 }
 
 TEST_F(HtbTest, EnsureRootReplacesForeignRootsAndChangesTheDefault) {
   HtbExecutor htb(*sock_);
   tc({"qdisc", "add", "dev", "up0", "root", "handle", "5:", "tbf", "rate", "1mbit", "burst", "10k", "latency", "50ms"});
-  ASSERT_OK(htb.ensure_root(ifindex_, kMajor, kDefaultMinor));
-  auto root = htb.root(ifindex_);
+  ASSERT_OK(htb.ensure_root(uplink_, kMajor, kDefaultMinor));
+  auto root = htb.root(uplink_);
   ASSERT_OK(root);
   ASSERT_TRUE(root.value());
   EXPECT_EQ(root.value()->kind, "htb");
@@ -163,23 +150,23 @@ TEST_F(HtbTest, EnsureRootReplacesForeignRootsAndChangesTheDefault) {
   EXPECT_EQ(root.value()->default_minor, kDefaultMinor);
 
   // Another default: the root is remade (HTB has no in-place change of defcls).
-  ASSERT_OK(htb.ensure_root(ifindex_, kMajor, 0x30));
-  root = htb.root(ifindex_);
+  ASSERT_OK(htb.ensure_root(uplink_, kMajor, 0x30));
+  root = htb.root(uplink_);
   ASSERT_OK(root);
   ASSERT_TRUE(root.value());
   EXPECT_EQ(root.value()->default_minor, 0x30u);
 
   // remove_root leaves an HTB with another handle alone.
   tc({"qdisc", "replace", "dev", "up0", "root", "handle", "7:", "htb", "default", "1"});
-  ASSERT_OK(htb.remove_root(ifindex_, kMajor));
+  ASSERT_OK(htb.remove_root(uplink_, kMajor));
   EXPECT_NE(tc({"qdisc", "show", "dev", "up0"}).find("qdisc htb 7: root"), std::string::npos);
 }
 
 // 40 Gbit is 5e9 B/s: past the 32-bit rate field, so it travels in TCA_HTB_RATE64/CEIL64.
 TEST_F(HtbTest, RatesAbove32BitsOfBytes) {
   HtbExecutor htb(*sock_);
-  ASSERT_OK(htb.ensure_root(ifindex_, kMajor, kDefaultMinor));
-  ASSERT_OK(htb.set_class(ifindex_, kClassA, 40'000'000'000, 80'000'000'000));
+  ASSERT_OK(htb.ensure_root(uplink_, kMajor, kDefaultMinor));
+  ASSERT_OK(htb.set_class(uplink_, kClassA, 40'000'000'000, 80'000'000'000));
   auto sa = find(kClassA);
   ASSERT_TRUE(sa);
   EXPECT_EQ(sa->rate_bps, 40'000'000'000u);
@@ -189,12 +176,12 @@ TEST_F(HtbTest, RatesAbove32BitsOfBytes) {
 
 TEST_F(HtbTest, RefusesBadArguments) {
   HtbExecutor htb(*sock_);
-  EXPECT_ERR(htb.ensure_root(ifindex_, kMajor, 0), EINVAL, "minor");  // 0 = HTB_DIRECT
-  ASSERT_OK(htb.ensure_root(ifindex_, kMajor, kDefaultMinor));
-  EXPECT_ERR(htb.set_class(ifindex_, 0x10000, 1'000'000, 0), EINVAL, "minor");
-  EXPECT_ERR(htb.set_class(ifindex_, kClassA, 2'000'000, 1'000'000), EINVAL, "ceil");
+  EXPECT_ERR(htb.ensure_root(uplink_, kMajor, 0), EINVAL, "minor");  // 0 = HTB_DIRECT
+  ASSERT_OK(htb.ensure_root(uplink_, kMajor, kDefaultMinor));
+  EXPECT_ERR(htb.set_class(uplink_, 0x10000, 1'000'000, 0), EINVAL, "minor");
+  EXPECT_ERR(htb.set_class(uplink_, kClassA, 2'000'000, 1'000'000), EINVAL, "ceil");
   // A classid whose major is not the root's: the kernel refuses it.
-  Status other = htb.set_class(ifindex_, 0x20010, 1'000'000, 0);
+  Status other = htb.set_class(uplink_, 0x20010, 1'000'000, 0);
   EXPECT_FALSE(other.ok());
 }
 
@@ -202,12 +189,12 @@ TEST_F(HtbTest, RefusesBadArguments) {
 // swapped in for any other leaf; reported by classes().
 TEST_F(HtbTest, LeafBfifoSetAdoptedChanged) {
   HtbExecutor htb(*sock_);
-  ASSERT_OK(htb.ensure_root(ifindex_, kMajor, kDefaultMinor));
-  ASSERT_OK(htb.set_class(ifindex_, kClassA, 10'000'000, 0));
-  ASSERT_OK(htb.set_class(ifindex_, kClassB, 10'000'000, 0));
+  ASSERT_OK(htb.ensure_root(uplink_, kMajor, kDefaultMinor));
+  ASSERT_OK(htb.set_class(uplink_, kClassA, 10'000'000, 0));
+  ASSERT_OK(htb.set_class(uplink_, kClassB, 10'000'000, 0));
   EXPECT_EQ(find(kClassA)->leaf_limit_bytes, 0u);  // HTB's own pfifo
 
-  ASSERT_OK(htb.set_leaf_bfifo(ifindex_, kClassA, 100'000));
+  ASSERT_OK(htb.set_leaf_bfifo(uplink_, kClassA, 100'000));
   nlohmann::json leaf = leaf_of("1:10");
   EXPECT_EQ(leaf["kind"], "bfifo") << leaf.dump();
   EXPECT_EQ(leaf["options"]["limit"], 100'000) << leaf.dump();
@@ -217,11 +204,11 @@ TEST_F(HtbTest, LeafBfifoSetAdoptedChanged) {
 
   // Same limit: adopted (nothing sent: the qdisc and its counters stay).
   ping(3);
-  ASSERT_OK(htb.set_leaf_bfifo(ifindex_, kClassA, 100'000));
+  ASSERT_OK(htb.set_leaf_bfifo(uplink_, kClassA, 100'000));
   EXPECT_EQ(leaf_of("1:10").value("handle", ""), handle);
 
   // Another limit: changed in place (same handle).
-  ASSERT_OK(htb.set_leaf_bfifo(ifindex_, kClassA, 1'000'000));
+  ASSERT_OK(htb.set_leaf_bfifo(uplink_, kClassA, 1'000'000));
   leaf = leaf_of("1:10");
   EXPECT_EQ(leaf.value("handle", ""), handle);
   EXPECT_EQ(leaf["options"]["limit"], 1'000'000);
@@ -231,15 +218,15 @@ TEST_F(HtbTest, LeafBfifoSetAdoptedChanged) {
   tc({"qdisc", "replace", "dev", "up0", "parent", "1:20", "pfifo", "limit", "5"});
   EXPECT_EQ(leaf_of("1:20")["kind"], "pfifo");
   EXPECT_EQ(find(kClassB)->leaf_limit_bytes, 0u);
-  ASSERT_OK(htb.set_leaf_bfifo(ifindex_, kClassB, 64'000));
+  ASSERT_OK(htb.set_leaf_bfifo(uplink_, kClassB, 64'000));
   leaf = leaf_of("1:20");
   EXPECT_EQ(leaf["kind"], "bfifo");
   EXPECT_EQ(leaf["options"]["limit"], 64'000);
   EXPECT_EQ(leaf_of("1:10")["options"]["limit"], 1'000'000);  // the other class's leaf untouched
 
-  EXPECT_ERR(htb.set_leaf_bfifo(ifindex_, 0x10030, 64'000), ENOENT, "1:30");  // no such class
-  EXPECT_ERR(htb.set_leaf_bfifo(ifindex_, kClassA, 0), EINVAL, "limit");
-  EXPECT_ERR(htb.set_leaf_bfifo(ifindex_, 0x10000, 64'000), EINVAL, "minor");
+  EXPECT_ERR(htb.set_leaf_bfifo(uplink_, 0x10030, 64'000), ENOENT, "1:30");  // no such class
+  EXPECT_ERR(htb.set_leaf_bfifo(uplink_, kClassA, 0), EINVAL, "limit");
+  EXPECT_ERR(htb.set_leaf_bfifo(uplink_, 0x10000, 64'000), EINVAL, "minor");
   EXPECT_EQ(leaf_of("1:10")["options"]["limit"], 1'000'000);
 }
 

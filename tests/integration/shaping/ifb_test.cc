@@ -12,6 +12,7 @@
 #include "tests/fixtures/require_root.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/fixtures/veth.h"
+#include "tests/integration/shaping/uplink_pair.h"
 
 namespace netd::testing {
 namespace {
@@ -20,17 +21,11 @@ using kernel::IfbControl;
 using kernel::IfbExecutor;
 using kernel::NlSocket;
 
-class IfbTest : public ::testing::Test {
+class IfbTest : public UplinkPairTest {
  protected:
   void SetUp() override {
-    NETD_REQUIRE_ROOT();
-    for (auto* ns : {&ns_, &far_}) ASSERT_OK_INTO(*ns, Netns::create());
-    ASSERT_OK(add_veth_pair({&*ns_, "up0", "10.9.0.1/24"}, {&*far_, "upp", "10.9.0.2/24"}));
-    auto in_ns = ns_->enter();
-    ASSERT_OK(in_ns);
-    uplink_ = static_cast<int>(::if_nametoindex("up0"));
-    ASSERT_GT(uplink_, 0);
-    ASSERT_OK_INTO(sock_, NlSocket::open());  // stays in the netns it was opened in
+    UplinkPairTest::SetUp();
+    if (!set_up()) return;
     ifb_name_ = IfbControl::name_for(uplink_);
   }
 
@@ -55,9 +50,6 @@ class IfbTest : public ::testing::Test {
     return false;
   }
 
-  std::optional<Netns> ns_, far_;
-  std::optional<NlSocket> sock_;
-  int uplink_ = 0;
   std::string ifb_name_;
 };
 

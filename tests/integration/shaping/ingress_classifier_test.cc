@@ -32,6 +32,7 @@
 #include "tests/fixtures/test_macros.h"
 #include "tests/fixtures/veth.h"
 #include "tests/integration/shaping/shaping_probes.h"
+#include "tests/integration/shaping/uplink_pair.h"
 
 namespace netd::testing {
 namespace {
@@ -89,20 +90,16 @@ uint32_t link_id_of(const std::string& pin) {
   return info.id;
 }
 
-class IngressClassifierTest : public ::testing::Test {
+class IngressClassifierTest : public UplinkPairTest {
  protected:
   void SetUp() override {
-    NETD_REQUIRE_ROOT();
-    for (auto* ns : {&ns_, &far_}) ASSERT_OK_INTO(*ns, Netns::create());
+    UplinkPairTest::SetUp();
+    if (!set_up()) return;
     ASSERT_OK_INTO(bpffs_, TestBpffsDir::create());
-    ASSERT_OK(add_veth_pair({&*ns_, "up0", "10.9.0.1/24"}, {&*far_, "upp", "10.9.0.2/24"}));
     run(*ns_, {"ip", "addr", "add", "fd09::1/64", "dev", "up0", "nodad"});
     run(*far_, {"ip", "addr", "add", "fd09::2/64", "dev", "upp", "nodad"});
     auto in_ns = ns_->enter();
     ASSERT_OK(in_ns);
-    uplink_ = static_cast<int>(::if_nametoindex("up0"));
-    ASSERT_GT(uplink_, 0);
-    ASSERT_OK_INTO(sock_, kernel::NlSocket::open());
     auto ifb = kernel::IfbExecutor(*sock_).ensure(uplink_, "up0");
     ASSERT_OK(ifb);
     ifb_ = *ifb;
@@ -234,11 +231,8 @@ class IngressClassifierTest : public ::testing::Test {
     return false;
   }
 
-  std::optional<Netns> ns_;   // the host: netd's netns, where the uplink up0 and its IFB are
-  std::optional<Netns> far_;  // the peer sending the downloads
+  // ns_ is the host (netd's netns, where up0 and its IFB are); far_ sends the downloads.
   std::optional<TestBpffsDir> bpffs_;
-  std::optional<kernel::NlSocket> sock_;
-  int uplink_ = 0;
   int ifb_ = 0;
   std::string ifb_name_;
 };

@@ -45,16 +45,7 @@ uids = [1003]
 rate = "10mbit"
 )";
 
-class IngressPlan : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto p = parse_policy(kPolicy, "test.toml");
-    ASSERT_OK(p);
-    policy_ = std::move(p).value();
-  }
-  const SliceSpec& slice(const char* name) const { return *policy_.find_by_name(name); }
-  Policy policy_;
-};
+using IngressPlan = testing::ParsedPolicyTest<&kPolicy>;
 
 // --- the keys ---
 

@@ -2,7 +2,10 @@
 // number of a marker so refusal tests assert the exact "file:line" without hand-counted constants.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
+#include <string_view>
 
 #include "netd/policy/loader.h"
 #include "tests/fixtures/test_macros.h"
@@ -45,6 +48,19 @@ inline std::string at_line(const std::string& doc, const std::string& marker, co
                            const std::string& reason) {
   return "test\\.toml:" + std::to_string(line_of(doc, marker)) + ": " + subject + ": .*" + reason;
 }
+
+// A test over one fixed document: `text` parsed (as test.toml) before each test.
+template <const char* const* kText>
+class ParsedPolicyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto p = parse_policy(*kText, "test.toml");
+    ASSERT_OK(p);
+    policy_ = std::move(p).value();
+  }
+  const SliceSpec& slice(const char* name) const { return *policy_.find_by_name(name); }
+  Policy policy_;
+};
 
 }  // namespace netd::policy::testing
 

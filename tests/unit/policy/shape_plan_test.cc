@@ -37,16 +37,7 @@ id = 9
 uids = [1003]
 )";
 
-class ShapePlan : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto p = parse_policy(kPolicy, "test.toml");
-    ASSERT_OK(p);
-    policy_ = std::move(p).value();
-  }
-  const SliceSpec& slice(const char* name) const { return *policy_.find_by_name(name); }
-  Policy policy_;
-};
+using ShapePlan = testing::ParsedPolicyTest<&kPolicy>;
 
 TEST_F(ShapePlan, TreeHasTopDefaultAndOneClassPerShapedSlice) {
   UplinkShapePlan plan = plan_shaping(policy_, {});
