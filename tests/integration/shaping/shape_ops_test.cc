@@ -122,12 +122,12 @@ for params in sys.argv[1:]:
     print(reply.get("error", "ok"), reply.get("parameters", {}).get("reason", ""))
 )";
   auto r = bed_->as(kAlice, {"/usr/bin/python3", "-c", client, R"({"rate": "10mbit"})", R"({"rate": -1})",
-                             R"({"rate": 1.5})", R"({"burst": 1000})"});
+                             R"({"rate": 1.5})", R"({"burst": 1000})", R"({"rate_in": -1})", R"({"ceil_in": "1g"})"});
   ASSERT_TRUE(r.ok()) << r.describe();
   std::istringstream lines(r.out);
   std::vector<std::string> replies;
   for (std::string line; std::getline(lines, line);) replies.push_back(line);
-  ASSERT_EQ(replies.size(), 4u) << r.out;
+  ASSERT_EQ(replies.size(), 6u) << r.out;
   for (const auto& reply : replies) EXPECT_THAT(reply, HasSubstr("io.netd.InvalidArgument")) << reply;
   EXPECT_THAT(replies[3], HasSubstr("burst"));
   EXPECT_EQ(tc_classes()["4e44:7"].rate, 20'000'000u);
