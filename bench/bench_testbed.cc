@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cstdint>
 #include <regex>
 #include <thread>
 
@@ -21,6 +22,7 @@
 
 #include "bench/leftovers.h"
 #include "tests/fixtures/files.h"
+#include "tests/fixtures/veth.h"
 
 namespace bench {
 
@@ -237,6 +239,13 @@ std::optional<netd::testing::Testbed> start_shaping_testbed(const std::string& w
   return bed;
 }
 
+netd::Result<NativePair> make_native_pair() {
+  NETD_ASSIGN_OR_RETURN(auto host, make_netns());
+  NETD_ASSIGN_OR_RETURN(auto peer, make_netns());
+  NETD_TRY(netd::testing::add_veth_pair({&host, "uplink0", "10.0.1.1/24"}, {&peer, "peer0", "10.0.1.2/24"}));
+  return NativePair{std::move(host), std::move(peer)};
+}
+
 std::optional<RunningChild> start_sink(const Launcher& launcher, const netd::testing::Netns& ns,
                                        const std::string& label) {
   netd::UniqueFd fd(open(ns.path().c_str(), O_RDONLY | O_CLOEXEC));
@@ -261,6 +270,55 @@ netd::Result<IperfReport> iperf_run(const Launcher& launcher, Command client, in
   if (out.code != 0)
     return netd::make_error(EIO, "exit " + std::to_string(out.code) + ": " + out.err + out.out.substr(0, 400));
   return parse_iperf3(out.out);
+}
+
+void probe_variants(const std::string& part, std::vector<IperfVariant>& variants) {
+  for (auto& v : variants) {
+    auto report = iperf_run(*v.launcher, v.client, 1, false);
+    if (!report.ok()) {
+      print_note(part + ": " + v.name + " dropped: " + report.error().message);
+      v.usable = false;
+    }
+  }
+}
+
+size_t fewest_runs(const std::vector<IperfVariant>& variants) {
+  size_t n = SIZE_MAX;
+  for (const auto& v : variants)
+    if (v.usable) n = std::min(n, v.bps.size());
+  return n;
+}
+
+bool run_iperf_rounds(const std::string& part, Phase& phase, std::vector<IperfVariant>& variants, int seconds,
+                      std::pair<size_t, size_t> pair, std::vector<double>* pair_ratios) {
+  for (size_t round = 0; phase.more(fewest_runs(variants)); ++round) {
+    std::vector<std::optional<double>> got(variants.size());
+    for (size_t k = 0; k < variants.size() && !interrupted(); ++k) {
+      size_t which = (round + k) % variants.size();
+      IperfVariant& v = variants[which];
+      if (!v.usable) continue;
+      auto report = iperf_run(*v.launcher, v.client, seconds, true);
+      if (!report.ok()) {
+        if (!interrupted())
+          print_note(part + ": " + v.name + " run " + std::to_string(round) + ": " + report.error().message);
+        continue;
+      }
+      got[which] = report->bits_per_second;
+      v.bps.push_back(report->bits_per_second);
+      if (report->bytes > 0) v.cpu_per_gbyte.push_back(report->cpu_seconds / (report->bytes / 1e9));
+    }
+    if (got[pair.first] && got[pair.second]) pair_ratios->push_back(*got[pair.second] / *got[pair.first]);
+  }
+  return !interrupted();
+}
+
+std::string iperf_runs_text(const std::vector<IperfVariant>& variants) {
+  std::string runs, cpu;
+  for (const auto& v : variants) {
+    runs += " " + v.name + ":" + series_text(v.bps, 1e9);
+    cpu += " " + v.name + ":" + series_text(v.cpu_per_gbyte, 1);
+  }
+  return "Gbit/s" + runs + "; CPU s per GB" + cpu;
 }
 
 std::string series_text(const std::vector<double>& v, double scale) {

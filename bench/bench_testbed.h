@@ -12,9 +12,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bench/bench_support.h"
+#include "bench/budget.h"
 #include "lib/core/result.h"
 #include "tests/integration/common/testbed.h"
 
@@ -118,6 +120,13 @@ netd::Result<std::string> shaping_policy(const netd::testing::Testbed& bed,
 std::optional<netd::testing::Testbed> start_shaping_testbed(const std::string& who,
                                                             const netd::testing::TestbedOptions& options,
                                                             double* start_ms);
+// The native path of a comparison: a veth pair between two namespaces of the benchmark's own
+// (make_netns) with the testbed's uplink0 addresses (uplink0 10.0.1.1/24 in `host`, peer0
+// 10.0.1.2/24 in `peer`), the veth's noqueue, no netd.
+struct NativePair {
+  netd::testing::Netns host, peer;
+};
+netd::Result<NativePair> make_native_pair();
 // iperf3 -s on kPeerIp in `ns` (a testbed's peer netns, or any netns with that address), as
 // root, outside the cgroup; nullopt after a note.
 std::optional<RunningChild> start_sink(const Launcher& launcher, const netd::testing::Netns& ns,
@@ -127,6 +136,29 @@ Command iperf_client(const std::string& label, uid_t uid, int netns_fd = -1, boo
 // One run of that client, `seconds` long (omit: plus 1 s left out, slow start and the first
 // burst): the report, or why there is none.
 netd::Result<IperfReport> iperf_run(const Launcher& launcher, Command client, int seconds, bool omit);
+// One variant of a throughput comparison: its iperf3 client (-R in argv for a download), run
+// by its own Launcher, and what its runs gave.
+struct IperfVariant {
+  std::string name;
+  const Launcher* launcher;
+  Command client;
+  std::vector<double> bps;
+  std::vector<double> cpu_per_gbyte;  // CPU seconds (iperf3 client + server) per GB received
+  bool usable = true;
+};
+// A short untimed run of each: proves its path carries TCP; one that fails is noted (prefixed
+// with `part`) and left out from then on.
+void probe_variants(const std::string& part, std::vector<IperfVariant>& variants);
+// The fewest runs any usable variant has.
+size_t fewest_runs(const std::vector<IperfVariant>& variants);
+// Rounds of one `seconds` run (-O 1) per usable variant, the order rotating, while the phase
+// wants more; a failed run is noted. For each round in which both variants of `pair` ran, the
+// ratio second / first goes to *pair_ratios (neighbours in time: what others do to the machine
+// hits both alike). False if interrupted.
+bool run_iperf_rounds(const std::string& part, Phase& phase, std::vector<IperfVariant>& variants, int seconds,
+                      std::pair<size_t, size_t> pair, std::vector<double>* pair_ratios);
+// "<name>: Gbit/s ...; CPU s per GB <name>: ..." of every run, for the part's note.
+std::string iperf_runs_text(const std::vector<IperfVariant>& variants);
 // " 1.23 4.56 ..." (each value / scale), for a note listing every run.
 std::string series_text(const std::vector<double>& v, double scale);
 // Bytes an HTB class of `dev` in the testbed's host netns has sent (tc -s), 0 if it is not there.

@@ -33,7 +33,6 @@
 #include "bench/budget.h"
 #include "tests/fixtures/files.h"
 #include "tests/fixtures/json.h"
-#include "tests/fixtures/veth.h"
 #include "tests/integration/common/testbed.h"
 
 namespace {
@@ -44,6 +43,7 @@ using bench::extra_slices;
 using bench::fixed;
 using bench::iperf_client;
 using bench::iperf_run;
+using bench::IperfVariant;
 using bench::kExtraUidBase;
 using bench::kIperf3;
 using bench::print_figure;
@@ -160,15 +160,6 @@ void run_accuracy(const Args& args, bench::Budget& budget) {
 // ---------------------------------------------------------------------------------------------
 // cost
 
-struct CostVariant {
-  std::string name;
-  const bench::Launcher* launcher;
-  Command client;
-  std::vector<double> bps;
-  std::vector<double> cpu_per_gbyte;  // CPU seconds (iperf3 client + server) per GB received
-  bool usable = true;
-};
-
 // SIGHUP with `policy` in place; ms until netd logs that it reloaded (nullopt after a note if it
 // logged an error instead, or nothing within 60 s).
 std::optional<double> timed_reload(Testbed& bed, const std::string& policy, const std::string& label) {
@@ -261,14 +252,9 @@ std::optional<double> run_reloads(Testbed& many, const TestbedOptions& options, 
 void run_cost(const Args& args, bench::Budget& budget) {
   // Native: a veth pair between two fresh namespaces, the testbed's uplink0 addresses, no qdisc
   // but the veth's own noqueue, no netd.
-  auto native_host = bench::make_netns();
-  auto native_peer = bench::make_netns();
-  if (!native_host.ok() || !native_peer.ok()) return print_note("cost: skipped: cannot create namespaces");
-  if (auto made = netd::testing::add_veth_pair({&*native_host, "uplink0", "10.0.1.1/24"},
-                                               {&*native_peer, "peer0", "10.0.1.2/24"});
-      !made.ok())
-    return print_note("cost: skipped: " + made.error().message);
-  UniqueFd native_ns(open(native_host->path().c_str(), O_RDONLY | O_CLOEXEC));
+  auto native = bench::make_native_pair();
+  if (!native.ok()) return print_note("cost: skipped: no native veth pair: " + native.error().message);
+  UniqueFd native_ns(open(native->host.path().c_str(), O_RDONLY | O_CLOEXEC));
 
   // The same policy but for the number of shaped slices: alice alone, or alice, bob and
   // slices-2 more; 1mbit each, the default class left ~100 Gbit.
@@ -288,7 +274,7 @@ void run_cost(const Args& args, bench::Budget& budget) {
   const double per_slice_us = (many_start_ms - one_start_ms) * 1e3 / (args.slices - 1);
   print_figure("shape.start.per_extra_slice", per_slice_us, "us");
   // Before any traffic: the native uplink0 has its noqueue back before it carries any.
-  auto floor = tc_batch(*native_host, one->dir(), args.slices);
+  auto floor = tc_batch(native->host, one->dir(), args.slices);
   if (floor) {
     print_figure("shape.start.tc_batch_tree", floor->create_ms, "ms");
     print_figure("shape.start.ratio_extra_tc_batch", (many_start_ms - one_start_ms) / floor->create_ms, "x");
@@ -302,62 +288,28 @@ void run_cost(const Args& args, bench::Budget& budget) {
   auto one_launcher = bench::testbed_launcher(*one);
   auto many_launcher = bench::testbed_launcher(*many);
   if (!one_launcher.ok() || !many_launcher.ok()) return print_note("cost: skipped: no launcher");
-  auto sink_native = start_sink(*one_launcher, *native_peer, "cost native");
+  auto sink_native = start_sink(*one_launcher, native->peer, "cost native");
   auto sink_one = start_sink(*one_launcher, one->peer(), "cost 1 slice");
   auto sink_many = start_sink(*many_launcher, many->peer(), "cost " + n + " slices");
   if (!sink_native || !sink_one || !sink_many) return;
 
   // carol is in no slice: her sockets carry no mark, the classifier sends them to 4e44:fffe.
-  std::vector<CostVariant> variants;
+  std::vector<IperfVariant> variants;
   variants.push_back({"native", &*one_launcher, iperf_client("iperf3 -c (native)", kCarol, native_ns.get(), false)});
   variants.push_back({"slices1", &*one_launcher, iperf_client("iperf3 -c (1 slice)", kCarol)});
   variants.push_back({"slices" + n, &*many_launcher, iperf_client("iperf3 -c (" + n + " slices)", kCarol)});
-  for (auto& v : variants) {  // a short untimed run of each: proves the path carries TCP
-    auto report = iperf_run(*v.launcher, v.client, 1, false);
-    if (!report.ok()) {
-      print_note("cost: " + v.name + " dropped: " + report.error().message);
-      v.usable = false;
-    }
-  }
+  bench::probe_variants("cost", variants);
   if (!variants[1].usable || !variants[2].usable) return;
   const double one_default_before = class_bytes(*one, "uplink0", "4e44:fffe");
   const double many_default_before = class_bytes(*many, "uplink0", "4e44:fffe");
 
   std::vector<double> pair_ratios;
-  auto fewest = [&] {
-    size_t n = SIZE_MAX;
-    for (const auto& v : variants)
-      if (v.usable) n = std::min(n, v.bps.size());
-    return n;
-  };
   bench::Phase phase("cost", budget.share("cost"), kMinRounds);
-  for (size_t round = 0; phase.more(fewest()); ++round) {
-    std::optional<double> got[3];
-    for (size_t k = 0; k < variants.size() && !bench::interrupted(); ++k) {
-      size_t which = (round + k) % variants.size();
-      CostVariant& v = variants[which];
-      if (!v.usable) continue;
-      auto report = iperf_run(*v.launcher, v.client, args.cost_seconds, true);
-      if (!report.ok()) {
-        if (!bench::interrupted())
-          print_note("cost: " + v.name + " run " + std::to_string(round) + ": " + report.error().message);
-        continue;
-      }
-      got[which] = report->bits_per_second;
-      v.bps.push_back(report->bits_per_second);
-      if (report->bytes > 0) v.cpu_per_gbyte.push_back(report->cpu_seconds / (report->bytes / 1e9));
-    }
-    if (got[1] && got[2]) pair_ratios.push_back(*got[2] / *got[1]);
-  }
-  std::string runs, cpu;
-  for (const auto& v : variants) {
-    runs += " " + v.name + ":" + series_text(v.bps, 1e9);
-    cpu += " " + v.name + ":" + series_text(v.cpu_per_gbyte, 1);
-  }
-  if (bench::interrupted()) return print_note("cost: interrupted");
-  phase.report(fewest());
+  if (!bench::run_iperf_rounds("cost", phase, variants, args.cost_seconds, {1, 2}, &pair_ratios))
+    return print_note("cost: interrupted");
+  phase.report(bench::fewest_runs(variants));
   print_note("cost: rounds of " + std::to_string(args.cost_seconds) +
-             " s iperf3 TCP runs (-O 1) as carol (no slice), order rotating; Gbit/s" + runs + "; CPU s per GB" + cpu);
+             " s iperf3 TCP runs (-O 1) as carol (no slice), order rotating; " + bench::iperf_runs_text(variants));
   // Proof that the flows went through HTB's default class (and what share of what was sent).
   print_note("cost: default class 4e44:fffe carried " +
              fixed((class_bytes(*one, "uplink0", "4e44:fffe") - one_default_before) / 1e9, 1) + " GB (1 slice), " +

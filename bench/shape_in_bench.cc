@@ -62,7 +62,6 @@
 #include "bench/bench_testbed.h"
 #include "bench/budget.h"
 #include "tests/fixtures/json.h"
-#include "tests/fixtures/veth.h"
 #include "tests/integration/common/testbed.h"
 
 namespace {
@@ -73,6 +72,7 @@ using bench::extra_slices;
 using bench::fixed;
 using bench::iperf_client;
 using bench::iperf_run;
+using bench::IperfVariant;
 using bench::kExtraUidBase;
 using bench::kIperf3;
 using bench::print_figure;
@@ -236,15 +236,6 @@ void run_accuracy(const Args& args, bench::Budget& budget) {
 // ---------------------------------------------------------------------------------------------
 // cost
 
-struct CostVariant {
-  std::string name;
-  const bench::Launcher* launcher;
-  Command client;
-  std::vector<double> bps;
-  std::vector<double> cpu_per_gbyte;  // CPU seconds (iperf3 client + server) per GB received
-  bool usable = true;
-};
-
 // Median, lowest and highest of a series, as figures `<name>.median/.min/.max`.
 void print_range(const std::string& name, const std::vector<double>& v, double scale, const char* unit) {
   if (v.empty()) return;
@@ -256,14 +247,9 @@ void print_range(const std::string& name, const std::vector<double>& v, double s
 
 void run_cost(const Args& args, bench::Budget& budget) {
   // Native: a veth pair between two fresh namespaces, the testbed's uplink0 addresses, no netd.
-  auto native_host = bench::make_netns();
-  auto native_peer = bench::make_netns();
-  if (!native_host.ok() || !native_peer.ok()) return print_note("cost: skipped: cannot create namespaces");
-  if (auto made = netd::testing::add_veth_pair({&*native_host, "uplink0", "10.0.1.1/24"},
-                                               {&*native_peer, "peer0", "10.0.1.2/24"});
-      !made.ok())
-    return print_note("cost: skipped: " + made.error().message);
-  UniqueFd native_ns(open(native_host->path().c_str(), O_RDONLY | O_CLOEXEC));
+  auto native = bench::make_native_pair();
+  if (!native.ok()) return print_note("cost: skipped: no native veth pair: " + native.error().message);
+  UniqueFd native_ns(open(native->host.path().c_str(), O_RDONLY | O_CLOEXEC));
 
   // The same slices in both testbeds: alice, bob and slices-2 more; with rate_in 1mbit each
   // (download shaping on) or with none (off: no IFB, no redirect).
@@ -286,63 +272,31 @@ void run_cost(const Args& args, bench::Budget& budget) {
   auto off_launcher = bench::testbed_launcher(*off);
   auto on_launcher = bench::testbed_launcher(*on);
   if (!off_launcher.ok() || !on_launcher.ok()) return print_note("cost: skipped: no launcher");
-  auto sink_native = start_sink(*off_launcher, *native_peer, "cost native");
+  auto sink_native = start_sink(*off_launcher, native->peer, "cost native");
   auto sink_off = start_sink(*off_launcher, off->peer(), "cost off");
   auto sink_on = start_sink(*on_launcher, on->peer(), "cost on");
   if (!sink_native || !sink_off || !sink_on) return;
 
-  std::vector<CostVariant> variants;
+  // Downloads: -R on every client.
+  std::vector<IperfVariant> variants;
   variants.push_back({"native", &*off_launcher, iperf_client("iperf3 -c -R (native)", kCarol, native_ns.get(), false)});
   variants.push_back({"off", &*off_launcher, iperf_client("iperf3 -c -R (off)", kCarol)});
   variants.push_back({"slices" + n, &*on_launcher, iperf_client("iperf3 -c -R (" + n + " slices)", kCarol)});
-  for (auto& v : variants) {  // a short untimed run of each: proves the path carries TCP
-    auto report = download(*v.launcher, v.client, 1, "");
-    if (!report.ok()) {
-      print_note("cost: " + v.name + " dropped: " + report.error().message);
-      v.usable = false;
-    }
-  }
+  for (auto& v : variants) v.client.argv.push_back("-R");
+  bench::probe_variants("cost", variants);
   if (!variants[1].usable || !variants[2].usable) return;
   const std::string ifb = ifb_of(*on);
   const double default_before = class_bytes(*on, ifb, kDefaultClass);
 
   std::vector<double> pair_ratios;
-  auto fewest = [&] {
-    size_t fewest = SIZE_MAX;
-    for (const auto& v : variants)
-      if (v.usable) fewest = std::min(fewest, v.bps.size());
-    return fewest;
-  };
   note_load("cost", "before");
   bench::Phase phase("cost", budget.share("cost"), kMinRounds);
-  for (size_t round = 0; phase.more(fewest()); ++round) {
-    std::optional<double> got[3];
-    for (size_t k = 0; k < variants.size() && !bench::interrupted(); ++k) {
-      size_t which = (round + k) % variants.size();
-      CostVariant& v = variants[which];
-      if (!v.usable) continue;
-      auto report = download(*v.launcher, v.client, args.cost_seconds, "");
-      if (!report.ok()) {
-        if (!bench::interrupted())
-          print_note("cost: " + v.name + " run " + std::to_string(round) + ": " + report.error().message);
-        continue;
-      }
-      got[which] = report->bits_per_second;
-      v.bps.push_back(report->bits_per_second);
-      if (report->bytes > 0) v.cpu_per_gbyte.push_back(report->cpu_seconds / (report->bytes / 1e9));
-    }
-    if (got[1] && got[2]) pair_ratios.push_back(*got[2] / *got[1]);
-  }
-  if (bench::interrupted()) return print_note("cost: interrupted");
-  phase.report(fewest());
+  if (!bench::run_iperf_rounds("cost", phase, variants, args.cost_seconds, {1, 2}, &pair_ratios))
+    return print_note("cost: interrupted");
+  phase.report(bench::fewest_runs(variants));
   note_load("cost", "after");
-  std::string runs, cpu;
-  for (const auto& v : variants) {
-    runs += " " + v.name + ":" + series_text(v.bps, 1e9);
-    cpu += " " + v.name + ":" + series_text(v.cpu_per_gbyte, 1);
-  }
   print_note("cost: rounds of " + std::to_string(args.cost_seconds) +
-             " s iperf3 -R runs (-O 1) as carol (no slice), order rotating; Gbit/s" + runs + "; CPU s per GB" + cpu);
+             " s iperf3 -R runs (-O 1) as carol (no slice), order rotating; " + bench::iperf_runs_text(variants));
   print_note("cost: the IFB's default class " + std::string(kDefaultClass) + " carried " +
              fixed((class_bytes(*on, ifb, kDefaultClass) - default_before) / 1e9, 1) + " GB");
 
