@@ -561,8 +561,10 @@ void run_latency(const Args& args, bench::Budget& budget) {
   print_figure("shape_in.latency.off.ratio_loaded_unloaded_p99", ratio(3, 2, &bench::Stats::p99), "x");
   print_figure("shape_in.latency.ratio_loaded_off_on", stats_of(variants[3].us).median / stats_of(variants[1].us).median,
                "x");
-  // Not a target: what the redirect through the IFB adds to an unloaded round trip.
+  // Not targets: what the redirect through the IFB adds to an unloaded round trip, and alice
+  // loaded with download shaping against alice unloaded without it.
   print_figure("shape_in.latency.ratio_unloaded_on_off", ratio(0, 2, &bench::Stats::median), "x");
+  print_figure("shape_in.latency.ratio_on_loaded_off_unloaded", ratio(1, 2, &bench::Stats::median), "x");
   print_note("latency: bob's goodput allows at most " + fixed(kUplinkRateInBps * bench::kGoodputPerRate / 1e6, 1) +
              " Mbit/s with download shaping (uplink_rate_in), " + fixed(kLinkBps * bench::kGoodputPerRate / 1e6, 1) +
              " without (the peer's link)");
