@@ -198,9 +198,6 @@ Status HtbExecutor::set_leaf_bfifo(int ifindex, uint32_t classid, uint32_t limit
     return make_error(EINVAL, what + ": the classid needs a major and a minor other than 0");
   // libnl takes the limit as an int.
   if (limit_bytes == 0 || limit_bytes > INT32_MAX) return make_error(EINVAL, what + ": limit must be 1..2^31-1");
-  NETD_ASSIGN_OR_RETURN(auto leaves, leaf_qdiscs(sock_, ifindex));
-  if (auto it = leaves.find(classid); it != leaves.end() && it->second.kind == "bfifo" && it->second.limit == limit_bytes)
-    return ok_status();
   QdiscPtr q(rtnl_qdisc_alloc());
   if (!q) return make_error(ENOMEM, what + ": out of memory");
   rtnl_tc* tc = TC_CAST(q.get());

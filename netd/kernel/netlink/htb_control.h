@@ -50,9 +50,10 @@ class HtbControl {
   virtual Status remove_class(int ifindex, uint32_t classid) = 0;
   // Makes the qdisc under leaf class `classid` a bfifo holding at most `limit_bytes` (HTB's
   // own leaf is a pfifo counted in packets, which with GRO/GSO aggregates of up to 64 KB is
-  // no bound on the queue's delay). Nothing is sent if it is one with that limit already; a
-  // bfifo with another limit is changed in place (queued packets stay); any other leaf is
-  // replaced. The kernel chooses the bfifo's handle (tc shows 8001: and up): derived ones
+  // no bound on the queue's delay). A bfifo already there is changed in place (queued packets
+  // stay; the same limit again changes nothing); any other leaf is replaced. Nothing is read
+  // first: a caller that wants to skip a leaf that is right already compares with classes()'s
+  // leaf_limit_bytes, which costs one dump for the whole tree rather than one per class. The kernel chooses the bfifo's handle (tc shows 8001: and up): derived ones
   // could collide with the HTB's own major, and nothing refers to the leaf by handle. The
   // class must exist (ENOENT otherwise); limit_bytes 0 (drop everything) is refused.
   virtual Status set_leaf_bfifo(int ifindex, uint32_t classid, uint32_t limit_bytes) = 0;

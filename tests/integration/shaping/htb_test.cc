@@ -58,7 +58,7 @@ class HtbTest : public UplinkPairTest {
 
   // The qdisc under class `id` ("1:10") from `tc -j qdisc show`, or null.
   nlohmann::json leaf_of(const std::string& id) {
-    nlohmann::json all = json_of(tc({"-j", "qdisc", "show", "dev", "up0"}));
+    nlohmann::json all = json_of(tc({"-s", "-j", "qdisc", "show", "dev", "up0"}));
     EXPECT_TRUE(all.is_array()) << all.dump();
     if (!all.is_array()) return nullptr;
     for (const auto& q : all)
@@ -202,10 +202,12 @@ TEST_F(HtbTest, LeafBfifoSetAdoptedChanged) {
   EXPECT_EQ(find(kClassA)->leaf_limit_bytes, 100'000u);
   EXPECT_EQ(find(kClassB)->leaf_limit_bytes, 0u);
 
-  // Same limit: adopted (nothing sent: the qdisc and its counters stay).
+  // Same limit again: changed in place, i.e. not at all (the qdisc and its counters stay).
   ping(3);
+  const uint64_t sent = leaf_of("1:10").value("packets", uint64_t{0});
   ASSERT_OK(htb.set_leaf_bfifo(uplink_, kClassA, 100'000));
   EXPECT_EQ(leaf_of("1:10").value("handle", ""), handle);
+  EXPECT_EQ(leaf_of("1:10").value("packets", uint64_t{0}), sent);
 
   // Another limit: changed in place (same handle).
   ASSERT_OK(htb.set_leaf_bfifo(uplink_, kClassA, 1'000'000));
