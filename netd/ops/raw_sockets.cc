@@ -87,9 +87,12 @@ Result<varlink::Answer> RawSocketOps::flowlog(const policy::Policy& p, const pol
                   ") is held by another socket; close it first";
     return e;
   }
+  nlohmann::json slices = nlohmann::json::array();
+  for (const auto& slice : verdict.slices) slices.push_back({{"id", slice.id}, {"name", slice.name}});
   return fd_answer(std::move(fd).value(), {{"group", verdict.group},
                                            {"mark_mask", verdict.mark_mask},
-                                           {"mark_shift", verdict.mark_shift}});
+                                           {"mark_shift", verdict.mark_shift},
+                                           {"slices", std::move(slices)}});
 }
 
 }  // namespace netd::ops

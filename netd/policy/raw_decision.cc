@@ -166,7 +166,9 @@ Result<FlowLogVerdict> decide_flowlog(const Policy& policy, const SliceSpec& sli
   if (group > 0xffff)
     return make_error(ERANGE, "flow log group " + std::to_string(group) + " of slice " + slice.name +
                                   " is above 65535 (lower [netd] flowlog_group)");
-  return FlowLogVerdict{static_cast<uint16_t>(group), policy.netd.mark_mask, policy.mark_shift()};
+  FlowLogVerdict verdict{static_cast<uint16_t>(group), policy.netd.mark_mask, policy.mark_shift(), {}};
+  for (const SliceSpec& s : policy.slices) verdict.slices.push_back({s.id, s.name});
+  return verdict;
 }
 
 bool raw_rights_cut(const SliceSpec& before, const SliceSpec& after) {

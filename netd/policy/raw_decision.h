@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lib/core/result.h"
 #include "netd/policy/policy.h"
@@ -103,10 +104,19 @@ Result<CaptureVerdict> decide_capture(const Policy& policy, const SliceSpec& sli
 // for every monitor slice).
 uint32_t flowlog_group_of(const Policy& policy, const SliceSpec& slice);
 
+struct SliceName {
+  uint32_t id = 0;
+  std::string name;
+  bool operator==(const SliceName&) const = default;
+};
+
 struct FlowLogVerdict {
   uint16_t group = 0;       // NFLOG group to bind
   uint32_t mark_mask = 0;   // for the reply: slice id = (NFULA_MARK & mark_mask) >> mark_shift
   int mark_shift = 0;
+  // Every slice of the policy, in policy order: a monitor sees all of their traffic, so it may
+  // name them (netd-flowmon's IPFIX VRFname).
+  std::vector<SliceName> slices;
 };
 
 // Needs capture_all (PermissionDenied, as decide_capture).

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace flowmon {
@@ -12,7 +13,9 @@ namespace flowmon {
 namespace {
 
 // The records as libfixbuf's internal templates describe them: fields in template order with
-// no gaps (libfixbuf copies by offset), integers in host order, IPv6 addresses as bytes.
+// no gaps (libfixbuf copies by offset), integers in host order, IPv6 addresses as bytes, a
+// variable-length element as an fbVarfield_t (length and pointer; libfixbuf copies the bytes
+// into the message at fBufAppend, so they need to live only that long).
 struct __attribute__((packed)) RecordTimes {
   uint64_t start_ms, end_ms, packets, octets;
 };
@@ -20,6 +23,7 @@ struct __attribute__((packed)) RecordTail {
   uint32_t vrf;
   uint16_t sport, dport, tcp_flags;
   uint8_t protocol, direction;
+  fbVarfield_t vrf_name;
 };
 struct __attribute__((packed)) RecordV4 {
   RecordTimes times;
@@ -51,6 +55,9 @@ fbInfoElementSpec_t kSpec[] = {
     {ie("tcpControlBits"), 2, 0},
     {ie("protocolIdentifier"), 1, 0},
     {ie("flowDirection"), 1, 0},  // 0 arrived on the uplink, 1 left by it
+    // Last, so that what comes before is laid out as it was without it. libfixbuf 2.4's IANA
+    // model has VRFname (IE 236, string); open() checks that it does.
+    {ie("VRFname"), FB_IE_VARLEN, 0},  // the slice's name
     FB_IESPEC_NULL,
 };
 
@@ -95,8 +102,11 @@ uint32_t ipv4_host_order(const netd::IpAddress& a) {
 
 RecordTimes times_of(const FlowCounts& c) { return {c.first_ms, c.last_ms, c.packets, c.octets}; }
 
-RecordTail tail_of(const FlowRecord& r) {
-  return {r.id.slice, r.id.sport, r.id.dport, r.counts.tcp_flags, r.id.protocol, static_cast<uint8_t>(r.id.direction)};
+// `name` must outlive the fBufAppend of the record.
+RecordTail tail_of(const FlowRecord& r, std::string_view name) {
+  fbVarfield_t vrf_name{name.size(), reinterpret_cast<uint8_t*>(const_cast<char*>(name.data()))};
+  return {r.id.slice,   r.id.sport, r.id.dport, r.counts.tcp_flags, r.id.protocol, static_cast<uint8_t>(r.id.direction),
+          vrf_name};
 }
 
 }  // namespace
@@ -115,13 +125,17 @@ struct IpfixExporter::Handles {
   }
 };
 
-IpfixExporter::IpfixExporter(std::unique_ptr<Handles> handles) : handles_(std::move(handles)) {}
+IpfixExporter::IpfixExporter(std::unique_ptr<Handles> handles, SliceNames names)
+    : handles_(std::move(handles)), names_(std::move(names)) {}
 IpfixExporter::~IpfixExporter() = default;
 
 netd::Result<std::unique_ptr<IpfixExporter>> IpfixExporter::open(const Collector& collector,
-                                                                 uint32_t observation_domain) {
+                                                                 uint32_t observation_domain, SliceNames names) {
   auto h = std::make_unique<Handles>();
   h->model = fbInfoModelAlloc();
+  // A libfixbuf without VRFname would fail the template with a less telling "no such element".
+  if (fbInfoModelGetElementByName(h->model, "VRFname") == nullptr)
+    return netd::make_error(ENOSYS, "this libfixbuf's information model has no VRFname (IE 236)");
   h->session = fbSessionAlloc(h->model);
   fbSessionSetDomain(h->session, observation_domain);
   for (auto [tid, flags] : {std::pair{kTemplateV4, kV4}, std::pair{kTemplateV6, kV6}}) {
@@ -149,7 +163,7 @@ netd::Result<std::unique_ptr<IpfixExporter>> IpfixExporter::open(const Collector
   h->buf = fBufAllocForExport(h->session, exporter);
   // Manual mode: a full message is our EMSGSIZE, so every record is counted sent or lost.
   fBufSetAutomaticMode(h->buf, FALSE);
-  std::unique_ptr<IpfixExporter> self(new IpfixExporter(std::move(h)));
+  std::unique_ptr<IpfixExporter> self(new IpfixExporter(std::move(h), std::move(names)));
   NETD_TRY(self->send_templates());
   return self;
 }
@@ -200,14 +214,14 @@ netd::Status IpfixExporter::append(const FlowRecord& record) {
   gboolean ok = FALSE;
   if (v4) {
     RecordV4 r{times_of(record.counts), ipv4_host_order(record.id.src), ipv4_host_order(record.id.dst),
-               tail_of(record)};
+               tail_of(record, names_.name_of(record.id.slice))};
     ok = fBufAppend(handles_->buf, reinterpret_cast<uint8_t*>(&r), sizeof r, &err.error);
   } else {
     RecordV6 r{};
     r.times = times_of(record.counts);
     std::memcpy(r.src, record.id.src.bytes(), 16);
     std::memcpy(r.dst, record.id.dst.bytes(), 16);
-    r.tail = tail_of(record);
+    r.tail = tail_of(record, names_.name_of(record.id.slice));
     ok = fBufAppend(handles_->buf, reinterpret_cast<uint8_t*>(&r), sizeof r, &err.error);
   }
   if (!ok) return err.to_error("adding an IPFIX record");

@@ -1,6 +1,9 @@
 // IPFIX (RFC 7011) export of finished flow records over UDP with libfixbuf: one template for
 // IPv4 flows and one for IPv6, each carrying the slice id as ingressVRFID (IE 234) and the
-// direction across the uplink as flowDirection (IE 61). libfixbuf's GErrors become Results.
+// direction across the uplink as flowDirection (IE 61), then the slice's name as VRFname
+// (IE 236, a variable-length string, "" for no slice's traffic). The fields before VRFname
+// are as they were before it came, so a collector that skips IE 236 reads the same values.
+// libfixbuf's GErrors become Results.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +13,7 @@
 #include "lib/core/result.h"
 #include "tools/flowmon/collector.h"
 #include "tools/flowmon/flow_table.h"
+#include "tools/flowmon/slice_names.h"
 
 namespace flowmon {
 
@@ -26,9 +30,9 @@ class IpfixExporter {
   static constexpr uint16_t kTemplateV6 = 257;
 
   // Allocates the session and the UDP exporter (libfixbuf connects at the first message) and
-  // sends the templates.
+  // sends the templates. `names` give each record's VRFname.
   static netd::Result<std::unique_ptr<IpfixExporter>> open(const Collector& collector,
-                                                           uint32_t observation_domain);
+                                                           uint32_t observation_domain, SliceNames names = {});
   ~IpfixExporter();
   IpfixExporter(const IpfixExporter&) = delete;
   IpfixExporter& operator=(const IpfixExporter&) = delete;
@@ -42,11 +46,12 @@ class IpfixExporter {
 
  private:
   struct Handles;
-  explicit IpfixExporter(std::unique_ptr<Handles> handles);
+  IpfixExporter(std::unique_ptr<Handles> handles, SliceNames names);
   netd::Status append(const FlowRecord& record);
   netd::Status emit(uint64_t records_in_message);
 
   std::unique_ptr<Handles> handles_;
+  SliceNames names_;
   ExportStats stats_;
   uint16_t current_template_ = 0;
   uint64_t pending_ = 0;  // records appended since the last emit

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "lib/core/unique_fd.h"
 #include "tools/common/errors.h"
@@ -26,7 +27,6 @@ namespace {
 namespace cli = netd::cli;
 
 constexpr std::string_view kProgram = "netd-flowmon";
-constexpr uint64_t kTemplateResendMs = 60 * 1000;
 // NFLOG hands over a partial batch after its flush timeout (netd sets 10 ms): at a stop signal
 // the socket is read until it has been quiet this long, so every packet logged before the
 // signal is in a record.
@@ -52,7 +52,8 @@ class IpfixMonitor : public MonitorHandler {
         table_({.active_ms = options.active_timeout_ms, .idle_ms = options.idle_timeout_ms}),
         reader_(flowlog),
         exporter_(std::move(exporter)),
-        collector_(options.ipfix->to_string()) {}
+        collector_(options.ipfix->to_string()),
+        template_interval_ms_(options.template_interval_ms) {}
 
   std::optional<int> readable() override {
     if (int error = drain(kReadsPerWakeup); error != 0) return fail("reading the flow log", error);
@@ -62,7 +63,7 @@ class IpfixMonitor : public MonitorHandler {
   std::optional<int> tick() override {
     uint64_t now = now_ms();
     send(table_.expire(now));
-    if (now >= templates_sent_ + kTemplateResendMs) {
+    if (now >= templates_sent_ + template_interval_ms_) {
       report(exporter_->send_templates());
       templates_sent_ = now;
     }
@@ -129,6 +130,7 @@ class IpfixMonitor : public MonitorHandler {
   std::unique_ptr<IpfixExporter> exporter_;
   std::string collector_;
   std::string last_error_;
+  uint64_t template_interval_ms_;
   uint64_t overruns_ = 0;
   uint64_t templates_sent_ = now_ms();
 };
@@ -148,8 +150,8 @@ netd::Result<netd::UniqueFd> tick_timer(const Options& options) {
 
 }  // namespace
 
-int run_ipfix_monitor(const Options& options, int flowlog, MarkLayout layout, int signals) {
-  auto exporter = IpfixExporter::open(*options.ipfix, 0);
+int run_ipfix_monitor(const Options& options, int flowlog, MarkLayout layout, SliceNames names, int signals) {
+  auto exporter = IpfixExporter::open(*options.ipfix, 0, std::move(names));
   if (!exporter.ok()) {
     cli::print_error(kProgram, options.ipfix->to_string() + ": " + exporter.error().message);
     return cli::kExitFailed;

@@ -28,6 +28,7 @@
 #include "tools/flowmon/monitor_loop.h"
 #include "tools/flowmon/options.h"
 #include "tools/flowmon/print.h"
+#include "tools/flowmon/slice_names.h"
 #include "tools/flowmon/tally.h"
 
 namespace {
@@ -43,6 +44,7 @@ cli::ErrorReport describe_error(std::string_view error_name, const nlohmann::jso
 struct FlowLog {
   netd::UniqueFd socket;
   flowmon::MarkLayout layout;
+  flowmon::SliceNames names;  // the slices as of the call, for --ipfix's VRFname
 };
 
 // The FlowLog call; on failure the reason is printed and the exit status returned.
@@ -58,8 +60,14 @@ cli::Outcome<FlowLog> open_flowlog(const flowmon::Options& options) {
     cli::print_error(kProgram, cli::bad_reply("FlowLog needs one fd, mark_mask and mark_shift 0..31").message);
     return cli::ExitCode{cli::kExitFailed};
   }
+  auto names = flowmon::SliceNames::from_reply(reply.parameters);
+  if (!names.ok()) {
+    cli::print_error(kProgram, names.error().message);
+    return cli::ExitCode{cli::kExitFailed};
+  }
   return FlowLog{std::move(reply.fds.front()),
-                 {static_cast<uint32_t>(mask->get<int64_t>()), static_cast<int>(shift->get<int64_t>())}};
+                 {static_cast<uint32_t>(mask->get<int64_t>()), static_cast<int>(shift->get<int64_t>())},
+                 std::move(names).value()};
 }
 
 // SIGINT and SIGTERM as a readable fd (blocked, so they end the loop instead of the process).
@@ -167,7 +175,8 @@ int main(int argc, char** argv) {
   }
   auto log = open_flowlog(*options);
   if (!log.ok()) return log.exit_code();
-  if (options->ipfix) return flowmon::run_ipfix_monitor(*options, log->socket.get(), log->layout, signals->get());
+  if (options->ipfix)
+    return flowmon::run_ipfix_monitor(*options, log->socket.get(), log->layout, std::move(log->names), signals->get());
   auto timer = interval_timer(options->interval_ms);
   if (!timer.ok()) {
     cli::print_error(kProgram, timer.error().message);

@@ -12,7 +12,7 @@ namespace {
 constexpr std::string_view kUsage =
     "Usage: netd-flowmon [ -j | --json ] [ --flows ] [ --interval SECONDS ] [ --count N ] [ --socket PATH ]\n"
     "       netd-flowmon --ipfix HOST:PORT [ --active-timeout SECONDS ] [ --idle-timeout SECONDS ]\n"
-    "                    [ --socket PATH ]\n"
+    "                    [ --template-interval SECONDS ] [ --socket PATH ]\n"
     "       netd-flowmon { -h | --help }\n"
     "Per-slice packets and bytes crossing the uplinks, from netd's flow log (monitor slices only).\n"
     "  --interval SECONDS  report every SECONDS (0.1..3600, default 1)\n"
@@ -21,9 +21,12 @@ constexpr std::string_view kUsage =
     "  --flows             also report each flow (protocol, local and remote address and port)\n"
     "  -j, --json          one JSON object per report\n"
     "  --ipfix HOST:PORT   send IPFIX flow records over UDP instead (one per flow and direction,\n"
-    "                      the slice id as ingressVRFID); HOST an address, [IPv6] or a name\n"
+"                      the slice id as ingressVRFID, its name as VRFname); HOST an address,\n"
+    "                      [IPv6] or a name\n"
     "  --active-timeout SECONDS  export a flow open this long, then count anew (default 1800)\n"
     "  --idle-timeout SECONDS    export a flow quiet this long (default 15)\n"
+    "  --template-interval SECONDS  send the templates again this often, whole seconds\n"
+    "                      1..86400 (default 60)\n"
     "  --socket PATH       netd's socket (default $NETD_SOCKET, else /run/netd/netd.sock)\n";
 
 netd::Error bad_value(std::string_view option, std::string_view wanted, std::string_view got) {
@@ -42,14 +45,16 @@ std::optional<uint32_t> parse_seconds(std::string_view text, double max = 3600) 
 
 constexpr double kMaxTimeout = 86400;
 
-std::optional<uint64_t> parse_count(std::string_view text) {
+std::optional<uint64_t> parse_count(std::string_view text, uint64_t max = UINT64_MAX) {
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0) return std::nullopt;
+  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > max) return std::nullopt;
   return value;
 }
 
-enum class Word { kInterval, kCount, kFlows, kJson, kHelp, kSocket, kIpfix, kActiveTimeout, kIdleTimeout };
+enum class Word {
+  kInterval, kCount, kFlows, kJson, kHelp, kSocket, kIpfix, kActiveTimeout, kIdleTimeout, kTemplateInterval
+};
 
 struct Spelling {
   std::string_view word;
@@ -63,12 +68,14 @@ constexpr Spelling kSpellings[] = {
     {"--json", Word::kJson, false},        {"-h", Word::kHelp, false},
     {"--help", Word::kHelp, false},        {"--socket", Word::kSocket, true},
     {"--ipfix", Word::kIpfix, true},       {"--active-timeout", Word::kActiveTimeout, true},
-    {"--idle-timeout", Word::kIdleTimeout, true},
+    {"--idle-timeout", Word::kIdleTimeout, true}, {"--template-interval", Word::kTemplateInterval, true},
 };
 
 // Which options belong to which mode: reports (the default) or --ipfix.
 bool report_only(Word w) { return w == Word::kInterval || w == Word::kCount || w == Word::kFlows || w == Word::kJson; }
-bool ipfix_only(Word w) { return w == Word::kActiveTimeout || w == Word::kIdleTimeout; }
+bool ipfix_only(Word w) {
+  return w == Word::kActiveTimeout || w == Word::kIdleTimeout || w == Word::kTemplateInterval;
+}
 
 }  // namespace
 
@@ -140,6 +147,12 @@ netd::Result<Options> parse_command_line(std::span<const std::string_view> words
         auto ms = parse_seconds(value, kMaxTimeout);
         if (!ms) return bad_value(word, "seconds 0.1..86400", value);
         (found->option == Word::kActiveTimeout ? options.active_timeout_ms : options.idle_timeout_ms) = *ms;
+        break;
+      }
+      case Word::kTemplateInterval: {
+        auto s = parse_count(value, static_cast<uint64_t>(kMaxTimeout));
+        if (!s) return bad_value(word, "whole seconds 1..86400", value);
+        options.template_interval_ms = *s * 1000;
         break;
       }
     }

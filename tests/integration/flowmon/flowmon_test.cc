@@ -1,10 +1,16 @@
 // netd-flowmon as the monitor slice "mon" (uid 1004, capture_all): alice's and bob's pings and
 // TCP connections out of uplink0 are counted under their own slice ids, in both directions,
 // and per flow; with --ipfix the same traffic reaches nfcapd as flow records under the slice
-// ids; non-monitors are refused (exit 2) and usage errors are exit 1.
+// ids, and a decoder of the test's own (nfdump 1.7.1 takes VRFname only from option records)
+// sees the slices' names as VRFname and the templates sent again; non-monitors are refused
+// (exit 2) and usage errors are exit 1.
 #include <gmock/gmock.h>
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +24,7 @@
 #include <vector>
 
 #include "tests/fixtures/eventually.h"
+#include "tests/fixtures/ipfix_decode.h"
 #include "tests/integration/common/testbed_test.h"
 #include "tests/integration/common/traffic_scripts.h"
 
@@ -68,13 +75,15 @@ class Flowmon : public TestbedTest {
     return collector;
   }
 
-  // netd-flowmon --ipfix to it as mon, returned once it says the export has begun.
-  Result<ChildProcess> start_exporter(std::vector<std::string> args) const {
-    args.insert(args.begin(), {FLOWMON_BINARY, "--ipfix", "127.0.0.1:4739"});
+  // netd-flowmon --ipfix to it (or to `collector`) as mon, returned once it says the export
+  // has begun.
+  Result<ChildProcess> start_exporter(std::vector<std::string> args,
+                                      const std::string& collector = "127.0.0.1:4739") const {
+    args.insert(args.begin(), {FLOWMON_BINARY, "--ipfix", collector});
     auto mon = bed_->spawn_as(kMon, args);
     if (!mon.ok()) return mon;
     auto started = mon->read_line(kEventTimeout);
-    if (!started || started->find("exporting flow records to 127.0.0.1:4739") == std::string::npos)
+    if (!started || started->find("exporting flow records to " + collector) == std::string::npos)
       return make_error(EIO, "netd-flowmon did not start: " + mon->wait(std::chrono::seconds(1)).describe());
     return mon;
   }
@@ -340,6 +349,118 @@ TEST_F(FlowmonIpfix, IpfixActiveTimeoutPiecesAddUpToTheFlow) {
   EXPECT_EQ(bytes, sent * 228) << dump.out;
 }
 
+// A collector of the test's own on 127.0.0.1:4740 of the host netns: every datagram decoded by
+// tests/fixtures/ipfix_decode.h (nfdump 1.7.1 leaves IE 236 of data records aside).
+class IpfixListener {
+ public:
+  static constexpr const char* kAddress = "127.0.0.1:4740";
+
+  static Result<IpfixListener> open(const Netns& netns) {
+    NETD_ASSIGN_OR_RETURN(auto inside, netns.enter());
+    UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));  // stays in the netns it was made in
+    if (!fd.valid()) return errno_error("socket");
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(4740);
+    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return errno_error("bind 127.0.0.1:4740");
+    return IpfixListener(std::move(fd));
+  }
+
+  // Datagrams decoded until `done()` holds or kEventTimeout passes without it; whether it holds.
+  template <typename Pred>
+  bool receive_until(Pred done) {
+    auto deadline = std::chrono::steady_clock::now() + kEventTimeout;
+    while (!done()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{fd_.get(), POLLIN, 0};
+      if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) != 1) return done();
+      std::vector<uint8_t> m(65536);
+      ssize_t n = recv(fd_.get(), m.data(), m.size(), 0);
+      if (n < 0) return false;
+      m.resize(static_cast<size_t>(n));
+      if (!ipfix_decode(m, decoded_)) ++malformed_;
+    }
+    return true;
+  }
+
+  const IpfixDecoded& decoded() const { return decoded_; }
+  uint64_t malformed() const { return malformed_; }
+  // The records to or from `port`: (ingressVRFID, VRFname) of each.
+  std::vector<std::pair<uint64_t, std::string>> slices_of_port(uint64_t port) const {
+    std::vector<std::pair<uint64_t, std::string>> out;
+    for (const auto& [tid, f] : decoded_.records)
+      if (ipfix_number(f, 11) == port || ipfix_number(f, 7) == port)
+        out.emplace_back(ipfix_number(f, 234), ipfix_string(f, 236));
+    return out;
+  }
+
+ private:
+  explicit IpfixListener(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+  IpfixDecoded decoded_;
+  uint64_t malformed_ = 0;
+};
+
+// VRFname (IE 236) beside ingressVRFID: alice's records say "alice", bob's "bob" (his UDP flow
+// and his TCP connection, both ways), root's datagrams (no slice) "". The records go out at
+// SIGTERM.
+TEST_F(FlowmonIpfix, IpfixRecordsNameTheSliceAsVrfName) {
+  auto opened = IpfixListener::open(bed_->host());
+  ASSERT_OK(opened);
+  IpfixListener& listener = *opened;
+  auto mon = start_exporter({"--idle-timeout", "600"}, IpfixListener::kAddress);
+  ASSERT_OK(mon);
+  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41021", "9021", "5", "100"});
+  ASSERT_EQ(a.exit_code, 0) << a.describe();
+  auto b = bed_->as(kBob, {"python3", "-c", kUdpSender, "41022", "9022", "5", "100"});
+  ASSERT_EQ(b.exit_code, 0) << b.describe();
+  EXPECT_EQ(bed_->connect_source(kBob, "10.0.1.2"), "10.0.1.1");
+  auto root = bed_->root({"python3", "-c", kUdpSender, "41029", "9029", "5", "100"});
+  ASSERT_EQ(root.exit_code, 0) << root.describe();
+  ASSERT_OK(mon->kill(SIGTERM));
+  auto done = mon->wait(10s);
+  ASSERT_EQ(done.exit_code, 0) << done.describe();
+  EXPECT_THAT(done.err, HasSubstr("0 lost")) << done.describe();
+
+  // Each UDP flow one way, bob's connection both ways.
+  auto arrived = [&] {
+    return listener.slices_of_port(9021).size() >= 1 && listener.slices_of_port(9022).size() >= 1 &&
+           listener.slices_of_port(9029).size() >= 1 && listener.slices_of_port(8080).size() >= 2;
+  };
+  ASSERT_TRUE(listener.receive_until(arrived)) << done.describe();
+  EXPECT_EQ(listener.malformed(), 0u);
+  using Slices = std::vector<std::pair<uint64_t, std::string>>;
+  EXPECT_EQ(listener.slices_of_port(9021), (Slices{{kAliceId, "alice"}}));
+  EXPECT_EQ(listener.slices_of_port(9022), (Slices{{kBobId, "bob"}}));
+  EXPECT_EQ(listener.slices_of_port(9029), (Slices{{0, ""}}));
+  EXPECT_EQ(listener.slices_of_port(8080), (Slices{{kBobId, "bob"}, {kBobId, "bob"}}));
+}
+
+// --template-interval 1: a collector that starts after netd-flowmon (it missed the templates
+// sent at the start) gets them again, and with them decodes the records that follow.
+TEST_F(FlowmonIpfix, IpfixTemplatesAreSentAgainForACollectorThatStartsLate) {
+  auto mon = start_exporter({"--template-interval", "1", "--idle-timeout", "0.2"}, IpfixListener::kAddress);
+  ASSERT_OK(mon);
+  auto opened = IpfixListener::open(bed_->host());
+  ASSERT_OK(opened);
+  IpfixListener& listener = *opened;
+  ASSERT_TRUE(listener.receive_until([&] { return listener.decoded().template_sets >= 1; }))
+      << "no templates sent again";
+  EXPECT_EQ(listener.decoded().templates.size(), 2u);
+  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41023", "9023", "5", "100"});
+  ASSERT_EQ(a.exit_code, 0) << a.describe();
+  ASSERT_TRUE(listener.receive_until([&] { return !listener.slices_of_port(9023).empty(); }))
+      << "alice's record was not decoded";
+  EXPECT_EQ(listener.slices_of_port(9023).front(), (std::pair<uint64_t, std::string>{kAliceId, "alice"}));
+  // And again a second later: the re-send is on a schedule, not once.
+  uint64_t seen = listener.decoded().template_sets;
+  EXPECT_TRUE(listener.receive_until([&] { return listener.decoded().template_sets > seen; }));
+  ASSERT_OK(mon->kill(SIGTERM));
+  auto done = mon->wait(10s);
+  EXPECT_EQ(done.exit_code, 0) << done.describe();
+}
+
 // A collector name that does not resolve: the export cannot start, exit 2 with the name and
 // libfixbuf's reason, after netd's FlowLog call (which checks the monitor first).
 TEST_F(Flowmon, AnUnresolvableCollectorIsExitTwo) {
@@ -396,7 +517,9 @@ TEST_F(Flowmon, UsageErrorsAreExitOneAndHelpIsExitZero) {
                                         {"--ipfix", "::1:4739"},
                                         {"--ipfix", "127.0.0.1:0"},
                                         {"--ipfix", "127.0.0.1:4739", "-j"},
-                                        {"--idle-timeout", "5"}}) {
+                                        {"--idle-timeout", "5"},
+                                        {"--ipfix", "127.0.0.1:4739", "--template-interval", "0"},
+                                        {"--ipfix", "127.0.0.1:4739", "--template-interval", "soon"}}) {
     auto r = flowmon(kMon, args);
     EXPECT_EQ(r.exit_code, 1) << r.describe();
     EXPECT_THAT(r.err, HasSubstr("netd-flowmon: ")) << r.describe();

@@ -1,5 +1,5 @@
 // IpfixExporter against a UDP socket of this test: the messages are decoded here by the
-// templates they carry (RFC 7011 sections 3 and 8), independently of libfixbuf.
+// templates they carry (tests/fixtures/ipfix_decode.h), independently of libfixbuf.
 #include "tools/flowmon/ipfix_export.h"
 
 #include <arpa/inet.h>
@@ -14,64 +14,16 @@
 #include <vector>
 
 #include "lib/core/unique_fd.h"
+#include "tests/fixtures/ipfix_decode.h"
 
 namespace flowmon {
 namespace {
 
-uint64_t be(const uint8_t* p, size_t n) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v = v << 8 | p[i];
-  return v;
-}
-
-using Fields = std::map<uint16_t, std::vector<uint8_t>>;  // IE number → value
-
-struct Decoded {
-  std::map<uint16_t, std::vector<std::pair<uint16_t, uint16_t>>> templates;  // id → (IE, length)
-  std::vector<std::pair<uint16_t, Fields>> records;                          // template id, fields
-  uint32_t domain = 0;
-};
-
-// One IPFIX message into `d`; false when it is not one.
-bool decode(const std::vector<uint8_t>& m, Decoded& d) {
-  if (m.size() < 16 || be(&m[0], 2) != 10 || be(&m[2], 2) != m.size()) return false;
-  d.domain = static_cast<uint32_t>(be(&m[12], 4));
-  for (size_t at = 16; at + 4 <= m.size();) {
-    uint16_t set_id = static_cast<uint16_t>(be(&m[at], 2));
-    size_t set_end = at + be(&m[at + 2], 2);
-    if (set_end > m.size() || set_end < at + 4) return false;
-    size_t p = at + 4;
-    if (set_id == 2) {
-      while (p + 4 <= set_end) {
-        uint16_t tid = static_cast<uint16_t>(be(&m[p], 2)), count = static_cast<uint16_t>(be(&m[p + 2], 2));
-        p += 4;
-        auto& fields = d.templates[tid];
-        fields.clear();
-        for (uint16_t i = 0; i < count; ++i, p += 4)
-          fields.emplace_back(static_cast<uint16_t>(be(&m[p], 2)), static_cast<uint16_t>(be(&m[p + 2], 2)));
-      }
-    } else if (d.templates.count(set_id) != 0) {
-      const auto& fields = d.templates[set_id];
-      size_t record_length = 0;
-      for (auto [id, length] : fields) record_length += length;
-      while (p + record_length <= set_end && record_length > 0) {
-        Fields record;
-        for (auto [id, length] : fields) {
-          record[id].assign(&m[p], &m[p] + length);
-          p += length;
-        }
-        d.records.emplace_back(set_id, std::move(record));
-      }
-    }
-    at = set_end;
-  }
-  return true;
-}
-
-uint64_t number(const Fields& f, uint16_t ie) {
-  auto it = f.find(ie);
-  return it == f.end() ? ~0ull : be(it->second.data(), it->second.size());
-}
+using netd::testing::ipfix_decode;
+using netd::testing::ipfix_number;
+using netd::testing::ipfix_string;
+using Decoded = netd::testing::IpfixDecoded;
+constexpr auto number = ipfix_number;
 
 class IpfixExport : public ::testing::Test {
  protected:
@@ -95,7 +47,7 @@ class IpfixExport : public ::testing::Test {
     ssize_t n = recv(socket_.get(), m.data(), m.size(), 0);
     if (n < 0) return false;
     m.resize(static_cast<size_t>(n));
-    return decode(m, decoded_);
+    return ipfix_decode(m, decoded_);
   }
 
   // A datagram already queued, decoded into decoded_; false when there is none.
@@ -104,7 +56,7 @@ class IpfixExport : public ::testing::Test {
     ssize_t n = recv(socket_.get(), m.data(), m.size(), MSG_DONTWAIT);
     if (n < 0) return false;
     m.resize(static_cast<size_t>(n));
-    return decode(m, decoded_);
+    return ipfix_decode(m, decoded_);
   }
 
   netd::UniqueFd socket_;
@@ -135,6 +87,9 @@ TEST_F(IpfixExport, SendsBothTemplatesFirstWithTheSliceAndDirection) {
   };
   for (uint16_t ie : {8, 12, 7, 11, 4, 2, 1, 152, 153, 6, 234, 61}) EXPECT_TRUE(has(IpfixExporter::kTemplateV4, ie)) << ie;
   for (uint16_t ie : {27, 28, 7, 11, 4, 2, 1, 152, 153, 6, 234, 61}) EXPECT_TRUE(has(IpfixExporter::kTemplateV6, ie)) << ie;
+  // VRFname last, variable-length: what comes before it is laid out as without it.
+  for (uint16_t tid : {IpfixExporter::kTemplateV4, IpfixExporter::kTemplateV6})
+    EXPECT_EQ(decoded_.templates[tid].back(), (std::pair<uint16_t, uint16_t>{236, 65535})) << tid;
   EXPECT_FALSE(has(IpfixExporter::kTemplateV4, 27));
   EXPECT_FALSE(has(IpfixExporter::kTemplateV6, 8));
 }
@@ -173,6 +128,28 @@ TEST_F(IpfixExport, RecordsCarryEveryFieldOfTheirFlow) {
   EXPECT_EQ(number(v6, 61), 0u);
   EXPECT_EQ((*exporter)->stats().records, 2u);
   EXPECT_EQ((*exporter)->stats().lost, 0u);
+}
+
+// VRFname: the slice's name as netd's FlowLog listed it; "" for no slice's traffic (id 0) and
+// for an id netd did not name.
+TEST_F(IpfixExport, RecordsNameTheirSliceAsVrfName) {
+  auto exporter = IpfixExporter::open(collector_, 0, SliceNames({{7, "alice"}, {8, "bob"}, {9, "mon"}}));
+  ASSERT_TRUE(exporter.ok()) << exporter.error().message;
+  ASSERT_TRUE(receive());
+  std::vector<FlowRecord> records = {record("10.0.1.1", "10.0.1.2", 7, Direction::kOut),
+                                     record("fd00::2", "fd00::1", 8, Direction::kIn),
+                                     record("10.0.1.1", "10.0.1.2", 0, Direction::kOut),
+                                     record("fd00::2", "fd00::1", 99, Direction::kIn)};
+  auto sent = (*exporter)->send(records);
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  while (decoded_.records.size() < records.size() && receive()) {
+  }
+  ASSERT_EQ(decoded_.records.size(), records.size());
+  std::vector<std::pair<uint64_t, std::string>> got;
+  for (const auto& [tid, fields] : decoded_.records) got.emplace_back(number(fields, 234), ipfix_string(fields, 236));
+  EXPECT_EQ(got, (std::vector<std::pair<uint64_t, std::string>>{{7, "alice"}, {8, "bob"}, {0, ""}, {99, ""}}));
+  EXPECT_EQ(number(decoded_.records[0].second, 11), 8080u);  // the fields before it still right
+  EXPECT_EQ(number(decoded_.records[1].second, 61), 0u);
 }
 
 TEST_F(IpfixExport, ManyRecordsSpanSeveralMessagesAndEveryOneArrives) {

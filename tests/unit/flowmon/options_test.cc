@@ -23,6 +23,11 @@ TEST(FlowmonOptions, IpfixWithTimeouts) {
   ASSERT_TRUE(defaults.ok()) << defaults.error().message;
   EXPECT_EQ(defaults->active_timeout_ms, 1800u * 1000);
   EXPECT_EQ(defaults->idle_timeout_ms, 15u * 1000);
+  EXPECT_EQ(defaults->template_interval_ms, 60u * 1000);
+  auto resend = parse({"--ipfix", "127.0.0.1:4739", "--template-interval", "1"});
+  ASSERT_TRUE(resend.ok()) << resend.error().message;
+  EXPECT_EQ(resend->template_interval_ms, 1000u);
+  EXPECT_EQ(parse({"--ipfix", "127.0.0.1:4739", "--template-interval=86400"})->template_interval_ms, 86400u * 1000);
   EXPECT_FALSE(parse({"--flows"})->ipfix.has_value());
 }
 
@@ -37,6 +42,13 @@ TEST(FlowmonOptions, IpfixRefusals) {
       {{"--ipfix", "127.0.0.1:4739", "--idle-timeout", "0"}, "'--idle-timeout' needs seconds 0.1..86400, got '0'"},
       {{"--ipfix", "127.0.0.1:4739", "--active-timeout", "90000"}, "'--active-timeout' needs seconds 0.1..86400"},
       {{"--active-timeout", "60"}, "'--active-timeout' needs --ipfix HOST:PORT"},
+      {{"--ipfix", "127.0.0.1:4739", "--template-interval", "0"},
+       "'--template-interval' needs whole seconds 1..86400, got '0'"},
+      {{"--ipfix", "127.0.0.1:4739", "--template-interval", "x"}, "'--template-interval' needs whole seconds"},
+      {{"--ipfix", "127.0.0.1:4739", "--template-interval", "1.5"}, "'--template-interval' needs whole seconds"},
+      {{"--ipfix", "127.0.0.1:4739", "--template-interval", "86401"}, "'--template-interval' needs whole seconds"},
+      {{"--ipfix", "127.0.0.1:4739", "--template-interval", "-1"}, "'--template-interval' needs whole seconds"},
+      {{"--template-interval", "5"}, "'--template-interval' needs --ipfix HOST:PORT"},
       {{"--ipfix", "127.0.0.1:4739", "--flows"}, "'--flows' is for reports; --ipfix prints none"},
       {{"--count", "1", "--ipfix", "127.0.0.1:4739"}, "'--count' is for reports"},
       {{"--ipfix", "127.0.0.1:4739", "--interval", "1"}, "'--interval' is for reports"},

@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+
 #include "netd/policy/loader.h"
 #include "tests/fixtures/test_macros.h"
 
@@ -268,6 +270,16 @@ TEST_F(RawDecision, FlowLogGroupIsBasePlusSliceId) {
   EXPECT_EQ(v->mark_mask, 0x0fff0000u);
   EXPECT_EQ(v->mark_shift, 16);
   EXPECT_EQ(flowlog_group_of(policy_, *alice_), 0x4e00u + 7);
+}
+
+TEST_F(RawDecision, FlowLogNamesEverySliceOfThePolicy) {
+  auto v = decide_flowlog(policy_, *mon_);
+  ASSERT_OK(v);
+  std::vector<SliceName> expected;
+  for (const SliceSpec& s : policy_.slices) expected.push_back({s.id, s.name});
+  EXPECT_EQ(v->slices, expected);
+  EXPECT_NE(std::find(v->slices.begin(), v->slices.end(), SliceName{7, "alice"}), v->slices.end());
+  EXPECT_NE(std::find(v->slices.begin(), v->slices.end(), SliceName{9, "mon"}), v->slices.end());
 }
 
 TEST_F(RawDecision, FlowLogNeedsAMonitor) {
