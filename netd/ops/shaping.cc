@@ -66,10 +66,18 @@ std::map<std::string, int> ShapeOps::uplink_indexes(const policy::Policy& p) {
   return out;
 }
 
-Result<std::map<int, int>> ShapeOps::ifbs_by_uplink() {
-  auto ifbs = ifbs_.list();
-  if (!ifbs.ok()) return std::move(ifbs).error().with_context("listing netd's IFB devices");
-  return ifbs;
+Status ShapeOps::remove_stray_ifbs(const std::set<int>& wanted) {
+  bool stray = false;
+  for (int ifb : ensured_) stray |= wanted.count(ifb) == 0;
+  for (const auto& link : links_.links())
+    stray |= link.name.rfind(kernel::IfbControl::kNamePrefix, 0) == 0 && wanted.count(link.ifindex) == 0;
+  if (!stray) return ok_status();  // the usual case: no dump of every device per reconcile
+  auto existing = ifbs_.list();
+  if (!existing.ok()) return std::move(existing).error().with_context("listing netd's IFB devices");
+  for (const auto& [uplink, ifb] : *existing)
+    if (wanted.count(ifb) == 0) NETD_TRY(ifbs_.remove(ifb));
+  ensured_ = wanted;
+  return ok_status();
 }
 
 Result<std::vector<kernel::HtbClassState>> ShapeOps::build_tree(int ifindex, const policy::UplinkShapePlan& plan) {
@@ -172,6 +180,7 @@ Status ShapeOps::reconcile_ingress(const policy::Policy& p, const std::map<std::
     for (const auto& [name, ifindex] : uplinks) {
       auto ifb = ifbs_.ensure(ifindex, name);
       if (!ifb.ok()) return std::move(ifb).error().with_context("download shaping of " + name);
+      ensured_.insert(*ifb);
       auto existing = build_tree(*ifb, plan);
       if (!existing.ok()) return std::move(existing).error().with_context("download shaping of " + name);
       ifb_of[ifindex] = *ifb;
@@ -192,10 +201,9 @@ Status ShapeOps::reconcile_ingress(const policy::Policy& p, const std::map<std::
   NETD_ASSIGN_OR_RETURN(std::vector<int> attached, maps_->attached_ingress());
   for (int ifindex : attached)
     if (ifb_of.count(ifindex) == 0) NETD_TRY(maps_->detach_ingress(ifindex));
-  NETD_ASSIGN_OR_RETURN(auto existing, ifbs_by_uplink());
-  for (const auto& [uplink, ifb] : existing)
-    if (ifb_of.count(uplink) == 0) NETD_TRY(ifbs_.remove(ifb));
-  return ok_status();
+  std::set<int> wanted;
+  for (const auto& entry : ifb_of) wanted.insert(entry.second);
+  return remove_stray_ifbs(wanted);
 }
 
 Status ShapeOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent& e) {
@@ -238,10 +246,9 @@ Result<nlohmann::json> ShapeOps::show_direction(const policy::Policy& p, const p
   const std::map<std::string, int> uplinks = uplink_indexes(p);
   if (!is_ingress(d)) {
     for (const auto& entry : uplinks) trees.push_back(entry);
-  } else {
-    NETD_ASSIGN_OR_RETURN(auto ifbs, ifbs_by_uplink());
+  } else if (policy::shapes_ingress(p)) {  // from the link cache: Show makes no netlink dump of devices
     for (const auto& [name, ifindex] : uplinks)
-      if (auto it = ifbs.find(ifindex); it != ifbs.end()) trees.emplace_back(name, it->second);
+      if (int ifb = links_.ifindex(kernel::IfbControl::name_for(ifindex)); ifb > 0) trees.emplace_back(name, ifb);
   }
   // An unshaped slice's traffic is in the default class: shown so it knows where it stands.
   const uint32_t classid = policy::shape_classid(shaped ? s.id : kShapeDefaultMinor);
@@ -252,8 +259,7 @@ Result<nlohmann::json> ShapeOps::show_direction(const policy::Policy& p, const p
       if (c.classid != classid) continue;
       nlohmann::json row = {{"device", name}, {"ifindex", uplinks.at(name)}, {"classid", classid_text(classid)},
                             {"rate", c.rate_bps}, {"ceil", c.ceil_bps}, {"bytes", c.bytes}, {"packets", c.packets}};
-      if (is_ingress(d)) row["ifb"] = links_.name(device).empty() ? kernel::IfbControl::name_for(uplinks.at(name))
-                                                                 : links_.name(device);
+      if (is_ingress(d)) row["ifb"] = kernel::IfbControl::name_for(uplinks.at(name));
       out["uplinks" + suffix].push_back(std::move(row));
     }
   }

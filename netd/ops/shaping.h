@@ -14,6 +14,7 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -70,8 +71,10 @@ class ShapeOps {
   // Deletes those of `existing` that `plan` does not have (after the map stopped naming them).
   Status prune_tree(int ifindex, const policy::UplinkShapePlan& plan, std::vector<kernel::HtbClassState> existing);
   std::map<std::string, int> uplink_indexes(const policy::Policy& p);
-  // The uplinks that have an IFB of netd's: uplink ifindex → IFB ifindex.
-  Result<std::map<int, int>> ifbs_by_uplink();
+  // Removes netd's IFBs other than those in `wanted` (IFB ifindexes). The link cache (and
+  // ensured_, for IFBs made before the cache heard of them) tells whether any device named
+  // like one is there; only then is the kernel asked which are IFBs.
+  Status remove_stray_ifbs(const std::set<int>& wanted);
   std::map<std::string, policy::ShapeLimits> own_limits(Direction d) const;
   OwnLimits& own(Direction d) { return own_[d == Direction::kIngress]; }
   const OwnLimits& own(Direction d) const { return own_[d == Direction::kIngress]; }
@@ -84,6 +87,7 @@ class ShapeOps {
   kernel::ShapeMapsOpener open_maps_;
   std::unique_ptr<kernel::ShapeMaps> maps_;  // null until open()
   std::array<OwnLimits, 2> own_;             // what maps_'s stores hold: [0] uploads, [1] downloads
+  std::set<int> ensured_;                    // IFB ifindexes ensure() gave since the last stray removal
 };
 
 }  // namespace netd::ops

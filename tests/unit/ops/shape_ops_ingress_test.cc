@@ -72,13 +72,43 @@ TEST_F(ShapeOpsIngressTest, EveryUplinkGetsAnIfbWithTheTreeAndTheRedirect) {
 
 TEST_F(ShapeOpsIngressTest, NoSliceShapedOnTheWayInMeansNoIfbAndNoRedirect) {
   ASSERT_OK(ops_.reconcile(policy_));
+  EXPECT_EQ(ifbs_.calls(IfbOp::kList), 0) << "no stray IFB in the link cache: no dump of the devices";
+  ASSERT_OK(ops_.show(policy_, alice()));
+  EXPECT_EQ(ifbs_.calls(IfbOp::kList), 0) << "Show finds the IFBs in the link cache";
   const int ifb0 = ifb_of(uplink0_);
   policy_ = load(ingress_policy_text(""));
   ASSERT_OK(ops_.reconcile(policy_));
+  EXPECT_EQ(ifbs_.calls(IfbOp::kList), 1) << "the IFBs not wanted any more are asked about";
   EXPECT_TRUE(ifbs_.ifbs.empty());
   EXPECT_TRUE(maps_.ifb_of_uplink.empty());
   EXPECT_EQ(links_.name(ifb0), "");
   EXPECT_EQ(class_on(uplink0_, kAliceClass)->rate_bps, 50 * kMbit) << "uploads still shaped";
+  ASSERT_OK(ops_.reconcile(policy_));
+  EXPECT_EQ(ifbs_.calls(IfbOp::kList), 1) << "none left: not asked again";
+}
+
+// A reload whose redirect fails is rolled back to a policy without download shaping: the IFBs
+// it made go too, though the link cache has not heard of them yet.
+TEST_F(ShapeOpsIngressTest, IfbsOfARefusedPolicyGoWithItsRollback) {
+  const policy::Policy without = load(ingress_policy_text(""));
+  ASSERT_OK(ops_.reconcile(without));
+  ifbs_.show_in_link_view = false;
+  maps_.fail_next(MapOp::kAttachIngress, EPERM);
+  EXPECT_ERR(ops_.reconcile(policy_), EPERM, "download shaping of uplink0");
+  EXPECT_EQ(ifbs_.ifbs.size(), 2u);
+  ASSERT_OK(ops_.reconcile(without));  // what the daemon does with a refused reload
+  EXPECT_TRUE(ifbs_.ifbs.empty());
+}
+
+// A device named like netd's IFB that is none of them (a user's, or one left by an uplink
+// that went while netd was down): asked about, and removed only if the kernel says it is one.
+TEST_F(ShapeOpsIngressTest, AStrayIfbIsRemovedAndAFailedListingIsNamed) {
+  const int stray = ifbs_.ensure(99, "gone0").value();  // its uplink (ifindex 99) is no device
+  ifbs_.fail_next(IfbOp::kList, EIO);
+  EXPECT_ERR(ops_.reconcile(policy_), EIO, "listing netd's IFB devices");
+  ASSERT_OK(ops_.reconcile(policy_));
+  EXPECT_EQ(links_.name(stray), "");
+  EXPECT_EQ(ifbs_.ifbs.size(), 2u) << "the uplinks' own stay";
 }
 
 TEST_F(ShapeOpsIngressTest, SetLowersTheDownloadClassOnlyAndRestoreBringsBackBoth) {

@@ -5,7 +5,7 @@ namespace netd::testing {
 Result<int> FakeIfbControl::ensure(int uplink_ifindex, const std::string& uplink_name) {
   if (auto e = failures_.take(Op::kEnsure, "making the IFB of " + uplink_name)) return *e;
   if (auto it = ifbs.find(uplink_ifindex); it != ifbs.end()) return it->second;
-  const int ifb = links_.add(name_for(uplink_ifindex));
+  const int ifb = show_in_link_view ? links_.add(name_for(uplink_ifindex)) : 1000 + uplink_ifindex;
   ifbs[uplink_ifindex] = ifb;
   return ifb;
 }

@@ -26,6 +26,9 @@ class FakeIfbControl : public kernel::IfbControl {
 
   // uplink ifindex → IFB ifindex, as list() reports it.
   std::map<int, int> ifbs;
+  // false: IFBs ensure() makes are not put in the link view (netd's link cache hears of a new
+  // device only with the next notification, after the request that made it).
+  bool show_in_link_view = true;
 
  private:
   FakeLinkView& links_;
