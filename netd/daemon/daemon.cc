@@ -87,6 +87,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   };
   options.audit = [](const server::AuditRecord& r) { write_audit(r, stderr); };
   options.connection_log = [](const server::ConnectionRecord& r) { write_connection_audit(r, stderr); };
+  // Signals are blocked (queued for the signalfd) before the socket exists: a SIGHUP sent by
+  // someone who saw the socket appear must reload, not kill netd with the default action.
+  NETD_TRY(d->block_signals());
   NETD_ASSIGN_OR_RETURN(d->server_, server::Server::listen(std::move(options)));
   NETD_TRY(d->register_methods());
   NETD_TRY(d->setup_signals());
@@ -178,7 +181,7 @@ Status Daemon::apply_reloaded_policy() {
   return ok_status();
 }
 
-Status Daemon::setup_signals() {
+Status Daemon::block_signals() {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGHUP);
@@ -188,8 +191,10 @@ Status Daemon::setup_signals() {
   signal_fd_.reset(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signal_fd_.valid()) return errno_error("signalfd");
   signal(SIGPIPE, SIG_IGN);
-  return server_->watch(signal_fd_.get(), [this] { on_signal(); });
+  return ok_status();
 }
+
+Status Daemon::setup_signals() { return server_->watch(signal_fd_.get(), [this] { on_signal(); }); }
 
 void Daemon::on_signal() {
   signalfd_siginfo info;

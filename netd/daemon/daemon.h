@@ -62,6 +62,9 @@ class Daemon {
   // Brings the kernel in line with `next`; `previous` (the policy being replaced, if any)
   // tells which slice ids changed hands and must start from an empty table.
   Status apply_policy(const policy::Policy& next, const policy::Policy* previous);
+  // SIGHUP/SIGTERM/SIGINT blocked and read from a signalfd (before the socket is made), then
+  // that fd watched by the server's loop.
+  Status block_signals();
   Status setup_signals();
   // The table of methods (methods.cc); fails if the IDL declares one it does not bind.
   Status register_methods();
