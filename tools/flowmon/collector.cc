@@ -29,6 +29,14 @@ std::string Collector::to_string() const {
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+std::optional<Transport> parse_transport(std::string_view word) {
+  if (word == "udp") return Transport::kUdp;
+  if (word == "tcp") return Transport::kTcp;
+  return std::nullopt;
+}
+
+std::string_view transport_name(Transport transport) { return transport == Transport::kTcp ? "tcp" : "udp"; }
+
 netd::Result<Collector> parse_collector(std::string_view text) {
   size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return bad(text, "no port");

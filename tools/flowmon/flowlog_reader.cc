@@ -25,11 +25,15 @@ int FlowLogReader::drain(int max_reads, const std::function<void(const LoggedPac
       return errno;
     }
     if (n == 0) return EPIPE;
-    for (const auto& packet : parse_nflog({buffer_.data(), static_cast<size_t>(n)})) sink(packet);
+    for (const auto& packet : parse_nflog({buffer_.data(), static_cast<size_t>(n)})) {
+      lost_ += gaps_.see(packet.seq);
+      sink(packet);
+    }
   }
   return 0;
 }
 
 uint64_t FlowLogReader::take_overruns() { return std::exchange(overruns_, 0); }
+uint64_t FlowLogReader::take_lost() { return std::exchange(lost_, 0); }
 
 }  // namespace flowmon

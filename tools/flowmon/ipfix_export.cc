@@ -61,13 +61,30 @@ fbInfoElementSpec_t kSpec[] = {
     FB_IESPEC_NULL,
 };
 
+// The statistics record (RFC 7011 section 4), laid out as kStatisticsSpec.
+struct __attribute__((packed)) StatisticsRecord {
+  uint32_t domain;
+  uint64_t exported, not_sent, ignored, first_ignored_ms, last_ignored_ms;
+};
+
+fbInfoElementSpec_t kStatisticsSpec[] = {
+    {ie("observationDomainId"), 4, 0},  // the scope
+    {ie("exportedFlowRecordTotalCount"), 8, 0},
+    {ie("notSentFlowTotalCount"), 8, 0},
+    {ie("ignoredPacketTotalCount"), 8, 0},  // dropped by the flow log (kernel overruns)
+    {ie("flowStartMilliseconds"), 8, 0},    // when the first of them was seen missing
+    {ie("flowEndMilliseconds"), 8, 0},      // and the last
+    FB_IESPEC_NULL,
+};
+
 // A GError owned here; its message becomes the Error's.
 struct GErrorBox {
   GError* error = nullptr;
   ~GErrorBox() { g_clear_error(&error); }
+  // libfixbuf's "the message is full" (in manual mode also "templates need a message of their own").
+  bool full() const { return error != nullptr && g_error_matches(error, FB_ERROR_DOMAIN, FB_ERROR_EOM); }
   netd::Error to_error(const std::string& what) const {
-    bool eom = error != nullptr && g_error_matches(error, FB_ERROR_DOMAIN, FB_ERROR_EOM);
-    return netd::make_error(eom ? EMSGSIZE : EIO, what + ": " + (error != nullptr ? error->message : "failed"));
+    return netd::make_error(full() ? EMSGSIZE : EIO, what + ": " + (error != nullptr ? error->message : "failed"));
   }
 };
 
@@ -125,8 +142,9 @@ struct IpfixExporter::Handles {
   }
 };
 
-IpfixExporter::IpfixExporter(std::unique_ptr<Handles> handles, SliceNames names)
-    : handles_(std::move(handles)), names_(std::move(names)) {}
+IpfixExporter::IpfixExporter(std::unique_ptr<Handles> handles, SliceNames names, uint32_t domain,
+                             Transport transport)
+    : handles_(std::move(handles)), names_(std::move(names)), domain_(domain), transport_(transport) {}
 IpfixExporter::~IpfixExporter() = default;
 
 netd::Result<std::unique_ptr<IpfixExporter>> IpfixExporter::open(const Collector& collector,
@@ -138,13 +156,22 @@ netd::Result<std::unique_ptr<IpfixExporter>> IpfixExporter::open(const Collector
     return netd::make_error(ENOSYS, "this libfixbuf's information model has no VRFname (IE 236)");
   h->session = fbSessionAlloc(h->model);
   fbSessionSetDomain(h->session, observation_domain);
-  for (auto [tid, flags] : {std::pair{kTemplateV4, kV4}, std::pair{kTemplateV6, kV6}}) {
+  struct Layout {
+    uint16_t tid;
+    fbInfoElementSpec_t* spec;
+    uint32_t flags;
+    uint16_t scope_fields;  // 0: a template for data records, else an options template
+  };
+  for (const Layout& layout : {Layout{kTemplateV4, kSpec, kV4, 0}, Layout{kTemplateV6, kSpec, kV6, 0},
+                               Layout{kTemplateStatistics, kStatisticsSpec, 0, 1}}) {
+    uint16_t tid = layout.tid;
     GErrorBox err;
     fbTemplate_t* tmpl = fbTemplateAlloc(h->model);
-    if (!fbTemplateAppendSpecArray(tmpl, kSpec, flags, &err.error)) {
+    if (!fbTemplateAppendSpecArray(tmpl, layout.spec, layout.flags, &err.error)) {
       fbTemplateFreeUnused(tmpl);
       return err.to_error("building the IPFIX template");
     }
+    if (layout.scope_fields != 0) fbTemplateSetOptionsScope(tmpl, layout.scope_fields);
     // One layout inside and on the wire: the same template as internal and external.
     if (fbSessionAddTemplate(h->session, TRUE, tid, tmpl, &err.error) == 0) {
       fbTemplateFreeUnused(tmpl);
@@ -156,14 +183,15 @@ netd::Result<std::unique_ptr<IpfixExporter>> IpfixExporter::open(const Collector
   std::string host = collector.host;
   std::string port = std::to_string(collector.port);
   fbConnSpec_t spec{};
-  spec.transport = FB_UDP;
+  spec.transport = collector.transport == Transport::kTcp ? FB_TCP : FB_UDP;
   spec.host = host.data();
   spec.svc = port.data();
   fbExporter_t* exporter = fbExporterAllocNet(&spec);  // copies spec; connects at the first message
   h->buf = fBufAllocForExport(h->session, exporter);
   // Manual mode: a full message is our EMSGSIZE, so every record is counted sent or lost.
   fBufSetAutomaticMode(h->buf, FALSE);
-  std::unique_ptr<IpfixExporter> self(new IpfixExporter(std::move(h), std::move(names)));
+  std::unique_ptr<IpfixExporter> self(
+      new IpfixExporter(std::move(h), std::move(names), observation_domain, collector.transport));
   NETD_TRY(self->send_templates());
   return self;
 }
@@ -180,7 +208,40 @@ netd::Status IpfixExporter::send_templates() {
     if (!fbSessionExportTemplates(handles_->session, &err.error)) return err.to_error("exporting the IPFIX templates");
   }
   current_template_ = 0;  // a data set after them names its template again
-  return emit(0);
+  NETD_TRY(emit(0));
+  templates_due_ = false;
+  return netd::ok_status();
+}
+
+netd::Status IpfixExporter::templates_if_due() {
+  if (!templates_due_) return netd::ok_status();
+  return send_templates();
+}
+
+netd::Status IpfixExporter::send_statistics(const IgnoredPackets& ignored) {
+  NETD_TRY(templates_if_due());
+  NETD_TRY(use_template(kTemplateStatistics));
+  StatisticsRecord r{domain_, stats_.records + pending_, stats_.lost, ignored.packets, ignored.first_ms,
+                     ignored.last_ms};
+  GErrorBox err;
+  if (!fBufAppend(handles_->buf, reinterpret_cast<uint8_t*>(&r), sizeof r, &err.error)) {
+    if (!err.full()) return err.to_error("adding the IPFIX statistics");
+    NETD_TRY(emit(pending_));  // a full message: the records in it go first
+    NETD_TRY(use_template(kTemplateStatistics));
+    g_clear_error(&err.error);
+    if (!fBufAppend(handles_->buf, reinterpret_cast<uint8_t*>(&r), sizeof r, &err.error))
+      return err.to_error("adding the IPFIX statistics");
+  }
+  return emit(pending_);
+}
+
+netd::Status IpfixExporter::use_template(uint16_t tid) {
+  if (tid == current_template_) return netd::ok_status();
+  GErrorBox err;
+  if (!fBufSetInternalTemplate(handles_->buf, tid, &err.error) || !fBufSetExportTemplate(handles_->buf, tid, &err.error))
+    return err.to_error("choosing the IPFIX template");
+  current_template_ = tid;
+  return netd::ok_status();
 }
 
 netd::Status IpfixExporter::emit(uint64_t records_in_message) {
@@ -189,8 +250,10 @@ netd::Status IpfixExporter::emit(uint64_t records_in_message) {
   WarningCapture warnings;
   if (!fBufEmit(handles_->buf, &err.error)) {
     stats_.lost += records_in_message;
-    // Closed, so that the next message opens the socket again.
+    // Closed, so that the next message opens the socket again (over TCP a new connection, which
+    // needs the templates before any record).
     fbExporterClose(fBufGetExporter(handles_->buf));
+    if (transport_ == Transport::kTcp) templates_due_ = true;
     return err.to_error("sending to the IPFIX collector");
   }
   if (!warnings.text().empty()) {  // the socket stays connected: later messages may arrive
@@ -203,14 +266,8 @@ netd::Status IpfixExporter::emit(uint64_t records_in_message) {
 
 netd::Status IpfixExporter::append(const FlowRecord& record) {
   bool v4 = record.id.src.is_v4();
-  uint16_t tid = v4 ? kTemplateV4 : kTemplateV6;
+  NETD_TRY(use_template(v4 ? kTemplateV4 : kTemplateV6));
   GErrorBox err;
-  if (tid != current_template_) {
-    if (!fBufSetInternalTemplate(handles_->buf, tid, &err.error) ||
-        !fBufSetExportTemplate(handles_->buf, tid, &err.error))
-      return err.to_error("choosing the IPFIX template");
-    current_template_ = tid;
-  }
   gboolean ok = FALSE;
   if (v4) {
     RecordV4 r{times_of(record.counts), ipv4_host_order(record.id.src), ipv4_host_order(record.id.dst),
@@ -230,6 +287,11 @@ netd::Status IpfixExporter::append(const FlowRecord& record) {
 }
 
 netd::Status IpfixExporter::send(std::span<const FlowRecord> records) {
+  if (records.empty()) return netd::ok_status();
+  if (auto templates = templates_if_due(); !templates.ok()) {
+    stats_.lost += records.size();  // no connection: nothing of these can go
+    return templates;
+  }
   netd::Status result;
   for (const FlowRecord& record : records) {
     auto appended = append(record);

@@ -1,9 +1,10 @@
-// IPFIX (RFC 7011) export of finished flow records over UDP with libfixbuf: one template for
-// IPv4 flows and one for IPv6, each carrying the slice id as ingressVRFID (IE 234) and the
+// IPFIX (RFC 7011) export of finished flow records over UDP or TCP with libfixbuf: one template
+// for IPv4 flows and one for IPv6, each carrying the slice id as ingressVRFID (IE 234) and the
 // direction across the uplink as flowDirection (IE 61), then the slice's name as VRFname
 // (IE 236, a variable-length string, "" for no slice's traffic). The fields before VRFname
 // are as they were before it came, so a collector that skips IE 236 reads the same values.
-// libfixbuf's GErrors become Results.
+// And an options template for the probe's statistics (section 4: records exported and not
+// sent, packets the flow log dropped). libfixbuf's GErrors become Results.
 #pragma once
 
 #include <cstdint>
@@ -23,14 +24,27 @@ struct ExportStats {
   uint64_t lost = 0;      // not sent: the message they were in failed
 };
 
+// The metering side's losses for the statistics record: packets the flow log dropped, with the
+// times (ms since the epoch) the first and the last of those drops were seen; 0 when none.
+struct IgnoredPackets {
+  uint64_t packets = 0;
+  uint64_t first_ms = 0;
+  uint64_t last_ms = 0;
+};
+
 class IpfixExporter {
  public:
   // Template ids of the two record layouts.
   static constexpr uint16_t kTemplateV4 = 256;
   static constexpr uint16_t kTemplateV6 = 257;
+  // The statistics options template: scope observationDomainId; exportedFlowRecordTotalCount,
+  // notSentFlowTotalCount (4.2, 4.4), ignoredPacketTotalCount and the times of the first and
+  // last ignored packet as flowStart/EndMilliseconds (4.3).
+  static constexpr uint16_t kTemplateStatistics = 258;
 
-  // Allocates the session and the UDP exporter (libfixbuf connects at the first message) and
-  // sends the templates. `names` give each record's VRFname.
+  // Allocates the session and the exporter (libfixbuf connects at the first message) and sends
+  // the templates: over TCP a collector that refuses the connection fails this. `names` give
+  // each record's VRFname.
   static netd::Result<std::unique_ptr<IpfixExporter>> open(const Collector& collector,
                                                            uint32_t observation_domain, SliceNames names = {});
   ~IpfixExporter();
@@ -41,17 +55,27 @@ class IpfixExporter {
   // message are counted lost and the error returned; the exporter goes on with the next call.
   netd::Status send(std::span<const FlowRecord> records);
   // The templates again: a UDP collector that restarted learns them this way (RFC 7011 10.3.6).
+  // Over TCP they go at the start of each connection by themselves (a failed send closes it; the
+  // next send opens a new one with the templates first).
   netd::Status send_templates();
+  // One statistics record: what this exporter has sent and lost so far, and `ignored`.
+  netd::Status send_statistics(const IgnoredPackets& ignored);
   const ExportStats& stats() const { return stats_; }
 
  private:
   struct Handles;
-  IpfixExporter(std::unique_ptr<Handles> handles, SliceNames names);
+  IpfixExporter(std::unique_ptr<Handles> handles, SliceNames names, uint32_t domain, Transport transport);
   netd::Status append(const FlowRecord& record);
+  netd::Status use_template(uint16_t tid);
   netd::Status emit(uint64_t records_in_message);
+  // Over TCP after a failed send: the templates first on the new connection.
+  netd::Status templates_if_due();
 
   std::unique_ptr<Handles> handles_;
   SliceNames names_;
+  uint32_t domain_;
+  Transport transport_;
+  bool templates_due_ = false;
   ExportStats stats_;
   uint16_t current_template_ = 0;
   uint64_t pending_ = 0;  // records appended since the last emit

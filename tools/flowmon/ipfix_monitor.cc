@@ -53,6 +53,7 @@ class IpfixMonitor : public MonitorHandler {
         reader_(flowlog),
         exporter_(std::move(exporter)),
         collector_(options.ipfix->to_string()),
+        udp_(options.ipfix->transport == Transport::kUdp),
         template_interval_ms_(options.template_interval_ms) {}
 
   std::optional<int> readable() override {
@@ -64,7 +65,8 @@ class IpfixMonitor : public MonitorHandler {
     uint64_t now = now_ms();
     send(table_.expire(now));
     if (now >= templates_sent_ + template_interval_ms_) {
-      report(exporter_->send_templates());
+      if (udp_) report(exporter_->send_templates());
+      report(exporter_->send_statistics(ignored_));
       templates_sent_ = now;
     }
     return std::nullopt;
@@ -72,8 +74,10 @@ class IpfixMonitor : public MonitorHandler {
 
   int stop() override {
     if (int error = drain_until_quiet(); error != 0) return fail("reading the flow log", error);
-    report(exporter_->send_templates());  // the last records are readable by a collector that restarted
+    // Over UDP the last records are readable by a collector that restarted.
+    if (udp_) report(exporter_->send_templates());
     send(table_.flush());
+    report(exporter_->send_statistics(ignored_));  // the final counts, after the last records
     summary();
     return 0;
   }
@@ -91,6 +95,11 @@ class IpfixMonitor : public MonitorHandler {
       if (auto id = flow_of(packet, layout_)) table_.add(*id, packet.length(), packet.header->tcp_flags, now);
     });
     overruns_ += reader_.take_overruns();
+    if (uint64_t lost = reader_.take_lost(); lost != 0) {
+      if (ignored_.packets == 0) ignored_.first_ms = now_ms();
+      ignored_.last_ms = now_ms();
+      ignored_.packets += lost;
+    }
     return error;
   }
 
@@ -120,7 +129,7 @@ class IpfixMonitor : public MonitorHandler {
     const ExportStats& s = exporter_->stats();
     cli::print_error(kProgram, "exported " + std::to_string(s.records) + " flow records to " + collector_ + ", " +
                                    std::to_string(s.lost) + " lost, " + std::to_string(overruns_) +
-                                   " flow log overruns");
+                                   " flow log overruns (" + std::to_string(ignored_.packets) + " packets dropped)");
   }
 
   int flowlog_;
@@ -130,8 +139,10 @@ class IpfixMonitor : public MonitorHandler {
   std::unique_ptr<IpfixExporter> exporter_;
   std::string collector_;
   std::string last_error_;
+  bool udp_;
   uint64_t template_interval_ms_;
   uint64_t overruns_ = 0;
+  IgnoredPackets ignored_;  // packets the flow log dropped, for the statistics record
   uint64_t templates_sent_ = now_ms();
 };
 
@@ -163,7 +174,8 @@ int run_ipfix_monitor(const Options& options, int flowlog, MarkLayout layout, Sl
   }
   IpfixMonitor monitor(options, flowlog, layout, std::move(exporter).value());
   // One line once the flow log is ours: from here on every logged packet is in a record.
-  cli::print_stdout("exporting flow records to " + options.ipfix->to_string() + " (active timeout " +
+  cli::print_stdout("exporting flow records to " + options.ipfix->to_string() + " over " +
+                    std::string(transport_name(options.ipfix->transport)) + " (active timeout " +
                     seconds(options.active_timeout_ms) + " s, idle timeout " + seconds(options.idle_timeout_ms) +
                     " s)\n");
   std::fflush(stdout);

@@ -140,7 +140,11 @@ class Monitor : public flowmon::MonitorHandler {
 
   void report(double seconds) {
     flowmon::ReportInfo info{
-        .number = ++reports_, .time = wall_clock(), .seconds = seconds, .overruns = reader_.take_overruns()};
+        .number = ++reports_,
+        .time = wall_clock(),
+        .seconds = seconds,
+        .overruns = reader_.take_overruns(),
+        .lost = reader_.take_lost()};
     flowmon::Report r = tally_.take();
     cli::print_stdout(options_.json ? flowmon::report_json(r, info, options_.flows)
                                     : flowmon::report_text(r, info, options_.flows));
@@ -168,6 +172,9 @@ int main(int argc, char** argv) {
     cli::print_stdout(flowmon::usage_text());
     return 0;
   }
+  // A TCP collector that went away makes libfixbuf's write fail with EPIPE, reported and retried,
+  // instead of killing the probe.
+  signal(SIGPIPE, SIG_IGN);
   auto signals = stop_signals();  // before the call: a SIGINT right after it must not lose the fd's state
   if (!signals.ok()) {
     cli::print_error(kProgram, signals.error().message);

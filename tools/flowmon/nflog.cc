@@ -31,6 +31,9 @@ int read_attribute(const nlattr* attr, void* data) {
     case NFULA_IFINDEX_OUTDEV:
       if (size >= sizeof(uint32_t)) packet.outdev = ntohl(mnl_attr_get_u32(attr));
       break;
+    case NFULA_SEQ:
+      if (size >= sizeof(uint32_t)) packet.seq = ntohl(mnl_attr_get_u32(attr));
+      break;
     case NFULA_PREFIX: {
       const char* text = static_cast<const char*>(mnl_attr_get_payload(attr));
       packet.prefix.assign(text, strnlen(text, size));

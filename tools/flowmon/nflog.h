@@ -20,6 +20,9 @@ struct LoggedPacket {
   std::string prefix;   // NFULA_PREFIX (netd's rules set none)
   std::optional<PacketHeader> header;  // from NFULA_PAYLOAD, when it is IP
   uint32_t payload_bytes = 0;          // bytes copied (netd copies at most 128)
+  // NFULA_SEQ: the group instance's count of packets logged before this one (netd asks for it;
+  // a gap is packets the kernel dropped, absent from an older netd).
+  std::optional<uint32_t> seq;
 
   // netd logs leaving packets at postrouting and arriving ones at prerouting (which have no
   // output device yet).

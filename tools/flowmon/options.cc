@@ -11,8 +11,8 @@ namespace {
 
 constexpr std::string_view kUsage =
     "Usage: netd-flowmon [ -j | --json ] [ --flows ] [ --interval SECONDS ] [ --count N ] [ --socket PATH ]\n"
-    "       netd-flowmon --ipfix HOST:PORT [ --active-timeout SECONDS ] [ --idle-timeout SECONDS ]\n"
-    "                    [ --template-interval SECONDS ] [ --socket PATH ]\n"
+    "       netd-flowmon --ipfix HOST:PORT [ --transport udp|tcp ] [ --active-timeout SECONDS ]\n"
+    "                    [ --idle-timeout SECONDS ] [ --template-interval SECONDS ] [ --socket PATH ]\n"
     "       netd-flowmon { -h | --help }\n"
     "Per-slice packets and bytes crossing the uplinks, from netd's flow log (monitor slices only).\n"
     "  --interval SECONDS  report every SECONDS (0.1..3600, default 1)\n"
@@ -20,13 +20,16 @@ constexpr std::string_view kUsage =
     "                      which print a last report first)\n"
     "  --flows             also report each flow (protocol, local and remote address and port)\n"
     "  -j, --json          one JSON object per report\n"
-    "  --ipfix HOST:PORT   send IPFIX flow records over UDP instead (one per flow and direction,\n"
-"                      the slice id as ingressVRFID, its name as VRFname); HOST an address,\n"
+    "  --ipfix HOST:PORT   send IPFIX flow records instead (one per flow and direction, the\n"
+    "                      slice id as ingressVRFID, its name as VRFname; statistics with the\n"
+    "                      packets the flow log dropped as an options record); HOST an address,\n"
     "                      [IPv6] or a name\n"
+    "  --transport udp|tcp to the collector over UDP (default) or TCP (reconnects, templates\n"
+    "                      again on each connection)\n"
     "  --active-timeout SECONDS  export a flow open this long, then count anew (default 1800)\n"
     "  --idle-timeout SECONDS    export a flow quiet this long (default 15)\n"
-    "  --template-interval SECONDS  send the templates again this often, whole seconds\n"
-    "                      1..86400 (default 60)\n"
+    "  --template-interval SECONDS  send the templates (UDP only) and the statistics again\n"
+    "                      this often, whole seconds 1..86400 (default 60)\n"
     "  --socket PATH       netd's socket (default $NETD_SOCKET, else /run/netd/netd.sock)\n";
 
 netd::Error bad_value(std::string_view option, std::string_view wanted, std::string_view got) {
@@ -53,7 +56,8 @@ std::optional<uint64_t> parse_count(std::string_view text, uint64_t max = UINT64
 }
 
 enum class Word {
-  kInterval, kCount, kFlows, kJson, kHelp, kSocket, kIpfix, kActiveTimeout, kIdleTimeout, kTemplateInterval
+  kInterval, kCount, kFlows, kJson, kHelp, kSocket, kIpfix, kTransport, kActiveTimeout, kIdleTimeout,
+  kTemplateInterval
 };
 
 struct Spelling {
@@ -69,12 +73,14 @@ constexpr Spelling kSpellings[] = {
     {"--help", Word::kHelp, false},        {"--socket", Word::kSocket, true},
     {"--ipfix", Word::kIpfix, true},       {"--active-timeout", Word::kActiveTimeout, true},
     {"--idle-timeout", Word::kIdleTimeout, true}, {"--template-interval", Word::kTemplateInterval, true},
+    {"--transport", Word::kTransport, true},
 };
 
 // Which options belong to which mode: reports (the default) or --ipfix.
 bool report_only(Word w) { return w == Word::kInterval || w == Word::kCount || w == Word::kFlows || w == Word::kJson; }
 bool ipfix_only(Word w) {
-  return w == Word::kActiveTimeout || w == Word::kIdleTimeout || w == Word::kTemplateInterval;
+  return w == Word::kActiveTimeout || w == Word::kIdleTimeout || w == Word::kTemplateInterval ||
+         w == Word::kTransport;
 }
 
 }  // namespace
@@ -84,6 +90,8 @@ std::string_view usage_text() { return kUsage; }
 netd::Result<Options> parse_command_line(std::span<const std::string_view> words) {
   Options options;
   std::string_view report_word, ipfix_word;  // the first of each mode's options given
+  std::optional<Transport> transport;
+  bool template_interval_given = false;
   for (size_t i = 0; i < words.size(); ++i) {
     std::string_view word = words[i];
     std::optional<std::string_view> inline_value;
@@ -153,14 +161,23 @@ netd::Result<Options> parse_command_line(std::span<const std::string_view> words
         auto s = parse_count(value, static_cast<uint64_t>(kMaxTimeout));
         if (!s) return bad_value(word, "whole seconds 1..86400", value);
         options.template_interval_ms = *s * 1000;
+        template_interval_given = true;
         break;
       }
+      case Word::kTransport:
+        transport = parse_transport(value);
+        if (!transport) return bad_value(word, "udp or tcp", value);
+        break;
     }
   }
   if (options.ipfix && !report_word.empty())
     return netd::make_error(EINVAL, "'" + std::string(report_word) + "' is for reports; --ipfix prints none");
   if (!options.ipfix && !ipfix_word.empty())
     return netd::make_error(EINVAL, "'" + std::string(ipfix_word) + "' needs --ipfix HOST:PORT");
+  if (options.ipfix && transport) options.ipfix->transport = *transport;
+  if (transport == Transport::kTcp && template_interval_given)
+    return netd::make_error(EINVAL,
+                            "'--template-interval' is for UDP: over TCP the templates go once per connection");
   return options;
 }
 

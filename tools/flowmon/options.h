@@ -25,7 +25,8 @@ struct Options {
   uint64_t active_timeout_ms = 1800 * 1000;  // --active-timeout SECONDS (0.1 .. 86400)
   uint64_t idle_timeout_ms = 15 * 1000;      // --idle-timeout SECONDS (0.1 .. 86400)
   // --template-interval SECONDS (whole, 1 .. 86400): the templates sent again this often, for a
-  // UDP collector that (re)started after they went out (RFC 7011 10.3.6).
+  // UDP collector that (re)started after they went out (RFC 7011 10.3.6), and the statistics
+  // record (over TCP too, where the templates go once per connection and the option is refused).
   uint64_t template_interval_ms = 60 * 1000;
 };
 

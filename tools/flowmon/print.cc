@@ -38,8 +38,9 @@ std::string row(const char* format, auto... values) {
 std::string report_text(const Report& report, const ReportInfo& info, bool flows) {
   std::string out = row("--- report %llu at %s (%.2f s)", static_cast<unsigned long long>(info.number),
                         clock_text(info.time).c_str(), info.seconds);
-  if (info.overruns != 0)
-    out += row(", %llu receive-buffer overruns (packets lost)", static_cast<unsigned long long>(info.overruns));
+  if (info.overruns != 0 || info.lost != 0)
+    out += row(", %llu receive-buffer overruns (%llu packets lost)", static_cast<unsigned long long>(info.overruns),
+               static_cast<unsigned long long>(info.lost));
   out += "\n";
   out += row("%5s %10s %12s %10s %12s\n", "slice", "pkts-in", "bytes-in", "pkts-out", "bytes-out");
   for (const auto& [slice, t] : report.slices)
@@ -76,6 +77,7 @@ std::string report_json(const Report& report, const ReportInfo& info, bool flows
     line["flows"] = list;
   }
   if (info.overruns != 0) line["overruns"] = info.overruns;
+  if (info.lost != 0) line["lost"] = info.lost;
   return line.dump() + "\n";
 }
 

@@ -61,6 +61,9 @@ Result<UniqueFd> open_nflog_socket(const NflogOptions& o) {
     mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof mode, &mode);
     mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(o.queue_threshold));
     mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(o.flush_timeout_cs));
+    // A sequence number per logged packet (NFULA_SEQ, counted by the group's instance): the
+    // reader counts exactly how many packets an overrun (ENOBUFS) cost, not just that some went.
+    mnl_attr_put_u16(nlh, NFULA_CFG_FLAGS, htons(NFULNL_CFG_F_SEQ));
   }));
   return sock;
 }

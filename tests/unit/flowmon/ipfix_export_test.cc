@@ -79,7 +79,8 @@ TEST_F(IpfixExport, SendsBothTemplatesFirstWithTheSliceAndDirection) {
   ASSERT_TRUE(exporter.ok()) << exporter.error().message;
   ASSERT_TRUE(receive());
   EXPECT_EQ(decoded_.domain, 42u);
-  ASSERT_EQ(decoded_.templates.size(), 2u);
+  ASSERT_EQ(decoded_.templates.size(), 3u);  // and the statistics' options template
+  EXPECT_EQ(decoded_.scopes, (std::map<uint16_t, uint16_t>{{IpfixExporter::kTemplateStatistics, 1}}));
   auto has = [&](uint16_t tid, uint16_t ie) {
     for (auto [id, length] : decoded_.templates[tid])
       if (id == ie) return true;
@@ -179,7 +180,129 @@ TEST_F(IpfixExport, TemplatesAreSentAgainOnRequest) {
   auto again = (*exporter)->send_templates();
   ASSERT_TRUE(again.ok()) << again.error().message;
   ASSERT_TRUE(receive());
-  EXPECT_EQ(decoded_.templates.size(), 2u);
+  EXPECT_EQ(decoded_.templates.size(), 3u);
+}
+
+// The statistics (RFC 7011 section 4) as one options record: scope the observation domain, the
+// records sent so far, none lost, and the packets the flow log dropped with when.
+TEST_F(IpfixExport, StatisticsGoAsAnOptionsRecord) {
+  auto exporter = IpfixExporter::open(collector_, 42);
+  ASSERT_TRUE(exporter.ok()) << exporter.error().message;
+  ASSERT_TRUE(receive());
+  using Field = std::pair<uint16_t, uint16_t>;
+  EXPECT_EQ(decoded_.templates[IpfixExporter::kTemplateStatistics],
+            (std::vector<Field>{{149, 4}, {42, 8}, {166, 8}, {164, 8}, {152, 8}, {153, 8}}));
+  std::vector<FlowRecord> records = {record("10.0.1.1", "10.0.1.2", 7, Direction::kOut),
+                                     record("10.0.1.2", "10.0.1.1", 7, Direction::kIn)};
+  ASSERT_TRUE((*exporter)->send(records).ok());
+  auto sent = (*exporter)->send_statistics({.packets = 1234, .first_ms = 1'700'000'000'000, .last_ms = 1'700'000'005'000});
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  while (decoded_.records.size() < 3 && receive()) {
+  }
+  ASSERT_EQ(decoded_.records.size(), 3u);
+  const auto& [tid, f] = decoded_.records[2];
+  EXPECT_EQ(tid, IpfixExporter::kTemplateStatistics);
+  EXPECT_EQ(number(f, 149), 42u);
+  EXPECT_EQ(number(f, 42), 2u);
+  EXPECT_EQ(number(f, 166), 0u);
+  EXPECT_EQ(number(f, 164), 1234u);
+  EXPECT_EQ(number(f, 152), 1'700'000'000'000u);
+  EXPECT_EQ(number(f, 153), 1'700'000'005'000u);
+  EXPECT_EQ((*exporter)->stats().records, 2u);  // the statistics record is not a flow record
+}
+
+// A TCP collector of the test on loopback: accepts connections and decodes the stream of each.
+class TcpCollector {
+ public:
+  TcpCollector() {
+    listener_ = netd::UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(listener_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(listener_.get(), 4) != 0)
+      listener_.reset();
+    socklen_t length = sizeof a;
+    getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&a), &length);
+    port_ = ntohs(a.sin_port);
+  }
+  bool ok() const { return listener_.valid(); }
+  Collector collector() const { return Collector{"127.0.0.1", port_, Transport::kTcp}; }
+
+  // The next connection, within 5 s.
+  bool accept_one() {
+    pollfd p{listener_.get(), POLLIN, 0};
+    if (poll(&p, 1, 5000) != 1) return false;
+    connection_ = netd::UniqueFd(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    stream_.clear();
+    decoded_ = Decoded{};
+    return connection_.valid();
+  }
+  // Reads the current connection until `records` records are decoded (5 s without bytes: false).
+  bool receive(size_t records) {
+    while (decoded_.records.size() < records) {
+      pollfd p{connection_.get(), POLLIN, 0};
+      if (poll(&p, 1, 5000) != 1) return false;
+      uint8_t chunk[4096];
+      ssize_t n = recv(connection_.get(), chunk, sizeof chunk, 0);
+      if (n <= 0) return false;
+      stream_.insert(stream_.end(), chunk, chunk + n);
+      for (const auto& m : netd::testing::ipfix_split(stream_))
+        if (!ipfix_decode(m, decoded_)) return false;
+    }
+    return true;
+  }
+  void hang_up() { connection_.reset(); }
+  void stop_listening() { listener_.reset(); }
+  const Decoded& decoded() const { return decoded_; }
+
+ private:
+  netd::UniqueFd listener_, connection_;
+  uint16_t port_ = 0;
+  std::vector<uint8_t> stream_;
+  Decoded decoded_;
+};
+
+// Over TCP: templates first on the connection, then the records; the collector hangs up (a
+// restart), the sends after it fail and count their records lost, and the next one opens a new
+// connection that starts with the templates again.
+TEST(IpfixExportTcp, TemplatesStartEachConnection) {
+  TcpCollector collector;
+  ASSERT_TRUE(collector.ok());
+  auto exporter = IpfixExporter::open(collector.collector(), 0);
+  ASSERT_TRUE(exporter.ok()) << exporter.error().message;
+  ASSERT_TRUE(collector.accept_one());
+  std::vector<FlowRecord> records = {record("10.0.1.1", "10.0.1.2", 7, Direction::kOut)};
+  ASSERT_TRUE((*exporter)->send(records).ok());
+  ASSERT_TRUE(collector.receive(1));
+  EXPECT_EQ(collector.decoded().templates.size(), 3u);
+  EXPECT_EQ(number(collector.decoded().records[0].second, 234), 7u);
+
+  collector.hang_up();
+  // The first write after the hang-up may still be taken by the kernel (the peer's reset comes
+  // back with it); the one after fails. Bounded by sends, not by time.
+  netd::Status failed;
+  for (int sends = 0; sends < 8 && failed.ok(); ++sends) failed = (*exporter)->send(records);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, EIO);
+  EXPECT_GE((*exporter)->stats().lost, 1u);
+
+  ASSERT_TRUE((*exporter)->send(records).ok());
+  ASSERT_TRUE(collector.accept_one());
+  ASSERT_TRUE(collector.receive(1));
+  // (A record decodes only by a template of its own connection: accept_one starts afresh.)
+  EXPECT_EQ(collector.decoded().templates.size(), 3u) << "no templates on the new connection";
+  EXPECT_EQ(number(collector.decoded().records[0].second, 234), 7u);
+}
+
+// Nobody listens on the TCP port: open fails (the templates cannot go), naming the refusal.
+TEST(IpfixExportTcp, ACollectorThatRefusesFailsTheStart) {
+  TcpCollector collector;
+  ASSERT_TRUE(collector.ok());
+  Collector gone = collector.collector();
+  collector.stop_listening();
+  auto exporter = IpfixExporter::open(gone, 0);
+  ASSERT_FALSE(exporter.ok());
+  EXPECT_NE(exporter.error().message.find("onnection refused"), std::string::npos) << exporter.error().message;
 }
 
 // Nobody listens: the kernel's port unreachable makes a later send fail. The records of that

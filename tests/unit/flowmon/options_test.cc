@@ -29,6 +29,20 @@ TEST(FlowmonOptions, IpfixWithTimeouts) {
   EXPECT_EQ(resend->template_interval_ms, 1000u);
   EXPECT_EQ(parse({"--ipfix", "127.0.0.1:4739", "--template-interval=86400"})->template_interval_ms, 86400u * 1000);
   EXPECT_FALSE(parse({"--flows"})->ipfix.has_value());
+  EXPECT_EQ(defaults->ipfix->transport, Transport::kUdp);
+}
+
+// --transport before or after --ipfix; over TCP the templates go once per connection, so
+// --template-interval is refused there (the statistics keep their default schedule).
+TEST(FlowmonOptions, TransportTcp) {
+  for (auto words : {std::vector<std::string_view>{"--ipfix", "127.0.0.1:4739", "--transport", "tcp"},
+                     std::vector<std::string_view>{"--transport=tcp", "--ipfix=127.0.0.1:4739"}}) {
+    auto o = parse(words);
+    ASSERT_TRUE(o.ok()) << o.error().message;
+    EXPECT_EQ(o->ipfix->transport, Transport::kTcp);
+    EXPECT_EQ(o->template_interval_ms, 60u * 1000);
+  }
+  EXPECT_EQ(parse({"--ipfix", "127.0.0.1:4739", "--transport", "udp"})->ipfix->transport, Transport::kUdp);
 }
 
 TEST(FlowmonOptions, IpfixRefusals) {
@@ -52,6 +66,11 @@ TEST(FlowmonOptions, IpfixRefusals) {
       {{"--ipfix", "127.0.0.1:4739", "--flows"}, "'--flows' is for reports; --ipfix prints none"},
       {{"--count", "1", "--ipfix", "127.0.0.1:4739"}, "'--count' is for reports"},
       {{"--ipfix", "127.0.0.1:4739", "--interval", "1"}, "'--interval' is for reports"},
+      {{"--ipfix", "127.0.0.1:4739", "--transport", "sctp"}, "'--transport' needs udp or tcp, got 'sctp'"},
+      {{"--ipfix", "127.0.0.1:4739", "--transport", "TCP"}, "'--transport' needs udp or tcp, got 'TCP'"},
+      {{"--transport", "tcp"}, "'--transport' needs --ipfix HOST:PORT"},
+      {{"--ipfix", "127.0.0.1:4739", "--transport", "tcp", "--template-interval", "5"},
+       "'--template-interval' is for UDP: over TCP the templates go once per connection"},
   };
   for (const auto& c : cases) {
     auto o = parse(c.words);
