@@ -2,6 +2,7 @@
 
 #include <fixbuf/public.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -65,6 +66,21 @@ fbInfoElementSpec_t kSpec[] = {
 struct __attribute__((packed)) StatisticsRecord {
   uint32_t domain;
   uint64_t exported, not_sent, ignored, first_ignored_ms, last_ignored_ms;
+};
+
+struct __attribute__((packed)) SliceNameRecord {
+  uint32_t domain;
+  uint32_t vrf;
+  char name[IpfixExporter::kSliceNameBytes];
+};
+
+// The scope is the observation domain, not the VRF id: nfdump 1.7 reads ingressVRFID and
+// VRFname only among an options template's non-scope fields.
+fbInfoElementSpec_t kSliceNamesSpec[] = {
+    {ie("observationDomainId"), 4, 0},  // the scope
+    {ie("ingressVRFID"), 4, 0},          // the slice id
+    {ie("VRFname"), IpfixExporter::kSliceNameBytes, 0},
+    FB_IESPEC_NULL,
 };
 
 fbInfoElementSpec_t kStatisticsSpec[] = {
@@ -163,7 +179,8 @@ netd::Result<std::unique_ptr<IpfixExporter>> IpfixExporter::open(const Collector
     uint16_t scope_fields;  // 0: a template for data records, else an options template
   };
   for (const Layout& layout : {Layout{kTemplateV4, kSpec, kV4, 0}, Layout{kTemplateV6, kSpec, kV6, 0},
-                               Layout{kTemplateStatistics, kStatisticsSpec, 0, 1}}) {
+                               Layout{kTemplateStatistics, kStatisticsSpec, 0, 1},
+                               Layout{kTemplateSliceNames, kSliceNamesSpec, 0, 1}}) {
     uint16_t tid = layout.tid;
     GErrorBox err;
     fbTemplate_t* tmpl = fbTemplateAlloc(h->model);
@@ -192,11 +209,13 @@ netd::Result<std::unique_ptr<IpfixExporter>> IpfixExporter::open(const Collector
   fBufSetAutomaticMode(h->buf, FALSE);
   std::unique_ptr<IpfixExporter> self(
       new IpfixExporter(std::move(h), std::move(names), observation_domain, collector.transport));
-  NETD_TRY(self->send_templates());
+  // The templates alone: over UDP a collector that is not there answers this first datagram with
+  // a refusal that fails the next send, which should be one of records, reported as theirs.
+  NETD_TRY(self->export_templates());
   return self;
 }
 
-netd::Status IpfixExporter::send_templates() {
+netd::Status IpfixExporter::export_templates() {
   NETD_TRY(emit(pending_));  // the records so far go first: templates start a message of their own
   GErrorBox err;
   if (!fbSessionExportTemplates(handles_->session, &err.error)) {
@@ -210,28 +229,50 @@ netd::Status IpfixExporter::send_templates() {
   current_template_ = 0;  // a data set after them names its template again
   NETD_TRY(emit(0));
   templates_due_ = false;
+  names_due_ = true;  // with the next records, or now from send_templates
+  return netd::ok_status();
+}
+
+netd::Status IpfixExporter::send_templates() {
+  NETD_TRY(export_templates());
+  NETD_TRY(append_names_if_due());
+  return emit(0);
+}
+
+netd::Status IpfixExporter::append_names_if_due() {
+  if (!names_due_) return netd::ok_status();
+  for (const auto& [id, name] : names_.all()) {
+    SliceNameRecord r{domain_, id, {}};
+    std::memcpy(r.name, name.data(), std::min(name.size(), sizeof r.name - 1));  // the policy allows 31
+    NETD_TRY(append_raw(kTemplateSliceNames, reinterpret_cast<uint8_t*>(&r), sizeof r, "adding a slice name"));
+  }
+  names_due_ = false;
+  return netd::ok_status();
+}
+
+netd::Status IpfixExporter::append_raw(uint16_t tid, uint8_t* bytes, size_t size, const char* what) {
+  NETD_TRY(use_template(tid));
+  GErrorBox err;
+  if (fBufAppend(handles_->buf, bytes, size, &err.error)) return netd::ok_status();
+  if (!err.full()) return err.to_error(what);
+  NETD_TRY(emit(pending_));  // a full message: what is in it goes first
+  NETD_TRY(use_template(tid));
+  g_clear_error(&err.error);
+  if (!fBufAppend(handles_->buf, bytes, size, &err.error)) return err.to_error(what);
   return netd::ok_status();
 }
 
 netd::Status IpfixExporter::templates_if_due() {
   if (!templates_due_) return netd::ok_status();
-  return send_templates();
+  return export_templates();
 }
 
 netd::Status IpfixExporter::send_statistics(const IgnoredPackets& ignored) {
   NETD_TRY(templates_if_due());
-  NETD_TRY(use_template(kTemplateStatistics));
+  NETD_TRY(append_names_if_due());
   StatisticsRecord r{domain_, stats_.records + pending_, stats_.lost, ignored.packets, ignored.first_ms,
                      ignored.last_ms};
-  GErrorBox err;
-  if (!fBufAppend(handles_->buf, reinterpret_cast<uint8_t*>(&r), sizeof r, &err.error)) {
-    if (!err.full()) return err.to_error("adding the IPFIX statistics");
-    NETD_TRY(emit(pending_));  // a full message: the records in it go first
-    NETD_TRY(use_template(kTemplateStatistics));
-    g_clear_error(&err.error);
-    if (!fBufAppend(handles_->buf, reinterpret_cast<uint8_t*>(&r), sizeof r, &err.error))
-      return err.to_error("adding the IPFIX statistics");
-  }
+  NETD_TRY(append_raw(kTemplateStatistics, reinterpret_cast<uint8_t*>(&r), sizeof r, "adding the IPFIX statistics"));
   return emit(pending_);
 }
 
@@ -288,9 +329,11 @@ netd::Status IpfixExporter::append(const FlowRecord& record) {
 
 netd::Status IpfixExporter::send(std::span<const FlowRecord> records) {
   if (records.empty()) return netd::ok_status();
-  if (auto templates = templates_if_due(); !templates.ok()) {
+  auto ready = templates_if_due();
+  if (ready.ok()) ready = append_names_if_due();
+  if (!ready.ok()) {
     stats_.lost += records.size();  // no connection: nothing of these can go
-    return templates;
+    return ready;
   }
   netd::Status result;
   for (const FlowRecord& record : records) {

@@ -41,6 +41,11 @@ class IpfixExporter {
   // notSentFlowTotalCount (4.2, 4.4), ignoredPacketTotalCount and the times of the first and
   // last ignored packet as flowStart/EndMilliseconds (4.3).
   static constexpr uint16_t kTemplateStatistics = 258;
+  // The slices' names as an options template: scope observationDomainId, then ingressVRFID and
+  // VRFname in a fixed 32 bytes (names are 1..31 characters; NUL-padded). nfdump's nfcapd keeps
+  // these (not IE 236 of data records) and shows them as %ivrfnam.
+  static constexpr uint16_t kTemplateSliceNames = 259;
+  static constexpr size_t kSliceNameBytes = 32;
 
   // Allocates the session and the exporter (libfixbuf connects at the first message) and sends
   // the templates: over TCP a collector that refuses the connection fails this. `names` give
@@ -54,9 +59,11 @@ class IpfixExporter {
   // The records, in as few messages as fit, sent now. On a failure the records of the failed
   // message are counted lost and the error returned; the exporter goes on with the next call.
   netd::Status send(std::span<const FlowRecord> records);
-  // The templates again: a UDP collector that restarted learns them this way (RFC 7011 10.3.6).
-  // Over TCP they go at the start of each connection by themselves (a failed send closes it; the
-  // next send opens a new one with the templates first).
+  // The templates again, each time followed by one slice-names record per named slice (after
+  // open(), the names go with the first records instead): a UDP collector that restarted learns
+  // them this way (RFC 7011 10.3.6). Over TCP they go at the
+  // start of each connection by themselves (a failed send closes it; the next send opens a new
+  // one with the templates first).
   netd::Status send_templates();
   // One statistics record: what this exporter has sent and lost so far, and `ignored`.
   netd::Status send_statistics(const IgnoredPackets& ignored);
@@ -66,16 +73,24 @@ class IpfixExporter {
   struct Handles;
   IpfixExporter(std::unique_ptr<Handles> handles, SliceNames names, uint32_t domain, Transport transport);
   netd::Status append(const FlowRecord& record);
+  // One record of the current template, in a new message if this one is full.
+  netd::Status append_raw(uint16_t tid, uint8_t* bytes, size_t size, const char* what);
   netd::Status use_template(uint16_t tid);
   netd::Status emit(uint64_t records_in_message);
+  // The templates in a message of their own (libfixbuf's manual mode wants one); the names are
+  // then due.
+  netd::Status export_templates();
   // Over TCP after a failed send: the templates first on the new connection.
   netd::Status templates_if_due();
+  // The slice-names records, into the message being built, when templates went out since.
+  netd::Status append_names_if_due();
 
   std::unique_ptr<Handles> handles_;
   SliceNames names_;
   uint32_t domain_;
   Transport transport_;
   bool templates_due_ = false;
+  bool names_due_ = false;
   ExportStats stats_;
   uint16_t current_template_ = 0;
   uint64_t pending_ = 0;  // records appended since the last emit

@@ -26,6 +26,7 @@ class SliceNames {
   // "" for id 0 (no slice's traffic) and for ids netd did not name.
   std::string_view name_of(uint32_t id) const;
   size_t size() const { return names_.size(); }
+  const std::map<uint32_t, std::string>& all() const { return names_; }
 
  private:
   std::map<uint32_t, std::string> names_;

@@ -1,9 +1,9 @@
 // netd-flowmon as the monitor slice "mon" (uid 1004, capture_all): alice's and bob's pings and
 // TCP connections out of uplink0 are counted under their own slice ids, in both directions,
 // and per flow; with --ipfix the same traffic reaches nfcapd as flow records under the slice
-// ids, and a decoder of the test's own (nfdump 1.7.1 takes VRFname only from option records)
-// sees the slices' names as VRFname and the templates sent again; non-monitors are refused
-// (exit 2) and usage errors are exit 1.
+// ids and nfdump shows their names (%ivrfnam, from the names' options records), and a decoder of
+// the test's own sees the names as VRFname in the records and the templates sent again;
+// non-monitors are refused (exit 2) and usage errors are exit 1.
 #include <gmock/gmock.h>
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -25,7 +25,7 @@
 
 #include "tests/fixtures/eventually.h"
 #include "tests/fixtures/ipfix_decode.h"
-#include "tests/integration/common/testbed_test.h"
+#include "tests/integration/flowmon/flowmon_fixture.h"
 #include "tests/integration/common/traffic_scripts.h"
 
 namespace netd::testing {
@@ -35,8 +35,6 @@ using ::testing::HasSubstr;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr uid_t kMon = 1004;
-constexpr int kAliceId = 7, kBobId = 8;
 constexpr uint64_t kPingBytes = 84;  // ping's default: 56 data + 8 ICMP + 20 IPv4
 
 struct Totals {
@@ -49,52 +47,6 @@ void add(Totals& t, const json& entry) {
   t.out_packets += entry["out"].value("packets", 0ull);
   t.out_bytes += entry["out"].value("bytes", 0ull);
 }
-
-class Flowmon : public TestbedTest {
- protected:
-  TestbedOptions testbed_options() const override {
-    TestbedOptions o;
-    o.extra_bob = "\n[[slice]]\nname = \"mon\"\nid = 9\nuids = [1004]\ncapture_all = true\nraw = [\"packet\"]\n";
-    return o;
-  }
-
-  ProcessResult flowmon(uid_t uid, std::vector<std::string> args) const {
-    args.insert(args.begin(), FLOWMON_BINARY);
-    return bed_->as(uid, args);
-  }
-
-  // nfcapd as root on the host netns' loopback port 4739, writing to flows_ a file every 2 s;
-  // returned once it listens.
-  Result<ChildProcess> start_nfcapd() {
-    flows_ = bed_->dir() + "/flows";
-    if (mkdir(flows_.c_str(), 0700) != 0) return errno_error("mkdir " + flows_);
-    auto collector = spawn_in(&bed_->host(), {"nfcapd", "-w", flows_, "-b", "127.0.0.1", "-p", "4739", "-t", "2"});
-    if (!collector.ok()) return collector;
-    if (!eventually([&] { return !bed_->root({"ss", "-Hlun", "sport = :4739"}).out.empty(); }))
-      return make_error(ETIMEDOUT, "nfcapd does not listen");
-    return collector;
-  }
-
-  // netd-flowmon --ipfix to it (or to `collector`) as mon, returned once it says the export
-  // has begun.
-  Result<ChildProcess> start_exporter(std::vector<std::string> args,
-                                      const std::string& collector = "127.0.0.1:4739") const {
-    args.insert(args.begin(), {FLOWMON_BINARY, "--ipfix", collector});
-    auto mon = bed_->spawn_as(kMon, args);
-    if (!mon.ok()) return mon;
-    auto started = mon->read_line(kEventTimeout);
-    if (!started || started->find("exporting flow records to " + collector) == std::string::npos)
-      return make_error(EIO, "netd-flowmon did not start: " + mon->wait(std::chrono::seconds(1)).describe());
-    return mon;
-  }
-
-  // "ivrf sp dp packets bytes" of the flows matching `filter` in the files nfcapd closed.
-  ProcessResult nfdump(const std::string& filter) const {
-    return bed_->root({"nfdump", "-R", flows_, "-q", "-N", "-o", "fmt:%ivrf %sp %dp %pkt %byt", filter});
-  }
-
-  std::string flows_;
-};
 
 // What the reports so far add up to: per slice, and per flow of interest.
 struct Tallies {
@@ -349,59 +301,30 @@ TEST_F(FlowmonIpfix, IpfixActiveTimeoutPiecesAddUpToTheFlow) {
   EXPECT_EQ(bytes, sent * 228) << dump.out;
 }
 
+// nfdump's %ivrfnam: the names come to nfcapd as options records (scope ingressVRFID,
+// VRFname), so the operator's "who sent this?" query shows the slice by name as well as by id.
+TEST_F(FlowmonIpfix, NfdumpShowsTheSlicesNamesFromTheNamesOptionRecords) {
+  auto mon = start_exporter({"--idle-timeout", "600"});
+  ASSERT_OK(mon);
+  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41051", "9051", "3", "100"});
+  ASSERT_EQ(a.exit_code, 0) << a.describe();
+  auto b = bed_->as(kBob, {"python3", "-c", kUdpSender, "41052", "9052", "3", "100"});
+  ASSERT_EQ(b.exit_code, 0) << b.describe();
+  ASSERT_OK(mon->kill(SIGTERM));
+  auto done = mon->wait(10s);
+  ASSERT_EQ(done.exit_code, 0) << done.describe();
+  ProcessResult dump;
+  auto shown = [&] {
+    dump = bed_->root({"nfdump", "-R", flows_, "-q", "-N", "-o", "fmt:%dp %ivrf %ivrfnam", "proto udp and (dst port 9051 or dst port 9052)"});
+    return dump.out.find("9051") != std::string::npos && dump.out.find("9052") != std::string::npos;
+  };
+  ASSERT_TRUE(eventually(shown, 30s)) << dump.describe() << "\nflowmon: " << done.describe();
+  EXPECT_THAT(dump.out, ::testing::ContainsRegex("9051 +7 +alice")) << dump.out;
+  EXPECT_THAT(dump.out, ::testing::ContainsRegex("9052 +8 +bob")) << dump.out;
+}
+
 // A collector of the test's own on 127.0.0.1:4740 of the host netns: every datagram decoded by
 // tests/fixtures/ipfix_decode.h (nfdump 1.7.1 leaves IE 236 of data records aside).
-class IpfixListener {
- public:
-  static constexpr const char* kAddress = "127.0.0.1:4740";
-
-  static Result<IpfixListener> open(const Netns& netns) {
-    NETD_ASSIGN_OR_RETURN(auto inside, netns.enter());
-    UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));  // stays in the netns it was made in
-    if (!fd.valid()) return errno_error("socket");
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(4740);
-    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return errno_error("bind 127.0.0.1:4740");
-    return IpfixListener(std::move(fd));
-  }
-
-  // Datagrams decoded until `done()` holds or kEventTimeout passes without it; whether it holds.
-  template <typename Pred>
-  bool receive_until(Pred done) {
-    auto deadline = std::chrono::steady_clock::now() + kEventTimeout;
-    while (!done()) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      pollfd p{fd_.get(), POLLIN, 0};
-      if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) != 1) return done();
-      std::vector<uint8_t> m(65536);
-      ssize_t n = recv(fd_.get(), m.data(), m.size(), 0);
-      if (n < 0) return false;
-      m.resize(static_cast<size_t>(n));
-      if (!ipfix_decode(m, decoded_)) ++malformed_;
-    }
-    return true;
-  }
-
-  const IpfixDecoded& decoded() const { return decoded_; }
-  uint64_t malformed() const { return malformed_; }
-  // The records to or from `port`: (ingressVRFID, VRFname) of each.
-  std::vector<std::pair<uint64_t, std::string>> slices_of_port(uint64_t port) const {
-    std::vector<std::pair<uint64_t, std::string>> out;
-    for (const auto& [tid, f] : decoded_.records)
-      if (ipfix_number(f, 11) == port || ipfix_number(f, 7) == port)
-        out.emplace_back(ipfix_number(f, 234), ipfix_string(f, 236));
-    return out;
-  }
-
- private:
-  explicit IpfixListener(UniqueFd fd) : fd_(std::move(fd)) {}
-  UniqueFd fd_;
-  IpfixDecoded decoded_;
-  uint64_t malformed_ = 0;
-};
-
 // VRFname (IE 236) beside ingressVRFID: alice's records say "alice", bob's "bob" (his UDP flow
 // and his TCP connection, both ways), root's datagrams (no slice) "". The records go out at
 // SIGTERM.
@@ -447,7 +370,7 @@ TEST_F(FlowmonIpfix, IpfixTemplatesAreSentAgainForACollectorThatStartsLate) {
   IpfixListener& listener = *opened;
   ASSERT_TRUE(listener.receive_until([&] { return listener.decoded().template_sets >= 1; }))
       << "no templates sent again";
-  EXPECT_EQ(listener.decoded().templates.size(), 3u);  // IPv4, IPv6 and the statistics
+  EXPECT_EQ(listener.decoded().templates.size(), 4u);  // IPv4, IPv6, statistics, slice names
   auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41023", "9023", "5", "100"});
   ASSERT_EQ(a.exit_code, 0) << a.describe();
   ASSERT_TRUE(listener.receive_until([&] { return !listener.slices_of_port(9023).empty(); }))

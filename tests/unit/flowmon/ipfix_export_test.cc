@@ -79,8 +79,9 @@ TEST_F(IpfixExport, SendsBothTemplatesFirstWithTheSliceAndDirection) {
   ASSERT_TRUE(exporter.ok()) << exporter.error().message;
   ASSERT_TRUE(receive());
   EXPECT_EQ(decoded_.domain, 42u);
-  ASSERT_EQ(decoded_.templates.size(), 3u);  // and the statistics' options template
-  EXPECT_EQ(decoded_.scopes, (std::map<uint16_t, uint16_t>{{IpfixExporter::kTemplateStatistics, 1}}));
+  ASSERT_EQ(decoded_.templates.size(), 4u);  // and the options templates: statistics, slice names
+  EXPECT_EQ(decoded_.scopes, (std::map<uint16_t, uint16_t>{{IpfixExporter::kTemplateStatistics, 1},
+                                                           {IpfixExporter::kTemplateSliceNames, 1}}));
   auto has = [&](uint16_t tid, uint16_t ie) {
     for (auto [id, length] : decoded_.templates[tid])
       if (id == ie) return true;
@@ -143,8 +144,9 @@ TEST_F(IpfixExport, RecordsNameTheirSliceAsVrfName) {
                                      record("fd00::2", "fd00::1", 99, Direction::kIn)};
   auto sent = (*exporter)->send(records);
   ASSERT_TRUE(sent.ok()) << sent.error().message;
-  while (decoded_.records.size() < records.size() && receive()) {
+  while (decoded_.records.size() < records.size() + 3 && receive()) {  // and the 3 names' records
   }
+  std::erase_if(decoded_.records, [](const auto& r) { return r.first == IpfixExporter::kTemplateSliceNames; });
   ASSERT_EQ(decoded_.records.size(), records.size());
   std::vector<std::pair<uint64_t, std::string>> got;
   for (const auto& [tid, fields] : decoded_.records) got.emplace_back(number(fields, 234), ipfix_string(fields, 236));
@@ -180,7 +182,41 @@ TEST_F(IpfixExport, TemplatesAreSentAgainOnRequest) {
   auto again = (*exporter)->send_templates();
   ASSERT_TRUE(again.ok()) << again.error().message;
   ASSERT_TRUE(receive());
-  EXPECT_EQ(decoded_.templates.size(), 3u);
+  EXPECT_EQ(decoded_.templates.size(), 4u);
+}
+
+// The names again as options records (scope the domain; ingressVRFID, VRFname in 32 NUL-padded
+// bytes), one per slice, after every set of templates: what nfdump keeps for %ivrfnam. After
+// open() they go with the first records (the templates' datagram stays alone: see open()).
+TEST_F(IpfixExport, SliceNamesFollowTheTemplatesAsOptionsRecords) {
+  auto exporter = IpfixExporter::open(collector_, 0, SliceNames({{7, "alice"}, {8, "bob"}}));
+  ASSERT_TRUE(exporter.ok()) << exporter.error().message;
+  auto names = [&] {
+    std::vector<std::pair<uint64_t, std::string>> got;
+    for (const auto& [tid, f] : decoded_.records)
+      if (tid == IpfixExporter::kTemplateSliceNames) got.emplace_back(number(f, 234), ipfix_string(f, 236));
+    return got;
+  };
+  ASSERT_TRUE(receive());
+  EXPECT_TRUE(decoded_.records.empty());
+  std::vector<FlowRecord> records = {record("10.0.1.1", "10.0.1.2", 7, Direction::kOut)};
+  ASSERT_TRUE((*exporter)->send(records).ok());
+  ASSERT_TRUE(receive());  // one datagram: the names, then the record
+  ASSERT_EQ(decoded_.records.size(), 3u);
+  EXPECT_EQ(decoded_.records[2].first, IpfixExporter::kTemplateV4);
+  using Field = std::pair<uint16_t, uint16_t>;
+  EXPECT_EQ(decoded_.templates[IpfixExporter::kTemplateSliceNames],
+            (std::vector<Field>{{149, 4}, {234, 4}, {236, 32}}));
+  EXPECT_EQ(decoded_.scopes[IpfixExporter::kTemplateSliceNames], 1u);
+  std::string padded_alice = std::string("alice") + std::string(27, '\0');
+  std::string padded_bob = std::string("bob") + std::string(29, '\0');
+  using Names = std::vector<std::pair<uint64_t, std::string>>;
+  EXPECT_EQ(names(), (Names{{7, padded_alice}, {8, padded_bob}}));
+  ASSERT_TRUE((*exporter)->send_templates().ok());
+  while (names().size() < 4 && receive()) {
+  }
+  EXPECT_EQ(names().size(), 4u);
+  EXPECT_EQ((*exporter)->stats().records, 1u);  // names are not flow records
 }
 
 // The statistics (RFC 7011 section 4) as one options record: scope the observation domain, the
@@ -274,7 +310,7 @@ TEST(IpfixExportTcp, TemplatesStartEachConnection) {
   std::vector<FlowRecord> records = {record("10.0.1.1", "10.0.1.2", 7, Direction::kOut)};
   ASSERT_TRUE((*exporter)->send(records).ok());
   ASSERT_TRUE(collector.receive(1));
-  EXPECT_EQ(collector.decoded().templates.size(), 3u);
+  EXPECT_EQ(collector.decoded().templates.size(), 4u);
   EXPECT_EQ(number(collector.decoded().records[0].second, 234), 7u);
 
   collector.hang_up();
@@ -290,7 +326,7 @@ TEST(IpfixExportTcp, TemplatesStartEachConnection) {
   ASSERT_TRUE(collector.accept_one());
   ASSERT_TRUE(collector.receive(1));
   // (A record decodes only by a template of its own connection: accept_one starts afresh.)
-  EXPECT_EQ(collector.decoded().templates.size(), 3u) << "no templates on the new connection";
+  EXPECT_EQ(collector.decoded().templates.size(), 4u) << "no templates on the new connection";
   EXPECT_EQ(number(collector.decoded().records[0].second, 234), 7u);
 }
 

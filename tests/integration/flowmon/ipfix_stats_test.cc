@@ -1,0 +1,203 @@
+// netd-flowmon --ipfix's statistics and TCP transport against a live netd, decoded by the test:
+// packets the flow log dropped while the probe could not read (stopped with SIGSTOP) are counted
+// exactly and sent as the statistics options record (ignoredPacketTotalCount), so what the
+// records hold plus what was dropped is what was sent; over TCP the same records and statistics
+// reach a stream collector, and a collector that refuses the connection is exit 2.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "tests/integration/common/traffic_scripts.h"
+#include "tests/integration/flowmon/flowmon_fixture.h"
+
+namespace netd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+constexpr uint16_t kStatistics = 258;  // IpfixExporter::kTemplateStatistics
+constexpr uint16_t kFlowV4 = 256, kFlowV6 = 257;
+constexpr uint16_t kIgnoredPackets = 164, kExportedRecords = 42, kNotSentRecords = 166;
+
+// The last statistics record decoded, if any.
+const IpfixFields* last_statistics(const IpfixDecoded& d) {
+  const IpfixFields* last = nullptr;
+  for (const auto& [tid, f] : d.records)
+    if (tid == kStatistics) last = &f;
+  return last;
+}
+
+// Flow records (not statistics) decoded, and the packets of those to `port`.
+uint64_t flow_records(const IpfixDecoded& d) {
+  uint64_t n = 0;
+  for (const auto& [tid, f] : d.records) n += tid == kFlowV4 || tid == kFlowV6;
+  return n;
+}
+uint64_t packets_to(const IpfixDecoded& d, uint64_t port) {
+  uint64_t n = 0;
+  for (const auto& [tid, f] : d.records)
+    if ((tid == kFlowV4 || tid == kFlowV6) && ipfix_number(f, 11) == port) n += ipfix_number(f, 2);
+  return n;
+}
+
+// The process state letter of /proc/PID/stat ('T' once stopped).
+char process_state(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t paren = text.rfind(')');
+  return paren == std::string::npos || paren + 2 >= text.size() ? '?' : text[paren + 2];
+}
+
+using FlowmonStatistics = Flowmon;
+
+// netd-flowmon stopped (SIGSTOP) while alice sends far more datagrams than the flow log socket's
+// buffer holds: the kernel drops NFLOG messages; once it runs again, the next packet's sequence
+// number shows the gap (one datagram to another port, read once its record is exported at the
+// idle timeout). Alice's records plus the dropped packets are what she sent (a few more if other
+// packets crossed the uplink meanwhile and were dropped too); the summary on stderr and the
+// statistics record say the same number.
+TEST_F(FlowmonStatistics, DroppedPacketsAreCountedAndAddUpWithTheRecords) {
+  auto opened = IpfixListener::open(bed_->host());
+  ASSERT_OK(opened);
+  IpfixListener& listener = *opened;
+  auto mon = start_exporter({"--idle-timeout", "1"}, IpfixListener::kAddress);
+  ASSERT_OK(mon);
+  ASSERT_OK(mon->kill(SIGSTOP));
+  ASSERT_TRUE(eventually([&] { return process_state(mon->pid()) == 'T'; })) << "netd-flowmon did not stop";
+  // NFLOG batches of 16 packets, ~4 KB of buffer each: some 25 MB, three times what the socket
+  // holds (netd sets 4 MB, the kernel doubles it).
+  constexpr uint64_t kSent = 100000;
+  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41031", "9031", std::to_string(kSent), "16"});
+  ASSERT_EQ(a.exit_code, 0) << a.describe();
+  ASSERT_OK(mon->kill(SIGCONT));
+  auto marker = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41034", "9034", "1", "16"});
+  ASSERT_EQ(marker.exit_code, 0) << marker.describe();
+  ASSERT_TRUE(listener.receive_until([&] { return packets_to(listener.decoded(), 9034) == 1; }))
+      << "the datagram after the drops was not exported";
+  ASSERT_OK(mon->kill(SIGTERM));
+  auto done = mon->wait(30s);
+  ASSERT_EQ(done.exit_code, 0) << done.describe();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(done.err, m, std::regex(R"(\((\d+) packets dropped\))"))) << done.describe();
+  uint64_t dropped = std::stoull(m[1]);
+
+  ASSERT_TRUE(listener.receive_until([&] {
+    const IpfixFields* s = last_statistics(listener.decoded());
+    return s != nullptr && ipfix_number(*s, kExportedRecords) == flow_records(listener.decoded());
+  })) << "no final statistics record\n" << done.describe();
+  ASSERT_GT(dropped, 0u) << "nothing was dropped: the test did not overrun the flow log (" +
+                                std::to_string(packets_to(listener.decoded(), 9031)) + " of alice's counted)\n"
+                         << done.describe();
+  const IpfixFields& stats = *last_statistics(listener.decoded());
+  EXPECT_EQ(ipfix_number(stats, kIgnoredPackets), dropped);
+  EXPECT_EQ(ipfix_number(stats, kNotSentRecords), 0u);
+  EXPECT_LE(ipfix_number(stats, 152), ipfix_number(stats, 153));  // first and last drop seen
+  EXPECT_GT(ipfix_number(stats, 152), 0u);
+  uint64_t counted = packets_to(listener.decoded(), 9031);
+  EXPECT_LT(counted, kSent);
+  EXPECT_GE(counted + dropped, kSent) << counted << " counted, " << dropped << " dropped";
+  EXPECT_LE(counted + dropped, kSent + 16) << counted << " counted, " << dropped << " dropped";
+  EXPECT_EQ(listener.malformed(), 0u);
+}
+
+// A TCP collector of the test in the host netns: accepts one connection and decodes its stream.
+class TcpIpfixListener {
+ public:
+  static constexpr const char* kAddress = "127.0.0.1:4741";
+
+  static Result<TcpIpfixListener> open(const Netns& netns) {
+    NETD_ASSIGN_OR_RETURN(auto inside, netns.enter());
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return errno_error("socket");
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(4741);
+    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd.get(), 4) != 0)
+      return errno_error("listening on 127.0.0.1:4741");
+    return TcpIpfixListener(std::move(fd));
+  }
+
+  // The stream read (a connection accepted first) until `done()` holds, or the peer closes it,
+  // or kEventTimeout passes without it; whether it holds.
+  template <typename Pred>
+  bool receive_until(Pred done) {
+    auto deadline = std::chrono::steady_clock::now() + kEventTimeout;
+    while (!done()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      int fd = connection_.valid() ? connection_.get() : listener_.get();
+      pollfd p{fd, POLLIN, 0};
+      if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) != 1) return done();
+      if (!connection_.valid()) {
+        connection_ = UniqueFd(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        continue;
+      }
+      uint8_t chunk[65536];
+      ssize_t n = recv(connection_.get(), chunk, sizeof chunk, 0);
+      if (n <= 0) return done();
+      stream_.insert(stream_.end(), chunk, chunk + n);
+      for (const auto& message : ipfix_split(stream_))
+        if (!ipfix_decode(message, decoded_)) ++malformed_;
+    }
+    return true;
+  }
+  const IpfixDecoded& decoded() const { return decoded_; }
+  uint64_t malformed() const { return malformed_; }
+
+ private:
+  explicit TcpIpfixListener(UniqueFd fd) : listener_(std::move(fd)) {}
+  UniqueFd listener_, connection_;
+  std::vector<uint8_t> stream_;
+  IpfixDecoded decoded_;
+  uint64_t malformed_ = 0;
+};
+
+// --transport tcp: alice's and bob's flows reach the stream collector under their slice ids and
+// names, the statistics record closes the stream (nothing dropped, nothing lost), and the start
+// line names the transport.
+TEST_F(FlowmonStatistics, IpfixOverTcpCarriesTheSlicesAndTheStatistics) {
+  auto opened = TcpIpfixListener::open(bed_->host());
+  ASSERT_OK(opened);
+  TcpIpfixListener& listener = *opened;
+  auto mon = start_exporter({"--transport", "tcp", "--idle-timeout", "600"}, TcpIpfixListener::kAddress);
+  ASSERT_OK(mon);
+  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41032", "9032", "7", "100"});
+  ASSERT_EQ(a.exit_code, 0) << a.describe();
+  auto b = bed_->as(kBob, {"python3", "-c", kUdpSender, "41033", "9033", "5", "100"});
+  ASSERT_EQ(b.exit_code, 0) << b.describe();
+  ASSERT_OK(mon->kill(SIGTERM));
+  auto done = mon->wait(10s);
+  ASSERT_EQ(done.exit_code, 0) << done.describe();
+  EXPECT_THAT(done.err, HasSubstr("0 lost")) << done.describe();
+  EXPECT_THAT(done.err, HasSubstr("(0 packets dropped)")) << done.describe();
+
+  ASSERT_TRUE(listener.receive_until([&] { return last_statistics(listener.decoded()) != nullptr; }))
+      << "no statistics record over TCP\n" << done.describe();
+  EXPECT_EQ(listener.malformed(), 0u);
+  EXPECT_EQ(packets_to(listener.decoded(), 9032), 7u);
+  EXPECT_EQ(packets_to(listener.decoded(), 9033), 5u);
+  for (const auto& [tid, f] : listener.decoded().records) {
+    if (ipfix_number(f, 11) == 9032) EXPECT_EQ(ipfix_string(f, 236), "alice");
+    if (ipfix_number(f, 11) == 9033) EXPECT_EQ(ipfix_number(f, 234), static_cast<uint64_t>(kBobId));
+  }
+  const IpfixFields& stats = *last_statistics(listener.decoded());
+  EXPECT_EQ(ipfix_number(stats, kIgnoredPackets), 0u);
+  EXPECT_EQ(ipfix_number(stats, kExportedRecords), flow_records(listener.decoded()));
+}
+
+// Nobody listens on the TCP port: the export cannot start, exit 2 naming the collector and the
+// refusal (after netd's FlowLog call, which checks the monitor first).
+TEST_F(FlowmonStatistics, ATcpCollectorThatRefusesIsExitTwo) {
+  auto r = bed_->as(kMon, {FLOWMON_BINARY, "--ipfix", "127.0.0.1:4741", "--transport", "tcp"});
+  EXPECT_EQ(r.exit_code, 2) << r.describe();
+  EXPECT_THAT(r.err, HasSubstr("netd-flowmon: 127.0.0.1:4741: ")) << r.describe();
+  EXPECT_THAT(r.err, HasSubstr("onnection refused")) << r.describe();
+}
+
+}  // namespace
+}  // namespace netd::testing
