@@ -200,9 +200,7 @@ std::optional<FlowRun> run_once(Context& cx, std::optional<ProbeKind> kind, int 
 
 // ---------------------------------------------------------------------------------------------
 
-// Each probe's median CPU per million packets (empty if the part did not finish).
-std::vector<double> run_cpu(Context& cx, const Args& args, bench::Budget& budget,
-                            const std::vector<ProbeKind>& probes) {
+void run_cpu(Context& cx, const Args& args, bench::Budget& budget, const std::vector<ProbeKind>& probes) {
   print_note("cpu: alice at " + std::to_string(args.cpu_pps) + " pps over " + std::to_string(args.flows) +
              " flows; load average " + bench::loadavg());
   cx.part = "cpu";
@@ -224,17 +222,15 @@ std::vector<double> run_cpu(Context& cx, const Args& args, bench::Budget& budget
                            runs[p].push_back(*run);
                            return true;
                          });
-  if (bench::interrupted()) return print_note("cpu: interrupted"), std::vector<double>{};
-  if (!ok || fewest() == 0) return print_note("cpu: a run failed (see above)"), std::vector<double>{};
+  if (bench::interrupted()) return print_note("cpu: interrupted");
+  if (!ok || fewest() == 0) return print_note("cpu: a run failed (see above)");
   phase.report(fewest());
   print_note("cpu: " + std::to_string(fewest()) + " rounds of one run per probe, order rotating; load average now " +
              bench::loadavg());
-  return bench::report_cpu(probes, runs, args.cpu_pps, args.flows);
+  bench::report_cpu(probes, runs, args.cpu_pps, args.flows);
 }
 
-// Each probe's cost on the sending path per million packets (empty if the part did not finish).
-std::vector<std::optional<double>> run_overrun(Context& cx, const Args& args, bench::Budget& budget,
-                                               const std::vector<ProbeKind>& probes) {
+void run_overrun(Context& cx, const Args& args, bench::Budget& budget, const std::vector<ProbeKind>& probes) {
   print_note("overrun: alice over " + std::to_string(args.flows) +
              " flows at 25k, 50k, 100k, 200k pps and as fast as she goes (also with no probe); load average " +
              bench::loadavg());
@@ -255,16 +251,16 @@ std::vector<std::optional<double>> run_overrun(Context& cx, const Args& args, be
       auto run = run_once(cx, variants[which], kSteps[steps], send);
       if (!run) {
         if (!bench::interrupted()) print_note("overrun: a run failed (see above)");
-        return {};
+        return;
       }
       overhead[which] = run->wall_s - run->send_s;
       (variants[which] ? runs[which].emplace_back() : none.emplace()) = *run;
     }
   }
-  if (bench::interrupted()) return print_note("overrun: interrupted"), std::vector<std::optional<double>>{};
+  if (bench::interrupted()) return print_note("overrun: interrupted");
   phase.report(steps);
   print_note("overrun: one run per probe per step, order alternating; load average now " + bench::loadavg());
-  return bench::report_overrun(probes, runs, kSteps, none);
+  bench::report_overrun(probes, runs, kSteps, none);
 }
 
 // The peer drops alice's streams at its input: no ICMP port-unreachables come back.
@@ -364,11 +360,8 @@ int run(const Args& args) {
              ", NetFlow v5, 4 MiB ring; netd-flowmon --ipfix as the monitor slice; both export to a socket of ours "
              "on the host netns' loopback");
 
-  std::vector<double> cpu;
-  std::vector<std::optional<double>> kernel;
-  if (args.cpu && !bench::interrupted()) cpu = run_cpu(cx, args, budget, probes);
-  if (args.overrun && !bench::interrupted()) kernel = run_overrun(cx, args, budget, probes);
-  if (!bench::interrupted()) bench::report_totals(probes, cpu, kernel);
+  if (args.cpu && !bench::interrupted()) run_cpu(cx, args, budget, probes);
+  if (args.overrun && !bench::interrupted()) run_overrun(cx, args, budget, probes);
   munmap(mem, sizeof(Senders));
   peer_drops(*bed, false);
   print_note("flowmon_bench: " + fixed(args.seconds - budget.left(), 1) + " s of a " + std::to_string(args.seconds) +

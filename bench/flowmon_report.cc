@@ -33,8 +33,8 @@ std::optional<size_t> index_of(const std::vector<ProbeKind>& probes, ProbeKind k
 
 }  // namespace
 
-std::vector<double> report_cpu(const std::vector<ProbeKind>& probes, const std::vector<std::vector<FlowRun>>& runs,
-                               int pps, int flows) {
+void report_cpu(const std::vector<ProbeKind>& probes, const std::vector<std::vector<FlowRun>>& runs, int pps,
+                int flows) {
   std::vector<double> median(probes.size());
   for (size_t p = 0; p < probes.size(); ++p) {
     std::vector<double> cpu, rate;
@@ -57,7 +57,7 @@ std::vector<double> report_cpu(const std::vector<ProbeKind>& probes, const std::
                  " pps: its CPU is per packet it accounted for");
   }
   auto flowmon = index_of(probes, ProbeKind::kFlowmon), softflowd = index_of(probes, ProbeKind::kSoftflowd);
-  if (!flowmon || !softflowd) return median;
+  if (!flowmon || !softflowd) return;
   std::vector<double> paired;  // round by round: neighbours in time, so the machine's load hits both
   for (size_t i = 0; i < std::min(runs[*flowmon].size(), runs[*softflowd].size()); ++i)
     paired.push_back(probe_per_mpkt(runs[*flowmon][i]) / probe_per_mpkt(runs[*softflowd][i]));
@@ -70,13 +70,11 @@ std::vector<double> report_cpu(const std::vector<ProbeKind>& probes, const std::
                    " (netd-flowmon / softflowd, paired median): " + fixed(median[*flowmon]) + " s against " +
                    fixed(median[*softflowd]) + " s of the probe's own CPU per million uplink packets at " +
                    grouped(pps) + " pps over " + std::to_string(flows) + " flows");
-  return median;
 }
 
-std::vector<std::optional<double>> report_overrun(const std::vector<ProbeKind>& probes,
-                                                  const std::vector<std::vector<FlowRun>>& runs,
-                                                  const std::array<int, 5>& steps, const std::optional<FlowRun>& none) {
-  std::vector<std::optional<double>> kernel(probes.size());
+void report_overrun(const std::vector<ProbeKind>& probes, const std::vector<std::vector<FlowRun>>& runs,
+                    const std::array<int, 5>& steps, const std::optional<FlowRun>& none) {
+  std::vector<std::optional<double>> kernel(probes.size());  // per million packets
   std::string verdict;
   for (size_t p = 0; p < probes.size(); ++p) {
     const std::string id = probe_id(probes[p]);
@@ -122,28 +120,17 @@ std::vector<std::optional<double>> report_overrun(const std::vector<ProbeKind>& 
   }
   // What the tap costs where the packet is sent: NFLOG copies 128 bytes of each into a netlink
   // message, AF_PACKET copies the frame into the ring, both in the sending process's context.
+  bool any = false;
   for (size_t p = 0; p < probes.size(); ++p)
-    if (kernel[p]) print_figure(std::string("flowmon.kernel.") + probe_id(probes[p]) + ".per_mpkt", *kernel[p], "s");
+    if (kernel[p]) {
+      print_figure(std::string("flowmon.kernel.") + probe_id(probes[p]) + ".per_mpkt", *kernel[p], "s");
+      any = true;
+    }
+  if (any)
+    print_note(
+        "overrun: flowmon.kernel.* = alice's CPU per packet at full speed with the probe against without, one "
+        "run each: rough, it moves with the machine's load as much as it differs between the probes");
   if (!verdict.empty()) print_comparison("flowmon.overrun " + verdict);
-  return kernel;
-}
-
-void report_totals(const std::vector<ProbeKind>& probes, const std::vector<double>& cpu,
-                   const std::vector<std::optional<double>>& kernel) {
-  std::vector<std::optional<double>> total(probes.size());
-  for (size_t p = 0; p < probes.size() && p < cpu.size() && p < kernel.size(); ++p) {
-    if (!kernel[p]) continue;
-    total[p] = cpu[p] + *kernel[p];
-    print_figure(std::string("flowmon.total.") + probe_id(probes[p]) + ".per_mpkt", *total[p], "s");
-  }
-  auto flowmon = index_of(probes, ProbeKind::kFlowmon), softflowd = index_of(probes, ProbeKind::kSoftflowd);
-  if (!flowmon || !softflowd || !total[*flowmon] || !total[*softflowd]) return;
-  double ratio = *total[*flowmon] / *total[*softflowd];
-  print_figure("flowmon.total.ratio", ratio, "x");
-  print_comparison("flowmon.total_per_mpkt ratio " + fixed(ratio) + " (netd-flowmon / softflowd): " +
-                   fixed(*total[*flowmon]) + " s against " + fixed(*total[*softflowd]) +
-                   " s per million uplink packets, the probe's own CPU (cpu part) and its tap's on the sending "
-                   "path (alice at full speed with it against without, one run each)");
 }
 
 }  // namespace bench

@@ -25,18 +25,13 @@ struct FlowRun {
   double wall_s = 0;        // the whole run, probe start and stop included
 };
 
-// runs[p][round] of probes[p] at pps over `flows` flows; each probe's median CPU per million
-// packets (s), in the order of `probes`.
-std::vector<double> report_cpu(const std::vector<ProbeKind>& probes, const std::vector<std::vector<FlowRun>>& runs,
-                               int pps, int flows);
+// runs[p][round] of probes[p] at pps over `flows` flows.
+void report_cpu(const std::vector<ProbeKind>& probes, const std::vector<std::vector<FlowRun>>& runs, int pps,
+                int flows);
 // runs[p][step] of probes[p] at steps[step] pps (0: as fast as alice goes), and alice alone as fast
-// as she goes (none). Each probe's cost on the sending path per million packets (s): alice's CPU
-// per packet at full speed with it against without (nullopt without a run of both).
-std::vector<std::optional<double>> report_overrun(const std::vector<ProbeKind>& probes,
-                                                  const std::vector<std::vector<FlowRun>>& runs,
-                                                  const std::array<int, 5>& steps, const std::optional<FlowRun>& none);
-// The probe's CPU and its tap's cost on the sending path together, per probe and as a ratio.
-void report_totals(const std::vector<ProbeKind>& probes, const std::vector<double>& cpu,
-                   const std::vector<std::optional<double>>& kernel);
+// as she goes (none): also each probe's cost on the sending path per million packets, alice's CPU
+// per packet at full speed with it against without.
+void report_overrun(const std::vector<ProbeKind>& probes, const std::vector<std::vector<FlowRun>>& runs,
+                    const std::array<int, 5>& steps, const std::optional<FlowRun>& none);
 
 }  // namespace bench
