@@ -160,7 +160,11 @@ std::optional<FlowRun> run_once(Context& cx, std::optional<ProbeKind> kind, int 
   bool whole = pause_s(send_s);
   alice.stop.store(1);
   int code = bench::wait_child(pid);
-  if (!whole || code != 0) return std::nullopt;
+  if (!whole) return std::nullopt;  // interrupted
+  if (code != 0) {
+    print_note("alice's sender exited " + std::to_string(code) + " (its reason is on stderr)");
+    return std::nullopt;
+  }
   run.sent = static_cast<double>(alice.sent.load());
   run.send_s = static_cast<double>(alice.wall_ns.load()) / 1e9;
   run.sender_cpu_s = static_cast<double>(alice.cpu_ns.load()) / 1e9;
