@@ -56,6 +56,11 @@ void print_verdict(const std::string& target, bool met, const std::string& measu
   std::fflush(stdout);
 }
 
+void print_comparison(const std::string& text) {
+  std::printf("verdict %s\n", text.c_str());
+  std::fflush(stdout);
+}
+
 std::string fixed(double v, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);

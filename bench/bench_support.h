@@ -33,6 +33,9 @@ Stats stats_of(std::vector<double> v);
 void print_figure(const std::string& name, double value, const char* unit);
 void print_note(const std::string& text);
 void print_verdict(const std::string& target, bool met, const std::string& measured);
+// `verdict <text>` for a comparison with no target to meet (what a benchmark found against its
+// baseline, said in words).
+void print_comparison(const std::string& text);
 std::string fixed(double v, int decimals = 2);
 // `<name>.samples N samples`: how many samples the figures called <name>.* are from.
 void print_samples(const std::string& name, size_t n);

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "lib/core/unique_fd.h"
 
@@ -42,7 +43,11 @@ netd::Status send_udp(const UdpStream& stream, std::atomic<uint64_t>* sent, cons
   dst.sin_family = AF_INET;
   dst.sin_port = htons(stream.port);
   if (inet_pton(AF_INET, stream.peer, &dst.sin_addr) != 1) return netd::make_error(EINVAL, "bad peer address");
-  if (connect(s.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) return os_error("connect");
+  const int flows = std::max(1, stream.flows);
+  if (flows == 1 && connect(s.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) return os_error("connect");
+  // Several flows: one address per flow, each message of a batch to the next one in turn.
+  std::vector<sockaddr_in> dsts(static_cast<size_t>(flows), dst);
+  for (int f = 0; f < flows; ++f) dsts[static_cast<size_t>(f)].sin_port = htons(static_cast<uint16_t>(stream.port + f));
   constexpr int kBatch = 32;
   char payload[kUdpPayload] = {};
   iovec iov[kBatch];
@@ -52,6 +57,7 @@ netd::Status send_udp(const UdpStream& stream, std::atomic<uint64_t>* sent, cons
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
+  int next_flow = 0;
   // Paced: batches of `batch` every `period` ns (batch ≤ 32, period ≥ 100 µs).
   int batch = kBatch;
   long period_ns = 0;
@@ -65,10 +71,17 @@ netd::Status send_udp(const UdpStream& stream, std::atomic<uint64_t>* sent, cons
   while (stop->load(std::memory_order_relaxed) == 0 && (stream.count == 0 || done < stream.count)) {
     unsigned want = static_cast<unsigned>(batch);
     if (stream.count > 0) want = static_cast<unsigned>(std::min<uint64_t>(want, stream.count - done));
+    if (flows > 1) {
+      for (unsigned i = 0; i < want; ++i) {
+        msgs[i].msg_hdr.msg_name = &dsts[static_cast<size_t>((next_flow + static_cast<int>(i)) % flows)];
+        msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+      }
+    }
     int n = sendmmsg(s.get(), msgs, want, 0);
     if (n > 0) {
       done += static_cast<uint64_t>(n);
       sent->fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+      next_flow = (next_flow + n) % flows;
     }
     if (period_ns > 0) {
       next.tv_nsec += period_ns;

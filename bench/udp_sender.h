@@ -1,6 +1,7 @@
 // A UDP sender (and the port a captured frame was sent to) for the benchmarks that measure packet capture under a flood (raw_bench rx,
-// exec_bench tcpdump): small datagrams to one peer port, as fast as one process goes or paced
-// at a steady rate, counted in shared memory so the parent reads the figures live.
+// exec_bench tcpdump, flowmon_bench): small datagrams to one peer port (or to a run of ports, one
+// flow each), as fast as one process goes or paced at a steady rate, counted in shared memory so
+// the parent reads the figures live.
 #pragma once
 
 #include <atomic>
@@ -18,6 +19,9 @@ struct UdpStream {
   uint16_t port;     // destination port; the source port is port + 1000 (who sent it, on the wire)
   int pps = 0;       // 0: as fast as it goes; else paced in batches on an absolute clock
   uint64_t count = 0;  // 0: until *stop; else exactly this many datagrams sent (unless *stop)
+  // Flows (distinct destination ports port .. port + flows - 1), one datagram to each in turn so
+  // a flow table sees them interleaved; 1: a connected socket to `port` alone.
+  int flows = 1;
 };
 
 // Sends `stream` from the calling process (already in its netns, cgroup and uid), adding what

@@ -242,7 +242,14 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"shape_in_testbed_up", bench(SHAPE_IN_BENCH, {"--seconds", "5"}), "testbed up:"},
         // Both latency testbeds with the peers' tbf, the echo servers and alice's client running.
         Case{"shape_in_latency_measuring", bench(SHAPE_IN_BENCH, {"--seconds", "5", "--no-accuracy", "--no-cost"}),
-             "latency: measuring", SIGINT}),
+             "latency: measuring", SIGINT},
+        Case{"flowmon_testbed_up", bench(FLOWMON_BENCH, {"--seconds", "5"}), "testbed up:"},
+        // netd-flowmon (as the monitor slice) capturing, alice's sender starting.
+        Case{"flowmon_cpu_flowmon_capturing", bench(FLOWMON_BENCH, {"--seconds", "5", "--no-overrun"}),
+             "cpu: netd-flowmon capturing", SIGINT},
+        // softflowd under sliceip exec capturing (sliceip and softflowd in the host netns).
+        Case{"flowmon_overrun_softflowd_capturing", bench(FLOWMON_BENCH, {"--seconds", "5", "--no-cpu"}),
+             "overrun: softflowd capturing"}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
 // SIGKILL: no clean-up runs (netd and the servers die with it, by their parent-death signal),
