@@ -1,6 +1,7 @@
 #include "tools/flowmon/flow_table.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 namespace flowmon {
@@ -15,6 +16,26 @@ std::optional<FlowId> flow_of(const LoggedPacket& packet, const MarkLayout& layo
                 .dst = h.dst,
                 .sport = h.sport,
                 .dport = h.dport};
+}
+
+size_t FlowIdHash::operator()(const FlowId& id) const noexcept {
+  // splitmix64's finalizer over the words of the id: cheap, and every input bit reaches every
+  // output bit, so ids that differ in one port or one address byte spread.
+  auto mix = [](uint64_t h, uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    return h;
+  };
+  uint64_t words[4];
+  std::memcpy(words, id.src.bytes(), 16);
+  std::memcpy(words + 2, id.dst.bytes(), 16);
+  uint64_t h = static_cast<uint64_t>(id.slice) << 32 | static_cast<uint64_t>(id.sport) << 16 | id.dport;
+  h = mix(h, static_cast<uint64_t>(id.protocol) << 8 | static_cast<uint64_t>(id.direction) |
+                 static_cast<uint64_t>(id.src.family()) << 16);
+  for (uint64_t w : words) h = mix(h, w);
+  return static_cast<size_t>(h);
 }
 
 void FlowTable::add(const FlowId& id, uint32_t octets, uint8_t tcp_flags, uint64_t now_ms) {

@@ -12,9 +12,8 @@ namespace flowmon {
 
 namespace {
 
-// mnl_attr_parse's callback: one attribute into the LoggedPacket `data` points to.
-int read_attribute(const nlattr* attr, void* data) {
-  auto& packet = *static_cast<LoggedPacket*>(data);
+// One attribute into `packet`.
+void read_attribute(const nlattr* attr, LoggedPacket& packet) {
   const uint16_t type = mnl_attr_get_type(attr);
   const uint16_t size = mnl_attr_get_payload_len(attr);
   switch (type) {
@@ -48,7 +47,6 @@ int read_attribute(const nlattr* attr, void* data) {
     default:
       break;  // timestamps, uid/gid, ...: not needed for accounting
   }
-  return MNL_CB_OK;
 }
 
 }  // namespace
@@ -58,8 +56,7 @@ bool LoggedPacket::outgoing() const {
   return outdev != 0;
 }
 
-std::vector<LoggedPacket> parse_nflog(std::span<const uint8_t> buffer) {
-  std::vector<LoggedPacket> packets;
+void for_each_nflog(std::span<const uint8_t> buffer, const std::function<void(const LoggedPacket&)>& sink) {
   int left = static_cast<int>(buffer.size());
   auto* nlh = reinterpret_cast<const nlmsghdr*>(buffer.data());
   // mnl_nlmsg_ok compares nlmsg_len as an int: a length of 2^31 or more would pass and send
@@ -70,9 +67,20 @@ std::vector<LoggedPacket> parse_nflog(std::span<const uint8_t> buffer) {
       continue;
     if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nfgenmsg))) continue;
     LoggedPacket packet;
-    if (mnl_attr_parse(nlh, sizeof(nfgenmsg), read_attribute, &packet) < 0) continue;
-    packets.push_back(std::move(packet));
+    // mnl_attr_for_each spelled for C++ (its void* does not convert by itself): stops at the
+    // first attribute that does not fit (mnl_attr_ok), as mnl_attr_parse does, without a
+    // callback per attribute.
+    const char* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
+    for (auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, sizeof(nfgenmsg)));
+         mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr))); attr = mnl_attr_next(attr))
+      read_attribute(attr, packet);
+    sink(packet);
   }
+}
+
+std::vector<LoggedPacket> parse_nflog(std::span<const uint8_t> buffer) {
+  std::vector<LoggedPacket> packets;
+  for_each_nflog(buffer, [&](const LoggedPacket& packet) { packets.push_back(packet); });
   return packets;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,8 +32,11 @@ struct LoggedPacket {
   uint32_t length() const { return header ? header->length : payload_bytes; }
 };
 
-// Every NFULNL_MSG_PACKET in `buffer`; other messages (errors, acks) are skipped, and so is
-// anything after a truncated message.
+// Every NFULNL_MSG_PACKET in `buffer`, in order, to `sink`; other messages (errors, acks) are
+// skipped, and so is anything after a truncated message. Nothing is allocated per packet: this
+// runs for every packet crossing an uplink.
+void for_each_nflog(std::span<const uint8_t> buffer, const std::function<void(const LoggedPacket&)>& sink);
+// The same, collected (tests, the fuzzer).
 std::vector<LoggedPacket> parse_nflog(std::span<const uint8_t> buffer);
 
 }  // namespace flowmon

@@ -60,6 +60,7 @@ Result<UniqueFd> open_nflog_socket(const NflogOptions& o) {
     mode.copy_mode = NFULNL_COPY_PACKET;
     mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof mode, &mode);
     mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(o.queue_threshold));
+    mnl_attr_put_u32(nlh, NFULA_CFG_NLBUFSIZ, htonl(o.buffer_size));
     mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(o.flush_timeout_cs));
     // A sequence number per logged packet (NFULA_SEQ, counted by the group's instance): the
     // reader counts exactly how many packets an overrun (ENOBUFS) cost, not just that some went.

@@ -157,8 +157,8 @@ TEST_F(NftRawFenceTest, ListsBothTablesAsNftWouldWriteThem) {
         "meta mark & 0x0fff0000 . ip saddr @vif_addrs4 goto raw_unflag",
         "ip6 saddr @host_addrs6 goto raw_unflag",
         "meta mark & 0x0fff0000 . ip6 saddr @vif_addrs6 goto raw_unflag", "meta mark set meta mark & 0xefffffff",
-        "iifname @uplinks log group 19975 snaplen 128 queue-threshold 16",
-        "oifname @uplinks log group 19975 snaplen 128 queue-threshold 16"}) {
+        "iifname @uplinks log group 19975 snaplen 128 queue-threshold 64",
+        "oifname @uplinks log group 19975 snaplen 128 queue-threshold 64"}) {
     EXPECT_NE(inet.find(expected), std::string::npos) << "missing '" << expected << "' in\n" << inet;
   }
   EXPECT_EQ(inet.find("10.7.7.1 ,"), std::string::npos) << "a vif's address is no host address";
