@@ -83,6 +83,9 @@ Status Daemon::register_methods() {
   d.add(bind<api::sockets::FlowLog>(member, Fds::kReturns, p, [this](const Caller& c, const auto&) {
     return raw_ops_.flowlog(policy_, *c.slice);
   }));
+  d.add(bind<api::sockets::FlowLogSlices>(member, Fds::kNone, p, [this](const Caller& c, const auto&) {
+    return raw_ops_.flowlog_slices(policy_, *c.slice);
+  }));
 
   d.add(bind<api::socketops::SetOption>(member, Fds::kTakes, p, [this](const Caller& c, const auto& in) {
     return socket_ops_.set_option(policy_, *c.slice, c.uid, c.fds, in);

@@ -28,6 +28,13 @@ Result<T> from_kernel(Result<T> r) {
   return r;
 }
 
+// FlowLog's `slices`: id and name of every slice of the policy.
+nlohmann::json slice_names(const policy::FlowLogVerdict& verdict) {
+  nlohmann::json slices = nlohmann::json::array();
+  for (const auto& slice : verdict.slices) slices.push_back({{"id", slice.id}, {"name", slice.name}});
+  return slices;
+}
+
 }  // namespace
 
 Result<varlink::Answer> RawSocketOps::raw(const policy::Policy& p, const policy::SliceSpec& s,
@@ -87,12 +94,17 @@ Result<varlink::Answer> RawSocketOps::flowlog(const policy::Policy& p, const pol
                   ") is held by another socket; close it first";
     return e;
   }
-  nlohmann::json slices = nlohmann::json::array();
-  for (const auto& slice : verdict.slices) slices.push_back({{"id", slice.id}, {"name", slice.name}});
   return fd_answer(std::move(fd).value(), {{"group", verdict.group},
                                            {"mark_mask", verdict.mark_mask},
                                            {"mark_shift", verdict.mark_shift},
-                                           {"slices", std::move(slices)}});
+                                           {"slices", slice_names(verdict)}});
+}
+
+Result<varlink::Answer> RawSocketOps::flowlog_slices(const policy::Policy& p, const policy::SliceSpec& s) {
+  NETD_ASSIGN_OR_RETURN(auto verdict, policy::decide_flowlog(p, s));
+  varlink::Answer answer;
+  answer.parameters = {{"slices", slice_names(verdict)}};
+  return answer;
 }
 
 }  // namespace netd::ops

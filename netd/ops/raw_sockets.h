@@ -35,6 +35,8 @@ class RawSocketOps {
   Result<varlink::Answer> capture(const policy::Policy& p, const policy::SliceSpec& s,
                                   const api::sockets::CaptureIn& in);
   Result<varlink::Answer> flowlog(const policy::Policy& p, const policy::SliceSpec& s);
+  // The policy's slices, as FlowLog lists them (monitors only), with no socket.
+  Result<varlink::Answer> flowlog_slices(const policy::Policy& p, const policy::SliceSpec& s);
 
  private:
   kernel::LinkView& cache_;

@@ -68,6 +68,8 @@ class IpfixExporter {
   // One statistics record: what this exporter has sent and lost so far, and `ignored`.
   netd::Status send_statistics(const IgnoredPackets& ignored);
   const ExportStats& stats() const { return stats_; }
+  // The names for the records from now on, and for the names' records with the next templates.
+  void set_names(SliceNames names) { names_ = std::move(names); }
 
  private:
   struct Handles;

@@ -19,6 +19,7 @@
 #include "tools/flowmon/flowlog_reader.h"
 #include "tools/flowmon/ipfix_export.h"
 #include "tools/flowmon/monitor_loop.h"
+#include "tools/flowmon/names_refresh.h"
 
 namespace flowmon {
 
@@ -54,6 +55,7 @@ class IpfixMonitor : public MonitorHandler {
         exporter_(std::move(exporter)),
         collector_(options.ipfix->to_string()),
         udp_(options.ipfix->transport == Transport::kUdp),
+        socket_option_(options.socket_path),
         template_interval_ms_(options.template_interval_ms) {}
 
   std::optional<int> readable() override {
@@ -65,6 +67,7 @@ class IpfixMonitor : public MonitorHandler {
     uint64_t now = now_ms();
     send(table_.expire(now));
     if (now >= templates_sent_ + template_interval_ms_) {
+      refresh_names();
       if (udp_) report(exporter_->send_templates());
       report(exporter_->send_statistics(ignored_));
       templates_sent_ = now;
@@ -114,6 +117,20 @@ class IpfixMonitor : public MonitorHandler {
     return 0;
   }
 
+  // The slices' names as netd has them now (a reload may have added some); on failure the
+  // names so far stay, and the reason is printed once.
+  void refresh_names() {
+    auto names = ask_slice_names(socket_option_);
+    if (names.ok()) {
+      exporter_->set_names(std::move(names).value());
+      names_error_.clear();
+      return;
+    }
+    if (names.error().message == names_error_) return;
+    names_error_ = names.error().message;
+    cli::print_error(kProgram, "keeping the slice names netd gave before: " + names_error_);
+  }
+
   void send(const std::vector<FlowRecord>& records) {
     if (!records.empty()) report(exporter_->send(records));
   }
@@ -140,6 +157,8 @@ class IpfixMonitor : public MonitorHandler {
   std::string collector_;
   std::string last_error_;
   bool udp_;
+  std::string socket_option_;  // --socket, for asking netd for the names again
+  std::string names_error_;
   uint64_t template_interval_ms_;
   uint64_t overruns_ = 0;
   IgnoredPackets ignored_;  // packets the flow log dropped, for the statistics record

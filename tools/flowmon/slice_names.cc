@@ -8,7 +8,7 @@ namespace flowmon {
 namespace {
 
 netd::Error bad(const std::string& what) {
-  return netd::make_error(EPROTO, "io.netd.Sockets.FlowLog: netd's reply has " + what);
+  return netd::make_error(EPROTO, "netd's list of slices has " + what);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The slices' names by id, from io.netd.Sockets.FlowLog's `slices` (as of that call): what
-// netd-flowmon --ipfix sends as VRFname beside the id in ingressVRFID.
+// The slices' names by id, from io.netd.Sockets.FlowLog's or FlowLogSlices' `slices` (as of that
+// call): what netd-flowmon --ipfix sends as VRFname beside the id in ingressVRFID.
 #pragma once
 
 #include <cstdint>

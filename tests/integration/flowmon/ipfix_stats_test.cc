@@ -1,8 +1,9 @@
-// netd-flowmon --ipfix's statistics and TCP transport against a live netd, decoded by the test:
-// packets the flow log dropped while the probe could not read (stopped with SIGSTOP) are counted
-// exactly and sent as the statistics options record (ignoredPacketTotalCount), so what the
-// records hold plus what was dropped is what was sent; over TCP the same records and statistics
-// reach a stream collector, and a collector that refuses the connection is exit 2.
+// netd-flowmon --ipfix's statistics, TCP transport and names against a live netd, decoded by
+// the test: packets the flow log dropped while the probe could not read (stopped with SIGSTOP)
+// are counted exactly and sent as the statistics options record (ignoredPacketTotalCount), so
+// what the records hold plus what was dropped is what was sent; over TCP the same records and
+// statistics reach a stream collector, and a collector that refuses the connection is exit 2;
+// a slice renamed by a reload is named anew without restarting the probe.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -197,6 +198,64 @@ TEST_F(FlowmonStatistics, ATcpCollectorThatRefusesIsExitTwo) {
   EXPECT_EQ(r.exit_code, 2) << r.describe();
   EXPECT_THAT(r.err, HasSubstr("netd-flowmon: 127.0.0.1:4741: ")) << r.describe();
   EXPECT_THAT(r.err, HasSubstr("onnection refused")) << r.describe();
+}
+
+// A reload renames bob to robert (same id and uid): at its next template interval netd-flowmon
+// asks netd for the names again (FlowLogSlices, keeping its flow log socket), sends robert's
+// name record, and bob's traffic after that is named robert in the records.
+TEST_F(FlowmonStatistics, ASliceRenamedByAReloadIsNamedAnewWithoutARestart) {
+  auto opened = IpfixListener::open(bed_->host());
+  ASSERT_OK(opened);
+  IpfixListener& listener = *opened;
+  auto mon = start_exporter({"--template-interval", "1", "--idle-timeout", "600"}, IpfixListener::kAddress);
+  ASSERT_OK(mon);
+  std::string text = bed_->policy_text(testbed_options());
+  text.replace(text.find("name = \"bob\""), 12, "name = \"robert\"");
+  ASSERT_OK(bed_->write_policy(text));
+  auto reloaded = bed_->reload_netd();
+  ASSERT_OK(reloaded);
+  ASSERT_THAT(*reloaded, HasSubstr("reloaded")) << *reloaded;
+  std::string robert = std::string("robert") + std::string(26, '\0');  // VRFname's 32 bytes
+  ASSERT_TRUE(listener.receive_until([&] {
+    for (const auto& [tid, f] : listener.decoded().records)
+      if (tid == 259 && ipfix_number(f, 234) == static_cast<uint64_t>(kBobId) && ipfix_string(f, 236) == robert)
+        return true;
+    return false;
+  })) << "no names record for robert";
+  auto b = bed_->as(kBob, {"python3", "-c", kUdpSender, "41035", "9035", "3", "100"});
+  ASSERT_EQ(b.exit_code, 0) << b.describe();
+  ASSERT_OK(mon->kill(SIGTERM));
+  auto done = mon->wait(10s);
+  ASSERT_EQ(done.exit_code, 0) << done.describe();
+  EXPECT_THAT(done.err, ::testing::Not(HasSubstr("keeping the slice names"))) << done.describe();
+  ASSERT_TRUE(listener.receive_until([&] { return packets_to(listener.decoded(), 9035) == 3; }));
+  EXPECT_EQ(listener.slices_of_port(9035), (std::vector<std::pair<uint64_t, std::string>>{{kBobId, "robert"}}));
+}
+
+// FlowLogSlices is for monitors, as FlowLog is: alice (a slice, not a monitor) is refused with
+// netd's reason, and the monitor gets every slice's id and name.
+TEST_F(FlowmonStatistics, FlowLogSlicesIsForMonitorsOnly) {
+  constexpr const char* kCall = R"PY(
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b'{"method":"io.netd.Sockets.FlowLogSlices","parameters":{}}\0')
+reply = b""
+while not reply.endswith(b"\0"):
+    chunk = s.recv(65536)
+    if not chunk: break
+    reply += chunk
+print(reply.rstrip(b"\0").decode())
+)PY";
+  auto alice = bed_->as(kAlice, {"python3", "-c", kCall, bed_->socket_path()});
+  ASSERT_EQ(alice.exit_code, 0) << alice.describe();
+  EXPECT_THAT(alice.out, HasSubstr("\"error\":\"io.netd.PermissionDenied\"")) << alice.out;
+  EXPECT_THAT(alice.out, HasSubstr("not a monitor")) << alice.out;
+  auto mon = bed_->as(kMon, {"python3", "-c", kCall, bed_->socket_path()});
+  ASSERT_EQ(mon.exit_code, 0) << mon.describe();
+  EXPECT_THAT(mon.out, HasSubstr("{\"id\":7,\"name\":\"alice\"}")) << mon.out;
+  EXPECT_THAT(mon.out, HasSubstr("{\"id\":8,\"name\":\"bob\"}")) << mon.out;
+  EXPECT_THAT(mon.out, ::testing::Not(HasSubstr("\"error\""))) << mon.out;
 }
 
 }  // namespace
