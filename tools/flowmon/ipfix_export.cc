@@ -244,18 +244,23 @@ netd::Status IpfixExporter::append_names_if_due() {
   for (const auto& [id, name] : names_.all()) {
     SliceNameRecord r{domain_, id, {}};
     std::memcpy(r.name, name.data(), std::min(name.size(), sizeof r.name - 1));  // the policy allows 31
-    NETD_TRY(append_raw(kTemplateSliceNames, reinterpret_cast<uint8_t*>(&r), sizeof r, "adding a slice name"));
+    netd::Status sent;
+    NETD_TRY(append_raw(kTemplateSliceNames, reinterpret_cast<uint8_t*>(&r), sizeof r, "adding a slice name", &sent));
+    NETD_TRY(std::move(sent));
   }
   names_due_ = false;
   return netd::ok_status();
 }
 
-netd::Status IpfixExporter::append_raw(uint16_t tid, uint8_t* bytes, size_t size, const char* what) {
+netd::Status IpfixExporter::append_raw(uint16_t tid, uint8_t* bytes, size_t size, const char* what,
+                                       netd::Status* send_failure) {
   NETD_TRY(use_template(tid));
   GErrorBox err;
   if (fBufAppend(handles_->buf, bytes, size, &err.error)) return netd::ok_status();
   if (!err.full()) return err.to_error(what);
-  NETD_TRY(emit(pending_));  // a full message: what is in it goes first
+  // The message is full (or holds templates): it goes first, and the record into the next one
+  // whether or not that send worked (emit counted its records sent or lost).
+  if (auto sent = emit(pending_); !sent.ok() && send_failure->ok()) *send_failure = std::move(sent).error();
   NETD_TRY(use_template(tid));
   g_clear_error(&err.error);
   if (!fBufAppend(handles_->buf, bytes, size, &err.error)) return err.to_error(what);
@@ -270,9 +275,12 @@ netd::Status IpfixExporter::templates_if_due() {
 netd::Status IpfixExporter::send_statistics(const IgnoredPackets& ignored) {
   NETD_TRY(templates_if_due());
   NETD_TRY(append_names_if_due());
-  StatisticsRecord r{domain_, stats_.records + pending_, stats_.lost, ignored.packets, ignored.first_ms,
-                     ignored.last_ms};
-  NETD_TRY(append_raw(kTemplateStatistics, reinterpret_cast<uint8_t*>(&r), sizeof r, "adding the IPFIX statistics"));
+  // send() leaves nothing pending: the counts are of messages that went or failed.
+  StatisticsRecord r{domain_, stats_.records, stats_.lost, ignored.packets, ignored.first_ms, ignored.last_ms};
+  netd::Status sent;
+  NETD_TRY(append_raw(kTemplateStatistics, reinterpret_cast<uint8_t*>(&r), sizeof r, "adding the IPFIX statistics",
+                      &sent));
+  NETD_TRY(std::move(sent));
   return emit(pending_);
 }
 
@@ -305,24 +313,20 @@ netd::Status IpfixExporter::emit(uint64_t records_in_message) {
   return netd::ok_status();
 }
 
-netd::Status IpfixExporter::append(const FlowRecord& record) {
-  bool v4 = record.id.src.is_v4();
-  NETD_TRY(use_template(v4 ? kTemplateV4 : kTemplateV6));
-  GErrorBox err;
-  gboolean ok = FALSE;
-  if (v4) {
+netd::Status IpfixExporter::append(const FlowRecord& record, netd::Status* send_failure) {
+  const char* what = "adding an IPFIX record";
+  if (record.id.src.is_v4()) {
     RecordV4 r{times_of(record.counts), ipv4_host_order(record.id.src), ipv4_host_order(record.id.dst),
                tail_of(record, names_.name_of(record.id.slice))};
-    ok = fBufAppend(handles_->buf, reinterpret_cast<uint8_t*>(&r), sizeof r, &err.error);
+    NETD_TRY(append_raw(kTemplateV4, reinterpret_cast<uint8_t*>(&r), sizeof r, what, send_failure));
   } else {
     RecordV6 r{};
     r.times = times_of(record.counts);
     std::memcpy(r.src, record.id.src.bytes(), 16);
     std::memcpy(r.dst, record.id.dst.bytes(), 16);
     r.tail = tail_of(record, names_.name_of(record.id.slice));
-    ok = fBufAppend(handles_->buf, reinterpret_cast<uint8_t*>(&r), sizeof r, &err.error);
+    NETD_TRY(append_raw(kTemplateV6, reinterpret_cast<uint8_t*>(&r), sizeof r, what, send_failure));
   }
-  if (!ok) return err.to_error("adding an IPFIX record");
   ++pending_;
   return netd::ok_status();
 }
@@ -337,13 +341,7 @@ netd::Status IpfixExporter::send(std::span<const FlowRecord> records) {
   }
   netd::Status result;
   for (const FlowRecord& record : records) {
-    auto appended = append(record);
-    if (!appended.ok() && appended.error().code == EMSGSIZE) {
-      // The message is full (or holds templates): send it and put the record in the next one.
-      if (auto sent = emit(pending_); !sent.ok() && result.ok()) result = std::move(sent).error();
-      appended = append(record);
-    }
-    if (!appended.ok()) {
+    if (auto appended = append(record, &result); !appended.ok()) {
       ++stats_.lost;
       if (result.ok()) result = std::move(appended).error();
     }

@@ -74,9 +74,13 @@ class IpfixExporter {
  private:
   struct Handles;
   IpfixExporter(std::unique_ptr<Handles> handles, SliceNames names, uint32_t domain, Transport transport);
-  netd::Status append(const FlowRecord& record);
-  // One record of the current template, in a new message if this one is full.
-  netd::Status append_raw(uint16_t tid, uint8_t* bytes, size_t size, const char* what);
+  // One flow record (its VRFname from names_); a failed send of a full message on the way goes
+  // to *send_failure, as for append_raw.
+  netd::Status append(const FlowRecord& record, netd::Status* send_failure);
+  // One record of template `tid` into the message being built. A full message is sent first and
+  // the record goes into the next one: the record's own failure is returned, a failed send of
+  // the full message (its records counted lost by emit) goes to *send_failure if that holds none.
+  netd::Status append_raw(uint16_t tid, uint8_t* bytes, size_t size, const char* what, netd::Status* send_failure);
   netd::Status use_template(uint16_t tid);
   netd::Status emit(uint64_t records_in_message);
   // The templates in a message of their own (libfixbuf's manual mode wants one); the names are
