@@ -14,10 +14,15 @@ constexpr size_t kReceiveBuffer = 1 << 17;  // one NFLOG batch per recv (netd's:
 FlowLogReader::FlowLogReader(int socket) : socket_(socket), buffer_(kReceiveBuffer) {}
 
 int FlowLogReader::drain(int max_reads, const std::function<void(const LoggedPacket&)>& sink) {
+  emptied_ = false;
   for (int reads = 0; reads < max_reads; ++reads) {
     ssize_t n = recv(socket_, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) return 0;
+      if (errno == EAGAIN) {
+        emptied_ = true;
+        return 0;
+      }
+      if (errno == EINTR) return 0;
       if (errno == ENOBUFS) {  // the kernel dropped messages: count it and go on
         ++overruns_;
         continue;

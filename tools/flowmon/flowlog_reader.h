@@ -39,6 +39,8 @@ class FlowLogReader {
   // At most max_reads recv()s of what is queued now, each logged packet to `sink`; 0, or the
   // errno that ends the monitor.
   int drain(int max_reads, const std::function<void(const LoggedPacket&)>& sink);
+  // Whether the last drain() read the socket empty (EAGAIN) rather than stopping at max_reads.
+  bool emptied() const { return emptied_; }
   // Overruns (ENOBUFS errors) since the last call.
   uint64_t take_overruns();
   // Packets they cost since the last call (0 when netd sends no sequence numbers).
@@ -50,6 +52,7 @@ class FlowLogReader {
   SequenceGaps gaps_;
   uint64_t overruns_ = 0;
   uint64_t lost_ = 0;
+  bool emptied_ = false;
 };
 
 }  // namespace flowmon

@@ -63,6 +63,8 @@ class IpfixMonitor : public MonitorHandler {
     return std::nullopt;
   }
 
+  bool caught_up() const override { return reader_.emptied(); }
+
   std::optional<int> tick() override {
     uint64_t now = now_ms();
     send(table_.expire(now));

@@ -113,6 +113,8 @@ class Monitor : public flowmon::MonitorHandler {
     return std::nullopt;
   }
 
+  bool caught_up() const override { return reader_.emptied(); }
+
   std::optional<int> tick() override {
     auto now = std::chrono::steady_clock::now();
     report(std::chrono::duration<double>(now - started_).count());

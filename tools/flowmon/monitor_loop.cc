@@ -12,15 +12,7 @@
 namespace flowmon {
 
 namespace {
-
 using Clock = std::chrono::steady_clock;
-
-// Whether nothing is queued on `fd` now.
-bool empty(int fd) {
-  pollfd p{fd, POLLIN, 0};
-  return poll(&p, 1, 0) == 0;
-}
-
 }  // namespace
 
 int run_monitor_loop(int flowlog, int timer, int signals, MonitorHandler& handler) {
@@ -46,7 +38,7 @@ int run_monitor_loop(int flowlog, int timer, int signals, MonitorHandler& handle
     if (fds[0].revents != 0) {
       if (auto end = handler.readable()) return *end;
       // Emptied: rest. Not emptied (a wake-up reads a bounded amount): come back at once.
-      if (empty(flowlog)) resting_until = Clock::now() + std::chrono::milliseconds(kCoalesceMs);
+      if (handler.caught_up()) resting_until = Clock::now() + std::chrono::milliseconds(kCoalesceMs);
     }
     if (fds[1].revents != 0) {
       uint64_t expirations = 0;

@@ -19,6 +19,8 @@ class MonitorHandler {
   virtual ~MonitorHandler() = default;
   // The flow log is readable / the timer fired: nullopt to go on, else the exit status.
   virtual std::optional<int> readable() = 0;
+  // After readable(): whether it read the flow log empty (the loop then rests, see above).
+  virtual bool caught_up() const = 0;
   virtual std::optional<int> tick() = 0;
   // SIGINT or SIGTERM arrived: the exit status.
   virtual int stop() = 0;
