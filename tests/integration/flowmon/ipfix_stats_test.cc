@@ -3,7 +3,8 @@
 // are counted exactly and sent as the statistics options record (ignoredPacketTotalCount), so
 // what the records hold plus what was dropped is what was sent; over TCP the same records and
 // statistics reach a stream collector, and a collector that refuses the connection is exit 2;
-// a slice renamed by a reload is named anew without restarting the probe.
+// a slice renamed by a reload is named anew without restarting the probe, and with netd down the
+// names so far stay.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -230,6 +231,38 @@ TEST_F(FlowmonStatistics, ASliceRenamedByAReloadIsNamedAnewWithoutARestart) {
   EXPECT_THAT(done.err, ::testing::Not(HasSubstr("keeping the slice names"))) << done.describe();
   ASSERT_TRUE(listener.receive_until([&] { return packets_to(listener.decoded(), 9035) == 3; }));
   EXPECT_EQ(listener.slices_of_port(9035), (std::vector<std::pair<uint64_t, std::string>>{{kBobId, "robert"}}));
+}
+
+// netd down at a template interval: netd-flowmon cannot ask for the names, says so once on
+// stderr, keeps the names it has (alice's records still say "alice") and goes on exporting.
+TEST_F(FlowmonStatistics, WithNetdDownTheNamesSoFarStayAndStderrSaysWhy) {
+  auto opened = IpfixListener::open(bed_->host());
+  ASSERT_OK(opened);
+  IpfixListener& listener = *opened;
+  auto mon = start_exporter({"--template-interval", "1", "--idle-timeout", "600"}, IpfixListener::kAddress);
+  ASSERT_OK(mon);
+  auto name_records = [&] {
+    uint64_t n = 0;
+    for (const auto& [tid, f] : listener.decoded().records) n += tid == 259;
+    return n;
+  };
+  bed_->kill_netd(SIGKILL);
+  // The names of alice, bob and mon go with the templates at every tick: two ticks' worth after
+  // the kill means at least one tick asked netd after it was gone.
+  uint64_t seen = name_records();
+  ASSERT_TRUE(listener.receive_until([&] { return name_records() >= seen + 2 * 3; }));
+  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41036", "9036", "3", "100"});
+  ASSERT_EQ(a.exit_code, 0) << a.describe();
+  ASSERT_OK(mon->kill(SIGTERM));
+  auto done = mon->wait(10s);
+  ASSERT_OK(bed_->start_netd());
+  ASSERT_EQ(done.exit_code, 0) << done.describe();
+  EXPECT_THAT(done.err, HasSubstr("netd-flowmon: keeping the slice names netd gave before: ")) << done.err;
+  size_t first = done.err.find("keeping the slice names");
+  EXPECT_EQ(done.err.find("keeping the slice names", first + 1), std::string::npos) << "said more than once: "
+                                                                                     << done.err;
+  ASSERT_TRUE(listener.receive_until([&] { return packets_to(listener.decoded(), 9036) == 3; }));
+  EXPECT_EQ(listener.slices_of_port(9036), (std::vector<std::pair<uint64_t, std::string>>{{kAliceId, "alice"}}));
 }
 
 // FlowLogSlices is for monitors, as FlowLog is: alice (a slice, not a monitor) is refused with

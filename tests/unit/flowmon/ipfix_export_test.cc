@@ -330,6 +330,28 @@ TEST(IpfixExportTcp, TemplatesStartEachConnection) {
   EXPECT_EQ(number(collector.decoded().records[0].second, 234), 7u);
 }
 
+// The TCP collector gone for good (it hung up and nobody listens): every send after the failure
+// tries a new connection for the templates, is refused, and counts all its records lost.
+TEST(IpfixExportTcp, WhileTheCollectorIsGoneEachSendCountsItsRecordsLost) {
+  TcpCollector collector;
+  ASSERT_TRUE(collector.ok());
+  auto exporter = IpfixExporter::open(collector.collector(), 0);
+  ASSERT_TRUE(exporter.ok()) << exporter.error().message;
+  ASSERT_TRUE(collector.accept_one());
+  collector.hang_up();
+  collector.stop_listening();
+  std::vector<FlowRecord> records = {record("10.0.1.1", "10.0.1.2", 7, Direction::kOut),
+                                     record("10.0.1.2", "10.0.1.1", 7, Direction::kIn)};
+  netd::Status failed;
+  for (int sends = 0; sends < 8 && failed.ok(); ++sends) failed = (*exporter)->send(records);
+  ASSERT_FALSE(failed.ok());
+  uint64_t lost = (*exporter)->stats().lost;
+  auto again = (*exporter)->send(records);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("onnection refused"), std::string::npos) << again.error().message;
+  EXPECT_EQ((*exporter)->stats().lost, lost + records.size());
+}
+
 // Nobody listens on the TCP port: open fails (the templates cannot go), naming the refusal.
 TEST(IpfixExportTcp, ACollectorThatRefusesFailsTheStart) {
   TcpCollector collector;
