@@ -19,6 +19,7 @@
 #include "tests/fixtures/eventually.h"
 #include "tests/fixtures/ipfix_decode.h"
 #include "tests/integration/common/testbed_test.h"
+#include "tests/integration/common/traffic_scripts.h"
 
 namespace netd::testing {
 
@@ -36,6 +37,13 @@ class Flowmon : public TestbedTest {
   ProcessResult flowmon(uid_t uid, std::vector<std::string> args) const {
     args.insert(args.begin(), FLOWMON_BINARY);
     return bed_->as(uid, args);
+  }
+
+  // `count` UDP datagrams of `size` bytes as `uid`, from 10.0.1.1:`sport` to the peer's `dport`
+  // (traffic_scripts.h), returned once all are sent.
+  ProcessResult send_udp(uid_t uid, int sport, int dport, uint64_t count, int size) const {
+    return bed_->as(uid, {"python3", "-c", kUdpSender, std::to_string(sport), std::to_string(dport),
+                          std::to_string(count), std::to_string(size)});
   }
 
   // nfcapd as root on the host netns' loopback port 4739, writing to flows_ a file every 2 s;

@@ -176,9 +176,9 @@ TEST_F(FlowmonIpfix, IpfixRecordsCarryTheSliceAsIngressVrf) {
   ASSERT_OK(mon);
 
   // alice: 100 datagrams of 1000 bytes; bob: 50 of 500 (IP bytes: +28 each); bob's connection.
-  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41001", "9001", "100", "1000"});
+  auto a = send_udp(kAlice, 41001, 9001, 100, 1000);
   ASSERT_EQ(a.exit_code, 0) << a.describe();
-  auto b = bed_->as(kBob, {"python3", "-c", kUdpSender, "41002", "9002", "50", "500"});
+  auto b = send_udp(kBob, 41002, 9002, 50, 500);
   ASSERT_EQ(b.exit_code, 0) << b.describe();
   EXPECT_EQ(bed_->connect_source(kBob, "10.0.1.2"), "10.0.1.1");
   auto root = bed_->root({"python3", "-c", kUdpSender, "41009", "9009", "20", "100"});  // no slice's
@@ -236,13 +236,13 @@ TEST_F(FlowmonIpfix, IpfixRecordsCarryTheSliceAsIngressVrf) {
 TEST_F(FlowmonIpfix, IpfixExportGoesOnAcrossANetdRestart) {
   auto mon = start_exporter({"--idle-timeout", "600"});
   ASSERT_OK(mon);
-  auto before = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41011", "9011", "40", "300"});
+  auto before = send_udp(kAlice, 41011, 9011, 40, 300);
   ASSERT_EQ(before.exit_code, 0) << before.describe();
   bed_->kill_netd(SIGKILL);
   ASSERT_OK(bed_->start_netd());
-  auto after = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41011", "9011", "60", "300"});
+  auto after = send_udp(kAlice, 41011, 9011, 60, 300);
   ASSERT_EQ(after.exit_code, 0) << after.describe();
-  auto bob = bed_->as(kBob, {"python3", "-c", kUdpSender, "41012", "9012", "30", "300"});
+  auto bob = send_udp(kBob, 41012, 9012, 30, 300);
   ASSERT_EQ(bob.exit_code, 0) << bob.describe();
   ASSERT_OK(mon->kill(SIGTERM));
   auto done = mon->wait(10s);
@@ -277,7 +277,7 @@ TEST_F(FlowmonIpfix, IpfixActiveTimeoutPiecesAddUpToTheFlow) {
   ProcessResult dump;
   uint64_t sent = 0;
   for (uint64_t burst = 1; burst <= 3; ++burst) {
-    auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41005", "9005", std::to_string(10 * burst), "200"});
+    auto a = send_udp(kAlice, 41005, 9005, 10 * burst, 200);
     ASSERT_EQ(a.exit_code, 0) << a.describe();
     sent += 10 * burst;
     auto at_collector = [&] {
@@ -306,9 +306,9 @@ TEST_F(FlowmonIpfix, IpfixActiveTimeoutPiecesAddUpToTheFlow) {
 TEST_F(FlowmonIpfix, NfdumpShowsTheSlicesNamesFromTheNamesOptionRecords) {
   auto mon = start_exporter({"--idle-timeout", "600"});
   ASSERT_OK(mon);
-  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41051", "9051", "3", "100"});
+  auto a = send_udp(kAlice, 41051, 9051, 3, 100);
   ASSERT_EQ(a.exit_code, 0) << a.describe();
-  auto b = bed_->as(kBob, {"python3", "-c", kUdpSender, "41052", "9052", "3", "100"});
+  auto b = send_udp(kBob, 41052, 9052, 3, 100);
   ASSERT_EQ(b.exit_code, 0) << b.describe();
   ASSERT_OK(mon->kill(SIGTERM));
   auto done = mon->wait(10s);
@@ -334,9 +334,9 @@ TEST_F(FlowmonIpfix, IpfixRecordsNameTheSliceAsVrfName) {
   IpfixListener& listener = *opened;
   auto mon = start_exporter({"--idle-timeout", "600"}, IpfixListener::kAddress);
   ASSERT_OK(mon);
-  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41021", "9021", "5", "100"});
+  auto a = send_udp(kAlice, 41021, 9021, 5, 100);
   ASSERT_EQ(a.exit_code, 0) << a.describe();
-  auto b = bed_->as(kBob, {"python3", "-c", kUdpSender, "41022", "9022", "5", "100"});
+  auto b = send_udp(kBob, 41022, 9022, 5, 100);
   ASSERT_EQ(b.exit_code, 0) << b.describe();
   EXPECT_EQ(bed_->connect_source(kBob, "10.0.1.2"), "10.0.1.1");
   auto root = bed_->root({"python3", "-c", kUdpSender, "41029", "9029", "5", "100"});
@@ -371,7 +371,7 @@ TEST_F(FlowmonIpfix, IpfixTemplatesAreSentAgainForACollectorThatStartsLate) {
   ASSERT_TRUE(listener.receive_until([&] { return listener.decoded().template_sets >= 1; }))
       << "no templates sent again";
   EXPECT_EQ(listener.decoded().templates.size(), 4u);  // IPv4, IPv6, statistics, slice names
-  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41023", "9023", "5", "100"});
+  auto a = send_udp(kAlice, 41023, 9023, 5, 100);
   ASSERT_EQ(a.exit_code, 0) << a.describe();
   ASSERT_TRUE(listener.receive_until([&] { return !listener.slices_of_port(9023).empty(); }))
       << "alice's record was not decoded";

@@ -13,7 +13,6 @@
 #include <regex>
 #include <sstream>
 
-#include "tests/integration/common/traffic_scripts.h"
 #include "tests/integration/flowmon/flowmon_fixture.h"
 
 namespace netd::testing {
@@ -74,10 +73,10 @@ TEST_F(FlowmonStatistics, DroppedPacketsAreCountedAndAddUpWithTheRecords) {
   // NFLOG batches of 16 packets, ~4 KB of buffer each: some 25 MB, three times what the socket
   // holds (netd sets 4 MB, the kernel doubles it).
   constexpr uint64_t kSent = 100000;
-  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41031", "9031", std::to_string(kSent), "16"});
+  auto a = send_udp(kAlice, 41031, 9031, kSent, 16);
   ASSERT_EQ(a.exit_code, 0) << a.describe();
   ASSERT_OK(mon->kill(SIGCONT));
-  auto marker = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41034", "9034", "1", "16"});
+  auto marker = send_udp(kAlice, 41034, 9034, 1, 16);
   ASSERT_EQ(marker.exit_code, 0) << marker.describe();
   ASSERT_TRUE(listener.receive_until([&] { return packets_to(listener.decoded(), 9034) == 1; }))
       << "the datagram after the drops was not exported";
@@ -168,9 +167,9 @@ TEST_F(FlowmonStatistics, IpfixOverTcpCarriesTheSlicesAndTheStatistics) {
   TcpIpfixListener& listener = *opened;
   auto mon = start_exporter({"--transport", "tcp", "--idle-timeout", "600"}, TcpIpfixListener::kAddress);
   ASSERT_OK(mon);
-  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41032", "9032", "7", "100"});
+  auto a = send_udp(kAlice, 41032, 9032, 7, 100);
   ASSERT_EQ(a.exit_code, 0) << a.describe();
-  auto b = bed_->as(kBob, {"python3", "-c", kUdpSender, "41033", "9033", "5", "100"});
+  auto b = send_udp(kBob, 41033, 9033, 5, 100);
   ASSERT_EQ(b.exit_code, 0) << b.describe();
   ASSERT_OK(mon->kill(SIGTERM));
   auto done = mon->wait(10s);
@@ -184,8 +183,12 @@ TEST_F(FlowmonStatistics, IpfixOverTcpCarriesTheSlicesAndTheStatistics) {
   EXPECT_EQ(packets_to(listener.decoded(), 9032), 7u);
   EXPECT_EQ(packets_to(listener.decoded(), 9033), 5u);
   for (const auto& [tid, f] : listener.decoded().records) {
-    if (ipfix_number(f, 11) == 9032) EXPECT_EQ(ipfix_string(f, 236), "alice");
-    if (ipfix_number(f, 11) == 9033) EXPECT_EQ(ipfix_number(f, 234), static_cast<uint64_t>(kBobId));
+    if (ipfix_number(f, 11) == 9032) {
+      EXPECT_EQ(ipfix_string(f, 236), "alice");
+    }
+    if (ipfix_number(f, 11) == 9033) {
+      EXPECT_EQ(ipfix_number(f, 234), static_cast<uint64_t>(kBobId));
+    }
   }
   const IpfixFields& stats = *last_statistics(listener.decoded());
   EXPECT_EQ(ipfix_number(stats, kIgnoredPackets), 0u);
@@ -223,7 +226,7 @@ TEST_F(FlowmonStatistics, ASliceRenamedByAReloadIsNamedAnewWithoutARestart) {
         return true;
     return false;
   })) << "no names record for robert";
-  auto b = bed_->as(kBob, {"python3", "-c", kUdpSender, "41035", "9035", "3", "100"});
+  auto b = send_udp(kBob, 41035, 9035, 3, 100);
   ASSERT_EQ(b.exit_code, 0) << b.describe();
   ASSERT_OK(mon->kill(SIGTERM));
   auto done = mon->wait(10s);
@@ -251,7 +254,7 @@ TEST_F(FlowmonStatistics, WithNetdDownTheNamesSoFarStayAndStderrSaysWhy) {
   // the kill means at least one tick asked netd after it was gone.
   uint64_t seen = name_records();
   ASSERT_TRUE(listener.receive_until([&] { return name_records() >= seen + 2 * 3; }));
-  auto a = bed_->as(kAlice, {"python3", "-c", kUdpSender, "41036", "9036", "3", "100"});
+  auto a = send_udp(kAlice, 41036, 9036, 3, 100);
   ASSERT_EQ(a.exit_code, 0) << a.describe();
   ASSERT_OK(mon->kill(SIGTERM));
   auto done = mon->wait(10s);
