@@ -2,7 +2,7 @@
 
 #include <linux/rtnetlink.h>
 
-#include <set>
+#include <algorithm>
 
 #include "lib/core/errors.h"
 #include "netd/ops/route_request.h"
@@ -44,10 +44,6 @@ Status unless_gone(Status st) {
 
 }  // namespace
 
-kernel::FwmarkRule RouteOps::rule_for(const policy::Policy& p, const policy::SliceSpec& s, int family) const {
-  return kernel::FwmarkRule{family, p.netd.rule_priority, p.mark_of(s), p.netd.mark_mask, p.table_of(s)};
-}
-
 policy::DeviceFacts RouteOps::device_facts(const std::string& name) {
   policy::DeviceFacts facts;
   int ifindex = links_.ifindex(name);
@@ -71,16 +67,71 @@ nlohmann::json RouteOps::to_json(const kernel::RouteSpec& r) {
   return j;
 }
 
-Status RouteOps::ensure_rule(const policy::Policy& p, const policy::SliceSpec& s, int family) {
-  auto added = routes_.add_rule(rule_for(p, s, family));
-  if (!added.ok() && added.error().code != EEXIST) return kernel_error(std::move(added).error());
+Result<RuleTree*> RouteOps::tree(const policy::Policy& p, int family) {
+  std::optional<RuleTree>& tree = family == AF_INET6 ? tree_v6_ : tree_v4_;
+  if (!tree) {
+    auto layout = RuleLayout::of(p.netd.rule_priority, p.netd.mark_mask, p.netd.table_base);
+    if (!layout)
+      return invalid("rule_priority " + std::to_string(p.netd.rule_priority) +
+                     " leaves no room for netd's rules before main's at 32766");
+    tree.emplace(*layout, family);
+  }
+  return &*tree;
+}
+
+Status RouteOps::ensure_rule(const policy::Policy& p, const policy::SliceSpec& s, int family, bool recheck) {
+  NETD_ASSIGN_OR_RETURN(RuleTree * t, tree(p, family));
+  const bool inserted = !t->contains(s.id);
+  const std::vector<kernel::RoutingRule> rules = inserted ? t->insert(s.id) : recheck ? t->path(s.id)
+                                                                                      : std::vector<kernel::RoutingRule>{};
+  std::vector<kernel::RoutingRule> made;
+  for (const auto& rule : rules) {
+    auto added = routes_.add_rule(rule);
+    if (added.ok()) {
+      made.push_back(rule);
+      continue;
+    }
+    if (added.error().code == EEXIST) continue;
+    // Undone the way it was made, root first: no rule of a half-made path stays.
+    if (inserted) t->erase(s.id);
+    TeardownReport undo;
+    for (auto it = made.rbegin(); it != made.rend(); ++it)
+      undo.note(kernel::describe_rule(*it), unless_gone(routes_.remove_rule(*it)));
+    return with_undo(kernel_error(std::move(added).error()), undo.as_status("the rules made before"),
+                     "slice " + s.name + "'s rules");
+  }
   return ok_status();
 }
 
 Status RouteOps::drop_rule(const policy::Policy& p, const policy::SliceSpec& s, int family) {
-  auto removed = routes_.remove_rule(rule_for(p, s, family));
-  if (!removed.ok() && removed.error().code != ENOENT) return kernel_error(std::move(removed).error());
-  return ok_status();
+  NETD_ASSIGN_OR_RETURN(RuleTree * t, tree(p, family));
+  // Every rule is tried; one that stays is named (the next reconcile removes it: it matches
+  // only this slice's mark, or skips only rules no packet could match).
+  TeardownReport report;
+  // A slice the tree does not know (no reconcile yet) loses its lookup rule, which serves
+  // only it; the nodes it may share wait for the reconcile, which knows every slice.
+  const std::vector<kernel::RoutingRule> rules =
+      t->contains(s.id) ? t->erase(s.id) : std::vector{t->layout().lookup(family, s.id)};
+  for (const auto& rule : rules) report.note(kernel::describe_rule(rule), unless_gone(routes_.remove_rule(rule)));
+  return report.as_status("removing slice " + s.name + "'s rules");
+}
+
+TeardownReport RouteOps::remove_rules_except(const RuleLayout& layout, int family,
+                                            const std::vector<kernel::RoutingRule>& keep) {
+  TeardownReport report;
+  auto rules = routes_.list_rules(family, layout.first(), layout.end());
+  if (!rules.ok()) {
+    report.note(std::string(family == AF_INET6 ? "inet6 " : "") + "rules at priorities " +
+                    std::to_string(layout.first()) + "-" + std::to_string(layout.end()),
+                Status(std::move(rules).error()));
+    return report;
+  }
+  // In the kernel's order, the entry rule first: the rest go from behind a rule that no longer
+  // sends anybody there.
+  for (const auto& rule : *rules)
+    if (layout.is_netds(rule) && std::find(keep.begin(), keep.end(), rule) == keep.end())
+      report.note(kernel::describe_rule(rule), unless_gone(routes_.remove_rule(rule)));
+  return report;
 }
 
 Result<RouteOps::Usage> RouteOps::recount(const policy::Policy& p, const policy::SliceSpec& s) {
@@ -146,7 +197,7 @@ Result<nlohmann::json> RouteOps::add(const policy::Policy& p, const policy::Slic
   // table; so may routes counted from no count at all (after a failure below: one may have
   // been left without its rule). Rolled back on failure: no route without its rule.
   if (usage.of(family) == 0 || !was_counted) {
-    if (auto rule = ensure_rule(p, s, family); !rule.ok()) {
+    if (auto rule = ensure_rule(p, s, family, !was_counted); !rule.ok()) {
       // If the undo fails the route stays, uncounted and without its rule: forget the count,
       // so the next request of the slice re-reads the table and makes the rule.
       usage_.erase(s.id);
@@ -255,25 +306,23 @@ Status RouteOps::reconcile(const policy::Policy& p, const policy::Policy* previo
   }
   usage_.clear();
   for (const auto& s : p.slices) NETD_TRY(recount(p, s));
-  const uint32_t first_table = p.netd.table_base + 1;
-  const uint32_t last_table = p.netd.table_base + p.max_slice_id();
   // Every stale rule or route that stays is named; the rest of the reconcile still runs.
   TeardownReport stale;
   for (int family : {AF_INET, AF_INET6}) {
-    NETD_ASSIGN_OR_RETURN(auto rules, routes_.list_rules(family, p.netd.rule_priority));
-    std::set<uint32_t> wanted_tables;
+    NETD_ASSIGN_OR_RETURN(RuleTree * t, tree(p, family));
+    t->clear();
     for (const auto& s : p.slices)
-      if (usage_[s.id].of(family) > 0) wanted_tables.insert(p.table_of(s));
-    // Stale rules: ours by priority and table range, but for a slice gone or changed.
-    for (const auto& rule : rules) {
-      if (rule.table < first_table || rule.table > last_table) continue;
-      const policy::SliceSpec* s = p.find_by_id(rule.table - p.netd.table_base);
-      bool current = s != nullptr && wanted_tables.count(rule.table) && rule.mark == p.mark_of(*s) &&
-                     rule.mask == p.netd.mark_mask;
-      if (!current) stale.note(kernel::describe_rule(rule), unless_gone(routes_.remove_rule(rule)));
-      else wanted_tables.erase(rule.table);  // present and right
-    }
-    for (uint32_t table : wanted_tables) NETD_TRY(ensure_rule(p, *p.find_by_id(table - p.netd.table_base), family));
+      if (usage_[s.id].of(family) > 0) t->insert(s.id);
+    const std::vector<kernel::RoutingRule> wanted = t->wanted();
+    NETD_ASSIGN_OR_RETURN(auto present, routes_.list_rules(family, t->layout().first(), t->layout().end()));
+    // Missing rules first, in their safe order, then the stale ones: a slice that keeps its
+    // routes never loses its way to its table meanwhile (rules of an older layout included).
+    for (const auto& rule : wanted)
+      if (std::find(present.begin(), present.end(), rule) == present.end()) {
+        auto added = routes_.add_rule(rule);
+        if (!added.ok() && added.error().code != EEXIST) return kernel_error(std::move(added).error());
+      }
+    stale.merge(remove_rules_except(t->layout(), family, wanted));
   }
   // Tables of slices no longer in the policy lose their routes.
   stale.merge(remove_routes_where(
@@ -282,20 +331,15 @@ Status RouteOps::reconcile(const policy::Policy& p, const policy::Policy* previo
 }
 
 TeardownReport RouteOps::teardown(const policy::Policy& p) {
-  const uint32_t first_table = p.netd.table_base + 1;
-  const uint32_t last_table = p.netd.table_base + p.max_slice_id();
   TeardownReport report;
   for (int family : {AF_INET, AF_INET6}) {
-    auto rules = routes_.list_rules(family, p.netd.rule_priority);
-    if (!rules.ok()) {
-      report.note(std::string(family == AF_INET6 ? "inet6 " : "") + "rules at priority " +
-                      std::to_string(p.netd.rule_priority),
-                  Status(std::move(rules).error()));
+    auto t = tree(p, family);
+    if (!t.ok()) {
+      report.note("the rules at priority " + std::to_string(p.netd.rule_priority), Status(std::move(t).error()));
       continue;
     }
-    for (const auto& rule : *rules)
-      if (rule.table >= first_table && rule.table <= last_table)
-        report.note(kernel::describe_rule(rule), unless_gone(routes_.remove_rule(rule)));
+    (*t)->clear();
+    report.merge(remove_rules_except((*t)->layout(), family, {}));
   }
   report.merge(remove_routes_where(p, AF_UNSPEC, [](uint32_t) { return true; }));
   return report;

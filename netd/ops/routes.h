@@ -1,15 +1,18 @@
-// io.netd.Routes: per-slice routes in the slice table, and the slice's fwmark rule, which
-// exists exactly while the slice has routes of that family.
+// io.netd.Routes: per-slice routes in the slice table, and the slice's fwmark rules (its
+// `lookup` leaf and its path in netd's rule tree, rule_tree.h), which exist exactly while the
+// slice has routes of that family.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <unordered_map>
 
 #include "lib/core/result.h"
 #include "netd/kernel/netlink/link_view.h"
 #include "netd/kernel/netlink/route_control.h"
+#include "netd/ops/rule_tree.h"
 #include "netd/ops/teardown_report.h"
 #include "netd/policy/policy.h"
 #include "netd/policy/route_decision.h"
@@ -35,8 +38,9 @@ class RouteOps {
   // Routes now in the slice table (both families).
   Result<size_t> count(const policy::Policy& p, const policy::SliceSpec& s);
 
-  // Brings rules and tables in line with the policy: a rule per slice and family that has
-  // routes, none otherwise; tables of slices no longer in the policy are flushed. Run at
+  // Brings rules and tables in line with the policy: each slice with routes of a family in
+  // that family's rule tree, no other rule of netd's shapes in its block; tables of slices no
+  // longer in the policy are flushed. Run at
   // start (adoption after a restart) and after a reload. An id that `previous` gave to
   // another slice (name) starts from an empty table: a new slice inherits nothing.
   Status reconcile(const policy::Policy& p, const policy::Policy* previous = nullptr);
@@ -58,9 +62,17 @@ class RouteOps {
   };
   Result<Usage> recount(const policy::Policy& p, const policy::SliceSpec& s);
 
-  kernel::FwmarkRule rule_for(const policy::Policy& p, const policy::SliceSpec& s, int family) const;
-  Status ensure_rule(const policy::Policy& p, const policy::SliceSpec& s, int family);
+  // The rule tree of a family, made for this policy's [netd] on first use (a reload cannot
+  // change rule_priority, mark_mask or table_base).
+  Result<RuleTree*> tree(const policy::Policy& p, int family);
+  // Puts the slice in the family's rule tree (its first route). `recheck`: it may be there
+  // already with rules the kernel lost (a count forgotten after a failure): make its path again.
+  Status ensure_rule(const policy::Policy& p, const policy::SliceSpec& s, int family, bool recheck);
+  // Takes the slice out of the family's rule tree (its last route gone).
   Status drop_rule(const policy::Policy& p, const policy::SliceSpec& s, int family);
+  // Rules of netd's shapes in the block of `layout`, each family; those in `keep` stay.
+  TeardownReport remove_rules_except(const RuleLayout& layout, int family,
+                                     const std::vector<kernel::RoutingRule>& keep);
   // Deletes the routes (one family or both) of netd's slice tables whose table `doomed` picks,
   // and names each one that stays; a route already gone is fine.
   TeardownReport remove_routes_where(const policy::Policy& p, int family,
@@ -71,6 +83,7 @@ class RouteOps {
   kernel::RouteControl& routes_;
   kernel::LinkView& links_;
   std::unordered_map<uint32_t, Usage> usage_;  // by slice id
+  std::optional<RuleTree> tree_v4_, tree_v6_;
   const VifDirectory* vifs_;
 };
 

@@ -331,8 +331,11 @@ Status read_daemon(const toml::table& table, const std::string& file, DaemonDraf
   NETD_TRY(r.read_uint("mark_mask", 0, 0xFFFFFFFF, &s.mark_mask, "(a 32-bit skb->mark mask)"));
   NETD_TRY(r.read_uint("raw_flag", 0, 0xFFFFFFFF, &s.raw_flag, "(a 32-bit skb->mark bit)"));
   NETD_TRY(r.read_uint("table_base", 0, 0xFFFFFFFF, &s.table_base, "(routing tables are 32-bit)"));
-  NETD_TRY(r.read_uint("rule_priority", 1, 32765, &s.rule_priority,
-                       "(0 is the local table's rule; 32766 and 32767 are main and default)"));
+  // netd's rules take rule_priority .. a block end before main's rule (32766): 3 priorities at
+  // the least, ~12300 for a full tree of 4095 slices (ops/rule_tree.h says how it shrinks).
+  NETD_TRY(r.read_uint("rule_priority", 1, 32762, &s.rule_priority,
+                       "(0 is the local table's rule; netd's rules need rule_priority..rule_priority+3 at the "
+                       "least, before main and default at 32766 and 32767)"));
   NETD_TRY(r.read_uint("flowlog_group", 0, 0xFFFF, &s.flowlog_group, "(NFLOG groups are 16-bit)"));
   NETD_TRY(r.read_strings("uplinks", &s.uplinks));
   NETD_TRY(read_rate(r, daemon->where, "uplink_rate", &s.uplink_rate_bps));

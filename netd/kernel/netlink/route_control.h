@@ -26,14 +26,23 @@ struct RouteSpec {
   int family() const { return dst.family(); }
 };
 
-// A fwmark rule: `fwmark MARK/MASK lookup TABLE` at PRIORITY.
-struct FwmarkRule {
+// A routing policy rule of the shapes netd makes, at PRIORITY:
+//   `[fwmark MARK/MASK] lookup TABLE`, `[fwmark MARK/MASK] goto TARGET`, `nop`.
+// mask 0: no fwmark selector (the rule matches every packet).
+struct RoutingRule {
+  enum class Action : uint8_t { kLookup, kGoto, kNop };
   int family = 0;
   uint32_t priority = 0;
+  Action action = Action::kLookup;
   uint32_t mark = 0;
   uint32_t mask = 0;
-  uint32_t table = 0;
-  friend bool operator==(const FwmarkRule&, const FwmarkRule&) = default;
+  uint32_t table = 0;   // kLookup
+  uint32_t target = 0;  // kGoto: the priority it jumps to
+  // Listed rules only: the rule has a selector or flag netd never sets (iif, oif, from, to,
+  // uid range, ip proto, ports, tos, not, suppress_*, l3mdev) or another action. Such a rule
+  // is someone else's; it equals no rule netd wants.
+  bool foreign = false;
+  friend bool operator==(const RoutingRule&, const RoutingRule&) = default;
 };
 
 // Result of a route lookup (RTM_GETROUTE) as the kernel would route a packet.
@@ -56,13 +65,15 @@ class RouteControl {
   virtual Result<RouteLookup> lookup(const IpAddress& dst, uint32_t mark, uint32_t uid) = 0;
 
   // An identical rule already there is EEXIST; removing one that is not is ENOENT.
-  virtual Status add_rule(const FwmarkRule& rule) = 0;
-  virtual Status remove_rule(const FwmarkRule& rule) = 0;
-  // Rules of a family (AF_INET / AF_INET6) with a fwmark and the given priority.
-  virtual Result<std::vector<FwmarkRule>> list_rules(int family, uint32_t priority) = 0;
+  virtual Status add_rule(const RoutingRule& rule) = 0;
+  virtual Status remove_rule(const RoutingRule& rule) = 0;
+  // Rules of a family (AF_INET / AF_INET6) at priorities first..last, in the kernel's order.
+  virtual Result<std::vector<RoutingRule>> list_rules(int family, uint32_t first, uint32_t last) = 0;
 };
 
 std::string describe_route(const RouteSpec& route);  // "198.51.100.0/24 via 192.0.2.1" for messages
-std::string describe_rule(const FwmarkRule& rule);    // "rule fwmark 0x70000/0xff0000 lookup 10007"
+// As `ip rule` prints it: "rule 1003: fwmark 0x70000/0xfff0000 lookup 10007",
+// "inet6 rule 1000: fwmark 0x0/0xfff0000 goto 13290", "rule 13290: nop".
+std::string describe_rule(const RoutingRule& rule);
 
 }  // namespace netd::kernel

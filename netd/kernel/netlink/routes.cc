@@ -174,28 +174,65 @@ Result<RouteLookup> RouteExecutor::lookup(const IpAddress& dst, uint32_t mark, u
 
 namespace {
 
-Result<RulePtr> build_rule(const FwmarkRule& spec) {
+Result<RulePtr> build_rule(const RoutingRule& spec) {
   RulePtr rule(rtnl_rule_alloc());
   if (!rule) return make_error(ENOMEM, "allocating a rule");
   rtnl_rule_set_family(rule.get(), spec.family);
   rtnl_rule_set_prio(rule.get(), spec.priority);
-  rtnl_rule_set_mark(rule.get(), spec.mark);
-  rtnl_rule_set_mask(rule.get(), spec.mask);
-  rtnl_rule_set_table(rule.get(), spec.table);
-  rtnl_rule_set_action(rule.get(), FR_ACT_TO_TBL);
+  if (spec.mask != 0) {
+    // A mark of 0 under a mask is a selector too (`fwmark 0/MASK`: no bit of MASK set).
+    rtnl_rule_set_mark(rule.get(), spec.mark);
+    rtnl_rule_set_mask(rule.get(), spec.mask);
+  }
+  switch (spec.action) {
+    case RoutingRule::Action::kLookup:
+      rtnl_rule_set_table(rule.get(), spec.table);
+      rtnl_rule_set_action(rule.get(), FR_ACT_TO_TBL);
+      break;
+    case RoutingRule::Action::kGoto:
+      rtnl_rule_set_goto(rule.get(), spec.target);
+      rtnl_rule_set_action(rule.get(), FR_ACT_GOTO);
+      break;
+    case RoutingRule::Action::kNop:
+      rtnl_rule_set_action(rule.get(), FR_ACT_NOP);
+      break;
+  }
   return rule;
+}
+
+// Attributes of selectors netd never sets: a rule carrying one is someone else's.
+constexpr int kForeignSelectors[] = {FRA_IIFNAME, FRA_OIFNAME, FRA_SRC, FRA_DST, FRA_UID_RANGE,
+                                     FRA_IP_PROTO, FRA_SPORT_RANGE, FRA_DPORT_RANGE};
+
+// Whether a dumped rule carries a selector netd never sets. The kernel dumps the suppress_*
+// attributes with -1 when unset, l3mdev and tun_id only when set, but a 0 is read as unset too.
+bool has_foreign_selector(nlattr* const* tb) {
+  for (int attr : kForeignSelectors)
+    if (tb[attr] != nullptr) return true;
+  for (int attr : {FRA_SUPPRESS_PREFIXLEN, FRA_SUPPRESS_IFGROUP})
+    if (tb[attr] != nullptr && nla_get_u32(tb[attr]) != UINT32_MAX) return true;
+  if (tb[FRA_L3MDEV] != nullptr && nla_get_u8(tb[FRA_L3MDEV]) != 0) return true;
+  return tb[FRA_TUN_ID] != nullptr && nla_get_u64(tb[FRA_TUN_ID]) != 0;
 }
 
 }  // namespace
 
-std::string describe_rule(const FwmarkRule& r) {
-  char mark[32];
-  snprintf(mark, sizeof mark, "0x%x/0x%x", r.mark, r.mask);
-  return std::string(r.family == AF_INET6 ? "inet6 " : "") + "rule fwmark " + mark + " lookup " +
-         std::to_string(r.table);
+std::string describe_rule(const RoutingRule& r) {
+  std::string text = std::string(r.family == AF_INET6 ? "inet6 " : "") + "rule " + std::to_string(r.priority) + ":";
+  if (r.mask != 0) {
+    char mark[32];
+    snprintf(mark, sizeof mark, " fwmark 0x%x/0x%x", r.mark, r.mask);
+    text += mark;
+  }
+  switch (r.action) {
+    case RoutingRule::Action::kLookup: return text + " lookup " + std::to_string(r.table);
+    case RoutingRule::Action::kGoto: return text + " goto " + std::to_string(r.target);
+    case RoutingRule::Action::kNop: return text + " nop";
+  }
+  return text;
 }
 
-Status RouteExecutor::add_rule(const FwmarkRule& spec) {
+Status RouteExecutor::add_rule(const RoutingRule& spec) {
   NETD_ASSIGN_OR_RETURN(RulePtr rule, build_rule(spec));
   nl_msg* msg = nullptr;
   if (int err = rtnl_rule_build_add_request(rule.get(), NLM_F_EXCL, &msg); err < 0)
@@ -203,7 +240,7 @@ Status RouteExecutor::add_rule(const FwmarkRule& spec) {
   return sock_.request(NlMessage(msg), "adding " + describe_rule(spec));
 }
 
-Status RouteExecutor::remove_rule(const FwmarkRule& spec) {
+Status RouteExecutor::remove_rule(const RoutingRule& spec) {
   NETD_ASSIGN_OR_RETURN(RulePtr rule, build_rule(spec));
   nl_msg* msg = nullptr;
   if (int err = rtnl_rule_build_delete_request(rule.get(), 0, &msg); err < 0)
@@ -211,26 +248,38 @@ Status RouteExecutor::remove_rule(const FwmarkRule& spec) {
   return sock_.request(NlMessage(msg), "deleting " + describe_rule(spec));
 }
 
-Result<std::vector<FwmarkRule>> RouteExecutor::list_rules(int family, uint32_t priority) {
+Result<std::vector<RoutingRule>> RouteExecutor::list_rules(int family, uint32_t first, uint32_t last) {
   nl_msg* msg = nlmsg_alloc_simple(RTM_GETRULE, NLM_F_DUMP);
   NlMessage owner(msg);
   fib_rule_hdr frh{};
   frh.family = static_cast<uint8_t>(family);
   nlmsg_append(msg, &frh, sizeof frh, NLMSG_ALIGNTO);
-  std::vector<FwmarkRule> rules;
+  std::vector<RoutingRule> rules;
   auto collect = [&](nlmsghdr* hdr) {
     if (hdr->nlmsg_type != RTM_NEWRULE) return;
     auto* h = static_cast<fib_rule_hdr*>(nlmsg_data(hdr));
     nlattr* tb[FRA_MAX + 1] = {};
     if (nlmsg_parse(hdr, sizeof(fib_rule_hdr), tb, FRA_MAX, nullptr) < 0) return;
-    if (tb[FRA_PRIORITY] == nullptr || nla_get_u32(tb[FRA_PRIORITY]) != priority) return;
-    if (tb[FRA_FWMARK] == nullptr) return;
-    FwmarkRule rule;
+    const uint32_t priority = tb[FRA_PRIORITY] != nullptr ? nla_get_u32(tb[FRA_PRIORITY]) : 0;
+    if (priority < first || priority > last) return;
+    RoutingRule rule;
     rule.family = h->family;
     rule.priority = priority;
-    rule.mark = nla_get_u32(tb[FRA_FWMARK]);
-    rule.mask = tb[FRA_FWMASK] != nullptr ? nla_get_u32(tb[FRA_FWMASK]) : 0xffffffff;
+    // The kernel leaves out a mark of 0 and a mask of all ones.
+    rule.mark = tb[FRA_FWMARK] != nullptr ? nla_get_u32(tb[FRA_FWMARK]) : 0;
+    rule.mask = tb[FRA_FWMASK] != nullptr ? nla_get_u32(tb[FRA_FWMASK]) : (rule.mark != 0 ? 0xffffffff : 0);
     rule.table = tb[FRA_TABLE] != nullptr ? nla_get_u32(tb[FRA_TABLE]) : h->table;
+    rule.target = tb[FRA_GOTO] != nullptr ? nla_get_u32(tb[FRA_GOTO]) : 0;
+    switch (h->action) {
+      case FR_ACT_TO_TBL: rule.action = RoutingRule::Action::kLookup; break;
+      case FR_ACT_GOTO: rule.action = RoutingRule::Action::kGoto; rule.table = 0; break;
+      case FR_ACT_NOP: rule.action = RoutingRule::Action::kNop; rule.table = 0; break;
+      default: rule.foreign = true; break;
+    }
+    // FIB_RULE_UNRESOLVED marks a goto whose target is missing: still netd's shape.
+    if ((h->flags & FIB_RULE_INVERT) != 0 || h->src_len != 0 || h->dst_len != 0 || h->tos != 0 ||
+        has_foreign_selector(tb))
+      rule.foreign = true;
     rules.push_back(rule);
   };
   NETD_TRY(sock_.dump(owner, "listing rules", collect));

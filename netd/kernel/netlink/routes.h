@@ -21,9 +21,9 @@ class RouteExecutor : public RouteControl {
   Result<std::vector<RouteSpec>> list(uint32_t table, int family) override;
   Result<RouteLookup> lookup(const IpAddress& dst, uint32_t mark, uint32_t uid) override;
 
-  Status add_rule(const FwmarkRule& rule) override;
-  Status remove_rule(const FwmarkRule& rule) override;
-  Result<std::vector<FwmarkRule>> list_rules(int family, uint32_t priority) override;
+  Status add_rule(const RoutingRule& rule) override;
+  Status remove_rule(const RoutingRule& rule) override;
+  Result<std::vector<RoutingRule>> list_rules(int family, uint32_t first, uint32_t last) override;
 
  private:
   NlSocket& sock_;

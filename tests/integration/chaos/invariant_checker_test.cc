@@ -57,9 +57,22 @@ TEST_F(InvariantChecker, SilentOnWhatNetdMadeAndNamesWhatItDidNot) {
   EXPECT_THAT(with({"ip", "route", "add", "192.0.2.0/24", "dev", "uplink0", "table", "10008"},
                    {"ip", "route", "del", "192.0.2.0/24", "dev", "uplink0", "table", "10008"}),
               Contains("missing: the IPv4 rule of slice bob, whose table 10008 holds 1 routes"));
-  EXPECT_THAT(with({"ip", "-6", "rule", "del", "priority", "1000"},
-                   {"ip", "-6", "rule", "add", "priority", "1000", "fwmark", "0x70000/0xfff0000", "table", "10007"}),
+  auto alice6 = bed_->slice_rules("-6");
+  ASSERT_EQ(alice6.size(), 1u) << alice6.dump();
+  const std::string alice6_priority = std::to_string(alice6[0]["priority"].get<uint32_t>());
+  EXPECT_THAT(with({"ip", "-6", "rule", "del", "priority", alice6_priority},
+                   {"ip", "-6", "rule", "add", "priority", alice6_priority, "fwmark", "0x70000/0xfff0000", "table",
+                    "10007"}),
               Contains("missing: the IPv6 rule of slice alice, whose table 10007 holds 1 routes"));
+  // Without the entry rule, everyone's packets walk netd's tree.
+  EXPECT_THAT(with({"ip", "-6", "rule", "del", "priority", "1000"},
+                   {"ip", "-6", "rule", "add", "priority", "1000", "fwmark", "0/0xfff0000", "goto", "13288"}),
+              Contains(HasSubstr("slow: IPv6 packets of no slice walk")));
+  // A lookup rule for alice's mark before her own sends her packets elsewhere.
+  EXPECT_THAT(with({"ip", "-6", "rule", "add", "priority", "1001", "fwmark", "0x70000/0xfff0000", "table", "main"},
+                   {"ip", "-6", "rule", "del", "priority", "1001", "fwmark", "0x70000/0xfff0000", "table", "main"}),
+              ::testing::IsSupersetOf({HasSubstr("orphan: IPv6 rule"),
+                                       HasSubstr("misrouted: slice alice's IPv6 packets reach main")}));
   EXPECT_THAT(with({"ip", "tuntap", "add", "tun9-0", "mode", "tun"}, {"ip", "link", "del", "tun9-0"}),
               Contains("orphan: vif tun9-0 of slice id 9, which the policy does not have"));
   EXPECT_THAT(with({"ip", "tuntap", "add", "tap7-3", "mode", "tap", "user", "1002"}, {"ip", "link", "del", "tap7-3"}),

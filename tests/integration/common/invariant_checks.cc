@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <regex>
 
+#include "tests/fixtures/rule_walk.h"
+
 namespace netd::testing::invariants {
 
 std::set<uint32_t> Facts::ids_with_vifs() const {
@@ -59,7 +61,12 @@ const char* family_name(int family) { return family == 4 ? "IPv4" : "IPv6"; }
 
 }  // namespace
 
+// netd's rules are checked by what they do, not by where each one sits: every slice with
+// routes of a family has exactly one lookup rule, with its mark, and the kernel's walk of the
+// block (rule_walk.h) takes its packets to its table in a few rules; a packet of no slice
+// leaves the block after at most two (the entry rule, the nop it jumps to).
 void check_rules_and_routes(const KernelView& view, const Facts& f, Violations& out) {
+  constexpr uint32_t kMainTable = 254;
   std::map<std::pair<int, uint32_t>, size_t> routes;  // (family, slice id) -> routes in its table
   for (const auto& r : view.routes) {
     auto id = slice_of_table(r.table, f);
@@ -69,33 +76,84 @@ void check_rules_and_routes(const KernelView& view, const Facts& f, Violations& 
     else
       ++routes[{r.family, *id}];
   }
-  std::map<std::pair<int, uint32_t>, size_t> rules;
-  for (const auto& r : view.rules) {
-    auto id = slice_of_table(r.table, f);
-    if (r.priority != f.policy->netd.rule_priority && !id) continue;  // not netd's
-    auto orphan = [&](const std::string& why) {
-      out.push_back("orphan: " + std::string(family_name(r.family)) + " rule " + r.text + ": " + why);
+  const uint32_t first = f.policy->netd.rule_priority;
+  const int id_bits = __builtin_popcount(f.policy->netd.mark_mask);
+  for (int family : {4, 6}) {
+    std::vector<kernel::RoutingRule> block;  // the rules at netd's priorities, up to main's
+    std::vector<std::string> block_texts;    // ip -j's object of each
+    std::map<uint32_t, size_t> lookups;      // slice id -> its lookup rules
+    for (const auto& r : view.rules) {
+      if (r.family != family || r.priority < first || r.priority >= 32766) continue;
+      auto orphan = [&](const std::string& why) {
+        out.push_back("orphan: " + std::string(family_name(r.family)) + " rule " + r.text + ": " + why);
+      };
+      kernel::RoutingRule rule{.family = family, .priority = r.priority, .mark = r.fwmark.value_or(0),
+                               .mask = r.fwmask.value_or(r.fwmark.value_or(0) != 0 ? 0xffffffff : 0)};
+      if (r.goto_target) {
+        rule.action = kernel::RoutingRule::Action::kGoto;
+        rule.target = *r.goto_target;
+      } else if (r.nop) {
+        rule.action = kernel::RoutingRule::Action::kNop;
+      } else {
+        auto id = slice_of_table(r.table, f);
+        if (!id) {
+          orphan("at netd's priorities but not to a slice table");
+          // Still walked: it may take a slice's packets away from its table.
+          rule.table = r.table == "main" ? kMainTable : 0;
+          block.push_back(rule);
+          block_texts.push_back(r.text);
+          continue;
+        }
+        rule.table = f.table_of(*id);
+        if (!f.slices.count(*id)) {
+          orphan("slice id " + std::to_string(*id) + " is not in the policy");
+        } else if (rule.mark != f.mark_of(*id) || rule.mask != f.policy->netd.mark_mask) {
+          orphan("not slice " + f.slices.at(*id)->name + "'s rule (fwmark " + hex(f.mark_of(*id)) + "/" +
+                 hex(f.policy->netd.mark_mask) + ")");
+        } else if (!routes.count({family, *id})) {
+          orphan("slice " + f.slices.at(*id)->name + " has no " + family_name(family) + " route in its table");
+        } else if (++lookups[*id] > 1) {
+          orphan("a second rule for slice " + f.slices.at(*id)->name);
+        }
+      }
+      block.push_back(rule);
+      block_texts.push_back(r.text);
+    }
+    bool any_routes = false;
+    auto table_routes = [&](uint32_t table) {
+      if (table == kMainTable) return true;
+      auto id = slice_of_table(std::to_string(table), f);
+      return id && routes.count({family, *id});
     };
-    if (!id) {
-      orphan("at netd's priority but not to a slice table");
-    } else if (!f.slices.count(*id)) {
-      orphan("slice id " + std::to_string(*id) + " is not in the policy");
-    } else if (r.priority != f.policy->netd.rule_priority || r.fwmark != f.mark_of(*id) ||
-               r.fwmask != f.policy->netd.mark_mask) {
-      orphan("not slice " + f.slices.at(*id)->name + "'s rule (priority " +
-             std::to_string(f.policy->netd.rule_priority) + ", fwmark " + hex(f.mark_of(*id)) + "/" +
-             hex(f.policy->netd.mark_mask) + ")");
-    } else if (!routes.count({r.family, *id})) {
-      orphan("slice " + f.slices.at(*id)->name + " has no " + family_name(r.family) + " route in its table");
-    } else if (++rules[{r.family, *id}] > 1) {
-      orphan("a second rule for slice " + f.slices.at(*id)->name);
+    for (const auto& [key, n] : routes) {
+      if (key.first != family) continue;
+      any_routes = true;
+      const std::string& name = f.slices.at(key.second)->name;
+      if (!lookups.count(key.second)) {
+        out.push_back("missing: the " + std::string(family_name(family)) + " rule of slice " + name +
+                      ", whose table " + std::to_string(f.table_of(key.second)) + " holds " + std::to_string(n) +
+                      " routes");
+        continue;
+      }
+      RuleWalk walk = walk_rules(block, family, f.mark_of(key.second), table_routes);
+      if (walk.table != f.table_of(key.second))
+        out.push_back("misrouted: slice " + name + "'s " + family_name(family) + " packets reach " +
+                      (walk.table && *walk.table != kMainTable ? "table " + std::to_string(*walk.table) : std::string("main")) +
+                      " through netd's rules, not its table " + std::to_string(f.table_of(key.second)));
+      else if (walk.checks > id_bits + 4)
+        out.push_back("slow: slice " + name + "'s " + family_name(family) + " packets walk " +
+                      std::to_string(walk.checks) + " of netd's rules (a tree of " + std::to_string(id_bits) +
+                      " levels needs at most " + std::to_string(id_bits + 4) + ")");
+    }
+    if (!any_routes) {
+      for (const auto& text : block_texts)
+        out.push_back("orphan: " + std::string(family_name(family)) + " rule " + text + ": no slice has " +
+                      family_name(family) + " routes");
+    } else if (RuleWalk unmarked = walk_rules(block, family, 0, table_routes); unmarked.checks > 2) {
+      out.push_back("slow: " + std::string(family_name(family)) + " packets of no slice walk " +
+                    std::to_string(unmarked.checks) + " of netd's rules, not the entry rule and the nop");
     }
   }
-  for (const auto& [key, n] : routes)
-    if (!rules.count(key))
-      out.push_back("missing: the " + std::string(family_name(key.first)) + " rule of slice " +
-                    f.slices.at(key.second)->name + ", whose table " + std::to_string(f.table_of(key.second)) +
-                    " holds " + std::to_string(n) + " routes");
 }
 
 void check_vifs(const KernelView& view, const Facts& f, Violations& out) {

@@ -48,9 +48,14 @@ void read_rules_and_routes(const Testbed& bed, KernelView& view) {
     const std::string flag = family == 4 ? "-4" : "-6";
     auto rules = tool_json(bed, view, {"ip", "-j", flag, "rule", "show"});
     if (rules.is_array())
-      for (const auto& r : rules)
-        view.rules.push_back({family, r.value("priority", 0u), hex_u32(r.value("fwmark", nlohmann::json())),
-                              hex_u32(r.value("fwmask", nlohmann::json())), r.value("table", ""), r.dump()});
+      for (const auto& r : rules) {
+        KernelView::Rule rule{family, r.value("priority", 0u), hex_u32(r.value("fwmark", nlohmann::json())),
+                              hex_u32(r.value("fwmask", nlohmann::json())), r.value("table", "")};
+        if (r.contains("goto")) rule.goto_target = r["goto"].get<uint32_t>();
+        rule.nop = r.contains("nop");
+        rule.text = r.dump();
+        view.rules.push_back(std::move(rule));
+      }
     auto routes = tool_json(bed, view, {"ip", "-j", flag, "route", "show", "table", "all"});
     if (routes.is_array())
       for (const auto& r : routes) {

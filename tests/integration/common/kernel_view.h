@@ -21,7 +21,9 @@ struct KernelView {
     int family = 0;  // 4 or 6
     uint32_t priority = 0;
     std::optional<uint32_t> fwmark, fwmask;
-    std::string table;
+    std::string table;                  // a lookup rule's
+    std::optional<uint32_t> goto_target;  // a goto rule's
+    bool nop = false;
     std::string text;  // ip -j's object, for messages
   };
   struct Route {

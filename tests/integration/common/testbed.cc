@@ -360,6 +360,26 @@ std::string Testbed::routing_state() const {
   return state;
 }
 
+nlohmann::json Testbed::netd_rules(const std::string& family) const {
+  auto all = json_of(root({"ip", "-j", family, "rule", "show"}).out);
+  nlohmann::json out = nlohmann::json::array();
+  if (all.is_array())
+    for (const auto& r : all)
+      if (r.value("priority", 0u) >= 1000 && r.value("priority", 0u) < 32766) out.push_back(r);
+  return out;
+}
+
+nlohmann::json Testbed::slice_rules(const std::string& family) const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : netd_rules(family)) {
+    const std::string table = r.value("table", "");
+    if (table.size() == 5 && table.find_first_not_of("0123456789") == std::string::npos && table > "10000" &&
+        table <= "14095")
+      out.push_back(r);
+  }
+  return out;
+}
+
 std::string Testbed::connect_source(uid_t uid, const std::string& addr) const {
   auto r = as(uid, {kPython, "-c", kConnectClient, addr, "8080"});
   if (!r.ok()) return "";

@@ -100,6 +100,11 @@ class Testbed {
   // Routes of every table but `local` (which the kernel fills asynchronously with IPv6
   // link-local entries) and rules, both families: to prove a refusal changed nothing.
   std::string routing_state() const;
+  // `ip -j rule show` of one family ("-4", "-6") at netd's priorities: rule_priority (1000
+  // here) up to main's rule. netd_rules: all of them (its rule tree); slice_rules: only the
+  // lookup rules to slice tables, one per slice with routes of the family.
+  nlohmann::json netd_rules(const std::string& family = "-4") const;
+  nlohmann::json slice_rules(const std::string& family = "-4") const;
 
   // uid's TCP connection to addr:8080 (the peer's server), and the source address the
   // peer saw. Empty when it could not connect.

@@ -22,7 +22,7 @@ class Robustness : public TestbedTest {
  protected:
   std::string routing_state() { return bed_->routing_state(); }
   size_t fwmark_rules() {
-    return json_of(bed_->root({"ip", "-j", "rule", "show", "priority", "1000"}).out).size();
+    return bed_->slice_rules().size();
   }
 };
 
@@ -85,7 +85,7 @@ TEST_F(Robustness, ReloadAppliesDifferenceAndKeepsOldPolicyWhenInvalid) {
   ASSERT_OK(outcome);
   EXPECT_THAT(*outcome, HasSubstr("policy kept: changing [netd] table_base needs a restart of netd"));
   EXPECT_EQ(fwmark_rules(), 1u);
-  EXPECT_EQ(json_of(bed_->root({"ip", "-j", "rule", "show", "priority", "1000"}).out)[0]["table"], "10008");
+  EXPECT_EQ(bed_->slice_rules()[0]["table"], "10008");
 
   // Bob removed from the policy: his routes, rule and mark go at once.
   std::string alice_only = valid.substr(0, valid.find("\n[[slice]]\nname = \"bob\""));
@@ -131,7 +131,7 @@ TEST_F(Robustness, TeardownLeavesNothing) {
   ASSERT_TRUE(down.ok()) << down.describe();
   EXPECT_THAT(down.err, Not(HasSubstr("left behind"))) << down.describe();
   EXPECT_EQ(fwmark_rules(), 0u);
-  EXPECT_EQ(json_of(bed_->root({"ip", "-j", "-6", "rule", "show", "priority", "1000"}).out).size(), 0u);
+  EXPECT_EQ(bed_->slice_rules("-6").size(), 0u);
   EXPECT_EQ(bed_->root({"ip", "route", "show", "table", "10007"}).out, "");
   EXPECT_EQ(bed_->root({"nft", "list", "tables"}).out, "");
   auto attached = bed_->root({"bpftool", "-j", "cgroup", "show", bed_->cgroup()});

@@ -17,12 +17,8 @@ using ::testing::HasSubstr;
 class Routes : public TestbedTest {
  protected:
 
-  // The fwmark rules netd made (priority 1000) in the host netns.
-  nlohmann::json rules(const std::string& family = "-4") {
-    auto r = bed_->root({"ip", "-j", family, "rule", "show", "priority", "1000"});
-    EXPECT_TRUE(r.ok()) << r.describe();
-    return json_of(r.out);
-  }
+  // The lookup rules netd made (its rule block from priority 1000) in the host netns.
+  nlohmann::json rules(const std::string& family = "-4") { return bed_->slice_rules(family); }
   nlohmann::json table(int id, const std::string& family = "-4") {
     auto r = bed_->root({"ip", "-j", family, "route", "show", "table", std::to_string(id)});
     if (!r.ok()) return nlohmann::json::array();  // "table does not exist" when empty

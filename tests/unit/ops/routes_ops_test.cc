@@ -1,4 +1,4 @@
-// RouteOps over a fake kernel (FakeRouteControl, FakeLinkView): the fwmark rule's lifetime, the
+// RouteOps over a fake kernel (FakeRouteControl, FakeLinkView): the fwmark rules' lifetime, the
 // quota's in-memory count, the rollback of every failure point, reconcile's adoption after a
 // restart and teardown's report. The kernel's side of the same is tests/integration/routes.
 #include "netd/ops/routes.h"
@@ -47,8 +47,29 @@ policy::Policy load(const std::string& text) {
   return p.ok() ? std::move(p).value() : policy::Policy{};
 }
 
-kernel::FwmarkRule rule(int family, uint32_t mark, uint32_t table) {
-  return {family, kPriority, mark, kMarkMask, table};
+const RuleLayout kLayout = *RuleLayout::of(kPriority, kMarkMask, 10000);
+
+// The slice's `lookup` rule, in its leaf of the rule tree.
+kernel::RoutingRule rule(int family, uint32_t mark, uint32_t table) {
+  kernel::RoutingRule r = kLayout.lookup(family, mark >> 16);
+  r.mark = mark;
+  r.table = table;
+  return r;
+}
+
+// Every rule of a family's tree holding these slice ids.
+std::vector<kernel::RoutingRule> tree_of(int family, const std::vector<uint32_t>& ids) {
+  RuleTree tree(kLayout, family);
+  for (uint32_t id : ids) tree.insert(id);
+  return tree.wanted();
+}
+
+// The rules as a sorted list, to compare with another regardless of order.
+std::vector<std::string> texts(const std::vector<kernel::RoutingRule>& rules) {
+  std::vector<std::string> out;
+  for (const auto& r : rules) out.push_back(kernel::describe_rule(r));
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 kernel::RouteSpec route_in(uint32_t table, const std::string& dst) {
@@ -59,7 +80,7 @@ kernel::RouteSpec route_in(uint32_t table, const std::string& dst) {
   return r;
 }
 
-bool has_rule(FakeRouteControl& k, const kernel::FwmarkRule& wanted) {
+bool has_rule(FakeRouteControl& k, const kernel::RoutingRule& wanted) {
   return std::find(k.rules().begin(), k.rules().end(), wanted) != k.rules().end();
 }
 
@@ -104,8 +125,10 @@ TEST_F(RouteOpsTest, RuleComesWithTheFirstRouteOfAFamilyAndGoesWithTheLast) {
   ASSERT_OK(add("198.51.100.0/25"));
   EXPECT_TRUE(has_rule(kernel_, rule(AF_INET, kAliceMark, kAliceTable)));
   EXPECT_FALSE(has_rule(kernel_, rule(AF_INET6, kAliceMark, kAliceTable)));
+  EXPECT_EQ(texts(kernel_.rules()), texts(tree_of(AF_INET, {7}))) << "her leaf, its path, the entry and END";
+  const int rules_made = kernel_.calls(Op::kAddRule);
   ASSERT_OK(add("198.51.100.128/25"));
-  EXPECT_EQ(kernel_.calls(Op::kAddRule), 1) << "a second route needs no rule";
+  EXPECT_EQ(kernel_.calls(Op::kAddRule), rules_made) << "a second route needs no rule";
   ASSERT_OK(add("2001:db8:100::/64"));
   EXPECT_TRUE(has_rule(kernel_, rule(AF_INET6, kAliceMark, kAliceTable)));
   EXPECT_EQ(alice_routes(), 3u);
@@ -221,24 +244,45 @@ TEST_F(RouteOpsTest, FailedRouteAddAddsNoRuleAndIsNotCounted) {
 }
 
 TEST_F(RouteOpsTest, FailedRuleAddTakesTheRouteBack) {
-  kernel_.fail_next(Op::kAddRule, EPERM);
+  kernel_.fail_next(Op::kAddRule, EPERM, 1);  // END's nop is made, her lookup rule is not
   auto added = add("198.51.100.0/26");
-  EXPECT_ERR(added, EPERM, "adding rule fwmark 0x70000/0xfff0000 lookup 10007");
+  EXPECT_ERR(added, EPERM, "adding rule [0-9]+: fwmark 0x70000/0xfff0000 lookup 10007");
   EXPECT_THAT(added.error().message, ::testing::Not(::testing::HasSubstr("left behind")));
   EXPECT_EQ(added.error().kind, ErrorKind::kKernel);
   EXPECT_EQ(alice_routes(), 0u) << "no route without its rule";
+  EXPECT_TRUE(kernel_.rules().empty()) << "the nop made before went too";
   // Nothing was counted: the next add makes the rule.
   ASSERT_OK(add("198.51.100.0/26"));
   EXPECT_TRUE(has_rule(kernel_, rule(AF_INET, kAliceMark, kAliceTable)));
 }
 
+// A path half made when a rule add fails is taken back root first, and each rule that stays is
+// named.
+TEST_F(RouteOpsTest, FailedRuleAddHalfWayUpThePathTakesBackWhatItMade) {
+  kernel_.fail_next(Op::kAddRule, ENOBUFS, 5);
+  auto added = add("198.51.100.0/26");
+  EXPECT_ERR(added, ENOBUFS, "^adding rule [0-9]+: fwmark 0x[0-9a-f]+/0x[0-9a-f]+ goto [0-9]+: ");
+  EXPECT_TRUE(kernel_.rules().empty());
+  EXPECT_EQ(alice_routes(), 0u);
+
+  kernel_.fail_next(Op::kAddRule, ENOBUFS, 5);
+  kernel_.fail_next(Op::kRemoveRule, EPERM, 1);
+  added = add("198.51.100.0/26");
+  EXPECT_ERR(added, ENOBUFS, "undoing it failed, left behind: slice alice's rules: .*left behind: rule [0-9]+: .*");
+  EXPECT_EQ(kernel_.rules().size(), 1u) << "the one rule whose removal failed";
+  // The next first route makes the path again around it; its last route takes it all.
+  ASSERT_OK(add("198.51.100.0/26"));
+  ASSERT_OK(del("198.51.100.0/26"));
+  EXPECT_TRUE(kernel_.rules().empty());
+}
+
 TEST_F(RouteOpsTest, FailedRollbackNamesTheRouteLeftBehind) {
-  kernel_.fail_next(Op::kAddRule, EPERM);
+  kernel_.fail_next(Op::kAddRule, EPERM, 1);
   kernel_.fail_next(Op::kRemove, EBUSY);
   auto added = add("198.51.100.0/26");
   // The request's own failure first (its errno), then what stayed and why.
   EXPECT_ERR(added, EPERM,
-             "^adding rule fwmark 0x70000/0xfff0000 lookup 10007: .*; undoing it failed, left behind: route "
+             "^adding rule [0-9]+: fwmark 0x70000/0xfff0000 lookup 10007: .*; undoing it failed, left behind: route "
              "198.51.100.0/26 via 10.0.2.2 in slice alice's table: deleting route 198.51.100.0/26 via "
              "10.0.2.2: Device or resource busy");
   EXPECT_EQ(alice_routes(), 1u);
@@ -247,7 +291,7 @@ TEST_F(RouteOpsTest, FailedRollbackNamesTheRouteLeftBehind) {
 // The route a failed undo left has no rule and was not counted: the next add re-reads the
 // table, counts it and makes the rule, and the rule stays until that route goes too.
 TEST_F(RouteOpsTest, AfterAFailedRollbackTheNextAddRecountsAndMakesTheRule) {
-  kernel_.fail_next(Op::kAddRule, EPERM);
+  kernel_.fail_next(Op::kAddRule, EPERM, 1);
   kernel_.fail_next(Op::kRemove, EBUSY);
   ASSERT_FALSE(add("198.51.100.0/26").ok());  // left behind, without its rule
   ASSERT_OK(add("198.51.100.64/26"));
@@ -261,18 +305,21 @@ TEST_F(RouteOpsTest, AfterAFailedRollbackTheNextAddRecountsAndMakesTheRule) {
   EXPECT_TRUE(kernel_.rules().empty());
 }
 
-// A delete before anything counted the table (no reconcile yet) takes the rule only with the
-// last route.
+// A delete before anything counted the table (no reconcile yet) takes the slice's lookup rule
+// only with the last route. The rest of the tree is known only after a reconcile (netd always
+// runs one at start), which removes what no slice needs.
 TEST_F(RouteOpsTest, DeleteBeforeAnyCountKeepsTheRuleOfRoutesLeft) {
   kernel_.routes().push_back(route_in(kAliceTable, "198.51.100.0/26"));
   kernel_.routes().push_back(route_in(kAliceTable, "198.51.100.64/26"));
-  kernel_.rules().push_back(rule(AF_INET, kAliceMark, kAliceTable));
+  kernel_.rules() = tree_of(AF_INET, {7});
   api::routes::DeleteIn in;
   in.route.dst = "198.51.100.0/26";
   ASSERT_OK(ops_.remove(policy_, alice(), in));
   EXPECT_TRUE(has_rule(kernel_, rule(AF_INET, kAliceMark, kAliceTable)));
   in.route.dst = "198.51.100.64/26";
   ASSERT_OK(ops_.remove(policy_, alice(), in));
+  EXPECT_FALSE(has_rule(kernel_, rule(AF_INET, kAliceMark, kAliceTable)));
+  ASSERT_OK(ops_.reconcile(policy_));
   EXPECT_TRUE(kernel_.rules().empty());
 }
 
@@ -287,9 +334,11 @@ TEST_F(RouteOpsTest, RollbackOfARouteAlreadyGoneIsClean) {
 TEST_F(RouteOpsTest, FailedRuleDropAfterTheLastRouteIsReportedAndHealsOnTheNextAdd) {
   ASSERT_OK(add("198.51.100.0/26"));
   kernel_.fail_next(Op::kRemoveRule, EPERM);
-  EXPECT_ERR(del("198.51.100.0/26"), EPERM, "deleting rule fwmark 0x70000/0xfff0000 lookup 10007");
-  EXPECT_EQ(alice_routes(), 0u) << "the route went; its rule stayed";
-  EXPECT_TRUE(has_rule(kernel_, rule(AF_INET, kAliceMark, kAliceTable)));
+  // The entry rule goes first; every other rule still goes.
+  EXPECT_ERR(del("198.51.100.0/26"), EPERM,
+             "removing slice alice's rules: left behind: rule 1000: fwmark 0x0/0xfff0000 goto [0-9]+: ");
+  EXPECT_EQ(alice_routes(), 0u) << "the route went; one rule stayed";
+  EXPECT_EQ(kernel_.rules(), std::vector{kLayout.entry(AF_INET)});
   // The rule already there is no obstacle to the next first route, whose delete takes it.
   ASSERT_OK(add("198.51.100.0/26"));
   ASSERT_OK(del("198.51.100.0/26"));
@@ -323,24 +372,31 @@ TEST_F(RouteOpsTest, FailedFlushStopsAtTheFailureAndKeepsTheRule) {
 
 class RouteReconcileTest : public RouteOpsTest {
  protected:
-  // What a previous netd left: alice with two IPv4 routes and her rule.
+  // What a previous netd left: alice with two IPv4 routes and her rules.
   void leave_alice_routes() {
     kernel_.routes().push_back(route_in(kAliceTable, "198.51.100.0/26"));
     kernel_.routes().push_back(route_in(kAliceTable, "198.51.100.64/26"));
-    kernel_.rules().push_back(rule(AF_INET, kAliceMark, kAliceTable));
+    for (const auto& r : tree_of(AF_INET, {7})) kernel_.rules().push_back(r);
   }
-  // Not netd's: the main table, a table outside its range, rules at other priorities or tables.
+  // Not netd's: the main table, a table outside its range, rules outside its block, and in its
+  // block rules of shapes netd never makes.
+  static constexpr kernel::RoutingRule kForeignLookup{.family = AF_INET, .priority = kPriority, .mark = 0x1,
+                                                      .mask = 0xff, .table = 500};
+  static constexpr kernel::RoutingRule kOutsideTheBlock{.family = AF_INET, .priority = 32000, .mark = kBobMark,
+                                                        .mask = kMarkMask, .table = kBobTable};
+  static constexpr kernel::RoutingRule kForeignGoto{.family = AF_INET, .priority = kPriority + 7,
+                                                    .action = kernel::RoutingRule::Action::kGoto,
+                                                    .target = kPriority + 9, .foreign = true};  // e.g. `iif eth0`
   void add_foreign_state() {
     kernel_.routes().push_back(route_in(FakeRouteControl::kMainTable, "0.0.0.0/0"));
     kernel_.routes().push_back(route_in(500, "198.51.100.0/24"));
-    kernel_.rules().push_back({AF_INET, kPriority, 0x1, 0xff, 500});
-    kernel_.rules().push_back({AF_INET, 32000, kBobMark, kMarkMask, kBobTable});
+    for (const auto& r : {kForeignLookup, kOutsideTheBlock, kForeignGoto}) kernel_.rules().push_back(r);
   }
   void expect_foreign_state_untouched() {
     EXPECT_EQ(kernel_.routes_in(FakeRouteControl::kMainTable).size(), 1u);
     EXPECT_EQ(kernel_.routes_in(500).size(), 1u);
-    EXPECT_TRUE(has_rule(kernel_, {AF_INET, kPriority, 0x1, 0xff, 500}));
-    EXPECT_TRUE(has_rule(kernel_, {AF_INET, 32000, kBobMark, kMarkMask, kBobTable}));
+    for (const auto& r : {kForeignLookup, kOutsideTheBlock, kForeignGoto})
+      EXPECT_TRUE(has_rule(kernel_, r)) << kernel::describe_rule(r);
   }
 };
 
@@ -387,10 +443,28 @@ TEST_F(RouteReconcileTest, RulesFollowTheRoutesFound) {
 TEST_F(RouteReconcileTest, RuleWithAnotherMarkIsReplaced) {
   leave_alice_routes();
   kernel_.rules().clear();
-  kernel_.rules().push_back({AF_INET, kPriority, 0x123, kMarkMask, kAliceTable});  // an older mark layout
+  kernel_.rules().push_back({.family = AF_INET, .priority = kPriority, .mark = 0x123, .mask = kMarkMask,
+                             .table = kAliceTable});  // an older mark layout
   ASSERT_OK(ops_.reconcile(policy_));
-  ASSERT_EQ(kernel_.rules().size(), 1u);
-  EXPECT_TRUE(has_rule(kernel_, rule(AF_INET, kAliceMark, kAliceTable)));
+  EXPECT_EQ(texts(kernel_.rules()), texts(tree_of(AF_INET, {7})));
+}
+
+// netd before the rule tree put one lookup rule per slice at rule_priority: a restart moves
+// each slice into the tree, making the tree before taking the old rule away.
+TEST_F(RouteReconcileTest, RulesOfTheFlatLayoutAreMovedIntoTheTree) {
+  leave_alice_routes();
+  kernel_.routes().push_back(route_in(kBobTable, "2001:db8:100::/64"));
+  kernel_.rules() = {{.family = AF_INET, .priority = kPriority, .mark = kAliceMark, .mask = kMarkMask,
+                      .table = kAliceTable},
+                     {.family = AF_INET6, .priority = kPriority, .mark = kBobMark, .mask = kMarkMask,
+                      .table = kBobTable}};
+  kernel_.fail_next(Op::kRemoveRule, EPERM);  // so the adds are seen to come first
+  EXPECT_FALSE(ops_.reconcile(policy_).ok());
+  EXPECT_EQ(kernel_.calls(Op::kAddRule), static_cast<int>(tree_of(AF_INET, {7}).size() + tree_of(AF_INET6, {8}).size()));
+  ASSERT_OK(ops_.reconcile(policy_));
+  auto both = tree_of(AF_INET, {7});
+  for (const auto& r : tree_of(AF_INET6, {8})) both.push_back(r);
+  EXPECT_EQ(texts(kernel_.rules()), texts(both));
 }
 
 TEST_F(RouteReconcileTest, TablesOfSlicesGoneFromThePolicyAreFlushed) {
@@ -432,7 +506,7 @@ TEST_F(RouteReconcileTest, EveryStaleObjectIsTriedAndEachOneLeftIsNamed) {
   kernel_.fail_next(Op::kRemove, EBUSY);      // the first route of table 10009
   auto st = ops_.reconcile(policy_);
   EXPECT_ERR(st, EPERM,
-             "removing stale rules and routes: left behind: rule fwmark 0x80000/0xfff0000 lookup 10008: .*; "
+             "removing stale rules and routes: left behind: rule [0-9]+: fwmark 0x80000/0xfff0000 lookup 10008: .*; "
              "route blackhole 198.51.100.0/24 in table 10009: ");
   EXPECT_FALSE(has_rule(kernel_, rule(AF_INET6, kBobMark, kBobTable))) << "the next stale rule still went";
   EXPECT_EQ(kernel_.routes_in(10009).size(), 1u) << "the next stale route still went";
@@ -451,7 +525,7 @@ TEST_F(RouteReconcileTest, TeardownRemovesEveryRouteAndRuleOfNetdsRanges) {
   EXPECT_TRUE(kernel_.routes_in(kAliceTable).empty());
   EXPECT_TRUE(kernel_.routes_in(kBobTable).empty());
   EXPECT_TRUE(kernel_.routes_in(10009).empty());
-  EXPECT_EQ(kernel_.rules().size(), 2u);  // the foreign ones
+  EXPECT_EQ(kernel_.rules().size(), 3u);  // the foreign ones
   expect_foreign_state_untouched();
 }
 
@@ -464,9 +538,9 @@ TEST_F(RouteReconcileTest, TeardownCollectsEveryFailure) {
   kernel_.fail_next(Op::kRemove, EBUSY);      // alice's first route
   TeardownReport report = ops_.teardown(policy_);
   ASSERT_EQ(report.left_behind.size(), 3u) << ::testing::PrintToString(report.lines());
-  EXPECT_EQ(report.left_behind[0].object, "rules at priority 1000");
+  EXPECT_EQ(report.left_behind[0].object, "rules at priorities 1000-" + std::to_string(kLayout.end()));
   EXPECT_EQ(report.left_behind[0].code, EIO);
-  EXPECT_EQ(report.left_behind[1].object, "inet6 rule fwmark 0x80000/0xfff0000 lookup 10008");
+  EXPECT_EQ(report.left_behind[1].object, kernel::describe_rule(rule(AF_INET6, kBobMark, kBobTable)));
   EXPECT_EQ(report.left_behind[1].code, EPERM);
   EXPECT_EQ(report.left_behind[2].object, "route blackhole 198.51.100.0/26 in table 10007");
   EXPECT_EQ(report.left_behind[2].code, EBUSY);

@@ -210,13 +210,13 @@ TEST(Accepts, RateInWithoutCeilInMeansCeilInEqualsRateIn) {
 
 TEST(Accepts, NetdExtrasAndLimits) {
   auto policy = parse_policy(two_slices("max_connections_per_uid = 65536\nrequests_per_second_per_uid = 10000000\n"
-                                        "admins = [0, 1500]\nrule_priority = 32765\n"),
+                                        "admins = [0, 1500]\nrule_priority = 32762\n"),
                              "test.toml");
   ASSERT_OK(policy);
   EXPECT_EQ(policy->netd.max_connections_per_uid, 65536u);
   EXPECT_EQ(policy->netd.requests_per_second_per_uid, 10'000'000u);
   EXPECT_TRUE(policy->is_admin(1500));
-  EXPECT_EQ(policy->netd.rule_priority, 32765u);
+  EXPECT_EQ(policy->netd.rule_priority, 32762u);  // the last with room for netd's smallest block
 }
 
 TEST(Accepts, FlowlogGroupAndMonitor) {

@@ -134,8 +134,9 @@ TEST(Refuses, TableBasePlusLargestIdOverflows) {
 }
 
 TEST(Refuses, RulePriorityOutOfRange) {
-  EXPECT_REFUSED(two_slices("rule_priority = 0"), "rule_priority", "netd\\.rule_priority", "outside 1\\.\\.32765");
-  EXPECT_REFUSED(two_slices("rule_priority = 32766"), "rule_priority", "netd\\.rule_priority", "main and default");
+  EXPECT_REFUSED(two_slices("rule_priority = 0"), "rule_priority", "netd\\.rule_priority", "outside 1\\.\\.32762");
+  EXPECT_REFUSED(two_slices("rule_priority = 32763"), "rule_priority", "netd\\.rule_priority",
+                 "rule_priority\\.\\.rule_priority\\+3 at the least, before main and default");
 }
 
 class BadDeviceName : public ::testing::TestWithParam<const char*> {};

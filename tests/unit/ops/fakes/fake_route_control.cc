@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "tests/fixtures/rule_walk.h"
+
 namespace netd::testing {
 namespace {
 
@@ -75,20 +77,16 @@ Result<std::vector<kernel::RouteSpec>> FakeRouteControl::list(uint32_t table, in
 Result<kernel::RouteLookup> FakeRouteControl::lookup(const IpAddress& dst, uint32_t mark, uint32_t /*uid*/) {
   const std::string what = "looking up a route to " + dst.to_string();
   if (auto e = failures_.take(Op::kLookup, what)) return *e;
-  std::vector<kernel::FwmarkRule> matching;
-  for (const auto& rule : rules_)
-    if (rule.family == dst.family() && (mark & rule.mask) == rule.mark) matching.push_back(rule);
-  std::stable_sort(matching.begin(), matching.end(),
-                   [](const auto& a, const auto& b) { return a.priority < b.priority; });
-  std::vector<uint32_t> tables;
-  for (const auto& rule : matching) tables.push_back(rule.table);
-  tables.push_back(kMainTable);
-  for (uint32_t table : tables) {
+  auto best_in = [&](uint32_t table) {
     const kernel::RouteSpec* best = nullptr;
     for (const auto& r : routes_)
       if (r.table == table && r.dst.contains(dst) && (best == nullptr || r.dst.length() > best->dst.length()))
         best = &r;
-    if (best == nullptr) continue;
+    return best;
+  };
+  RuleWalk walk = walk_rules(rules_, dst.family(), mark, [&](uint32_t table) { return best_in(table) != nullptr; });
+  const uint32_t table = walk.table.value_or(kMainTable);
+  if (const kernel::RouteSpec* best = best_in(table)) {
     kernel::RouteSpec answer = *best;
     answer.dst = Prefix(dst, dst.bit_length());
     return kernel::RouteLookup{answer, table};
@@ -96,7 +94,7 @@ Result<kernel::RouteLookup> FakeRouteControl::lookup(const IpAddress& dst, uint3
   return kernel_said(ENETUNREACH, what);
 }
 
-Status FakeRouteControl::add_rule(const kernel::FwmarkRule& rule) {
+Status FakeRouteControl::add_rule(const kernel::RoutingRule& rule) {
   const std::string what = "adding " + kernel::describe_rule(rule);
   if (auto e = failures_.take(Op::kAddRule, what)) return *e;
   if (std::find(rules_.begin(), rules_.end(), rule) != rules_.end())
@@ -105,7 +103,7 @@ Status FakeRouteControl::add_rule(const kernel::FwmarkRule& rule) {
   return ok_status();
 }
 
-Status FakeRouteControl::remove_rule(const kernel::FwmarkRule& rule) {
+Status FakeRouteControl::remove_rule(const kernel::RoutingRule& rule) {
   const std::string what = "deleting " + kernel::describe_rule(rule);
   if (auto e = failures_.take(Op::kRemoveRule, what)) return *e;
   auto it = std::find(rules_.begin(), rules_.end(), rule);
@@ -114,11 +112,11 @@ Status FakeRouteControl::remove_rule(const kernel::FwmarkRule& rule) {
   return ok_status();
 }
 
-Result<std::vector<kernel::FwmarkRule>> FakeRouteControl::list_rules(int family, uint32_t priority) {
+Result<std::vector<kernel::RoutingRule>> FakeRouteControl::list_rules(int family, uint32_t first, uint32_t last) {
   if (auto e = failures_.take(Op::kListRules, "listing rules")) return *e;
-  std::vector<kernel::FwmarkRule> out;
+  std::vector<kernel::RoutingRule> out;
   for (const auto& r : rules_)
-    if (r.family == family && r.priority == priority) out.push_back(r);
+    if (r.family == family && r.priority >= first && r.priority <= last) out.push_back(r);
   return out;
 }
 

@@ -2,8 +2,8 @@
 // RouteOps relies on it: an add without replace of a route already there (table, dst, metric)
 // is EEXIST and with replace swaps it; a remove that matches nothing is ESRCH; an IPv6 route
 // given no metric is stored with 1024; lists filter by table (0: all) and family (AF_UNSPEC:
-// both); a duplicate rule is EEXIST, removing a missing one ENOENT. Lookups follow the fwmark
-// rules by priority, then the main table, longest prefix first.
+// both); a duplicate rule is EEXIST, removing a missing one ENOENT. Lookups walk the rules as
+// the kernel does (rule_walk.h), then the main table, longest prefix first.
 #pragma once
 
 #include <functional>
@@ -25,7 +25,7 @@ class FakeRouteControl : public kernel::RouteControl {
   // The kernel's state, for tests to read and to change behind RouteOps's back (a device
   // going down takes its routes with it; an admin adds a rule by hand).
   std::vector<kernel::RouteSpec>& routes() { return routes_; }
-  std::vector<kernel::FwmarkRule>& rules() { return rules_; }
+  std::vector<kernel::RoutingRule>& rules() { return rules_; }
   std::vector<kernel::RouteSpec> routes_in(uint32_t table) const;
   // Drops every route for which `gone` is true, as the kernel does silently.
   void drop_routes_where(const std::function<bool(const kernel::RouteSpec&)>& gone);
@@ -34,15 +34,15 @@ class FakeRouteControl : public kernel::RouteControl {
   Status remove(const kernel::RouteSpec& route) override;
   Result<std::vector<kernel::RouteSpec>> list(uint32_t table, int family) override;
   Result<kernel::RouteLookup> lookup(const IpAddress& dst, uint32_t mark, uint32_t uid) override;
-  Status add_rule(const kernel::FwmarkRule& rule) override;
-  Status remove_rule(const kernel::FwmarkRule& rule) override;
-  Result<std::vector<kernel::FwmarkRule>> list_rules(int family, uint32_t priority) override;
+  Status add_rule(const kernel::RoutingRule& rule) override;
+  Status remove_rule(const kernel::RoutingRule& rule) override;
+  Result<std::vector<kernel::RoutingRule>> list_rules(int family, uint32_t first, uint32_t last) override;
 
   static constexpr uint32_t kMainTable = 254;
 
  private:
   std::vector<kernel::RouteSpec> routes_;
-  std::vector<kernel::FwmarkRule> rules_;
+  std::vector<kernel::RoutingRule> rules_;
   FailurePlan<Op> failures_;
 };
 
