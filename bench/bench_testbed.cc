@@ -1,5 +1,6 @@
 #include "bench/bench_testbed.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -116,7 +117,8 @@ netd::Status enter_child_place(const std::string& netns_path, const std::string&
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (auto s = netd::testing::write_text_file(cgroup_procs, "0"); !s.ok()) return s;
+  if (!cgroup_procs.empty())
+    if (auto s = netd::testing::write_text_file(cgroup_procs, "0"); !s.ok()) return s;
   int ns = open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) {
     int err = errno;
@@ -131,6 +133,25 @@ netd::Status enter_child_place(const std::string& netns_path, const std::string&
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // the uid change cleared it
   }
   return netd::ok_status();
+}
+
+netd::Status must(const netd::testing::ProcessResult& r, const std::string& what) {
+  if (r.ok()) return netd::ok_status();
+  return netd::make_error(EIO, what + ": " + r.describe());
+}
+
+uint64_t cpu_ns_of(pid_t pid) {
+  uint64_t total = 0;
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return 0;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    auto text = netd::testing::read_text_file(dir + "/" + e->d_name + "/schedstat");
+    if (text.ok()) total += std::strtoull(text->c_str(), nullptr, 10);
+  }
+  closedir(d);
+  return total;
 }
 
 bool wait_listening(const netd::testing::Netns& ns, int port) {
@@ -161,6 +182,36 @@ netd::Result<IperfReport> parse_iperf3(const std::string& json) {
   } catch (const nlohmann::json::exception& e) {
     return netd::make_error(EINVAL, std::string("no throughput in iperf3's JSON: ") + e.what());
   }
+}
+
+std::optional<double> timed_reload(netd::testing::Testbed& bed, const std::string& policy, const std::string& label) {
+  using Clock = std::chrono::steady_clock;
+  if (auto written = bed.write_policy(policy); !written.ok()) {
+    print_note("reload " + label + ": " + written.error().message);
+    return std::nullopt;
+  }
+  const size_t before = bed.netd_log().size();
+  auto t0 = Clock::now();
+  if (kill(bed.netd_pid(), SIGHUP) != 0) return std::nullopt;
+  while (Clock::now() - t0 < std::chrono::seconds(60) && !interrupted()) {
+    std::string fresh = bed.netd_log().substr(before);
+    if (fresh.find("netd: reloaded") != std::string::npos)
+      return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (fresh.find("netd: ") != std::string::npos && fresh.find('\n') != std::string::npos) {
+      print_note("reload " + label + ": " + fresh.substr(0, fresh.find('\n')));
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!interrupted()) print_note("reload " + label + ": netd did not say within 60 s");
+  return std::nullopt;
+}
+
+double rss_mib(pid_t pid) {
+  auto status = netd::testing::read_text_file("/proc/" + std::to_string(pid) + "/status");
+  if (!status.ok()) return 0;
+  size_t at = status->find("VmRSS:");
+  return at == std::string::npos ? 0 : std::strtod(status->c_str() + at + 6, nullptr) / 1024;
 }
 
 bool take_count(int argc, char** argv, int& i, int* out) {
@@ -291,13 +342,25 @@ size_t fewest_runs(const std::vector<IperfVariant>& variants) {
 
 bool run_iperf_rounds(const std::string& part, Phase& phase, std::vector<IperfVariant>& variants, int seconds,
                       std::pair<size_t, size_t> pair, std::vector<double>* pair_ratios) {
+  std::vector<std::vector<double>> ratios(1);
+  bool done = run_iperf_rounds(part, phase, variants, seconds, true, {pair}, &ratios);
+  pair_ratios->insert(pair_ratios->end(), ratios[0].begin(), ratios[0].end());
+  return done;
+}
+
+bool run_iperf_rounds(const std::string& part, Phase& phase, std::vector<IperfVariant>& variants, int seconds,
+                      bool omit, const std::vector<std::pair<size_t, size_t>>& pairs,
+                      std::vector<std::vector<double>>* pair_ratios) {
+  pair_ratios->resize(pairs.size());
   for (size_t round = 0; phase.more(fewest_runs(variants)); ++round) {
     std::vector<std::optional<double>> got(variants.size());
     for (size_t k = 0; k < variants.size() && !interrupted(); ++k) {
       size_t which = (round + k) % variants.size();
       IperfVariant& v = variants[which];
       if (!v.usable) continue;
-      auto report = iperf_run(*v.launcher, v.client, seconds, true);
+      const uint64_t cpu_before = v.cpu_pid > 0 ? cpu_ns_of(v.cpu_pid) : 0;
+      auto report = iperf_run(*v.launcher, v.client, seconds, omit);
+      const double extra_cpu = v.cpu_pid > 0 ? static_cast<double>(cpu_ns_of(v.cpu_pid) - cpu_before) / 1e9 : 0;
       if (!report.ok()) {
         if (!interrupted())
           print_note(part + ": " + v.name + " run " + std::to_string(round) + ": " + report.error().message);
@@ -305,9 +368,11 @@ bool run_iperf_rounds(const std::string& part, Phase& phase, std::vector<IperfVa
       }
       got[which] = report->bits_per_second;
       v.bps.push_back(report->bits_per_second);
-      if (report->bytes > 0) v.cpu_per_gbyte.push_back(report->cpu_seconds / (report->bytes / 1e9));
+      if (report->bytes > 0) v.cpu_per_gbyte.push_back((report->cpu_seconds + extra_cpu) / (report->bytes / 1e9));
     }
-    if (got[pair.first] && got[pair.second]) pair_ratios->push_back(*got[pair.second] / *got[pair.first]);
+    for (size_t p = 0; p < pairs.size(); ++p)
+      if (got[pairs[p].first] && got[pairs[p].second])
+        (*pair_ratios)[p].push_back(*got[pairs[p].second] / *got[pairs[p].first]);
   }
   return !interrupted();
 }

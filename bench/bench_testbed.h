@@ -57,11 +57,29 @@ std::vector<double> audit_micros(const netd::testing::Testbed& bed, size_t skip,
 size_t log_lines(const netd::testing::Testbed& bed);
 
 // Puts a forked (not exec'd) client child in place: default SIGINT/SIGTERM, killed with its
-// parent, in the cgroup whose cgroup.procs is `cgroup_procs`, in the netns at `netns_path`, and
-// for a uid: that uid with no groups and no capabilities (setgroups(0)/setresgid/setresuid).
-// What failed, for the child to print before it exits.
+// parent, in the cgroup whose cgroup.procs is `cgroup_procs` (empty: it stays in the
+// benchmark's), in the netns at `netns_path`, and for a uid: that uid with no groups and no
+// capabilities (setgroups(0)/setresgid/setresuid). What failed, for the child to print before
+// it exits.
 netd::Status enter_child_place(const std::string& netns_path, const std::string& cgroup_procs,
                                std::optional<uid_t> uid);
+
+// Where a forked client runs (enter_child_place), and the SO_MARK its sockets get (0: none).
+// A mark needs root (uid nullopt): a baseline's stand-in for what netd's tagging gives a
+// slice's sockets.
+struct ClientPlace {
+  std::string netns_path;
+  std::string cgroup_procs;  // "": the benchmark's own cgroup
+  std::optional<uid_t> uid;  // nullopt: root
+  uint32_t mark = 0;
+  int cpu = -1;  // the one CPU it may run on (-1: any)
+};
+
+// `ip`/`nft`/`tc` run by a benchmark as root (run_in): ok, or what failed with its output.
+netd::Status must(const netd::testing::ProcessResult& r, const std::string& what);
+// CPU time (ns) every thread of pid has run so far (schedstat: ns resolution, unlike the 10 ms
+// ticks of /proc/PID/stat); 0 if unreadable.
+uint64_t cpu_ns_of(pid_t pid);
 
 // Whether something listens on TCP `port` in `ns` (an `iperf3 -s` started there), polled for
 // up to 5 s; false at once on interruption.
@@ -78,6 +96,13 @@ struct IperfReport {
 };
 // iperf3's JSON, or why there is no throughput in it (also when the receiver got nothing).
 netd::Result<IperfReport> parse_iperf3(const std::string& json);
+
+// SIGHUP to bed's netd with `policy` written in place; ms until netd logs that it reloaded
+// (polled every ms), or nullopt after a note `reload <label>: ...` if it logged an error
+// instead, or nothing within 60 s.
+std::optional<double> timed_reload(netd::testing::Testbed& bed, const std::string& policy, const std::string& label);
+// A process's VmRSS in MiB (0 if unreadable).
+double rss_mib(pid_t pid);
 
 // argv[i] is an option taking a count: reads argv[i + 1] (1..10^7) into *out, advancing i.
 bool take_count(int argc, char** argv, int& i, int* out);
@@ -143,8 +168,11 @@ struct IperfVariant {
   const Launcher* launcher;
   Command client;
   std::vector<double> bps;
-  std::vector<double> cpu_per_gbyte;  // CPU seconds (iperf3 client + server) per GB received
+  std::vector<double> cpu_per_gbyte;  // CPU seconds (iperf3 client + server, + cpu_pid's) per GB received
   bool usable = true;
+  // A process on the path whose CPU counts too (a user-space forwarder: the kernel's work on
+  // the packets it writes runs in its context); -1: none.
+  pid_t cpu_pid = -1;
 };
 // A short untimed run of each: proves its path carries TCP; one that fails is noted (prefixed
 // with `part`) and left out from then on.
@@ -157,6 +185,10 @@ size_t fewest_runs(const std::vector<IperfVariant>& variants);
 // hits both alike). False if interrupted.
 bool run_iperf_rounds(const std::string& part, Phase& phase, std::vector<IperfVariant>& variants, int seconds,
                       std::pair<size_t, size_t> pair, std::vector<double>* pair_ratios);
+// The same with several pairs, (*pair_ratios)[i] for pairs[i]; `omit` as iperf_run's.
+bool run_iperf_rounds(const std::string& part, Phase& phase, std::vector<IperfVariant>& variants, int seconds,
+                      bool omit, const std::vector<std::pair<size_t, size_t>>& pairs,
+                      std::vector<std::vector<double>>* pair_ratios);
 // "<name>: Gbit/s ...; CPU s per GB <name>: ..." of every run, for the part's note.
 std::string iperf_runs_text(const std::vector<IperfVariant>& variants);
 // " 1.23 4.56 ..." (each value / scale), for a note listing every run.

@@ -18,20 +18,17 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <string>
-#include <thread>
 #include <tuple>
 #include <vector>
 
 #include "bench/bench_support.h"
 #include "bench/bench_testbed.h"
 #include "bench/budget.h"
-#include "tests/fixtures/files.h"
 #include "tests/fixtures/json.h"
 #include "tests/integration/common/testbed.h"
 
@@ -98,13 +95,6 @@ std::pair<size_t, size_t> shaping_state(const Testbed& bed) {
   return {n_classes, map.is_array() ? map.size() : 0};
 }
 
-double rss_mib(pid_t pid) {
-  auto status = netd::testing::read_text_file("/proc/" + std::to_string(pid) + "/status");
-  if (!status.ok()) return 0;
-  size_t at = status->find("VmRSS:");
-  return at == std::string::npos ? 0 : std::strtod(status->c_str() + at + 6, nullptr) / 1024;
-}
-
 // ---------------------------------------------------------------------------------------------
 // accuracy
 
@@ -160,29 +150,6 @@ void run_accuracy(const Args& args, bench::Budget& budget) {
 // ---------------------------------------------------------------------------------------------
 // cost
 
-// SIGHUP with `policy` in place; ms until netd logs that it reloaded (nullopt after a note if it
-// logged an error instead, or nothing within 60 s).
-std::optional<double> timed_reload(Testbed& bed, const std::string& policy, const std::string& label) {
-  if (auto written = bed.write_policy(policy); !written.ok()) {
-    print_note("reload " + label + ": " + written.error().message);
-    return std::nullopt;
-  }
-  const size_t before = bed.netd_log().size();
-  auto t0 = Clock::now();
-  if (kill(bed.netd_pid(), SIGHUP) != 0) return std::nullopt;
-  while (seconds_since(t0) < 60 && !bench::interrupted()) {
-    std::string fresh = bed.netd_log().substr(before);
-    if (fresh.find("netd: reloaded") != std::string::npos) return ms_since(t0);
-    if (fresh.find("netd: ") != std::string::npos && fresh.find('\n') != std::string::npos) {
-      print_note("reload " + label + ": " + fresh.substr(0, fresh.find('\n')));
-      return std::nullopt;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  print_note("reload " + label + ": netd did not say within 60 s");
-  return std::nullopt;
-}
-
 // The floor for writing the tree: root's `tc -batch` (one process, one netlink request a line)
 // making netd's tree with `slices` slice classes (1mbit, netd's bursts and quanta) on the native
 // uplink0, then changing every slice class to 2mbit; ms of each, nullopt after a note if tc
@@ -233,13 +200,13 @@ std::optional<double> run_reloads(Testbed& many, const TestbedOptions& options, 
   auto made = bench::shaping_policy(many, options);
   if (!made.ok()) return std::nullopt;
   const std::string policy = *made;
-  auto unchanged = timed_reload(many, policy, "unchanged");
+  auto unchanged = bench::timed_reload(many, policy, "unchanged");
   std::string faster = policy;
   for (size_t at = faster.find("rate = \"1mbit\""); at != std::string::npos; at = faster.find("rate = \"1mbit\"", at))
     faster.replace(at, 14, "rate = \"2mbit\"");
-  auto changed = timed_reload(many, faster, "rates changed");
+  auto changed = bench::timed_reload(many, faster, "rates changed");
   std::string moved = many.root({"tc", "class", "show", "dev", "uplink0", "classid", "4e44:9"}).out;
-  auto back = timed_reload(many, policy, "rates back");
+  auto back = bench::timed_reload(many, policy, "rates back");
   const std::string n = std::to_string(slices);
   if (unchanged) print_figure("shape.reload.slices" + n + ".unchanged", *unchanged, "ms");
   if (changed) print_figure("shape.reload.slices" + n + ".rates_changed", *changed, "ms");
@@ -349,8 +316,8 @@ void run_cost(const Args& args, bench::Budget& budget) {
     if (reload_changed)
       print_figure("shape.reload.ratio_rates_changed_tc_batch", *reload_changed / floor->change_ms, "x");
   }
-  print_figure("shape.netd_rss.slices1", rss_mib(one->netd_pid()), "MiB");
-  print_figure("shape.netd_rss.slices" + n, rss_mib(many->netd_pid()), "MiB");
+  print_figure("shape.netd_rss.slices1", bench::rss_mib(one->netd_pid()), "MiB");
+  print_figure("shape.netd_rss.slices" + n, bench::rss_mib(many->netd_pid()), "MiB");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,14 +38,7 @@
 //
 // It prints `name value unit` lines, ratios, the load average, and a verdict per target; it
 // never fails on a figure.
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,6 +54,7 @@
 #include "bench/bench_support.h"
 #include "bench/bench_testbed.h"
 #include "bench/budget.h"
+#include "bench/request_response.h"
 #include "tests/fixtures/json.h"
 #include "tests/integration/common/testbed.h"
 
@@ -104,8 +98,6 @@ constexpr const char* kUplinkRateIn = "480mbit";
 constexpr double kUplinkRateInBps = 480e6;
 constexpr double kLinkBps = 500e6;
 constexpr uint16_t kEchoPort = 5301;
-constexpr size_t kMessage = 64;         // bytes of each request and each response
-constexpr size_t kMaxTransactions = 2000000;
 constexpr double kLatencyTarget = 2.0;  // loaded / unloaded median, with download shaping
 
 struct Args {
@@ -325,102 +317,6 @@ void run_cost(const Args& args, bench::Budget& budget) {
 // ---------------------------------------------------------------------------------------------
 // latency
 
-// The echo server: a forked child serving one connection at a time on a socket made in the
-// peer netns (the child itself stays in ours), 64 B back for every 64 B. Stopped by SIGTERM.
-std::optional<RunningChild> start_echo(const Testbed& bed) {
-  UniqueFd ns(open(bed.peer().path().c_str(), O_RDONLY | O_CLOEXEC));
-  UniqueFd self(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!ns.valid() || !self.valid() || setns(ns.get(), CLONE_NEWNET) != 0) return std::nullopt;
-  UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  setns(self.get(), CLONE_NEWNET);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(kEchoPort);
-  inet_pton(AF_INET, bench::kPeerIp, &addr.sin_addr);
-  int one = 1;
-  setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (!listener.valid() || bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      listen(listener.get(), 4) != 0) {
-    print_note("latency: cannot listen on " + std::string(bench::kPeerIp) + ":" + std::to_string(kEchoPort));
-    return std::nullopt;
-  }
-  std::fflush(stdout);
-  std::fflush(stderr);
-  pid_t pid = fork();
-  if (pid < 0) return std::nullopt;
-  if (pid == 0) {
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    char buf[kMessage];
-    for (;;) {
-      UniqueFd c(accept(listener.get(), nullptr, nullptr));
-      if (!c.valid()) continue;
-      setsockopt(c.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      while (recv(c.get(), buf, sizeof buf, MSG_WAITALL) == sizeof buf && send(c.get(), buf, sizeof buf, 0) == sizeof buf) {
-      }
-    }
-  }
-  return RunningChild(pid);
-}
-
-// The client child: alice in the testbed, request/response until `until`, each transaction's
-// ns streamed back (bench::write_series).
-[[noreturn]] void rr_child(const Testbed& bed, Clock::time_point until, int out_fd) {
-  auto fail = [](const std::string& what) {
-    std::fprintf(stderr, "# latency: alice's client: %s\n", what.c_str());
-    std::fflush(stderr);
-    _exit(1);
-  };
-  if (auto s = bench::enter_child_place(bed.host().path(), bed.cgroup() + "/cgroup.procs", kAlice); !s.ok())
-    fail(s.error().message);
-  UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(kEchoPort);
-  inet_pton(AF_INET, bench::kPeerIp, &addr.sin_addr);
-  int one = 1;
-  setsockopt(s.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fail("connect to the echo server");
-  std::vector<std::vector<uint32_t>> series(1);
-  series[0].reserve(200000);
-  char buf[kMessage] = {};
-  while (series[0].size() < kMaxTransactions) {
-    auto t0 = Clock::now();
-    if (t0 >= until) break;
-    if (send(s.get(), buf, sizeof buf, 0) != sizeof buf || recv(s.get(), buf, sizeof buf, MSG_WAITALL) != sizeof buf)
-      fail("the echo connection broke");
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
-    series[0].push_back(static_cast<uint32_t>(std::min<int64_t>(ns, UINT32_MAX)));
-  }
-  _exit(bench::write_series(out_fd, series) ? 0 : 2);
-}
-
-// alice's transactions for `seconds` (µs each), or nullopt after a note.
-std::optional<std::vector<double>> request_response(const Testbed& bed, double seconds) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return std::nullopt;
-  UniqueFd rd(fds[0]), wr(fds[1]);
-  const auto until = Clock::now() + bench::Phase::to_duration(seconds);
-  std::fflush(stdout);
-  std::fflush(stderr);
-  pid_t pid = fork();
-  if (pid < 0) return std::nullopt;
-  if (pid == 0) {
-    rd.reset();
-    rr_child(bed, until, wr.get());
-  }
-  wr.reset();
-  auto child = bench::collect_child(pid, rd.get());
-  if (child.code != 0) {
-    if (!bench::interrupted()) print_note("latency: alice's client exited " + std::to_string(child.code));
-    return std::nullopt;
-  }
-  auto series = bench::read_series_us(child.out, 1);
-  if (!series || (*series)[0].empty()) return std::nullopt;
-  return (*series)[0];
-}
-
 // Bytes the peer's upstream qdisc (tbf on peer0) has sent.
 double link_sent_bytes(const Testbed& bed) {
   std::string text = bed.in_peer({"tc", "-s", "qdisc", "show", "dev", "peer0"}).out;
@@ -462,7 +358,10 @@ bool latency_run(const Args& args, LatencyVariant& v) {
     while (link_sent_bytes(bed) - sent_before < 20e6 && seconds_since(t0) < 1 && !bench::interrupted())
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  auto us = bench::interrupted() ? std::nullopt : request_response(bed, args.latency_seconds);
+  auto us = bench::interrupted() ? std::nullopt
+                                 : bench::request_response({bed.host().path(), bed.cgroup() + "/cgroup.procs", kAlice},
+                                                           bench::kPeerIp, kEchoPort, args.latency_seconds,
+                                                           "latency: alice's client");
   if (bob_thread.joinable()) bob_thread.join();
   if (!us) return false;
   if (v.loaded) {
@@ -497,7 +396,7 @@ std::optional<LatencyBed> latency_bed(const std::string& name, const TestbedOpti
   }
   if (!set_sender_congestion(*b.bed, "cubic")) return std::nullopt;
   b.sink = start_sink(*b.launcher, b.bed->peer(), "latency " + name);
-  b.echo = start_echo(*b.bed);
+  b.echo = bench::start_echo(b.bed->peer(), bench::kPeerIp, kEchoPort);
   if (!b.sink || !b.echo || !bench::wait_listening(b.bed->peer(), kEchoPort)) return std::nullopt;
   return made;
 }
@@ -548,7 +447,7 @@ void run_latency(const Args& args, bench::Budget& budget) {
   std::string runs;
   for (const auto& v : variants) runs += " " + v.name + ":" + series_text(v.round_medians, 1);
   print_note("latency: rounds of " + std::to_string(args.latency_seconds) + " s of alice's " +
-             std::to_string(kMessage) + " B request/response, order rotating; per-run medians, us" + runs);
+             std::to_string(bench::kRrMessage) + " B request/response, order rotating; per-run medians, us" + runs);
   for (const auto& v : variants) print_latency(v);
   auto ratio = [&](size_t loaded, size_t unloaded, double bench::Stats::*p) {
     return stats_of(variants[loaded].us).*p / stats_of(variants[unloaded].us).*p;

@@ -38,13 +38,16 @@ netd::Status send_udp(const UdpStream& stream, std::atomic<uint64_t>* sent, cons
   sockaddr_in local{};
   local.sin_family = AF_INET;
   local.sin_port = htons(static_cast<uint16_t>(stream.port + 1000));
+  if (stream.mark != 0 && setsockopt(s.get(), SOL_SOCKET, SO_MARK, &stream.mark, sizeof stream.mark) != 0)
+    return os_error("SO_MARK");
   if (bind(s.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return os_error("bind");
   sockaddr_in dst{};
   dst.sin_family = AF_INET;
   dst.sin_port = htons(stream.port);
   if (inet_pton(AF_INET, stream.peer, &dst.sin_addr) != 1) return netd::make_error(EINVAL, "bad peer address");
   const int flows = std::max(1, stream.flows);
-  if (flows == 1 && connect(s.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) return os_error("connect");
+  const bool addressed = flows > 1 || stream.unconnected;  // msg_name on every message
+  if (!addressed && connect(s.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) return os_error("connect");
   // Several flows: one address per flow, each message of a batch to the next one in turn.
   std::vector<sockaddr_in> dsts(static_cast<size_t>(flows), dst);
   for (int f = 0; f < flows; ++f) dsts[static_cast<size_t>(f)].sin_port = htons(static_cast<uint16_t>(stream.port + f));
@@ -71,7 +74,7 @@ netd::Status send_udp(const UdpStream& stream, std::atomic<uint64_t>* sent, cons
   while (stop->load(std::memory_order_relaxed) == 0 && (stream.count == 0 || done < stream.count)) {
     unsigned want = static_cast<unsigned>(batch);
     if (stream.count > 0) want = static_cast<unsigned>(std::min<uint64_t>(want, stream.count - done));
-    if (flows > 1) {
+    if (addressed) {
       for (unsigned i = 0; i < want; ++i) {
         msgs[i].msg_hdr.msg_name = &dsts[static_cast<size_t>((next_flow + static_cast<int>(i)) % flows)];
         msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);

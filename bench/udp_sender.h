@@ -22,6 +22,10 @@ struct UdpStream {
   // Flows (distinct destination ports port .. port + flows - 1), one datagram to each in turn so
   // a flow table sees them interleaved; 1: a connected socket to `port` alone.
   int flows = 1;
+  // One flow sent unconnected all the same: every datagram carries its destination (msg_name),
+  // so the kernel looks its route up per datagram instead of using the connected socket's.
+  bool unconnected = false;
+  uint32_t mark = 0;  // SO_MARK on the socket (0: none; needs CAP_NET_ADMIN)
 };
 
 // Sends `stream` from the calling process (already in its netns, cgroup and uid), adding what

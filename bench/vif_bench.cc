@@ -41,6 +41,7 @@
 #include "bench/bench_support.h"
 #include "bench/bench_testbed.h"
 #include "bench/budget.h"
+#include "bench/tun_path.h"
 #include "lib/client/client.h"
 #include "tests/fixtures/files.h"
 #include "tests/integration/common/testbed.h"
@@ -49,6 +50,9 @@ namespace {
 
 using bench::Command;
 using bench::audit_micros;
+using bench::cpu_ns_of;
+using bench::make_tun_in;
+using bench::must;
 using bench::fixed;
 using bench::log_lines;
 using bench::print_figure;
@@ -96,11 +100,6 @@ constexpr double kCliWeight = 1, kAttachWeight = 1, kTputWeight = 3;
 constexpr size_t kCliMinRounds = 20;      // add+del pairs
 constexpr size_t kAttachMinCalls = 1000;  // Attach calls
 constexpr size_t kTputMinPairs = 3;       // iperf3 runs on each path
-
-netd::Status must(const netd::testing::ProcessResult& r, const std::string& what) {
-  if (r.ok()) return netd::ok_status();
-  return netd::make_error(EIO, what + ": " + r.describe());
-}
 
 void print_netd_time(const std::string& name, const std::vector<double>& us) {
   if (us.empty()) return;
@@ -391,59 +390,6 @@ void run_attach(const Testbed& bed, const Args& args, bench::Budget& budget) {
 //           outside the testbed cgroup  <-- tun_forwarder -->  vbpeer0 in a fresh peer netns
 // Both forwarders run as alice with the peer's fd (opened by root) inherited as fd 4.
 
-// A non-persistent TUN device made in `ns` (the device lives in the netns the opener is in),
-// up with `addr`. The fd is moved above 9, away from the numbers children get (3, 4).
-Result<UniqueFd> make_tun_in(const Netns& ns, const std::string& name, const std::string& addr) {
-  UniqueFd fd;
-  {
-    NETD_ASSIGN_OR_RETURN(auto guard, ns.enter());
-    fd = UniqueFd(open("/dev/net/tun", O_RDWR | O_CLOEXEC));
-    if (!fd.valid()) return netd::errno_error("open /dev/net/tun");
-    ifreq ifr{};
-    std::memcpy(ifr.ifr_name, name.data(), name.size());
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-    if (ioctl(fd.get(), TUNSETIFF, &ifr) < 0) return netd::errno_error("TUNSETIFF " + name);
-  }
-  UniqueFd high(fcntl(fd.get(), F_DUPFD_CLOEXEC, 10));
-  if (!high.valid()) return netd::errno_error("F_DUPFD_CLOEXEC");
-  NETD_TRY(must(netd::testing::run_in(&ns, {kIp, "addr", "add", addr, "dev", name}), "address of " + name));
-  NETD_TRY(must(netd::testing::run_in(&ns, {kIp, "link", "set", name, "up"}), "bringing " + name + " up"));
-  return high;
-}
-
-// Waits for a line on fd (a child's stdout pipe); nullopt on EOF or timeout.
-std::optional<std::string> read_line(int fd, std::chrono::milliseconds timeout) {
-  std::string line;
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline && !bench::interrupted()) {
-    pollfd p{fd, POLLIN, 0};
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-    if (poll(&p, 1, std::max(left, 1)) <= 0) continue;
-    char c;
-    ssize_t n = read(fd, &c, 1);
-    if (n <= 0) return std::nullopt;
-    if (c == '\n') return line;
-    line += c;
-  }
-  return std::nullopt;
-}
-
-// CPU time (ns) the threads of pid have run so far (schedstat: ns resolution, unlike the
-// 10 ms ticks of /proc/PID/stat); 0 if unreadable.
-uint64_t cpu_ns_of(pid_t pid) {
-  uint64_t total = 0;
-  std::string dir = "/proc/" + std::to_string(pid) + "/task";
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return 0;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    auto text = netd::testing::read_text_file(dir + "/" + e->d_name + "/schedstat");
-    if (text.ok()) total += std::strtoull(text->c_str(), nullptr, 10);
-  }
-  closedir(d);
-  return total;
-}
-
 struct TputPath {
   std::string name;
   Command client;
@@ -506,22 +452,6 @@ void run_tput(const Testbed& bed, const Args& args, bench::Budget& budget) {
     return print_note("tput: skipped: iperf3 -s did not start");
 
   const std::string log_path = bed.dir() + "/forwarders.log";
-  UniqueFd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  auto start_forwarder = [&](const Command& cmd, const std::string& label) -> std::optional<RunningChild> {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) return std::nullopt;
-    UniqueFd rd(p[0]), wr(p[1]);
-    RunningChild child(launcher->start(cmd, wr.get(), log.get()));
-    wr.reset();
-    auto line = read_line(rd.get(), std::chrono::seconds(10));
-    if (!line || line->rfind("ready ", 0) != 0) {
-      auto text = netd::testing::read_text_file(log_path);
-      print_note("tput: " + label + " forwarder did not start: " + (text.ok() ? *text : std::string("?")));
-      return std::nullopt;
-    }
-    print_note("tput: " + label + " forwarder: " + *line);
-    return child;
-  };
   const std::string forwarder = TUN_FORWARDER_BINARY;
   Command fwd_netd{"vtuntap run",
                    kAlice,
@@ -532,8 +462,8 @@ void run_tput(const Testbed& bed, const Args& args, bench::Budget& budget) {
                    {{peer_a_tun->get(), 4}}};
   Command fwd_native{"tun_forwarder", kAlice, kAlice, {forwarder}, host_b_ns.get(), false,
                      {{host_b_tun->get(), 3}, {peer_b_tun->get(), 4}}};
-  auto forwarder_netd = start_forwarder(fwd_netd, "netd");
-  auto forwarder_native = start_forwarder(fwd_native, "native");
+  auto forwarder_netd = bench::start_forwarder(*launcher, fwd_netd, log_path, "tput", "netd");
+  auto forwarder_native = bench::start_forwarder(*launcher, fwd_native, log_path, "tput", "native");
   if (!forwarder_netd || !forwarder_native) return;
 
   const std::vector<std::string> client = {kIperf3, "-c", kPeerIp, "-J"};

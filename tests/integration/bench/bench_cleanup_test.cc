@@ -249,7 +249,15 @@ INSTANTIATE_TEST_SUITE_P(
              "cpu: netd-flowmon capturing", SIGINT},
         // softflowd under sliceip exec capturing (sliceip and softflowd in the host netns).
         Case{"flowmon_overrun_softflowd_capturing", bench(FLOWMON_BENCH, {"--seconds", "5", "--no-cpu"}),
-             "overrun: softflowd capturing"}),
+             "overrun: softflowd capturing"},
+        // Its four sides up (two testbeds with their slices' routes and vifs, the old layout's
+        // namespaces, four forwarders, iperf3 and echo servers), then an iperf3 client or a UDP
+        // sender running. Not at "testbed up:": it goes on making namespaces after that line.
+        Case{"scale_fwd_iperf_running",
+             bench(SCALE_BENCH, {"--seconds", "5", "--slices", "2", "--no-udp", "--no-rr", "--no-requests"}),
+             "fwd: measuring"},
+        Case{"scale_udp_sender_running", bench(SCALE_BENCH, {"--seconds", "5", "--slices", "2", "--no-fwd", "--no-rr"}),
+             "udp: measuring", SIGINT}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
 // SIGKILL: no clean-up runs (netd and the servers die with it, by their parent-death signal),
