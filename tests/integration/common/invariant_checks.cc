@@ -120,6 +120,7 @@ void check_rules_and_routes(const KernelView& view, const Facts& f, Violations& 
       block_texts.push_back(r.text);
     }
     bool any_routes = false;
+    const RuleWalker walker(block, family);
     auto table_routes = [&](uint32_t table) {
       if (table == kMainTable) return true;
       auto id = slice_of_table(std::to_string(table), f);
@@ -135,7 +136,7 @@ void check_rules_and_routes(const KernelView& view, const Facts& f, Violations& 
                       " routes");
         continue;
       }
-      RuleWalk walk = walk_rules(block, family, f.mark_of(key.second), table_routes);
+      RuleWalk walk = walker.walk(f.mark_of(key.second), table_routes);
       if (walk.table != f.table_of(key.second))
         out.push_back("misrouted: slice " + name + "'s " + family_name(family) + " packets reach " +
                       (walk.table && *walk.table != kMainTable ? "table " + std::to_string(*walk.table) : std::string("main")) +
@@ -149,7 +150,7 @@ void check_rules_and_routes(const KernelView& view, const Facts& f, Violations& 
       for (const auto& text : block_texts)
         out.push_back("orphan: " + std::string(family_name(family)) + " rule " + text + ": no slice has " +
                       family_name(family) + " routes");
-    } else if (RuleWalk unmarked = walk_rules(block, family, 0, table_routes); unmarked.checks > 2) {
+    } else if (RuleWalk unmarked = walker.walk(0, table_routes); unmarked.checks > 2) {
       out.push_back("slow: " + std::string(family_name(family)) + " packets of no slice walk " +
                     std::to_string(unmarked.checks) + " of netd's rules, not the entry rule and the nop");
     }

@@ -104,18 +104,19 @@ TEST(RuleLayoutTest, OnlyRulesOfNetdsShapesInItsBlockAreNetds) {
 
 void expect_routes_each(const RuleLayout& layout, const std::vector<uint32_t>& ids) {
   Built b = build(layout, ids);
+  const testing::RuleWalker walker(b.rules, AF_INET);
   const int bound = layout.depth() + 2 + static_cast<int>(layout.ids_per_leaf());  // entry, path, leaf
   for (uint32_t id : ids) {
-    auto walk = walk_rules(b.rules, AF_INET, mark_of(id), every_table_routes);
+    auto walk = walker.walk(mark_of(id), every_table_routes);
     ASSERT_EQ(walk.table, kBase + id) << "slice id " << id << " of " << ids.size();
     EXPECT_LE(walk.checks, bound) << "slice id " << id;
     // With no route in its table the packet leaves the block for main, as quickly.
-    auto unrouted = walk_rules(b.rules, AF_INET, mark_of(id), [](uint32_t) { return false; });
+    auto unrouted = walker.walk(mark_of(id), [](uint32_t) { return false; });
     EXPECT_FALSE(unrouted.table);
     EXPECT_LE(unrouted.checks, bound + 2) << "slice id " << id;
   }
   for (uint32_t other_bits : {0u, 0x1u, 0x8000u}) {  // no slice; raw_flag-like bits outside the mask
-    auto walk = walk_rules(b.rules, AF_INET, other_bits, every_table_routes);
+    auto walk = walker.walk(other_bits, every_table_routes);
     EXPECT_FALSE(walk.table);
     EXPECT_EQ(walk.checks, 2) << "the entry rule, then END";
   }
