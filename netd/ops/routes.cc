@@ -3,6 +3,7 @@
 #include <linux/rtnetlink.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "lib/core/errors.h"
 #include "netd/ops/route_request.h"
@@ -116,20 +117,15 @@ Status RouteOps::drop_rule(const policy::Policy& p, const policy::SliceSpec& s, 
   return report.as_status("removing slice " + s.name + "'s rules");
 }
 
-TeardownReport RouteOps::remove_rules_except(const RuleLayout& layout, int family,
-                                            const std::vector<kernel::RoutingRule>& keep) {
-  TeardownReport report;
-  auto rules = routes_.list_rules(family, layout.first(), layout.end());
-  if (!rules.ok()) {
-    report.note(std::string(family == AF_INET6 ? "inet6 " : "") + "rules at priorities " +
-                    std::to_string(layout.first()) + "-" + std::to_string(layout.end()),
-                Status(std::move(rules).error()));
-    return report;
-  }
+TeardownReport RouteOps::remove_rules_except(const RuleLayout& layout, const std::vector<kernel::RoutingRule>& keep,
+                                            const std::vector<kernel::RoutingRule>& present) {
+  std::unordered_set<std::string> kept;
+  for (const auto& rule : keep) kept.insert(kernel::describe_rule(rule));
   // In the kernel's order, the entry rule first: the rest go from behind a rule that no longer
   // sends anybody there.
-  for (const auto& rule : *rules)
-    if (layout.is_netds(rule) && std::find(keep.begin(), keep.end(), rule) == keep.end())
+  TeardownReport report;
+  for (const auto& rule : present)
+    if (layout.is_netds(rule) && !kept.count(kernel::describe_rule(rule)))
       report.note(kernel::describe_rule(rule), unless_gone(routes_.remove_rule(rule)));
   return report;
 }
@@ -295,14 +291,14 @@ Result<size_t> RouteOps::count(const policy::Policy& p, const policy::SliceSpec&
 }
 
 Status RouteOps::reconcile(const policy::Policy& p, const policy::Policy* previous) {
-  if (previous != nullptr) {
-    for (const auto& s : p.slices) {
-      const policy::SliceSpec* before = previous->find_by_id(s.id);
-      if (before == nullptr || before->name == s.name) continue;
-      const uint32_t table = p.table_of(s);
-      NETD_TRY(remove_routes_where(p, AF_UNSPEC, [table](uint32_t t) { return t == table; })
-                   .as_status("emptying " + table_of_text(s) + " for its new slice"));
-    }
+  if (previous != nullptr && adopted_) return apply_change(p, *previous);
+  std::unordered_map<uint32_t, const policy::SliceSpec*> before;
+  if (previous != nullptr)
+    for (const auto& s : previous->slices) before[s.id] = &s;
+  for (const auto& s : p.slices) {
+    auto it = before.find(s.id);
+    if (it == before.end() || it->second->name == s.name) continue;
+    NETD_TRY(empty_table(p, s.id).as_status("emptying " + table_of_text(s) + " for its new slice"));
   }
   usage_.clear();
   for (const auto& s : p.slices) NETD_TRY(recount(p, s));
@@ -315,19 +311,74 @@ Status RouteOps::reconcile(const policy::Policy& p, const policy::Policy* previo
       if (usage_[s.id].of(family) > 0) t->insert(s.id);
     const std::vector<kernel::RoutingRule> wanted = t->wanted();
     NETD_ASSIGN_OR_RETURN(auto present, routes_.list_rules(family, t->layout().first(), t->layout().end()));
+    std::unordered_set<std::string> there;
+    for (const auto& rule : present) there.insert(kernel::describe_rule(rule));
     // Missing rules first, in their safe order, then the stale ones: a slice that keeps its
     // routes never loses its way to its table meanwhile (rules of an older layout included).
     for (const auto& rule : wanted)
-      if (std::find(present.begin(), present.end(), rule) == present.end()) {
+      if (!there.count(kernel::describe_rule(rule))) {
         auto added = routes_.add_rule(rule);
         if (!added.ok() && added.error().code != EEXIST) return kernel_error(std::move(added).error());
       }
-    stale.merge(remove_rules_except(t->layout(), family, wanted));
+    stale.merge(remove_rules_except(t->layout(), wanted, present));
   }
   // Tables of slices no longer in the policy lose their routes.
-  stale.merge(remove_routes_where(
-      p, AF_UNSPEC, [&p](uint32_t t) { return p.find_by_id(t - p.netd.table_base) == nullptr; }));
+  std::unordered_set<uint32_t> tables;
+  for (const auto& s : p.slices) tables.insert(p.table_of(s));
+  stale.merge(remove_routes_where(p, AF_UNSPEC, [&tables](uint32_t t) { return !tables.count(t); }));
+  adopted_ = stale.clean();
   return stale.as_status("removing stale rules and routes");
+}
+
+// A reload after netd's state was adopted: its record says what the kernel holds, so only the
+// slices that come, go or change hands are looked at (issue: O(change), not O(slices)).
+Status RouteOps::apply_change(const policy::Policy& p, const policy::Policy& previous) {
+  std::unordered_map<uint32_t, const policy::SliceSpec*> before;
+  for (const auto& s : previous.slices) before[s.id] = &s;
+  TeardownReport stale;
+  for (const auto& s : p.slices) {
+    auto it = before.find(s.id);
+    if (it != before.end()) {
+      const bool same_owner = it->second->name == s.name;
+      before.erase(it);
+      if (same_owner) continue;  // its routes and rules stand as they are
+      // The id given to another slice: the new one inherits nothing.
+      NETD_TRY(forget_slice(p, s.id).as_status("emptying " + table_of_text(s) + " for its new slice"));
+    }
+    // A new id: its table should be empty (a slice leaving takes its routes), but count it.
+    NETD_ASSIGN_OR_RETURN(Usage u, recount(p, s));
+    for (int family : {AF_INET, AF_INET6})
+      if (u.of(family) > 0) NETD_TRY(ensure_rule(p, s, family, true));
+  }
+  // Slices gone from the policy take their routes and rules with them.
+  for (const auto& [id, gone] : before) stale.merge(forget_slice(p, id));
+  return stale.as_status("removing the routes and rules of slices gone");
+}
+
+TeardownReport RouteOps::empty_table(const policy::Policy& p, uint32_t id) {
+  TeardownReport report;
+  const uint32_t table = p.netd.table_base + id;
+  auto routes = routes_.list(table, AF_UNSPEC);
+  if (!routes.ok()) {
+    report.note("routes of table " + std::to_string(table), Status(std::move(routes).error()));
+    return report;
+  }
+  for (const auto& r : *routes)
+    report.note("route " + kernel::describe_route(r) + " in table " + std::to_string(table),
+                unless_gone(routes_.remove(r)));
+  return report;
+}
+
+TeardownReport RouteOps::forget_slice(const policy::Policy& p, uint32_t id) {
+  TeardownReport report = empty_table(p, id);
+  for (int family : {AF_INET, AF_INET6}) {
+    auto t = tree(p, family);
+    if (!t.ok()) continue;  // no layout, no rules
+    for (const auto& rule : (*t)->erase(id))
+      report.note(kernel::describe_rule(rule), unless_gone(routes_.remove_rule(rule)));
+  }
+  usage_.erase(id);
+  return report;
 }
 
 TeardownReport RouteOps::teardown(const policy::Policy& p) {
@@ -339,7 +390,15 @@ TeardownReport RouteOps::teardown(const policy::Policy& p) {
       continue;
     }
     (*t)->clear();
-    report.merge(remove_rules_except((*t)->layout(), family, {}));
+    const RuleLayout& layout = (*t)->layout();
+    auto rules = routes_.list_rules(family, layout.first(), layout.end());
+    if (!rules.ok()) {
+      report.note(std::string(family == AF_INET6 ? "inet6 " : "") + "rules at priorities " +
+                      std::to_string(layout.first()) + "-" + std::to_string(layout.end()),
+                  Status(std::move(rules).error()));
+      continue;
+    }
+    report.merge(remove_rules_except(layout, {}, *rules));
   }
   report.merge(remove_routes_where(p, AF_UNSPEC, [](uint32_t) { return true; }));
   return report;

@@ -40,7 +40,9 @@ class RouteOps {
 
   // Brings rules and tables in line with the policy: each slice with routes of a family in
   // that family's rule tree, no other rule of netd's shapes in its block; tables of slices no
-  // longer in the policy are flushed. Run at
+  // longer in the policy are flushed. The first (and any without `previous`) reads every table
+  // and the rule block; once that ran clean, one with `previous` (a reload) touches only the
+  // slices added, removed or given another owner: O(change), trusting netd's own record. Run at
   // start (adoption after a restart) and after a reload. An id that `previous` gave to
   // another slice (name) starts from an empty table: a new slice inherits nothing.
   Status reconcile(const policy::Policy& p, const policy::Policy* previous = nullptr);
@@ -70,9 +72,15 @@ class RouteOps {
   Status ensure_rule(const policy::Policy& p, const policy::SliceSpec& s, int family, bool recheck);
   // Takes the slice out of the family's rule tree (its last route gone).
   Status drop_rule(const policy::Policy& p, const policy::SliceSpec& s, int family);
-  // Rules of netd's shapes in the block of `layout`, each family; those in `keep` stay.
-  TeardownReport remove_rules_except(const RuleLayout& layout, int family,
-                                     const std::vector<kernel::RoutingRule>& keep);
+  // Removes the rules of netd's shapes among `present` (a listing of its block) but those in `keep`.
+  TeardownReport remove_rules_except(const RuleLayout& layout, const std::vector<kernel::RoutingRule>& keep,
+                                     const std::vector<kernel::RoutingRule>& present);
+  // reconcile once netd's record is adopted: only the slices that come, go or change hands.
+  Status apply_change(const policy::Policy& p, const policy::Policy& previous);
+  // Deletes every route of slice id's table; names each one that stays.
+  TeardownReport empty_table(const policy::Policy& p, uint32_t id);
+  // empty_table, and the slice's rules out of both trees, and its count.
+  TeardownReport forget_slice(const policy::Policy& p, uint32_t id);
   // Deletes the routes (one family or both) of netd's slice tables whose table `doomed` picks,
   // and names each one that stays; a route already gone is fine.
   TeardownReport remove_routes_where(const policy::Policy& p, int family,
@@ -84,6 +92,10 @@ class RouteOps {
   kernel::LinkView& links_;
   std::unordered_map<uint32_t, Usage> usage_;  // by slice id
   std::optional<RuleTree> tree_v4_, tree_v6_;
+  // A full reconcile ran clean: usage_ and the trees say what the kernel holds, and a reload
+  // looks only at what changed. Cleared by nothing: a failed reload is undone by a full
+  // reconcile (reconcile without `previous`), which sets it again.
+  bool adopted_ = false;
   const VifDirectory* vifs_;
 };
 

@@ -512,6 +512,83 @@ TEST_F(RouteReconcileTest, EveryStaleObjectIsTriedAndEachOneLeftIsNamed) {
   EXPECT_EQ(kernel_.routes_in(10009).size(), 1u) << "the next stale route still went";
 }
 
+// --- a reload once netd's state is adopted: only what changed ---
+
+class RouteReloadTest : public RouteReconcileTest {
+ protected:
+  void SetUp() override {
+    RouteReconcileTest::SetUp();
+    leave_alice_routes();
+    kernel_.routes().push_back(route_in(kBobTable, "2001:db8:100::/64"));
+    for (const auto& r : tree_of(AF_INET6, {8})) kernel_.rules().push_back(r);
+    ASSERT_OK(ops_.reconcile(policy_));  // the start: everything read once
+  }
+  // The kernel calls a reload from `before` to policy_ made.
+  struct Calls {
+    int lists, rule_lists, rule_adds, rule_removes, removes;
+  };
+  Calls reload_from(const policy::Policy& before) {
+    Calls c{kernel_.calls(Op::kList), kernel_.calls(Op::kListRules), kernel_.calls(Op::kAddRule),
+            kernel_.calls(Op::kRemoveRule), kernel_.calls(Op::kRemove)};
+    EXPECT_OK(ops_.reconcile(policy_, &before));
+    return {kernel_.calls(Op::kList) - c.lists, kernel_.calls(Op::kListRules) - c.rule_lists,
+            kernel_.calls(Op::kAddRule) - c.rule_adds, kernel_.calls(Op::kRemoveRule) - c.rule_removes,
+            kernel_.calls(Op::kRemove) - c.removes};
+  }
+};
+
+TEST_F(RouteReloadTest, AnUnchangedPolicyTouchesNothing) {
+  Calls c = reload_from(policy_);
+  EXPECT_EQ(c.lists + c.rule_lists + c.rule_adds + c.rule_removes + c.removes, 0);
+}
+
+TEST_F(RouteReloadTest, ASliceAddedReadsOnlyItsOwnTable) {
+  const policy::Policy before = policy_;
+  policy_ = load(policy_text() + slice_table("carol", 9, 1003, "10.9.0.0/24", slice_routes(3)));
+  Calls c = reload_from(before);
+  EXPECT_EQ(c.lists, 1) << "carol's table, not every table";
+  EXPECT_EQ(c.rule_lists, 0);
+  EXPECT_EQ(c.rule_adds, 0) << "carol has no route yet";
+  // Her first route then makes her path in the tree as usual.
+  api::routes::AddIn in;
+  in.route = route("198.51.100.0/26");
+  ASSERT_OK(ops_.add(policy_, *policy_.find_by_name("carol"), in));
+  EXPECT_TRUE(has_rule(kernel_, rule(AF_INET, 0x90000, 10009)));
+}
+
+TEST_F(RouteReloadTest, ASliceRemovedTakesItsRoutesAndRulesAndNothingElse) {
+  const policy::Policy before = policy_;
+  policy_ = load(netd_table() + slice_table("alice", 7, 1001, "10.7.0.0/24", slice_routes(3)));
+  Calls c = reload_from(before);
+  EXPECT_EQ(c.lists, 1) << "bob's table only";
+  EXPECT_EQ(c.rule_lists, 0);
+  EXPECT_EQ(c.removes, 1) << "bob's one route";
+  EXPECT_EQ(c.rule_removes, static_cast<int>(tree_of(AF_INET6, {8}).size())) << "bob's whole IPv6 tree";
+  EXPECT_TRUE(kernel_.routes_in(kBobTable).empty());
+  EXPECT_EQ(texts(kernel_.rules()), texts(tree_of(AF_INET, {7}))) << "alice's rules stand";
+  EXPECT_EQ(alice_routes(), 2u);
+}
+
+TEST_F(RouteReloadTest, AnIdGivenToAnotherSliceIsEmptiedForIt) {
+  const policy::Policy before = policy_;
+  policy_ = load(policy_text("carol"));  // alice left; carol has her id 7
+  Calls c = reload_from(before);
+  EXPECT_EQ(c.rule_lists, 0);
+  EXPECT_EQ(alice_routes(), 0u) << "carol inherits none of alice's routes";
+  EXPECT_FALSE(has_rule(kernel_, rule(AF_INET, kAliceMark, kAliceTable)));
+  EXPECT_EQ(texts(kernel_.rules()), texts(tree_of(AF_INET6, {8}))) << "bob's rules stand";
+}
+
+// A reload undone after a failure elsewhere is a full reconcile (no `previous`), which reads
+// the kernel again and puts right what the record missed.
+TEST_F(RouteReloadTest, AFullReconcileStillReadsEverything) {
+  kernel_.rules().clear();  // behind netd's back
+  ASSERT_OK(ops_.reconcile(policy_));
+  auto both = tree_of(AF_INET, {7});
+  for (const auto& r : tree_of(AF_INET6, {8})) both.push_back(r);
+  EXPECT_EQ(texts(kernel_.rules()), texts(both));
+}
+
 // --- teardown ---
 
 TEST_F(RouteReconcileTest, TeardownRemovesEveryRouteAndRuleOfNetdsRanges) {
