@@ -113,6 +113,7 @@ Status Isolation::publish(const policy::Policy& p, const std::vector<GuardedVif>
 Status Isolation::on_link_event(const policy::Policy& p, const kernel::LinkEvent& e) {
   if (!e.name.empty() && policy::parse_vif_name(e.name) && e.kind != kernel::LinkEvent::Kind::kResync)
     return ok_status();
+  if (nft_) nft_->devices_changed();
   return publish(p, published_vifs_);
 }
 

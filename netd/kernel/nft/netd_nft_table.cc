@@ -93,20 +93,43 @@ Result<NetdNftTable> NetdNftTable::open(uint32_t mark_mask) {
 
 Status NetdNftTable::sync(const NftWanted& wanted) {
   NETD_TRY(check_wanted(mark_mask_, wanted));
-  if (synced_ && *synced_ == wanted) {
-    // One GETGEN instead of a dump of the whole table (netd publishes after every link event).
+  if (synced_ && known_inet_ && known_netdev_) {
+    // While the generation is what netd's last commit made, nobody changed any table: an
+    // equal request needs nothing, a different one is planned from memory (no dump). After a
+    // device event the netdev table (small: no per-slice chains) is read, as its hooks may
+    // have changed without a new generation.
     auto genid = read_genid(*socket_);
-    if (genid.ok() && *genid == synced_genid_) {
-      last_sync_messages_ = 0;
-      return ok_status();
+    bool known = genid.ok() && *genid == synced_genid_;
+    const bool devices_moved = netdev_stale_;
+    if (known && devices_moved) {
+      auto netdev = read_table_state(*socket_, NFPROTO_NETDEV, kTable);
+      known = netdev.ok() && netdev->genid == synced_genid_;
+      if (known) known_netdev_ = std::move(netdev).value();
+    }
+    if (known) {
+      last_sync_read_tables_ = false;
+      netdev_stale_ = false;
+      if (*synced_ == wanted && !devices_moved) {
+        last_sync_messages_ = 0;
+        return ok_status();
+      }
+      if (sync_from_memory(wanted).ok()) return ok_status();
     }
   }
   synced_.reset();
+  known_inet_.reset();
+  known_netdev_.reset();
+  last_sync_read_tables_ = true;
+  netdev_stale_ = false;
   WantedTable layout = netd_table_layout(mark_mask_, wanted);
+  std::optional<WantedTable> netdev_layout;
   auto plan = [&](const TableState& inet, const TableState& netdev, NftBatch& batch) -> Status {
     NETD_TRY(plan_table(inet, layout, PlanScope::kEverything, batch));
-    if (wanted.raw_flag != 0)
-      return plan_table(netdev, netdev_table_layout(mark_mask_, wanted, netdev), PlanScope::kEverything, batch);
+    netdev_layout.reset();
+    if (wanted.raw_flag != 0) {
+      netdev_layout = netdev_table_layout(mark_mask_, wanted, netdev);
+      return plan_table(netdev, *netdev_layout, PlanScope::kEverything, batch);
+    }
     if (netdev.exists) delete_table(batch, NFPROTO_NETDEV, "netdev netd");  // no fence any more
     return ok_status();
   };
@@ -114,6 +137,30 @@ Status NetdNftTable::sync(const NftWanted& wanted) {
   last_sync_messages_ = done.messages;
   synced_genid_ = done.genid;
   synced_ = wanted;
+  known_inet_ = state_of(layout);
+  known_netdev_ = netdev_layout ? state_of(*netdev_layout) : TableState{};
+  return ok_status();
+}
+
+Status NetdNftTable::sync_from_memory(const NftWanted& wanted) {
+  WantedTable layout = netd_table_layout(mark_mask_, wanted);
+  NETD_ASSIGN_OR_RETURN(NftBatch batch, NftBatch::create(*socket_, synced_genid_));
+  NETD_TRY(plan_table(*known_inet_, layout, PlanScope::kEverything, batch));
+  std::optional<WantedTable> netdev_layout;
+  if (wanted.raw_flag != 0) {
+    netdev_layout = netdev_table_layout(mark_mask_, wanted, *known_netdev_);
+    NETD_TRY(plan_table(*known_netdev_, *netdev_layout, PlanScope::kEverything, batch));
+  } else if (known_netdev_->exists) {
+    delete_table(batch, NFPROTO_NETDEV, "netdev netd");
+  }
+  if (batch.size() > 0) NETD_TRY(batch.commit());
+  last_sync_messages_ = batch.size();
+  // The batch carried the generation it was planned on: it committed on exactly that one and
+  // made the next.
+  if (batch.size() > 0) ++synced_genid_;
+  synced_ = wanted;
+  known_inet_ = state_of(layout);
+  known_netdev_ = netdev_layout ? state_of(*netdev_layout) : TableState{};
   return ok_status();
 }
 

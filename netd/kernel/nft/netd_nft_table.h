@@ -77,6 +77,7 @@
 
 #include "lib/core/net_types.h"
 #include "lib/core/result.h"
+#include "netd/kernel/nft/nft_state.h"
 
 namespace netd::kernel {
 
@@ -162,6 +163,11 @@ class NetdNftTable {
   // have no vifs yet.
   Status sync_slices(const std::map<uint32_t, uint32_t>& slices);
 
+  // A device came or went: the kernel may have changed the netdev chains' hooks without a
+  // new ruleset generation, so the next sync reads `table netdev netd` instead of trusting
+  // what its last sync left there.
+  void devices_changed() { netdev_stale_ = true; }
+
   // Deletes `table inet netd` and `table netdev netd` in the calling thread's netns; no
   // table is fine.
   static Status teardown();
@@ -175,16 +181,29 @@ class NetdNftTable {
   uint32_t mark_mask() const { return mark_mask_; }
   // Messages the last sync() sent (0: it found nothing to change). For tests.
   size_t last_sync_messages() const { return last_sync_messages_; }
+  // Whether the last sync() read the tables (first sync, or someone changed the ruleset since
+  // netd's last commit), rather than planning from what its last sync left. For tests.
+  bool last_sync_read_tables() const { return last_sync_read_tables_; }
 
  private:
   NetdNftTable(std::unique_ptr<NftSocket> socket, uint32_t mark_mask);
   std::unique_ptr<NftSocket> socket_;
   uint32_t mark_mask_ = 0;
   size_t last_sync_messages_ = 0;
+  bool last_sync_read_tables_ = false;
   // What the last sync made the table hold, and the ruleset generation right after it: while
   // the generation is unchanged nobody changed any table, so an equal request needs no dump.
   std::optional<NftWanted> synced_;
   uint32_t synced_genid_ = 0;
+  // The tables as that sync left them (inet, netdev): while the generation is unchanged, a
+  // different request is planned from these instead of a dump of both tables, so its cost
+  // follows the change, not the number of slices. Set whenever synced_ is.
+  std::optional<TableState> known_inet_, known_netdev_;
+  bool netdev_stale_ = false;  // devices_changed() since the last sync
+
+  // The fast path of sync(): plans from known_* and commits at synced_genid_. Any failure
+  // (ERESTART: someone committed in between) sends sync() down the path that reads the tables.
+  Status sync_from_memory(const NftWanted& wanted);
 };
 
 }  // namespace netd::kernel

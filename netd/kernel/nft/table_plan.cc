@@ -247,4 +247,19 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
   return ok_status();
 }
 
+TableState state_of(const WantedTable& wanted) {
+  TableState state;
+  state.exists = true;
+  for (const auto& c : wanted.chains) state.chains[c.name] = ChainState{c.hook, describe(c.rules)};
+  for (const auto& m : wanted.sets) {
+    SetState& set = state.sets[m.name];
+    set.flags = m.verdict_map ? NFT_SET_MAP : 0;
+    set.key_type = m.key_type;
+    set.key_len = m.key_len;
+    set.data_type = m.verdict_map ? NFT_DATA_VERDICT : 0;
+    set.elements = m.elements;
+  }
+  return state;
+}
+
 }  // namespace netd::kernel

@@ -62,4 +62,9 @@ enum class PlanScope {
 // that, and replacing a base chain would leave packets unhooked; `--teardown` clears it.
 Status plan_table(const TableState& current, const WantedTable& wanted, PlanScope scope, NftBatch& batch);
 
+// What a table holds once `wanted` was planned (kEverything) and committed, as
+// read_table_state reads it (no generation, no anonymous sets): lets the next plan start from
+// memory while nobody else changed the ruleset.
+TableState state_of(const WantedTable& wanted);
+
 }  // namespace netd::kernel

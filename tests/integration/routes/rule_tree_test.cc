@@ -218,26 +218,3 @@ TEST_F(RuleTreeInKernel, RulesOfOthersInTheBlockStay) {
 
 }  // namespace
 }  // namespace netd::testing
-
-namespace netd::testing {
-namespace {
-TEST_F(RuleTreeOfAll, ProfileReloads) {
-  std::vector<uint32_t> ids = extra();
-  ids.push_back(7);
-  ids.push_back(8);
-  route_each_and_restart(ids);
-  std::string base = bed_->policy_text({.extra_bob = extra_slices(extra())});
-  auto less = extra();
-  less.pop_back();
-  std::string fewer = bed_->policy_text({.extra_bob = extra_slices(less)});
-  std::cerr << "PID " << bed_->netd_pid() << std::endl;
-  for (int i = 0; i < 30; ++i) {
-    ASSERT_OK(bed_->write_policy(i % 2 ? base : fewer));
-    auto t0 = std::chrono::steady_clock::now();
-    ASSERT_OK(bed_->reload_netd());
-    std::cerr << "reload " << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() << " ms" << std::endl;
-  }
-  std::cerr << bed_->netd_log();
-}
-}  // namespace
-}  // namespace netd::testing

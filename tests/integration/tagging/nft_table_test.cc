@@ -3,6 +3,12 @@
 // get the slice mark back while mark bits of other users survive; teardown leaves nothing.
 #include "netd/kernel/nft/netd_nft_table.h"
 
+#include <linux/netfilter.h>
+
+#include "netd/kernel/nft/netd_table_layout.h"
+#include "netd/kernel/nft/nft_socket.h"
+#include "netd/kernel/nft/table_plan.h"
+
 #include "netd/kernel/bpf/slice_tagger.h"
 #include "tests/fixtures/veth.h"
 #include "tests/integration/tagging/nft_test_env.h"
@@ -11,6 +17,12 @@ namespace netd::testing {
 namespace {
 
 using kernel::NetdNftTable;
+using kernel::NftSocket;
+using kernel::NftWanted;
+using kernel::TableState;
+using kernel::netd_table_layout;
+using kernel::read_table_state;
+using kernel::state_of;
 
 TEST_F(NftTableTest, HoldsOneChainPairPerSliceBehindTwoVerdictMaps) {
   in_netns([&] {
@@ -59,6 +71,52 @@ TEST_F(NftTableTest, ResyncChangesExactlyTheDifference) {
   EXPECT_EQ(t.maps["slice_marks"], (std::map<uint64_t, std::string>{{9u << 16, "slice_7"}, {7u << 16, "slice_8"}}));
   std::string text = list_netd_text();
   EXPECT_NE(text.find("ct mark set ct mark & 0xf009ffff | 0x00090000"), std::string::npos) << text;
+}
+
+// Once synced, netd plans a different request from what its last sync left (no dump of the
+// tables, O(change)) for as long as nobody else commits; what it then commits leaves the
+// tables exactly as memory says. Anyone's commit sends the next sync back to reading them.
+TEST_F(NftTableTest, ChangesArePlannedFromMemoryUntilSomeoneElseCommits) {
+  std::optional<NetdNftTable> table;  // its socket stays bound to the test netns
+  in_netns([&] {
+    auto opened = NetdNftTable::open(kMask);
+    ASSERT_OK(opened);
+    table.emplace(std::move(opened).value());
+    ASSERT_OK(table->sync_slices({{7, 7u << 16}, {8, 8u << 16}}));
+    EXPECT_TRUE(table->last_sync_read_tables()) << "the first sync reads them";
+    ASSERT_OK(table->sync_slices({{7, 7u << 16}, {9, 9u << 16}}));
+    EXPECT_FALSE(table->last_sync_read_tables());
+    EXPECT_GT(table->last_sync_messages(), 0u);
+    NftWanted wanted;
+    wanted.slices = {{7, 7u << 16}, {9, 9u << 16}};
+    auto socket = NftSocket::open();
+    ASSERT_OK(socket);
+    auto read = read_table_state(*socket, NFPROTO_INET, NetdNftTable::kTable);
+    ASSERT_OK(read);
+    TableState memory = state_of(netd_table_layout(kMask, wanted));
+    for (const auto& [name, chain] : memory.chains) {
+      ASSERT_TRUE(read->chains.count(name)) << name;
+      EXPECT_EQ(read->chains.at(name).rules, chain.rules) << name;
+    }
+    EXPECT_EQ(read->chains.size(), memory.chains.size());
+    for (const auto& [name, set] : memory.sets) {
+      ASSERT_TRUE(read->sets.count(name)) << name;
+      EXPECT_EQ(read->sets.at(name).elements, set.elements) << name;
+      EXPECT_EQ(read->sets.at(name).key_len, set.key_len) << name;
+      EXPECT_EQ(read->sets.at(name).data_type, set.data_type) << name;
+    }
+  });
+  ASSERT_TRUE(table);
+  // Someone else's commit: an element netd did not make.
+  auto added = nft(*ns_, {"add", "element", "inet", "netd", "slice_marks", "{ 0x50000 : jump slice_7 }"});
+  ASSERT_TRUE(added.ok()) << added.describe();
+  in_netns([&] {
+    ASSERT_OK(table->sync_slices({{7, 7u << 16}}));
+    EXPECT_TRUE(table->last_sync_read_tables()) << "the generation moved: read again";
+  });
+  ListedTable t = list_netd();
+  EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in"}));
+  EXPECT_EQ(t.maps["slice_marks"], (std::map<uint64_t, std::string>{{7u << 16, "slice_7"}}));
 }
 
 TEST_F(NftTableTest, AnotherMaskRebuildsTheContents) {
