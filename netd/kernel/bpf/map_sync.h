@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -59,6 +60,18 @@ Status sync_bpf_map(int map_fd, const std::string& name, const Map& desired, Key
 // The u32 → u32 case (uid/gid/ifindex → mark).
 Status sync_u32_map(int map_fd, const std::string& name, const std::map<uint32_t, uint32_t>& desired);
 Result<std::map<uint32_t, uint32_t>> read_u32_map(int map_fd, const std::string& name);
+
+// sync_u32_map with a memory of what it wrote. The first sync (and the one after a failure)
+// reads the map; later ones change only what differs from the previous sync's `desired`, so a
+// sync costs the change, not the map's size. Right because netd is the map's only writer (it
+// is pinned under netd's bpffs directory, root's); a restart reads it again.
+class U32MapMirror {
+ public:
+  Status sync(int map_fd, const std::string& name, const std::map<uint32_t, uint32_t>& desired);
+
+ private:
+  std::optional<std::map<uint32_t, uint32_t>> written_;
+};
 
 // EINVAL unless `mark` lies within `mask`: "<context>: mark 0x00000001 of <whose> has bits
 // outside mark_mask 0x0fff0000". Checked before any map changes, so a bad request changes

@@ -26,6 +26,7 @@ struct PortReservations::State {
   BpfLink bind4;
   BpfLink bind6;
   uint32_t mark_mask;
+  U32MapMirror written;
 };
 
 PortReservations::PortReservations(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -64,7 +65,7 @@ Status PortReservations::sync(const std::map<uint32_t, uint32_t>& port_marks) {
     if (mark == 0) return make_error(EINVAL, "ports: mark of " + whose + " is 0 (unmarked sockets own no port)");
     NETD_TRY(check_mark_in_mask("ports", mark, state_->mark_mask, whose));
   }
-  return sync_u32_map(bpf_map__fd(state_->skel->maps.reserved_ports), "reserved_ports", port_marks);
+  return state_->written.sync(bpf_map__fd(state_->skel->maps.reserved_ports), "reserved_ports", port_marks);
 }
 
 Result<std::map<uint32_t, uint32_t>> PortReservations::port_marks() const {

@@ -21,6 +21,7 @@ struct SliceTagger::State {
   SockCreateSkeleton skel;
   BpfLink link;
   uint32_t mark_mask;
+  U32MapMirror uid_written, gid_written;
 };
 
 SliceTagger::SliceTagger(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -56,8 +57,8 @@ Status SliceTagger::sync(const std::map<uint32_t, uint32_t>& uid_marks, const st
     for (const auto& [id, mark] : *marks)
       NETD_TRY(check_mark_in_mask("tagging", mark, state_->mark_mask, "id " + std::to_string(id)));
   }
-  NETD_TRY(sync_u32_map(bpf_map__fd(state_->skel->maps.uid_marks), "uid_marks", uid_marks));
-  return sync_u32_map(bpf_map__fd(state_->skel->maps.gid_marks), "gid_marks", gid_marks);
+  NETD_TRY(state_->uid_written.sync(bpf_map__fd(state_->skel->maps.uid_marks), "uid_marks", uid_marks));
+  return state_->gid_written.sync(bpf_map__fd(state_->skel->maps.gid_marks), "gid_marks", gid_marks);
 }
 
 Result<std::map<uint32_t, uint32_t>> SliceTagger::uid_marks() const {
