@@ -448,6 +448,7 @@ Status parse_document(std::string_view text, const std::string& file, bool main_
     if (netd_table) NETD_TRY(read_daemon(*netd_table, file, daemon));
   }
   if (slice_array) {
+    slices->reserve(slices->size() + slice_array->size());  // thousands of slices: no regrowth copies
     for (const toml::node& node : *slice_array) {
       SliceDraft slice;
       NETD_TRY(read_slice(*node.as_table(), file, &slice));

@@ -122,13 +122,13 @@ Status NetdNftTable::sync(const NftWanted& wanted) {
   last_sync_read_tables_ = true;
   netdev_stale_ = false;
   WantedTable layout = netd_table_layout(mark_mask_, wanted);
-  std::optional<WantedTable> netdev_layout;
+  TableState inet_after, netdev_after;
   auto plan = [&](const TableState& inet, const TableState& netdev, NftBatch& batch) -> Status {
-    NETD_TRY(plan_table(inet, layout, PlanScope::kEverything, batch));
-    netdev_layout.reset();
+    NETD_TRY(plan_table(inet, layout, PlanScope::kEverything, batch, &inet_after));
+    netdev_after = TableState{};
     if (wanted.raw_flag != 0) {
-      netdev_layout = netdev_table_layout(mark_mask_, wanted, netdev);
-      return plan_table(netdev, *netdev_layout, PlanScope::kEverything, batch);
+      WantedTable netdev_layout = netdev_table_layout(mark_mask_, wanted, netdev);
+      return plan_table(netdev, netdev_layout, PlanScope::kEverything, batch, &netdev_after);
     }
     if (netdev.exists) delete_table(batch, NFPROTO_NETDEV, "netdev netd");  // no fence any more
     return ok_status();
@@ -137,19 +137,19 @@ Status NetdNftTable::sync(const NftWanted& wanted) {
   last_sync_messages_ = done.messages;
   synced_genid_ = done.genid;
   synced_ = wanted;
-  known_inet_ = state_of(layout);
-  known_netdev_ = netdev_layout ? state_of(*netdev_layout) : TableState{};
+  known_inet_ = std::move(inet_after);
+  known_netdev_ = std::move(netdev_after);
   return ok_status();
 }
 
 Status NetdNftTable::sync_from_memory(const NftWanted& wanted) {
   WantedTable layout = netd_table_layout(mark_mask_, wanted);
   NETD_ASSIGN_OR_RETURN(NftBatch batch, NftBatch::create(*socket_, synced_genid_));
-  NETD_TRY(plan_table(*known_inet_, layout, PlanScope::kEverything, batch));
-  std::optional<WantedTable> netdev_layout;
+  TableState inet_after, netdev_after;
+  NETD_TRY(plan_table(*known_inet_, layout, PlanScope::kEverything, batch, &inet_after));
   if (wanted.raw_flag != 0) {
-    netdev_layout = netdev_table_layout(mark_mask_, wanted, *known_netdev_);
-    NETD_TRY(plan_table(*known_netdev_, *netdev_layout, PlanScope::kEverything, batch));
+    WantedTable netdev_layout = netdev_table_layout(mark_mask_, wanted, *known_netdev_);
+    NETD_TRY(plan_table(*known_netdev_, netdev_layout, PlanScope::kEverything, batch, &netdev_after));
   } else if (known_netdev_->exists) {
     delete_table(batch, NFPROTO_NETDEV, "netdev netd");
   }
@@ -159,8 +159,8 @@ Status NetdNftTable::sync_from_memory(const NftWanted& wanted) {
   // made the next.
   if (batch.size() > 0) ++synced_genid_;
   synced_ = wanted;
-  known_inet_ = state_of(layout);
-  known_netdev_ = netdev_layout ? state_of(*netdev_layout) : TableState{};
+  known_inet_ = std::move(inet_after);
+  known_netdev_ = std::move(netdev_after);  // exists = false without a raw flag
   return ok_status();
 }
 

@@ -181,9 +181,18 @@ std::string nft_key_ifname(const std::string& name) {
   return key;
 }
 
-Status plan_table(const TableState& current, const WantedTable& wanted, PlanScope scope, NftBatch& batch) {
+Status plan_table(const TableState& current, const WantedTable& wanted, PlanScope scope, NftBatch& batch,
+                  TableState* after) {
   NETD_TRY(check_compatible(current, wanted));
   const bool everything = scope == PlanScope::kEverything;
+  // Each wanted chain's rules in canonical text, made once: with thousands of slice chains,
+  // describing is most of a plan's cost.
+  std::vector<std::vector<std::string>> described;
+  if (everything || after != nullptr) {
+    described.reserve(wanted.chains.size());
+    for (const auto& c : wanted.chains) described.push_back(describe(c.rules));
+  }
+  if (after != nullptr) *after = state_of(wanted, described);
   std::set<std::string> wanted_chains, wanted_sets;
   for (const auto& c : wanted.chains) wanted_chains.insert(c.name);
   for (const auto& m : wanted.sets) wanted_sets.insert(m.name);
@@ -200,9 +209,10 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
       change_elements(batch, wanted, m.name, NFT_MSG_DELSETELEM, elements_not_in(it->second.elements, m.elements));
     }
     // 2. Chains whose rules differ lose them (refilled in 6).
-    for (const auto& c : wanted.chains) {
+    for (size_t i = 0; i < wanted.chains.size(); ++i) {
+      const auto& c = wanted.chains[i];
       auto it = current.chains.find(c.name);
-      if (it != current.chains.end() && !it->second.rules.empty() && it->second.rules != describe(c.rules))
+      if (it != current.chains.end() && !it->second.rules.empty() && it->second.rules != described[i])
         flush_chain(batch, wanted, c.name);
     }
     // 3. Chains that are not wanted (slices that went away), with their rules.
@@ -234,9 +244,10 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
   }
   if (!everything) return ok_status();
   // 6. Rules of new chains and of chains whose rules differed.
-  for (const auto& c : wanted.chains) {
+  for (size_t i = 0; i < wanted.chains.size(); ++i) {
+    const auto& c = wanted.chains[i];
     auto it = current.chains.find(c.name);
-    if (it == current.chains.end() || it->second.rules != describe(c.rules)) add_rules(batch, wanted, c);
+    if (it == current.chains.end() || it->second.rules != described[i]) add_rules(batch, wanted, c);
   }
   // 7. Missing elements.
   for (const auto& m : wanted.sets) {
@@ -248,15 +259,22 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
 }
 
 TableState state_of(const WantedTable& wanted) {
+  std::vector<std::vector<std::string>> described;
+  for (const auto& c : wanted.chains) described.push_back(describe(c.rules));
+  return state_of(wanted, described);
+}
+
+TableState state_of(const WantedTable& wanted, const std::vector<std::vector<std::string>>& described) {
   TableState state;
   state.exists = true;
-  for (const auto& c : wanted.chains) state.chains[c.name] = ChainState{c.hook, describe(c.rules)};
+  for (size_t i = 0; i < wanted.chains.size(); ++i)
+    state.chains[wanted.chains[i].name] = ChainState{wanted.chains[i].hook, described[i]};
   for (const auto& m : wanted.sets) {
     SetState& set = state.sets[m.name];
     set.flags = m.verdict_map ? NFT_SET_MAP : 0;
     set.key_type = m.key_type;
     set.key_len = m.key_len;
-    set.data_type = m.verdict_map ? NFT_DATA_VERDICT : 0;
+    set.data_type = m.verdict_map ? static_cast<uint32_t>(NFT_DATA_VERDICT) : 0u;
     set.elements = m.elements;
   }
   return state;

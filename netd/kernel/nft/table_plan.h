@@ -60,11 +60,16 @@ enum class PlanScope {
 // Appends to `batch` the messages that turn `current` into `wanted`. Fails (EEXIST) when an
 // existing base chain or set has another hook or type than wanted: only a foreign hand makes
 // that, and replacing a base chain would leave packets unhooked; `--teardown` clears it.
-Status plan_table(const TableState& current, const WantedTable& wanted, PlanScope scope, NftBatch& batch);
+// `after`: also what the table holds once the batch is committed (state_of(wanted)), from the
+// same canonical texts the plan compared.
+Status plan_table(const TableState& current, const WantedTable& wanted, PlanScope scope, NftBatch& batch,
+                  TableState* after = nullptr);
 
 // What a table holds once `wanted` was planned (kEverything) and committed, as
 // read_table_state reads it (no generation, no anonymous sets): lets the next plan start from
 // memory while nobody else changed the ruleset.
 TableState state_of(const WantedTable& wanted);
+// The same from each chain's rules already in canonical text (described[i]: wanted.chains[i]).
+TableState state_of(const WantedTable& wanted, const std::vector<std::vector<std::string>>& described);
 
 }  // namespace netd::kernel
