@@ -350,8 +350,10 @@ Status RouteOps::apply_change(const policy::Policy& p, const policy::Policy& pre
     for (int family : {AF_INET, AF_INET6})
       if (u.of(family) > 0) NETD_TRY(ensure_rule(p, s, family, true));
   }
-  // Slices gone from the policy take their routes and rules with them.
+  // Slices gone from the policy take their routes and rules with them. What stays is no longer
+  // in netd's record: the next reconcile reads the kernel again to find it.
   for (const auto& [id, gone] : before) stale.merge(forget_slice(p, id));
+  if (!stale.clean()) adopted_ = false;
   return stale.as_status("removing the routes and rules of slices gone");
 }
 

@@ -114,10 +114,14 @@ struct Policy {
   const SliceSpec* find_member(uid_t uid, gid_t gid, const std::vector<gid_t>& supplementary) const;
   bool is_admin(uid_t uid) const;
 
-  // Where each id, name, uid and gid is in `slices` (the first, should one repeat), so that
-  // the lookups above cost the same with 4096 slices as with one (every request asks who its
-  // caller is). Made by the first lookup, and again once `slices` is another vector or has
-  // another size (a copy, a new policy); a slice changed in place needs refresh_index().
+  // The lookups above go through an index of where each id, name, uid and gid is in `slices`
+  // (the first, should one repeat), so they cost the same with 4096 slices as with one (every
+  // request asks who its caller is). Made by the first lookup, and again once `slices` is
+  // another vector or has another size (a copy, a new policy); a slice changed in place needs
+  // refresh_index().
+  void refresh_index() const { index_.reset(); }
+
+ private:
   struct SliceIndex {
     const SliceSpec* data = nullptr;
     size_t size = 0;
@@ -126,9 +130,6 @@ struct Policy {
     std::unordered_map<uid_t, size_t> by_uid;
     std::unordered_map<gid_t, size_t> by_gid;
   };
-  void refresh_index() const { index_.reset(); }
-
- private:
   const SliceIndex& index() const;
   mutable std::shared_ptr<SliceIndex> index_;  // netd is single-threaded
 };

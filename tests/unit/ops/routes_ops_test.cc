@@ -589,6 +589,28 @@ TEST_F(RouteReloadTest, AFullReconcileStillReadsEverything) {
   EXPECT_EQ(texts(kernel_.rules()), texts(both));
 }
 
+// A slice id whose removal fails stays out of netd's record: the next reload reads the
+// kernel again (a full reconcile) and removes what stayed.
+TEST_F(RouteReloadTest, WhatARemovalLeftIsFoundByTheNextReload) {
+  const policy::Policy before = policy_;
+  policy_ = load(netd_table() + slice_table("alice", 7, 1001, "10.7.0.0/24", slice_routes(3)));
+  kernel_.fail_next(Op::kRemoveRule, EPERM);
+  EXPECT_ERR(ops_.reconcile(policy_, &before), EPERM, "removing the routes and rules of slices gone: left behind: ");
+  EXPECT_GT(kernel_.rules().size(), tree_of(AF_INET, {7}).size()) << "one of bob's rules stayed";
+  Calls c = reload_from(policy_);
+  EXPECT_EQ(c.rule_lists, 2) << "both families' blocks read again";
+  EXPECT_EQ(texts(kernel_.rules()), texts(tree_of(AF_INET, {7})));
+}
+
+// A policy no validation would pass (rule_priority with no room before main) is refused by
+// name, and nothing is added.
+TEST_F(RouteOpsTest, NoRoomForTheRuleTreeIsRefused) {
+  policy_.netd.rule_priority = 32765;
+  EXPECT_ERR(add("198.51.100.0/26"), EINVAL, "rule_priority 32765 leaves no room for netd's rules before main's");
+  EXPECT_TRUE(kernel_.rules().empty());
+  EXPECT_EQ(alice_routes(), 0u) << "the route went back with its rule";
+}
+
 // --- teardown ---
 
 TEST_F(RouteReconcileTest, TeardownRemovesEveryRouteAndRuleOfNetdsRanges) {
