@@ -123,12 +123,19 @@ Status NetdNftTable::sync(const NftWanted& wanted) {
   netdev_stale_ = false;
   WantedTable layout = netd_table_layout(mark_mask_, wanted);
   TableState inet_after, netdev_after;
+  // What the tables hold once the batch commits: as read, with the plan's changes applied.
   auto plan = [&](const TableState& inet, const TableState& netdev, NftBatch& batch) -> Status {
-    NETD_TRY(plan_table(inet, layout, PlanScope::kEverything, batch, &inet_after));
+    TableChanges changes;
+    NETD_TRY(plan_table(inet, layout, PlanScope::kEverything, batch, &changes));
+    inet_after = inet;
+    apply_changes(inet_after, std::move(changes));
     netdev_after = TableState{};
     if (wanted.raw_flag != 0) {
       WantedTable netdev_layout = netdev_table_layout(mark_mask_, wanted, netdev);
-      return plan_table(netdev, netdev_layout, PlanScope::kEverything, batch, &netdev_after);
+      NETD_TRY(plan_table(netdev, netdev_layout, PlanScope::kEverything, batch, &changes));
+      netdev_after = netdev;
+      apply_changes(netdev_after, std::move(changes));
+      return ok_status();
     }
     if (netdev.exists) delete_table(batch, NFPROTO_NETDEV, "netdev netd");  // no fence any more
     return ok_status();
@@ -143,13 +150,14 @@ Status NetdNftTable::sync(const NftWanted& wanted) {
 }
 
 Status NetdNftTable::sync_from_memory(const NftWanted& wanted) {
-  WantedTable layout = netd_table_layout(mark_mask_, wanted);
+  // Only the slices and vifs that changed since the last sync are laid out.
+  WantedTable layout = netd_table_layout(mark_mask_, wanted, &*synced_);
   NETD_ASSIGN_OR_RETURN(NftBatch batch, NftBatch::create(*socket_, synced_genid_));
-  TableState inet_after, netdev_after;
-  NETD_TRY(plan_table(*known_inet_, layout, PlanScope::kEverything, batch, &inet_after));
+  TableChanges inet_changes, netdev_changes;
+  NETD_TRY(plan_table(*known_inet_, layout, PlanScope::kEverything, batch, &inet_changes));
   if (wanted.raw_flag != 0) {
     WantedTable netdev_layout = netdev_table_layout(mark_mask_, wanted, *known_netdev_);
-    NETD_TRY(plan_table(*known_netdev_, netdev_layout, PlanScope::kEverything, batch, &netdev_after));
+    NETD_TRY(plan_table(*known_netdev_, netdev_layout, PlanScope::kEverything, batch, &netdev_changes));
   } else if (known_netdev_->exists) {
     delete_table(batch, NFPROTO_NETDEV, "netdev netd");
   }
@@ -159,8 +167,11 @@ Status NetdNftTable::sync_from_memory(const NftWanted& wanted) {
   // made the next.
   if (batch.size() > 0) ++synced_genid_;
   synced_ = wanted;
-  known_inet_ = std::move(inet_after);
-  known_netdev_ = std::move(netdev_after);  // exists = false without a raw flag
+  apply_changes(*known_inet_, std::move(inet_changes));
+  if (wanted.raw_flag != 0)
+    apply_changes(*known_netdev_, std::move(netdev_changes));
+  else
+    known_netdev_ = TableState{};  // no fence: no netdev table
   return ok_status();
 }
 

@@ -209,6 +209,121 @@ Status check_ifname(const std::string& what, const std::string& name) {
   return ok_status();
 }
 
+// The per-slice chains (slice_S, slice_S_in) and their map elements.
+void add_slice(WantedTable& t, WantedSet& save, WantedSet& restore, uint32_t mask, uint32_t id, uint32_t mark) {
+  WantedChain out{slice_save_chain(id), std::nullopt, {}};
+  out.rules.push_back(save_rule(out.name, mask, mark));
+  WantedChain in{slice_restore_chain(id), std::nullopt, {}};
+  in.rules.push_back(restore_rule(in.name, mask, mark));
+  save.elements[nft_key_u32(mark)] = out.name;
+  restore.elements[nft_key_u32(mark)] = in.name;
+  t.chains.push_back(std::move(out));
+  t.chains.push_back(std::move(in));
+}
+
+// The chains of a slice that owns vifs (slice_S_vif_in, slice_S_vif_guard).
+void add_vif_owner(WantedTable& t, uint32_t mask, uint32_t id, uint32_t mark) {
+  WantedChain in{slice_vif_in_chain(id), std::nullopt, {}};
+  in.rules.push_back(restore_rule(in.name, mask, mark));
+  in.rules.push_back(save_rule(in.name, mask, mark));
+  t.chains.push_back(std::move(in));
+  std::string guard = slice_vif_guard_chain(id);
+  t.chains.push_back({guard, std::nullopt, guard_rules(guard, mask, mark)});
+}
+
+struct VifSets {
+  WantedSet marks = ifname_set(T::kVifMarkMap, kVifMarkId, true);
+  WantedSet guards = ifname_set(T::kVifGuardMap, kVifGuardId, true);
+  WantedSet all = ifname_set(T::kVifSet, kVifsId, false);
+  WantedSet snat = ifname_set(T::kSnatVifSet, kSnatVifsId, false);
+
+  void add(const NftVif& vif) {
+    std::string key = nft_key_ifname(vif.name);
+    marks.elements[key] = slice_vif_in_chain(vif.slice_id);
+    guards.elements[key] = slice_vif_guard_chain(vif.slice_id);
+    all.elements[key] = "";
+    if (vif.snat) snat.elements[key] = "";
+  }
+  void remove(const NftVif& vif) {
+    std::string key = nft_key_ifname(vif.name);
+    for (WantedSet* s : {&marks, &guards, &all, &snat}) s->unwanted.insert(key);
+  }
+};
+
+std::set<uint32_t> vif_owners(const NftWanted& w) {
+  std::set<uint32_t> owners;
+  for (const auto& vif : w.vifs) owners.insert(vif.slice_id);
+  return owners;
+}
+
+// Everything of the slices and vifs: slice chains, vif owners' chains, the six maps and sets.
+void add_all_slices(WantedTable& t, WantedSet& save, WantedSet& restore, VifSets& vifs, uint32_t mask,
+                    const NftWanted& wanted) {
+  t.chains.reserve(t.chains.size() + 2 * wanted.slices.size());
+  for (const auto& [id, mark] : wanted.slices) add_slice(t, save, restore, mask, id, mark);
+  for (const auto& vif : wanted.vifs) vifs.add(vif);
+  for (uint32_t id : vif_owners(wanted)) add_vif_owner(t, mask, id, wanted.slices.at(id));
+}
+
+// Only what differs from `previous`, which the table holds: added slices and slices whose mark
+// changed, removed ones as unwanted chains and keys; the same for vifs and their owners.
+void add_changed_slices(WantedTable& t, WantedSet& save, WantedSet& restore, VifSets& vifs, uint32_t mask,
+                        const NftWanted& wanted, const NftWanted& previous) {
+  auto drop_slice = [&](uint32_t id, uint32_t mark) {
+    t.unwanted_chains.push_back(slice_save_chain(id));
+    t.unwanted_chains.push_back(slice_restore_chain(id));
+    save.unwanted.insert(nft_key_u32(mark));
+    restore.unwanted.insert(nft_key_u32(mark));
+  };
+  auto before = previous.slices.begin();
+  auto now = wanted.slices.begin();
+  while (before != previous.slices.end() || now != wanted.slices.end()) {
+    if (now == wanted.slices.end() || (before != previous.slices.end() && before->first < now->first)) {
+      drop_slice(before->first, before->second);
+      ++before;
+    } else if (before == previous.slices.end() || now->first < before->first) {
+      add_slice(t, save, restore, mask, now->first, now->second);
+      ++now;
+    } else {
+      if (before->second != now->second) {
+        drop_slice(before->first, before->second);  // the chains stay listed: rewritten, not deleted
+        add_slice(t, save, restore, mask, now->first, now->second);
+      }
+      ++before;
+      ++now;
+    }
+  }
+
+  std::map<std::string_view, const NftVif*> old_vifs;
+  for (const auto& vif : previous.vifs) old_vifs.emplace(vif.name, &vif);
+  for (const auto& vif : wanted.vifs) {
+    auto it = old_vifs.find(vif.name);
+    if (it != old_vifs.end() && it->second->slice_id == vif.slice_id && it->second->snat == vif.snat) {
+      old_vifs.erase(it);
+      continue;
+    }
+    if (it != old_vifs.end()) {
+      vifs.remove(*it->second);  // owner or snat changed: listed again below, so only snat may go
+      old_vifs.erase(it);
+    }
+    vifs.add(vif);
+  }
+  for (const auto& [name, vif] : old_vifs) vifs.remove(*vif);
+
+  std::set<uint32_t> old_owners = vif_owners(previous), owners = vif_owners(wanted);
+  for (uint32_t id : old_owners) {
+    if (owners.count(id) != 0) continue;
+    t.unwanted_chains.push_back(slice_vif_in_chain(id));
+    t.unwanted_chains.push_back(slice_vif_guard_chain(id));
+  }
+  for (uint32_t id : owners) {
+    uint32_t mark = wanted.slices.at(id);
+    auto was = previous.slices.find(id);
+    if (old_owners.count(id) == 0 || was == previous.slices.end() || was->second != mark)
+      add_vif_owner(t, mask, id, mark);
+  }
+}
+
 }  // namespace
 
 std::string slice_save_chain(uint32_t id) { return "slice_" + std::to_string(id); }
@@ -242,46 +357,23 @@ Status check_wanted(uint32_t mask, const NftWanted& wanted) {
   return check_fence(mask, wanted);
 }
 
-WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted) {
+WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted, const NftWanted* previous) {
   WantedTable t{kFamily, T::kTable, base_chains(mask), {}};
   WantedSet save{T::kSaveMap, kTypeMark, sizeof(uint32_t), true, kSaveId, {}};
   WantedSet restore{T::kRestoreMap, kTypeMark, sizeof(uint32_t), true, kRestoreId, {}};
-  for (const auto& [id, mark] : wanted.slices) {
-    WantedChain out{slice_save_chain(id), std::nullopt, {}};
-    out.rules.push_back(save_rule(out.name, mask, mark));
-    WantedChain in{slice_restore_chain(id), std::nullopt, {}};
-    in.rules.push_back(restore_rule(in.name, mask, mark));
-    save.elements[nft_key_u32(mark)] = out.name;
-    restore.elements[nft_key_u32(mark)] = in.name;
-    t.chains.push_back(std::move(out));
-    t.chains.push_back(std::move(in));
+  VifSets vifs;
+  // The raw flag decides which chains exist beside the slices' ones: a change of it is laid
+  // out whole.
+  if (previous != nullptr && previous->raw_flag == wanted.raw_flag) {
+    t.partial = true;
+    for (WantedSet* s : {&save, &restore, &vifs.marks, &vifs.guards, &vifs.all, &vifs.snat}) s->partial = true;
+    add_changed_slices(t, save, restore, vifs, mask, wanted, *previous);
+  } else {
+    add_all_slices(t, save, restore, vifs, mask, wanted);
   }
-
-  WantedSet vif_marks = ifname_set(T::kVifMarkMap, kVifMarkId, true);
-  WantedSet vif_guards = ifname_set(T::kVifGuardMap, kVifGuardId, true);
-  WantedSet vifs = ifname_set(T::kVifSet, kVifsId, false);
-  WantedSet snat_vifs = ifname_set(T::kSnatVifSet, kSnatVifsId, false);
   WantedSet uplinks = ifname_set(T::kUplinkSet, kUplinksId, false);
-  std::set<uint32_t> owners;  // slices with vifs get the vif chains
-  for (const auto& vif : wanted.vifs) {
-    std::string key = nft_key_ifname(vif.name);
-    vif_marks.elements[key] = slice_vif_in_chain(vif.slice_id);
-    vif_guards.elements[key] = slice_vif_guard_chain(vif.slice_id);
-    vifs.elements[key] = "";
-    if (vif.snat) snat_vifs.elements[key] = "";
-    owners.insert(vif.slice_id);
-  }
   for (const auto& uplink : wanted.uplinks) uplinks.elements[nft_key_ifname(uplink)] = "";
-  for (uint32_t id : owners) {
-    uint32_t mark = wanted.slices.at(id);
-    WantedChain in{slice_vif_in_chain(id), std::nullopt, {}};
-    in.rules.push_back(restore_rule(in.name, mask, mark));
-    in.rules.push_back(save_rule(in.name, mask, mark));
-    t.chains.push_back(std::move(in));
-    std::string guard = slice_vif_guard_chain(id);
-    t.chains.push_back({guard, std::nullopt, guard_rules(guard, mask, mark)});
-  }
-  for (auto* s : {&save, &restore, &vif_marks, &vif_guards, &vifs, &snat_vifs, &uplinks})
+  for (auto* s : {&save, &restore, &vifs.marks, &vifs.guards, &vifs.all, &vifs.snat, &uplinks})
     t.sets.push_back(std::move(*s));
   add_inet_fence_and_flowlog(mask, wanted, kUplinksId, t);
   return t;

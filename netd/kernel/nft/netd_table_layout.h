@@ -16,8 +16,11 @@ namespace netd::kernel {
 // packets, or cannot be expressed (see NetdNftTable::sync).
 Status check_wanted(uint32_t mark_mask, const NftWanted& wanted);
 
-// The table for `wanted` (which check_wanted accepted).
-WantedTable netd_table_layout(uint32_t mark_mask, const NftWanted& wanted);
+// The table for `wanted` (which check_wanted accepted). With `previous` (what the table holds,
+// as netd's last sync made it): a partial layout (WantedTable::partial) of the slices and vifs
+// that differ, plus the base chains and small sets whole, so its cost follows the change and
+// not the number of slices.
+WantedTable netd_table_layout(uint32_t mark_mask, const NftWanted& wanted, const NftWanted* previous = nullptr);
 
 std::string slice_save_chain(uint32_t slice_id);       // slice_7
 std::string slice_restore_chain(uint32_t slice_id);    // slice_7_in

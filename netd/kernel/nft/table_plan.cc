@@ -149,6 +149,22 @@ std::map<std::string, std::string> elements_not_in(const std::map<std::string, s
   return out;
 }
 
+// A partial set's elements that `current` holds and should not: unwanted keys (unless listed
+// again) and listed keys that jump elsewhere now.
+std::map<std::string, std::string> elements_to_drop(const std::map<std::string, std::string>& current,
+                                                    const WantedSet& m) {
+  std::map<std::string, std::string> out;
+  for (const auto& key : m.unwanted) {
+    auto it = current.find(key);
+    if (it != current.end() && m.elements.count(key) == 0) out.emplace(key, it->second);
+  }
+  for (const auto& [key, target] : m.elements) {
+    auto it = current.find(key);
+    if (it != current.end() && it->second != target) out.emplace(key, it->second);
+  }
+  return out;
+}
+
 Status check_compatible(const TableState& current, const WantedTable& wanted) {
   for (const auto& c : wanted.chains) {
     auto it = current.chains.find(c.name);
@@ -171,6 +187,16 @@ Status check_compatible(const TableState& current, const WantedTable& wanted) {
   return ok_status();
 }
 
+SetState set_state_of(const WantedSet& m, bool with_elements) {
+  SetState set;
+  set.flags = m.verdict_map ? NFT_SET_MAP : 0;
+  set.key_type = m.key_type;
+  set.key_len = m.key_len;
+  set.data_type = m.verdict_map ? static_cast<uint32_t>(NFT_DATA_VERDICT) : 0u;
+  if (with_elements) set.elements = m.elements;
+  return set;
+}
+
 }  // namespace
 
 std::string nft_key_u32(uint32_t value) { return std::string(reinterpret_cast<const char*>(&value), sizeof value); }
@@ -181,43 +207,77 @@ std::string nft_key_ifname(const std::string& name) {
   return key;
 }
 
+size_t TableChanges::size() const {
+  size_t n = (created ? 1 : 0) + chains.size() + deleted_chains.size() + added_sets.size() + deleted_sets.size();
+  for (const auto& [set, elements] : added_elements) n += elements.size();
+  for (const auto& [set, elements] : deleted_elements) n += elements.size();
+  return n;
+}
+
 Status plan_table(const TableState& current, const WantedTable& wanted, PlanScope scope, NftBatch& batch,
-                  TableState* after) {
+                  TableChanges* changes) {
   NETD_TRY(check_compatible(current, wanted));
   const bool everything = scope == PlanScope::kEverything;
-  // Each wanted chain's rules in canonical text, made once: with thousands of slice chains,
-  // describing is most of a plan's cost.
-  std::vector<std::vector<std::string>> described;
-  if (everything || after != nullptr) {
-    described.reserve(wanted.chains.size());
-    for (const auto& c : wanted.chains) described.push_back(describe(c.rules));
-  }
-  if (after != nullptr) *after = state_of(wanted, described);
-  std::set<std::string> wanted_chains, wanted_sets;
+  if (changes != nullptr && !everything) return make_error(EINVAL, "nft plan: changes are recorded only for a whole plan");
+  TableChanges scratch;
+  TableChanges& out = changes != nullptr ? *changes : scratch;
+  out = TableChanges{};
+
+  // Per wanted chain: whether its rules are written (new chain, or rules that differ) and
+  // their canonical text.
+  struct ChainPlan {
+    const ChainState* now = nullptr;
+    bool write_rules = false;
+    std::vector<std::string> described;
+  };
+  std::vector<ChainPlan> chain_plans(everything ? wanted.chains.size() : 0);
+  std::set<std::string_view> wanted_chains, wanted_sets;
   for (const auto& c : wanted.chains) wanted_chains.insert(c.name);
   for (const auto& m : wanted.sets) wanted_sets.insert(m.name);
+  if (everything) {
+    for (size_t i = 0; i < wanted.chains.size(); ++i) {
+      const WantedChain& c = wanted.chains[i];
+      ChainPlan& p = chain_plans[i];
+      auto it = current.chains.find(c.name);
+      if (it != current.chains.end()) p.now = &it->second;
+      p.described = describe(c.rules);
+      p.write_rules = p.now == nullptr || p.now->rules != p.described;
+    }
+  }
 
   // Order matters inside the transaction: references go before what they refer to
   // (elements → chains, rules → sets), creations before references to them.
-  if (!current.exists) add_table(batch, wanted);
+  if (!current.exists) {
+    add_table(batch, wanted);
+    out.created = true;
+  }
 
   if (everything) {
     // 1. Elements that are not wanted (also those whose key now jumps elsewhere).
     for (const auto& m : wanted.sets) {
       auto it = current.sets.find(m.name);
       if (it == current.sets.end()) continue;
-      change_elements(batch, wanted, m.name, NFT_MSG_DELSETELEM, elements_not_in(it->second.elements, m.elements));
+      auto unwanted = m.partial ? elements_to_drop(it->second.elements, m) : elements_not_in(it->second.elements, m.elements);
+      if (unwanted.empty()) continue;
+      change_elements(batch, wanted, m.name, NFT_MSG_DELSETELEM, unwanted);
+      out.deleted_elements[m.name] = std::move(unwanted);
     }
     // 2. Chains whose rules differ lose them (refilled in 6).
     for (size_t i = 0; i < wanted.chains.size(); ++i) {
-      const auto& c = wanted.chains[i];
-      auto it = current.chains.find(c.name);
-      if (it != current.chains.end() && !it->second.rules.empty() && it->second.rules != described[i])
-        flush_chain(batch, wanted, c.name);
+      const ChainPlan& p = chain_plans[i];
+      if (p.write_rules && p.now != nullptr && !p.now->rules.empty()) flush_chain(batch, wanted, wanted.chains[i].name);
     }
     // 3. Chains that are not wanted (slices that went away), with their rules.
-    for (const auto& [name, chain] : current.chains) {
-      if (wanted_chains.count(name) == 0) delete_chain(batch, wanted, name);
+    auto drop_chain = [&](const std::string& name) {
+      if (wanted_chains.count(name) != 0) return;
+      delete_chain(batch, wanted, name);
+      out.deleted_chains.push_back(name);
+    };
+    if (wanted.partial) {
+      for (const auto& name : wanted.unwanted_chains)
+        if (current.chains.count(name) != 0) drop_chain(name);
+    } else {
+      for (const auto& [name, chain] : current.chains) drop_chain(name);
     }
     // 4. Named sets that are not wanted (anonymous ones die with their rules).
     for (const auto& [name, set] : current.sets) {
@@ -225,17 +285,21 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
       NftnlSet s = set_object(wanted, name);
       batch.add(NFT_MSG_DELSET, wanted.family, 0, "deleting set " + name,
                 [&](struct nlmsghdr* nlh) { nftnl_set_nlmsg_build_payload(nlh, s.get()); });
+      out.deleted_sets.push_back(name);
     }
   }
   // 5. Missing sets and chains.
   for (const auto& m : wanted.sets) {
-    if (current.sets.count(m.name) == 0) add_set(batch, wanted, m);
+    if (current.sets.count(m.name) != 0) continue;
+    add_set(batch, wanted, m);
+    if (everything) out.added_sets[m.name] = set_state_of(m, false);
   }
-  for (const auto& c : wanted.chains) {
+  for (size_t i = 0; i < wanted.chains.size(); ++i) {
+    const WantedChain& c = wanted.chains[i];
     auto it = current.chains.find(c.name);
     if (it == current.chains.end()) {
       if (everything || c.hook) add_chain(batch, wanted, c);
-    } else if (c.hook && everything) {
+    } else if (c.hook && everything && it->second.hook && it->second.hook->devices != c.hook->devices) {
       // Netdev hooks: new devices first, then the ones that went away.
       const std::set<std::string>& now = it->second.hook->devices;
       change_devices(batch, wanted, c.name, *c.hook, minus(c.hook->devices, now), true);
@@ -243,40 +307,48 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
     }
   }
   if (!everything) return ok_status();
-  // 6. Rules of new chains and of chains whose rules differed.
+  // 6. Rules of new chains and of chains whose rules differed; what the state records for
+  // every chain that is new, rewritten or rehooked.
   for (size_t i = 0; i < wanted.chains.size(); ++i) {
-    const auto& c = wanted.chains[i];
-    auto it = current.chains.find(c.name);
-    if (it == current.chains.end() || it->second.rules != described[i]) add_rules(batch, wanted, c);
+    const WantedChain& c = wanted.chains[i];
+    ChainPlan& p = chain_plans[i];
+    if (p.write_rules) add_rules(batch, wanted, c);
+    if (!p.write_rules && p.now->hook == c.hook) continue;
+    out.chains[c.name] = ChainState{c.hook, std::move(p.described)};
   }
   // 7. Missing elements.
   for (const auto& m : wanted.sets) {
     auto it = current.sets.find(m.name);
-    change_elements(batch, wanted, m.name, NFT_MSG_NEWSETELEM,
-                    it == current.sets.end() ? m.elements : elements_not_in(m.elements, it->second.elements));
+    auto missing = it == current.sets.end() ? m.elements : elements_not_in(m.elements, it->second.elements);
+    if (missing.empty()) continue;
+    change_elements(batch, wanted, m.name, NFT_MSG_NEWSETELEM, missing);
+    out.added_elements[m.name] = std::move(missing);
   }
   return ok_status();
 }
 
-TableState state_of(const WantedTable& wanted) {
-  std::vector<std::vector<std::string>> described;
-  for (const auto& c : wanted.chains) described.push_back(describe(c.rules));
-  return state_of(wanted, described);
+void apply_changes(TableState& state, TableChanges changes) {
+  if (changes.created) state.exists = true;
+  for (auto& [set, elements] : changes.deleted_elements) {
+    auto it = state.sets.find(set);
+    if (it == state.sets.end()) continue;
+    for (const auto& [key, target] : elements) it->second.elements.erase(key);
+  }
+  for (const auto& name : changes.deleted_chains) state.chains.erase(name);
+  for (const auto& name : changes.deleted_sets) state.sets.erase(name);
+  for (auto& [name, set] : changes.added_sets) state.sets[name] = std::move(set);
+  for (auto& [name, chain] : changes.chains) state.chains[name] = std::move(chain);
+  for (auto& [set, elements] : changes.added_elements) {
+    SetState& s = state.sets[set];
+    for (auto& [key, target] : elements) s.elements[key] = std::move(target);
+  }
 }
 
-TableState state_of(const WantedTable& wanted, const std::vector<std::vector<std::string>>& described) {
+TableState state_of(const WantedTable& wanted) {
   TableState state;
   state.exists = true;
-  for (size_t i = 0; i < wanted.chains.size(); ++i)
-    state.chains[wanted.chains[i].name] = ChainState{wanted.chains[i].hook, described[i]};
-  for (const auto& m : wanted.sets) {
-    SetState& set = state.sets[m.name];
-    set.flags = m.verdict_map ? NFT_SET_MAP : 0;
-    set.key_type = m.key_type;
-    set.key_len = m.key_len;
-    set.data_type = m.verdict_map ? static_cast<uint32_t>(NFT_DATA_VERDICT) : 0u;
-    set.elements = m.elements;
-  }
+  for (const auto& c : wanted.chains) state.chains[c.name] = ChainState{c.hook, describe(c.rules)};
+  for (const auto& m : wanted.sets) state.sets[m.name] = set_state_of(m, true);
   return state;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ struct WantedSet {
   uint32_t set_id = 0;    // lets rules refer to it in the batch that creates it
   // key → chain to jump to (verdict maps) or "" (sets).
   std::map<std::string, std::string> elements;
+  // Partial: `elements` are only those to add or retarget, the table's others stay, apart from
+  // the keys in `unwanted` (a key in both stays, as in `elements`).
+  bool partial = false;
+  std::set<std::string> unwanted;
   // How nft(8) shows the key (set userdata): 1 host order (marks, names), 2 network order
   // (addresses). Concatenations show each field by its own type.
   uint32_t key_byteorder = kNftByteorderHost;
@@ -50,6 +55,10 @@ struct WantedTable {
   std::string name;
   std::vector<WantedChain> chains;
   std::vector<WantedSet> sets;
+  // Partial (a layout of what changed): chains that are not listed stay as they are, apart
+  // from those in `unwanted_chains`. Sets are always all listed (some of them partial).
+  bool partial = false;
+  std::vector<std::string> unwanted_chains;
 };
 
 enum class PlanScope {
@@ -57,19 +66,31 @@ enum class PlanScope {
   kEverything, // also rules, regular chains and elements; delete what is not wanted
 };
 
+// What a committed plan changes in the table, as edits to the state it was planned from:
+// applying them keeps that state current without a dump, at the cost of what changed.
+struct TableChanges {
+  bool created = false;                           // the table itself
+  std::map<std::string, ChainState> chains;       // added, or with new rules or devices
+  std::vector<std::string> deleted_chains;
+  std::map<std::string, SetState> added_sets;     // without elements (see added_elements)
+  std::vector<std::string> deleted_sets;
+  std::map<std::string, std::map<std::string, std::string>> added_elements, deleted_elements;  // per set
+  size_t size() const;                            // how many edits: 0 when nothing changes
+};
+
 // Appends to `batch` the messages that turn `current` into `wanted`. Fails (EEXIST) when an
 // existing base chain or set has another hook or type than wanted: only a foreign hand makes
 // that, and replacing a base chain would leave packets unhooked; `--teardown` clears it.
-// `after`: also what the table holds once the batch is committed (state_of(wanted)), from the
-// same canonical texts the plan compared.
+// `changes` (kEverything only): also what the batch changes, from the same canonical texts
+// the plan compared.
 Status plan_table(const TableState& current, const WantedTable& wanted, PlanScope scope, NftBatch& batch,
-                  TableState* after = nullptr);
+                  TableChanges* changes = nullptr);
 
-// What a table holds once `wanted` was planned (kEverything) and committed, as
-// read_table_state reads it (no generation, no anonymous sets): lets the next plan start from
-// memory while nobody else changed the ruleset.
+// `state` as the committed plan left it. Anonymous sets (rules' own) are kept as they are.
+void apply_changes(TableState& state, TableChanges changes);
+
+// What a table holds once `wanted` was planned (kEverything) and committed to an empty table,
+// as read_table_state reads it (no generation, no anonymous sets).
 TableState state_of(const WantedTable& wanted);
-// The same from each chain's rules already in canonical text (described[i]: wanted.chains[i]).
-TableState state_of(const WantedTable& wanted, const std::vector<std::vector<std::string>>& described);
 
 }  // namespace netd::kernel

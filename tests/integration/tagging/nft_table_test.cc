@@ -5,6 +5,9 @@
 
 #include <linux/netfilter.h>
 
+#include <algorithm>
+#include <random>
+
 #include "netd/kernel/nft/netd_table_layout.h"
 #include "netd/kernel/nft/nft_socket.h"
 #include "netd/kernel/nft/table_plan.h"
@@ -23,6 +26,27 @@ using kernel::TableState;
 using kernel::netd_table_layout;
 using kernel::read_table_state;
 using kernel::state_of;
+
+// The kernel's `table inet netd` (read from it, in the calling thread's netns) holds exactly
+// what a fresh layout of `wanted` holds: the same chains with the same rules, the same elements.
+void expect_kernel_holds(const NftWanted& wanted) {
+  auto socket = NftSocket::open();
+  ASSERT_OK(socket);
+  auto read = read_table_state(*socket, NFPROTO_INET, NetdNftTable::kTable);
+  ASSERT_OK(read);
+  TableState memory = state_of(netd_table_layout(kMask, wanted));
+  for (const auto& [name, chain] : memory.chains) {
+    ASSERT_TRUE(read->chains.count(name)) << name;
+    EXPECT_EQ(read->chains.at(name).rules, chain.rules) << name;
+  }
+  EXPECT_EQ(read->chains.size(), memory.chains.size());
+  for (const auto& [name, set] : memory.sets) {
+    ASSERT_TRUE(read->sets.count(name)) << name;
+    EXPECT_EQ(read->sets.at(name).elements, set.elements) << name;
+    EXPECT_EQ(read->sets.at(name).key_len, set.key_len) << name;
+    EXPECT_EQ(read->sets.at(name).data_type, set.data_type) << name;
+  }
+}
 
 TEST_F(NftTableTest, HoldsOneChainPairPerSliceBehindTwoVerdictMaps) {
   in_netns([&] {
@@ -89,22 +113,7 @@ TEST_F(NftTableTest, ChangesArePlannedFromMemoryUntilSomeoneElseCommits) {
     EXPECT_GT(table->last_sync_messages(), 0u);
     NftWanted wanted;
     wanted.slices = {{7, 7u << 16}, {9, 9u << 16}};
-    auto socket = NftSocket::open();
-    ASSERT_OK(socket);
-    auto read = read_table_state(*socket, NFPROTO_INET, NetdNftTable::kTable);
-    ASSERT_OK(read);
-    TableState memory = state_of(netd_table_layout(kMask, wanted));
-    for (const auto& [name, chain] : memory.chains) {
-      ASSERT_TRUE(read->chains.count(name)) << name;
-      EXPECT_EQ(read->chains.at(name).rules, chain.rules) << name;
-    }
-    EXPECT_EQ(read->chains.size(), memory.chains.size());
-    for (const auto& [name, set] : memory.sets) {
-      ASSERT_TRUE(read->sets.count(name)) << name;
-      EXPECT_EQ(read->sets.at(name).elements, set.elements) << name;
-      EXPECT_EQ(read->sets.at(name).key_len, set.key_len) << name;
-      EXPECT_EQ(read->sets.at(name).data_type, set.data_type) << name;
-    }
+    expect_kernel_holds(wanted);
   });
   ASSERT_TRUE(table);
   // Someone else's commit: an element netd did not make.
@@ -117,6 +126,71 @@ TEST_F(NftTableTest, ChangesArePlannedFromMemoryUntilSomeoneElseCommits) {
   ListedTable t = list_netd();
   EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in"}));
   EXPECT_EQ(t.maps["slice_marks"], (std::map<uint64_t, std::string>{{7u << 16, "slice_7"}}));
+}
+
+// Planned from memory, a sync lays out only the slices and vifs that changed (a partial
+// layout); whatever the change, the kernel then holds what a full layout says. 60 random
+// changes: slices added, removed, given another slice's mark or a new one; vifs added,
+// removed, moved to another owner, snat switched.
+TEST_F(NftTableTest, PartialSyncsLeaveWhatAFullLayoutSays) {
+  std::mt19937 random(20261207);
+  auto pick = [&](uint32_t below) { return static_cast<uint32_t>(random() % below); };
+  NftWanted wanted;
+  for (uint32_t id = 7; id < 27; ++id) wanted.slices[id] = id << 16;
+  for (uint32_t n = 0; n < 6; ++n) wanted.vifs.push_back({"tun" + std::to_string(7 + n) + "-0", 7 + n, n % 2 == 0, {}});
+  wanted.uplinks = {"eth0"};
+  in_netns([&] {
+    auto table = NetdNftTable::open(kMask);
+    ASSERT_OK(table);
+    ASSERT_OK(table->sync(wanted));
+    for (int step = 0; step < 60; ++step) {
+      std::vector<uint32_t> ids;
+      for (const auto& [id, mark] : wanted.slices) ids.push_back(id);
+      const uint32_t id = ids[pick(static_cast<uint32_t>(ids.size()))];
+      auto free_mark = [&] {
+        for (;;) {
+          uint32_t mark = (1 + pick(200)) << 16;
+          bool used = std::any_of(wanted.slices.begin(), wanted.slices.end(), [&](const auto& s) { return s.second == mark; });
+          if (!used) return mark;
+        }
+      };
+      switch (pick(7)) {
+        case 0:  // a new slice
+          wanted.slices[300 + static_cast<uint32_t>(step)] = free_mark();
+          break;
+        case 1:  // a slice goes (with its vifs)
+          if (wanted.slices.size() > 2) {
+            wanted.slices.erase(id);
+            std::erase_if(wanted.vifs, [&](const auto& v) { return v.slice_id == id; });
+          }
+          break;
+        case 2:  // a new mark
+          wanted.slices[id] = free_mark();
+          break;
+        case 3: {  // two slices swap marks
+          const uint32_t other = ids[pick(static_cast<uint32_t>(ids.size()))];
+          std::swap(wanted.slices[id], wanted.slices[other]);
+          break;
+        }
+        case 4:  // a vif
+          wanted.vifs.push_back({"tap" + std::to_string(id) + "-" + std::to_string(step), id, pick(2) == 0, {}});
+          break;
+        case 5:  // a vif goes
+          if (!wanted.vifs.empty()) wanted.vifs.erase(wanted.vifs.begin() + pick(static_cast<uint32_t>(wanted.vifs.size())));
+          break;
+        default:  // a vif changes hands or snat
+          if (!wanted.vifs.empty()) {
+            auto& vif = wanted.vifs[pick(static_cast<uint32_t>(wanted.vifs.size()))];
+            if (pick(2) == 0) vif.slice_id = id; else vif.snat = !vif.snat;
+          }
+      }
+      SCOPED_TRACE("step " + std::to_string(step));
+      ASSERT_OK(table->sync(wanted));
+      EXPECT_FALSE(table->last_sync_read_tables()) << "step " << step;
+      expect_kernel_holds(wanted);
+      if (HasFailure()) FAIL() << "after step " << step;
+    }
+  });
 }
 
 TEST_F(NftTableTest, AnotherMaskRebuildsTheContents) {
