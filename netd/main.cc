@@ -199,7 +199,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  auto daemon = netd::daemon::Daemon::start(source, o.socket);
+  const std::string policy_described = source.describe();
+  // The loader in `source` goes with it: it read the files once above and watches them.
+  auto daemon = netd::daemon::Daemon::start(std::move(source), o.socket);
   if (!daemon.ok()) {
     netd::daemon::log_line(daemon.error().message);
     return 2;
@@ -218,7 +220,7 @@ int main(int argc, char** argv) {
   } else {
     netd::daemon::log_line("warning: serving without the system call filter (--no-syscall-filter)");
   }
-  netd::daemon::log_line("serving with " + source.describe());
+  netd::daemon::log_line("serving with " + policy_described);
   netd::daemon::notify_ready((*daemon)->status_line());
   if (ready_pipe[1] >= 0) {
     char ok = 0;

@@ -45,10 +45,12 @@ server::Server::Limits server_limits(const policy::DaemonSettings& s) {
 
 Status prepare_host(const policy::Policy& policy) { return kernel::ensure_sys_fs_bpf_mounted(policy.netd.bpffs); }
 
-Result<policy::Policy> PolicySource::load() const {
+Result<policy::Policy> PolicySource::load() {
   // max_connections must fit in the fd limit netd runs with.
   policy::HostLimits host = policy::current_host_limits();
-  return path.empty() ? policy::default_policy(host) : policy::load_policy(path, host);
+  if (path.empty()) return policy::default_policy(host);
+  if (!loader_ || loader_->path() != path) loader_.emplace(path);
+  return loader_->load(host);
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string socket_override) {
@@ -68,7 +70,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   std::optional<policy::Policy> previous;
   if (recorded->has_value()) previous = policy::policy_with_owners(policy, **recorded);
   NETD_TRY(d->apply_policy(policy, previous ? &*previous : nullptr));
-  NETD_TRY(write_owner_record(policy.netd.state_dir, policy::owners_of(policy)));
+  d->recorded_owners_ = policy::owners_of(policy);
+  NETD_TRY(write_owner_record(policy.netd.state_dir, *d->recorded_owners_));
   d->check_own_cgroup();
 
   server::Server::Options options;
@@ -176,8 +179,16 @@ Status Daemon::apply_reloaded_policy() {
   server_->set_limits(server_limits(policy_.netd));
   check_own_cgroup();
   // Applied whatever the record says: a failure only costs the next restart its comparison.
-  if (Status st = write_owner_record(policy_.netd.state_dir, policy::owners_of(policy_)); !st.ok())
-    log_line("recording slice ids: " + st.error().message + " (a restart cannot tell which slice held each id, or which raw rights it had)");
+  // Rewritten (and synced) only when it changes: most reloads change no owner.
+  policy::SliceOwners owners = policy::owners_of(policy_);
+  if (owners != recorded_owners_) {
+    if (Status st = write_owner_record(policy_.netd.state_dir, owners); st.ok()) {
+      recorded_owners_ = std::move(owners);
+    } else {
+      log_line("recording slice ids: " + st.error().message + " (a restart cannot tell which slice held each id, or which raw rights it had)");
+      recorded_owners_.reset();  // unknown: written again on the next reload
+    }
+  }
   return ok_status();
 }
 

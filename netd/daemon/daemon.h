@@ -24,15 +24,22 @@
 #include "netd/ops/teardown_report.h"
 #include "netd/ops/vifs.h"
 #include "netd/policy/policy.h"
+#include "netd/policy/loader.h"
+#include "netd/policy/slice_owners.h"
 #include "netd/server/server.h"
 
 namespace netd::daemon {
 
 struct PolicySource {
+  PolicySource(std::string policy_path) : path(std::move(policy_path)) {}  // NOLINT: {path} reads well
   std::string path;  // empty: the built-in default policy
-  // Load (or reload) it.
-  Result<policy::Policy> load() const;
+  // Load (or reload) it. Files unchanged since the last load are not read again
+  // (policy::PolicyLoader), so a reload costs what changed.
+  Result<policy::Policy> load();
   std::string describe() const { return path.empty() ? "the built-in policy" : path; }
+
+ private:
+  std::optional<policy::PolicyLoader> loader_;
 };
 
 class Daemon {
@@ -62,6 +69,8 @@ class Daemon {
   // Brings the kernel in line with `next`; `previous` (the policy being replaced, if any)
   // tells which slice ids changed hands and must start from an empty table.
   Status apply_policy(const policy::Policy& next, const policy::Policy* previous);
+  // What the slice-id record in state_dir holds (nullopt after a failed write).
+  std::optional<policy::SliceOwners> recorded_owners_;
   // SIGHUP/SIGTERM/SIGINT blocked and read from a signalfd (before the socket is made), then
   // that fd watched by the server's loop.
   Status block_signals();

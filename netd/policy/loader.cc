@@ -527,16 +527,220 @@ Result<Policy> parse_policy(std::string_view toml_text, const std::string& sourc
 }
 
 Result<Policy> load_policy(const std::string& path, const HostLimits& host) {
-  DaemonDraft daemon;
-  std::vector<SliceDraft> slices;
-  NETD_ASSIGN_OR_RETURN(std::string main_text, read_policy_file(path));
-  NETD_TRY(parse_document(main_text, path, true, &daemon, &slices));
-  NETD_ASSIGN_OR_RETURN(std::vector<std::string> drop_ins, list_drop_ins(path));
-  for (const std::string& drop_in : drop_ins) {
-    NETD_ASSIGN_OR_RETURN(std::string text, read_policy_file(drop_in));
-    NETD_TRY(parse_document(text, drop_in, false, &daemon, &slices));
+  PolicyLoader loader(path);
+  return loader.load(host);
+}
+
+namespace {
+
+struct StatOfFile {
+  PolicyLoader::FileStamp stamp;
+  bool symlink = false;
+  // Old enough for the stamp to tell a later change: a file written within the last second
+  // may be written again within the filesystem's timestamp granularity (a jiffy on some) with
+  // the same size, and look unchanged.
+  bool settled = false;
+};
+
+Result<StatOfFile> stat_file(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return errno_error("reading policy " + path);
+  StatOfFile out;
+  out.symlink = S_ISLNK(st.st_mode);
+  if (out.symlink && ::stat(path.c_str(), &st) != 0) return errno_error("reading policy " + path);
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  out.settled = st.st_mtim.tv_sec + 1 < now.tv_sec && st.st_ctim.tv_sec + 1 < now.tv_sec;
+  out.stamp = {st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
+  return out;
+}
+
+bool same_stamp(const PolicyLoader::FileStamp& a, const PolicyLoader::FileStamp& b) {
+  auto same_time = [](const timespec& x, const timespec& y) { return x.tv_sec == y.tv_sec && x.tv_nsec == y.tv_nsec; };
+  return a.dev == b.dev && a.ino == b.ino && a.size == b.size && same_time(a.mtime, b.mtime) &&
+         same_time(a.ctime, b.ctime);
+}
+
+std::string drop_in_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/policy.d";
+}
+
+// What the shell glob policy.d/*.toml would match.
+bool is_drop_in_name(std::string_view name) {
+  return !name.empty() && name[0] != '.' && name.size() > 5 && name.substr(name.size() - 5) == ".toml";
+}
+
+}  // namespace
+
+Result<Policy> PolicyLoader::load(const HostLimits& host) {
+  // What changed since the last successful load, if a watch knows. A watch that lost track
+  // (or none yet) is replaced before any file is read, so nothing written from now on goes
+  // unseen; this load then stats every remembered file.
+  bool known = false;
+  if (watch_) {
+    auto taken = watch_->take();
+    if (taken.ok() && !taken->everything) {
+      pending_.main_file = pending_.main_file || taken->main_file;
+      pending_.drop_ins.merge(taken->drop_ins);
+      known = true;
+    } else {
+      watch_.reset();
+    }
   }
-  return validate_policy(std::move(daemon), std::move(slices), host);
+  if (!watch_) {
+    pending_ = {};
+    if (auto opened = PolicyWatch::open(path_); opened.ok()) watch_.emplace(std::move(opened).value());
+  }
+  last_load_watched_ = known;
+  bool remembered_refusal = false;
+  auto policy = load_once(host, known ? &pending_ : nullptr, &remembered_refusal);
+  if (!policy.ok() && remembered_refusal) {
+    // The refusal is right, but files it involves were not read: read them all, so it names the lines.
+    main_.reset();
+    drop_ins_.clear();
+    policy = load_once(host, nullptr, &remembered_refusal);
+  }
+  if (policy.ok()) pending_ = {};  // a refused load keeps them: its files were not remembered
+  return policy;
+}
+
+Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch::Changes* changed,
+                                       bool* remembered_refusal) {
+  last_files_read_ = 0;
+  const std::string dir = drop_in_dir(path_);
+  std::set<std::string> names;  // of the drop-ins, in load order
+  if (changed != nullptr) {
+    // The last load's list, with the names the events mention looked up again.
+    names = drop_in_names_;
+    for (const std::string& name : changed->drop_ins) {
+      if (!is_drop_in_name(name)) continue;
+      struct stat st {};
+      if (::lstat((dir + "/" + name).c_str(), &st) == 0) {
+        names.insert(name);
+      } else if (errno == ENOENT) {
+        names.erase(name);
+      } else {
+        return errno_error("reading policy " + dir + "/" + name);
+      }
+    }
+  } else {
+    NETD_ASSIGN_OR_RETURN(std::vector<std::string> listed, list_drop_ins(path_));
+    for (const std::string& p : listed) names.insert(p.substr(dir.size() + 1));
+  }
+
+  // Each file in load order (the main file first), read or taken from memory; the drafts of
+  // those read are kept here until the checks pass.
+  struct Loaded {
+    const std::string* name = nullptr;   // a drop-in's name; null for the main file
+    Remembered* memory = nullptr;        // taken from memory
+    std::optional<StatOfFile> stat;      // read: its stat before the reading
+    std::vector<SliceDraft> drafts;      // read
+    std::string path(const std::string& main, const std::string& dir) const { return name ? dir + "/" + *name : main; }
+  };
+  std::vector<Loaded> loaded(1 + names.size());
+  loaded[0].memory = main_ ? &*main_ : nullptr;
+  {
+    // Both sorted by name: one pass pairs each drop-in with what is remembered of it.
+    auto memory = drop_ins_.begin();
+    size_t i = 1;
+    for (const std::string& name : names) {
+      Loaded& file = loaded[i++];
+      file.name = &name;
+      while (memory != drop_ins_.end() && memory->first < name) ++memory;
+      if (memory != drop_ins_.end() && memory->first == name) file.memory = &memory->second;
+    }
+  }
+  auto read = [&](Loaded& file, DaemonDraft* daemon) -> Status {
+    const std::string path = file.path(path_, dir);
+    NETD_ASSIGN_OR_RETURN(file.stat, stat_file(path));
+    NETD_ASSIGN_OR_RETURN(std::string text, read_policy_file(path));
+    ++last_files_read_;
+    file.memory = nullptr;
+    file.drafts.clear();
+    return parse_document(text, path, file.name == nullptr, daemon, &file.drafts);
+  };
+  DaemonDraft written;  // the main file's [netd] as read (remembered before defaults)
+  DaemonDraft unused;   // a drop-in's: parse_document refuses [netd] there
+  DaemonDraft daemon;
+  for (Loaded& file : loaded) {
+    const bool main_file = file.name == nullptr;
+    if (file.memory != nullptr) {
+      bool unchanged = false;
+      if (changed != nullptr && file.memory->events_tell) {
+        unchanged = main_file ? !changed->main_file : changed->drop_ins.count(*file.name) == 0;
+      } else {
+        NETD_ASSIGN_OR_RETURN(StatOfFile now, stat_file(file.path(path_, dir)));
+        unchanged = same_stamp(file.memory->stamp, now.stamp);
+      }
+      if (unchanged) {
+        if (main_file) daemon = main_daemon_;
+        continue;
+      }
+    }
+    NETD_TRY(read(file, main_file ? &written : &unused));
+    if (main_file) daemon = written;
+  }
+  NETD_TRY(settle_daemon(daemon, host));
+
+  // Slices checked against other [netd] settings (the host's fd limit moved) are checked
+  // again: read again, as the checks need where each key was written.
+  const bool memory_checked = memory_checked_with_ == daemon.settings;
+  for (Loaded& file : loaded) {
+    if (file.memory == nullptr || memory_checked) continue;
+    NETD_TRY(read(file, file.name == nullptr ? &written : &unused));
+  }
+  std::vector<SliceRef> refs;
+  bool any_remembered = false;
+  for (Loaded& file : loaded) {
+    if (file.memory != nullptr) {
+      any_remembered = any_remembered || !file.memory->slices.empty();
+      for (const SliceSpec& spec : file.memory->slices) refs.push_back({&spec, nullptr});
+      continue;
+    }
+    for (SliceDraft& draft : file.drafts) {
+      NETD_TRY(check_slice(daemon.settings, draft));
+      settle_slice(draft);
+      refs.push_back({&draft.spec, &draft.where});
+    }
+  }
+  if (Status across = check_across_slices(refs); !across.ok()) {
+    *remembered_refusal = any_remembered;
+    return std::move(across).error();
+  }
+
+  Policy policy;
+  policy.netd = daemon.settings;
+  policy.slices.reserve(refs.size());
+  for (const SliceRef& ref : refs) policy.slices.push_back(*ref.spec);
+
+  // Remember what was read: a regular file the watch (opened before the reading) covers, or a
+  // file whose stamp can tell a later change.
+  auto remember = [&](Loaded& file) -> std::optional<Remembered> {
+    const bool events_tell = watch_.has_value() && !file.stat->symlink;
+    if (!events_tell && !file.stat->settled) return std::nullopt;
+    Remembered r{file.stat->stamp, events_tell, {}};
+    r.slices.reserve(file.drafts.size());
+    for (SliceDraft& draft : file.drafts) r.slices.push_back(std::move(draft.spec));
+    return r;
+  };
+  if (loaded[0].memory == nullptr) {
+    main_ = remember(loaded[0]);
+    main_daemon_ = std::move(written);
+  }
+  memory_checked_with_ = daemon.settings;
+  for (auto it = drop_ins_.begin(); it != drop_ins_.end();)  // files gone from policy.d
+    it = names.count(it->first) != 0 ? std::next(it) : drop_ins_.erase(it);
+  for (size_t i = 1; i < loaded.size(); ++i) {
+    Loaded& file = loaded[i];
+    if (file.memory != nullptr) continue;
+    if (auto r = remember(file))
+      drop_ins_.insert_or_assign(*file.name, std::move(*r));
+    else
+      drop_ins_.erase(*file.name);
+  }
+  drop_in_names_ = std::move(names);
+  return policy;
 }
 
 std::string default_policy_text() {

@@ -2,11 +2,20 @@
 // the key and "file:line". Nothing is half-applied: a policy is returned only when every rule holds.
 #pragma once
 
+#include <sys/types.h>
+#include <time.h>
+
+#include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lib/core/result.h"
 #include "netd/policy/policy.h"
+#include "netd/policy/policy_watch.h"
+#include "netd/policy/validate.h"
 
 namespace netd::policy {
 
@@ -22,6 +31,57 @@ Result<Policy> parse_policy(std::string_view toml_text, const std::string& sourc
 // as one policy, so a duplicate between the main file and a drop-in is caught and the drop-in named.
 // A missing main file is ENOENT naming the path; a missing policy.d is simply no drop-ins.
 Result<Policy> load_policy(const std::string& path, const HostLimits& host = {});
+
+// load_policy that remembers each file between loads, for reloads of a policy split into many
+// drop-ins (one per slice, as a fleet or a config manager writes them). An inotify watch on the
+// policy directories (PolicyWatch) says which files changed since the last load; the others,
+// whose slices were checked against the same [netd] settings, are neither read nor checked
+// again, so a reload costs what changed. Without a watch (a network filesystem, no inotify) or
+// for a symlink, a file is taken as unchanged while its stat (device, inode, size,
+// modification and change times) is, once it is older than a second. The result is load_policy's,
+// refusals included: a refusal between slices that involves remembered files is made again with
+// every file read afresh, so it names the lines.
+class PolicyLoader {
+ public:
+  explicit PolicyLoader(std::string path) : path_(std::move(path)) {}
+  Result<Policy> load(const HostLimits& host = {});
+  // Files the last load() read (the others came from memory). For tests and benchmarks.
+  size_t last_files_read() const { return last_files_read_; }
+  // Whether the last load() knew from the watch which files changed. For tests.
+  bool last_load_watched() const { return last_load_watched_; }
+  const std::string& path() const { return path_; }
+
+  // What identifies one version of a file without reading it.
+  struct FileStamp {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    timespec mtime{}, ctime{};
+  };
+
+ private:
+  // One file as the last successful load() left it.
+  struct Remembered {
+    FileStamp stamp;
+    bool events_tell = false;        // a regular file in a watched directory: events say when it changes
+    std::vector<SliceSpec> slices;   // checked (against memory_checked_with_), defaults filled in
+  };
+  // `changed`: what changed since the last successful load (null: unknown, stat every file).
+  // `*remembered_refusal`: the refusal came from the checks between slices and involved
+  // remembered files (so it names no line).
+  Result<Policy> load_once(const HostLimits& host, const PolicyWatch::Changes* changed, bool* remembered_refusal);
+
+  std::string path_;
+  std::optional<Remembered> main_;             // the main file
+  DaemonDraft main_daemon_;                    // its [netd] as written (before defaults), while main_ is set
+  DaemonSettings memory_checked_with_;         // the settings every remembered slice passed check_slice with
+  std::map<std::string, Remembered> drop_ins_; // by name in policy.d
+  std::set<std::string> drop_in_names_;        // policy.d as of the last successful load
+  std::optional<PolicyWatch> watch_;
+  PolicyWatch::Changes pending_;               // events taken since the last successful load
+  size_t last_files_read_ = 0;
+  bool last_load_watched_ = false;
+};
 
 // The built-in policy of the README demo: slices alice (uid 1001) and bob (uid 1002) on uplink0.
 std::string default_policy_text();

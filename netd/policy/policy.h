@@ -87,6 +87,7 @@ struct DaemonSettings {
   uint32_t max_connections = 4096;
   uint64_t idle_timeout_ms = 300'000;   // no complete request for this long: closed; 0: never
   uint64_t request_timeout_ms = 10'000;  // an incomplete request or unread replies this long: closed
+  friend bool operator==(const DaemonSettings&, const DaemonSettings&) = default;
 };
 
 // What the host lets netd hold, for the keys that must fit in it. Validation is pure: netd

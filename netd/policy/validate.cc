@@ -89,28 +89,37 @@ struct Owner {
   size_t element;
 };
 
+// Where a slice was written, or nothing known (then messages name no line; see SliceRef).
+const Origins& origins(const SliceRef& slice) {
+  static const Origins unknown;
+  return slice.where != nullptr ? *slice.where : unknown;
+}
+std::string subject(const SliceRef& slice) {
+  return slice.spec->name.empty() ? "slice" : "slice[" + slice.spec->name + "]";
+}
+
 // uids or gids: each id belongs to at most one slice and appears once in it, because membership
 // decides which slice mark every socket of that user carries — it cannot carry two.
-Status check_unique_ids(const std::vector<SliceDraft>& slices, bool gids) {
+Status check_unique_ids(const std::vector<SliceRef>& slices, bool gids) {
   std::unordered_map<uint32_t, Owner> owners;
   const char* key = gids ? "gids" : "uids";
   const char* what = gids ? "gid" : "uid";
   for (size_t s = 0; s < slices.size(); ++s) {
-    const SliceDraft& slice = slices[s];
-    std::vector<uint32_t> ids(gids ? slice.spec.gids.begin() : slice.spec.uids.begin(),
-                              gids ? slice.spec.gids.end() : slice.spec.uids.end());
+    const SliceRef& slice = slices[s];
+    std::vector<uint32_t> ids(gids ? slice.spec->gids.begin() : slice.spec->uids.begin(),
+                              gids ? slice.spec->gids.end() : slice.spec->uids.end());
     for (size_t e = 0; e < ids.size(); ++e) {
       auto [it, inserted] = owners.emplace(ids[e], Owner{s, e});
       if (inserted) continue;
-      const SliceDraft& first = slices[it->second.slice];
+      const SliceRef& first = slices[it->second.slice];
       std::string reason = std::string(what) + " " + std::to_string(ids[e]);
       if (it->second.slice == s)
-        reason += " is listed twice (first at " + slice.where.of(key, it->second.element) + ")";
+        reason += " is listed twice (first at " + origins(slice).of(key, it->second.element) + ")";
       else
-        reason += " is already a member of slice " + first.spec.name + " (" +
-                  first.where.of(key, it->second.element) + "): a " + what +
+        reason += " is already a member of slice " + first.spec->name + " (" +
+                  origins(first).of(key, it->second.element) + "): a " + what +
                   " belongs to at most one slice";
-      return policy_error(slice.where.of(key, e), key_subject(slice.subject(), key), reason);
+      return policy_error(origins(slice).of(key, e), key_subject(subject(slice), key), reason);
     }
   }
   return ok_status();
@@ -120,15 +129,15 @@ Status check_unique_ids(const std::vector<SliceDraft>& slices, bool gids) {
 // slice, or the ingress marking and the source-address fence could not tell whose packet it is.
 // Sorted by (family, address, length), any overlapping pair implies an overlapping neighbour pair
 // (the element right after a prefix that contains a later one lies inside it), so one pass suffices.
-Status check_netblocks(const std::vector<SliceDraft>& slices) {
+Status check_netblocks(const std::vector<SliceRef>& slices) {
   struct Entry {
     const Prefix* prefix;
     Owner owner;
   };
   std::vector<Entry> entries;
   for (size_t s = 0; s < slices.size(); ++s)
-    for (size_t e = 0; e < slices[s].spec.netblock.size(); ++e)
-      entries.push_back({&slices[s].spec.netblock[e], {s, e}});
+    for (size_t e = 0; e < slices[s].spec->netblock.size(); ++e)
+      entries.push_back({&slices[s].spec->netblock[e], {s, e}});
   auto key = [](const Entry& x) {
     const IpAddress& a = x.prefix->address();
     return std::make_tuple(a.family(), std::string(reinterpret_cast<const char*>(a.bytes()), a.size()),
@@ -141,44 +150,44 @@ Status check_netblocks(const std::vector<SliceDraft>& slices) {
     Entry earlier = entries[i - 1], later = entries[i];
     if (std::tie(later.owner.slice, later.owner.element) < std::tie(earlier.owner.slice, earlier.owner.element))
       std::swap(earlier, later);
-    const SliceDraft& blamed = slices[later.owner.slice];
-    const SliceDraft& other = slices[earlier.owner.slice];
+    const SliceRef& blamed = slices[later.owner.slice];
+    const SliceRef& other = slices[earlier.owner.slice];
     std::string reason = later.prefix->to_string() + " overlaps " + earlier.prefix->to_string();
     if (earlier.owner.slice == later.owner.slice)
-      reason += " of the same slice (" + other.where.of("netblock", earlier.owner.element) + ")";
+      reason += " of the same slice (" + origins(other).of("netblock", earlier.owner.element) + ")";
     else
-      reason += " of slice " + other.spec.name + " (" + other.where.of("netblock", earlier.owner.element) +
+      reason += " of slice " + other.spec->name + " (" + origins(other).of("netblock", earlier.owner.element) +
                 "): netblocks of slices never overlap, an address must identify one slice";
-    return policy_error(blamed.where.of("netblock", later.owner.element),
-                        key_subject(blamed.subject(), "netblock"), reason);
+    return policy_error(origins(blamed).of("netblock", later.owner.element),
+                        key_subject(subject(blamed), "netblock"), reason);
   }
   return ok_status();
 }
 
 // A port in bind_ports is its slice's alone, privileged or not (no other uid is to bind it),
 // so two slices cannot both hold it, and one slice listing it twice is a mistake worth pointing out.
-Status check_bind_ports(const std::vector<SliceDraft>& slices) {
+Status check_bind_ports(const std::vector<SliceRef>& slices) {
   std::vector<int32_t> owner_slice(65536, -1);
   std::vector<uint32_t> owner_element(65536, 0);
   for (size_t s = 0; s < slices.size(); ++s) {
-    const SliceDraft& slice = slices[s];
-    for (size_t e = 0; e < slice.spec.bind_ports.size(); ++e) {
-      const PortRange& range = slice.spec.bind_ports[e];
+    const SliceRef& slice = slices[s];
+    for (size_t e = 0; e < slice.spec->bind_ports.size(); ++e) {
+      const PortRange& range = slice.spec->bind_ports[e];
       for (uint32_t port = range.first; port <= range.last; ++port) {
         if (owner_slice[port] < 0) {
           owner_slice[port] = static_cast<int32_t>(s);
           owner_element[port] = static_cast<uint32_t>(e);
           continue;
         }
-        const SliceDraft& other = slices[static_cast<size_t>(owner_slice[port])];
+        const SliceRef& other = slices[static_cast<size_t>(owner_slice[port])];
         std::string reason = "port " + std::to_string(port) + " (in " + format_port_range(range) + ")";
         if (&other == &slice)
-          reason += " is already listed at " + other.where.of("bind_ports", owner_element[port]);
+          reason += " is already listed at " + origins(other).of("bind_ports", owner_element[port]);
         else
-          reason += " is already reserved for slice " + other.spec.name + " (" +
-                    other.where.of("bind_ports", owner_element[port]) +
+          reason += " is already reserved for slice " + other.spec->name + " (" +
+                    origins(other).of("bind_ports", owner_element[port]) +
                     "): a bind port belongs to one slice";
-        return policy_error(slice.where.of("bind_ports", e), key_subject(slice.subject(), "bind_ports"),
+        return policy_error(origins(slice).of("bind_ports", e), key_subject(subject(slice), "bind_ports"),
                             reason);
       }
     }
@@ -452,21 +461,30 @@ Status check_slice(const DaemonSettings& daemon, const SliceDraft& slice) {
 }
 
 Status check_across_slices(const std::vector<SliceDraft>& slices) {
-  std::map<std::string_view, size_t> names;
-  std::map<uint32_t, size_t> ids;
+  std::vector<SliceRef> refs;
+  refs.reserve(slices.size());
+  for (const SliceDraft& slice : slices) refs.push_back({&slice.spec, &slice.where});
+  return check_across_slices(refs);
+}
+
+Status check_across_slices(const std::vector<SliceRef>& slices) {
+  std::unordered_map<std::string_view, size_t> names;
+  std::unordered_map<uint32_t, size_t> ids;
+  names.reserve(slices.size());
+  ids.reserve(slices.size());
   for (size_t i = 0; i < slices.size(); ++i) {
-    const SliceDraft& slice = slices[i];
-    auto [name_it, new_name] = names.emplace(slice.spec.name, i);
+    const SliceRef& slice = slices[i];
+    auto [name_it, new_name] = names.emplace(slice.spec->name, i);
     if (!new_name)
-      return policy_error(slice.where.of("name"), key_subject(slice.subject(), "name"),
-                          "'" + slice.spec.name + "' is already the name of the slice at " +
-                              slices[name_it->second].where.table);
-    auto [id_it, new_id] = ids.emplace(slice.spec.id, i);
+      return policy_error(origins(slice).of("name"), key_subject(subject(slice), "name"),
+                          "'" + slice.spec->name + "' is already the name of the slice at " +
+                              slices[name_it->second].spec->source);
+    auto [id_it, new_id] = ids.emplace(slice.spec->id, i);
     if (!new_id)
-      return policy_error(slice.where.of("id"), key_subject(slice.subject(), "id"),
-                          std::to_string(slice.spec.id) + " is already the id of slice " +
-                              slices[id_it->second].spec.name + " (" +
-                              slices[id_it->second].where.of("id") + ")");
+      return policy_error(origins(slice).of("id"), key_subject(subject(slice), "id"),
+                          std::to_string(slice.spec->id) + " is already the id of slice " +
+                              slices[id_it->second].spec->name + " (" +
+                              origins(slices[id_it->second]).of("id") + ")");
   }
   NETD_TRY(check_unique_ids(slices, false));
   NETD_TRY(check_unique_ids(slices, true));
@@ -475,23 +493,31 @@ Status check_across_slices(const std::vector<SliceDraft>& slices) {
   return ok_status();
 }
 
-Result<Policy> validate_policy(DaemonDraft daemon, std::vector<SliceDraft> slices, const HostLimits& host) {
+Status settle_daemon(DaemonDraft& daemon, const HostLimits& host) {
   // An omitted uplink_rate_in is uplink_rate (a symmetric link), before the slices are checked against it.
   if (!daemon.where.has("uplink_rate_in")) daemon.settings.uplink_rate_in_bps = daemon.settings.uplink_rate_bps;
   NETD_TRY(check_daemon(daemon, host));
-  for (const SliceDraft& slice : slices) NETD_TRY(check_slice(daemon.settings, slice));
-  NETD_TRY(check_across_slices(slices));
-
   // An omitted max_connections is the most this host leaves room for, up to the default.
   if (auto room = connection_fds(host); room && !daemon.where.has("max_connections"))
     daemon.settings.max_connections = static_cast<uint32_t>(std::min<uint64_t>(daemon.settings.max_connections, *room));
+  return ok_status();
+}
+
+void settle_slice(SliceDraft& slice) {
+  // An omitted ceil (ceil_in) means "no borrowing above the guarantee": ceil = rate.
+  if (!slice.where.has("ceil")) slice.spec.ceil_bps = slice.spec.rate_bps;
+  if (!slice.where.has("ceil_in")) slice.spec.ceil_in_bps = slice.spec.rate_in_bps;
+}
+
+Result<Policy> validate_policy(DaemonDraft daemon, std::vector<SliceDraft> slices, const HostLimits& host) {
+  NETD_TRY(settle_daemon(daemon, host));
+  for (const SliceDraft& slice : slices) NETD_TRY(check_slice(daemon.settings, slice));
+  NETD_TRY(check_across_slices(slices));
   Policy policy;
   policy.netd = std::move(daemon.settings);
   policy.slices.reserve(slices.size());
   for (SliceDraft& slice : slices) {
-    // An omitted ceil (ceil_in) means "no borrowing above the guarantee": ceil = rate.
-    if (!slice.where.has("ceil")) slice.spec.ceil_bps = slice.spec.rate_bps;
-    if (!slice.where.has("ceil_in")) slice.spec.ceil_in_bps = slice.spec.rate_in_bps;
+    settle_slice(slice);
     policy.slices.push_back(std::move(slice.spec));
   }
   return policy;

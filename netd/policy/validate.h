@@ -70,6 +70,19 @@ Status check_daemon(const DaemonDraft& daemon, const HostLimits& host = {});
 Status check_slice(const DaemonSettings& daemon, const SliceDraft& slice);
 // Uniqueness and non-overlap between slices; the later slice (in load order) is the one blamed.
 Status check_across_slices(const std::vector<SliceDraft>& slices);
+// The same for slices whose drafts are gone (PolicyLoader keeps only the specs of files it
+// does not read again). Without `where` a refusal names no line: the loader then loads every
+// file afresh, so the refusal an admin sees always names the lines.
+struct SliceRef {
+  const SliceSpec* spec = nullptr;
+  const Origins* where = nullptr;
+};
+Status check_across_slices(const std::vector<SliceRef>& slices);
+
+// The steps of validate_policy around the per-slice checks, for PolicyLoader: [netd]'s derived
+// defaults and its checks; a slice's derived defaults (after check_slice passed).
+Status settle_daemon(DaemonDraft& daemon, const HostLimits& host);
+void settle_slice(SliceDraft& slice);
 
 // All of the above, then the model with derived defaults filled in (ceil = rate and ceil_in =
 // rate_in when omitted, an omitted uplink_rate_in = uplink_rate — set before the slices are

@@ -15,30 +15,7 @@ namespace {
 using testing::netd_table;
 using testing::slice_table;
 
-// A fresh directory per test (mkdtemp), removed afterwards, so tests can run in parallel.
-class DropIns : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/netd-policy-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    main_ = dir_ + "/policy.toml";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  void write(const std::string& relative, const std::string& text) {
-    std::filesystem::path path = dir_ + "/" + relative;
-    std::filesystem::create_directories(path.parent_path());
-    std::ofstream(path) << text;
-  }
-  std::string path(const std::string& relative) const { return dir_ + "/" + relative; }
-
-  std::string dir_;
-  std::string main_;
-};
+using DropIns = testing::PolicyDirTest;
 
 TEST_F(DropIns, MainFileAloneLoads) {
   write("policy.toml", netd_table() + slice_table("alice", 7, 1001, "10.7.0.0/24"));

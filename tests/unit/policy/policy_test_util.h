@@ -3,7 +3,10 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -60,6 +63,32 @@ class ParsedPolicyTest : public ::testing::Test {
   }
   const SliceSpec& slice(const char* name) const { return *policy_.find_by_name(name); }
   Policy policy_;
+};
+
+// A fresh directory per test (mkdtemp), removed afterwards, so tests can run in parallel; the
+// main file is policy.toml in it.
+class PolicyDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/netd-policy-test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    main_ = dir_ + "/policy.toml";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void write(const std::string& relative, const std::string& text) {
+    std::filesystem::path path = dir_ + "/" + relative;
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+  }
+  std::string path(const std::string& relative) const { return dir_ + "/" + relative; }
+
+  std::string dir_;
+  std::string main_;
 };
 
 }  // namespace netd::policy::testing
