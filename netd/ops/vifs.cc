@@ -331,6 +331,7 @@ Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous
   std::map<std::string, int> existing;
   for (const auto& link : cache_.links()) existing[link.name] = link.ifindex;
   for (const auto& [name, record] : registry_.all()) {
+    if (auto cached = existing.find(name); cached != existing.end() && cached->second == record.ifindex) continue;
     auto now = links_.ifindex_of(name);
     if (now.ok() && *now == record.ifindex) existing[name] = record.ifindex;
   }
@@ -356,9 +357,19 @@ Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous
   }
   registry_ = std::move(next);
   if (Status st = publish(p); !st.ok() && first_error.ok()) first_error = std::move(st);
-  // A device given away while netd was not watching is revoked now.
+  // A device given away while netd was not watching is revoked now (the first reconcile looks
+  // at every device), and so is one held by someone a reload took out of its slice. While
+  // netd runs, TunWatch reports every change of a device's holder: the devices of slices
+  // whose members stayed need no look (a netlink request each).
   std::vector<std::pair<int, std::string>> adopted;
-  for (const auto& [name, record] : registry_.all()) adopted.emplace_back(record.ifindex, name);
+  for (const auto& [name, record] : registry_.all()) {
+    const policy::SliceSpec* owner = p.find_by_id(record.slice_id);
+    const policy::SliceSpec* before = previous != nullptr ? previous->find_by_id(record.slice_id) : nullptr;
+    const bool members_stayed = holders_checked_ && owner != nullptr && before != nullptr &&
+                                owner->uids == before->uids && owner->gids == before->gids;
+    if (!members_stayed) adopted.emplace_back(record.ifindex, name);
+  }
+  holders_checked_ = true;
   for (const auto& [ifindex, name] : adopted) {
     auto info = links_.tun_info(ifindex, name);
     if (!info.ok()) continue;

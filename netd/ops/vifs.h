@@ -75,6 +75,8 @@ class VifOps : public VifDirectory {
   kernel::TunControl& tun_;
   IsolationSink& isolation_;
   VifRegistry registry_;
+  // Whether a reconcile looked at the holder of every device (the first one does).
+  bool holders_checked_ = false;
 };
 
 }  // namespace netd::ops

@@ -18,27 +18,7 @@ Status sync_u32_map(int map_fd, const std::string& name, const std::map<uint32_t
 }
 
 Status U32MapMirror::sync(int map_fd, const std::string& name, const std::map<uint32_t, uint32_t>& desired) {
-  if (!written_) {
-    NETD_TRY(sync_u32_map(map_fd, name, desired));
-    written_ = desired;
-    return ok_status();
-  }
-  // As sync_bpf_map: adds and updates first, then deletions.
-  std::map<uint32_t, uint32_t> was = std::move(*written_);
-  written_.reset();  // until this sync is through, nothing is known
-  for (const auto& [key, value] : desired) {
-    auto it = was.find(key);
-    if (it != was.end() && it->second == value) continue;
-    if (bpf_map_update_elem(map_fd, &key, &value, BPF_ANY) != 0)
-      return errno_error("setting " + name + "[" + u32_text(key) + "] = " + std::to_string(value));
-  }
-  for (const auto& [key, value] : was) {
-    if (desired.count(key) != 0) continue;
-    if (bpf_map_delete_elem(map_fd, &key) != 0 && errno != ENOENT)
-      return errno_error("deleting " + name + "[" + u32_text(key) + "]");
-  }
-  written_ = desired;
-  return ok_status();
+  return mirror_.sync(map_fd, name, desired, u32_text);
 }
 
 std::string hex32(uint32_t value) {

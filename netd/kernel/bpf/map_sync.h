@@ -61,16 +61,50 @@ Status sync_bpf_map(int map_fd, const std::string& name, const Map& desired, Key
 Status sync_u32_map(int map_fd, const std::string& name, const std::map<uint32_t, uint32_t>& desired);
 Result<std::map<uint32_t, uint32_t>> read_u32_map(int map_fd, const std::string& name);
 
-// sync_u32_map with a memory of what it wrote. The first sync (and the one after a failure)
+// sync_bpf_map with a memory of what it wrote. The first sync (and the one after a failure)
 // reads the map; later ones change only what differs from the previous sync's `desired`, so a
-// sync costs the change, not the map's size. Right because netd is the map's only writer (it
-// is pinned under netd's bpffs directory, root's); a restart reads it again.
+// sync costs the change, not the map's size (a map read is two system calls per key). Right
+// because netd is the map's only writer (it is pinned under netd's bpffs directory, root's);
+// a restart reads it again.
+template <typename Map>
+class BpfMapMirror {
+ public:
+  template <typename KeyText>
+  Status sync(int map_fd, const std::string& name, const Map& desired, KeyText key_text) {
+    if (!written_) {
+      NETD_TRY(sync_bpf_map(map_fd, name, desired, key_text));
+      written_ = desired;
+      return ok_status();
+    }
+    // As sync_bpf_map: adds and updates first, then deletions.
+    Map was = std::move(*written_);
+    written_.reset();  // until this sync is through, nothing is known
+    for (const auto& [key, value] : desired) {
+      auto it = was.find(key);
+      if (it != was.end() && it->second == value) continue;
+      if (bpf_map_update_elem(map_fd, &key, &value, BPF_ANY) != 0)
+        return errno_error("setting " + name + "[" + key_text(key) + "] = " + std::to_string(value));
+    }
+    for (const auto& [key, value] : was) {
+      if (desired.count(key) != 0) continue;
+      if (bpf_map_delete_elem(map_fd, &key) != 0 && errno != ENOENT)
+        return errno_error("deleting " + name + "[" + key_text(key) + "]");
+    }
+    written_ = desired;
+    return ok_status();
+  }
+
+ private:
+  std::optional<Map> written_;
+};
+
+// The u32 → u32 case (uid/gid/ifindex → mark).
 class U32MapMirror {
  public:
   Status sync(int map_fd, const std::string& name, const std::map<uint32_t, uint32_t>& desired);
 
  private:
-  std::optional<std::map<uint32_t, uint32_t>> written_;
+  BpfMapMirror<std::map<uint32_t, uint32_t>> mirror_;
 };
 
 // EINVAL unless `mark` lies within `mask`: "<context>: mark 0x00000001 of <whose> has bits

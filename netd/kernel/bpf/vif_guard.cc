@@ -61,6 +61,10 @@ struct VifGuard::State {
   BpfLink bind6;
   uint32_t mark_mask;
   uint64_t netns_cookie;
+  // What sync() last wrote: a publication (every vif change, every device event) then
+  // touches only what changed, not every vif's entries.
+  BpfMapMirror<AddressKeyMap> addresses_written;
+  U32MapMirror ifindexes_written;
 };
 
 VifGuard::VifGuard(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -117,8 +121,8 @@ Status VifGuard::sync(const std::map<int, uint32_t>& ifindex_marks,
     NETD_TRY(check_owner(mark, state_->mark_mask, "address " + address.to_string()));
     by_address[key_of(address)] = mark;
   }
-  NETD_TRY(sync_bpf_map(bpf_map__fd(state_->skel->maps.vif_addrs), "vif_addrs", by_address, key_text));
-  return sync_u32_map(bpf_map__fd(state_->skel->maps.vif_marks), "vif_marks", by_ifindex);
+  NETD_TRY(state_->addresses_written.sync(bpf_map__fd(state_->skel->maps.vif_addrs), "vif_addrs", by_address, key_text));
+  return state_->ifindexes_written.sync(bpf_map__fd(state_->skel->maps.vif_marks), "vif_marks", by_ifindex);
 }
 
 Result<std::map<int, uint32_t>> VifGuard::ifindex_marks() const {

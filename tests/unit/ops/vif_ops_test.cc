@@ -237,6 +237,32 @@ uids = [1003]
   EXPECT_TRUE(listed(*bob_).empty());
 }
 
+// After the first reconcile, TunWatch reports holder changes: a reload asks the kernel about
+// the holders only of the devices of slices whose members changed, and revokes those held by
+// someone who left the slice.
+TEST_F(VifOpsTest, AReloadAsksOnlyAboutTheDevicesOfSlicesWhoseMembersChanged) {
+  kernel::TunInfo persistent;
+  persistent.persist = true;
+  persistent.owner = 1005;
+  netns_.add_device("tun7-0", persistent);
+  persistent.owner = 1002;
+  netns_.add_device("tun8-0", persistent);
+  ASSERT_OK(ops_.reconcile(policy_, nullptr));
+  EXPECT_EQ(netns_.device_names(), (std::vector<std::string>{"tun7-0", "tun8-0"}));
+
+  const int asked = netns_.calls(Op::kState);
+  ASSERT_OK(ops_.reconcile(policy_, &policy_));
+  EXPECT_EQ(netns_.calls(Op::kState), asked) << "no member changed: no device is looked at";
+
+  // 1005 leaves alice: her device held by 1005 goes; bob's is not looked at.
+  std::string without_1005 = kPolicy;
+  without_1005.replace(without_1005.find("[1001, 1005]"), 12, "[1001]");
+  policy::Policy next = parse(without_1005);
+  ASSERT_OK(ops_.reconcile(next, &policy_));
+  EXPECT_EQ(netns_.calls(Op::kState), asked + 1);
+  EXPECT_EQ(netns_.device_names(), std::vector<std::string>{"tun8-0"});
+}
+
 TEST_F(VifOpsTest, ADeviceHandedOutsideItsSliceIsRevoked) {
   ASSERT_OK(add_alice(tun_with("", true, true)));
   const int ifindex = netns_.find("tun7-0")->ifindex;
