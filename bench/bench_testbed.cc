@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <cstdint>
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -185,16 +187,27 @@ netd::Result<IperfReport> parse_iperf3(const std::string& json) {
 }
 
 std::optional<double> timed_reload(netd::testing::Testbed& bed, const std::string& policy, const std::string& label) {
-  using Clock = std::chrono::steady_clock;
   if (auto written = bed.write_policy(policy); !written.ok()) {
     print_note("reload " + label + ": " + written.error().message);
     return std::nullopt;
   }
-  const size_t before = bed.netd_log().size();
+  return timed_sighup(bed, label);
+}
+
+std::optional<double> timed_sighup(netd::testing::Testbed& bed, const std::string& label) {
+  using Clock = std::chrono::steady_clock;
+  // Only what netd logs from now on is read, each poll from where the last one stopped: the log
+  // may hold megabytes of audit lines, and re-reading them every ms would load the CPU netd
+  // reloads on.
+  std::ifstream log(bed.log_path(), std::ios::binary);
+  log.seekg(0, std::ios::end);
+  std::string fresh;
   auto t0 = Clock::now();
   if (kill(bed.netd_pid(), SIGHUP) != 0) return std::nullopt;
+  char buf[4096];
   while (Clock::now() - t0 < std::chrono::seconds(60) && !interrupted()) {
-    std::string fresh = bed.netd_log().substr(before);
+    log.clear();
+    while (log.read(buf, sizeof buf) || log.gcount() > 0) fresh.append(buf, static_cast<size_t>(log.gcount()));
     if (fresh.find("netd: reloaded") != std::string::npos)
       return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     if (fresh.find("netd: ") != std::string::npos && fresh.find('\n') != std::string::npos) {
@@ -269,9 +282,26 @@ netd::Result<std::string> shaping_policy(const netd::testing::Testbed& bed,
   return policy;
 }
 
+netd::Status write_drop_in(const netd::testing::Testbed& bed, const std::string& name, const std::string& text) {
+  const std::string& main = bed.policy_path();
+  const std::string dir = main.substr(0, main.rfind('/')) + "/policy.d";
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return netd::errno_error("mkdir " + dir);
+  const std::string path = dir + "/" + name;
+  if (text.empty()) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return netd::errno_error("removing " + path);
+    return netd::ok_status();
+  }
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return netd::make_error(EIO, "writing " + path);
+  return netd::ok_status();
+}
+
 std::optional<netd::testing::Testbed> start_shaping_testbed(const std::string& who,
                                                             const netd::testing::TestbedOptions& options,
-                                                            double* start_ms) {
+                                                            double* start_ms,
+                                                            const std::map<std::string, std::string>& drop_ins) {
   auto bed = make_testbed(who, options);
   if (!bed) return std::nullopt;
   auto policy = shaping_policy(*bed, options);
@@ -282,6 +312,12 @@ std::optional<netd::testing::Testbed> start_shaping_testbed(const std::string& w
   if (auto written = bed->write_policy(*policy); !written.ok()) {
     std::fprintf(stderr, "%s: %s\n", who.c_str(), written.error().message.c_str());
     return std::nullopt;
+  }
+  for (const auto& [name, text] : drop_ins) {
+    if (auto written = write_drop_in(*bed, name, text); !written.ok()) {
+      std::fprintf(stderr, "%s: %s\n", who.c_str(), written.error().message.c_str());
+      return std::nullopt;
+    }
   }
   auto t0 = std::chrono::steady_clock::now();
   if (!start_netd(*bed, who)) return std::nullopt;

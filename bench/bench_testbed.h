@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -101,6 +102,8 @@ netd::Result<IperfReport> parse_iperf3(const std::string& json);
 // (polled every ms), or nullopt after a note `reload <label>: ...` if it logged an error
 // instead, or nothing within 60 s.
 std::optional<double> timed_reload(netd::testing::Testbed& bed, const std::string& policy, const std::string& label);
+// The same after the caller changed the files itself (a drop-in added or removed).
+std::optional<double> timed_sighup(netd::testing::Testbed& bed, const std::string& label);
 // A process's VmRSS in MiB (0 if unreadable).
 double rss_mib(pid_t pid);
 
@@ -142,9 +145,13 @@ netd::Result<std::string> shaping_policy(const netd::testing::Testbed& bed,
 // The testbed with that policy, then netd started on it; *start_ms is how long netd took from
 // its start to answering on its socket (it applies the policy, shaping included, before it
 // listens). nullopt after printing why.
+// `drop_ins` (file name -> text) go into policy.d beside the policy before netd starts.
 std::optional<netd::testing::Testbed> start_shaping_testbed(const std::string& who,
                                                             const netd::testing::TestbedOptions& options,
-                                                            double* start_ms);
+                                                            double* start_ms,
+                                                            const std::map<std::string, std::string>& drop_ins = {});
+// policy.d/<name> beside the testbed's policy file: written, or removed for an empty text.
+netd::Status write_drop_in(const netd::testing::Testbed& bed, const std::string& name, const std::string& text);
 // The native path of a comparison: a veth pair between two namespaces of the benchmark's own
 // (make_netns) with the testbed's uplink0 addresses (uplink0 10.0.1.1/24 in `host`, peer0
 // 10.0.1.2/24 in `peer`), the veth's noqueue, no netd.

@@ -188,6 +188,13 @@ bool add_common(Side& side, const std::string& part) {
 
 }  // namespace
 
+std::string generated_drop_in(uint32_t id) { return "s" + std::to_string(id) + ".toml"; }
+
+std::string generated_slice(uint32_t id) {
+  return extra_slices(id, 1,
+                      "route_devices = [\"" + std::string(kRouteDev) + "\"]\nroute_prefixes = [\"" + kRouteDst + "\"]\n");
+}
+
 uid_t uid_of(uint32_t id) {
   if (id == kAliceId) return netd::testing::kAlice;
   if (id == kBobId) return netd::testing::kBob;
@@ -220,11 +227,12 @@ std::unique_ptr<Side> make_netd_side(int slices, Clock::time_point vif_deadline)
   options = default_testbed_options();
   // alice's raw sockets: for scale_bench's handout requests (no effect on the data path).
   options.extra_alice = "snat = true\nraw = [\"udp\"]\n";
-  if (slices > 2)
-    options.extra_bob = extra_slices(kFirstExtraId, slices - 2,
-                                     "route_devices = [\"" + std::string(kRouteDev) + "\"]\nroute_prefixes = [\"" +
-                                         kRouteDst + "\"]\n");
-  auto bed = start_shaping_testbed("scale_bench " + side->name, options, &side->start_ms);
+  // The generated slices in policy.d, one file each, as a fleet or a config manager writes them:
+  // a reload reads only the files that changed.
+  std::map<std::string, std::string> drop_ins;
+  for (uint32_t id = kFirstExtraId; slices > 2 && id < kFirstExtraId + static_cast<uint32_t>(slices - 2); ++id)
+    drop_ins[generated_drop_in(id)] = generated_slice(id);
+  auto bed = start_shaping_testbed("scale_bench " + side->name, options, &side->start_ms, drop_ins);
   if (!bed) return fail("no testbed");
   side->bed.emplace(std::move(*bed));
   side->host_ns = open_ns(side->host());

@@ -54,6 +54,11 @@ using Clock = std::chrono::steady_clock;
 // uid of the slice with this id (the testbed's alice and bob, else a generated slice's).
 uid_t uid_of(uint32_t id);
 
+// A generated slice (any id, also one a reload adds): its drop-in's name in policy.d and its
+// [[slice]] table, whose route grant allows its one route.
+std::string generated_drop_in(uint32_t id);
+std::string generated_slice(uint32_t id);
+
 struct Side {
   std::string name;  // "netd.n4096", "before.n1", ...
   bool netd = false;
