@@ -636,6 +636,7 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
     Remembered* memory = nullptr;        // taken from memory
     std::optional<StatOfFile> stat;      // read: its stat before the reading
     std::vector<SliceDraft> drafts;      // read
+    std::vector<std::shared_ptr<const SliceSpec>> specs;  // read: the drafts' specs, once checked
     std::string path(const std::string& main, const std::string& dir) const { return name ? dir + "/" + *name : main; }
   };
   std::vector<Loaded> loaded(1 + names.size());
@@ -695,7 +696,7 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
   for (Loaded& file : loaded) {
     if (file.memory != nullptr) {
       any_remembered = any_remembered || !file.memory->slices.empty();
-      for (const SliceSpec& spec : file.memory->slices) refs.push_back({&spec, nullptr});
+      for (const auto& spec : file.memory->slices) refs.push_back({spec.get(), nullptr});
       continue;
     }
     for (SliceDraft& draft : file.drafts) {
@@ -709,20 +710,28 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
     return std::move(across).error();
   }
 
+  // The policy shares the specs with what is remembered: a slice read before costs a pointer.
   Policy policy;
   policy.netd = daemon.settings;
   policy.slices.reserve(refs.size());
-  for (const SliceRef& ref : refs) policy.slices.push_back(*ref.spec);
+  for (Loaded& file : loaded) {
+    if (file.memory != nullptr) {
+      for (const auto& spec : file.memory->slices) policy.slices.push_back(spec);
+      continue;
+    }
+    file.specs.reserve(file.drafts.size());
+    for (SliceDraft& draft : file.drafts) {
+      file.specs.push_back(std::make_shared<SliceSpec>(std::move(draft.spec)));
+      policy.slices.push_back(file.specs.back());
+    }
+  }
 
   // Remember what was read: a regular file the watch (opened before the reading) covers, or a
   // file whose stamp can tell a later change.
   auto remember = [&](Loaded& file) -> std::optional<Remembered> {
     const bool events_tell = watch_.has_value() && !file.stat->symlink;
     if (!events_tell && !file.stat->settled) return std::nullopt;
-    Remembered r{file.stat->stamp, events_tell, {}};
-    r.slices.reserve(file.drafts.size());
-    for (SliceDraft& draft : file.drafts) r.slices.push_back(std::move(draft.spec));
-    return r;
+    return Remembered{file.stat->stamp, events_tell, std::move(file.specs)};
   };
   if (loaded[0].memory == nullptr) {
     main_ = remember(loaded[0]);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -64,7 +65,9 @@ class PolicyLoader {
   struct Remembered {
     FileStamp stamp;
     bool events_tell = false;        // a regular file in a watched directory: events say when it changes
-    std::vector<SliceSpec> slices;   // checked (against memory_checked_with_), defaults filled in
+    // Checked (against memory_checked_with_), defaults filled in; shared with the policies
+    // made from them.
+    std::vector<std::shared_ptr<const SliceSpec>> slices;
   };
   // `changed`: what changed since the last successful load (null: unknown, stat every file).
   // `*remembered_refusal`: the refusal came from the checks between slices and involved

@@ -4,14 +4,21 @@
 
 namespace netd::policy {
 
+SliceSpec& SliceList::edit(size_t i) {
+  // Every spec is made as a (non-const) SliceSpec by push_back or by the loader, so changing
+  // one that this list alone holds is changing a mutable object.
+  if (specs_[i].use_count() > 1) specs_[i] = std::make_shared<SliceSpec>(*specs_[i]);
+  return const_cast<SliceSpec&>(*specs_[i]);
+}
+
 int Policy::mark_shift() const {
   return netd.mark_mask == 0 ? 0 : __builtin_ctz(netd.mark_mask);
 }
 
 const Policy::SliceIndex& Policy::index() const {
-  if (!index_ || index_->data != slices.data() || index_->size != slices.size()) {
+  if (!index_ || index_->list != slices.identity() || index_->size != slices.size()) {
     auto made = std::make_shared<SliceIndex>();
-    made->data = slices.data();
+    made->list = slices.identity();
     made->size = slices.size();
     for (size_t i = 0; i < slices.size(); ++i) {
       const SliceSpec& s = slices[i];

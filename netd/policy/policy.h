@@ -3,7 +3,10 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -99,9 +102,70 @@ struct HostLimits {
   static constexpr uint64_t kReservedFds = 256;
 };
 
+// The slices of a policy, in load order. Each spec is shared, read-only, between the policies
+// that hold it: a reload that keeps a slice keeps its spec (PolicyLoader hands out what it
+// remembers), so making or dropping a policy of thousands of slices costs a pointer per slice,
+// not a copy of every spec. Reads as a vector of SliceSpec.
+class SliceList {
+  using Shared = std::shared_ptr<const SliceSpec>;
+
+ public:
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = SliceSpec;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const SliceSpec*;
+    using reference = const SliceSpec&;
+    const_iterator() = default;
+    explicit const_iterator(std::vector<Shared>::const_iterator at) : at_(at) {}
+    reference operator*() const { return **at_; }
+    pointer operator->() const { return at_->get(); }
+    const_iterator& operator++() {
+      ++at_;
+      return *this;
+    }
+    const_iterator operator++(int) { return const_iterator(at_++); }
+    friend bool operator==(const const_iterator&, const const_iterator&) = default;
+
+   private:
+    std::vector<Shared>::const_iterator at_;
+  };
+  using iterator = const_iterator;
+
+  SliceList() = default;
+  SliceList(std::initializer_list<SliceSpec> specs) {
+    for (const SliceSpec& s : specs) push_back(s);
+  }
+
+  size_t size() const { return specs_.size(); }
+  bool empty() const { return specs_.empty(); }
+  const_iterator begin() const { return const_iterator(specs_.begin()); }
+  const_iterator end() const { return const_iterator(specs_.end()); }
+  const SliceSpec& operator[](size_t i) const { return *specs_[i]; }
+  const SliceSpec& at(size_t i) const { return *specs_.at(i); }
+  const SliceSpec& front() const { return *specs_.front(); }
+  const SliceSpec& back() const { return *specs_.back(); }
+  // For changing a slice in place (tests, policy_with_owners): a spec that another policy
+  // shares is copied first, so only this policy sees the change.
+  SliceSpec& edit(size_t i);
+  // The shared SliceSpec, to put in another list as it is.
+  const Shared& shared(size_t i) const { return specs_[i]; }
+
+  void reserve(size_t n) { specs_.reserve(n); }
+  void push_back(SliceSpec spec) { specs_.push_back(std::make_shared<SliceSpec>(std::move(spec))); }
+  void push_back(Shared spec) { specs_.push_back(std::move(spec)); }
+  // Changes whenever the list is another one (a copy, a new policy) or grows: what the
+  // policy's index is checked against.
+  const void* identity() const { return specs_.data(); }
+
+ private:
+  std::vector<Shared> specs_;
+};
+
 struct Policy {
   DaemonSettings netd;
-  std::vector<SliceSpec> slices;
+  SliceList slices;
 
   // Lowest set bit of mark_mask: slice mark = id << mark_shift().
   int mark_shift() const;
@@ -124,7 +188,7 @@ struct Policy {
 
  private:
   struct SliceIndex {
-    const SliceSpec* data = nullptr;
+    const void* list = nullptr;  // SliceList::identity() when made
     size_t size = 0;
     std::unordered_map<uint32_t, size_t> by_id;
     std::unordered_map<std::string, size_t> by_name;

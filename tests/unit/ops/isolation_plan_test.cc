@@ -101,8 +101,8 @@ TEST(IsolationPlan, TaggingMarksByUidAndGid) {
 
 TEST(IsolationPlan, ReservedPortsExpandRangesUnderTheOwnersMark) {
   auto p = two_slices();
-  p.slices[0].bind_ports = {{80, 80}, {5000, 5002}};
-  p.slices[1].bind_ports = {{443, 443}};
+  p.slices.edit(0).bind_ports = {{80, 80}, {5000, 5002}};
+  p.slices.edit(1).bind_ports = {{443, 443}};
   const uint32_t alice = p.mark_of(p.slices[0]), bob = p.mark_of(p.slices[1]);
   EXPECT_EQ(reserved_ports(p), (std::map<uint32_t, uint32_t>{
                                    {80, alice}, {443, bob}, {5000, alice}, {5001, alice}, {5002, alice}}));
@@ -111,7 +111,7 @@ TEST(IsolationPlan, ReservedPortsExpandRangesUnderTheOwnersMark) {
 TEST(IsolationPlan, NoReservationsWithoutBindPorts) {
   EXPECT_TRUE(reserved_ports(two_slices()).empty());
   auto p = two_slices();
-  p.slices[0].bind_ports = {{65535, 65535}};  // the last port: the loop ends
+  p.slices.edit(0).bind_ports = {{65535, 65535}};  // the last port: the loop ends
   EXPECT_EQ(reserved_ports(p).size(), 1u);
 }
 

@@ -128,7 +128,7 @@ TEST_F(IngressPlan, ShapesIngressOnlyWhenSomeSliceHasRateIn) {
   auto egress_only = parse_policy(two_slices("", "rate = \"10mbit\""), "test.toml");
   ASSERT_OK(egress_only);
   EXPECT_FALSE(shapes_ingress(*egress_only));
-  policy_.slices[0].rate_in_bps = policy_.slices[1].rate_in_bps = 0;
+  policy_.slices.edit(0).rate_in_bps = policy_.slices.edit(1).rate_in_bps = 0;
   EXPECT_FALSE(shapes_ingress(policy_));
 }
 
@@ -175,7 +175,7 @@ TEST(IngressLeaf, HundredMillisecondsOfTheRateWithinBounds) {
 
 TEST_F(IngressPlan, LeafLimitsClampInThePlan) {
   policy_.netd.uplink_rate_in_bps = 40'000'000'000;
-  policy_.slices[0].rate_in_bps = kMinShapeRate;
+  policy_.slices.edit(0).rate_in_bps = kMinShapeRate;
   UplinkShapePlan plan = plan_shaping(policy_, {}, kIn);
   ASSERT_EQ(plan.classes.size(), 4u);
   EXPECT_EQ(plan.classes[0].leaf_limit_bytes, 0u);

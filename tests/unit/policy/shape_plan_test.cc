@@ -55,8 +55,8 @@ TEST_F(ShapePlan, TreeHasTopDefaultAndOneClassPerShapedSlice) {
 
 TEST_F(ShapePlan, OverbookedUplinkStillGuaranteesOnePercentToUnmarkedTraffic) {
   policy_.netd.uplink_rate_bps = 60'000'000;
-  policy_.slices[1].ceil_bps = policy_.slices[1].rate_bps = 50'000'000;
-  policy_.slices[0].ceil_bps = 50'000'000;
+  policy_.slices.edit(1).ceil_bps = policy_.slices.edit(1).rate_bps = 50'000'000;
+  policy_.slices.edit(0).ceil_bps = 50'000'000;
   UplinkShapePlan plan = plan_shaping(policy_, {});
   EXPECT_EQ(plan.classes[1].rate_bps, 600'000u);
   EXPECT_EQ(plan.classes[1].ceil_bps, 60'000'000u);

@@ -50,7 +50,7 @@ TEST(SliceIndex, CopiesMovesAndGrowthAnswerForThemselves) {
 TEST(SliceIndex, ASliceChangedInPlaceIsFoundAfterARefresh) {
   Policy p = two();
   ASSERT_NE(p.find_by_name("bob"), nullptr);
-  p.slices[1].name = "dave";
+  p.slices.edit(1).name = "dave";
   p.refresh_index();
   EXPECT_EQ(p.find_by_name("dave")->id, 8u);
   EXPECT_EQ(p.find_by_name("bob"), nullptr);

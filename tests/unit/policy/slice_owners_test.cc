@@ -78,7 +78,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(SliceOwners, PolicyWithOwnersKeepsTheMarksOfTheBase) {
   Policy base = two_slices();
   base.netd.mark_mask = 0x00ff0000;
-  base.slices[1].name = "dave";  // id 8 handed over
+  base.slices.edit(1).name = "dave";  // id 8 handed over
   Policy before = policy_with_owners(base, {{7, {"alice", true, {"udp"}, false}},
                                             {8, {"bob", true, {}, true}},
                                             {9, {"carol", false, {}, false}}});
