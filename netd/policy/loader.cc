@@ -609,25 +609,28 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
                                        bool* remembered_refusal) {
   last_files_read_ = 0;
   const std::string dir = drop_in_dir(path_);
-  std::set<std::string> names;  // of the drop-ins, in load order
+  // The drop-ins' names, in load order: the last load's list, with the names the events
+  // mention looked up again (a copy only when one of them changes it), or a fresh listing.
+  std::optional<std::set<std::string>> edited;
   if (changed != nullptr) {
-    // The last load's list, with the names the events mention looked up again.
-    names = drop_in_names_;
     for (const std::string& name : changed->drop_ins) {
       if (!is_drop_in_name(name)) continue;
       struct stat st {};
-      if (::lstat((dir + "/" + name).c_str(), &st) == 0) {
-        names.insert(name);
-      } else if (errno == ENOENT) {
-        names.erase(name);
-      } else {
-        return errno_error("reading policy " + dir + "/" + name);
-      }
+      const bool exists = ::lstat((dir + "/" + name).c_str(), &st) == 0;
+      if (!exists && errno != ENOENT) return errno_error("reading policy " + dir + "/" + name);
+      if (exists == (drop_in_names_.count(name) != 0)) continue;
+      if (!edited) edited = drop_in_names_;
+      if (exists)
+        edited->insert(name);
+      else
+        edited->erase(name);
     }
   } else {
     NETD_ASSIGN_OR_RETURN(std::vector<std::string> listed, list_drop_ins(path_));
-    for (const std::string& p : listed) names.insert(p.substr(dir.size() + 1));
+    edited.emplace();
+    for (const std::string& p : listed) edited->insert(p.substr(dir.size() + 1));
   }
+  const std::set<std::string>& names = edited ? *edited : drop_in_names_;
 
   // Each file in load order (the main file first), read or taken from memory; the drafts of
   // those read are kept here until the checks pass.
@@ -738,8 +741,10 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
     main_daemon_ = std::move(written);
   }
   memory_checked_with_ = daemon.settings;
-  for (auto it = drop_ins_.begin(); it != drop_ins_.end();)  // files gone from policy.d
-    it = names.count(it->first) != 0 ? std::next(it) : drop_ins_.erase(it);
+  if (edited) {  // files gone from policy.d
+    for (auto it = drop_ins_.begin(); it != drop_ins_.end();)
+      it = edited->count(it->first) != 0 ? std::next(it) : drop_ins_.erase(it);
+  }
   for (size_t i = 1; i < loaded.size(); ++i) {
     Loaded& file = loaded[i];
     if (file.memory != nullptr) continue;
@@ -748,7 +753,7 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
     else
       drop_ins_.erase(*file.name);
   }
-  drop_in_names_ = std::move(names);
+  if (edited) drop_in_names_ = std::move(*edited);
   return policy;
 }
 

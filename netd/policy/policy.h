@@ -10,7 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "lib/core/net_types.h"
@@ -153,14 +153,18 @@ class SliceList {
   const Shared& shared(size_t i) const { return specs_[i]; }
 
   void reserve(size_t n) { specs_.reserve(n); }
-  void push_back(SliceSpec spec) { specs_.push_back(std::make_shared<SliceSpec>(std::move(spec))); }
-  void push_back(Shared spec) { specs_.push_back(std::move(spec)); }
-  // Changes whenever the list is another one (a copy, a new policy) or grows: what the
-  // policy's index is checked against.
-  const void* identity() const { return specs_.data(); }
+  void push_back(SliceSpec spec) { push_back(std::make_shared<SliceSpec>(std::move(spec))); }
+  void push_back(Shared spec) {
+    specs_.push_back(std::move(spec));
+    ++version_;
+  }
+  // Changes whenever the list is another one (a copy, a new policy), grows, or has a slice
+  // edited: what the policy's index is checked against.
+  std::pair<const void*, uint64_t> identity() const { return {specs_.data(), version_}; }
 
  private:
   std::vector<Shared> specs_;
+  uint64_t version_ = 0;
 };
 
 struct Policy {
@@ -180,20 +184,19 @@ struct Policy {
   bool is_admin(uid_t uid) const;
 
   // The lookups above go through an index of where each id, name, uid and gid is in `slices`
-  // (the first, should one repeat), so they cost the same with 4096 slices as with one (every
-  // request asks who its caller is). Made by the first lookup, and again once `slices` is
-  // another vector or has another size (a copy, a new policy); a slice changed in place needs
-  // refresh_index().
-  void refresh_index() const { index_.reset(); }
+  // (the first, should one repeat), so they cost log2(n) comparisons (every request asks who
+  // its caller is). Made by the first lookup, and again once `slices` is another list, grew or
+  // had a slice edited (a copy, a new policy, SliceList::edit).
 
  private:
+  // Sorted (key, position) arrays, searched by halving: four allocations whatever the number
+  // of slices (a hash map's node per entry made a reload's index cost ~1 ms to build and as
+  // much to free at 4096 slices). Equal keys keep load order, so a search finds the first.
   struct SliceIndex {
-    const void* list = nullptr;  // SliceList::identity() when made
+    std::pair<const void*, uint64_t> list{};  // SliceList::identity() when made
     size_t size = 0;
-    std::unordered_map<uint32_t, size_t> by_id;
-    std::unordered_map<std::string, size_t> by_name;
-    std::unordered_map<uid_t, size_t> by_uid;
-    std::unordered_map<gid_t, size_t> by_gid;
+    std::vector<std::pair<uint32_t, uint32_t>> by_id, by_uid, by_gid;
+    std::vector<std::pair<std::string_view, uint32_t>> by_name;  // views of the specs' names
   };
   const SliceIndex& index() const;
   mutable std::shared_ptr<SliceIndex> index_;  // netd is single-threaded

@@ -1,5 +1,5 @@
 // Policy's lookups through its slice index: the same answers as a walk of `slices` in order,
-// after copies, moves and growth, and after refresh_index() for a slice changed in place.
+// after copies, moves and growth, and after a slice is edited in place (SliceList::edit).
 #include <gtest/gtest.h>
 
 #include "netd/policy/policy.h"
@@ -47,13 +47,15 @@ TEST(SliceIndex, CopiesMovesAndGrowthAnswerForThemselves) {
   EXPECT_EQ(moved.find_by_name("carol"), &moved.slices[2]);
 }
 
-TEST(SliceIndex, ASliceChangedInPlaceIsFoundAfterARefresh) {
+TEST(SliceIndex, ASliceEditedInPlaceIsFoundByItsNewName) {
   Policy p = two();
   ASSERT_NE(p.find_by_name("bob"), nullptr);
+  Policy sharing = p;  // shares bob's spec: the edit copies it, the copy keeps "bob"
   p.slices.edit(1).name = "dave";
-  p.refresh_index();
   EXPECT_EQ(p.find_by_name("dave")->id, 8u);
   EXPECT_EQ(p.find_by_name("bob"), nullptr);
+  EXPECT_EQ(sharing.find_by_name("bob")->id, 8u);
+  EXPECT_EQ(sharing.find_by_name("dave"), nullptr);
 }
 
 TEST(SliceIndex, ARepeatedKeyFindsTheFirstAsAWalkWould) {
