@@ -64,6 +64,7 @@ struct IngressClassifier::State {
   IngressSkeleton skel;
   std::string dir;  // <bpffs_dir>/shaping
   uint32_t mark_mask;
+  U32MapMirror classes_written;  // a shape change writes its class, not all 4096
 
   int classes_fd() const { return bpf_map__fd(skel->maps.shape_in_classes); }
   int ifb_fd() const { return bpf_map__fd(skel->maps.shape_in_ifb); }
@@ -132,7 +133,7 @@ Result<std::map<uint32_t, uint32_t>> IngressClassifier::ifbs() const {
 
 Status IngressClassifier::sync(const std::map<uint32_t, uint32_t>& classes) {
   NETD_TRY(check_shape_classes(kContext, classes, state_->mark_mask));
-  return sync_u32_map(state_->classes_fd(), "shape_in_classes", classes);
+  return state_->classes_written.sync(state_->classes_fd(), "shape_in_classes", classes);
 }
 
 Result<std::map<uint32_t, uint32_t>> IngressClassifier::classes() const {

@@ -38,6 +38,7 @@ struct ShapeClassifier::State {
   ShapeSkeleton skel;
   std::string dir;  // <bpffs_dir>/shaping
   uint32_t mark_mask;
+  U32MapMirror classes_written;  // a shape change writes its class, not all 4096
 };
 
 ShapeClassifier::ShapeClassifier(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -81,7 +82,7 @@ Result<std::vector<int>> ShapeClassifier::attached_in(const std::string& bpffs_d
 
 Status ShapeClassifier::sync(const std::map<uint32_t, uint32_t>& classes) {
   NETD_TRY(check_shape_classes("shaping", classes, state_->mark_mask));
-  return sync_u32_map(bpf_map__fd(state_->skel->maps.shape_classes), "shape_classes", classes);
+  return state_->classes_written.sync(bpf_map__fd(state_->skel->maps.shape_classes), "shape_classes", classes);
 }
 
 Result<std::map<uint32_t, uint32_t>> ShapeClassifier::classes() const {
