@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "netd/policy/vif_decision.h"
@@ -22,10 +24,13 @@ struct VifRecord {
   std::vector<policy::VifAddressRequest> claimed;
 };
 
+// find() gives a record to change its claims; its name, slice and ifindex change only by
+// put() (the indexes by slice and by ifindex follow them: thousands of vifs, a lookup per
+// request and per device event).
 class VifRegistry {
  public:
-  void put(VifRecord record) { records_[record.name] = std::move(record); }
-  void erase(const std::string& name) { records_.erase(name); }
+  void put(VifRecord record);
+  void erase(const std::string& name);
   VifRecord* find(const std::string& name);
   // The record of the device with this ifindex, if netd knows it.
   VifRecord* find_ifindex(int ifindex);
@@ -35,6 +40,8 @@ class VifRegistry {
 
  private:
   std::map<std::string, VifRecord> records_;
+  std::map<uint32_t, std::set<std::string>> names_by_slice_;
+  std::unordered_map<int, std::string> name_by_ifindex_;
 };
 
 }  // namespace netd::ops

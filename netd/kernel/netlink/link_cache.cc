@@ -47,6 +47,8 @@ void on_link_change(nl_cache* cache, nl_object* obj, int action, void* arg) {
   auto* link = reinterpret_cast<rtnl_link*>(obj);
   if (action == NL_ACT_DEL) drop_other_families(cache, rtnl_link_get_ifindex(link));
   auto* slot = static_cast<LinkCache::ListenerSlot*>(arg);
+  slot->links_changed = true;
+  slot->addresses_changed = true;  // a device's addresses go with it
   if (!slot->fn) return;
   LinkEvent e;
   e.kind = action == NL_ACT_NEW ? LinkEvent::Kind::kLinkAdded
@@ -59,6 +61,7 @@ void on_link_change(nl_cache* cache, nl_object* obj, int action, void* arg) {
 
 void on_addr_change(nl_cache*, nl_object* obj, int action, void* arg) {
   auto* slot = static_cast<LinkCache::ListenerSlot*>(arg);
+  slot->addresses_changed = true;
   if (!slot->fn) return;
   auto* addr = reinterpret_cast<rtnl_addr*>(obj);
   LinkEvent e;
@@ -95,13 +98,19 @@ LinkCache::LinkCache(LinkCache&& o) noexcept
     : mngr_(std::exchange(o.mngr_, nullptr)),
       links_(std::exchange(o.links_, nullptr)),
       addrs_(std::exchange(o.addrs_, nullptr)),
-      listener_(std::move(o.listener_)) {}
+      listener_(std::move(o.listener_)),
+      link_list_(std::move(o.link_list_)),
+      ifindex_by_name_(std::move(o.ifindex_by_name_)),
+      addresses_by_ifindex_(std::move(o.addresses_by_ifindex_)) {}
 
 LinkCache& LinkCache::operator=(LinkCache&& o) noexcept {
   std::swap(mngr_, o.mngr_);
   std::swap(links_, o.links_);
   std::swap(addrs_, o.addrs_);
   std::swap(listener_, o.listener_);
+  std::swap(link_list_, o.link_list_);
+  std::swap(ifindex_by_name_, o.ifindex_by_name_);
+  std::swap(addresses_by_ifindex_, o.addresses_by_ifindex_);
   return *this;
 }
 
@@ -122,12 +131,16 @@ void LinkCache::process_events() {
     nl_cache_refill(sock, links_);
     nl_cache_refill(sock, addrs_);
   }
+  listener_->links_changed = true;
+  listener_->addresses_changed = true;
   nl_socket_free(sock);
   if (listener_->fn) listener_->fn(LinkEvent{});
 }
 
 int LinkCache::ifindex(const std::string& name) {
-  return rtnl_link_name2i(links_, name.c_str());
+  index_links();
+  auto it = ifindex_by_name_.find(name);
+  return it == ifindex_by_name_.end() ? 0 : it->second;
 }
 
 std::string LinkCache::name(int ifindex) {
@@ -138,11 +151,6 @@ std::string LinkCache::name(int ifindex) {
 
 namespace {
 
-struct Collect {
-  int ifindex;
-  std::vector<InterfaceAddress>* out;
-};
-
 Prefix prefix_of(nl_addr* a) {
   IpAddress address = from_nl_addr(a);
   if (address.empty()) return {};
@@ -152,14 +160,19 @@ Prefix prefix_of(nl_addr* a) {
 }  // namespace
 
 std::vector<InterfaceAddress> LinkCache::addresses(int ifindex) {
-  std::vector<InterfaceAddress> out;
-  Collect collect{ifindex, &out};
+  index_addresses();
+  auto it = addresses_by_ifindex_.find(ifindex);
+  return it == addresses_by_ifindex_.end() ? std::vector<InterfaceAddress>{} : it->second;
+}
+
+void LinkCache::index_addresses() {
+  if (!listener_->addresses_changed) return;
+  addresses_by_ifindex_.clear();
   nl_cache_foreach(
       addrs_,
       [](nl_object* obj, void* arg) {
-        auto* c = static_cast<Collect*>(arg);
+        auto& by_ifindex = *static_cast<std::unordered_map<int, std::vector<InterfaceAddress>>*>(arg);
         auto* addr = reinterpret_cast<rtnl_addr*>(obj);
-        if (rtnl_addr_get_ifindex(addr) != c->ifindex) return;
         nl_addr* local = rtnl_addr_get_local(addr);
         if (local == nullptr) return;
         InterfaceAddress ia;
@@ -170,13 +183,19 @@ std::vector<InterfaceAddress> LinkCache::addresses(int ifindex) {
         ia.on_link = has_peer ? prefix_of(peer).network() : ia.local.network();
         // libnl reports IFA_ADDRESS as the peer even when it equals the local address.
         if (has_peer && !(prefix_of(peer).address() == ia.local.address())) ia.peer = prefix_of(peer).address();
-        c->out->push_back(ia);
+        by_ifindex[rtnl_addr_get_ifindex(addr)].push_back(ia);
       },
-      &collect);
-  return out;
+      &addresses_by_ifindex_);
+  listener_->addresses_changed = false;
 }
 
 std::vector<LinkEntry> LinkCache::links() {
+  index_links();
+  return link_list_;
+}
+
+void LinkCache::index_links() {
+  if (!listener_->links_changed) return;
   // libnl keys link objects by ifindex and family: the kernel's per-family link
   // notifications (RTM_NEWLINK with AF_INET6 after address configuration, for one) leave a
   // second object for the same device. One entry per device.
@@ -192,10 +211,14 @@ std::vector<LinkEntry> LinkCache::links() {
         if (!added && rtnl_link_get_family(link) == AF_UNSPEC && name != nullptr) it->second = name;
       },
       &by_index);
-  std::vector<LinkEntry> out;
-  out.reserve(by_index.size());
-  for (auto& [ifindex, name] : by_index) out.push_back({ifindex, std::move(name)});
-  return out;
+  link_list_.clear();
+  link_list_.reserve(by_index.size());
+  ifindex_by_name_.clear();
+  for (auto& [ifindex, name] : by_index) {
+    ifindex_by_name_.emplace(name, ifindex);
+    link_list_.push_back({ifindex, std::move(name)});
+  }
+  listener_->links_changed = false;
 }
 
 }  // namespace netd::kernel

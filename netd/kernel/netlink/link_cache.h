@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "lib/core/result.h"
@@ -22,6 +23,9 @@ class LinkCache : public LinkView {
   struct ListenerSlot {
     Listener fn;
     nl_cache* links = nullptr;
+    // Set by every change libnl applies: the lookup indexes below are made again on next use.
+    bool links_changed = true;
+    bool addresses_changed = true;
   };
   static Result<LinkCache> open();
   LinkCache(const LinkCache&) = delete;
@@ -49,6 +53,14 @@ class LinkCache : public LinkView {
   nl_cache* links_ = nullptr;
   nl_cache* addrs_ = nullptr;
   std::unique_ptr<ListenerSlot> listener_ = std::make_unique<ListenerSlot>();
+  // Indexes over libnl's caches, whose own lookups by name and by device walk every object:
+  // with thousands of vifs every route request paid that walk for each device it names.
+  // Made on first use after a change, so a request costs a hash lookup.
+  void index_links();
+  void index_addresses();
+  std::vector<LinkEntry> link_list_;
+  std::unordered_map<std::string, int> ifindex_by_name_;
+  std::unordered_map<int, std::vector<InterfaceAddress>> addresses_by_ifindex_;
 };
 
 }  // namespace netd::kernel
