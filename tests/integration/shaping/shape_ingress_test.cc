@@ -94,10 +94,13 @@ TEST_F(ShapeIngressTest, UplinkGetsAnIfbWithTheTreeLeavesRedirectAndMap) {
 // slice, downloads unshaped.
 TEST_F(ShapeIngressTest, ThroughputOfDownloadsAloneAndAtOnce) {
   start_sinks();
-  expect_near_rate(download_of(kAlice, 4), 20e6, 0.03, "alice alone");
+  // 8 s runs: at 20 Mbit a 4 s window read up to 1.032 of the rate once in CI (the GRO
+  // aggregates HTB releases whole and the sender's bbr drains its queue now and then; see
+  // the 10 Mbit point below), while the class itself keeps the rate.
+  expect_near_rate(download_of(kAlice, 8), 20e6, 0.03, "alice alone");
   expect_near_rate(download_of(kBob, 4), 50e6, 0.03, "bob alone");
-  auto alice = bed_->spawn_as(kAlice, iperf_args(5201, 4, kDownload));
-  auto bob = bed_->spawn_as(kBob, iperf_args(5202, 4, kDownload));
+  auto alice = bed_->spawn_as(kAlice, iperf_args(5201, 8, kDownload));
+  auto bob = bed_->spawn_as(kBob, iperf_args(5202, 8, kDownload));
   ASSERT_OK(alice);
   ASSERT_OK(bob);
   expect_near_rate(goodput(alice->wait()), 20e6, 0.03, "alice beside bob");
