@@ -49,7 +49,7 @@ Result<policy::Policy> PolicySource::load() {
   // max_connections must fit in the fd limit netd runs with.
   policy::HostLimits host = policy::current_host_limits();
   if (path.empty()) return policy::default_policy(host);
-  if (!loader_ || loader_->path() != path) loader_.emplace(path);
+  if (!loader_) loader_.emplace(path);
   return loader_->load(host);
 }
 

@@ -674,8 +674,10 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
       if (changed != nullptr && file.memory->events_tell) {
         unchanged = main_file ? !changed->main_file : changed->drop_ins.count(*file.name) == 0;
       } else {
+        // A stamp younger than a second cannot tell a same-size rewrite within the timestamp
+        // granularity (an entry remembered under a watch that has since been replaced).
         NETD_ASSIGN_OR_RETURN(StatOfFile now, stat_file(file.path(path_, dir)));
-        unchanged = same_stamp(file.memory->stamp, now.stamp);
+        unchanged = same_stamp(file.memory->stamp, now.stamp) && now.settled;
       }
       if (unchanged) {
         if (main_file) daemon = main_daemon_;

@@ -207,13 +207,6 @@ std::string nft_key_ifname(const std::string& name) {
   return key;
 }
 
-size_t TableChanges::size() const {
-  size_t n = (created ? 1 : 0) + chains.size() + deleted_chains.size() + added_sets.size() + deleted_sets.size();
-  for (const auto& [set, elements] : added_elements) n += elements.size();
-  for (const auto& [set, elements] : deleted_elements) n += elements.size();
-  return n;
-}
-
 Status plan_table(const TableState& current, const WantedTable& wanted, PlanScope scope, NftBatch& batch,
                   TableChanges* changes) {
   NETD_TRY(check_compatible(current, wanted));

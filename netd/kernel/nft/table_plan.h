@@ -75,7 +75,6 @@ struct TableChanges {
   std::map<std::string, SetState> added_sets;     // without elements (see added_elements)
   std::vector<std::string> deleted_sets;
   std::map<std::string, std::map<std::string, std::string>> added_elements, deleted_elements;  // per set
-  size_t size() const;                            // how many edits: 0 when nothing changes
 };
 
 // Appends to `batch` the messages that turn `current` into `wanted`. Fails (EEXIST) when an
