@@ -57,6 +57,7 @@ struct SliceSpec {
   uint32_t max_priority = 0;
 
   std::string source;  // "file:line" where the [[slice]] table starts, for messages
+  friend bool operator==(const SliceSpec&, const SliceSpec&) = default;
 };
 
 // The [netd] table.
