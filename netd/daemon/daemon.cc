@@ -123,7 +123,9 @@ Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* pr
   NETD_TRY(isolation_.apply(next, previous));
   NETD_TRY(vif_ops_.reconcile(next, previous));
   NETD_TRY(route_ops_.reconcile(next, previous));
-  NETD_TRY(shape_ops_.reconcile(next));
+  // Without a previous policy (the start, undoing a refused reload) the trees are read; a
+  // reload changes them from what netd knows they hold.
+  NETD_TRY(shape_ops_.reconcile(next, /*read_kernel=*/previous == nullptr));
   return ok_status();
 }
 

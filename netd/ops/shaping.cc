@@ -133,16 +133,67 @@ Status ShapeOps::forget_stale_limits(const policy::Policy& p, Direction d) {
   return ok_status();
 }
 
-Status ShapeOps::reconcile(const policy::Policy& p) {
+Status ShapeOps::reconcile(const policy::Policy& p, bool read_kernel) {
   NETD_TRY(open(p));
   for (Direction d : kBoth) NETD_TRY(forget_stale_limits(p, d));
   const std::map<std::string, int> uplinks = uplink_indexes(p);
-  NETD_TRY(reconcile_egress(p, uplinks));
-  return reconcile_ingress(p, uplinks);
+  NETD_TRY(reconcile_egress(p, uplinks, read_kernel));
+  return reconcile_ingress(p, uplinks, read_kernel);
 }
 
-Status ShapeOps::reconcile_egress(const policy::Policy& p, const std::map<std::string, int>& uplinks) {
-  const policy::UplinkShapePlan plan = policy::plan_shaping(p, own_limits(Direction::kEgress));
+Status ShapeOps::update_trees(Direction d, const policy::UplinkShapePlan& plan) {
+  const KnownTrees& was = *known(d);
+  const policy::ShapePlanChanges changes = policy::diff_plans(was.plan, plan);
+  for (const auto& [uplink, device] : was.device_of) {
+    for (const auto& c : changes.set) {
+      NETD_TRY(htb_.set_class(device, c.classid, c.rate_bps, c.ceil_bps, c.parent_classid));
+      if (c.leaf_limit_bytes != 0) NETD_TRY(htb_.set_leaf_bfifo(device, c.classid, c.leaf_limit_bytes));
+    }
+  }
+  // As in a rebuild: classes before the map names them, the map before classes it stops naming go.
+  NETD_TRY(is_ingress(d) ? maps_->sync_ingress_classes(plan.class_of_mark) : maps_->sync_classes(plan.class_of_mark));
+  for (const auto& [uplink, device] : was.device_of)
+    for (uint32_t classid : changes.removed) NETD_TRY(htb_.remove_class(device, classid));
+  return ok_status();
+}
+
+Status ShapeOps::relimit(Direction d, const policy::SliceSpec& s, const policy::ShapeLimits& limits) {
+  std::optional<KnownTrees>& trees = known(d);
+  if (s.id >= policy::kFirstReservedShapeMinor) return ok_status();  // no class of its own
+  const std::vector<policy::ShapeClassPlan> changed = policy::relimit_slice(trees->plan, policy::shape_classid(s.id), limits, d);
+  for (const auto& [uplink, device] : trees->device_of) {
+    for (const auto& c : changed) {
+      Status st = htb_.set_class(device, c.classid, c.rate_bps, c.ceil_bps, c.parent_classid);
+      if (st.ok() && c.leaf_limit_bytes != 0) st = htb_.set_leaf_bfifo(device, c.classid, c.leaf_limit_bytes);
+      if (!st.ok()) {
+        trees.reset();  // the plan says the new limits, the trees are part way: read them next time
+        return std::move(st).error().with_context((is_ingress(d) ? "download shaping of " : "shaping ") +
+                                                  links_.name(uplink));
+      }
+    }
+  }
+  return ok_status();
+}
+
+Status ShapeOps::reconcile_egress(const policy::Policy& p, const std::map<std::string, int>& uplinks,
+                                  bool read_kernel) {
+  policy::UplinkShapePlan plan = policy::plan_shaping(p, own_limits(Direction::kEgress));
+  std::map<int, int> device_of;
+  for (const auto& entry : uplinks) device_of[entry.second] = entry.second;
+  std::optional<KnownTrees>& trees = known(Direction::kEgress);
+  if (!read_kernel && trees && trees->device_of == device_of && update_trees(Direction::kEgress, plan).ok()) {
+    trees->plan = std::move(plan);
+    return ok_status();
+  }
+  // Not known, or the kernel refused a change from memory (a tree someone else changed or
+  // deleted): every tree read and mended.
+  trees.reset();
+  NETD_TRY(rebuild_egress(plan, uplinks));
+  trees = KnownTrees{std::move(plan), std::move(device_of)};
+  return ok_status();
+}
+
+Status ShapeOps::rebuild_egress(const policy::UplinkShapePlan& plan, const std::map<std::string, int>& uplinks) {
   // Classes before the map names them, and the map before classes it stops naming go. What
   // each device had before is all pruning needs: classes build_tree made are in the plan.
   std::map<int, std::vector<kernel::HtbClassState>> before;
@@ -170,10 +221,34 @@ Status ShapeOps::reconcile_egress(const policy::Policy& p, const std::map<std::s
   return ok_status();
 }
 
-Status ShapeOps::reconcile_ingress(const policy::Policy& p, const std::map<std::string, int>& uplinks) {
-  std::map<int, int> ifb_of;  // uplink ifindex → IFB ifindex, of the uplinks shaped on the way in
+Status ShapeOps::reconcile_ingress(const policy::Policy& p, const std::map<std::string, int>& uplinks,
+                                   bool read_kernel) {
+  // No slice shaped on the way in: no tree, no IFB, an empty map, known as such.
+  const bool shaped = policy::shapes_ingress(p);
+  policy::UplinkShapePlan plan;
+  if (shaped) plan = policy::plan_shaping(p, own_limits(Direction::kIngress), Direction::kIngress);
+  std::optional<KnownTrees>& trees = known(Direction::kIngress);
+  if (!read_kernel && trees) {
+    // The IFBs netd knows, still there under their names (the link cache says, no dump).
+    std::map<int, int> device_of;
+    if (shaped)
+      for (const auto& entry : uplinks) device_of[entry.second] = links_.ifindex(kernel::IfbControl::name_for(entry.second));
+    if (trees->device_of == device_of && update_trees(Direction::kIngress, plan).ok()) {
+      trees->plan = std::move(plan);
+      return ok_status();
+    }
+  }
+  trees.reset();
+  std::map<int, int> ifb_of;
+  NETD_TRY(rebuild_ingress(p, plan, uplinks, ifb_of));
+  trees = KnownTrees{std::move(plan), std::move(ifb_of)};
+  return ok_status();
+}
+
+Status ShapeOps::rebuild_ingress(const policy::Policy& p, const policy::UplinkShapePlan& plan,
+                                 const std::map<std::string, int>& uplinks, std::map<int, int>& ifb_of) {
+  // ifb_of: uplink ifindex → IFB ifindex, of the uplinks shaped on the way in.
   if (policy::shapes_ingress(p)) {
-    const policy::UplinkShapePlan plan = policy::plan_shaping(p, own_limits(Direction::kIngress), Direction::kIngress);
     // As on egress: the trees, then the map, then pruning; the redirect only once the IFB's
     // tree and the map are in place, so no download waits in a tree that is half made.
     std::map<int, std::vector<kernel::HtbClassState>> before;
@@ -208,7 +283,7 @@ Status ShapeOps::reconcile_ingress(const policy::Policy& p, const std::map<std::
 
 Status ShapeOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent& e) {
   using Kind = kernel::LinkEvent::Kind;
-  if (e.kind == Kind::kResync) return reconcile(p);
+  if (e.kind == Kind::kResync) return reconcile(p, /*read_kernel=*/true);  // events were lost
   if (!maps_) return ok_status();
   const bool uplink = std::find(p.netd.uplinks.begin(), p.netd.uplinks.end(), e.name) != p.netd.uplinks.end();
   if (!uplink) {
@@ -313,8 +388,16 @@ Result<nlohmann::json> ShapeOps::set(const policy::Policy& p, const policy::Slic
     else
       own(d)[s.name] = {limits.rate_bps, limits.ceil_bps};
   }
-  // Uplinks first, the stores after: a failure puts the old limits back everywhere.
-  Status applied = reconcile(p);
+  // Uplinks first, the stores after: a failure puts the old limits back everywhere. Trees
+  // netd knows get the slice's class and the default class alone, with nothing read.
+  const bool from_memory = std::all_of(changing.begin(), changing.end(), [&](Direction d) { return known(d).has_value(); });
+  Status applied = ok_status();
+  if (from_memory) {
+    for (Direction d : changing)
+      if (applied = relimit(d, s, *next[is_ingress(d)]); !applied.ok()) break;
+  } else {
+    applied = reconcile(p);
+  }
   for (Direction d : changing) {
     if (!applied.ok()) break;
     const bool in = is_ingress(d);

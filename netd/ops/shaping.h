@@ -14,6 +14,7 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -40,8 +41,11 @@ class ShapeOps {
 
   // Brings every uplink that exists in line with `p` (opening the classifier and the store
   // of own limits on first use). Own limits of slices that are gone, unshaped or no longer
-  // within their policy values are forgotten.
-  Status reconcile(const policy::Policy& p);
+  // within their policy values are forgotten. While netd knows what its trees hold (the last
+  // reconcile and the sets since succeeded, on the same devices) only the classes that differ
+  // are sent, with no dump of the trees; `read_kernel` (start, undoing a refused reload, a
+  // resync) or any failure of that path reads and mends every tree instead.
+  Status reconcile(const policy::Policy& p, bool read_kernel = false);
   // An uplink that appeared (or came back with a new index) gets its trees and classifiers;
   // one of netd's IFBs that someone deleted is made again (the uplink's ingress program
   // would otherwise redirect downloads to a device that is gone, which drops them).
@@ -63,8 +67,18 @@ class ShapeOps {
   // Forgets the own limits of slices that are gone, or whose limits are no longer within policy.
   Status forget_stale_limits(const policy::Policy& p, Direction d);
   // The egress side of reconcile, then the ingress side (the IFBs, their trees, the classifier).
-  Status reconcile_egress(const policy::Policy& p, const std::map<std::string, int>& uplinks);
-  Status reconcile_ingress(const policy::Policy& p, const std::map<std::string, int>& uplinks);
+  Status reconcile_egress(const policy::Policy& p, const std::map<std::string, int>& uplinks, bool read_kernel);
+  Status reconcile_ingress(const policy::Policy& p, const std::map<std::string, int>& uplinks, bool read_kernel);
+  // The trees of each direction after a reading of the kernel: every class checked, the
+  // classifier attached, the devices no longer shaped cleared.
+  Status rebuild_egress(const policy::UplinkShapePlan& plan, const std::map<std::string, int>& uplinks);
+  Status rebuild_ingress(const policy::Policy& p, const policy::UplinkShapePlan& plan,
+                         const std::map<std::string, int>& uplinks, std::map<int, int>& ifb_of);
+  // From what netd knows the trees of `d` hold to `plan`: the changed classes on every device,
+  // the classifier map, then the classes `plan` no longer has. Nothing is read.
+  Status update_trees(Direction d, const policy::UplinkShapePlan& plan);
+  // The slice's class (and the default class) at `limits` on every tree of `d`, from memory.
+  Status relimit(Direction d, const policy::SliceSpec& s, const policy::ShapeLimits& limits);
   // Classes of `plan` on the device (parents first), with their bfifo leaves where the plan
   // wants them. Returns the classes the device had before.
   Result<std::vector<kernel::HtbClassState>> build_tree(int ifindex, const policy::UplinkShapePlan& plan);
@@ -88,6 +102,15 @@ class ShapeOps {
   std::unique_ptr<kernel::ShapeMaps> maps_;  // null until open()
   std::array<OwnLimits, 2> own_;             // what maps_'s stores hold: [0] uploads, [1] downloads
   std::set<int> ensured_;                    // IFB ifindexes ensure() gave since the last stray removal
+  // What netd's trees of each direction hold as far as it knows: the plan they were last
+  // brought to, on which devices (uplink ifindex → the device with the tree: the uplink
+  // itself, or its IFB). Unset until a reconcile read the kernel, and after any failure.
+  struct KnownTrees {
+    policy::UplinkShapePlan plan;
+    std::map<int, int> device_of;
+  };
+  std::array<std::optional<KnownTrees>, 2> known_;
+  std::optional<KnownTrees>& known(Direction d) { return known_[d == Direction::kIngress]; }
 };
 
 }  // namespace netd::ops

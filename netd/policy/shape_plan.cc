@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <span>
 
 #include "lib/core/errors.h"
 
@@ -19,6 +20,20 @@ const char* ceil_key(ShapeDirection dir) { return ingress(dir) ? "ceil_in" : "ce
 ShapeLimits written(const SliceSpec& s, ShapeDirection dir) {
   return ingress(dir) ? ShapeLimits{s.rate_in_bps, s.ceil_in_bps} : ShapeLimits{s.rate_bps, s.ceil_bps};
 }
+
+// What the slices are not guaranteed belongs to unmarked traffic, but never less than 1 %:
+// an overbooked uplink must still carry the host's own traffic.
+uint64_t default_class_rate(uint64_t uplink, uint64_t guaranteed) {
+  const uint64_t floor = std::max<uint64_t>(uplink / 100, kMinShapeRate);
+  return guaranteed < uplink ? std::max(uplink - guaranteed, floor) : floor;
+}
+
+uint32_t leaf_limit(ShapeDirection dir, uint64_t rate_bps) {
+  return ingress(dir) ? ingress_leaf_limit_bytes(rate_bps) : 0;
+}
+
+// Where the slices' classes start in a plan's classes: after the top and the default class.
+constexpr size_t kFirstSliceClass = 2;
 
 }  // namespace
 
@@ -59,9 +74,6 @@ UplinkShapePlan plan_shaping(const Policy& p, const std::map<std::string, ShapeL
   const uint64_t uplink = ingress(dir) ? p.netd.uplink_rate_in_bps : p.netd.uplink_rate_bps;
   const uint32_t top = shape_classid(kShapeTopMinor);
   const uint32_t fallback = shape_classid(kShapeDefaultMinor);
-  auto leaf_limit = [&](uint64_t rate_bps) -> uint32_t {
-    return ingress(dir) ? ingress_leaf_limit_bytes(rate_bps) : 0;
-  };
   UplinkShapePlan plan;
   std::vector<const SliceSpec*> shaped;
   uint64_t guaranteed = 0;
@@ -71,20 +83,81 @@ UplinkShapePlan plan_shaping(const Policy& p, const std::map<std::string, ShapeL
     guaranteed += effective_limits(s, own, dir).rate_bps;
   }
   std::sort(shaped.begin(), shaped.end(), [](const SliceSpec* a, const SliceSpec* b) { return a->id < b->id; });
-  // What the slices are not guaranteed belongs to unmarked traffic, but never less than 1 %:
-  // an overbooked uplink must still carry the host's own traffic.
-  uint64_t floor = std::max<uint64_t>(uplink / 100, kMinShapeRate);
-  uint64_t default_rate = guaranteed < uplink ? std::max(uplink - guaranteed, floor) : floor;
+  const uint64_t default_rate = default_class_rate(uplink, guaranteed);
+  plan.guaranteed_bps = guaranteed;
   plan.classes.push_back({top, 0, uplink, uplink, 0});
-  plan.classes.push_back({fallback, top, default_rate, uplink, 0, leaf_limit(default_rate)});
+  plan.classes.push_back({fallback, top, default_rate, uplink, 0, leaf_limit(dir, default_rate)});
   plan.class_of_mark[0] = fallback;
   for (const SliceSpec* s : shaped) {
     ShapeLimits limits = effective_limits(*s, own, dir);
     plan.classes.push_back(
-        {shape_classid(s->id), top, limits.rate_bps, limits.ceil_bps, s->id, leaf_limit(limits.rate_bps)});
+        {shape_classid(s->id), top, limits.rate_bps, limits.ceil_bps, s->id, leaf_limit(dir, limits.rate_bps)});
     plan.class_of_mark[p.mark_of(*s)] = shape_classid(s->id);
   }
   return plan;
+}
+
+std::vector<ShapeClassPlan> relimit_slice(UplinkShapePlan& plan, uint32_t classid, const ShapeLimits& limits,
+                                          ShapeDirection dir) {
+  if (plan.classes.size() <= kFirstSliceClass) return {};
+  // The slices' classes are in ascending classid order (ascending slice id).
+  auto first = plan.classes.begin() + kFirstSliceClass;
+  auto it = std::lower_bound(first, plan.classes.end(), classid,
+                             [](const ShapeClassPlan& c, uint32_t id) { return c.classid < id; });
+  if (it == plan.classes.end() || it->classid != classid) return {};
+  std::vector<ShapeClassPlan> changed;
+  plan.guaranteed_bps = plan.guaranteed_bps - it->rate_bps + limits.rate_bps;
+  ShapeClassPlan& fallback = plan.classes[1];
+  const uint64_t default_rate = default_class_rate(plan.classes[0].rate_bps, plan.guaranteed_bps);
+  if (fallback.rate_bps != default_rate) {
+    fallback.rate_bps = default_rate;
+    fallback.leaf_limit_bytes = leaf_limit(dir, default_rate);
+    changed.push_back(fallback);
+  }
+  if (it->rate_bps != limits.rate_bps || it->ceil_bps != limits.ceil_bps) {
+    it->rate_bps = limits.rate_bps;
+    it->ceil_bps = limits.ceil_bps;
+    it->leaf_limit_bytes = leaf_limit(dir, limits.rate_bps);
+    changed.push_back(*it);
+  }
+  return changed;
+}
+
+ShapePlanChanges diff_plans(const UplinkShapePlan& before, const UplinkShapePlan& after) {
+  ShapePlanChanges out;
+  // The top and default classes by position; the slices' classes, ascending, by a merge.
+  auto head = [](const UplinkShapePlan& p) {
+    return std::span<const ShapeClassPlan>(p.classes.data(), std::min(p.classes.size(), kFirstSliceClass));
+  };
+  auto tail = [](const UplinkShapePlan& p) {
+    return std::span<const ShapeClassPlan>(p.classes).subspan(std::min(p.classes.size(), kFirstSliceClass));
+  };
+  auto find_in = [](std::span<const ShapeClassPlan> classes, uint32_t classid) -> const ShapeClassPlan* {
+    for (const auto& c : classes)
+      if (c.classid == classid) return &c;
+    return nullptr;
+  };
+  for (const auto& c : head(after))
+    if (const ShapeClassPlan* was = find_in(head(before), c.classid); was == nullptr || !(*was == c))
+      out.set.push_back(c);
+  std::span<const ShapeClassPlan> old_slices = tail(before), new_slices = tail(after);
+  size_t i = 0, j = 0;
+  while (i < old_slices.size() || j < new_slices.size()) {
+    if (j == new_slices.size() || (i < old_slices.size() && old_slices[i].classid < new_slices[j].classid)) {
+      out.removed.push_back(old_slices[i++].classid);
+    } else if (i == old_slices.size() || new_slices[j].classid < old_slices[i].classid) {
+      out.set.push_back(new_slices[j++]);
+    } else {
+      if (!(old_slices[i] == new_slices[j])) out.set.push_back(new_slices[j]);
+      ++i;
+      ++j;
+    }
+  }
+  // The top and default classes of `before` that `after` lacks go last (the slices' classes
+  // hang under the top class).
+  for (auto it = head(before).rbegin(); it != head(before).rend(); ++it)
+    if (find_in(head(after), it->classid) == nullptr) out.removed.push_back(it->classid);
+  return out;
 }
 
 Result<ShapeLimits> decide_shape_set(const SliceSpec& s, const ShapeLimits& current, const ShapeSetRequest& req,

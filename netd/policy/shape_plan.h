@@ -85,12 +85,33 @@ struct UplinkShapePlan {
   std::vector<ShapeClassPlan> classes;
   // The classifier map: slice mark → classid; mark 0 → the default class.
   std::map<uint32_t, uint32_t> class_of_mark;
+  // What the slices' classes are guaranteed in all (the default class gets the rest), kept so
+  // one slice's new limits can be planned without a walk of every slice (relimit_slice).
+  uint64_t guaranteed_bps = 0;
 };
 
 // The tree every uplink gets under `p` in `dir`, with the slices' own limits of that
 // direction (keyed by slice name; entries not within policy are ignored).
 UplinkShapePlan plan_shaping(const Policy& p, const std::map<std::string, ShapeLimits>& own,
                              ShapeDirection dir = ShapeDirection::kEgress);
+
+// The plan after one slice's limits in `dir` became `limits` (rate and ceil within policy, as
+// decide_shape_set gives them), changed in place: that slice's class and the default class,
+// whose guarantee is what the slices' are not. Returns the classes whose values changed,
+// parents first, as they now are; none if the plan has no class `classid` (a slice unshaped
+// in `dir`, or with an id above the class minors). Equal to plan_shaping with the new limits.
+std::vector<ShapeClassPlan> relimit_slice(UplinkShapePlan& plan, uint32_t classid, const ShapeLimits& limits,
+                                          ShapeDirection dir = ShapeDirection::kEgress);
+
+// What turns the classes of `before` into those of `after` on a device that holds `before`:
+// the classes to set (new, or other values; parents first) and the classids to delete
+// (leaves first). The classifier map is not compared: its own sync writes only what changed.
+struct ShapePlanChanges {
+  std::vector<ShapeClassPlan> set;
+  std::vector<uint32_t> removed;
+  bool empty() const { return set.empty() && removed.empty(); }
+};
+ShapePlanChanges diff_plans(const UplinkShapePlan& before, const UplinkShapePlan& after);
 
 // `sliceip shape set`: absent fields keep nothing implicit, as in tc's htb: a rate without a
 // ceil sets the ceil to that rate; a ceil alone keeps the rate (lowered to the ceil if above

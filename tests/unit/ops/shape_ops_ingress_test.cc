@@ -159,8 +159,10 @@ TEST_F(ShapeOpsIngressTest, ARefusalInEitherDirectionChangesNeither) {
 TEST_F(ShapeOpsIngressTest, AFailedRedirectPutsTheOldDownloadLimitsBack) {
   maps_.limits_in["alice"] = {20 * kMbit, 40 * kMbit};
   ASSERT_OK(ops_.reconcile(policy_));
+  // Attaching is what a netd that reads its trees does: one just started.
+  ShapeOps restarted(htb_, ifbs_, links_, maps_.opener());
   maps_.fail_next(MapOp::kAttachIngress, EPERM, 1);
-  auto set = ops_.set(policy_, alice(), set_in_both(std::nullopt, 10 * kMbit));
+  auto set = restarted.set(policy_, alice(), set_in_both(std::nullopt, 10 * kMbit));
   EXPECT_ERR(set, EPERM, "download shaping of uplink1");
   EXPECT_EQ(class_on(ifb_of(uplink0_), kAliceClass)->rate_bps, 20 * kMbit);
   EXPECT_EQ(class_on(ifb_of(uplink1_), kAliceClass)->rate_bps, 20 * kMbit);

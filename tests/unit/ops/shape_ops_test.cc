@@ -68,6 +68,9 @@ struct FailingStep {
   const char* name;
   std::function<void(FakeHtbControl&, FakeShapeMaps&)> inject;
   int code;
+  // A step only a netd that does not know its trees takes (listing them, attaching, the
+  // class map): the set goes to a netd just started, whose first set reads every tree.
+  bool reads_trees = false;
 };
 void PrintTo(const FailingStep& step, std::ostream* os) { *os << step.name; }
 
@@ -82,8 +85,10 @@ TEST_P(ShapeSetRollback, PutsTheOldLimitsBackEverywhere) {
   const auto classes_before = maps_.class_of_mark;
   ASSERT_EQ(before0.at(kAliceClass).rate_bps, 30 * kMbit);
 
+  ShapeOps restarted(htb_, ifbs_, links_, maps_.opener());
+  ShapeOps& ops = GetParam().reads_trees ? restarted : ops_;
   GetParam().inject(htb_, maps_);
-  auto set = ops_.set(policy_, alice(), set_in(10 * kMbit, 20 * kMbit));
+  auto set = ops.set(policy_, alice(), set_in(10 * kMbit, 20 * kMbit));
   EXPECT_ERR(set, GetParam().code, "");
   EXPECT_THAT(set.error().message, ::testing::Not(::testing::HasSubstr("left behind")));
   EXPECT_EQ(set.error().kind, ErrorKind::kKernel);
@@ -92,10 +97,10 @@ TEST_P(ShapeSetRollback, PutsTheOldLimitsBackEverywhere) {
   EXPECT_EQ(maps_.class_of_mark, classes_before);
   EXPECT_EQ(maps_.limits.at("alice"), (kernel::OwnShapeLimits{30 * kMbit, 60 * kMbit})) << "store untouched";
   // What ShapeOps remembers is the old limits too: show reports them, and a retry works.
-  auto shown = ops_.show(policy_, alice());
+  auto shown = ops.show(policy_, alice());
   ASSERT_OK(shown);
   EXPECT_EQ((*shown)["current"]["rate"], 30 * kMbit);
-  ASSERT_OK(ops_.set(policy_, alice(), set_in(10 * kMbit, 20 * kMbit)));
+  ASSERT_OK(ops.set(policy_, alice(), set_in(10 * kMbit, 20 * kMbit)));
   EXPECT_EQ(class_on(uplink1_, kAliceClass)->rate_bps, 10 * kMbit);
 }
 
@@ -106,16 +111,18 @@ INSTANTIATE_TEST_SUITE_P(
         // The first uplink changed already (its default and alice's class): it goes back too.
         FailingStep{"SecondUplinksClass",
                     [](auto& htb, auto&) { htb.fail_next(HtbOp::kSetClass, ENOBUFS, /*after=*/2); }, ENOBUFS},
-        FailingStep{"ListingClasses", [](auto& htb, auto&) { htb.fail_next(HtbOp::kClasses, EIO, 1); }, EIO},
-        FailingStep{"Classifier", [](auto&, auto& maps) { maps.fail_next(MapOp::kAttach, EPERM, 1); }, EPERM},
-        FailingStep{"ClassMap", [](auto&, auto& maps) { maps.fail_next(MapOp::kSyncClasses, E2BIG); }, E2BIG},
+        FailingStep{"ListingClasses", [](auto& htb, auto&) { htb.fail_next(HtbOp::kClasses, EIO, 1); }, EIO, true},
+        FailingStep{"Classifier", [](auto&, auto& maps) { maps.fail_next(MapOp::kAttach, EPERM, 1); }, EPERM, true},
+        FailingStep{"ClassMap", [](auto&, auto& maps) { maps.fail_next(MapOp::kSyncClasses, E2BIG); }, E2BIG, true},
         FailingStep{"Store", [](auto&, auto& maps) { maps.fail_next(MapOp::kPutLimits, ENOSPC); }, ENOSPC}),
     [](const ::testing::TestParamInfo<FailingStep>& info) { return std::string(info.param.name); });
 
 TEST_F(ShapeOpsTest, FailedUndoNamesTheClassLeftAtTheRefusedLimits) {
   ASSERT_OK(ops_.reconcile(policy_));
-  maps_.fail_next(MapOp::kPutLimits, ENOSPC);    // the set fails at its last step...
-  maps_.fail_next(MapOp::kSyncClasses, EIO, 1);  // ...and the undo's reconcile fails too
+  maps_.fail_next(MapOp::kPutLimits, ENOSPC);  // the set fails at its last step...
+  // ...and the undo's reconcile fails too: from memory, and again reading the trees.
+  maps_.fail_next(MapOp::kSyncClasses, EIO);
+  maps_.fail_next(MapOp::kSyncClasses, EIO);
   auto set = ops_.set(policy_, alice(), set_in(10 * kMbit, 20 * kMbit));
   EXPECT_ERR(set, ENOSPC,
              "^storing the own limits of alice: .*; undoing it failed, left behind: class 4e44:7 of slice alice on "
@@ -152,10 +159,49 @@ TEST_F(ShapeOpsTest, ReconcilePrunesClassesOfRemovedAndUnshapedSlices) {
 TEST_F(ShapeOpsTest, ClassesStayWhileTheMapStillNamesThem) {
   ASSERT_OK(ops_.reconcile(policy_));
   policy_ = load(policy_text(R"(["uplink0", "uplink1"])", ""));
+  // From memory, then reading the trees: bob's class stays as long as the map names it.
+  maps_.fail_next(MapOp::kSyncClasses, EIO);
   maps_.fail_next(MapOp::kSyncClasses, EIO);
   EXPECT_ERR(ops_.reconcile(policy_), EIO, "updating the shaping class map");
   EXPECT_TRUE(class_on(uplink0_, kBobClass)) << "bob's packets still go to his class";
   EXPECT_EQ(maps_.class_of_mark.at(kBobMark), kBobClass);
+  ASSERT_OK(ops_.reconcile(policy_));
+  EXPECT_FALSE(class_on(uplink0_, kBobClass));
+}
+
+// A reload that changes one slice sends that slice's class and the default class, reading
+// nothing; a failure of that path (a tree someone changed) reads and mends every tree; a
+// set changes two classes per uplink, reading nothing.
+TEST_F(ShapeOpsTest, WhatNetdKnowsItsTreesHoldSparesTheirDumps) {
+  ASSERT_OK(ops_.reconcile(policy_, /*read_kernel=*/true));
+  const int dumps = htb_.calls(HtbOp::kClasses);
+  int sets = htb_.calls(HtbOp::kSetClass);
+  policy_ = load(policy_text(R"(["uplink0", "uplink1"])", "rate = \"30mbit\"\nceil = \"50mbit\"\n"));
+  ASSERT_OK(ops_.reconcile(policy_));
+  EXPECT_EQ(htb_.calls(HtbOp::kClasses), dumps);
+  EXPECT_EQ(htb_.calls(HtbOp::kSetClass) - sets, 4) << "bob's class and the default class, on two uplinks";
+  EXPECT_EQ(class_on(uplink1_, kBobClass)->rate_bps, 30 * kMbit);
+  ASSERT_OK(ops_.reconcile(policy_));
+  EXPECT_EQ(htb_.calls(HtbOp::kSetClass) - sets, 4) << "nothing changed, nothing sent";
+
+  sets = htb_.calls(HtbOp::kSetClass);
+  ASSERT_OK(ops_.set(policy_, alice(), set_in(10 * kMbit, 20 * kMbit)));
+  EXPECT_EQ(htb_.calls(HtbOp::kClasses), dumps);
+  EXPECT_EQ(htb_.calls(HtbOp::kSetClass) - sets, 4) << "alice's class and the default class, on two uplinks";
+  EXPECT_EQ(class_on(uplink0_, kAliceClass)->rate_bps, 10 * kMbit);
+
+  // Someone deleted bob's class on uplink1: the next change from memory fails there, and
+  // every tree is read and mended.
+  ASSERT_OK(htb_.remove_class(uplink1_, kBobClass));
+  htb_.fail_next(HtbOp::kSetClass, ENOENT);
+  policy_ = load(policy_text(R"(["uplink0", "uplink1"])", "rate = \"25mbit\"\nceil = \"50mbit\"\n"));
+  ASSERT_OK(ops_.reconcile(policy_));
+  EXPECT_GT(htb_.calls(HtbOp::kClasses), dumps);
+  EXPECT_EQ(class_on(uplink1_, kBobClass)->rate_bps, 25 * kMbit);
+  // Asked to (the start, a resync), it reads them whatever it knows.
+  const int read = htb_.calls(HtbOp::kClasses);
+  ASSERT_OK(ops_.reconcile(policy_, /*read_kernel=*/true));
+  EXPECT_EQ(htb_.calls(HtbOp::kClasses), read + 2);
 }
 
 TEST_F(ShapeOpsTest, ReconcileForgetsOwnLimitsNoLongerWithinPolicy) {

@@ -125,6 +125,64 @@ TEST_F(ShapePlan, UnshapedSliceCannotSet) {
   EXPECT_ERR(decide_shape_set(slice("carol"), {0, 0}, {}), EPERM, "not shaped");
 }
 
+// relimit_slice changes the remembered plan as plan_shaping would with the new limits, in
+// both directions, including where the default class hits its 1 % floor.
+TEST_F(ShapePlan, RelimitingOneSliceEqualsPlanningAgain) {
+  for (ShapeDirection dir : {ShapeDirection::kEgress, ShapeDirection::kIngress}) {
+    Policy p = policy_;
+    if (dir == ShapeDirection::kIngress) {
+      p.netd.uplink_rate_in_bps = 60'000'000;  // overbooked (the floor) until alice lowers herself
+      p.slices.edit(0).rate_in_bps = 20'000'000;
+      p.slices.edit(0).ceil_in_bps = 50'000'000;
+      p.slices.edit(1).rate_in_bps = 50'000'000;
+    }
+    std::map<std::string, ShapeLimits> own;
+    UplinkShapePlan plan = plan_shaping(p, own, dir);
+    for (const ShapeLimits limits : {ShapeLimits{10'000'000, 20'000'000}, ShapeLimits{8'000, 8'000},
+                                     ShapeLimits{20'000'000, 50'000'000}}) {
+      SCOPED_TRACE(limits.rate_bps);
+      own["alice"] = limits;
+      const UplinkShapePlan before = plan;
+      std::vector<ShapeClassPlan> changed = relimit_slice(plan, shape_classid(7), limits, dir);
+      const UplinkShapePlan planned = plan_shaping(p, own, dir);
+      EXPECT_EQ(plan.classes, planned.classes);
+      EXPECT_EQ(plan.guaranteed_bps, planned.guaranteed_bps);
+      EXPECT_EQ(changed, diff_plans(before, planned).set) << "alice's class, and the default class unless at its floor";
+      EXPECT_EQ(changed.back().classid, shape_classid(7));
+    }
+    EXPECT_TRUE(relimit_slice(plan, shape_classid(7), {20'000'000, 50'000'000}, dir).empty()) << "no change";
+    EXPECT_TRUE(relimit_slice(plan, shape_classid(9), {8'000, 8'000}, dir).empty()) << "carol has no class";
+  }
+}
+
+TEST_F(ShapePlan, DiffOfPlansSetsNewAndChangedClassesAndRemovesLeavesFirst) {
+  const UplinkShapePlan full = plan_shaping(policy_, {});
+  EXPECT_TRUE(diff_plans(full, full).empty());
+
+  Policy without_alice;
+  without_alice.netd = policy_.netd;
+  without_alice.slices.push_back(policy_.slices.shared(1));
+  without_alice.slices.push_back(policy_.slices.shared(2));
+  const UplinkShapePlan less = plan_shaping(without_alice, {});
+  ShapePlanChanges removing = diff_plans(full, less);
+  EXPECT_EQ(removing.removed, std::vector<uint32_t>{0x4e440007});
+  ASSERT_EQ(removing.set.size(), 1u);
+  EXPECT_EQ(removing.set[0].classid, 0x4e44fffeu) << "the default class gets alice's guarantee";
+
+  ShapePlanChanges adding = diff_plans(less, full);
+  EXPECT_TRUE(adding.removed.empty());
+  ASSERT_EQ(adding.set.size(), 2u);
+  EXPECT_EQ(adding.set[0].classid, 0x4e44fffeu);
+  EXPECT_EQ(adding.set[1], full.classes[2]);
+
+  // From nothing (a device that never had the tree): every class, parents first; back to
+  // nothing: the slices' classes, then the default class, then the top class.
+  ShapePlanChanges made = diff_plans({}, full);
+  EXPECT_EQ(made.set, full.classes);
+  EXPECT_EQ(diff_plans(full, {}).removed,
+            (std::vector<uint32_t>{0x4e440007, 0x4e440008, 0x4e44fffe, 0x4e44ffff}));
+}
+
 TEST(ShapePolicy, UplinkRateDefaultsAndParses) {
   auto p = parse_policy(two_slices(), "test.toml");
   ASSERT_OK(p);
