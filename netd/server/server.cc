@@ -176,6 +176,10 @@ Status Server::watch(int fd, std::function<void()> on_readable) {
   return ok_status();
 }
 
+void Server::every(uint64_t period_ns, std::function<void()> task) {
+  periodic_ = {period_ns, monotonic_ns() + period_ns, period_ns != 0 ? std::move(task) : nullptr};
+}
+
 Status Server::run() {
   epoll_event events[64];
   while (running_) {
@@ -208,6 +212,7 @@ int Server::wait_ms(uint64_t now_ns) const {
   consider(request_.next_expiry());
   consider(unread_.next_expiry());
   for (const Refusals* r : {&global_refusals_, &uid_refusals_, &fd_refusals_}) consider(r->throttle.flush_due());
+  if (periodic_.period_ns != 0) consider(periodic_.next_ns);
   if (!next) return -1;
   if (*next <= now_ns) return 0;
   // Rounded up: waking a little early would only spin until the deadline.
@@ -241,6 +246,12 @@ void Server::expire(uint64_t now_ns) {
   }
   for (Refusals* r : {&global_refusals_, &uid_refusals_, &fd_refusals_})
     if (uint64_t count = r->throttle.flush(now_ns)) log_connection(r->latest, "refused", r->reason, count);
+  if (periodic_.period_ns != 0 && periodic_.next_ns <= now_ns) {
+    // The next one a period after this one ends: a long task never runs back to back.
+    auto task = periodic_.task;  // the task may call every() itself (a reload changing the period)
+    task();
+    if (periodic_.period_ns != 0 && periodic_.next_ns <= now_ns) periodic_.next_ns = monotonic_ns() + periodic_.period_ns;
+  }
 }
 
 void Server::drop_connection(int fd, const std::string& reason) {

@@ -80,6 +80,10 @@ class Server {
 
   // Calls on_readable whenever fd is readable (netlink event sockets, signalfd).
   Status watch(int fd, std::function<void()> on_readable);
+  // Calls task every period_ns (monotonic), from the event loop, between requests; a period
+  // of 0 stops it. Setting it again restarts the period from now. A task that overruns its
+  // period runs again at the next turn of the loop, not once for every period missed.
+  void every(uint64_t period_ns, std::function<void()> task);
   Status run();  // until stop()
   void stop() { running_ = false; }
   size_t connection_count() const { return connections_.size(); }
@@ -131,6 +135,12 @@ class Server {
   Options options_;
   UidLimits limits_;
   size_t counted_connections_ = 0;  // connections of non-admin uids (max_connections)
+  struct Periodic {
+    uint64_t period_ns = 0;  // 0: none
+    uint64_t next_ns = 0;
+    std::function<void()> task;
+  };
+  Periodic periodic_;
   DeadlineQueue idle_;     // since accept or the last complete request
   DeadlineQueue request_;  // since the first byte of the incomplete request
   DeadlineQueue unread_;   // since the client last took some of the replies waiting for it
