@@ -12,6 +12,7 @@
 #include "netd/daemon/owner_record.h"
 #include "netd/kernel/bpf/bpffs.h"
 #include "netd/kernel/bpf/cgroup_placement.h"
+#include "netd/kernel/bpf/map_sync.h"
 #include "netd/ops/slices.h"
 #include "netd/policy/loader.h"
 #include "netd/policy/slice_owners.h"
@@ -96,6 +97,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   NETD_ASSIGN_OR_RETURN(d->server_, server::Server::listen(std::move(options)));
   NETD_TRY(d->register_methods());
   NETD_TRY(d->setup_signals());
+  d->schedule_verification();
   d->links_.set_listener([self](const kernel::LinkEvent& e) {
     const std::string what = e.name.empty() ? std::string("devices") : e.name;
     Status st = self->vif_ops_.on_link_event(self->policy_, e);
@@ -179,6 +181,7 @@ Status Daemon::apply_reloaded_policy() {
   }
   policy_ = std::move(next);
   server_->set_limits(server_limits(policy_.netd));
+  schedule_verification();
   check_own_cgroup();
   // Applied whatever the record says: a failure only costs the next restart its comparison.
   // Rewritten (and synced) only when it changes: most reloads change no owner.
@@ -192,6 +195,21 @@ Status Daemon::apply_reloaded_policy() {
     }
   }
   return ok_status();
+}
+
+void Daemon::schedule_verification() {
+  // Only a changed interval restarts the clock: reloads every few seconds (a fleet pushing
+  // one slice at a time) must not keep postponing the check.
+  if (policy_.netd.verify_interval_ms == verify_interval_ms_) return;
+  verify_interval_ms_ = policy_.netd.verify_interval_ms;
+  server_->every(verify_interval_ms_ * 1'000'000, [this] { verify_kernel(); });
+}
+
+void Daemon::verify_kernel() {
+  kernel::forget_map_mirrors();  // the BPF maps are read back too, not only netlink and nft
+  if (Status st = apply_policy(policy_, nullptr); !st.ok())
+    log_line("checking the kernel against the policy (every " + format_time_us(verify_interval_ms_ * 1000) +
+             ", verify_interval): " + st.error().message + "; tried again at the next check or reload");
 }
 
 Status Daemon::block_signals() {

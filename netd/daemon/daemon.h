@@ -81,6 +81,13 @@ class Daemon {
   // Logs (once per change) whether netd runs outside the policy's cgroup, where the raw
   // sockets it hands out skip the cgroup programs (kernel/bpf/cgroup_placement.h).
   void check_own_cgroup();
+  // Every [netd] verify_interval: the kernel's state read and mended against the policy, as
+  // at a start (reloads and requests change it from netd's own record, so a rule, class or
+  // chain someone else removed would otherwise stay missing until something touched it).
+  void verify_kernel();
+  // (Re)arms verify_kernel when the interval is not the one armed.
+  void schedule_verification();
+  uint64_t verify_interval_ms_ = 0;  // armed now; 0: none
 
   PolicySource source_;
   policy::Policy policy_;

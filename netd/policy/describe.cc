@@ -79,6 +79,8 @@ std::string describe_policy(const Policy& policy) {
   line(out, "requests", std::to_string(d.requests_per_second_per_uid) + " per second per uid");
   line(out, "idle_timeout", d.idle_timeout_ms == 0 ? std::string("never") : format_time_us(d.idle_timeout_ms * 1000));
   line(out, "request_timeout", format_time_us(d.request_timeout_ms * 1000));
+  line(out, "verify_interval", d.verify_interval_ms == 0 ? std::string("never (at start and after a failure only)")
+                                                         : format_time_us(d.verify_interval_ms * 1000));
   out += std::to_string(policy.slices.size()) + (policy.slices.size() == 1 ? " slice\n" : " slices\n");
 
   for (const SliceSpec& s : policy.slices) {

@@ -22,6 +22,7 @@
 //   max_connections              4096                       all non-admin uids; lowered to fit RLIMIT_NOFILE
 //   idle_timeout                 300 (seconds)              0: never
 //   request_timeout              10 (seconds)
+//   verify_interval              600 (seconds)              0: never (start and failures only)
 //
 //   [[slice]]                    default                    note
 //   name, id                     required
@@ -80,7 +81,7 @@ constexpr std::string_view kDaemonKeys[] = {
     "raw_flag",   "table_base",    "rule_priority", "flowlog_group", "uplinks", "uplink_rate",
     "uplink_rate_in",              "admins",
     "max_connections_per_uid",     "requests_per_second_per_uid", "max_connections", "idle_timeout",
-    "request_timeout"};
+    "request_timeout",             "verify_interval"};
 constexpr std::string_view kSliceKeys[] = {
     "name",       "id",           "uids",           "gids",        "netblock",
     "route_devices", "route_prefixes", "max_routes", "max_vifs",   "snat",
@@ -346,6 +347,7 @@ Status read_daemon(const toml::table& table, const std::string& file, DaemonDraf
   NETD_TRY(r.read_uint("max_connections", 1, kMaxConnections, &s.max_connections));
   NETD_TRY(r.read_time_ms("idle_timeout", kMinTimeoutMs, kMaxTimeoutMs, "never", &s.idle_timeout_ms));
   NETD_TRY(r.read_time_ms("request_timeout", kMinTimeoutMs, kMaxTimeoutMs, {}, &s.request_timeout_ms));
+  NETD_TRY(r.read_time_ms("verify_interval", kMinTimeoutMs, kMaxTimeoutMs, "never", &s.verify_interval_ms));
   return ok_status();
 }
 

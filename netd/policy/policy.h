@@ -91,6 +91,10 @@ struct DaemonSettings {
   uint32_t max_connections = 4096;
   uint64_t idle_timeout_ms = 300'000;   // no complete request for this long: closed; 0: never
   uint64_t request_timeout_ms = 10'000;  // an incomplete request or unread replies this long: closed
+  // How often netd reads the kernel state it manages and mends what differs from the policy
+  // (a rule, class, chain or map entry someone else changed); between checks it works from
+  // its own record. 0: only at start and when a change from the record fails.
+  uint64_t verify_interval_ms = 600'000;
   friend bool operator==(const DaemonSettings&, const DaemonSettings&) = default;
 };
 

@@ -61,8 +61,19 @@ Status sync_bpf_map(int map_fd, const std::string& name, const Map& desired, Key
 Status sync_u32_map(int map_fd, const std::string& name, const std::map<uint32_t, uint32_t>& desired);
 Result<std::map<uint32_t, uint32_t>> read_u32_map(int map_fd, const std::string& name);
 
+namespace detail {
+// Bumped by forget_map_mirrors(); a mirror that synced under an older value reads its map.
+// One counter for every mirror rather than a forget() on each: the mirrors sit inside many
+// kernel handles (tagging, ports, vif guard, shaping), and netd is single-threaded.
+inline uint64_t map_mirror_epoch = 0;
+}  // namespace detail
+
+// Every BpfMapMirror reads its map again at its next sync: netd's scheduled check of the
+// kernel ([netd] verify_interval), in case root changed a pinned map behind netd's back.
+inline void forget_map_mirrors() { ++detail::map_mirror_epoch; }
+
 // sync_bpf_map with a memory of what it wrote. The first sync (and the one after a failure)
-// reads the map; later ones change only what differs from the previous sync's `desired`, so a
+// reads the map (so does the first after forget_map_mirrors()); later ones change only what differs from the previous sync's `desired`, so a
 // sync costs the change, not the map's size (a map read is two system calls per key). Right
 // because netd is the map's only writer (it is pinned under netd's bpffs directory, root's);
 // a restart reads it again.
@@ -71,9 +82,11 @@ class BpfMapMirror {
  public:
   template <typename KeyText>
   Status sync(int map_fd, const std::string& name, const Map& desired, KeyText key_text) {
-    if (!written_) {
+    if (!written_ || epoch_ != detail::map_mirror_epoch) {
+      written_.reset();
       NETD_TRY(sync_bpf_map(map_fd, name, desired, key_text));
       written_ = desired;
+      epoch_ = detail::map_mirror_epoch;
       return ok_status();
     }
     // As sync_bpf_map: adds and updates first, then deletions.
@@ -96,6 +109,7 @@ class BpfMapMirror {
 
  private:
   std::optional<Map> written_;
+  uint64_t epoch_ = 0;  // detail::map_mirror_epoch when written_ was read from the map
 };
 
 // The u32 → u32 case (uid/gid/ifindex → mark).

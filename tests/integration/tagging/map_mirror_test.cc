@@ -50,6 +50,20 @@ TEST_F(MapMirrorTest, TheFirstSyncReadsTheMapLaterOnesWriteTheChange) {
   EXPECT_EQ(contents(), (Marks{{1001, 0x70000}, {1003, 0x90000}}));
 }
 
+TEST_F(MapMirrorTest, ForgettingTheMirrorsMakesTheNextSyncReadTheMap) {
+  U32MapMirror mirror;
+  ASSERT_OK(mirror.sync(fd_, "mirror_test", {{1001, 0x70000}, {1002, 0x80000}}));
+  ASSERT_EQ(bpf_map_delete_elem(fd_, &(const uint32_t&)1001u), 0);  // root, behind netd's back
+  put(77, 7);
+  forget_map_mirrors();  // netd's scheduled check
+  ASSERT_OK(mirror.sync(fd_, "mirror_test", {{1001, 0x70000}, {1002, 0x80000}}));
+  EXPECT_EQ(contents(), (Marks{{1001, 0x70000}, {1002, 0x80000}}));
+  // Only the one sync after: later ones work from memory again.
+  put(77, 7);
+  ASSERT_OK(mirror.sync(fd_, "mirror_test", {{1001, 0x70000}, {1002, 0x80000}}));
+  EXPECT_EQ(contents().count(77), 1u);
+}
+
 TEST_F(MapMirrorTest, AFailedSyncMakesTheNextOneReadTheMap) {
   U32MapMirror mirror;
   ASSERT_OK(mirror.sync(fd_, "mirror_test", {{1, 1}}));

@@ -120,5 +120,28 @@ TEST(ConnectionKeys, FdLimitBelowTheReserveIsRefused) {
                      "fd limit \\(RLIMIT_NOFILE\\) is 200, of which 256 are kept for its own use: raise it"));
 }
 
+// [netd] verify_interval: how often netd checks the kernel against the policy.
+TEST(VerifyInterval, DefaultsToTenMinutesTakesATimeAndZeroIsNever) {
+  auto policy = parse_policy(two_slices(), "test.toml");
+  ASSERT_OK(policy);
+  EXPECT_EQ(policy->netd.verify_interval_ms, 600'000u);
+  EXPECT_NE(describe_policy(*policy).find("verify_interval  600s"), std::string::npos) << describe_policy(*policy);
+  policy = parse_policy(two_slices("verify_interval = \"90s\""), "test.toml");
+  ASSERT_OK(policy);
+  EXPECT_EQ(policy->netd.verify_interval_ms, 90'000u);
+  policy = parse_policy(two_slices("verify_interval = 0"), "test.toml");
+  ASSERT_OK(policy);
+  EXPECT_EQ(policy->netd.verify_interval_ms, 0u);
+  EXPECT_NE(describe_policy(*policy).find("verify_interval  never"), std::string::npos) << describe_policy(*policy);
+}
+
+TEST(VerifyInterval, OutOfRangeIsRefusedAtItsLine) {
+  EXPECT_REFUSED(two_slices("verify_interval = \"200ms\""), "verify_interval", "netd\\.verify_interval",
+                 "200ms is outside 0 \\(never\\) or 1s\\.\\.86400s");
+  EXPECT_REFUSED(two_slices("verify_interval = 86401"), "verify_interval", "netd\\.verify_interval",
+                 "86401 is outside 0\\.\\.86400 \\(seconds\\)");
+  EXPECT_REFUSED(two_slices("verify_interval = true"), "verify_interval", "netd\\.verify_interval", "");
+}
+
 }  // namespace
 }  // namespace netd::policy
