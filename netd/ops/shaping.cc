@@ -327,16 +327,16 @@ Result<nlohmann::json> ShapeOps::show_direction(const policy::Policy& p, const p
   }
   // An unshaped slice's traffic is in the default class: shown so it knows where it stands.
   const uint32_t classid = policy::shape_classid(shaped ? s.id : kShapeDefaultMinor);
+  // The one class asked for by id: a dump would read every slice's class (and its leaf).
   for (const auto& [name, device] : trees) {
-    auto classes = htb_.classes(device);
-    if (!classes.ok()) return kernel_error(std::move(classes).error());
-    for (const auto& c : *classes) {
-      if (c.classid != classid) continue;
-      nlohmann::json row = {{"device", name}, {"ifindex", uplinks.at(name)}, {"classid", classid_text(classid)},
-                            {"rate", c.rate_bps}, {"ceil", c.ceil_bps}, {"bytes", c.bytes}, {"packets", c.packets}};
-      if (is_ingress(d)) row["ifb"] = kernel::IfbControl::name_for(uplinks.at(name));
-      out["uplinks" + suffix].push_back(std::move(row));
-    }
+    auto found = htb_.find_class(device, classid);
+    if (!found.ok()) return kernel_error(std::move(found).error());
+    if (!*found) continue;
+    const kernel::HtbClassState& c = **found;
+    nlohmann::json row = {{"device", name}, {"ifindex", uplinks.at(name)}, {"classid", classid_text(classid)},
+                          {"rate", c.rate_bps}, {"ceil", c.ceil_bps}, {"bytes", c.bytes}, {"packets", c.packets}};
+    if (is_ingress(d)) row["ifb"] = kernel::IfbControl::name_for(uplinks.at(name));
+    out["uplinks" + suffix].push_back(std::move(row));
   }
   return out;
 }

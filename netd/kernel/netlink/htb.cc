@@ -214,36 +214,68 @@ Status HtbExecutor::set_leaf_bfifo(int ifindex, uint32_t classid, uint32_t limit
   return sock_.request(NlMessage(raw), what);
 }
 
+namespace {
+
+// An RTM_NEWTCLASS message of an HTB class of `ifindex`, as HtbClassState (leaf limit 0).
+std::optional<HtbClassState> parse_htb_class(nlmsghdr* hdr, int ifindex) {
+  if (hdr->nlmsg_type != RTM_NEWTCLASS) return std::nullopt;
+  auto* tcm = static_cast<const tcmsg*>(nlmsg_data(hdr));
+  if (tcm->tcm_ifindex != ifindex) return std::nullopt;
+  nlattr* tb[TCA_MAX + 1] = {};
+  if (nlmsg_parse(hdr, sizeof(tcmsg), tb, TCA_MAX, nullptr) < 0 || kind_of(tb) != "htb") return std::nullopt;
+  HtbClassState st;
+  st.classid = tcm->tcm_handle;
+  st.parent = tcm->tcm_parent;
+  if (tb[TCA_OPTIONS] != nullptr) {
+    nlattr* opts[TCA_HTB_MAX + 1] = {};
+    tc_htb_opt p;
+    if (nla_parse_nested(opts, TCA_HTB_MAX, tb[TCA_OPTIONS], nullptr) == 0 &&
+        read_struct(opts[TCA_HTB_PARMS], &p)) {
+      // Rates of 2^32 B/s and more come in the 64-bit attributes.
+      uint64_t rate = opts[TCA_HTB_RATE64] != nullptr ? nla_get_u64(opts[TCA_HTB_RATE64]) : p.rate.rate;
+      uint64_t ceil = opts[TCA_HTB_CEIL64] != nullptr ? nla_get_u64(opts[TCA_HTB_CEIL64]) : p.ceil.rate;
+      st.rate_bps = rate * 8;
+      st.ceil_bps = ceil * 8;
+      st.burst_bytes = ticks_to_bytes(p.buffer, rate);
+      st.cburst_bytes = ticks_to_bytes(p.cbuffer, ceil);
+      st.quantum = p.quantum;
+    }
+  }
+  const tc::Counters counters = tc::counters_of(tb);
+  st.bytes = counters.bytes;
+  st.packets = counters.packets;
+  return st;
+}
+
+}  // namespace
+
+Result<std::optional<HtbClassState>> HtbExecutor::find_class(int ifindex, uint32_t classid) {
+  const std::string what = "reading class " + handle_text(classid) + on_dev(ifindex);
+  // A get, not a dump: tcm_handle names the class, its major the qdisc (parent unspecified).
+  // The kernel answers a class get as a notification, sent back to the asker only with
+  // NLM_F_ECHO (without it nothing comes back and the read would wait forever).
+  nl_msg* msg = nlmsg_alloc_simple(RTM_GETTCLASS, NLM_F_ECHO);
+  NlMessage owner(msg);
+  tcmsg tcm{};
+  tcm.tcm_family = AF_UNSPEC;
+  tcm.tcm_ifindex = ifindex;
+  tcm.tcm_handle = classid;
+  nlmsg_append(msg, &tcm, sizeof tcm, NLMSG_ALIGNTO);
+  std::optional<HtbClassState> found;
+  auto collect = [&](nlmsghdr* hdr) {
+    if (auto st = parse_htb_class(hdr, ifindex); st && st->classid == classid) found = st;
+  };
+  Status asked = sock_.dump(owner, what, collect);
+  // ENOENT: no such class, or no qdisc of that major on the device.
+  if (!asked.ok() && asked.error().code == ENOENT) return std::optional<HtbClassState>();
+  NETD_TRY(std::move(asked));
+  return found;
+}
+
 Result<std::vector<HtbClassState>> HtbExecutor::classes(int ifindex) {
   std::vector<HtbClassState> out;
   auto collect = [&](nlmsghdr* hdr) {
-    if (hdr->nlmsg_type != RTM_NEWTCLASS) return;
-    auto* tcm = static_cast<const tcmsg*>(nlmsg_data(hdr));
-    if (tcm->tcm_ifindex != ifindex) return;
-    nlattr* tb[TCA_MAX + 1] = {};
-    if (nlmsg_parse(hdr, sizeof(tcmsg), tb, TCA_MAX, nullptr) < 0 || kind_of(tb) != "htb") return;
-    HtbClassState st;
-    st.classid = tcm->tcm_handle;
-    st.parent = tcm->tcm_parent;
-    if (tb[TCA_OPTIONS] != nullptr) {
-      nlattr* opts[TCA_HTB_MAX + 1] = {};
-      tc_htb_opt p;
-      if (nla_parse_nested(opts, TCA_HTB_MAX, tb[TCA_OPTIONS], nullptr) == 0 &&
-          read_struct(opts[TCA_HTB_PARMS], &p)) {
-        // Rates of 2^32 B/s and more come in the 64-bit attributes.
-        uint64_t rate = opts[TCA_HTB_RATE64] != nullptr ? nla_get_u64(opts[TCA_HTB_RATE64]) : p.rate.rate;
-        uint64_t ceil = opts[TCA_HTB_CEIL64] != nullptr ? nla_get_u64(opts[TCA_HTB_CEIL64]) : p.ceil.rate;
-        st.rate_bps = rate * 8;
-        st.ceil_bps = ceil * 8;
-        st.burst_bytes = ticks_to_bytes(p.buffer, rate);
-        st.cburst_bytes = ticks_to_bytes(p.cbuffer, ceil);
-        st.quantum = p.quantum;
-      }
-    }
-    const tc::Counters counters = tc::counters_of(tb);
-    st.bytes = counters.bytes;
-    st.packets = counters.packets;
-    out.push_back(st);
+    if (auto st = parse_htb_class(hdr, ifindex)) out.push_back(*st);
   };
   NETD_TRY(sock_.dump(tc::dump_request(RTM_GETTCLASS, ifindex), "listing classes" + on_dev(ifindex), collect));
   if (!out.empty()) {

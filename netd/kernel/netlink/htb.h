@@ -44,6 +44,7 @@ class HtbExecutor : public HtbControl {
   Status remove_class(int ifindex, uint32_t classid) override;
   Status set_leaf_bfifo(int ifindex, uint32_t classid, uint32_t limit_bytes) override;
   Result<std::vector<HtbClassState>> classes(int ifindex) override;
+  Result<std::optional<HtbClassState>> find_class(int ifindex, uint32_t classid) override;
 
  private:
   NlSocket& sock_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "lib/core/result.h"
@@ -59,6 +60,10 @@ class HtbControl {
   virtual Status set_leaf_bfifo(int ifindex, uint32_t classid, uint32_t limit_bytes) = 0;
   // Every HTB class of the device, by classid.
   virtual Result<std::vector<HtbClassState>> classes(int ifindex) = 0;
+  // One class, asked for by its id (the kernel looks it up: no dump of thousands of classes
+  // and their leaves); nullopt when the device has no such class or no HTB of that major.
+  // leaf_limit_bytes is not read (0).
+  virtual Result<std::optional<HtbClassState>> find_class(int ifindex, uint32_t classid) = 0;
 };
 
 }  // namespace netd::kernel

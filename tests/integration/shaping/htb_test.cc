@@ -138,6 +138,39 @@ TEST_F(HtbTest, RootClassesChangeInPlaceRemoveTeardown) {
   ASSERT_OK(htb.remove_root(uplink_, kMajor));  // nothing there: fine
 }
 
+// find_class asks the kernel for one class by id: the same values a dump gives, and nothing
+// (not an error) for a class, or an HTB major, the device does not have.
+TEST_F(HtbTest, OneClassAskedForByItsId) {
+  HtbExecutor htb(*sock_);
+  auto none = htb.find_class(uplink_, kClassA);
+  ASSERT_OK(none);
+  EXPECT_FALSE(*none) << "no HTB root at all";
+  ASSERT_OK(htb.ensure_root(uplink_, kMajor, kDefaultMinor));
+  ASSERT_OK(htb.set_class(uplink_, kClassA, 10'000'000, 20'000'000));
+  ASSERT_OK(htb.set_class(uplink_, 0x10000 | kDefaultMinor, 1'000'000'000, 0));
+  ping(3);
+  auto a = htb.find_class(uplink_, kClassA);
+  ASSERT_OK(a);
+  ASSERT_TRUE(*a);
+  auto dumped = find(kClassA);
+  ASSERT_TRUE(dumped);
+  EXPECT_EQ((*a)->rate_bps, 10'000'000u);
+  EXPECT_EQ((*a)->ceil_bps, 20'000'000u);
+  EXPECT_EQ((*a)->parent, dumped->parent);
+  EXPECT_EQ((*a)->quantum, dumped->quantum);
+  auto fallback = htb.find_class(uplink_, 0x10000 | kDefaultMinor);
+  ASSERT_OK(fallback);
+  ASSERT_TRUE(*fallback);
+  EXPECT_GE((*fallback)->packets, 3u) << "counters come with it";
+  auto absent = htb.find_class(uplink_, kClassB);
+  ASSERT_OK(absent);
+  EXPECT_FALSE(*absent);
+  auto other_major = htb.find_class(uplink_, 0x20010);
+  ASSERT_OK(other_major);
+  EXPECT_FALSE(*other_major);
+  EXPECT_ERR(htb.find_class(999999, kClassA), ENODEV, "reading class 1:10");
+}
+
 TEST_F(HtbTest, EnsureRootReplacesForeignRootsAndChangesTheDefault) {
   HtbExecutor htb(*sock_);
   tc({"qdisc", "add", "dev", "up0", "root", "handle", "5:", "tbf", "rate", "1mbit", "burst", "10k", "latency", "50ms"});

@@ -103,4 +103,9 @@ Result<std::vector<kernel::HtbClassState>> FakeHtbControl::classes(int ifindex) 
   return out;
 }
 
+Result<std::optional<kernel::HtbClassState>> FakeHtbControl::find_class(int ifindex, uint32_t classid) {
+  if (auto e = failures_.take(Op::kFindClass, "reading class" + on_dev(ifindex))) return *e;
+  return find(ifindex, classid);
+}
+
 }  // namespace netd::testing

@@ -16,7 +16,7 @@ namespace netd::testing {
 
 class FakeHtbControl : public kernel::HtbControl {
  public:
-  enum class Op { kEnsureRoot, kRemoveRoot, kSetClass, kRemoveClass, kSetLeafBfifo, kClasses };
+  enum class Op { kEnsureRoot, kRemoveRoot, kSetClass, kRemoveClass, kSetLeafBfifo, kClasses, kFindClass };
 
   // The next call of `op` (or the one after `after` successful ones) fails with `code`.
   void fail_next(Op op, int code, int after = 0) { failures_.fail_next(op, code, after); }
@@ -39,6 +39,7 @@ class FakeHtbControl : public kernel::HtbControl {
   // The class's leaf_limit_bytes; ENOENT for a missing class, EINVAL for limit 0.
   Status set_leaf_bfifo(int ifindex, uint32_t classid, uint32_t limit_bytes) override;
   Result<std::vector<kernel::HtbClassState>> classes(int ifindex) override;
+  Result<std::optional<kernel::HtbClassState>> find_class(int ifindex, uint32_t classid) override;
 
  private:
   struct Device {
