@@ -1,6 +1,8 @@
 #include "netd/ops/isolation_plan.h"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_set>
 
 #include "netd/policy/raw_decision.h"
 #include "netd/policy/vif_decision.h"
@@ -18,8 +20,13 @@ IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedV
   // addresses of the devices that are no vifs (any slice's raw sockets may send from those, as
   // its ordinary sockets may).
   std::set<IpAddress> host_addresses;
+  // Names listed so far: a vif is looked up among thousands of devices (most of them vifs).
+  std::unordered_set<std::string_view> listed;
+  listed.reserve(host.size() + vifs.size());
+  wanted.devices.reserve(host.size() + vifs.size());
   for (const auto& d : host) {
     wanted.devices.push_back(d.name);
+    listed.insert(d.name);
     if (policy::parse_vif_name(d.name)) continue;
     host_addresses.insert(d.addresses.begin(), d.addresses.end());
   }
@@ -33,8 +40,7 @@ IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedV
     if (owner == nullptr) continue;  // reconcile deletes such devices
     wanted.vifs.push_back(kernel::NftVif{vif.name, vif.slice_id, owner->snat, vif.addresses});
     // Hooked by name before the device is up (or even exists): no window without the fence.
-    if (std::find(wanted.devices.begin(), wanted.devices.end(), vif.name) == wanted.devices.end())
-      wanted.devices.push_back(vif.name);
+    if (listed.insert(vif.name).second) wanted.devices.push_back(vif.name);
     if (vif.ifindex != 0) plan.ifindex_marks[vif.ifindex] = p.mark_of(*owner);
     for (const auto& a : vif.addresses) plan.address_marks[a] = p.mark_of(*owner);
     if (owner->snat) plan.snat_vifs.push_back(vif.name);

@@ -30,23 +30,34 @@ void unclaim(VifRecord& record, const Prefix& local) {
 
 }  // namespace
 
+std::vector<IpAddress> VifOps::guarded_addresses(const VifRecord& record) {
+  std::vector<IpAddress> addresses;
+  for (const auto& c : record.claimed) addresses.push_back(c.local.address());
+  if (record.ifindex != 0) {
+    for (const auto& a : cache_.addresses(record.ifindex)) {
+      // Link-local addresses repeat across devices (and the BPF key has no scope id);
+      // delivery on the vif is guarded by its ifindex anyway.
+      if (a.local.address().is_link_local()) continue;
+      if (std::find(addresses.begin(), addresses.end(), a.local.address()) == addresses.end())
+        addresses.push_back(a.local.address());
+    }
+  }
+  return addresses;
+}
+
 Status VifOps::publish(const policy::Policy& p) {
   std::vector<GuardedVif> vifs;
+  vifs.reserve(registry_.all().size());
+  published_.clear();
   for (const auto& [name, record] : registry_.all()) {
-    GuardedVif g{name, record.ifindex, record.slice_id, {}};
-    for (const auto& c : record.claimed) g.addresses.push_back(c.local.address());
-    if (record.ifindex != 0) {
-      for (const auto& a : cache_.addresses(record.ifindex)) {
-        // Link-local addresses repeat across devices (and the BPF key has no scope id);
-        // delivery on the vif is guarded by its ifindex anyway.
-        if (a.local.address().is_link_local()) continue;
-        if (std::find(g.addresses.begin(), g.addresses.end(), a.local.address()) == g.addresses.end())
-          g.addresses.push_back(a.local.address());
-      }
-    }
+    GuardedVif g{name, record.ifindex, record.slice_id, guarded_addresses(record)};
+    published_.emplace(name, std::set<IpAddress>(g.addresses.begin(), g.addresses.end()));
     vifs.push_back(std::move(g));
   }
-  return isolation_.publish(p, vifs);
+  Status st = isolation_.publish(p, vifs);
+  // After a failure nothing is known to be published: the next event publishes again.
+  if (!st.ok()) published_.clear();
+  return st;
 }
 
 uint32_t VifOps::slice_of_address(const IpAddress& address) {
@@ -294,6 +305,13 @@ Status VifOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent& e
       // anyone, or by the kernel, e.g. IPv6 addresses under an mtu below 1280): either way
       // netd's claim has served its purpose, and from here the cache is the truth.
       if (!event.address.address().empty()) unclaim(*r, event.address);
+      // The report of an address netd added (and guarded when it claimed it) changes nothing
+      // that is guarded: no publication, which would cost every slice's and vif's state.
+      auto published = published_.find(r->name);
+      if (published != published_.end()) {
+        const std::vector<IpAddress> now = guarded_addresses(*r);
+        if (published->second == std::set<IpAddress>(now.begin(), now.end())) return ok_status();
+      }
       return publish(p);
     }
     case Kind::kResync: {

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,6 +67,8 @@ class VifOps : public VifDirectory {
 
  private:
   Status publish(const policy::Policy& p);
+  // The addresses guarded for the vif: netd's claims and the device's own (not link-local).
+  std::vector<IpAddress> guarded_addresses(const VifRecord& record);
   // The slice's vif of the requested name, or the refusal (not a name / not its device / gone).
   Result<VifRecord*> own_record(const policy::SliceSpec& s, const std::string& requested);
   Result<nlohmann::json> describe(const VifRecord& record);
@@ -75,6 +79,8 @@ class VifOps : public VifDirectory {
   kernel::TunControl& tun_;
   IsolationSink& isolation_;
   VifRegistry registry_;
+  // Each vif's guarded addresses as the last successful publish() gave them.
+  std::map<std::string, std::set<IpAddress>> published_;
   // Whether a reconcile looked at the holder of every device (the first one does).
   bool holders_checked_ = false;
 };

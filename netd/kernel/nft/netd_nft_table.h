@@ -1,10 +1,10 @@
 // NetdNftTable: netd's reply tagging and vif isolation in nftables, `table inet netd`
 // (MASK = policy mark_mask, M = a slice's mark, S = its id; `nft list table inet netd`):
 //
-//   map slice_marks    { type mark : verdict; }   M -> jump slice_S
-//   map slice_ct_marks { type mark : verdict; }   M -> jump slice_S_in
-//   map vif_marks      { type ifname : verdict; } vif -> jump slice_S_vif_in (owner S)
-//   map vif_guards     { type ifname : verdict; } vif -> jump slice_S_vif_guard
+//   map slice_marks     { type mark : verdict; }   M -> jump slice_S
+//   map slice_ct_marks  { type mark : verdict; }   M -> jump slice_S_in
+//   map vif_marks       { type ifname : verdict; } vif -> jump slice_S_vif_in (owner S)
+//   set vif_owners      { type mark . ifname; }    M . vif (owner S)
 //   set vifs           { type ifname; }           every vif
 //   set snat_vifs      { type ifname; }           vifs whose owner may reach the uplinks
 //   set uplinks        { type ifname; }           policy [netd] uplinks
@@ -14,23 +14,25 @@
 //   chain mark_prerouting { type filter hook prerouting priority mangle;
 //                           ct mark & MASK vmap @slice_ct_marks       (restore from ct mark)
 //                           iifname vmap @vif_marks }                 (what a vif brings in is S's)
-//   chain vif_output      { type filter hook output priority filter;
-//                           oifname vmap @vif_guards }                (only S's packets go out to a vif)
+//   chain vif_output      { type filter hook output priority filter;    (only S's packets go out to a vif)
+//                           oifname @vifs meta mark & MASK . oifname @vif_owners accept
+//                           oifname @vifs jump vif_kernel
+//                           oifname @vifs drop }
 //   chain vif_forward     { type filter hook forward priority filter;
 //                           iifname @snat_vifs oifname @uplinks accept
 //                           iifname @vifs drop
 //                           oifname @snat_vifs iifname @uplinks ct state established,related
-//                             oifname vmap @vif_guards
+//                             meta mark & MASK . oifname @vif_owners accept
+//                           oifname @snat_vifs iifname @uplinks ct state established,related
+//                             jump vif_kernel
 //                           oifname @vifs drop }
+//   chain vif_kernel      { icmpv6 type 130-137 accept; icmpv6 type 143 accept  (kernel ND/MLD)
+//                           meta nfproto ipv4 meta l4proto igmp accept }        (kernel IGMP)
 //   chain vif_postrouting { type nat hook postrouting priority srcnat;
 //                           iifname @snat_vifs oifname @uplinks masquerade }
 //   chain slice_S         { ct mark set ct mark & ~MASK | M }
 //   chain slice_S_in      { meta mark set meta mark & ~MASK | M }
 //   chain slice_S_vif_in  { meta mark set meta mark & ~MASK | M; ct mark set ct mark & ~MASK | M }
-//   chain slice_S_vif_guard { meta mark & MASK == M accept
-//                             icmpv6 type 130-137 accept; icmpv6 type 143 accept  (kernel ND/MLD)
-//                             meta nfproto ipv4 meta l4proto igmp accept          (kernel IGMP)
-//                             drop }
 //
 //   chain raw_output      { type filter hook output priority filter + 10;        (send fence, FLAG = raw_flag)
 //                           meta mark & FLAG == FLAG jump raw_source }
@@ -62,7 +64,12 @@
 //
 // One map lookup per packet whatever the number of slices and vifs, and bits outside MASK of
 // both the packet mark and the conntrack mark are left alone (other mark users coexist). The
-// slice_S_vif_* chains exist only for slices that own vifs. The base chains are created once
+// slice_S_vif_in chains exist only for slices that own vifs. The guard is set elements and one
+// shared chain rather than a chain per vif owner: the kernel validates every chain reachable
+// from the base chains on a commit that adds a jump, so each chain per slice costs every such
+// commit. (vif_marks still jumps: marking what a vif brings in without a jump needs a map
+// lookup feeding a vmap, which nft(8) 1.0.6 cannot list, or the kernel's register-to-register
+// bitwise OR, which libnftnl 1.2.4 cannot build.) The base chains are created once
 // and only their contents change afterwards: replacing the whole table lets packets through
 // unmarked (or unguarded) while it happens.
 #pragma once
@@ -129,7 +136,8 @@ class NetdNftTable {
   static constexpr const char* kVifForwardChain = "vif_forward";
   static constexpr const char* kVifPostroutingChain = "vif_postrouting";
   static constexpr const char* kVifMarkMap = "vif_marks";
-  static constexpr const char* kVifGuardMap = "vif_guards";
+  static constexpr const char* kVifOwnerSet = "vif_owners";
+  static constexpr const char* kVifKernelChain = "vif_kernel";
   static constexpr const char* kVifSet = "vifs";
   static constexpr const char* kSnatVifSet = "snat_vifs";
   static constexpr const char* kUplinkSet = "uplinks";

@@ -23,8 +23,12 @@ constexpr int32_t kPrioritySrcnat = 100;   // NF_IP_PRI_NAT_SRC
 constexpr uint32_t kTypeMark = 19;         // nft's datatype ids (nft list prints keys by them)
 constexpr uint32_t kTypeIfname = 41;
 constexpr uint32_t kIfnameLen = 16;  // IFNAMSIZ: what meta iifname/oifname load
+// A concatenation's type is (first << 6) | second (nft's TYPE_BITS); each field takes whole
+// 4-byte registers, the second one starting in the register after the mark's.
+constexpr uint32_t kTypeMarkIfname = (kTypeMark << 6) | kTypeIfname;
+constexpr uint32_t kSecondReg = NFT_REG32_01;
 // Set ids: unique within a batch, so rules can name sets made in the same batch.
-enum SetId : uint32_t { kSaveId = 1, kRestoreId, kVifMarkId, kVifGuardId, kVifsId, kSnatVifsId, kUplinksId };
+enum SetId : uint32_t { kSaveId = 1, kRestoreId, kVifMarkId, kVifOwnersId, kVifsId, kSnatVifsId, kUplinksId };
 
 // ICMPv6 the kernel sends without a socket mark and that a link needs: MLD query/report/done
 // (130-132), router and neighbour solicitation/advertisement, redirect (133-137), MLDv2
@@ -111,16 +115,19 @@ NftnlRule icmpv6_rule(const std::string& chain, uint8_t first, uint8_t last) {
   return r;
 }
 
-// What may leave through a vif of the slice: its own packets, and the kernel's link
-// housekeeping (which carries no mark) so ARP/NDP and multicast keep working.
-std::vector<NftnlRule> guard_rules(const std::string& chain, uint32_t mask, uint32_t mark) {
+// meta mark & MASK . oifname @vif_owners   (the packet is the owner's of the vif it leaves by)
+void match_owner(nftnl_rule* r, uint32_t mask) {
+  add_meta_load(r, NFT_META_MARK, NFT_REG_1);
+  add_bitwise_u32(r, NFT_REG_1, mask, 0);
+  add_meta_load(r, NFT_META_OIFNAME, kSecondReg);
+  add_set_lookup(r, NFT_REG_1, T::kVifOwnerSet, kVifOwnersId);
+}
+
+// The kernel's link housekeeping, which carries no mark and may leave through any vif so
+// ARP/NDP and multicast keep working; anything else returns to the guard, which drops it.
+std::vector<NftnlRule> kernel_traffic_rules() {
+  const char* chain = T::kVifKernelChain;
   std::vector<NftnlRule> rules;
-  NftnlRule own = rule_in(chain);  // meta mark & MASK == MARK accept
-  add_meta_load(own.get(), NFT_META_MARK, NFT_REG_1);
-  add_bitwise_u32(own.get(), NFT_REG_1, mask, 0);
-  add_cmp_u32(own.get(), NFT_REG_1, NFT_CMP_EQ, mark);
-  add_verdict(own.get(), NF_ACCEPT);
-  rules.push_back(std::move(own));
   rules.push_back(icmpv6_rule(chain, kIcmpv6NdFirst, kIcmpv6NdLast));
   rules.push_back(icmpv6_rule(chain, kIcmpv6Mld2Report, kIcmpv6Mld2Report));
   NftnlRule igmp = rule_in(chain);  // meta nfproto ipv4 meta l4proto igmp accept
@@ -130,16 +137,30 @@ std::vector<NftnlRule> guard_rules(const std::string& chain, uint32_t mask, uint
   add_cmp_u8(igmp.get(), NFT_REG_1, NFT_CMP_EQ, IPPROTO_IGMP);
   add_verdict(igmp.get(), NF_ACCEPT);
   rules.push_back(std::move(igmp));
-  NftnlRule drop = rule_in(chain);
-  add_verdict(drop.get(), NF_DROP);
-  rules.push_back(std::move(drop));
   return rules;
+}
+
+// What may leave through a vif (in CHAIN, for packets `prefix` matches, which must include the
+// output device being a vif): its owner's packets and the kernel's housekeeping; the rest is
+// dropped (by the caller's last rule). Set lookups and one shared chain instead of a chain per
+// vif owner: a vif that comes or goes changes no guard chain.
+template <typename Prefix>
+void add_guard_rules(std::vector<NftnlRule>& rules, const char* chain, uint32_t mask, Prefix&& prefix) {
+  NftnlRule own = rule_in(chain);  // ... meta mark & MASK . oifname @vif_owners accept
+  prefix(own.get());
+  match_owner(own.get(), mask);
+  add_verdict(own.get(), NF_ACCEPT);
+  rules.push_back(std::move(own));
+  NftnlRule kernel = rule_in(chain);  // ... jump vif_kernel
+  prefix(kernel.get());
+  add_chain_verdict(kernel.get(), NFT_JUMP, T::kVifKernelChain);
+  rules.push_back(std::move(kernel));
 }
 
 // Forwarding touches a vif only between a snat vif and the uplinks: out freely (masqueraded
 // in vif_postrouting), back in only as replies, and then only the owner's (the reply's mark
 // was restored from the ct mark the vif's packets set).
-std::vector<NftnlRule> forward_rules() {
+std::vector<NftnlRule> forward_rules(uint32_t mask) {
   const char* chain = T::kVifForwardChain;
   std::vector<NftnlRule> rules;
   NftnlRule out = rule_in(chain);  // iifname @snat_vifs oifname @uplinks accept
@@ -151,16 +172,14 @@ std::vector<NftnlRule> forward_rules() {
   match_ifname(from_vif.get(), true, T::kVifSet, kVifsId);
   add_verdict(from_vif.get(), NF_DROP);
   rules.push_back(std::move(from_vif));
-  // oifname @snat_vifs iifname @uplinks ct state established,related oifname vmap @vif_guards
-  NftnlRule back = rule_in(chain);
-  match_ifname(back.get(), false, T::kSnatVifSet, kSnatVifsId);
-  match_ifname(back.get(), true, T::kUplinkSet, kUplinksId);
-  add_ct_load(back.get(), NFT_CT_STATE, NFT_REG_1);
-  add_bitwise_u32(back.get(), NFT_REG_1, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), 0);
-  add_cmp_u32(back.get(), NFT_REG_1, NFT_CMP_NEQ, 0);
-  load_ifname(back.get(), false);
-  add_vmap_lookup(back.get(), NFT_REG_1, T::kVifGuardMap, kVifGuardId);
-  rules.push_back(std::move(back));
+  // oifname @snat_vifs iifname @uplinks ct state established,related, then the guard
+  add_guard_rules(rules, chain, mask, [](nftnl_rule* back) {
+    match_ifname(back, false, T::kSnatVifSet, kSnatVifsId);
+    match_ifname(back, true, T::kUplinkSet, kUplinksId);
+    add_ct_load(back, NFT_CT_STATE, NFT_REG_1);
+    add_bitwise_u32(back, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), 0);
+    add_cmp_u32(back, NFT_REG_1, NFT_CMP_NEQ, 0);
+  });
   NftnlRule to_vif = rule_in(chain);  // oifname @vifs drop
   match_ifname(to_vif.get(), false, T::kVifSet, kVifsId);
   add_verdict(to_vif.get(), NF_DROP);
@@ -178,7 +197,7 @@ NftnlRule masquerade_rule() {
   return r;
 }
 
-WantedSet ifname_set(const char* name, uint32_t id, bool verdict_map) {
+WantedSet ifname_set(const char* name, uint32_t id, bool verdict_map = false) {
   return WantedSet{name, kTypeIfname, kIfnameLen, verdict_map, id, {}};
 }
 
@@ -194,10 +213,15 @@ std::vector<WantedChain> base_chains(uint32_t mask) {
                                        T::kVifMarkMap, kVifMarkId));
   chains.push_back(std::move(prerouting));
   WantedChain vif_output{T::kVifOutputChain, BaseHook{NF_INET_LOCAL_OUT, kPriorityFilter, "filter"}, {}};
-  vif_output.rules.push_back(vmap_rule(T::kVifOutputChain, [](nftnl_rule* r) { load_ifname(r, false); },
-                                       T::kVifGuardMap, kVifGuardId));
+  add_guard_rules(vif_output.rules, T::kVifOutputChain, mask,
+                  [](nftnl_rule* r) { match_ifname(r, false, T::kVifSet, kVifsId); });
+  NftnlRule to_vif = rule_in(T::kVifOutputChain);  // oifname @vifs drop
+  match_ifname(to_vif.get(), false, T::kVifSet, kVifsId);
+  add_verdict(to_vif.get(), NF_DROP);
+  vif_output.rules.push_back(std::move(to_vif));
   chains.push_back(std::move(vif_output));
-  chains.push_back({T::kVifForwardChain, BaseHook{NF_INET_FORWARD, kPriorityFilter, "filter"}, forward_rules()});
+  chains.push_back({T::kVifForwardChain, BaseHook{NF_INET_FORWARD, kPriorityFilter, "filter"}, forward_rules(mask)});
+  chains.push_back({T::kVifKernelChain, std::nullopt, kernel_traffic_rules()});
   WantedChain postrouting{T::kVifPostroutingChain, BaseHook{NF_INET_POST_ROUTING, kPrioritySrcnat, "nat"}, {}};
   postrouting.rules.push_back(masquerade_rule());
   chains.push_back(std::move(postrouting));
@@ -222,34 +246,13 @@ void add_slice(WantedTable& t, WantedSet& save, WantedSet& restore, uint32_t mas
   t.chains.push_back(std::move(in));
 }
 
-// The chains of a slice that owns vifs (slice_S_vif_in, slice_S_vif_guard).
+// The vif owner's chain that marks what arrives on its vifs (slice_S_vif_in).
 void add_vif_owner(WantedTable& t, uint32_t mask, uint32_t id, uint32_t mark) {
   WantedChain in{slice_vif_in_chain(id), std::nullopt, {}};
   in.rules.push_back(restore_rule(in.name, mask, mark));
   in.rules.push_back(save_rule(in.name, mask, mark));
   t.chains.push_back(std::move(in));
-  std::string guard = slice_vif_guard_chain(id);
-  t.chains.push_back({guard, std::nullopt, guard_rules(guard, mask, mark)});
 }
-
-struct VifSets {
-  WantedSet marks = ifname_set(T::kVifMarkMap, kVifMarkId, true);
-  WantedSet guards = ifname_set(T::kVifGuardMap, kVifGuardId, true);
-  WantedSet all = ifname_set(T::kVifSet, kVifsId, false);
-  WantedSet snat = ifname_set(T::kSnatVifSet, kSnatVifsId, false);
-
-  void add(const NftVif& vif) {
-    std::string key = nft_key_ifname(vif.name);
-    marks.elements[key] = slice_vif_in_chain(vif.slice_id);
-    guards.elements[key] = slice_vif_guard_chain(vif.slice_id);
-    all.elements[key] = "";
-    if (vif.snat) snat.elements[key] = "";
-  }
-  void remove(const NftVif& vif) {
-    std::string key = nft_key_ifname(vif.name);
-    for (WantedSet* s : {&marks, &guards, &all, &snat}) s->unwanted.insert(key);
-  }
-};
 
 std::set<uint32_t> vif_owners(const NftWanted& w) {
   std::set<uint32_t> owners;
@@ -257,17 +260,41 @@ std::set<uint32_t> vif_owners(const NftWanted& w) {
   return owners;
 }
 
+// The vifs' maps and sets: the guard's are set elements only (owner mark . name), which jump
+// nowhere.
+struct VifSets {
+  WantedSet marks = ifname_set(T::kVifMarkMap, kVifMarkId, true);
+  WantedSet owners{T::kVifOwnerSet, kTypeMarkIfname, sizeof(uint32_t) + kIfnameLen, false, kVifOwnersId, {}};
+  WantedSet all = ifname_set(T::kVifSet, kVifsId);
+  WantedSet snat = ifname_set(T::kSnatVifSet, kSnatVifsId);
+
+  void add(const NftVif& vif, uint32_t mark) {
+    std::string key = nft_key_ifname(vif.name);
+    marks.elements[key] = slice_vif_in_chain(vif.slice_id);
+    owners.elements[nft_key_u32(mark) + key] = "";
+    all.elements[key] = "";
+    if (vif.snat) snat.elements[key] = "";
+  }
+  // `mark`: the owner's as the table holds it.
+  void remove(const NftVif& vif, uint32_t mark) {
+    std::string key = nft_key_ifname(vif.name);
+    for (WantedSet* s : {&marks, &all, &snat}) s->unwanted.insert(key);
+    owners.unwanted.insert(nft_key_u32(mark) + key);
+  }
+};
+
 // Everything of the slices and vifs: slice chains, vif owners' chains, the six maps and sets.
 void add_all_slices(WantedTable& t, WantedSet& save, WantedSet& restore, VifSets& vifs, uint32_t mask,
                     const NftWanted& wanted) {
   t.chains.reserve(t.chains.size() + 2 * wanted.slices.size());
   for (const auto& [id, mark] : wanted.slices) add_slice(t, save, restore, mask, id, mark);
-  for (const auto& vif : wanted.vifs) vifs.add(vif);
+  for (const auto& vif : wanted.vifs) vifs.add(vif, wanted.slices.at(vif.slice_id));
   for (uint32_t id : vif_owners(wanted)) add_vif_owner(t, mask, id, wanted.slices.at(id));
 }
 
 // Only what differs from `previous`, which the table holds: added slices and slices whose mark
-// changed, removed ones as unwanted chains and keys; the same for vifs and their owners.
+// changed, removed ones as unwanted chains and keys; the same for vifs, and the vifs of a slice
+// whose mark changed.
 void add_changed_slices(WantedTable& t, WantedSet& save, WantedSet& restore, VifSets& vifs, uint32_t mask,
                         const NftWanted& wanted, const NftWanted& previous) {
   auto drop_slice = [&](uint32_t id, uint32_t mark) {
@@ -298,25 +325,24 @@ void add_changed_slices(WantedTable& t, WantedSet& save, WantedSet& restore, Vif
   std::map<std::string_view, const NftVif*> old_vifs;
   for (const auto& vif : previous.vifs) old_vifs.emplace(vif.name, &vif);
   for (const auto& vif : wanted.vifs) {
+    const uint32_t mark = wanted.slices.at(vif.slice_id);
     auto it = old_vifs.find(vif.name);
-    if (it != old_vifs.end() && it->second->slice_id == vif.slice_id && it->second->snat == vif.snat) {
-      old_vifs.erase(it);
-      continue;
-    }
     if (it != old_vifs.end()) {
-      vifs.remove(*it->second);  // owner or snat changed: listed again below, so only snat may go
+      const NftVif& old = *it->second;
+      const uint32_t old_mark = previous.slices.at(old.slice_id);
       old_vifs.erase(it);
+      if (old.slice_id == vif.slice_id && old.snat == vif.snat && old_mark == mark) continue;
+      // Owner, its mark or snat changed: listed again below, so only snat and the old owner
+      // key may go.
+      vifs.remove(old, old_mark);
     }
-    vifs.add(vif);
+    vifs.add(vif, mark);
   }
-  for (const auto& [name, vif] : old_vifs) vifs.remove(*vif);
+  for (const auto& [name, vif] : old_vifs) vifs.remove(*vif, previous.slices.at(vif->slice_id));
 
   std::set<uint32_t> old_owners = vif_owners(previous), owners = vif_owners(wanted);
-  for (uint32_t id : old_owners) {
-    if (owners.count(id) != 0) continue;
-    t.unwanted_chains.push_back(slice_vif_in_chain(id));
-    t.unwanted_chains.push_back(slice_vif_guard_chain(id));
-  }
+  for (uint32_t id : old_owners)
+    if (owners.count(id) == 0) t.unwanted_chains.push_back(slice_vif_in_chain(id));
   for (uint32_t id : owners) {
     uint32_t mark = wanted.slices.at(id);
     auto was = previous.slices.find(id);
@@ -330,7 +356,6 @@ void add_changed_slices(WantedTable& t, WantedSet& save, WantedSet& restore, Vif
 std::string slice_save_chain(uint32_t id) { return "slice_" + std::to_string(id); }
 std::string slice_restore_chain(uint32_t id) { return "slice_" + std::to_string(id) + "_in"; }
 std::string slice_vif_in_chain(uint32_t id) { return "slice_" + std::to_string(id) + "_vif_in"; }
-std::string slice_vif_guard_chain(uint32_t id) { return "slice_" + std::to_string(id) + "_vif_guard"; }
 
 Status check_wanted(uint32_t mask, const NftWanted& wanted) {
   // Sorted marks in one array: thousands of slices are checked on every sync.
@@ -376,14 +401,14 @@ WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted, const NftW
   // out whole.
   if (previous != nullptr && previous->raw_flag == wanted.raw_flag) {
     t.partial = true;
-    for (WantedSet* s : {&save, &restore, &vifs.marks, &vifs.guards, &vifs.all, &vifs.snat}) s->partial = true;
+    for (WantedSet* s : {&save, &restore, &vifs.marks, &vifs.owners, &vifs.all, &vifs.snat}) s->partial = true;
     add_changed_slices(t, save, restore, vifs, mask, wanted, *previous);
   } else {
     add_all_slices(t, save, restore, vifs, mask, wanted);
   }
-  WantedSet uplinks = ifname_set(T::kUplinkSet, kUplinksId, false);
+  WantedSet uplinks = ifname_set(T::kUplinkSet, kUplinksId);
   for (const auto& uplink : wanted.uplinks) uplinks.elements[nft_key_ifname(uplink)] = "";
-  for (auto* s : {&save, &restore, &vifs.marks, &vifs.guards, &vifs.all, &vifs.snat, &uplinks})
+  for (auto* s : {&save, &restore, &vifs.marks, &vifs.owners, &vifs.all, &vifs.snat, &uplinks})
     t.sets.push_back(std::move(*s));
   add_inet_fence_and_flowlog(mask, wanted, kUplinksId, t);
   return t;

@@ -25,6 +25,5 @@ WantedTable netd_table_layout(uint32_t mark_mask, const NftWanted& wanted, const
 std::string slice_save_chain(uint32_t slice_id);       // slice_7
 std::string slice_restore_chain(uint32_t slice_id);    // slice_7_in
 std::string slice_vif_in_chain(uint32_t slice_id);     // slice_7_vif_in
-std::string slice_vif_guard_chain(uint32_t slice_id);  // slice_7_vif_guard
 
 }  // namespace netd::kernel

@@ -255,22 +255,25 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
       change_elements(batch, wanted, m.name, NFT_MSG_DELSETELEM, unwanted);
       out.deleted_elements[m.name] = std::move(unwanted);
     }
-    // 2. Chains whose rules differ lose them (refilled in 6).
+    // 2. Chains whose rules differ lose them (refilled in 7).
     for (size_t i = 0; i < wanted.chains.size(); ++i) {
       const ChainPlan& p = chain_plans[i];
       if (p.write_rules && p.now != nullptr && !p.now->rules.empty()) flush_chain(batch, wanted, wanted.chains[i].name);
     }
-    // 3. Chains that are not wanted (slices that went away), with their rules.
-    auto drop_chain = [&](const std::string& name) {
+    // 3. Chains that are not wanted (slices that went away) lose their rules, which may refer
+    // to sets going in 4; the chains themselves go in 5, once no set element of 4 jumps to them
+    // (a table laid out otherwise before, say by an older netd).
+    std::vector<std::string> unwanted_chains;
+    auto drop_chain = [&](const std::string& name, const ChainState& now) {
       if (wanted_chains.count(name) != 0) return;
-      delete_chain(batch, wanted, name);
-      out.deleted_chains.push_back(name);
+      if (!now.rules.empty()) flush_chain(batch, wanted, name);
+      unwanted_chains.push_back(name);
     };
     if (wanted.partial) {
       for (const auto& name : wanted.unwanted_chains)
-        if (current.chains.count(name) != 0) drop_chain(name);
+        if (auto it = current.chains.find(name); it != current.chains.end()) drop_chain(name, it->second);
     } else {
-      for (const auto& [name, chain] : current.chains) drop_chain(name);
+      for (const auto& [name, chain] : current.chains) drop_chain(name, chain);
     }
     // 4. Named sets that are not wanted (anonymous ones die with their rules).
     for (const auto& [name, set] : current.sets) {
@@ -280,8 +283,13 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
                 [&](struct nlmsghdr* nlh) { nftnl_set_nlmsg_build_payload(nlh, s.get()); });
       out.deleted_sets.push_back(name);
     }
+    // 5. The unwanted chains.
+    for (const auto& name : unwanted_chains) {
+      delete_chain(batch, wanted, name);
+      out.deleted_chains.push_back(name);
+    }
   }
-  // 5. Missing sets and chains.
+  // 6. Missing sets and chains.
   for (const auto& m : wanted.sets) {
     if (current.sets.count(m.name) != 0) continue;
     add_set(batch, wanted, m);
@@ -300,7 +308,7 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
     }
   }
   if (!everything) return ok_status();
-  // 6. Rules of new chains and of chains whose rules differed; what the state records for
+  // 7. Rules of new chains and of chains whose rules differed; what the state records for
   // every chain that is new, rewritten or rehooked.
   for (size_t i = 0; i < wanted.chains.size(); ++i) {
     const WantedChain& c = wanted.chains[i];
@@ -309,7 +317,7 @@ Status plan_table(const TableState& current, const WantedTable& wanted, PlanScop
     if (!p.write_rules && p.now->hook == c.hook) continue;
     out.chains[c.name] = ChainState{c.hook, std::move(p.described)};
   }
-  // 7. Missing elements.
+  // 8. Missing elements.
   for (const auto& m : wanted.sets) {
     auto it = current.sets.find(m.name);
     auto missing = it == current.sets.end() ? m.elements : elements_not_in(m.elements, it->second.elements);

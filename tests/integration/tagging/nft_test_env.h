@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -17,8 +18,24 @@ struct ListedTable {
   // map -> key -> jump target; numeric keys (marks) and string keys (interface names) apart
   std::map<std::string, std::map<uint64_t, std::string>> maps;
   std::map<std::string, std::map<std::string, std::string>> ifname_maps;
-  std::map<std::string, std::set<std::string>> sets;  // plain sets: set -> elements
+  // plain sets: set -> elements ("tun7-0", concatenations as "0x00070000 . tun7-0")
+  std::map<std::string, std::set<std::string>> sets;
 };
+
+inline std::string element_text(const nlohmann::json& e) {
+  if (e.is_string()) return e.get<std::string>();
+  if (e.is_number_unsigned()) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%#010llx", static_cast<unsigned long long>(e.get<uint64_t>()));
+    return buf;
+  }
+  if (e.is_object() && e.contains("concat")) {
+    std::string out;
+    for (const auto& part : e["concat"]) out += (out.empty() ? "" : " . ") + element_text(part);
+    return out;
+  }
+  return e.dump();
+}
 
 inline ListedTable parse_listing(const nlohmann::json& j) {
   ListedTable t;
@@ -41,7 +58,7 @@ inline ListedTable parse_listing(const nlohmann::json& j) {
     if (item.contains("set")) {
       auto& elems = t.sets[item["set"]["name"].get<std::string>()];
       if (!item["set"].contains("elem")) continue;
-      for (const auto& e : item["set"]["elem"]) elems.insert(e.get<std::string>());
+      for (const auto& e : item["set"]["elem"]) elems.insert(element_text(e));
     }
   }
   return t;
@@ -66,8 +83,10 @@ class NftTableTest : public TaggingTest {
       "mark_output", "mark_prerouting", "vif_output", "vif_forward", "vif_postrouting",
       "raw_output",  "flowlog_in",      "flowlog_out"};
 
+  // The chains of a synced table: the base chains, vif_kernel (the guards' shared chain) and `more`.
   static std::set<std::string> base_and(std::initializer_list<std::string> more) {
     std::set<std::string> s = kBaseChains;
+    s.insert("vif_kernel");
     s.insert(more.begin(), more.end());
     return s;
   }

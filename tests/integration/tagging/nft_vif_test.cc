@@ -1,5 +1,6 @@
 // NetdNftTable vif isolation: vifs are elements of maps and sets keyed by interface name
-// (nothing per device in the rules); a resync changes exactly the difference. With real
+// (nothing per device in the rules; the guard is set elements and one shared chain, no chain
+// per vif owner); a resync changes exactly the difference. With real
 // traffic through a veth standing in for the vif: only the owner's packets leave through it
 // (kernel ND still works), what arrives on it carries the owner's mark, and forwarding
 // touches it only between a snat vif and the uplinks, masqueraded.
@@ -78,14 +79,12 @@ TEST_F(NftVifTest, VifsAreKeyedByNameInMapsAndSets) {
   EXPECT_EQ(sync(two_slices_three_vifs()), 0u) << "an unchanged wanted state must send nothing";
 
   ListedTable t = list_netd();
-  EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_7_vif_guard", "slice_8",
-                                "slice_8_in", "slice_8_vif_in", "slice_8_vif_guard"}));
+  EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_8", "slice_8_in", "slice_8_vif_in"}));
   using Jumps = std::map<std::string, std::string>;
   EXPECT_EQ(t.ifname_maps["vif_marks"],
             (Jumps{{"tap7-0", "slice_7_vif_in"}, {"tap7-1", "slice_7_vif_in"}, {"tun8-0", "slice_8_vif_in"}}));
-  EXPECT_EQ(t.ifname_maps["vif_guards"], (Jumps{{"tap7-0", "slice_7_vif_guard"},
-                                                {"tap7-1", "slice_7_vif_guard"},
-                                                {"tun8-0", "slice_8_vif_guard"}}));
+  EXPECT_EQ(t.sets["vif_owners"],
+            (std::set<std::string>{"0x00070000 . tap7-0", "0x00070000 . tap7-1", "0x00080000 . tun8-0"}));
   EXPECT_EQ(t.sets["vifs"], (std::set<std::string>{"tap7-0", "tap7-1", "tun8-0"}));
   EXPECT_EQ(t.sets["snat_vifs"], (std::set<std::string>{"tap7-0"}));
   EXPECT_EQ(t.sets["uplinks"], (std::set<std::string>{"up0"}));
@@ -94,16 +93,19 @@ TEST_F(NftVifTest, VifsAreKeyedByNameInMapsAndSets) {
   // nft(8) reads back the names as names and the rules as the ones it would write itself.
   std::string text = list_netd_text();
   for (const char* expected :
-       {"type ifname : verdict", "\"tap7-0\" : jump slice_7_vif_guard", "\"tun8-0\" : jump slice_8_vif_in",
+       {"type ifname : verdict", "\"tun8-0\" : jump slice_8_vif_in", "type mark . ifname", "0x00080000 . \"tun8-0\"",
         "type ifname\n", "ct mark & 0x0fff0000 vmap @slice_ct_marks\n\t\tiifname vmap @vif_marks",
-        "type filter hook output priority filter", "oifname vmap @vif_guards",
+        "type filter hook output priority filter",
+        "oifname @vifs meta mark & 0x0fff0000 . oifname @vif_owners accept\n\t\toifname @vifs jump vif_kernel\n"
+        "\t\toifname @vifs drop",
         "type filter hook forward priority filter", "iifname @snat_vifs oifname @uplinks accept",
         "iifname @vifs drop",
-        "oifname @snat_vifs iifname @uplinks ct state established,related oifname vmap @vif_guards",
+        "oifname @snat_vifs iifname @uplinks ct state established,related meta mark & 0x0fff0000 . oifname @vif_owners accept",
+        "oifname @snat_vifs iifname @uplinks ct state established,related jump vif_kernel",
         "oifname @vifs drop", "type nat hook postrouting priority srcnat",
         "iifname @snat_vifs oifname @uplinks masquerade",
         "meta mark set meta mark & 0xf007ffff | 0x00070000\n\t\tct mark set ct mark & 0xf007ffff | 0x00070000",
-        "meta mark & 0x0fff0000 == 0x00080000 accept", "icmpv6 type 130-137 accept",
+        "icmpv6 type 130-137 accept",
         "icmpv6 type mld2-listener-report accept", "meta nfproto ipv4 meta l4proto igmp accept"}) {
     EXPECT_NE(text.find(expected), std::string::npos) << "missing '" << expected << "' in\n" << text;
   }
@@ -117,10 +119,10 @@ TEST_F(NftVifTest, RemovingAVifOrASliceRemovesItsElementsAndChains) {
   EXPECT_GT(sync(wanted), 0u);
   EXPECT_EQ(sync(wanted), 0u);
   ListedTable t = list_netd();
-  EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_7_vif_guard", "slice_8",
-                                "slice_8_in"}));
+  EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_8", "slice_8_in"}));
   EXPECT_EQ(t.sets["vifs"], (std::set<std::string>{"tap7-0", "tap7-1"}));
-  EXPECT_EQ(t.ifname_maps["vif_guards"].count("tun8-0"), 0u);
+  EXPECT_EQ(t.ifname_maps["vif_marks"].count("tun8-0"), 0u);
+  EXPECT_EQ(t.sets["vif_owners"], (std::set<std::string>{"0x00070000 . tap7-0", "0x00070000 . tap7-1"}));
 
   wanted.vifs[0].snat = false;  // tap7-0 loses snat, keeps its guard
   wanted.uplinks = {"up1", "up2"};
@@ -129,7 +131,7 @@ TEST_F(NftVifTest, RemovingAVifOrASliceRemovesItsElementsAndChains) {
   t = list_netd();
   EXPECT_EQ(t.sets["snat_vifs"], std::set<std::string>{});
   EXPECT_EQ(t.sets["uplinks"], (std::set<std::string>{"up1", "up2"}));
-  EXPECT_EQ(t.ifname_maps["vif_guards"].at("tap7-0"), "slice_7_vif_guard");
+  EXPECT_EQ(t.sets["vif_owners"].count("0x00070000 . tap7-0"), 1u);
 
   wanted.slices.erase(7);  // slice 7 goes, and with it its vifs
   wanted.vifs.clear();
@@ -138,17 +140,22 @@ TEST_F(NftVifTest, RemovingAVifOrASliceRemovesItsElementsAndChains) {
   t = list_netd();
   EXPECT_EQ(t.chains, base_and({"slice_8", "slice_8_in"}));
   EXPECT_TRUE(t.ifname_maps["vif_marks"].empty());
-  EXPECT_TRUE(t.ifname_maps["vif_guards"].empty());
+  EXPECT_TRUE(t.sets["vif_owners"].empty());
   EXPECT_TRUE(t.sets["vifs"].empty());
 }
 
-TEST_F(NftVifTest, AVifChangingOwnerJumpsToTheNewOwnersChains) {
+TEST_F(NftVifTest, AVifChangingOwnerOrOwnerMarkTakesTheNewOwnersMark) {
   sync({{{7, kMark7}, {8, kMark8}}, {{"tap7-0", 7}}, {}});
   EXPECT_GT(sync({{{7, kMark7}, {8, kMark8}}, {{"tap7-0", 8}}, {}}), 0u);
   ListedTable t = list_netd();
   EXPECT_EQ(t.ifname_maps["vif_marks"], (std::map<std::string, std::string>{{"tap7-0", "slice_8_vif_in"}}));
-  EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in", "slice_8", "slice_8_in", "slice_8_vif_in",
-                                "slice_8_vif_guard"}));
+  EXPECT_EQ(t.sets["vif_owners"], (std::set<std::string>{"0x00080000 . tap7-0"}));
+  EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in", "slice_8", "slice_8_in", "slice_8_vif_in"}));
+  // The owner's mark changes (a reload gave slice 8 another one): its vifs' guard follows.
+  constexpr uint32_t kMark9 = 9u << 16;
+  EXPECT_GT(sync({{{7, kMark7}, {8, kMark9}}, {{"tap7-0", 8}}, {}}), 0u);
+  t = list_netd();
+  EXPECT_EQ(t.sets["vif_owners"], (std::set<std::string>{"0x00090000 . tap7-0"}));
 }
 
 TEST_F(NftVifTest, ManyVifsGoInOneTransactionOfChunkedMessages) {
@@ -161,8 +168,8 @@ TEST_F(NftVifTest, ManyVifsGoInOneTransactionOfChunkedMessages) {
   EXPECT_GT(sync(wanted), 0u);
   EXPECT_EQ(sync(wanted), 0u);
   ListedTable t = list_netd();
-  EXPECT_EQ(t.chains.size(), kBaseChains.size() + 4 * wanted.slices.size());
-  EXPECT_EQ(t.ifname_maps["vif_guards"].size(), wanted.vifs.size());
+  EXPECT_EQ(t.chains.size(), kBaseChains.size() + 1 + 3 * wanted.slices.size());  // + vif_kernel
+  EXPECT_EQ(t.sets["vif_owners"].size(), wanted.vifs.size());
   EXPECT_EQ(t.sets["vifs"].size(), wanted.vifs.size());
   EXPECT_EQ(t.sets["snat_vifs"].size(), wanted.slices.size());
   EXPECT_EQ(t.ifname_maps["vif_marks"]["tap600-1"], "slice_600_vif_in");
@@ -188,7 +195,7 @@ add element inet netd slice_ct_marks { 0x00070000 : jump slice_7_in }
   nlohmann::json before = list_json(*ns_, "netd");
   EXPECT_GT(sync({{{7, kMark7}}, {{kVif, 7}}, {}}), 0u);
   EXPECT_EQ(sync({{{7, kMark7}}, {{kVif, 7}}, {}}), 0u);
-  EXPECT_EQ(list_netd().chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_7_vif_guard"}));
+  EXPECT_EQ(list_netd().chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in"}));
   std::string text = list_netd_text();
   EXPECT_NE(text.find("ct mark & 0x0fff0000 vmap @slice_ct_marks\n\t\tiifname vmap @vif_marks"), std::string::npos)
       << text;
@@ -203,6 +210,39 @@ add element inet netd slice_ct_marks { 0x00070000 : jump slice_7_in }
     EXPECT_NE(handle_of(before, chain), -1);
     EXPECT_EQ(handle_of(after, chain), handle_of(before, chain)) << chain;
   }
+}
+
+// A table as an older netd laid it out, with a guard chain per vif owner that vif_guards jumped
+// to: the map goes before the chains it jumps to, in the one transaction of the first sync.
+TEST_F(NftVifTest, ATableWithAnOlderNetdsVifChainsLosesThem) {
+  const std::string old_table = R"(
+table inet netd {
+  map slice_marks { type mark : verdict; }
+  map slice_ct_marks { type mark : verdict; }
+  map vif_marks { type ifname : verdict; }
+  map vif_guards { type ifname : verdict; }
+  chain mark_output { type route hook output priority mangle; meta mark & 0x0fff0000 vmap @slice_marks; }
+  chain mark_prerouting { type filter hook prerouting priority mangle; ct mark & 0x0fff0000 vmap @slice_ct_marks; iifname vmap @vif_marks; }
+  chain vif_output { type filter hook output priority filter; oifname vmap @vif_guards; }
+  chain slice_7 { ct mark set ct mark & 0xf007ffff | 0x00070000; }
+  chain slice_7_in { meta mark set meta mark & 0xf007ffff | 0x00070000; }
+  chain slice_7_vif_in { meta mark set meta mark & 0xf007ffff | 0x00070000; ct mark set ct mark & 0xf007ffff | 0x00070000; }
+  chain slice_7_vif_guard { meta mark & 0x0fff0000 == 0x00070000 accept; drop; }
+}
+add element inet netd slice_marks { 0x00070000 : jump slice_7 }
+add element inet netd slice_ct_marks { 0x00070000 : jump slice_7_in }
+add element inet netd vif_marks { "tap7-0" : jump slice_7_vif_in }
+add element inet netd vif_guards { "tap7-0" : jump slice_7_vif_guard }
+)";
+  ProcessResult loaded = nft(*ns_, {"-f", "-"}, old_table);
+  ASSERT_TRUE(loaded.ok()) << loaded.describe();
+  EXPECT_GT(sync({{{7, kMark7}}, {{kVif, 7}}, {}}), 0u);
+  EXPECT_EQ(sync({{{7, kMark7}}, {{kVif, 7}}, {}}), 0u);
+  ListedTable t = list_netd();
+  EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in"}));
+  EXPECT_EQ(t.maps.count("vif_guards"), 0u);
+  EXPECT_EQ(t.ifname_maps["vif_marks"], (std::map<std::string, std::string>{{kVif, "slice_7_vif_in"}}));
+  EXPECT_EQ(t.sets["vif_owners"], (std::set<std::string>{"0x00070000 . tap7-0"}));
 }
 
 TEST_F(NftVifTest, RefusesVifsItCannotGuard) {

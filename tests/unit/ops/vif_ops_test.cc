@@ -296,6 +296,34 @@ TEST_F(VifOpsTest, AVanishedDeviceLeavesTheRegistryAndTheIsolation) {
   ASSERT_OK(add_alice(tun_with("")));  // the quota slot is free again
 }
 
+// The kernel's report of an address netd added (and guarded when it claimed it) publishes
+// nothing: what is guarded did not change. An address it did not add, or one removed, does.
+TEST_F(VifOpsTest, TheReportOfAClaimedAddressPublishesNothing) {
+  ASSERT_OK(add_alice(tun_with("10.7.0.1/30", true, true)));  // persistent: outlives the fd
+  const int ifindex = netns_.find("tun7-0")->ifindex;
+  const int published = isolation_.publishes;
+  kernel::LinkEvent added;
+  added.kind = kernel::LinkEvent::Kind::kAddressChanged;
+  added.ifindex = ifindex;
+  added.name = "tun7-0";
+  added.address = *Prefix::parse_interface("10.7.0.1/30");
+  ASSERT_OK(ops_.on_link_event(policy_, added));
+  EXPECT_EQ(isolation_.publishes, published);
+  ASSERT_NE(isolation_.vif("tun7-0"), nullptr);
+  EXPECT_EQ(isolation_.vif("tun7-0")->addresses, std::vector<IpAddress>{*IpAddress::parse("10.7.0.1")});
+
+  ASSERT_OK(netns_.remove_address(ifindex, "tun7-0", *Prefix::parse_interface("10.7.0.1/30")));  // by someone else
+  ASSERT_OK(ops_.on_link_event(policy_, added));
+  EXPECT_EQ(isolation_.publishes, published + 1);
+  EXPECT_TRUE(isolation_.vif("tun7-0")->addresses.empty());
+
+  ASSERT_OK(netns_.add_address(ifindex, "tun7-0", *Prefix::parse_interface("10.7.0.5/30"), {}));  // by someone else
+  added.address = *Prefix::parse_interface("10.7.0.5/30");
+  ASSERT_OK(ops_.on_link_event(policy_, added));
+  EXPECT_EQ(isolation_.publishes, published + 2);
+  EXPECT_EQ(isolation_.vif("tun7-0")->addresses, std::vector<IpAddress>{*IpAddress::parse("10.7.0.5")});
+}
+
 TEST_F(VifOpsTest, TeardownNamesEveryDeviceThatStays) {
   kernel::TunInfo persistent;
   persistent.persist = true;
