@@ -601,6 +601,7 @@ Result<Policy> PolicyLoader::load(const HostLimits& host) {
     // The refusal is right, but files it involves were not read: read them all, so it names the lines.
     main_.reset();
     drop_ins_.clear();
+    claims_.clear();
     policy = load_once(host, nullptr, &remembered_refusal);
   }
   if (policy.ok()) pending_ = {};  // a refused load keeps them: its files were not remembered
@@ -614,6 +615,7 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
   // The drop-ins' names, in load order: the last load's list, with the names the events
   // mention looked up again (a copy only when one of them changes it), or a fresh listing.
   std::optional<std::set<std::string>> edited;
+  std::vector<std::string> gone;  // remembered drop-ins no longer there
   if (changed != nullptr) {
     for (const std::string& name : changed->drop_ins) {
       if (!is_drop_in_name(name)) continue;
@@ -622,15 +624,19 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
       if (!exists && errno != ENOENT) return errno_error("reading policy " + dir + "/" + name);
       if (exists == (drop_in_names_.count(name) != 0)) continue;
       if (!edited) edited = drop_in_names_;
-      if (exists)
+      if (exists) {
         edited->insert(name);
-      else
+      } else {
         edited->erase(name);
+        gone.push_back(name);
+      }
     }
   } else {
     NETD_ASSIGN_OR_RETURN(std::vector<std::string> listed, list_drop_ins(path_));
     edited.emplace();
     for (const std::string& p : listed) edited->insert(p.substr(dir.size() + 1));
+    for (const auto& [name, memory] : drop_ins_)
+      if (edited->count(name) == 0) gone.push_back(name);
   }
   const std::set<std::string>& names = edited ? *edited : drop_in_names_;
 
@@ -639,6 +645,7 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
   struct Loaded {
     const std::string* name = nullptr;   // a drop-in's name; null for the main file
     Remembered* memory = nullptr;        // taken from memory
+    const Remembered* was = nullptr;     // what was remembered of it, taken or read again
     std::optional<StatOfFile> stat;      // read: its stat before the reading
     std::vector<SliceDraft> drafts;      // read
     std::vector<std::shared_ptr<const SliceSpec>> specs;  // read: the drafts' specs, once checked
@@ -646,6 +653,7 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
   };
   std::vector<Loaded> loaded(1 + names.size());
   loaded[0].memory = main_ ? &*main_ : nullptr;
+  loaded[0].was = loaded[0].memory;
   {
     // Both sorted by name: one pass pairs each drop-in with what is remembered of it.
     auto memory = drop_ins_.begin();
@@ -654,7 +662,7 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
       Loaded& file = loaded[i++];
       file.name = &name;
       while (memory != drop_ins_.end() && memory->first < name) ++memory;
-      if (memory != drop_ins_.end() && memory->first == name) file.memory = &memory->second;
+      if (memory != drop_ins_.end() && memory->first == name) file.was = file.memory = &memory->second;
     }
   }
   auto read = [&](Loaded& file, DaemonDraft* daemon) -> Status {
@@ -712,9 +720,24 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
       refs.push_back({&draft.spec, &draft.where});
     }
   }
-  if (Status across = check_across_slices(refs); !across.ok()) {
-    *remembered_refusal = any_remembered;
-    return std::move(across).error();
+  // What memory loses (the slices of files read again or gone) and gains (those read).
+  std::vector<const SliceSpec*> dropped, fresh;
+  for (const Loaded& file : loaded) {
+    if (file.memory != nullptr) continue;
+    if (file.was != nullptr)
+      for (const auto& spec : file.was->slices) dropped.push_back(spec.get());
+    for (const SliceDraft& draft : file.drafts) fresh.push_back(&draft.spec);
+  }
+  for (const std::string& name : gone)
+    if (auto it = drop_ins_.find(name); it != drop_ins_.end())
+      for (const auto& spec : it->second.slices) dropped.push_back(spec.get());
+  // The slices read are checked against the index of the remembered ones; the check over
+  // every slice runs when nothing is remembered, or to say what the index found wrong.
+  if (!any_remembered || claims_.conflicts(dropped, fresh)) {
+    if (Status across = check_across_slices(refs); !across.ok()) {
+      *remembered_refusal = any_remembered;
+      return std::move(across).error();
+    }
   }
 
   // The policy shares the specs with what is remembered: a slice read before costs a pointer.
@@ -740,20 +763,22 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
     if (!events_tell && !file.stat->settled) return std::nullopt;
     return Remembered{file.stat->stamp, events_tell, std::move(file.specs)};
   };
+  auto claim = [&](const Remembered& memory) {
+    for (const auto& spec : memory.slices) claims_.add(spec.get());
+  };
+  for (const SliceSpec* spec : dropped) claims_.remove(spec);  // before memory lets them go
   if (loaded[0].memory == nullptr) {
     main_ = remember(loaded[0]);
     main_daemon_ = std::move(written);
+    if (main_) claim(*main_);
   }
   memory_checked_with_ = daemon.settings;
-  if (edited) {  // files gone from policy.d
-    for (auto it = drop_ins_.begin(); it != drop_ins_.end();)
-      it = edited->count(it->first) != 0 ? std::next(it) : drop_ins_.erase(it);
-  }
+  for (const std::string& name : gone) drop_ins_.erase(name);
   for (size_t i = 1; i < loaded.size(); ++i) {
     Loaded& file = loaded[i];
     if (file.memory != nullptr) continue;
     if (auto r = remember(file))
-      drop_ins_.insert_or_assign(*file.name, std::move(*r));
+      claim(drop_ins_.insert_or_assign(*file.name, std::move(*r)).first->second);
     else
       drop_ins_.erase(*file.name);
   }
