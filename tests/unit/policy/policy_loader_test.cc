@@ -226,5 +226,29 @@ TEST_F(Reloads, EveryConflictWithARememberedSliceIsRefusedAsByLoadPolicy) {
   EXPECT_EQ(refused.error().message, load_policy(main_).error().message);
 }
 
+// The list of drop-ins is the last one with the names that arrived and went merged in, in
+// name order wherever they fall: first, between others, last.
+TEST_F(Reloads, DropInsThatArriveAndGoKeepTheNameOrder) {
+  write_slices(5);  // s10..s14
+  PolicyLoader loader(main_);
+  ASSERT_OK(loader.load());
+  write("policy.d/a.toml", slice_table("a", 50, 2050, "10.100.50.0/24"));
+  write("policy.d/s12b.toml", slice_table("s12b", 51, 2051, "10.100.51.0/24"));
+  write("policy.d/z.toml", slice_table("z", 52, 2052, "10.100.52.0/24"));
+  ASSERT_EQ(::unlink(path(drop_in(10)).c_str()), 0);
+  ASSERT_EQ(::unlink(path(drop_in(14)).c_str()), 0);
+  auto p = loader.load();
+  ASSERT_OK(p);
+  EXPECT_TRUE(loader.last_load_watched());
+  EXPECT_EQ(loader.last_files_read(), 3u);
+  expect_as_fresh(*p);
+  ASSERT_EQ(::unlink(path("policy.d/a.toml").c_str()), 0);
+  write(drop_in(10), slice(10));
+  p = loader.load();
+  ASSERT_OK(p);
+  EXPECT_EQ(loader.last_files_read(), 1u);
+  expect_as_fresh(*p);
+}
+
 }  // namespace
 }  // namespace netd::policy
