@@ -52,14 +52,21 @@ Status Isolation::apply(const policy::Policy& next, const policy::Policy* previo
                                            {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
     tagger_.emplace(std::move(tagger));
   }
-  NETD_TRY(changes ? tagger_->update(changes->uids, changes->gids) : tagger_->sync(uid_marks(next), gid_marks(next)));
+  // A mirror that knows nothing (a check of the kernel made them forget) refuses an update
+  // with ESTALE before writing: the maps are synced whole then.
+  auto stale = [](const Status& st) { return !st.ok() && st.error().code == ESTALE; };
+  Status tagged = changes ? tagger_->update(changes->uids, changes->gids) : Status(make_error(ESTALE, "whole"));
+  if (stale(tagged)) tagged = tagger_->sync(uid_marks(next), gid_marks(next));
+  NETD_TRY(std::move(tagged));
   // The slices' ports, by the marks just given: a member binds its own, nobody else does.
   if (!ports_) {
     NETD_ASSIGN_OR_RETURN(auto ports, kernel::PortReservations::open(
                                           {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
     ports_.emplace(std::move(ports));
   }
-  NETD_TRY(changes ? ports_->update(changes->ports) : ports_->sync(reserved_ports(next)));
+  Status reserved = changes ? ports_->update(changes->ports) : Status(make_error(ESTALE, "whole"));
+  if (stale(reserved)) reserved = ports_->sync(reserved_ports(next));
+  NETD_TRY(std::move(reserved));
   maps_version_ = next.slices.version();
   maps_mark_mask_ = next.netd.mark_mask;
   if (!guard_) {

@@ -109,11 +109,12 @@ class BpfMapMirror {
   }
 
   // Changes only the keys named: `set` added or updated, then `unset` deleted (those not in
-  // `set`). Refused (ESTALE) while what the map holds is unknown: before the first sync, or
-  // after a failure; sync it whole then.
+  // `set`). Refused (ESTALE), with nothing written, while what the map holds is unknown: before
+  // the first sync, after a failure, after forget_map_mirrors(); sync it whole then.
   template <typename Keys, typename KeyText>
   Status update(int map_fd, const std::string& name, const Map& set, const Keys& unset, KeyText key_text) {
-    if (!written_) return make_error(ESTALE, name + ": its contents are unknown (a failed write), sync it whole");
+    if (!written_ || epoch_ != detail::map_mirror_epoch)
+      return make_error(ESTALE, name + ": its contents are unknown (not synced since a failure or a check), sync it whole");
     Map& was = *written_;
     for (const auto& [key, value] : set) {
       auto it = was.find(key);

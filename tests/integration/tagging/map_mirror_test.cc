@@ -97,6 +97,13 @@ TEST_F(MapMirrorTest, AnUpdateWritesTheNamedKeysFromWhatTheMirrorKnows) {
   EXPECT_ERR(mirror.update(fd_, "mirror_test", {{{1, 1}}, {}}), ESTALE, "unknown");
   ASSERT_OK(mirror.sync(fd_, "mirror_test", {{1, 1}}));
   EXPECT_EQ(contents(), (Marks{{1, 1}}));
+  // Nor does it after forget_map_mirrors() (netd's check of the kernel), until a sync.
+  forget_map_mirrors();
+  EXPECT_ERR(mirror.update(fd_, "mirror_test", {{{2, 2}}, {}}), ESTALE, "unknown");
+  EXPECT_EQ(contents(), (Marks{{1, 1}})) << "nothing written";
+  ASSERT_OK(mirror.sync(fd_, "mirror_test", {{1, 1}}));
+  ASSERT_OK(mirror.update(fd_, "mirror_test", {{{2, 2}}, {1}}));
+  EXPECT_EQ(contents(), (Marks{{2, 2}}));
 }
 
 }  // namespace
