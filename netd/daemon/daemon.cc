@@ -15,6 +15,7 @@
 #include "netd/kernel/bpf/map_sync.h"
 #include "netd/ops/slices.h"
 #include "netd/policy/loader.h"
+#include "netd/policy/slice_diff.h"
 #include "netd/policy/slice_owners.h"
 
 namespace netd::daemon {
@@ -179,20 +180,25 @@ Status Daemon::apply_reloaded_policy() {
     return with_undo(std::move(applied).error(), restored,
                      "part of the refused policy (the running policy could not be restored)");
   }
+  // The owners the record should hold now: what it held, changed as the slices were (owners_of
+  // thousands of slices costs a map of as many entries); made whole when the record is unknown.
+  std::optional<policy::SliceOwners> owners = std::move(recorded_owners_);
+  recorded_owners_.reset();
+  const bool owners_changed = !owners || policy::update_owners(*owners, policy::diff_slices(policy_, next));
   policy_ = std::move(next);
   server_->set_limits(server_limits(policy_.netd));
   schedule_verification();
   check_own_cgroup();
   // Applied whatever the record says: a failure only costs the next restart its comparison.
   // Rewritten (and synced) only when it changes: most reloads change no owner.
-  policy::SliceOwners owners = policy::owners_of(policy_);
-  if (owners != recorded_owners_) {
-    if (Status st = write_owner_record(policy_.netd.state_dir, owners); st.ok()) {
-      recorded_owners_ = std::move(owners);
-    } else {
-      log_line("recording slice ids: " + st.error().message + " (a restart cannot tell which slice held each id, or which raw rights it had)");
-      recorded_owners_.reset();  // unknown: written again on the next reload
-    }
+  if (!owners) owners = policy::owners_of(policy_);
+  if (!owners_changed) {
+    recorded_owners_ = std::move(owners);
+  } else if (Status st = write_owner_record(policy_.netd.state_dir, *owners); st.ok()) {
+    recorded_owners_ = std::move(owners);
+  } else {
+    // Unknown: written again on the next reload.
+    log_line("recording slice ids: " + st.error().message + " (a restart cannot tell which slice held each id, or which raw rights it had)");
   }
   return ok_status();
 }

@@ -2,6 +2,8 @@
 
 #include "netd/kernel/bpf/bpffs.h"
 #include "netd/kernel/sysctl/sysctl.h"
+#include "netd/ops/isolation_changes.h"
+#include "netd/policy/slice_diff.h"
 #include "netd/policy/raw_decision.h"
 #include "netd/policy/vif_decision.h"
 
@@ -33,6 +35,16 @@ Status enable_forwarding(const std::string& dev) {
 }  // namespace
 
 Status Isolation::apply(const policy::Policy& next, const policy::Policy* previous) {
+  // What the reload changes among the slices (matched by id; shared specs by pointer).
+  std::optional<policy::SliceDiff> diff;
+  if (previous != nullptr) diff = policy::diff_slices(*previous, next);
+  // From the policy the maps hold, only the keys of the slices that changed are written (a
+  // reload at thousands of slices would otherwise compare every key); else the maps whole.
+  const bool from_maps = diff && maps_version_ == previous->slices.version() &&
+                         maps_mark_mask_ == next.netd.mark_mask && tagger_ && ports_;
+  std::optional<IsolationMapChanges> changes;
+  if (from_maps) changes = isolation_map_changes(next, *diff);
+  maps_version_.reset();  // unknown until both maps are written
   // Tagging first: from here on every member's new socket carries its mark.
   if (!tagger_) {
     NETD_TRY(kernel::ensure_sys_fs_bpf_mounted(next.netd.bpffs));
@@ -40,14 +52,23 @@ Status Isolation::apply(const policy::Policy& next, const policy::Policy* previo
                                            {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
     tagger_.emplace(std::move(tagger));
   }
-  NETD_TRY(tagger_->sync(uid_marks(next), gid_marks(next)));
+  // A mirror that knows nothing (a check of the kernel made them forget) refuses an update
+  // with ESTALE before writing: the maps are synced whole then.
+  auto stale = [](const Status& st) { return !st.ok() && st.error().code == ESTALE; };
+  Status tagged = changes ? tagger_->update(changes->uids, changes->gids) : Status(make_error(ESTALE, "whole"));
+  if (stale(tagged)) tagged = tagger_->sync(uid_marks(next), gid_marks(next));
+  NETD_TRY(std::move(tagged));
   // The slices' ports, by the marks just given: a member binds its own, nobody else does.
   if (!ports_) {
     NETD_ASSIGN_OR_RETURN(auto ports, kernel::PortReservations::open(
                                           {next.netd.bpffs, next.netd.cgroup, next.netd.mark_mask}));
     ports_.emplace(std::move(ports));
   }
-  NETD_TRY(ports_->sync(reserved_ports(next)));
+  Status reserved = changes ? ports_->update(changes->ports) : Status(make_error(ESTALE, "whole"));
+  if (stale(reserved)) reserved = ports_->sync(reserved_ports(next));
+  NETD_TRY(std::move(reserved));
+  maps_version_ = next.slices.version();
+  maps_mark_mask_ = next.netd.mark_mask;
   if (!guard_) {
     NETD_TRY(enable_fwmark_reflect());
     NETD_ASSIGN_OR_RETURN(auto guard, kernel::VifGuard::open(
@@ -69,12 +90,12 @@ Status Isolation::apply(const policy::Policy& next, const policy::Policy* previo
   // A mark whose slice went away or was given to another slice: the sockets handed out with
   // it must not see the new owner's packets. A slice that lost a raw kind or capture_all: its
   // sockets must not keep what it may no longer have (those it still may, it asks for again).
-  if (previous != nullptr) {
-    for (const auto& old : previous->slices) {
-      const policy::SliceSpec* now = next.find_by_id(old.id);
-      if (now == nullptr || now->name != old.name || policy::raw_rights_cut(old, *now))
-        NETD_TRY(filters_->revoke(previous->mark_of(old)));
-    }
+  // Slices the diff does not name kept their name and rights.
+  if (diff) {
+    for (const policy::SliceSpec* old : diff->removed) NETD_TRY(filters_->revoke(previous->mark_of(*old)));
+    for (const auto& c : diff->changed)
+      if (c.next->name != c.previous->name || policy::raw_rights_cut(*c.previous, *c.next))
+        NETD_TRY(filters_->revoke(previous->mark_of(*c.previous)));
   }
   return ok_status();
 }

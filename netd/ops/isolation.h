@@ -4,6 +4,7 @@
 // it: VifOps publishes vifs to it, RawSocketOps takes filters from it, link events reach it.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -48,6 +49,11 @@ class Isolation : public IsolationSink, public RawFilterProvider {
   std::vector<HostDevice> host_devices();
 
   kernel::LinkView& links_;
+  // What the tagging and port maps hold: the slices of the policy last applied, by their
+  // SliceList::version(), and its mark_mask (unset after a failed write). A reload from that
+  // policy writes only the keys of the slices it changes.
+  std::optional<uint64_t> maps_version_;
+  uint32_t maps_mark_mask_ = 0;
   std::vector<GuardedVif> published_vifs_;  // what publish() last got
   std::optional<kernel::SliceTagger> tagger_;
   std::optional<kernel::PortReservations> ports_;

@@ -601,6 +601,7 @@ Result<Policy> PolicyLoader::load(const HostLimits& host) {
     // The refusal is right, but files it involves were not read: read them all, so it names the lines.
     main_.reset();
     drop_ins_.clear();
+    claims_.clear();
     policy = load_once(host, nullptr, &remembered_refusal);
   }
   if (policy.ok()) pending_ = {};  // a refused load keeps them: its files were not remembered
@@ -611,9 +612,11 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
                                        bool* remembered_refusal) {
   last_files_read_ = 0;
   const std::string dir = drop_in_dir(path_);
-  // The drop-ins' names, in load order: the last load's list, with the names the events
-  // mention looked up again (a copy only when one of them changes it), or a fresh listing.
-  std::optional<std::set<std::string>> edited;
+  // The drop-ins' names, in load order: the last load's list less the names the events say
+  // went plus those they say arrived (the list itself changes once the load succeeds: no copy
+  // of thousands of names), or a fresh listing.
+  std::optional<std::set<std::string>> listed;
+  std::set<std::string> arrived, gone;  // gone: in the last list (or memory), not there now
   if (changed != nullptr) {
     for (const std::string& name : changed->drop_ins) {
       if (!is_drop_in_name(name)) continue;
@@ -621,50 +624,70 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
       const bool exists = ::lstat((dir + "/" + name).c_str(), &st) == 0;
       if (!exists && errno != ENOENT) return errno_error("reading policy " + dir + "/" + name);
       if (exists == (drop_in_names_.count(name) != 0)) continue;
-      if (!edited) edited = drop_in_names_;
-      if (exists)
-        edited->insert(name);
-      else
-        edited->erase(name);
+      (exists ? arrived : gone).insert(name);
     }
   } else {
-    NETD_ASSIGN_OR_RETURN(std::vector<std::string> listed, list_drop_ins(path_));
-    edited.emplace();
-    for (const std::string& p : listed) edited->insert(p.substr(dir.size() + 1));
+    NETD_ASSIGN_OR_RETURN(std::vector<std::string> paths, list_drop_ins(path_));
+    listed.emplace();
+    for (const std::string& p : paths) listed->insert(p.substr(dir.size() + 1));
+    for (const auto& [name, memory] : drop_ins_)
+      if (listed->count(name) == 0) gone.insert(name);
   }
-  const std::set<std::string>& names = edited ? *edited : drop_in_names_;
+  // Calls `each` with every name in order.
+  auto for_each_name = [&](auto each) {
+    if (listed) {
+      for (const std::string& name : *listed) each(name);
+      return;
+    }
+    auto next_gone = gone.begin();
+    auto next_arrived = arrived.begin();
+    for (const std::string& name : drop_in_names_) {
+      for (; next_arrived != arrived.end() && *next_arrived < name; ++next_arrived) each(*next_arrived);
+      while (next_gone != gone.end() && *next_gone < name) ++next_gone;
+      if (next_gone != gone.end() && *next_gone == name) continue;
+      each(name);
+    }
+    for (; next_arrived != arrived.end(); ++next_arrived) each(*next_arrived);
+  };
+  const size_t name_count = listed ? listed->size() : drop_in_names_.size() + arrived.size() - gone.size();
 
   // Each file in load order (the main file first), read or taken from memory; the drafts of
   // those read are kept here until the checks pass.
+  struct ReadFile {
+    StatOfFile stat;                 // its stat before the reading
+    std::vector<SliceDraft> drafts;
+    std::vector<std::shared_ptr<const SliceSpec>> specs;  // the drafts' specs, once checked
+  };
+  // Small: a reload at thousands of drop-ins makes one per file and reads few of them.
   struct Loaded {
     const std::string* name = nullptr;   // a drop-in's name; null for the main file
     Remembered* memory = nullptr;        // taken from memory
-    std::optional<StatOfFile> stat;      // read: its stat before the reading
-    std::vector<SliceDraft> drafts;      // read
-    std::vector<std::shared_ptr<const SliceSpec>> specs;  // read: the drafts' specs, once checked
+    const Remembered* was = nullptr;     // what was remembered of it, taken or read again
+    std::unique_ptr<ReadFile> read;      // read (every file not taken from memory)
     std::string path(const std::string& main, const std::string& dir) const { return name ? dir + "/" + *name : main; }
   };
-  std::vector<Loaded> loaded(1 + names.size());
+  std::vector<Loaded> loaded(1 + name_count);
   loaded[0].memory = main_ ? &*main_ : nullptr;
+  loaded[0].was = loaded[0].memory;
   {
     // Both sorted by name: one pass pairs each drop-in with what is remembered of it.
     auto memory = drop_ins_.begin();
     size_t i = 1;
-    for (const std::string& name : names) {
+    for_each_name([&](const std::string& name) {
       Loaded& file = loaded[i++];
       file.name = &name;
       while (memory != drop_ins_.end() && memory->first < name) ++memory;
-      if (memory != drop_ins_.end() && memory->first == name) file.memory = &memory->second;
-    }
+      if (memory != drop_ins_.end() && memory->first == name) file.was = file.memory = &memory->second;
+    });
   }
   auto read = [&](Loaded& file, DaemonDraft* daemon) -> Status {
     const std::string path = file.path(path_, dir);
-    NETD_ASSIGN_OR_RETURN(file.stat, stat_file(path));
+    file.read = std::make_unique<ReadFile>();
+    NETD_ASSIGN_OR_RETURN(file.read->stat, stat_file(path));
     NETD_ASSIGN_OR_RETURN(std::string text, read_policy_file(path));
     ++last_files_read_;
     file.memory = nullptr;
-    file.drafts.clear();
-    return parse_document(text, path, file.name == nullptr, daemon, &file.drafts);
+    return parse_document(text, path, file.name == nullptr, daemon, &file.read->drafts);
   };
   DaemonDraft written;  // the main file's [netd] as read (remembered before defaults)
   DaemonDraft unused;   // a drop-in's: parse_document refuses [netd] there
@@ -706,15 +729,30 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
       for (const auto& spec : file.memory->slices) refs.push_back({spec.get(), nullptr});
       continue;
     }
-    for (SliceDraft& draft : file.drafts) {
+    for (SliceDraft& draft : file.read->drafts) {
       NETD_TRY(check_slice(daemon.settings, draft));
       settle_slice(draft);
       refs.push_back({&draft.spec, &draft.where});
     }
   }
-  if (Status across = check_across_slices(refs); !across.ok()) {
-    *remembered_refusal = any_remembered;
-    return std::move(across).error();
+  // What memory loses (the slices of files read again or gone) and gains (those read).
+  std::vector<const SliceSpec*> dropped, fresh;
+  for (const Loaded& file : loaded) {
+    if (file.memory != nullptr) continue;
+    if (file.was != nullptr)
+      for (const auto& spec : file.was->slices) dropped.push_back(spec.get());
+    for (const SliceDraft& draft : file.read->drafts) fresh.push_back(&draft.spec);
+  }
+  for (const std::string& name : gone)
+    if (auto it = drop_ins_.find(name); it != drop_ins_.end())
+      for (const auto& spec : it->second.slices) dropped.push_back(spec.get());
+  // The slices read are checked against the index of the remembered ones; the check over
+  // every slice runs when nothing is remembered, or to say what the index found wrong.
+  if (!any_remembered || claims_.conflicts(dropped, fresh)) {
+    if (Status across = check_across_slices(refs); !across.ok()) {
+      *remembered_refusal = any_remembered;
+      return std::move(across).error();
+    }
   }
 
   // The policy shares the specs with what is remembered: a slice read before costs a pointer.
@@ -726,38 +764,48 @@ Result<Policy> PolicyLoader::load_once(const HostLimits& host, const PolicyWatch
       for (const auto& spec : file.memory->slices) policy.slices.push_back(spec);
       continue;
     }
-    file.specs.reserve(file.drafts.size());
-    for (SliceDraft& draft : file.drafts) {
-      file.specs.push_back(std::make_shared<SliceSpec>(std::move(draft.spec)));
-      policy.slices.push_back(file.specs.back());
+    ReadFile& got = *file.read;
+    got.specs.reserve(got.drafts.size());
+    for (SliceDraft& draft : got.drafts) {
+      got.specs.push_back(std::make_shared<SliceSpec>(std::move(draft.spec)));
+      policy.slices.push_back(got.specs.back());
     }
   }
 
   // Remember what was read: a regular file the watch (opened before the reading) covers, or a
   // file whose stamp can tell a later change.
   auto remember = [&](Loaded& file) -> std::optional<Remembered> {
-    const bool events_tell = watch_.has_value() && !file.stat->symlink;
-    if (!events_tell && !file.stat->settled) return std::nullopt;
-    return Remembered{file.stat->stamp, events_tell, std::move(file.specs)};
+    ReadFile& got = *file.read;
+    const bool events_tell = watch_.has_value() && !got.stat.symlink;
+    if (!events_tell && !got.stat.settled) return std::nullopt;
+    return Remembered{got.stat.stamp, events_tell, std::move(got.specs)};
   };
+  auto claim = [&](const Remembered& memory) {
+    for (const auto& spec : memory.slices) claims_.add(spec.get());
+  };
+  for (const SliceSpec* spec : dropped) claims_.remove(spec);  // before memory lets them go
   if (loaded[0].memory == nullptr) {
     main_ = remember(loaded[0]);
     main_daemon_ = std::move(written);
+    if (main_) claim(*main_);
   }
   memory_checked_with_ = daemon.settings;
-  if (edited) {  // files gone from policy.d
-    for (auto it = drop_ins_.begin(); it != drop_ins_.end();)
-      it = edited->count(it->first) != 0 ? std::next(it) : drop_ins_.erase(it);
-  }
+  for (const std::string& name : gone) drop_ins_.erase(name);
   for (size_t i = 1; i < loaded.size(); ++i) {
     Loaded& file = loaded[i];
     if (file.memory != nullptr) continue;
     if (auto r = remember(file))
-      drop_ins_.insert_or_assign(*file.name, std::move(*r));
+      claim(drop_ins_.insert_or_assign(*file.name, std::move(*r)).first->second);
     else
       drop_ins_.erase(*file.name);
   }
-  if (edited) drop_in_names_ = std::move(*edited);
+  // Last: the names of `loaded` point into these.
+  if (listed) {
+    drop_in_names_ = std::move(*listed);
+  } else {
+    for (const std::string& name : gone) drop_in_names_.erase(name);
+    drop_in_names_.merge(arrived);
+  }
   return policy;
 }
 

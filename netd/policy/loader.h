@@ -16,6 +16,7 @@
 #include "lib/core/result.h"
 #include "netd/policy/policy.h"
 #include "netd/policy/policy_watch.h"
+#include "netd/policy/slice_claims.h"
 #include "netd/policy/validate.h"
 
 namespace netd::policy {
@@ -80,6 +81,9 @@ class PolicyLoader {
   DaemonSettings memory_checked_with_;         // the settings every remembered slice passed check_slice with
   std::map<std::string, Remembered> drop_ins_; // by name in policy.d
   std::set<std::string> drop_in_names_;        // policy.d as of the last successful load
+  // What the remembered slices (those of main_ and drop_ins_) hold: the slices read are
+  // checked against it, not against all of them again.
+  SliceClaims claims_;
   std::optional<PolicyWatch> watch_;
   PolicyWatch::Changes pending_;               // events taken since the last successful load
   size_t last_files_read_ = 0;

@@ -1,15 +1,23 @@
 #include "netd/policy/policy.h"
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 
 namespace netd::policy {
+
+uint64_t SliceList::next_version() {
+  // Process-wide, so that no two lists ever share a version by chance (a list made where a
+  // freed one was, after as many changes).
+  static std::atomic<uint64_t> last{0};
+  return ++last;
+}
 
 SliceSpec& SliceList::edit(size_t i) {
   // Every spec is made as a (non-const) SliceSpec by push_back or by the loader, so changing
   // one that this list alone holds is changing a mutable object.
   if (specs_[i].use_count() > 1) specs_[i] = std::make_shared<SliceSpec>(*specs_[i]);
-  ++version_;  // the index holds views of the names
+  version_ = next_version();  // the index holds views of the names
   return const_cast<SliceSpec&>(*specs_[i]);
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lib/core/net_types.h"
@@ -142,6 +143,19 @@ class SliceList {
   SliceList(std::initializer_list<SliceSpec> specs) {
     for (const SliceSpec& s : specs) push_back(s);
   }
+  SliceList(const SliceList&) = default;
+  SliceList& operator=(const SliceList&) = default;
+  // A list moved from is empty, and its version says so.
+  SliceList(SliceList&& other) noexcept
+      : specs_(std::move(other.specs_)), version_(std::exchange(other.version_, 0)) {
+    other.specs_.clear();
+  }
+  SliceList& operator=(SliceList&& other) noexcept {
+    specs_ = std::move(other.specs_);
+    other.specs_.clear();
+    version_ = std::exchange(other.version_, 0);
+    return *this;
+  }
 
   size_t size() const { return specs_.size(); }
   bool empty() const { return specs_.empty(); }
@@ -161,13 +175,19 @@ class SliceList {
   void push_back(SliceSpec spec) { push_back(std::make_shared<SliceSpec>(std::move(spec))); }
   void push_back(Shared spec) {
     specs_.push_back(std::move(spec));
-    ++version_;
+    version_ = next_version();
   }
   // Changes whenever the list is another one (a copy, a new policy), grows, or has a slice
   // edited: what the policy's index is checked against.
   std::pair<const void*, uint64_t> identity() const { return {specs_.data(), version_}; }
+  // Another number at every change of any list (0: empty from the start, or moved from): two
+  // lists of one version are one list, or copies of it with nothing changed since. A backend
+  // that remembers the version it applied knows, without comparing, whether a policy is that one.
+  uint64_t version() const { return version_; }
 
  private:
+  static uint64_t next_version();
+
   std::vector<Shared> specs_;
   uint64_t version_ = 0;
 };

@@ -30,10 +30,31 @@ std::vector<std::string_view> split(std::string_view text, char by) {
 
 }  // namespace
 
+namespace {
+
+SliceOwner owner_of(const SliceSpec& s) { return SliceOwner{s.name, true, s.raw, s.capture_all}; }
+
+}  // namespace
+
 SliceOwners owners_of(const Policy& p) {
   SliceOwners out;
-  for (const auto& s : p.slices) out[s.id] = SliceOwner{s.name, true, s.raw, s.capture_all};
+  for (const auto& s : p.slices) out[s.id] = owner_of(s);
   return out;
+}
+
+bool update_owners(SliceOwners& owners, const SliceDiff& diff) {
+  bool changed = false;
+  for (const SliceSpec* s : diff.removed) changed = owners.erase(s->id) != 0 || changed;
+  auto put = [&](const SliceSpec& s) {
+    SliceOwner now = owner_of(s);
+    auto [it, inserted] = owners.try_emplace(s.id, now);
+    if (!inserted && it->second == now) return;
+    if (!inserted) it->second = std::move(now);
+    changed = true;
+  };
+  for (const SliceSpec* s : diff.added) put(*s);
+  for (const SliceDiff::Change& c : diff.changed) put(*c.next);
+  return changed;
 }
 
 std::string format_slice_owners(const SliceOwners& owners) {

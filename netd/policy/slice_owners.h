@@ -14,6 +14,7 @@
 
 #include "lib/core/result.h"
 #include "netd/policy/policy.h"
+#include "netd/policy/slice_diff.h"
 
 namespace netd::policy {
 
@@ -32,6 +33,9 @@ struct SliceOwner {
 using SliceOwners = std::map<uint32_t, SliceOwner>;  // slice id -> its slice then
 
 SliceOwners owners_of(const Policy& p);
+// Makes `owners` (owners_of the previous policy of `diff`) owners_of its next one, at the cost
+// of the slices the diff names; true if anything changed (the record is then written again).
+bool update_owners(SliceOwners& owners, const SliceDiff& diff);
 
 // One "id name raw=KIND,... capture_all=true|false" line per slice, after a comment line saying
 // what the file is.

@@ -21,6 +21,10 @@ Status U32MapMirror::sync(int map_fd, const std::string& name, const std::map<ui
   return mirror_.sync(map_fd, name, desired, u32_text);
 }
 
+Status U32MapMirror::update(int map_fd, const std::string& name, const U32MapChanges& changes) {
+  return mirror_.update(map_fd, name, changes.set, changes.unset, u32_text);
+}
+
 std::string hex32(uint32_t value) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%#010x", value);

@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "lib/core/result.h"
+#include "netd/kernel/bpf/map_changes.h"
 
 namespace netd::kernel {
 
@@ -107,6 +108,35 @@ class BpfMapMirror {
     return ok_status();
   }
 
+  // Changes only the keys named: `set` added or updated, then `unset` deleted (those not in
+  // `set`). Refused (ESTALE), with nothing written, while what the map holds is unknown: before
+  // the first sync, after a failure, after forget_map_mirrors(); sync it whole then.
+  template <typename Keys, typename KeyText>
+  Status update(int map_fd, const std::string& name, const Map& set, const Keys& unset, KeyText key_text) {
+    if (!written_ || epoch_ != detail::map_mirror_epoch)
+      return make_error(ESTALE, name + ": its contents are unknown (not synced since a failure or a check), sync it whole");
+    Map& was = *written_;
+    for (const auto& [key, value] : set) {
+      auto it = was.find(key);
+      if (it != was.end() && it->second == value) continue;
+      if (bpf_map_update_elem(map_fd, &key, &value, BPF_ANY) != 0) {
+        written_.reset();
+        return errno_error("setting " + name + "[" + key_text(key) + "] = " + std::to_string(value));
+      }
+      was.insert_or_assign(key, value);
+    }
+    for (const auto& key : unset) {
+      auto it = was.find(key);
+      if (it == was.end() || set.count(key) != 0) continue;
+      if (bpf_map_delete_elem(map_fd, &key) != 0 && errno != ENOENT) {
+        written_.reset();
+        return errno_error("deleting " + name + "[" + key_text(key) + "]");
+      }
+      was.erase(it);
+    }
+    return ok_status();
+  }
+
  private:
   std::optional<Map> written_;
   uint64_t epoch_ = 0;  // detail::map_mirror_epoch when written_ was read from the map
@@ -116,6 +146,7 @@ class BpfMapMirror {
 class U32MapMirror {
  public:
   Status sync(int map_fd, const std::string& name, const std::map<uint32_t, uint32_t>& desired);
+  Status update(int map_fd, const std::string& name, const U32MapChanges& changes);
 
  private:
   BpfMapMirror<std::map<uint32_t, uint32_t>> mirror_;

@@ -58,14 +58,30 @@ Result<PortReservations> PortReservations::open(const PortReserveConfig& config)
       std::make_unique<State>(State{std::move(skel), std::move(bind4), std::move(bind6), config.mark_mask}));
 }
 
-Status PortReservations::sync(const std::map<uint32_t, uint32_t>& port_marks) {
+namespace {
+
+// The message made only for an entry refused: a policy may reserve thousands of ports.
+Status check_ports(const std::map<uint32_t, uint32_t>& port_marks, uint32_t mask) {
   for (const auto& [port, mark] : port_marks) {
+    if (port != 0 && port <= kMaxPort && mark != 0 && (mark & ~mask) == 0) continue;
     const std::string whose = "port " + std::to_string(port);
     if (port == 0 || port > kMaxPort) return make_error(EINVAL, "ports: " + whose + " is not a port 1..65535");
     if (mark == 0) return make_error(EINVAL, "ports: mark of " + whose + " is 0 (unmarked sockets own no port)");
-    NETD_TRY(check_mark_in_mask("ports", mark, state_->mark_mask, whose));
+    return check_mark_in_mask("ports", mark, mask, whose);
   }
+  return ok_status();
+}
+
+}  // namespace
+
+Status PortReservations::sync(const std::map<uint32_t, uint32_t>& port_marks) {
+  NETD_TRY(check_ports(port_marks, state_->mark_mask));
   return state_->written.sync(bpf_map__fd(state_->skel->maps.reserved_ports), "reserved_ports", port_marks);
+}
+
+Status PortReservations::update(const U32MapChanges& port_marks) {
+  NETD_TRY(check_ports(port_marks.set, state_->mark_mask));
+  return state_->written.update(bpf_map__fd(state_->skel->maps.reserved_ports), "reserved_ports", port_marks);
 }
 
 Result<std::map<uint32_t, uint32_t>> PortReservations::port_marks() const {

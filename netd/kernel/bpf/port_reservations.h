@@ -10,6 +10,7 @@
 #include <string>
 
 #include "lib/core/result.h"
+#include "netd/kernel/bpf/map_changes.h"
 
 namespace netd::kernel {
 
@@ -36,6 +37,9 @@ class PortReservations {
   // deletes ports not present. Ports 1..65535; marks non-zero and within mark_mask. Nothing
   // changes if any entry is refused. Sockets already bound keep their ports.
   Status sync(const std::map<uint32_t, uint32_t>& port_marks);
+  // Changes only the ports named, from what the last sync or update left (ESTALE when that is
+  // unknown: a write failed since). The same rules for ports and marks as sync.
+  Status update(const U32MapChanges& port_marks);
 
   // Detaches the pinned links, removes the pins and the ports/ directory, and bpffs_dir itself
   // if nothing else is left in it. Missing pieces are fine.

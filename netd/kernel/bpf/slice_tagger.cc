@@ -52,13 +52,29 @@ Result<SliceTagger> SliceTagger::open(const TaggingConfig& config) {
   return SliceTagger(std::make_unique<State>(State{std::move(skel), std::move(link), config.mark_mask}));
 }
 
+namespace {
+
+// Every mark within the mask (the message made only for one that is not: thousands of ids).
+Status check_marks(const std::map<uint32_t, uint32_t>& marks, uint32_t mask) {
+  for (const auto& [id, mark] : marks)
+    if ((mark & ~mask) != 0) return check_mark_in_mask("tagging", mark, mask, "id " + std::to_string(id));
+  return ok_status();
+}
+
+}  // namespace
+
 Status SliceTagger::sync(const std::map<uint32_t, uint32_t>& uid_marks, const std::map<uint32_t, uint32_t>& gid_marks) {
-  for (const auto* marks : {&uid_marks, &gid_marks}) {
-    for (const auto& [id, mark] : *marks)
-      NETD_TRY(check_mark_in_mask("tagging", mark, state_->mark_mask, "id " + std::to_string(id)));
-  }
+  NETD_TRY(check_marks(uid_marks, state_->mark_mask));
+  NETD_TRY(check_marks(gid_marks, state_->mark_mask));
   NETD_TRY(state_->uid_written.sync(bpf_map__fd(state_->skel->maps.uid_marks), "uid_marks", uid_marks));
   return state_->gid_written.sync(bpf_map__fd(state_->skel->maps.gid_marks), "gid_marks", gid_marks);
+}
+
+Status SliceTagger::update(const U32MapChanges& uid_marks, const U32MapChanges& gid_marks) {
+  NETD_TRY(check_marks(uid_marks.set, state_->mark_mask));
+  NETD_TRY(check_marks(gid_marks.set, state_->mark_mask));
+  NETD_TRY(state_->uid_written.update(bpf_map__fd(state_->skel->maps.uid_marks), "uid_marks", uid_marks));
+  return state_->gid_written.update(bpf_map__fd(state_->skel->maps.gid_marks), "gid_marks", gid_marks);
 }
 
 Result<std::map<uint32_t, uint32_t>> SliceTagger::uid_marks() const {

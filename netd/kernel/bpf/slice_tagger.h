@@ -9,6 +9,7 @@
 #include <string>
 
 #include "lib/core/result.h"
+#include "netd/kernel/bpf/map_changes.h"
 
 namespace netd::kernel {
 
@@ -35,6 +36,9 @@ class SliceTagger {
   // Makes the maps equal to these (uid → mark, primary gid → mark): adds/updates, then
   // deletes keys not present. Marks must lie within mark_mask.
   Status sync(const std::map<uint32_t, uint32_t>& uid_marks, const std::map<uint32_t, uint32_t>& gid_marks);
+  // Changes only the keys named, from what the last sync or update left (ESTALE when that is
+  // unknown: a write failed since). Marks must lie within mark_mask.
+  Status update(const U32MapChanges& uid_marks, const U32MapChanges& gid_marks);
 
   // Detaches the pinned link (even if someone still holds an fd to it), removes the pins and
   // the tagging/ directory, and bpffs_dir itself if nothing else is left in it. Missing pieces

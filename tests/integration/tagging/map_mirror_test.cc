@@ -77,5 +77,34 @@ TEST_F(MapMirrorTest, AFailedSyncMakesTheNextOneReadTheMap) {
   EXPECT_EQ(contents(), (Marks{{1, 1}}));
 }
 
+// update writes the keys named and nothing else, from what the mirror knows; while it knows
+// nothing (no sync yet, or a failed write since) it refuses, and a whole sync is needed.
+TEST_F(MapMirrorTest, AnUpdateWritesTheNamedKeysFromWhatTheMirrorKnows) {
+  U32MapMirror mirror;
+  EXPECT_ERR(mirror.update(fd_, "mirror_test", {{{1, 1}}, {}}), ESTALE, "unknown");
+  ASSERT_OK(mirror.sync(fd_, "mirror_test", {{1001, 0x70000}, {1002, 0x80000}, {1003, 0x90000}}));
+  // 1002 moves to another mark and stays (set and unset: set wins), 1003 goes, 1004 comes;
+  // unsetting a key the map lacks is no error.
+  ASSERT_OK(mirror.update(fd_, "mirror_test", {{{1002, 0xa0000}, {1004, 0xb0000}}, {1002, 1003, 1005}}));
+  EXPECT_EQ(contents(), (Marks{{1001, 0x70000}, {1002, 0xa0000}, {1004, 0xb0000}}));
+  // The update is remembered: a later whole sync writes only what differs from it.
+  ASSERT_OK(mirror.sync(fd_, "mirror_test", {{1001, 0x70000}, {1002, 0xa0000}}));
+  EXPECT_EQ(contents(), (Marks{{1001, 0x70000}, {1002, 0xa0000}}));
+  // A failed update leaves the mirror knowing nothing.
+  U32MapChanges too_many;
+  for (uint32_t k = 0; k < 100; ++k) too_many.set[k] = k + 1;  // the map holds 64
+  EXPECT_FALSE(mirror.update(fd_, "mirror_test", too_many).ok());
+  EXPECT_ERR(mirror.update(fd_, "mirror_test", {{{1, 1}}, {}}), ESTALE, "unknown");
+  ASSERT_OK(mirror.sync(fd_, "mirror_test", {{1, 1}}));
+  EXPECT_EQ(contents(), (Marks{{1, 1}}));
+  // Nor does it after forget_map_mirrors() (netd's check of the kernel), until a sync.
+  forget_map_mirrors();
+  EXPECT_ERR(mirror.update(fd_, "mirror_test", {{{2, 2}}, {}}), ESTALE, "unknown");
+  EXPECT_EQ(contents(), (Marks{{1, 1}})) << "nothing written";
+  ASSERT_OK(mirror.sync(fd_, "mirror_test", {{1, 1}}));
+  ASSERT_OK(mirror.update(fd_, "mirror_test", {{{2, 2}}, {1}}));
+  EXPECT_EQ(contents(), (Marks{{2, 2}}));
+}
+
 }  // namespace
 }  // namespace netd::kernel

@@ -176,5 +176,79 @@ TEST_F(Reloads, AMissingMainFileIsRefusedAsByLoadPolicy) {
   EXPECT_ERR(loader.load(), ENOENT, "reading policy " + main_);
 }
 
+// Slices read are checked against the remembered ones by an index: every kind of key it holds
+// is refused as a fresh load refuses it, and a key a changed file lets go is free in that load.
+TEST_F(Reloads, EveryConflictWithARememberedSliceIsRefusedAsByLoadPolicy) {
+  write_slices(5);
+  write(drop_in(13), slice(13, "gids = [3013]"));
+  write(drop_in(14), slice(14, "bind_ports = [\"6014\"]"));
+  PolicyLoader loader(main_);
+  ASSERT_OK(loader.load());
+  const std::string conflicts[] = {
+      slice_table("s11", 40, 2040, "10.100.40.0/24"),                          // name
+      slice_table("s40", 40, 2011, "10.100.40.0/24"),                          // uid
+      slice_table("s40", 40, 2040, "10.100.0.0/16"),                           // netblock around s10..
+      slice_table("s40", 40, 2040, "10.100.12.128/25"),                        // netblock inside s12's
+      slice_table("s40", 40, 2040, "10.7.0.0/25"),                             // alice's, in the main file
+      slice_table("s40", 40, 2040, "10.100.40.0/24", "gids = [3013]"),        // gid
+      slice_table("s40", 40, 2040, "10.100.40.0/24", "bind_ports = [\"6014\"]"),  // port
+      slice_table("s40", 14, 2040, "10.100.40.0/24"),                          // id
+  };
+  for (const std::string& text : conflicts) {
+    SCOPED_TRACE(text);
+    write(drop_in(40), text);
+    auto refused = loader.load();
+    ASSERT_FALSE(refused.ok());
+    auto fresh = load_policy(main_);
+    ASSERT_FALSE(fresh.ok());
+    EXPECT_EQ(refused.error().message, fresh.error().message);
+  }
+  write(drop_in(40), slice(40));
+  ASSERT_OK(loader.load());  // every file read again: the refusals named remembered ones
+  // s13's gid, s14's port and its netblock, given up in the same load that s40 takes them.
+  write(drop_in(13), slice(13));
+  write(drop_in(14), slice_table("s14", 14, 2014, "10.101.0.0/24"));
+  write(drop_in(40), slice_table("s40", 40, 2040, "10.100.14.0/24", "gids = [3013]\nbind_ports = [\"6014\"]"));
+  auto p = loader.load();
+  ASSERT_OK(p);
+  EXPECT_EQ(loader.last_files_read(), 3u);
+  expect_as_fresh(*p);
+  // And a removed file's keys are free for the next.
+  ASSERT_EQ(::unlink(path(drop_in(40)).c_str()), 0);
+  write(drop_in(41), slice_table("s41", 41, 2040, "10.100.14.0/24", "gids = [3013]"));
+  p = loader.load();
+  ASSERT_OK(p);
+  expect_as_fresh(*p);
+  // The index follows: s41's keys are held now.
+  write(drop_in(42), slice_table("s42", 42, 2042, "10.100.14.0/25"));
+  auto refused = loader.load();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, load_policy(main_).error().message);
+}
+
+// The list of drop-ins is the last one with the names that arrived and went merged in, in
+// name order wherever they fall: first, between others, last.
+TEST_F(Reloads, DropInsThatArriveAndGoKeepTheNameOrder) {
+  write_slices(5);  // s10..s14
+  PolicyLoader loader(main_);
+  ASSERT_OK(loader.load());
+  write("policy.d/a.toml", slice_table("a", 50, 2050, "10.100.50.0/24"));
+  write("policy.d/s12b.toml", slice_table("s12b", 51, 2051, "10.100.51.0/24"));
+  write("policy.d/z.toml", slice_table("z", 52, 2052, "10.100.52.0/24"));
+  ASSERT_EQ(::unlink(path(drop_in(10)).c_str()), 0);
+  ASSERT_EQ(::unlink(path(drop_in(14)).c_str()), 0);
+  auto p = loader.load();
+  ASSERT_OK(p);
+  EXPECT_TRUE(loader.last_load_watched());
+  EXPECT_EQ(loader.last_files_read(), 3u);
+  expect_as_fresh(*p);
+  ASSERT_EQ(::unlink(path("policy.d/a.toml").c_str()), 0);
+  write(drop_in(10), slice(10));
+  p = loader.load();
+  ASSERT_OK(p);
+  EXPECT_EQ(loader.last_files_read(), 1u);
+  expect_as_fresh(*p);
+}
+
 }  // namespace
 }  // namespace netd::policy

@@ -65,5 +65,24 @@ TEST(SliceIndex, ARepeatedKeyFindsTheFirstAsAWalkWould) {
   EXPECT_EQ(p.find_member(1001, 0, {})->id, 7u);
 }
 
+// A version names one list's contents: a copy shares it until either changes; a list moved
+// from is empty and says so.
+TEST(SliceIndex, VersionsTellListsApart) {
+  Policy p = two();
+  const uint64_t v = p.slices.version();
+  EXPECT_NE(v, 0u);
+  Policy copy = p;
+  EXPECT_EQ(copy.slices.version(), v);
+  copy.slices.edit(0).max_routes = 3;
+  EXPECT_NE(copy.slices.version(), v);
+  EXPECT_EQ(p.slices.version(), v);
+  Policy other = two();
+  EXPECT_NE(other.slices.version(), v) << "the same specs made again are another list";
+  Policy moved = std::move(p);
+  EXPECT_EQ(moved.slices.version(), v);
+  EXPECT_EQ(p.slices.version(), 0u);  // NOLINT(bugprone-use-after-move): what a move leaves
+  EXPECT_TRUE(p.slices.empty());      // NOLINT(bugprone-use-after-move)
+}
+
 }  // namespace
 }  // namespace netd::policy

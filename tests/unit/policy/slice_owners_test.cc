@@ -91,5 +91,37 @@ TEST(SliceOwners, PolicyWithOwnersKeepsTheMarksOfTheBase) {
   EXPECT_EQ(before.netd.mark_mask, base.netd.mark_mask);
 }
 
+// A reload's diff brings the owners of the previous policy to those of the next, and says
+// whether the record changes: a slice's other keys are not in it.
+TEST(SliceOwners, UpdatedFromWhatAReloadChanged) {
+  const Policy before = two_slices();
+  auto expect_update = [&](const Policy& next, bool changes) {
+    SliceOwners owners = owners_of(before);
+    EXPECT_EQ(update_owners(owners, diff_slices(before, next)), changes);
+    EXPECT_EQ(owners, owners_of(next));
+  };
+  Policy same;
+  for (size_t i = 0; i < before.slices.size(); ++i) same.slices.push_back(before.slices.shared(i));
+  expect_update(same, false);
+  Policy routes = same;
+  routes.slices.edit(0).max_routes = 5;
+  expect_update(routes, false);
+  Policy rights = same;
+  rights.slices.edit(0).raw = {"icmp"};
+  expect_update(rights, true);
+  Policy renamed = same;
+  renamed.slices.edit(1).name = "carol";
+  expect_update(renamed, true);
+  Policy grown = same;
+  SliceSpec dave;
+  dave.name = "dave";
+  dave.id = 9;
+  grown.slices.push_back(dave);
+  expect_update(grown, true);
+  Policy shrunk;
+  shrunk.slices.push_back(before.slices.shared(1));
+  expect_update(shrunk, true);
+}
+
 }  // namespace
 }  // namespace netd::policy
