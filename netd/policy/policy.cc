@@ -27,9 +27,11 @@ int Policy::mark_shift() const {
 
 namespace {
 
+// By key, then position: equal keys stay in load order, as a stable sort would keep them,
+// without the stable sort's buffer (a reload at 4096 slices builds four of these).
 template <typename Key>
 void sort_by_key(std::vector<std::pair<Key, uint32_t>>& entries) {
-  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(entries.begin(), entries.end());
 }
 
 // The position of the first entry with `key`, if any.
