@@ -53,6 +53,7 @@
 #include "bench/scale_requests.h"
 #include "bench/scale_sides.h"
 #include "bench/udp_sender.h"
+#include "bench/udp_window.h"
 #include "tests/integration/common/testbed.h"
 
 namespace {
@@ -187,56 +188,6 @@ void run_fwd(const Args& args, Sides& sides, bench::Budget& budget) {
 // ---------------------------------------------------------------------------------------------
 // udp
 
-// What a forked sender counts, in memory shared with it.
-struct SenderShm {
-  std::atomic<uint64_t> sent{0};
-  std::atomic<int> stop{0};
-};
-
-// One window of `stream` sent from `place`: datagrams per second over the window, measured
-// once the sender is in place. nullopt after a note.
-std::optional<double> udp_window(const ClientPlace& place, bench::UdpStream stream, double seconds,
-                                 const std::string& who, SenderShm* shm) {
-  shm->sent.store(0);
-  shm->stop.store(0);
-  stream.mark = place.mark;
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return std::nullopt;
-  netd::UniqueFd rd(fds[0]), wr(fds[1]);
-  std::fflush(stdout);
-  std::fflush(stderr);
-  pid_t pid = fork();
-  if (pid < 0) return std::nullopt;
-  if (pid == 0) {
-    rd.reset();
-    auto s = bench::enter_child_place(place.netns_path, place.cgroup_procs, place.uid);
-    if (s.ok()) {
-      const char ready = 'r';
-      (void)!write(wr.get(), &ready, 1);
-      s = bench::send_udp(stream, &shm->sent, &shm->stop);
-    }
-    if (!s.ok()) std::fprintf(stderr, "# udp: %s: %s\n", who.c_str(), s.error().message.c_str());
-    std::fflush(stderr);
-    _exit(s.ok() ? 0 : 1);
-  }
-  wr.reset();
-  char ready = 0;
-  std::optional<double> pps;
-  if (bench::wait_readable(rd.get(), 5000) == bench::Wait::kReady && read(rd.get(), &ready, 1) == 1) {
-    const uint64_t c0 = shm->sent.load();
-    const auto t0 = Clock::now();
-    // The pipe stays quiet while the sender sends; it hangs up if the sender dies.
-    const auto waited = bench::wait_readable(rd.get(), static_cast<int>(seconds * 1000));
-    const uint64_t c1 = shm->sent.load();
-    const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (waited == bench::Wait::kTimeout && elapsed > 0) pps = static_cast<double>(c1 - c0) / elapsed;
-  }
-  shm->stop.store(1);
-  const int code = bench::wait_child(pid);
-  if (code != 0 && !bench::interrupted()) print_note("udp: " + who + " exited " + std::to_string(code));
-  return code == 0 ? pps : std::nullopt;
-}
-
 struct UdpUser {
   const char* name;  // "noslice", "member"
   const char* what;
@@ -246,9 +197,8 @@ struct UdpUser {
 };
 
 void run_udp(const Args& args, Sides& sides, bench::Budget& budget) {
-  void* mem = mmap(nullptr, sizeof(SenderShm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) return print_note("udp: skipped: mmap failed");
-  auto* shm = new (mem) SenderShm();
+  bench::SenderShm* shm = bench::make_sender_shm();
+  if (shm == nullptr) return print_note("udp: skipped: no shared memory for the sender");
   const UdpUser users[2] = {
       {"noslice", "unconnected UDP sends of a user in no slice", &Side::noslice, bench::kPeerIp, 9000},
       {"member", "unconnected UDP sends of a slice member (through her route)", &Side::member,
@@ -270,8 +220,8 @@ void run_udp(const Args& args, Sides& sides, bench::Budget& budget) {
       for (size_t j = 0; j < 2 && !bench::interrupted(); ++j) {
         const size_t u = (round + j) % 2;
         const UdpUser& user = users[u];
-        auto pps = udp_window((sides[s].get()->*user.place)(), {user.dst, user.port, 0, 0, 1, true},
-                              window, sides[s]->name + " " + user.name, shm);
+        auto pps = bench::udp_window((sides[s].get()->*user.place)(), {user.dst, user.port, 0, 0, 1, true},
+                                     window, "udp", sides[s]->name + " " + user.name, shm);
         if (!pps) continue;
         got[u][s] = pps;
         values[u][s].push_back(*pps);
@@ -281,7 +231,7 @@ void run_udp(const Args& args, Sides& sides, bench::Budget& budget) {
       for (size_t l = 0; l < 2; ++l)
         if (got[u][one_of(l)] && got[u][many_of(l)]) paired[u][l].push_back(*got[u][many_of(l)] / *got[u][one_of(l)]);
   }
-  munmap(mem, sizeof(SenderShm));
+  bench::free_sender_shm(shm);
   if (bench::interrupted()) return print_note("udp: interrupted");
   phase.report(fewest());
   for (size_t u = 0; u < 2; ++u) {
