@@ -177,9 +177,14 @@ Status ShapeOps::relimit(Direction d, const policy::SliceSpec& s, const policy::
 
 Status ShapeOps::reconcile_egress(const policy::Policy& p, const std::map<std::string, int>& uplinks,
                                   bool read_kernel) {
-  policy::UplinkShapePlan plan = policy::plan_shaping(p, own_limits(Direction::kEgress));
+  // No slice shaped on the way out: no tree, no classifier, an empty map, known as such.
+  const bool shaped = policy::shapes_egress(p);
+  policy::UplinkShapePlan plan;
   std::map<int, int> device_of;
-  for (const auto& entry : uplinks) device_of[entry.second] = entry.second;
+  if (shaped) {
+    plan = policy::plan_shaping(p, own_limits(Direction::kEgress));
+    for (const auto& entry : uplinks) device_of[entry.second] = entry.second;
+  }
   std::optional<KnownTrees>& trees = known(Direction::kEgress);
   if (!read_kernel && trees && trees->device_of == device_of && update_trees(Direction::kEgress, plan).ok()) {
     trees->plan = std::move(plan);
@@ -188,7 +193,11 @@ Status ShapeOps::reconcile_egress(const policy::Policy& p, const std::map<std::s
   // Not known, or the kernel refused a change from memory (a tree someone else changed or
   // deleted): every tree read and mended.
   trees.reset();
-  NETD_TRY(rebuild_egress(plan, uplinks));
+  NETD_TRY(rebuild_egress(plan, shaped ? uplinks : std::map<std::string, int>{}));
+  if (!shaped)  // a tree an older netd left on an uplink while nothing was shaped
+    for (const auto& [name, ifindex] : uplinks)
+      if (Status st = htb_.remove_root(ifindex, kShapeHtbMajor); !st.ok())
+        return std::move(st).error().with_context("shaping " + name);
   trees = KnownTrees{std::move(plan), std::move(device_of)};
   return ok_status();
 }
@@ -298,7 +307,8 @@ Status ShapeOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent&
   }
   if (e.kind != Kind::kLinkAdded && e.kind != Kind::kLinkChanged) return ok_status();
   NETD_ASSIGN_OR_RETURN(std::vector<int> attached, maps_->attached());
-  bool complete = std::find(attached.begin(), attached.end(), e.ifindex) != attached.end();
+  bool complete =
+      !policy::shapes_egress(p) || std::find(attached.begin(), attached.end(), e.ifindex) != attached.end();
   if (complete && policy::shapes_ingress(p)) {
     NETD_ASSIGN_OR_RETURN(std::vector<int> attached_in, maps_->attached_ingress());
     complete = std::find(attached_in.begin(), attached_in.end(), e.ifindex) != attached_in.end();
@@ -320,7 +330,8 @@ Result<nlohmann::json> ShapeOps::show_direction(const policy::Policy& p, const p
   std::vector<std::pair<std::string, int>> trees;  // uplink name, device with the tree
   const std::map<std::string, int> uplinks = uplink_indexes(p);
   if (!is_ingress(d)) {
-    for (const auto& entry : uplinks) trees.push_back(entry);
+    if (policy::shapes_egress(p))
+      for (const auto& entry : uplinks) trees.push_back(entry);
   } else if (policy::shapes_ingress(p)) {  // from the link cache: Show makes no netlink dump of devices
     for (const auto& [name, ifindex] : uplinks)
       if (int ifb = links_.ifindex(kernel::IfbControl::name_for(ifindex)); ifb > 0) trees.emplace_back(name, ifb);

@@ -1,12 +1,13 @@
-// io.netd.Shaping and the uplinks' shaping state, both directions: every uplink of the policy
-// gets the HTB tree of policy/shape_plan.h and netd's egress classifier; while some slice has
-// download shaping, every uplink also gets an IFB device of netd's own carrying the ingress
+// io.netd.Shaping and the uplinks' shaping state, both directions: while some slice has a
+// rate, every uplink of the policy gets the HTB tree of policy/shape_plan.h and netd's egress
+// classifier (with none, the uplinks keep their own qdisc); while some slice has download shaping, every uplink also gets an IFB device of netd's own carrying the ingress
 // tree, and netd's ingress classifier on the uplink redirects arriving packets there. The
 // classifiers' mark → class maps follow the policy and the slices' own limits. Reconciling
 // adopts what a previous netd left (roots, classes, IFBs, pinned links and maps are changed in
 // place, counters survive) and removes what the policy no longer wants: classes of removed or
-// unshaped slices, the trees and classifiers of devices that are no uplinks any more, and the
-// IFBs once no slice is shaped on the way in.
+// unshaped slices, the trees and classifiers of devices that are no uplinks any more (and of
+// every uplink once no slice is shaped on the way out), and the IFBs once no slice is shaped
+// on the way in.
 #pragma once
 
 #include <nlohmann/json.hpp>

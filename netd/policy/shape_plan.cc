@@ -55,6 +55,10 @@ ShapeLimits effective_limits(const SliceSpec& s, const std::map<std::string, Sha
   return policy_limits(s, dir);
 }
 
+bool shapes_egress(const Policy& p) {
+  return std::any_of(p.slices.begin(), p.slices.end(), [](const SliceSpec& s) { return s.rate_bps != 0; });
+}
+
 bool shapes_ingress(const Policy& p) {
   return std::any_of(p.slices.begin(), p.slices.end(), [](const SliceSpec& s) { return s.rate_in_bps != 0; });
 }

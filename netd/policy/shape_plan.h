@@ -1,7 +1,8 @@
 // Shaping as policy sees it, pure: which HTB classes every uplink gets,
 // which mark goes to which class, and what a slice's own `shape set` may change. No syscalls.
 //
-// The tree on every uplink, the same everywhere (handle 4e44:, "ND"):
+// The tree on every uplink while some slice is shaped (shapes_egress), the same everywhere
+// (handle 4e44:, "ND"):
 //   4e44:      HTB root qdisc, default class 4e44:fffe
 //   4e44:ffff  top class, rate = ceil = [netd] uplink_rate (slices borrow from it)
 //   4e44:fffe  default class: unmarked traffic and unshaped slices; guaranteed what the
@@ -61,6 +62,10 @@ bool within_policy(const SliceSpec& s, const ShapeLimits& own, ShapeDirection di
 ShapeLimits effective_limits(const SliceSpec& s, const std::map<std::string, ShapeLimits>& own,
                              ShapeDirection dir = ShapeDirection::kEgress);
 
+// Whether the uplinks get an egress tree at all: some slice has a rate. Until one has, the
+// uplinks keep their own qdisc and no classifier runs on them: an HTB root costs every packet
+// of the device (one queue and its lock) and guarantees nothing while no slice is shaped.
+bool shapes_egress(const Policy& p);
 // Whether the uplinks get an ingress tree at all: some slice has a rate_in.
 bool shapes_ingress(const Policy& p);
 

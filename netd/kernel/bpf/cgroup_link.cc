@@ -74,6 +74,11 @@ Result<BpfLink> attach_cgroup_link(struct bpf_program* prog, const std::string& 
   return link;
 }
 
+Result<BpfLink> adopt_cgroup_link(struct bpf_program* prog, const std::string& cgroup_path, const std::string& pin) {
+  NETD_ASSIGN_OR_RETURN(uint64_t cgroup_id, cgroup_id_of(cgroup_path));
+  return adopt_link(prog, cgroup_id, pin);
+}
+
 Status detach_pinned_link(const std::string& pin) {
   NETD_ASSIGN_OR_RETURN(UniqueFd link, open_pin(pin));
   if (link.valid()) NETD_TRY(detach(link.get(), pin));

@@ -19,6 +19,10 @@ namespace netd::kernel {
 // and replaced.
 Result<BpfLink> attach_cgroup_link(struct bpf_program* prog, const std::string& cgroup_path, const std::string& pin);
 
+// The same, but only adopts: an empty BpfLink when nothing usable is pinned at `pin` (for a
+// program attached only while it has work, whose link a previous netd may have left).
+Result<BpfLink> adopt_cgroup_link(struct bpf_program* prog, const std::string& cgroup_path, const std::string& pin);
+
 // Detaches the link pinned at `pin` and removes the pin. Unpinning alone would detach only
 // once no fd refers to the link, and a running netd holds one. Nothing pinned is fine.
 Status detach_pinned_link(const std::string& pin);

@@ -56,7 +56,9 @@ Status check_owner(uint32_t mark, uint32_t mask, const std::string& whose) {
 
 struct VifGuard::State {
   VifGuardSkeleton skel;
-  BpfLink ingress;
+  std::string cgroup_path;
+  std::string ingress_pin;
+  BpfLink ingress;  // empty while no vif exists
   BpfLink bind4;
   BpfLink bind6;
   uint32_t mark_mask;
@@ -99,10 +101,13 @@ Result<VifGuard> VifGuard::open(const VifGuardConfig& config) {
                         attach_cgroup_link(skel->progs.vif_bind4, config.cgroup_path, dir + "/" + kBind4LinkPin));
   NETD_ASSIGN_OR_RETURN(BpfLink bind6,
                         attach_cgroup_link(skel->progs.vif_bind6, config.cgroup_path, dir + "/" + kBind6LinkPin));
-  NETD_ASSIGN_OR_RETURN(BpfLink ingress, attach_cgroup_link(skel->progs.vif_ingress, config.cgroup_path,
-                                                            dir + "/" + kIngressLinkPin));
-  return VifGuard(std::make_unique<State>(State{std::move(skel), std::move(ingress), std::move(bind4),
-                                                std::move(bind6), config.mark_mask, cookie}));
+  // The ingress program runs for every packet delivered to a socket below the cgroup, so it is
+  // attached only while some vif exists (sync); a link a previous netd left is adopted with
+  // the fresh program until the first sync says whether it stays.
+  const std::string ingress_pin = dir + "/" + kIngressLinkPin;
+  NETD_ASSIGN_OR_RETURN(BpfLink ingress, adopt_cgroup_link(skel->progs.vif_ingress, config.cgroup_path, ingress_pin));
+  return VifGuard(std::make_unique<State>(State{std::move(skel), config.cgroup_path, ingress_pin, std::move(ingress),
+                                                std::move(bind4), std::move(bind6), config.mark_mask, cookie}));
 }
 
 Status VifGuard::sync(const std::map<int, uint32_t>& ifindex_marks,
@@ -121,9 +126,22 @@ Status VifGuard::sync(const std::map<int, uint32_t>& ifindex_marks,
     NETD_TRY(check_owner(mark, state_->mark_mask, "address " + address.to_string()));
     by_address[key_of(address)] = mark;
   }
+  // The ingress program before the first vif's entry (its packets are never delivered
+  // unjudged), and away only after the last entry went.
+  if (!by_ifindex.empty() && !state_->ingress) {
+    NETD_ASSIGN_OR_RETURN(state_->ingress,
+                          attach_cgroup_link(state_->skel->progs.vif_ingress, state_->cgroup_path, state_->ingress_pin));
+  }
   NETD_TRY(state_->addresses_written.sync(bpf_map__fd(state_->skel->maps.vif_addrs), "vif_addrs", by_address, key_text));
-  return state_->ifindexes_written.sync(bpf_map__fd(state_->skel->maps.vif_marks), "vif_marks", by_ifindex);
+  NETD_TRY(state_->ifindexes_written.sync(bpf_map__fd(state_->skel->maps.vif_marks), "vif_marks", by_ifindex));
+  if (by_ifindex.empty() && state_->ingress) {
+    NETD_TRY(detach_pinned_link(state_->ingress_pin));
+    state_->ingress = BpfLink();
+  }
+  return ok_status();
 }
+
+bool VifGuard::ingress_attached() const { return static_cast<bool>(state_->ingress); }
 
 Result<std::map<int, uint32_t>> VifGuard::ifindex_marks() const {
   NETD_ASSIGN_OR_RETURN(auto raw, read_u32_map(bpf_map__fd(state_->skel->maps.vif_marks), "vif_marks"));

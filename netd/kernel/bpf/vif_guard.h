@@ -2,7 +2,9 @@
 // reach only sockets carrying the owner slice's mark, and only the owner may bind a vif's
 // addresses. Three programs (cgroup_skb/ingress, cgroup/bind4, cgroup/bind6) attached with
 // bpf_links and pinned with their maps under <bpffs_dir>/vifs/, so the guard keeps holding
-// while netd is down or restarting.
+// while netd is down or restarting. The ingress program runs for every packet delivered to a
+// socket below the cgroup, so it is attached only while some vif exists (issue 18: what no
+// vif needs, nobody pays for); the bind programs run once per bind and stay.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +42,8 @@ class VifGuard {
   static Result<VifGuard> open(const VifGuardConfig& config);
 
   // Makes the maps equal to these (vif ifindex → owner mark, vif address → owner mark):
-  // adds/updates, then deletes entries not present. Marks must be non-zero (0 would hand a
+  // adds/updates, then deletes entries not present. The ingress program is attached before
+  // the first vif's entry is written and detached after the last one is deleted. Marks must be non-zero (0 would hand a
   // vif to every unmarked socket) and lie within mark_mask; ifindexes positive; addresses
   // neither unspecified nor IPv4-mapped (give the IPv4 address; the bind6 program maps
   // ::ffff:a.b.c.d to it). Nothing changes if any entry is refused.
@@ -58,6 +61,9 @@ class VifGuard {
   // Closes fds only: the pinned links stay attached.
   ~VifGuard();
 
+  // Whether the ingress program is attached (some vif exists, or a previous netd's link was
+  // adopted and no sync has run yet).
+  bool ingress_attached() const;
   uint32_t mark_mask() const;
   uint64_t netns_cookie() const;  // the netns the programs guard (SO_NETNS_COOKIE)
   // Current map contents, for reconciliation and tests.

@@ -18,21 +18,22 @@ constexpr uint32_t kTopMinor = 0xffff;      // the uplink's top class
 constexpr uint32_t kDefaultMinor = 0xfffe;  // unmarked traffic and unshaped slices
 constexpr uint64_t kMinShapeRate = 8000;
 
-// The pins netd always has, by directory (shaping/ also has egress_<ifindex> per uplink).
+// The pins netd always has, by directory (shaping/ also has egress_<ifindex> per uplink while
+// some slice is shaped; vifs/ has ingress_link while some vif exists).
 const std::pair<const char*, std::vector<const char*>> kFixedPins[] = {
     {"tagging", {"sock_create_link", "uid_marks", "gid_marks"}},
     {"ports", {"reserved_ports", "bind4_link", "bind6_link"}},
-    {"vifs", {"vif_marks", "vif_addrs", "ingress_link", "bind4_link", "bind6_link"}},
+    {"vifs", {"vif_marks", "vif_addrs", "bind4_link", "bind6_link"}},
     {"raw",
      {"flows", "ports", "port_owners", "capture_ifaces", "slice_epochs", "egress_link", "bind4_link", "bind6_link",
       "post_bind4_link", "post_bind6_link", "release_link"}},
     {"shaping", {"classes", "own_limits", "classes_in", "ifb_in", "own_limits_in"}}};
 
-// Programs at the testbed's cgroup, each once: tagging, the port reservations, the vif guard,
-// the flow recorder.
-const char* const kCgroupPrograms[] = {"sock_create",   "reserve_bind4", "reserve_bind6", "vif_ingress",
-                                       "vif_bind4",     "vif_bind6",     "record_egress", "owner_bind4",
-                                       "owner_bind6",   "port_bind4",    "port_bind6",    "port_release"};
+// Programs at the testbed's cgroup, each once: tagging, the port reservations, the vif guard
+// (its vif_ingress only while some vif exists), the flow recorder.
+const char* const kCgroupPrograms[] = {"sock_create", "reserve_bind4", "reserve_bind6", "vif_bind4",
+                                       "vif_bind6",   "record_egress", "owner_bind4",   "owner_bind6",
+                                       "port_bind4",  "port_bind6",    "port_release"};
 
 std::string key_text(const nlohmann::json& j) {
   if (j.is_number_unsigned()) return std::to_string(j.get<uint64_t>());
@@ -83,6 +84,12 @@ std::string classid(uint32_t minor) {
 
 bool shaped(const policy::SliceSpec& s) { return s.rate_bps != 0 && s.id < kDefaultMinor; }
 bool shaped_in(const policy::SliceSpec& s) { return s.rate_in_bps != 0 && s.id < kDefaultMinor; }
+// Whether the uplinks carry netd's egress tree and classifier: only while some slice is shaped.
+bool shapes_egress(const Facts& f) {
+  for (const auto& [id, s] : f.slices)
+    if (s->rate_bps != 0) return true;
+  return false;
+}
 bool shapes_ingress(const Facts& f) {
   for (const auto& [id, s] : f.slices)
     if (shaped_in(*s)) return true;
@@ -103,9 +110,11 @@ void check_bpf(const KernelView& view, const Facts& f, Violations& out) {
     for (const char* name : names) pins.insert(std::string(dir) + "/" + name);
   }
   std::set<std::string> uids, gids, reserved, vif_marks, vif_addrs, classes, classes_in, ifbs, capture;
+  const bool egress = shapes_egress(f);
   const bool ingress = shapes_ingress(f);
+  if (!f.vifs.empty()) pins.insert("vifs/ingress_link");
   for (const auto& [name, ifindex] : uplinks) {
-    pins.insert("shaping/egress_" + std::to_string(ifindex));
+    if (egress) pins.insert("shaping/egress_" + std::to_string(ifindex));
     capture.insert(std::to_string(ifindex) + " -> 0x1");
     if (!ingress) continue;
     pins.insert("shaping/ingress_" + std::to_string(ifindex));
@@ -114,7 +123,7 @@ void check_bpf(const KernelView& view, const Facts& f, Violations& out) {
     else
       out.push_back("missing: IFB " + ifb_of(ifindex) + " of uplink " + name);
   }
-  classes.insert("0 -> " + hex(kHtbMajor << 16 | kDefaultMinor));
+  if (egress) classes.insert("0 -> " + hex(kHtbMajor << 16 | kDefaultMinor));
   if (ingress) classes_in.insert("0 -> " + hex(kHtbMajor << 16 | kDefaultMinor));
   for (const auto& [id, s] : f.slices) {
     for (uid_t uid : s->uids) uids.insert(std::to_string(uid) + " -> " + hex(f.mark_of(id)));
@@ -149,6 +158,7 @@ void check_bpf(const KernelView& view, const Facts& f, Violations& out) {
   compare_sets(own_limit_names(view, "shaping/own_limits_in"), lowered_in, "own download limits of slice", out);
 
   std::multiset<std::string> programs(std::begin(kCgroupPrograms), std::end(kCgroupPrograms));
+  if (!f.vifs.empty()) programs.insert("vif_ingress");
   if (view.cgroup_programs != programs) {
     std::string have;
     for (const auto& p : view.cgroup_programs) have += p + " ";
@@ -156,15 +166,18 @@ void check_bpf(const KernelView& view, const Facts& f, Violations& out) {
   }
   for (const auto& [dev, progs] : view.tcx) {
     bool uplink = uplinks.count(dev) != 0;
-    const std::vector<std::string> want =
-        ingress ? std::vector<std::string>{"shape_classify", "ingress:shape_ingress"} : std::vector<std::string>{"shape_classify"};
+    std::vector<std::string> want;
+    if (egress) want.push_back("shape_classify");
+    if (ingress) want.push_back("ingress:shape_ingress");
     if (uplink && progs == want) continue;
     std::string have;
     for (const auto& p : progs) have += p + " ";
     if (!progs.empty() || uplink) out.push_back((uplink ? "uplink " : "orphan: tcx programs on ") + dev + ": " + have);
   }
   for (const auto& [name, ifindex] : uplinks)
-    if (!view.tcx.count(name)) out.push_back("missing: shape_classify at the tcx egress of uplink " + name);
+    if ((egress || ingress) && !view.tcx.count(name))
+      out.push_back(std::string("missing: ") + (egress ? "shape_classify at the tcx egress" : "shape_ingress at the tcx ingress") +
+                    " of uplink " + name);
 }
 
 namespace {
@@ -222,11 +235,12 @@ void check_tree(const KernelView& view, const std::string& dev, const std::map<s
 void check_shaping(const KernelView& view, const Facts& f, Violations& out) {
   // Devices that must carry netd's HTB root, and the tree each wants.
   std::map<std::string, std::map<std::string, KernelView::HtbClass>> trees;
-  const auto want_out = wanted_tree(f, false, out);
+  const bool egress = shapes_egress(f);
+  const auto want_out = egress ? wanted_tree(f, false, out) : std::map<std::string, KernelView::HtbClass>{};
   const bool ingress = shapes_ingress(f);
   const auto want_in = ingress ? wanted_tree(f, true, out) : std::map<std::string, KernelView::HtbClass>{};
   for (const auto& [name, ifindex] : f.uplinks(view)) {
-    trees[name] = want_out;
+    if (egress) trees[name] = want_out;
     if (ingress) trees[ifb_of(ifindex)] = want_in;
   }
   for (const auto& [dev, q] : view.root_qdiscs) {

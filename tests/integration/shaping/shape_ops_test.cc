@@ -2,7 +2,8 @@
 // classifier map as the policy says (read with tc and bpftool), two slices' iperf3 flows
 // shaped concurrently to their rates, a slice lowering / restoring its own rate and being
 // refused a raise, own limits and class counters kept over a restart, reloads that change
-// rates in place and remove classes, uplinks dropped from the policy, and --teardown.
+// rates in place and remove classes, no tree while no slice is shaped, uplinks dropped from
+// the policy, and --teardown.
 #include <signal.h>
 #include <unistd.h>
 
@@ -191,6 +192,39 @@ TEST_F(ShapeTest, SliceMadeUnshapedByReloadIsRefusedAndInTheDefaultClass) {
   auto alice = json_of(bed_->sliceip(kAlice, {"-j", "shape", "show"}).out);
   EXPECT_EQ(alice["lowered"], false);
   EXPECT_EQ(alice["current"]["rate"], 8'000'000);
+}
+
+// An HTB root costs every packet of the uplink (issue 18: one queue and its lock): while no
+// slice has a rate, the uplinks keep their own qdisc and no classifier runs on them, and
+// shaping comes back with the first slice that has one.
+TEST_F(ShapeTest, NoSliceShapedLeavesTheUplinkItsQdiscUntilOneIs) {
+  TestbedOptions o = testbed_options();
+  o.extra_alice.clear();
+  o.extra_bob.clear();
+  reload(bed_->policy_text(o));
+  EXPECT_NE(root_qdisc().value("kind", ""), "htb") << root_qdisc().dump();
+  EXPECT_EQ(tc_classes().size(), 0u);
+  EXPECT_EQ(tcx_programs(), 0u);
+  EXPECT_TRUE(classifier_map().empty());
+  EXPECT_NE(access((bed_->bpffs() + "/netd/shaping/egress_" + std::to_string(host_ifindex("uplink0"))).c_str(), F_OK), 0);
+  auto show = bed_->sliceip(kBob, {"-j", "shape", "show"});
+  ASSERT_TRUE(show.ok()) << show.describe();
+  EXPECT_TRUE(json_of(show.out)["uplinks"].empty()) << show.out;
+  EXPECT_THAT(settled_invariants(*bed_), ::testing::IsEmpty());
+
+  // A restart with nothing shaped makes none either.
+  bed_->stop_netd();
+  ASSERT_OK(bed_->start_netd());
+  EXPECT_NE(root_qdisc().value("kind", ""), "htb");
+  EXPECT_EQ(tcx_programs(), 0u);
+
+  o.extra_bob = "rate = \"50mbit\"\n";
+  reload(bed_->policy_text(o));
+  EXPECT_EQ(root_qdisc().value("handle", ""), "4e44:");
+  EXPECT_EQ(tc_classes().size(), 3u);  // top, default, bob
+  EXPECT_EQ(tcx_programs(), 1u);
+  EXPECT_EQ(classifier_map(), (std::map<uint32_t, uint32_t>{{0, 0x4e44fffe}, {kBobMark, 0x4e440008}}));
+  EXPECT_THAT(settled_invariants(*bed_), ::testing::IsEmpty());
 }
 
 TEST_F(ShapeTest, UplinkDroppedFromPolicyGetsItsQdiscBackAndTheNewOneIsShaped) {

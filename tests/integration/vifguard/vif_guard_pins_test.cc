@@ -1,5 +1,6 @@
 // VifGuard's lifecycle and maps: pinned and adopted on restart with one program per hook,
-// removed by teardown, maps made equal to what sync is given.
+// removed by teardown, maps made equal to what sync is given, the ingress program attached
+// only while some vif exists.
 #include <sys/stat.h>
 
 #include "tests/integration/vifguard/vifguard_env.h"
@@ -82,6 +83,7 @@ TEST_F(VifGuardPinsTest, ReattachesWhenThePinnedLinksAreOnAnotherCgroup) {
   {
     auto guard = open_guard(other->path());
     ASSERT_OK(guard);
+    ASSERT_OK(guard_vif0(*guard));
   }
   expect_one_program_per_hook(other->path());
   auto guard = open_guard();
@@ -114,6 +116,41 @@ TEST_F(VifGuardPinsTest, SyncMakesTheMapsEqual) {
   ASSERT_OK(marks);
   EXPECT_TRUE(marks->empty());
   expect_vif_guarded(false);
+}
+
+// The ingress program runs for every packet delivered to a socket below the cgroup (issue 18):
+// it is attached only while some vif exists, before the first vif's entry and until the last
+// one is gone; the bind programs stay.
+TEST_F(VifGuardPinsTest, IngressProgramOnlyWhileSomeVifExists) {
+  auto guard = open_guard();
+  ASSERT_OK(guard);
+  EXPECT_EQ(programs_at(Hook::kIngress), 0u) << cgroup_programs(cgroup_->path()).dump();
+  EXPECT_EQ(programs_at(Hook::kBind4), 1u);
+  EXPECT_EQ(programs_at(Hook::kBind6), 1u);
+  EXPECT_FALSE(exists(pin("ingress_link")));
+  EXPECT_FALSE(guard->ingress_attached());
+
+  ASSERT_OK(guard_vif0(*guard));
+  expect_one_program_per_hook();
+  EXPECT_TRUE(exists(pin("ingress_link")));
+  auto stranger = serve(kStranger, *ns_, kV4.any, 5005);
+  ASSERT_TRUE(stranger);
+  EXPECT_EQ(tcp_connect(*far_, kV4.vif, 5005, "s", 1000).value("connect", ""), "timeout");
+
+  ASSERT_OK(guard->sync({}, {}));
+  EXPECT_EQ(programs_at(Hook::kIngress), 0u);
+  EXPECT_FALSE(exists(pin("ingress_link")));
+  EXPECT_EQ(programs_at(Hook::kBind4), 1u);
+
+  // A restart with no vif left drops a link the previous netd left at its first sync.
+  ASSERT_OK(guard_vif0(*guard));
+  auto again = open_guard();
+  ASSERT_OK(again);
+  EXPECT_TRUE(again->ingress_attached());
+  EXPECT_EQ(programs_at(Hook::kIngress), 1u);
+  ASSERT_OK(again->sync({}, {}));
+  EXPECT_EQ(programs_at(Hook::kIngress), 0u);
+  EXPECT_FALSE(exists(pin("ingress_link")));
 }
 
 TEST_F(VifGuardPinsTest, RefusedEntriesChangeNothing) {

@@ -132,6 +132,18 @@ TEST_F(IngressPlan, ShapesIngressOnlyWhenSomeSliceHasRateIn) {
   EXPECT_FALSE(shapes_ingress(policy_));
 }
 
+// The egress tree likewise exists only while some slice has a rate (an HTB root costs every
+// packet of the uplink): a policy shaping downloads alone gives the uplinks none.
+TEST_F(IngressPlan, ShapesEgressOnlyWhenSomeSliceHasRate) {
+  EXPECT_TRUE(shapes_egress(policy_));
+  auto ingress_only = parse_policy(two_slices("", "rate_in = \"10mbit\""), "test.toml");
+  ASSERT_OK(ingress_only);
+  EXPECT_FALSE(shapes_egress(*ingress_only));
+  EXPECT_TRUE(shapes_ingress(*ingress_only));
+  for (size_t i = 0; i < policy_.slices.size(); ++i) policy_.slices.edit(i).rate_bps = 0;
+  EXPECT_FALSE(shapes_egress(policy_));
+}
+
 TEST_F(IngressPlan, TreeMirrorsEgressWithRateInAndByteLimitedLeaves) {
   UplinkShapePlan plan = plan_shaping(policy_, {}, kIn);
   const uint32_t top = 0x4e44ffff, fallback = 0x4e44fffe;
