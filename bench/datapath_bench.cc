@@ -4,12 +4,17 @@
 // the order rotating every round so drift on the machine hits them alike:
 //   off           netd stopped and `netd --teardown` run: the host as if netd had never run
 //   on            netd running, freshly started (stopped, torn down and started again before)
+//   shaped        the same with bob shaped (rate 10gbit): uplink0 then carries netd's HTB root
+//                 and classifier, and carol's and alice's packets cross its default class
+//   vif           the same as on with bob holding a persistent tun (the vif guard's cgroup
+//                 ingress program is attached only while some vif exists)
 //   no_<part>     netd running with one of its per-packet parts removed by hand (the difference
-//                 to `on` is what that part costs): its rule tree (`ip rule del`), its
-//                 `inet netd` table (ct mark save/restore, and the conntrack it pulls in), its
-//                 `netdev netd` table (the raw send fence on every device), the uplink's HTB
-//                 root and tcx classifier, the flow recorder's cgroup egress program, the vif
-//                 guard's cgroup ingress program
+//                 to `on`, `shaped` or `vif` is what that part costs): its rule tree
+//                 (`ip rule del`), its `inet netd` table (ct mark save/restore, and the
+//                 conntrack it pulls in), its `netdev netd` table (the raw send fence on every
+//                 device), the flow recorder's cgroup egress program; from `shaped`, the
+//                 uplink's HTB root and tcx classifier; from `vif`, the vif guard's ingress
+//                 program
 // Per state, as carol (in no slice) and as alice (a member, tagged, unshaped), both in netd's
 // cgroup: TCP throughput (iperf3, CPU per GB from its rusage), unconnected UDP 64 B datagrams
 // per second (one route lookup and one trip through every hook per datagram), TCP_RR 64 B
@@ -116,13 +121,33 @@ struct State {
   std::string what;
   // Applied to a freshly started netd (null: none); `off` is handled apart.
   std::function<Status(const Testbed&)> remove;
+  // What netd is started with for this state, instead of the run's policy (""), e.g. a slice
+  // shaped so that the uplink carries the HTB root.
+  std::string policy;
+  // Run once netd is up (as a slice: e.g. a vif made through netd).
+  std::function<Status(Testbed&)> add;
 };
 
-std::vector<State> states(bool breakdown) {
+// bob with a rate: the uplink then carries the HTB root and the classifier, and carol's and
+// alice's packets go through the default class (the shaped case: what an HTB root costs the
+// traffic it does not hold back, with uplink_rate far above the veth's speed).
+constexpr const char* kShapedBob = "rate = \"10gbit\"\n";
+
+std::vector<State> states(const Testbed& bed, const TestbedOptions& options, bool breakdown) {
   std::vector<State> all = {
       {"off", "netd stopped, --teardown run", nullptr},
       {"on", "netd running", nullptr},
   };
+  TestbedOptions shaped = options;
+  shaped.extra_bob += kShapedBob;
+  all.push_back({"shaped", "netd running, bob shaped (HTB root and classifier on uplink0)", nullptr,
+                 bed.policy_text(shaped)});
+  const auto bobs_tun = [](Testbed& bed) {
+    auto made = bed.vtuntap(netd::testing::kBob, {"add", "tun", "--persist"});
+    return made.ok() ? netd::ok_status() : netd::make_error(EIO, "vtuntap add: " + made.describe());
+  };
+  all.push_back({"vif", "netd running, bob holding a persistent tun (the vif guard's ingress program)", nullptr, "",
+                 bobs_tun});
   if (!breakdown) return all;
   const auto nft_delete = [](const char* family) {
     return [family](const Testbed& bed) {
@@ -132,22 +157,25 @@ std::vector<State> states(bool breakdown) {
   all.push_back({"no_rules", "without its rule tree", delete_rule_tree});
   all.push_back({"no_inet", "without table inet netd (ct mark save/restore, conntrack)", nft_delete("inet")});
   all.push_back({"no_netdev", "without table netdev netd (the send fence on every device)", nft_delete("netdev")});
-  all.push_back({"no_shaping", "without uplink0's HTB root and tcx classifier", delete_shaping});
+  all.push_back({"no_shaping", "shaped, without uplink0's HTB root and tcx classifier", delete_shaping,
+                 bed.policy_text(shaped)});
   all.push_back({"no_flowrec", "without the flow recorder's cgroup egress program", [](const Testbed& bed) {
                    return detach_pin(bed, bed.bpffs() + "/netd/raw/egress_link");
                  }});
-  all.push_back({"no_vifguard", "without the vif guard's cgroup ingress program", [](const Testbed& bed) {
-                   return detach_pin(bed, bed.bpffs() + "/netd/vifs/ingress_link");
-                 }});
+  all.push_back({"no_vifguard", "bob's tun, without the vif guard's cgroup ingress program",
+                 [](const Testbed& bed) { return detach_pin(bed, bed.bpffs() + "/netd/vifs/ingress_link"); }, "",
+                 bobs_tun});
   return all;
 }
 
 // Moves the testbed into `state`: netd stopped and torn down for `off`; else netd started afresh
-// (stopped and torn down first unless it is running untouched) and the state's part removed.
-// *fresh says whether netd runs with nothing removed.
-Status enter(Testbed& bed, const State& state, bool* fresh) {
+// on the state's policy (stopped and torn down first unless it is running untouched on the
+// run's policy), the state's additions made and its part removed. *fresh says whether netd
+// runs untouched on the run's policy (`run_policy`).
+Status enter(Testbed& bed, const State& state, const std::string& run_policy, bool* fresh) {
   const bool running = bed.netd_pid() > 0;
-  if (state.name == "off" || !*fresh || !running) {
+  const bool own_policy = !state.policy.empty();
+  if (state.name == "off" || !*fresh || !running || own_policy || state.add) {
     if (running) {
       auto stopped = bed.stop_netd();
       if (!stopped.ok()) return netd::make_error(EIO, "netd's stop: exit " + std::to_string(stopped.exit_code));
@@ -156,8 +184,13 @@ Status enter(Testbed& bed, const State& state, bool* fresh) {
     if (!torn.ok()) return netd::make_error(EIO, "netd --teardown: " + torn.describe());
     *fresh = false;
     if (state.name == "off") return netd::ok_status();
+    NETD_TRY(bed.write_policy(own_policy ? state.policy : run_policy));
     NETD_TRY(bed.start_netd());
-    *fresh = true;
+    *fresh = !own_policy;
+  }
+  if (state.add) {
+    *fresh = false;
+    NETD_TRY(state.add(bed));
   }
   if (state.remove) {
     *fresh = false;
@@ -326,7 +359,8 @@ int run(const Args& args) {
   if (shm == nullptr) return 0;
   Bed b{*bed, *launcher, shm};
 
-  const std::vector<State> all = states(args.breakdown);
+  const std::string run_policy = bed->policy_text(options);
+  const std::vector<State> all = states(*bed, options, args.breakdown);
   Series values(all.size());
   std::vector<RoundValues> per_state(all.size());
   bool fresh = true;
@@ -339,7 +373,7 @@ int run(const Args& args) {
   for (size_t round = 0; phase.more(fewest()); ++round) {
     for (size_t k = 0; k < all.size() && !bench::interrupted(); ++k) {
       const size_t s = (round + k) % all.size();
-      if (auto st = enter(*bed, all[s], &fresh); !st.ok()) {
+      if (auto st = enter(*bed, all[s], run_policy, &fresh); !st.ok()) {
         print_note("state " + all[s].name + ": " + st.error().message);
         fresh = false;
         continue;
@@ -364,8 +398,11 @@ int run(const Args& args) {
              " s (-O 1), UDP and TCP_RR windows of " + std::to_string(args.window_ms) + " ms, to " + bench::kPeerIp +
              " out of uplink0");
   report(all, values, per_state);
-  // Leave netd running as it was found, so the testbed's tear-down stops it.
-  if (bed->netd_pid() <= 0) (void)bed->start_netd();
+  // Leave netd running on the run's policy, so the testbed's tear-down stops it.
+  if (bed->netd_pid() <= 0) {
+    (void)bed->write_policy(run_policy);
+    (void)bed->start_netd();
+  }
   print_note("datapath_bench: " + fixed(args.seconds - budget.left(), 1) + " s of a " + std::to_string(args.seconds) +
              " s budget; load average " + bench::loadavg());
   return 0;

@@ -58,7 +58,9 @@ struct VifGuard::State {
   VifGuardSkeleton skel;
   std::string cgroup_path;
   std::string ingress_pin;
-  BpfLink ingress;  // empty while no vif exists
+  // Whether the ingress program is attached (pinned): only while some vif exists. Its link
+  // is not held open (the pin keeps it), so a vif costs netd no fd of its own.
+  bool ingress_attached = false;
   BpfLink bind4;
   BpfLink bind6;
   uint32_t mark_mask;
@@ -106,7 +108,8 @@ Result<VifGuard> VifGuard::open(const VifGuardConfig& config) {
   // the fresh program until the first sync says whether it stays.
   const std::string ingress_pin = dir + "/" + kIngressLinkPin;
   NETD_ASSIGN_OR_RETURN(BpfLink ingress, adopt_cgroup_link(skel->progs.vif_ingress, config.cgroup_path, ingress_pin));
-  return VifGuard(std::make_unique<State>(State{std::move(skel), config.cgroup_path, ingress_pin, std::move(ingress),
+  const bool ingress_attached = static_cast<bool>(ingress);
+  return VifGuard(std::make_unique<State>(State{std::move(skel), config.cgroup_path, ingress_pin, ingress_attached,
                                                 std::move(bind4), std::move(bind6), config.mark_mask, cookie}));
 }
 
@@ -128,20 +131,20 @@ Status VifGuard::sync(const std::map<int, uint32_t>& ifindex_marks,
   }
   // The ingress program before the first vif's entry (its packets are never delivered
   // unjudged), and away only after the last entry went.
-  if (!by_ifindex.empty() && !state_->ingress) {
-    NETD_ASSIGN_OR_RETURN(state_->ingress,
-                          attach_cgroup_link(state_->skel->progs.vif_ingress, state_->cgroup_path, state_->ingress_pin));
+  if (!by_ifindex.empty() && !state_->ingress_attached) {
+    NETD_TRY(attach_cgroup_link(state_->skel->progs.vif_ingress, state_->cgroup_path, state_->ingress_pin));
+    state_->ingress_attached = true;
   }
   NETD_TRY(state_->addresses_written.sync(bpf_map__fd(state_->skel->maps.vif_addrs), "vif_addrs", by_address, key_text));
   NETD_TRY(state_->ifindexes_written.sync(bpf_map__fd(state_->skel->maps.vif_marks), "vif_marks", by_ifindex));
-  if (by_ifindex.empty() && state_->ingress) {
+  if (by_ifindex.empty() && state_->ingress_attached) {
     NETD_TRY(detach_pinned_link(state_->ingress_pin));
-    state_->ingress = BpfLink();
+    state_->ingress_attached = false;
   }
   return ok_status();
 }
 
-bool VifGuard::ingress_attached() const { return static_cast<bool>(state_->ingress); }
+bool VifGuard::ingress_attached() const { return state_->ingress_attached; }
 
 Result<std::map<int, uint32_t>> VifGuard::ifindex_marks() const {
   NETD_ASSIGN_OR_RETURN(auto raw, read_u32_map(bpf_map__fd(state_->skel->maps.vif_marks), "vif_marks"));
