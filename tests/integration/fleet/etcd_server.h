@@ -41,6 +41,7 @@ class EtcdCluster {
   // Starts member i again with its data dir and ports, waits for its /health.
   Status restart(size_t i);
   bool running(size_t i) const { return members_[i].pid > 0; }
+  pid_t pid(size_t i) const { return members_[i].pid; }
   // Waits until member i answers /health with "true" (up and with a leader).
   Status wait_healthy(size_t i, std::chrono::milliseconds timeout);
   // The index of the current leader, as `etcdctl endpoint status` of the running members says.
