@@ -51,8 +51,10 @@ std::shared_ptr<grpc::Channel> make_channel(const Endpoint& endpoint, const TlsM
   // gRPC's default reconnect back-off grows to 120 s: an etcd restarted after a minute would
   // then stay unused for up to two more. 1 s keeps "etcd is back" within a second.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Despite its name, gRPC uses this as the time a connection attempt (TCP, TLS, HTTP/2
+  // settings) may take (default 20 s): an unreachable member is given up on and retried after 3 s.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 3000);
   // Range pages are bounded by count, not bytes (values go up to etcd's 1.5 MiB request cap), so
   // a page may exceed gRPC's default 4 MiB receive limit.
   args.SetMaxReceiveMessageSize(256 << 20);

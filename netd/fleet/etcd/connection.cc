@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "netd/fleet/etcd/grpc_error.h"
+#include "netd/fleet/etcd/grpc_log.h"
 
 namespace netd::fleet {
 
@@ -16,6 +17,7 @@ Result<std::unique_ptr<Connection>> Connection::create(const EtcdOptions& option
                       ErrorKind::kInvalidArgument);
   }
   NETD_ASSIGN_OR_RETURN(TlsMaterial tls, read_tls_material(options.ca_file, options.cert_file, options.key_file));
+  quiet_grpc_logging();
   std::unique_ptr<Connection> conn(new Connection(options));
   for (const std::string& url : options.endpoints) {
     NETD_ASSIGN_OR_RETURN(Endpoint endpoint, parse_endpoint(url));
@@ -31,6 +33,10 @@ Result<std::unique_ptr<Connection>> Connection::create(const EtcdOptions& option
   return conn;
 }
 
+// Wait-for-ready: a call on a reconnecting channel waits for it (up to the attempt's deadline)
+// instead of failing at once. Fail-fast calls were tried: after a restart of etcd they kept
+// failing with the previous connection error for seconds while the channel was reachable
+// again. What wait-for-ready hides (why the channel is not connected) connect_failure() adds.
 void Connection::prepare(grpc::ClientContext& ctx, std::optional<GrpcClock::time_point> deadline) const {
   if (deadline) ctx.set_deadline(*deadline);
   ctx.set_wait_for_ready(true);
@@ -38,8 +44,7 @@ void Connection::prepare(grpc::ClientContext& ctx, std::optional<GrpcClock::time
 }
 
 // With several endpoints an attempt gets a share of the call's time, so a member that accepts
-// connections but never answers (no quorum, overloaded) leaves time for the others; at least
-// 1.5 s, more than the 1 s reconnect back-off (channel.cc), so a restarted member is found.
+// connections but never answers (overloaded, stopped with SIGSTOP) leaves time for the others.
 std::chrono::milliseconds Connection::attempt_budget() const {
   if (conns_.size() == 1) return options_.call_timeout;
   return std::max(options_.call_timeout / static_cast<int>(conns_.size()), std::chrono::milliseconds(1500));
@@ -47,6 +52,21 @@ std::chrono::milliseconds Connection::attempt_budget() const {
 
 // Skips endpoints whose channel is known to be failing, if another one is not: after a member
 // is killed, the next call goes straight to a live one instead of spending its attempt there.
+// Why `conn` is not connected, in gRPC's words ("failed to connect to all addresses; last
+// error: ... certificate verify failed"): a fail-fast call on a channel that failed to connect
+// returns at once with it. Empty if the channel is still connecting or that call got through.
+std::string Connection::connect_failure(EndpointConn& conn) const {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(GrpcClock::now() + std::chrono::milliseconds(200));
+  etcdserverpb::RangeRequest request;
+  request.set_key("/");
+  request.set_limit(1);
+  request.set_serializable(true);
+  etcdserverpb::RangeResponse response;
+  grpc::Status status = conn.kv->Range(&ctx, request, &response);
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ? status.error_message() : std::string();
+}
+
 EndpointConn& Connection::pick() {
   for (size_t i = 0; i < conns_.size(); ++i) {
     EndpointConn& conn = conns_[current_];
@@ -96,14 +116,17 @@ Status Connection::call(const std::string& what, const Attempt& attempt) {
       Error error = status_error(failed, conn.endpoint.url, status);
       // etcd answers a wrong user or password with INVALID_ARGUMENT; it is a refusal of who we are.
       if (failed != what && status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) error.code = EACCES;
-      // Waiting for a connection that never came ends as DEADLINE_EXCEEDED: say so.
-      if (conn.channel->GetState(false) != GRPC_CHANNEL_READY) error.message += " (not connected)";
+      if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+          conn.channel->GetState(false) != GRPC_CHANNEL_READY) {
+        std::string why = connect_failure(conn);
+        error.message += why.empty() ? " (not connected)" : " (not connected: " + why + ")";
+      }
       if (attempts > 1) error.message += " (after " + std::to_string(attempts) + " attempts)";
       return error;
     }
     rotate();
-    // Every endpoint refused at once (no leader anywhere yet, all down): pause before the next
-    // round instead of spinning; wait-for-ready covers the case of a channel still connecting.
+    // Every endpoint refused at once (no leader anywhere yet): pause before the next round
+    // instead of spinning; wait-for-ready covers the case of a channel still connecting.
     if (attempts % conns_.size() == 0) {
       auto pause = std::min<GrpcClock::duration>(std::chrono::milliseconds(50 * std::min(attempts, 10)),
                                                  deadline - GrpcClock::now());

@@ -56,6 +56,7 @@ class Connection {
   EndpointConn& pick();
   void rotate() { current_ = (current_ + 1) % conns_.size(); }
   grpc::Status authenticate(EndpointConn& conn, GrpcClock::time_point deadline);
+  std::string connect_failure(EndpointConn& conn) const;
   std::chrono::milliseconds attempt_budget() const;
 
   EtcdOptions options_;

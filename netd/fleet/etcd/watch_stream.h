@@ -22,7 +22,7 @@ namespace netd::fleet {
 
 class WatchStream {
  public:
-  // Opens a stream on `conn` (its context set up by `connection`: token, wait-for-ready, and
+  // Opens a stream on `conn` (its context set up by `connection`: token and
   // "hasleader"), sends `create` and waits until `deadline` for etcd to confirm the watch.
   // On failure `*out` stays empty and the status says why (UNAVAILABLE: try another endpoint).
   static grpc::Status open(EndpointConn& conn, const Connection& connection,

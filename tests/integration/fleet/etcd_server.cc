@@ -46,8 +46,9 @@ Result<std::vector<int>> free_ports(size_t count) {
   return ports;
 }
 
-// GET /health over plain HTTP/1.0: true when etcd answers {"health":"true"} (it has a leader
-// and served a read). Independent of the client under test.
+// GET /health over plain HTTP/1.0 on the member's metrics listener (plain http even when the
+// client URLs are https): true when etcd answers {"health":"true"} (it has a leader and served
+// a read). Independent of the client under test.
 bool health_ok(int port) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return false;
@@ -68,7 +69,9 @@ bool health_ok(int port) {
   return reply.find("\"health\":\"true\"") != std::string::npos;
 }
 
-std::string url(int port) { return "http://127.0.0.1:" + std::to_string(port); }
+std::string url(int port, bool tls = false) {
+  return (tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port);
+}
 
 }  // namespace
 
@@ -79,12 +82,13 @@ Result<EtcdCluster> EtcdCluster::start(const EtcdClusterSpec& spec) {
   if (::mkdtemp(root) == nullptr) return errno_error("mkdtemp");
   cluster.root_ = root;
   cluster.token_ = unique_test_name("etcd-t");
-  NETD_ASSIGN_OR_RETURN(std::vector<int> ports, free_ports(2 * static_cast<size_t>(spec.members)));
+  NETD_ASSIGN_OR_RETURN(std::vector<int> ports, free_ports(3 * static_cast<size_t>(spec.members)));
   for (int i = 0; i < spec.members; ++i) {
     Member m;
     m.name = "m" + std::to_string(i);
-    m.client_port = ports[2 * i];
-    m.peer_port = ports[2 * i + 1];
+    m.client_port = ports[3 * i];
+    m.peer_port = ports[3 * i + 1];
+    m.metrics_port = ports[3 * i + 2];
     m.data_dir = cluster.root_ + "/" + m.name;
     cluster.members_.push_back(m);
   }
@@ -106,7 +110,7 @@ EtcdCluster::~EtcdCluster() {
   if (!root_.empty() && std::getenv("NETD_KEEP_ETCD_DATA") == nullptr) (void)remove_tree(root_);
 }
 
-std::string EtcdCluster::endpoint(size_t i) const { return url(members_[i].client_port); }
+std::string EtcdCluster::endpoint(size_t i) const { return url(members_[i].client_port, !spec_.tls_dir.empty()); }
 
 std::vector<std::string> EtcdCluster::endpoints() const {
   std::vector<std::string> out;
@@ -135,8 +139,9 @@ Status EtcdCluster::launch(size_t i, bool existing) {
   std::vector<std::string> argv = {kEtcd,
                                    "--name=" + m.name,
                                    "--data-dir=" + m.data_dir,
-                                   "--listen-client-urls=" + url(m.client_port),
-                                   "--advertise-client-urls=" + url(m.client_port),
+                                   "--listen-client-urls=" + endpoint(i),
+                                   "--advertise-client-urls=" + endpoint(i),
+                                   "--listen-metrics-urls=" + url(m.metrics_port),
                                    "--listen-peer-urls=" + url(m.peer_port),
                                    "--initial-advertise-peer-urls=" + url(m.peer_port),
                                    "--initial-cluster=" + initial_cluster,
@@ -145,6 +150,13 @@ Status EtcdCluster::launch(size_t i, bool existing) {
                                    "--logger=zap",
                                    "--experimental-watch-progress-notify-interval=" +
                                        std::to_string(spec_.progress_notify_interval.count()) + "ms"};
+  if (!spec_.tls_dir.empty()) {
+    for (std::string flag : {"--cert-file=/server.pem", "--key-file=/server.key", "--trusted-ca-file=/ca.pem"}) {
+      size_t eq = flag.find('=') + 1;
+      argv.push_back(flag.insert(eq, spec_.tls_dir));
+    }
+    argv.push_back("--client-cert-auth");
+  }
   argv.insert(argv.end(), spec_.extra_args.begin(), spec_.extra_args.end());
   std::vector<char*> cargv;
   for (std::string& a : argv) cargv.push_back(a.data());
@@ -172,14 +184,14 @@ Status EtcdCluster::launch(size_t i, bool existing) {
 Status EtcdCluster::wait_healthy(size_t i, std::chrono::milliseconds timeout) {
   const Member& m = members_[i];
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!health_ok(m.client_port)) {
+  while (!health_ok(m.metrics_port)) {
     int status;
     if (m.pid > 0 && ::waitpid(m.pid, &status, WNOHANG) == m.pid) {
       members_[i].pid = -1;
       return make_error(EIO, "etcd " + m.name + " exited before it was healthy; see " + root_ + "/" + m.name + ".log");
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return make_error(ETIMEDOUT, "etcd " + m.name + " not healthy on " + url(m.client_port) + " in time; see " +
+      return make_error(ETIMEDOUT, "etcd " + m.name + " not healthy on " + endpoint(i) + " in time; see " +
                                        root_ + "/" + m.name + ".log");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling /health, not waiting for it
@@ -224,6 +236,10 @@ ProcessResult EtcdCluster::etcdctl(const std::vector<std::string>& args) const {
   std::string csv;
   for (const std::string& e : running_endpoints()) csv += (csv.empty() ? "" : ",") + e;
   std::vector<std::string> argv = {kEtcdctl, "--endpoints=" + csv, "--command-timeout=10s"};
+  if (!spec_.tls_dir.empty()) {
+    argv.insert(argv.end(), {"--cacert=" + spec_.tls_dir + "/ca.pem", "--cert=" + spec_.tls_dir + "/client.pem",
+                             "--key=" + spec_.tls_dir + "/client.key"});
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   return run_in(nullptr, argv);
 }

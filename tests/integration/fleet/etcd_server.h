@@ -20,6 +20,9 @@ struct EtcdClusterSpec {
   // --experimental-watch-progress-notify-interval (etcd's default is 10 minutes).
   std::chrono::milliseconds progress_notify_interval{10 * 60 * 1000};
   std::vector<std::string> extra_args;
+  // A directory made by make_test_certs (test_certs.h): clients must then use https and
+  // present a certificate signed by its CA (--client-cert-auth). Empty: plain http.
+  std::string tls_dir;
 };
 
 class EtcdCluster {
@@ -57,6 +60,7 @@ class EtcdCluster {
     std::string name;
     int client_port = 0;
     int peer_port = 0;
+    int metrics_port = 0;  // plain-http /health, also when the client URLs are https
     std::string data_dir;
     pid_t pid = -1;
   };
