@@ -52,8 +52,9 @@ class EtcdWatch {
   // Waits up to `timeout` for the next message. nullopt: none came in time (the watch goes on;
   // the caller can keep a lease alive, then wait again). An error once the stream has ended:
   // the member went away or lost its leader (the watch is sent with "hasleader", so a member
-  // cut off from quorum ends it rather than going quiet), or cancel() was called. After an
-  // error or a `canceled` batch the watch is over: start a new one.
+  // cut off from quorum ends it rather than going quiet), or cancel() was called (ECANCELED).
+  // After an error or a `canceled` batch the watch is over (later calls return an error: ERANGE
+  // after a compaction): start a new one.
   Result<std::optional<WatchBatch>> next(std::chrono::milliseconds timeout);
 
   // Asks the server for a progress notification now (answered as a batch with `progress`).

@@ -99,12 +99,24 @@ grpc::Status WatchStream::finish() {
   return status;
 }
 
+// A batch the server ended the watch with is returned once; later calls get an error saying
+// so, and the stream is cancelled now, so the member frees it before the caller drops us.
+Result<std::optional<WatchBatch>> WatchStream::deliver(WatchBatch batch) {
+  if (batch.canceled) {
+    ended_ = batch.compacted ? make_error(ERANGE, "etcd Watch on " + url_ + ": canceled: compacted at revision " +
+                                                      std::to_string(batch.compact_revision))
+                             : make_error(EIO, "etcd Watch on " + url_ + ": canceled: " + batch.cancel_reason);
+    ctx_.TryCancel();
+  }
+  return std::optional<WatchBatch>(std::move(batch));
+}
+
 Result<std::optional<WatchBatch>> WatchStream::next(std::chrono::milliseconds timeout) {
   if (ended_) return *ended_;
   if (queued_) {
     WatchBatch batch = std::move(*queued_);
     queued_.reset();
-    return std::optional<WatchBatch>(std::move(batch));
+    return deliver(std::move(batch));
   }
   if (!pending_[kRead]) {
     start_op(kRead);
@@ -118,7 +130,7 @@ Result<std::optional<WatchBatch>> WatchStream::next(std::chrono::milliseconds ti
     ended_ = status_error("Watch", url_, status);
     return *ended_;
   }
-  return std::optional<WatchBatch>(batch_of(response_));
+  return deliver(batch_of(response_));
 }
 
 Status WatchStream::request_progress() {

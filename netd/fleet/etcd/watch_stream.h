@@ -39,6 +39,7 @@ class WatchStream {
   enum Tag : size_t { kStart = 1, kRead, kWrite, kFinish, kTagCount };
   explicit WatchStream(std::string url) : url_(std::move(url)) {}
 
+  Result<std::optional<WatchBatch>> deliver(WatchBatch batch);
   void start_op(Tag tag);
   // Pumps the queue until `tag` completes (its ok flag) or `deadline` passes (nullopt).
   std::optional<bool> wait_for(Tag tag, GrpcClock::time_point deadline);

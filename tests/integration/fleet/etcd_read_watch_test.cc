@@ -151,6 +151,7 @@ TEST_F(EtcdReadWatchTest, WatchAndRangeBelowTheCompactionAreRefused) {
   EXPECT_TRUE(batch->canceled);
   EXPECT_EQ(batch->compact_revision, r3);
   EXPECT_TRUE(batch->revisions.empty());
+  EXPECT_ERR((*watch)->next(std::chrono::seconds(1)), ERANGE, "canceled: compacted at revision " + std::to_string(r3));
 }
 
 TEST_F(EtcdReadWatchTest, QuietPrefixGetsProgressNotifications) {
