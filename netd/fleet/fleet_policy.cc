@@ -84,12 +84,19 @@ KeyMap policy_keys(const KeyMap& keys, std::string_view prefix, std::string_view
   return out;
 }
 
+Result<policy::Policy> FleetPolicyBuilder::build(std::string_view main_text, const std::string& main_source,
+                                                 const KeyMap& keys, std::string_view prefix, std::string_view node,
+                                                 const policy::HostLimits& host, std::vector<std::string>* notes) {
+  NETD_ASSIGN_OR_RETURN(FleetSlices slices, fleet_slices(keys, prefix, node));
+  if (notes != nullptr) *notes = std::move(slices.notes);
+  return loader_.load(main_text, main_source, slices.slices, host);
+}
+
 Result<policy::Policy> fleet_policy(std::string_view main_text, const std::string& main_source, const KeyMap& keys,
                                     std::string_view prefix, std::string_view node, const policy::HostLimits& host,
                                     std::vector<std::string>* notes) {
-  NETD_ASSIGN_OR_RETURN(FleetSlices slices, fleet_slices(keys, prefix, node));
-  if (notes != nullptr) *notes = std::move(slices.notes);
-  return policy::parse_policy_with_slices(main_text, main_source, slices.slices, host);
+  FleetPolicyBuilder builder;
+  return builder.build(main_text, main_source, keys, prefix, node, host, notes);
 }
 
 }  // namespace netd::fleet

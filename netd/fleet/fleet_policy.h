@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lib/core/result.h"
+#include "netd/policy/body_loader.h"
 #include "netd/policy/loader.h"
 #include "netd/policy/policy.h"
 
@@ -52,6 +53,21 @@ Result<FleetSlices> fleet_slices(const KeyMap& keys, std::string_view prefix, st
 // The keys that decide this host's policy (its slices and overrides): what the last good
 // store keeps. fleet_slices of them is fleet_slices of all the keys, notes aside.
 KeyMap policy_keys(const KeyMap& keys, std::string_view prefix, std::string_view node);
+
+// fleet_policy() that remembers the slices between revisions (policy::SliceBodyLoader): the
+// watcher keeps one, so a revision that changes one slice of thousands parses and checks that
+// one, and the policy shares the others' specs with the previous one (the reload's diff then
+// passes them by pointer). Results are fleet_policy()'s.
+class FleetPolicyBuilder {
+ public:
+  Result<policy::Policy> build(std::string_view main_text, const std::string& main_source, const KeyMap& keys,
+                               std::string_view prefix, std::string_view node, const policy::HostLimits& host = {},
+                               std::vector<std::string>* notes = nullptr);
+  size_t last_slices_parsed() const { return loader_.last_bodies_parsed(); }
+
+ private:
+  policy::SliceBodyLoader loader_;
+};
 
 // The whole policy of this host: the local main file's text ([netd] and any local slices) and
 // the slices of the keys, validated as one, as a file and its drop-ins are. A refusal names

@@ -66,6 +66,8 @@
 #include <toml++/toml.h>
 
 #include "lib/core/unique_fd.h"
+#include "netd/policy/body_loader.h"
+#include "netd/policy/document.h"
 #include "netd/policy/validate.h"
 
 namespace netd::policy {
@@ -465,9 +467,11 @@ Result<toml::table> parse_toml(std::string_view text, const std::string& file) {
   }
 }
 
-// One slice held as the body of its [[slice]] table (an etcd value) into a draft. A body that
-// is a whole one-slice drop-in ([[slice]] and its keys) is taken too, as an admin may publish a
-// drop-in file as it is; any other table is refused, [netd] above all: it never comes from there.
+}  // namespace
+
+// A body that is a whole one-slice drop-in ([[slice]] and its keys) is taken too, as an admin
+// may publish a drop-in file as it is; any other table is refused, [netd] above all: it never
+// comes from there.
 Status parse_slice_body(const SliceBody& body, SliceDraft* slice) {
   if (body.text.size() > kMaxPolicyFileBytes)
     return make_error(EFBIG, body.source + ": larger than " + std::to_string(kMaxPolicyFileBytes >> 20) + "MiB");
@@ -490,7 +494,6 @@ Status parse_slice_body(const SliceBody& body, SliceDraft* slice) {
   return read_slice(*table, body.source, slice, body.name);
 }
 
-// One document into drafts. `main_file` decides whether [netd] is allowed (drop-ins hold slices only).
 Status parse_document(std::string_view text, const std::string& file, bool main_file, DaemonDraft* daemon,
                       std::vector<SliceDraft>* slices) {
   NETD_ASSIGN_OR_RETURN(toml::table root, parse_toml(text, file));
@@ -534,8 +537,6 @@ Status parse_document(std::string_view text, const std::string& file, bool main_
   }
   return ok_status();
 }
-
-}  // namespace
 
 Result<std::string> read_policy_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
@@ -609,17 +610,10 @@ Result<Policy> parse_policy(std::string_view toml_text, const std::string& sourc
 
 Result<Policy> parse_policy_with_slices(std::string_view main_text, const std::string& main_source,
                                        std::span<const SliceBody> slices, const HostLimits& host) {
-  DaemonDraft daemon;
-  std::vector<SliceDraft> drafts;
-  NETD_TRY(parse_document(main_text, main_source, true, &daemon, &drafts));
-  drafts.reserve(drafts.size() + slices.size());
-  for (const SliceBody& body : slices) {
-    SliceDraft draft;
-    NETD_TRY(parse_slice_body(body, &draft));
-    drafts.push_back(std::move(draft));
-  }
-  // validate_policy is what load_policy's first load runs over a file and its drop-ins.
-  return validate_policy(std::move(daemon), std::move(drafts), host);
+  // One code path with the loader that remembers: a load with nothing remembered parses and
+  // checks everything, as load_policy's first load does over a file and its drop-ins.
+  SliceBodyLoader loader;
+  return loader.load(main_text, main_source, slices, host);
 }
 
 Result<Policy> load_policy(const std::string& path, const HostLimits& host) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "lib/core/result.h"
+#include "netd/policy/document.h"
 #include "netd/policy/policy.h"
 #include "netd/policy/policy_watch.h"
 #include "netd/policy/slice_claims.h"
@@ -28,16 +29,6 @@ namespace netd::policy {
 // current_host_limits(); the default checks nothing).
 Result<Policy> parse_policy(std::string_view toml_text, const std::string& source_name,
                             const HostLimits& host = {});
-
-// One slice held as the body of its [[slice]] table (its keys, no header), as etcd holds one
-// slice per key (man/netd.policy.5, FLEET).
-struct SliceBody {
-  std::string source;  // in messages and SliceSpec::source: "etcd:/netd/slices/alice"
-  // The name its place gives it (the key's last part): the body may omit `name`, and if it
-  // writes one it must be this.
-  std::string name;
-  std::string text;
-};
 
 // A policy held in memory: the main file's text ([netd] and any local [[slice]]) and then the
 // slice bodies, in that order, validated as load_policy validates a file and its drop-ins (the
