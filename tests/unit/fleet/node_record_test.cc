@@ -1,6 +1,11 @@
 // The node registry's record: JSON both ways, the refusal text.
 #include "netd/fleet/node_record.h"
 
+#include <sys/utsname.h>
+
+#include "netd/fleet/node_name.h"
+#include "netd/policy/validate.h"
+
 #include "tests/fixtures/test_macros.h"
 
 namespace netd::fleet {
@@ -53,6 +58,24 @@ TEST(NodeRecords, RefusalIsOneShortLine) {
   const std::string text = health_refused(7, long_reason);
   EXPECT_LT(text.size(), 450u);
   EXPECT_THAT(text, ::testing::EndsWith("..."));
+}
+
+TEST(NodeNames, TheSettingElseTheHostName) {
+  policy::DaemonSettings settings;
+  settings.node_name = "h7";
+  auto name = fleet_node_name(settings);
+  ASSERT_OK(name);
+  EXPECT_EQ(*name, "h7");
+  settings.node_name.clear();
+  utsname names{};
+  ASSERT_EQ(::uname(&names), 0);
+  name = fleet_node_name(settings);
+  if (policy::is_valid_node_name(names.nodename)) {
+    ASSERT_OK(name);
+    EXPECT_EQ(*name, names.nodename);
+  } else {
+    EXPECT_ERR(name, EINVAL, "set \\[netd\\] node_name");
+  }
 }
 
 }  // namespace
