@@ -57,7 +57,11 @@ std::string shaping(const ShapeLimits& limits, const char* rate, const char* cei
 // Where the slices come from, and how netd reaches etcd when they come from there too.
 void describe_source(std::string& out, const DaemonSettings& d) {
   if (d.policy_source == PolicySource::kFile) {
-    std::string unused = d.etcd_endpoints.empty() ? "" : " (the etcd keys are unused)";
+    const DaemonSettings defaults;
+    const bool etcd_keys = !d.etcd_endpoints.empty() || d.etcd_prefix != defaults.etcd_prefix ||
+                           !d.etcd_cacert.empty() || !d.etcd_cert.empty() || !d.etcd_user.empty() ||
+                           !d.node_name.empty() || d.node_ttl_s != defaults.node_ttl_s;
+    std::string unused = etcd_keys ? " (the etcd keys are unused)" : "";
     line(out, "policy_source", "file: the slices of this file and policy.d" + unused);
     return;
   }

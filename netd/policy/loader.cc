@@ -333,13 +333,14 @@ Status read_rate(TableReader& reader, const Origins& where, std::string_view key
 }
 
 // The keys of policy_source = "etcd" (what holds between them is validate.cc's).
-Status read_fleet_keys(TableReader& r, DaemonSettings& s) {
+Status read_fleet_keys(TableReader& r, const Origins& where, DaemonSettings& s) {
   std::string source;
   NETD_TRY(r.read_string("policy_source", &source));
-  if (source == "etcd") s.policy_source = PolicySource::kEtcd;
-  else if (source == "file" || source.empty()) s.policy_source = PolicySource::kFile;
-  if (!source.empty() && source != "etcd" && source != "file")
-    return r.error("policy_source", "'" + source + "' is not a policy source (\"file\" or \"etcd\")");
+  if (where.has("policy_source")) {
+    if (source != "etcd" && source != "file")
+      return r.error("policy_source", "'" + source + "' is not a policy source (\"file\" or \"etcd\")");
+    s.policy_source = source == "etcd" ? PolicySource::kEtcd : PolicySource::kFile;
+  }
   NETD_TRY(r.read_strings("etcd_endpoints", &s.etcd_endpoints));
   for (auto [key, out] : {std::pair<std::string_view, std::string*>{"etcd_prefix", &s.etcd_prefix},
                           {"etcd_cacert", &s.etcd_cacert}, {"etcd_cert", &s.etcd_cert}, {"etcd_key", &s.etcd_key},
@@ -384,7 +385,7 @@ Status read_daemon(const toml::table& table, const std::string& file, DaemonDraf
   NETD_TRY(r.read_time_ms("idle_timeout", kMinTimeoutMs, kMaxTimeoutMs, "never", &s.idle_timeout_ms));
   NETD_TRY(r.read_time_ms("request_timeout", kMinTimeoutMs, kMaxTimeoutMs, {}, &s.request_timeout_ms));
   NETD_TRY(r.read_time_ms("verify_interval", kMinTimeoutMs, kMaxTimeoutMs, "never", &s.verify_interval_ms));
-  return read_fleet_keys(r, s);
+  return read_fleet_keys(r, daemon->where, s);
 }
 
 // `key_name`: the name the slice's place gives it (an etcd key's last part), or empty (a file).

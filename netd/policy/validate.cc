@@ -310,28 +310,27 @@ bool is_valid_node_name(std::string_view name) {
 namespace {
 
 // The [netd] keys of policy_source = "etcd". They are refused rather than ignored where they
-// cannot work together, since netd would otherwise find out only when it first talks to etcd.
+// cannot work together, since netd would otherwise find out only when it first talks to etcd;
+// and checked also while unused (beside policy_source = "file"), so that switching to etcd does
+// not first meet their mistakes.
 Status check_fleet(const DaemonSettings& s, const Origins& where) {
   auto fail = [&](std::string_view key, const std::string& reason) {
     return policy_error(where.of(key), key_subject("netd", key), reason);
   };
   constexpr std::string_view kFleetKeys[] = {"etcd_endpoints", "etcd_prefix", "etcd_cacert", "etcd_cert", "etcd_key",
                                              "etcd_user", "etcd_password_file", "node_ttl", "node_name"};
-  if (s.policy_source != PolicySource::kEtcd) {
-    // Written without policy_source, they look like a forgotten policy_source = "etcd" (netd
-    // would then serve the local slices only); written beside policy_source = "file" they are
-    // kept unused on purpose, e.g. to fall back to the file while etcd is being repaired.
-    if (!where.has("policy_source"))
-      for (std::string_view key : kFleetKeys)
-        if (where.has(key))
-          return fail(key, std::string(key) + " is set but policy_source is not: write policy_source = \"etcd\" to "
-                           "take the slices from etcd, or policy_source = \"file\" to keep the etcd keys unused");
-    return ok_status();
-  }
-  if (s.etcd_endpoints.empty())
+  // Written without policy_source, they look like a forgotten policy_source = "etcd" (netd
+  // would then serve the local slices only); written beside policy_source = "file" they are
+  // kept unused on purpose, e.g. to fall back to the file while etcd is being repaired.
+  if (!where.has("policy_source"))
+    for (std::string_view key : kFleetKeys)
+      if (where.has(key))
+        return fail(key, std::string(key) + " is set but policy_source is not: write policy_source = \"etcd\" to "
+                         "take the slices from etcd, or policy_source = \"file\" to keep the etcd keys unused");
+  if (s.policy_source == PolicySource::kEtcd && s.etcd_endpoints.empty())
     return fail(where.has("etcd_endpoints") ? "etcd_endpoints" : "policy_source",
                 "policy_source = \"etcd\" needs etcd_endpoints (\"http://host:2379\", ...)");
-  std::optional<bool> tls;
+  std::optional<bool> tls;  // of the endpoints, when there are some
   for (size_t i = 0; i < s.etcd_endpoints.size(); ++i) {
     auto endpoint = parse_etcd_endpoint(s.etcd_endpoints[i]);
     if (!endpoint.ok())
@@ -352,8 +351,9 @@ Status check_fleet(const DaemonSettings& s, const Origins& where) {
                               : key == "etcd_cert" ? s.etcd_cert
                               : key == "etcd_key"  ? s.etcd_key
                                                    : s.etcd_password_file;
-    if (where.has(key)) NETD_TRY(check_absolute_path(path, where, key));
-    if (where.has(key) && key != "etcd_password_file" && !*tls)
+    if (!where.has(key)) continue;
+    NETD_TRY(check_absolute_path(path, where, key));
+    if (key != "etcd_password_file" && tls && !*tls)
       return fail(key, std::string(key) + " is a TLS setting, but the endpoints are http:// (" +
                            where.of("etcd_endpoints", 0) + "): write https://");
   }

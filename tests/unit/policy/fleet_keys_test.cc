@@ -78,6 +78,15 @@ TEST(FleetKeys, EtcdKeysBesideAnExplicitFileSourceAreKeptUnused) {
   EXPECT_NE(describe_policy(*policy).find("(the etcd keys are unused)"), std::string::npos);
 }
 
+TEST(FleetKeys, UnusedEtcdKeysAreCheckedAllTheSame) {
+  EXPECT_REFUSED(two_slices("policy_source = \"file\"\netcd_endpoints = [\"etcd:2379\"]"), "etcd_endpoints",
+                 "netd\\.etcd_endpoints", "is not an etcd endpoint");
+  EXPECT_REFUSED(two_slices("policy_source = \"file\"\netcd_prefix = \"netd\""), "etcd_prefix",
+                 "netd\\.etcd_prefix", "must start and end with");
+  // With no endpoints, TLS files cannot be told to be useless yet.
+  EXPECT_OK(parse_policy(two_slices("policy_source = \"file\"\netcd_cacert = \"/etc/ca.pem\""), "test.toml"));
+}
+
 TEST(FleetKeys, EtcdKeysWithoutPolicySourceAreRefused) {
   EXPECT_REFUSED(two_slices("etcd_endpoints = [\"http://e:2379\"]"), "etcd_endpoints", "netd\\.etcd_endpoints",
                  "etcd_endpoints is set but policy_source is not: write policy_source = \"etcd\"");
@@ -87,6 +96,8 @@ TEST(FleetKeys, EtcdKeysWithoutPolicySourceAreRefused) {
 TEST(FleetKeys, UnknownPolicySource) {
   EXPECT_REFUSED(two_slices("policy_source = \"consul\""), "policy_source", "netd\\.policy_source",
                  "'consul' is not a policy source \\(\"file\" or \"etcd\"\\)");
+  EXPECT_REFUSED(two_slices("policy_source = \"\""), "policy_source", "netd\\.policy_source",
+                 "'' is not a policy source");
 }
 
 TEST(FleetKeys, EtcdWithoutEndpoints) {
