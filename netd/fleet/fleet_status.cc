@@ -77,7 +77,8 @@ std::string format_status_table(const std::vector<StatusRow>& rows, int64_t now)
     out += text + "\n";
   }
   if (rows.empty()) return "no nodes registered\n";
-  if (std::any_of(rows.begin(), rows.end(), [&](const StatusRow& r) { return r.record && r.record->revision != common; }))
+  auto behind = [&](const StatusRow& r) { return r.record && r.record->revision != common; };
+  if (std::any_of(rows.begin(), rows.end(), behind))
     out += "* not the revision most nodes run (" + std::to_string(common) + ")\n";
   return out;
 }

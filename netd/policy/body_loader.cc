@@ -110,7 +110,8 @@ Result<Policy> SliceBodyLoader::load_once(std::string_view main_text, const std:
   policy.slices.reserve(refs.size());
   for (const auto& spec : main_slices_) policy.slices.push_back(spec);
   for (size_t i = 0; i < main_drafts.size(); ++i) policy.slices.push_back(made[i]);
-  for (const Entry& entry : order) policy.slices.push_back(entry.kept != nullptr ? entry.kept->spec : made[entry.draft]);
+  for (const Entry& entry : order)
+    policy.slices.push_back(entry.kept != nullptr ? entry.kept->spec : made[entry.draft]);
 
   for (const SliceSpec* spec : dropped) claims_.remove(spec);  // before memory lets them go
   if (fresh) {

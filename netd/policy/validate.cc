@@ -284,7 +284,8 @@ Result<EtcdEndpoint> parse_etcd_endpoint(std::string_view url) {
   if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket))
     return make_error(EINVAL, "'" + text + "' has no port (etcd's client port, 2379 by default, is written out)");
   std::string_view host = rest.substr(0, colon), port = rest.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), digit) ||
       std::stoul(std::string(port)) < 1 || std::stoul(std::string(port)) > 65535)
     return make_error(EINVAL, "'" + text + "': the port must be 1..65535");
   if (host.starts_with("[")) {

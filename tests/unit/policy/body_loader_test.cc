@@ -11,7 +11,8 @@ namespace {
 using testing::netd_table;
 
 SliceBody body(const std::string& name, int id, int uid, const std::string& extra = "") {
-  return {"etcd:/netd/slices/" + name, name, "id = " + std::to_string(id) + "\nuids = [" + std::to_string(uid) + "]\n" + extra};
+  return {"etcd:/netd/slices/" + name, name,
+          "id = " + std::to_string(id) + "\nuids = [" + std::to_string(uid) + "]\n" + extra};
 }
 
 std::vector<SliceBody> fleet(int n) {

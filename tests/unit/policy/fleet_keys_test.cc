@@ -10,7 +10,8 @@ namespace {
 using testing::two_slices;
 
 const std::string kEtcd = "policy_source = \"etcd\"\netcd_endpoints = [\"http://127.0.0.1:2379\"]\n";
-const std::string kEtcdTls = "policy_source = \"etcd\"\netcd_endpoints = [\"https://etcd1:2379\", \"https://[::1]:2379\"]\n";
+const std::string kEtcdTls =
+    "policy_source = \"etcd\"\netcd_endpoints = [\"https://etcd1:2379\", \"https://[::1]:2379\"]\n";
 
 TEST(FleetKeys, DefaultsAreTheFileAlone) {
   auto policy = parse_policy(two_slices(), "test.toml");
@@ -101,7 +102,8 @@ TEST(FleetKeys, UnknownPolicySource) {
 }
 
 TEST(FleetKeys, EtcdWithoutEndpoints) {
-  EXPECT_REFUSED(two_slices("policy_source = \"etcd\""), "policy_source", "netd\\.policy_source", "needs etcd_endpoints");
+  EXPECT_REFUSED(two_slices("policy_source = \"etcd\""), "policy_source", "netd\\.policy_source",
+                 "needs etcd_endpoints");
   EXPECT_REFUSED(two_slices("policy_source = \"etcd\"\netcd_endpoints = []"), "etcd_endpoints",
                  "netd\\.etcd_endpoints", "needs etcd_endpoints");
 }
