@@ -54,6 +54,33 @@ std::string shaping(const ShapeLimits& limits, const char* rate, const char* cei
          format_rate_bps(limits.ceil_bps);
 }
 
+// Where the slices come from, and how netd reaches etcd when they come from there too.
+void describe_source(std::string& out, const DaemonSettings& d) {
+  if (d.policy_source == PolicySource::kFile) {
+    const DaemonSettings defaults;
+    const bool etcd_keys = !d.etcd_endpoints.empty() || d.etcd_prefix != defaults.etcd_prefix ||
+                           !d.etcd_cacert.empty() || !d.etcd_cert.empty() || !d.etcd_user.empty() ||
+                           !d.node_name.empty() || d.node_ttl_s != defaults.node_ttl_s;
+    std::string unused = etcd_keys ? " (the etcd keys are unused)" : "";
+    line(out, "policy_source", "file: the slices of this file and policy.d" + unused);
+    return;
+  }
+  line(out, "policy_source", "etcd: this file's slices, then " + d.etcd_prefix + "slices/* and " + d.etcd_prefix +
+                                 "hosts/<node>/slices/* (slices only; [netd] stays local)");
+  line(out, "etcd_endpoints", join_strings(d.etcd_endpoints, "none"));
+  std::string tls = "none (http)";
+  if (!d.etcd_endpoints.empty() && d.etcd_endpoints[0].starts_with("https://")) {
+    tls = "server checked against " + (d.etcd_cacert.empty() ? std::string("the system's CAs") : d.etcd_cacert);
+    if (!d.etcd_cert.empty()) tls += "; client certificate " + d.etcd_cert + ", key " + d.etcd_key;
+  }
+  line(out, "etcd TLS", tls);
+  line(out, "etcd auth", d.etcd_user.empty() ? std::string("none")
+                                             : "user " + d.etcd_user + ", password in " + d.etcd_password_file);
+  const std::string node = d.node_name.empty() ? std::string("<host name>") : d.node_name;
+  line(out, "node", node + " (record " + d.etcd_prefix + "nodes/" + node + ", lease " +
+                        std::to_string(d.node_ttl_s) + "s)");
+}
+
 }  // namespace
 
 std::string describe_policy(const Policy& policy) {
@@ -81,6 +108,7 @@ std::string describe_policy(const Policy& policy) {
   line(out, "request_timeout", format_time_us(d.request_timeout_ms * 1000));
   line(out, "verify_interval", d.verify_interval_ms == 0 ? std::string("never (at start and after a failure only)")
                                                          : format_time_us(d.verify_interval_ms * 1000));
+  describe_source(out, d);
   out += std::to_string(policy.slices.size()) + (policy.slices.size() == 1 ? " slice\n" : " slices\n");
 
   for (const SliceSpec& s : policy.slices) {

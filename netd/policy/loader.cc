@@ -23,6 +23,13 @@
 //   idle_timeout                 300 (seconds)              0: never
 //   request_timeout              10 (seconds)
 //   verify_interval              600 (seconds)              0: never (start and failures only)
+//   policy_source                "file"                     "etcd": slices from etcd as well
+//   etcd_endpoints               []                         required with policy_source = "etcd"
+//   etcd_prefix                  "/netd/"
+//   etcd_cacert/_cert/_key       unset                      no TLS client certificate
+//   etcd_user/_password_file     unset                      no etcd authentication
+//   node_ttl                     10 (seconds)               the node record's lease
+//   node_name                    unset                      the host name (uname)
 //
 //   [[slice]]                    default                    note
 //   name, id                     required
@@ -59,6 +66,8 @@
 #include <toml++/toml.h>
 
 #include "lib/core/unique_fd.h"
+#include "netd/policy/body_loader.h"
+#include "netd/policy/document.h"
 #include "netd/policy/validate.h"
 
 namespace netd::policy {
@@ -81,7 +90,9 @@ constexpr std::string_view kDaemonKeys[] = {
     "raw_flag",   "table_base",    "rule_priority", "flowlog_group", "uplinks", "uplink_rate",
     "uplink_rate_in",              "admins",
     "max_connections_per_uid",     "requests_per_second_per_uid", "max_connections", "idle_timeout",
-    "request_timeout",             "verify_interval"};
+    "request_timeout",             "verify_interval",
+    "policy_source",  "etcd_endpoints", "etcd_prefix", "etcd_cacert", "etcd_cert", "etcd_key",
+    "etcd_user",      "etcd_password_file", "node_ttl", "node_name"};
 constexpr std::string_view kSliceKeys[] = {
     "name",       "id",           "uids",           "gids",        "netblock",
     "route_devices", "route_prefixes", "max_routes", "max_vifs",   "snat",
@@ -123,7 +134,8 @@ class TableReader {
  public:
   TableReader(const toml::table& table, const std::string& file, Origins* where)
       : table_(table), file_(file), where_(where) {
-    where_->table = at(table.source());
+    // A document's root (a slice body) has no header line: it starts at the first.
+    where_->table = table.source().begin.line == 0 ? file_ + ":1" : at(table.source());
   }
 
   void set_subject(std::string subject) { subject_ = std::move(subject); }
@@ -320,6 +332,31 @@ Status read_rate(TableReader& reader, const Origins& where, std::string_view key
   return ok_status();
 }
 
+// The keys of policy_source = "etcd" (what holds between them is validate.cc's).
+Status read_fleet_keys(TableReader& r, const Origins& where, DaemonSettings& s) {
+  std::string source;
+  NETD_TRY(r.read_string("policy_source", &source));
+  if (where.has("policy_source")) {
+    if (source != "etcd" && source != "file")
+      return r.error("policy_source", "'" + source + "' is not a policy source (\"file\" or \"etcd\")");
+    s.policy_source = source == "etcd" ? PolicySource::kEtcd : PolicySource::kFile;
+  }
+  NETD_TRY(r.read_strings("etcd_endpoints", &s.etcd_endpoints));
+  for (auto [key, out] : {std::pair<std::string_view, std::string*>{"etcd_prefix", &s.etcd_prefix},
+                          {"etcd_cacert", &s.etcd_cacert}, {"etcd_cert", &s.etcd_cert}, {"etcd_key", &s.etcd_key},
+                          {"etcd_user", &s.etcd_user}, {"etcd_password_file", &s.etcd_password_file},
+                          {"node_name", &s.node_name}})
+    NETD_TRY(r.read_string(key, out));
+  // The node record's lease: etcd grants leases in whole seconds; below 2 s one missed
+  // keep-alive (sent every TTL/3) would drop the node, above an hour a dead node lingers.
+  uint64_t ttl_ms = static_cast<uint64_t>(s.node_ttl_s) * 1000;
+  NETD_TRY(r.read_time_ms("node_ttl", 2000, 3600 * 1000, {}, &ttl_ms));
+  if (ttl_ms % 1000 != 0)
+    return r.error("node_ttl", format_time_us(ttl_ms * 1000) + " is not a whole number of seconds (etcd leases are)");
+  s.node_ttl_s = static_cast<uint32_t>(ttl_ms / 1000);
+  return ok_status();
+}
+
 Status read_daemon(const toml::table& table, const std::string& file, DaemonDraft* daemon) {
   TableReader r(table, file, &daemon->where);
   r.set_subject("netd");
@@ -348,10 +385,12 @@ Status read_daemon(const toml::table& table, const std::string& file, DaemonDraf
   NETD_TRY(r.read_time_ms("idle_timeout", kMinTimeoutMs, kMaxTimeoutMs, "never", &s.idle_timeout_ms));
   NETD_TRY(r.read_time_ms("request_timeout", kMinTimeoutMs, kMaxTimeoutMs, {}, &s.request_timeout_ms));
   NETD_TRY(r.read_time_ms("verify_interval", kMinTimeoutMs, kMaxTimeoutMs, "never", &s.verify_interval_ms));
-  return ok_status();
+  return read_fleet_keys(r, daemon->where, s);
 }
 
-Status read_slice(const toml::table& table, const std::string& file, SliceDraft* slice) {
+// `key_name`: the name the slice's place gives it (an etcd key's last part), or empty (a file).
+Status read_slice(const toml::table& table, const std::string& file, SliceDraft* slice,
+                  std::string_view key_name = {}) {
   TableReader r(table, file, &slice->where);
   SliceSpec& s = slice->spec;
   s.source = slice->where.table;
@@ -360,6 +399,16 @@ Status read_slice(const toml::table& table, const std::string& file, SliceDraft*
   NETD_TRY(r.read_string("name", &s.name));
   if (slice->where.has("name") && !is_valid_slice_name(s.name))
     return r.error("name", "'" + s.name + "' must match [a-z][a-z0-9_-]{0,30}");
+  if (!key_name.empty()) {
+    // Two names that could differ would let one key hold another slice than it says.
+    if (slice->where.has("name") && s.name != key_name)
+      return r.error("name", "'" + s.name + "' is not the name its key gives it ('" + std::string(key_name) +
+                                 "'): omit name, or write that one");
+    if (!slice->where.has("name")) {
+      s.name = std::string(key_name);
+      slice->where.keys["name"] = slice->where.table;
+    }
+  }
   r.set_subject(slice->subject());
   NETD_TRY(r.check_keys(kSliceKeys));
 
@@ -404,12 +453,10 @@ Status read_slice(const toml::table& table, const std::string& file, SliceDraft*
   return ok_status();
 }
 
-// One document into drafts. `main_file` decides whether [netd] is allowed (drop-ins hold slices only).
-Status parse_document(std::string_view text, const std::string& file, bool main_file, DaemonDraft* daemon,
-                      std::vector<SliceDraft>* slices) {
-  toml::table root;
+// TOML text into its root table; toml++ reports by exception, the policy module by Result.
+Result<toml::table> parse_toml(std::string_view text, const std::string& file) {
   try {
-    root = toml::parse(text, std::string_view(file));
+    return toml::parse(text, std::string_view(file));
   } catch (const toml::parse_error& e) {
     return make_error(EINVAL, file + ":" + std::to_string(e.source().begin.line) + ":" +
                                   std::to_string(e.source().begin.column) +
@@ -419,6 +466,38 @@ Status parse_document(std::string_view text, const std::string& file, bool main_
   } catch (...) {
     return make_error(EINVAL, file + ": the TOML parser failed");
   }
+}
+
+}  // namespace
+
+// A body that is a whole one-slice drop-in ([[slice]] and its keys) is taken too, as an admin
+// may publish a drop-in file as it is; any other table is refused, [netd] above all: it never
+// comes from there.
+Status parse_slice_body(const SliceBody& body, SliceDraft* slice) {
+  if (body.text.size() > kMaxPolicyFileBytes)
+    return make_error(EFBIG, body.source + ": larger than " + std::to_string(kMaxPolicyFileBytes >> 20) + "MiB");
+  NETD_ASSIGN_OR_RETURN(toml::table root, parse_toml(body.text, body.source));
+  auto at = [&](const toml::source_region& r) { return body.source + ":" + std::to_string(r.begin.line); };
+  const toml::table* table = &root;
+  if (const toml::array* one = root.get_as<toml::array>("slice");
+      root.size() == 1 && one != nullptr && one->is_array_of_tables() && one->size() == 1)
+    table = one->get(0)->as_table();
+  for (auto&& [key, node] : *table) {
+    if (key.str() == "netd")
+      return policy_error(at(key.source()), "netd",
+                          "[netd] never comes from etcd: a slice key holds the keys of one [[slice]] table, and "
+                          "netd's own settings stay in the local policy file");
+    if (node.is_table() || node.is_array_of_tables())
+      return policy_error(at(key.source()), printable(key.str()),
+                          "a slice key holds the keys of one [[slice]] table (id = 7, uids = [1001], ...), "
+                          "not tables");
+  }
+  return read_slice(*table, body.source, slice, body.name);
+}
+
+Status parse_document(std::string_view text, const std::string& file, bool main_file, DaemonDraft* daemon,
+                      std::vector<SliceDraft>* slices) {
+  NETD_ASSIGN_OR_RETURN(toml::table root, parse_toml(text, file));
 
   auto at = [&](const toml::source_region& r) { return file + ":" + std::to_string(r.begin.line); };
   const toml::table* netd_table = nullptr;
@@ -485,6 +564,8 @@ Result<std::string> read_policy_file(const std::string& path) {
   return text;
 }
 
+namespace {
+
 // Paths of policy.d/*.toml beside `path`, sorted by name (byte order, like the C locale's glob).
 Result<std::vector<std::string>> list_drop_ins(const std::string& path) {
   auto slash = path.rfind('/');
@@ -526,6 +607,14 @@ Result<Policy> parse_policy(std::string_view toml_text, const std::string& sourc
   std::vector<SliceDraft> slices;
   NETD_TRY(parse_document(toml_text, source_name, true, &daemon, &slices));
   return validate_policy(std::move(daemon), std::move(slices), host);
+}
+
+Result<Policy> parse_policy_with_slices(std::string_view main_text, const std::string& main_source,
+                                       std::span<const SliceBody> slices, const HostLimits& host) {
+  // One code path with the loader that remembers: a load with nothing remembered parses and
+  // checks everything, as load_policy's first load does over a file and its drop-ins.
+  SliceBodyLoader loader;
+  return loader.load(main_text, main_source, slices, host);
 }
 
 Result<Policy> load_policy(const std::string& path, const HostLimits& host) {

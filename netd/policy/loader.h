@@ -9,11 +9,13 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "lib/core/result.h"
+#include "netd/policy/document.h"
 #include "netd/policy/policy.h"
 #include "netd/policy/policy_watch.h"
 #include "netd/policy/slice_claims.h"
@@ -27,6 +29,16 @@ namespace netd::policy {
 // current_host_limits(); the default checks nothing).
 Result<Policy> parse_policy(std::string_view toml_text, const std::string& source_name,
                             const HostLimits& host = {});
+
+// A policy held in memory: the main file's text ([netd] and any local [[slice]]) and then the
+// slice bodies, in that order, validated as load_policy validates a file and its drop-ins (the
+// same checks and messages; of two slices that collide, the later is named). A body may hold
+// no table: [netd] and any other table in one are refused, naming its source and line.
+Result<Policy> parse_policy_with_slices(std::string_view main_text, const std::string& main_source,
+                                       std::span<const SliceBody> slices, const HostLimits& host = {});
+
+// A policy file's text (a regular file, at most 16 MiB), as load_policy reads it.
+Result<std::string> read_policy_file(const std::string& path);
 
 // The file at `path` plus the drop-ins `policy.d/*.toml` beside it, in name order (dot-files are
 // skipped, as the shell glob would). Drop-ins may hold only [[slice]] tables. The union is validated

@@ -6,6 +6,8 @@
 
 namespace netd::policy {
 
+const char* to_string(PolicySource source) { return source == PolicySource::kEtcd ? "etcd" : "file"; }
+
 uint64_t SliceList::next_version() {
   // Process-wide, so that no two lists ever share a version by chance (a list made where a
   // freed one was, after as many changes).

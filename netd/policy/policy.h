@@ -61,6 +61,10 @@ struct SliceSpec {
   friend bool operator==(const SliceSpec&, const SliceSpec&) = default;
 };
 
+// [netd] policy_source: the local file only, or the slices of an etcd prefix as well.
+enum class PolicySource { kFile, kEtcd };
+const char* to_string(PolicySource source);
+
 // The [netd] table.
 struct DaemonSettings {
   std::string socket = "/run/netd/netd.sock";
@@ -96,6 +100,20 @@ struct DaemonSettings {
   // (a rule, class, chain or map entry someone else changed); between checks it works from
   // its own record. 0: only at start and when a change from the record fails.
   uint64_t verify_interval_ms = 600'000;
+
+  // Where the slices come from (man/netd.policy.5, FLEET). The etcd_* keys and node_* keys are
+  // the local file's only: nothing read from etcd can set them, so etcd can never point netd at
+  // another store, socket, bpffs, cgroup or state path.
+  PolicySource policy_source = PolicySource::kFile;
+  std::vector<std::string> etcd_endpoints;  // "http(s)://host:port", one scheme for all
+  std::string etcd_prefix = "/netd/";       // starts and ends with '/'
+  std::string etcd_cacert;                  // absolute paths; empty: not set
+  std::string etcd_cert;
+  std::string etcd_key;
+  std::string etcd_user;                    // with etcd_password_file, never a password inline
+  std::string etcd_password_file;
+  uint32_t node_ttl_s = 10;                 // the lease of <prefix>nodes/<node_name>
+  std::string node_name;                    // empty: the host name (uname), taken when netd starts
   friend bool operator==(const DaemonSettings&, const DaemonSettings&) = default;
 };
 

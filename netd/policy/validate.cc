@@ -3,6 +3,7 @@
 #include <sys/un.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -264,7 +265,112 @@ std::string format_size_bytes(uint64_t bytes) {
   return std::to_string(bytes);
 }
 
+Result<EtcdEndpoint> parse_etcd_endpoint(std::string_view url) {
+  const std::string text(url);
+  EtcdEndpoint out;
+  std::string_view rest = url;
+  if (rest.starts_with("https://")) {
+    out.tls = true;
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return make_error(EINVAL, "'" + text + "' is not an etcd endpoint (\"http://host:port\" or \"https://host:port\")");
+  }
+  if (rest.find('/') != std::string_view::npos)
+    return make_error(EINVAL, "'" + text + "': an endpoint has no path (the keys are under etcd_prefix)");
+  const size_t colon = rest.rfind(':');
+  const size_t bracket = rest.rfind(']');
+  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket))
+    return make_error(EINVAL, "'" + text + "' has no port (etcd's client port, 2379 by default, is written out)");
+  std::string_view host = rest.substr(0, colon), port = rest.substr(colon + 1);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), digit) ||
+      std::stoul(std::string(port)) < 1 || std::stoul(std::string(port)) > 65535)
+    return make_error(EINVAL, "'" + text + "': the port must be 1..65535");
+  if (host.starts_with("[")) {
+    if (!host.ends_with("]") || !IpAddress::parse(host.substr(1, host.size() - 2)).ok())
+      return make_error(EINVAL, "'" + text + "': '" + std::string(host) + "' is not a bracketed IPv6 address");
+  } else if (host.empty() || !std::all_of(host.begin(), host.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+             })) {
+    return make_error(EINVAL, "'" + text + "': '" + std::string(host) + "' is not a host name or address");
+  }
+  out.host = std::string(host);
+  out.port = static_cast<uint16_t>(std::stoul(std::string(port)));
+  return out;
+}
+
+bool is_valid_node_name(std::string_view name) {
+  if (name.empty() || name.size() > 64 || !std::isalnum(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
 namespace {
+
+// The [netd] keys of policy_source = "etcd". They are refused rather than ignored where they
+// cannot work together, since netd would otherwise find out only when it first talks to etcd;
+// and checked also while unused (beside policy_source = "file"), so that switching to etcd does
+// not first meet their mistakes.
+Status check_fleet(const DaemonSettings& s, const Origins& where) {
+  auto fail = [&](std::string_view key, const std::string& reason) {
+    return policy_error(where.of(key), key_subject("netd", key), reason);
+  };
+  constexpr std::string_view kFleetKeys[] = {"etcd_endpoints", "etcd_prefix", "etcd_cacert", "etcd_cert", "etcd_key",
+                                             "etcd_user", "etcd_password_file", "node_ttl", "node_name"};
+  // Written without policy_source, they look like a forgotten policy_source = "etcd" (netd
+  // would then serve the local slices only); written beside policy_source = "file" they are
+  // kept unused on purpose, e.g. to fall back to the file while etcd is being repaired.
+  if (!where.has("policy_source"))
+    for (std::string_view key : kFleetKeys)
+      if (where.has(key))
+        return fail(key, std::string(key) + " is set but policy_source is not: write policy_source = \"etcd\" to "
+                         "take the slices from etcd, or policy_source = \"file\" to keep the etcd keys unused");
+  if (s.policy_source == PolicySource::kEtcd && s.etcd_endpoints.empty())
+    return fail(where.has("etcd_endpoints") ? "etcd_endpoints" : "policy_source",
+                "policy_source = \"etcd\" needs etcd_endpoints (\"http://host:2379\", ...)");
+  std::optional<bool> tls;  // of the endpoints, when there are some
+  for (size_t i = 0; i < s.etcd_endpoints.size(); ++i) {
+    auto endpoint = parse_etcd_endpoint(s.etcd_endpoints[i]);
+    if (!endpoint.ok())
+      return policy_error(where.of("etcd_endpoints", i), "netd.etcd_endpoints", endpoint.error().message);
+    if (tls && *tls != endpoint->tls)
+      return policy_error(where.of("etcd_endpoints", i), "netd.etcd_endpoints",
+                          "'" + s.etcd_endpoints[i] + "' mixes http and https with " + where.of("etcd_endpoints", 0) +
+                              ": one TLS setting applies to every endpoint");
+    tls = endpoint->tls;
+  }
+  NETD_TRY(check_no_repeats(s.etcd_endpoints, where, "netd", "etcd_endpoints",
+                            [](const std::string& e) { return "'" + e + "'"; }));
+  if (s.etcd_prefix.empty() || s.etcd_prefix.front() != '/' || s.etcd_prefix.back() != '/')
+    return fail("etcd_prefix", "'" + s.etcd_prefix + "' must start and end with '/' (\"/netd/\"), so that "
+                               "<prefix>slices/ is no other prefix's key");
+  for (std::string_view key : {"etcd_cacert", "etcd_cert", "etcd_key", "etcd_password_file"}) {
+    const std::string& path = key == "etcd_cacert" ? s.etcd_cacert
+                              : key == "etcd_cert" ? s.etcd_cert
+                              : key == "etcd_key"  ? s.etcd_key
+                                                   : s.etcd_password_file;
+    if (!where.has(key)) continue;
+    NETD_TRY(check_absolute_path(path, where, key));
+    if (key != "etcd_password_file" && tls && !*tls)
+      return fail(key, std::string(key) + " is a TLS setting, but the endpoints are http:// (" +
+                           where.of("etcd_endpoints", 0) + "): write https://");
+  }
+  if (where.has("etcd_cert") != where.has("etcd_key"))
+    return fail(where.has("etcd_cert") ? "etcd_cert" : "etcd_key",
+                "etcd_cert and etcd_key go together (a client certificate and its private key)");
+  if (where.has("etcd_user") != where.has("etcd_password_file"))
+    return fail(where.has("etcd_user") ? "etcd_user" : "etcd_password_file",
+                "etcd_user and etcd_password_file go together (the password is read from the file, never "
+                "written in the policy)");
+  if (where.has("etcd_user") && s.etcd_user.empty()) return fail("etcd_user", "must not be empty");
+  if (where.has("node_name") && !is_valid_node_name(s.node_name))
+    return fail("node_name", "'" + s.node_name + "' must be a host name ([A-Za-z0-9][A-Za-z0-9._-]{0,63}): it "
+                             "becomes part of etcd keys");
+  return ok_status();
+}
 
 // Connections netd can hold on this host: its fd limit minus what it keeps for itself
 // (nullopt: the limit is unknown).
@@ -391,6 +497,7 @@ Status check_daemon(const DaemonDraft& daemon, const HostLimits& host) {
                             ": HTB cannot shape that slowly");
   NETD_TRY(check_no_repeats(s.admins, where, "netd", "admins",
                             [](uid_t u) { return "uid " + std::to_string(u); }));
+  NETD_TRY(check_fleet(s, where));
   return check_connections(s, where, host);
 }
 

@@ -59,6 +59,18 @@ std::string format_port_range(const PortRange& range);
 // "32MiB" when exact in KiB/MiB/GiB, else bytes.
 std::string format_size_bytes(uint64_t bytes);
 
+// [netd] etcd_endpoints: "http://host:port" or "https://host:port" (host a name, an IPv4
+// address or a bracketed IPv6 one; the port required, no path).
+struct EtcdEndpoint {
+  bool tls = false;
+  std::string host;  // as written, brackets of an IPv6 address included
+  uint16_t port = 0;
+};
+Result<EtcdEndpoint> parse_etcd_endpoint(std::string_view url);
+// [netd] node_name: a host name ([A-Za-z0-9][A-Za-z0-9._-]{0,63}), as it becomes part of etcd
+// keys (<prefix>nodes/<node>, <prefix>hosts/<node>/...): no '/', nothing a shell would split.
+bool is_valid_node_name(std::string_view name);
+
 // Raw socket kinds a slice may be granted (the slice key `raw`).
 inline constexpr std::string_view kRawKinds[] = {"icmp", "icmpv6", "udp", "tcp", "packet"};
 

@@ -1,0 +1,74 @@
+// state_dir files: replaced whole, read with a cap, symlinks refused, nothing left beside them.
+#include "lib/core/state_file.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/fixtures/test_macros.h"
+
+namespace netd {
+namespace {
+
+class StateFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/netd-state-file-test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string dir_;
+};
+
+TEST_F(StateFiles, MissingIsNothing) {
+  auto got = read_state_file(dir_ + "/none", 100);
+  ASSERT_OK(got);
+  EXPECT_FALSE(got->has_value());
+}
+
+TEST_F(StateFiles, ReplacedWholeWithItsMode) {
+  const std::string path = dir_ + "/record";
+  ASSERT_OK(replace_state_file(path, "first\n"));
+  ASSERT_OK(replace_state_file(path, "second\n", 0640));
+  auto got = read_state_file(path, 100);
+  ASSERT_OK(got);
+  EXPECT_EQ(**got, "second\n");
+  EXPECT_FALSE(std::filesystem::exists(path + ".new"));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  // The new file's mode (less the umask): a rename puts the new inode in place.
+  EXPECT_EQ(st.st_mode & 0600, 0600u);
+  EXPECT_EQ(st.st_mode & 0137, 0u);
+}
+
+TEST_F(StateFiles, AFailedWriteLeavesTheOldFileAndNothingBeside) {
+  const std::string path = dir_ + "/sub/record";
+  EXPECT_ERR(replace_state_file(path, "x"), ENOENT, "creating " + path + "\\.new");
+  EXPECT_FALSE(std::filesystem::exists(path + ".new"));
+}
+
+TEST_F(StateFiles, CapAndSymlink) {
+  const std::string path = dir_ + "/record";
+  ASSERT_OK(replace_state_file(path, std::string(101, 'x')));
+  EXPECT_ERR(read_state_file(path, 100), EFBIG, "larger than 100 bytes");
+  std::filesystem::create_symlink(path, dir_ + "/link");
+  EXPECT_ERR(read_state_file(dir_ + "/link", 1000), ELOOP, "opening " + dir_ + "/link");
+}
+
+TEST_F(StateFiles, PrivateDir) {
+  ASSERT_OK(make_private_dir(dir_ + "/state"));
+  ASSERT_OK(make_private_dir(dir_ + "/state"));  // already there: fine
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ + "/state").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_ERR(make_private_dir(dir_ + "/no/parent"), ENOENT, "creating");
+}
+
+}  // namespace
+}  // namespace netd
