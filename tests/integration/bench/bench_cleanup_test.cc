@@ -257,7 +257,10 @@ INSTANTIATE_TEST_SUITE_P(
              bench(SCALE_BENCH, {"--seconds", "5", "--slices", "2", "--no-udp", "--no-rr", "--no-requests"}),
              "fwd: measuring"},
         Case{"scale_udp_sender_running", bench(SCALE_BENCH, {"--seconds", "5", "--slices", "2", "--no-fwd", "--no-rr"}),
-             "udp: measuring", SIGINT}),
+             "udp: measuring", SIGINT},
+        // Its testbed up (netd is stopped, torn down and restarted between its states later,
+        // under another pid, which the announced one cannot follow).
+        Case{"datapath_testbed_up", bench(DATAPATH_BENCH, {"--seconds", "5", "--no-breakdown"}), "testbed up:"}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
 // SIGKILL: no clean-up runs (netd and the servers die with it, by their parent-death signal),
