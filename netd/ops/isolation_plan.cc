@@ -50,6 +50,17 @@ IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedV
     if (d != host.end() && d->ifindex > 0) plan.capture_ifindexes.insert(d->ifindex);
   }
   if (!plan.snat_vifs.empty()) plan.snat_uplinks = p.netd.uplinks;
+  // Conntrack only while something needs it (issue 18: tracking every flow of the netns costs
+  // every packet of every user): a vif's snat (NAT, and its replies forwarded back as its
+  // owner's), a monitor's flow log (arriving packets named by the mark restored from the ct
+  // mark), or a slice that may hold raw IP sockets: their filters keep replies by the restored
+  // mark, because the flow recorder sees only sockets made below the policy's cgroup, and netd
+  // (which makes the raw sockets) need not be there. Other local flows of slices need no
+  // restored mark: the local table delivers them.
+  const bool raw_ip = std::any_of(p.slices.begin(), p.slices.end(), [](const policy::SliceSpec& s) {
+    return std::any_of(s.raw.begin(), s.raw.end(), [](const std::string& kind) { return kind != "packet"; });
+  });
+  wanted.conntrack = !plan.snat_vifs.empty() || !wanted.flowlog_groups.empty() || raw_ip;
   return plan;
 }
 

@@ -84,7 +84,11 @@ Result<NetdNftTable> NetdNftTable::open(uint32_t mark_mask) {
   if (mark_mask == 0) return make_error(EINVAL, "nft: mark_mask is 0");
   NETD_ASSIGN_OR_RETURN(NftSocket socket, NftSocket::open());
   auto owned = std::make_unique<NftSocket>(std::move(socket));
-  WantedTable layout = netd_table_layout(mark_mask, {});
+  // The structure every layout has (no conntrack: a `nat` base chain made here would make the
+  // kernel track every flow until the first sync removed it).
+  NftWanted least;
+  least.conntrack = false;
+  WantedTable layout = netd_table_layout(mark_mask, least);
   NETD_TRY(reconcile(*owned, false, [&](const TableState& inet, const TableState&, NftBatch& batch) {
     return plan_table(inet, layout, PlanScope::kStructure, batch);
   }));

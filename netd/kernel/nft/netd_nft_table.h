@@ -31,6 +31,9 @@
 //   chain vif_postrouting { type nat hook postrouting priority srcnat;
 //                           iifname @snat_vifs oifname @uplinks masquerade }
 //   chain slice_S         { ct mark set ct mark & ~MASK | M }
+//   (mark_output, slice_marks, slice_ct_marks, the restore rule, slice_S, slice_S_in, the ct
+//   mark of slice_S_vif_in, vif_forward's snat rules and vif_postrouting exist only while
+//   NftWanted::conntrack; raw_output only with a raw flag, the flowlog chains only with groups)
 //   chain slice_S_in      { meta mark set meta mark & ~MASK | M }
 //   chain slice_S_vif_in  { meta mark set meta mark & ~MASK | M; ct mark set ct mark & ~MASK | M }
 //
@@ -122,6 +125,13 @@ struct NftWanted {
   std::vector<std::string> devices;
   // Monitor slice id -> NFLOG group: everything crossing an uplink is logged to that group.
   std::map<uint32_t, uint16_t> flowlog_groups;
+  // Reply tagging through conntrack (mark_output, the restore in mark_prerouting, slice_marks,
+  // slice_ct_marks, slice_S, slice_S_in, the ct mark of what arrives on a vif, the snat chains).
+  // Any `ct` or `nat` expression makes the kernel track every flow of the netns, which costs
+  // every packet of every user, so netd wants it only while something needs it (a vif with
+  // snat, a flow log, raw IP sockets; see plan_isolation): without it, vifs may not do snat
+  // and no flow log groups may be given.
+  bool conntrack = true;
   friend bool operator==(const NftWanted&, const NftWanted&) = default;
 };
 

@@ -160,9 +160,20 @@ void add_guard_rules(std::vector<NftnlRule>& rules, const char* chain, uint32_t 
 // Forwarding touches a vif only between a snat vif and the uplinks: out freely (masqueraded
 // in vif_postrouting), back in only as replies, and then only the owner's (the reply's mark
 // was restored from the ct mark the vif's packets set).
-std::vector<NftnlRule> forward_rules(uint32_t mask) {
+std::vector<NftnlRule> forward_rules(uint32_t mask, bool conntrack) {
   const char* chain = T::kVifForwardChain;
   std::vector<NftnlRule> rules;
+  if (!conntrack) {  // no vif does snat: nothing is forwarded to or from a vif
+    NftnlRule from_vif = rule_in(chain);  // iifname @vifs drop
+    match_ifname(from_vif.get(), true, T::kVifSet, kVifsId);
+    add_verdict(from_vif.get(), NF_DROP);
+    rules.push_back(std::move(from_vif));
+    NftnlRule to_vif = rule_in(chain);  // oifname @vifs drop
+    match_ifname(to_vif.get(), false, T::kVifSet, kVifsId);
+    add_verdict(to_vif.get(), NF_DROP);
+    rules.push_back(std::move(to_vif));
+    return rules;
+  }
   NftnlRule out = rule_in(chain);  // iifname @snat_vifs oifname @uplinks accept
   match_ifname(out.get(), true, T::kSnatVifSet, kSnatVifsId);
   match_ifname(out.get(), false, T::kUplinkSet, kUplinksId);
@@ -201,13 +212,15 @@ WantedSet ifname_set(const char* name, uint32_t id, bool verdict_map = false) {
   return WantedSet{name, kTypeIfname, kIfnameLen, verdict_map, id, {}};
 }
 
-std::vector<WantedChain> base_chains(uint32_t mask) {
+std::vector<WantedChain> base_chains(uint32_t mask, bool conntrack) {
   std::vector<WantedChain> chains;
-  WantedChain output{T::kOutputChain, BaseHook{NF_INET_LOCAL_OUT, kPriorityMangle, "route"}, {}};
-  output.rules.push_back(output_rule(mask));
-  chains.push_back(std::move(output));
+  if (conntrack) {
+    WantedChain output{T::kOutputChain, BaseHook{NF_INET_LOCAL_OUT, kPriorityMangle, "route"}, {}};
+    output.rules.push_back(output_rule(mask));
+    chains.push_back(std::move(output));
+  }
   WantedChain prerouting{T::kPreroutingChain, BaseHook{NF_INET_PRE_ROUTING, kPriorityMangle, "filter"}, {}};
-  prerouting.rules.push_back(restore_lookup_rule(mask));
+  if (conntrack) prerouting.rules.push_back(restore_lookup_rule(mask));
   // After the restore: what arrives on a vif is its owner's whatever its conntrack says.
   prerouting.rules.push_back(vmap_rule(T::kPreroutingChain, [](nftnl_rule* r) { load_ifname(r, true); },
                                        T::kVifMarkMap, kVifMarkId));
@@ -220,11 +233,14 @@ std::vector<WantedChain> base_chains(uint32_t mask) {
   add_verdict(to_vif.get(), NF_DROP);
   vif_output.rules.push_back(std::move(to_vif));
   chains.push_back(std::move(vif_output));
-  chains.push_back({T::kVifForwardChain, BaseHook{NF_INET_FORWARD, kPriorityFilter, "filter"}, forward_rules(mask)});
+  chains.push_back(
+      {T::kVifForwardChain, BaseHook{NF_INET_FORWARD, kPriorityFilter, "filter"}, forward_rules(mask, conntrack)});
   chains.push_back({T::kVifKernelChain, std::nullopt, kernel_traffic_rules()});
-  WantedChain postrouting{T::kVifPostroutingChain, BaseHook{NF_INET_POST_ROUTING, kPrioritySrcnat, "nat"}, {}};
-  postrouting.rules.push_back(masquerade_rule());
-  chains.push_back(std::move(postrouting));
+  if (conntrack) {
+    WantedChain postrouting{T::kVifPostroutingChain, BaseHook{NF_INET_POST_ROUTING, kPrioritySrcnat, "nat"}, {}};
+    postrouting.rules.push_back(masquerade_rule());
+    chains.push_back(std::move(postrouting));
+  }
   return chains;
 }
 
@@ -246,11 +262,12 @@ void add_slice(WantedTable& t, WantedSet& save, WantedSet& restore, uint32_t mas
   t.chains.push_back(std::move(in));
 }
 
-// The vif owner's chain that marks what arrives on its vifs (slice_S_vif_in).
-void add_vif_owner(WantedTable& t, uint32_t mask, uint32_t id, uint32_t mark) {
+// The vif owner's chain that marks what arrives on its vifs (slice_S_vif_in), and with
+// conntrack its flows, so that the replies forwarded back to the vif are the owner's.
+void add_vif_owner(WantedTable& t, uint32_t mask, uint32_t id, uint32_t mark, bool conntrack) {
   WantedChain in{slice_vif_in_chain(id), std::nullopt, {}};
   in.rules.push_back(restore_rule(in.name, mask, mark));
-  in.rules.push_back(save_rule(in.name, mask, mark));
+  if (conntrack) in.rules.push_back(save_rule(in.name, mask, mark));
   t.chains.push_back(std::move(in));
 }
 
@@ -285,18 +302,20 @@ struct VifSets {
 
 // Everything of the slices and vifs: slice chains, vif owners' chains, the six maps and sets.
 void add_all_slices(WantedTable& t, WantedSet& save, WantedSet& restore, VifSets& vifs, uint32_t mask,
-                    const NftWanted& wanted) {
-  t.chains.reserve(t.chains.size() + 2 * wanted.slices.size());
-  for (const auto& [id, mark] : wanted.slices) add_slice(t, save, restore, mask, id, mark);
+                    const NftWanted& wanted, bool conntrack) {
+  if (conntrack) {
+    t.chains.reserve(t.chains.size() + 2 * wanted.slices.size());
+    for (const auto& [id, mark] : wanted.slices) add_slice(t, save, restore, mask, id, mark);
+  }
   for (const auto& vif : wanted.vifs) vifs.add(vif, wanted.slices.at(vif.slice_id));
-  for (uint32_t id : vif_owners(wanted)) add_vif_owner(t, mask, id, wanted.slices.at(id));
+  for (uint32_t id : vif_owners(wanted)) add_vif_owner(t, mask, id, wanted.slices.at(id), conntrack);
 }
 
 // Only what differs from `previous`, which the table holds: added slices and slices whose mark
 // changed, removed ones as unwanted chains and keys; the same for vifs, and the vifs of a slice
 // whose mark changed.
 void add_changed_slices(WantedTable& t, WantedSet& save, WantedSet& restore, VifSets& vifs, uint32_t mask,
-                        const NftWanted& wanted, const NftWanted& previous) {
+                        const NftWanted& wanted, const NftWanted& previous, bool conntrack) {
   auto drop_slice = [&](uint32_t id, uint32_t mark) {
     t.unwanted_chains.push_back(slice_save_chain(id));
     t.unwanted_chains.push_back(slice_restore_chain(id));
@@ -305,7 +324,8 @@ void add_changed_slices(WantedTable& t, WantedSet& save, WantedSet& restore, Vif
   };
   auto before = previous.slices.begin();
   auto now = wanted.slices.begin();
-  while (before != previous.slices.end() || now != wanted.slices.end()) {
+  // Without conntrack no slice has chains of its own (the caller lays a change of that out whole).
+  while (conntrack && (before != previous.slices.end() || now != wanted.slices.end())) {
     if (now == wanted.slices.end() || (before != previous.slices.end() && before->first < now->first)) {
       drop_slice(before->first, before->second);
       ++before;
@@ -347,7 +367,7 @@ void add_changed_slices(WantedTable& t, WantedSet& save, WantedSet& restore, Vif
     uint32_t mark = wanted.slices.at(id);
     auto was = previous.slices.find(id);
     if (old_owners.count(id) == 0 || was == previous.slices.end() || was->second != mark)
-      add_vif_owner(t, mask, id, mark);
+      add_vif_owner(t, mask, id, mark, conntrack);
   }
 }
 
@@ -383,6 +403,12 @@ Status check_wanted(uint32_t mask, const NftWanted& wanted) {
       return make_error(EINVAL, "vif " + vif.name + ": its owner, slice " + std::to_string(vif.slice_id) +
                                     ", has no mark");
   }
+  if (!wanted.conntrack) {
+    for (const auto& vif : wanted.vifs)
+      if (vif.snat) return make_error(EINVAL, "vif " + vif.name + " does snat, which needs conntrack");
+    if (!wanted.flowlog_groups.empty())
+      return make_error(EINVAL, "flow log groups need conntrack (arriving packets are named by their ct mark)");
+  }
   std::set<std::string> uplinks;
   for (const auto& uplink : wanted.uplinks) {
     NETD_TRY(check_ifname("uplink", uplink));
@@ -392,24 +418,31 @@ Status check_wanted(uint32_t mask, const NftWanted& wanted) {
   return check_fence(mask, wanted);
 }
 
+bool uses_conntrack(const NftWanted& wanted) { return wanted.conntrack; }
+
 WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted, const NftWanted* previous) {
-  WantedTable t{kFamily, T::kTable, base_chains(mask), {}};
+  const bool conntrack = uses_conntrack(wanted);
+  WantedTable t{kFamily, T::kTable, base_chains(mask, conntrack), {}};
   WantedSet save{T::kSaveMap, kTypeMark, sizeof(uint32_t), true, kSaveId, {}};
   WantedSet restore{T::kRestoreMap, kTypeMark, sizeof(uint32_t), true, kRestoreId, {}};
   VifSets vifs;
-  // The raw flag decides which chains exist beside the slices' ones: a change of it is laid
-  // out whole.
-  if (previous != nullptr && previous->raw_flag == wanted.raw_flag) {
+  // The raw flag, conntrack and the flow log decide which chains exist beside the slices'
+  // ones: a change of any is laid out whole (in one transaction: no packet sees half of it).
+  if (previous != nullptr && previous->raw_flag == wanted.raw_flag && uses_conntrack(*previous) == conntrack &&
+      previous->flowlog_groups.empty() == wanted.flowlog_groups.empty()) {
     t.partial = true;
     for (WantedSet* s : {&save, &restore, &vifs.marks, &vifs.owners, &vifs.all, &vifs.snat}) s->partial = true;
-    add_changed_slices(t, save, restore, vifs, mask, wanted, *previous);
+    add_changed_slices(t, save, restore, vifs, mask, wanted, *previous, conntrack);
   } else {
-    add_all_slices(t, save, restore, vifs, mask, wanted);
+    add_all_slices(t, save, restore, vifs, mask, wanted, conntrack);
   }
   WantedSet uplinks = ifname_set(T::kUplinkSet, kUplinksId);
   for (const auto& uplink : wanted.uplinks) uplinks.elements[nft_key_ifname(uplink)] = "";
-  for (auto* s : {&save, &restore, &vifs.marks, &vifs.owners, &vifs.all, &vifs.snat, &uplinks})
-    t.sets.push_back(std::move(*s));
+  if (conntrack) {
+    t.sets.push_back(std::move(save));
+    t.sets.push_back(std::move(restore));
+  }
+  for (auto* s : {&vifs.marks, &vifs.owners, &vifs.all, &vifs.snat, &uplinks}) t.sets.push_back(std::move(*s));
   add_inet_fence_and_flowlog(mask, wanted, kUplinksId, t);
   return t;
 }

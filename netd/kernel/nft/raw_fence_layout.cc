@@ -271,9 +271,12 @@ void add_inet_fence_and_flowlog(uint32_t mask, const NftWanted& w, uint32_t upli
     unflag.rules.push_back(unflag_rule(w.raw_flag));
     t.chains.push_back(std::move(unflag));
   }
-  t.chains.push_back(std::move(output));
-  t.chains.push_back(std::move(in));
-  t.chains.push_back(std::move(out));
+  // Base chains only while they have work: even an empty one costs every packet at its hook.
+  if (w.raw_flag != 0) t.chains.push_back(std::move(output));
+  if (!w.flowlog_groups.empty()) {
+    t.chains.push_back(std::move(in));
+    t.chains.push_back(std::move(out));
+  }
   for (auto* s : {&sets.host4, &sets.host6, &sets.vif4, &sets.vif6}) t.sets.push_back(std::move(*s));
 }
 

@@ -32,8 +32,9 @@ Status check_fence(uint32_t mark_mask, const NftWanted& wanted);
 // stay below 16).
 enum InetFenceSetId : uint32_t { kHostAddrs4Id = 16, kHostAddrs6Id, kVifAddrs4Id, kVifAddrs6Id };
 
-// Adds to `table` (inet netd) the base chains raw_output, flowlog_in and flowlog_out, and,
-// with a raw flag, the chains raw_source and raw_unflag and the four address sets.
+// Adds to `table` (inet netd), with a raw flag, the base chain raw_output and the chains
+// raw_source and raw_unflag; while some flow log group exists, the base chains flowlog_in and
+// flowlog_out; and the four address sets (empty without a raw flag).
 // `uplinks_set_id` is the id of the uplinks set the flow log rules match on.
 void add_inet_fence_and_flowlog(uint32_t mark_mask, const NftWanted& wanted, uint32_t uplinks_set_id,
                                 WantedTable& table);

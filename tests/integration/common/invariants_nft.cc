@@ -77,16 +77,32 @@ void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Viol
     out.push_back("missing: table inet netd (reply tagging, vif guards)");
     return;
   }
-  std::set<std::string> chains = {"mark_output", "mark_prerouting", "vif_output",  "vif_forward", "vif_kernel",
-                                  "vif_postrouting", "raw_output", "flowlog_in", "flowlog_out"};
-  if (f.policy->netd.raw_flag != 0) chains.insert({"raw_source", "raw_unflag"});
+  // Conntrack (reply tagging through the ct mark, snat) only while a vif does snat, a monitor
+  // slice's flow log may be open or a slice may hold raw IP sockets: otherwise every flow of
+  // the netns would be tracked.
+  bool flowlog = false, raw_ip = false;
+  for (const auto& [id, s] : f.slices) {
+    flowlog |= s->capture_all;
+    for (const auto& kind : s->raw) raw_ip |= kind != "packet";
+  }
+  bool snat_vif = false;
+  for (const auto& [name, vif] : f.vifs) snat_vif |= f.slices.at(vif.slice_id)->snat;
+  const bool conntrack = flowlog || snat_vif || raw_ip;
+  std::set<std::string> chains = {"mark_prerouting", "vif_output", "vif_forward", "vif_kernel"};
+  if (conntrack) chains.insert({"mark_output", "vif_postrouting"});
+  if (flowlog) chains.insert({"flowlog_in", "flowlog_out"});
+  if (f.policy->netd.raw_flag != 0) chains.insert({"raw_output", "raw_source", "raw_unflag"});
   std::set<std::string> marks, ct_marks, vif_marks, owners, vifs, snat;
   for (const auto& [id, s] : f.slices) {
+    if (!conntrack) break;
     const std::string chain = "slice_" + std::to_string(id);
     chains.insert({chain, chain + "_in"});
     marks.insert(hex(f.mark_of(id)) + " -> " + chain);
     ct_marks.insert(hex(f.mark_of(id)) + " -> " + chain + "_in");
   }
+  const std::string listing = nlohmann::json(t.rules).dump();
+  if (!conntrack && (listing.find("\"ct\"") != std::string::npos || listing.find("masq") != std::string::npos))
+    out.push_back("cost: inet netd uses conntrack while nothing needs it (no snat vif, monitor or raw IP grant)");
   // Only the owner's packets go out to its vifs: the guard accepts those of an owner's mark
   // (vif_owners), and ends in dropping the rest.
   const auto& guard = rules_of(t, "vif_output");

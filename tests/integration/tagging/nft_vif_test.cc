@@ -258,7 +258,51 @@ TEST_F(NftVifTest, RefusesVifsItCannotGuard) {
     EXPECT_ERR(table->sync({slices, {}, {"eth0", "eth0"}}), EINVAL, "uplink eth0 is listed twice");
     EXPECT_ERR(table->sync({{{7, 0}}, {}, {}}), EINVAL, "must not be 0");
   });
-  EXPECT_EQ(list_netd().chains, kBaseChains) << "a refused sync changes nothing";
+  // What open() made (the base chains every layout has), and no more.
+  EXPECT_EQ(list_netd().chains, (std::set<std::string>{"mark_prerouting", "vif_output", "vif_forward"}))
+      << "a refused sync changes nothing";
+}
+
+// Conntrack costs every packet of the netns (issue 18), so without NftWanted::conntrack the table
+// has no `ct` or `nat` expression at all: no save/restore chains or maps, no snat rules, vifs
+// marked by the meta mark only. Switching either way is one transaction; snat vifs and flow
+// log groups are refused without it.
+TEST_F(NftVifTest, WithoutConntrackTheTableHasNoCtOrNatExpression) {
+  NftWanted wanted{{{7, kMark7}, {8, kMark8}}, {{"tap7-1", 7, false}}, {"up0"}};
+  wanted.conntrack = false;
+  sync(wanted);
+  ListedTable t = list_netd();
+  EXPECT_EQ(t.chains, (std::set<std::string>{"mark_prerouting", "vif_output", "vif_forward", "vif_kernel",
+                                             "slice_7_vif_in"}));
+  EXPECT_EQ(t.maps.count("slice_marks"), 0u);
+  EXPECT_EQ(t.maps.count("slice_ct_marks"), 0u);
+  std::string text = list_netd_text();
+  EXPECT_EQ(text.find("ct "), std::string::npos) << text;
+  EXPECT_EQ(text.find("masquerade"), std::string::npos) << text;
+  EXPECT_NE(text.find("iifname vmap @vif_marks"), std::string::npos) << text;
+  EXPECT_EQ(sync(wanted), 0u) << "an unchanged wanted state must send nothing";
+
+  wanted.vifs[0].snat = true;
+  in_netns([&] {
+    auto table = NetdNftTable::open(kMask);
+    ASSERT_OK(table);
+    EXPECT_ERR(table->sync(wanted), EINVAL, "vif tap7-1 does snat, which needs conntrack");
+    NftWanted logged{{{7, kMark7}}, {}, {}};
+    logged.conntrack = false;
+    logged.flowlog_groups[7] = 7;
+    EXPECT_ERR(table->sync(logged), EINVAL, "flow log groups need conntrack");
+  });
+  EXPECT_EQ(list_netd().chains, t.chains) << "a refused sync changes nothing";
+
+  wanted.conntrack = true;  // the first snat vif: the conntrack layout, whole
+  sync(wanted);
+  EXPECT_EQ(list_netd().chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_8", "slice_8_in"}));
+  EXPECT_NE(list_netd_text().find("masquerade"), std::string::npos);
+  wanted.vifs[0].snat = false;  // and back
+  wanted.conntrack = false;
+  sync(wanted);
+  EXPECT_EQ(list_netd().chains, t.chains);
+  EXPECT_EQ(list_netd_text().find("ct "), std::string::npos);
 }
 
 // The member's ping (tagged with the slice mark by the sock_create program) goes out of the
