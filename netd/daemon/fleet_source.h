@@ -54,6 +54,10 @@ class FleetSource {
   bool revision_staged() const { return staged_keys_.has_value(); }
   int64_t staged_revision() const { return staged_keys_ ? staged_keys_->revision : 0; }
 
+  // The node registry as the watcher last saw it, and its prefix.
+  fleet::KeyMap node_keys() const { return watcher_ ? watcher_->node_keys() : fleet::KeyMap{}; }
+  const std::string& prefix() const { return prefix_; }
+
   // "etcd revision N of <prefix>", "the last good etcd revision N", or "no etcd revision".
   std::string describe() const;
 

@@ -33,7 +33,12 @@ Result<std::unique_ptr<FleetWatcher>> FleetWatcher::start(FleetWatcherOptions op
   if (!efd.valid()) return errno_error("eventfd for the fleet watcher");
   std::unique_ptr<FleetWatcher> w(new FleetWatcher(std::move(options), std::move(efd)));
   NETD_ASSIGN_OR_RETURN(w->client_, EtcdClient::connect(w->options_.etcd));
-  w->thread_ = std::thread([raw = w.get()] { raw->run(); });
+  w->thread_ = std::thread([raw = w.get()] {
+    raw->run();
+    // The client (gRPC's channels and threads) goes on this thread: netd's main thread runs
+    // under the syscall filter by the time it stops, and gRPC's tear-down is not on its list.
+    raw->client_.reset();
+  });
   return w;
 }
 
@@ -84,6 +89,19 @@ void FleetWatcher::report_refused(int64_t revision, const std::string& reason) {
   verdict_ = r;
   ++verdicts_;
   cv_.notify_all();
+}
+
+KeyMap FleetWatcher::node_keys() const {
+  std::lock_guard lock(mu_);
+  return node_keys_;
+}
+
+void FleetWatcher::update_node_keys() {
+  const std::string nodes = options_.prefix + "nodes/";
+  KeyMap out;
+  for (auto it = keys_.lower_bound(nodes); it != keys_.end() && it->first.starts_with(nodes); ++it) out.insert(*it);
+  std::lock_guard lock(mu_);
+  node_keys_ = std::move(out);
 }
 
 bool FleetWatcher::pause(milliseconds d) {
@@ -153,6 +171,7 @@ Status FleetWatcher::read_prefix() {
   keys_ = std::move(keys);
   revision_ = snap.revision;
   need_range_ = false;
+  update_node_keys();
   publish();  // the whole prefix: converges whatever was missed
   return ok_status();
 }
@@ -200,6 +219,7 @@ Status FleetWatcher::follow(EtcdWatch& watch) {
     last_message = Clock::now();
     // The burst: this message, what the stream holds now, and what comes within `coalesce`.
     bool changed = false;
+    bool nodes_changed = false;
     const auto burst_end = Clock::now() + options_.coalesce;
     std::optional<WatchBatch> batch = std::move(first);
     for (;;) {
@@ -213,6 +233,7 @@ Status FleetWatcher::follow(EtcdWatch& watch) {
       for (const WatchRevision& rev : batch->revisions) {
         for (const WatchEvent& e : rev.events) {
           changed = changed || affects_policy(e.kv.key);
+          nodes_changed = nodes_changed || place_of(e.kv.key, options_.prefix, options_.node).role == KeyRole::kNode;
           if (e.kind == WatchEvent::Kind::kPut)
             keys_[e.kv.key] = e.kv.value;
           else
@@ -235,6 +256,7 @@ Status FleetWatcher::follow(EtcdWatch& watch) {
       if (!*more) break;
       batch = std::move(*more);
     }
+    if (nodes_changed) update_node_keys();
     if (changed) publish();
   }
 }

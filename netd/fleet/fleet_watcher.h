@@ -80,6 +80,10 @@ class FleetWatcher {
   // The loop's verdict on a candidate it took: written to the node record by the thread.
   void report_applied(int64_t revision, int64_t applied_at);
   void report_refused(int64_t revision, const std::string& reason);
+  // The node registry as this watcher last saw it (<prefix>nodes/... keys -> records): what
+  // `sliceip -a fleet status` shows, read without asking etcd (the loop never waits on it).
+  KeyMap node_keys() const;
+  const std::string& prefix() const { return options_.prefix; }
 
  private:
   explicit FleetWatcher(FleetWatcherOptions options, UniqueFd event_fd);
@@ -89,6 +93,7 @@ class FleetWatcher {
   Status read_prefix();
   Status follow(EtcdWatch& watch);
   void publish();
+  void update_node_keys();
   bool affects_policy(const std::string& key) const;
   // Keeps the lease alive and the record written; errors end the session.
   Status maintain_record();
@@ -111,7 +116,8 @@ class FleetWatcher {
   NodeRecord record_;
 
   // Shared with the loop.
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  KeyMap node_keys_;
   std::condition_variable cv_;
   bool stopping_ = false;
   bool first_failed_ = false;
