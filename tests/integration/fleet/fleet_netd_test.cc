@@ -83,7 +83,7 @@ TEST_F(FleetTest, BadRevisionIsRefusedEverywhereAndTheNextGoodOneApplies) {
   ASSERT_TRUE(eventually([&] {
     for (auto& h : hosts_) {
       auto r = node_record(h.node);
-      if (!r || r->health.find("refused revision " + std::to_string(broken)) != 0 || r->revision != good) return false;
+      if (!r || r->health.find("refused revision " + std::to_string(broken)) != 0 || r->revision < good) return false;
     }
     return true;
   })) << node_record("h0").value_or(fleet::NodeRecord{}).health;
@@ -99,7 +99,7 @@ TEST_F(FleetTest, BadRevisionIsRefusedEverywhereAndTheNextGoodOneApplies) {
   ASSERT_TRUE(eventually([&] {
     for (auto& h : hosts_) {
       auto r = node_record(h.node);
-      if (!r || r->health != "ok" || r->revision != fixed) return false;
+      if (!r || r->health != "ok" || r->revision < fixed) return false;
     }
     return true;
   }));

@@ -71,9 +71,6 @@ class FleetTest : public ::testing::Test {
     h.node = "h" + std::to_string(i);
     TestbedOptions o;
     o.start_netd = false;
-    if (getenv("FLEET_NO_FILTER") != nullptr) o.netd_args = {"--no-syscall-filter"};
-    if (getenv("FLEET_STRACE") != nullptr && i == 0)
-      o.netd_wrapper = {"strace", "-f", "-o", std::string(getenv("FLEET_STRACE")), "-Z"};
     auto bed = Testbed::create(o);
     ASSERT_OK(bed);
     h.bed.emplace(std::move(*bed));
