@@ -1,5 +1,7 @@
 #include "netd/fleet/fleet_watcher.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -32,6 +34,17 @@ Result<std::unique_ptr<FleetWatcher>> FleetWatcher::start(FleetWatcherOptions op
   UniqueFd efd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!efd.valid()) return errno_error("eventfd for the fleet watcher");
   std::unique_ptr<FleetWatcher> w(new FleetWatcher(std::move(options), std::move(efd)));
+  // Every thread made from here (the watcher's, and gRPC's, which connect() may already start)
+  // blocks every signal: netd reads SIGHUP/SIGTERM from a signalfd on its main thread, and a
+  // signal that could land on another thread would take its default action there (SIGHUP:
+  // kill netd) instead of reloading.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &saved);
+  struct Restore {
+    sigset_t* saved;
+    ~Restore() { pthread_sigmask(SIG_SETMASK, saved, nullptr); }
+  } restore{&saved};
   NETD_ASSIGN_OR_RETURN(w->client_, EtcdClient::connect(w->options_.etcd));
   w->thread_ = std::thread([raw = w.get()] {
     raw->run();

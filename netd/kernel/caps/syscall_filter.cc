@@ -20,9 +20,6 @@ constexpr SyscallUse kAllowed[] = {
     // Files: the policy and policy.d on reload, /proc/sys writes, /dev/net/tun, bpffs pin
     // directories, the slice-id record in the state directory, the log on stderr.
     {"read", "reads its signalfd, the policy files, /proc and /sys files"},
-    // policy_source = "etcd": the hand-over with the fleet watcher thread (a mutex and a
-    // condition variable around the revision it offers and the verdict it gets back).
-    {"futex", "waits on and wakes the fleet watcher thread (mutex, condition variable)"},
     {"write", "writes its log lines and /proc/sys values (a vif's sysctls)"},
     {"openat", "opens the policy files, /proc/sys, /dev/net/tun and (libbpf) /sys files"},
     {"close", "closes every fd it opened, connections and the sockets it handed out"},
@@ -54,6 +51,9 @@ constexpr SyscallUse kAllowed[] = {
     // The event loop.
     {"epoll_wait", "waits for clients, netlink events and signals"},
     {"epoll_ctl", "watches and unwatches connections"},
+    // policy_source = "etcd": the hand-over with the fleet watcher thread (a mutex and a
+    // condition variable around the revision it offers and the verdict it gets back).
+    {"futex", "waits on and wakes the fleet watcher thread (mutex, condition variable)"},
     // BPF: program loads on reload, map updates for every slice and vif change, pins, links.
     {"bpf", "loads programs, creates, updates and pins maps and links"},
     // Memory.

@@ -38,7 +38,9 @@ TEST_F(FleetFaultTest, EtcdKilledAndRestartedNetdKeepsServingAndCatchesUp) {
 TEST_F(FleetFaultTest, NetdRestartedWhileEtcdIsDownServesTheLastGoodPolicy) {
   const int64_t good = put("/netd/slices/alice", kAliceBody);
   ASSERT_TRUE(all_logged("applied", good));
-  (void)bed().stop_netd();
+  // SIGTERM: a clean stop (the watcher thread cancelled and joined under the syscall filter).
+  auto stopped = bed().stop_netd();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.describe() << stopped.err;
   ASSERT_OK(cluster_->kill(0));
   ASSERT_OK(bed().start_netd());
   ASSERT_TRUE(eventually([&] {
@@ -86,6 +88,65 @@ TEST_F(FleetFaultTest, LeaseExpiresAfterSigkillAndTheNodeRegistersAgain) {
   std::printf("fleet_node_record_gone_after_sigkill %.2f s (node_ttl %d s)\n", gone_s, node_ttl_s());
   ASSERT_OK(bed().start_netd());
   ASSERT_TRUE(eventually([&] { return node_record("h0").has_value(); }));
+}
+
+TEST_F(FleetFaultTest, SighupReadsTheMainFileAgainWithTheCurrentKeysAndEtcdKeysNeedARestart) {
+  const int64_t good = put("/netd/slices/alice", kAliceBody);
+  ASSERT_TRUE(all_logged("applied", good));
+  const std::string main = main_policy(bed(), "h0");
+  ASSERT_OK(bed().write_policy(main + "\n[[slice]]\nname = \"carol\"\nid = 9\nuids = [1003]\n"
+                                      "route_devices = [\"uplink0\"]\nroute_prefixes = [\"198.51.100.0/24\"]\n"
+                                      "max_routes = 4\n"));
+  auto reloaded = bed().reload_netd();
+  ASSERT_OK(reloaded);
+  EXPECT_NE(reloaded->find("reloaded"), std::string::npos) << *reloaded;
+  EXPECT_TRUE(bed().sliceip(kCarol, {"route", "add", "198.51.100.0/24", "via", "10.0.1.2"}).ok()) << "the local slice";
+  EXPECT_TRUE(alice_can_route(bed())) << "etcd's slice kept";
+
+  std::string moved = main;
+  moved.replace(moved.find("etcd_prefix = \"/netd/\""), 22, "etcd_prefix = \"/other/\"");
+  ASSERT_OK(bed().write_policy(moved));
+  auto refused = bed().reload_netd();
+  ASSERT_OK(refused);
+  EXPECT_NE(refused->find("changing [netd] etcd_prefix needs a restart of netd"), std::string::npos) << *refused;
+  EXPECT_TRUE(alice_can_route(bed()));
+}
+
+TEST_F(FleetFaultTest, CheckPolicyValidatesTheKeysUnderThePrefixOrAStagingOne) {
+  const int64_t good = put("/netd/slices/alice", kAliceBody);
+  auto checked = bed().root({netd_binary(), "--check-policy", bed().policy_path()});
+  EXPECT_EQ(checked.exit_code, 0) << checked.err;
+  EXPECT_NE(checked.out.find("with etcd revision " + std::to_string(good) + " of /netd/: valid"), std::string::npos)
+      << checked.out;
+  EXPECT_NE(checked.out.find("alice"), std::string::npos) << checked.out;
+  put("/staging/slices/bob", "id = 8\nuids = [1001]\n");
+  put("/staging/slices/alice", kAliceBody);
+  auto staged = bed().root({netd_binary(), "--check-policy", bed().policy_path(), "--etcd-prefix", "/staging/"});
+  EXPECT_EQ(staged.exit_code, 1) << staged.out;
+  EXPECT_NE(staged.err.find("etcd:/staging/slices/bob"), std::string::npos) << staged.err;
+}
+
+TEST_F(FleetFaultTest, ABurstOfPutsIsAppliedAsFewDiffs) {
+  const int64_t start = put("/netd/slices/alice", kAliceBody);
+  ASSERT_TRUE(all_logged("applied", start));
+  auto applied_lines = [&] {
+    const std::string log = bed().netd_log();
+    size_t n = 0;
+    for (size_t at = log.find("applied etcd revision"); at != std::string::npos;
+         at = log.find("applied etcd revision", at + 1))
+      ++n;
+    return n;
+  };
+  const size_t before = applied_lines();
+  constexpr int kPuts = 30;
+  int64_t last = 0;
+  for (int i = 0; i < kPuts; ++i)
+    last = put("/netd/slices/s" + std::to_string(i),
+               "id = " + std::to_string(20 + i) + "\nuids = [" + std::to_string(3000 + i) + "]\n");
+  ASSERT_TRUE(all_logged("applied", last)) << bed().netd_log();
+  const size_t diffs = applied_lines() - before;
+  std::printf("fleet_burst_puts %d\nfleet_burst_diffs %zu\n", kPuts, diffs);
+  EXPECT_LT(diffs, static_cast<size_t>(kPuts) / 2) << "puts in a burst coalesce into few diffs";
 }
 
 class FleetClusterTest : public FleetFaultTest {
