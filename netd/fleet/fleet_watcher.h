@@ -31,7 +31,7 @@
 #include "lib/core/unique_fd.h"
 #include "netd/fleet/etcd/etcd_options.h"
 #include "netd/fleet/fleet_policy.h"
-#include "netd/fleet/node_record.h"
+#include "lib/fleet/node_record.h"
 
 namespace netd::fleet {
 

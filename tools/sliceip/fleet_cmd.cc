@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <ctime>
 
-#include "netd/fleet/fleet_status.h"
+#include "lib/fleet/fleet_status.h"
 
 namespace sliceip {
 

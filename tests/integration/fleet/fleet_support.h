@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "netd/fleet/node_record.h"
+#include "lib/fleet/node_record.h"
 #include "tests/fixtures/eventually.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/integration/common/testbed.h"
