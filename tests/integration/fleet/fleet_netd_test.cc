@@ -83,7 +83,9 @@ TEST_F(FleetTest, BadRevisionIsRefusedEverywhereAndTheNextGoodOneApplies) {
   ASSERT_TRUE(eventually([&] {
     for (auto& h : hosts_) {
       auto r = node_record(h.node);
-      if (!r || r->health.find("refused revision " + std::to_string(broken)) != 0 || r->revision < good) return false;
+      // The revision refused is the prefix's as read: the put's, or later (other nodes' records).
+      if (!r || r->health.rfind("refused revision ", 0) != 0 || r->revision < good) return false;
+      if (std::stoll(r->health.substr(std::string("refused revision ").size())) < broken) return false;
     }
     return true;
   })) << node_record("h0").value_or(fleet::NodeRecord{}).health;
