@@ -22,7 +22,7 @@ constexpr const char* kDefaultPolicyPath = "/etc/netd/policy.toml";
 
 constexpr const char* kUsage =
     "Usage: netd [--policy FILE] [--socket PATH] [--foreground] [--no-syscall-filter]\n"
-    "       netd --check-policy [FILE]\n"
+    "       netd --check-policy [FILE] [--etcd-prefix PREFIX]\n"
     "       netd [--policy FILE] --teardown\n"
     "       netd --print-default-policy\n"
     "\n"
@@ -35,6 +35,9 @@ constexpr const char* kUsage =
     "  --no-syscall-filter   serve without the seccomp allow-list of system calls (to measure\n"
     "                        its cost, or to tell whether it refused something; see netd(8))\n"
     "  --check-policy [FILE] validate FILE (or the default) and print what netd would do; exit 0/1\n"
+    "                        (policy_source = \"etcd\": with the keys under its etcd_prefix now)\n"
+    "  --etcd-prefix PREFIX  with --check-policy: the keys under PREFIX instead (a staging prefix,\n"
+    "                        to validate before copying them under the fleet's)\n"
     "  --teardown            remove every kernel object netd made under the policy, then exit\n"
     "  --print-default-policy print the built-in policy (TOML)\n"
     "  -h, --help            this text\n"
@@ -52,6 +55,7 @@ struct Options {
   bool check_policy = false;
   bool teardown = false;
   bool print_default = false;
+  std::string etcd_prefix;  // --check-policy of another prefix
 };
 
 int usage_error(const std::string& message) {
@@ -123,6 +127,12 @@ int main(int argc, char** argv) {
         o.policy_path = args[++i];
         o.policy_given = true;
       }
+    } else if (a == "--etcd-prefix") {
+      const std::string* v = value("--etcd-prefix");
+      if (v == nullptr) return usage_error("--etcd-prefix needs a PREFIX");
+      if (v->empty() || v->front() != '/' || v->back() != '/')
+        return usage_error("--etcd-prefix: a prefix starts and ends with '/' (as [netd] etcd_prefix)");
+      o.etcd_prefix = *v;
     } else if (a == "--teardown") {
       o.teardown = true;
     } else if (a == "--print-default-policy") {
@@ -144,6 +154,19 @@ int main(int argc, char** argv) {
       netd::daemon::log_line(policy.error().message);
       return 1;
     }
+    if (policy->netd.policy_source == netd::policy::PolicySource::kEtcd && !source.path.empty()) {
+      auto fleet = netd::daemon::check_fleet_policy(source.path, policy->netd, o.etcd_prefix);
+      if (!fleet.ok()) {
+        netd::daemon::log_line(fleet.error().message);
+        return 1;
+      }
+      for (const auto& note : fleet->notes) netd::daemon::log_line("fleet: " + note);
+      std::printf("%s with etcd revision %lld of %s: valid\n%s", source.describe().c_str(),
+                  static_cast<long long>(fleet->revision), fleet->prefix.c_str(),
+                  netd::policy::describe_policy(fleet->policy).c_str());
+      return 0;
+    }
+    if (!o.etcd_prefix.empty()) return usage_error("--etcd-prefix: " + source.describe() + " does not say policy_source = \"etcd\"");
     std::printf("%s: valid\n%s", source.describe().c_str(), netd::policy::describe_policy(*policy).c_str());
     return 0;
   }
@@ -199,7 +222,6 @@ int main(int argc, char** argv) {
     }
   }
 
-  const std::string policy_described = source.describe();
   // The loader in `source` goes with it: it read the files once above and watches them.
   auto daemon = netd::daemon::Daemon::start(std::move(source), o.socket);
   if (!daemon.ok()) {
@@ -220,7 +242,7 @@ int main(int argc, char** argv) {
   } else {
     netd::daemon::log_line("warning: serving without the system call filter (--no-syscall-filter)");
   }
-  netd::daemon::log_line("serving with " + policy_described);
+  netd::daemon::log_line("serving with " + (*daemon)->policy_described());
   netd::daemon::notify_ready((*daemon)->status_line());
   if (ready_pipe[1] >= 0) {
     char ok = 0;

@@ -7,6 +7,7 @@
 
 #include "lib/core/result.h"
 #include "lib/core/unique_fd.h"
+#include "netd/daemon/fleet_source.h"
 #include "netd/kernel/netlink/htb.h"
 #include "netd/kernel/netlink/ifb.h"
 #include "netd/kernel/netlink/link_cache.h"
@@ -36,7 +37,12 @@ struct PolicySource {
   // Load (or reload) it. Files unchanged since the last load are not read again
   // (policy::PolicyLoader), so a reload costs what changed.
   Result<policy::Policy> load();
-  std::string describe() const { return path.empty() ? "the built-in policy" : path; }
+  std::string describe() const {
+    if (fleet) return path + " with " + fleet->describe();
+    return path.empty() ? "the built-in policy" : path;
+  }
+  // policy_source = "etcd": set by Daemon::start once the file says so; load() is then its.
+  std::unique_ptr<FleetSource> fleet;
 
  private:
   std::optional<policy::PolicyLoader> loader_;
@@ -55,10 +61,17 @@ class Daemon {
   // "serving with <policy>", plus the warning while netd runs outside the policy's cgroup
   // (its systemd STATUS=).
   std::string status_line() const;
+  // What serves: the file, and with etcd the revision (source_.describe()).
+  std::string policy_described() const { return source_.describe(); }
 
  private:
   // reload() without the "policy kept" context its refusals get.
   Status apply_reloaded_policy();
+  // policy_source = "etcd": the watcher handed over a revision; applied as a reload is.
+  void on_fleet_revision();
+  // With policy_source = "etcd": the file said so; start the watcher, wait (bounded) for etcd's
+  // first revision, and return the policy to start with (etcd's, the last good, or the file's).
+  static Result<policy::Policy> start_fleet(PolicySource& source, const policy::Policy& file_policy);
   // Each part gets what it uses, in this order; none holds a pointer back to the daemon.
   Daemon(PolicySource source, policy::Policy policy, kernel::NlSocket sock, kernel::LinkCache links)
       : source_(std::move(source)), policy_(std::move(policy)), sock_(std::move(sock)),

@@ -125,6 +125,16 @@ Status Daemon::register_methods() {
       },
       "reloading the policy"));
 
+  d.add(bind<api::admin::FleetStatus>(
+      Access::kAdmin, Fds::kNone, p,
+      [this](const Caller&, const auto&) -> Result<nlohmann::json> {
+        if (!source_.fleet) return make_error(ENOENT, "this netd takes no policy from etcd (policy_source = \"file\")");
+        nlohmann::json nodes = nlohmann::json::array();
+        for (const auto& [key, value] : source_.fleet->node_keys()) nodes.push_back({{"key", key}, {"value", value}});
+        return nlohmann::json{{"prefix", source_.fleet->prefix()}, {"nodes", nodes}};
+      },
+      "reading the fleet's node registry"));
+
   for (const varlink::MethodSchema* m : varlink::all_method_schemas())
     if (d.find(std::string(m->name)) == nullptr)
       return make_error(ENOSYS, std::string(m->name) + " is declared in the IDL but netd binds no handler to it");

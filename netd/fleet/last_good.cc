@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/core/state_file.h"
-#include "netd/fleet/utc_time.h"
+#include "lib/fleet/utc_time.h"
 
 namespace netd::fleet {
 

@@ -5,6 +5,7 @@
 
 #include "tools/sliceip/addr_cmd.h"
 #include "tools/sliceip/exec_cmd.h"
+#include "tools/sliceip/fleet_cmd.h"
 #include "tools/sliceip/link_cmd.h"
 #include "tools/sliceip/options.h"
 #include "tools/sliceip/qdisc_cmd.h"
@@ -43,8 +44,9 @@ constexpr std::string_view kUsage =
     "       sliceip shape { show | list }\n"
     "       sliceip shape set [ rate RATE ] [ ceil RATE ] [ rate_in RATE ] [ ceil_in RATE ]\n"
     "       sliceip exec [ -- ] CMD [ ARGS ]...\n"
+    "       sliceip -a fleet { status | show }\n"
     "       sliceip { help | route help | address help | link help | qdisc help |\n"
-    "               slice help | shape help | exec help }\n"
+    "               slice help | shape help | fleet help | exec help }\n"
     "TYPE := { blackhole | unreachable | prohibit }\n"
     "PREFIX := { default | ADDR | ADDR/LEN }\n"
     "SETTING := { up | down | mtu N | promisc { on | off } }\n"
@@ -83,6 +85,8 @@ constexpr std::string_view kQdiscUsage =
     "TIME := a time in tc's units, e.g. 50ms, 1s\n";
 
 constexpr std::string_view kSliceUsage = "Usage: sliceip slice { show | list }\n";
+
+constexpr std::string_view kFleetUsage = "Usage: sliceip -a fleet { status | show }\n";
 
 constexpr std::string_view kShapeUsage =
     "Usage: sliceip shape { show | list }\n"
@@ -133,6 +137,11 @@ constexpr CommandEntry kSliceCommands[] = {
     {"list", parse_slice_show},
 };
 
+constexpr CommandEntry kFleetCommands[] = {
+    {"status", parse_fleet_status},
+    {"show", parse_fleet_status},
+};
+
 constexpr CommandEntry kShapeCommands[] = {
     {"show", parse_shape_show},
     {"list", parse_shape_show},
@@ -151,6 +160,7 @@ constexpr ObjectEntry kObjects[] = {
     {"qdisc", kQdiscUsage, "show", kQdiscCommands},
     {"slice", kSliceUsage, "show", kSliceCommands},
     {"shape", kShapeUsage, "show", kShapeCommands},
+    {"fleet", kFleetUsage, "status", kFleetCommands},
 };
 
 }  // namespace
@@ -173,7 +183,7 @@ netd::Result<Plan> parse_command_line(std::span<const std::string_view> words) {
   if (rest[0] == "help") return Plan::help(std::string(kUsage));
   // exec takes a program's argv, not COMMAND ARGS: it is not in the object table.
   if (rest[0] == "exec") {
-    if (options.all) return make_error(EINVAL, "-a applies only to 'slice show' and 'slice list'");
+    if (options.all) return make_error(EINVAL, "-a applies only to 'slice show', 'slice list' and 'fleet status'");
     return parse_exec(rest.subspan(1), options);
   }
 
@@ -188,8 +198,10 @@ netd::Result<Plan> parse_command_line(std::span<const std::string_view> words) {
     return make_error(EINVAL, "unknown command '" + std::string(command_word) + "' for '" +
                                   std::string(object->word) + "' (try 'sliceip " +
                                   std::string(object->word) + " help')");
-  if (options.all && object->word != "slice")
-    return make_error(EINVAL, "-a applies only to 'slice show' and 'slice list'");
+  if (options.all && object->word != "slice" && object->word != "fleet")
+    return make_error(EINVAL, "-a applies only to 'slice show', 'slice list' and 'fleet status'");
+  // The registry is every node's: only with -a, as every other admin-wide view.
+  if (!options.all && object->word == "fleet") return make_error(EINVAL, "'fleet status' needs -a (every node's record)");
 
   NETD_ASSIGN_OR_RETURN(Plan plan, command->parse(command_word, args, options));
   plan.options = options;

@@ -51,6 +51,9 @@ constexpr SyscallUse kAllowed[] = {
     // The event loop.
     {"epoll_wait", "waits for clients, netlink events and signals"},
     {"epoll_ctl", "watches and unwatches connections"},
+    // policy_source = "etcd": the hand-over with the fleet watcher thread (a mutex and a
+    // condition variable around the revision it offers and the verdict it gets back).
+    {"futex", "waits on and wakes the fleet watcher thread (mutex, condition variable)"},
     // BPF: program loads on reload, map updates for every slice and vif change, pins, links.
     {"bpf", "loads programs, creates, updates and pins maps and links"},
     // Memory.

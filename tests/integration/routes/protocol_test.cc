@@ -170,7 +170,8 @@ TEST_F(Protocol, EveryMethodChecksTheCallerThenItsParameters) {
   EXPECT_EQ(as_carol.size(), as_alice.size());
   for (const auto& [method, reply] : as_carol.items()) {
     SCOPED_TRACE(method);
-    bool admin = method == "io.netd.Admin.Reload" || method == "io.netd.Slices.List";
+    bool admin = method == "io.netd.Admin.Reload" || method == "io.netd.Admin.FleetStatus" ||
+                 method == "io.netd.Slices.List";
     EXPECT_EQ(reply[0], admin ? "io.netd.PermissionDenied" : "io.netd.NotMember") << reply.dump();
     EXPECT_THAT(reply[1].get<std::string>(), HasSubstr(admin ? "is for admins; uid 1003" : "uid 1003 is not a member"));
     if (!admin) {

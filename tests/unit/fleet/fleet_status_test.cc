@@ -1,7 +1,7 @@
 // `sliceip -a fleet status`: the table and -j from the keys under <prefix>nodes/.
-#include "netd/fleet/fleet_status.h"
+#include "lib/fleet/fleet_status.h"
 
-#include "netd/fleet/utc_time.h"
+#include "lib/fleet/utc_time.h"
 #include "tests/fixtures/test_macros.h"
 
 namespace netd::fleet {

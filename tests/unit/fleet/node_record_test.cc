@@ -1,5 +1,5 @@
 // The node registry's record: JSON both ways, the refusal text.
-#include "netd/fleet/node_record.h"
+#include "lib/fleet/node_record.h"
 
 #include <sys/utsname.h>
 

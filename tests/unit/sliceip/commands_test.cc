@@ -92,9 +92,9 @@ TEST(Dispatch, UnknownCommand) {
 
 TEST(Dispatch, AllOnlyForSlices) {
   EXPECT_EQ(error_of(parse({"-a", "route", "show"})),
-            "-a applies only to 'slice show' and 'slice list'");
+            "-a applies only to 'slice show', 'slice list' and 'fleet status'");
   EXPECT_EQ(error_of(parse({"-a", "link", "show"})),
-            "-a applies only to 'slice show' and 'slice list'");
+            "-a applies only to 'slice show', 'slice list' and 'fleet status'");
 }
 
 TEST(Dispatch, OptionsReachThePlan) {

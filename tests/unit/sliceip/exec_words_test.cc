@@ -34,7 +34,7 @@ TEST(ExecWords, DashDashOptional) {
 TEST(ExecWords, MissingCommandIsUsage) {
   EXPECT_EQ(error_of(parse({"exec"})), "'exec' needs a command (try 'sliceip exec help')");
   EXPECT_EQ(error_of(parse({"exec", "--"})), "'exec' needs a command (try 'sliceip exec help')");
-  EXPECT_EQ(error_of(parse({"-a", "exec", "ls"})), "-a applies only to 'slice show' and 'slice list'");
+  EXPECT_EQ(error_of(parse({"-a", "exec", "ls"})), "-a applies only to 'slice show', 'slice list' and 'fleet status'");
 }
 
 TEST(ExecWords, WordsAfterCommandBelongToIt) {

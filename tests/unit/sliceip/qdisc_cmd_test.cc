@@ -121,7 +121,7 @@ const ParseErrorCase kErrorCases[] = {
      "unknown command 'add' for 'qdisc' (try 'sliceip qdisc help')"},
     {{"qdisc", "change", "dev", "tun7-0", "root", "tbf"},
      "unknown command 'change' for 'qdisc' (try 'sliceip qdisc help')"},
-    {{"-a", "qdisc", "show"}, "-a applies only to 'slice show' and 'slice list'"},
+    {{"-a", "qdisc", "show"}, "-a applies only to 'slice show', 'slice list' and 'fleet status'"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Errors, QdiscErrorTest, ::testing::ValuesIn(kErrorCases));

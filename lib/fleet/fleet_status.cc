@@ -1,10 +1,10 @@
-#include "netd/fleet/fleet_status.h"
+#include "lib/fleet/fleet_status.h"
 
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "netd/fleet/utc_time.h"
+#include "lib/fleet/utc_time.h"
 
 namespace netd::fleet {
 

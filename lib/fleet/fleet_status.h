@@ -8,10 +8,14 @@
 #include <string_view>
 #include <vector>
 
-#include "netd/fleet/fleet_policy.h"
-#include "netd/fleet/node_record.h"
+#include <map>
+#include "lib/fleet/node_record.h"
 
 namespace netd::fleet {
+
+// The keys read under the prefix (netd/fleet/fleet_policy.h's KeyMap, the same type): sliceip
+// links this file and nothing of netd/.
+using KeyMap = std::map<std::string, std::string>;
 
 struct StatusRow {
   std::string node;                   // from the key (<prefix>nodes/<node>)

@@ -1,4 +1,4 @@
-#include "netd/fleet/utc_time.h"
+#include "lib/fleet/utc_time.h"
 
 #include <time.h>
 

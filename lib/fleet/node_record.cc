@@ -1,8 +1,8 @@
-#include "netd/fleet/node_record.h"
+#include "lib/fleet/node_record.h"
 
 #include <nlohmann/json.hpp>
 
-#include "netd/fleet/utc_time.h"
+#include "lib/fleet/utc_time.h"
 
 namespace netd::fleet {
 

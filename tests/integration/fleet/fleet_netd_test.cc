@@ -1,0 +1,140 @@
+// Three netd hosts under one etcd (fleet_support.h): slices published, changed and removed with
+// one key each, bad revisions refused everywhere, the node registry, and the time from a put
+// to "applied" on all three (printed as figures: `fleet_put_applied_all_p50 N ms`).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "tests/integration/fleet/fleet_support.h"
+
+namespace netd::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string tc_classes(const Testbed& bed) { return bed.root({"tc", "class", "show", "dev", "uplink0"}).out; }
+
+TEST_F(FleetTest, PutReachesEveryHostChangeAppliesInPlaceRemoveTakesItAway) {
+  for (auto& h : hosts_) EXPECT_FALSE(alice_can_route(*h.bed)) << h.node << ": alice is no slice yet";
+
+  const int64_t added = put("/netd/slices/alice", kAliceBody);
+  ASSERT_TRUE(all_logged("applied", added)) << hosts_[0].bed->netd_log();
+  for (auto& h : hosts_) {
+    EXPECT_TRUE(alice_can_route(*h.bed)) << h.node;
+    EXPECT_NE(tc_classes(*h.bed).find("rate 20Mbit"), std::string::npos) << h.node << tc_classes(*h.bed);
+  }
+  // The registry: every node ran the revision, healthy.
+  ASSERT_TRUE(eventually([&] {
+    for (auto& h : hosts_) {
+      auto r = node_record(h.node);
+      if (!r || r->revision < added || r->health != "ok") return false;
+    }
+    return true;
+  }));
+  auto table = cluster_->etcdctl({"get", "--prefix", "/netd/nodes/"});
+  EXPECT_NE(table.out.find("\"health\":\"ok\""), std::string::npos) << table.out;
+  // The same registry through netd (io.netd.Admin.FleetStatus), as an admin reads it.
+  ASSERT_TRUE(eventually([&] {
+    auto status = hosts_[0].bed->sliceip(0, {"-a", "-j", "fleet", "status"});
+    return status.ok() && status.out.find("\"h2\"") != std::string::npos;
+  })) << hosts_[0].bed->sliceip(0, {"-a", "-j", "fleet", "status"}).err;
+  auto status = hosts_[0].bed->sliceip(0, {"-a", "fleet", "status"});
+  EXPECT_TRUE(status.ok()) << status.err;
+  std::printf("%s", status.out.c_str());
+  EXPECT_FALSE(hosts_[0].bed->sliceip(kAlice, {"-a", "fleet", "status"}).ok()) << "admins only";
+
+  // In place: other prefixes, another rate (alice keeps her slice, table and class).
+  for (auto& h : hosts_) ASSERT_TRUE(h.bed->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.1.2"}).ok());
+  std::string changed_body = kAliceBody;
+  changed_body.replace(changed_body.find("\"198.51.100.0/24\", "), std::string("\"198.51.100.0/24\", ").size(),
+                       "\"203.0.113.0/24\", ");
+  changed_body.replace(changed_body.find("20mbit"), 6, "30mbit");
+  const int64_t changed = put("/netd/slices/alice", changed_body);
+  ASSERT_TRUE(all_logged("applied", changed));
+  for (auto& h : hosts_) {
+    EXPECT_TRUE(alice_can_route(*h.bed, "203.0.113.0/24")) << h.node;
+    EXPECT_FALSE(alice_can_route(*h.bed, "198.51.100.0/24")) << h.node;
+    // As at a reload: a route the slice already has stays (grants that shrink apply to the
+    // next requests); the slice's table itself went on being served.
+    EXPECT_NE(tc_classes(*h.bed).find("rate 30Mbit"), std::string::npos) << h.node << tc_classes(*h.bed);
+  }
+
+  const int64_t removed = del("/netd/slices/alice");
+  ASSERT_TRUE(all_logged("applied", removed));
+  for (auto& h : hosts_) {
+    EXPECT_FALSE(alice_can_route(*h.bed, "203.0.113.0/24")) << h.node;
+    EXPECT_EQ(h.bed->root({"ip", "route", "show", "table", "10007"}).out, "") << h.node;
+    EXPECT_EQ(tc_classes(*h.bed).find("4e44:7 "), std::string::npos) << h.node << tc_classes(*h.bed);
+  }
+}
+
+TEST_F(FleetTest, BadRevisionIsRefusedEverywhereAndTheNextGoodOneApplies) {
+  const int64_t good = put("/netd/slices/alice", kAliceBody);
+  ASSERT_TRUE(all_logged("applied", good));
+
+  // Not TOML at all.
+  const int64_t broken = put("/netd/slices/bob", "id = 8\nuids = [1002\n");
+  ASSERT_TRUE(all_logged("refused", broken));
+  for (auto& h : hosts_) {
+    EXPECT_TRUE(alice_can_route(*h.bed)) << h.node << ": the previous policy keeps working";
+    EXPECT_NE(h.bed->netd_log().find("etcd:/netd/slices/bob"), std::string::npos) << h.node << ": the key is named";
+  }
+  ASSERT_TRUE(eventually([&] {
+    for (auto& h : hosts_) {
+      auto r = node_record(h.node);
+      // The revision refused is the prefix's as read: the put's, or later (other nodes' records).
+      if (!r || r->health.rfind("refused revision ", 0) != 0 || r->revision < good) return false;
+      if (std::stoll(r->health.substr(std::string("refused revision ").size())) < broken) return false;
+    }
+    return true;
+  })) << node_record("h0").value_or(fleet::NodeRecord{}).health;
+
+  // A uid in two slices.
+  const int64_t twice = put("/netd/slices/bob", "id = 8\nuids = [1002, 1001]\n");
+  ASSERT_TRUE(all_logged("refused", twice));
+  for (auto& h : hosts_) EXPECT_TRUE(alice_can_route(*h.bed)) << h.node;
+
+  const int64_t fixed = put("/netd/slices/bob", "id = 8\nuids = [1002]\nroute_devices = [\"uplink0\"]\n"
+                                                "route_prefixes = [\"198.51.100.0/24\"]\nmax_routes = 4\n");
+  ASSERT_TRUE(all_logged("applied", fixed));
+  ASSERT_TRUE(eventually([&] {
+    for (auto& h : hosts_) {
+      auto r = node_record(h.node);
+      if (!r || r->health != "ok" || r->revision < fixed) return false;
+    }
+    return true;
+  }));
+  for (auto& h : hosts_) EXPECT_TRUE(h.bed->sliceip(kBob, {"route", "add", "198.51.100.0/24", "via", "10.0.1.2"}).ok());
+}
+
+TEST_F(FleetTest, EtcdCannotCarryNetdKeys) {
+  const int64_t rev = put("/netd/slices/alice", std::string("[netd]\nsocket = \"/tmp/evil.sock\"\n"));
+  ASSERT_TRUE(all_logged("refused", rev));
+  const int64_t rev2 = put("/netd/slices/alice", std::string(kAliceBody) + "bpffs = \"/sys/fs/bpf/evil\"\n");
+  ASSERT_TRUE(all_logged("refused", rev2));
+  for (auto& h : hosts_) EXPECT_FALSE(alice_can_route(*h.bed));
+}
+
+// put -> "applied etcd revision N" logged by all three netd: the fleet's latency.
+TEST_F(FleetTest, PutToAppliedOnAllThreeLatency) {
+  std::vector<double> ms;
+  for (int i = 0; i < 20; ++i) {
+    std::string body = kAliceBody;
+    body.replace(body.find("max_routes = 64"), 15, "max_routes = " + std::to_string(10 + i));
+    const auto t0 = Clock::now();
+    const int64_t rev = put("/netd/slices/alice", body);
+    ASSERT_TRUE(all_logged("applied", rev));
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  const double p50 = ms[ms.size() / 2];
+  const double p90 = ms[ms.size() * 9 / 10];
+  std::printf("fleet_put_applied_all_p50 %.1f ms\nfleet_put_applied_all_p90 %.1f ms\nfleet_put_applied_all_max %.1f ms\n",
+              p50, p90, ms.back());
+  RecordProperty("put_applied_all_p50_ms", std::to_string(p50));
+  EXPECT_LE(p50, 100.0) << "target: p50 <= 100 ms";
+}
+
+}  // namespace
+}  // namespace netd::testing
