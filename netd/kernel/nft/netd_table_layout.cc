@@ -418,17 +418,15 @@ Status check_wanted(uint32_t mask, const NftWanted& wanted) {
   return check_fence(mask, wanted);
 }
 
-bool uses_conntrack(const NftWanted& wanted) { return wanted.conntrack; }
-
 WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted, const NftWanted* previous) {
-  const bool conntrack = uses_conntrack(wanted);
+  const bool conntrack = wanted.conntrack;
   WantedTable t{kFamily, T::kTable, base_chains(mask, conntrack), {}};
   WantedSet save{T::kSaveMap, kTypeMark, sizeof(uint32_t), true, kSaveId, {}};
   WantedSet restore{T::kRestoreMap, kTypeMark, sizeof(uint32_t), true, kRestoreId, {}};
   VifSets vifs;
   // The raw flag, conntrack and the flow log decide which chains exist beside the slices'
   // ones: a change of any is laid out whole (in one transaction: no packet sees half of it).
-  if (previous != nullptr && previous->raw_flag == wanted.raw_flag && uses_conntrack(*previous) == conntrack &&
+  if (previous != nullptr && previous->raw_flag == wanted.raw_flag && previous->conntrack == conntrack &&
       previous->flowlog_groups.empty() == wanted.flowlog_groups.empty()) {
     t.partial = true;
     for (WantedSet* s : {&save, &restore, &vifs.marks, &vifs.owners, &vifs.all, &vifs.snat}) s->partial = true;

@@ -22,11 +22,6 @@ Status check_wanted(uint32_t mark_mask, const NftWanted& wanted);
 // not the number of slices.
 WantedTable netd_table_layout(uint32_t mark_mask, const NftWanted& wanted, const NftWanted* previous = nullptr);
 
-// Whether the table uses conntrack (`ct mark`, `ct state`, `masquerade`): NftWanted::conntrack.
-// Without it: no mark_output chain, no slice_marks / slice_ct_marks maps, no slice_S /
-// slice_S_in chains, no vif_postrouting (check_wanted refuses snat vifs and flow log groups).
-bool uses_conntrack(const NftWanted& wanted);
-
 std::string slice_save_chain(uint32_t slice_id);       // slice_7
 std::string slice_restore_chain(uint32_t slice_id);    // slice_7_in
 std::string slice_vif_in_chain(uint32_t slice_id);     // slice_7_vif_in

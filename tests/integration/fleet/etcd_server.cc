@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "lib/core/unique_fd.h"
+#include "tests/fixtures/eventually.h"
 #include "tests/fixtures/files.h"
 #include "tests/fixtures/unique_name.h"
 
@@ -182,20 +183,23 @@ Status EtcdCluster::launch(size_t i, bool existing) {
 }
 
 Status EtcdCluster::wait_healthy(size_t i, std::chrono::milliseconds timeout) {
-  const Member& m = members_[i];
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!health_ok(m.metrics_port)) {
-    int status;
-    if (m.pid > 0 && ::waitpid(m.pid, &status, WNOHANG) == m.pid) {
-      members_[i].pid = -1;
-      return make_error(EIO, "etcd " + m.name + " exited before it was healthy; see " + root_ + "/" + m.name + ".log");
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return make_error(ETIMEDOUT, "etcd " + m.name + " not healthy on " + endpoint(i) + " in time; see " +
-                                       root_ + "/" + m.name + ".log");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling /health, not waiting for it
+  Member& m = members_[i];
+  bool exited = false;
+  // Until /health answers or the process is gone (the timeout only bounds a failure).
+  const bool healthy = eventually(
+      [&] {
+        int status;
+        exited = m.pid > 0 && ::waitpid(m.pid, &status, WNOHANG) == m.pid;
+        return exited || health_ok(m.metrics_port);
+      },
+      timeout, std::chrono::milliseconds(20));
+  if (exited) {
+    m.pid = -1;
+    return make_error(EIO, "etcd " + m.name + " exited before it was healthy; see " + root_ + "/" + m.name + ".log");
   }
+  if (!healthy)
+    return make_error(ETIMEDOUT, "etcd " + m.name + " not healthy on " + endpoint(i) + " in time; see " + root_ +
+                                     "/" + m.name + ".log");
   return ok_status();
 }
 

@@ -7,24 +7,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/fixtures/temp_dir_test.h"
 #include "tests/fixtures/test_macros.h"
 
 namespace netd {
 namespace {
 
-class StateFiles : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/netd-state-file-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string dir_;
-};
+class StateFiles : public netd::testing::TempDirTest {};
 
 TEST_F(StateFiles, MissingIsNothing) {
   auto got = read_state_file(dir_ + "/none", 100);

@@ -8,22 +8,17 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/fixtures/temp_dir_test.h"
 #include "tests/fixtures/test_macros.h"
 
 namespace netd::fleet {
 namespace {
 
-class LastGoodStore : public ::testing::Test {
+class LastGoodStore : public netd::testing::TempDirTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/netd-last-good-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    TempDirTest::SetUp();
     state_ = dir_ + "/state";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   void write_raw(const std::string& text) {
     std::filesystem::create_directories(state_);
@@ -39,7 +34,7 @@ class LastGoodStore : public ::testing::Test {
                  {"/netd/hosts/h1/slices/bob", ""}};
     return good;
   }
-  std::string dir_, state_;
+  std::string state_;
 };
 
 TEST_F(LastGoodStore, NoneBeforeTheFirstWrite) {

@@ -7,28 +7,23 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/fixtures/temp_dir_test.h"
 #include "tests/fixtures/test_macros.h"
 
 namespace netd::fleet {
 namespace {
 
-class PasswordFile : public ::testing::Test {
+class PasswordFile : public netd::testing::TempDirTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/netd-secret-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    TempDirTest::SetUp();
     path_ = dir_ + "/password";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   void write(const std::string& text, mode_t mode) {
     std::ofstream(path_) << text;
     ASSERT_EQ(::chmod(path_.c_str(), mode), 0);
   }
-  std::string dir_, path_;
+  std::string path_;
 };
 
 TEST_F(PasswordFile, FirstLineOfAPrivateFile) {
