@@ -32,7 +32,6 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
-#include <sstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +42,8 @@
 #include "bench/request_response.h"
 #include "bench/udp_sender.h"
 #include "bench/udp_window.h"
+#include "netd/kernel/bpf/shape_classifier.h"
+#include "netd/kernel/bpf/tcx_pins.h"
 #include "tests/fixtures/json.h"
 #include "tests/integration/common/testbed.h"
 
@@ -103,17 +104,12 @@ Status delete_rule_tree(const Testbed& bed) {
 
 Status delete_shaping(const Testbed& bed) {
   NETD_TRY(host_must(bed, {"tc", "qdisc", "del", "dev", "uplink0", "root"}, "deleting uplink0's HTB root"));
-  const std::string dir = bed.bpffs() + "/netd/shaping";
-  auto pins = bed.root({"sh", "-c", "ls " + dir});
-  std::istringstream names(pins.out);
-  bool detached = false;
-  for (std::string name; names >> name;)
-    if (name.rfind("egress_", 0) == 0) {
-      NETD_TRY(detach_pin(bed, dir + "/" + name));
-      detached = true;
-    }
-  if (!detached) return netd::make_error(ENOENT, "no egress classifier pinned in " + dir);
-  return netd::ok_status();
+  // netd's own teardown of the classifier's links (bpffs is the same in every netns).
+  const std::string dir = bed.bpffs() + "/netd/" + netd::kernel::ShapeClassifier::kDir;
+  const std::string prefix = netd::kernel::ShapeClassifier::kEgressLinkPrefix;
+  NETD_ASSIGN_OR_RETURN(std::vector<int> pinned, netd::kernel::pinned_link_ifindexes(dir, prefix));
+  if (pinned.empty()) return netd::make_error(ENOENT, "no egress classifier pinned in " + dir);
+  return netd::kernel::detach_pinned_links(dir, prefix);
 }
 
 struct State {
