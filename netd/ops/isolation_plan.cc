@@ -10,12 +10,18 @@
 namespace netd::ops {
 
 IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedVif>& vifs,
-                             const std::vector<HostDevice>& host) {
+                             const std::vector<HostDevice>& host, bool fence_in_place) {
   IsolationPlan plan;
   kernel::NftWanted& wanted = plan.nft;
   for (const auto& s : p.slices) wanted.slices[s.id] = p.mark_of(s);
   wanted.uplinks = p.netd.uplinks;
-  wanted.raw_flag = p.netd.raw_flag;
+  // The raw send fence (an output rule and an egress chain on every device, which every packet
+  // of the host crosses) only once some slice may hold flagged sockets: raw or packet ones, or a
+  // monitor's capture. From then on it stays: a socket handed out stays out after a reload
+  // takes the right away, and so does one an earlier netd handed out.
+  const bool flagged = std::any_of(p.slices.begin(), p.slices.end(),
+                                   [](const policy::SliceSpec& s) { return !s.raw.empty() || s.capture_all; });
+  wanted.raw_flag = flagged || fence_in_place ? p.netd.raw_flag : 0;
   // The raw send fence's view of the host: every device (their egress is hooked) and the
   // addresses of the devices that are no vifs (any slice's raw sockets may send from those, as
   // its ordinary sockets may).

@@ -35,8 +35,10 @@ struct IsolationPlan {
 
 // Vifs of slices `p` no longer has are left out (reconcile deletes them). Devices named like
 // vifs count as vifs even when netd has no record of them: their addresses are nobody's.
+// `fence_in_place`: the raw send fence exists now, so it stays whatever `p` grants (the
+// sockets it fences may still be out).
 IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedVif>& vifs,
-                             const std::vector<HostDevice>& host);
+                             const std::vector<HostDevice>& host, bool fence_in_place = false);
 
 // Every port of every slice's bind_ports → that slice's mark, for the reservation programs
 // (validation keeps each port in one slice).

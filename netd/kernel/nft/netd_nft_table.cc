@@ -89,10 +89,14 @@ Result<NetdNftTable> NetdNftTable::open(uint32_t mark_mask) {
   NftWanted least;
   least.conntrack = false;
   WantedTable layout = netd_table_layout(mark_mask, least);
+  bool fence = false;
   NETD_TRY(reconcile(*owned, false, [&](const TableState& inet, const TableState&, NftBatch& batch) {
+    fence = inet.exists && inet.chains.count(kRawOutputChain) != 0;  // the fence's inet half
     return plan_table(inet, layout, PlanScope::kStructure, batch);
   }));
-  return NetdNftTable(std::move(owned), mark_mask);
+  NetdNftTable table(std::move(owned), mark_mask);
+  table.fence_at_open_ = fence;
+  return table;
 }
 
 Status NetdNftTable::sync(const NftWanted& wanted) {
@@ -134,14 +138,14 @@ Status NetdNftTable::sync(const NftWanted& wanted) {
     inet_after = inet;
     apply_changes(inet_after, std::move(changes));
     netdev_after = TableState{};
-    if (wanted.raw_flag != 0) {
+    if (needs_netdev_table(wanted)) {
       WantedTable netdev_layout = netdev_table_layout(mark_mask_, wanted, netdev);
       NETD_TRY(plan_table(netdev, netdev_layout, PlanScope::kEverything, batch, &changes));
       netdev_after = netdev;
       apply_changes(netdev_after, std::move(changes));
       return ok_status();
     }
-    if (netdev.exists) delete_table(batch, NFPROTO_NETDEV, "netdev netd");  // no fence any more
+    if (netdev.exists) delete_table(batch, NFPROTO_NETDEV, "netdev netd");  // no fence, no vif guard any more
     return ok_status();
   };
   NETD_ASSIGN_OR_RETURN(Reconciled done, reconcile(*socket_, true, plan));
@@ -159,7 +163,7 @@ Status NetdNftTable::sync_from_memory(const NftWanted& wanted) {
   NETD_ASSIGN_OR_RETURN(NftBatch batch, NftBatch::create(*socket_, synced_genid_));
   TableChanges inet_changes, netdev_changes;
   NETD_TRY(plan_table(*known_inet_, layout, PlanScope::kEverything, batch, &inet_changes));
-  if (wanted.raw_flag != 0) {
+  if (needs_netdev_table(wanted)) {
     WantedTable netdev_layout = netdev_table_layout(mark_mask_, wanted, *known_netdev_);
     NETD_TRY(plan_table(*known_netdev_, netdev_layout, PlanScope::kEverything, batch, &netdev_changes));
   } else if (known_netdev_->exists) {
@@ -172,10 +176,10 @@ Status NetdNftTable::sync_from_memory(const NftWanted& wanted) {
   if (batch.size() > 0) ++synced_genid_;
   synced_ = wanted;
   apply_changes(*known_inet_, std::move(inet_changes));
-  if (wanted.raw_flag != 0)
+  if (needs_netdev_table(wanted))
     apply_changes(*known_netdev_, std::move(netdev_changes));
   else
-    known_netdev_ = TableState{};  // no fence: no netdev table
+    known_netdev_ = TableState{};  // no fence, no vif: no netdev table
   return ok_status();
 }
 

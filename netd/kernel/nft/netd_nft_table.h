@@ -14,10 +14,7 @@
 //   chain mark_prerouting { type filter hook prerouting priority mangle;
 //                           ct mark & MASK vmap @slice_ct_marks       (restore from ct mark)
 //                           iifname vmap @vif_marks }                 (what a vif brings in is S's)
-//   chain vif_output      { type filter hook output priority filter;    (only S's packets go out to a vif)
-//                           oifname @vifs meta mark & MASK . oifname @vif_owners accept
-//                           oifname @vifs jump vif_kernel
-//                           oifname @vifs drop }
+//   (what leaves a vif is guarded on the vif's own egress, in `table netdev netd` below)
 //   chain vif_forward     { type filter hook forward priority filter;
 //                           iifname @snat_vifs oifname @uplinks accept
 //                           iifname @vifs drop
@@ -33,7 +30,9 @@
 //   chain slice_S         { ct mark set ct mark & ~MASK | M }
 //   (mark_output, slice_marks, slice_ct_marks, the restore rule, slice_S, slice_S_in, the ct
 //   mark of slice_S_vif_in, vif_forward's snat rules and vif_postrouting exist only while
-//   NftWanted::conntrack; raw_output only with a raw flag, the flowlog chains only with groups)
+//   NftWanted::conntrack; the vif_marks rule and vif_forward only while some vif exists,
+//   vif_kernel only while both; mark_prerouting only while it has a rule; raw_output only with a raw flag, the
+//   flowlog chains only with groups)
 //   chain slice_S_in      { meta mark set meta mark & ~MASK | M }
 //   chain slice_S_vif_in  { meta mark set meta mark & ~MASK | M; ct mark set ct mark & ~MASK | M }
 //
@@ -51,16 +50,25 @@
 //   set host_addrs4/6 { type ipv4_addr / ipv6_addr; }  host addresses on no vif
 //   set vif_addrs4/6  { type mark . ipv4_addr / mark . ipv6_addr; }  M . address of S's vifs
 //
-// and `table netdev netd` (only while raw_flag != 0; see raw_fence_layout.h):
+// and `table netdev netd` (while there is a vif or a raw flag; see raw_fence_layout.h):
 //
-//   chain raw_egress_K { type filter hook egress devices = { <= 200 devices } priority 0;
-//                        meta mark & FLAG == FLAG jump raw_fence }
-//   chain raw_fence    { meta mark & MASK . oifname @own_vifs accept
-//                        meta mark & MASK . oifname @send_devices goto raw_frame
+//   chain vif_egress_K { type filter hook egress devices = { <= 200 vifs } priority 0;  (while vifs)
+//                        meta mark & MASK . oifname @own_vifs accept       (the owner's packets)
+//                        meta mark & FLAG == FLAG drop                      (raw flag: another's frames)
+//                        jump vif_kernel                                    (the kernel's housekeeping)
+//                        drop }
+//   chain vif_kernel   { meta protocol arp accept; icmpv6 type 130-137, 143 accept;
+//                        meta protocol ip meta l4proto igmp accept }
+//   chain raw_egress_K { type filter hook egress devices = { <= 200 devices, no vif } priority 0;
+//                        meta mark & FLAG == FLAG jump raw_fence }          (raw flag)
+//   chain raw_fence    { meta mark & MASK . oifname @send_devices goto raw_frame
 //                        drop }
 //   chain raw_frame    { Ethernet IPv4 / IPv6 source, ARP sender in host_addrs or M . vif_addrs: accept;
 //                        drop }
+//   set own_vifs       { type mark . ifname; }   M . vif (owner S)
 //
+// The vif guard sits on the vifs' own egress, so no packet leaving by another device pays for
+// it; it sees what the IP stack sends, what is forwarded and what packet sockets send alike.
 // A packet still flagged at egress came from a packet socket (the IP stack unflagged or
 // dropped it in raw_output), so the netdev table judges frames, read from the link-layer
 // header (skb->protocol is the sender's word).
@@ -142,7 +150,6 @@ class NetdNftTable {
   static constexpr const char* kPreroutingChain = "mark_prerouting";
   static constexpr const char* kSaveMap = "slice_marks";
   static constexpr const char* kRestoreMap = "slice_ct_marks";
-  static constexpr const char* kVifOutputChain = "vif_output";
   static constexpr const char* kVifForwardChain = "vif_forward";
   static constexpr const char* kVifPostroutingChain = "vif_postrouting";
   static constexpr const char* kVifMarkMap = "vif_marks";
@@ -197,6 +204,9 @@ class NetdNftTable {
   ~NetdNftTable();
 
   uint32_t mark_mask() const { return mark_mask_; }
+  // Whether the raw send fence is in place: after a sync, whether it asked for one; before,
+  // whether open() found one (left by an earlier netd, whose sockets may still be out).
+  bool has_raw_fence() const { return synced_ ? synced_->raw_flag != 0 : fence_at_open_; }
   // Messages the last sync() sent (0: it found nothing to change). For tests.
   size_t last_sync_messages() const { return last_sync_messages_; }
   // Whether the last sync() read the tables (first sync, or someone changed the ruleset since
@@ -218,6 +228,7 @@ class NetdNftTable {
   // follows the change, not the number of slices. Set whenever synced_ is.
   std::optional<TableState> known_inet_, known_netdev_;
   bool netdev_stale_ = false;  // devices_changed() since the last sync
+  bool fence_at_open_ = false;
 
   // The fast path of sync(): plans from known_* and commits at synced_genid_. Any failure
   // (ERESTART: someone committed in between) sends sync() down the path that reads the tables.

@@ -140,8 +140,8 @@ std::vector<NftnlRule> kernel_traffic_rules() {
   return rules;
 }
 
-// What may leave through a vif (in CHAIN, for packets `prefix` matches, which must include the
-// output device being a vif): its owner's packets and the kernel's housekeeping; the rest is
+// What may be forwarded to a vif (in CHAIN, for packets `prefix` matches, which must include
+// the output device being a vif): its owner's packets and the kernel's housekeeping; the rest is
 // dropped (by the caller's last rule). Set lookups and one shared chain instead of a chain per
 // vif owner: a vif that comes or goes changes no guard chain.
 template <typename Prefix>
@@ -212,7 +212,9 @@ WantedSet ifname_set(const char* name, uint32_t id, bool verdict_map = false) {
   return WantedSet{name, kTypeIfname, kIfnameLen, verdict_map, id, {}};
 }
 
-std::vector<WantedChain> base_chains(uint32_t mask, bool conntrack) {
+// Base chains only while they have work: even an empty one costs every packet at its hook.
+// The vif guard on what leaves a vif is in `table netdev netd`, on the vifs' own egress.
+std::vector<WantedChain> base_chains(uint32_t mask, bool conntrack, bool vifs) {
   std::vector<WantedChain> chains;
   if (conntrack) {
     WantedChain output{T::kOutputChain, BaseHook{NF_INET_LOCAL_OUT, kPriorityMangle, "route"}, {}};
@@ -222,20 +224,16 @@ std::vector<WantedChain> base_chains(uint32_t mask, bool conntrack) {
   WantedChain prerouting{T::kPreroutingChain, BaseHook{NF_INET_PRE_ROUTING, kPriorityMangle, "filter"}, {}};
   if (conntrack) prerouting.rules.push_back(restore_lookup_rule(mask));
   // After the restore: what arrives on a vif is its owner's whatever its conntrack says.
-  prerouting.rules.push_back(vmap_rule(T::kPreroutingChain, [](nftnl_rule* r) { load_ifname(r, true); },
-                                       T::kVifMarkMap, kVifMarkId));
-  chains.push_back(std::move(prerouting));
-  WantedChain vif_output{T::kVifOutputChain, BaseHook{NF_INET_LOCAL_OUT, kPriorityFilter, "filter"}, {}};
-  add_guard_rules(vif_output.rules, T::kVifOutputChain, mask,
-                  [](nftnl_rule* r) { match_ifname(r, false, T::kVifSet, kVifsId); });
-  NftnlRule to_vif = rule_in(T::kVifOutputChain);  // oifname @vifs drop
-  match_ifname(to_vif.get(), false, T::kVifSet, kVifsId);
-  add_verdict(to_vif.get(), NF_DROP);
-  vif_output.rules.push_back(std::move(to_vif));
-  chains.push_back(std::move(vif_output));
-  chains.push_back(
-      {T::kVifForwardChain, BaseHook{NF_INET_FORWARD, kPriorityFilter, "filter"}, forward_rules(mask, conntrack)});
-  chains.push_back({T::kVifKernelChain, std::nullopt, kernel_traffic_rules()});
+  if (vifs)
+    prerouting.rules.push_back(vmap_rule(T::kPreroutingChain, [](nftnl_rule* r) { load_ifname(r, true); },
+                                         T::kVifMarkMap, kVifMarkId));
+  if (!prerouting.rules.empty()) chains.push_back(std::move(prerouting));
+  if (vifs) {
+    chains.push_back(
+        {T::kVifForwardChain, BaseHook{NF_INET_FORWARD, kPriorityFilter, "filter"}, forward_rules(mask, conntrack)});
+    // Only forward_rules' snat guard jumps to it: what leaves a vif otherwise is judged on its egress.
+    if (conntrack) chains.push_back({T::kVifKernelChain, std::nullopt, kernel_traffic_rules()});
+  }
   if (conntrack) {
     WantedChain postrouting{T::kVifPostroutingChain, BaseHook{NF_INET_POST_ROUTING, kPrioritySrcnat, "nat"}, {}};
     postrouting.rules.push_back(masquerade_rule());
@@ -420,14 +418,16 @@ Status check_wanted(uint32_t mask, const NftWanted& wanted) {
 
 WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted, const NftWanted* previous) {
   const bool conntrack = wanted.conntrack;
-  WantedTable t{kFamily, T::kTable, base_chains(mask, conntrack), {}};
+  const bool has_vifs = !wanted.vifs.empty();
+  WantedTable t{kFamily, T::kTable, base_chains(mask, conntrack, has_vifs), {}};
   WantedSet save{T::kSaveMap, kTypeMark, sizeof(uint32_t), true, kSaveId, {}};
   WantedSet restore{T::kRestoreMap, kTypeMark, sizeof(uint32_t), true, kRestoreId, {}};
   VifSets vifs;
-  // The raw flag, conntrack and the flow log decide which chains exist beside the slices'
-  // ones: a change of any is laid out whole (in one transaction: no packet sees half of it).
+  // The raw flag, conntrack, the flow log and whether there are vifs decide which chains exist
+  // beside the slices' ones: a change of any is laid out whole (in one transaction: no packet
+  // sees half of it).
   if (previous != nullptr && previous->raw_flag == wanted.raw_flag && previous->conntrack == conntrack &&
-      previous->flowlog_groups.empty() == wanted.flowlog_groups.empty()) {
+      previous->flowlog_groups.empty() == wanted.flowlog_groups.empty() && previous->vifs.empty() == !has_vifs) {
     t.partial = true;
     for (WantedSet* s : {&save, &restore, &vifs.marks, &vifs.owners, &vifs.all, &vifs.snat}) s->partial = true;
     add_changed_slices(t, save, restore, vifs, mask, wanted, *previous, conntrack);

@@ -186,33 +186,128 @@ std::vector<NftnlRule> raw_frame_rules(uint32_t mask) {
   return rules;
 }
 
-// raw_fence: own vifs take anything; send devices take checked frames; nothing else.
+// raw_fence: send devices take checked frames; nothing else. (The vifs are no send devices and
+// not hooked here: their guard judges flagged frames too, see vif_guard_rules.)
 std::vector<NftnlRule> raw_fence_rules(uint32_t mask) {
   std::vector<NftnlRule> rules;
-  for (bool own : {true, false}) {
-    NftnlRule r = make_rule(NFPROTO_NETDEV, kNetdevTable, kRawFenceChain);
-    load_masked_mark(r.get(), mask);
-    add_meta_load(r.get(), NFT_META_OIFNAME, kSecondReg);
-    add_set_lookup(r.get(), NFT_REG_1, own ? kOwnVifSet : kSendDeviceSet, own ? kNdOwnVifs : kNdSendDevices);
-    if (own) {
-      add_verdict(r.get(), NF_ACCEPT);
-    } else {
-      add_chain_verdict(r.get(), NFT_GOTO, kRawFrameChain);
-    }
-    rules.push_back(std::move(r));
-  }
+  NftnlRule r = make_rule(NFPROTO_NETDEV, kNetdevTable, kRawFenceChain);
+  load_masked_mark(r.get(), mask);
+  add_meta_load(r.get(), NFT_META_OIFNAME, kSecondReg);
+  add_set_lookup(r.get(), NFT_REG_1, kSendDeviceSet, kNdSendDevices);
+  add_chain_verdict(r.get(), NFT_GOTO, kRawFrameChain);
+  rules.push_back(std::move(r));
   rules.push_back(drop_rule(NFPROTO_NETDEV, kNetdevTable, kRawFenceChain));
   return rules;
 }
 
-// raw_egress_K -> K
-bool egress_index(const std::string& name, size_t& k) {
-  static const std::string prefix = "raw_egress_";
+// PREFIX_K -> K   (raw_egress_K, vif_egress_K)
+bool egress_index(const std::string& prefix, const std::string& name, size_t& k) {
   if (name.rfind(prefix, 0) != 0) return false;
   const char* first = name.data() + prefix.size();
   const char* last = name.data() + name.size();
   auto [end, ec] = std::from_chars(first, last, k);
   return ec == std::errc() && end == last && first != last;
+}
+
+// Egress chains PREFIX_K, each hooking at most kDevicesPerEgressChain of `devices`: a device
+// hooked now stays on the chain it is on (`current`), new ones fill chains that have room, then
+// new chains. K -> devices.
+std::map<size_t, std::set<std::string>> place_devices(const std::string& prefix, const std::vector<std::string>& devices,
+                                                      const TableState& current) {
+  std::set<std::string> wanted(devices.begin(), devices.end());
+  std::map<size_t, std::set<std::string>> chunks;
+  std::set<std::string> placed;
+  for (const auto& [name, c] : current.chains) {
+    size_t k = 0;
+    if (!c.hook || !egress_index(prefix, name, k)) continue;
+    auto& chunk = chunks[k];
+    for (const auto& d : c.hook->devices) {
+      if (wanted.count(d) != 0 && chunk.size() < kDevicesPerEgressChain && placed.insert(d).second) chunk.insert(d);
+    }
+  }
+  for (const auto& d : devices) {
+    if (placed.count(d) != 0) continue;
+    size_t k = 0;
+    while (chunks.count(k) != 0 && chunks[k].size() >= kDevicesPerEgressChain) ++k;
+    chunks[k].insert(d);
+    placed.insert(d);
+  }
+  return chunks;
+}
+
+// meta protocol ETHERTYPE   (skb->protocol, on tun devices as on taps)
+void match_protocol(nftnl_rule* r, uint16_t ethertype) {
+  add_meta_load(r, NFT_META_PROTOCOL, NFT_REG_1);
+  const std::string be = be16(ethertype);
+  add_cmp(r, NFT_REG_1, NFT_CMP_EQ, be.data(), 2);
+}
+
+// meta protocol ETHERTYPE meta l4proto PROTO
+NftnlRule l4_rule(uint16_t ethertype, uint8_t l4proto) {
+  NftnlRule r = make_rule(NFPROTO_NETDEV, kNetdevTable, kVifKernelChain);
+  match_protocol(r.get(), ethertype);
+  add_meta_load(r.get(), NFT_META_L4PROTO, NFT_REG_1);
+  add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_EQ, l4proto);
+  return r;
+}
+
+// vif_kernel: the kernel's link housekeeping, which carries no mark and may leave through any
+// vif so ARP, NDP and multicast keep working: ARP, ICMPv6 MLD query/report/done, router and
+// neighbour solicitation/advertisement, redirect (130-137) and MLDv2 report (143), IGMP. Slices
+// cannot send these themselves (ping sockets send only echo requests, raw sockets need
+// CAP_NET_RAW, and netd's own packet sockets carry the slice's mark).
+std::vector<NftnlRule> vif_kernel_rules() {
+  std::vector<NftnlRule> rules;
+  NftnlRule arp = make_rule(NFPROTO_NETDEV, kNetdevTable, kVifKernelChain);
+  match_protocol(arp.get(), kEthArp);
+  add_verdict(arp.get(), NF_ACCEPT);
+  rules.push_back(std::move(arp));
+  for (auto [first, last] : {std::pair<uint8_t, uint8_t>{130, 137}, {143, 143}}) {
+    NftnlRule r = l4_rule(kEthIpv6, IPPROTO_ICMPV6);
+    add_payload_load(r.get(), NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);  // icmp6_type
+    if (first == last) {
+      add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_EQ, first);
+    } else {
+      add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_GTE, first);
+      add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_LTE, last);
+    }
+    add_verdict(r.get(), NF_ACCEPT);
+    rules.push_back(std::move(r));
+  }
+  NftnlRule igmp = l4_rule(kEthIpv4, IPPROTO_IGMP);
+  add_verdict(igmp.get(), NF_ACCEPT);
+  rules.push_back(std::move(igmp));
+  return rules;
+}
+
+// vif_egress_K: what leaves a vif is its owner's (mark . vif in own_vifs) or the kernel's
+// housekeeping; the rest is dropped. On the vifs' own egress, so no other packet of the host
+// pays for the guard (issue 18: it used to be three set lookups in `inet` output for every
+// packet). With a raw flag it is the vifs' send fence too: a flagged frame (another slice's
+// packet socket) that is not the owner's is dropped even if it looks like housekeeping. (One
+// chain for both: the kernel refuses one transaction that hooks a device to two chains of a
+// table, which a new vif would need.)
+std::vector<NftnlRule> vif_guard_rules(const std::string& chain, uint32_t mask, uint32_t raw_flag) {
+  std::vector<NftnlRule> rules;
+  NftnlRule own = make_rule(NFPROTO_NETDEV, kNetdevTable, chain);
+  load_masked_mark(own.get(), mask);
+  add_meta_load(own.get(), NFT_META_OIFNAME, kSecondReg);
+  add_set_lookup(own.get(), NFT_REG_1, kOwnVifSet, kNdOwnVifs);
+  add_verdict(own.get(), NF_ACCEPT);
+  rules.push_back(std::move(own));
+  if (raw_flag != 0) {  // meta mark & FLAG == FLAG drop
+    NftnlRule flagged = make_rule(NFPROTO_NETDEV, kNetdevTable, chain);
+    add_meta_load(flagged.get(), NFT_META_MARK, NFT_REG_1);
+    add_bitwise_u32(flagged.get(), NFT_REG_1, raw_flag, 0);
+    add_cmp_u32(flagged.get(), NFT_REG_1, NFT_CMP_EQ, raw_flag);
+    add_verdict(flagged.get(), NF_DROP);
+    rules.push_back(std::move(flagged));
+  }
+  NftnlRule kernel = make_rule(NFPROTO_NETDEV, kNetdevTable, chain);
+  add_chain_verdict(kernel.get(), NFT_JUMP, kVifKernelChain);
+  rules.push_back(std::move(kernel));
+  rules.push_back(drop_rule(NFPROTO_NETDEV, kNetdevTable, chain));
+  return rules;
 }
 
 Status check_name(const std::string& what, const std::string& name) {
@@ -222,7 +317,8 @@ Status check_name(const std::string& what, const std::string& name) {
 
 }  // namespace
 
-std::string raw_egress_chain(size_t k) { return "raw_egress_" + std::to_string(k); }
+std::string raw_egress_chain(size_t k) { return kRawEgressPrefix + std::to_string(k); }
+std::string vif_egress_chain(size_t k) { return kVifEgressPrefix + std::to_string(k); }
 
 Status check_fence(uint32_t mask, const NftWanted& w) {
   if ((w.raw_flag & mask) != 0) return make_error(EINVAL, "raw_flag overlaps mark_mask");
@@ -280,53 +376,47 @@ void add_inet_fence_and_flowlog(uint32_t mask, const NftWanted& w, uint32_t upli
   for (auto* s : {&sets.host4, &sets.host6, &sets.vif4, &sets.vif6}) t.sets.push_back(std::move(*s));
 }
 
+bool needs_netdev_table(const NftWanted& w) { return w.raw_flag != 0 || !w.vifs.empty(); }
+
 WantedTable netdev_table_layout(uint32_t mask, const NftWanted& w, const TableState& current) {
   WantedTable t{NFPROTO_NETDEV, kNetdevTable, {}, {}};
-  const BaseHook egress{NF_NETDEV_EGRESS, 0, "filter", {}};
-
-  // Egress chains: keep every hooked device where it is.
-  std::set<std::string> wanted(w.devices.begin(), w.devices.end());
-  std::map<size_t, std::set<std::string>> chunks;
-  std::set<std::string> placed;
-  for (const auto& [name, c] : current.chains) {
-    size_t k = 0;
-    if (!c.hook || !egress_index(name, k)) continue;
-    auto& chunk = chunks[k];
-    for (const auto& d : c.hook->devices) {
-      if (wanted.count(d) != 0 && chunk.size() < kDevicesPerEgressChain && placed.insert(d).second) chunk.insert(d);
-    }
-  }
-  for (const auto& d : w.devices) {
-    if (placed.count(d) != 0) continue;
-    size_t k = 0;
-    while (chunks.count(k) != 0 && chunks[k].size() >= kDevicesPerEgressChain) ++k;
-    chunks[k].insert(d);
-    placed.insert(d);
-  }
-  for (auto& [k, devices] : chunks) {
+  // The vifs' egress is hooked by their guard only (it fences their flagged frames too), every
+  // other device's by the fence.
+  std::vector<std::string> vif_names;
+  vif_names.reserve(w.vifs.size());
+  for (const auto& vif : w.vifs) vif_names.push_back(vif.name);
+  for (auto& [k, devices] : place_devices(kVifEgressPrefix, vif_names, current)) {
     if (devices.empty()) continue;
-    BaseHook hook = egress;
-    hook.devices = std::move(devices);
-    WantedChain c{raw_egress_chain(k), std::move(hook), {}};
-    c.rules.push_back(flag_jump_rule(NFPROTO_NETDEV, kNetdevTable, c.name, w.raw_flag, kRawFenceChain));
+    WantedChain c{vif_egress_chain(k), BaseHook{NF_NETDEV_EGRESS, 0, "filter", std::move(devices)}, {}};
+    c.rules = vif_guard_rules(c.name, mask, w.raw_flag);
     t.chains.push_back(std::move(c));
   }
-  t.chains.push_back({kRawFenceChain, std::nullopt, raw_fence_rules(mask)});
-  t.chains.push_back({kRawFrameChain, std::nullopt, raw_frame_rules(mask)});
+  if (!w.vifs.empty()) t.chains.push_back({kVifKernelChain, std::nullopt, vif_kernel_rules()});
 
   AddressSets sets{host_set(T::kHostAddrs4Set, kNdHost4, true), host_set(T::kHostAddrs6Set, kNdHost6, false),
                    vif_addr_set(T::kVifAddrs4Set, kNdVif4, true), vif_addr_set(T::kVifAddrs6Set, kNdVif6, false)};
-  fill_address_sets(w, sets);
   WantedSet own = mark_ifname_set(kOwnVifSet, kNdOwnVifs);
   WantedSet send = mark_ifname_set(kSendDeviceSet, kNdSendDevices);
-  std::set<std::string> vif_names;
-  for (const auto& vif : w.vifs) {
-    vif_names.insert(vif.name);
-    own.elements[nft_key_u32(w.slices.at(vif.slice_id)) + nft_key_ifname(vif.name)] = "";
-  }
-  for (const auto& [id, names] : w.packet_send_devices) {
-    for (const auto& d : names)
-      if (vif_names.count(d) == 0) send.elements[nft_key_u32(w.slices.at(id)) + nft_key_ifname(d)] = "";
+  for (const auto& vif : w.vifs) own.elements[nft_key_u32(w.slices.at(vif.slice_id)) + nft_key_ifname(vif.name)] = "";
+  if (w.raw_flag != 0) {
+    const std::set<std::string> vif_set(vif_names.begin(), vif_names.end());
+    std::vector<std::string> fenced;
+    fenced.reserve(w.devices.size());
+    for (const auto& d : w.devices)
+      if (vif_set.count(d) == 0) fenced.push_back(d);
+    for (auto& [k, devices] : place_devices(kRawEgressPrefix, fenced, current)) {
+      if (devices.empty()) continue;
+      WantedChain c{raw_egress_chain(k), BaseHook{NF_NETDEV_EGRESS, 0, "filter", std::move(devices)}, {}};
+      c.rules.push_back(flag_jump_rule(NFPROTO_NETDEV, kNetdevTable, c.name, w.raw_flag, kRawFenceChain));
+      t.chains.push_back(std::move(c));
+    }
+    t.chains.push_back({kRawFenceChain, std::nullopt, raw_fence_rules(mask)});
+    t.chains.push_back({kRawFrameChain, std::nullopt, raw_frame_rules(mask)});
+    fill_address_sets(w, sets);
+    for (const auto& [id, names] : w.packet_send_devices) {
+      for (const auto& d : names)
+        if (vif_set.count(d) == 0) send.elements[nft_key_u32(w.slices.at(id)) + nft_key_ifname(d)] = "";
+    }
   }
   for (auto* s : {&sets.host4, &sets.host6, &sets.vif4, &sets.vif6, &own, &send}) t.sets.push_back(std::move(*s));
   return t;

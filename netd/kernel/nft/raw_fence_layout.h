@@ -1,6 +1,6 @@
 // The send fence of isolated raw/packet sockets (NftWanted::raw_flag) and the flow log:
-// the parts of `table inet netd` they add, and `table netdev netd` (drawn in
-// netd_nft_table.h). Pure: no kernel access.
+// the parts of `table inet netd` they add; and `table netdev netd` (the fence and the vif
+// guard, drawn in netd_nft_table.h). Pure: no kernel access.
 #pragma once
 
 #include <cstddef>
@@ -19,11 +19,15 @@ inline constexpr const char* kRawFenceChain = "raw_fence";
 inline constexpr const char* kRawFrameChain = "raw_frame";
 inline constexpr const char* kOwnVifSet = "own_vifs";
 inline constexpr const char* kSendDeviceSet = "send_devices";
+inline constexpr const char* kVifKernelChain = "vif_kernel";
+inline constexpr const char* kRawEgressPrefix = "raw_egress_";
+inline constexpr const char* kVifEgressPrefix = "vif_egress_";
 // The kernel hooks at most 256 devices per netdev chain; 200 leaves room to add before the
 // next chain is made.
 inline constexpr size_t kDevicesPerEgressChain = 200;
 
 std::string raw_egress_chain(size_t k);  // raw_egress_0
+std::string vif_egress_chain(size_t k);  // vif_egress_0
 
 // EINVAL for fence and flow log settings that cannot be expressed (see NetdNftTable::sync).
 Status check_fence(uint32_t mark_mask, const NftWanted& wanted);
@@ -39,9 +43,14 @@ enum InetFenceSetId : uint32_t { kHostAddrs4Id = 16, kHostAddrs6Id, kVifAddrs4Id
 void add_inet_fence_and_flowlog(uint32_t mark_mask, const NftWanted& wanted, uint32_t uplinks_set_id,
                                 WantedTable& table);
 
-// `table netdev netd` for wanted.raw_flag != 0. Devices hooked now stay on the egress chain
-// they are on (`current` is the table as it is; empty if it does not exist), new ones fill
-// chains that have room, then new chains; a chain left with no wanted device goes.
+// Whether `table netdev netd` should exist: while there is a raw flag (the send fence) or
+// some vif (the vif guard on the vifs' egress).
+bool needs_netdev_table(const NftWanted& wanted);
+
+// `table netdev netd`: the vif guard's egress chains on the vifs, and with a raw flag the
+// send fence's on every device. Devices hooked now stay on the egress chain they are on
+// (`current` is the table as it is; empty if it does not exist), new ones fill chains that
+// have room, then new chains; a chain left with no wanted device goes.
 WantedTable netdev_table_layout(uint32_t mark_mask, const NftWanted& wanted, const TableState& current);
 
 }  // namespace netd::kernel

@@ -27,8 +27,8 @@ class InvariantChecker : public TestbedTest {
     ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "add", "198.51.100.0/24", "via", "10.0.2.2"}).ok());
     ASSERT_TRUE(bed_->sliceip(kAlice, {"route", "add", "2001:db8:100::/64", "via", "fd00:2::2"}).ok());
     ASSERT_TRUE(bed_->vtuntap(kAlice, {"add", "tun", "--addr", "10.7.0.1/30", "--up", "--persist"}).ok());
-    ASSERT_TRUE(
-        bed_->vtuntap(kBob, {"add", "tap", "--addr", "10.8.0.1/30", "--addr", "fd00:8::1/64", "--persist"}).ok());
+    auto tap = bed_->vtuntap(kBob, {"add", "tap", "--addr", "10.8.0.1/30", "--addr", "fd00:8::1/64", "--persist"});
+    ASSERT_TRUE(tap.ok()) << tap.describe() << bed_->netd_log();
     ASSERT_TRUE(bed_->sliceip(kAlice, {"shape", "set", "rate", "10mbit"}).ok());
     auto raw = bed_->varlink(
         kAlice, {{{"method", "io.netd.Sockets.Raw"}, {"parameters", {{"family", "inet"}, {"protocol", "udp"}}}}});

@@ -46,10 +46,11 @@ class KernelCheck : public TestbedTest {
     auto deleted = bed_->root({"tc", "class", "del", "dev", "uplink0", "classid", "4e44:7"});
     EXPECT_TRUE(deleted.ok()) << deleted.err;
     removed.push_back("class 4e44:7");
-    // The vif guard's output chain (slice chains exist only while netd needs conntrack).
-    auto flushed = bed_->root({"nft", "flush", "chain", "inet", "netd", "vif_output"});
+    // The uplinks set (with no vif, monitor or raw grant the table has no chain to flush: each
+    // exists only while it has work).
+    auto flushed = bed_->root({"nft", "flush", "set", "inet", "netd", "uplinks"});
     EXPECT_TRUE(flushed.ok()) << flushed.err;
-    removed.push_back("the rules of chain inet netd vif_output");
+    removed.push_back("the elements of set inet netd uplinks");
     // alice's uid (1001, little-endian) out of the tagging map: her new sockets go untagged.
     auto untagged = bed_->root({"bpftool", "map", "delete", "pinned", bed_->bpffs() + "/netd/tagging/uid_marks", "key",
                                 "0xe9", "0x03", "0", "0"});

@@ -1,5 +1,8 @@
-// The invariants of netd's nftables tables (`inet netd`: reply tagging, vif guards, the raw
-// send fence's source check; `netdev netd`: the fence at every device's egress).
+// The invariants of netd's nftables tables (`inet netd`: reply tagging, the vifs' marks and
+// forwarding, the raw send fence's source check; `netdev netd`: the vif guard on every vif's
+// egress, the fence at every device's egress).
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/common/invariant_checks.h"
@@ -70,6 +73,24 @@ void check_addresses(const KernelView::NftTable& t, const std::string& table, co
   compare_sets(elements(t, "vif_addrs6"), a.vif6, table + " vif_addrs6 element", out);
 }
 
+// Whether the raw send fence should be there: once some slice may hold flagged sockets (raw,
+// packet, a monitor's capture). A reload that takes the last such right leaves it (the sockets
+// handed out stay out), so without one both are right; `present` says which the kernel has.
+bool fence_expected(const Facts& f, bool present) {
+  if (f.policy->netd.raw_flag == 0) return false;
+  for (const auto& [id, s] : f.slices)
+    if (!s->raw.empty() || s->capture_all) return true;
+  return present;
+}
+
+// The devices the hooks of the netdev chains named PREFIX<k> name.
+std::set<std::string> hooked_by(const KernelView::NftTable& t, const std::string& prefix) {
+  std::set<std::string> out;
+  for (const auto& [chain, devices] : t.hooked_devices)
+    if (chain.rfind(prefix, 0) == 0) out.insert(devices.begin(), devices.end());
+  return out;
+}
+
 void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Violations& out) {
   const KernelView::NftTable& t = view.inet;
   const std::string in = "inet netd";
@@ -88,10 +109,17 @@ void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Viol
   bool snat_vif = false;
   for (const auto& [name, vif] : f.vifs) snat_vif |= f.slices.at(vif.slice_id)->snat;
   const bool conntrack = flowlog || snat_vif || raw_ip;
-  std::set<std::string> chains = {"mark_prerouting", "vif_output", "vif_forward", "vif_kernel"};
+  const bool any_vif = !f.vifs.empty();
+  const bool fence = fence_expected(f, t.chains.count("raw_output") != 0);
+  // Base chains only while they have work (each costs every packet at its hook); what leaves
+  // a vif is guarded on the vif's egress (`netdev netd`), not in `output`.
+  std::set<std::string> chains;
+  if (conntrack || any_vif) chains.insert("mark_prerouting");
+  if (any_vif) chains.insert("vif_forward");
+  if (any_vif && conntrack) chains.insert("vif_kernel");
   if (conntrack) chains.insert({"mark_output", "vif_postrouting"});
   if (flowlog) chains.insert({"flowlog_in", "flowlog_out"});
-  if (f.policy->netd.raw_flag != 0) chains.insert({"raw_output", "raw_source", "raw_unflag"});
+  if (fence) chains.insert({"raw_output", "raw_source", "raw_unflag"});
   std::set<std::string> marks, ct_marks, vif_marks, owners, vifs, snat;
   for (const auto& [id, s] : f.slices) {
     if (!conntrack) break;
@@ -103,12 +131,6 @@ void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Viol
   const std::string listing = nlohmann::json(t.rules).dump();
   if (!conntrack && (listing.find("\"ct\"") != std::string::npos || listing.find("masq") != std::string::npos))
     out.push_back("cost: inet netd uses conntrack while nothing needs it (no snat vif, monitor or raw IP grant)");
-  // Only the owner's packets go out to its vifs: the guard accepts those of an owner's mark
-  // (vif_owners), and ends in dropping the rest.
-  const auto& guard = rules_of(t, "vif_output");
-  if (guard.empty() || guard.front().dump().find("@vif_owners") == std::string::npos ||
-      guard.back().dump().find("\"drop\"") == std::string::npos)
-    out.push_back("isolation: chain vif_output does not accept only the owners' packets: " + nlohmann::json(guard).dump());
   for (uint32_t id : f.ids_with_vifs()) chains.insert("slice_" + std::to_string(id) + "_vif_in");
   for (const auto& [name, vif] : f.vifs) {
     vif_marks.insert(name + " -> slice_" + std::to_string(vif.slice_id) + "_vif_in");
@@ -125,7 +147,7 @@ void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Viol
   compare_sets(elements(t, "snat_vifs"), snat, in + " snat_vifs element", out);
   compare_sets(elements(t, "uplinks"), {f.policy->netd.uplinks.begin(), f.policy->netd.uplinks.end()},
                in + " uplinks element", out);
-  if (f.policy->netd.raw_flag == 0) return;
+  if (!fence) return;
   check_addresses(t, in, a, out);
   const auto& output = rules_of(t, "raw_output");
   if (output.size() != 1 || !first_match_is(output[0], f.policy->netd.raw_flag))
@@ -139,36 +161,70 @@ void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Viol
 void check_netdev(const KernelView& view, const Facts& f, const Addresses& a, Violations& out) {
   const KernelView::NftTable& t = view.netdev;
   const std::string in = "netdev netd";
-  if (f.policy->netd.raw_flag == 0) {
-    if (t.exists) out.push_back("orphan: table netdev netd without a raw_flag");
+  const bool fence = fence_expected(f, view.inet.chains.count("raw_output") != 0);
+  if (!fence && f.vifs.empty()) {
+    if (t.exists) out.push_back("orphan: table netdev netd without a raw send fence or a vif to guard");
     return;
   }
   if (!t.exists) {
-    out.push_back("missing: table netdev netd (the raw send fence)");
+    out.push_back("missing: table netdev netd (the vif guard, the raw send fence)");
     return;
   }
   std::set<std::string> own, send, devices;
   for (const auto& [name, vif] : f.vifs) own.insert(hex(f.mark_of(vif.slice_id)) + " . " + name);
+  compare_sets(elements(t, "own_vifs"), own, in + " own_vifs element", out);
+
+  // The vif guard: every vif's egress hooked, and only its owner's packets (own_vifs) and the
+  // kernel's housekeeping pass; the rest is dropped.
+  const std::set<std::string> guarded = hooked_by(t, "vif_egress_");
+  for (const auto& [name, vif] : f.vifs)
+    if (!guarded.count(name)) out.push_back("isolation: the egress of vif " + name + " is not hooked by the vif guard");
+  for (const auto& d : guarded)
+    if (!f.vifs.count(d) && !vif_slice_id(d)) out.push_back("orphan: vif guard hook on " + d + ", which is no vif");
+  for (const auto& [chain, hooked] : t.hooked_devices) {
+    if (chain.rfind("vif_egress_", 0) != 0) continue;
+    const auto& guard = rules_of(t, chain);
+    if (guard.empty() || guard.front().dump().find("own_vifs") == std::string::npos || !is_drop(guard.back()))
+      out.push_back("isolation: chain " + chain + " does not accept only the owners' packets: " +
+                    nlohmann::json(guard).dump());
+  }
+  if (!fence) {
+    for (const auto& chain : t.chains)
+      if (chain.rfind("raw_", 0) == 0) out.push_back("orphan: " + in + " chain " + chain + " without a raw send fence");
+    return;
+  }
   for (const auto& [id, s] : f.slices)
     for (const auto& dev : s->packet_send_devices)
       if (!vif_slice_id(dev)) send.insert(hex(f.mark_of(id)) + " . " + dev);
-  for (const auto& [name, link] : view.links) devices.insert(name);
-  for (const auto& [name, vif] : f.vifs) devices.insert(name);
-  compare_sets(elements(t, "own_vifs"), own, in + " own_vifs element", out);
+  // Every device but the vifs, whose guard fences their flagged frames.
+  for (const auto& [name, link] : view.links)
+    if (!f.vifs.count(name)) devices.insert(name);
+  for (const auto& [chain, hooked] : t.hooked_devices) {
+    if (chain.rfind("vif_egress_", 0) != 0) continue;
+    // A rule before the last that drops by the flag: "meta mark & FLAG == FLAG drop".
+    const auto& guard = rules_of(t, chain);
+    const std::string flag = std::to_string(f.policy->netd.raw_flag);
+    const bool fences = guard.size() > 1 && std::any_of(guard.begin(), guard.end() - 1, [&](const nlohmann::json& r) {
+      return !is_drop(r) && r.dump().find("\"drop\"") != std::string::npos && r.dump().find(flag) != std::string::npos;
+    });
+    if (!fences)
+      out.push_back("isolation: chain " + chain + " does not drop other slices' flagged frames");
+  }
   compare_sets(elements(t, "send_devices"), send, in + " send_devices element", out);
   check_addresses(t, in, a, out);
+  const std::set<std::string> fenced = hooked_by(t, "raw_egress_");
   for (const auto& d : devices)
-    if (!t.hooked_devices.count(d))
+    if (!fenced.count(d))
       out.push_back("isolation: the egress of " + d + " is not hooked by the raw send fence");
   // A deleted vif's name stays hooked until netd next publishes the fence (it does not on the
   // removal of a device its registry no longer holds); harmless: the hook covers the name if
   // it comes back, and netd hooks a vif before making it anyway. Any other name is an orphan.
-  for (const auto& d : t.hooked_devices)
-    if (!devices.count(d) && !vif_slice_id(d))
+  for (const auto& d : fenced)
+    if (!devices.count(d) && !f.vifs.count(d) && !vif_slice_id(d))
       out.push_back("orphan: raw send fence hook on " + d + ", which does not exist");
-  const auto& fence = rules_of(t, "raw_fence");
-  if (fence.empty() || !is_drop(fence.back()))
-    out.push_back("isolation: raw_fence does not end in drop: " + nlohmann::json(fence).dump());
+  const auto& fence_rules = rules_of(t, "raw_fence");
+  if (fence_rules.empty() || !is_drop(fence_rules.back()))
+    out.push_back("isolation: raw_fence does not end in drop: " + nlohmann::json(fence_rules).dump());
 }
 
 }  // namespace

@@ -87,22 +87,31 @@ void read_links(const Testbed& bed, KernelView& view) {
   }
 }
 
-// Devices of the netdev table's egress chains: nft 1.0.6's JSON leaves them out, its text
-// says `devices = { lo, uplink0 }` (or `device "lo"` for one).
-std::set<std::string> hooked_devices(const std::string& text) {
-  std::set<std::string> out;
+// Devices of the netdev table's egress chains, by chain: nft 1.0.6's JSON leaves them out, its
+// text says `devices = { lo, uplink0 }` (or `device "lo"` for one).
+std::map<std::string, std::set<std::string>> hooked_devices(const std::string& text) {
+  std::map<std::string, std::set<std::string>> out;
+  static const std::regex chain(R"(chain ([A-Za-z0-9_]+) \{)");
   static const std::regex many(R"(devices = \{([^}]*)\})");
   static const std::regex one(R"re(device "?([^" ]+)"?)re");
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), many); it != std::sregex_iterator(); ++it) {
-    std::istringstream names((*it)[1].str());
-    for (std::string name; std::getline(names, name, ',');) {
-      name.erase(0, name.find_first_not_of(" \n\t\""));
-      name.erase(name.find_last_not_of(" \n\t\"") + 1);
-      if (!name.empty()) out.insert(name);
+  std::vector<std::pair<std::string, size_t>> starts;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), chain); it != std::sregex_iterator(); ++it)
+    starts.emplace_back((*it)[1].str(), static_cast<size_t>(it->position()));
+  for (size_t i = 0; i < starts.size(); ++i) {
+    size_t end = i + 1 < starts.size() ? starts[i + 1].second : text.size();
+    std::string part = text.substr(starts[i].second, end - starts[i].second);
+    std::set<std::string>& devices = out[starts[i].first];
+    for (auto it = std::sregex_iterator(part.begin(), part.end(), many); it != std::sregex_iterator(); ++it) {
+      std::istringstream names((*it)[1].str());
+      for (std::string name; std::getline(names, name, ',');) {
+        name.erase(0, name.find_first_not_of(" \n\t\""));
+        name.erase(name.find_last_not_of(" \n\t\"") + 1);
+        if (!name.empty()) devices.insert(name);
+      }
     }
+    for (auto it = std::sregex_iterator(part.begin(), part.end(), one); it != std::sregex_iterator(); ++it)
+      devices.insert((*it)[1].str());
   }
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), one); it != std::sregex_iterator(); ++it)
-    out.insert((*it)[1].str());
   return out;
 }
 

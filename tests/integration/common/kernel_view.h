@@ -51,7 +51,7 @@ struct KernelView {
     std::set<std::string> chains;
     std::map<std::string, std::vector<nlohmann::json>> rules;
     std::map<std::string, std::vector<nlohmann::json>> elements;
-    std::set<std::string> hooked_devices;
+    std::map<std::string, std::set<std::string>> hooked_devices;  // netdev: chain -> devices its hook names
   };
 
   std::vector<Rule> rules;

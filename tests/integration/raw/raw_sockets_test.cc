@@ -344,5 +344,57 @@ TEST_F(RawSockets, IsolationOutlivesNetd) {
   EXPECT_EQ(fresh.value("locked", 0), 1) << fresh;
 }
 
+// The send fence costs every packet of the host, so netd makes it only once some slice may
+// hold flagged sockets. A reload that takes the last such grant keeps it, since what was handed
+// out stays out: a frame with a forged source from a socket handed out before is still dropped.
+// A restart keeps it too (netd cannot know what an earlier one handed out); a teardown ends it.
+TEST_F(RawSockets, TheSendFenceOutlivesTheLastGrant) {
+  Lines forged_lines, ok_lines;
+  auto forged = spawn_probe(kAlice, {"send-frame", "uplink0", "10.0.1.99", "10.0.1.2", "--tag", "g-forged", "--hold"});
+  auto allowed = spawn_probe(kAlice, {"send-frame", "uplink0", "10.0.1.1", "10.0.1.2", "--tag", "g-ok", "--hold"});
+  ASSERT_OK(forged);
+  ASSERT_OK(allowed);
+  ASSERT_FALSE(ready(*forged, forged_lines).is_null());
+  ASSERT_FALSE(ready(*allowed, ok_lines).is_null());
+
+  TestbedOptions ungranted;  // no raw kind, no monitor; alice keeps her send device
+  ungranted.extra_alice = "packet_send_devices = [\"uplink0\"]\n";
+  ASSERT_OK(bed_->write_policy(bed_->policy_text(ungranted)));
+  auto reloaded = bed_->reload_netd();
+  ASSERT_OK(reloaded);
+  ASSERT_THAT(*reloaded, HasSubstr("netd: reloaded"));
+  auto fenced = [&] {
+    return bed_->root({"nft", "list", "chain", "inet", "netd", "raw_output"}).ok() &&
+           bed_->root({"nft", "list", "chain", "netdev", "netd", "raw_fence"}).ok();
+  };
+  EXPECT_TRUE(fenced()) << "a reload keeps the fence";
+
+  auto sniff = spawn_in_peer({"sniff", "any", "20000", "--stop-stdin"});
+  ASSERT_OK(sniff);
+  Lines sniff_lines;
+  ASSERT_FALSE(ready(*sniff, sniff_lines).is_null());
+  for (auto* p : {&*forged, &*allowed}) ASSERT_OK(p->write_stdin("go\n"));
+  wait_event(*forged, forged_lines, "done");
+  wait_event(*allowed, ok_lines, "done");
+  send_sentinel("g-sentinel", "10.0.1.2");
+  finish_when(*sniff, sniff_lines, [](const Lines& l) {
+    return payloads(l).count("g-ok") >= 3 && payloads(l).count("g-sentinel") > 0;
+  });
+  auto arrived = payloads(sniff_lines);
+  EXPECT_EQ(arrived.count("g-ok"), 3u) << dump(sniff_lines);
+  EXPECT_EQ(arrived.count("g-forged"), 0u) << dump(sniff_lines);
+
+  bed_->stop_netd();
+  ASSERT_OK(bed_->start_netd());
+  EXPECT_TRUE(fenced()) << "a restart keeps it";
+  bed_->stop_netd();
+  auto down = bed_->root({netd_binary(), "--policy", bed_->policy_path(), "--teardown"});
+  ASSERT_TRUE(down.ok()) << down.describe();
+  ASSERT_OK(bed_->start_netd());
+  EXPECT_FALSE(bed_->root({"nft", "list", "chain", "inet", "netd", "raw_output"}).ok())
+      << "no grant after a teardown: no fence";
+  EXPECT_FALSE(bed_->root({"nft", "list", "chain", "netdev", "netd", "raw_fence"}).ok());
+}
+
 }  // namespace
 }  // namespace netd::testing

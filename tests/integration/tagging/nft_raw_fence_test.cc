@@ -102,8 +102,10 @@ class NftRawFenceTest : public NftRawTest {
   // Sends an unflagged frame of kSentinelType out of `dev` after the frames under test and
   // waits until the peer's counter `chain` (its last rule) has seen `n` of them: whatever went
   // out of `dev` before it has been counted (or dropped) by then.
-  void await_sentinel(const std::string& dev, const Netns& peer_ns, uint64_t n, const std::string& chain = "c") {
-    send_frame(0, dev, kSentinelType, {0x5e, 0x47});
+  // `mark`: a vif's owner's (an unmarked frame may not leave a vif).
+  void await_sentinel(const std::string& dev, const Netns& peer_ns, uint64_t n, const std::string& chain = "c",
+                      uint32_t mark = 0) {
+    send_frame(mark, dev, kSentinelType, {0x5e, 0x47});
     EXPECT_TRUE(eventually([&] {
       auto c = counts(peer_ns, "netdev", "t", chain);
       return !c.empty() && c.back() >= n;
@@ -163,10 +165,15 @@ TEST_F(NftRawFenceTest, ListsBothTablesAsNftWouldWriteThem) {
   }
   EXPECT_EQ(inet.find("10.7.7.1 ,"), std::string::npos) << "a vif's address is no host address";
   for (const char* expected :
-       {"type filter hook egress devices = { lo, tap7-0, tun8-0, va, vc } priority filter", "meta mark & 0x10000000 == 0x10000000 jump raw_fence",
-        "type mark . ifname", "0x00070000 . \"tap7-0\"", "0x00070000 . \"va\"",
-        "meta mark & 0x0fff0000 . oifname @own_vifs accept",
-        "meta mark & 0x0fff0000 . oifname @send_devices goto raw_frame", "drop"}) {
+       {"chain raw_egress_0 {\n\t\ttype filter hook egress devices = { lo, va, vc } priority filter",
+        "meta mark & 0x10000000 == 0x10000000 jump raw_fence", "type mark . ifname", "0x00070000 . \"tap7-0\"",
+        "0x00070000 . \"va\"", "meta mark & 0x0fff0000 . oifname @send_devices goto raw_frame\n\t\tdrop",
+        // The vif guard, on the vifs' own egress (the vifs' fence too: no raw_egress there).
+        "chain vif_egress_0 {\n\t\ttype filter hook egress devices = { tap7-0, tun8-0 } priority filter",
+        "meta mark & 0x0fff0000 . oifname @own_vifs accept\n\t\tmeta mark & 0x10000000 == 0x10000000 drop\n"
+        "\t\tjump vif_kernel\n\t\tdrop",
+        "meta protocol arp accept", "icmpv6 type 130-137 accept", "icmpv6 type mld2-listener-report accept",
+        "meta l4proto igmp accept"}) {
     EXPECT_NE(netdev.find(expected), std::string::npos) << "missing '" << expected << "' in\n" << netdev;
   }
   // host_addrs4 holds no vif address even if the caller listed it as a host's.
@@ -174,13 +181,40 @@ TEST_F(NftRawFenceTest, ListsBothTablesAsNftWouldWriteThem) {
   sync(w);
   EXPECT_EQ(list_text("inet").find("10.8.8.1,"), std::string::npos);
 
-  // No flag: no fence chains, no netdev table.
+  // No flag: no fence chains; the netdev table keeps the vif guard, until the last vif goes.
   w.raw_flag = 0;
   EXPECT_GT(sync(w), 0u);
   EXPECT_EQ(list_text("inet").find("raw_source"), std::string::npos);
+  netdev = list_text("netdev");
+  EXPECT_EQ(netdev.find("raw_"), std::string::npos) << netdev;
+  EXPECT_NE(netdev.find("chain vif_egress_0"), std::string::npos) << netdev;
+  w.vifs.clear();
+  EXPECT_GT(sync(w), 0u);
   EXPECT_FALSE(nft(*ns_, {"list", "table", "netdev", "netd"}).ok());
   in_netns([&] { ASSERT_OK(NetdNftTable::teardown()); });
   EXPECT_EQ(nft(*ns_, {"list", "tables"}).out, "");
+}
+
+// A fence an earlier netd left may fence sockets still out: open() says it found one, and
+// after a sync the table says whether that sync kept it.
+TEST_F(NftRawFenceTest, OpenSaysWhetherAFenceIsInPlace) {
+  in_netns([&] {
+    auto fresh = NetdNftTable::open(kMask);
+    ASSERT_OK(fresh);
+    EXPECT_FALSE(fresh->has_raw_fence());
+    ASSERT_OK(fresh->sync(fenced()));
+    EXPECT_TRUE(fresh->has_raw_fence());
+    auto reopened = NetdNftTable::open(kMask);
+    ASSERT_OK(reopened);
+    EXPECT_TRUE(reopened->has_raw_fence()) << "left by the table before";
+    NftWanted unfenced = fenced();
+    unfenced.raw_flag = 0;
+    ASSERT_OK(reopened->sync(unfenced));
+    EXPECT_FALSE(reopened->has_raw_fence());
+    auto again = NetdNftTable::open(kMask);
+    ASSERT_OK(again);
+    EXPECT_FALSE(again->has_raw_fence());
+  });
 }
 
 TEST_F(NftRawFenceTest, TeardownDeletesBothTables) {
@@ -296,7 +330,7 @@ TEST_F(NftRawFenceTest, OwnVifsTakeAnyFrameOtherVifsNone) {
                "   ether type 0x88b6 counter; }\n}\n");
   send_frame(kSliceMark | kRawFlag, "tap7-0", 0x88b5, {1, 2, 3, 4});
   send_frame(kSliceMark | kRawFlag, "tun8-0", 0x88b5, {1, 2, 3, 4});
-  await_sentinel("tun8-0", *other, 1, "b");
+  await_sentinel("tun8-0", *other, 1, "b", kMark8);
   EXPECT_TRUE(eventually([&] { return counts(*other, "netdev", "t", "a") == std::vector<uint64_t>{1}; }))
       << "tap7-0's frame never arrived";
   EXPECT_EQ(counts(*other, "netdev", "t", "b"), (std::vector<uint64_t>{0, 1}));
@@ -334,6 +368,7 @@ TEST_F(NftRawFenceTest, ADeviceAddedByTheNextSyncIsFencedAndOneRemovedIsNot) {
 TEST_F(NftRawFenceTest, ManyDevicesAreSplitIntoChainsOf200AndKeepTheirChain) {
   NftWanted w = fenced();
   w.devices.clear();
+  w.vifs.clear();  // their egress is their guard's (vif_egress_K), not counted here
   for (int i = 0; i < 450; ++i) w.devices.push_back("d" + std::to_string(i));  // need not exist
   EXPECT_GT(sync(w), 0u);
   EXPECT_EQ(sync(w), 0u);

@@ -230,7 +230,7 @@ TEST_F(NftTableTest, ManySlicesGoInOneTransactionOfChunkedMessages) {
     EXPECT_EQ(table->last_sync_messages(), 0u);
   });
   ListedTable t = list_netd();
-  EXPECT_EQ(t.chains.size(), kBaseChains.size() + 1 + 2 * slices.size());  // + vif_kernel
+  EXPECT_EQ(t.chains.size(), kBaseChains.size() + 2 * slices.size());
   EXPECT_EQ(t.maps["slice_marks"].size(), slices.size());
   EXPECT_EQ(t.maps["slice_ct_marks"].size(), slices.size());
   EXPECT_EQ(t.maps["slice_marks"][1500u << 16], "slice_1500");

@@ -78,16 +78,22 @@ inline std::vector<uint64_t> counters(const nlohmann::json& listing, const std::
 
 class NftTableTest : public TaggingTest {
  protected:
-  // Base chains every `table inet netd` with conntrack (NftWanted's default) has; raw_output
-  // comes only with a raw flag, flowlog_in/out only with flow log groups.
-  static inline const std::set<std::string> kBaseChains = {"mark_output", "mark_prerouting", "vif_output",
-                                                           "vif_forward", "vif_postrouting"};
+  // Base chains of a `table inet netd` with conntrack (NftWanted's default) and no vif; a vif
+  // adds vif_forward and vif_kernel (the snat guard's shared chain); raw_output comes only with a
+  // raw flag, flowlog_in/out only with flow log groups.
+  static inline const std::set<std::string> kBaseChains = {"mark_output", "mark_prerouting", "vif_postrouting"};
+  static inline const std::set<std::string> kVifChains = {"vif_forward", "vif_kernel"};
 
-  // The chains of a synced table: the base chains, vif_kernel (the guards' shared chain) and `more`.
+  // The chains of a synced table without vifs: the base chains and `more`.
   static std::set<std::string> base_and(std::initializer_list<std::string> more) {
     std::set<std::string> s = kBaseChains;
-    s.insert("vif_kernel");
     s.insert(more.begin(), more.end());
+    return s;
+  }
+  // The same with some vif.
+  static std::set<std::string> vifs_and(std::initializer_list<std::string> more) {
+    std::set<std::string> s = base_and(more);
+    s.insert(kVifChains.begin(), kVifChains.end());
     return s;
   }
 

@@ -79,7 +79,7 @@ TEST_F(NftVifTest, VifsAreKeyedByNameInMapsAndSets) {
   EXPECT_EQ(sync(two_slices_three_vifs()), 0u) << "an unchanged wanted state must send nothing";
 
   ListedTable t = list_netd();
-  EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_8", "slice_8_in", "slice_8_vif_in"}));
+  EXPECT_EQ(t.chains, vifs_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_8", "slice_8_in", "slice_8_vif_in"}));
   using Jumps = std::map<std::string, std::string>;
   EXPECT_EQ(t.ifname_maps["vif_marks"],
             (Jumps{{"tap7-0", "slice_7_vif_in"}, {"tap7-1", "slice_7_vif_in"}, {"tun8-0", "slice_8_vif_in"}}));
@@ -95,9 +95,6 @@ TEST_F(NftVifTest, VifsAreKeyedByNameInMapsAndSets) {
   for (const char* expected :
        {"type ifname : verdict", "\"tun8-0\" : jump slice_8_vif_in", "type mark . ifname", "0x00080000 . \"tun8-0\"",
         "type ifname\n", "ct mark & 0x0fff0000 vmap @slice_ct_marks\n\t\tiifname vmap @vif_marks",
-        "type filter hook output priority filter",
-        "oifname @vifs meta mark & 0x0fff0000 . oifname @vif_owners accept\n\t\toifname @vifs jump vif_kernel\n"
-        "\t\toifname @vifs drop",
         "type filter hook forward priority filter", "iifname @snat_vifs oifname @uplinks accept",
         "iifname @vifs drop",
         "oifname @snat_vifs iifname @uplinks ct state established,related meta mark & 0x0fff0000 . oifname @vif_owners accept",
@@ -109,6 +106,14 @@ TEST_F(NftVifTest, VifsAreKeyedByNameInMapsAndSets) {
         "icmpv6 type mld2-listener-report accept", "meta nfproto ipv4 meta l4proto igmp accept"}) {
     EXPECT_NE(text.find(expected), std::string::npos) << "missing '" << expected << "' in\n" << text;
   }
+  // What leaves a vif is judged on the vif's own egress, not in `output` for every packet.
+  EXPECT_EQ(text.find("hook output priority filter"), std::string::npos) << text;
+  std::string netdev = nft(*ns_, {"list", "table", "netdev", "netd"}).out;
+  for (const char* expected : {"type filter hook egress devices = { tap7-0, tap7-1, tun8-0 } priority filter;",
+                               "meta mark & 0x0fff0000 . oifname @own_vifs accept", "jump vif_kernel", "drop",
+                               "0x00080000 . \"tun8-0\""}) {
+    EXPECT_NE(netdev.find(expected), std::string::npos) << "missing '" << expected << "' in\n" << netdev;
+  }
 }
 
 TEST_F(NftVifTest, RemovingAVifOrASliceRemovesItsElementsAndChains) {
@@ -119,7 +124,7 @@ TEST_F(NftVifTest, RemovingAVifOrASliceRemovesItsElementsAndChains) {
   EXPECT_GT(sync(wanted), 0u);
   EXPECT_EQ(sync(wanted), 0u);
   ListedTable t = list_netd();
-  EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_8", "slice_8_in"}));
+  EXPECT_EQ(t.chains, vifs_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_8", "slice_8_in"}));
   EXPECT_EQ(t.sets["vifs"], (std::set<std::string>{"tap7-0", "tap7-1"}));
   EXPECT_EQ(t.ifname_maps["vif_marks"].count("tun8-0"), 0u);
   EXPECT_EQ(t.sets["vif_owners"], (std::set<std::string>{"0x00070000 . tap7-0", "0x00070000 . tap7-1"}));
@@ -142,6 +147,7 @@ TEST_F(NftVifTest, RemovingAVifOrASliceRemovesItsElementsAndChains) {
   EXPECT_TRUE(t.ifname_maps["vif_marks"].empty());
   EXPECT_TRUE(t.sets["vif_owners"].empty());
   EXPECT_TRUE(t.sets["vifs"].empty());
+  EXPECT_FALSE(nft(*ns_, {"list", "table", "netdev", "netd"}).ok()) << "no vif and no raw flag: no vif guard";
 }
 
 TEST_F(NftVifTest, AVifChangingOwnerOrOwnerMarkTakesTheNewOwnersMark) {
@@ -150,7 +156,7 @@ TEST_F(NftVifTest, AVifChangingOwnerOrOwnerMarkTakesTheNewOwnersMark) {
   ListedTable t = list_netd();
   EXPECT_EQ(t.ifname_maps["vif_marks"], (std::map<std::string, std::string>{{"tap7-0", "slice_8_vif_in"}}));
   EXPECT_EQ(t.sets["vif_owners"], (std::set<std::string>{"0x00080000 . tap7-0"}));
-  EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in", "slice_8", "slice_8_in", "slice_8_vif_in"}));
+  EXPECT_EQ(t.chains, vifs_and({"slice_7", "slice_7_in", "slice_8", "slice_8_in", "slice_8_vif_in"}));
   // The owner's mark changes (a reload gave slice 8 another one): its vifs' guard follows.
   constexpr uint32_t kMark9 = 9u << 16;
   EXPECT_GT(sync({{{7, kMark7}, {8, kMark9}}, {{"tap7-0", 8}}, {}}), 0u);
@@ -168,7 +174,7 @@ TEST_F(NftVifTest, ManyVifsGoInOneTransactionOfChunkedMessages) {
   EXPECT_GT(sync(wanted), 0u);
   EXPECT_EQ(sync(wanted), 0u);
   ListedTable t = list_netd();
-  EXPECT_EQ(t.chains.size(), kBaseChains.size() + 1 + 3 * wanted.slices.size());  // + vif_kernel
+  EXPECT_EQ(t.chains.size(), kBaseChains.size() + kVifChains.size() + 3 * wanted.slices.size());
   EXPECT_EQ(t.sets["vif_owners"].size(), wanted.vifs.size());
   EXPECT_EQ(t.sets["vifs"].size(), wanted.vifs.size());
   EXPECT_EQ(t.sets["snat_vifs"].size(), wanted.slices.size());
@@ -195,7 +201,7 @@ add element inet netd slice_ct_marks { 0x00070000 : jump slice_7_in }
   nlohmann::json before = list_json(*ns_, "netd");
   EXPECT_GT(sync({{{7, kMark7}}, {{kVif, 7}}, {}}), 0u);
   EXPECT_EQ(sync({{{7, kMark7}}, {{kVif, 7}}, {}}), 0u);
-  EXPECT_EQ(list_netd().chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in"}));
+  EXPECT_EQ(list_netd().chains, vifs_and({"slice_7", "slice_7_in", "slice_7_vif_in"}));
   std::string text = list_netd_text();
   EXPECT_NE(text.find("ct mark & 0x0fff0000 vmap @slice_ct_marks\n\t\tiifname vmap @vif_marks"), std::string::npos)
       << text;
@@ -239,7 +245,7 @@ add element inet netd vif_guards { "tap7-0" : jump slice_7_vif_guard }
   EXPECT_GT(sync({{{7, kMark7}}, {{kVif, 7}}, {}}), 0u);
   EXPECT_EQ(sync({{{7, kMark7}}, {{kVif, 7}}, {}}), 0u);
   ListedTable t = list_netd();
-  EXPECT_EQ(t.chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in"}));
+  EXPECT_EQ(t.chains, vifs_and({"slice_7", "slice_7_in", "slice_7_vif_in"}));
   EXPECT_EQ(t.maps.count("vif_guards"), 0u);
   EXPECT_EQ(t.ifname_maps["vif_marks"], (std::map<std::string, std::string>{{kVif, "slice_7_vif_in"}}));
   EXPECT_EQ(t.sets["vif_owners"], (std::set<std::string>{"0x00070000 . tap7-0"}));
@@ -258,9 +264,10 @@ TEST_F(NftVifTest, RefusesVifsItCannotGuard) {
     EXPECT_ERR(table->sync({slices, {}, {"eth0", "eth0"}}), EINVAL, "uplink eth0 is listed twice");
     EXPECT_ERR(table->sync({{{7, 0}}, {}, {}}), EINVAL, "must not be 0");
   });
-  // What open() made (the base chains every layout has), and no more.
-  EXPECT_EQ(list_netd().chains, (std::set<std::string>{"mark_prerouting", "vif_output", "vif_forward"}))
-      << "a refused sync changes nothing";
+  // What open() made (the sets; no base chain: without slices' conntrack or vifs none has
+  // work), and no more.
+  EXPECT_EQ(list_netd().chains, std::set<std::string>{}) << "a refused sync changes nothing";
+  EXPECT_EQ(list_netd().sets.count("vifs"), 1u);
 }
 
 // Conntrack costs every packet of the netns (issue 18), so without NftWanted::conntrack the table
@@ -272,8 +279,7 @@ TEST_F(NftVifTest, WithoutConntrackTheTableHasNoCtOrNatExpression) {
   wanted.conntrack = false;
   sync(wanted);
   ListedTable t = list_netd();
-  EXPECT_EQ(t.chains, (std::set<std::string>{"mark_prerouting", "vif_output", "vif_forward", "vif_kernel",
-                                             "slice_7_vif_in"}));
+  EXPECT_EQ(t.chains, (std::set<std::string>{"mark_prerouting", "vif_forward", "slice_7_vif_in"}));
   EXPECT_EQ(t.maps.count("slice_marks"), 0u);
   EXPECT_EQ(t.maps.count("slice_ct_marks"), 0u);
   std::string text = list_netd_text();
@@ -296,7 +302,7 @@ TEST_F(NftVifTest, WithoutConntrackTheTableHasNoCtOrNatExpression) {
 
   wanted.conntrack = true;  // the first snat vif: the conntrack layout, whole
   sync(wanted);
-  EXPECT_EQ(list_netd().chains, base_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_8", "slice_8_in"}));
+  EXPECT_EQ(list_netd().chains, vifs_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_8", "slice_8_in"}));
   EXPECT_NE(list_netd_text().find("masquerade"), std::string::npos);
   wanted.vifs[0].snat = false;  // and back
   wanted.conntrack = false;

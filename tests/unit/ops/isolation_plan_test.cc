@@ -50,6 +50,28 @@ TEST(IsolationPlan, SlicesMarksAndWhatEachMayDo) {
   EXPECT_EQ(plan.nft.flowlog_groups, (std::map<uint32_t, uint16_t>{{8, p.netd.flowlog_group + 8}}));
 }
 
+// The raw send fence costs every packet of the host (an output rule, an egress chain on every
+// device): only once some slice may hold flagged sockets, and then for good.
+TEST(IsolationPlan, RawFenceOnlyOnceSomeSliceMayHoldFlaggedSockets) {
+  // alice with `raw`, bob a monitor or not.
+  auto policy = [](std::vector<std::string> raw, bool monitor) {
+    policy::Policy p = two_slices();
+    policy::SliceSpec alice = p.slices[0], bob = p.slices[1];
+    alice.raw = std::move(raw);
+    bob.capture_all = monitor;
+    p.slices = {alice, bob};
+    return p;
+  };
+  const auto none = policy({}, false);  // no raw kind, no monitor: nothing is flagged
+  EXPECT_EQ(plan_isolation(none, {}, host()).nft.raw_flag, 0u);
+  EXPECT_EQ(plan_isolation(none, {}, host(), /*fence_in_place=*/true).nft.raw_flag, none.netd.raw_flag)
+      << "sockets handed out before stay out: the fence stays";
+  const auto packet = policy({"packet"}, false);
+  EXPECT_EQ(plan_isolation(packet, {}, host()).nft.raw_flag, packet.netd.raw_flag);
+  const auto monitor = policy({}, true);  // a monitor's capture sockets are flagged too
+  EXPECT_EQ(plan_isolation(monitor, {}, host()).nft.raw_flag, monitor.netd.raw_flag);
+}
+
 TEST(IsolationPlan, EveryDeviceIsHookedHostAddressesExcludeVifs) {
   auto plan = plan_isolation(two_slices(), {}, host());
   EXPECT_THAT(plan.nft.devices, ElementsAre("lo", "eth0", "tun7-0", "tap9-0"));
