@@ -7,14 +7,16 @@
 //   shaped        the same with bob shaped (rate 10gbit): uplink0 then carries netd's HTB root
 //                 and classifier, and carol's and alice's packets cross its default class
 //   vif           the same as on with bob holding a persistent tun (the vif guard's cgroup
-//                 ingress program is attached only while some vif exists)
+//                 ingress program, egress chain and prerouting rule exist only while some vif does)
+//   raw           the same as on with alice granted raw ICMP and packet sockets: the send fence
+//                 and conntrack, which exist only once some slice may hold such sockets
 //   no_<part>     netd running with one of its per-packet parts removed by hand (the difference
-//                 to `on`, `shaped` or `vif` is what that part costs): its rule tree
-//                 (`ip rule del`), its `inet netd` table (ct mark save/restore, and the
-//                 conntrack it pulls in), its `netdev netd` table (the raw send fence on every
-//                 device), the flow recorder's cgroup egress program; from `shaped`, the
-//                 uplink's HTB root and tcx classifier; from `vif`, the vif guard's ingress
-//                 program
+//                 to `on`, `shaped`, `vif` or `raw` is what that part costs): its rule tree
+//                 (`ip rule del`), the flow recorder's cgroup egress program; from `raw`, its
+//                 `inet netd` table (ct mark save/restore, the conntrack it pulls in, the
+//                 fence's output rule) and its `netdev netd` table (the send fence on every
+//                 device); from `shaped`, the uplink's HTB root and tcx classifier; from `vif`,
+//                 the vif guard's ingress program
 // Per state, as carol (in no slice) and as alice (a member, tagged, unshaped), both in netd's
 // cgroup: TCP throughput (iperf3, CPU per GB from its rusage), unconnected UDP 64 B datagrams
 // per second (one route lookup and one trip through every hook per datagram), TCP_RR 64 B
@@ -128,6 +130,7 @@ struct State {
 // alice's packets go through the default class (the shaped case: what an HTB root costs the
 // traffic it does not hold back, with uplink_rate far above the veth's speed).
 constexpr const char* kShapedBob = "rate = \"10gbit\"\n";
+constexpr const char* kRawAlice = "raw = [\"icmp\", \"packet\"]\n";
 
 std::vector<State> states(const Testbed& bed, const TestbedOptions& options, bool breakdown) {
   std::vector<State> all = {
@@ -142,8 +145,14 @@ std::vector<State> states(const Testbed& bed, const TestbedOptions& options, boo
     auto made = bed.vtuntap(netd::testing::kBob, {"add", "tun", "--persist"});
     return made.ok() ? netd::ok_status() : netd::make_error(EIO, "vtuntap add: " + made.describe());
   };
-  all.push_back({"vif", "netd running, bob holding a persistent tun (the vif guard's ingress program)", nullptr, "",
-                 bobs_tun});
+  all.push_back({"vif", "netd running, bob holding a persistent tun (the vif guard: its ingress program, its egress "
+                 "chain on the tun, the prerouting rule that marks what the tun brings in)", nullptr, "", bobs_tun});
+  // alice may hold raw ICMP and packet sockets: the send fence (an output rule, an egress chain
+  // on every device) and conntrack (her raw sockets' filters keep replies by the restored mark).
+  TestbedOptions raw = options;
+  raw.extra_alice += kRawAlice;
+  all.push_back({"raw", "netd running, alice granted raw ICMP and packet sockets (the send fence, conntrack)",
+                 nullptr, bed.policy_text(raw)});
   if (!breakdown) return all;
   const auto nft_delete = [](const char* family) {
     return [family](const Testbed& bed) {
@@ -151,8 +160,10 @@ std::vector<State> states(const Testbed& bed, const TestbedOptions& options, boo
     };
   };
   all.push_back({"no_rules", "without its rule tree", delete_rule_tree});
-  all.push_back({"no_inet", "without table inet netd (ct mark save/restore, conntrack)", nft_delete("inet")});
-  all.push_back({"no_netdev", "without table netdev netd (the send fence on every device)", nft_delete("netdev")});
+  all.push_back({"no_inet", "raw, without table inet netd (ct mark save/restore, conntrack, the fence's output rule)",
+                 nft_delete("inet"), bed.policy_text(raw)});
+  all.push_back({"no_netdev", "raw, without table netdev netd (the send fence on every device)", nft_delete("netdev"),
+                 bed.policy_text(raw)});
   all.push_back({"no_shaping", "shaped, without uplink0's HTB root and tcx classifier", delete_shaping,
                  bed.policy_text(shaped)});
   all.push_back({"no_flowrec", "without the flow recorder's cgroup egress program", [](const Testbed& bed) {

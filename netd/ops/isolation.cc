@@ -115,6 +115,7 @@ Status Isolation::publish(const policy::Policy& p, const std::vector<GuardedVif>
   const IsolationPlan plan = plan_isolation(p, vifs, host_devices(), nft_->has_raw_fence());
   // nft first: it guards by name, so it holds even before the device has an index.
   NETD_TRY(nft_->sync(plan.nft));
+  if (plan.record_flows) NETD_TRY(recorder_->record_egress());
   NETD_TRY(guard_->sync(plan.ifindex_marks, plan.address_marks));
   NETD_TRY(recorder_->sync_capture_ifaces(plan.capture_ifindexes));
   for (const auto& vif : plan.snat_vifs) {

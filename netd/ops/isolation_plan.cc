@@ -22,6 +22,7 @@ IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedV
   const bool flagged = std::any_of(p.slices.begin(), p.slices.end(),
                                    [](const policy::SliceSpec& s) { return !s.raw.empty() || s.capture_all; });
   wanted.raw_flag = flagged || fence_in_place ? p.netd.raw_flag : 0;
+  plan.record_flows = std::any_of(p.slices.begin(), p.slices.end(), [](const policy::SliceSpec& s) { return !s.raw.empty(); });
   // The raw send fence's view of the host: every device (their egress is hooked) and the
   // addresses of the devices that are no vifs (any slice's raw sockets may send from those, as
   // its ordinary sockets may).

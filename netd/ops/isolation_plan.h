@@ -27,6 +27,10 @@ struct IsolationPlan {
   std::map<int, uint32_t> ifindex_marks;         // vif ifindex → owner's mark (vif guard)
   std::map<IpAddress, uint32_t> address_marks;   // vif address → owner's mark (vif guard)
   std::set<int> capture_ifindexes;               // the uplinks that exist (capture filter)
+  // Some slice may hold raw or packet sockets: the flow recorder's egress program records its
+  // members' flows (their filters read them) and checks raw packets' ports (FlowRecorder::
+  // record_egress; attached from then on).
+  bool record_flows = false;
   // Devices that forward: the snat vifs, and the uplinks when there is one (replies to a snat
   // vif's traffic come in on them).
   std::vector<std::string> snat_vifs;

@@ -85,7 +85,10 @@ std::string BoundPort::to_string() const { return proto_text(proto) + " " + endp
 
 struct FlowRecorder::State {
   FlowRecordSkeleton skel;
-  BpfLink links[6];
+  BpfLink links[5];   // the bind, post_bind and release programs
+  BpfLink egress;     // empty until record_egress()
+  std::string cgroup_path;
+  std::string bpffs_raw_dir;
   uint32_t mark_mask;
   uint32_t raw_flag;
   uint64_t netns_cookie;
@@ -135,17 +138,31 @@ Result<FlowRecorder> FlowRecorder::open(const FlowRecorderConfig& config) {
 
   // Owner notes before the port records that read them, the release last; each link is
   // pinned as soon as it is attached, so a failure part way leaves pins the retry adopts.
-  const std::pair<struct bpf_program*, const char*> programs[6] = {
+  const std::pair<struct bpf_program*, const char*> programs[5] = {
       {skel->progs.owner_bind4, kBind4LinkPin},    {skel->progs.owner_bind6, kBind6LinkPin},
       {skel->progs.port_bind4, kPostBind4LinkPin}, {skel->progs.port_bind6, kPostBind6LinkPin},
-      {skel->progs.port_release, kReleaseLinkPin}, {skel->progs.record_egress, kEgressLinkPin}};
-  auto state = std::make_unique<State>(State{std::move(skel), {}, config.mark_mask, config.raw_flag, cookie});
-  for (size_t i = 0; i < 6; ++i) {
+      {skel->progs.port_release, kReleaseLinkPin}};
+  auto state =
+      std::make_unique<State>(State{std::move(skel), {}, {}, config.cgroup_path, dir, config.mark_mask, config.raw_flag, cookie});
+  for (size_t i = 0; i < 5; ++i) {
     NETD_ASSIGN_OR_RETURN(state->links[i],
                           attach_cgroup_link(programs[i].first, config.cgroup_path, dir + "/" + programs[i].second));
   }
+  // The egress program runs for every packet a member sends: attached only once raw sockets may
+  // be handed out (record_egress); one an earlier netd attached is adopted and stays.
+  NETD_ASSIGN_OR_RETURN(state->egress, adopt_cgroup_link(state->skel->progs.record_egress, config.cgroup_path,
+                                                         dir + "/" + kEgressLinkPin));
   return FlowRecorder(std::move(state));
 }
+
+Status FlowRecorder::record_egress() {
+  if (state_->egress) return ok_status();
+  NETD_ASSIGN_OR_RETURN(state_->egress, attach_cgroup_link(state_->skel->progs.record_egress, state_->cgroup_path,
+                                                           state_->bpffs_raw_dir + "/" + kEgressLinkPin));
+  return ok_status();
+}
+
+bool FlowRecorder::egress_attached() const { return static_cast<bool>(state_->egress); }
 
 Status FlowRecorder::sync_capture_ifaces(const std::set<int>& ifindexes) {
   if (ifindexes.size() > NETD_CAPTURE_MAX_ENTRIES)

@@ -66,7 +66,8 @@ class FlowRecorder {
   // Loads the programs for the network namespace of the calling thread (elsewhere they
   // record nothing and drop nothing), then adopts what is pinned (maps reused, so recorded
   // flows and ports survive a restart; each pinned link gets its fresh program swapped in
-  // with one update) or attaches to cgroup_path and pins. Creates bpffs_dir if missing (its
+  // with one update) or attaches to cgroup_path and pins; the egress program only if an
+  // earlier netd attached it (see record_egress). Creates bpffs_dir if missing (its
   // parent must be on bpffs). mark_mask must be non-zero and raw_flag one or more bits
   // outside it.
   static Result<FlowRecorder> open(const FlowRecorderConfig& config);
@@ -91,6 +92,13 @@ class FlowRecorder {
   int flow_map_fd() const;
   int port_map_fd() const;
   int capture_map_fd() const;
+
+  // Attaches the egress program (idempotent); until then members' flows are not recorded and
+  // raw packets not checked. It runs for every packet a member sends, so netd attaches it only
+  // once some slice may hold raw or packet sockets, and leaves it until teardown (sockets
+  // handed out rely on its checks and on the flows it records).
+  Status record_egress();
+  bool egress_attached() const;
 
   // Makes capture_ifaces equal to `ifindexes` (the uplinks a capture socket may see).
   // Ifindexes must be positive; at most NETD_CAPTURE_MAX_ENTRIES (256).

@@ -4,7 +4,6 @@
 //   map slice_marks     { type mark : verdict; }   M -> jump slice_S
 //   map slice_ct_marks  { type mark : verdict; }   M -> jump slice_S_in
 //   map vif_marks       { type ifname : verdict; } vif -> jump slice_S_vif_in (owner S)
-//   set vif_owners      { type mark . ifname; }    M . vif (owner S)
 //   set vifs           { type ifname; }           every vif
 //   set snat_vifs      { type ifname; }           vifs whose owner may reach the uplinks
 //   set uplinks        { type ifname; }           policy [netd] uplinks
@@ -18,20 +17,14 @@
 //   chain vif_forward     { type filter hook forward priority filter;
 //                           iifname @snat_vifs oifname @uplinks accept
 //                           iifname @vifs drop
-//                           oifname @snat_vifs iifname @uplinks ct state established,related
-//                             meta mark & MASK . oifname @vif_owners accept
-//                           oifname @snat_vifs iifname @uplinks ct state established,related
-//                             jump vif_kernel
+//                           oifname @snat_vifs iifname @uplinks ct state established,related accept
 //                           oifname @vifs drop }
-//   chain vif_kernel      { icmpv6 type 130-137 accept; icmpv6 type 143 accept  (kernel ND/MLD)
-//                           meta nfproto ipv4 meta l4proto igmp accept }        (kernel IGMP)
 //   chain vif_postrouting { type nat hook postrouting priority srcnat;
 //                           iifname @snat_vifs oifname @uplinks masquerade }
 //   chain slice_S         { ct mark set ct mark & ~MASK | M }
 //   (mark_output, slice_marks, slice_ct_marks, the restore rule, slice_S, slice_S_in, the ct
 //   mark of slice_S_vif_in, vif_forward's snat rules and vif_postrouting exist only while
-//   NftWanted::conntrack; the vif_marks rule and vif_forward only while some vif exists,
-//   vif_kernel only while both; mark_prerouting only while it has a rule; raw_output only with a raw flag, the
+//   NftWanted::conntrack; the vif_marks rule and vif_forward only while some vif exists; mark_prerouting only while it has a rule; raw_output only with a raw flag, the
 //   flowlog chains only with groups)
 //   chain slice_S_in      { meta mark set meta mark & ~MASK | M }
 //   chain slice_S_vif_in  { meta mark set meta mark & ~MASK | M; ct mark set ct mark & ~MASK | M }
@@ -76,13 +69,14 @@
 // One map lookup per packet whatever the number of slices and vifs, and bits outside MASK of
 // both the packet mark and the conntrack mark are left alone (other mark users coexist). The
 // slice_S_vif_in chains exist only for slices that own vifs. The guard is set elements and one
-// shared chain rather than a chain per vif owner: the kernel validates every chain reachable
-// from the base chains on a commit that adds a jump, so each chain per slice costs every such
-// commit. (vif_marks still jumps: marking what a vif brings in without a jump needs a map
+// shared chain per 200 vifs rather than a chain per vif owner: the kernel validates every chain
+// reachable from the base chains on a commit that adds a jump, so each chain per slice costs
+// every such commit. (vif_marks still jumps: marking what a vif brings in without a jump needs a map
 // lookup feeding a vmap, which nft(8) 1.0.6 cannot list, or the kernel's register-to-register
-// bitwise OR, which libnftnl 1.2.4 cannot build.) The base chains are created once
-// and only their contents change afterwards: replacing the whole table lets packets through
-// unmarked (or unguarded) while it happens.
+// bitwise OR, which libnftnl 1.2.4 cannot build.) A base chain is made when it first has work
+// and deleted when it has none (even an empty one costs every packet at its hook); otherwise
+// only its contents change: replacing the whole table lets packets through unmarked (or
+// unguarded) while it happens.
 #pragma once
 
 #include <cstddef>
@@ -153,8 +147,6 @@ class NetdNftTable {
   static constexpr const char* kVifForwardChain = "vif_forward";
   static constexpr const char* kVifPostroutingChain = "vif_postrouting";
   static constexpr const char* kVifMarkMap = "vif_marks";
-  static constexpr const char* kVifOwnerSet = "vif_owners";
-  static constexpr const char* kVifKernelChain = "vif_kernel";
   static constexpr const char* kVifSet = "vifs";
   static constexpr const char* kSnatVifSet = "snat_vifs";
   static constexpr const char* kUplinkSet = "uplinks";

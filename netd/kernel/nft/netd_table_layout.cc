@@ -23,20 +23,8 @@ constexpr int32_t kPrioritySrcnat = 100;   // NF_IP_PRI_NAT_SRC
 constexpr uint32_t kTypeMark = 19;         // nft's datatype ids (nft list prints keys by them)
 constexpr uint32_t kTypeIfname = 41;
 constexpr uint32_t kIfnameLen = 16;  // IFNAMSIZ: what meta iifname/oifname load
-// A concatenation's type is (first << 6) | second (nft's TYPE_BITS); each field takes whole
-// 4-byte registers, the second one starting in the register after the mark's.
-constexpr uint32_t kTypeMarkIfname = (kTypeMark << 6) | kTypeIfname;
-constexpr uint32_t kSecondReg = NFT_REG32_01;
 // Set ids: unique within a batch, so rules can name sets made in the same batch.
-enum SetId : uint32_t { kSaveId = 1, kRestoreId, kVifMarkId, kVifOwnersId, kVifsId, kSnatVifsId, kUplinksId };
-
-// ICMPv6 the kernel sends without a socket mark and that a link needs: MLD query/report/done
-// (130-132), router and neighbour solicitation/advertisement, redirect (133-137), MLDv2
-// report (143). Slices cannot send these themselves: ping sockets send only echo requests,
-// raw sockets need CAP_NET_RAW.
-constexpr uint8_t kIcmpv6NdFirst = 130;
-constexpr uint8_t kIcmpv6NdLast = 137;
-constexpr uint8_t kIcmpv6Mld2Report = 143;
+enum SetId : uint32_t { kSaveId = 1, kRestoreId, kVifMarkId, kVifsId, kSnatVifsId, kUplinksId };
 
 std::string hex(uint32_t v) {
   char buf[16];
@@ -97,100 +85,34 @@ NftnlRule restore_rule(const std::string& chain, uint32_t mask, uint32_t mark) {
   return r;
 }
 
-// icmpv6 type FIRST-LAST accept   (nft(8)'s own expansion: nfproto and l4proto dependencies)
-NftnlRule icmpv6_rule(const std::string& chain, uint8_t first, uint8_t last) {
-  NftnlRule r = rule_in(chain);
-  add_meta_load(r.get(), NFT_META_NFPROTO, NFT_REG_1);
-  add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_EQ, NFPROTO_IPV6);
-  add_meta_load(r.get(), NFT_META_L4PROTO, NFT_REG_1);
-  add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_EQ, IPPROTO_ICMPV6);
-  add_payload_load(r.get(), NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);  // icmp6_type
-  if (first == last) {
-    add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_EQ, first);
-  } else {
-    add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_GTE, first);
-    add_cmp_u8(r.get(), NFT_REG_1, NFT_CMP_LTE, last);
-  }
-  add_verdict(r.get(), NF_ACCEPT);
-  return r;
-}
-
-// meta mark & MASK . oifname @vif_owners   (the packet is the owner's of the vif it leaves by)
-void match_owner(nftnl_rule* r, uint32_t mask) {
-  add_meta_load(r, NFT_META_MARK, NFT_REG_1);
-  add_bitwise_u32(r, NFT_REG_1, mask, 0);
-  add_meta_load(r, NFT_META_OIFNAME, kSecondReg);
-  add_set_lookup(r, NFT_REG_1, T::kVifOwnerSet, kVifOwnersId);
-}
-
-// The kernel's link housekeeping, which carries no mark and may leave through any vif so
-// ARP/NDP and multicast keep working; anything else returns to the guard, which drops it.
-std::vector<NftnlRule> kernel_traffic_rules() {
-  const char* chain = T::kVifKernelChain;
-  std::vector<NftnlRule> rules;
-  rules.push_back(icmpv6_rule(chain, kIcmpv6NdFirst, kIcmpv6NdLast));
-  rules.push_back(icmpv6_rule(chain, kIcmpv6Mld2Report, kIcmpv6Mld2Report));
-  NftnlRule igmp = rule_in(chain);  // meta nfproto ipv4 meta l4proto igmp accept
-  add_meta_load(igmp.get(), NFT_META_NFPROTO, NFT_REG_1);
-  add_cmp_u8(igmp.get(), NFT_REG_1, NFT_CMP_EQ, NFPROTO_IPV4);
-  add_meta_load(igmp.get(), NFT_META_L4PROTO, NFT_REG_1);
-  add_cmp_u8(igmp.get(), NFT_REG_1, NFT_CMP_EQ, IPPROTO_IGMP);
-  add_verdict(igmp.get(), NF_ACCEPT);
-  rules.push_back(std::move(igmp));
-  return rules;
-}
-
-// What may be forwarded to a vif (in CHAIN, for packets `prefix` matches, which must include
-// the output device being a vif): its owner's packets and the kernel's housekeeping; the rest is
-// dropped (by the caller's last rule). Set lookups and one shared chain instead of a chain per
-// vif owner: a vif that comes or goes changes no guard chain.
-template <typename Prefix>
-void add_guard_rules(std::vector<NftnlRule>& rules, const char* chain, uint32_t mask, Prefix&& prefix) {
-  NftnlRule own = rule_in(chain);  // ... meta mark & MASK . oifname @vif_owners accept
-  prefix(own.get());
-  match_owner(own.get(), mask);
-  add_verdict(own.get(), NF_ACCEPT);
-  rules.push_back(std::move(own));
-  NftnlRule kernel = rule_in(chain);  // ... jump vif_kernel
-  prefix(kernel.get());
-  add_chain_verdict(kernel.get(), NFT_JUMP, T::kVifKernelChain);
-  rules.push_back(std::move(kernel));
-}
-
 // Forwarding touches a vif only between a snat vif and the uplinks: out freely (masqueraded
-// in vif_postrouting), back in only as replies, and then only the owner's (the reply's mark
-// was restored from the ct mark the vif's packets set).
-std::vector<NftnlRule> forward_rules(uint32_t mask, bool conntrack) {
+// in vif_postrouting), back in only as replies. Whose replies may then leave through the vif is
+// judged on its egress, like every packet that leaves it (the reply's mark was restored from
+// the ct mark the vif's packets set).
+std::vector<NftnlRule> forward_rules(bool conntrack) {
   const char* chain = T::kVifForwardChain;
   std::vector<NftnlRule> rules;
-  if (!conntrack) {  // no vif does snat: nothing is forwarded to or from a vif
-    NftnlRule from_vif = rule_in(chain);  // iifname @vifs drop
-    match_ifname(from_vif.get(), true, T::kVifSet, kVifsId);
-    add_verdict(from_vif.get(), NF_DROP);
-    rules.push_back(std::move(from_vif));
-    NftnlRule to_vif = rule_in(chain);  // oifname @vifs drop
-    match_ifname(to_vif.get(), false, T::kVifSet, kVifsId);
-    add_verdict(to_vif.get(), NF_DROP);
-    rules.push_back(std::move(to_vif));
-    return rules;
+  if (conntrack) {
+    NftnlRule out = rule_in(chain);  // iifname @snat_vifs oifname @uplinks accept
+    match_ifname(out.get(), true, T::kSnatVifSet, kSnatVifsId);
+    match_ifname(out.get(), false, T::kUplinkSet, kUplinksId);
+    add_verdict(out.get(), NF_ACCEPT);
+    rules.push_back(std::move(out));
   }
-  NftnlRule out = rule_in(chain);  // iifname @snat_vifs oifname @uplinks accept
-  match_ifname(out.get(), true, T::kSnatVifSet, kSnatVifsId);
-  match_ifname(out.get(), false, T::kUplinkSet, kUplinksId);
-  add_verdict(out.get(), NF_ACCEPT);
-  rules.push_back(std::move(out));
   NftnlRule from_vif = rule_in(chain);  // iifname @vifs drop
   match_ifname(from_vif.get(), true, T::kVifSet, kVifsId);
   add_verdict(from_vif.get(), NF_DROP);
   rules.push_back(std::move(from_vif));
-  // oifname @snat_vifs iifname @uplinks ct state established,related, then the guard
-  add_guard_rules(rules, chain, mask, [](nftnl_rule* back) {
-    match_ifname(back, false, T::kSnatVifSet, kSnatVifsId);
-    match_ifname(back, true, T::kUplinkSet, kUplinksId);
-    add_ct_load(back, NFT_CT_STATE, NFT_REG_1);
-    add_bitwise_u32(back, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), 0);
-    add_cmp_u32(back, NFT_REG_1, NFT_CMP_NEQ, 0);
-  });
+  if (conntrack) {  // oifname @snat_vifs iifname @uplinks ct state established,related accept
+    NftnlRule back = rule_in(chain);
+    match_ifname(back.get(), false, T::kSnatVifSet, kSnatVifsId);
+    match_ifname(back.get(), true, T::kUplinkSet, kUplinksId);
+    add_ct_load(back.get(), NFT_CT_STATE, NFT_REG_1);
+    add_bitwise_u32(back.get(), NFT_REG_1, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), 0);
+    add_cmp_u32(back.get(), NFT_REG_1, NFT_CMP_NEQ, 0);
+    add_verdict(back.get(), NF_ACCEPT);
+    rules.push_back(std::move(back));
+  }
   NftnlRule to_vif = rule_in(chain);  // oifname @vifs drop
   match_ifname(to_vif.get(), false, T::kVifSet, kVifsId);
   add_verdict(to_vif.get(), NF_DROP);
@@ -228,12 +150,8 @@ std::vector<WantedChain> base_chains(uint32_t mask, bool conntrack, bool vifs) {
     prerouting.rules.push_back(vmap_rule(T::kPreroutingChain, [](nftnl_rule* r) { load_ifname(r, true); },
                                          T::kVifMarkMap, kVifMarkId));
   if (!prerouting.rules.empty()) chains.push_back(std::move(prerouting));
-  if (vifs) {
-    chains.push_back(
-        {T::kVifForwardChain, BaseHook{NF_INET_FORWARD, kPriorityFilter, "filter"}, forward_rules(mask, conntrack)});
-    // Only forward_rules' snat guard jumps to it: what leaves a vif otherwise is judged on its egress.
-    if (conntrack) chains.push_back({T::kVifKernelChain, std::nullopt, kernel_traffic_rules()});
-  }
+  if (vifs)
+    chains.push_back({T::kVifForwardChain, BaseHook{NF_INET_FORWARD, kPriorityFilter, "filter"}, forward_rules(conntrack)});
   if (conntrack) {
     WantedChain postrouting{T::kVifPostroutingChain, BaseHook{NF_INET_POST_ROUTING, kPrioritySrcnat, "nat"}, {}};
     postrouting.rules.push_back(masquerade_rule());
@@ -275,26 +193,21 @@ std::set<uint32_t> vif_owners(const NftWanted& w) {
   return owners;
 }
 
-// The vifs' maps and sets: the guard's are set elements only (owner mark . name), which jump
-// nowhere.
+// The vifs' maps and sets (who may send out of a vif is `table netdev netd`'s own_vifs).
 struct VifSets {
   WantedSet marks = ifname_set(T::kVifMarkMap, kVifMarkId, true);
-  WantedSet owners{T::kVifOwnerSet, kTypeMarkIfname, sizeof(uint32_t) + kIfnameLen, false, kVifOwnersId, {}};
   WantedSet all = ifname_set(T::kVifSet, kVifsId);
   WantedSet snat = ifname_set(T::kSnatVifSet, kSnatVifsId);
 
-  void add(const NftVif& vif, uint32_t mark) {
+  void add(const NftVif& vif) {
     std::string key = nft_key_ifname(vif.name);
     marks.elements[key] = slice_vif_in_chain(vif.slice_id);
-    owners.elements[nft_key_u32(mark) + key] = "";
     all.elements[key] = "";
     if (vif.snat) snat.elements[key] = "";
   }
-  // `mark`: the owner's as the table holds it.
-  void remove(const NftVif& vif, uint32_t mark) {
+  void remove(const NftVif& vif) {
     std::string key = nft_key_ifname(vif.name);
     for (WantedSet* s : {&marks, &all, &snat}) s->unwanted.insert(key);
-    owners.unwanted.insert(nft_key_u32(mark) + key);
   }
 };
 
@@ -305,7 +218,7 @@ void add_all_slices(WantedTable& t, WantedSet& save, WantedSet& restore, VifSets
     t.chains.reserve(t.chains.size() + 2 * wanted.slices.size());
     for (const auto& [id, mark] : wanted.slices) add_slice(t, save, restore, mask, id, mark);
   }
-  for (const auto& vif : wanted.vifs) vifs.add(vif, wanted.slices.at(vif.slice_id));
+  for (const auto& vif : wanted.vifs) vifs.add(vif);
   for (uint32_t id : vif_owners(wanted)) add_vif_owner(t, mask, id, wanted.slices.at(id), conntrack);
 }
 
@@ -343,20 +256,17 @@ void add_changed_slices(WantedTable& t, WantedSet& save, WantedSet& restore, Vif
   std::map<std::string_view, const NftVif*> old_vifs;
   for (const auto& vif : previous.vifs) old_vifs.emplace(vif.name, &vif);
   for (const auto& vif : wanted.vifs) {
-    const uint32_t mark = wanted.slices.at(vif.slice_id);
     auto it = old_vifs.find(vif.name);
     if (it != old_vifs.end()) {
       const NftVif& old = *it->second;
-      const uint32_t old_mark = previous.slices.at(old.slice_id);
       old_vifs.erase(it);
-      if (old.slice_id == vif.slice_id && old.snat == vif.snat && old_mark == mark) continue;
-      // Owner, its mark or snat changed: listed again below, so only snat and the old owner
-      // key may go.
-      vifs.remove(old, old_mark);
+      // An owner's new mark is in its slice_S_vif_in chain (rewritten below), not here.
+      if (old.slice_id == vif.slice_id && old.snat == vif.snat) continue;
+      vifs.remove(old);  // owner or snat changed: listed again below, so only snat may go
     }
-    vifs.add(vif, mark);
+    vifs.add(vif);
   }
-  for (const auto& [name, vif] : old_vifs) vifs.remove(*vif, previous.slices.at(vif->slice_id));
+  for (const auto& [name, vif] : old_vifs) vifs.remove(*vif);
 
   std::set<uint32_t> old_owners = vif_owners(previous), owners = vif_owners(wanted);
   for (uint32_t id : old_owners)
@@ -429,7 +339,7 @@ WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted, const NftW
   if (previous != nullptr && previous->raw_flag == wanted.raw_flag && previous->conntrack == conntrack &&
       previous->flowlog_groups.empty() == wanted.flowlog_groups.empty() && previous->vifs.empty() == !has_vifs) {
     t.partial = true;
-    for (WantedSet* s : {&save, &restore, &vifs.marks, &vifs.owners, &vifs.all, &vifs.snat}) s->partial = true;
+    for (WantedSet* s : {&save, &restore, &vifs.marks, &vifs.all, &vifs.snat}) s->partial = true;
     add_changed_slices(t, save, restore, vifs, mask, wanted, *previous, conntrack);
   } else {
     add_all_slices(t, save, restore, vifs, mask, wanted, conntrack);
@@ -440,7 +350,7 @@ WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted, const NftW
     t.sets.push_back(std::move(save));
     t.sets.push_back(std::move(restore));
   }
-  for (auto* s : {&vifs.marks, &vifs.owners, &vifs.all, &vifs.snat, &uplinks}) t.sets.push_back(std::move(*s));
+  for (auto* s : {&vifs.marks, &vifs.all, &vifs.snat, &uplinks}) t.sets.push_back(std::move(*s));
   add_inet_fence_and_flowlog(mask, wanted, kUplinksId, t);
   return t;
 }

@@ -81,6 +81,7 @@ void BpfProgTest::SetUp() {
   ASSERT_OK_INTO(guard_, kernel::VifGuard::open({bpffs_dir(), cgroup_->path(), kMask}));
   ASSERT_OK(guard_->sync({{static_cast<int>(vif0_), kAliceMark}, {static_cast<int>(vif1_), kBobMark}}, {}));
   ASSERT_OK_INTO(recorder_, kernel::FlowRecorder::open({bpffs_dir(), cgroup_->path(), kMask, kRawFlag}));
+  ASSERT_OK(recorder_->record_egress());
   auto maps = kernel::RawFilterMaps::open_pinned(bpffs_dir());
   ASSERT_OK(maps);
   ASSERT_OK_INTO(filters_, kernel::RawFilters::create(std::move(maps).value(), kMask));

@@ -19,21 +19,22 @@ constexpr uint32_t kDefaultMinor = 0xfffe;  // unmarked traffic and unshaped sli
 constexpr uint64_t kMinShapeRate = 8000;
 
 // The pins netd always has, by directory (shaping/ also has egress_<ifindex> per uplink while
-// some slice is shaped; vifs/ has ingress_link while some vif exists).
+// some slice is shaped; vifs/ has ingress_link while some vif exists; raw/ has egress_link once
+// some slice may hold raw or packet sockets).
 const std::pair<const char*, std::vector<const char*>> kFixedPins[] = {
     {"tagging", {"sock_create_link", "uid_marks", "gid_marks"}},
     {"ports", {"reserved_ports", "bind4_link", "bind6_link"}},
     {"vifs", {"vif_marks", "vif_addrs", "bind4_link", "bind6_link"}},
     {"raw",
-     {"flows", "ports", "port_owners", "capture_ifaces", "slice_epochs", "egress_link", "bind4_link", "bind6_link",
+     {"flows", "ports", "port_owners", "capture_ifaces", "slice_epochs", "bind4_link", "bind6_link",
       "post_bind4_link", "post_bind6_link", "release_link"}},
     {"shaping", {"classes", "own_limits", "classes_in", "ifb_in", "own_limits_in"}}};
 
 // Programs at the testbed's cgroup, each once: tagging, the port reservations, the vif guard
-// (its vif_ingress only while some vif exists), the flow recorder.
-const char* const kCgroupPrograms[] = {"sock_create", "reserve_bind4", "reserve_bind6", "vif_bind4",
-                                       "vif_bind6",   "record_egress", "owner_bind4",   "owner_bind6",
-                                       "port_bind4",  "port_bind6",    "port_release"};
+// (its vif_ingress only while some vif exists), the flow recorder (its record_egress once some
+// slice may hold raw or packet sockets, and then for good).
+const char* const kCgroupPrograms[] = {"sock_create", "reserve_bind4", "reserve_bind6", "vif_bind4",  "vif_bind6",
+                                       "owner_bind4", "owner_bind6",   "port_bind4",    "port_bind6", "port_release"};
 
 std::string key_text(const nlohmann::json& j) {
   if (j.is_number_unsigned()) return std::to_string(j.get<uint64_t>());
@@ -113,6 +114,11 @@ void check_bpf(const KernelView& view, const Facts& f, Violations& out) {
   const bool egress = shapes_egress(f);
   const bool ingress = shapes_ingress(f);
   if (!f.vifs.empty()) pins.insert("vifs/ingress_link");
+  // The flow recorder's egress program once some slice may hold raw or packet sockets, and then
+  // for good (the sockets handed out rely on it): without such a slice either is right.
+  bool records_flows = view.pins.count("raw/egress_link") != 0;
+  for (const auto& [id, s] : f.slices) records_flows |= !s->raw.empty();
+  if (records_flows) pins.insert("raw/egress_link");
   for (const auto& [name, ifindex] : uplinks) {
     if (egress) pins.insert("shaping/egress_" + std::to_string(ifindex));
     capture.insert(std::to_string(ifindex) + " -> 0x1");
@@ -159,6 +165,7 @@ void check_bpf(const KernelView& view, const Facts& f, Violations& out) {
 
   std::multiset<std::string> programs(std::begin(kCgroupPrograms), std::end(kCgroupPrograms));
   if (!f.vifs.empty()) programs.insert("vif_ingress");
+  if (records_flows) programs.insert("record_egress");
   if (view.cgroup_programs != programs) {
     std::string have;
     for (const auto& p : view.cgroup_programs) have += p + " ";

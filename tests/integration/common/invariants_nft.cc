@@ -116,11 +116,10 @@ void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Viol
   std::set<std::string> chains;
   if (conntrack || any_vif) chains.insert("mark_prerouting");
   if (any_vif) chains.insert("vif_forward");
-  if (any_vif && conntrack) chains.insert("vif_kernel");
   if (conntrack) chains.insert({"mark_output", "vif_postrouting"});
   if (flowlog) chains.insert({"flowlog_in", "flowlog_out"});
   if (fence) chains.insert({"raw_output", "raw_source", "raw_unflag"});
-  std::set<std::string> marks, ct_marks, vif_marks, owners, vifs, snat;
+  std::set<std::string> marks, ct_marks, vif_marks, vifs, snat;
   for (const auto& [id, s] : f.slices) {
     if (!conntrack) break;
     const std::string chain = "slice_" + std::to_string(id);
@@ -134,7 +133,6 @@ void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Viol
   for (uint32_t id : f.ids_with_vifs()) chains.insert("slice_" + std::to_string(id) + "_vif_in");
   for (const auto& [name, vif] : f.vifs) {
     vif_marks.insert(name + " -> slice_" + std::to_string(vif.slice_id) + "_vif_in");
-    owners.insert(hex(f.mark_of(vif.slice_id)) + " . " + name);
     vifs.insert(name);
     if (f.slices.at(vif.slice_id)->snat) snat.insert(name);
   }
@@ -142,7 +140,6 @@ void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Viol
   compare_sets(elements(t, "slice_marks"), marks, in + " slice_marks element", out);
   compare_sets(elements(t, "slice_ct_marks"), ct_marks, in + " slice_ct_marks element", out);
   compare_sets(elements(t, "vif_marks"), vif_marks, in + " vif_marks element", out);
-  compare_sets(elements(t, "vif_owners"), owners, in + " vif_owners element", out);
   compare_sets(elements(t, "vifs"), vifs, in + " vifs element", out);
   compare_sets(elements(t, "snat_vifs"), snat, in + " snat_vifs element", out);
   compare_sets(elements(t, "uplinks"), {f.policy->netd.uplinks.begin(), f.policy->netd.uplinks.end()},

@@ -91,6 +91,7 @@ TEST_F(FlowRecorderTest, PinnedStateIsAdoptedOnceAndTornDown) {
   auto again = open_recorder();
   ASSERT_OK(again);
   expect_programs(1);  // programs swapped in the same links, none added
+  EXPECT_TRUE(again->egress_attached()) << "an egress program attached before is adopted";
   auto flows = again->flows();
   ASSERT_OK(flows);
   const RecordedFlow alice_flow{IPPROTO_TCP, addr(kUp0), uint16_t(alice_port), addr(kFar0), kEchoPort};
@@ -114,6 +115,30 @@ TEST_F(FlowRecorderTest, PinnedStateIsAdoptedOnceAndTornDown) {
   EXPECT_TRUE(exists(config().bpffs_dir + "/vifs/vif_marks"));
   EXPECT_TRUE(exists(config().bpffs_dir + "/tagging/uid_marks"));
   ASSERT_OK(FlowRecorder::teardown(config().bpffs_dir));  // nothing left: still fine
+}
+
+// The egress program runs for every packet a member sends: a fresh recorder attaches it only
+// when asked (netd asks once some slice may hold raw or packet sockets), and once.
+TEST_F(FlowRecorderTest, TheEgressProgramOnlyOnceAsked) {
+  recorder_.reset();
+  ASSERT_OK(FlowRecorder::teardown(config().bpffs_dir));
+  auto fresh = open_recorder();
+  ASSERT_OK(fresh);
+  EXPECT_FALSE(fresh->egress_attached());
+  EXPECT_EQ(programs_named("record_egress"), 0u);
+  EXPECT_EQ(programs_named("port_release"), 1u);
+  EXPECT_FALSE(exists(pin("egress_link")));
+  int unrecorded = talk(kAlice, "tcp", kFar0, kEchoPort, "a").value("local_port", 0);
+  ASSERT_OK(fresh->record_egress());
+  ASSERT_OK(fresh->record_egress());
+  EXPECT_TRUE(fresh->egress_attached());
+  EXPECT_EQ(programs_named("record_egress"), 1u);
+  EXPECT_TRUE(exists(pin("egress_link")));
+  int recorded = talk(kAlice, "tcp", kFar0, kEchoPort, "b").value("local_port", 0);
+  auto flows = fresh->flows();
+  ASSERT_OK(flows);
+  EXPECT_EQ(flows->count({IPPROTO_TCP, addr(kUp0), uint16_t(unrecorded), addr(kFar0), kEchoPort}), 0u);
+  EXPECT_EQ(flows->count({IPPROTO_TCP, addr(kUp0), uint16_t(recorded), addr(kFar0), kEchoPort}), 1u);
 }
 
 TEST_F(FlowRecorderTest, RefusesBadConfig) {

@@ -115,6 +115,7 @@ void RawBpfTest::SetUp() {
     ASSERT_OK_INTO(guard_, kernel::VifGuard::open({c.bpffs_dir, c.cgroup_path, kMask}));
   }
   ASSERT_OK_INTO(recorder_, open_recorder());
+  ASSERT_OK(recorder_->record_egress());
   auto maps = kernel::RawFilterMaps::open_pinned(c.bpffs_dir);
   ASSERT_OK(maps);
   ASSERT_OK_INTO(filters_, kernel::RawFilters::create(std::move(maps).value(), kMask));

@@ -79,10 +79,10 @@ inline std::vector<uint64_t> counters(const nlohmann::json& listing, const std::
 class NftTableTest : public TaggingTest {
  protected:
   // Base chains of a `table inet netd` with conntrack (NftWanted's default) and no vif; a vif
-  // adds vif_forward and vif_kernel (the snat guard's shared chain); raw_output comes only with a
-  // raw flag, flowlog_in/out only with flow log groups.
+  // adds vif_forward; raw_output comes only with a raw flag, flowlog_in/out only with flow log
+  // groups.
   static inline const std::set<std::string> kBaseChains = {"mark_output", "mark_prerouting", "vif_postrouting"};
-  static inline const std::set<std::string> kVifChains = {"vif_forward", "vif_kernel"};
+  static inline const std::set<std::string> kVifChains = {"vif_forward"};
 
   // The chains of a synced table without vifs: the base chains and `more`.
   static std::set<std::string> base_and(std::initializer_list<std::string> more) {
@@ -114,6 +114,12 @@ class NftTableTest : public TaggingTest {
   ListedTable list_netd() {
     nlohmann::json j = list_json(*ns_, "netd");
     return j.contains("nftables") ? parse_listing(j) : ListedTable{};
+  }
+
+  // `table netdev netd` (the vif guard, the raw send fence); empty if there is none.
+  ListedTable list_netdev() {
+    ProcessResult r = nft(*ns_, {"-j", "list", "table", "netdev", "netd"});
+    return r.ok() ? parse_listing(json_of(r.out)) : ListedTable{};
   }
 
   std::string list_netd_text() { return nft(*ns_, {"list", "table", "inet", "netd"}).out; }

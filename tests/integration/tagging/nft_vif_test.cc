@@ -83,7 +83,7 @@ TEST_F(NftVifTest, VifsAreKeyedByNameInMapsAndSets) {
   using Jumps = std::map<std::string, std::string>;
   EXPECT_EQ(t.ifname_maps["vif_marks"],
             (Jumps{{"tap7-0", "slice_7_vif_in"}, {"tap7-1", "slice_7_vif_in"}, {"tun8-0", "slice_8_vif_in"}}));
-  EXPECT_EQ(t.sets["vif_owners"],
+  EXPECT_EQ(list_netdev().sets["own_vifs"],
             (std::set<std::string>{"0x00070000 . tap7-0", "0x00070000 . tap7-1", "0x00080000 . tun8-0"}));
   EXPECT_EQ(t.sets["vifs"], (std::set<std::string>{"tap7-0", "tap7-1", "tun8-0"}));
   EXPECT_EQ(t.sets["snat_vifs"], (std::set<std::string>{"tap7-0"}));
@@ -93,25 +93,26 @@ TEST_F(NftVifTest, VifsAreKeyedByNameInMapsAndSets) {
   // nft(8) reads back the names as names and the rules as the ones it would write itself.
   std::string text = list_netd_text();
   for (const char* expected :
-       {"type ifname : verdict", "\"tun8-0\" : jump slice_8_vif_in", "type mark . ifname", "0x00080000 . \"tun8-0\"",
-        "type ifname\n", "ct mark & 0x0fff0000 vmap @slice_ct_marks\n\t\tiifname vmap @vif_marks",
+       {"type ifname : verdict", "\"tun8-0\" : jump slice_8_vif_in", "type ifname\n", "ct mark & 0x0fff0000 vmap @slice_ct_marks\n\t\tiifname vmap @vif_marks",
         "type filter hook forward priority filter", "iifname @snat_vifs oifname @uplinks accept",
         "iifname @vifs drop",
-        "oifname @snat_vifs iifname @uplinks ct state established,related meta mark & 0x0fff0000 . oifname @vif_owners accept",
-        "oifname @snat_vifs iifname @uplinks ct state established,related jump vif_kernel",
+        "oifname @snat_vifs iifname @uplinks ct state established,related accept",
         "oifname @vifs drop", "type nat hook postrouting priority srcnat",
         "iifname @snat_vifs oifname @uplinks masquerade",
-        "meta mark set meta mark & 0xf007ffff | 0x00070000\n\t\tct mark set ct mark & 0xf007ffff | 0x00070000",
-        "icmpv6 type 130-137 accept",
-        "icmpv6 type mld2-listener-report accept", "meta nfproto ipv4 meta l4proto igmp accept"}) {
+        "meta mark set meta mark & 0xf007ffff | 0x00070000\n\t\tct mark set ct mark & 0xf007ffff | 0x00070000"}) {
     EXPECT_NE(text.find(expected), std::string::npos) << "missing '" << expected << "' in\n" << text;
   }
-  // What leaves a vif is judged on the vif's own egress, not in `output` for every packet.
+  // What leaves a vif is judged on the vif's own egress, not in `output` for every packet nor
+  // in `forward`.
   EXPECT_EQ(text.find("hook output priority filter"), std::string::npos) << text;
+  EXPECT_EQ(text.find("vif_owners"), std::string::npos) << text;
+  EXPECT_EQ(text.find("vif_kernel"), std::string::npos) << text;
   std::string netdev = nft(*ns_, {"list", "table", "netdev", "netd"}).out;
   for (const char* expected : {"type filter hook egress devices = { tap7-0, tap7-1, tun8-0 } priority filter;",
                                "meta mark & 0x0fff0000 . oifname @own_vifs accept", "jump vif_kernel", "drop",
-                               "0x00080000 . \"tun8-0\""}) {
+                               "type mark . ifname", "0x00080000 . \"tun8-0\"", "meta protocol arp accept",
+                               "icmpv6 type 130-137 accept", "icmpv6 type mld2-listener-report accept",
+                               "meta l4proto igmp accept"}) {
     EXPECT_NE(netdev.find(expected), std::string::npos) << "missing '" << expected << "' in\n" << netdev;
   }
 }
@@ -127,7 +128,7 @@ TEST_F(NftVifTest, RemovingAVifOrASliceRemovesItsElementsAndChains) {
   EXPECT_EQ(t.chains, vifs_and({"slice_7", "slice_7_in", "slice_7_vif_in", "slice_8", "slice_8_in"}));
   EXPECT_EQ(t.sets["vifs"], (std::set<std::string>{"tap7-0", "tap7-1"}));
   EXPECT_EQ(t.ifname_maps["vif_marks"].count("tun8-0"), 0u);
-  EXPECT_EQ(t.sets["vif_owners"], (std::set<std::string>{"0x00070000 . tap7-0", "0x00070000 . tap7-1"}));
+  EXPECT_EQ(list_netdev().sets["own_vifs"], (std::set<std::string>{"0x00070000 . tap7-0", "0x00070000 . tap7-1"}));
 
   wanted.vifs[0].snat = false;  // tap7-0 loses snat, keeps its guard
   wanted.uplinks = {"up1", "up2"};
@@ -136,7 +137,7 @@ TEST_F(NftVifTest, RemovingAVifOrASliceRemovesItsElementsAndChains) {
   t = list_netd();
   EXPECT_EQ(t.sets["snat_vifs"], std::set<std::string>{});
   EXPECT_EQ(t.sets["uplinks"], (std::set<std::string>{"up1", "up2"}));
-  EXPECT_EQ(t.sets["vif_owners"].count("0x00070000 . tap7-0"), 1u);
+  EXPECT_EQ(list_netdev().sets["own_vifs"].count("0x00070000 . tap7-0"), 1u);
 
   wanted.slices.erase(7);  // slice 7 goes, and with it its vifs
   wanted.vifs.clear();
@@ -145,7 +146,7 @@ TEST_F(NftVifTest, RemovingAVifOrASliceRemovesItsElementsAndChains) {
   t = list_netd();
   EXPECT_EQ(t.chains, base_and({"slice_8", "slice_8_in"}));
   EXPECT_TRUE(t.ifname_maps["vif_marks"].empty());
-  EXPECT_TRUE(t.sets["vif_owners"].empty());
+  EXPECT_TRUE(list_netdev().sets["own_vifs"].empty());
   EXPECT_TRUE(t.sets["vifs"].empty());
   EXPECT_FALSE(nft(*ns_, {"list", "table", "netdev", "netd"}).ok()) << "no vif and no raw flag: no vif guard";
 }
@@ -155,13 +156,13 @@ TEST_F(NftVifTest, AVifChangingOwnerOrOwnerMarkTakesTheNewOwnersMark) {
   EXPECT_GT(sync({{{7, kMark7}, {8, kMark8}}, {{"tap7-0", 8}}, {}}), 0u);
   ListedTable t = list_netd();
   EXPECT_EQ(t.ifname_maps["vif_marks"], (std::map<std::string, std::string>{{"tap7-0", "slice_8_vif_in"}}));
-  EXPECT_EQ(t.sets["vif_owners"], (std::set<std::string>{"0x00080000 . tap7-0"}));
+  EXPECT_EQ(list_netdev().sets["own_vifs"], (std::set<std::string>{"0x00080000 . tap7-0"}));
   EXPECT_EQ(t.chains, vifs_and({"slice_7", "slice_7_in", "slice_8", "slice_8_in", "slice_8_vif_in"}));
   // The owner's mark changes (a reload gave slice 8 another one): its vifs' guard follows.
   constexpr uint32_t kMark9 = 9u << 16;
   EXPECT_GT(sync({{{7, kMark7}, {8, kMark9}}, {{"tap7-0", 8}}, {}}), 0u);
   t = list_netd();
-  EXPECT_EQ(t.sets["vif_owners"], (std::set<std::string>{"0x00090000 . tap7-0"}));
+  EXPECT_EQ(list_netdev().sets["own_vifs"], (std::set<std::string>{"0x00090000 . tap7-0"}));
 }
 
 TEST_F(NftVifTest, ManyVifsGoInOneTransactionOfChunkedMessages) {
@@ -175,7 +176,7 @@ TEST_F(NftVifTest, ManyVifsGoInOneTransactionOfChunkedMessages) {
   EXPECT_EQ(sync(wanted), 0u);
   ListedTable t = list_netd();
   EXPECT_EQ(t.chains.size(), kBaseChains.size() + kVifChains.size() + 3 * wanted.slices.size());
-  EXPECT_EQ(t.sets["vif_owners"].size(), wanted.vifs.size());
+  EXPECT_EQ(list_netdev().sets["own_vifs"].size(), wanted.vifs.size());
   EXPECT_EQ(t.sets["vifs"].size(), wanted.vifs.size());
   EXPECT_EQ(t.sets["snat_vifs"].size(), wanted.slices.size());
   EXPECT_EQ(t.ifname_maps["vif_marks"]["tap600-1"], "slice_600_vif_in");
@@ -248,7 +249,7 @@ add element inet netd vif_guards { "tap7-0" : jump slice_7_vif_guard }
   EXPECT_EQ(t.chains, vifs_and({"slice_7", "slice_7_in", "slice_7_vif_in"}));
   EXPECT_EQ(t.maps.count("vif_guards"), 0u);
   EXPECT_EQ(t.ifname_maps["vif_marks"], (std::map<std::string, std::string>{{kVif, "slice_7_vif_in"}}));
-  EXPECT_EQ(t.sets["vif_owners"], (std::set<std::string>{"0x00070000 . tap7-0"}));
+  EXPECT_EQ(list_netdev().sets["own_vifs"], (std::set<std::string>{"0x00070000 . tap7-0"}));
 }
 
 TEST_F(NftVifTest, RefusesVifsItCannotGuard) {

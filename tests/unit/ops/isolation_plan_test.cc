@@ -70,6 +70,11 @@ TEST(IsolationPlan, RawFenceOnlyOnceSomeSliceMayHoldFlaggedSockets) {
   EXPECT_EQ(plan_isolation(packet, {}, host()).nft.raw_flag, packet.netd.raw_flag);
   const auto monitor = policy({}, true);  // a monitor's capture sockets are flagged too
   EXPECT_EQ(plan_isolation(monitor, {}, host()).nft.raw_flag, monitor.netd.raw_flag);
+  // Members' flows are recorded (every packet they send) only for raw and packet sockets'
+  // filters: a monitor's capture filter does not read them.
+  EXPECT_FALSE(plan_isolation(none, {}, host()).record_flows);
+  EXPECT_FALSE(plan_isolation(monitor, {}, host()).record_flows);
+  EXPECT_TRUE(plan_isolation(packet, {}, host()).record_flows);
 }
 
 TEST(IsolationPlan, EveryDeviceIsHookedHostAddressesExcludeVifs) {
