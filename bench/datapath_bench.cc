@@ -339,6 +339,8 @@ int run(const Args& args) {
   bench::Budget budget(args.seconds, {{"rounds", 1}}, kReserveSeconds);
   TestbedOptions options = bench::default_testbed_options();
   options.extra_netd += "uplink_rate = \"100gbit\"\n";
+  // As installed: the systemd unit runs netd inside the policy's cgroup.
+  options.netd_in_cgroup = true;
   auto bed = bench::start_testbed("datapath_bench", options);
   if (!bed) return 0;
   auto launcher = bench::testbed_launcher(*bed);

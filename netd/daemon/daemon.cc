@@ -165,6 +165,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
 Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* previous) {
   // Isolation first (tagging, revoked marks); vifs before routes: routes through the devices
   // of removed slices go with the devices.
+  // Unknown counts as outside: conntrack then keeps raw sockets' replies.
+  auto placement = kernel::own_cgroup_placement(next.netd.cgroup);
+  isolation_.set_netd_in_cgroup(placement.ok() && placement->inside);
   NETD_TRY(isolation_.apply(next, previous));
   NETD_TRY(vif_ops_.reconcile(next, previous));
   NETD_TRY(route_ops_.reconcile(next, previous));

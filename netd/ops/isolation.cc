@@ -112,7 +112,7 @@ std::vector<HostDevice> Isolation::host_devices() {
 
 Status Isolation::publish(const policy::Policy& p, const std::vector<GuardedVif>& vifs) {
   published_vifs_ = vifs;
-  const IsolationPlan plan = plan_isolation(p, vifs, host_devices(), nft_->has_raw_fence());
+  const IsolationPlan plan = plan_isolation(p, vifs, host_devices(), {nft_->has_raw_fence(), netd_in_cgroup_});
   // nft first: it guards by name, so it holds even before the device has an index.
   NETD_TRY(nft_->sync(plan.nft));
   if (plan.record_flows) NETD_TRY(recorder_->record_egress());

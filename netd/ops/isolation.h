@@ -33,6 +33,9 @@ class Isolation : public IsolationSink, public RawFilterProvider {
   // now another's. Before the vifs and routes are reconciled: they publish through it.
   Status apply(const policy::Policy& next, const policy::Policy* previous);
   Status publish(const policy::Policy& p, const std::vector<GuardedVif>& vifs) override;
+  // Whether netd runs inside the policy's cgroup (the daemon tells before each apply): then the
+  // raw sockets it makes need no conntrack (PlanContext::netd_in_cgroup).
+  void set_netd_in_cgroup(bool inside) { netd_in_cgroup_ = inside; }
   // A device or address that is no vif's changed: the fence follows the devices. (A vif's
   // events went through VifOps, which published already.)
   Status on_link_event(const policy::Policy& p, const kernel::LinkEvent& event);
@@ -55,6 +58,7 @@ class Isolation : public IsolationSink, public RawFilterProvider {
   std::optional<uint64_t> maps_version_;
   uint32_t maps_mark_mask_ = 0;
   std::vector<GuardedVif> published_vifs_;  // what publish() last got
+  bool netd_in_cgroup_ = false;
   std::optional<kernel::SliceTagger> tagger_;
   std::optional<kernel::PortReservations> ports_;
   std::optional<kernel::VifGuard> guard_;

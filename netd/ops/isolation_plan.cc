@@ -10,7 +10,7 @@
 namespace netd::ops {
 
 IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedVif>& vifs,
-                             const std::vector<HostDevice>& host, bool fence_in_place) {
+                             const std::vector<HostDevice>& host, const PlanContext& context) {
   IsolationPlan plan;
   kernel::NftWanted& wanted = plan.nft;
   for (const auto& s : p.slices) wanted.slices[s.id] = p.mark_of(s);
@@ -21,7 +21,7 @@ IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedV
   // takes the right away, and so does one an earlier netd handed out.
   const bool flagged = std::any_of(p.slices.begin(), p.slices.end(),
                                    [](const policy::SliceSpec& s) { return !s.raw.empty() || s.capture_all; });
-  wanted.raw_flag = flagged || fence_in_place ? p.netd.raw_flag : 0;
+  wanted.raw_flag = flagged || context.fence_in_place ? p.netd.raw_flag : 0;
   plan.record_flows = std::any_of(p.slices.begin(), p.slices.end(), [](const policy::SliceSpec& s) { return !s.raw.empty(); });
   // The raw send fence's view of the host: every device (their egress is hooked) and the
   // addresses of the devices that are no vifs (any slice's raw sockets may send from those, as
@@ -60,14 +60,14 @@ IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedV
   // Conntrack only while something needs it (issue 18: tracking every flow of the netns costs
   // every packet of every user): a vif's snat (NAT, and its replies forwarded back as its
   // owner's), a monitor's flow log (arriving packets named by the mark restored from the ct
-  // mark), or a slice that may hold raw IP sockets: their filters keep replies by the restored
-  // mark, because the flow recorder sees only sockets made below the policy's cgroup, and netd
-  // (which makes the raw sockets) need not be there. Other local flows of slices need no
-  // restored mark: the local table delivers them.
+  // mark), or a slice that may hold raw IP sockets while netd runs outside the policy's cgroup:
+  // the flow recorder then never sees the raw sockets netd makes, and their filters keep replies
+  // by the restored mark instead (inside, the recorded flows do it). Other local flows of slices
+  // need no restored mark: the local table delivers them.
   const bool raw_ip = std::any_of(p.slices.begin(), p.slices.end(), [](const policy::SliceSpec& s) {
     return std::any_of(s.raw.begin(), s.raw.end(), [](const std::string& kind) { return kind != "packet"; });
   });
-  wanted.conntrack = !plan.snat_vifs.empty() || !wanted.flowlog_groups.empty() || raw_ip;
+  wanted.conntrack = !plan.snat_vifs.empty() || !wanted.flowlog_groups.empty() || (raw_ip && !context.netd_in_cgroup);
   return plan;
 }
 

@@ -37,12 +37,20 @@ struct IsolationPlan {
   std::vector<std::string> snat_uplinks;
 };
 
+// What a plan needs to know of the running system beyond the policy.
+struct PlanContext {
+  // The raw send fence exists now, so it stays whatever the policy grants (the sockets it
+  // fences may still be out).
+  bool fence_in_place = false;
+  // netd runs inside the policy's cgroup: the raw sockets it makes are the cgroup's, so the
+  // flow recorder learns their flows and their filters need no restored conntrack mark.
+  bool netd_in_cgroup = false;
+};
+
 // Vifs of slices `p` no longer has are left out (reconcile deletes them). Devices named like
 // vifs count as vifs even when netd has no record of them: their addresses are nobody's.
-// `fence_in_place`: the raw send fence exists now, so it stays whatever `p` grants (the
-// sockets it fences may still be out).
 IsolationPlan plan_isolation(const policy::Policy& p, const std::vector<GuardedVif>& vifs,
-                             const std::vector<HostDevice>& host, bool fence_in_place = false);
+                             const std::vector<HostDevice>& host, const PlanContext& context = {});
 
 // Every port of every slice's bind_ports → that slice's mark, for the reservation programs
 // (validation keeps each port in one slice).

@@ -33,6 +33,7 @@ struct Facts {
   uint32_t max_id = 0;                                  // the largest id the mark mask has room for
   std::map<uint32_t, const policy::SliceSpec*> slices;  // by id
   std::map<std::string, VifFacts> vifs;                 // the kernel's vifs of existing slices
+  bool netd_in_cgroup = false;  // netd runs in the policy's cgroup (its raw sockets' flows are recorded)
   // Slice name -> the limits netd says are in force (sliceip shape show's current), for the
   // shaped slices; shaping_in the same for downloads (current_in).
   struct Limits {

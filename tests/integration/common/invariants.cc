@@ -109,6 +109,7 @@ std::vector<std::string> check_invariants(const Testbed& bed, const policy::Poli
   facts.mark_shift = std::countr_zero(policy.netd.mark_mask);
   facts.max_id = policy.netd.mark_mask >> facts.mark_shift;
   for (const auto& s : policy.slices) facts.slices[s.id] = &s;
+  facts.netd_in_cgroup = bed.netd_in_cgroup();
 
   KernelView view = KernelView::read(bed);
   for (const auto& e : view.read_errors) out.push_back("reading the kernel: " + e);

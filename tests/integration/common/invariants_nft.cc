@@ -99,8 +99,9 @@ void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Viol
     return;
   }
   // Conntrack (reply tagging through the ct mark, snat) only while a vif does snat, a monitor
-  // slice's flow log may be open or a slice may hold raw IP sockets: otherwise every flow of
-  // the netns would be tracked.
+  // slice's flow log may be open or a slice may hold raw IP sockets that the flow recorder
+  // cannot see (netd outside the policy's cgroup): otherwise every flow of the netns would be
+  // tracked.
   bool flowlog = false, raw_ip = false;
   for (const auto& [id, s] : f.slices) {
     flowlog |= s->capture_all;
@@ -108,7 +109,7 @@ void check_inet(const KernelView& view, const Facts& f, const Addresses& a, Viol
   }
   bool snat_vif = false;
   for (const auto& [name, vif] : f.vifs) snat_vif |= f.slices.at(vif.slice_id)->snat;
-  const bool conntrack = flowlog || snat_vif || raw_ip;
+  const bool conntrack = flowlog || snat_vif || (raw_ip && !f.netd_in_cgroup);
   const bool any_vif = !f.vifs.empty();
   const bool fence = fence_expected(f, t.chains.count("raw_output") != 0);
   // Base chains only while they have work (each costs every packet at its hook); what leaves

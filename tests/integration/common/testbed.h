@@ -71,6 +71,7 @@ class Testbed {
   ProcessResult stop_netd();  // SIGTERM + wait; .err holds its log (audit lines)
   std::string log_path() const;
   std::string netd_log() const;
+  bool netd_in_cgroup() const { return netd_in_cgroup_; }  // TestbedOptions::netd_in_cgroup
   pid_t netd_pid() const;
   // SIGHUP, then waits until netd has logged the outcome: its line ("netd: reloaded ..." or
   // "netd: reloading ..., policy kept: why"), or an error if netd logged none.

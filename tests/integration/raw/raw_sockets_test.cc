@@ -148,6 +148,25 @@ class RawSockets : public RawTest {
 
 // A ping through alice's raw ICMP socket, with bob's and carol's concurrent pings.
 TEST_F(RawSockets, RawIcmpSocketSeesOnlyAlicesEchoReplies) { ping_isolation("inet", "10.0.1.2"); }
+
+// With netd inside the policy's cgroup and no monitor or snat vif, nothing needs conntrack (it
+// would cost every packet of the host): the raw sockets' filters keep replies by the flows the
+// recorder learned from the sockets themselves.
+class RawWithoutConntrack : public RawSockets {
+ protected:
+  TestbedOptions testbed_options() const override {
+    TestbedOptions o = RawSockets::testbed_options();
+    o.extra_bob = std::string(kAllRaw);
+    return o;
+  }
+};
+
+TEST_F(RawWithoutConntrack, RawIcmpSocketsSeeOnlyTheirSlicesEchoReplies) {
+  const std::string table = bed_->root({"nft", "list", "table", "inet", "netd"}).out;
+  EXPECT_EQ(table.find("ct "), std::string::npos) << table;
+  ping_isolation("inet", "10.0.1.2");
+  ping_isolation("inet6", "fd00:1::2");
+}
 TEST_F(RawSockets, RawIcmpv6SocketSeesOnlyAlicesEchoReplies) { ping_isolation("inet6", "fd00:1::2"); }
 
 // Her AF_PACKET socket on the uplink sees all of her TCP flows, both

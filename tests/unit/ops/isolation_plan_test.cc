@@ -64,7 +64,7 @@ TEST(IsolationPlan, RawFenceOnlyOnceSomeSliceMayHoldFlaggedSockets) {
   };
   const auto none = policy({}, false);  // no raw kind, no monitor: nothing is flagged
   EXPECT_EQ(plan_isolation(none, {}, host()).nft.raw_flag, 0u);
-  EXPECT_EQ(plan_isolation(none, {}, host(), /*fence_in_place=*/true).nft.raw_flag, none.netd.raw_flag)
+  EXPECT_EQ(plan_isolation(none, {}, host(), {.fence_in_place = true}).nft.raw_flag, none.netd.raw_flag)
       << "sockets handed out before stay out: the fence stays";
   const auto packet = policy({"packet"}, false);
   EXPECT_EQ(plan_isolation(packet, {}, host()).nft.raw_flag, packet.netd.raw_flag);
@@ -75,6 +75,28 @@ TEST(IsolationPlan, RawFenceOnlyOnceSomeSliceMayHoldFlaggedSockets) {
   EXPECT_FALSE(plan_isolation(none, {}, host()).record_flows);
   EXPECT_FALSE(plan_isolation(monitor, {}, host()).record_flows);
   EXPECT_TRUE(plan_isolation(packet, {}, host()).record_flows);
+}
+
+// Conntrack costs every packet of the netns: only for a snat vif, a monitor's flow log, or raw
+// IP sockets that the flow recorder cannot see (netd outside the policy's cgroup).
+TEST(IsolationPlan, ConntrackOnlyWhileSomethingNeedsIt) {
+  auto policy = [](std::vector<std::string> raw, bool monitor, bool snat) {
+    policy::Policy p = two_slices();
+    policy::SliceSpec alice = p.slices[0], bob = p.slices[1];
+    alice.raw = std::move(raw);
+    alice.snat = snat;
+    bob.capture_all = monitor;
+    p.slices = {alice, bob};
+    return p;
+  };
+  const PlanContext outside{}, inside{.netd_in_cgroup = true};
+  EXPECT_FALSE(plan_isolation(policy({}, false, true), {}, host()).nft.conntrack) << "snat, but no vif";
+  EXPECT_TRUE(plan_isolation(policy({}, false, true), {{"tun7-0", 5, 7, {}}}, host()).nft.conntrack);
+  EXPECT_TRUE(plan_isolation(policy({}, true, false), {}, host(), inside).nft.conntrack) << "a monitor's flow log";
+  EXPECT_TRUE(plan_isolation(policy({"icmp"}, false, false), {}, host(), outside).nft.conntrack);
+  EXPECT_FALSE(plan_isolation(policy({"icmp"}, false, false), {}, host(), inside).nft.conntrack)
+      << "netd's raw sockets are the cgroup's: their flows are recorded";
+  EXPECT_FALSE(plan_isolation(policy({"packet"}, false, false), {}, host(), outside).nft.conntrack);
 }
 
 TEST(IsolationPlan, EveryDeviceIsHookedHostAddressesExcludeVifs) {
