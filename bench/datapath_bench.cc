@@ -12,10 +12,10 @@
 //                 and conntrack, which exist only once some slice may hold such sockets
 //   no_<part>     netd running with one of its per-packet parts removed by hand (the difference
 //                 to `on`, `shaped`, `vif` or `raw` is what that part costs): its rule tree
-//                 (`ip rule del`), the flow recorder's cgroup egress program; from `raw`, its
-//                 `inet netd` table (ct mark save/restore, the conntrack it pulls in, the
-//                 fence's output rule) and its `netdev netd` table (the send fence on every
-//                 device); from `shaped`, the uplink's HTB root and tcx classifier; from `vif`,
+//                 (`ip rule del`); from `raw`, its `inet netd` table (the fence's output rule,
+//                 and ct mark save/restore and the conntrack it pulls in where that is needed),
+//                 its `netdev netd` table (the send fence on every device) and the flow
+//                 recorder's cgroup egress program; from `shaped`, the uplink's HTB root and tcx classifier; from `vif`,
 //                 the vif guard's ingress program
 // Per state, as carol (in no slice) and as alice (a member, tagged, unshaped), both in netd's
 // cgroup: TCP throughput (iperf3, CPU per GB from its rusage), unconnected UDP 64 B datagrams
@@ -166,9 +166,9 @@ std::vector<State> states(const Testbed& bed, const TestbedOptions& options, boo
                  bed.policy_text(raw)});
   all.push_back({"no_shaping", "shaped, without uplink0's HTB root and tcx classifier", delete_shaping,
                  bed.policy_text(shaped)});
-  all.push_back({"no_flowrec", "without the flow recorder's cgroup egress program", [](const Testbed& bed) {
-                   return detach_pin(bed, bed.bpffs() + "/netd/raw/egress_link");
-                 }});
+  all.push_back({"no_flowrec", "raw, without the flow recorder's cgroup egress program",
+                 [](const Testbed& bed) { return detach_pin(bed, bed.bpffs() + "/netd/raw/egress_link"); },
+                 bed.policy_text(raw)});
   all.push_back({"no_vifguard", "bob's tun, without the vif guard's cgroup ingress program",
                  [](const Testbed& bed) { return detach_pin(bed, bed.bpffs() + "/netd/vifs/ingress_link"); }, "",
                  bobs_tun});
