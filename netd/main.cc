@@ -235,7 +235,12 @@ int main(int argc, char** argv) {
         "warning: serving without the system call filter (a sanitizer build: the sanitizers' runtime makes calls "
         "outside its list)");
   } else if (o.syscall_filter) {
-    if (auto filtered = netd::kernel::install_syscall_filter(); !filtered.ok()) {
+    // With the fleet, the watcher's and gRPC's threads run already: the filter goes on them
+    // too, allowing what they call besides.
+    const auto calls = policy->netd.policy_source == netd::policy::PolicySource::kEtcd
+                           ? netd::kernel::SyscallSet::kServingWithFleet
+                           : netd::kernel::SyscallSet::kServing;
+    if (auto filtered = netd::kernel::install_syscall_filter(calls); !filtered.ok()) {
       netd::daemon::log_line(filtered.error().message);
       return 2;
     }

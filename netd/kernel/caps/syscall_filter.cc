@@ -1,5 +1,8 @@
 #include "netd/kernel/caps/syscall_filter.h"
 
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -54,6 +57,10 @@ constexpr SyscallUse kAllowed[] = {
     // policy_source = "etcd": the hand-over with the fleet watcher thread (a mutex and a
     // condition variable around the revision it offers and the verdict it gets back).
     {"futex", "waits on and wakes the fleet watcher thread (mutex, condition variable)"},
+    // Not in the suite's trace until a test stopped a thread: a wait with a timeout (futex,
+    // clock_nanosleep) that a stop interrupts (SIGSTOP, a debugger, the cgroup freezer) is
+    // resumed by the kernel through this call; refused, the wait fails with EPERM.
+    {"restart_syscall", "the kernel resumes a timed wait (futex) after netd was stopped (SIGSTOP, a debugger, the cgroup freezer)"},
     // BPF: program loads on reload, map updates for every slice and vif change, pins, links.
     {"bpf", "loads programs, creates, updates and pins maps and links"},
     // Memory.
@@ -73,6 +80,32 @@ constexpr SyscallUse kAllowed[] = {
     {"exit_group", "exits on SIGTERM"},
 };
 
+// The fleet's threads, besides: what they called while the fleet tests ran (put, change,
+// removal, a refused revision, etcd killed and restarted, a leader killed in a 3-member
+// cluster, compaction, lease expiry; 26 netd processes) with a raw_syscalls:sys_enter
+// tracepoint following netd's threads, less what kAllowed has.
+constexpr SyscallUse kFleet[] = {
+    // Threads: gRPC starts its own (executors, timers, the resolver) when it needs them.
+    {"clone", "starts the fleet watcher's and gRPC's threads (CLONE_THREAD only: never a process)"},
+    {"set_robust_list", "glibc registers a new thread's robust futex list"},
+    {"rseq", "glibc registers a new thread's restartable sequences"},
+    {"rt_sigprocmask", "a new thread blocks every signal (netd reads its signals on the main thread)"},
+    {"prctl", "gRPC names its threads (PR_SET_NAME only)"},
+    {"mprotect", "thread stacks' guard pages and the threads' malloc arenas (never PROT_EXEC)"},
+    {"madvise", "glibc returns an ended thread's stack and a thread arena's free pages"},
+    {"exit", "a thread ends (gRPC's pool shrinks, the watcher at netd's exit)"},
+    {"sched_yield", "gRPC's spin locks yield"},
+    {"sched_getparam", "gRPC's thread pool reads its threads' scheduling"},
+    {"sched_getscheduler", "gRPC's thread pool reads its threads' scheduling policy"},
+    {"getpid", "gRPC checks whether it runs in a forked child"},
+    {"getrandom", "gRPC's random numbers (back-off jitter, stream ids)"},
+    {"clock_nanosleep", "the watcher's back-off between reconnections, gRPC's timer threads"},
+    // etcd's connections (TCP, AF_INET/AF_INET6: already on socket's list).
+    {"connect", "connects to etcd's endpoints"},
+    {"getsockname", "gRPC reads its connection's local address"},
+    {"shutdown", "gRPC ends a connection to etcd"},
+};
+
 constexpr std::array<const char*, 2> kDenied = {"execve", "execveat"};
 
 constexpr std::array<int, 5> kFamilies = {AF_UNIX, AF_NETLINK, AF_INET, AF_INET6, AF_PACKET};
@@ -83,10 +116,41 @@ Error seccomp_error(const std::string& what, int rc) { return make_error(-rc, wh
 }  // namespace
 
 std::span<const SyscallUse> allowed_syscalls() { return kAllowed; }
+std::span<const SyscallUse> fleet_syscalls() { return kFleet; }
 std::span<const char* const> denied_syscalls() { return kDenied; }
 std::span<const int> allowed_socket_families() { return kFamilies; }
 
-Result<SeccompFilter> SeccompFilter::build(uint32_t default_action) {
+// The calls of `uses`, each allowed as the list says: most with any arguments, a few only with
+// the arguments netd needs.
+Status SeccompFilter::allow(std::span<const SyscallUse> uses) {
+  for (const SyscallUse& use : uses) {
+    int nr = seccomp_syscall_resolve_name(use.name);
+    if (nr == __NR_SCMP_ERROR) return make_error(EINVAL, std::string("seccomp: unknown system call ") + use.name);
+    const std::string name = use.name;
+    int rc = 0;
+    if (name == "socket") {
+      for (int family : kFamilies)
+        if ((rc = seccomp_rule_add(ctx_, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family)))) < 0)
+          return seccomp_error("seccomp: allowing socket family " + std::to_string(family), rc);
+      continue;
+    }
+    if (name == "clone") {
+      // A thread shares the memory and is in the same thread group; a new process is not.
+      constexpr scmp_datum_t kThread = CLONE_VM | CLONE_THREAD;
+      rc = seccomp_rule_add(ctx_, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, kThread, kThread));
+    } else if (name == "prctl") {
+      rc = seccomp_rule_add(ctx_, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(PR_SET_NAME)));
+    } else if (name == "mprotect") {
+      rc = seccomp_rule_add(ctx_, SCMP_ACT_ALLOW, nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    } else {
+      rc = seccomp_rule_add(ctx_, SCMP_ACT_ALLOW, nr, 0);
+    }
+    if (rc < 0) return seccomp_error(std::string("seccomp: allowing ") + use.name, rc);
+  }
+  return ok_status();
+}
+
+Result<SeccompFilter> SeccompFilter::build(uint32_t default_action, SyscallSet set) {
   scmp_filter_ctx ctx = seccomp_init(default_action);
   if (ctx == nullptr) return make_error(ENOMEM, "seccomp_init failed");
   SeccompFilter filter(ctx);
@@ -105,17 +169,14 @@ Result<SeccompFilter> SeccompFilter::build(uint32_t default_action) {
     if (int rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, nr, 0); rc < 0)
       return seccomp_error(std::string("seccomp: refusing ") + name, rc);
   }
-  for (const SyscallUse& use : kAllowed) {
-    int nr = seccomp_syscall_resolve_name(use.name);
-    if (nr == __NR_SCMP_ERROR) return make_error(EINVAL, std::string("seccomp: unknown system call ") + use.name);
-    if (std::strcmp(use.name, "socket") == 0) {
-      for (int family : kFamilies)
-        if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))); rc < 0)
-          return seccomp_error("seccomp: allowing socket family " + std::to_string(family), rc);
-      continue;
-    }
-    if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0); rc < 0)
-      return seccomp_error(std::string("seccomp: allowing ") + use.name, rc);
+  NETD_TRY(filter.allow(kAllowed));
+  if (set == SyscallSet::kServingWithFleet) {
+    // clone3 passes its flags in memory, where a filter cannot look: ENOSYS makes glibc
+    // (pthread_create) fall back to clone, whose flags it can check.
+    int clone3 = seccomp_syscall_resolve_name("clone3");
+    if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), clone3, 0); rc < 0)
+      return seccomp_error("seccomp: answering clone3 with ENOSYS", rc);
+    NETD_TRY(filter.allow(kFleet));
   }
   return filter;
 }
@@ -127,6 +188,9 @@ SeccompFilter::~SeccompFilter() {
 }
 
 Status SeccompFilter::load() {
+  // Every thread, not only the caller: a thread outside the filter could make any call.
+  if (int rc = seccomp_attr_set(ctx_, SCMP_FLTATR_CTL_TSYNC, 1); rc < 0)
+    return seccomp_error("seccomp: asking for every thread (TSYNC)", rc);
   if (int rc = seccomp_load(ctx_); rc < 0) return seccomp_error("loading the seccomp filter", rc);
   return ok_status();
 }
@@ -150,12 +214,12 @@ Result<std::string> SeccompFilter::exported(int (*exporter)(const scmp_filter_ct
 Result<std::string> SeccompFilter::pseudo_code() const { return exported(seccomp_export_pfc); }
 Result<std::string> SeccompFilter::bpf_program() const { return exported(seccomp_export_bpf); }
 
-Status install_syscall_filter() {
+Status install_syscall_filter(SyscallSet set) {
   // Refuse rather than kill: a call missing from the list (a code path the suite did not
   // reach, a library update using a newer call) then fails as a kernel error with EPERM that
   // netd reports in the request's reply and its log, and netd keeps serving everyone else. Killing
   // would turn every such gap into an outage for all slices (isolation stays, service does not).
-  NETD_ASSIGN_OR_RETURN(SeccompFilter filter, SeccompFilter::build(SCMP_ACT_ERRNO(EPERM)));
+  NETD_ASSIGN_OR_RETURN(SeccompFilter filter, SeccompFilter::build(SCMP_ACT_ERRNO(EPERM), set));
   return filter.load();
 }
 

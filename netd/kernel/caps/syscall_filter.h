@@ -8,6 +8,10 @@
 // instead of refusing (see the README, "Least privilege"). A call not on the list fails with
 // EPERM; execve and execveat, by a rule of their own, and a call made through another ABI
 // (i386 int 0x80, x32) kill netd: those are never a gap in the list but an attack.
+//
+// With policy_source = "etcd", netd runs threads besides its main one (the fleet watcher and
+// gRPC's) and they follow etcd for as long as netd serves: that filter allows the calls of
+// fleet_syscalls() as well, and netd loads it into every thread at once (TSYNC).
 #pragma once
 
 #include <seccomp.h>
@@ -45,6 +49,16 @@ struct SyscallUse {
 // The system calls netd may make once it serves, grouped by what they are for.
 std::span<const SyscallUse> allowed_syscalls();
 
+// What the fleet watcher's and gRPC's threads call besides (policy_source = "etcd"): found
+// the same way, by running the fleet tests with every syscall of netd's threads traced. `clone`
+// only with CLONE_THREAD (a thread, never a process: `clone3`, whose flags a filter cannot
+// read, fails with ENOSYS so that glibc falls back to `clone`), `prctl` only PR_SET_NAME,
+// `mprotect` never PROT_EXEC.
+std::span<const SyscallUse> fleet_syscalls();
+
+// Which calls a filter allows: those of netd serving a local policy, or with the fleet's.
+enum class SyscallSet { kServing, kServingWithFleet };
+
 // Killed by name (SCMP_ACT_KILL_PROCESS) rather than refused: netd never runs a program.
 std::span<const char* const> denied_syscalls();
 
@@ -57,12 +71,13 @@ class SeccompFilter {
  public:
   // The allow-list above; `default_action` for every other call of the native ABI
   // (SCMP_ACT_ERRNO(EPERM) in netd; SCMP_ACT_LOG to find what is missing).
-  static Result<SeccompFilter> build(uint32_t default_action);
+  static Result<SeccompFilter> build(uint32_t default_action, SyscallSet set = SyscallSet::kServing);
   SeccompFilter(SeccompFilter&& other) noexcept;
   SeccompFilter& operator=(SeccompFilter&&) = delete;
   ~SeccompFilter();
 
-  // Loads it into the calling thread (netd has one). Needs no_new_privs or CAP_SYS_ADMIN;
+  // Loads it into every thread of the process (SECCOMP_FILTER_FLAG_TSYNC: with the fleet,
+  // the watcher's and gRPC's threads run already). Needs no_new_privs or CAP_SYS_ADMIN;
   // netd has set no_new_privs when it dropped its capabilities. Irreversible.
   Status load();
   // The filter in libseccomp's pseudo-filter-code text, and as the classic BPF program the
@@ -72,11 +87,12 @@ class SeccompFilter {
 
  private:
   explicit SeccompFilter(scmp_filter_ctx ctx) : ctx_(ctx) {}
+  Status allow(std::span<const SyscallUse> uses);
   Result<std::string> exported(int (*exporter)(const scmp_filter_ctx, int)) const;
   scmp_filter_ctx ctx_;
 };
 
 // Builds and loads the filter with SCMP_ACT_ERRNO(EPERM) as its default.
-Status install_syscall_filter();
+Status install_syscall_filter(SyscallSet set);
 
 }  // namespace netd::kernel

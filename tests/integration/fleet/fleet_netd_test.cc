@@ -1,11 +1,17 @@
 // Three netd hosts under one etcd (fleet_support.h): slices published, changed and removed with
 // one key each, bad revisions refused everywhere, the node registry, and the time from a put
 // to "applied" on all three (printed as figures: `fleet_put_applied_all_p50 N ms`).
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <vector>
 
+#include "netd/kernel/caps/syscall_filter.h"
+#include "tests/integration/common/seccomp_view.h"
 #include "tests/integration/fleet/fleet_support.h"
 
 namespace netd::testing {
@@ -67,6 +73,41 @@ TEST_F(FleetTest, PutReachesEveryHostChangeAppliesInPlaceRemoveTakesItAway) {
     EXPECT_EQ(h.bed->root({"ip", "route", "show", "table", "10007"}).out, "") << h.node;
     EXPECT_EQ(tc_classes(*h.bed).find("4e44:7 "), std::string::npos) << h.node << tc_classes(*h.bed);
   }
+}
+
+// The watcher's and gRPC's threads start before netd serves; once it serves, every thread runs
+// under the fleet's filter (the base list plus fleet_syscalls(), loaded with TSYNC), the very
+// program the unit tests exercise, and the fleet still works through them.
+TEST_F(FleetTest, EveryThreadOfNetdServesUnderTheFleetsSyscallFilter) {
+  if (!kernel::kSyscallFilterInThisBuild) GTEST_SKIP() << "a sanitizer build: netd serves without the filter";
+  auto expected = kernel::SeccompFilter::build(SCMP_ACT_ERRNO(EPERM), kernel::SyscallSet::kServingWithFleet);
+  ASSERT_OK(expected);
+  auto program = expected->bpf_program();
+  ASSERT_OK(program);
+  for (auto& h : hosts_) {
+    ASSERT_TRUE(eventually([&] { return h.bed->netd_log().find("netd: serving with") != std::string::npos; }))
+        << h.bed->netd_log();
+    const std::vector<pid_t> tids = threads_of(h.bed->netd_pid());
+    int seen = 0;
+    for (pid_t tid : tids) {
+      // gRPC's pool ends threads as it likes: one gone before it was read is skipped.
+      const std::string task = "/proc/" + std::to_string(h.bed->netd_pid()) + "/task/" + std::to_string(tid);
+      auto status = proc_status(task + "/status");
+      const std::string loaded = loaded_seccomp_program(tid);
+      if (status.empty() || (loaded.empty() && access(task.c_str(), F_OK) != 0)) continue;
+      ++seen;
+      const std::string name = h.node + " thread " + std::to_string(tid) + " (" + status["Name"] + ")";
+      EXPECT_EQ(status["Seccomp"], "2") << name;
+      EXPECT_EQ(status["Seccomp_filters"], "1") << name;
+      EXPECT_FALSE(loaded.empty()) << name << ": could not read its filter: " << std::strerror(errno);
+      EXPECT_TRUE(loaded.empty() || loaded == *program) << name << " runs under another filter";
+    }
+    EXPECT_GE(seen, 3) << h.node << ": netd, its watcher and gRPC's threads";
+  }
+  // Stopped and read, the threads go on following etcd.
+  const int64_t added = put("/netd/slices/alice", kAliceBody);
+  ASSERT_TRUE(all_logged("applied", added)) << hosts_[0].bed->netd_log();
+  for (auto& h : hosts_) EXPECT_TRUE(alice_can_route(*h.bed)) << h.node;
 }
 
 TEST_F(FleetTest, BadRevisionIsRefusedEverywhereAndTheNextGoodOneApplies) {

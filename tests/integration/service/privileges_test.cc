@@ -8,9 +8,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <sys/ptrace.h>
-#include <sys/wait.h>
 
 #include <cstring>
 #include <fstream>
@@ -21,6 +18,7 @@
 
 #include "netd/kernel/caps/syscall_filter.h"
 #include "tests/fixtures/eventually.h"
+#include "tests/integration/common/seccomp_view.h"
 #include "tests/integration/common/testbed_test.h"
 
 namespace netd::testing {
@@ -31,20 +29,6 @@ using ::testing::HasSubstr;
 constexpr uint64_t bit(int cap) { return uint64_t{1} << cap; }
 constexpr uint64_t kKept =
     bit(CAP_NET_BIND_SERVICE) | bit(CAP_NET_ADMIN) | bit(CAP_NET_RAW) | bit(CAP_PERFMON) | bit(CAP_BPF);
-
-// /proc/PID/status as key → value.
-std::map<std::string, std::string> proc_status(pid_t pid) {
-  std::map<std::string, std::string> out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(" \t"));
-    out[line.substr(0, colon)] = value;
-  }
-  return out;
-}
 
 // netd listens (and the testbed goes on) before it installs its syscall filter; this line
 // comes after.
@@ -82,24 +66,6 @@ TEST_F(Privileges, NetdKeepsOnlyItsCapabilitiesAndNoNewPrivs) {
   auto raw = bed_->varlink(kAlice, {{{"method", "io.netd.Sockets.Raw"},
                                       {"parameters", {{"family", "inet"}, {"protocol", "icmp"}}}}})[0];
   EXPECT_FALSE(raw.contains("error")) << raw;
-}
-
-// The seccomp program netd loaded (PTRACE_SECCOMP_GET_FILTER: root stops netd for a moment), as
-// the kernel holds it: empty when it could not be read.
-std::string loaded_seccomp_program(pid_t pid) {
-  if (ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) != 0) return "";
-  std::string program;
-  int status = 0;
-  if (ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr) == 0 && waitpid(pid, &status, __WALL) == pid) {
-    long n = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, 0, nullptr);  // the instruction count
-    if (n > 0) {
-      std::vector<sock_filter> insns(static_cast<size_t>(n));
-      if (ptrace(PTRACE_SECCOMP_GET_FILTER, pid, 0, insns.data()) == n)
-        program.assign(reinterpret_cast<const char*>(insns.data()), insns.size() * sizeof(sock_filter));
-    }
-  }
-  ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
-  return program;
 }
 
 // netd's filter is, instruction for instruction, the one the unit tests load and find to kill

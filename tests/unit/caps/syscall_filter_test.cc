@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -39,6 +41,13 @@ TEST(SyscallFilterTable, EveryNameIsASyscallOfThisArchListedOnceWithAReason) {
     EXPECT_GT(std::strlen(use.why), 10u) << use.name;
   }
   for (const char* name : denied_syscalls()) EXPECT_EQ(seen.count(name), 0u) << name << " is both allowed and denied";
+  // The fleet's additions: new names only, each with its reason.
+  for (const SyscallUse& use : fleet_syscalls()) {
+    EXPECT_NE(seccomp_syscall_resolve_name(use.name), __NR_SCMP_ERROR) << use.name;
+    EXPECT_TRUE(seen.insert(use.name).second) << use.name << " is listed twice";
+    EXPECT_GT(std::strlen(use.why), 10u) << use.name;
+  }
+  for (const char* name : denied_syscalls()) EXPECT_EQ(seen.count(name), 0u) << name << " is both allowed and denied";
 }
 
 // What netd must never be able to do whatever it is tricked into: run a program, start a
@@ -48,6 +57,13 @@ TEST(SyscallFilterTable, AllowsNothingThatStartsOrChangesAnotherProgram) {
                            "mount", "umount2", "init_module", "finit_module", "kexec_load", "setuid", "capset",
                            "seccomp", "prctl", "unshare", "setns", "chroot", "pivot_root"}) {
     for (const SyscallUse& use : allowed_syscalls()) EXPECT_STRNE(use.name, name);
+  }
+  // The fleet's threads need clone and prctl, each held to one use (tested below in a child);
+  // nothing else of the sort.
+  for (const char* name : {"execve", "execveat", "fork", "vfork", "clone3", "ptrace", "process_vm_writev", "mount",
+                           "umount2", "init_module", "finit_module", "kexec_load", "setuid", "capset", "seccomp",
+                           "unshare", "setns", "chroot", "pivot_root"}) {
+    for (const SyscallUse& use : fleet_syscalls()) EXPECT_STRNE(use.name, name);
   }
 }
 
@@ -70,7 +86,9 @@ TEST(SyscallFilterDocs, TheManPageAndReadmeNameEveryAllowedCall) {
   std::string man = man_section(read_file(NETD_MAN_PAGE), "SYSCALL FILTER");
   ASSERT_FALSE(man.empty()) << NETD_MAN_PAGE << " has no SYSCALL FILTER section";
   std::string readme = read_file(NETD_README);
-  for (const SyscallUse& use : allowed_syscalls()) {
+  std::vector<SyscallUse> uses(allowed_syscalls().begin(), allowed_syscalls().end());
+  uses.insert(uses.end(), fleet_syscalls().begin(), fleet_syscalls().end());
+  for (const SyscallUse& use : uses) {
     // Names stand in bold in the man page (\fBname\fR) and as code in the README (`name`).
     EXPECT_THAT(man, HasSubstr(std::string("\\fB") + use.name + "\\fR")) << use.name;
     EXPECT_THAT(readme, HasSubstr(std::string("`") + use.name + "`")) << use.name;
@@ -123,7 +141,9 @@ TEST(SyscallFilterDocs, TheSystemdUnitAllowsEveryCallOnTheList) {
     for (std::string w; words >> w;) expand(groups, w, deny ? denied : allowed);
   }
   ASSERT_EQ(filter_lines, 2) << "the unit's SystemCallFilter= lines changed: update this test";
-  for (const SyscallUse& use : allowed_syscalls()) {
+  std::vector<SyscallUse> uses(allowed_syscalls().begin(), allowed_syscalls().end());
+  uses.insert(uses.end(), fleet_syscalls().begin(), fleet_syscalls().end());
+  for (const SyscallUse& use : uses) {
     EXPECT_EQ(allowed.count(use.name), 1u) << use.name << " is not in the unit's SystemCallFilter=";
     EXPECT_EQ(denied.count(use.name), 0u) << use.name << " is denied by the unit's SystemCallFilter=~";
   }
@@ -144,12 +164,12 @@ TEST(SyscallFilter, PseudoCodeChecksTheArchitectureFirst) {
 constexpr const char* kNoFilterHere = "a sanitizer build: netd serves without the filter (kSyscallFilterInThisBuild)";
 
 // Runs `body` in a forked child under the filter; its wait status.
-int under_filter(const std::function<int()>& body) {
+int under_filter(const std::function<int()>& body, SyscallSet set = SyscallSet::kServing) {
   if (!kSyscallFilterInThisBuild) return -1;  // the callers skip first
   pid_t pid = fork();
   if (pid == 0) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(90);
-    if (!install_syscall_filter().ok()) _exit(91);
+    if (!install_syscall_filter(set).ok()) _exit(91);
     _exit(body());
   }
   int status = 0;
@@ -188,6 +208,75 @@ TEST(SyscallFilter, AnUnlistedCallOrSocketFamilyIsRefusedWithEpermAndListedOnesW
   });
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// With the fleet: threads, never a process; thread names, no other prctl; no executable
+// memory; and a thread started before the filter is under it as well (TSYNC).
+TEST(SyscallFilter, TheFleetsThreadsMayStartThreadsButNoProcess) {
+  if (!kSyscallFilterInThisBuild) GTEST_SKIP() << kNoFilterHere;
+  int status = under_filter(
+      [] {
+        if (refused(syscall(SYS_fork)) != 0) return 1;
+        // clone without CLONE_THREAD (a process, as fork makes it) is refused; clone3 is ENOSYS.
+        if (refused(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)) != 0) return 2;
+        if (!(syscall(SYS_clone3, nullptr, 0) == -1 && errno == ENOSYS)) return 3;
+        pthread_t thread;
+        if (pthread_create(&thread, nullptr, [](void*) -> void* { return nullptr; }, nullptr) != 0) return 4;
+        if (pthread_join(thread, nullptr) != 0) return 5;
+        if (prctl(PR_SET_NAME, "netd-test", 0, 0, 0) != 0) return 6;
+        if (refused(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)) != 0) return 7;
+        void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (page == MAP_FAILED) return 8;
+        if (mprotect(page, 4096, PROT_READ) != 0) return 9;
+        if (refused(mprotect(page, 4096, PROT_READ | PROT_EXEC)) != 0) return 10;
+        if (refused(syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, 0, 0)) != 0) return 11;
+        return 0;
+      },
+      SyscallSet::kServingWithFleet);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  // Without the fleet none of those: the base list starts no thread.
+  int base = under_filter([] {
+    pthread_t thread;
+    int rc = pthread_create(&thread, nullptr, [](void*) -> void* { return nullptr; }, nullptr);
+    return rc == EPERM || rc == EAGAIN ? 0 : 1;
+  });
+  ASSERT_TRUE(WIFEXITED(base)) << base;
+  EXPECT_EQ(WEXITSTATUS(base), 0);
+}
+
+// A thread running before the filter is loaded is under it afterwards (netd's fleet watcher
+// and gRPC's threads start before netd serves).
+TEST(SyscallFilter, ThreadsRunningBeforeTheLoadAreUnderItToo) {
+  if (!kSyscallFilterInThisBuild) GTEST_SKIP() << kNoFilterHere;
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(90);
+    struct Handover {
+      int go[2];
+      int done[2];
+    } h{};
+    if (pipe(h.go) != 0 || pipe(h.done) != 0) _exit(92);
+    pthread_t thread;
+    auto body = [](void* arg) -> void* {
+      auto* h = static_cast<Handover*>(arg);
+      char c;
+      if (read(h->go[0], &c, 1) != 1) return nullptr;
+      // ptrace is on no list: EPERM once the filter is on this thread too.
+      char verdict = refused(syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, 0, 0)) == 0 ? 'y' : 'n';
+      (void)!write(h->done[1], &verdict, 1);
+      return nullptr;
+    };
+    if (pthread_create(&thread, nullptr, body, &h) != 0) _exit(93);
+    if (!install_syscall_filter(SyscallSet::kServingWithFleet).ok()) _exit(91);
+    char c = 'g';
+    if (write(h.go[1], &c, 1) != 1 || read(h.done[0], &c, 1) != 1) _exit(94);
+    _exit(c == 'y' ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the thread started before the filter could still call ptrace";
 }
 
 #if defined(__x86_64__)
