@@ -66,12 +66,24 @@ TEST_F(FleetTest, PutReachesEveryHostChangeAppliesInPlaceRemoveTakesItAway) {
     EXPECT_NE(tc_classes(*h.bed).find("rate 30Mbit"), std::string::npos) << h.node << tc_classes(*h.bed);
   }
 
+  // A vif of alice's on every host, which her removal takes away with her routes and class.
+  for (auto& h : hosts_) {
+    auto tun = h.bed->vtuntap(kAlice, {"add", "tun", "--addr", "10.7.0.1/30", "--up", "--persist"});
+    ASSERT_TRUE(tun.ok()) << h.node << ": " << tun.describe();
+    ASSERT_EQ(tun.out, "tun7-0\n") << h.node;
+    EXPECT_NE(h.bed->root({"nft", "list", "table", "netdev", "netd"}).out.find("\"tun7-0\""), std::string::npos)
+        << h.node << ": the vif is guarded";
+  }
+
   const int64_t removed = del("/netd/slices/alice");
   ASSERT_TRUE(all_logged("applied", removed));
   for (auto& h : hosts_) {
     EXPECT_FALSE(alice_can_route(*h.bed, "203.0.113.0/24")) << h.node;
     EXPECT_EQ(h.bed->root({"ip", "route", "show", "table", "10007"}).out, "") << h.node;
     EXPECT_EQ(tc_classes(*h.bed).find("4e44:7 "), std::string::npos) << h.node << tc_classes(*h.bed);
+    EXPECT_FALSE(h.bed->root({"ip", "link", "show", "dev", "tun7-0"}).ok()) << h.node << ": alice's vif stays";
+    EXPECT_EQ(h.bed->root({"nft", "list", "table", "netdev", "netd"}).out.find("tun7-0"), std::string::npos)
+        << h.node << ": a guard of alice's vif stays";
   }
 }
 
