@@ -1,6 +1,7 @@
 // The fleet when things fail: etcd killed and restarted, netd restarted while etcd is down (the
-// last good policy), a compaction while a node is cut off (re-read, converge), a node's lease
-// expiring after SIGKILL, a 3-member cluster losing its leader.
+// last good policy), a compaction while a node is cut off (re-read, converge), a silent
+// partition (packets dropped, no reset), a node's lease expiring after SIGKILL, a 3-member
+// cluster losing its leader.
 #include "tests/integration/fleet/fleet_support.h"
 
 namespace netd::testing {
@@ -11,6 +12,25 @@ class FleetFaultTest : public FleetTest {
   int hosts() const override { return 1; }
   Testbed& bed() { return *hosts_[0].bed; }
   void cut_off() { hosts_[0].relay.reset(); }
+  // Every packet between netd and etcd dropped where netd runs (its host netns), without a
+  // reset: a pulled cable or a firewall in between, not a refused connection.
+  void partition() {
+    std::string ports;
+    for (const auto& e : cluster_->endpoints()) ports += (ports.empty() ? "" : ", ") + e.substr(e.rfind(':') + 1);
+    for (std::vector<std::string> cmd :
+         {std::vector<std::string>{"nft", "add", "table", "inet", "fleet_partition"},
+          {"nft", "add", "chain", "inet", "fleet_partition", "out", "{", "type", "filter", "hook", "output", "priority",
+           "-300", ";", "}"},
+          {"nft", "add", "rule", "inet", "fleet_partition", "out", "tcp", "dport", "{", ports, "}", "drop"},
+          {"nft", "add", "rule", "inet", "fleet_partition", "out", "tcp", "sport", "{", ports, "}", "drop"}}) {
+      auto done = bed().root(cmd);
+      ASSERT_TRUE(done.ok()) << done.describe();
+    }
+  }
+  void heal() {
+    auto done = bed().root({"nft", "delete", "table", "inet", "fleet_partition"});
+    ASSERT_TRUE(done.ok()) << done.describe();
+  }
   void reconnect() {
     std::vector<int> ports;
     for (const auto& e : cluster_->endpoints()) ports.push_back(std::stoi(e.substr(e.rfind(':') + 1)));
@@ -77,6 +97,39 @@ TEST_F(FleetFaultTest, CompactionWhileCutOffIsReadAgainAndConverges) {
   EXPECT_NE(bed().netd_log().find("was compacted"), std::string::npos) << bed().netd_log();
   EXPECT_FALSE(alice_can_route(bed()));
   EXPECT_TRUE(bed().sliceip(kBob, {"route", "add", "198.51.100.0/24", "via", "10.0.1.2"}).ok());
+}
+
+// Nothing tells netd the path is gone: its keep-alives (the lease's, gRPC's HTTP/2 pings) go
+// unanswered, it says so and retries, its node record expires, and the kernel keeps the policy
+// last applied. Once packets flow again it resumes from the revision it had, applies what it
+// missed and registers again, without a restart.
+TEST_F(FleetFaultTest, SilentPartitionIsNoticedAndHealsWithoutHelp) {
+  const int64_t first = put("/netd/slices/alice", kAliceBody);
+  ASSERT_TRUE(all_logged("applied", first));
+  ASSERT_TRUE(eventually([&] { return node_record("h0").has_value(); }));
+  ASSERT_NO_FATAL_FAILURE(partition());
+  std::string body = kAliceBody;
+  body.replace(body.find("20mbit"), 6, "40mbit");
+  const int64_t missed = put("/netd/slices/alice", body);
+  ASSERT_TRUE(eventually([&] { return bed().netd_log().find("retrying with back-off") != std::string::npos; },
+                         std::chrono::seconds(60)))
+      << bed().netd_log();
+  ASSERT_TRUE(eventually([&] { return !node_record("h0").has_value(); }, std::chrono::seconds(60)))
+      << "the record of a node nobody hears from expires with its lease";
+  EXPECT_LT(logged_revision(bed(), "applied"), missed);
+  EXPECT_TRUE(alice_can_route(bed())) << "serving the last applied policy while cut off";
+  EXPECT_NE(bed().root({"tc", "class", "show", "dev", "uplink0"}).out.find("rate 20Mbit"), std::string::npos);
+
+  ASSERT_NO_FATAL_FAILURE(heal());
+  ASSERT_TRUE(all_logged("applied", missed, std::chrono::seconds(60))) << bed().netd_log();
+  EXPECT_NE(bed().root({"tc", "class", "show", "dev", "uplink0"}).out.find("rate 40Mbit"), std::string::npos);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = node_record("h0");
+        return r && r->revision >= missed && r->health == "ok";
+      },
+      std::chrono::seconds(30)))
+      << "registered again, with the revision it applied";
 }
 
 TEST_F(FleetFaultTest, LeaseExpiresAfterSigkillAndTheNodeRegistersAgain) {
