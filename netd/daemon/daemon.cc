@@ -115,7 +115,6 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   }
   d->recorded_owners_ = policy::owners_of(policy);
   NETD_TRY(write_owner_record(policy.netd.state_dir, *d->recorded_owners_));
-  d->check_own_cgroup();
 
   server::Server::Options options;
   options.socket_path = policy.netd.socket;
@@ -165,8 +164,10 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
 Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* previous) {
   // Isolation first (tagging, revoked marks); vifs before routes: routes through the devices
   // of removed slices go with the devices.
-  // Unknown counts as outside: conntrack then keeps raw sockets' replies.
+  // Where netd runs, read once per apply: it decides whether raw sockets need conntrack, and
+  // is said when it changes. Unknown counts as outside: conntrack then keeps raw sockets' replies.
   auto placement = kernel::own_cgroup_placement(next.netd.cgroup);
+  note_cgroup_placement(placement, next.netd.cgroup);
   isolation_.set_netd_in_cgroup(placement.ok() && placement->inside);
   NETD_TRY(isolation_.apply(next, previous));
   NETD_TRY(vif_ops_.reconcile(next, previous));
@@ -177,11 +178,10 @@ Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* pr
   return ok_status();
 }
 
-void Daemon::check_own_cgroup() {
+void Daemon::note_cgroup_placement(const Result<kernel::CgroupPlacement>& placement, const std::string& cgroup) {
   // Netd keeps serving either way (a test bed, or a host where nobody uses raw sockets), but
-  // says so once at start, again when the answer changes (netd moved, then SIGHUP), and in
-  // its systemd status for as long as it lasts.
-  auto placement = kernel::own_cgroup_placement(policy_.netd.cgroup);
+  // says so once at start, again when the answer changes (netd moved, then a reload or the
+  // next verify_interval check), and in its systemd status for as long as it lasts.
   std::string warning;
   if (!placement.ok())
     warning = "warning: " + placement.error().message + "; raw sockets netd hands out may skip its cgroup programs";
@@ -191,7 +191,7 @@ void Daemon::check_own_cgroup() {
     if (!warning.empty())
       log_line(warning);
     else if (!cgroup_warning_.empty())
-      log_line("netd now runs in cgroup " + placement->own + ", inside the policy's cgroup " + policy_.netd.cgroup);
+      log_line("netd now runs in cgroup " + placement->own + ", inside the policy's cgroup " + cgroup);
   }
   cgroup_warning_ = std::move(warning);
 }
@@ -257,7 +257,6 @@ Status Daemon::apply_reloaded_policy() {
   policy_ = std::move(next);
   server_->set_limits(server_limits(policy_.netd));
   schedule_verification();
-  check_own_cgroup();
   // Applied whatever the record says: a failure only costs the next restart its comparison.
   // Rewritten (and synced) only when it changes: most reloads change no owner.
   if (!owners) owners = policy::owners_of(policy_);
@@ -282,9 +281,12 @@ void Daemon::schedule_verification() {
 
 void Daemon::verify_kernel() {
   kernel::forget_map_mirrors();  // the BPF maps are read back too, not only netlink and nft
+  const std::string warned = cgroup_warning_;
   if (Status st = apply_policy(policy_, nullptr); !st.ok())
     log_line("checking the kernel against the policy (every " + format_time_us(verify_interval_ms_ * 1000) +
              ", verify_interval): " + st.error().message + "; tried again at the next check or reload");
+  // netd moved into or out of the policy's cgroup since: systemd's status says so too.
+  if (cgroup_warning_ != warned) notify_ready(status_line());
 }
 
 Status Daemon::block_signals() {

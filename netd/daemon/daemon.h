@@ -7,6 +7,7 @@
 
 #include "lib/core/result.h"
 #include "lib/core/unique_fd.h"
+#include "netd/kernel/bpf/cgroup_placement.h"
 #include "netd/daemon/fleet_source.h"
 #include "netd/kernel/netlink/htb.h"
 #include "netd/kernel/netlink/ifb.h"
@@ -91,9 +92,9 @@ class Daemon {
   // The table of methods (methods.cc); fails if the IDL declares one it does not bind.
   Status register_methods();
   void on_signal();
-  // Logs (once per change) whether netd runs outside the policy's cgroup, where the raw
-  // sockets it hands out skip the cgroup programs (kernel/bpf/cgroup_placement.h).
-  void check_own_cgroup();
+  // Logs (once per change) whether netd runs outside the policy's cgroup `cgroup`, where the
+  // raw sockets it hands out skip the cgroup programs (kernel/bpf/cgroup_placement.h).
+  void note_cgroup_placement(const Result<kernel::CgroupPlacement>& placement, const std::string& cgroup);
   // Every [netd] verify_interval: the kernel's state read and mended against the policy, as
   // at a start (reloads and requests change it from netd's own record, so a rule, class or
   // chain someone else removed would otherwise stay missing until something touched it).

@@ -58,6 +58,26 @@ TEST_F(ServiceOutsideCgroup, WarnsOnceNamingBothCgroupsAndWhatBreaksThenClearsWh
                                           ", inside the policy's cgroup " + bed_->cgroup()));
 }
 
+// The verify_interval check reads where netd runs as well: moved in, no reload is needed for
+// netd to notice (and to stop paying conntrack for its raw sockets).
+class ServiceOutsideCgroupChecked : public TestbedTest {
+  TestbedOptions testbed_options() const override {
+    TestbedOptions o;
+    o.extra_netd = "verify_interval = 1\n";
+    return o;
+  }
+};
+
+TEST_F(ServiceOutsideCgroupChecked, TheCheckNoticesAMoveWithoutAReload) {
+  ASSERT_TRUE(serving(*bed_)) << bed_->netd_log();
+  EXPECT_EQ(count(bed_->netd_log(), kOutside), 1u) << bed_->netd_log();
+  ASSERT_OK(write_text_file(bed_->cgroup() + "/cgroup.procs", std::to_string(bed_->netd_pid())));
+  EXPECT_TRUE(eventually([&] {
+    return bed_->netd_log().find("netd: netd now runs in cgroup " + hierarchy_path(*bed_) + ", inside the policy's cgroup " +
+                                 bed_->cgroup()) != std::string::npos;
+  })) << bed_->netd_log();
+}
+
 class ServiceInsideCgroup : public TestbedTest {
   TestbedOptions testbed_options() const override {
     TestbedOptions o;
