@@ -4,8 +4,8 @@
 
 #include <ctime>
 
+#include "netd/daemon/fleet_module.h"
 #include "netd/daemon/log.h"
-#include "netd/fleet/etcd/etcd_client.h"
 #include "netd/fleet/node_name.h"
 #include "netd/fleet/secret_file.h"
 #include "netd/policy/loader.h"
@@ -66,7 +66,8 @@ Status FleetSource::start(std::chrono::milliseconds wait) {
     o.initial_record.applied_at = last_good_->applied_at;
   }
   o.log = [](const std::string& line) { log_line(line); };
-  NETD_ASSIGN_OR_RETURN(watcher_, fleet::FleetWatcher::start(std::move(o)));
+  NETD_ASSIGN_OR_RETURN(const fleet::FleetModuleApi* module, fleet_module());
+  NETD_ASSIGN_OR_RETURN(watcher_, module->start_watcher(std::move(o)));
   if (watcher_->wait_first(wait)) stage_revision();
   return ok_status();
 }
@@ -144,10 +145,10 @@ Result<FleetCheck> check_fleet_policy(const std::string& main_path, const policy
   NETD_ASSIGN_OR_RETURN(std::string text, policy::read_policy_file(main_path));
   NETD_ASSIGN_OR_RETURN(std::string node, fleet::fleet_node_name(settings));
   NETD_ASSIGN_OR_RETURN(fleet::EtcdOptions options, etcd_options(settings));
-  NETD_ASSIGN_OR_RETURN(std::unique_ptr<fleet::EtcdClient> client, fleet::EtcdClient::connect(options));
+  NETD_ASSIGN_OR_RETURN(const fleet::FleetModuleApi* module, fleet_module());
   FleetCheck check;
   check.prefix = prefix_override.empty() ? settings.etcd_prefix : prefix_override;
-  NETD_ASSIGN_OR_RETURN(fleet::PrefixSnapshot snap, client->range_prefix(check.prefix));
+  NETD_ASSIGN_OR_RETURN(fleet::PrefixSnapshot snap, module->read_prefix(options, check.prefix));
   fleet::KeyMap keys;
   for (auto& kv : snap.kvs) keys.emplace(std::move(kv.key), std::move(kv.value));
   check.revision = snap.revision;

@@ -13,8 +13,8 @@
 #include <string>
 
 #include "lib/core/result.h"
+#include "netd/fleet/fleet_api.h"
 #include "netd/fleet/fleet_policy.h"
-#include "netd/fleet/fleet_watcher.h"
 #include "netd/fleet/last_good.h"
 #include "netd/policy/policy.h"
 
@@ -84,7 +84,7 @@ class FleetSource {
   std::optional<fleet::LastGood> last_good_;
   std::string state_dir_;
   fleet::FleetPolicyBuilder builder_;
-  std::unique_ptr<fleet::FleetWatcher> watcher_;
+  std::unique_ptr<fleet::FleetFeed> watcher_;  // from netd-fleet.so (fleet_module.h)
 };
 
 // `netd --check-policy FILE` when FILE says policy_source = "etcd": the keys under the prefix

@@ -16,29 +16,12 @@
 #include <vector>
 
 #include "lib/core/result.h"
+#include "netd/fleet/fleet_keys.h"
 #include "netd/policy/body_loader.h"
 #include "netd/policy/loader.h"
 #include "netd/policy/policy.h"
 
 namespace netd::fleet {
-
-// The keys under the prefix, whole keys (prefix included) -> values.
-using KeyMap = std::map<std::string, std::string>;
-
-// What a key under the prefix is to this host.
-enum class KeyRole {
-  kSlice,      // <prefix>slices/<name>
-  kHostSlice,  // <prefix>hosts/<this node>/slices/<name>
-  kOtherHost,  // <prefix>hosts/<another node>/...
-  kNode,       // <prefix>nodes/<node>
-  kUnknown,    // anything else under the prefix (noted, never an error)
-  kOutside,    // not under the prefix at all
-};
-struct KeyPlace {
-  KeyRole role = KeyRole::kUnknown;
-  std::string slice;  // the name the key gives (kSlice, kHostSlice), unchecked
-};
-KeyPlace place_of(std::string_view key, std::string_view prefix, std::string_view node);
 
 // The slices the keys give this host, for policy::parse_policy_with_slices.
 struct FleetSlices {

@@ -29,61 +29,28 @@
 
 #include "lib/core/result.h"
 #include "lib/core/unique_fd.h"
-#include "netd/fleet/etcd/etcd_options.h"
-#include "netd/fleet/fleet_policy.h"
-#include "lib/fleet/node_record.h"
+#include "netd/fleet/fleet_api.h"
 
 namespace netd::fleet {
 
 class EtcdClient;
 class EtcdWatch;
 
-struct FleetWatcherOptions {
-  EtcdOptions etcd;
-  std::string prefix;  // [netd] etcd_prefix
-  std::string node;    // fleet_node_name()
-  int64_t node_ttl_s = 10;
-  // The node record before any verdict (the last good revision netd serves, if any).
-  NodeRecord initial_record;
-  // A burst: events that arrive within this of the first are one candidate.
-  std::chrono::milliseconds coalesce{20};
-  // Reconnect back-off: doubled from min to max, each wait jittered by +-50%.
-  std::chrono::milliseconds backoff_min{100};
-  std::chrono::milliseconds backoff_max{5000};
-  // Called from the watcher thread with one line about the connection (lost, back, compacted,
-  // lease expired): netd's log. Called only on changes, never per event.
-  std::function<void(const std::string&)> log;
-};
-
-// The keys under the prefix at a revision, as the loop receives them.
-struct FleetCandidate {
-  int64_t revision = 0;
-  KeyMap keys;  // every key under the prefix (fleet_policy picks its own)
-};
-
-class FleetWatcher {
+class FleetWatcher final : public FleetFeed {
  public:
   // Starts the thread (connect() itself never touches the network, so this does not wait).
   static Result<std::unique_ptr<FleetWatcher>> start(FleetWatcherOptions options);
-  ~FleetWatcher();  // stops the thread (cancels its watch) and joins it
+  ~FleetWatcher() override;  // stops the thread (cancels its watch) and joins it
   FleetWatcher(const FleetWatcher&) = delete;
   FleetWatcher& operator=(const FleetWatcher&) = delete;
 
-  // Readable while a candidate waits (for the event loop; EFD_NONBLOCK, CLOEXEC).
-  int fd() const { return event_fd_.get(); }
-  // The newest candidate (older ones not taken are dropped: each is the whole prefix), and the
-  // eventfd drained. nullopt: none.
-  std::optional<FleetCandidate> take();
-  // Waits up to `timeout` until a candidate is there or the first attempt to read the prefix
-  // failed (etcd unreachable): true when a candidate is there. For netd's start.
-  bool wait_first(std::chrono::milliseconds timeout);
-  // The loop's verdict on a candidate it took: written to the node record by the thread.
-  void report_applied(int64_t revision, int64_t applied_at);
-  void report_refused(int64_t revision, const std::string& reason);
-  // The node registry as this watcher last saw it (<prefix>nodes/... keys -> records): what
-  // `sliceip -a fleet status` shows, read without asking etcd (the loop never waits on it).
-  KeyMap node_keys() const;
-  const std::string& prefix() const { return options_.prefix; }
+  // FleetFeed (fleet_api.h says what each does).
+  int fd() const override { return event_fd_.get(); }
+  std::optional<FleetCandidate> take() override;
+  bool wait_first(std::chrono::milliseconds timeout) override;
+  void report_applied(int64_t revision, int64_t applied_at) override;
+  void report_refused(int64_t revision, const std::string& reason) override;
+  KeyMap node_keys() const override;
 
  private:
   explicit FleetWatcher(FleetWatcherOptions options, UniqueFd event_fd);

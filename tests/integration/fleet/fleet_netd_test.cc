@@ -8,6 +8,8 @@
 #include <cstring>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <vector>
 
 #include "netd/kernel/caps/syscall_filter.h"
@@ -120,6 +122,26 @@ TEST_F(FleetTest, EveryThreadOfNetdServesUnderTheFleetsSyscallFilter) {
   const int64_t added = put("/netd/slices/alice", kAliceBody);
   ASSERT_TRUE(all_logged("applied", added)) << hosts_[0].bed->netd_log();
   for (auto& h : hosts_) EXPECT_TRUE(alice_can_route(*h.bed)) << h.node;
+}
+
+// gRPC and the watcher are a module netd loads for policy_source = "etcd" only
+// (netd/fleet/fleet_api.h): the fleet's netds map it, a netd serving a file maps none of it.
+TEST_F(FleetTest, OnlyANetdFollowingEtcdMapsGrpc) {
+  auto maps_of = [](pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  for (auto& h : hosts_) {
+    const std::string maps = maps_of(h.bed->netd_pid());
+    EXPECT_NE(maps.find("/lib/netd/netd-fleet.so"), std::string::npos) << h.node;
+    EXPECT_NE(maps.find("libgrpc"), std::string::npos) << h.node;
+  }
+  auto plain = Testbed::create(TestbedOptions{});
+  ASSERT_OK(plain);
+  const std::string maps = maps_of(plain->netd_pid());
+  EXPECT_EQ(maps.find("netd-fleet.so"), std::string::npos) << maps;
+  EXPECT_EQ(maps.find("libgrpc"), std::string::npos) << maps;
+  EXPECT_EQ(maps.find("libprotobuf"), std::string::npos) << maps;
 }
 
 TEST_F(FleetTest, BadRevisionIsRefusedEverywhereAndTheNextGoodOneApplies) {
