@@ -1,16 +1,18 @@
 #include "netd/kernel/netlink/link_cache.h"
 
-#include <map>
-
-#include <netlink/cache.h>
+#include <linux/rtnetlink.h>
 #include <netlink/errno.h>
-#include <netlink/socket.h>
-#include <sys/socket.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/object.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/rtnl.h>
+#include <netlink/socket.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <utility>
-#include <vector>
 
 #include "netd/kernel/netlink/nl_addr.h"
 
@@ -18,138 +20,46 @@ namespace netd::kernel {
 
 namespace {
 
-// The kernel announces a device's deletion once (RTM_DELLINK, AF_UNSPEC), and libnl removes
-// only that object; the device's objects of other families (AF_INET6, from the per-family
-// RTM_NEWLINK after IPv6 configuration) would stay for good under its name and index: a leak
-// per device, and a new device of the same name would be listed twice (the raw send fence
-// refused every publish then, failing every vif request). They go with the device.
-void drop_other_families(nl_cache* cache, int ifindex) {
-  struct Stale {
-    int ifindex;
-    std::vector<nl_object*> objects;
-  } stale{ifindex, {}};
-  nl_cache_foreach(
-      cache,
-      [](nl_object* obj, void* arg) {
-        auto* s = static_cast<Stale*>(arg);
-        if (rtnl_link_get_ifindex(reinterpret_cast<rtnl_link*>(obj)) != s->ifindex) return;
-        nl_object_get(obj);
-        s->objects.push_back(obj);
-      },
-      &stale);
-  for (nl_object* obj : stale.objects) {
-    nl_cache_remove(obj);
-    nl_object_put(obj);
+using State = LinkCache::State;
+
+void notify(State& st, LinkEvent e) {
+  if (!st.resyncing && st.listener) st.listener(e);
+}
+
+void apply_link(State& st, rtnl_link* link, bool deleted) {
+  const int ifindex = rtnl_link_get_ifindex(link);
+  if (ifindex <= 0) return;
+  const char* name = rtnl_link_get_name(link);
+  auto it = st.links.find(ifindex);
+  if (deleted) {
+    // Only the family-less RTM_DELLINK is the device going: the bridge sends one of its own
+    // family when a port leaves it, and the device stays.
+    if (rtnl_link_get_family(link) != AF_UNSPEC || it == st.links.end()) return;
+    LinkEvent e{LinkEvent::Kind::kLinkRemoved, ifindex, it->second.name};
+    auto named = st.ifindex_by_name.find(it->second.name);
+    if (named != st.ifindex_by_name.end() && named->second == ifindex) st.ifindex_by_name.erase(named);
+    st.links.erase(it);
+    st.addresses.erase(ifindex);  // the kernel announced their removal before; none may stay
+    st.list_stale = true;
+    notify(st, std::move(e));
+    return;
   }
-}
-
-void on_link_change(nl_cache* cache, nl_object* obj, int action, void* arg) {
-  auto* link = reinterpret_cast<rtnl_link*>(obj);
-  if (action == NL_ACT_DEL) drop_other_families(cache, rtnl_link_get_ifindex(link));
-  auto* slot = static_cast<LinkCache::ListenerSlot*>(arg);
-  slot->links_changed = true;
-  slot->addresses_changed = true;  // a device's addresses go with it
-  if (!slot->fn) return;
-  LinkEvent e;
-  e.kind = action == NL_ACT_NEW ? LinkEvent::Kind::kLinkAdded
-           : action == NL_ACT_DEL ? LinkEvent::Kind::kLinkRemoved
-                                  : LinkEvent::Kind::kLinkChanged;
-  e.ifindex = rtnl_link_get_ifindex(link);
-  if (const char* name = rtnl_link_get_name(link)) e.name = name;
-  slot->fn(e);
-}
-
-void on_addr_change(nl_cache*, nl_object* obj, int action, void* arg) {
-  auto* slot = static_cast<LinkCache::ListenerSlot*>(arg);
-  slot->addresses_changed = true;
-  if (!slot->fn) return;
-  auto* addr = reinterpret_cast<rtnl_addr*>(obj);
-  LinkEvent e;
-  e.kind = LinkEvent::Kind::kAddressChanged;
-  e.ifindex = rtnl_addr_get_ifindex(addr);
-  e.address_removed = action == NL_ACT_DEL;
-  if (nl_addr* local = rtnl_addr_get_local(addr)) {
-    IpAddress a = from_nl_addr(local);
-    if (!a.empty()) e.address = Prefix(a, static_cast<int>(nl_addr_get_prefixlen(local)));
+  LinkCache::Link now{name != nullptr ? name : "", rtnl_link_get_flags(link), rtnl_link_get_mtu(link),
+                      rtnl_link_get_master(link)};
+  const bool added = it == st.links.end();
+  if (!added && it->second == now) return;  // repeated per family, or a change the view does not keep
+  if (added || it->second.name != now.name) {
+    if (!added) {
+      auto named = st.ifindex_by_name.find(it->second.name);
+      if (named != st.ifindex_by_name.end() && named->second == ifindex) st.ifindex_by_name.erase(named);
+    }
+    st.ifindex_by_name[now.name] = ifindex;
+    st.list_stale = true;
   }
-  char buf[IFNAMSIZ] = {};
-  if (slot->links != nullptr && rtnl_link_i2name(slot->links, e.ifindex, buf, sizeof buf) != nullptr) e.name = buf;
-  slot->fn(e);
+  LinkEvent e{added ? LinkEvent::Kind::kLinkAdded : LinkEvent::Kind::kLinkChanged, ifindex, now.name};
+  st.links[ifindex] = std::move(now);
+  notify(st, std::move(e));
 }
-
-}  // namespace
-
-Result<LinkCache> LinkCache::open() {
-  LinkCache cache;
-  int err = nl_cache_mngr_alloc(nullptr, NETLINK_ROUTE, NL_AUTO_PROVIDE, &cache.mngr_);
-  if (err < 0) return make_error(EIO, std::string("watching links: ") + nl_geterror(err));
-  err = nl_cache_mngr_add(cache.mngr_, "route/link", on_link_change, cache.listener_.get(), &cache.links_);
-  if (err < 0) return make_error(EIO, std::string("caching links: ") + nl_geterror(err));
-  cache.listener_->links = cache.links_;
-  err = nl_cache_mngr_add(cache.mngr_, "route/addr", on_addr_change, cache.listener_.get(), &cache.addrs_);
-  if (err < 0) return make_error(EIO, std::string("caching addresses: ") + nl_geterror(err));
-  // Room for bursts of notifications (hundreds of devices coming and going at once).
-  int rcvbuf = 4 << 20;
-  setsockopt(nl_cache_mngr_get_fd(cache.mngr_), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
-  return cache;
-}
-
-LinkCache::LinkCache(LinkCache&& o) noexcept
-    : mngr_(std::exchange(o.mngr_, nullptr)),
-      links_(std::exchange(o.links_, nullptr)),
-      addrs_(std::exchange(o.addrs_, nullptr)),
-      listener_(std::move(o.listener_)),
-      link_list_(std::move(o.link_list_)),
-      ifindex_by_name_(std::move(o.ifindex_by_name_)),
-      addresses_by_ifindex_(std::move(o.addresses_by_ifindex_)) {}
-
-LinkCache& LinkCache::operator=(LinkCache&& o) noexcept {
-  std::swap(mngr_, o.mngr_);
-  std::swap(links_, o.links_);
-  std::swap(addrs_, o.addrs_);
-  std::swap(listener_, o.listener_);
-  std::swap(link_list_, o.link_list_);
-  std::swap(ifindex_by_name_, o.ifindex_by_name_);
-  std::swap(addresses_by_ifindex_, o.addresses_by_ifindex_);
-  return *this;
-}
-
-LinkCache::~LinkCache() {
-  // The manager owns the caches it created.
-  if (mngr_ != nullptr) nl_cache_mngr_free(mngr_);
-}
-
-int LinkCache::fd() const { return nl_cache_mngr_get_fd(mngr_); }
-
-void LinkCache::process_events() {
-  if (nl_cache_mngr_data_ready(mngr_) >= 0) return;
-  // Notifications were lost (the socket overran): what changed meanwhile is unknown, so
-  // read both tables afresh rather than decide on stale devices and addresses.
-  nl_sock* sock = nl_socket_alloc();
-  if (sock == nullptr) return;
-  if (nl_connect(sock, NETLINK_ROUTE) == 0) {
-    nl_cache_refill(sock, links_);
-    nl_cache_refill(sock, addrs_);
-  }
-  listener_->links_changed = true;
-  listener_->addresses_changed = true;
-  nl_socket_free(sock);
-  if (listener_->fn) listener_->fn(LinkEvent{});
-}
-
-int LinkCache::ifindex(const std::string& name) {
-  index_links();
-  auto it = ifindex_by_name_.find(name);
-  return it == ifindex_by_name_.end() ? 0 : it->second;
-}
-
-std::string LinkCache::name(int ifindex) {
-  char buf[IFNAMSIZ] = {};
-  if (rtnl_link_i2name(links_, ifindex, buf, sizeof buf) == nullptr) return "";
-  return buf;
-}
-
-namespace {
 
 Prefix prefix_of(nl_addr* a) {
   IpAddress address = from_nl_addr(a);
@@ -157,68 +67,187 @@ Prefix prefix_of(nl_addr* a) {
   return Prefix(address, static_cast<int>(nl_addr_get_prefixlen(a)));
 }
 
-}  // namespace
+void apply_address(State& st, rtnl_addr* addr, bool deleted) {
+  nl_addr* local = rtnl_addr_get_local(addr);
+  if (local == nullptr) return;
+  LinkCache::Address a;
+  a.address.local = prefix_of(local);
+  if (a.address.local.address().empty()) return;
+  nl_addr* peer = rtnl_addr_get_peer(addr);
+  const bool has_peer = peer != nullptr && !prefix_of(peer).address().empty();
+  a.address.on_link = has_peer ? prefix_of(peer).network() : a.address.local.network();
+  // libnl reports IFA_ADDRESS as the peer even when it equals the local address.
+  if (has_peer && !(prefix_of(peer).address() == a.address.local.address())) a.address.peer = prefix_of(peer).address();
+  a.flags = rtnl_addr_get_flags(addr);
 
-std::vector<InterfaceAddress> LinkCache::addresses(int ifindex) {
-  index_addresses();
-  auto it = addresses_by_ifindex_.find(ifindex);
-  return it == addresses_by_ifindex_.end() ? std::vector<InterfaceAddress>{} : it->second;
+  const int ifindex = rtnl_addr_get_ifindex(addr);
+  std::vector<LinkCache::Address>& list = st.addresses[ifindex];
+  auto same = std::find_if(list.begin(), list.end(), [&](const LinkCache::Address& x) {
+    return x.address.local.address() == a.address.local.address() &&
+           x.address.local.length() == a.address.local.length();
+  });
+  if (deleted) {
+    if (same == list.end()) return;
+    list.erase(same);
+    if (list.empty()) st.addresses.erase(ifindex);
+  } else if (same == list.end()) {
+    list.push_back(a);
+  } else if (*same == a) {
+    return;
+  } else {
+    *same = a;
+  }
+  LinkEvent e;
+  e.kind = LinkEvent::Kind::kAddressChanged;
+  e.ifindex = ifindex;
+  e.address = a.address.local;
+  e.address_removed = deleted;
+  auto link = st.links.find(ifindex);
+  if (link != st.links.end()) e.name = link->second.name;
+  notify(st, std::move(e));
 }
 
-void LinkCache::index_addresses() {
-  if (!listener_->addresses_changed) return;
-  addresses_by_ifindex_.clear();
-  nl_cache_foreach(
-      addrs_,
-      [](nl_object* obj, void* arg) {
-        auto& by_ifindex = *static_cast<std::unordered_map<int, std::vector<InterfaceAddress>>*>(arg);
-        auto* addr = reinterpret_cast<rtnl_addr*>(obj);
-        nl_addr* local = rtnl_addr_get_local(addr);
-        if (local == nullptr) return;
-        InterfaceAddress ia;
-        ia.local = prefix_of(local);
-        if (ia.local.address().empty()) return;
-        nl_addr* peer = rtnl_addr_get_peer(addr);
-        bool has_peer = peer != nullptr && !prefix_of(peer).address().empty();
-        ia.on_link = has_peer ? prefix_of(peer).network() : ia.local.network();
-        // libnl reports IFA_ADDRESS as the peer even when it equals the local address.
-        if (has_peer && !(prefix_of(peer).address() == ia.local.address())) ia.peer = prefix_of(peer).address();
-        by_ifindex[rtnl_addr_get_ifindex(addr)].push_back(ia);
-      },
-      &addresses_by_ifindex_);
-  listener_->addresses_changed = false;
+void on_object(nl_object* obj, void* arg) {
+  auto& st = *static_cast<State*>(arg);
+  switch (nl_object_get_msgtype(obj)) {
+    case RTM_NEWLINK:
+    case RTM_DELLINK:
+      apply_link(st, reinterpret_cast<rtnl_link*>(obj), nl_object_get_msgtype(obj) == RTM_DELLINK);
+      break;
+    case RTM_NEWADDR:
+    case RTM_DELADDR:
+      apply_address(st, reinterpret_cast<rtnl_addr*>(obj), nl_object_get_msgtype(obj) == RTM_DELADDR);
+      break;
+    default:
+      break;
+  }
+}
+
+int on_message(nl_msg* msg, void* arg) {
+  // libnl's parser for the message's type (route/link, route/addr) makes a transient object.
+  nl_msg_parse(msg, on_object, arg);
+  return NL_OK;
+}
+
+struct NlSockDeleter {
+  void operator()(nl_sock* s) const { nl_socket_free(s); }
+};
+using NlSockPtr = std::unique_ptr<nl_sock, NlSockDeleter>;
+
+Result<NlSockPtr> socket_for(State* st) {
+  NlSockPtr sock(nl_socket_alloc());
+  if (!sock) return make_error(ENOMEM, "watching links: allocating a netlink socket");
+  nl_socket_disable_seq_check(sock.get());  // notifications carry no sequence of ours
+  nl_socket_modify_cb(sock.get(), NL_CB_VALID, NL_CB_CUSTOM, on_message, st);
+  nl_socket_enable_msg_peek(sock.get());  // a dump's datagrams may exceed a page
+  if (int err = nl_connect(sock.get(), NETLINK_ROUTE); err < 0)
+    return make_error(EIO, std::string("watching links: ") + nl_geterror(err));
+  return sock;
+}
+
+}  // namespace
+
+bool LinkCache::Address::operator==(const Address& o) const {
+  return address.local == o.address.local && address.on_link == o.address.on_link &&
+         address.peer == o.address.peer && flags == o.flags;
+}
+
+Result<LinkCache> LinkCache::open() {
+  LinkCache cache;
+  NETD_ASSIGN_OR_RETURN(NlSockPtr events, socket_for(cache.state_.get()));
+  // Subscribed before the dump: a change during it arrives as a notification after it, and
+  // applying it again is harmless.
+  if (int err = nl_socket_add_memberships(events.get(), RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
+      err < 0)
+    return make_error(EIO, std::string("watching links: ") + nl_geterror(err));
+  nl_socket_set_nonblocking(events.get());
+  // Room for bursts of notifications (hundreds of devices coming and going at once).
+  int rcvbuf = 4 << 20;
+  setsockopt(nl_socket_get_fd(events.get()), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+  cache.events_ = events.release();
+  NETD_TRY(cache.dump());
+  return cache;
+}
+
+Status LinkCache::dump() {
+  NETD_ASSIGN_OR_RETURN(NlSockPtr sock, socket_for(state_.get()));
+  State& st = *state_;
+  st.links.clear();
+  st.ifindex_by_name.clear();
+  st.addresses.clear();
+  st.list_stale = true;
+  st.resyncing = true;
+  struct Done {
+    State& st;
+    ~Done() { st.resyncing = false; }
+  } done{st};
+  for (int type : {RTM_GETLINK, RTM_GETADDR}) {
+    const char* what = type == RTM_GETLINK ? "reading links: " : "reading addresses: ";
+    if (int err = nl_rtgen_request(sock.get(), type, AF_UNSPEC, NLM_F_DUMP); err < 0)
+      return make_error(EIO, what + std::string(nl_geterror(err)));
+    if (int err = nl_recvmsgs_default(sock.get()); err < 0) return make_error(EIO, what + std::string(nl_geterror(err)));
+  }
+  return ok_status();
+}
+
+LinkCache::LinkCache(LinkCache&& o) noexcept : events_(std::exchange(o.events_, nullptr)), state_(std::move(o.state_)) {}
+
+LinkCache& LinkCache::operator=(LinkCache&& o) noexcept {
+  std::swap(events_, o.events_);
+  std::swap(state_, o.state_);
+  return *this;
+}
+
+LinkCache::~LinkCache() {
+  if (events_ != nullptr) nl_socket_free(events_);
+}
+
+int LinkCache::fd() const { return nl_socket_get_fd(events_); }
+
+void LinkCache::process_events() {
+  for (;;) {
+    const int err = nl_recvmsgs_default(events_);
+    if (err >= 0) continue;
+    if (err == -NLE_AGAIN) return;
+    break;
+  }
+  // Notifications were lost (the socket overran): what changed meanwhile is unknown, so read
+  // both tables afresh rather than decide on stale devices and addresses.
+  while (nl_recvmsgs_default(events_) != -NLE_AGAIN) {
+  }
+  (void)dump();
+  if (state_->listener) state_->listener(LinkEvent{});
+}
+
+int LinkCache::ifindex(const std::string& name) {
+  auto it = state_->ifindex_by_name.find(name);
+  return it == state_->ifindex_by_name.end() ? 0 : it->second;
+}
+
+std::string LinkCache::name(int ifindex) {
+  auto it = state_->links.find(ifindex);
+  return it == state_->links.end() ? "" : it->second.name;
+}
+
+std::vector<InterfaceAddress> LinkCache::addresses(int ifindex) {
+  std::vector<InterfaceAddress> out;
+  auto it = state_->addresses.find(ifindex);
+  if (it == state_->addresses.end()) return out;
+  out.reserve(it->second.size());
+  for (const auto& a : it->second) out.push_back(a.address);
+  return out;
 }
 
 std::vector<LinkEntry> LinkCache::links() {
-  index_links();
-  return link_list_;
-}
-
-void LinkCache::index_links() {
-  if (!listener_->links_changed) return;
-  // libnl keys link objects by ifindex and family: the kernel's per-family link
-  // notifications (RTM_NEWLINK with AF_INET6 after address configuration, for one) leave a
-  // second object for the same device. One entry per device.
-  std::map<int, std::string> by_index;
-  nl_cache_foreach(
-      links_,
-      [](nl_object* obj, void* arg) {
-        auto* link = reinterpret_cast<rtnl_link*>(obj);
-        const char* name = rtnl_link_get_name(link);
-        auto& out = *static_cast<std::map<int, std::string>*>(arg);
-        auto [it, added] = out.emplace(rtnl_link_get_ifindex(link), name ? name : "");
-        // Prefer the family-less (AF_UNSPEC) object's name, which follows renames.
-        if (!added && rtnl_link_get_family(link) == AF_UNSPEC && name != nullptr) it->second = name;
-      },
-      &by_index);
-  link_list_.clear();
-  link_list_.reserve(by_index.size());
-  ifindex_by_name_.clear();
-  for (auto& [ifindex, name] : by_index) {
-    ifindex_by_name_.emplace(name, ifindex);
-    link_list_.push_back({ifindex, std::move(name)});
+  State& st = *state_;
+  if (st.list_stale) {
+    st.list.clear();
+    st.list.reserve(st.links.size());
+    for (const auto& [ifindex, link] : st.links) st.list.push_back({ifindex, link.name});
+    std::sort(st.list.begin(), st.list.end(), [](const LinkEntry& a, const LinkEntry& b) { return a.ifindex < b.ifindex; });
+    st.list_stale = false;
   }
-  listener_->links_changed = false;
+  return st.list;
 }
 
 }  // namespace netd::kernel

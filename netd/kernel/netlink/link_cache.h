@@ -1,5 +1,8 @@
 // LinkCache: the kernel's LinkView: names, indexes and addresses of the netns's devices, kept
-// current by libnl's cache manager from rtnetlink notifications, so policy checks need no round trips.
+// current from rtnetlink notifications, so policy checks need no round trips. libnl parses the
+// messages (nl_msg_parse); the cache keeps only what the view answers with, a few dozen bytes
+// per device: libnl's own caches hold a full object per device and family (1.75 KiB each,
+// 7 MiB with 4096 vifs), and made every change rebuild the indexes over all devices.
 #pragma once
 
 #include <functional>
@@ -11,22 +14,13 @@
 #include "lib/core/result.h"
 #include "netd/kernel/netlink/link_view.h"
 
-struct nl_cache_mngr;
-struct nl_cache;
+struct nl_sock;
 
 namespace netd::kernel {
 
 class LinkCache : public LinkView {
  public:
   using Listener = std::function<void(const LinkEvent&)>;
-  // Heap-held so the pointer libnl keeps for its callbacks survives moves of the LinkCache.
-  struct ListenerSlot {
-    Listener fn;
-    nl_cache* links = nullptr;
-    // Set by every change libnl applies: the lookup indexes below are made again on next use.
-    bool links_changed = true;
-    bool addresses_changed = true;
-  };
   static Result<LinkCache> open();
   LinkCache(const LinkCache&) = delete;
   LinkCache& operator=(const LinkCache&) = delete;
@@ -37,7 +31,7 @@ class LinkCache : public LinkView {
   // Socket to watch for readability; then call process_events().
   int fd() const;
   // Called from process_events() for every change applied (set once, before events matter).
-  void set_listener(Listener listener) { listener_->fn = std::move(listener); }
+  void set_listener(Listener listener) { state_->listener = std::move(listener); }
   // Applies pending notifications. The daemon calls it whenever fd() is readable, before
   // the requests of the same event batch; lookups themselves make no system calls.
   void process_events();
@@ -47,20 +41,37 @@ class LinkCache : public LinkView {
   std::vector<InterfaceAddress> addresses(int ifindex) override;
   std::vector<LinkEntry> links() override;
 
+  // What is kept of a device and of an address; a notification that changes none of it is no
+  // event (the kernel repeats RTM_NEWLINK per address family, and on changes netd ignores).
+  struct Link {
+    std::string name;
+    unsigned flags = 0;
+    unsigned mtu = 0;
+    int master = 0;
+    bool operator==(const Link&) const = default;
+  };
+  struct Address {
+    InterfaceAddress address;
+    unsigned flags = 0;
+    bool operator==(const Address&) const;
+  };
+  // Heap-held: libnl's parse callbacks keep a pointer to it across moves of the LinkCache.
+  struct State {
+    Listener listener;
+    std::unordered_map<int, Link> links;
+    std::unordered_map<std::string, int> ifindex_by_name;
+    std::unordered_map<int, std::vector<Address>> addresses;
+    std::vector<LinkEntry> list;  // links() by ifindex, made again after a device came, went or was renamed
+    bool list_stale = true;
+    bool resyncing = false;  // a dump fills the tables: no events
+  };
+
  private:
   LinkCache() = default;
-  nl_cache_mngr* mngr_ = nullptr;
-  nl_cache* links_ = nullptr;
-  nl_cache* addrs_ = nullptr;
-  std::unique_ptr<ListenerSlot> listener_ = std::make_unique<ListenerSlot>();
-  // Indexes over libnl's caches, whose own lookups by name and by device walk every object:
-  // with thousands of vifs every route request paid that walk for each device it names.
-  // Made on first use after a change, so a request costs a hash lookup.
-  void index_links();
-  void index_addresses();
-  std::vector<LinkEntry> link_list_;
-  std::unordered_map<std::string, int> ifindex_by_name_;
-  std::unordered_map<int, std::vector<InterfaceAddress>> addresses_by_ifindex_;
+  // Both tables read afresh (at open, and when notifications were lost).
+  Status dump();
+  nl_sock* events_ = nullptr;  // subscribed to link and address notifications
+  std::unique_ptr<State> state_ = std::make_unique<State>();
 };
 
 }  // namespace netd::kernel

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,13 +28,14 @@
 namespace netd::testing {
 namespace {
 
-// RTM_NEWLINK / RTM_DELLINK of every family, as libnl's link cache subscribes to them.
+// RTM_NEWLINK / RTM_DELLINK of every family (or the groups given: addresses).
 class LinkWatch {
  public:
-  LinkWatch() : fd_(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) {
+  explicit LinkWatch(uint32_t groups = RTMGRP_LINK | (1u << (RTNLGRP_IPV6_IFINFO - 1)))
+      : fd_(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) {
     sockaddr_nl addr{};
     addr.nl_family = AF_NETLINK;
-    addr.nl_groups = RTMGRP_LINK | (1u << (RTNLGRP_IPV6_IFINFO - 1));
+    addr.nl_groups = groups;
     bound_ = fd_.valid() && bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   }
   bool bound() const { return bound_; }
@@ -51,6 +53,11 @@ class LinkWatch {
       int len = static_cast<int>(n);
       for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
         if (h->nlmsg_type != type) continue;
+        if (type == RTM_NEWADDR || type == RTM_DELADDR) {
+          auto* ifa = static_cast<ifaddrmsg*>(NLMSG_DATA(h));
+          if (ifa->ifa_family != family || (ifindex != 0 && static_cast<int>(ifa->ifa_index) != ifindex)) continue;
+          return static_cast<int>(ifa->ifa_index);
+        }
         auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(h));
         if (ifi->ifi_family != family || (ifindex != 0 && ifi->ifi_index != ifindex)) continue;
         if (!name.empty() && !has_name(h, name)) continue;
@@ -119,6 +126,111 @@ TEST(LinkCacheChurn, ADeletedDeviceLeavesNoEntryAndItsNameComesBackOnce) {
   cache->process_events();
   EXPECT_EQ(entries_named(*cache, "lcva"), 1u);
   EXPECT_EQ(cache->ifindex("lcva"), second);
+}
+
+
+// The view keeps a device's name, flags, mtu and master; the events it reports.
+class LinkCacheView : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    NETD_REQUIRE_ROOT();
+    auto ns = Netns::create();
+    ASSERT_OK(ns);
+    ns_.emplace(std::move(*ns));
+    auto inside = ns_->enter();
+    ASSERT_OK(inside);
+    watch_.emplace(RTMGRP_LINK | RTMGRP_IPV4_IFADDR);
+    ASSERT_TRUE(watch_->bound());
+    auto cache = kernel::LinkCache::open();
+    ASSERT_OK(cache);
+    cache_.emplace(std::move(*cache));
+    cache_->set_listener([this](const kernel::LinkEvent& e) { events_.push_back(e); });
+  }
+  void ip(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"ip"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_in(&*ns_, argv);
+    ASSERT_TRUE(r.ok()) << r.describe();
+  }
+  size_t count(kernel::LinkEvent::Kind kind, int ifindex) const {
+    return static_cast<size_t>(std::count_if(events_.begin(), events_.end(), [&](const kernel::LinkEvent& e) {
+      return e.kind == kind && e.ifindex == ifindex;
+    }));
+  }
+  std::optional<Netns> ns_;
+  std::optional<LinkWatch> watch_;
+  std::optional<kernel::LinkCache> cache_;
+  std::vector<kernel::LinkEvent> events_;
+};
+
+TEST_F(LinkCacheView, ARenamedDeviceAnswersToItsNewNameOnly) {
+  ip({"link", "add", "lcra", "type", "veth", "peer", "name", "lcrb"});
+  const int index = watch_->await(RTM_NEWLINK, AF_UNSPEC, 0, "lcra");
+  ASSERT_NE(index, 0);
+  cache_->process_events();
+  ASSERT_EQ(cache_->ifindex("lcra"), index);
+  EXPECT_EQ(count(kernel::LinkEvent::Kind::kLinkAdded, index), 1u);
+  ip({"link", "set", "lcra", "name", "lcrc"});
+  ASSERT_EQ(watch_->await(RTM_NEWLINK, AF_UNSPEC, index, "lcrc"), index);
+  cache_->process_events();
+  EXPECT_EQ(cache_->ifindex("lcrc"), index);
+  EXPECT_EQ(cache_->ifindex("lcra"), 0);
+  EXPECT_EQ(cache_->name(index), "lcrc");
+  EXPECT_EQ(entries_named(*cache_, "lcra"), 0u);
+  EXPECT_EQ(entries_named(*cache_, "lcrc"), 1u);
+  EXPECT_EQ(count(kernel::LinkEvent::Kind::kLinkChanged, index), 1u);
+}
+
+TEST_F(LinkCacheView, AnAnnouncementThatChangesNothingItKeepsIsNoEvent) {
+  ip({"link", "add", "lcna", "type", "veth", "peer", "name", "lcnb"});
+  const int index = watch_->await(RTM_NEWLINK, AF_UNSPEC, 0, "lcna");
+  ASSERT_NE(index, 0);
+  cache_->process_events();
+  events_.clear();
+  ip({"link", "set", "lcna", "txqueuelen", "100"});  // announced; not in the view
+  ASSERT_EQ(watch_->await(RTM_NEWLINK, AF_UNSPEC, index), index);
+  cache_->process_events();
+  EXPECT_EQ(count(kernel::LinkEvent::Kind::kLinkChanged, index), 0u);
+  ip({"link", "set", "lcna", "mtu", "1400"});
+  ASSERT_EQ(watch_->await(RTM_NEWLINK, AF_UNSPEC, index), index);
+  cache_->process_events();
+  EXPECT_EQ(count(kernel::LinkEvent::Kind::kLinkChanged, index), 1u);
+}
+
+// The bridge announces a port's leaving with an RTM_DELLINK of its own family.
+TEST_F(LinkCacheView, ABridgePortThatLeavesItIsStillADevice) {
+  ip({"link", "add", "lcbr", "type", "bridge"});
+  ip({"link", "add", "lcpa", "type", "veth", "peer", "name", "lcpb"});
+  const int port = watch_->await(RTM_NEWLINK, AF_UNSPEC, 0, "lcpa");
+  ASSERT_NE(port, 0);
+  ip({"link", "set", "lcpa", "master", "lcbr"});
+  ip({"link", "set", "lcpa", "nomaster"});
+  ASSERT_EQ(watch_->await(RTM_DELLINK, AF_BRIDGE, port), port);
+  cache_->process_events();
+  EXPECT_EQ(cache_->ifindex("lcpa"), port);
+  EXPECT_EQ(count(kernel::LinkEvent::Kind::kLinkRemoved, port), 0u);
+}
+
+TEST_F(LinkCacheView, AddressesComeAndGoWithOneEventEach) {
+  ip({"link", "add", "lcaa", "type", "veth", "peer", "name", "lcab"});
+  const int index = watch_->await(RTM_NEWLINK, AF_UNSPEC, 0, "lcaa");
+  ASSERT_NE(index, 0);
+  ip({"addr", "add", "192.0.2.1/24", "dev", "lcaa"});
+  ASSERT_EQ(watch_->await(RTM_NEWADDR, AF_INET, index), index);
+  cache_->process_events();
+  auto addresses = cache_->addresses(index);
+  ASSERT_EQ(addresses.size(), 1u);
+  EXPECT_EQ(addresses[0].local.to_string(), "192.0.2.1/24");
+  EXPECT_EQ(addresses[0].on_link.to_string(), "192.0.2.0/24");
+  ASSERT_EQ(count(kernel::LinkEvent::Kind::kAddressChanged, index), 1u);
+  EXPECT_EQ(events_.back().name, "lcaa");
+  EXPECT_FALSE(events_.back().address_removed);
+  ip({"addr", "del", "192.0.2.1/24", "dev", "lcaa"});
+  ASSERT_EQ(watch_->await(RTM_DELADDR, AF_INET, index), index);
+  cache_->process_events();
+  EXPECT_TRUE(cache_->addresses(index).empty());
+  EXPECT_EQ(count(kernel::LinkEvent::Kind::kAddressChanged, index), 2u);
+  EXPECT_TRUE(events_.back().address_removed);
 }
 
 }  // namespace
