@@ -22,6 +22,9 @@ namespace {
 
 using State = LinkCache::State;
 
+// Reads of queued notifications dropped before a resync's dump.
+constexpr int kDrainLimit = 4096;
+
 void notify(State& st, LinkEvent e) {
   if (!st.resyncing && st.listener) st.listener(e);
 }
@@ -164,13 +167,16 @@ Result<LinkCache> LinkCache::open() {
   // Room for bursts of notifications (hundreds of devices coming and going at once).
   int rcvbuf = 4 << 20;
   setsockopt(nl_socket_get_fd(events.get()), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+  // The dumps' socket is made now too: a resync reads the netns the cache was opened in,
+  // whichever the thread is in then.
+  NETD_ASSIGN_OR_RETURN(NlSockPtr dumps, socket_for(cache.state_.get()));
   cache.events_ = events.release();
+  cache.dumps_ = dumps.release();
   NETD_TRY(cache.dump());
   return cache;
 }
 
 Status LinkCache::dump() {
-  NETD_ASSIGN_OR_RETURN(NlSockPtr sock, socket_for(state_.get()));
   State& st = *state_;
   st.links.clear();
   st.ifindex_by_name.clear();
@@ -183,37 +189,40 @@ Status LinkCache::dump() {
   } done{st};
   for (int type : {RTM_GETLINK, RTM_GETADDR}) {
     const char* what = type == RTM_GETLINK ? "reading links: " : "reading addresses: ";
-    if (int err = nl_rtgen_request(sock.get(), type, AF_UNSPEC, NLM_F_DUMP); err < 0)
+    if (int err = nl_rtgen_request(dumps_, type, AF_UNSPEC, NLM_F_DUMP); err < 0)
       return make_error(EIO, what + std::string(nl_geterror(err)));
-    if (int err = nl_recvmsgs_default(sock.get()); err < 0) return make_error(EIO, what + std::string(nl_geterror(err)));
+    if (int err = nl_recvmsgs_default(dumps_); err < 0) return make_error(EIO, what + std::string(nl_geterror(err)));
   }
   return ok_status();
 }
 
-LinkCache::LinkCache(LinkCache&& o) noexcept : events_(std::exchange(o.events_, nullptr)), state_(std::move(o.state_)) {}
+LinkCache::LinkCache(LinkCache&& o) noexcept
+    : events_(std::exchange(o.events_, nullptr)), dumps_(std::exchange(o.dumps_, nullptr)), state_(std::move(o.state_)) {}
 
 LinkCache& LinkCache::operator=(LinkCache&& o) noexcept {
   std::swap(events_, o.events_);
+  std::swap(dumps_, o.dumps_);
   std::swap(state_, o.state_);
   return *this;
 }
 
 LinkCache::~LinkCache() {
   if (events_ != nullptr) nl_socket_free(events_);
+  if (dumps_ != nullptr) nl_socket_free(dumps_);
 }
 
 int LinkCache::fd() const { return nl_socket_get_fd(events_); }
 
 void LinkCache::process_events() {
-  for (;;) {
-    const int err = nl_recvmsgs_default(events_);
-    if (err >= 0) continue;
-    if (err == -NLE_AGAIN) return;
-    break;
+  int err = 0;
+  while ((err = nl_recvmsgs_default(events_)) >= 0) {
   }
+  if (err == -NLE_AGAIN) return;
   // Notifications were lost (the socket overran): what changed meanwhile is unknown, so read
-  // both tables afresh rather than decide on stale devices and addresses.
-  while (nl_recvmsgs_default(events_) != -NLE_AGAIN) {
+  // both tables afresh rather than decide on stale devices and addresses. What is queued now
+  // is older than the dump and is dropped first (bounded: the kernel keeps queueing).
+  state_->resyncing = true;
+  for (int i = 0; i < kDrainLimit && nl_recvmsgs_default(events_) != -NLE_AGAIN; ++i) {
   }
   (void)dump();
   if (state_->listener) state_->listener(LinkEvent{});

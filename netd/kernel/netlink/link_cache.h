@@ -71,6 +71,7 @@ class LinkCache : public LinkView {
   // Both tables read afresh (at open, and when notifications were lost).
   Status dump();
   nl_sock* events_ = nullptr;  // subscribed to link and address notifications
+  nl_sock* dumps_ = nullptr;   // for dump(), made in the same netns
   std::unique_ptr<State> state_ = std::make_unique<State>();
 };
 

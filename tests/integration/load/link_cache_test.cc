@@ -233,5 +233,23 @@ TEST_F(LinkCacheView, AddressesComeAndGoWithOneEventEach) {
   EXPECT_TRUE(events_.back().address_removed);
 }
 
+// Notifications lost to an overrun socket: the table is read afresh and the listener told to
+// look at everything (kResync).
+TEST_F(LinkCacheView, LostNotificationsAreAResyncThatMissesNoDevice) {
+  int small = 1;  // the kernel's minimum: a couple of notifications
+  ASSERT_EQ(setsockopt(cache_->fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+  for (int i = 0; i < 16; ++i)
+    ip({"link", "add", "lco" + std::to_string(i), "type", "veth", "peer", "name", "lcp" + std::to_string(i)});
+  ASSERT_NE(watch_->await(RTM_NEWLINK, AF_UNSPEC, 0, "lcp15"), 0);
+  cache_->process_events();
+  EXPECT_GE(std::count_if(events_.begin(), events_.end(),
+                          [](const kernel::LinkEvent& e) { return e.kind == kernel::LinkEvent::Kind::kResync; }),
+            1);
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_NE(cache_->ifindex("lco" + std::to_string(i)), 0) << i;
+    EXPECT_NE(cache_->ifindex("lcp" + std::to_string(i)), 0) << i;
+  }
+}
+
 }  // namespace
 }  // namespace netd::testing
