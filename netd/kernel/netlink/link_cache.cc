@@ -24,6 +24,8 @@ using State = LinkCache::State;
 
 // Reads of queued notifications dropped before a resync's dump.
 constexpr int kDrainLimit = 4096;
+// Dumps started again after the kernel marked one interrupted.
+constexpr int kDumpAttempts = 8;
 
 void notify(State& st, LinkEvent e) {
   if (!st.resyncing && st.listener) st.listener(e);
@@ -47,9 +49,13 @@ void apply_link(State& st, rtnl_link* link, bool deleted) {
     notify(st, std::move(e));
     return;
   }
-  LinkCache::Link now{name != nullptr ? name : "", rtnl_link_get_flags(link), rtnl_link_get_mtu(link),
-                      rtnl_link_get_master(link)};
   const bool added = it == st.links.end();
+  // The master only from the device's own (family-less) announcement: the bridge's AF_BRIDGE
+  // one about itself names itself as its master.
+  const int master = rtnl_link_get_family(link) == AF_UNSPEC ? static_cast<int>(rtnl_link_get_master(link))
+                     : added                                 ? 0
+                                                             : it->second.master;
+  LinkCache::Link now{name != nullptr ? name : "", rtnl_link_get_flags(link), rtnl_link_get_mtu(link), master};
   if (!added && it->second == now) return;  // repeated per family, or a change the view does not keep
   if (added || it->second.name != now.name) {
     if (!added) {
@@ -83,22 +89,30 @@ void apply_address(State& st, rtnl_addr* addr, bool deleted) {
   if (has_peer && !(prefix_of(peer).address() == a.address.local.address())) a.address.peer = prefix_of(peer).address();
   a.flags = rtnl_addr_get_flags(addr);
 
+  // The kernel's identity of an address: its device, local address, prefix length and peer
+  // (IPv4 allows one local address towards two peers).
   const int ifindex = rtnl_addr_get_ifindex(addr);
-  std::vector<LinkCache::Address>& list = st.addresses[ifindex];
-  auto same = std::find_if(list.begin(), list.end(), [&](const LinkCache::Address& x) {
-    return x.address.local.address() == a.address.local.address() &&
-           x.address.local.length() == a.address.local.length();
-  });
+  auto same_address = [&](const LinkCache::Address& x) {
+    return x.address.local == a.address.local && x.address.peer == a.address.peer;
+  };
   if (deleted) {
+    auto device = st.addresses.find(ifindex);
+    if (device == st.addresses.end()) return;
+    std::vector<LinkCache::Address>& list = device->second;
+    auto same = std::find_if(list.begin(), list.end(), same_address);
     if (same == list.end()) return;
     list.erase(same);
-    if (list.empty()) st.addresses.erase(ifindex);
-  } else if (same == list.end()) {
-    list.push_back(a);
-  } else if (*same == a) {
-    return;
+    if (list.empty()) st.addresses.erase(device);
   } else {
-    *same = a;
+    std::vector<LinkCache::Address>& list = st.addresses[ifindex];
+    auto same = std::find_if(list.begin(), list.end(), same_address);
+    if (same == list.end()) {
+      list.push_back(a);
+    } else if (*same == a) {
+      return;
+    } else {
+      *same = a;
+    }
   }
   LinkEvent e;
   e.kind = LinkEvent::Kind::kAddressChanged;
@@ -128,7 +142,8 @@ void on_object(nl_object* obj, void* arg) {
 
 int on_message(nl_msg* msg, void* arg) {
   // libnl's parser for the message's type (route/link, route/addr) makes a transient object.
-  nl_msg_parse(msg, on_object, arg);
+  // One it cannot parse is a change the table missed: read everything again.
+  if (nl_msg_parse(msg, on_object, arg) < 0) static_cast<State*>(arg)->resync_pending = true;
   return NL_OK;
 }
 
@@ -177,23 +192,41 @@ Result<LinkCache> LinkCache::open() {
 }
 
 Status LinkCache::dump() {
-  State& st = *state_;
-  st.links.clear();
-  st.ifindex_by_name.clear();
-  st.addresses.clear();
-  st.list_stale = true;
-  st.resyncing = true;
-  struct Done {
-    State& st;
-    ~Done() { st.resyncing = false; }
-  } done{st};
-  for (int type : {RTM_GETLINK, RTM_GETADDR}) {
-    const char* what = type == RTM_GETLINK ? "reading links: " : "reading addresses: ";
-    if (int err = nl_rtgen_request(dumps_, type, AF_UNSPEC, NLM_F_DUMP); err < 0)
-      return make_error(EIO, what + std::string(nl_geterror(err)));
-    if (int err = nl_recvmsgs_default(dumps_); err < 0) return make_error(EIO, what + std::string(nl_geterror(err)));
+  // Into tables of its own, which replace the current ones only once both dumps are whole: a
+  // failed resync keeps the last complete view (and is tried again) rather than announcing a
+  // partial one. A dump the kernel marks interrupted (devices changed during it) starts again.
+  Status last = ok_status();
+  for (int attempt = 0; attempt < kDumpAttempts; ++attempt) {
+    State fresh;
+    fresh.resyncing = true;
+    nl_socket_modify_cb(dumps_, NL_CB_VALID, NL_CB_CUSTOM, on_message, &fresh);
+    last = ok_status();
+    for (int type : {RTM_GETLINK, RTM_GETADDR}) {
+      const char* what = type == RTM_GETLINK ? "reading links: " : "reading addresses: ";
+      int err = nl_rtgen_request(dumps_, type, AF_UNSPEC, NLM_F_DUMP);
+      if (err >= 0) err = nl_recvmsgs_default(dumps_);
+      if (err < 0) {
+        last = make_error(err == -NLE_DUMP_INTR ? EAGAIN : EIO, what + std::string(nl_geterror(err)));
+        break;
+      }
+      if (fresh.resync_pending) {
+        last = make_error(EIO, what + std::string("a message libnl could not parse"));
+        break;
+      }
+    }
+    nl_socket_modify_cb(dumps_, NL_CB_VALID, NL_CB_CUSTOM, on_message, nullptr);
+    if (!last.ok() && last.error().code == EAGAIN) continue;
+    if (!last.ok()) break;
+    State& st = *state_;
+    st.links = std::move(fresh.links);
+    st.ifindex_by_name = std::move(fresh.ifindex_by_name);
+    st.addresses = std::move(fresh.addresses);
+    st.list_stale = true;
+    st.resync_pending = false;
+    return ok_status();
   }
-  return ok_status();
+  state_->resync_pending = true;
+  return last;
 }
 
 LinkCache::LinkCache(LinkCache&& o) noexcept
@@ -217,14 +250,18 @@ void LinkCache::process_events() {
   int err = 0;
   while ((err = nl_recvmsgs_default(events_)) >= 0) {
   }
-  if (err == -NLE_AGAIN) return;
-  // Notifications were lost (the socket overran): what changed meanwhile is unknown, so read
-  // both tables afresh rather than decide on stale devices and addresses. What is queued now
-  // is older than the dump and is dropped first (bounded: the kernel keeps queueing).
+  if (err == -NLE_AGAIN && !state_->resync_pending) return;
+  // Notifications were lost (the socket overran, or one could not be parsed): what changed
+  // meanwhile is unknown, so read both tables afresh rather than decide on stale devices and
+  // addresses. What is queued now is older than the dump and goes first (bounded: the kernel
+  // keeps queueing); applied, but announced only as the resync.
   state_->resyncing = true;
   for (int i = 0; i < kDrainLimit && nl_recvmsgs_default(events_) != -NLE_AGAIN; ++i) {
   }
-  (void)dump();
+  state_->resyncing = false;
+  // A dump that fails keeps the last whole view and resync_pending: the next notification
+  // tries again.
+  if (!dump().ok()) return;
   if (state_->listener) state_->listener(LinkEvent{});
 }
 

@@ -63,7 +63,8 @@ class LinkCache : public LinkView {
     std::unordered_map<int, std::vector<Address>> addresses;
     std::vector<LinkEntry> list;  // links() by ifindex, made again after a device came, went or was renamed
     bool list_stale = true;
-    bool resyncing = false;  // a dump fills the tables: no events
+    bool resyncing = false;       // notifications applied but not announced (before a resync)
+    bool resync_pending = false;  // notifications were lost and no dump has made up for them
   };
 
  private:

@@ -251,5 +251,24 @@ TEST_F(LinkCacheView, LostNotificationsAreAResyncThatMissesNoDevice) {
   }
 }
 
+// IPv4 allows one local address towards two peers: two addresses, and deleting one leaves the other.
+TEST_F(LinkCacheView, OneLocalAddressTowardsTwoPeersIsTwoAddresses) {
+  ip({"link", "add", "lcqa", "type", "veth", "peer", "name", "lcqb"});
+  const int index = watch_->await(RTM_NEWLINK, AF_UNSPEC, 0, "lcqa");
+  ASSERT_NE(index, 0);
+  ip({"addr", "add", "10.9.0.1", "peer", "10.9.0.2/32", "dev", "lcqa"});
+  ASSERT_EQ(watch_->await(RTM_NEWADDR, AF_INET, index), index);
+  ip({"addr", "add", "10.9.0.1", "peer", "10.9.0.3/32", "dev", "lcqa"});
+  ASSERT_EQ(watch_->await(RTM_NEWADDR, AF_INET, index), index);
+  cache_->process_events();
+  ASSERT_EQ(cache_->addresses(index).size(), 2u);
+  ip({"addr", "del", "10.9.0.1", "peer", "10.9.0.2/32", "dev", "lcqa"});
+  ASSERT_EQ(watch_->await(RTM_DELADDR, AF_INET, index), index);
+  cache_->process_events();
+  auto left = cache_->addresses(index);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].peer.to_string(), "10.9.0.3");
+}
+
 }  // namespace
 }  // namespace netd::testing
