@@ -7,8 +7,8 @@
 
 #include "lib/core/result.h"
 #include "lib/core/unique_fd.h"
-#include "netd/kernel/bpf/cgroup_placement.h"
 #include "netd/daemon/fleet_source.h"
+#include "netd/kernel/bpf/cgroup_placement.h"
 #include "netd/kernel/netlink/htb.h"
 #include "netd/kernel/netlink/ifb.h"
 #include "netd/kernel/netlink/link_cache.h"

@@ -7,7 +7,6 @@
 #include <netlink/object.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
-#include <netlink/route/rtnl.h>
 #include <netlink/socket.h>
 #include <sys/socket.h>
 
@@ -26,6 +25,7 @@ using State = LinkCache::State;
 constexpr int kDrainLimit = 4096;
 // Dumps started again after the kernel marked one interrupted.
 constexpr int kDumpAttempts = 8;
+
 
 void notify(State& st, LinkEvent e) {
   if (!st.resyncing && st.listener) st.listener(e);
@@ -147,20 +147,17 @@ int on_message(nl_msg* msg, void* arg) {
   return NL_OK;
 }
 
-struct NlSockDeleter {
-  void operator()(nl_sock* s) const { nl_socket_free(s); }
-};
-using NlSockPtr = std::unique_ptr<nl_sock, NlSockDeleter>;
-
-Result<NlSockPtr> socket_for(State* st) {
-  NlSockPtr sock(nl_socket_alloc());
-  if (!sock) return make_error(ENOMEM, "watching links: allocating a netlink socket");
-  nl_socket_disable_seq_check(sock.get());  // notifications carry no sequence of ours
-  nl_socket_modify_cb(sock.get(), NL_CB_VALID, NL_CB_CUSTOM, on_message, st);
-  nl_socket_enable_msg_peek(sock.get());  // a dump's datagrams may exceed a page
-  if (int err = nl_connect(sock.get(), NETLINK_ROUTE); err < 0)
-    return make_error(EIO, std::string("watching links: ") + nl_geterror(err));
-  return sock;
+// An RTM_GETLINK / RTM_GETADDR dump of every family, with the (zeroed) header strict
+// checking asks for.
+Result<NlMessage> dump_request(int type) {
+  NlMessage msg(nlmsg_alloc_simple(type, NLM_F_DUMP));
+  if (msg.get() == nullptr) return make_error(ENOMEM, "reading links: out of memory");
+  ifinfomsg link{};
+  ifaddrmsg address{};
+  const int err = type == RTM_GETLINK ? nlmsg_append(msg.get(), &link, sizeof link, NLMSG_ALIGNTO)
+                                      : nlmsg_append(msg.get(), &address, sizeof address, NLMSG_ALIGNTO);
+  if (err < 0) return make_error(ENOMEM, "reading links: out of memory");
+  return msg;
 }
 
 }  // namespace
@@ -170,23 +167,29 @@ bool LinkCache::Address::operator==(const Address& o) const {
          address.peer == o.address.peer && flags == o.flags;
 }
 
+void LinkCache::SockFree::operator()(nl_sock* sock) const { nl_socket_free(sock); }
+
 Result<LinkCache> LinkCache::open() {
   LinkCache cache;
-  NETD_ASSIGN_OR_RETURN(NlSockPtr events, socket_for(cache.state_.get()));
+  cache.events_.reset(nl_socket_alloc());
+  nl_sock* events = cache.events_.get();
+  if (events == nullptr) return make_error(ENOMEM, "watching links: allocating a netlink socket");
+  nl_socket_disable_seq_check(events);  // notifications carry no sequence of ours
+  nl_socket_modify_cb(events, NL_CB_VALID, NL_CB_CUSTOM, on_message, cache.state_.get());
+  if (int err = nl_connect(events, NETLINK_ROUTE); err < 0)
+    return make_error(EIO, std::string("watching links: ") + nl_geterror(err));
   // Subscribed before the dump: a change during it arrives as a notification after it, and
   // applying it again is harmless.
-  if (int err = nl_socket_add_memberships(events.get(), RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
-      err < 0)
+  if (int err = nl_socket_add_memberships(events, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0); err < 0)
     return make_error(EIO, std::string("watching links: ") + nl_geterror(err));
-  nl_socket_set_nonblocking(events.get());
+  nl_socket_set_nonblocking(events);
   // Room for bursts of notifications (hundreds of devices coming and going at once).
   int rcvbuf = 4 << 20;
-  setsockopt(nl_socket_get_fd(events.get()), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+  setsockopt(nl_socket_get_fd(events), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
   // The dumps' socket is made now too: a resync reads the netns the cache was opened in,
   // whichever the thread is in then.
-  NETD_ASSIGN_OR_RETURN(NlSockPtr dumps, socket_for(cache.state_.get()));
-  cache.events_ = events.release();
-  cache.dumps_ = dumps.release();
+  NETD_ASSIGN_OR_RETURN(NlSocket dumps, NlSocket::open());
+  cache.dumps_.emplace(std::move(dumps));
   NETD_TRY(cache.dump());
   return cache;
 }
@@ -199,22 +202,20 @@ Status LinkCache::dump() {
   for (int attempt = 0; attempt < kDumpAttempts; ++attempt) {
     State fresh;
     fresh.resyncing = true;
-    nl_socket_modify_cb(dumps_, NL_CB_VALID, NL_CB_CUSTOM, on_message, &fresh);
     last = ok_status();
     for (int type : {RTM_GETLINK, RTM_GETADDR}) {
-      const char* what = type == RTM_GETLINK ? "reading links: " : "reading addresses: ";
-      int err = nl_rtgen_request(dumps_, type, AF_UNSPEC, NLM_F_DUMP);
-      if (err >= 0) err = nl_recvmsgs_default(dumps_);
-      if (err < 0) {
-        last = make_error(err == -NLE_DUMP_INTR ? EAGAIN : EIO, what + std::string(nl_geterror(err)));
-        break;
-      }
-      if (fresh.resync_pending) {
-        last = make_error(EIO, what + std::string("a message libnl could not parse"));
-        break;
-      }
+      NETD_ASSIGN_OR_RETURN(NlMessage request, dump_request(type));
+      last = dumps_->dump(request, type == RTM_GETLINK ? "reading links" : "reading addresses", [&](nlmsghdr* nlh) {
+        // libnl parses a message it owns: a copy, at a dump only.
+        NlMessage msg(nlmsg_convert(nlh));
+        if (msg.get() != nullptr) nlmsg_set_proto(msg.get(), NETLINK_ROUTE);  // libnl finds its parser by it
+        if (msg.get() == nullptr || nl_msg_parse(msg.get(), on_object, &fresh) < 0) fresh.resync_pending = true;
+      });
+      if (last.ok() && fresh.resync_pending)
+        last = make_error(EIO, std::string(type == RTM_GETLINK ? "reading links" : "reading addresses") +
+                                   ": a message libnl could not parse");
+      if (!last.ok()) break;
     }
-    nl_socket_modify_cb(dumps_, NL_CB_VALID, NL_CB_CUSTOM, on_message, nullptr);
     if (!last.ok() && last.error().code == EAGAIN) continue;
     if (!last.ok()) break;
     State& st = *state_;
@@ -229,26 +230,11 @@ Status LinkCache::dump() {
   return last;
 }
 
-LinkCache::LinkCache(LinkCache&& o) noexcept
-    : events_(std::exchange(o.events_, nullptr)), dumps_(std::exchange(o.dumps_, nullptr)), state_(std::move(o.state_)) {}
-
-LinkCache& LinkCache::operator=(LinkCache&& o) noexcept {
-  std::swap(events_, o.events_);
-  std::swap(dumps_, o.dumps_);
-  std::swap(state_, o.state_);
-  return *this;
-}
-
-LinkCache::~LinkCache() {
-  if (events_ != nullptr) nl_socket_free(events_);
-  if (dumps_ != nullptr) nl_socket_free(dumps_);
-}
-
-int LinkCache::fd() const { return nl_socket_get_fd(events_); }
+int LinkCache::fd() const { return nl_socket_get_fd(events_.get()); }
 
 void LinkCache::process_events() {
   int err = 0;
-  while ((err = nl_recvmsgs_default(events_)) >= 0) {
+  while ((err = nl_recvmsgs_default(events_.get())) >= 0) {
   }
   if (err == -NLE_AGAIN && !state_->resync_pending) return;
   // Notifications were lost (the socket overran, or one could not be parsed): what changed
@@ -256,7 +242,7 @@ void LinkCache::process_events() {
   // addresses. What is queued now is older than the dump and goes first (bounded: the kernel
   // keeps queueing); applied, but announced only as the resync.
   state_->resyncing = true;
-  for (int i = 0; i < kDrainLimit && nl_recvmsgs_default(events_) != -NLE_AGAIN; ++i) {
+  for (int i = 0; i < kDrainLimit && nl_recvmsgs_default(events_.get()) != -NLE_AGAIN; ++i) {
   }
   state_->resyncing = false;
   // A dump that fails keeps the last whole view and resync_pending: the next notification

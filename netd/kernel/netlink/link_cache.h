@@ -7,12 +7,14 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "lib/core/result.h"
 #include "netd/kernel/netlink/link_view.h"
+#include "netd/kernel/netlink/nl_socket.h"
 
 struct nl_sock;
 
@@ -24,9 +26,8 @@ class LinkCache : public LinkView {
   static Result<LinkCache> open();
   LinkCache(const LinkCache&) = delete;
   LinkCache& operator=(const LinkCache&) = delete;
-  LinkCache(LinkCache&& o) noexcept;
-  LinkCache& operator=(LinkCache&& o) noexcept;
-  ~LinkCache();
+  LinkCache(LinkCache&&) noexcept = default;
+  LinkCache& operator=(LinkCache&&) noexcept = default;
 
   // Socket to watch for readability; then call process_events().
   int fd() const;
@@ -71,8 +72,11 @@ class LinkCache : public LinkView {
   LinkCache() = default;
   // Both tables read afresh (at open, and when notifications were lost).
   Status dump();
-  nl_sock* events_ = nullptr;  // subscribed to link and address notifications
-  nl_sock* dumps_ = nullptr;   // for dump(), made in the same netns
+  struct SockFree {
+    void operator()(nl_sock* sock) const;
+  };
+  std::unique_ptr<nl_sock, SockFree> events_;  // subscribed to link and address notifications
+  std::optional<NlSocket> dumps_;              // for dump(), made in the same netns
   std::unique_ptr<State> state_ = std::make_unique<State>();
 };
 

@@ -132,6 +132,8 @@ Status NlSocket::receive(const std::string& what, const std::function<void(nlmsg
     std::string reason = outcome_->extack.empty() ? std::strerror(outcome_->error) : outcome_->extack;
     return make_error(outcome_->error, what + ": " + reason);
   }
+  // The kernel marks a dump whose table changed under it: EAGAIN, so a caller can start again.
+  if (err == -NLE_DUMP_INTR) return make_error(EAGAIN, what + ": " + nl_geterror(err));
   if (err < 0) return make_error(EIO, what + ": " + nl_geterror(err));
   return ok_status();
 }

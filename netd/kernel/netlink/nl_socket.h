@@ -51,7 +51,8 @@ class NlSocket {
   Status request(const NlMessage& msg, const std::string& what);
 
   // Sends a request whose answers are RTM_NEW* messages (a dump, or a single reply to a
-  // get) and calls on_message for each; stops at NLMSG_DONE / the ack.
+  // get) and calls on_message for each; stops at NLMSG_DONE / the ack. EAGAIN: the kernel
+  // marked the dump interrupted (what it lists changed meanwhile); start it again.
   Status dump(const NlMessage& msg, const std::string& what,
               const std::function<void(nlmsghdr*)>& on_message);
 
