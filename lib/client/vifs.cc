@@ -19,6 +19,8 @@ Result<VifHandle> vif_with_fd(Client& client, std::string_view method, const nlo
   if (reply.fds.empty()) return make_error(EPROTO, "netd sent no fd for " + out.name);
   if (auto kind = vif->find("kind"); kind != vif->end() && kind->is_string()) out.kind = kind->get<std::string>();
   if (auto mq = vif->find("multi_queue"); mq != vif->end() && mq->is_boolean()) out.multi_queue = mq->get<bool>();
+  if (auto pi = vif->find("packet_info"); pi != vif->end() && pi->is_boolean()) out.packet_info = pi->get<bool>();
+  if (auto vh = vif->find("vnet_hdr"); vh != vif->end() && vh->is_boolean()) out.vnet_hdr = vh->get<bool>();
   out.fd = std::move(reply.fds.front());
   return out;
 }

@@ -20,6 +20,8 @@ struct VifHandle {
   std::string name;        // shorter than IFNAMSIZ
   std::string kind;        // "tun" or "tap" ("" if netd did not say)
   bool multi_queue = false;
+  bool packet_info = false;  // the fd carries the packet information header (no IFF_NO_PI)
+  bool vnet_hdr = false;     // IFF_VNET_HDR
 };
 
 // method: "io.netd.Vifs.Add" or "io.netd.Vifs.Attach", with its parameters.

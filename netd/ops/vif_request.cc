@@ -31,7 +31,12 @@ Result<VifAddParams> parse_vif_add(const api::vifs::AddIn& in) {
   p.up = in.up.value_or(false);
   p.persist = in.persist.value_or(false);
   p.multi_queue = in.multi_queue.value_or(false);
+  p.format = parse_tun_format(in.packet_info, in.vnet_hdr);
   return p;
+}
+
+kernel::TunFormat parse_tun_format(const std::optional<bool>& packet_info, const std::optional<bool>& vnet_hdr) {
+  return {packet_info.value_or(false), vnet_hdr.value_or(false)};
 }
 
 Result<std::string> parse_device_name(const std::string& name, const char* field) {

@@ -17,6 +17,11 @@ nlohmann::json address_json(const Prefix& local, const IpAddress& peer) {
 
 bool same_address(const Prefix& a, const Prefix& b) { return a.address() == b.address(); }
 
+std::string format_words(kernel::TunFormat format) {
+  return std::string(format.packet_info ? "with" : "without") + " the packet information header and " +
+         (format.vnet_hdr ? "with" : "without") + " a virtio-net header";
+}
+
 // Drops the most recent claim of `local` (one request's worth).
 void unclaim(VifRecord& record, const Prefix& local) {
   auto& c = record.claimed;
@@ -111,6 +116,8 @@ Result<nlohmann::json> VifOps::describe(const VifRecord& record) {
                       {"mtu", state->mtu},
                       {"promisc", state->promisc},
                       {"owner", info->owner ? static_cast<int64_t>(*info->owner) : -1},
+                      {"packet_info", info->packet_info},
+                      {"vnet_hdr", info->vnet_hdr},
                       {"addresses", addresses}};
   return j;
 }
@@ -124,6 +131,7 @@ Result<varlink::Answer> VifOps::add(const policy::Policy& p, const policy::Slice
   spec.name = name;
   spec.tap = req.request.kind == policy::VifKind::kTap;
   spec.multi_queue = req.multi_queue;
+  spec.format = req.format;
   spec.owner = uid;
   if (!s.gids.empty()) spec.group = s.gids.front();
   auto created = tun_.create(spec);
@@ -180,11 +188,20 @@ Result<varlink::Answer> VifOps::attach(const policy::Policy&, const policy::Slic
   NETD_ASSIGN_OR_RETURN(VifRecord * record, own_record(s, in.name));
   auto info = links_.tun_info(record->ifindex, record->name);
   if (!info.ok()) return kernel_error(std::move(info).error());
-  auto fd = tun_.attach(record->name, info->tap, info->multi_queue);
+  const kernel::TunFormat asked = parse_tun_format(in.packet_info, in.vnet_hdr);
+  auto fd = tun_.attach(record->name, info->tap, info->multi_queue, asked);
   if (!fd.ok()) {
     Error e = kernel_error(std::move(fd).error());
     if (e.code == EBUSY) e.message = record->name + " is in use by another program (only a multi-queue device takes more fds)";
     return e;
+  }
+  if (info->multi_queue) {
+    // A queue joining others gets their format whatever it asked: refused (its fd closed here).
+    auto now = links_.tun_info(record->ifindex, record->name);
+    if (!now.ok()) return kernel_error(std::move(now).error());
+    if (const kernel::TunFormat got{now->packet_info, now->vnet_hdr}; got != asked)
+      return make_error(EINVAL, record->name + "'s other queues carry packets " + format_words(got) +
+                                    ", and every queue of a device shares that (asked: " + format_words(asked) + ")");
   }
   NETD_ASSIGN_OR_RETURN(nlohmann::json vif, describe(*record));
   varlink::Answer answer;

@@ -25,6 +25,8 @@ struct TunInfo {
   bool tap = false;          // IFF_TAP (Ethernet frames) rather than IFF_TUN
   bool persist = false;
   bool multi_queue = false;
+  bool packet_info = false;    // fds carry the packet information header (no IFF_NO_PI)
+  bool vnet_hdr = false;       // IFF_VNET_HDR
   std::optional<uid_t> owner;  // TUNSETOWNER, if set
   std::optional<gid_t> group;  // TUNSETGROUP, if set
 };

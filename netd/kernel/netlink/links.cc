@@ -104,6 +104,8 @@ std::optional<TunInfo> parse_tun_info(nlattr** tb) {
   if (td[IFLA_TUN_TYPE] != nullptr) info.tap = nla_get_u8(td[IFLA_TUN_TYPE]) == IFF_TAP;
   if (td[IFLA_TUN_PERSIST] != nullptr) info.persist = nla_get_u8(td[IFLA_TUN_PERSIST]) != 0;
   if (td[IFLA_TUN_MULTI_QUEUE] != nullptr) info.multi_queue = nla_get_u8(td[IFLA_TUN_MULTI_QUEUE]) != 0;
+  if (td[IFLA_TUN_PI] != nullptr) info.packet_info = nla_get_u8(td[IFLA_TUN_PI]) != 0;
+  if (td[IFLA_TUN_VNET_HDR] != nullptr) info.vnet_hdr = nla_get_u8(td[IFLA_TUN_VNET_HDR]) != 0;
   if (td[IFLA_TUN_OWNER] != nullptr) info.owner = nla_get_u32(td[IFLA_TUN_OWNER]);
   if (td[IFLA_TUN_GROUP] != nullptr) info.group = nla_get_u32(td[IFLA_TUN_GROUP]);
   return info;

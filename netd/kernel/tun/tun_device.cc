@@ -25,8 +25,10 @@ Result<UniqueFd> open_and_set(const std::string& name, short flags, const std::s
   return fd;
 }
 
-short base_flags(bool tap, bool multi_queue) {
-  short flags = IFF_NO_PI | (tap ? IFF_TAP : IFF_TUN);
+short base_flags(bool tap, bool multi_queue, TunFormat format) {
+  short flags = tap ? IFF_TAP : IFF_TUN;
+  if (!format.packet_info) flags |= IFF_NO_PI;
+  if (format.vnet_hdr) flags |= IFF_VNET_HDR;
   if (multi_queue) flags |= IFF_MULTI_QUEUE;
   return flags;
 }
@@ -35,7 +37,7 @@ short base_flags(bool tap, bool multi_queue) {
 
 Result<UniqueFd> create_tun_device(const TunCreate& spec) {
   const std::string what = "creating " + std::string(spec.tap ? "tap" : "tun") + " device " + spec.name;
-  NETD_ASSIGN_OR_RETURN(UniqueFd fd, open_and_set(spec.name, base_flags(spec.tap, spec.multi_queue) | IFF_TUN_EXCL, what));
+  NETD_ASSIGN_OR_RETURN(UniqueFd fd, open_and_set(spec.name, base_flags(spec.tap, spec.multi_queue, spec.format) | IFF_TUN_EXCL, what));
   if (::ioctl(fd.get(), TUNSETOWNER, static_cast<unsigned long>(spec.owner)) < 0)
     return errno_error(what + ": TUNSETOWNER");
   if (spec.group && ::ioctl(fd.get(), TUNSETGROUP, static_cast<unsigned long>(*spec.group)) < 0)
@@ -49,8 +51,8 @@ Status set_tun_persist(int fd, const std::string& name, bool persist) {
   return ok_status();
 }
 
-Result<UniqueFd> attach_tun_device(const std::string& name, bool tap, bool multi_queue) {
-  return open_and_set(name, base_flags(tap, multi_queue), "attaching to " + name);
+Result<UniqueFd> attach_tun_device(const std::string& name, bool tap, bool multi_queue, TunFormat format) {
+  return open_and_set(name, base_flags(tap, multi_queue, format), "attaching to " + name);
 }
 
 }  // namespace netd::kernel

@@ -2,7 +2,8 @@
 // placeholder and its TUNSETIFF the slice's own tap from io.netd.Vifs.Attach, put in the
 // placeholder's place. Checked with real frames through the tunnel to a root openvpn in the
 // peer netns, with bob refused alice's tap, and with a Python probe making the calls by hand
-// (a new device from a template, flags netd's devices cannot honour, other opens untouched).
+// (a new device from a template in the packet format asked, flags netd's devices cannot honour,
+// other opens untouched).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -33,19 +34,21 @@ std::vector<std::string> openvpn_args(const std::string& dev) {
   return {kOpenvpn, "--dev", dev, "--dev-type", "tap", "--disable-dco", "--verb", "3"};
 }
 
-// Opens /dev/net/tun and asks TUNSETIFF for a new tap from a template, once without IFF_NO_PI
-// (refused) and once with it; prints what it got and holds the fd until stdin closes.
+// Opens /dev/net/tun and asks TUNSETIFF for a new tap from a template, once with IFF_NAPI
+// (refused) and once with the packet information header and a virtio-net header (no IFF_NO_PI,
+// IFF_VNET_HDR); prints what it got and holds the fd until stdin closes.
 constexpr const char* kTunProbe = R"PY(
 import fcntl, json, os, struct, sys
-TUNSETIFF, IFF_TAP, IFF_NO_PI = 0x400454ca, 0x0002, 0x1000
+TUNSETIFF = 0x400454ca
+IFF_TAP, IFF_NAPI, IFF_NO_PI, IFF_VNET_HDR = 0x0002, 0x0010, 0x1000, 0x4000
 fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
 out = {"ppid": os.getppid()}
 try:
-    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", b"tap%d", IFF_TAP))
-    out["no_pi_errno"] = 0
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", b"tap%d", IFF_TAP | IFF_NO_PI | IFF_NAPI))
+    out["napi_errno"] = 0
 except OSError as e:
-    out["no_pi_errno"] = e.errno
-ifr = fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", b"tap%d", IFF_TAP | IFF_NO_PI))
+    out["napi_errno"] = e.errno
+ifr = fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", b"tap%d", IFF_TAP | IFF_VNET_HDR))
 out["name"] = ifr[:16].rstrip(b"\0").decode()
 out["fd"] = fd
 out["cloexec"] = bool(fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC)
@@ -215,8 +218,8 @@ TEST_F(ExecTun, TemplateMakesNewDeviceGoneWithItsFd) {
     break;
   }
   ASSERT_TRUE(j.is_object()) << text << probe->wait(1s).describe();
-  EXPECT_EQ(j.value("no_pi_errno", -1), EINVAL) << j.dump();
-  EXPECT_THAT(text, HasSubstr("sliceip: exec: ioctl(TUNSETIFF, new tap): refused: IFF_NO_PI is not set"));
+  EXPECT_EQ(j.value("napi_errno", -1), EINVAL) << j.dump();
+  EXPECT_THAT(text, HasSubstr("sliceip: exec: ioctl(TUNSETIFF, new tap): refused: asks for IFF_NAPI"));
   EXPECT_EQ(j.value("name", ""), "tap7-0") << j.dump();
   EXPECT_EQ(j.value("link", ""), "/dev/net/tun") << j.dump();
   EXPECT_TRUE(j.value("cloexec", false)) << j.dump();
@@ -226,6 +229,9 @@ TEST_F(ExecTun, TemplateMakesNewDeviceGoneWithItsFd) {
   ASSERT_TRUE(link.is_array() && link.size() == 1) << link;
   EXPECT_EQ(link[0]["linkinfo"]["info_data"]["user"], kAlice) << link;
   EXPECT_EQ(link[0]["linkinfo"]["info_data"]["persist"], false) << link;
+  // In the format asked (TUNGETIFF reports IFF_NO_PI whatever the device does; netlink does not).
+  EXPECT_EQ(link[0]["linkinfo"]["info_data"]["pi"], true) << link;
+  EXPECT_EQ(link[0]["linkinfo"]["info_data"]["vnet_hdr"], true) << link;
   auto calls = calls_by(j.value("ppid", 0));
   ASSERT_EQ(calls.size(), 2u) << ::testing::PrintToString(calls);
   EXPECT_THAT(calls[1], HasSubstr("method=io.netd.Vifs.Add"));

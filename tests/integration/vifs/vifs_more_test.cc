@@ -227,6 +227,44 @@ TEST_F(VifsMore, MultiQueueDeviceTakesConcurrentAttaches) {
   EXPECT_TRUE(tun_devices().empty());
 }
 
+// The packet format: Add and Attach hand out fds with the packet information header or a
+// virtio-net header when asked (programs that open /dev/net/tun themselves choose so); the
+// kernel's own view of the device says so. A multi-queue device's queues share one format, so
+// a queue asking for another is refused while others are attached.
+TEST_F(VifsMore, PacketFormatAsAsked) {
+  auto added = varlink1(kAlice, "io.netd.Vifs.Add", {{"kind", "tun"}, {"persist", true}, {"packet_info", true}});
+  ASSERT_EQ(added.value("error", ""), "") << added;
+  EXPECT_EQ(added["parameters"]["vif"]["packet_info"], true) << added;
+  EXPECT_EQ(added["parameters"]["vif"]["vnet_hdr"], false) << added;
+  EXPECT_EQ(link_details("tun7-0")["linkinfo"]["info_data"]["pi"], true) << link_details("tun7-0");
+  // The attach sets the device's format again.
+  auto attached = varlink1(kAlice, "io.netd.Vifs.Attach", {{"name", "tun7-0"}, {"vnet_hdr", true}});
+  ASSERT_EQ(attached.value("error", ""), "") << attached;
+  EXPECT_EQ(attached["parameters"]["vif"]["packet_info"], false) << attached;
+  EXPECT_EQ(attached["parameters"]["vif"]["vnet_hdr"], true) << attached;
+  auto info = link_details("tun7-0")["linkinfo"]["info_data"];
+  EXPECT_EQ(info.value("pi", false), false) << info;
+  EXPECT_EQ(info.value("vnet_hdr", false), true) << info;
+
+  auto mq = bed_->vtuntap(kAlice, {"add", "tap", "--multi-queue", "--addr", "10.7.0.1/24", "--up", "--persist"});
+  ASSERT_TRUE(mq.ok()) << mq.describe();
+  ASSERT_EQ(mq.out, "tap7-0\n");
+  auto holder = attach_responder(kAlice, "tap7-0", "10.7.0.2");
+  ASSERT_OK(holder);
+  ASSERT_EQ(wait_event(*holder, "ready").value("ifname", ""), "tap7-0") << holder->wait(1s).describe();
+  auto other = varlink1(kAlice, "io.netd.Vifs.Attach", {{"name", "tap7-0"}, {"packet_info", true}});
+  EXPECT_EQ(other["parameters"].value("errno", 0), EINVAL) << other;
+  EXPECT_THAT(other["parameters"].value("reason", ""),
+              HasSubstr("tap7-0's other queues carry packets without the packet information header"))
+      << other;
+  auto same = varlink1(kAlice, "io.netd.Vifs.Attach", {{"name", "tap7-0"}});
+  EXPECT_EQ(same.value("error", ""), "") << same;
+  // The holder's queue is undisturbed.
+  EXPECT_TRUE(ping(kAlice, "10.7.0.2"));
+  ASSERT_OK(holder->write_stdin("quit\n"));
+  holder->wait(kEventTimeout);
+}
+
 // A single-queue device held by a running program: a second attach is refused, clearly.
 TEST_F(VifsMore, SingleQueueDeviceInUseRefusesASecondAttach) {
   ASSERT_TRUE(bed_->vtuntap(kAlice, {"add", "tap", "--addr", "10.7.0.1/24", "--up", "--persist"}).ok());

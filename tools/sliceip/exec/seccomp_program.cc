@@ -42,8 +42,8 @@ int trap_socket_option(scmp_filter_ctx ctx, int optname) {
 }
 
 // open/openat of something read-write that is not created, truncated, a directory or an O_PATH
-// (what opening /dev/net/tun looks like), and ioctl(*, TUNSETIFF). Any other open or ioctl
-// stays in the kernel.
+// (what opening /dev/net/tun looks like), ioctl(*, TUNSETIFF) and ioctl(*, SIOCSIFMTU). Any
+// other open or ioctl stays in the kernel.
 int trap_tun_devices(scmp_filter_ctx ctx) {
   if (int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 1,
                                 SCMP_A2_32(SCMP_CMP_MASKED_EQ, kTunOpenMask, kTunOpenWant));
@@ -55,8 +55,12 @@ int trap_tun_devices(scmp_filter_ctx ctx) {
       rc < 0)
     return rc;
 #endif
+  if (int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
+                                SCMP_A1_32(SCMP_CMP_EQ, static_cast<uint32_t>(TUNSETIFF)));
+      rc < 0)
+    return rc;
   return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
-                          SCMP_A1_32(SCMP_CMP_EQ, static_cast<uint32_t>(TUNSETIFF)));
+                          SCMP_A1_32(SCMP_CMP_EQ, static_cast<uint32_t>(SIOCSIFMTU)));
 }
 
 netd::Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
@@ -99,7 +103,7 @@ netd::Result<std::vector<sock_filter>> build_filter(const TrapSet& traps) {
   for (int optname : options)
     if (int rc = trap_socket_option(ctx.get(), optname); rc < 0) return seccomp_error("trapping setsockopt()", rc);
   if (traps.tun_devices)
-    if (int rc = trap_tun_devices(ctx.get()); rc < 0) return seccomp_error("trapping open()/ioctl(TUNSETIFF)", rc);
+    if (int rc = trap_tun_devices(ctx.get()); rc < 0) return seccomp_error("trapping open()/ioctl(TUNSETIFF, SIOCSIFMTU)", rc);
   return export_program(ctx.get());
 }
 

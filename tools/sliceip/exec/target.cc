@@ -1,6 +1,7 @@
 #include "tools/sliceip/exec/target.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -8,6 +9,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <optional>
 #include <string>
 
 namespace sliceip::exec {
@@ -38,6 +40,21 @@ NetnsId netns_of(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return {};
   return {st.st_dev, st.st_ino, true};
+}
+
+// SO_NETNS_COOKIE (5.14): the socket's netns without CAP_NET_ADMIN (SIOCGSKNS needs it).
+std::optional<uint64_t> netns_cookie(int socket_fd) {
+  uint64_t cookie = 0;
+  socklen_t len = sizeof cookie;
+  if (getsockopt(socket_fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0 || len != sizeof cookie)
+    return std::nullopt;
+  return cookie;
+}
+
+const NetnsId& own_netns() {
+  // The supervisor never changes namespace: its own is read once.
+  static const NetnsId mine = netns_of("/proc/self/ns/net");
+  return mine;
 }
 
 }  // namespace
@@ -79,9 +96,18 @@ bool Target::fd_cloexec(int fd) const {
   return false;
 }
 
+bool socket_in_own_netns(int socket_fd) {
+  // The supervisor's netns, by a socket of its own made once.
+  static const std::optional<uint64_t> mine = [] {
+    netd::UniqueFd own(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    return own.valid() ? netns_cookie(own.get()) : std::nullopt;
+  }();
+  const std::optional<uint64_t> theirs = netns_cookie(socket_fd);
+  return mine && theirs && *mine == *theirs;
+}
+
 bool same_netns(pid_t tid) {
-  // The supervisor never changes namespace: its own is read once.
-  static const NetnsId mine = netns_of("/proc/self/ns/net");
+  const NetnsId& mine = own_netns();
   NetnsId theirs = netns_of("/proc/" + std::to_string(tid) + "/ns/net");
   if (!mine.known || !theirs.known) return true;
   return mine.dev == theirs.dev && mine.ino == theirs.ino;

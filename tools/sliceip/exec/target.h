@@ -40,5 +40,9 @@ class Target {
 // Whether the thread's network namespace is the supervisor's own (and netd's). True if it cannot
 // tell: the thread is then gone, and a vanished thread gets nothing anyway.
 bool same_netns(pid_t tid);
+// Whether a socket (a copy of the program's) belongs to the supervisor's network namespace, in
+// which device names are netd's (compared by SO_NETNS_COOKIE). False if it cannot tell (not a
+// socket).
+bool socket_in_own_netns(int socket_fd);
 
 }  // namespace sliceip::exec

@@ -18,8 +18,8 @@ struct TrapSet {
   // bind(*, sockaddr_ll, 20): a monitor's packet socket bound to an uplink becomes a capture
   // socket (capture_answer.h).
   bool packet_binds = false;
-  // open/openat(O_RDWR without O_CREAT/O_TRUNC/O_PATH/O_DIRECTORY) and ioctl(TUNSETIFF):
-  // /dev/net/tun answered through io.netd.Vifs (tun_answer.h).
+  // open/openat(O_RDWR without O_CREAT/O_TRUNC/O_PATH/O_DIRECTORY), ioctl(TUNSETIFF) and
+  // ioctl(SIOCSIFMTU): /dev/net/tun and device mtus answered through io.netd.Vifs (tun_answer.h).
   bool tun_devices = false;
 
   bool empty() const {

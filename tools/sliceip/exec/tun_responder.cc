@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -29,10 +30,16 @@ namespace {
 constexpr size_t kMaxPlaceholders = 1024;
 
 netd::Result<netd::VifHandle> ask_for_vif(netd::Client& client, const TunAnswer& answer) {
-  if (answer.kind == TunAnswer::Kind::kAttach)
-    return netd::vif_with_fd(client, "io.netd.Vifs.Attach", {{"name", answer.name}});
+  nlohmann::json params = nlohmann::json::object();
+  if (answer.packet_info) params["packet_info"] = true;
+  if (answer.vnet_hdr) params["vnet_hdr"] = true;
+  if (answer.kind == TunAnswer::Kind::kAttach) {
+    params["name"] = answer.name;
+    return netd::vif_with_fd(client, "io.netd.Vifs.Attach", params);
+  }
   // As TUNSETIFF makes it: gone with its last fd.
-  nlohmann::json params = {{"kind", answer.vif_kind}, {"persist", false}};
+  params["kind"] = answer.vif_kind;
+  params["persist"] = false;
   if (answer.multi_queue) params["multi_queue"] = true;
   return netd::vif_with_fd(client, "io.netd.Vifs.Add", params);
 }
@@ -73,6 +80,10 @@ void TunResponder::answer(Listener& listener, const seccomp_notif& request) {
     case SYS_ioctl:
       if (static_cast<uint32_t>(args[1]) == static_cast<uint32_t>(TUNSETIFF)) {
         answer_set_iff(listener, request);
+        return;
+      }
+      if (static_cast<uint32_t>(args[1]) == static_cast<uint32_t>(SIOCSIFMTU)) {
+        answer_set_mtu(listener, request);
         return;
       }
       break;
@@ -142,7 +153,8 @@ void TunResponder::answer_set_iff(Listener& listener, const seccomp_notif& reque
   auto vif = netd_.ask([&](netd::Client& client) { return ask_for_vif(client, answer); });
   if (!vif.ok()) return refuse(refusal_errno(vif.error()), refusal_reason(vif.error()));
   // The kernel's EINVAL for a device of another kind or queue mode.
-  if (std::string why = tun_mismatch(answer, vif->kind, vif->multi_queue); !why.empty())
+  if (std::string why = tun_mismatch(answer, {vif->kind, vif->multi_queue, vif->packet_info, vif->vnet_hdr});
+      !why.empty())
     return refuse(EINVAL, why);
   if (status_flags >= 0 && (status_flags & O_NONBLOCK) != 0 &&
       fcntl(vif->fd.get(), F_SETFL, fcntl(vif->fd.get(), F_GETFL) | O_NONBLOCK) < 0)
@@ -162,6 +174,37 @@ void TunResponder::answer_set_iff(Listener& listener, const seccomp_notif& reque
     return;
   }
   forget(inode);
+  listener.reply_value(request.id, 0);
+}
+
+// Only a socket of netd's netns names netd's devices; an unreadable ifreq or an fd that is no
+// such socket goes on to the kernel (EFAULT, ENOTTY, EPERM: what the program got before).
+void TunResponder::answer_set_mtu(Listener& listener, const seccomp_notif& request) {
+  const int fd = static_cast<int>(request.data.args[0]);
+  auto target = Target::open(static_cast<pid_t>(request.pid));
+  ifreq ifr {};
+  if (!target.ok() || !target->read(request.data.args[2], &ifr, sizeof ifr).ok()) {
+    listener.reply_continue(request.id);
+    return;
+  }
+  auto socket = target->copy_fd(fd);
+  if (!socket.ok() || !socket_in_own_netns(socket->get())) {
+    listener.reply_continue(request.id);
+    return;
+  }
+  const SetMtu asked{ifreq_name(std::string_view(ifr.ifr_name, IFNAMSIZ)), ifr.ifr_mtu};
+  if (!listener.id_valid(request.id)) return;
+  auto changed = netd_.ask([&](netd::Client& client) -> netd::Status {
+    NETD_ASSIGN_OR_RETURN(netd::Reply reply,
+                          client.call("io.netd.Vifs.SetLink", {{"name", asked.name}, {"mtu", asked.mtu}}));
+    if (!reply.ok()) return netd::make_error(reply.error_errno(), reply.error + ": " + reply.reason());
+    return netd::ok_status();
+  });
+  if (!changed.ok()) {
+    listener.reply_error(request.id, refusal_errno(changed.error()));
+    refusals_.report(describe_set_mtu(asked), refusal_reason(changed.error()));
+    return;
+  }
   listener.reply_value(request.id, 0);
 }
 

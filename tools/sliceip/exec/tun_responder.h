@@ -1,5 +1,6 @@
 // Answers trapped open("/dev/net/tun") with a placeholder and TUNSETIFF on a placeholder with a
-// device fd from io.netd.Vifs, put where the placeholder was (tun_answer.h says what and why).
+// device fd from io.netd.Vifs, put where the placeholder was, and SIOCSIFMTU of the slice's own
+// devices through io.netd.Vifs.SetLink (tun_answer.h says what and why).
 // Every other trapped open() and ioctl() goes on to the kernel unchanged.
 #pragma once
 
@@ -32,6 +33,7 @@ class TunResponder : public CallResponder {
 
   void answer_open(Listener& listener, const seccomp_notif& request, uint64_t path, uint64_t flags);
   void answer_set_iff(Listener& listener, const seccomp_notif& request);
+  void answer_set_mtu(Listener& listener, const seccomp_notif& request);
   void remember(Inode inode);
   void forget(Inode inode);
 

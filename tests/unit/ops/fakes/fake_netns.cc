@@ -166,6 +166,8 @@ Result<UniqueFd> FakeNetns::create(const kernel::TunCreate& spec) {
   kernel::TunInfo tun;
   tun.tap = spec.tap;
   tun.multi_queue = spec.multi_queue;
+  tun.packet_info = spec.format.packet_info;
+  tun.vnet_hdr = spec.format.vnet_hdr;
   tun.owner = spec.owner;
   tun.group = spec.group;
   int ifindex = add_device(spec.name, tun);
@@ -180,14 +182,19 @@ Status FakeNetns::set_persist(int, const std::string& name, bool persist) {
   return ok_status();
 }
 
-Result<UniqueFd> FakeNetns::attach(const std::string& name, bool tap, bool multi_queue) {
+Result<UniqueFd> FakeNetns::attach(const std::string& name, bool tap, bool multi_queue, kernel::TunFormat format) {
   NETD_TRY(enter(Op::kAttach, "attaching to " + name));
   const Device* d = find(name);
   if (d == nullptr || !d->state.tun) return no_device("attaching to " + name);
   Device& device = devices_[d->ifindex];
-  const kernel::TunInfo& tun = *device.state.tun;
+  kernel::TunInfo& tun = *device.state.tun;
   if (tun.tap != tap || tun.multi_queue != multi_queue) return make_error(EINVAL, "attaching to " + name + ": flags");
   if (!tun.multi_queue && !device.fds.empty()) return make_error(EBUSY, "attaching to " + name + ": busy");
+  // As the kernel: the first (or only) queue sets the device's format; later queues get it.
+  if (!tun.multi_queue || device.fds.empty()) {
+    tun.packet_info = format.packet_info;
+    tun.vnet_hdr = format.vnet_hdr;
+  }
   return new_fd(device);
 }
 

@@ -65,7 +65,7 @@ class FakeNetns : public kernel::LinkView, public kernel::LinkControl, public ke
   // TunControl
   Result<UniqueFd> create(const kernel::TunCreate& spec) override;
   Status set_persist(int fd, const std::string& name, bool persist) override;
-  Result<UniqueFd> attach(const std::string& name, bool tap, bool multi_queue) override;
+  Result<UniqueFd> attach(const std::string& name, bool tap, bool multi_queue, kernel::TunFormat format) override;
 
  private:
   // Counts the call; the injected failure, if one is due.
