@@ -35,16 +35,24 @@ int netd_route_del(netd_client* client, const char* dst, const char* gateway, co
 #define NETD_VIF_UP 0x1          /* bring the device up */
 #define NETD_VIF_PERSIST 0x2     /* the device outlives its last fd (until netd_vif_del) */
 #define NETD_VIF_MULTI_QUEUE 0x4 /* IFF_MULTI_QUEUE: netd_vif_attach gives more queues */
+/* The packet format of the fd (the device's; by default IFF_NO_PI: bare packets or frames): */
+#define NETD_VIF_PACKET_INFO 0x8 /* each packet behind the 4-byte packet information header */
+#define NETD_VIF_VNET_HDR 0x10   /* IFF_VNET_HDR: each packet behind a virtio-net header */
 
 /* Creates a device: kind "tun" or "tap"; addr "ADDR/LEN" inside the slice's netblock or NULL;
  * peer (a point-to-point peer of addr) or NULL; flags from NETD_VIF_*. Returns the device fd
- * (O_RDWR, IFF_NO_PI, close-on-exec) or -errno. Without NETD_VIF_PERSIST the device vanishes
- * when the last fd is closed. name_out (NULL: not wanted) gets the device name; it must hold
- * at least 16 bytes (IFNAMSIZ). */
+ * (O_RDWR, close-on-exec, IFF_NO_PI unless NETD_VIF_PACKET_INFO) or -errno. Without
+ * NETD_VIF_PERSIST the device vanishes when the last fd is closed. name_out (NULL: not wanted)
+ * gets the device name; it must hold at least 16 bytes (IFNAMSIZ). */
 int netd_vif_add(netd_client* client, const char* kind, const char* addr, const char* peer,
                  int flags, char* name_out, size_t name_len);
-/* Another fd (one more queue of a multi-queue device) of one of the slice's devices. */
+/* Another fd (one more queue of a multi-queue device) of one of the slice's devices, without
+ * the packet information header. */
 int netd_vif_attach(netd_client* client, const char* name);
+/* The same in the format flags asks (NETD_VIF_PACKET_INFO, NETD_VIF_VNET_HDR; 0 as
+ * netd_vif_attach): it becomes the device's, except that a queue joining the other queues of a
+ * multi-queue device must ask for theirs (-EINVAL otherwise). */
+int netd_vif_attach_flags(netd_client* client, const char* name, int flags);
 /* Deletes one of the slice's devices, also a persistent one and also while fds are open. */
 int netd_vif_del(netd_client* client, const char* name);
 

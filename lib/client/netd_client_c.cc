@@ -56,7 +56,14 @@ int call_simple(netd_client* c, const char* method, const nlohmann::json& params
 }
 
 constexpr size_t kIfNameSize = 16;  // IFNAMSIZ, with the NUL
-constexpr int kVifFlags = NETD_VIF_UP | NETD_VIF_PERSIST | NETD_VIF_MULTI_QUEUE;
+constexpr int kVifFormatFlags = NETD_VIF_PACKET_INFO | NETD_VIF_VNET_HDR;
+constexpr int kVifFlags = NETD_VIF_UP | NETD_VIF_PERSIST | NETD_VIF_MULTI_QUEUE | kVifFormatFlags;
+
+// The packet format parameters of Vifs.Add and Vifs.Attach; only what differs from the default.
+void put_vif_format(nlohmann::json& params, int flags) {
+  if ((flags & NETD_VIF_PACKET_INFO) != 0) params["packet_info"] = true;
+  if ((flags & NETD_VIF_VNET_HDR) != 0) params["vnet_hdr"] = true;
+}
 
 // A call whose reply carries a device fd (lib/client/vifs.h): returns that fd and copies the
 // device name into name_out (if given); on any failure the fd is closed.
@@ -158,15 +165,22 @@ int netd_vif_add(netd_client* c, const char* kind, const char* addr, const char*
     if ((flags & NETD_VIF_UP) != 0) params["up"] = true;
     if ((flags & NETD_VIF_PERSIST) != 0) params["persist"] = true;
     if ((flags & NETD_VIF_MULTI_QUEUE) != 0) params["multi_queue"] = true;
+    put_vif_format(params, flags);
     return call_for_vif_fd(c, "io.netd.Vifs.Add", params, name_out, name_len);
   });
 }
 
-int netd_vif_attach(netd_client* c, const char* name) {
+int netd_vif_attach(netd_client* c, const char* name) { return netd_vif_attach_flags(c, name, 0); }
+
+int netd_vif_attach_flags(netd_client* c, const char* name, int flags) {
   if (c == nullptr) return -EINVAL;
   return guarded(c, [&] {
     if (name == nullptr) return fail(c, EINVAL, "name is NULL");
-    return call_for_vif_fd(c, "io.netd.Vifs.Attach", {{"name", name}}, nullptr, 0);
+    if ((flags & ~kVifFormatFlags) != 0)
+      return fail(c, EINVAL, "netd_vif_attach_flags takes only NETD_VIF_PACKET_INFO and NETD_VIF_VNET_HDR");
+    nlohmann::json params = {{"name", name}};
+    put_vif_format(params, flags);
+    return call_for_vif_fd(c, "io.netd.Vifs.Attach", params, nullptr, 0);
   });
 }
 

@@ -285,6 +285,35 @@ TEST(VifAttach, ReturnsTheFd) {
             json::parse(R"({"method":"io.netd.Vifs.Attach","parameters":{"name":"tun7-0"}})"));
 }
 
+// The packet format flags become Add's and Attach's packet_info / vnet_hdr; Attach takes no other.
+TEST(VifAttach, PacketFormatFlagsAreAsked) {
+  std::vector<Pipe> pipes = make_pipes(3);
+  size_t next = 0;
+  FakeNetd netd([&](const json&) { return vif_answer(pipes, next++, 1); });
+  netd_client* client = netd_open(netd.path().c_str());
+  ASSERT_NE(client, nullptr);
+  int fd = netd_vif_add(client, "tap", nullptr, nullptr, NETD_VIF_PACKET_INFO | NETD_VIF_VNET_HDR, nullptr, 0);
+  ASSERT_GE(fd, 0) << netd_last_error(client);
+  close(fd);
+  fd = netd_vif_attach_flags(client, "tun7-0", NETD_VIF_PACKET_INFO);
+  ASSERT_GE(fd, 0) << netd_last_error(client);
+  close(fd);
+  fd = netd_vif_attach_flags(client, "tun7-0", 0);
+  ASSERT_GE(fd, 0) << netd_last_error(client);
+  close(fd);
+  EXPECT_EQ(netd_vif_attach_flags(client, "tun7-0", NETD_VIF_PERSIST), -EINVAL);
+  EXPECT_STREQ(netd_last_error(client),
+               "netd_vif_attach_flags takes only NETD_VIF_PACKET_INFO and NETD_VIF_VNET_HDR");
+  EXPECT_EQ(netd_vif_attach_flags(nullptr, "tun7-0", 0), -EINVAL);
+  netd_close(client);
+  auto requests = netd.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0]["parameters"], json::parse(R"({"kind":"tap","packet_info":true,"vnet_hdr":true})"));
+  EXPECT_EQ(requests[1], json::parse(R"({"method":"io.netd.Vifs.Attach",
+      "parameters":{"name":"tun7-0","packet_info":true}})"));
+  EXPECT_EQ(requests[2]["parameters"], json::parse(R"({"name":"tun7-0"})"));
+}
+
 TEST(VifDel, SendsTheNameAndMapsErrors) {
   int call = 0;
   FakeNetd netd([&](const json&) {
