@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "bench/bench_support.h"
+#include "bench/bare_ifb.h"
 #include "bench/bench_testbed.h"
 #include "bench/budget.h"
 #include "bench/request_response.h"
@@ -242,6 +243,13 @@ void run_cost(const Args& args, bench::Budget& budget) {
   auto native = bench::make_native_pair();
   if (!native.ok()) return print_note("cost: skipped: no native veth pair: " + native.error().message);
   UniqueFd native_ns(open(native->host.path().c_str(), O_RDONLY | O_CLOEXEC));
+  // The floor: another such pair whose uplink0 redirects everything into an IFB with one HTB
+  // class (bare_ifb.h), the hop download shaping is made of, without netd.
+  auto floor_pair = bench::make_native_pair();
+  if (!floor_pair.ok()) return print_note("cost: skipped: no second native veth pair: " + floor_pair.error().message);
+  auto bare = bench::make_bare_ifb(floor_pair->host, "uplink0", kCostUplinkRateIn);
+  if (!bare.ok()) return print_note("cost: skipped: no bare IFB: " + bare.error().message);
+  UniqueFd floor_ns(open(floor_pair->host.path().c_str(), O_RDONLY | O_CLOEXEC));
 
   // The same slices in both testbeds: alice, bob and slices-2 more; with rate_in 1mbit each
   // (download shaping on) or with none (off: no IFB, no redirect).
@@ -265,15 +273,18 @@ void run_cost(const Args& args, bench::Budget& budget) {
   auto on_launcher = bench::testbed_launcher(*on);
   if (!off_launcher.ok() || !on_launcher.ok()) return print_note("cost: skipped: no launcher");
   auto sink_native = start_sink(*off_launcher, native->peer, "cost native");
+  auto sink_floor = start_sink(*off_launcher, floor_pair->peer, "cost native_ifb");
   auto sink_off = start_sink(*off_launcher, off->peer(), "cost off");
   auto sink_on = start_sink(*on_launcher, on->peer(), "cost on");
-  if (!sink_native || !sink_off || !sink_on) return;
+  if (!sink_native || !sink_floor || !sink_off || !sink_on) return;
 
   // Downloads: -R on every client.
   std::vector<IperfVariant> variants;
   variants.push_back({"native", &*off_launcher, iperf_client("iperf3 -c -R (native)", kCarol, native_ns.get(), false)});
   variants.push_back({"off", &*off_launcher, iperf_client("iperf3 -c -R (off)", kCarol)});
   variants.push_back({"slices" + n, &*on_launcher, iperf_client("iperf3 -c -R (" + n + " slices)", kCarol)});
+  variants.push_back(
+      {"native_ifb", &*off_launcher, iperf_client("iperf3 -c -R (native_ifb)", kCarol, floor_ns.get(), false)});
   for (auto& v : variants) v.client.argv.push_back("-R");
   bench::probe_variants("cost", variants);
   if (!variants[1].usable || !variants[2].usable) return;
@@ -283,8 +294,12 @@ void run_cost(const Args& args, bench::Budget& budget) {
   std::vector<double> pair_ratios;
   note_load("cost", "before");
   bench::Phase phase("cost", budget.share("cost"), kMinRounds);
-  if (!bench::run_iperf_rounds("cost", phase, variants, args.cost_seconds, {1, 2}, &pair_ratios))
+  // Two pairs per round: slices/off (the target) and native_ifb/native (the floor).
+  std::vector<std::vector<double>> ratios;
+  if (!bench::run_iperf_rounds("cost", phase, variants, args.cost_seconds, true, {{1, 2}, {0, 3}}, &ratios))
     return print_note("cost: interrupted");
+  pair_ratios = ratios[0];
+  const std::vector<double>& floor_ratios = ratios[1];
   phase.report(bench::fewest_runs(variants));
   note_load("cost", "after");
   print_note("cost: rounds of " + std::to_string(args.cost_seconds) +
@@ -310,6 +325,16 @@ void run_cost(const Args& args, bench::Budget& budget) {
     print_figure("shape_in.cost.ratio_off_native", off_median / stats_of(variants[0].bps).median, "x");
     print_figure("shape_in.cost.ratio_on_native", on_median / stats_of(variants[0].bps).median, "x");
   }
+  // The floor: no netd on either side, only the IFB hop; where it is below 0.95 already, no
+  // download shaping through an IFB meets the target on this machine.
+  print_range("shape_in.cost.ratio_paired.floor", floor_ratios, 1, "x");
+  if (!variants[0].cpu_per_gbyte.empty() && !variants[3].cpu_per_gbyte.empty())
+    print_figure("shape_in.cost.ratio_efficiency.floor",
+                 stats_of(variants[0].cpu_per_gbyte).median / stats_of(variants[3].cpu_per_gbyte).median, "x");
+  if (!floor_ratios.empty())
+    print_note("cost: floor = native_ifb / native, the IFB hop alone (bare_ifb.h): " +
+               fixed(stats_of(floor_ratios).median) + " x paired median; netd's slices" + n +
+               " / off against it: " + fixed(paired / stats_of(floor_ratios).median) + " x");
   print_verdict("shape_in.cost unshaped download with " + n + " slices shaped on the way in >= 0.95x without "
                 "download shaping (paired median)", paired >= 0.95, fixed(paired) + " x");
 }
