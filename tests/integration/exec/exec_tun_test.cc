@@ -229,7 +229,8 @@ TEST_F(ExecTun, TemplateMakesNewDeviceGoneWithItsFd) {
   ASSERT_TRUE(link.is_array() && link.size() == 1) << link;
   EXPECT_EQ(link[0]["linkinfo"]["info_data"]["user"], kAlice) << link;
   EXPECT_EQ(link[0]["linkinfo"]["info_data"]["persist"], false) << link;
-  // In the format asked (TUNGETIFF reports IFF_NO_PI whatever the device does; netlink does not).
+  // In the format asked, as netlink reports it (TUNGETIFF cannot say: its 0x1000 is IFF_NO_PI and
+  // also IFF_NOFILTER, set whenever the queue has no socket filter).
   EXPECT_EQ(link[0]["linkinfo"]["info_data"]["pi"], true) << link;
   EXPECT_EQ(link[0]["linkinfo"]["info_data"]["vnet_hdr"], true) << link;
   auto calls = calls_by(j.value("ppid", 0));
