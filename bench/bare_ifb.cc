@@ -5,8 +5,8 @@
 #include <net/if.h>
 
 #include <cstddef>
-#include <vector>
 
+#include "bench/bench_testbed.h"
 #include "netd/kernel/bpf/tcx_pins.h"
 #include "tests/fixtures/process.h"
 
@@ -16,12 +16,6 @@ namespace {
 
 constexpr const char* kIfb = "ifb0";
 constexpr int32_t kClass = 0x00010001;  // 1:1
-
-netd::Status run_or_fail(const netd::testing::Netns& ns, const std::vector<std::string>& argv) {
-  auto r = netd::testing::run_in(&ns, argv);
-  if (!r.ok()) return netd::make_error(EIO, argv[0] + " " + argv[1] + ": " + r.describe());
-  return netd::ok_status();
-}
 
 // skb->priority = 1:1 (the class, as netd's program writes it); return bpf_redirect(ifb, 0).
 netd::Result<netd::UniqueFd> load_redirect(int ifb_ifindex) {
@@ -42,10 +36,13 @@ netd::Result<netd::UniqueFd> load_redirect(int ifb_ifindex) {
 
 netd::Result<BareIfb> make_bare_ifb(const netd::testing::Netns& ns, const std::string& device,
                                     const std::string& rate) {
-  NETD_TRY(run_or_fail(ns, {"ip", "link", "add", kIfb, "type", "ifb"}));
-  NETD_TRY(run_or_fail(ns, {"ip", "link", "set", kIfb, "up"}));
-  NETD_TRY(run_or_fail(ns, {"tc", "qdisc", "add", "dev", kIfb, "root", "handle", "1:", "htb", "default", "1"}));
-  NETD_TRY(run_or_fail(ns, {"tc", "class", "add", "dev", kIfb, "parent", "1:", "classid", "1:1", "htb", "rate", rate}));
+  using netd::testing::run_in;
+  NETD_TRY(must(run_in(&ns, {"ip", "link", "add", kIfb, "type", "ifb"}), "adding the bare IFB"));
+  NETD_TRY(must(run_in(&ns, {"ip", "link", "set", kIfb, "up"}), "setting the bare IFB up"));
+  NETD_TRY(must(run_in(&ns, {"tc", "qdisc", "add", "dev", kIfb, "root", "handle", "1:", "htb", "default", "1"}),
+                "the bare IFB's HTB root"));
+  NETD_TRY(must(run_in(&ns, {"tc", "class", "add", "dev", kIfb, "parent", "1:", "classid", "1:1", "htb", "rate", rate}),
+                "the bare IFB's class"));
   // The ifindexes and the tcx attach are of the calling thread's netns.
   NETD_ASSIGN_OR_RETURN(auto inside, ns.enter());
   const int ifb = static_cast<int>(if_nametoindex(kIfb)), dev = static_cast<int>(if_nametoindex(device.c_str()));

@@ -91,11 +91,20 @@ Result<VifRecord*> VifOps::own_record(const policy::SliceSpec& s, const std::str
   return record;
 }
 
-Result<nlohmann::json> VifOps::describe(const VifRecord& record) {
+Result<kernel::LinkState> VifOps::tun_state(const VifRecord& record) {
   auto state = links_.state(record.ifindex, record.name);
   if (!state.ok()) return kernel_error(std::move(state).error());
   if (!state->tun) return kernel_error(make_error(EMEDIUMTYPE, record.name + " is not a tun/tap device"));
-  const kernel::TunInfo* info = &*state->tun;
+  return state;
+}
+
+Result<nlohmann::json> VifOps::describe(const VifRecord& record) {
+  NETD_ASSIGN_OR_RETURN(kernel::LinkState state, tun_state(record));
+  return describe(record, state);
+}
+
+nlohmann::json VifOps::describe(const VifRecord& record, const kernel::LinkState& state) {
+  const kernel::TunInfo* info = &*state.tun;
   nlohmann::json addresses = nlohmann::json::array();
   std::vector<Prefix> seen;
   for (const auto& a : cache_.addresses(record.ifindex)) {
@@ -112,9 +121,9 @@ Result<nlohmann::json> VifOps::describe(const VifRecord& record) {
                       {"ifindex", record.ifindex},
                       {"persist", info->persist},
                       {"multi_queue", info->multi_queue},
-                      {"up", state->up},
-                      {"mtu", state->mtu},
-                      {"promisc", state->promisc},
+                      {"up", state.up},
+                      {"mtu", state.mtu},
+                      {"promisc", state.promisc},
                       {"owner", info->owner ? static_cast<int64_t>(*info->owner) : -1},
                       {"packet_info", info->packet_info},
                       {"vnet_hdr", info->vnet_hdr},
@@ -195,17 +204,15 @@ Result<varlink::Answer> VifOps::attach(const policy::Policy&, const policy::Slic
     if (e.code == EBUSY) e.message = record->name + " is in use by another program (only a multi-queue device takes more fds)";
     return e;
   }
-  if (info->multi_queue) {
-    // A queue joining others gets their format whatever it asked: refused (its fd closed here).
-    auto now = links_.tun_info(record->ifindex, record->name);
-    if (!now.ok()) return kernel_error(std::move(now).error());
-    if (const kernel::TunFormat got{now->packet_info, now->vnet_hdr}; got != asked)
-      return make_error(EINVAL, record->name + "'s other queues carry packets " + format_words(got) +
-                                    ", and every queue of a device shares that (asked: " + format_words(asked) + ")");
-  }
-  NETD_ASSIGN_OR_RETURN(nlohmann::json vif, describe(*record));
+  // One read of the device after the attach, for the reply and the format it gave.
+  NETD_ASSIGN_OR_RETURN(kernel::LinkState state, tun_state(*record));
+  // A queue joining the others of a multi-queue device gets their format whatever it asked:
+  // refused (its fd closed here).
+  if (const kernel::TunFormat got{state.tun->packet_info, state.tun->vnet_hdr}; got != asked)
+    return make_error(EINVAL, record->name + "'s other queues carry packets " + format_words(got) +
+                                  ", and every queue of a device shares that (asked: " + format_words(asked) + ")");
   varlink::Answer answer;
-  answer.parameters = {{"vif", vif}};
+  answer.parameters = {{"vif", describe(*record, state)}};
   answer.fds.push_back(std::move(fd).value());
   return answer;
 }

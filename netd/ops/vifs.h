@@ -71,7 +71,11 @@ class VifOps : public VifDirectory {
   std::vector<IpAddress> guarded_addresses(const VifRecord& record);
   // The slice's vif of the requested name, or the refusal (not a name / not its device / gone).
   Result<VifRecord*> own_record(const policy::SliceSpec& s, const std::string& requested);
+  // The device as the kernel has it now (EMEDIUMTYPE: not a tun/tap device).
+  Result<kernel::LinkState> tun_state(const VifRecord& record);
+  // The Vif of the IDL: read now, or from a state just read.
   Result<nlohmann::json> describe(const VifRecord& record);
+  nlohmann::json describe(const VifRecord& record, const kernel::LinkState& state);
   Status remove_device(const VifRecord& record);
 
   kernel::LinkControl& links_;

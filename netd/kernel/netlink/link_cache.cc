@@ -26,7 +26,6 @@ constexpr int kDrainLimit = 4096;
 // Dumps started again after the kernel marked one interrupted.
 constexpr int kDumpAttempts = 8;
 
-
 void notify(State& st, LinkEvent e) {
   if (!st.resyncing && st.listener) st.listener(e);
 }

@@ -40,13 +40,15 @@ constexpr const char* kPrivateRun =
     "mount -t tmpfs -o mode=0755 netd-wg /run && mkdir -m 0700 /run/wireguard && "
     "chown \"$1:$1\" /run/wireguard && shift && exec \"$@\"";
 
-// Sets the mtu of device $1 to $2 with SIOCSIFMTU, as wireguard-go does; prints the errno.
+// Sets the mtu of device $1 to $2 with SIOCSIFMTU on a UDP socket, as wireguard-go does (with
+// a third word "file": on an fd of /dev/null instead); prints the errno.
 constexpr const char* kMtuProbe = R"PY(
-import errno, fcntl, socket, struct, sys
+import errno, fcntl, os, socket, struct, sys
 SIOCSIFMTU = 0x8922
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+fd = os.open("/dev/null", os.O_RDWR) if sys.argv[3:] == ["file"] else s.fileno()
 try:
-    fcntl.ioctl(s.fileno(), SIOCSIFMTU, struct.pack("16si20x", sys.argv[1].encode(), int(sys.argv[2])))
+    fcntl.ioctl(fd, SIOCSIFMTU, struct.pack("16si20x", sys.argv[1].encode(), int(sys.argv[2])))
     print(0, flush=True)
 except OSError as e:
     print(e.errno, flush=True)
@@ -177,7 +179,8 @@ TEST_F(ExecWireguard, BobsWireguardGoRefusedAlicesTun) {
 }
 
 // SIOCSIFMTU under sliceip exec: the slice's own device through netd; a device that is not the
-// slice's is the kernel's EPERM, with netd's reason, and is left as it was.
+// slice's is the kernel's EPERM, with netd's reason, and is left as it was; what is not on a
+// socket of netd's netns goes to the kernel.
 TEST_F(ExecWireguard, MtuOfOwnDeviceOnly) {
   ASSERT_NO_FATAL_FAILURE(make_alices_tun());
   auto own = bed_->sliceip(kAlice, {"exec", "--", "python3", "-c", kMtuProbe, "tun7-0", "1400"});
@@ -201,6 +204,20 @@ TEST_F(ExecWireguard, MtuOfOwnDeviceOnly) {
                                  "slice bob"))
       << bob.describe();
   EXPECT_EQ(mtu_of("tun7-0"), 1400u);
+
+  // An fd that is no socket, and a socket of another netns (alice's own, made with a user
+  // namespace), are not netd's to answer: the kernel's ENOTTY, and the kernel's yes for the lo
+  // of a netns she owns; no line, and netd's devices as they were.
+  auto file = bed_->sliceip(kAlice, {"exec", "--", "python3", "-c", kMtuProbe, "tun7-0", "1300", "file"});
+  ASSERT_EQ(file.exit_code, 0) << file.describe();
+  EXPECT_EQ(file.out, std::to_string(ENOTTY) + "\n") << file.describe();
+  EXPECT_EQ(file.err, "");
+  auto own_netns = bed_->sliceip(kAlice, {"exec", "--", "unshare", "-rn", "python3", "-c", kMtuProbe, "lo", "1300"});
+  ASSERT_EQ(own_netns.exit_code, 0) << own_netns.describe();
+  EXPECT_EQ(own_netns.out, "0\n") << own_netns.describe();
+  EXPECT_EQ(own_netns.err, "");
+  EXPECT_EQ(mtu_of("tun7-0"), 1400u);
+  EXPECT_EQ(mtu_of("lo"), 65536u);
 
   // An mtu netd refuses (below IPv4's 68) is refused with its reason.
   auto small = bed_->sliceip(kAlice, {"exec", "--", "python3", "-c", kMtuProbe, "tun7-0", "60"});
