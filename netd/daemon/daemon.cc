@@ -161,7 +161,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
   return d;
 }
 
-Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* previous) {
+Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* previous, const policy::SliceDiff* diff) {
   // Isolation first (tagging, revoked marks); vifs before routes: routes through the devices
   // of removed slices go with the devices.
   // Where netd runs, read once per apply: it decides whether raw sockets need conntrack, and
@@ -169,9 +169,9 @@ Status Daemon::apply_policy(const policy::Policy& next, const policy::Policy* pr
   auto placement = kernel::own_cgroup_placement(next.netd.cgroup);
   note_cgroup_placement(placement, next.netd.cgroup);
   isolation_.set_netd_in_cgroup(placement.ok() && placement->inside);
-  NETD_TRY(isolation_.apply(next, previous));
-  NETD_TRY(vif_ops_.reconcile(next, previous));
-  NETD_TRY(route_ops_.reconcile(next, previous));
+  NETD_TRY(isolation_.apply(next, previous, diff));
+  NETD_TRY(vif_ops_.reconcile(next, previous, diff));
+  NETD_TRY(route_ops_.reconcile(next, previous, diff));
   // Without a previous policy (the start, undoing a refused reload) the trees are read; a
   // reload changes them from what netd knows they hold.
   NETD_TRY(shape_ops_.reconcile(next, /*read_kernel=*/previous == nullptr));
@@ -239,7 +239,9 @@ Status Daemon::apply_reloaded_policy() {
   NETD_ASSIGN_OR_RETURN(policy::Policy next, source_.load());
   next.netd.socket = policy_.netd.socket;  // the socket stays where it was bound
   NETD_TRY(check_reloadable(policy_, next));
-  if (auto applied = apply_policy(next, &policy_); !applied.ok()) {
+  // What the reload changes, worked out once: every backend does the work of those slices.
+  const policy::SliceDiff diff = policy::diff_slices(policy_, next);
+  if (auto applied = apply_policy(next, &policy_, &diff); !applied.ok()) {
     // Half applied (say tagging done, routes not): put the running policy back whole, so the
     // marks, nft and tables never disagree with the policy netd decides by.
     Status restored = apply_policy(policy_, nullptr);
@@ -253,7 +255,7 @@ Status Daemon::apply_reloaded_policy() {
   // thousands of slices costs a map of as many entries); made whole when the record is unknown.
   std::optional<policy::SliceOwners> owners = std::move(recorded_owners_);
   recorded_owners_.reset();
-  const bool owners_changed = !owners || policy::update_owners(*owners, policy::diff_slices(policy_, next));
+  const bool owners_changed = !owners || policy::update_owners(*owners, diff);
   policy_ = std::move(next);
   server_->set_limits(server_limits(policy_.netd));
   schedule_verification();

@@ -81,8 +81,10 @@ class Daemon {
         ifb_exec_(sock_), shape_ops_(htb_exec_, ifb_exec_, links_) {}
 
   // Brings the kernel in line with `next`; `previous` (the policy being replaced, if any)
-  // tells which slice ids changed hands and must start from an empty table.
-  Status apply_policy(const policy::Policy& next, const policy::Policy* previous);
+  // tells which slice ids changed hands and must start from an empty table; `diff`
+  // (diff_slices(*previous, next)) lets each backend do the work of the slices it names only.
+  Status apply_policy(const policy::Policy& next, const policy::Policy* previous,
+                      const policy::SliceDiff* diff = nullptr);
   // What the slice-id record in state_dir holds (nullopt after a failed write).
   std::optional<policy::SliceOwners> recorded_owners_;
   // SIGHUP/SIGTERM/SIGINT blocked and read from a signalfd (before the socket is made), then

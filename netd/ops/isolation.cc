@@ -34,10 +34,11 @@ Status enable_forwarding(const std::string& dev) {
 
 }  // namespace
 
-Status Isolation::apply(const policy::Policy& next, const policy::Policy* previous) {
+Status Isolation::apply(const policy::Policy& next, const policy::Policy* previous, const policy::SliceDiff* given) {
   // What the reload changes among the slices (matched by id; shared specs by pointer).
-  std::optional<policy::SliceDiff> diff;
-  if (previous != nullptr) diff = policy::diff_slices(*previous, next);
+  std::optional<policy::SliceDiff> worked_out;
+  if (previous != nullptr && given == nullptr) worked_out = policy::diff_slices(*previous, next);
+  const policy::SliceDiff* diff = previous == nullptr ? nullptr : given != nullptr ? given : &*worked_out;
   // From the policy the maps hold, only the keys of the slices that changed are written (a
   // reload at thousands of slices would otherwise compare every key); else the maps whole.
   const bool from_maps = diff && maps_version_ == previous->slices.version() &&

@@ -21,6 +21,7 @@
 #include "netd/ops/raw_sockets.h"
 #include "netd/ops/teardown_report.h"
 #include "netd/policy/policy.h"
+#include "netd/policy/slice_diff.h"
 
 namespace netd::ops {
 
@@ -31,7 +32,8 @@ class Isolation : public IsolationSink, public RawFilterProvider {
   // Opens (or adopts) what is not open yet, tags the policy's members, and revokes the raw
   // sockets of every mark `previous` (the policy being replaced) gave to a slice that is gone or
   // now another's. Before the vifs and routes are reconciled: they publish through it.
-  Status apply(const policy::Policy& next, const policy::Policy* previous);
+  // `diff`: diff_slices(*previous, next) when the caller has it (else worked out here).
+  Status apply(const policy::Policy& next, const policy::Policy* previous, const policy::SliceDiff* diff = nullptr);
   Status publish(const policy::Policy& p, const std::vector<GuardedVif>& vifs) override;
   // Whether netd runs inside the policy's cgroup (the daemon tells before each apply): then the
   // raw sockets it makes need no conntrack (PlanContext::netd_in_cgroup).

@@ -290,8 +290,11 @@ Result<size_t> RouteOps::count(const policy::Policy& p, const policy::SliceSpec&
   return u.total();
 }
 
-Status RouteOps::reconcile(const policy::Policy& p, const policy::Policy* previous) {
-  if (previous != nullptr && adopted_) return apply_change(p, *previous);
+Status RouteOps::reconcile(const policy::Policy& p, const policy::Policy* previous, const policy::SliceDiff* diff) {
+  if (previous != nullptr && adopted_) {
+    if (diff != nullptr) return apply_change(p, *diff);
+    return apply_change(p, policy::diff_slices(*previous, p));
+  }
   std::unordered_map<uint32_t, const policy::SliceSpec*> before;
   if (previous != nullptr)
     for (const auto& s : previous->slices) before[s.id] = &s;
@@ -331,28 +334,27 @@ Status RouteOps::reconcile(const policy::Policy& p, const policy::Policy* previo
 }
 
 // A reload after netd's state was adopted: its record says what the kernel holds, so only the
-// slices that come, go or change hands are looked at (issue: O(change), not O(slices)).
-Status RouteOps::apply_change(const policy::Policy& p, const policy::Policy& previous) {
-  std::unordered_map<uint32_t, const policy::SliceSpec*> before;
-  for (const auto& s : previous.slices) before[s.id] = &s;
+// slices that come, go or change hands are looked at (issue: O(change), not O(slices)). A slice
+// whose other fields changed keeps its routes (a lower max_routes refuses new ones only).
+Status RouteOps::apply_change(const policy::Policy& p, const policy::SliceDiff& diff) {
   TeardownReport stale;
-  for (const auto& s : p.slices) {
-    auto it = before.find(s.id);
-    if (it != before.end()) {
-      const bool same_owner = it->second->name == s.name;
-      before.erase(it);
-      if (same_owner) continue;  // its routes and rules stand as they are
-      // The id given to another slice: the new one inherits nothing.
-      NETD_TRY(forget_slice(p, s.id).as_status("emptying " + table_of_text(s) + " for its new slice"));
-    }
+  auto arrive = [&](const policy::SliceSpec& s) -> Status {
     // A new id: its table should be empty (a slice leaving takes its routes), but count it.
     NETD_ASSIGN_OR_RETURN(Usage u, recount(p, s));
     for (int family : {AF_INET, AF_INET6})
       if (u.of(family) > 0) NETD_TRY(ensure_rule(p, s, family, true));
+    return ok_status();
+  };
+  for (const policy::SliceSpec* s : diff.added) NETD_TRY(arrive(*s));
+  for (const auto& c : diff.changed) {
+    if (c.next->name == c.previous->name) continue;  // its routes and rules stand as they are
+    // The id given to another slice: the new one inherits nothing.
+    NETD_TRY(forget_slice(p, c.next->id).as_status("emptying " + table_of_text(*c.next) + " for its new slice"));
+    NETD_TRY(arrive(*c.next));
   }
   // Slices gone from the policy take their routes and rules with them. What stays is no longer
   // in netd's record: the next reconcile reads the kernel again to find it.
-  for (const auto& [id, gone] : before) stale.merge(forget_slice(p, id));
+  for (const policy::SliceSpec* gone : diff.removed) stale.merge(forget_slice(p, gone->id));
   if (!stale.clean()) adopted_ = false;
   return stale.as_status("removing the routes and rules of slices gone");
 }

@@ -16,6 +16,7 @@
 #include "netd/ops/teardown_report.h"
 #include "netd/policy/policy.h"
 #include "netd/policy/route_decision.h"
+#include "netd/policy/slice_diff.h"
 #include "lib/varlink/api/routes.h"
 #include "netd/ops/vif_directory.h"
 
@@ -45,7 +46,9 @@ class RouteOps {
   // slices added, removed or given another owner: O(change), trusting netd's own record. Run at
   // start (adoption after a restart) and after a reload. An id that `previous` gave to
   // another slice (name) starts from an empty table: a new slice inherits nothing.
-  Status reconcile(const policy::Policy& p, const policy::Policy* previous = nullptr);
+  // `diff` (diff_slices(*previous, p), when the caller has it) saves working it out again.
+  Status reconcile(const policy::Policy& p, const policy::Policy* previous = nullptr,
+                   const policy::SliceDiff* diff = nullptr);
   // Removes every route and rule netd made under this policy's ranges (--teardown); names
   // each one that stays (one already gone is fine).
   TeardownReport teardown(const policy::Policy& p);
@@ -76,7 +79,7 @@ class RouteOps {
   TeardownReport remove_rules_except(const RuleLayout& layout, const std::vector<kernel::RoutingRule>& keep,
                                      const std::vector<kernel::RoutingRule>& present);
   // reconcile once netd's record is adopted: only the slices that come, go or change hands.
-  Status apply_change(const policy::Policy& p, const policy::Policy& previous);
+  Status apply_change(const policy::Policy& p, const policy::SliceDiff& diff);
   // Deletes every route of slice id's table; names each one that stays.
   TeardownReport empty_table(const policy::Policy& p, uint32_t id);
   // empty_table, and the slice's rules out of both trees, and its count.

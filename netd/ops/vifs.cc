@@ -339,6 +339,7 @@ Status VifOps::on_link_event(const policy::Policy& p, const kernel::LinkEvent& e
       return publish(p);
     }
     case Kind::kResync: {
+      adopted_ = false;  // events were lost: devices may have come too, the next reconcile looks
       std::vector<std::string> gone;
       for (const auto& [name, record] : registry_.all())
         if (cache_.name(record.ifindex) != name) gone.push_back(name);
@@ -367,7 +368,8 @@ Result<std::string> VifOps::on_tun_info(const policy::Policy& p, int ifindex, co
   return name + " was " + holder.error().message + ": deleted";
 }
 
-Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous) {
+Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous, const policy::SliceDiff* diff) {
+  if (previous != nullptr && adopted_ && diff != nullptr && !diff->settings_changed) return apply_change(p, *diff);
   // What exists: the cache's devices, plus devices this run made whose notification the
   // cache has not applied yet.
   std::map<std::string, int> existing;
@@ -412,13 +414,54 @@ Status VifOps::reconcile(const policy::Policy& p, const policy::Policy* previous
     if (!members_stayed) adopted.emplace_back(record.ifindex, name);
   }
   holders_checked_ = true;
-  for (const auto& [ifindex, name] : adopted) {
+  check_holders(p, adopted, first_error);
+  adopted_ = first_error.ok();
+  return first_error;
+}
+
+void VifOps::check_holders(const policy::Policy& p, const std::vector<std::pair<int, std::string>>& devices,
+                           Status& first_error) {
+  for (const auto& [ifindex, name] : devices) {
     auto info = links_.tun_info(ifindex, name);
     if (!info.ok()) continue;
     // The notice of a revocation is not an error of the reconcile: the device is gone.
     if (auto revoked = on_tun_info(p, ifindex, *info); !revoked.ok() && first_error.ok())
       first_error = std::move(revoked).error();
   }
+}
+
+Status VifOps::apply_change(const policy::Policy& p, const policy::SliceDiff& diff) {
+  // The registry is what exists (link events keep it): only the vifs of the slices the reload
+  // touches are looked at. A device named like a vif that someone else made meanwhile waits
+  // for the next full reconcile (the verify_interval check).
+  if (diff.empty()) return ok_status();
+  Status first_error = ok_status();
+  auto drop_devices_of = [&](uint32_t id) {
+    for (const auto& name : registry_.names_of(id)) {
+      if (const VifRecord* record = registry_.find(name); record != nullptr) {
+        if (Status st = remove_device(*record); !st.ok() && first_error.ok()) first_error = std::move(st);
+      }
+      registry_.erase(name);
+    }
+  };
+  std::vector<std::pair<int, std::string>> members_changed;
+  for (const policy::SliceSpec* gone : diff.removed) drop_devices_of(gone->id);
+  for (const auto& c : diff.changed) {
+    // An id now given to another slice: the device is not the new owner's to inherit.
+    if (c.next->name != c.previous->name) {
+      drop_devices_of(c.next->id);
+      continue;
+    }
+    // Someone the reload took out of the slice may hold one of its devices.
+    if (c.next->uids == c.previous->uids && c.next->gids == c.previous->gids) continue;
+    for (const auto& name : registry_.names_of(c.next->id))
+      if (const VifRecord* record = registry_.find(name); record != nullptr)
+        members_changed.emplace_back(record->ifindex, name);
+  }
+  // The slices' marks and rights (snat, raw kinds) are in the isolation state of every vif.
+  if (Status st = publish(p); !st.ok() && first_error.ok()) first_error = std::move(st);
+  check_holders(p, members_changed, first_error);
+  if (!first_error.ok()) adopted_ = false;  // the next reload looks at every device again
   return first_error;
 }
 

@@ -21,6 +21,7 @@
 #include "netd/ops/vif_directory.h"
 #include "netd/ops/vif_registry.h"
 #include "netd/policy/policy.h"
+#include "netd/policy/slice_diff.h"
 #include "lib/varlink/answer.h"
 #include "lib/varlink/api/vifs.h"
 
@@ -53,8 +54,11 @@ class VifOps : public VifDirectory {
   Result<std::string> on_tun_info(const policy::Policy& p, int ifindex, const kernel::TunInfo& info);
 
   // Adopts the vifs that exist (after a restart), deletes those of slices the policy no
-  // longer has and those of an id that `previous` gave to another slice, and publishes.
-  Status reconcile(const policy::Policy& p, const policy::Policy* previous);
+  // longer has and those of an id that `previous` gave to another slice, and publishes. Once
+  // one without `previous` ran clean, one with `previous` and `diff` (diff_slices(*previous,
+  // p): a reload) looks only at the vifs of the slices the diff names: O(change).
+  Status reconcile(const policy::Policy& p, const policy::Policy* previous,
+                   const policy::SliceDiff* diff = nullptr);
   // Deletes every device named like a vif (--teardown); names each one that stays.
   static TeardownReport teardown(kernel::LinkControl& links, kernel::LinkView& cache);
 
@@ -77,6 +81,11 @@ class VifOps : public VifDirectory {
   Result<nlohmann::json> describe(const VifRecord& record);
   nlohmann::json describe(const VifRecord& record, const kernel::LinkState& state);
   Status remove_device(const VifRecord& record);
+  // reconcile after adoption: the vifs of the slices the reload added, removed or changed.
+  Status apply_change(const policy::Policy& p, const policy::SliceDiff& diff);
+  // Revokes the devices (ifindex, name) whose holder is no longer the owner's (on_tun_info).
+  void check_holders(const policy::Policy& p, const std::vector<std::pair<int, std::string>>& devices,
+                     Status& first_error);
 
   kernel::LinkControl& links_;
   kernel::LinkView& cache_;
@@ -87,6 +96,9 @@ class VifOps : public VifDirectory {
   std::map<std::string, std::set<IpAddress>> published_;
   // Whether a reconcile looked at the holder of every device (the first one does).
   bool holders_checked_ = false;
+  // A full reconcile ran clean and no link events were lost since: the registry holds every
+  // vif, and a reload looks only at what it changes.
+  bool adopted_ = false;
 };
 
 }  // namespace netd::ops

@@ -100,7 +100,9 @@ Result<NetdNftTable> NetdNftTable::open(uint32_t mark_mask) {
 }
 
 Status NetdNftTable::sync(const NftWanted& wanted) {
-  NETD_TRY(check_wanted(mark_mask_, wanted));
+  // What the last sync accepted needs no second check (thousands of slices, every reload).
+  const bool as_synced = synced_ && *synced_ == wanted;
+  if (!as_synced) NETD_TRY(check_wanted(mark_mask_, wanted));
   if (synced_ && known_inet_ && known_netdev_) {
     // While the generation is what netd's last commit made, nobody changed any table: an
     // equal request needs nothing, a different one is planned from memory (no dump). After a
@@ -117,11 +119,11 @@ Status NetdNftTable::sync(const NftWanted& wanted) {
     if (known) {
       last_sync_read_tables_ = false;
       netdev_stale_ = false;
-      if (*synced_ == wanted && !devices_moved) {
+      if (as_synced && !devices_moved) {
         last_sync_messages_ = 0;
         return ok_status();
       }
-      if (sync_from_memory(wanted).ok()) return ok_status();
+      if (sync_from_memory(wanted, devices_moved).ok()) return ok_status();
     }
   }
   synced_.reset();
@@ -157,13 +159,17 @@ Status NetdNftTable::sync(const NftWanted& wanted) {
   return ok_status();
 }
 
-Status NetdNftTable::sync_from_memory(const NftWanted& wanted) {
-  // Only the slices and vifs that changed since the last sync are laid out.
+Status NetdNftTable::sync_from_memory(const NftWanted& wanted, bool devices_moved) {
+  // Only the slices and vifs that changed since the last sync are laid out, and the netdev
+  // table only when what it is made of changed (or its hooks may have).
   WantedTable layout = netd_table_layout(mark_mask_, wanted, &*synced_);
   NETD_ASSIGN_OR_RETURN(NftBatch batch, NftBatch::create(*socket_, synced_genid_));
   TableChanges inet_changes, netdev_changes;
   NETD_TRY(plan_table(*known_inet_, layout, PlanScope::kEverything, batch, &inet_changes));
-  if (needs_netdev_table(wanted)) {
+  const bool netdev_as_is = !devices_moved && same_netdev_layout(*synced_, wanted);
+  if (netdev_as_is) {
+    // as it is, and as known_netdev_ says
+  } else if (needs_netdev_table(wanted)) {
     WantedTable netdev_layout = netdev_table_layout(mark_mask_, wanted, *known_netdev_);
     NETD_TRY(plan_table(*known_netdev_, netdev_layout, PlanScope::kEverything, batch, &netdev_changes));
   } else if (known_netdev_->exists) {
@@ -176,9 +182,9 @@ Status NetdNftTable::sync_from_memory(const NftWanted& wanted) {
   if (batch.size() > 0) ++synced_genid_;
   synced_ = wanted;
   apply_changes(*known_inet_, std::move(inet_changes));
-  if (needs_netdev_table(wanted))
+  if (!netdev_as_is && needs_netdev_table(wanted))
     apply_changes(*known_netdev_, std::move(netdev_changes));
-  else
+  else if (!netdev_as_is)
     known_netdev_ = TableState{};  // no fence, no vif: no netdev table
   return ok_status();
 }

@@ -224,7 +224,9 @@ class NetdNftTable {
 
   // The fast path of sync(): plans from known_* and commits at synced_genid_. Any failure
   // (ERESTART: someone committed in between) sends sync() down the path that reads the tables.
-  Status sync_from_memory(const NftWanted& wanted);
+  // `devices_moved`: a device event since, so the netdev table was read again and is planned
+  // whatever else changed.
+  Status sync_from_memory(const NftWanted& wanted, bool devices_moved);
 };
 
 }  // namespace netd::kernel

@@ -378,6 +378,21 @@ void add_inet_fence_and_flowlog(uint32_t mask, const NftWanted& w, uint32_t upli
 
 bool needs_netdev_table(const NftWanted& w) { return w.raw_flag != 0 || !w.vifs.empty(); }
 
+bool same_netdev_layout(const NftWanted& a, const NftWanted& b) {
+  if (a.raw_flag != b.raw_flag || a.vifs != b.vifs || a.devices != b.devices || a.host_addresses != b.host_addresses ||
+      a.packet_send_devices != b.packet_send_devices)
+    return false;
+  auto same_mark = [&](uint32_t id) {
+    auto x = a.slices.find(id), y = b.slices.find(id);
+    return x != a.slices.end() && y != b.slices.end() && x->second == y->second;
+  };
+  for (const auto& vif : a.vifs)
+    if (!same_mark(vif.slice_id)) return false;
+  for (const auto& [id, names] : a.packet_send_devices)
+    if (!same_mark(id)) return false;
+  return true;
+}
+
 WantedTable netdev_table_layout(uint32_t mask, const NftWanted& w, const TableState& current) {
   WantedTable t{NFPROTO_NETDEV, kNetdevTable, {}, {}};
   // The vifs' egress is hooked by their guard only (it fences their flagged frames too), every

@@ -53,4 +53,10 @@ bool needs_netdev_table(const NftWanted& wanted);
 // have room, then new chains; a chain left with no wanted device goes.
 WantedTable netdev_table_layout(uint32_t mark_mask, const NftWanted& wanted, const TableState& current);
 
+// Whether netdev_table_layout gives the same table for `a` and `b` (on the same current
+// state): the same vifs, devices, raw flag, host addresses and send devices, and the same
+// marks for the slices those name. A change of other slices (most reloads) leaves the
+// netdev table alone, whatever the number of slices.
+bool same_netdev_layout(const NftWanted& a, const NftWanted& b);
+
 }  // namespace netd::kernel
