@@ -1,5 +1,7 @@
 #include "netd/ops/isolation.h"
 
+#include <algorithm>
+
 #include "netd/kernel/bpf/bpffs.h"
 #include "netd/kernel/sysctl/sysctl.h"
 #include "netd/ops/isolation_changes.h"
@@ -113,7 +115,9 @@ std::vector<HostDevice> Isolation::host_devices() {
 
 Status Isolation::publish(const policy::Policy& p, const std::vector<GuardedVif>& vifs) {
   published_vifs_ = vifs;
-  const IsolationPlan plan = plan_isolation(p, vifs, host_devices(), {nft_->has_raw_fence(), netd_in_cgroup_});
+  plan_.reset();  // set again once every executor took it
+  const PlanContext context{nft_->has_raw_fence(), netd_in_cgroup_};
+  IsolationPlan plan = plan_isolation(p, vifs, host_devices(), context);
   // nft first: it guards by name, so it holds even before the device has an index.
   NETD_TRY(nft_->sync(plan.nft));
   if (plan.record_flows) NETD_TRY(recorder_->record_egress());
@@ -130,7 +134,63 @@ Status Isolation::publish(const policy::Policy& p, const std::vector<GuardedVif>
     if (Status st = enable_forwarding(uplink); !st.ok() && st.error().code != ENOENT)
       return std::move(st).error().with_context("snat via " + uplink);
   }
+  plan_ = std::move(plan);
+  plan_context_ = context;
   return ok_status();
+}
+
+namespace {
+
+// The fields of a slice the isolation plan reads (its id gives its mark); the tagging and port
+// maps, which read its members and ports, are Isolation::apply's.
+bool same_isolation(const policy::SliceSpec& a, const policy::SliceSpec& b) {
+  return a.id == b.id && a.raw == b.raw && a.capture_all == b.capture_all &&
+         a.packet_send_devices == b.packet_send_devices && a.snat == b.snat;
+}
+
+// The ids whose marks the reload adds or removes, when that is all it changes in the plan:
+// none of them may hold raw or packet sockets, capture or send from devices, or own a vif, and
+// a slice that stays must keep what the plan reads of it. Nullopt: the plan is made whole.
+std::optional<std::vector<uint32_t>> marks_changed(const policy::SliceDiff& diff, const std::vector<GuardedVif>& vifs) {
+  auto plain = [](const policy::SliceSpec* s) {
+    return s->raw.empty() && !s->capture_all && s->packet_send_devices.empty();
+  };
+  std::vector<uint32_t> ids;
+  for (const auto* list : {&diff.added, &diff.removed}) {
+    for (const policy::SliceSpec* s : *list) {
+      if (!plain(s)) return std::nullopt;
+      ids.push_back(s->id);
+    }
+  }
+  for (const auto& c : diff.changed)
+    if (!same_isolation(*c.previous, *c.next)) return std::nullopt;
+  std::sort(ids.begin(), ids.end());
+  for (const auto& vif : vifs)
+    if (std::binary_search(ids.begin(), ids.end(), vif.slice_id)) return std::nullopt;
+  return ids;
+}
+
+}  // namespace
+
+Status Isolation::publish_slices(const policy::Policy& p, const policy::SliceDiff& diff) {
+  const PlanContext context{nft_->has_raw_fence(), netd_in_cgroup_};
+  const bool same_context =
+      context.fence_in_place == plan_context_.fence_in_place && context.netd_in_cgroup == plan_context_.netd_in_cgroup;
+  std::optional<std::vector<uint32_t>> ids;
+  if (plan_ && !diff.settings_changed && same_context) ids = marks_changed(diff, published_vifs_);
+  if (!ids) return publish(p, published_vifs_);
+  if (ids->empty()) return ok_status();  // nothing the plan holds changed (say a max_routes)
+  // The plan's slice marks, patched: the vif guard, flow recorder and sysctls hold nothing of
+  // these slices, so only the nft table changes.
+  for (uint32_t id : *ids) {
+    if (const policy::SliceSpec* s = p.find_by_id(id); s != nullptr)
+      plan_->nft.slices[id] = p.mark_of(*s);
+    else
+      plan_->nft.slices.erase(id);
+  }
+  Status st = nft_->sync_slices_changed(plan_->nft, *ids);
+  if (!st.ok()) plan_.reset();  // the next publication plans whole
+  return st;
 }
 
 Status Isolation::on_link_event(const policy::Policy& p, const kernel::LinkEvent& e) {

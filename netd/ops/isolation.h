@@ -35,6 +35,9 @@ class Isolation : public IsolationSink, public RawFilterProvider {
   // `diff`: diff_slices(*previous, next) when the caller has it (else worked out here).
   Status apply(const policy::Policy& next, const policy::Policy* previous, const policy::SliceDiff* diff = nullptr);
   Status publish(const policy::Policy& p, const std::vector<GuardedVif>& vifs) override;
+  // A reload that changes slices owning no vif and holding no raw rights: their marks in the
+  // nft table, at the cost of those slices (else a whole publish of the vifs last published).
+  Status publish_slices(const policy::Policy& p, const policy::SliceDiff& diff) override;
   // Whether netd runs inside the policy's cgroup (the daemon tells before each apply): then the
   // raw sockets it makes need no conntrack (PlanContext::netd_in_cgroup).
   void set_netd_in_cgroup(bool inside) { netd_in_cgroup_ = inside; }
@@ -60,6 +63,10 @@ class Isolation : public IsolationSink, public RawFilterProvider {
   std::optional<uint64_t> maps_version_;
   uint32_t maps_mark_mask_ = 0;
   std::vector<GuardedVif> published_vifs_;  // what publish() last got
+  // What the last publication that every executor took planned, and from what context: a
+  // reload of plain slices patches it (unset after a failure: the next one plans whole).
+  std::optional<IsolationPlan> plan_;
+  PlanContext plan_context_;
   bool netd_in_cgroup_ = false;
   std::optional<kernel::SliceTagger> tagger_;
   std::optional<kernel::PortReservations> ports_;

@@ -8,6 +8,7 @@
 #include "lib/core/net_types.h"
 #include "lib/core/result.h"
 #include "netd/policy/policy.h"
+#include "netd/policy/slice_diff.h"
 
 namespace netd::ops {
 
@@ -24,6 +25,9 @@ class IsolationSink {
   virtual ~IsolationSink() = default;
   // Makes the isolation match `vifs` under policy `p` (every vif netd knows, each time).
   virtual Status publish(const policy::Policy& p, const std::vector<GuardedVif>& vifs) = 0;
+  // A reload that kept every vif: the same as publish(p, the vifs last published), at the cost
+  // of the slices `diff` names when it can be.
+  virtual Status publish_slices(const policy::Policy& p, const policy::SliceDiff& diff) = 0;
 };
 
 }  // namespace netd::ops

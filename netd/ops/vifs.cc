@@ -436,8 +436,10 @@ Status VifOps::apply_change(const policy::Policy& p, const policy::SliceDiff& di
   // for the next full reconcile (the verify_interval check).
   if (diff.empty()) return ok_status();
   Status first_error = ok_status();
+  bool dropped = false;
   auto drop_devices_of = [&](uint32_t id) {
     for (const auto& name : registry_.names_of(id)) {
+      dropped = true;
       if (const VifRecord* record = registry_.find(name); record != nullptr) {
         if (Status st = remove_device(*record); !st.ok() && first_error.ok()) first_error = std::move(st);
       }
@@ -458,8 +460,11 @@ Status VifOps::apply_change(const policy::Policy& p, const policy::SliceDiff& di
       if (const VifRecord* record = registry_.find(name); record != nullptr)
         members_changed.emplace_back(record->ifindex, name);
   }
-  // The slices' marks and rights (snat, raw kinds) are in the isolation state of every vif.
-  if (Status st = publish(p); !st.ok() && first_error.ok()) first_error = std::move(st);
+  // The slices' marks and rights (snat, raw kinds) are in the isolation state: with the vifs
+  // as they were, the isolation layer does the work of the changed slices only.
+  Status published = dropped ? publish(p) : isolation_.publish_slices(p, diff);
+  if (!published.ok()) published_.clear();  // as publish(): nothing is known to be published
+  if (!published.ok() && first_error.ok()) first_error = std::move(published);
   check_holders(p, members_changed, first_error);
   if (!first_error.ok()) adopted_ = false;  // the next reload looks at every device again
   return first_error;

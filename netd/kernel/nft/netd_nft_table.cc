@@ -189,6 +189,38 @@ Status NetdNftTable::sync_from_memory(const NftWanted& wanted, bool devices_move
   return ok_status();
 }
 
+Status NetdNftTable::sync_slices_changed(const NftWanted& wanted, const std::vector<uint32_t>& ids) {
+  if (!synced_ || !known_inet_ || !known_netdev_ || netdev_stale_) return sync(wanted);
+  std::optional<WantedTable> layout = netd_slices_layout(mark_mask_, wanted, *synced_, ids);
+  if (!layout) return sync(wanted);
+  NETD_TRY(check_slice_marks(mark_mask_, wanted, ids));
+  auto genid = read_genid(*socket_);
+  if (!genid.ok() || *genid != synced_genid_) return sync(wanted);  // someone else committed
+  NETD_ASSIGN_OR_RETURN(NftBatch batch, NftBatch::create(*socket_, synced_genid_));
+  TableChanges changes;
+  NETD_TRY(plan_table(*known_inet_, *layout, PlanScope::kEverything, batch, &changes));
+  if (batch.size() > 0) {
+    if (Status st = batch.commit(); !st.ok()) {
+      // ERESTART (a commit in between) and the like: the path that reads the tables decides.
+      if (st.error().code == ERESTART) return sync(wanted);
+      return st;
+    }
+    ++synced_genid_;
+  }
+  last_sync_messages_ = batch.size();
+  last_sync_read_tables_ = false;
+  // What the table holds now: the last sync's wanted with these slices as `wanted` has them
+  // (a copy of the slices only).
+  for (uint32_t id : ids) {
+    if (auto it = wanted.slices.find(id); it != wanted.slices.end())
+      synced_->slices[id] = it->second;
+    else
+      synced_->slices.erase(id);
+  }
+  apply_changes(*known_inet_, std::move(changes));
+  return ok_status();
+}
+
 Status NetdNftTable::sync_slices(const std::map<uint32_t, uint32_t>& slices) {
   NftWanted wanted;
   wanted.slices = slices;

@@ -176,6 +176,12 @@ class NetdNftTable {
   // stays hooked).
   Status sync(const NftWanted& wanted);
 
+  // sync(wanted) for a `wanted` that differs from what the last sync was given only in the
+  // marks of the slices `ids` (added, removed, re-marked): checks and lays out those slices
+  // only, whatever the number of others (a reload that adds one slice). Anything more that
+  // differs, or no last sync to go from, and it is sync(wanted).
+  Status sync_slices_changed(const NftWanted& wanted, const std::vector<uint32_t>& ids);
+
   // sync({slices, no vifs, no uplinks}): also removes every vif guard. For callers that
   // have no vifs yet.
   Status sync_slices(const std::map<uint32_t, uint32_t>& slices);

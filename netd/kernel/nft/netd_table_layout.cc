@@ -222,17 +222,20 @@ void add_all_slices(WantedTable& t, WantedSet& save, WantedSet& restore, VifSets
   for (uint32_t id : vif_owners(wanted)) add_vif_owner(t, mask, id, wanted.slices.at(id), conntrack);
 }
 
+// A slice's chains and map elements as unwanted (a slice gone, or its old mark).
+void drop_slice(WantedTable& t, WantedSet& save, WantedSet& restore, uint32_t id, uint32_t mark) {
+  t.unwanted_chains.push_back(slice_save_chain(id));
+  t.unwanted_chains.push_back(slice_restore_chain(id));
+  save.unwanted.insert(nft_key_u32(mark));
+  restore.unwanted.insert(nft_key_u32(mark));
+}
+
 // Only what differs from `previous`, which the table holds: added slices and slices whose mark
 // changed, removed ones as unwanted chains and keys; the same for vifs, and the vifs of a slice
 // whose mark changed.
 void add_changed_slices(WantedTable& t, WantedSet& save, WantedSet& restore, VifSets& vifs, uint32_t mask,
                         const NftWanted& wanted, const NftWanted& previous, bool conntrack) {
-  auto drop_slice = [&](uint32_t id, uint32_t mark) {
-    t.unwanted_chains.push_back(slice_save_chain(id));
-    t.unwanted_chains.push_back(slice_restore_chain(id));
-    save.unwanted.insert(nft_key_u32(mark));
-    restore.unwanted.insert(nft_key_u32(mark));
-  };
+  auto drop_slice = [&](uint32_t id, uint32_t mark) { kernel::drop_slice(t, save, restore, id, mark); };
   auto before = previous.slices.begin();
   auto now = wanted.slices.begin();
   // Without conntrack no slice has chains of its own (the caller lays a change of that out whole).
@@ -326,24 +329,21 @@ Status check_wanted(uint32_t mask, const NftWanted& wanted) {
   return check_fence(mask, wanted);
 }
 
-WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted, const NftWanted* previous) {
+namespace {
+
+// The layout around the slices' and vifs' part, which `fill` lays out (whole or partial).
+template <typename Fill>
+WantedTable layout_with(uint32_t mask, const NftWanted& wanted, bool partial, Fill&& fill) {
   const bool conntrack = wanted.conntrack;
-  const bool has_vifs = !wanted.vifs.empty();
-  WantedTable t{kFamily, T::kTable, base_chains(mask, conntrack, has_vifs), {}};
+  WantedTable t{kFamily, T::kTable, base_chains(mask, conntrack, !wanted.vifs.empty()), {}};
   WantedSet save{T::kSaveMap, kTypeMark, sizeof(uint32_t), true, kSaveId, {}};
   WantedSet restore{T::kRestoreMap, kTypeMark, sizeof(uint32_t), true, kRestoreId, {}};
   VifSets vifs;
-  // The raw flag, conntrack, the flow log and whether there are vifs decide which chains exist
-  // beside the slices' ones: a change of any is laid out whole (in one transaction: no packet
-  // sees half of it).
-  if (previous != nullptr && previous->raw_flag == wanted.raw_flag && previous->conntrack == conntrack &&
-      previous->flowlog_groups.empty() == wanted.flowlog_groups.empty() && previous->vifs.empty() == !has_vifs) {
+  if (partial) {
     t.partial = true;
     for (WantedSet* s : {&save, &restore, &vifs.marks, &vifs.all, &vifs.snat}) s->partial = true;
-    add_changed_slices(t, save, restore, vifs, mask, wanted, *previous, conntrack);
-  } else {
-    add_all_slices(t, save, restore, vifs, mask, wanted, conntrack);
   }
+  fill(t, save, restore, vifs);
   WantedSet uplinks = ifname_set(T::kUplinkSet, kUplinksId);
   for (const auto& uplink : wanted.uplinks) uplinks.elements[nft_key_ifname(uplink)] = "";
   if (conntrack) {
@@ -353,6 +353,65 @@ WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted, const NftW
   for (auto* s : {&vifs.marks, &vifs.all, &vifs.snat, &uplinks}) t.sets.push_back(std::move(*s));
   add_inet_fence_and_flowlog(mask, wanted, kUplinksId, t);
   return t;
+}
+
+}  // namespace
+
+WantedTable netd_table_layout(uint32_t mask, const NftWanted& wanted, const NftWanted* previous) {
+  const bool conntrack = wanted.conntrack;
+  // The raw flag, conntrack, the flow log and whether there are vifs decide which chains exist
+  // beside the slices' ones: a change of any is laid out whole (in one transaction: no packet
+  // sees half of it).
+  const bool partial = previous != nullptr && previous->raw_flag == wanted.raw_flag &&
+                       previous->conntrack == conntrack &&
+                       previous->flowlog_groups.empty() == wanted.flowlog_groups.empty() &&
+                       previous->vifs.empty() == wanted.vifs.empty();
+  return layout_with(mask, wanted, partial, [&](WantedTable& t, WantedSet& save, WantedSet& restore, VifSets& vifs) {
+    if (partial)
+      add_changed_slices(t, save, restore, vifs, mask, wanted, *previous, conntrack);
+    else
+      add_all_slices(t, save, restore, vifs, mask, wanted, conntrack);
+  });
+}
+
+std::optional<WantedTable> netd_slices_layout(uint32_t mask, const NftWanted& wanted, const NftWanted& previous,
+                                              const std::vector<uint32_t>& ids) {
+  if (previous.raw_flag != wanted.raw_flag || previous.conntrack != wanted.conntrack ||
+      previous.flowlog_groups != wanted.flowlog_groups || previous.vifs.size() != wanted.vifs.size() ||
+      previous.uplinks != wanted.uplinks)
+    return std::nullopt;
+  for (uint32_t id : ids) {
+    // A vif owner's mark is also in its vifs' chain and elements: netd_table_layout's part.
+    for (const auto& vif : wanted.vifs)
+      if (vif.slice_id == id) return std::nullopt;
+    if (previous.packet_send_devices.count(id) != 0 || wanted.packet_send_devices.count(id) != 0) return std::nullopt;
+  }
+  return layout_with(mask, wanted, true, [&](WantedTable& t, WantedSet& save, WantedSet& restore, VifSets&) {
+    if (!wanted.conntrack) return;  // no slice has chains of its own
+    for (uint32_t id : ids) {
+      auto before = previous.slices.find(id), now = wanted.slices.find(id);
+      const bool was = before != previous.slices.end(), is = now != wanted.slices.end();
+      if (was && is && before->second == now->second) continue;
+      if (was) drop_slice(t, save, restore, id, before->second);  // listed again below if it stays
+      if (is) add_slice(t, save, restore, mask, id, now->second);
+    }
+  });
+}
+
+Status check_slice_marks(uint32_t mask, const NftWanted& wanted, const std::vector<uint32_t>& ids) {
+  for (uint32_t id : ids) {
+    auto it = wanted.slices.find(id);
+    if (it == wanted.slices.end()) continue;
+    const uint32_t mark = it->second;
+    if (mark == 0) return make_error(EINVAL, "slice " + std::to_string(id) + " mark " + hex(mark) + ": a slice mark must not be 0");
+    if ((mark & ~mask) != 0)
+      return make_error(EINVAL, "slice " + std::to_string(id) + " mark " + hex(mark) + " has bits outside mark_mask " + hex(mask));
+    for (const auto& [other, other_mark] : wanted.slices)
+      if (other_mark == mark && other != id)
+        return make_error(EINVAL, "slice " + std::to_string(std::max(id, other)) + " mark " + hex(mark) +
+                                      " is used by another slice too");
+  }
+  return ok_status();
 }
 
 }  // namespace netd::kernel

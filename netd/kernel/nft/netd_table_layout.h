@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "lib/core/result.h"
 #include "netd/kernel/nft/netd_nft_table.h"
@@ -21,6 +23,19 @@ Status check_wanted(uint32_t mark_mask, const NftWanted& wanted);
 // that differ, plus the base chains and small sets whole, so its cost follows the change and
 // not the number of slices.
 WantedTable netd_table_layout(uint32_t mark_mask, const NftWanted& wanted, const NftWanted* previous = nullptr);
+
+// For a wanted that differs from `previous` (what the table holds) only in the marks of the
+// slices `ids` (added, removed or given another mark): their chains and map elements, the base
+// chains and small sets whole, nothing of the vifs, so a reload that adds one slice costs one
+// slice whatever the number of slices. Nullopt when more differs than that can say (an id owns
+// a vif or send devices, or the raw flag, conntrack, flow log or number of vifs changed): the
+// caller lays the table out with netd_table_layout.
+std::optional<WantedTable> netd_slices_layout(uint32_t mark_mask, const NftWanted& wanted, const NftWanted& previous,
+                                              const std::vector<uint32_t>& ids);
+
+// check_wanted's refusals for the marks of the slices `ids` of `wanted` only (the rest was
+// checked before): 0, outside the mask, or another slice's.
+Status check_slice_marks(uint32_t mark_mask, const NftWanted& wanted, const std::vector<uint32_t>& ids);
 
 std::string slice_save_chain(uint32_t slice_id);       // slice_7
 std::string slice_restore_chain(uint32_t slice_id);    // slice_7_in

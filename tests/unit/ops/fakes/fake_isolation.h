@@ -20,6 +20,12 @@ class FakeIsolation : public ops::IsolationSink {
     published = vifs;
     return ok_status();
   }
+  // A reload that kept every vif: counted as a publish of the vifs last published.
+  Status publish_slices(const policy::Policy& p, const policy::SliceDiff&) override {
+    ++slice_publishes;
+    std::vector<ops::GuardedVif> same = published;
+    return publish(p, same);
+  }
   // Publish number `nth` (counting from the next one: 1) and the `count` after it fail; -1: all.
   void fail(int nth, int count = 1) {
     fail_from_ = publishes + nth;
@@ -33,6 +39,7 @@ class FakeIsolation : public ops::IsolationSink {
   }
 
   int publishes = 0;
+  int slice_publishes = 0;  // of those, by publish_slices
   std::vector<ops::GuardedVif> published;  // the last one that succeeded
 
  private:
