@@ -76,4 +76,24 @@ Status replace_state_file(const std::string& path, std::string_view text, mode_t
   return ok_status();
 }
 
+Status append_state_file(const std::string& path, std::string_view text, mode_t mode) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd.valid()) return errno_error("opening " + path + " to append to it");
+  struct stat before {};
+  if (::fstat(fd.get(), &before) != 0) return errno_error("reading the size of " + path);
+  Status written = write_all(fd.get(), text, path);
+  if (written.ok() && ::fdatasync(fd.get()) != 0) written = errno_error("syncing " + path);
+  if (!written.ok()) {
+    Status cut = ::ftruncate(fd.get(), before.st_size) == 0 ? ok_status()
+                                                             : Status(errno_error("cutting " + path + " back"));
+    return with_undo(std::move(written).error(), cut, "what was appended to " + path);
+  }
+  return ok_status();
+}
+
+Status remove_state_file(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_error("deleting " + path);
+  return ok_status();
+}
+
 }  // namespace netd

@@ -26,4 +26,13 @@ Result<std::optional<std::string>> read_state_file(const std::string& path, size
 // as it was and no "<path>.new" is left behind.
 Status replace_state_file(const std::string& path, std::string_view text, mode_t mode = 0600);
 
+// Appends `text` to `path` (created with `mode` if missing; a symlink is refused) and syncs
+// it. On failure the file is cut back to its old length, so the next append never continues a
+// torn line. (A crash mid-append can still leave one at the end: readers drop a last line
+// without its newline.)
+Status append_state_file(const std::string& path, std::string_view text, mode_t mode = 0600);
+
+// Deletes `path`; one that does not exist is fine.
+Status remove_state_file(const std::string& path);
+
 }  // namespace netd

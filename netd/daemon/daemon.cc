@@ -114,7 +114,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(PolicySource source, std::string s
     if (auto line = d->source_.fleet->commit()) log_line(*line);
   }
   d->recorded_owners_ = policy::owners_of(policy);
-  NETD_TRY(write_owner_record(policy.netd.state_dir, *d->recorded_owners_));
+  NETD_TRY(write_owner_record(policy.netd.state_dir, *d->recorded_owners_));  // the journal folded in
+  d->owner_journal_lines_ = 0;
 
   server::Server::Options options;
   options.socket_path = policy.netd.socket;
@@ -256,15 +257,27 @@ Status Daemon::apply_reloaded_policy() {
   std::optional<policy::SliceOwners> owners = std::move(recorded_owners_);
   recorded_owners_.reset();
   const bool owners_changed = !owners || policy::update_owners(*owners, diff);
+  const std::vector<uint32_t> ids = diff.touched_ids();  // before the specs it points to go
   policy_ = std::move(next);
   server_->set_limits(server_limits(policy_.netd));
   schedule_verification();
   // Applied whatever the record says: a failure only costs the next restart its comparison.
-  // Rewritten (and synced) only when it changes: most reloads change no owner.
+  // Written (and synced) only when it changes: most reloads change no owner. While the record
+  // is known, the change is appended to its journal (the cost of the change), until the journal
+  // has grown to half the record: then the record is written whole again (amortized, the
+  // cost of the change too).
+  const bool known = owners.has_value();
   if (!owners) owners = policy::owners_of(policy_);
+  const bool append = known && owner_journal_lines_ + ids.size() <= kMinJournalLines + owners->size() / 2;
+  Status st = ok_status();
+  if (owners_changed) {
+    st = append ? append_owner_record(policy_.netd.state_dir, *owners, ids)
+                : write_owner_record(policy_.netd.state_dir, *owners);
+  }
   if (!owners_changed) {
     recorded_owners_ = std::move(owners);
-  } else if (Status st = write_owner_record(policy_.netd.state_dir, *owners); st.ok()) {
+  } else if (st.ok()) {
+    owner_journal_lines_ = append ? owner_journal_lines_ + ids.size() : 0;
     recorded_owners_ = std::move(owners);
   } else {
     // Unknown: written again on the next reload.

@@ -87,6 +87,10 @@ class Daemon {
                       const policy::SliceDiff* diff = nullptr);
   // What the slice-id record in state_dir holds (nullopt after a failed write).
   std::optional<policy::SliceOwners> recorded_owners_;
+  // Lines appended to the record's journal since it was last written whole (a few changes'
+  // worth beyond half the record and it is written whole again).
+  size_t owner_journal_lines_ = 0;
+  static constexpr size_t kMinJournalLines = 64;
   // SIGHUP/SIGTERM/SIGINT blocked and read from a signalfd (before the socket is made), then
   // that fd watched by the server's loop.
   Status block_signals();

@@ -57,18 +57,54 @@ bool update_owners(SliceOwners& owners, const SliceDiff& diff) {
   return changed;
 }
 
+namespace {
+
+// One record line (not a comment): "id name raw=KIND,... capture_all=true|false", or the older
+// "id name". `number` names it in a refusal.
+Result<std::pair<uint32_t, SliceOwner>> parse_owner_line(std::string_view line, size_t number) {
+  auto refuse = [&](const std::string& why) {
+    return make_error(EINVAL, "line " + std::to_string(number) + " (\"" + std::string(line) + "\"): " + why);
+  };
+  const std::vector<std::string_view> fields = split(line, ' ');
+  if (fields.size() != 2 && fields.size() != 4) return refuse("not \"id name raw=... capture_all=...\"");
+  uint32_t id = 0;
+  auto [ptr, ec] = std::from_chars(fields[0].data(), fields[0].data() + fields[0].size(), id);
+  if (ec != std::errc() || ptr != fields[0].data() + fields[0].size() || id == 0)
+    return refuse("the id is not a positive number");
+  SliceOwner owner;
+  if (!valid_word(fields[1])) return refuse("the name is empty or has control characters");
+  owner.name = std::string(fields[1]);
+  if (fields.size() == 4) {
+    owner.rights_known = true;
+    if (!fields[2].starts_with("raw=")) return refuse("the third field is not raw=KIND,...");
+    if (std::string_view kinds = fields[2].substr(4); !kinds.empty())
+      for (std::string_view kind : split(kinds, ',')) {
+        if (!valid_word(kind)) return refuse("an empty raw kind");
+        owner.raw.emplace_back(kind);
+      }
+    if (fields[3] != "capture_all=true" && fields[3] != "capture_all=false")
+      return refuse("the fourth field is not capture_all=true or capture_all=false");
+    owner.capture_all = fields[3] == "capture_all=true";
+  }
+  return std::pair<uint32_t, SliceOwner>(id, std::move(owner));
+}
+
+void append_owner_line(std::string& out, uint32_t id, const SliceOwner& owner) {
+  out += std::to_string(id) + " " + owner.name;
+  if (!owner.rights_known) {
+    out += "\n";
+    return;
+  }
+  out += " raw=";
+  for (size_t i = 0; i < owner.raw.size(); ++i) out += (i ? "," : "") + owner.raw[i];
+  out += owner.capture_all ? " capture_all=true\n" : " capture_all=false\n";
+}
+
+}  // namespace
+
 std::string format_slice_owners(const SliceOwners& owners) {
   std::string out(kHeader);
-  for (const auto& [id, owner] : owners) {
-    out += std::to_string(id) + " " + owner.name;
-    if (!owner.rights_known) {
-      out += "\n";
-      continue;
-    }
-    out += " raw=";
-    for (size_t i = 0; i < owner.raw.size(); ++i) out += (i ? "," : "") + owner.raw[i];
-    out += owner.capture_all ? " capture_all=true\n" : " capture_all=false\n";
-  }
+  for (const auto& [id, owner] : owners) append_owner_line(out, id, owner);
   return out;
 }
 
@@ -83,33 +119,47 @@ Result<SliceOwners> parse_slice_owners(std::string_view text) {
     text.remove_prefix(end + 1);
     ++number;
     if (!line.empty() && line.front() == '#') continue;
-    auto refuse = [&](const std::string& why) {
-      return make_error(EINVAL, "line " + std::to_string(number) + " (\"" + std::string(line) + "\"): " + why);
-    };
-    const std::vector<std::string_view> fields = split(line, ' ');
-    if (fields.size() != 2 && fields.size() != 4) return refuse("not \"id name raw=... capture_all=...\"");
-    uint32_t id = 0;
-    auto [ptr, ec] = std::from_chars(fields[0].data(), fields[0].data() + fields[0].size(), id);
-    if (ec != std::errc() || ptr != fields[0].data() + fields[0].size() || id == 0)
-      return refuse("the id is not a positive number");
-    SliceOwner owner;
-    if (!valid_word(fields[1])) return refuse("the name is empty or has control characters");
-    owner.name = std::string(fields[1]);
-    if (fields.size() == 4) {
-      owner.rights_known = true;
-      if (!fields[2].starts_with("raw=")) return refuse("the third field is not raw=KIND,...");
-      if (std::string_view kinds = fields[2].substr(4); !kinds.empty())
-        for (std::string_view kind : split(kinds, ',')) {
-          if (!valid_word(kind)) return refuse("an empty raw kind");
-          owner.raw.emplace_back(kind);
-        }
-      if (fields[3] != "capture_all=true" && fields[3] != "capture_all=false")
-        return refuse("the fourth field is not capture_all=true or capture_all=false");
-      owner.capture_all = fields[3] == "capture_all=true";
-    }
-    if (!out.emplace(id, std::move(owner)).second) return refuse("id " + std::to_string(id) + " is listed twice");
+    NETD_ASSIGN_OR_RETURN(auto entry, parse_owner_line(line, number));
+    if (!out.emplace(entry.first, std::move(entry.second)).second)
+      return make_error(EINVAL, "line " + std::to_string(number) + " (\"" + std::string(line) + "\"): id " +
+                                    std::to_string(entry.first) + " is listed twice");
   }
   return out;
+}
+
+std::string format_owner_changes(const SliceOwners& owners, const std::vector<uint32_t>& ids) {
+  std::string out;
+  for (uint32_t id : ids) {
+    if (auto it = owners.find(id); it != owners.end())
+      append_owner_line(out, id, it->second);
+    else
+      out += "-" + std::to_string(id) + "\n";
+  }
+  return out;
+}
+
+Result<size_t> apply_owner_changes(SliceOwners& owners, std::string_view journal) {
+  size_t number = 0;
+  for (;;) {
+    size_t end = journal.find('\n');
+    // A last line without its newline: an append cut short by a crash. That reload's change is
+    // not recorded; the one before it stands.
+    if (end == std::string_view::npos) return number;
+    std::string_view line = journal.substr(0, end);
+    journal.remove_prefix(end + 1);
+    ++number;
+    if (line.starts_with('-')) {
+      uint32_t id = 0;
+      auto [ptr, ec] = std::from_chars(line.data() + 1, line.data() + line.size(), id);
+      if (ec != std::errc() || ptr != line.data() + line.size() || id == 0)
+        return make_error(EINVAL, "line " + std::to_string(number) + " (\"" + std::string(line) +
+                                      "\"): not \"-id\" with a positive id");
+      owners.erase(id);
+      continue;
+    }
+    NETD_ASSIGN_OR_RETURN(auto entry, parse_owner_line(line, number));
+    owners[entry.first] = std::move(entry.second);
+  }
 }
 
 Policy policy_with_owners(const Policy& base, const SliceOwners& owners) {

@@ -44,6 +44,16 @@ std::string format_slice_owners(const SliceOwners& owners);
 // the older "id name" lines (rights unknown): the record is only trusted whole.
 Result<SliceOwners> parse_slice_owners(std::string_view text);
 
+// The record's journal: what reloads changed since the record was last written whole, one line
+// per slice id: the owner as a record line, or "-id" for an id no slice holds any more. Appended
+// after each reload that changes an owner, so that costs the change, not the number of slices.
+// The lines for `ids` as `owners` has them.
+std::string format_owner_changes(const SliceOwners& owners, const std::vector<uint32_t>& ids);
+// Applies a journal to `owners`, line by line; returns the number of lines applied. A last line
+// without its newline was cut short by a crash mid-append and is left out (that reload is then
+// not recorded, as if the crash came before it); any other malformed line is EINVAL, named.
+Result<size_t> apply_owner_changes(SliceOwners& owners, std::string_view journal);
+
 // `base` with its slices replaced by the recorded ones: the "previous" policy that
 // Daemon::apply_policy compares with. Only ids, names, raw rights and marks are read from it,
 // and the marks come from base's [netd] (mark_mask cannot change without a teardown).

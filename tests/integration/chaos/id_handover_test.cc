@@ -12,6 +12,7 @@
 #include <cstring>
 #include <sys/stat.h>
 
+#include "lib/core/state_file.h"
 #include "tests/fixtures/files.h"
 #include "tests/fixtures/json.h"
 #include "tests/integration/chaos/chaos_agent.h"
@@ -142,12 +143,62 @@ TEST_F(IdHandover, AReloadWhoseRecordCannotBeWrittenIsAppliedAndSaysSo) {
   ASSERT_EQ(chmod(state.c_str(), 0700), 0) << std::strerror(errno);
   ASSERT_OK(reloaded);
   EXPECT_THAT(*reloaded, ::testing::StartsWith("netd: reloaded ")) << *reloaded;
-  EXPECT_THAT(bed_->netd_log(), ::testing::HasSubstr("netd: recording slice ids: creating " + state +
-                                                      "/slice-ids.new: Permission denied (a restart cannot tell"));
+  // The change of one owner goes to the record's journal, which cannot be made either.
+  EXPECT_THAT(bed_->netd_log(), ::testing::HasSubstr("netd: recording slice ids: opening " + state +
+                                                      "/slice-ids.journal to append to it: Permission denied (a "
+                                                      "restart cannot tell"));
   auto record = read_text_file(state + "/slice-ids");
   ASSERT_OK(record);
   EXPECT_THAT(*record, ::testing::HasSubstr("\n8 bob raw=udp capture_all=false\n"));
   EXPECT_NE(access((state + "/slice-ids.new").c_str(), F_OK), 0);
+  EXPECT_NE(access((state + "/slice-ids.journal").c_str(), F_OK), 0);
+
+  // Unknown after that failure, the record is written whole by the next reload that changes
+  // an owner, and a restart reads dave's id from it.
+  ASSERT_OK(bed_->write_policy(policy_with_dave() + "\n[[slice]]\nname = \"erin\"\nid = 9\nuids = [1009]\n"));
+  reloaded = bed_->reload_netd();
+  ASSERT_OK(reloaded);
+  ASSERT_THAT(*reloaded, ::testing::StartsWith("netd: reloaded ")) << *reloaded;
+  record = read_text_file(state + "/slice-ids");
+  ASSERT_OK(record);
+  EXPECT_THAT(*record, ::testing::HasSubstr("\n8 dave raw=udp capture_all=false\n9 erin raw= capture_all=false\n"));
+}
+
+// A reload that changes one owner appends it to the record's journal; a restart reads the
+// record with its journal (a line cut short by a crash mid-append left out) and folds it in.
+TEST_F(IdHandover, TheJournalOfAReloadIsReadAtRestartAndFoldedIntoTheRecord) {
+  const std::string state = bed_->dir() + "/state";
+  ASSERT_OK(bed_->write_policy(policy_with_dave()));
+  auto reloaded = bed_->reload_netd();
+  ASSERT_OK(reloaded);
+  ASSERT_THAT(*reloaded, ::testing::StartsWith("netd: reloaded ")) << *reloaded;
+  auto journal = read_text_file(state + "/slice-ids.journal");
+  ASSERT_OK(journal);
+  EXPECT_EQ(*journal, "8 dave raw=udp capture_all=false\n");
+  auto record = read_text_file(state + "/slice-ids");
+  ASSERT_OK(record);
+  EXPECT_THAT(*record, ::testing::HasSubstr("\n8 bob raw=udp capture_all=false\n")) << "the record is not rewritten";
+
+  bed_->kill_netd(SIGKILL);
+  ASSERT_OK(replace_state_file(state + "/slice-ids.journal", *journal + "-8\n9 cut"));  // a torn append
+  ASSERT_OK(bed_->start_netd());
+  record = read_text_file(state + "/slice-ids");
+  ASSERT_OK(record);
+  // "-8" then dave again from the policy: the record is written whole at start, journal folded in.
+  EXPECT_THAT(*record, ::testing::HasSubstr("\n8 dave raw=udp capture_all=false\n"));
+  EXPECT_THAT(*record, ::testing::Not(::testing::HasSubstr("cut")));
+  EXPECT_NE(access((state + "/slice-ids.journal").c_str(), F_OK), 0);
+  EXPECT_THAT(settled_invariants(*bed_), ::testing::IsEmpty());
+}
+
+// A journal line netd would not have written stops the start with the file and line named.
+TEST_F(IdHandover, AnUnreadableJournalStopsTheStartAndNamesTheLine) {
+  bed_->kill_netd(SIGKILL);
+  ASSERT_OK(replace_state_file(bed_->dir() + "/state/slice-ids.journal", "8 dave raw=udp capture_all=false\n-x\n"));
+  auto started = bed_->start_netd();
+  ASSERT_FALSE(started.ok());
+  EXPECT_THAT(started.error().message, ::testing::HasSubstr("state/slice-ids.journal: line 2 (\"-x\")"));
+  EXPECT_THAT(started.error().message, ::testing::HasSubstr("the record of slice ids is unreadable"));
 }
 
 }  // namespace

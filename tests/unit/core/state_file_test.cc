@@ -59,5 +59,30 @@ TEST_F(StateFiles, PrivateDir) {
   EXPECT_ERR(make_private_dir(dir_ + "/no/parent"), ENOENT, "creating");
 }
 
+TEST_F(StateFiles, AppendedAndRemoved) {
+  const std::string path = dir_ + "/journal";
+  ASSERT_OK(append_state_file(path, "one\n"));
+  ASSERT_OK(append_state_file(path, "two\n"));
+  auto got = read_state_file(path, 100);
+  ASSERT_OK(got);
+  EXPECT_EQ(**got, "one\ntwo\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0077, 0u);
+  ASSERT_OK(remove_state_file(path));
+  EXPECT_FALSE(std::filesystem::exists(path));
+  ASSERT_OK(remove_state_file(path));  // gone already: fine
+}
+
+TEST_F(StateFiles, AnAppendRefusesASymlinkAndAMissingDirectory) {
+  ASSERT_OK(replace_state_file(dir_ + "/record", "kept\n"));
+  std::filesystem::create_symlink(dir_ + "/record", dir_ + "/link");
+  EXPECT_ERR(append_state_file(dir_ + "/link", "x\n"), ELOOP, "opening " + dir_ + "/link to append to it");
+  auto got = read_state_file(dir_ + "/record", 100);
+  ASSERT_OK(got);
+  EXPECT_EQ(**got, "kept\n");
+  EXPECT_ERR(append_state_file(dir_ + "/sub/journal", "x\n"), ENOENT, "opening " + dir_ + "/sub/journal");
+}
+
 }  // namespace
 }  // namespace netd

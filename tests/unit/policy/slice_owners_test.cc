@@ -123,5 +123,61 @@ TEST(SliceOwners, UpdatedFromWhatAReloadChanged) {
   expect_update(shrunk, true);
 }
 
+// The journal: the lines of the ids a reload changed, as the record has them now or "-id" for
+// an id gone; applied in order on the record, they give the record the reload left.
+TEST(SliceOwnersJournal, ReplaysWhatReloadsChanged) {
+  SliceOwners owners = owners_of(two_slices());
+  SliceOwners after = owners;
+  after.erase(8);
+  after[9] = {"carol", true, {"udp"}, false};
+  std::string journal = format_owner_changes(after, {8, 9});
+  EXPECT_EQ(journal, "-8\n9 carol raw=udp capture_all=false\n");
+  after[9].capture_all = true;
+  journal += format_owner_changes(after, {9});
+  SliceOwners replayed = owners;
+  auto lines = apply_owner_changes(replayed, journal);
+  ASSERT_TRUE(lines.ok()) << lines.error().message;
+  EXPECT_EQ(*lines, 3u);
+  EXPECT_EQ(replayed, after);
+  // Applied again on the record it made (a crash between writing the record whole and
+  // deleting the journal), it changes nothing.
+  ASSERT_TRUE(apply_owner_changes(replayed, journal).ok());
+  EXPECT_EQ(replayed, after);
+}
+
+// An append cut short by a crash leaves a last line without its newline: left out, so the
+// record is what the reload before it left.
+TEST(SliceOwnersJournal, ALastLineCutShortIsLeftOut) {
+  SliceOwners owners = owners_of(two_slices());
+  for (std::string torn : {"-", "-8", "9 carol raw=ud"}) {
+    SliceOwners replayed = owners;
+    auto lines = apply_owner_changes(replayed, "7 alice raw= capture_all=false\n" + torn);
+    ASSERT_TRUE(lines.ok()) << torn << ": " << lines.error().message;
+    EXPECT_EQ(*lines, 1u);
+    EXPECT_EQ(replayed.at(7).raw, std::vector<std::string>{}) << torn;
+    EXPECT_EQ(replayed.size(), 2u) << torn;
+  }
+}
+
+TEST(SliceOwnersJournal, RefusesALineItWouldNotHaveWrittenNamingIt) {
+  struct Case {
+    const char* journal;
+    const char* says;
+  } cases[] = {
+      {"-8\n-x\n", "line 2 (\"-x\"): not \"-id\" with a positive id"},
+      {"-0\n", "line 1 (\"-0\"): not \"-id\" with a positive id"},
+      {"-8 bob\n", "line 1 (\"-8 bob\"): not \"-id\" with a positive id"},
+      {"\n", "line 1 (\"\"): not \"id name raw=... capture_all=...\""},
+      {"9 carol raw=udp\n", "line 1 (\"9 carol raw=udp\"): not \"id name raw=... capture_all=...\""},
+  };
+  for (const auto& c : cases) {
+    SliceOwners owners = owners_of(two_slices());
+    auto lines = apply_owner_changes(owners, c.journal);
+    ASSERT_FALSE(lines.ok()) << c.journal;
+    EXPECT_EQ(lines.error().code, EINVAL);
+    EXPECT_THAT(lines.error().message, HasSubstr(c.says));
+  }
+}
+
 }  // namespace
 }  // namespace netd::policy
