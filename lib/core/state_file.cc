@@ -82,7 +82,7 @@ Status append_state_file(const std::string& path, std::string_view text, mode_t 
   struct stat before {};
   if (::fstat(fd.get(), &before) != 0) return errno_error("reading the size of " + path);
   Status written = write_all(fd.get(), text, path);
-  if (written.ok() && ::fdatasync(fd.get()) != 0) written = errno_error("syncing " + path);
+  if (written.ok() && ::fsync(fd.get()) != 0) written = errno_error("syncing " + path);
   if (!written.ok()) {
     Status cut = ::ftruncate(fd.get(), before.st_size) == 0 ? ok_status()
                                                              : Status(errno_error("cutting " + path + " back"));

@@ -17,7 +17,8 @@ namespace {
 // What netd calls once it serves: the 38 calls netd made while the whole integration suite ran
 // with this filter's default action SCMP_ACT_LOG (counted with a tracepoint on raw_syscalls),
 // plus those that a path in the code needs and the suite may not reach (statfs, inotify_*: policy.d
-// appearing after the start; mremap and clock_gettime, marked "not reached").
+// appearing after the start; ftruncate: a failed append to the slice-id journal; mremap and
+// clock_gettime, marked "not reached").
 // Grouped by purpose; the README and netd(8) list the same.
 constexpr SyscallUse kAllowed[] = {
     // Files: the policy and policy.d on reload, /proc/sys writes, /dev/net/tun, bpffs pin
@@ -33,7 +34,8 @@ constexpr SyscallUse kAllowed[] = {
     {"mkdir", "creates bpffs pin directories and the state directory"},
     {"unlink", "removes bpffs pins of what the policy no longer has"},
     {"rename", "replaces the slice-id record atomically"},
-    {"fsync", "makes the slice-id record durable before the rename"},
+    {"fsync", "makes the slice-id record durable before the rename, and its journal after an append"},
+    {"ftruncate", "cuts the slice-id journal back after an append that failed"},
     {"statfs", "checks a new bpffs pin directory's parent is on bpffs, and that the policy directories are local (inotify)"},
     {"inotify_init1", "watches the policy directories anew when policy.d appears or goes (a reload reads only changed files)"},
     {"inotify_add_watch", "the same: the main file's directory and policy.d"},

@@ -175,6 +175,8 @@ TEST_F(IdHandover, TheJournalOfAReloadIsReadAtRestartAndFoldedIntoTheRecord) {
   auto journal = read_text_file(state + "/slice-ids.journal");
   ASSERT_OK(journal);
   EXPECT_EQ(*journal, "8 dave raw=udp capture_all=false\n");
+  EXPECT_THAT(bed_->netd_log(), ::testing::Not(::testing::HasSubstr("recording slice ids")))
+      << "the append and its sync pass netd's syscall filter";
   auto record = read_text_file(state + "/slice-ids");
   ASSERT_OK(record);
   EXPECT_THAT(*record, ::testing::HasSubstr("\n8 bob raw=udp capture_all=false\n")) << "the record is not rewritten";
