@@ -3,8 +3,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/leftovers.h"
+#include "lib/core/unique_fd.h"
 #include "tests/fixtures/files.h"
 #include "tests/fixtures/veth.h"
 
@@ -196,16 +199,23 @@ std::optional<double> timed_reload(netd::testing::Testbed& bed, const std::strin
 
 std::optional<double> timed_sighup(netd::testing::Testbed& bed, const std::string& label) {
   using Clock = std::chrono::steady_clock;
-  // Only what netd logs from now on is read, each poll from where the last one stopped: the log
-  // may hold megabytes of audit lines, and re-reading them every ms would load the CPU netd
-  // reloads on.
+  // Only what netd logs from now on is read, each time from where the last read stopped: the
+  // log may hold megabytes of audit lines. The wait is for netd's write to the log (inotify),
+  // not a poll every millisecond: a reload of one slice takes well under a millisecond, and a
+  // poll's period would be most of what is measured.
+  netd::UniqueFd watch(inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  if (!watch.valid() || inotify_add_watch(watch.get(), bed.log_path().c_str(), IN_MODIFY) < 0) {
+    print_note("reload " + label + ": inotify on " + bed.log_path() + ": " + std::strerror(errno));
+    return std::nullopt;
+  }
   std::ifstream log(bed.log_path(), std::ios::binary);
   log.seekg(0, std::ios::end);
   std::string fresh;
   auto t0 = Clock::now();
   if (kill(bed.netd_pid(), SIGHUP) != 0) return std::nullopt;
   char buf[4096];
-  while (Clock::now() - t0 < std::chrono::seconds(60) && !interrupted()) {
+  const auto deadline = t0 + std::chrono::seconds(60);
+  while (Clock::now() < deadline && !interrupted()) {
     log.clear();
     while (log.read(buf, sizeof buf) || log.gcount() > 0) fresh.append(buf, static_cast<size_t>(log.gcount()));
     if (fresh.find("netd: reloaded") != std::string::npos)
@@ -214,7 +224,12 @@ std::optional<double> timed_sighup(netd::testing::Testbed& bed, const std::strin
       print_note("reload " + label + ": " + fresh.substr(0, fresh.find('\n')));
       return std::nullopt;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // The next write to the log (events that came since the read above wake it at once); a
+    // second at most, so an interruption is noticed.
+    pollfd p{watch.get(), POLLIN, 0};
+    if (poll(&p, 1, 1000) > 0)
+      while (read(watch.get(), buf, sizeof buf) > 0) {
+      }
   }
   if (!interrupted()) print_note("reload " + label + ": netd did not say within 60 s");
   return std::nullopt;
