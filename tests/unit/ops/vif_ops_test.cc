@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "netd/policy/loader.h"
+#include "netd/policy/slice_diff.h"
 #include "tests/fixtures/test_macros.h"
 #include "tests/unit/ops/fakes/fake_isolation.h"
 #include "tests/unit/ops/fakes/fake_netns.h"
@@ -261,6 +262,46 @@ TEST_F(VifOpsTest, AReloadAsksOnlyAboutTheDevicesOfSlicesWhoseMembersChanged) {
   ASSERT_OK(ops_.reconcile(next, &policy_));
   EXPECT_EQ(netns_.calls(Op::kState), asked + 1);
   EXPECT_EQ(netns_.device_names(), std::vector<std::string>{"tun8-0"});
+}
+
+// Once a reconcile adopted every device, a reload (with its diff) looks only at the vifs of the
+// slices it names: carol arriving (no vif) costs the isolation layer her marks only
+// (publish_slices) and no device is looked at; bob leaving takes the devices netd knows of his.
+// A device someone else made meanwhile waits for the next full reconcile (the verify_interval
+// check), which deletes it as an orphan.
+TEST_F(VifOpsTest, AReloadAfterAdoptionLooksOnlyAtTheSlicesItNames) {
+  kernel::TunInfo persistent;
+  persistent.persist = true;
+  persistent.owner = 1001;
+  netns_.add_device("tun7-0", persistent);
+  persistent.owner = 1002;
+  netns_.add_device("tun8-0", persistent);
+  ASSERT_OK(ops_.reconcile(policy_, nullptr));
+  netns_.add_device("tun8-1", persistent);  // behind netd's back
+
+  const std::string carol = "\n[[slice]]\nname = \"carol\"\nid = 9\nuids = [1003]\n";
+  policy::Policy with_carol = parse(std::string(kPolicy) + carol);
+  policy::SliceDiff diff = policy::diff_slices(policy_, with_carol);
+  const int publishes = isolation_.publishes, slice_publishes = isolation_.slice_publishes;
+  const int asked = netns_.calls(Op::kState);
+  ASSERT_OK(ops_.reconcile(with_carol, &policy_, &diff));
+  EXPECT_EQ(isolation_.slice_publishes, slice_publishes + 1);
+  EXPECT_EQ(isolation_.publishes, publishes + 1) << "the fake counts it as a publish too";
+  EXPECT_EQ(netns_.calls(Op::kState), asked) << "no device is looked at";
+  EXPECT_EQ(ops_.names_of(*with_carol.find_by_name("bob")), std::vector<std::string>{"tun8-0"});
+
+  std::string text = kPolicy;
+  text = text.substr(0, text.find("[[slice]]\nname = \"bob\"")) + carol;
+  policy::Policy without_bob = parse(text);
+  diff = policy::diff_slices(with_carol, without_bob);
+  ASSERT_OK(ops_.reconcile(without_bob, &with_carol, &diff));
+  EXPECT_EQ(netns_.device_names(), (std::vector<std::string>{"tun7-0", "tun8-1"}));
+  EXPECT_EQ(isolation_.slice_publishes, slice_publishes + 1) << "a device went: a whole publish";
+  EXPECT_EQ(isolation_.vif("tun8-0"), nullptr);
+  EXPECT_NE(isolation_.vif("tun7-0"), nullptr);
+
+  ASSERT_OK(ops_.reconcile(without_bob, nullptr));
+  EXPECT_EQ(netns_.device_names(), std::vector<std::string>{"tun7-0"});
 }
 
 TEST_F(VifOpsTest, ADeviceHandedOutsideItsSliceIsRevoked) {
