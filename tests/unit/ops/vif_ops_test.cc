@@ -71,6 +71,17 @@ class VifOpsTest : public ::testing::Test {
     return names;
   }
 
+  // Persistent tun7-0 held by `alice_holder` and tun8-0 by bob (1002), adopted by a reconcile.
+  void adopt_persistent_devices(uid_t alice_holder) {
+    kernel::TunInfo persistent;
+    persistent.persist = true;
+    persistent.owner = alice_holder;
+    netns_.add_device("tun7-0", persistent);
+    persistent.owner = 1002;
+    netns_.add_device("tun8-0", persistent);
+    ASSERT_OK(ops_.reconcile(policy_, nullptr));
+  }
+
   FakeNetns netns_;
   FakeIsolation isolation_;
   VifOps ops_{netns_, netns_, netns_, isolation_};
@@ -242,24 +253,22 @@ uids = [1003]
 // the holders only of the devices of slices whose members changed, and revokes those held by
 // someone who left the slice.
 TEST_F(VifOpsTest, AReloadAsksOnlyAboutTheDevicesOfSlicesWhoseMembersChanged) {
-  kernel::TunInfo persistent;
-  persistent.persist = true;
-  persistent.owner = 1005;
-  netns_.add_device("tun7-0", persistent);
-  persistent.owner = 1002;
-  netns_.add_device("tun8-0", persistent);
-  ASSERT_OK(ops_.reconcile(policy_, nullptr));
+  adopt_persistent_devices(1005);
   EXPECT_EQ(netns_.device_names(), (std::vector<std::string>{"tun7-0", "tun8-0"}));
 
+  // Without the diff (worked out by the reconcile) and with it (as the daemon gives it).
   const int asked = netns_.calls(Op::kState);
   ASSERT_OK(ops_.reconcile(policy_, &policy_));
+  policy::SliceDiff none = policy::diff_slices(policy_, policy_);
+  ASSERT_OK(ops_.reconcile(policy_, &policy_, &none));
   EXPECT_EQ(netns_.calls(Op::kState), asked) << "no member changed: no device is looked at";
 
   // 1005 leaves alice: her device held by 1005 goes; bob's is not looked at.
   std::string without_1005 = kPolicy;
   without_1005.replace(without_1005.find("[1001, 1005]"), 12, "[1001]");
   policy::Policy next = parse(without_1005);
-  ASSERT_OK(ops_.reconcile(next, &policy_));
+  policy::SliceDiff diff = policy::diff_slices(policy_, next);
+  ASSERT_OK(ops_.reconcile(next, &policy_, &diff));
   EXPECT_EQ(netns_.calls(Op::kState), asked + 1);
   EXPECT_EQ(netns_.device_names(), std::vector<std::string>{"tun8-0"});
 }
@@ -270,14 +279,11 @@ TEST_F(VifOpsTest, AReloadAsksOnlyAboutTheDevicesOfSlicesWhoseMembersChanged) {
 // A device someone else made meanwhile waits for the next full reconcile (the verify_interval
 // check), which deletes it as an orphan.
 TEST_F(VifOpsTest, AReloadAfterAdoptionLooksOnlyAtTheSlicesItNames) {
-  kernel::TunInfo persistent;
-  persistent.persist = true;
-  persistent.owner = 1001;
-  netns_.add_device("tun7-0", persistent);
-  persistent.owner = 1002;
-  netns_.add_device("tun8-0", persistent);
-  ASSERT_OK(ops_.reconcile(policy_, nullptr));
-  netns_.add_device("tun8-1", persistent);  // behind netd's back
+  adopt_persistent_devices(1001);
+  kernel::TunInfo bobs;
+  bobs.persist = true;
+  bobs.owner = 1002;
+  netns_.add_device("tun8-1", bobs);  // behind netd's back
 
   const std::string carol = "\n[[slice]]\nname = \"carol\"\nid = 9\nuids = [1003]\n";
   policy::Policy with_carol = parse(std::string(kPolicy) + carol);
