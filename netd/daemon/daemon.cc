@@ -266,18 +266,13 @@ Status Daemon::apply_reloaded_policy() {
   // is known, the change is appended to its journal (the cost of the change), until the journal
   // has grown to half the record: then the record is written whole again (amortized, the
   // cost of the change too).
-  const bool known = owners.has_value();
+  const bool append = owners && owner_journal_lines_ + ids.size() <= kMinJournalLines + owners->size() / 2;
   if (!owners) owners = policy::owners_of(policy_);
-  const bool append = known && owner_journal_lines_ + ids.size() <= kMinJournalLines + owners->size() / 2;
-  Status st = ok_status();
-  if (owners_changed) {
-    st = append ? append_owner_record(policy_.netd.state_dir, *owners, ids)
-                : write_owner_record(policy_.netd.state_dir, *owners);
-  }
-  if (!owners_changed) {
-    recorded_owners_ = std::move(owners);
-  } else if (st.ok()) {
-    owner_journal_lines_ = append ? owner_journal_lines_ + ids.size() : 0;
+  Status st = !owners_changed ? ok_status()
+              : append        ? append_owner_record(policy_.netd.state_dir, *owners, ids)
+                              : write_owner_record(policy_.netd.state_dir, *owners);
+  if (st.ok()) {
+    if (owners_changed) owner_journal_lines_ = append ? owner_journal_lines_ + ids.size() : 0;
     recorded_owners_ = std::move(owners);
   } else {
     // Unknown: written again on the next reload.

@@ -288,24 +288,35 @@ std::string slice_save_chain(uint32_t id) { return "slice_" + std::to_string(id)
 std::string slice_restore_chain(uint32_t id) { return "slice_" + std::to_string(id) + "_in"; }
 std::string slice_vif_in_chain(uint32_t id) { return "slice_" + std::to_string(id) + "_vif_in"; }
 
+namespace {
+
+// A slice mark on its own: mark 0 would send every unmarked packet into the slice's chains.
+Status check_mark(uint32_t mask, uint32_t id, uint32_t mark) {
+  if (mark == 0) return make_error(EINVAL, "slice " + std::to_string(id) + " mark " + hex(mark) + ": a slice mark must not be 0");
+  if ((mark & ~mask) != 0)
+    return make_error(EINVAL, "slice " + std::to_string(id) + " mark " + hex(mark) + " has bits outside mark_mask " + hex(mask));
+  return ok_status();
+}
+
+// Two slices with one mark: the later id is named, as a walk in id order would.
+Error shared_mark(uint32_t id, uint32_t other, uint32_t mark) {
+  return make_error(EINVAL, "slice " + std::to_string(std::max(id, other)) + " mark " + hex(mark) +
+                                " is used by another slice too");
+}
+
+}  // namespace
+
 Status check_wanted(uint32_t mask, const NftWanted& wanted) {
   // Sorted marks in one array: thousands of slices are checked on every sync.
   std::vector<std::pair<uint32_t, uint32_t>> marks;  // mark, slice id
   marks.reserve(wanted.slices.size());
   for (const auto& [id, mark] : wanted.slices) {
-    // Mark 0 would send every unmarked packet into the slice's chains.
-    if (mark == 0) return make_error(EINVAL, "slice " + std::to_string(id) + " mark " + hex(mark) + ": a slice mark must not be 0");
-    if ((mark & ~mask) != 0)
-      return make_error(EINVAL, "slice " + std::to_string(id) + " mark " + hex(mark) + " has bits outside mark_mask " + hex(mask));
+    NETD_TRY(check_mark(mask, id, mark));
     marks.emplace_back(mark, id);
   }
   std::sort(marks.begin(), marks.end());
-  for (size_t i = 1; i < marks.size(); ++i) {
-    // The later id is named, as a walk in id order would.
-    if (marks[i].first == marks[i - 1].first)
-      return make_error(EINVAL, "slice " + std::to_string(marks[i].second) + " mark " + hex(marks[i].first) +
-                                    " is used by another slice too");
-  }
+  for (size_t i = 1; i < marks.size(); ++i)
+    if (marks[i].first == marks[i - 1].first) return shared_mark(marks[i].second, marks[i - 1].second, marks[i].first);
   std::set<std::string> vifs;
   for (const auto& vif : wanted.vifs) {
     NETD_TRY(check_ifname("vif", vif.name));
@@ -403,13 +414,9 @@ Status check_slice_marks(uint32_t mask, const NftWanted& wanted, const std::vect
     auto it = wanted.slices.find(id);
     if (it == wanted.slices.end()) continue;
     const uint32_t mark = it->second;
-    if (mark == 0) return make_error(EINVAL, "slice " + std::to_string(id) + " mark " + hex(mark) + ": a slice mark must not be 0");
-    if ((mark & ~mask) != 0)
-      return make_error(EINVAL, "slice " + std::to_string(id) + " mark " + hex(mark) + " has bits outside mark_mask " + hex(mask));
+    NETD_TRY(check_mark(mask, id, mark));
     for (const auto& [other, other_mark] : wanted.slices)
-      if (other_mark == mark && other != id)
-        return make_error(EINVAL, "slice " + std::to_string(std::max(id, other)) + " mark " + hex(mark) +
-                                      " is used by another slice too");
+      if (other_mark == mark && other != id) return shared_mark(id, other, mark);
   }
   return ok_status();
 }
